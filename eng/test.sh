@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# The test command (README). Installs what it needs, builds, runs every test, and ends with "N passed, N failed".
+# Works on a fresh machine that has the .NET 10 SDK and Node 20+; Azurite comes from package-lock.json.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+root=$(pwd)
+results="$root/artifacts/test-results"
+rm -rf "$results" && mkdir -p "$results"
+export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
+
+step() { printf '\n== %s\n' "$*"; }
+
+step "npm ci (Azurite, tree-sitter-bicep)"
+if [ ! -x node_modules/.bin/azurite ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  npm ci --no-audit --no-fund --loglevel=error || { echo "npm ci failed"; echo "0 passed, 1 failed"; exit 1; }
+fi
+
+extra_passed=0
+extra_failed=0
+
+step "Bicep syntax check"
+if [ -f eng/check-bicep.mjs ]; then
+  if node eng/check-bicep.mjs; then extra_passed=$((extra_passed + 1)); else extra_failed=$((extra_failed + 1)); fi
+fi
+
+step "dotnet build"
+if ! dotnet build LoopFulfil.sln -c Release --nologo -v minimal; then
+  echo "build failed"
+  echo "$extra_passed passed, $((extra_failed + 1)) failed"
+  exit 1
+fi
+
+step "dotnet test"
+dotnet test LoopFulfil.sln -c Release --no-build --nologo -v minimal \
+  --logger "trx;LogFilePrefix=results" --results-directory "$results" \
+  --blame-hang --blame-hang-timeout 5m
+test_exit=$?
+
+passed=0; failed=0; total=0; skipped=0
+for trx in "$results"/*.trx; do
+  [ -f "$trx" ] || continue
+  counters=$(grep -o '<Counters [^>]*>' "$trx" | head -n 1)
+  p=$(sed -n 's/.* passed="\([0-9]*\)".*/\1/p' <<<"$counters"); f=$(sed -n 's/.* failed="\([0-9]*\)".*/\1/p' <<<"$counters")
+  t=$(sed -n 's/.* total="\([0-9]*\)".*/\1/p' <<<"$counters")
+  n=$(sed -n 's/.* notExecuted="\([0-9]*\)".*/\1/p' <<<"$counters")
+  passed=$((passed + ${p:-0})); failed=$((failed + ${f:-0})); total=$((total + ${t:-0})); skipped=$((skipped + ${n:-0}))
+done
+# A test run that crashed or hung leaves fewer results than tests: count the difference as failures.
+if [ "$test_exit" -ne 0 ] && [ "$failed" -eq 0 ]; then failed=1; fi
+
+passed=$((passed + extra_passed)); failed=$((failed + extra_failed))
+echo
+if [ "$skipped" -gt 0 ]; then echo "$passed passed, $failed failed, $skipped skipped"; else echo "$passed passed, $failed failed"; fi
+[ "$failed" -eq 0 ] && [ "$test_exit" -eq 0 ]
