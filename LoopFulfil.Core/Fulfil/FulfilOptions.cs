@@ -79,6 +79,9 @@ public sealed class FulfilOptions
     /// <summary>Inferred: <c>account.invoice</c> field that carries our idempotency reference.</summary>
     public string CreditNoteReferenceField { get; set; } = "reference";
 
+    /// <summary>Inferred: unit field of <c>stock.move</c> (<c>uom</c>; Tryton 7 renamed it <c>unit</c>).</summary>
+    public string MoveUnitField { get; set; } = "uom";
+
     /// <summary>Inferred: <c>sale.sale</c> field listing the customer return shipments of a return order.</summary>
     public string ReturnShipmentsField { get; set; } = "shipment_returns";
 }
