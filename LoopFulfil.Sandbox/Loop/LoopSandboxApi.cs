@@ -472,8 +472,10 @@ internal static partial class LoopSandboxApi
                 }
 
                 var available = count.GetValue<long>();
+                var created = !sandbox.InventoryUnsafe.ContainsKey((variantId, locationId));
                 sandbox.InventoryUnsafe[(variantId, locationId)] = available;
                 sandbox.CountWrite("inventories");
+                sandbox.LogWrite("inventories", variantId + "/" + locationId, variantId + "/" + locationId, created);
                 var locationCopy = location.DeepClone().AsObject();
 
                 // Loop's inventory response nests the address as a one-element array.
@@ -622,9 +624,11 @@ internal static partial class LoopSandboxApi
         var records = sandbox.CommerceUnsafe(resource);
         var externalId = LoopSandbox.Text(body["external_id"])!;
         var stored = (JsonObject)body.DeepClone();
-        stored["id"] = records.TryGetValue(externalId, out var existing) ? existing["id"]!.DeepClone() : sandbox.NextId();
+        var created = !records.TryGetValue(externalId, out var existing);
+        stored["id"] = existing is not null ? existing["id"]!.DeepClone() : sandbox.NextId();
         records[externalId] = stored;
         sandbox.CountWrite(resource);
+        sandbox.LogWrite(resource, externalId, LoopSandbox.Text(stored["id"]) ?? "", created);
         return stored;
     }
 
