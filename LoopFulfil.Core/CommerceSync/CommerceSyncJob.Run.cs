@@ -65,6 +65,7 @@ public sealed partial class CommerceSyncJob
         private readonly ConcurrentDictionary<string, Lazy<Task<ConcurrentDictionary<string, CommerceMapping>>>> _maps = new(StringComparer.Ordinal);
         private readonly ConcurrentDictionary<string, Lazy<Task<Resolved>>> _ensures = new(StringComparer.Ordinal);
         private readonly ConcurrentDictionary<int, byte> _newVariants = new();
+        private readonly ConcurrentDictionary<int, byte> _seenOrders = new();
         private readonly ConcurrentDictionary<string, Counter> _counts = new(StringComparer.Ordinal);
         private readonly Lock _reportGate = new();
         private IReadOnlyList<FulfilLocationNode> _locations = [];
@@ -577,6 +578,11 @@ public sealed partial class CommerceSyncJob
             }
 
             var ids = snapshots.Select(s => s.Sale.Id).ToList();
+            foreach (var id in ids)
+            {
+                _seenOrders.TryAdd(id, 0);
+            }
+
             var returnsTask = Fulfil.GetReturnSalesAsync(ids, _ct);
             var shippedTask = Fulfil.GetOutgoingMovesAsync(snapshots.SelectMany(s => s.Sale.Lines.Select(l => l.Id)).ToList(), _ct);
 
@@ -674,7 +680,10 @@ public sealed partial class CommerceSyncJob
                 decorate: m => m with { Status = statusText, SaleDate = saleDate }).ConfigureAwait(false)).Outcome;
         }
 
-        /// <summary>Full pass: orders Loop holds as returnable whose sale left the return window are sent again, archived.</summary>
+        /// <summary>
+        /// Full pass: orders Loop holds as returnable that the walk over the return window did not meet (they left the
+        /// window, or were dated out of it) are read again and sent archived.
+        /// </summary>
         private async Task<bool> ArchiveAsync()
         {
             _phase = "archive";
@@ -685,9 +694,10 @@ public sealed partial class CommerceSyncJob
 
             var orders = await MapAsync(CommerceKinds.Order).ConfigureAwait(false);
             var due = orders.Values
-                .Where(m => m is { Outcome: CommerceOutcome.Sent, LoopId: not null } && m.Status is not ("archived" or "cancelled")
-                    && m.SaleDate is { } d && DateOnly.FromDateTime(d.UtcDateTime) < _windowStart)
-                .Select(m => int.Parse(m.FulfilId, CultureInfo.InvariantCulture))
+                .Where(m => m is { Outcome: CommerceOutcome.Sent, LoopId: not null } && m.Status is not ("archived" or "cancelled"))
+                .Select(m => (Id: int.Parse(m.FulfilId, CultureInfo.InvariantCulture), m.SaleDate))
+                .Where(m => !_seenOrders.ContainsKey(m.Id) || (m.SaleDate is { } d && DateOnly.FromDateTime(d.UtcDateTime) < _windowStart))
+                .Select(m => m.Id)
                 .Order()
                 .ToList();
             Interlocked.Add(ref _total, due.Count);
