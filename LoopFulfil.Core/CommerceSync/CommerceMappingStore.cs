@@ -127,7 +127,30 @@ public sealed class CommerceMappingStore
     public Task SaveAsync(CommerceMapping mapping, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(mapping);
-        var entity = new TableEntity(mapping.Kind, mapping.FulfilId)
+        return _tables.UpsertAsync(_table, ToEntity(mapping), UpsertMode.Replace, cancellationToken);
+    }
+
+    /// <summary>
+    /// Writes (replaces) many mappings as entity group transactions: one request per partition and 100 rows, which
+    /// keeps the mapping table from pacing the push. The last mapping of a row wins when a row repeats.
+    /// </summary>
+    public async Task SaveManyAsync(IReadOnlyCollection<CommerceMapping> mappings, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(mappings);
+        foreach (var partition in mappings.GroupBy(m => m.Kind, StringComparer.Ordinal))
+        {
+            var latest = partition.GroupBy(m => m.FulfilId, StringComparer.Ordinal).Select(g => g.Last());
+            foreach (var chunk in latest.Chunk(100))
+            {
+                var operations = chunk.Select(m => new TableBatchOperation(TableBatchAction.UpsertReplace, ToEntity(m))).ToList();
+                await _tables.SubmitBatchAsync(_table, operations, cancellationToken).ConfigureAwait(false);
+            }
+        }
+    }
+
+    private TableEntity ToEntity(CommerceMapping mapping)
+    {
+        return new TableEntity(mapping.Kind, mapping.FulfilId)
         {
             ["LoopId"] = mapping.LoopId,
             ["ContentHash"] = mapping.ContentHash,
@@ -138,7 +161,6 @@ public sealed class CommerceMappingStore
             ["SaleDate"] = mapping.SaleDate,
             ["ParentId"] = mapping.ParentId,
         };
-        return _tables.UpsertAsync(_table, entity, UpsertMode.Replace, cancellationToken);
     }
 
     /// <summary>The checkpoint of <paramref name="stream"/>/<paramref name="name"/>, or null when never written.</summary>

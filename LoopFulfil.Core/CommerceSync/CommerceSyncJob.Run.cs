@@ -68,6 +68,9 @@ public sealed partial class CommerceSyncJob
         private readonly ConcurrentDictionary<int, byte> _seenOrders = new();
         private readonly ConcurrentDictionary<string, Counter> _counts = new(StringComparer.Ordinal);
         private readonly Lock _reportGate = new();
+        private readonly Lock _pendingGate = new();
+        private readonly List<Task> _flushes = [];
+        private List<CommerceMapping> _pending = [];
         private IReadOnlyList<FulfilLocationNode> _locations = [];
         private long _done;
         private long _total;
@@ -156,35 +159,53 @@ public sealed partial class CommerceSyncJob
                 return stamps.Count == 0 ? (stamps, []) : (stamps, await prepare(stamps).ConfigureAwait(false));
             }
 
+            // Page N's mappings and checkpoint are written while page N+1 is pushed, so Loop requests keep flowing
+            // across page boundaries; a checkpoint is still only written after its page's mappings.
+            var checkpointing = Task.CompletedTask;
             var next = LoadAsync(cursor);
-            while (true)
+            try
             {
-                var (stamps, items) = await next.ConfigureAwait(false);
-                if (stamps.Count == 0)
+                while (true)
                 {
-                    await Store.SaveCheckpointAsync(_stream, name, new CommerceCheckpoint(cursor, true, _job._time.GetUtcNow()), CancellationToken.None).ConfigureAwait(false);
-                    return true;
-                }
+                    var (stamps, items) = await next.ConfigureAwait(false);
+                    if (stamps.Count == 0)
+                    {
+                        await checkpointing.ConfigureAwait(false);
+                        await Store.SaveCheckpointAsync(_stream, name, new CommerceCheckpoint(cursor, true, _job._time.GetUtcNow()), CancellationToken.None).ConfigureAwait(false);
+                        return true;
+                    }
 
-                var last = new FulfilCursor(stamps[^1].WriteDate, stamps[^1].Id);
-                next = stamps.Count < size ? Task.FromResult<(IReadOnlyList<FulfilStamp>, List<Func<CancellationToken, Task<ItemOutcome>>>)>(([], [])) : LoadAsync(last);
-                var ok = await ProcessAsync(items).ConfigureAwait(false);
-                if (!ok)
-                {
-                    Forget(next);
-                    return _stoppedByBudget ? StopForBudget(name) : false;
-                }
+                    var last = new FulfilCursor(stamps[^1].WriteDate, stamps[^1].Id);
+                    next = stamps.Count < size ? Task.FromResult<(IReadOnlyList<FulfilStamp>, List<Func<CancellationToken, Task<ItemOutcome>>>)>(([], [])) : LoadAsync(last);
+                    var ok = await ProcessAsync(items).ConfigureAwait(false);
+                    if (!ok)
+                    {
+                        Forget(next);
+                        return _stoppedByBudget ? StopForBudget(name) : false;
+                    }
 
-                // Stamps that became no work item (returns folded into their order, duplicates) are done as well.
-                Interlocked.Add(ref _done, stamps.Count - items.Count);
-                await Store.SaveCheckpointAsync(_stream, name, new CommerceCheckpoint(last, false, _job._time.GetUtcNow()), CancellationToken.None).ConfigureAwait(false);
-                cursor = last;
-                if (BudgetSpent)
-                {
-                    Forget(next);
-                    return StopForBudget(name);
+                    // Stamps that became no work item (returns folded into their order, duplicates) are done as well.
+                    Interlocked.Add(ref _done, stamps.Count - items.Count);
+                    await checkpointing.ConfigureAwait(false);
+                    checkpointing = CheckpointAsync(name, last);
+                    cursor = last;
+                    if (BudgetSpent)
+                    {
+                        Forget(next);
+                        return StopForBudget(name);
+                    }
                 }
             }
+            finally
+            {
+                await checkpointing.ConfigureAwait(false);
+            }
+        }
+
+        private async Task CheckpointAsync(string name, FulfilCursor cursor)
+        {
+            await FlushAsync().ConfigureAwait(false);
+            await Store.SaveCheckpointAsync(_stream, name, new CommerceCheckpoint(cursor, false, _job._time.GetUtcNow()), CancellationToken.None).ConfigureAwait(false);
         }
 
         /// <summary>Runs items with bounded concurrency; stops taking new ones once the budget is spent. True when all finished without a transient failure.</summary>
@@ -301,7 +322,7 @@ public sealed partial class CommerceSyncJob
                     Reason = ex.Message,
                     UpdatedAt = _job._time.GetUtcNow(),
                 };
-                await Store.SaveAsync(failed, CancellationToken.None).ConfigureAwait(false);
+                Record(failed);
                 map[fulfilId] = failed;
                 Count(kind, ItemOutcome.Failed);
                 return (ItemOutcome.Failed, null);
@@ -323,7 +344,7 @@ public sealed partial class CommerceSyncJob
                 UpdatedAt = _job._time.GetUtcNow(),
             };
             mapping = decorate?.Invoke(mapping) ?? mapping;
-            await Store.SaveAsync(mapping, CancellationToken.None).ConfigureAwait(false);
+            Record(mapping);
             map[fulfilId] = mapping;
             if (kind == CommerceKinds.Variant && existing?.LoopId is null)
             {
@@ -349,11 +370,60 @@ public sealed partial class CommerceSyncJob
                 Reason = reason,
                 UpdatedAt = _job._time.GetUtcNow(),
             };
-            await Store.SaveAsync(mapping, CancellationToken.None).ConfigureAwait(false);
+            Record(mapping);
             map[fulfilId] = mapping;
             LogNotSent(_job._logger, kind, fulfilId, reason);
             Count(kind, ItemOutcome.NotSent);
             return ItemOutcome.NotSent;
+        }
+
+        /// <summary>
+        /// Queues a mapping for a batched write (100 rows per request). The in-memory map is already updated, so
+        /// dependants see it at once; <see cref="FlushAsync"/> runs before every checkpoint and at the end of the run,
+        /// so a checkpoint never gets ahead of the mappings it stands for.
+        /// </summary>
+        private void Record(CommerceMapping mapping)
+        {
+            List<CommerceMapping>? full = null;
+            lock (_pendingGate)
+            {
+                _pending.Add(mapping);
+                if (_pending.Count >= 100)
+                {
+                    full = _pending;
+                    _pending = [];
+                }
+            }
+
+            if (full is not null)
+            {
+                var flush = Store.SaveManyAsync(full, CancellationToken.None);
+                lock (_pendingGate)
+                {
+                    _flushes.Add(flush);
+                }
+            }
+        }
+
+        /// <summary>Writes every queued mapping (even when the run is being cancelled: Loop already holds them).</summary>
+        public async Task FlushAsync()
+        {
+            List<CommerceMapping> rest;
+            Task[] running;
+            lock (_pendingGate)
+            {
+                rest = _pending;
+                _pending = [];
+                running = [.. _flushes];
+                _flushes.Clear();
+            }
+
+            if (rest.Count > 0)
+            {
+                await Store.SaveManyAsync(rest, CancellationToken.None).ConfigureAwait(false);
+            }
+
+            await Task.WhenAll(running).ConfigureAwait(false);
         }
 
         // ------------------------------------------------------------------ locations
@@ -807,6 +877,7 @@ public sealed partial class CommerceSyncJob
                 }
             }
 
+            await FlushAsync().ConfigureAwait(false);
             await Store.SaveCheckpointAsync(_stream, name, new CommerceCheckpoint(newCursor, true, _job._time.GetUtcNow()), CancellationToken.None).ConfigureAwait(false);
             return true;
         }

@@ -91,7 +91,16 @@ public sealed partial class CommerceSyncJob
         }
 
         var run = new Run(this, mode, stream, progress, cancellationToken);
-        var completed = await run.ExecuteAsync().ConfigureAwait(false);
+        bool completed;
+        try
+        {
+            completed = await run.ExecuteAsync().ConfigureAwait(false);
+        }
+        finally
+        {
+            await run.FlushAsync().ConfigureAwait(false);
+        }
+
         if (completed && mode != SyncMode.Incremental)
         {
             await _store.SaveCheckpointAsync(stream, marker, new CommerceCheckpoint(null, true, _time.GetUtcNow()), CancellationToken.None).ConfigureAwait(false);
