@@ -31,6 +31,7 @@ public sealed class LoopSandbox : IAsyncDisposable
     private readonly Dictionary<string, int> _commerceWrites = new(StringComparer.Ordinal);
     private readonly Dictionary<(string Variant, string Location), long> _inventory = [];
     private readonly List<LoopSandboxCommerceWrite> _commerceLog = [];
+    private readonly Dictionary<(string Resource, string Id), JsonObject> _commerceById = [];
     private readonly List<JsonObject> _webhooks = [];
     private readonly List<LoopSandboxRequest> _requests = [];
     private readonly List<LoopSandboxWebhookDelivery> _deliveries = [];
@@ -409,6 +410,11 @@ public sealed class LoopSandbox : IAsyncDisposable
     internal Dictionary<string, JsonObject> CommerceUnsafe(string resource) => _commerce[resource];
 
     internal void CountWrite(string resource) => _commerceWrites[resource]++;
+
+    /// <summary>A stored Commerce Data record by Loop id (callers hold <see cref="Gate"/>).</summary>
+    internal JsonObject? FindCommerceByIdUnsafe(string resource, string id) => _commerceById.GetValueOrDefault((resource, id));
+
+    internal void IndexCommerceUnsafe(string resource, JsonObject stored) => _commerceById[(resource, Text(stored["id"]) ?? "")] = stored;
 
     internal void LogWrite(string resource, string key, string loopId, bool created) =>
         _commerceLog.Add(new LoopSandboxCommerceWrite(_commerceLog.Count + 1, resource, key, loopId, created));
