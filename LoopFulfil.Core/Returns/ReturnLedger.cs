@@ -148,7 +148,7 @@ public sealed class ReturnLedger
     public async Task<IReadOnlyList<StepRecord>> GetStepsAsync(string returnId, CancellationToken cancellationToken)
     {
         await EnsureTableAsync(cancellationToken);
-        var filter = $"PartitionKey eq '{returnId.Replace("'", "''", StringComparison.Ordinal)}'";
+        var filter = TableFilter.And(TableFilter.PartitionKeyEquals(returnId), TableFilter.RowKeyStartsWith(StepPrefix));
         var steps = new List<StepRecord>();
         await foreach (var e in _store.QueryAsync(Table, filter, cancellationToken))
         {
