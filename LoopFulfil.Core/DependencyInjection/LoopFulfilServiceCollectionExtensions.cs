@@ -1,4 +1,5 @@
 using LoopFulfil.Core.Health;
+using LoopFulfil.Core.Storage;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -19,6 +20,7 @@ public static class LoopFulfilServiceCollectionExtensions
         // TryAdd: tests and the single-machine demo substitute their own clock before calling this.
         services.TryAddSingleton(TimeProvider.System);
 
+        services.AddLoopFulfilStorage(configuration);
         services.AddLoopFulfilHealth(configuration);
 
         return services;
