@@ -33,6 +33,7 @@ public sealed partial class ExceptionService
     private const string KindBody = "body";
 
     private readonly ITableStore table;
+    private readonly string tableName;
     private readonly IMessageSender sender;
     private readonly IOptionsMonitor<ExceptionOptions> options;
     private readonly TimeProvider time;
@@ -40,7 +41,14 @@ public sealed partial class ExceptionService
     private volatile bool tableReady;
 
     public ExceptionService(ITableStore table, IMessageSender sender, IOptionsMonitor<ExceptionOptions> options, TimeProvider time, ILogger<ExceptionService> logger)
+        : this(table, sender, options, time, logger, TableName)
     {
+    }
+
+    /// <summary>Tests sharing one Azurite give each test its own table.</summary>
+    internal ExceptionService(ITableStore table, IMessageSender sender, IOptionsMonitor<ExceptionOptions> options, TimeProvider time, ILogger<ExceptionService> logger, string tableName)
+    {
+        this.tableName = tableName;
         this.table = table;
         this.sender = sender;
         this.options = options;
@@ -69,7 +77,7 @@ public sealed partial class ExceptionService
         ExceptionRecord? stored = null;
         for (int attempt = 0; attempt < MaxUpdateAttempts && stored is null; attempt++)
         {
-            TableEntity? existing = await table.GetAsync(TableName, partition, row, cancellationToken).ConfigureAwait(false);
+            TableEntity? existing = await table.GetAsync(tableName, partition, row, cancellationToken).ConfigureAwait(false);
             if (existing is null)
             {
                 var entity = new TableEntity(partition, row)
@@ -93,7 +101,7 @@ public sealed partial class ExceptionService
                     await WriteBodyAsync(entity, raise.RawEvent, bodySha, cancellationToken).ConfigureAwait(false);
                 }
 
-                if (await table.InsertAsync(TableName, entity, cancellationToken).ConfigureAwait(false) == InsertOutcome.Inserted)
+                if (await table.InsertAsync(tableName, entity, cancellationToken).ConfigureAwait(false) == InsertOutcome.Inserted)
                 {
                     stored = ToRecord(entity);
                 }
@@ -117,7 +125,7 @@ public sealed partial class ExceptionService
                 await WriteBodyAsync(existing, raise.RawEvent, bodySha, cancellationToken).ConfigureAwait(false);
             }
 
-            UpdateOutcome outcome = await table.UpdateAsync(TableName, existing, UpsertMode.Replace, cancellationToken).ConfigureAwait(false);
+            UpdateOutcome outcome = await table.UpdateAsync(tableName, existing, UpsertMode.Replace, cancellationToken).ConfigureAwait(false);
             if (outcome == UpdateOutcome.Updated)
             {
                 stored = ToRecord(existing);
@@ -150,7 +158,7 @@ public sealed partial class ExceptionService
             filter += $" and PartitionKey eq '{c}'";
         }
 
-        await foreach (TableEntity entity in table.QueryAsync(TableName, filter, cancellationToken).ConfigureAwait(false))
+        await foreach (TableEntity entity in table.QueryAsync(tableName, filter, cancellationToken).ConfigureAwait(false))
         {
             yield return ToRecord(entity);
         }
@@ -167,7 +175,7 @@ public sealed partial class ExceptionService
         await EnsureTableAsync(cancellationToken).ConfigureAwait(false);
         for (int attempt = 0; attempt < 3; attempt++)
         {
-            TableEntity? entity = await table.GetAsync(TableName, partition, row, cancellationToken).ConfigureAwait(false);
+            TableEntity? entity = await table.GetAsync(tableName, partition, row, cancellationToken).ConfigureAwait(false);
             if (entity is null || entity.GetString("Kind") != KindRecord)
             {
                 return null;
@@ -278,7 +286,7 @@ public sealed partial class ExceptionService
     {
         if (!tableReady)
         {
-            await table.CreateTableIfNotExistsAsync(TableName, cancellationToken).ConfigureAwait(false);
+            await table.CreateTableIfNotExistsAsync(tableName, cancellationToken).ConfigureAwait(false);
             tableReady = true;
         }
     }
@@ -293,14 +301,14 @@ public sealed partial class ExceptionService
         await EnsureTableAsync(cancellationToken).ConfigureAwait(false);
         for (int attempt = 0; attempt < MaxUpdateAttempts; attempt++)
         {
-            TableEntity? entity = await table.GetAsync(TableName, partition, row, cancellationToken).ConfigureAwait(false);
+            TableEntity? entity = await table.GetAsync(tableName, partition, row, cancellationToken).ConfigureAwait(false);
             if (entity is null || entity.GetString("Kind") != KindRecord)
             {
                 return null;
             }
 
             change(entity);
-            if (await table.UpdateAsync(TableName, entity, UpsertMode.Replace, cancellationToken).ConfigureAwait(false) == UpdateOutcome.Updated)
+            if (await table.UpdateAsync(tableName, entity, UpsertMode.Replace, cancellationToken).ConfigureAwait(false) == UpdateOutcome.Updated)
             {
                 return entity;
             }
@@ -324,7 +332,7 @@ public sealed partial class ExceptionService
         {
             var overflow = new TableEntity(entity.PartitionKey, OverflowRowKey(entity.RowKey, n)) { ["Kind"] = KindBody, ["BodySha256"] = sha };
             SetChunks(overflow, body, n * ChunksPerEntity);
-            await table.UpsertAsync(TableName, overflow, UpsertMode.Replace, cancellationToken).ConfigureAwait(false);
+            await table.UpsertAsync(tableName, overflow, UpsertMode.Replace, cancellationToken).ConfigureAwait(false);
         }
 
         entity["BodyLength"] = body.Length;
@@ -337,7 +345,7 @@ public sealed partial class ExceptionService
         int now = entity.GetInt32("BodyOverflowRows") ?? 0;
         for (int n = now + 1; n <= previousOverflowRows; n++)
         {
-            await table.DeleteAsync(TableName, entity.PartitionKey, OverflowRowKey(entity.RowKey, n), cancellationToken).ConfigureAwait(false);
+            await table.DeleteAsync(tableName, entity.PartitionKey, OverflowRowKey(entity.RowKey, n), cancellationToken).ConfigureAwait(false);
         }
     }
 
@@ -370,7 +378,7 @@ public sealed partial class ExceptionService
         int overflowRows = entity.GetInt32("BodyOverflowRows") ?? 0;
         for (int n = 1; n <= overflowRows; n++)
         {
-            TableEntity? overflow = await table.GetAsync(TableName, entity.PartitionKey, OverflowRowKey(entity.RowKey, n), cancellationToken).ConfigureAwait(false);
+            TableEntity? overflow = await table.GetAsync(tableName, entity.PartitionKey, OverflowRowKey(entity.RowKey, n), cancellationToken).ConfigureAwait(false);
             if (overflow is null)
             {
                 return null;
