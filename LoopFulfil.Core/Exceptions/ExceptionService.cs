@@ -33,7 +33,6 @@ public sealed partial class ExceptionService
     private const string KindBody = "body";
 
     private readonly ITableStore table;
-    private readonly string tableName;
     private readonly IMessageSender sender;
     private readonly IOptionsMonitor<ExceptionOptions> options;
     private readonly TimeProvider time;
@@ -41,14 +40,7 @@ public sealed partial class ExceptionService
     private volatile bool tableReady;
 
     public ExceptionService(ITableStore table, IMessageSender sender, IOptionsMonitor<ExceptionOptions> options, TimeProvider time, ILogger<ExceptionService> logger)
-        : this(table, sender, options, time, logger, TableName)
     {
-    }
-
-    /// <summary>Tests sharing one Azurite give each test its own table.</summary>
-    internal ExceptionService(ITableStore table, IMessageSender sender, IOptionsMonitor<ExceptionOptions> options, TimeProvider time, ILogger<ExceptionService> logger, string tableName)
-    {
-        this.tableName = tableName;
         this.table = table;
         this.sender = sender;
         this.options = options;
@@ -77,7 +69,7 @@ public sealed partial class ExceptionService
         ExceptionRecord? stored = null;
         for (int attempt = 0; attempt < MaxUpdateAttempts && stored is null; attempt++)
         {
-            TableEntity? existing = await table.GetAsync(tableName, partition, row, cancellationToken).ConfigureAwait(false);
+            TableEntity? existing = await table.GetAsync(TableName, partition, row, cancellationToken).ConfigureAwait(false);
             if (existing is null)
             {
                 var entity = new TableEntity(partition, row)
@@ -101,7 +93,7 @@ public sealed partial class ExceptionService
                     await WriteBodyAsync(entity, raise.RawEvent, bodySha, cancellationToken).ConfigureAwait(false);
                 }
 
-                if (await table.InsertAsync(tableName, entity, cancellationToken).ConfigureAwait(false) == InsertOutcome.Inserted)
+                if (await table.InsertAsync(TableName, entity, cancellationToken).ConfigureAwait(false) == InsertOutcome.Inserted)
                 {
                     stored = ToRecord(entity);
                 }
@@ -125,7 +117,7 @@ public sealed partial class ExceptionService
                 await WriteBodyAsync(existing, raise.RawEvent, bodySha, cancellationToken).ConfigureAwait(false);
             }
 
-            UpdateOutcome outcome = await table.UpdateAsync(tableName, existing, UpsertMode.Replace, cancellationToken).ConfigureAwait(false);
+            UpdateOutcome outcome = await table.UpdateAsync(TableName, existing, UpsertMode.Replace, cancellationToken).ConfigureAwait(false);
             if (outcome == UpdateOutcome.Updated)
             {
                 stored = ToRecord(existing);
@@ -147,18 +139,20 @@ public sealed partial class ExceptionService
     public async IAsyncEnumerable<ExceptionRecord> ListAsync(ExceptionStatus? status, ExceptionCategory? category, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         await EnsureTableAsync(cancellationToken).ConfigureAwait(false);
-        string filter = $"Kind eq '{KindRecord}'";
+        var clauses = new List<string> { TableFilter.Equal("Kind", KindRecord) };
         if (status is { } s)
         {
-            filter += $" and Status eq '{s}'";
+            clauses.Add(TableFilter.Equal("Status", s.ToString()));
         }
 
         if (category is { } c)
         {
-            filter += $" and PartitionKey eq '{c}'";
+            clauses.Add(TableFilter.PartitionKeyEquals(c.ToString()));
         }
 
-        await foreach (TableEntity entity in table.QueryAsync(tableName, filter, cancellationToken).ConfigureAwait(false))
+        string filter = TableFilter.And([.. clauses]);
+
+        await foreach (TableEntity entity in table.QueryAsync(TableName, filter, cancellationToken).ConfigureAwait(false))
         {
             yield return ToRecord(entity);
         }
@@ -175,7 +169,7 @@ public sealed partial class ExceptionService
         await EnsureTableAsync(cancellationToken).ConfigureAwait(false);
         for (int attempt = 0; attempt < 3; attempt++)
         {
-            TableEntity? entity = await table.GetAsync(tableName, partition, row, cancellationToken).ConfigureAwait(false);
+            TableEntity? entity = await table.GetAsync(TableName, partition, row, cancellationToken).ConfigureAwait(false);
             if (entity is null || entity.GetString("Kind") != KindRecord)
             {
                 return null;
@@ -286,7 +280,7 @@ public sealed partial class ExceptionService
     {
         if (!tableReady)
         {
-            await table.CreateTableIfNotExistsAsync(tableName, cancellationToken).ConfigureAwait(false);
+            await table.CreateTableIfNotExistsAsync(TableName, cancellationToken).ConfigureAwait(false);
             tableReady = true;
         }
     }
@@ -301,14 +295,14 @@ public sealed partial class ExceptionService
         await EnsureTableAsync(cancellationToken).ConfigureAwait(false);
         for (int attempt = 0; attempt < MaxUpdateAttempts; attempt++)
         {
-            TableEntity? entity = await table.GetAsync(tableName, partition, row, cancellationToken).ConfigureAwait(false);
+            TableEntity? entity = await table.GetAsync(TableName, partition, row, cancellationToken).ConfigureAwait(false);
             if (entity is null || entity.GetString("Kind") != KindRecord)
             {
                 return null;
             }
 
             change(entity);
-            if (await table.UpdateAsync(tableName, entity, UpsertMode.Replace, cancellationToken).ConfigureAwait(false) == UpdateOutcome.Updated)
+            if (await table.UpdateAsync(TableName, entity, UpsertMode.Replace, cancellationToken).ConfigureAwait(false) == UpdateOutcome.Updated)
             {
                 return entity;
             }
@@ -332,7 +326,7 @@ public sealed partial class ExceptionService
         {
             var overflow = new TableEntity(entity.PartitionKey, OverflowRowKey(entity.RowKey, n)) { ["Kind"] = KindBody, ["BodySha256"] = sha };
             SetChunks(overflow, body, n * ChunksPerEntity);
-            await table.UpsertAsync(tableName, overflow, UpsertMode.Replace, cancellationToken).ConfigureAwait(false);
+            await table.UpsertAsync(TableName, overflow, UpsertMode.Replace, cancellationToken).ConfigureAwait(false);
         }
 
         entity["BodyLength"] = body.Length;
@@ -345,7 +339,7 @@ public sealed partial class ExceptionService
         int now = entity.GetInt32("BodyOverflowRows") ?? 0;
         for (int n = now + 1; n <= previousOverflowRows; n++)
         {
-            await table.DeleteAsync(tableName, entity.PartitionKey, OverflowRowKey(entity.RowKey, n), cancellationToken).ConfigureAwait(false);
+            await table.DeleteAsync(TableName, entity.PartitionKey, OverflowRowKey(entity.RowKey, n), cancellationToken).ConfigureAwait(false);
         }
     }
 
@@ -378,7 +372,7 @@ public sealed partial class ExceptionService
         int overflowRows = entity.GetInt32("BodyOverflowRows") ?? 0;
         for (int n = 1; n <= overflowRows; n++)
         {
-            TableEntity? overflow = await table.GetAsync(tableName, entity.PartitionKey, OverflowRowKey(entity.RowKey, n), cancellationToken).ConfigureAwait(false);
+            TableEntity? overflow = await table.GetAsync(TableName, entity.PartitionKey, OverflowRowKey(entity.RowKey, n), cancellationToken).ConfigureAwait(false);
             if (overflow is null)
             {
                 return null;

@@ -12,7 +12,6 @@ internal static class IngressHarness
     public static WebhookIngress Create(
         ITableStore table,
         IMessageSender? alerts = null,
-        string tableName = ExceptionService.TableName,
         string secret = WebhookTestKit.Secret,
         string secondarySecret = "",
         int maxBodyBytes = 1_048_576,
@@ -23,8 +22,7 @@ internal static class IngressHarness
             alerts ?? new RecordingMessageSender(),
             new FixedOptionsMonitor<ExceptionOptions>(new ExceptionOptions()),
             time ?? TimeProvider.System,
-            NullLogger<ExceptionService>.Instance,
-            tableName);
+            NullLogger<ExceptionService>.Instance);
         var options = new WebhookOptions { Secret = secret, SecondarySecret = secondarySecret, MaxBodyBytes = maxBodyBytes, RetryAfterSeconds = 120 };
         return new WebhookIngress(new FixedOptionsMonitor<WebhookOptions>(options), exceptions, NullLogger<WebhookIngress>.Instance);
     }
