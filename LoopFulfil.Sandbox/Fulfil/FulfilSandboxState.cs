@@ -100,7 +100,7 @@ public sealed partial class FulfilSandboxState
     {
         lock (_gate)
         {
-            return Table("account.account").Single(kv => Equals(kv.Value["code"], code)).Key;
+            return Table("account.account").Single(kv => Equals(kv.Value.GetValueOrDefault("code"), code)).Key;
         }
     }
 
@@ -219,7 +219,7 @@ public sealed partial class FulfilSandboxState
             });
             foreach (var (account, debit, credit) in lines)
             {
-                var accountId = Table("account.account").Single(kv => Equals(kv.Value["code"], account)).Key;
+                var accountId = Table("account.account").Single(kv => Equals(kv.Value.GetValueOrDefault("code"), account)).Key;
                 Insert("account.move.line", new() { ["move"] = move, ["account"] = accountId, ["debit"] = debit, ["credit"] = credit });
             }
 
@@ -332,7 +332,7 @@ public sealed partial class FulfilSandboxState
                 var record = Rec(model, id);
                 if (record.GetValueOrDefault("state") is "done" or "posted" or "cancelled")
                 {
-                    throw new SandboxUserError("E_READONLY", $"{model} {id} is {record["state"]} and can no longer be modified.");
+                    throw new SandboxUserError("E_READONLY", $"{model} {id} is {record.GetValueOrDefault("state")} and can no longer be modified.");
                 }
 
                 foreach (var (field, value) in values)
@@ -395,11 +395,11 @@ public sealed partial class FulfilSandboxState
     }
 
     private int ProductIdLocked(string sku) =>
-        Table("product.product").FirstOrDefault(kv => Equals(kv.Value["code"], sku)).Key is var id && id != 0
+        Table("product.product").FirstOrDefault(kv => Equals(kv.Value.GetValueOrDefault("code"), sku)).Key is var id && id != 0
             ? id : throw new InvalidOperationException($"Sandbox has no product with SKU '{sku}'.");
 
     private int LocationIdLocked(string code) =>
-        Table("stock.location").FirstOrDefault(kv => Equals(kv.Value["code"], code)).Key is var id && id != 0
+        Table("stock.location").FirstOrDefault(kv => Equals(kv.Value.GetValueOrDefault("code"), code)).Key is var id && id != 0
             ? id : throw new InvalidOperationException($"Sandbox has no location with code '{code}'.");
 
     private static object? Normalize(string model, string field, object? value)
@@ -458,10 +458,10 @@ public sealed partial class FulfilSandboxState
         {
             ("product.product", "quantity") => ctx.Locations is { Count: > 0 } locations
                 ? locations.Sum(l => OnHand(id, l, ctx.WithChilds))
-                : Table("stock.location").Where(kv => Equals(kv.Value["type"], "warehouse")).Sum(kv => OnHand(id, kv.Key, true)),
+                : Table("stock.location").Where(kv => Equals(kv.Value.GetValueOrDefault("type"), "warehouse")).Sum(kv => OnHand(id, kv.Key, true)),
             ("product.product", "variant_name") => record.GetValueOrDefault("name"),
             ("sale.sale", "lines") => Children("sale.line", "sale", id),
-            ("sale.sale", "total_amount") => Table("sale.line").Values.Where(l => Equals(l["sale"], id)).Sum(LineAmount),
+            ("sale.sale", "total_amount") => Table("sale.line").Values.Where(l => Equals(l.GetValueOrDefault("sale"), id)).Sum(LineAmount),
             ("sale.sale", "shipment_returns") => Children("stock.shipment.out.return", "origin_sale", id),
             ("sale.sale", "has_return") => Table("sale.sale").Values.Any(s => Equals(s.GetValueOrDefault("origin_sale"), id)),
             ("sale.line", "amount") => LineAmount(record),
@@ -470,7 +470,7 @@ public sealed partial class FulfilSandboxState
             ("stock.shipment.out.return", "inventory_moves") => ShipmentMoves(model, id, m => Equals(m.GetValueOrDefault("kind"), "inventory")),
             ("stock.shipment.out.return", "moves") => ShipmentMoves(model, id, _ => true),
             ("account.invoice", "lines") => Children("account.invoice.line", "invoice", id),
-            ("account.invoice", "total_amount") => Table("account.invoice.line").Values.Where(l => Equals(l["invoice"], id)).Sum(LineAmount),
+            ("account.invoice", "total_amount") => Table("account.invoice.line").Values.Where(l => Equals(l.GetValueOrDefault("invoice"), id)).Sum(LineAmount),
             ("account.move", "lines") => Children("account.move.line", "move", id),
             _ => record.GetValueOrDefault(field),
         };
@@ -525,14 +525,14 @@ public sealed partial class FulfilSandboxState
         var total = 0m;
         foreach (var move in Table("stock.move").Values)
         {
-            if (!Equals(move["product"], productId) || !Equals(move["state"], state))
+            if (!Equals(move.GetValueOrDefault("product"), productId) || !Equals(move.GetValueOrDefault("state"), state))
             {
                 continue;
             }
 
-            var q = (decimal)move["quantity"]!;
-            var into = move["to_location"] is int to && set.Contains(to);
-            var outOf = move["from_location"] is int from && set.Contains(from);
+            var q = (decimal)move.GetValueOrDefault("quantity")!;
+            var into = move.GetValueOrDefault("to_location") is int to && set.Contains(to);
+            var outOf = move.GetValueOrDefault("from_location") is int from && set.Contains(from);
             if (into && !outOf)
             {
                 total += q;

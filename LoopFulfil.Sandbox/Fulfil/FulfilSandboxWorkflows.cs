@@ -37,9 +37,9 @@ public sealed partial class FulfilSandboxState
                 foreach (var f in new[] { "from_location", "to_location" })
                 {
                     var loc = RequireRef(values, f, "stock.location", model);
-                    if (!InternalLocationTypes.Contains(Rec("stock.location", loc)["type"] as string))
+                    if (!InternalLocationTypes.Contains(Rec("stock.location", loc).GetValueOrDefault("type") as string))
                     {
-                        throw new SandboxUserError("E_LOCATION_TYPE", $"Location {Rec("stock.location", loc)["code"]} cannot be used on an internal shipment.");
+                        throw new SandboxUserError("E_LOCATION_TYPE", $"Location {Rec("stock.location", loc).GetValueOrDefault("code")} cannot be used on an internal shipment.");
                     }
                 }
 
@@ -90,9 +90,9 @@ public sealed partial class FulfilSandboxState
         if (values.ContainsKey("product"))
         {
             var product = RequireRef(values, "product", "product.product", model);
-            if (model is "sale.line" or "stock.move" && Equals(Rec("product.product", product)["active"], false))
+            if (model is "sale.line" or "stock.move" && Equals(Rec("product.product", product).GetValueOrDefault("active"), false))
             {
-                throw new SandboxUserError("E_PRODUCT_INACTIVE", $"Product {Rec("product.product", product)["code"]} is archived and cannot be used.");
+                throw new SandboxUserError("E_PRODUCT_INACTIVE", $"Product {Rec("product.product", product).GetValueOrDefault("code")} is archived and cannot be used.");
             }
         }
 
@@ -111,7 +111,7 @@ public sealed partial class FulfilSandboxState
             }
         }
 
-        if (model == "stock.move" && (values.GetValueOrDefault("quantity") is null || (decimal)Normalize(model, "quantity", values["quantity"])! <= 0))
+        if (model == "stock.move" && (values.GetValueOrDefault("quantity") is null || (decimal)Normalize(model, "quantity", values.GetValueOrDefault("quantity"))! <= 0))
         {
             throw new SandboxUserError("E_MOVE_QUANTITY", "A stock move needs a positive quantity.");
         }
@@ -182,7 +182,7 @@ public sealed partial class FulfilSandboxState
                 stored["number"] = NextNumber("IS");
                 break;
             case "account.move":
-                stored["period"] = PeriodFor((DateOnly)stored["date"]!, requireOpen: true);
+                stored["period"] = PeriodFor((DateOnly)stored.GetValueOrDefault("date")!, requireOpen: true);
                 break;
         }
 
@@ -215,7 +215,7 @@ public sealed partial class FulfilSandboxState
     private int PeriodFor(DateOnly date, bool requireOpen)
     {
         var start = new DateOnly(date.Year, date.Month, 1);
-        var found = Table("account.period").FirstOrDefault(kv => Equals(kv.Value["start_date"], start));
+        var found = Table("account.period").FirstOrDefault(kv => Equals(kv.Value.GetValueOrDefault("start_date"), start));
         var id = found.Key != 0
             ? found.Key
             : Insert("account.period", new()
@@ -223,16 +223,16 @@ public sealed partial class FulfilSandboxState
                 ["name"] = start.ToString("yyyy-MM", CultureInfo.InvariantCulture), ["start_date"] = start, ["end_date"] = start.AddMonths(1).AddDays(-1),
                 ["state"] = "open", ["company"] = CompanyId,
             });
-        if (requireOpen && Equals(Rec("account.period", id)["state"], "close"))
+        if (requireOpen && Equals(Rec("account.period", id).GetValueOrDefault("state"), "close"))
         {
-            throw new SandboxUserError("E_PERIOD_CLOSED", $"The period {Rec("account.period", id)["name"]} is closed; no entry dated {date:yyyy-MM-dd} can be created or posted.");
+            throw new SandboxUserError("E_PERIOD_CLOSED", $"The period {Rec("account.period", id).GetValueOrDefault("name")} is closed; no entry dated {date:yyyy-MM-dd} can be created or posted.");
         }
 
         return id;
     }
 
     private int? FindSaleByChannelIdentifier(string channelIdentifier) =>
-        Table("sale.sale").Where(kv => Equals(kv.Value.GetValueOrDefault("channel_identifier"), channelIdentifier) && !Equals(kv.Value["state"], "cancelled"))
+        Table("sale.sale").Where(kv => Equals(kv.Value.GetValueOrDefault("channel_identifier"), channelIdentifier) && !Equals(kv.Value.GetValueOrDefault("state"), "cancelled"))
             .Select(kv => (int?)kv.Key).FirstOrDefault();
 
     // ------------------------------------------------------------------ methods
@@ -339,7 +339,7 @@ public sealed partial class FulfilSandboxState
     private void Transition(string model, int id, string[] from, string to)
     {
         var record = Rec(model, id);
-        var state = (string)record["state"]!;
+        var state = (string)record.GetValueOrDefault("state")!;
         if (state == to)
         {
             return;
@@ -362,16 +362,20 @@ public sealed partial class FulfilSandboxState
         }
 
         Transition("sale.sale", id, ["draft"], "quotation");
-        Rec("sale.sale", id)["number"] ??= NextNumber("SO");
+        var quoted = Rec("sale.sale", id);
+        if (quoted.GetValueOrDefault("number") is null)
+        {
+            quoted["number"] = NextNumber("SO");
+        }
     }
 
     private void SaleConfirm(int id)
     {
         foreach (var line in Children("sale.line", "sale", id).Select(l => Rec("sale.line", l)))
         {
-            if (line["product"] is int p && Equals(Rec("product.product", p)["active"], false))
+            if (line.GetValueOrDefault("product") is int p && Equals(Rec("product.product", p).GetValueOrDefault("active"), false))
             {
-                throw new SandboxUserError("E_PRODUCT_INACTIVE", $"Product {Rec("product.product", p)["code"]} is archived; the sale cannot be confirmed.");
+                throw new SandboxUserError("E_PRODUCT_INACTIVE", $"Product {Rec("product.product", p).GetValueOrDefault("code")} is archived; the sale cannot be confirmed.");
             }
         }
 
@@ -381,12 +385,12 @@ public sealed partial class FulfilSandboxState
     private void SaleCancel(int id)
     {
         var sale = Rec("sale.sale", id);
-        if (Equals(sale["is_return"], true))
+        if (Equals(sale.GetValueOrDefault("is_return"), true))
         {
             var shipments = Children("stock.shipment.out.return", "origin_sale", id);
-            if (shipments.Any(s => !Equals(Rec("stock.shipment.out.return", s)["state"], "draft") && !Equals(Rec("stock.shipment.out.return", s)["state"], "cancelled")))
+            if (shipments.Any(s => !Equals(Rec("stock.shipment.out.return", s).GetValueOrDefault("state"), "draft") && !Equals(Rec("stock.shipment.out.return", s).GetValueOrDefault("state"), "cancelled")))
             {
-                throw new SandboxUserError("E_RETURN_RECEIVED", $"Return {sale["channel_identifier"]} has received goods and cannot be cancelled.");
+                throw new SandboxUserError("E_RETURN_RECEIVED", $"Return {sale.GetValueOrDefault("channel_identifier")} has received goods and cannot be cancelled.");
             }
 
             foreach (var s in shipments)
@@ -404,12 +408,12 @@ public sealed partial class FulfilSandboxState
     private int ReturnOrder(int saleId, Dictionary<string, object?> args)
     {
         var sale = Rec("sale.sale", saleId);
-        if (sale["state"] is not ("confirmed" or "processing" or "done"))
+        if (sale.GetValueOrDefault("state") is not ("confirmed" or "processing" or "done"))
         {
-            throw new SandboxUserError("E_SALE_NOT_CONFIRMED", $"Sale {RecNameOf("sale.sale", saleId, sale)} is '{sale["state"]}'; only confirmed sales can be returned.");
+            throw new SandboxUserError("E_SALE_NOT_CONFIRMED", $"Sale {RecNameOf("sale.sale", saleId, sale)} is '{sale.GetValueOrDefault("state")}'; only confirmed sales can be returned.");
         }
 
-        if (Equals(sale["is_return"], true))
+        if (Equals(sale.GetValueOrDefault("is_return"), true))
         {
             throw new SandboxUserError("E_RETURN_OF_RETURN", "A return order cannot itself be returned.");
         }
@@ -421,7 +425,7 @@ public sealed partial class FulfilSandboxState
 
         if (FindSaleByChannelIdentifier(ci) is { } existing)
         {
-            if (Equals(Rec("sale.sale", existing)["is_return"], true) && Equals(Rec("sale.sale", existing)["origin_sale"], saleId))
+            if (Equals(Rec("sale.sale", existing).GetValueOrDefault("is_return"), true) && Equals(Rec("sale.sale", existing).GetValueOrDefault("origin_sale"), saleId))
             {
                 return existing;
             }
@@ -429,16 +433,16 @@ public sealed partial class FulfilSandboxState
             throw new SandboxUserError("E_DUPLICATE_CHANNEL_IDENTIFIER", $"Channel identifier '{ci}' is already used by sale {existing}.");
         }
 
-        var warehouse = args.GetValueOrDefault("warehouse") is long w ? (int)w : (int)sale["warehouse"]!;
-        if (!Table("stock.location").TryGetValue(warehouse, out var wh) || !Equals(wh["type"], "warehouse"))
+        var warehouse = args.GetValueOrDefault("warehouse") is long w ? (int)w : sale.GetValueOrDefault("warehouse") as int? ?? FulfilSandboxDemo.WarehouseId;
+        if (!Table("stock.location").TryGetValue(warehouse, out var wh) || !Equals(wh.GetValueOrDefault("type"), "warehouse"))
         {
             throw new SandboxUserError("E_WAREHOUSE", $"Location {warehouse} is not a warehouse.");
         }
 
-        var destination = (int)wh["storage_location"]!;
+        var destination = (int)wh.GetValueOrDefault("storage_location")!;
         if (args.GetValueOrDefault("return_location") is long dest)
         {
-            if (!Table("stock.location").TryGetValue((int)dest, out var d) || !InternalLocationTypes.Contains(d["type"] as string))
+            if (!Table("stock.location").TryGetValue((int)dest, out var d) || !InternalLocationTypes.Contains(d.GetValueOrDefault("type") as string))
             {
                 throw new SandboxUserError("E_RETURN_LOCATION", $"Location {dest} cannot receive returned goods.");
             }
@@ -456,45 +460,45 @@ public sealed partial class FulfilSandboxState
         foreach (var line in lines)
         {
             var lineId = line.GetValueOrDefault("order_line_id") is long l ? (int)l : -1;
-            if (!Table("sale.line").TryGetValue(lineId, out var original) || !Equals(original["sale"], saleId))
+            if (!Table("sale.line").TryGetValue(lineId, out var original) || !Equals(original.GetValueOrDefault("sale"), saleId))
             {
                 throw new SandboxUserError("E_RETURN_LINE", $"Sale line {lineId} is not on sale {RecNameOf("sale.sale", saleId, sale)}.");
             }
 
             var returned = Table("sale.line").Values
-                .Where(r => Equals(r.GetValueOrDefault("origin_line"), lineId) && !Equals(Rec("sale.sale", (int)r["sale"]!)["state"], "cancelled"))
-                .Sum(r => -(decimal)r["quantity"]!);
-            var returnable = (decimal)original["quantity"]! - returned - planned.Where(p => ReferenceEquals(p.Original, original)).Sum(p => p.Quantity);
+                .Where(r => Equals(r.GetValueOrDefault("origin_line"), lineId) && !Equals(Rec("sale.sale", (int)r.GetValueOrDefault("sale")!).GetValueOrDefault("state"), "cancelled"))
+                .Sum(r => -(decimal)r.GetValueOrDefault("quantity")!);
+            var returnable = (decimal)original.GetValueOrDefault("quantity")! - returned - planned.Where(p => ReferenceEquals(p.Original, original)).Sum(p => p.Quantity);
             var quantity = line.TryGetValue("return_quantity", out var q) && q is not null ? (decimal)Normalize("sale.line", "quantity", q)! : returnable;
             if (quantity <= 0 || quantity > returnable)
             {
                 throw new SandboxUserError("E_RETURN_QUANTITY", $"Cannot return {quantity} of sale line {lineId}: {returnable} returnable.");
             }
 
-            var price = line.TryGetValue("unit_price", out var up) && up is not null ? (decimal)Normalize("sale.line", "unit_price", up)! : (decimal)original["unit_price"]!;
+            var price = line.TryGetValue("unit_price", out var up) && up is not null ? (decimal)Normalize("sale.line", "unit_price", up)! : (decimal)original.GetValueOrDefault("unit_price")!;
             planned.Add((original, quantity, price, line));
         }
 
         var returnId = Insert("sale.sale", new()
         {
-            ["reference"] = args.GetValueOrDefault("reference") as string ?? sale["reference"], ["number"] = NextNumber("SO"), ["party"] = sale["party"],
+            ["reference"] = args.GetValueOrDefault("reference") as string ?? sale.GetValueOrDefault("reference"), ["number"] = NextNumber("SO"), ["party"] = sale.GetValueOrDefault("party"),
             ["shipment_address"] = sale.GetValueOrDefault("shipment_address"), ["invoice_address"] = sale.GetValueOrDefault("invoice_address"),
-            ["sale_date"] = Today(), ["warehouse"] = warehouse, ["company"] = CompanyId, ["channel"] = sale["channel"], ["channel_identifier"] = ci,
-            ["priority"] = sale["priority"], ["state"] = "processing", ["is_return"] = true, ["origin_sale"] = saleId, ["return_location"] = destination,
+            ["sale_date"] = Today(), ["warehouse"] = warehouse, ["company"] = CompanyId, ["channel"] = sale.GetValueOrDefault("channel"), ["channel_identifier"] = ci,
+            ["priority"] = sale.GetValueOrDefault("priority"), ["state"] = "processing", ["is_return"] = true, ["origin_sale"] = saleId, ["return_location"] = destination,
         });
         foreach (var (original, quantity, price, line) in planned)
         {
             Insert("sale.line", new()
             {
-                ["sale"] = returnId, ["type"] = "line", ["product"] = original["product"], ["description"] = original["description"], ["quantity"] = -quantity,
-                ["unit"] = original["unit"], ["unit_price"] = price, ["channel_identifier"] = line.GetValueOrDefault("channel_identifier") as string,
-                ["return_reason"] = line.GetValueOrDefault("return_reason") as string, ["note"] = line.GetValueOrDefault("note") as string, ["origin_line"] = original["id"],
+                ["sale"] = returnId, ["type"] = "line", ["product"] = original.GetValueOrDefault("product"), ["description"] = original.GetValueOrDefault("description"), ["quantity"] = -quantity,
+                ["unit"] = original.GetValueOrDefault("unit"), ["unit_price"] = price, ["channel_identifier"] = line.GetValueOrDefault("channel_identifier") as string,
+                ["return_reason"] = line.GetValueOrDefault("return_reason") as string, ["note"] = line.GetValueOrDefault("note") as string, ["origin_line"] = original.GetValueOrDefault("id"),
             });
         }
 
         var shipment = Insert("stock.shipment.out.return", new()
         {
-            ["reference"] = ci, ["number"] = NextNumber("CR"), ["customer"] = sale["party"], ["warehouse"] = warehouse, ["destination_location"] = destination,
+            ["reference"] = ci, ["number"] = NextNumber("CR"), ["customer"] = sale.GetValueOrDefault("party"), ["warehouse"] = warehouse, ["destination_location"] = destination,
             ["origin_sale"] = returnId, ["company"] = CompanyId, ["state"] = "draft",
         });
         var customer = LocationIdLocked(FulfilSandboxDemo.CustomerLocationCode);
@@ -502,7 +506,7 @@ public sealed partial class FulfilSandboxState
         {
             Insert("stock.move", new()
             {
-                ["product"] = original["product"], ["uom"] = 1, ["quantity"] = quantity, ["from_location"] = customer, ["to_location"] = (int)wh["input_location"]!,
+                ["product"] = original.GetValueOrDefault("product"), ["uom"] = 1, ["quantity"] = quantity, ["from_location"] = customer, ["to_location"] = (int)wh.GetValueOrDefault("input_location")!,
                 ["state"] = "draft", ["shipment"] = ShipmentRef("stock.shipment.out.return", shipment), ["kind"] = "incoming", ["company"] = CompanyId,
             });
         }
@@ -521,8 +525,8 @@ public sealed partial class FulfilSandboxState
             move["effective_date"] = Today();
             Insert("stock.move", new()
             {
-                ["product"] = move["product"], ["uom"] = move["uom"], ["quantity"] = move["quantity"], ["from_location"] = move["to_location"],
-                ["to_location"] = shipment["destination_location"], ["state"] = "draft", ["shipment"] = ShipmentRef("stock.shipment.out.return", id),
+                ["product"] = move.GetValueOrDefault("product"), ["uom"] = move.GetValueOrDefault("uom"), ["quantity"] = move.GetValueOrDefault("quantity"), ["from_location"] = move.GetValueOrDefault("to_location"),
+                ["to_location"] = shipment.GetValueOrDefault("destination_location"), ["state"] = "draft", ["shipment"] = ShipmentRef("stock.shipment.out.return", id),
                 ["kind"] = "inventory", ["company"] = CompanyId,
             });
         }
@@ -553,24 +557,24 @@ public sealed partial class FulfilSandboxState
     private bool InternalAssign(int id, bool force)
     {
         var shipment = Rec("stock.shipment.internal", id);
-        if (Equals(shipment["state"], "assigned"))
+        if (Equals(shipment.GetValueOrDefault("state"), "assigned"))
         {
             return true;
         }
 
-        if (!Equals(shipment["state"], "waiting"))
+        if (!Equals(shipment.GetValueOrDefault("state"), "waiting"))
         {
-            throw new SandboxUserError("E_WRONG_STATE", $"Internal shipment {shipment["number"]} is '{shipment["state"]}'; it must be waiting to be assigned.");
+            throw new SandboxUserError("E_WRONG_STATE", $"Internal shipment {shipment.GetValueOrDefault("number")} is '{shipment.GetValueOrDefault("state")}'; it must be waiting to be assigned.");
         }
 
         var moves = ShipmentMoves("stock.shipment.internal", id, _ => true).Select(m => Rec("stock.move", m)).ToList();
         if (!force)
         {
-            foreach (var group in moves.GroupBy(m => ((int)m["product"]!, (int)m["from_location"]!)))
+            foreach (var group in moves.GroupBy(m => ((int)m.GetValueOrDefault("product")!, (int)m.GetValueOrDefault("from_location")!)))
             {
                 var (product, from) = group.Key;
                 var available = OnHand(product, from, withChilds: true) - Flow(product, from, true, "assigned");
-                if (available < group.Sum(m => (decimal)m["quantity"]!))
+                if (available < group.Sum(m => (decimal)m.GetValueOrDefault("quantity")!))
                 {
                     return false;
                 }
@@ -609,7 +613,7 @@ public sealed partial class FulfilSandboxState
     private void InvoicePost(int id)
     {
         var invoice = Rec("account.invoice", id);
-        if (invoice["state"] is "posted" or "paid")
+        if (invoice.GetValueOrDefault("state") is "posted" or "paid")
         {
             return;
         }
@@ -621,14 +625,14 @@ public sealed partial class FulfilSandboxState
 
         PeriodFor(invoice.GetValueOrDefault("invoice_date") as DateOnly? ?? Today(), requireOpen: true);
         Transition("account.invoice", id, ["draft", "validated"], "posted");
-        var total = Table("account.invoice.line").Values.Where(l => Equals(l["invoice"], id)).Sum(LineAmount);
+        var total = Table("account.invoice.line").Values.Where(l => Equals(l.GetValueOrDefault("invoice"), id)).Sum(LineAmount);
         invoice["number"] = NextNumber(total < 0 ? "CN" : "INV");
     }
 
     private void MovePost(int id)
     {
         var move = Rec("account.move", id);
-        if (Equals(move["state"], "posted"))
+        if (Equals(move.GetValueOrDefault("state"), "posted"))
         {
             return;
         }
@@ -641,7 +645,7 @@ public sealed partial class FulfilSandboxState
             throw new SandboxUserError("E_MOVE_UNBALANCED", string.Create(CultureInfo.InvariantCulture, $"Move \"{move.GetValueOrDefault("description")}\" is not balanced (debit {debit}, credit {credit})."));
         }
 
-        PeriodFor((DateOnly)move["date"]!, requireOpen: true);
+        PeriodFor((DateOnly)move.GetValueOrDefault("date")!, requireOpen: true);
         Transition("account.move", id, ["draft"], "posted");
         move["number"] = NextNumber("MV");
         move["post_date"] = Today();

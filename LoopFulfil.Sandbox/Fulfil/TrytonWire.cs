@@ -38,10 +38,16 @@ internal static class TrytonWire
         }
     }
 
-    private static object DecodeNumber(string raw) =>
-        long.TryParse(raw, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var l)
-            ? l
-            : double.Parse(raw, NumberStyles.Float, CultureInfo.InvariantCulture);
+    private static object DecodeNumber(string raw)
+    {
+        // Separate returns: a conditional expression would silently widen the long to double.
+        if (long.TryParse(raw, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var l))
+        {
+            return l;
+        }
+
+        return double.Parse(raw, NumberStyles.Float, CultureInfo.InvariantCulture);
+    }
 
     private static object? DecodeClass(string cls, JsonObject o)
     {
