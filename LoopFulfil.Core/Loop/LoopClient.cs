@@ -522,7 +522,8 @@ internal sealed record LoopError(string? Code, string? Message)
                 }
 
                 code ??= Text(errors, "code") is { } c && !int.TryParse(c, out _) ? c : Text(errors, "http_code");
-                message = Text(errors, "message") ?? message ?? FirstFieldError(errors);
+                message = Text(errors, "message")
+                    ?? (FirstFieldError(errors) is { } field ? (message is null ? field : $"{message} {field}") : message);
             }
 
             return code is null && message is null ? null : new LoopError(code, message);
