@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using System.Globalization;
 using LoopFulfil.Core.Errors;
 using LoopFulfil.Core.Messaging;
 using LoopFulfil.Core.Storage;
@@ -135,7 +134,7 @@ public sealed partial class LocalMessageSender : IMessageSender
     {
         await _tables.CreateTableIfNotExistsAsync(DedupeTable, cancellationToken).ConfigureAwait(false);
         var cutoff = _time.GetUtcNow() - (_window > PendingClaimTimeout ? _window : PendingClaimTimeout);
-        var filter = string.Create(CultureInfo.InvariantCulture, $"{SentAtProperty} lt datetime'{cutoff.UtcDateTime:yyyy-MM-ddTHH:mm:ss.fffffffZ}'");
+        var filter = TableFilter.LessThan(SentAtProperty, cutoff);
         var deleted = 0;
         var expired = new List<(string Partition, string Row)>();
         await foreach (var entity in _tables.QueryAsync(DedupeTable, filter, cancellationToken).ConfigureAwait(false))

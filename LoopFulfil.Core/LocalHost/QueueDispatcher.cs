@@ -295,7 +295,7 @@ public sealed partial class QueueDispatcher : BackgroundService
         _held[message.MessageId] = delivery;
 
         var lane = envelope?.SessionId is { } session
-            ? (int)(StableHash(session) % (uint)_partitions)
+            ? PartitionOf(session, _partitions)
             : (int)((uint)Interlocked.Increment(ref _roundRobin) % (uint)_partitions);
         if (!_lanes[lane].Writer.TryWrite(delivery))
         {
@@ -623,6 +623,9 @@ public sealed partial class QueueDispatcher : BackgroundService
         var text = $"{ex.GetType().FullName}: {ex.Message}";
         return text.Length <= 1024 ? text : text[..1024];
     }
+
+    /// <summary>The partition (lane) that handles every message of <paramref name="sessionId"/>.</summary>
+    internal static int PartitionOf(string sessionId, int partitions) => (int)(StableHash(sessionId) % (uint)partitions);
 
     // FNV-1a: string.GetHashCode is randomised per process; a stable hash keeps partition choice reproducible in logs.
     private static uint StableHash(string value)
