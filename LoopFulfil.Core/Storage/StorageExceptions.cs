@@ -101,3 +101,18 @@ public sealed class TableBatchFailedException : PermanentStorageException
     /// <summary>Zero-based index of the operation the service blamed, when it said.</summary>
     public int? FailedOperationIndex { get; }
 }
+
+/// <summary>
+/// A received queue message's pop receipt no longer holds it: its visibility timeout ran out and it was received
+/// again (or deleted). The holder must stop working on it; the new holder will process it.
+/// </summary>
+public sealed class QueueMessageLockLostException : PermanentStorageException
+{
+    public QueueMessageLockLostException(string message, int? status, string? errorCode) : base(message, status, errorCode) { }
+
+    public QueueMessageLockLostException() : this("The queue message lock was lost.", null, null) { }
+
+    public QueueMessageLockLostException(string message) : this(message, null, null) { }
+
+    public QueueMessageLockLostException(string message, Exception innerException) : base(message, innerException) { }
+}

@@ -40,7 +40,7 @@ public sealed class AzuriteProcess : IAsyncDisposable, IDisposable
     /// </summary>
     public string ConnectionString { get; }
 
-    /// <summary>Null when attached to an existing Azurite.</summary>
+    /// <summary>The watchdog process that owns Azurite (killing its tree stops both); null when attached to an existing Azurite.</summary>
     public int? ProcessId => _process?.Id;
 
     /// <summary>True when this instance started the process (and will stop it).</summary>
@@ -151,7 +151,9 @@ public sealed class AzuriteProcess : IAsyncDisposable, IDisposable
         var table = FreePort();
         // In-memory persistence writes nothing, but Azurite may still drop a debug or lock file in its working directory.
         var workDir = Directory.CreateTempSubdirectory("loopfulfil-azurite-").FullName;
-        var info = new ProcessStartInfo(executable)
+        // Azurite runs under a tiny node watchdog that reads our stdin pipe: if this process dies without disposing
+        // (test host killed, debugger stopped), the pipe closes and the watchdog takes Azurite down with it.
+        var info = new ProcessStartInfo("node")
         {
             UseShellExecute = false,
             RedirectStandardOutput = true,
@@ -160,6 +162,9 @@ public sealed class AzuriteProcess : IAsyncDisposable, IDisposable
             WorkingDirectory = workDir,
             CreateNoWindow = true,
         };
+        info.ArgumentList.Add("-e");
+        info.ArgumentList.Add(WatchdogScript);
+        info.ArgumentList.Add(executable);
         foreach (var arg in new[]
         {
             "--blobHost", "127.0.0.1", "--blobPort", blob.ToString(System.Globalization.CultureInfo.InvariantCulture),
@@ -188,9 +193,17 @@ public sealed class AzuriteProcess : IAsyncDisposable, IDisposable
         };
         process.OutputDataReceived += capture;
         process.ErrorDataReceived += capture;
-        if (!process.Start())
+        try
         {
-            throw new AzuriteStartException($"Could not start {executable}.");
+            if (!process.Start())
+            {
+                throw new AzuriteStartException($"Could not start node for {executable}.");
+            }
+        }
+        catch (System.ComponentModel.Win32Exception ex)
+        {
+            process.Dispose();
+            throw new InvalidOperationException("Could not run 'node' (Azurite needs Node.js on PATH): " + ex.Message, ex);
         }
 
         process.BeginOutputReadLine();
@@ -223,6 +236,17 @@ public sealed class AzuriteProcess : IAsyncDisposable, IDisposable
             throw;
         }
     }
+
+    private const string WatchdogScript = """
+        const { spawn } = require('child_process');
+        const [exe, ...args] = process.argv.slice(1);
+        const child = spawn(exe, args, { stdio: ['ignore', 'inherit', 'inherit'], shell: process.platform === 'win32' });
+        const stop = () => { try { child.kill(); } catch {} process.exit(0); };
+        process.stdin.on('end', stop);
+        process.stdin.on('error', stop);
+        process.stdin.resume();
+        child.on('exit', (code) => process.exit(code ?? 1));
+        """;
 
     private static async Task<bool> AcceptsAsync(int port, CancellationToken cancellationToken)
     {

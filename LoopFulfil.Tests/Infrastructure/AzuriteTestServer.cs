@@ -19,6 +19,10 @@ public static class AzuriteTestServer
     public static async Task<AzureTableStore> CreateTableStoreAsync() =>
         new(StorageAccount.FromConnectionString(await GetConnectionStringAsync()));
 
+    /// <summary>A queue store on the shared Azurite.</summary>
+    public static async Task<AzureQueueStore> CreateQueueStoreAsync() =>
+        new(StorageAccount.FromConnectionString(await GetConnectionStringAsync()));
+
     /// <summary>A table name no other test uses: letters and digits, starts with <paramref name="prefix"/> (letters only, keep it short).</summary>
     public static string UniqueTableName(string prefix = "t") => prefix + Guid.NewGuid().ToString("N")[..20];
 
