@@ -522,9 +522,9 @@ public sealed partial class QueueDispatcher : BackgroundService
             }
             catch (Exception ex)
             {
-                if (now >= delivery.LockedUntil)
+                if (ex is QueueMessageLockLostException || now >= delivery.LockedUntil)
                 {
-                    // Past the lock: whatever the error, the receipt is stale now.
+                    // The store says the receipt is stale, or the lock has run out anyway.
                     delivery.ReceiptValid = false;
                     LogLockLost(ex, _queue, delivery.StoreId);
                 }
