@@ -314,6 +314,33 @@ public sealed class QueueDispatcherTests
     }
 
     [Fact]
+    public async Task Message_received_again_after_its_lock_lapsed_is_not_handled_twice()
+    {
+        var (store, queue) = await NewQueueAsync();
+        var flaky = new RenewalsFailFor(store, TimeSpan.FromSeconds(3.5));
+        var invocations = 0;
+        var finished = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        await SendEnvelopeAsync(store, queue, "long", "return-6", "x");
+
+        using var dispatcher = Dispatcher(flaky, queue, async (_, ct) =>
+        {
+            Interlocked.Increment(ref invocations);
+
+            // Renewals fail for the first 3.5 s, so the 2 s lock lapses and the message is received again meanwhile.
+            await Task.Delay(TimeSpan.FromSeconds(6), ct);
+            finished.TrySetResult();
+        });
+        await dispatcher.StartAsync(CancellationToken.None);
+        await finished.Task.WaitAsync(Patience);
+        await WaitUntilAsync(() => store.GetApproximateCountAsync(queue, CancellationToken.None).Result == 0, "the message deleted");
+        await dispatcher.StopAsync(CancellationToken.None);
+
+        Assert.True(flaky.FailedRenewals > 0, "the lock never lapsed: the test proved nothing");
+        Assert.Equal(1, invocations);
+        Assert.Contains(_logger.Entries, e => e.Message.Contains("kept its place", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task Shutdown_lets_a_running_handler_and_the_held_messages_finish_within_the_grace_period()
     {
         var (store, queue) = await NewQueueAsync();
@@ -393,5 +420,38 @@ public sealed class QueueDispatcherTests
         while ((seen = Volatile.Read(ref target)) < value && Interlocked.CompareExchange(ref target, value, seen) != seen)
         {
         }
+    }
+
+    /// <summary>The real store, except that lock renewals fail for a while, as when the store is briefly unreachable.</summary>
+    private sealed class RenewalsFailFor(IQueueStore inner, TimeSpan period) : IQueueStore
+    {
+        private readonly DateTime _until = DateTime.UtcNow + period;
+        private int _failed;
+
+        public int FailedRenewals => Volatile.Read(ref _failed);
+
+        public Task CreateQueueIfNotExistsAsync(string queue, CancellationToken cancellationToken) => inner.CreateQueueIfNotExistsAsync(queue, cancellationToken);
+
+        public Task SendAsync(string queue, ReadOnlyMemory<byte> body, TimeSpan? initialVisibilityDelay, CancellationToken cancellationToken) =>
+            inner.SendAsync(queue, body, initialVisibilityDelay, cancellationToken);
+
+        public Task<IReadOnlyList<QueueStoreMessage>> ReceiveAsync(string queue, int maxMessages, TimeSpan visibilityTimeout, CancellationToken cancellationToken) =>
+            inner.ReceiveAsync(queue, maxMessages, visibilityTimeout, cancellationToken);
+
+        public Task<bool> DeleteAsync(string queue, string messageId, string popReceipt, CancellationToken cancellationToken) =>
+            inner.DeleteAsync(queue, messageId, popReceipt, cancellationToken);
+
+        public Task<string> UpdateVisibilityAsync(string queue, string messageId, string popReceipt, TimeSpan visibilityTimeout, CancellationToken cancellationToken)
+        {
+            if (visibilityTimeout > TimeSpan.Zero && DateTime.UtcNow < _until)
+            {
+                Interlocked.Increment(ref _failed);
+                throw new TransientStorageException("store unreachable", 503, "ServerBusy");
+            }
+
+            return inner.UpdateVisibilityAsync(queue, messageId, popReceipt, visibilityTimeout, cancellationToken);
+        }
+
+        public Task<int> GetApproximateCountAsync(string queue, CancellationToken cancellationToken) => inner.GetApproximateCountAsync(queue, cancellationToken);
     }
 }
