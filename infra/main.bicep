@@ -56,6 +56,17 @@ param loopWebhookSecret string = ''
 @secure()
 param fulfilApiKey string = ''
 
+// Merchant settings for the Function App (azd: LOOPFULFIL_* environment variables, see main.parameters.json).
+@description('Fulfil REST v2 base URL, e.g. https://acme.fulfil.io/api/v2.')
+param fulfilBaseUrl string
+param fulfilCompanyId int = 1
+param fulfilWarehouseId int = 0
+param fulfilJournalId int = 0
+param fulfilReturnsClearingAccountCode string = ''
+param fulfilGiftCardLiabilityAccountCode string = ''
+param flagReturnInLoop bool = false
+param skuRecheckSchedule string = '0 */15 * * * *'
+
 var token = toLower(uniqueString(subscription().id, environmentName, location))
 var prefix = toLower(take(replace(environmentName, '_', '-'), 20))
 var compact = toLower(take(replace(replace(environmentName, '-', ''), '_', ''), 8))
@@ -145,6 +156,14 @@ module functionApp 'modules/functionApp.bicep' = {
     secretNames: keyVault.outputs.secretNames
     maximumInstanceCount: maximumInstanceCount
     instanceMemoryMB: instanceMemoryMB
+    fulfilBaseUrl: fulfilBaseUrl
+    fulfilCompanyId: fulfilCompanyId
+    fulfilWarehouseId: fulfilWarehouseId
+    fulfilJournalId: fulfilJournalId
+    fulfilReturnsClearingAccountCode: fulfilReturnsClearingAccountCode
+    fulfilGiftCardLiabilityAccountCode: fulfilGiftCardLiabilityAccountCode
+    flagReturnInLoop: flagReturnInLoop
+    skuRecheckSchedule: skuRecheckSchedule
   }
 }
 
