@@ -103,10 +103,17 @@ resource appSettings 'Microsoft.Web/sites/config@2024-04-01' = {
     Storage__TableEndpoint: 'https://${storageAccountName}.table.${environment().suffixes.storage}'
     Storage__QueueEndpoint: 'https://${storageAccountName}.queue.${environment().suffixes.storage}'
     Storage__TablePrefix: ''
+    Webhooks__MaxBodyBytes: '1048576'
+    Webhooks__RetryAfterSeconds: '60'
+    // During a secret rotation, point this at the new secret's Key Vault reference, then swap and clear it.
+    Webhooks__SecondarySecret: ''
+    Exceptions__DefaultOwner: 'operations'
+    Exceptions__FlagReturnInLoop: 'true'
+    Exceptions__SkuRecheckSchedule: '0 */15 * * * *'
 
     // LoopFulfil secrets: Key Vault references resolved by the platform with the app's identity.
     Loop__ApiKey: '@Microsoft.KeyVault(SecretUri=${secretUri}${secretNames.loopApiKey}/)'
-    Loop__WebhookSecrets__0: '@Microsoft.KeyVault(SecretUri=${secretUri}${secretNames.loopWebhookSecret}/)'
+    Webhooks__Secret: '@Microsoft.KeyVault(SecretUri=${secretUri}${secretNames.loopWebhookSecret}/)'
     Fulfil__ApiKey: '@Microsoft.KeyVault(SecretUri=${secretUri}${secretNames.fulfilApiKey}/)'
   }
 }
