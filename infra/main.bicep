@@ -56,16 +56,20 @@ param loopWebhookSecret string = ''
 @secure()
 param fulfilApiKey string = ''
 
-// Merchant settings for the Function App (azd: LOOPFULFIL_* environment variables, see main.parameters.json).
-@description('Fulfil REST v2 base URL, e.g. https://acme.fulfil.io/api/v2.')
-param fulfilBaseUrl string
-param fulfilCompanyId int = 1
-param fulfilWarehouseId int = 0
-param fulfilJournalId int = 0
+@description('Fulfil REST v2 base address, e.g. https://acme.fulfil.io/api/v2/')
+param fulfilBaseUrl string = ''
+@description('Fulfil company id (context).')
+param fulfilCompanyId string = '1'
+@description('Fulfil warehouse (stock.location id) that receives returns.')
+param fulfilWarehouseId string = '0'
+@description('Account code debited for refunds and store credit (returns clearing).')
 param fulfilReturnsClearingAccountCode string = ''
+@description('Account code credited for store credit / gift cards (liability).')
 param fulfilGiftCardLiabilityAccountCode string = ''
-param flagReturnInLoop bool = false
-param skuRecheckSchedule string = '0 */15 * * * *'
+@description('Fulfil account.journal id for LoopFulfil journal entries.')
+param fulfilJournalId string = '0'
+@description('Fulfil sale.channel id for exchange orders (empty: Fulfil default).')
+param fulfilExchangeChannelId string = ''
 
 var token = toLower(uniqueString(subscription().id, environmentName, location))
 var prefix = toLower(take(replace(environmentName, '_', '-'), 20))
@@ -159,11 +163,10 @@ module functionApp 'modules/functionApp.bicep' = {
     fulfilBaseUrl: fulfilBaseUrl
     fulfilCompanyId: fulfilCompanyId
     fulfilWarehouseId: fulfilWarehouseId
-    fulfilJournalId: fulfilJournalId
     fulfilReturnsClearingAccountCode: fulfilReturnsClearingAccountCode
     fulfilGiftCardLiabilityAccountCode: fulfilGiftCardLiabilityAccountCode
-    flagReturnInLoop: flagReturnInLoop
-    skuRecheckSchedule: skuRecheckSchedule
+    fulfilJournalId: fulfilJournalId
+    fulfilExchangeChannelId: fulfilExchangeChannelId
   }
 }
 

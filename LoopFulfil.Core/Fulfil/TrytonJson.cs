@@ -37,6 +37,8 @@ public static class TrytonJson
     internal const string ClassProperty = "__class__";
 
     /// <summary>Collects the members of a Tryton object into a small struct, in whatever order they come.</summary>
+    /// <remarks>Names and the class tag are compared as UTF-8 bytes and decimals parsed from bytes, so the common
+    /// shapes read without allocating strings.</remarks>
     internal static TrytonObject ReadObject(ref Utf8JsonReader reader)
     {
         if (reader.TokenType != JsonTokenType.StartObject)
@@ -52,30 +54,78 @@ public static class TrytonJson
                 return result;
             }
 
-            var name = reader.GetString();
-            reader.Read();
-            switch (name)
+            if (reader.ValueTextEquals("__class__"u8))
             {
-                case ClassProperty: result.Class = reader.GetString(); break;
-                case "decimal": result.Decimal = reader.TokenType == JsonTokenType.String ? reader.GetString() : ReadRawNumber(ref reader); break;
-                case "iso_string": result.Iso = reader.GetString(); break;
-                case "year": result.Year = reader.GetInt32(); break;
-                case "month": result.Month = reader.GetInt32(); break;
-                case "day": result.Day = reader.GetInt32(); break;
-                case "hour": result.Hour = reader.GetInt32(); break;
-                case "minute": result.Minute = reader.GetInt32(); break;
-                case "second": result.Second = reader.GetInt32(); break;
-                case "microsecond": result.Microsecond = reader.GetInt32(); break;
-                case "seconds": result.Seconds = reader.GetDecimal(); break;
-                default: reader.Skip(); break;
+                reader.Read();
+                result.Class = ReadClass(ref reader);
+            }
+            else if (reader.ValueTextEquals("decimal"u8))
+            {
+                reader.Read();
+                result.Decimal = ReadDecimalValue(ref reader);
+            }
+            else if (reader.ValueTextEquals("iso_string"u8))
+            {
+                reader.Read();
+                result.Iso = reader.GetString();
+            }
+            else
+            {
+                var field = reader.ValueTextEquals("year"u8) ? 0
+                    : reader.ValueTextEquals("month"u8) ? 1
+                    : reader.ValueTextEquals("day"u8) ? 2
+                    : reader.ValueTextEquals("hour"u8) ? 3
+                    : reader.ValueTextEquals("minute"u8) ? 4
+                    : reader.ValueTextEquals("second"u8) ? 5
+                    : reader.ValueTextEquals("microsecond"u8) ? 6
+                    : reader.ValueTextEquals("seconds"u8) ? 7
+                    : -1;
+                reader.Read();
+                switch (field)
+                {
+                    case 0: result.Year = reader.GetInt32(); break;
+                    case 1: result.Month = reader.GetInt32(); break;
+                    case 2: result.Day = reader.GetInt32(); break;
+                    case 3: result.Hour = reader.GetInt32(); break;
+                    case 4: result.Minute = reader.GetInt32(); break;
+                    case 5: result.Second = reader.GetInt32(); break;
+                    case 6: result.Microsecond = reader.GetInt32(); break;
+                    case 7: result.Seconds = reader.GetDecimal(); break;
+                    default: reader.Skip(); break;
+                }
             }
         }
 
         throw new JsonException("Unterminated Tryton object.");
     }
 
-    private static string ReadRawNumber(ref Utf8JsonReader reader) =>
-        reader.GetDecimal().ToString(CultureInfo.InvariantCulture);
+    private static string? ReadClass(ref Utf8JsonReader reader)
+    {
+        // Interned names for the known classes: the tag is compared by reference-free equality later, but never allocated.
+        if (reader.ValueTextEquals("Decimal"u8)) { return "Decimal"; }
+        if (reader.ValueTextEquals("datetime"u8)) { return "datetime"; }
+        if (reader.ValueTextEquals("date"u8)) { return "date"; }
+        if (reader.ValueTextEquals("time"u8)) { return "time"; }
+        if (reader.ValueTextEquals("timedelta"u8)) { return "timedelta"; }
+        return reader.GetString();
+    }
+
+    private static decimal? ReadDecimalValue(ref Utf8JsonReader reader)
+    {
+        if (reader.TokenType == JsonTokenType.Number)
+        {
+            return reader.GetDecimal();
+        }
+
+        if (reader.TokenType == JsonTokenType.String && !reader.HasValueSequence && !reader.ValueIsEscaped
+            && System.Buffers.Text.Utf8Parser.TryParse(reader.ValueSpan, out decimal value, out var consumed, 'G') && consumed == reader.ValueSpan.Length)
+        {
+            return value;
+        }
+
+        var text = reader.GetString();
+        return text is null ? null : decimal.Parse(text, NumberStyles.Float, CultureInfo.InvariantCulture);
+    }
 
     internal static void WriteClass(Utf8JsonWriter writer, string cls)
     {
@@ -97,7 +147,7 @@ public static class TrytonJson
     internal struct TrytonObject
     {
         public string? Class;
-        public string? Decimal;
+        public decimal? Decimal;
         public string? Iso;
         public int? Year, Month, Day, Hour, Minute, Second, Microsecond;
         public decimal? Seconds;
@@ -123,7 +173,7 @@ public sealed class TrytonDecimalConverter : JsonConverter<decimal>
             case JsonTokenType.StartObject:
                 var o = TrytonJson.ReadObject(ref reader);
                 TrytonJson.ExpectClass(o, "Decimal");
-                return decimal.Parse(o.Decimal ?? throw new JsonException("Decimal without a value."), NumberStyles.Float, CultureInfo.InvariantCulture);
+                return o.Decimal ?? throw new JsonException("Decimal without a value.");
             default:
                 throw new JsonException($"Cannot read a decimal from {reader.TokenType}.");
         }
@@ -132,8 +182,10 @@ public sealed class TrytonDecimalConverter : JsonConverter<decimal>
     public override void Write(Utf8JsonWriter writer, decimal value, JsonSerializerOptions options)
     {
         TrytonJson.WriteClass(writer, "Decimal");
-        // decimal.ToString keeps the scale ("12.50" stays "12.50"), which Fulfil echoes back as entered.
-        writer.WriteString("decimal", value.ToString(CultureInfo.InvariantCulture));
+        // Invariant formatting keeps the scale ("12.50" stays "12.50"), which Fulfil echoes back as entered.
+        Span<char> text = stackalloc char[40];
+        value.TryFormat(text, out var length, default, CultureInfo.InvariantCulture);
+        writer.WriteString("decimal"u8, text[..length]);
         writer.WriteEndObject();
     }
 }
@@ -184,7 +236,9 @@ public sealed class TrytonDateConverter : JsonConverter<DateOnly>
         writer.WriteNumber("year", value.Year);
         writer.WriteNumber("month", value.Month);
         writer.WriteNumber("day", value.Day);
-        writer.WriteString("iso_string", value.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture));
+        Span<char> iso = stackalloc char[10];
+        value.TryFormat(iso, out var length, "yyyy-MM-dd", CultureInfo.InvariantCulture);
+        writer.WriteString("iso_string"u8, iso[..length]);
         writer.WriteEndObject();
     }
 }
@@ -238,8 +292,9 @@ public sealed class TrytonDateTimeConverter : JsonConverter<DateTime>
         var micro = (int)(utc.Ticks % TimeSpan.TicksPerSecond / 10);
         writer.WriteNumber("microsecond", micro);
         // Python's isoformat drops the fraction when it is zero; match it so both sides agree byte for byte.
-        var iso = utc.ToString("yyyy-MM-ddTHH:mm:ss", CultureInfo.InvariantCulture);
-        writer.WriteString("iso_string", micro == 0 ? iso : iso + "." + TrytonJson.Microseconds(utc.Ticks));
+        Span<char> iso = stackalloc char[26];
+        utc.TryFormat(iso, out var length, micro == 0 ? "yyyy-MM-ddTHH:mm:ss" : "yyyy-MM-ddTHH:mm:ss.ffffff", CultureInfo.InvariantCulture);
+        writer.WriteString("iso_string"u8, iso[..length]);
         writer.WriteEndObject();
     }
 }

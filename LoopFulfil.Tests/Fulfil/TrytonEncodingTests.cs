@@ -112,6 +112,18 @@ public class TrytonEncodingTests
         Assert.Equal([217937, 217938], sale.Lines);
     }
 
+    [Theory]
+    [InlineData("60.00", "60.00")]
+    [InlineData("-0.10", "-0.10")]
+    [InlineData("1E+2", "100")]
+    [InlineData("0", "0")]
+    public void Decimal_strings_keep_their_scale_and_accept_the_python_exponent_form(string wire, string expected)
+    {
+        var value = JsonSerializer.Deserialize<decimal>($$"""{"__class__":"Decimal","decimal":"{{wire}}"}""", TrytonJson.Options);
+
+        Assert.Equal(expected, value.ToString(System.Globalization.CultureInfo.InvariantCulture));
+    }
+
     [Fact]
     public void A_decimal_field_holding_another_tryton_class_is_refused()
     {

@@ -20,7 +20,7 @@ public class WebhookIngressTests
     [Fact]
     public async Task Valid_signature_is_accepted_with_one_message_keyed_by_return_and_content()
     {
-        byte[] body = Fixture("return-created-sample.json");
+        byte[] body = Fixture("return-created.json");
 
         WebhookIngressResult result = await Deliver(body, Sign(body));
 
@@ -46,7 +46,7 @@ public class WebhookIngressTests
     [Fact]
     public async Task Missing_signature_is_401_and_nothing_is_enqueued()
     {
-        WebhookIngressResult result = await Deliver(Fixture("return-created-sample.json"), null);
+        WebhookIngressResult result = await Deliver(Fixture("return-created.json"), null);
 
         Assert.Equal(401, result.Response.StatusCode);
         Assert.Null(result.Message);
@@ -55,7 +55,7 @@ public class WebhookIngressTests
     [Fact]
     public async Task Signature_made_with_a_secret_that_is_not_configured_is_401()
     {
-        byte[] body = Fixture("return-created-sample.json");
+        byte[] body = Fixture("return-created.json");
 
         WebhookIngressResult result = await Deliver(body, Sign(body, "stale-secret-from-last-year"), secondary: SecondarySecret);
 
@@ -70,7 +70,7 @@ public class WebhookIngressTests
     [InlineData("")]
     public async Task Malformed_or_short_signature_header_is_401(string header)
     {
-        WebhookIngressResult result = await Deliver(Fixture("return-created-sample.json"), header);
+        WebhookIngressResult result = await Deliver(Fixture("return-created.json"), header);
 
         Assert.Equal(401, result.Response.StatusCode);
         Assert.Null(result.Message);
@@ -79,7 +79,7 @@ public class WebhookIngressTests
     [Fact]
     public async Task Secondary_secret_is_accepted_during_rotation()
     {
-        byte[] body = Fixture("return-created-sample.json");
+        byte[] body = Fixture("return-created.json");
 
         WebhookIngressResult result = await Deliver(body, Sign(body, SecondarySecret), secondary: SecondarySecret);
 
@@ -90,7 +90,7 @@ public class WebhookIngressTests
     [Fact]
     public async Task Body_changed_after_signing_is_401()
     {
-        byte[] body = Fixture("return-created-sample.json");
+        byte[] body = Fixture("return-created.json");
         string signature = Sign(body);
         byte[] tampered = Encoding.UTF8.GetBytes(Encoding.UTF8.GetString(body).Replace("\"refund\": \"0.13\"", "\"refund\": \"99.13\"", StringComparison.Ordinal));
         Assert.False(body.AsSpan().SequenceEqual(tampered));
@@ -185,7 +185,7 @@ public class WebhookIngressTests
     [Fact]
     public async Task Same_webhook_delivered_five_times_has_the_same_message_id_each_time()
     {
-        byte[] body = Fixture("return-created-sample.json");
+        byte[] body = Fixture("return-created.json");
         var ids = new HashSet<string>();
 
         for (int i = 0; i < 5; i++)
@@ -244,7 +244,7 @@ public class WebhookIngressTests
     [Fact]
     public async Task Failed_send_in_the_direct_host_turns_the_answer_into_503_with_retry_after()
     {
-        byte[] body = Fixture("return-created-sample.json");
+        byte[] body = Fixture("return-created.json");
         using var ingress = IngressHarness.Create(new NoStorageAllowed());
         var sender = new UnavailableMessageSender();
 
@@ -259,7 +259,7 @@ public class WebhookIngressTests
     [Fact]
     public async Task Direct_host_sends_the_message_and_answers_202()
     {
-        byte[] body = Fixture("return-created-sample.json");
+        byte[] body = Fixture("return-created.json");
         using var ingress = IngressHarness.Create(new NoStorageAllowed());
         var sender = new RecordingMessageSender();
 
@@ -273,7 +273,7 @@ public class WebhookIngressTests
     [Fact]
     public async Task Without_a_configured_secret_every_delivery_gets_503_so_loop_keeps_it()
     {
-        byte[] body = Fixture("return-created-sample.json");
+        byte[] body = Fixture("return-created.json");
         using var ingress = IngressHarness.Create(new NoStorageAllowed(), secret: "");
 
         WebhookIngressResult result = await ingress.HandleAsync(IngressHarness.Request(body, Sign(body, "")), Ct);

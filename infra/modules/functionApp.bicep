@@ -14,6 +14,24 @@ param appInsightsConnectionString string
 param keyVaultUri string
 param secretNames object
 
+@description('Fulfil REST v2 base address, e.g. https://acme.fulfil.io/api/v2/')
+param fulfilBaseUrl string = ''
+@description('Fulfil company id (context).')
+param fulfilCompanyId string = '1'
+@description('Fulfil warehouse (stock.location id) that receives returns.')
+param fulfilWarehouseId string = '0'
+@description('Account code debited for refunds and store credit (returns clearing).')
+param fulfilReturnsClearingAccountCode string = ''
+@description('Account code credited for store credit / gift cards (liability).')
+param fulfilGiftCardLiabilityAccountCode string = ''
+@description('Fulfil account.journal id for LoopFulfil journal entries.')
+param fulfilJournalId string = '0'
+@description('Fulfil sale.channel id for exchange orders (empty: Fulfil default).')
+param fulfilExchangeChannelId string = ''
+
+@description('Six-field NCRONTAB of the SKU recheck job. One value, two app settings: the option and the timer binding (docs/configuration.md).')
+param skuRecheckSchedule string = '0 */15 * * * *'
+
 @description('Upper bound on instances. Caps total concurrency towards Fulfil and Loop (300 requests/min per key) as well as cost.')
 @minValue(1)
 @maxValue(1000)
@@ -24,21 +42,6 @@ param instanceMemoryMB int = 2048
 
 @description('azd deploys the service whose azd-service-name tag matches azure.yaml.')
 param azdServiceName string = 'functions'
-
-// Merchant-specific settings (main.bicep passes them from azd environment variables).
-@description('Fulfil REST v2 base URL, e.g. https://acme.fulfil.io/api/v2.')
-param fulfilBaseUrl string
-param fulfilCompanyId int = 1
-param fulfilWarehouseId int = 0
-param fulfilJournalId int = 0
-param fulfilReturnsClearingAccountCode string = ''
-param fulfilGiftCardLiabilityAccountCode string = ''
-
-@description('Flag a return in Loop (needs review) with a note when an exception record is raised for it.')
-param flagReturnInLoop bool = false
-
-@description('Six-field NCRONTAB of the SKU recheck. One value, two settings: the option and the timer binding (see docs/configuration.md).')
-param skuRecheckSchedule string = '0 */15 * * * *'
 
 resource plan 'Microsoft.Web/serverfarms@2024-04-01' = {
   name: planName
@@ -104,7 +107,7 @@ resource appSettings 'Microsoft.Web/sites/config@2024-04-01' = {
     AzureWebJobsStorage__accountName: storageAccountName
     AzureWebJobsStorage__credential: 'managedidentity'
 
-    // Service Bus triggers and the SDK sender (Connection = "ServiceBusConnection") by identity.
+    // Service Bus triggers and outputs (Connection = "ServiceBusConnection") by identity.
     ServiceBusConnection__fullyQualifiedNamespace: serviceBusFullyQualifiedNamespace
 
     // Telemetry, sent with the app's identity (local auth is off on the component).
@@ -118,45 +121,32 @@ resource appSettings 'Microsoft.Web/sites/config@2024-04-01' = {
     Storage__TableEndpoint: 'https://${storageAccountName}.table.${environment().suffixes.storage}'
     Storage__QueueEndpoint: 'https://${storageAccountName}.queue.${environment().suffixes.storage}'
     Storage__TablePrefix: ''
-
-    // LoopFulfil secrets: Key Vault references resolved by the platform with the app's identity.
-    Loop__ApiKey: '@Microsoft.KeyVault(SecretUri=${secretUri}${secretNames.loopApiKey}/)'
-    Webhooks__Secret: '@Microsoft.KeyVault(SecretUri=${secretUri}${secretNames.loopWebhookSecret}/)'
-    Fulfil__ApiKey: '@Microsoft.KeyVault(SecretUri=${secretUri}${secretNames.fulfilApiKey}/)'
-
-    // Webhook ingress (WebhookOptions). SecondarySecret only during a secret rotation.
-    Webhooks__SecondarySecret: ''
     Webhooks__MaxBodyBytes: '1048576'
     Webhooks__RetryAfterSeconds: '60'
-
-    // Exception records (ExceptionOptions); owners default per category, override with Exceptions__Owners__<Category>.
+    // During a secret rotation, point this at the new secret's Key Vault reference, then swap and clear it.
+    Webhooks__SecondarySecret: ''
     Exceptions__DefaultOwner: 'operations'
-    Exceptions__FlagReturnInLoop: string(flagReturnInLoop)
+    Returns__ReturnOrderReferencePrefix: 'LOOP-'
+    Returns__SkuCacheSeconds: '60'
+    Returns__FetchMissingSnapshotFromLoop: 'true'
+    Exceptions__FlagReturnInLoop: 'true'
     Exceptions__SkuRecheckSchedule: skuRecheckSchedule
-    // The SKU recheck timer's binding reads this flat name (Functions: %SkuRecheckSchedule%), same value.
+    // The Functions timer binding reads a flat name (%SkuRecheckSchedule%): ':' and '__' names do not resolve there.
     SkuRecheckSchedule: skuRecheckSchedule
 
-    // Loop API client (LoopOptions).
-    Loop__BaseUrl: 'https://api.loopreturns.com/api/'
-    Loop__ApiVersion: '2026-10'
-    Loop__RequestsPerMinute: '300'
-    Loop__RateLimitWindow: '00:01:00'
-    Loop__TimeoutSeconds: '30'
-    Loop__ReturnsPageSize: '250'
-
-    // Fulfil API client (FulfilOptions). Fields marked inferred in docs are configurable here.
+    // Merchant-specific Fulfil settings come from parameters; the rest are defaults worth tuning per merchant.
     Fulfil__BaseUrl: fulfilBaseUrl
     Fulfil__AuthMode: 'ApiKey'
-    Fulfil__CompanyId: string(fulfilCompanyId)
-    Fulfil__WarehouseId: string(fulfilWarehouseId)
+    Fulfil__CompanyId: fulfilCompanyId
+    Fulfil__WarehouseId: fulfilWarehouseId
     Fulfil__QuarantineLocationCode: 'QUAR'
     Fulfil__SellableLocationCode: 'STOR'
     Fulfil__DamagedLocationCode: 'DMG'
     Fulfil__ReturnsClearingAccountCode: fulfilReturnsClearingAccountCode
     Fulfil__GiftCardLiabilityAccountCode: fulfilGiftCardLiabilityAccountCode
-    Fulfil__JournalId: string(fulfilJournalId)
+    Fulfil__JournalId: fulfilJournalId
     Fulfil__SaleLookup: 'OrderName'
-    Fulfil__ExchangeChannelId: ''
+    Fulfil__ExchangeChannelId: fulfilExchangeChannelId
     Fulfil__ExchangePriority: '1'
     Fulfil__PageSize: '500'
     Fulfil__ReturnOrderDestinationField: 'return_location'
@@ -164,13 +154,12 @@ resource appSettings 'Microsoft.Web/sites/config@2024-04-01' = {
     Fulfil__CreditNoteReferenceField: 'reference'
     Fulfil__MoveUnitField: 'uom'
     Fulfil__ReturnShipmentsField: 'shipment_returns'
-
-    // Returns pipeline (ReturnsOptions).
-    Returns__ReturnOrderReferencePrefix: 'LOOP-'
-    Returns__SkuCacheSeconds: '60'
-    Returns__FetchMissingSnapshotFromLoop: 'true'
-
-    // Retries, timeouts and circuit breaker of the Loop and Fulfil clients (HttpResilienceOptions).
+    Loop__BaseUrl: 'https://api.loopreturns.com/api/'
+    Loop__ApiVersion: '2026-10'
+    Loop__RequestsPerMinute: '300'
+    Loop__RateLimitWindow: '00:01:00'
+    Loop__TimeoutSeconds: '30'
+    Loop__ReturnsPageSize: '250'
     HttpResilience__MaxRetryAttempts: '4'
     HttpResilience__BaseDelay: '00:00:00.500'
     HttpResilience__MaxDelay: '00:00:30'
@@ -183,6 +172,11 @@ resource appSettings 'Microsoft.Web/sites/config@2024-04-01' = {
     HttpResilience__CircuitBreakerMinimumThroughput: '20'
     HttpResilience__CircuitBreakerSamplingDuration: '00:00:30'
     HttpResilience__CircuitBreakerBreakDuration: '00:00:30'
+
+    // LoopFulfil secrets: Key Vault references resolved by the platform with the app's identity.
+    Loop__ApiKey: '@Microsoft.KeyVault(SecretUri=${secretUri}${secretNames.loopApiKey}/)'
+    Webhooks__Secret: '@Microsoft.KeyVault(SecretUri=${secretUri}${secretNames.loopWebhookSecret}/)'
+    Fulfil__ApiKey: '@Microsoft.KeyVault(SecretUri=${secretUri}${secretNames.fulfilApiKey}/)'
   }
 }
 
