@@ -118,12 +118,8 @@ public sealed partial class AzureTableStore : ITableStore
     /// <remarks>On success, <see cref="TableEntity.ETag"/> is set to the new ETag.</remarks>
     public async Task UpsertAsync(string table, TableEntity entity, UpsertMode mode, CancellationToken cancellationToken)
     {
-        var outcome = await WriteAsync(table, entity, mode, ifMatch: null, cancellationToken);
-        if (outcome != UpdateOutcome.Updated)
-        {
-            // Unconditional upserts create the entity; anything else is a protocol surprise worth surfacing.
-            throw new PermanentStorageException($"Upsert into '{TableName(table)}' unexpectedly reported {outcome}.", null, null);
-        }
+        // Without If-Match the service inserts or overwrites: the only outcomes are success or an exception.
+        await WriteAsync(table, entity, mode, ifMatch: null, cancellationToken);
     }
 
     /// <remarks>On success, <see cref="TableEntity.ETag"/> is set to the new ETag.</remarks>

@@ -12,22 +12,34 @@ public interface ITableStore
     /// <returns>The entity, or null when absent.</returns>
     Task<TableEntity?> GetAsync(string table, string partitionKey, string rowKey, CancellationToken cancellationToken);
 
-    /// <summary>Insert-if-absent: the idempotency primitive. A 409 is <see cref="InsertOutcome.AlreadyExists"/>, not an error.</summary>
+    /// <summary>
+    /// Insert-if-absent: the idempotency primitive. A 409 is <see cref="InsertOutcome.AlreadyExists"/>, not an error.
+    /// On success the entity's <see cref="TableEntity.ETag"/> is set (as after every successful write).
+    /// </summary>
     Task<InsertOutcome> InsertAsync(string table, TableEntity entity, CancellationToken cancellationToken);
 
     /// <summary>Insert or merge (<see cref="UpsertMode.Merge"/>) / replace (<see cref="UpsertMode.Replace"/>).</summary>
     Task UpsertAsync(string table, TableEntity entity, UpsertMode mode, CancellationToken cancellationToken);
 
-    /// <summary>Optimistic update: writes only when the stored ETag still equals <see cref="TableEntity.ETag"/>.</summary>
+    /// <summary>
+    /// Optimistic update: writes only when the stored ETag still equals <see cref="TableEntity.ETag"/>
+    /// (required; "*" forces). On <see cref="UpdateOutcome.Updated"/> the entity carries its new ETag.
+    /// </summary>
     Task<UpdateOutcome> UpdateAsync(string table, TableEntity entity, UpsertMode mode, CancellationToken cancellationToken);
 
     /// <returns>False when it was already absent.</returns>
     Task<bool> DeleteAsync(string table, string partitionKey, string rowKey, CancellationToken cancellationToken);
 
-    /// <summary>Streams every entity matching an OData filter (null: all), following continuation tokens page by page.</summary>
+    /// <summary>
+    /// Streams every entity matching an OData filter (null: all), following continuation tokens page by page.
+    /// Build filters with <see cref="TableFilter"/>: it quotes literals and escapes raw keys the way they are stored.
+    /// </summary>
     IAsyncEnumerable<TableEntity> QueryAsync(string table, string? filter, CancellationToken cancellationToken);
 
-    /// <summary>Atomic batch inside one partition (at most 100 operations).</summary>
+    /// <summary>
+    /// Atomic batch inside one partition (at most 100 operations, each entity once). A rejected batch writes nothing
+    /// and throws <see cref="TableBatchFailedException"/> carrying the failing operation's status (409, 412, 404).
+    /// </summary>
     Task SubmitBatchAsync(string table, IReadOnlyList<TableBatchOperation> operations, CancellationToken cancellationToken);
 }
 

@@ -27,7 +27,9 @@ internal readonly struct WebhookEnvelope
     {
         // Loop's own published samples carry trailing commas; accept them rather than park every such event.
         AllowTrailingCommas = true,
-        CommentHandling = JsonCommentHandling.Skip,
+
+        // Loop never sends comments, and allowing them puts the reader on its slower comment-aware path.
+        CommentHandling = JsonCommentHandling.Disallow,
     };
 
     private static readonly string[] KnownTriggers =

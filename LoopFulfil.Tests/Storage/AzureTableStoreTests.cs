@@ -143,6 +143,25 @@ public class AzureTableStoreTests
     }
 
     [Fact]
+    public async Task Etag_from_a_query_guards_an_update_like_one_from_a_get()
+    {
+        var (store, table) = await NewTableAsync();
+        await store.InsertAsync(table, new TableEntity("p", "r") { ["N"] = 1 }, Ct);
+        var fromGet = (await store.GetAsync(table, "p", "r", Ct))!;
+        TableEntity? fromQuery = null;
+        await foreach (var e in store.QueryAsync(table, TableFilter.PartitionKeyEquals("p"), Ct))
+        {
+            fromQuery = e;
+        }
+
+        Assert.NotNull(fromQuery);
+        Assert.Equal(fromGet.ETag, fromQuery.ETag);
+        fromQuery["N"] = 2;
+        Assert.Equal(UpdateOutcome.Updated, await store.UpdateAsync(table, fromQuery, UpsertMode.Merge, Ct));
+        Assert.Equal(UpdateOutcome.PreconditionFailed, await store.UpdateAsync(table, fromGet, UpsertMode.Merge, Ct));
+    }
+
+    [Fact]
     public async Task Update_of_a_missing_entity_reports_NotFound()
     {
         var (store, table) = await NewTableAsync();

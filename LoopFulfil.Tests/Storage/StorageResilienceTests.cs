@@ -106,6 +106,29 @@ public class StorageResilienceTests
     }
 
     [Fact]
+    public async Task A_storage_call_that_times_out_on_every_try_is_transient()
+    {
+        var requests = 0;
+        await using var app = await LoopbackApp.StartAsync(_ => { }, web => web.Run(async context =>
+        {
+            Interlocked.Increment(ref requests);
+            await Task.Delay(TimeSpan.FromSeconds(30), context.RequestAborted);
+        }));
+        var options = FastRetries();
+        options.Retry.MaxRetries = 1;
+        options.Retry.NetworkTimeout = TimeSpan.FromMilliseconds(300);
+        var store = new AzureTableStore(
+            StorageAccount.FromConnectionString(
+                $"DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey={StorageConnectionString.DevelopmentAccountKey};TableEndpoint={app.BaseAddress}devstoreaccount1"),
+            clientOptions: options);
+
+        var ex = await Assert.ThrowsAsync<TransientStorageException>(() => store.GetAsync("orders", "p", "r", Ct));
+
+        Assert.Contains("did not answer", ex.Message, StringComparison.Ordinal);
+        Assert.Equal(2, Volatile.Read(ref requests));
+    }
+
+    [Fact]
     public async Task Caller_cancellation_is_not_reported_as_a_storage_failure()
     {
         var (app, _) = await ScriptedAsync(503);
