@@ -2,6 +2,7 @@ using LoopFulfil.Core.Exceptions;
 using LoopFulfil.Core.Fulfil;
 using LoopFulfil.Core.Health;
 using LoopFulfil.Core.Loop;
+using LoopFulfil.Core.Outcomes;
 using LoopFulfil.Core.Returns;
 using LoopFulfil.Core.Storage;
 using LoopFulfil.Core.Webhooks;
@@ -37,6 +38,7 @@ public static class LoopFulfilServiceCollectionExtensions
         services.AddLoopFulfilFulfil(configuration);
         services.AddLoopFulfilLoop(configuration);
         services.AddLoopFulfilReturns(configuration);
+        services.AddLoopFulfilOutcomes(configuration);
 
         return services;
     }

@@ -45,7 +45,7 @@ public partial class FunctionCatalogTests
 
         Assert.Equal(names.Count, names.Distinct(StringComparer.OrdinalIgnoreCase).Count());
         Assert.Equal(
-            ["ExceptionAlerts", "Health", "LoopReturnEvents", "LoopWebhook", "OpsListExceptions", "OpsReplayCategory", "OpsReplayException", "SkuRecheck"],
+            ["ExceptionAlerts", "ExchangeOrders", "Health", "LoopReturnEvents", "LoopWebhook", "OpsListExceptions", "OpsReplayCategory", "OpsReplayException", "SkuRecheck"],
             names.Order(StringComparer.Ordinal));
     }
 
@@ -68,7 +68,7 @@ public partial class FunctionCatalogTests
 
         var triggers = Triggers<ServiceBusTriggerAttribute>().ToList();
 
-        Assert.Equal(2, triggers.Count);
+        Assert.Equal(3, triggers.Count);
         foreach (var trigger in triggers)
         {
             Assert.Contains(trigger.QueueName, queues);

@@ -133,6 +133,19 @@ resource appSettings 'Microsoft.Web/sites/config@2024-04-01' = {
     Exceptions__SkuRecheckSchedule: skuRecheckSchedule
     // The Functions timer binding reads a flat name (%SkuRecheckSchedule%): ':' and '__' names do not resolve there.
     SkuRecheckSchedule: skuRecheckSchedule
+    // Outcomes: where inspected goods go, how refunds are posted, what is written back to Loop.
+    Inspection__RestockUninspectedOnClose: 'false'
+    Inspection__ProcessPassedReturnsInLoop: 'true'
+    Refunds__PostingMode: 'Realtime'
+    Refunds__PostingSchedule: '0 0 * * * *'
+    Refunds__CreditNoteSource: 'Create'
+    Refunds__AmountTolerance: '0.00'
+    Refunds__CompanyCurrency: 'USD'
+    // Finance fills these in before handling fees or upsells can post (AmountMismatch until then).
+    Refunds__HandlingFeeAccountCode: ''
+    Refunds__UpsellClearingAccountCode: ''
+    WriteBack__Note: 'true'
+    WriteBack__ExchangeOrders: 'true'
 
     // Merchant-specific Fulfil settings come from parameters; the rest are defaults worth tuning per merchant.
     Fulfil__BaseUrl: fulfilBaseUrl
