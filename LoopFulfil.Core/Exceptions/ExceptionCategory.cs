@@ -1,0 +1,51 @@
+namespace LoopFulfil.Core.Exceptions;
+
+/// <summary>
+/// What went wrong, in terms an owning team acts on. Each category has an owner (see <see cref="ExceptionOptions.Owners"/>).
+/// Names are stable: they are table partition keys, queue properties and configuration keys.
+/// </summary>
+public enum ExceptionCategory
+{
+    /// <summary>A returned or exchanged SKU has no product in Fulfil.</summary>
+    SkuNotFound,
+
+    /// <summary>The SKU's product exists in Fulfil but is archived.</summary>
+    SkuArchived,
+
+    /// <summary>The Loop return's order could not be found in Fulfil.</summary>
+    OrderNotFound,
+
+    /// <summary>Fulfil refused a write with a UserError (closed period, wrong state, missing stock…).</summary>
+    FulfilRejected,
+
+    /// <summary>A signed webhook whose body cannot be read (malformed JSON, empty, no return id).</summary>
+    UnparseableEvent,
+
+    /// <summary>A signed webhook whose topic/trigger this integration does not route.</summary>
+    UnknownTopic,
+
+    /// <summary>Loop's money figures do not add up, or do not match what Fulfil posted.</summary>
+    AmountMismatch,
+
+    /// <summary>The exchange sales order could not be created in Fulfil.</summary>
+    ExchangeOrderFailed,
+
+    /// <summary>A restock/receipt is overdue (goods not received or not put away in time).</summary>
+    RestockDelayed,
+
+    /// <summary>The return moved to a state that contradicts what already happened (e.g. cancelled after goods were received).</summary>
+    ReturnStateConflict,
+}
+
+/// <summary>Lifecycle of an exception record.</summary>
+public enum ExceptionStatus
+{
+    /// <summary>Needs its owner's attention (also when a resolved/replayed problem happens again).</summary>
+    Open,
+
+    /// <summary>Closed by a person without replaying.</summary>
+    Resolved,
+
+    /// <summary>The original event was re-enqueued; if it fails again the record reopens.</summary>
+    Replayed,
+}

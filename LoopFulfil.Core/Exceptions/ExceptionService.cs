@@ -1,0 +1,504 @@
+using System.Buffers;
+using System.Globalization;
+using System.Runtime.CompilerServices;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using LoopFulfil.Core.Errors;
+using LoopFulfil.Core.Messaging;
+using LoopFulfil.Core.Storage;
+using LoopFulfil.Core.Webhooks;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace LoopFulfil.Core.Exceptions;
+
+/// <summary>
+/// Exception records with owners: raise (deduplicated), list, get, resolve, replay. Records live in the
+/// <c>exceptions</c> table (partition = category, row = hash of return id and detail key); every raise also
+/// publishes an alert to the <c>exceptions</c> queue.
+/// </summary>
+public sealed partial class ExceptionService
+{
+    /// <summary>Table holding the records (and overflow rows of large raw events).</summary>
+    public const string TableName = "exceptions";
+
+    // Table Storage: a binary property holds at most 64 KiB and an entity at most 1 MiB. The raw event is cut into
+    // 64,000-byte chunks, at most 14 per entity (896,000 bytes), and whatever does not fit goes to overflow rows.
+    internal const int ChunkBytes = 64_000;
+    internal const int ChunksPerEntity = 14;
+    private const int MaxMessageChars = 4_000;
+    private const int MaxUpdateAttempts = 10;
+    private const string KindRecord = "record";
+    private const string KindBody = "body";
+
+    private readonly ITableStore table;
+    private readonly IMessageSender sender;
+    private readonly IOptionsMonitor<ExceptionOptions> options;
+    private readonly TimeProvider time;
+    private readonly ILogger<ExceptionService> logger;
+    private volatile bool tableReady;
+
+    public ExceptionService(ITableStore table, IMessageSender sender, IOptionsMonitor<ExceptionOptions> options, TimeProvider time, ILogger<ExceptionService> logger)
+    {
+        this.table = table;
+        this.sender = sender;
+        this.options = options;
+        this.time = time;
+        this.logger = logger;
+    }
+
+    /// <summary>
+    /// Records a problem. The first raise of a (category, return id, detail key) inserts a record with attempts 1;
+    /// a repeat bumps attempts and last seen, refreshes message/owner/raw event, and reopens it. Publishes an alert.
+    /// </summary>
+    public async Task<ExceptionRecord> RaiseAsync(ExceptionRaise raise, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(raise);
+        await EnsureTableAsync(cancellationToken).ConfigureAwait(false);
+
+        ExceptionOptions current = options.CurrentValue;
+        string[] skus = [.. raise.Skus.Where(s => !string.IsNullOrWhiteSpace(s)).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal)];
+        string detailKey = raise.DetailKey ?? (skus.Length > 0 ? string.Join(',', skus) : string.Empty);
+        string partition = raise.Category.ToString();
+        string row = RowKeyFor(raise.Category, raise.ReturnId, detailKey);
+        string owner = current.OwnerOf(raise.Category);
+        DateTimeOffset now = time.GetUtcNow();
+        string? bodySha = raise.RawEvent.IsEmpty ? null : Convert.ToHexStringLower(SHA256.HashData(raise.RawEvent.Span));
+
+        ExceptionRecord? stored = null;
+        for (int attempt = 0; attempt < MaxUpdateAttempts && stored is null; attempt++)
+        {
+            TableEntity? existing = await table.GetAsync(TableName, partition, row, cancellationToken).ConfigureAwait(false);
+            if (existing is null)
+            {
+                var entity = new TableEntity(partition, row)
+                {
+                    ["Kind"] = KindRecord,
+                    ["Category"] = partition,
+                    ["Owner"] = owner,
+                    ["Status"] = nameof(ExceptionStatus.Open),
+                    ["FirstSeen"] = now,
+                    ["LastSeen"] = now,
+                    ["Attempts"] = 1,
+                    ["ReplayCount"] = 0,
+                    ["Message"] = Truncate(raise.Message, MaxMessageChars),
+                };
+                SetOptional(entity, "ReturnId", raise.ReturnId);
+                SetOptional(entity, "DetailKey", detailKey.Length == 0 ? null : Truncate(detailKey, 1_000));
+                SetOptional(entity, "Skus", skus.Length == 0 ? null : string.Join('\n', skus));
+                SetOptional(entity, "Source", raise.Source);
+                if (bodySha is not null)
+                {
+                    await WriteBodyAsync(entity, raise.RawEvent, bodySha, cancellationToken).ConfigureAwait(false);
+                }
+
+                if (await table.InsertAsync(TableName, entity, cancellationToken).ConfigureAwait(false) == InsertOutcome.Inserted)
+                {
+                    stored = ToRecord(entity);
+                }
+
+                // AlreadyExists: someone raised the same problem concurrently; loop round and update theirs.
+                continue;
+            }
+
+            int previousOverflow = existing.GetInt32("BodyOverflowRows") ?? 0;
+            existing["Owner"] = owner;
+            existing["Status"] = nameof(ExceptionStatus.Open);
+            existing["LastSeen"] = now;
+            existing["Attempts"] = (existing.GetInt32("Attempts") ?? 0) + 1;
+            existing["Message"] = Truncate(raise.Message, MaxMessageChars);
+            existing.Properties.Remove("ResolvedAt");
+            existing.Properties.Remove("ResolutionNote");
+            SetOptional(existing, "Source", raise.Source);
+            if (bodySha is not null && !string.Equals(existing.GetString("BodySha256"), bodySha, StringComparison.Ordinal))
+            {
+                // The latest failing event is the one to replay: it carries the return's newest state.
+                await WriteBodyAsync(existing, raise.RawEvent, bodySha, cancellationToken).ConfigureAwait(false);
+            }
+
+            UpdateOutcome outcome = await table.UpdateAsync(TableName, existing, UpsertMode.Replace, cancellationToken).ConfigureAwait(false);
+            if (outcome == UpdateOutcome.Updated)
+            {
+                stored = ToRecord(existing);
+                await DeleteSurplusOverflowRowsAsync(existing, previousOverflow, cancellationToken).ConfigureAwait(false);
+            }
+        }
+
+        if (stored is null)
+        {
+            throw new TransientIntegrationException($"Exception record {partition}-{row} kept changing under concurrent writers; retry.");
+        }
+
+        LogRaised(logger, stored.Id, stored.Category, stored.Owner, stored.ReturnId, stored.Attempts);
+        await sender.SendAsync(BuildAlert(stored, current.FlagReturnInLoop), cancellationToken).ConfigureAwait(false);
+        return stored;
+    }
+
+    /// <summary>Records matching the filters (null: any), without raw events. Order: by category, then row.</summary>
+    public async IAsyncEnumerable<ExceptionRecord> ListAsync(ExceptionStatus? status, ExceptionCategory? category, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        await EnsureTableAsync(cancellationToken).ConfigureAwait(false);
+        var clauses = new List<string> { TableFilter.Equal("Kind", KindRecord) };
+        if (status is { } s)
+        {
+            clauses.Add(TableFilter.Equal("Status", s.ToString()));
+        }
+
+        if (category is { } c)
+        {
+            clauses.Add(TableFilter.PartitionKeyEquals(c.ToString()));
+        }
+
+        string filter = TableFilter.And([.. clauses]);
+
+        await foreach (TableEntity entity in table.QueryAsync(TableName, filter, cancellationToken).ConfigureAwait(false))
+        {
+            yield return ToRecord(entity);
+        }
+    }
+
+    /// <summary>One record with its raw event, or null.</summary>
+    public async Task<ExceptionRecord?> GetAsync(string id, CancellationToken cancellationToken)
+    {
+        if (!TryParseId(id, out string partition, out string row))
+        {
+            return null;
+        }
+
+        await EnsureTableAsync(cancellationToken).ConfigureAwait(false);
+        for (int attempt = 0; attempt < 3; attempt++)
+        {
+            TableEntity? entity = await table.GetAsync(TableName, partition, row, cancellationToken).ConfigureAwait(false);
+            if (entity is null || entity.GetString("Kind") != KindRecord)
+            {
+                return null;
+            }
+
+            byte[]? body = await ReadBodyAsync(entity, cancellationToken).ConfigureAwait(false);
+            if (body is not null)
+            {
+                return ToRecord(entity) with { RawEvent = body };
+            }
+
+            // The body was being rewritten by a concurrent raise: read again.
+        }
+
+        throw new TransientIntegrationException($"Raw event of exception {id} is being rewritten; retry.");
+    }
+
+    /// <summary>Marks a record resolved (by a person, without replay). Null when not found.</summary>
+    public async Task<ExceptionRecord?> ResolveAsync(string id, string? note, CancellationToken cancellationToken)
+    {
+        TableEntity? updated = await UpdateRecordAsync(id, entity =>
+        {
+            entity["Status"] = nameof(ExceptionStatus.Resolved);
+            entity["ResolvedAt"] = time.GetUtcNow();
+            SetOptional(entity, "ResolutionNote", note is null ? null : Truncate(note, MaxMessageChars));
+        }, cancellationToken).ConfigureAwait(false);
+        return updated is null ? null : ToRecord(updated);
+    }
+
+    /// <summary>
+    /// Re-enqueues the record's original raw event to <c>loop-returns</c> under a fresh MessageId (so Service Bus
+    /// duplicate detection does not drop it; the <c>dedupeKey</c> property keeps the original) and marks it replayed.
+    /// </summary>
+    public async Task<ReplayResult> ReplayAsync(string id, CancellationToken cancellationToken)
+    {
+        ExceptionRecord? record = await GetAsync(id, cancellationToken).ConfigureAwait(false);
+        if (record is null)
+        {
+            return new ReplayResult(ReplayOutcome.NotFound, null, null, $"No exception record {id}.");
+        }
+
+        if (record.RawEvent.IsEmpty)
+        {
+            return new ReplayResult(ReplayOutcome.NoRawEvent, record, null, "The record holds no raw event to replay.");
+        }
+
+        int replayNumber = record.ReplayCount + 1;
+        OutboundMessage? message = WebhookIngress.TryBuildMessage(
+            record.RawEvent,
+            string.Create(CultureInfo.InvariantCulture, $":replay:{replayNumber}"),
+            record.Id);
+        if (message is null)
+        {
+            return new ReplayResult(ReplayOutcome.NotRoutable, record, null, WebhookIngress.DescribeRoutingProblem(record.RawEvent.Span));
+        }
+
+        await sender.SendAsync(message, cancellationToken).ConfigureAwait(false);
+        TableEntity? updated = await UpdateRecordAsync(id, entity =>
+        {
+            entity["Status"] = nameof(ExceptionStatus.Replayed);
+            entity["ReplayCount"] = Math.Max(replayNumber, (entity.GetInt32("ReplayCount") ?? 0) + 1);
+            entity["LastReplayedAt"] = time.GetUtcNow();
+        }, cancellationToken).ConfigureAwait(false);
+        LogReplayed(logger, id, message.MessageId);
+        return new ReplayResult(ReplayOutcome.Replayed, updated is null ? record : ToRecord(updated), message.MessageId, null);
+    }
+
+    /// <summary>Replays every open record of a category (e.g. after fixing master data), one by one.</summary>
+    public async Task<IReadOnlyList<ReplayResult>> ReplayAllOpenAsync(ExceptionCategory category, CancellationToken cancellationToken)
+    {
+        var ids = new List<string>();
+        await foreach (ExceptionRecord record in ListAsync(ExceptionStatus.Open, category, cancellationToken).ConfigureAwait(false))
+        {
+            ids.Add(record.Id);
+        }
+
+        var results = new List<ReplayResult>(ids.Count);
+        foreach (string id in ids)
+        {
+            results.Add(await ReplayAsync(id, cancellationToken).ConfigureAwait(false));
+        }
+
+        return results;
+    }
+
+    /// <summary>Splits <c>{Category}-{row}</c>.</summary>
+    public static bool TryParseId(string? id, out string partition, out string row)
+    {
+        partition = row = string.Empty;
+        int dash = id?.IndexOf('-', StringComparison.Ordinal) ?? -1;
+        if (id is null || dash <= 0 || dash == id.Length - 1 || !Enum.TryParse(id.AsSpan(0, dash), out ExceptionCategory category) || !Enum.IsDefined(category))
+        {
+            return false;
+        }
+
+        partition = category.ToString();
+        row = id[(dash + 1)..];
+        return partition == id[..dash] && row.All(char.IsAsciiHexDigitLower);
+    }
+
+    internal static string RowKeyFor(ExceptionCategory category, string? returnId, string detailKey)
+    {
+        string key = string.Join('\n', category.ToString(), returnId ?? string.Empty, detailKey);
+        return Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(key)))[..32];
+    }
+
+    private async Task EnsureTableAsync(CancellationToken cancellationToken)
+    {
+        if (!tableReady)
+        {
+            await table.CreateTableIfNotExistsAsync(TableName, cancellationToken).ConfigureAwait(false);
+            tableReady = true;
+        }
+    }
+
+    private async Task<TableEntity?> UpdateRecordAsync(string id, Action<TableEntity> change, CancellationToken cancellationToken)
+    {
+        if (!TryParseId(id, out string partition, out string row))
+        {
+            return null;
+        }
+
+        await EnsureTableAsync(cancellationToken).ConfigureAwait(false);
+        for (int attempt = 0; attempt < MaxUpdateAttempts; attempt++)
+        {
+            TableEntity? entity = await table.GetAsync(TableName, partition, row, cancellationToken).ConfigureAwait(false);
+            if (entity is null || entity.GetString("Kind") != KindRecord)
+            {
+                return null;
+            }
+
+            change(entity);
+            if (await table.UpdateAsync(TableName, entity, UpsertMode.Replace, cancellationToken).ConfigureAwait(false) == UpdateOutcome.Updated)
+            {
+                return entity;
+            }
+        }
+
+        throw new TransientIntegrationException($"Exception record {id} kept changing under concurrent writers; retry.");
+    }
+
+    /// <summary>Puts the first chunks on <paramref name="entity"/> and writes overflow rows for the rest (before the record itself).</summary>
+    private async Task WriteBodyAsync(TableEntity entity, ReadOnlyMemory<byte> body, string sha, CancellationToken cancellationToken)
+    {
+        foreach (string name in entity.Properties.Keys.Where(k => k.StartsWith("Body", StringComparison.Ordinal) && k.Length == 6).ToList())
+        {
+            entity.Properties.Remove(name);
+        }
+
+        int totalChunks = (body.Length + ChunkBytes - 1) / ChunkBytes;
+        int overflowRows = Math.Max(0, (totalChunks - 1) / ChunksPerEntity);
+        SetChunks(entity, body, 0);
+        for (int n = 1; n <= overflowRows; n++)
+        {
+            var overflow = new TableEntity(entity.PartitionKey, OverflowRowKey(entity.RowKey, n)) { ["Kind"] = KindBody, ["BodySha256"] = sha };
+            SetChunks(overflow, body, n * ChunksPerEntity);
+            await table.UpsertAsync(TableName, overflow, UpsertMode.Replace, cancellationToken).ConfigureAwait(false);
+        }
+
+        entity["BodyLength"] = body.Length;
+        entity["BodySha256"] = sha;
+        entity["BodyOverflowRows"] = overflowRows;
+    }
+
+    private async Task DeleteSurplusOverflowRowsAsync(TableEntity entity, int previousOverflowRows, CancellationToken cancellationToken)
+    {
+        int now = entity.GetInt32("BodyOverflowRows") ?? 0;
+        for (int n = now + 1; n <= previousOverflowRows; n++)
+        {
+            await table.DeleteAsync(TableName, entity.PartitionKey, OverflowRowKey(entity.RowKey, n), cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    private static void SetChunks(TableEntity entity, ReadOnlyMemory<byte> body, int firstChunk)
+    {
+        for (int i = 0; i < ChunksPerEntity; i++)
+        {
+            int offset = (firstChunk + i) * ChunkBytes;
+            if (offset >= body.Length)
+            {
+                break;
+            }
+
+            entity[ChunkName(i)] = body.Slice(offset, Math.Min(ChunkBytes, body.Length - offset)).ToArray();
+        }
+    }
+
+    /// <returns>The body (empty when none), or null when the stored pieces do not match the recorded hash (torn read).</returns>
+    private async Task<byte[]?> ReadBodyAsync(TableEntity entity, CancellationToken cancellationToken)
+    {
+        int length = entity.GetInt32("BodyLength") ?? 0;
+        string? sha = entity.GetString("BodySha256");
+        if (length == 0 || sha is null)
+        {
+            return [];
+        }
+
+        var body = new byte[length];
+        int written = CopyChunks(entity, body, 0);
+        int overflowRows = entity.GetInt32("BodyOverflowRows") ?? 0;
+        for (int n = 1; n <= overflowRows; n++)
+        {
+            TableEntity? overflow = await table.GetAsync(TableName, entity.PartitionKey, OverflowRowKey(entity.RowKey, n), cancellationToken).ConfigureAwait(false);
+            if (overflow is null)
+            {
+                return null;
+            }
+
+            written += CopyChunks(overflow, body, written);
+        }
+
+        return written == length && Convert.ToHexStringLower(SHA256.HashData(body)) == sha ? body : null;
+    }
+
+    private static int CopyChunks(TableEntity entity, byte[] destination, int offset)
+    {
+        int copied = 0;
+        for (int i = 0; i < ChunksPerEntity; i++)
+        {
+            if (entity[ChunkName(i)] is not byte[] chunk || offset + copied + chunk.Length > destination.Length)
+            {
+                break;
+            }
+
+            chunk.CopyTo(destination, offset + copied);
+            copied += chunk.Length;
+        }
+
+        return copied;
+    }
+
+    private static string ChunkName(int index) => string.Create(CultureInfo.InvariantCulture, $"Body{index:00}");
+
+    private static string OverflowRowKey(string rowKey, int n) => string.Create(CultureInfo.InvariantCulture, $"{rowKey}~body{n:00}");
+
+    private static ExceptionRecord ToRecord(TableEntity entity)
+    {
+        // A record whose status cannot be read is shown as open: better a false alarm than a hidden problem.
+        ExceptionStatus status = Enum.TryParse(entity.GetString("Status"), out ExceptionStatus s) ? s : ExceptionStatus.Open;
+        ExceptionCategory category = Enum.Parse<ExceptionCategory>(entity.PartitionKey);
+        string? skus = entity.GetString("Skus");
+        return new ExceptionRecord
+        {
+            Id = $"{entity.PartitionKey}-{entity.RowKey}",
+            Category = category,
+            Owner = entity.GetString("Owner") ?? string.Empty,
+            ReturnId = entity.GetString("ReturnId"),
+            DetailKey = entity.GetString("DetailKey"),
+            Skus = string.IsNullOrEmpty(skus) ? [] : skus.Split('\n'),
+            Message = entity.GetString("Message") ?? string.Empty,
+            Source = entity.GetString("Source"),
+            Status = status,
+            FirstSeen = entity.GetDateTimeOffset("FirstSeen") ?? DateTimeOffset.MinValue,
+            LastSeen = entity.GetDateTimeOffset("LastSeen") ?? DateTimeOffset.MinValue,
+            Attempts = entity.GetInt32("Attempts") ?? 0,
+            ReplayCount = entity.GetInt32("ReplayCount") ?? 0,
+            LastReplayedAt = entity.GetDateTimeOffset("LastReplayedAt"),
+            ResolvedAt = entity.GetDateTimeOffset("ResolvedAt"),
+            ResolutionNote = entity.GetString("ResolutionNote"),
+            RawEventLength = entity.GetInt32("BodyLength") ?? 0,
+            RawEventSha256 = entity.GetString("BodySha256"),
+        };
+    }
+
+    /// <summary>The alert for the <c>exceptions</c> queue: ids, category, owner, counts. Never the raw event.</summary>
+    private static OutboundMessage BuildAlert(ExceptionRecord record, bool flagReturnInLoop)
+    {
+        var buffer = new ArrayBufferWriter<byte>(512);
+        using (var writer = new Utf8JsonWriter(buffer))
+        {
+            writer.WriteStartObject();
+            writer.WriteString("id", record.Id);
+            writer.WriteString("category", record.Category.ToString());
+            writer.WriteString("owner", record.Owner);
+            writer.WriteString("returnId", record.ReturnId);
+            writer.WriteStartArray("skus");
+            foreach (string sku in record.Skus)
+            {
+                writer.WriteStringValue(sku);
+            }
+
+            writer.WriteEndArray();
+            writer.WriteString("message", record.Message);
+            writer.WriteString("source", record.Source);
+            writer.WriteString("status", record.Status.ToString());
+            writer.WriteNumber("attempts", record.Attempts);
+            writer.WriteString("firstSeen", record.FirstSeen);
+            writer.WriteString("lastSeen", record.LastSeen);
+            writer.WriteBoolean("flagReturnInLoop", flagReturnInLoop && record.ReturnId is not null);
+            writer.WriteEndObject();
+        }
+
+        var properties = new Dictionary<string, string>(StringComparer.Ordinal)
+        {
+            ["category"] = record.Category.ToString(),
+            ["owner"] = record.Owner,
+            ["attempts"] = record.Attempts.ToString(CultureInfo.InvariantCulture),
+            ["flagReturnInLoop"] = (flagReturnInLoop && record.ReturnId is not null) ? "true" : "false",
+        };
+        if (record.ReturnId is not null)
+        {
+            properties["returnId"] = record.ReturnId;
+        }
+
+        return new OutboundMessage(
+            QueueNames.Exceptions,
+            buffer.WrittenMemory,
+            string.Create(CultureInfo.InvariantCulture, $"{record.Id}:{record.Attempts}"),
+            null,
+            properties);
+    }
+
+    private static void SetOptional(TableEntity entity, string name, string? value)
+    {
+        if (value is null)
+        {
+            entity.Properties.Remove(name);
+        }
+        else
+        {
+            entity[name] = value;
+        }
+    }
+
+    private static string Truncate(string value, int max) => value.Length <= max ? value : value[..max];
+
+    [LoggerMessage(EventId = 4101, Level = LogLevel.Warning, Message = "Exception {ExceptionId} ({Category}) for return {ReturnId} raised, owner {Owner}, attempt {Attempts}")]
+    private static partial void LogRaised(ILogger logger, string exceptionId, ExceptionCategory category, string owner, string? returnId, int attempts);
+
+    [LoggerMessage(EventId = 4102, Level = LogLevel.Information, Message = "Exception {ExceptionId} replayed as message {MessageId}")]
+    private static partial void LogReplayed(ILogger logger, string exceptionId, string messageId);
+}

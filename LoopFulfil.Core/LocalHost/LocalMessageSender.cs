@@ -1,0 +1,225 @@
+using System.Collections.Concurrent;
+using LoopFulfil.Core.Errors;
+using LoopFulfil.Core.Messaging;
+using LoopFulfil.Core.Storage;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace LoopFulfil.Core.LocalHost;
+
+/// <summary>What <see cref="LocalMessageSender.SendWithOutcomeAsync"/> did with a message.</summary>
+public enum LocalSendOutcome
+{
+    Enqueued,
+
+    /// <summary>The MessageId was already sent to that queue within the duplicate detection window.</summary>
+    DroppedDuplicate,
+}
+
+/// <summary>
+/// The single-machine <see cref="IMessageSender"/>: wraps each message in a <see cref="LocalQueueEnvelope"/> on an
+/// Azure Queue Storage queue, with Service Bus style duplicate detection by MessageId.
+/// </summary>
+/// <remarks>
+/// Duplicate detection claims <c>(queue, MessageId)</c> in the <see cref="DedupeTable"/> table by insert-if-absent
+/// before sending, then marks the claim sent. Repeats within the window are dropped. A claim whose send failed is
+/// removed so the caller's retry goes through; a claim left pending by a crash is taken over after
+/// <see cref="PendingClaimTimeout"/>, so a crash between claim and send can delay a message, never lose it for the
+/// whole window.
+/// </remarks>
+public sealed partial class LocalMessageSender : IMessageSender
+{
+    /// <summary>Table holding one row per (queue, MessageId) sent within the window.</summary>
+    public const string DedupeTable = "dedupe";
+
+    /// <summary>How long a claim may stay pending (sender still sending) before another send may take it over.</summary>
+    public static readonly TimeSpan PendingClaimTimeout = TimeSpan.FromMinutes(2);
+
+    private const string StateProperty = "State";
+    private const string SentAtProperty = "SentAt";
+    private const string Pending = "Pending";
+    private const string Sent = "Sent";
+
+    private readonly IQueueStore _queues;
+    private readonly ITableStore _tables;
+    private readonly TimeProvider _time;
+    private readonly ILogger<LocalMessageSender> _logger;
+    private readonly TimeSpan _window;
+    private readonly ConcurrentDictionary<string, Lazy<Task>> _created = new(StringComparer.Ordinal);
+
+    public LocalMessageSender(IQueueStore queues, ITableStore tables, IOptions<LocalHostOptions> options, TimeProvider time, ILogger<LocalMessageSender> logger)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        _queues = queues;
+        _tables = tables;
+        _time = time;
+        _logger = logger;
+        _window = TimeSpan.FromHours(options.Value.DuplicateDetectionWindowHours);
+    }
+
+    /// <inheritdoc />
+    public Task SendAsync(OutboundMessage message, CancellationToken cancellationToken) => SendWithOutcomeAsync(message, cancellationToken);
+
+    /// <summary>Sends, reporting whether duplicate detection dropped the message.</summary>
+    /// <exception cref="PermanentIntegrationException">The message is too large for a queue message.</exception>
+    public async Task<LocalSendOutcome> SendWithOutcomeAsync(OutboundMessage message, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(message);
+        ArgumentException.ThrowIfNullOrEmpty(message.MessageId);
+
+        var encoded = new LocalQueueEnvelope(message.MessageId, message.SessionId, message.Properties, message.Body, _time.GetUtcNow()).Encode();
+        if (encoded.Length > LocalQueueEnvelope.MaxEncodedBytes)
+        {
+            throw new PermanentIntegrationException(
+                $"Message {message.MessageId} for queue {message.Queue} is {encoded.Length} bytes as a queue envelope; the limit is {LocalQueueEnvelope.MaxEncodedBytes}.");
+        }
+
+        await EnsureCreatedAsync(message.Queue, () => _queues.CreateQueueIfNotExistsAsync(message.Queue, CancellationToken.None)).ConfigureAwait(false);
+
+        if (_window <= TimeSpan.Zero)
+        {
+            await _queues.SendAsync(message.Queue, encoded, null, cancellationToken).ConfigureAwait(false);
+            return LocalSendOutcome.Enqueued;
+        }
+
+        await EnsureCreatedAsync("table:" + DedupeTable, () => _tables.CreateTableIfNotExistsAsync(DedupeTable, CancellationToken.None)).ConfigureAwait(false);
+
+        if (!await TryClaimAsync(message.Queue, message.MessageId, cancellationToken).ConfigureAwait(false))
+        {
+            LogDuplicateDropped(message.Queue, message.MessageId);
+            return LocalSendOutcome.DroppedDuplicate;
+        }
+
+        try
+        {
+            await _queues.SendAsync(message.Queue, encoded, null, cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            // The message did not go out: free the claim so the caller's retry is not mistaken for a duplicate.
+            try
+            {
+                await _tables.DeleteAsync(DedupeTable, message.Queue, message.MessageId, CancellationToken.None).ConfigureAwait(false);
+            }
+            catch (Exception releaseError)
+            {
+                LogClaimReleaseFailed(releaseError, message.Queue, message.MessageId);
+            }
+
+            throw;
+        }
+
+        try
+        {
+            var sent = new TableEntity(message.Queue, message.MessageId)
+            {
+                [StateProperty] = Sent,
+                [SentAtProperty] = _time.GetUtcNow(),
+            };
+            await _tables.UpsertAsync(DedupeTable, sent, UpsertMode.Merge, CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (Exception markError)
+        {
+            // The message is on the queue; failing the caller now would make it send again. The pending claim
+            // still drops repeats for PendingClaimTimeout.
+            LogMarkSentFailed(markError, message.Queue, message.MessageId);
+        }
+
+        return LocalSendOutcome.Enqueued;
+    }
+
+    /// <summary>Deletes duplicate detection rows older than the window. Run it periodically (the host schedules it hourly).</summary>
+    /// <returns>How many rows were deleted.</returns>
+    public async Task<int> PruneDuplicateDetectionAsync(CancellationToken cancellationToken)
+    {
+        await _tables.CreateTableIfNotExistsAsync(DedupeTable, cancellationToken).ConfigureAwait(false);
+        var cutoff = _time.GetUtcNow() - (_window > PendingClaimTimeout ? _window : PendingClaimTimeout);
+        var filter = TableFilter.LessThan(SentAtProperty, cutoff);
+        var deleted = 0;
+        var expired = new List<(string Partition, string Row)>();
+        await foreach (var entity in _tables.QueryAsync(DedupeTable, filter, cancellationToken).ConfigureAwait(false))
+        {
+            expired.Add((entity.PartitionKey, entity.RowKey));
+        }
+
+        foreach (var (partition, row) in expired)
+        {
+            if (await _tables.DeleteAsync(DedupeTable, partition, row, cancellationToken).ConfigureAwait(false))
+            {
+                deleted++;
+            }
+        }
+
+        return deleted;
+    }
+
+    private async Task<bool> TryClaimAsync(string queue, string messageId, CancellationToken cancellationToken)
+    {
+        // Each pass either claims, sees a live claim, or loses a race and looks again; three passes settle any
+        // interleaving of two senders.
+        for (var attempt = 0; attempt < 3; attempt++)
+        {
+            var now = _time.GetUtcNow();
+            var claim = new TableEntity(queue, messageId)
+            {
+                [StateProperty] = Pending,
+                [SentAtProperty] = now,
+            };
+            if (await _tables.InsertAsync(DedupeTable, claim, cancellationToken).ConfigureAwait(false) == InsertOutcome.Inserted)
+            {
+                return true;
+            }
+
+            var existing = await _tables.GetAsync(DedupeTable, queue, messageId, cancellationToken).ConfigureAwait(false);
+            if (existing is null)
+            {
+                continue;
+            }
+
+            var at = existing.GetDateTimeOffset(SentAtProperty) ?? DateTimeOffset.MinValue;
+            var live = existing.GetString(StateProperty) == Sent ? _window : PendingClaimTimeout;
+            if (now - at < live)
+            {
+                return false;
+            }
+
+            // Expired (or abandoned) claim: take it over only if nobody else did since we read it.
+            var takeOver = new TableEntity(queue, messageId)
+            {
+                ETag = existing.ETag,
+                [StateProperty] = Pending,
+                [SentAtProperty] = now,
+            };
+            if (await _tables.UpdateAsync(DedupeTable, takeOver, UpsertMode.Replace, cancellationToken).ConfigureAwait(false) == UpdateOutcome.Updated)
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    private async Task EnsureCreatedAsync(string key, Func<Task> create)
+    {
+        var lazy = _created.GetOrAdd(key, _ => new Lazy<Task>(create));
+        try
+        {
+            await lazy.Value.ConfigureAwait(false);
+        }
+        catch
+        {
+            // Do not cache a failure: the next send tries again.
+            _created.TryRemove(new KeyValuePair<string, Lazy<Task>>(key, lazy));
+            throw;
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Dropped duplicate message {MessageId} for queue {Queue} (already sent within the detection window)")]
+    private partial void LogDuplicateDropped(string queue, string messageId);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Could not release the duplicate detection claim of message {MessageId} for queue {Queue} after a failed send")]
+    private partial void LogClaimReleaseFailed(Exception exception, string queue, string messageId);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Message {MessageId} was sent to queue {Queue} but its duplicate detection row could not be marked sent")]
+    private partial void LogMarkSentFailed(Exception exception, string queue, string messageId);
+}

@@ -1,0 +1,126 @@
+using System.Collections;
+using System.Diagnostics.CodeAnalysis;
+
+namespace LoopFulfil.Core.Webhooks;
+
+/// <summary>Property names every Loop event message carries, on both hosts.</summary>
+public static class WebhookMessagePropertyNames
+{
+    public const string Topic = "topic";
+    public const string Trigger = "trigger";
+    public const string ReturnId = "returnId";
+    public const string State = "state";
+
+    /// <summary>
+    /// The event's idempotency key: equal to the ingress MessageId, and kept unchanged when an exception record is
+    /// replayed under a fresh MessageId, so consumers can still recognise the event.
+    /// </summary>
+    public const string DedupeKey = "dedupeKey";
+
+    /// <summary>Set on replays: the exception record id the event was replayed from.</summary>
+    public const string ReplayOf = "replayOf";
+}
+
+/// <summary>
+/// The application properties of a Loop event message as one small object (instead of a dictionary with its
+/// buckets and entries): the webhook path builds one per request.
+/// </summary>
+internal sealed class WebhookMessageProperties : IReadOnlyDictionary<string, string>
+{
+    private readonly string? topic;
+    private readonly string trigger;
+    private readonly string returnId;
+    private readonly string? state;
+    private readonly string dedupeKey;
+    private readonly string? replayOf;
+
+    private static readonly string[] Names =
+    [
+        WebhookMessagePropertyNames.Topic, WebhookMessagePropertyNames.Trigger, WebhookMessagePropertyNames.ReturnId,
+        WebhookMessagePropertyNames.State, WebhookMessagePropertyNames.DedupeKey, WebhookMessagePropertyNames.ReplayOf,
+    ];
+
+    public WebhookMessageProperties(string? topic, string trigger, string returnId, string? state, string dedupeKey, string? replayOf = null)
+    {
+        this.topic = topic;
+        this.trigger = trigger;
+        this.returnId = returnId;
+        this.state = state;
+        this.dedupeKey = dedupeKey;
+        this.replayOf = replayOf;
+    }
+
+    public int Count
+    {
+        get
+        {
+            int n = 0;
+            for (int i = 0; i < Names.Length; i++)
+            {
+                if (ValueAt(i) is not null)
+                {
+                    n++;
+                }
+            }
+
+            return n;
+        }
+    }
+
+    public IEnumerable<string> Keys
+    {
+        get
+        {
+            foreach (KeyValuePair<string, string> pair in this)
+            {
+                yield return pair.Key;
+            }
+        }
+    }
+
+    public IEnumerable<string> Values
+    {
+        get
+        {
+            foreach (KeyValuePair<string, string> pair in this)
+            {
+                yield return pair.Value;
+            }
+        }
+    }
+
+    public string this[string key] => TryGetValue(key, out string? value) ? value : throw new KeyNotFoundException(key);
+
+    public bool ContainsKey(string key) => TryGetValue(key, out _);
+
+    public bool TryGetValue(string key, [MaybeNullWhen(false)] out string value)
+    {
+        int index = Array.IndexOf(Names, key);
+        value = index >= 0 ? ValueAt(index) : null;
+        return value is not null;
+    }
+
+    public IEnumerator<KeyValuePair<string, string>> GetEnumerator()
+    {
+        for (int i = 0; i < Names.Length; i++)
+        {
+            if (ValueAt(i) is { } v)
+            {
+                yield return new KeyValuePair<string, string>(Names[i], v);
+            }
+        }
+    }
+
+    IEnumerator IEnumerable.GetEnumerator() => GetEnumerator();
+
+    // Absent values (null) are left out rather than sent as empty strings.
+    private string? ValueAt(int index) => index switch
+    {
+        0 => topic,
+        1 => trigger,
+        2 => returnId,
+        3 => state,
+        4 => dedupeKey,
+        _ => replayOf,
+    };
+}

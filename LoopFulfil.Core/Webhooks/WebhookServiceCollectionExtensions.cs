@@ -1,0 +1,27 @@
+using LoopFulfil.Core.Exceptions;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+
+namespace LoopFulfil.Core.Webhooks;
+
+public static class WebhookServiceCollectionExtensions
+{
+    /// <summary>
+    /// Registers <see cref="WebhookIngress"/> with <see cref="WebhookOptions"/> bound from section <c>Webhooks</c>
+    /// (a secret is required at start-up), plus the exception records it parks events in.
+    /// </summary>
+    public static IServiceCollection AddLoopFulfilWebhooks(this IServiceCollection services, IConfiguration configuration)
+    {
+        ArgumentNullException.ThrowIfNull(configuration);
+        services.AddOptions<WebhookOptions>()
+            .Bind(configuration.GetSection(WebhookOptions.Section))
+            .Validate(o => !string.IsNullOrWhiteSpace(o.Secret) || !string.IsNullOrWhiteSpace(o.SecondarySecret), "Webhooks:Secret is required (Loop Developer Tools → webhook secret).")
+            .Validate(o => o.MaxBodyBytes is > 0 and <= 64 * 1024 * 1024, "Webhooks:MaxBodyBytes must be between 1 and 67108864.")
+            .Validate(o => o.RetryAfterSeconds is >= 1 and <= 1800, "Webhooks:RetryAfterSeconds must be 1–1800 (Loop fails webhooks asked to wait longer than 30 minutes).")
+            .ValidateOnStart();
+        services.AddLoopFulfilExceptions(configuration);
+        services.TryAddSingleton<WebhookIngress>();
+        return services;
+    }
+}

@@ -1,0 +1,65 @@
+using System.Text;
+using LoopFulfil.Core.LocalHost;
+using LoopFulfil.Core.Storage;
+
+namespace LoopFulfil.Tests.LocalHost;
+
+/// <summary>Shared settings and helpers for the single-machine host tests on Azurite.</summary>
+internal static class LocalHostTestSupport
+{
+    /// <summary>Generous: the machine may be slow and shared.</summary>
+    public static readonly TimeSpan Patience = TimeSpan.FromSeconds(60);
+
+    /// <summary>Short lock and polling so tests run in seconds; no retry backoff unless a test asks for it.</summary>
+    public static LocalHostOptions FastOptions(Action<LocalHostOptions>? change = null)
+    {
+        var options = new LocalHostOptions
+        {
+            Partitions = 4,
+            MaxDeliveryCount = 10,
+            VisibilityTimeoutSeconds = 2,
+            PollIntervalMilliseconds = 50,
+            ShutdownGraceSeconds = 10,
+            MaxRetryBackoffSeconds = 0,
+            DuplicateDetectionWindowHours = 24,
+        };
+        change?.Invoke(options);
+        return options;
+    }
+
+    public static Task SendEnvelopeAsync(IQueueStore store, string queue, string messageId, string? sessionId, string body, IReadOnlyDictionary<string, string>? properties = null) =>
+        store.SendAsync(
+            queue,
+            new LocalQueueEnvelope(messageId, sessionId, properties ?? new Dictionary<string, string>(), Encoding.UTF8.GetBytes(body), DateTimeOffset.UtcNow).Encode(),
+            null,
+            CancellationToken.None);
+
+    public static async Task WaitUntilAsync(Func<bool> condition, string what, TimeSpan? timeout = null)
+    {
+        var deadline = DateTime.UtcNow + (timeout ?? Patience);
+        while (!condition())
+        {
+            if (DateTime.UtcNow > deadline)
+            {
+                throw new TimeoutException($"Timed out waiting for: {what}");
+            }
+
+            await Task.Delay(20);
+        }
+    }
+
+    /// <summary>Reads every message of a queue without removing any (receives, then makes them visible again).</summary>
+    public static async Task<List<LocalQueueEnvelope>> PeekAllAsync(IQueueStore store, string queue)
+    {
+        var received = await store.ReceiveAsync(queue, 32, TimeSpan.FromSeconds(5), CancellationToken.None);
+        var result = new List<LocalQueueEnvelope>();
+        foreach (var message in received)
+        {
+            Assert.True(LocalQueueEnvelope.TryDecode(message.Body, out var envelope, out var error), error);
+            result.Add(envelope!);
+            await store.UpdateVisibilityAsync(queue, message.MessageId, message.PopReceipt, TimeSpan.Zero, CancellationToken.None);
+        }
+
+        return result;
+    }
+}

@@ -1,0 +1,57 @@
+using LoopFulfil.Core.Exceptions;
+using LoopFulfil.Core.Messaging;
+using LoopFulfil.Core.Storage;
+using LoopFulfil.Core.Webhooks;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace LoopFulfil.Tests.Webhooks;
+
+/// <summary>Builds a <see cref="WebhookIngress"/> the way the hosts get it, over a given table store.</summary>
+internal static class IngressHarness
+{
+    public static WebhookIngress Create(
+        ITableStore table,
+        IMessageSender? alerts = null,
+        string secret = WebhookTestKit.Secret,
+        string secondarySecret = "",
+        int maxBodyBytes = 1_048_576,
+        TimeProvider? time = null)
+    {
+        var exceptions = new ExceptionService(
+            table,
+            alerts ?? new RecordingMessageSender(),
+            new FixedOptionsMonitor<ExceptionOptions>(new ExceptionOptions()),
+            time ?? TimeProvider.System,
+            NullLogger<ExceptionService>.Instance);
+        var options = new WebhookOptions { Secret = secret, SecondarySecret = secondarySecret, MaxBodyBytes = maxBodyBytes, RetryAfterSeconds = 120 };
+        return new WebhookIngress(new FixedOptionsMonitor<WebhookOptions>(options), exceptions, NullLogger<WebhookIngress>.Instance);
+    }
+
+    public static WebhookRequest Request(byte[] body, string? signature, bool declareLength = true) =>
+        new(new MemoryStream(body, writable: false), signature, declareLength ? body.Length : null);
+}
+
+/// <summary>
+/// A table store for tests of events that must be routed without any storage I/O: any call fails the test.
+/// (Parking, which does use storage, is tested against Azurite.)
+/// </summary>
+internal sealed class NoStorageAllowed : ITableStore
+{
+    private static InvalidOperationException Used() => new InvalidOperationException("Routed webhooks must not touch Table Storage on the request path.");
+
+    public Task CreateTableIfNotExistsAsync(string table, CancellationToken cancellationToken) => throw Used();
+
+    public Task<TableEntity?> GetAsync(string table, string partitionKey, string rowKey, CancellationToken cancellationToken) => throw Used();
+
+    public Task<InsertOutcome> InsertAsync(string table, TableEntity entity, CancellationToken cancellationToken) => throw Used();
+
+    public Task UpsertAsync(string table, TableEntity entity, UpsertMode mode, CancellationToken cancellationToken) => throw Used();
+
+    public Task<UpdateOutcome> UpdateAsync(string table, TableEntity entity, UpsertMode mode, CancellationToken cancellationToken) => throw Used();
+
+    public Task<bool> DeleteAsync(string table, string partitionKey, string rowKey, CancellationToken cancellationToken) => throw Used();
+
+    public IAsyncEnumerable<TableEntity> QueryAsync(string table, string? filter, CancellationToken cancellationToken) => throw Used();
+
+    public Task SubmitBatchAsync(string table, IReadOnlyList<TableBatchOperation> operations, CancellationToken cancellationToken) => throw Used();
+}

@@ -1,0 +1,199 @@
+// Flex Consumption plan + .NET 10 isolated Function App with a system-assigned identity, and THE app-settings block.
+// Every setting the app reads lives in `appSettings` below, once. LoopFulfil options use the environment form
+// Section__Property; LoopFulfil.Tests/Configuration/SettingsDriftTests.cs fails when an Options property has no
+// entry here (or in local.settings.sample.json). Secrets are Key Vault references, never values.
+param location string
+param tags object
+param planName string
+param functionAppName string
+param storageAccountName string
+param blobEndpoint string
+param deploymentContainerName string
+param serviceBusFullyQualifiedNamespace string
+param appInsightsConnectionString string
+param keyVaultUri string
+param secretNames object
+
+@description('Fulfil REST v2 base address, e.g. https://acme.fulfil.io/api/v2/')
+param fulfilBaseUrl string = ''
+@description('Fulfil company id (context).')
+param fulfilCompanyId string = '1'
+@description('Fulfil warehouse (stock.location id) that receives returns.')
+param fulfilWarehouseId string = '0'
+@description('Account code debited for refunds and store credit (returns clearing).')
+param fulfilReturnsClearingAccountCode string = ''
+@description('Account code credited for store credit / gift cards (liability).')
+param fulfilGiftCardLiabilityAccountCode string = ''
+@description('Fulfil account.journal id for LoopFulfil journal entries.')
+param fulfilJournalId string = '0'
+@description('Fulfil sale.channel id for exchange orders (empty: Fulfil default).')
+param fulfilExchangeChannelId string = ''
+
+@description('Six-field NCRONTAB of the SKU recheck job. One value, two app settings: the option and the timer binding (docs/configuration.md).')
+param skuRecheckSchedule string = '0 */15 * * * *'
+
+@description('Upper bound on instances. Caps total concurrency towards Fulfil and Loop (300 requests/min per key) as well as cost.')
+@minValue(1)
+@maxValue(1000)
+param maximumInstanceCount int = 10
+
+@allowed([512, 2048, 4096])
+param instanceMemoryMB int = 2048
+
+@description('azd deploys the service whose azd-service-name tag matches azure.yaml.')
+param azdServiceName string = 'functions'
+
+resource plan 'Microsoft.Web/serverfarms@2024-04-01' = {
+  name: planName
+  location: location
+  tags: tags
+  kind: 'functionapp'
+  sku: {
+    name: 'FC1'
+    tier: 'FlexConsumption'
+  }
+  properties: {
+    reserved: true
+  }
+}
+
+resource site 'Microsoft.Web/sites@2024-04-01' = {
+  name: functionAppName
+  location: location
+  tags: union(tags, { 'azd-service-name': azdServiceName })
+  kind: 'functionapp,linux'
+  identity: {
+    type: 'SystemAssigned'
+  }
+  properties: {
+    serverFarmId: plan.id
+    httpsOnly: true
+    keyVaultReferenceIdentity: 'SystemAssigned'
+    siteConfig: {
+      minTlsVersion: '1.2'
+      ftpsState: 'Disabled'
+    }
+    functionAppConfig: {
+      deployment: {
+        storage: {
+          type: 'blobContainer'
+          value: '${blobEndpoint}${deploymentContainerName}'
+          authentication: {
+            type: 'SystemAssignedIdentity'
+          }
+        }
+      }
+      scaleAndConcurrency: {
+        maximumInstanceCount: maximumInstanceCount
+        instanceMemoryMB: instanceMemoryMB
+      }
+      runtime: {
+        name: 'dotnet-isolated'
+        version: '10.0'
+      }
+    }
+  }
+}
+
+var secretUri = '${keyVaultUri}secrets/'
+
+// Flex Consumption sets the runtime in functionAppConfig: FUNCTIONS_WORKER_RUNTIME / FUNCTIONS_EXTENSION_VERSION
+// are rejected here. To add a setting: one line in this block (and in local.settings.sample.json).
+resource appSettings 'Microsoft.Web/sites/config@2024-04-01' = {
+  parent: site
+  name: 'appsettings'
+  properties: {
+    // Host storage by identity: account name only, no connection string, no key.
+    AzureWebJobsStorage__accountName: storageAccountName
+    AzureWebJobsStorage__credential: 'managedidentity'
+
+    // Service Bus triggers and outputs (Connection = "ServiceBusConnection") by identity.
+    ServiceBusConnection__fullyQualifiedNamespace: serviceBusFullyQualifiedNamespace
+
+    // Telemetry, sent with the app's identity (local auth is off on the component).
+    APPLICATIONINSIGHTS_CONNECTION_STRING: appInsightsConnectionString
+    APPLICATIONINSIGHTS_AUTHENTICATION_STRING: 'Authorization=AAD'
+
+    // LoopFulfil options (Section__Property).
+    Health__StorageProbeTimeout: '00:00:05'
+    // LoopFulfil's own tables and the local queue adapter, by identity: endpoints set, connection string empty.
+    Storage__ConnectionString: ''
+    Storage__TableEndpoint: 'https://${storageAccountName}.table.${environment().suffixes.storage}'
+    Storage__QueueEndpoint: 'https://${storageAccountName}.queue.${environment().suffixes.storage}'
+    Storage__TablePrefix: ''
+    Webhooks__MaxBodyBytes: '1048576'
+    Webhooks__RetryAfterSeconds: '60'
+    // During a secret rotation, point this at the new secret's Key Vault reference, then swap and clear it.
+    Webhooks__SecondarySecret: ''
+    Exceptions__DefaultOwner: 'operations'
+    Returns__ReturnOrderReferencePrefix: 'LOOP-'
+    Returns__SkuCacheSeconds: '60'
+    Returns__FetchMissingSnapshotFromLoop: 'true'
+    Exceptions__FlagReturnInLoop: 'true'
+    Exceptions__SkuRecheckSchedule: skuRecheckSchedule
+    // The Functions timer binding reads a flat name (%SkuRecheckSchedule%): ':' and '__' names do not resolve there.
+    SkuRecheckSchedule: skuRecheckSchedule
+    // Outcomes: where inspected goods go, how refunds are posted, what is written back to Loop.
+    Inspection__RestockUninspectedOnClose: 'false'
+    Inspection__ProcessPassedReturnsInLoop: 'true'
+    Refunds__PostingMode: 'Realtime'
+    Refunds__PostingSchedule: '0 0 * * * *'
+    Refunds__CreditNoteSource: 'Create'
+    Refunds__AmountTolerance: '0.00'
+    Refunds__CompanyCurrency: 'USD'
+    // Finance fills these in before handling fees or upsells can post (AmountMismatch until then).
+    Refunds__HandlingFeeAccountCode: ''
+    Refunds__UpsellClearingAccountCode: ''
+    WriteBack__Note: 'true'
+    WriteBack__ExchangeOrders: 'true'
+
+    // Merchant-specific Fulfil settings come from parameters; the rest are defaults worth tuning per merchant.
+    Fulfil__BaseUrl: fulfilBaseUrl
+    Fulfil__AuthMode: 'ApiKey'
+    Fulfil__CompanyId: fulfilCompanyId
+    Fulfil__WarehouseId: fulfilWarehouseId
+    Fulfil__QuarantineLocationCode: 'QUAR'
+    Fulfil__SellableLocationCode: 'STOR'
+    Fulfil__DamagedLocationCode: 'DMG'
+    Fulfil__ReturnsClearingAccountCode: fulfilReturnsClearingAccountCode
+    Fulfil__GiftCardLiabilityAccountCode: fulfilGiftCardLiabilityAccountCode
+    Fulfil__JournalId: fulfilJournalId
+    Fulfil__SaleLookup: 'OrderName'
+    Fulfil__ExchangeChannelId: fulfilExchangeChannelId
+    Fulfil__ExchangePriority: '1'
+    Fulfil__PageSize: '500'
+    Fulfil__ReturnOrderDestinationField: 'return_location'
+    Fulfil__JournalReferenceField: 'description'
+    Fulfil__CreditNoteReferenceField: 'reference'
+    Fulfil__MoveUnitField: 'uom'
+    Fulfil__ReturnShipmentsField: 'shipment_returns'
+    Loop__BaseUrl: 'https://api.loopreturns.com/api/'
+    Loop__ApiVersion: '2026-10'
+    Loop__RequestsPerMinute: '300'
+    Loop__RateLimitWindow: '00:01:00'
+    Loop__TimeoutSeconds: '30'
+    Loop__ReturnsPageSize: '250'
+    HttpResilience__MaxRetryAttempts: '4'
+    HttpResilience__BaseDelay: '00:00:00.500'
+    HttpResilience__MaxDelay: '00:00:30'
+    HttpResilience__UseJitter: 'true'
+    HttpResilience__MaxRetryAfter: '00:01:00'
+    HttpResilience__AttemptTimeout: '00:00:30'
+    HttpResilience__TotalTimeout: '00:03:00'
+    HttpResilience__CircuitBreakerEnabled: 'true'
+    HttpResilience__CircuitBreakerFailureRatio: '0.5'
+    HttpResilience__CircuitBreakerMinimumThroughput: '20'
+    HttpResilience__CircuitBreakerSamplingDuration: '00:00:30'
+    HttpResilience__CircuitBreakerBreakDuration: '00:00:30'
+
+    // LoopFulfil secrets: Key Vault references resolved by the platform with the app's identity.
+    Loop__ApiKey: '@Microsoft.KeyVault(SecretUri=${secretUri}${secretNames.loopApiKey}/)'
+    Webhooks__Secret: '@Microsoft.KeyVault(SecretUri=${secretUri}${secretNames.loopWebhookSecret}/)'
+    Fulfil__ApiKey: '@Microsoft.KeyVault(SecretUri=${secretUri}${secretNames.fulfilApiKey}/)'
+  }
+}
+
+output functionAppId string = site.id
+output functionAppName string = site.name
+output principalId string = site.identity.principalId
+output defaultHostName string = site.properties.defaultHostName
