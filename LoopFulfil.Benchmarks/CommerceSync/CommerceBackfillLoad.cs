@@ -3,7 +3,6 @@ using System.Globalization;
 using System.Text;
 using LoopFulfil.Core.CommerceSync;
 using LoopFulfil.Core.Fulfil;
-using LoopFulfil.Core.Http;
 using LoopFulfil.Core.Loop;
 using LoopFulfil.Core.Storage;
 using LoopFulfil.Sandbox.Azurite;
@@ -70,7 +69,7 @@ public static class CommerceBackfillLoad
             .AddLogging()
             .AddLoopFulfilStorage(configuration)
             .AddLoopFulfilFulfil(configuration)
-            .AddLoopFulfilLoop(configuration, builder => builder.AddLoopFulfilResilience())
+            .AddLoopFulfilLoop(configuration)
             .AddLoopFulfilCommerceSync(configuration)
             .BuildServiceProvider();
         var job = services.GetRequiredService<CommerceSyncJob>();

@@ -1,3 +1,4 @@
+using LoopFulfil.Core.Scheduling;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -33,7 +34,6 @@ public static class CommerceSyncServiceCollectionExtensions
         return services;
     }
 
-    /// <summary>Six space-separated fields (Functions timers use seconds first); field syntax is left to the host.</summary>
-    internal static bool IsSixFieldCron(string? expression) =>
-        expression is not null && expression.Split(' ', StringSplitOptions.RemoveEmptyEntries).Length == 6;
+    /// <summary>A valid six-field NCRONTAB expression (Functions timers use seconds first).</summary>
+    internal static bool IsSixFieldCron(string? expression) => CronExpression.TryParse(expression, out _, out _);
 }

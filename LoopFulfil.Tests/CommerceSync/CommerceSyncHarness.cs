@@ -1,6 +1,5 @@
 using LoopFulfil.Core.CommerceSync;
 using LoopFulfil.Core.Fulfil;
-using LoopFulfil.Core.Http;
 using LoopFulfil.Core.Loop;
 using LoopFulfil.Core.Storage;
 using LoopFulfil.Sandbox.Fulfil;
@@ -63,7 +62,7 @@ internal sealed class CommerceSyncHarness : IAsyncDisposable
             .AddLogging()
             .AddLoopFulfilStorage(configuration)
             .AddLoopFulfilFulfil(configuration)
-            .AddLoopFulfilLoop(configuration, builder => builder.AddLoopFulfilResilience())
+            .AddLoopFulfilLoop(configuration)
             .AddLoopFulfilCommerceSync(configuration)
             .BuildServiceProvider(validateScopes: true);
         return new CommerceSyncHarness(fulfil, loop, services);

@@ -52,6 +52,7 @@ public class CommerceSyncOptionsTests
     [Theory]
     [InlineData("CommerceSync:IncrementalSchedule", "*/15 * * * *")]
     [InlineData("CommerceSync:FullPassSchedule", "daily")]
+    [InlineData("CommerceSync:FullPassSchedule", "0 0 25 * * *")]
     [InlineData("CommerceSync:RunBudget", "00:00:00")]
     [InlineData("CommerceSync:MaxConcurrency", "0")]
     [InlineData("CommerceSync:ReturnWindowDays", "-1")]
