@@ -128,6 +128,14 @@ resource appSettings 'Microsoft.Web/sites/config@2024-04-01' = {
     Returns__FetchMissingSnapshotFromLoop: 'true'
     Exceptions__FlagReturnInLoop: 'true'
     Exceptions__SkuRecheckSchedule: '0 */15 * * * *'
+    // Daily reconciliation of the previous UTC day (the report: GET /api/ops/reconciliation/latest.html, master key).
+    Reconciliation__Schedule: '0 0 2 * * *'
+    Reconciliation__RestockSla: '3.00:00:00'
+    Reconciliation__SelfHeal: 'true'
+    Reconciliation__RaiseExceptions: 'true'
+    Reconciliation__HistoryDays: '30'
+    Reconciliation__OldestExceptionsShown: '10'
+    Reconciliation__FulfilBatchSize: '25'
 
     // Merchant-specific Fulfil settings come from parameters; the rest are defaults worth tuning per merchant.
     Fulfil__BaseUrl: fulfilBaseUrl
