@@ -128,6 +128,7 @@ resource appSettings 'Microsoft.Web/sites/config@2024-04-01' = {
     Returns__FetchMissingSnapshotFromLoop: 'true'
     Exceptions__FlagReturnInLoop: 'true'
     Exceptions__SkuRecheckSchedule: '0 */15 * * * *'
+<<<<<<< HEAD
     // Daily reconciliation of the previous UTC day (the report: GET /api/ops/reconciliation/latest.html, master key).
     Reconciliation__Schedule: '0 0 2 * * *'
     Reconciliation__RestockSla: '3.00:00:00'
@@ -136,6 +137,21 @@ resource appSettings 'Microsoft.Web/sites/config@2024-04-01' = {
     Reconciliation__HistoryDays: '30'
     Reconciliation__OldestExceptionsShown: '10'
     Reconciliation__FulfilBatchSize: '25'
+=======
+    // Outcomes: where inspected goods go, how refunds are posted, what is written back to Loop.
+    Inspection__RestockUninspectedOnClose: 'false'
+    Inspection__ProcessPassedReturnsInLoop: 'true'
+    Refunds__PostingMode: 'Realtime'
+    Refunds__PostingSchedule: '0 0 * * * *'
+    Refunds__CreditNoteSource: 'Create'
+    Refunds__AmountTolerance: '0.00'
+    Refunds__CompanyCurrency: 'USD'
+    // Finance fills these in before handling fees or upsells can post (AmountMismatch until then).
+    Refunds__HandlingFeeAccountCode: ''
+    Refunds__UpsellClearingAccountCode: ''
+    WriteBack__Note: 'true'
+    WriteBack__ExchangeOrders: 'true'
+>>>>>>> outcomes
 
     // Merchant-specific Fulfil settings come from parameters; the rest are defaults worth tuning per merchant.
     Fulfil__BaseUrl: fulfilBaseUrl
