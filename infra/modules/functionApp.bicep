@@ -128,16 +128,6 @@ resource appSettings 'Microsoft.Web/sites/config@2024-04-01' = {
     Returns__FetchMissingSnapshotFromLoop: 'true'
     Exceptions__FlagReturnInLoop: 'true'
     Exceptions__SkuRecheckSchedule: '0 */15 * * * *'
-<<<<<<< HEAD
-    // Daily reconciliation of the previous UTC day (the report: GET /api/ops/reconciliation/latest.html, master key).
-    Reconciliation__Schedule: '0 0 2 * * *'
-    Reconciliation__RestockSla: '3.00:00:00'
-    Reconciliation__SelfHeal: 'true'
-    Reconciliation__RaiseExceptions: 'true'
-    Reconciliation__HistoryDays: '30'
-    Reconciliation__OldestExceptionsShown: '10'
-    Reconciliation__FulfilBatchSize: '25'
-=======
     // Outcomes: where inspected goods go, how refunds are posted, what is written back to Loop.
     Inspection__RestockUninspectedOnClose: 'false'
     Inspection__ProcessPassedReturnsInLoop: 'true'
@@ -151,7 +141,14 @@ resource appSettings 'Microsoft.Web/sites/config@2024-04-01' = {
     Refunds__UpsellClearingAccountCode: ''
     WriteBack__Note: 'true'
     WriteBack__ExchangeOrders: 'true'
->>>>>>> outcomes
+    // Daily reconciliation of the previous UTC day (the report: GET /api/ops/reconciliation/latest.html, master key).
+    Reconciliation__Schedule: '0 0 2 * * *'
+    Reconciliation__RestockSla: '3.00:00:00'
+    Reconciliation__SelfHeal: 'true'
+    Reconciliation__RaiseExceptions: 'true'
+    Reconciliation__HistoryDays: '30'
+    Reconciliation__OldestExceptionsShown: '10'
+    Reconciliation__FulfilBatchSize: '25'
 
     // Merchant-specific Fulfil settings come from parameters; the rest are defaults worth tuning per merchant.
     Fulfil__BaseUrl: fulfilBaseUrl
