@@ -30,6 +30,7 @@ public static class ReconciliationHtml
             .Append(".card .n{font-size:26px;font-weight:600}.card .l{font-size:12px;color:#5b6472}.bad .n{color:#b42318}.ok .n{color:#067647}")
             .Append("table{border-collapse:collapse;width:100%;font-size:13px}th,td{text-align:left;padding:5px 8px;border-bottom:1px solid #e6e9ef}")
             .Append("th{background:#f4f6f9;font-weight:600}td.num,th.num{text-align:right;font-variant-numeric:tabular-nums}.diff{color:#b42318;font-weight:600}")
+            .Append("td.ref,td.id,td.when{white-space:nowrap}")
             .Append(".owner{display:inline-block;padding:1px 6px;border-radius:4px;background:#eef2f8;font-size:12px}")
             .Append("</style></head><body>");
 
@@ -78,7 +79,7 @@ public static class ReconciliationHtml
             foreach (ReconciliationMismatch m in action)
             {
                 h.Append("<tr data-kind=\"").Append(E(m.Kind.ToString())).Append("\"><td><span class=\"owner\">").Append(E(m.Owner)).Append("</span></td><td>").Append(E(m.Kind.ToString()))
-                    .Append("</td><td>").Append(E(m.ReturnId)).Append("</td><td>").Append(E(m.Reference ?? ""))
+                    .Append("</td><td class=\"id\">").Append(E(m.ReturnId)).Append("</td><td class=\"ref\">").Append(E(m.Reference ?? ""))
                     .Append("</td><td class=\"num\">").Append(E(m.Expected)).Append("</td><td class=\"num diff\">").Append(E(m.Actual))
                     .Append("</td><td>").Append(E(m.Currency ?? "")).Append("</td><td>").Append(E(m.Detail)).Append("</td></tr>");
             }
@@ -108,7 +109,7 @@ public static class ReconciliationHtml
 
         foreach (OpenExceptionSummary e in report.OldestOpenExceptions)
         {
-            h.Append("<tr><td>").Append(E(Stamp(e.FirstSeen))).Append("</td><td>").Append(E(e.Category)).Append("</td><td><span class=\"owner\">").Append(E(e.Owner))
+            h.Append("<tr><td class=\"when\">").Append(E(Stamp(e.FirstSeen))).Append("</td><td>").Append(E(e.Category)).Append("</td><td><span class=\"owner\">").Append(E(e.Owner))
                 .Append("</span></td><td>").Append(E(e.ReturnId ?? "")).Append("</td><td class=\"num\">").Append(e.Attempts.ToString(CultureInfo.InvariantCulture))
                 .Append("×</td><td>").Append(E(e.Message)).Append("</td></tr>");
         }
@@ -156,7 +157,8 @@ public static class ReconciliationHtml
                 h.Append("</g>");
             }
 
-            if (i % 7 == 0 || i == historyDays - 1)
+            // Weekly ticks and the last day, without crowding the last tick into the one before it.
+            if ((i % 7 == 0 && historyDays - 1 - i >= 4) || i == historyDays - 1)
             {
                 h.Append(CultureInfo.InvariantCulture, $"<text x=\"{x + (w / 2):0.#}\" y=\"{ChartHeight - 6}\" font-size=\"10\" text-anchor=\"middle\" fill=\"#5b6472\">{day:MM-dd}</text>");
             }

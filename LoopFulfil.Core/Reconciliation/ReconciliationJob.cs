@@ -156,6 +156,16 @@ public sealed partial class ReconciliationJob
             }
         }
 
+        if (mode == ReconciliationMode.Daily && o.RaiseExceptions)
+        {
+            // The report shows the exception records as the run leaves them (including what it just raised).
+            openExceptions.Clear();
+            await foreach (ExceptionRecord record in exceptions.ListAsync(ExceptionStatus.Open, null, cancellationToken).ConfigureAwait(false))
+            {
+                openExceptions.Add(record);
+            }
+        }
+
         foreach (ReconciliationMismatch m in mismatches)
         {
             metrics.ReconciliationMismatch(m.Kind.ToString(), m.Owner, mode.ToString());
