@@ -3,6 +3,7 @@ using LoopFulfil.Core.Fulfil;
 using LoopFulfil.Core.Health;
 using LoopFulfil.Core.Loop;
 using LoopFulfil.Core.Outcomes;
+using LoopFulfil.Core.Reconciliation;
 using LoopFulfil.Core.Returns;
 using LoopFulfil.Core.Storage;
 using LoopFulfil.Core.Webhooks;
@@ -39,6 +40,7 @@ public static class LoopFulfilServiceCollectionExtensions
         services.AddLoopFulfilLoop(configuration);
         services.AddLoopFulfilReturns(configuration);
         services.AddLoopFulfilOutcomes(configuration);
+        services.AddLoopFulfilReconciliation(configuration);
 
         return services;
     }

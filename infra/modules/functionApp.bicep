@@ -32,6 +32,9 @@ param fulfilExchangeChannelId string = ''
 @description('Six-field NCRONTAB of the SKU recheck job. One value, two app settings: the option and the timer binding (docs/configuration.md).')
 param skuRecheckSchedule string = '0 */15 * * * *'
 
+@description('Six-field NCRONTAB schedule of the daily reconciliation (UTC); it reconciles the previous day.')
+param reconciliationSchedule string = '0 0 2 * * *'
+
 @description('Upper bound on instances. Caps total concurrency towards Fulfil and Loop (300 requests/min per key) as well as cost.')
 @minValue(1)
 @maxValue(1000)
@@ -147,7 +150,8 @@ resource appSettings 'Microsoft.Web/sites/config@2024-04-01' = {
     WriteBack__Note: 'true'
     WriteBack__ExchangeOrders: 'true'
     // Daily reconciliation of the previous UTC day (the report: GET /api/ops/reconciliation/latest.html, master key).
-    Reconciliation__Schedule: '0 0 2 * * *'
+    Reconciliation__Schedule: reconciliationSchedule
+    ReconciliationSchedule: reconciliationSchedule
     Reconciliation__RestockSla: '3.00:00:00'
     Reconciliation__SelfHeal: 'true'
     Reconciliation__RaiseExceptions: 'true'
