@@ -20,4 +20,7 @@ public static class Schedules
 
     /// <summary>App setting <c>ReconciliationSchedule</c>; equals <c>Reconciliation__Schedule</c>.</summary>
     public const string Reconciliation = "%ReconciliationSchedule%";
+
+    /// <summary>App setting <c>RefundsPostingSchedule</c>; equals <c>Refunds__PostingSchedule</c>.</summary>
+    public const string RefundsPosting = "%RefundsPostingSchedule%";
 }

@@ -35,6 +35,9 @@ param skuRecheckSchedule string = '0 */15 * * * *'
 @description('Six-field NCRONTAB schedule of the daily reconciliation (UTC); it reconciles the previous day.')
 param reconciliationSchedule string = '0 0 2 * * *'
 
+@description('Six-field NCRONTAB (UTC) of the refund posting batch in Scheduled mode.')
+param refundsPostingSchedule string = '0 0 * * * *'
+
 @description('Upper bound on instances. Caps total concurrency towards Fulfil and Loop (300 requests/min per key) as well as cost.')
 @minValue(1)
 @maxValue(1000)
@@ -140,7 +143,8 @@ resource appSettings 'Microsoft.Web/sites/config@2024-04-01' = {
     Inspection__RestockUninspectedOnClose: 'false'
     Inspection__ProcessPassedReturnsInLoop: 'true'
     Refunds__PostingMode: 'Realtime'
-    Refunds__PostingSchedule: '0 0 * * * *'
+    Refunds__PostingSchedule: refundsPostingSchedule
+    RefundsPostingSchedule: refundsPostingSchedule
     Refunds__CreditNoteSource: 'Create'
     Refunds__AmountTolerance: '0.00'
     Refunds__CompanyCurrency: 'USD'
