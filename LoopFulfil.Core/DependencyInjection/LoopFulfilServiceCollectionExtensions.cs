@@ -4,6 +4,7 @@ using LoopFulfil.Core.Fulfil;
 using LoopFulfil.Core.Health;
 using LoopFulfil.Core.Loop;
 using LoopFulfil.Core.Outcomes;
+using LoopFulfil.Core.Reconciliation;
 using LoopFulfil.Core.Returns;
 using LoopFulfil.Core.Storage;
 using LoopFulfil.Core.Webhooks;
@@ -40,6 +41,7 @@ public static class LoopFulfilServiceCollectionExtensions
         services.AddLoopFulfilLoop(configuration);
         services.AddLoopFulfilReturns(configuration);
         services.AddLoopFulfilOutcomes(configuration);
+        services.AddLoopFulfilReconciliation(configuration);
         services.AddLoopFulfilCommerceSync(configuration);
 
         return services;

@@ -4,6 +4,7 @@ using System.Runtime.CompilerServices;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
+using LoopFulfil.Core.Diagnostics;
 using LoopFulfil.Core.Errors;
 using LoopFulfil.Core.Messaging;
 using LoopFulfil.Core.Storage;
@@ -37,10 +38,12 @@ public sealed partial class ExceptionService
     private readonly IOptionsMonitor<ExceptionOptions> options;
     private readonly TimeProvider time;
     private readonly ILogger<ExceptionService> logger;
+    private readonly LoopFulfilMetrics metrics;
     private volatile bool tableReady;
 
-    public ExceptionService(ITableStore table, IMessageSender sender, IOptionsMonitor<ExceptionOptions> options, TimeProvider time, ILogger<ExceptionService> logger)
+    public ExceptionService(ITableStore table, IMessageSender sender, IOptionsMonitor<ExceptionOptions> options, TimeProvider time, ILogger<ExceptionService> logger, LoopFulfilMetrics? metrics = null)
     {
+        this.metrics = metrics ?? LoopFulfilMetrics.Shared;
         this.table = table;
         this.sender = sender;
         this.options = options;
@@ -131,6 +134,7 @@ public sealed partial class ExceptionService
         }
 
         LogRaised(logger, stored.Id, stored.Category, stored.Owner, stored.ReturnId, stored.Attempts);
+        metrics.ExceptionRecorded(stored.Category.ToString(), stored.Owner);
         await sender.SendAsync(BuildAlert(stored, current.FlagReturnInLoop), cancellationToken).ConfigureAwait(false);
         return stored;
     }
@@ -496,8 +500,8 @@ public sealed partial class ExceptionService
 
     private static string Truncate(string value, int max) => value.Length <= max ? value : value[..max];
 
-    [LoggerMessage(EventId = 4101, Level = LogLevel.Warning, Message = "Exception {ExceptionId} ({Category}) for return {ReturnId} raised, owner {Owner}, attempt {Attempts}")]
-    private static partial void LogRaised(ILogger logger, string exceptionId, ExceptionCategory category, string owner, string? returnId, int attempts);
+    [LoggerMessage(EventId = 4101, Level = LogLevel.Warning, Message = "Exception {ExceptionId} ({ExceptionCategory}) for return {ReturnId} raised, owner {Owner}, attempt {Attempts}")]
+    private static partial void LogRaised(ILogger logger, string exceptionId, ExceptionCategory exceptionCategory, string owner, string? returnId, int attempts);
 
     [LoggerMessage(EventId = 4102, Level = LogLevel.Information, Message = "Exception {ExceptionId} replayed as message {MessageId}")]
     private static partial void LogReplayed(ILogger logger, string exceptionId, string messageId);

@@ -1,3 +1,4 @@
+using LoopFulfil.Core.Diagnostics;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -51,7 +52,8 @@ public static class HttpResilienceServiceCollectionExtensions
             sp.GetRequiredService<HttpResiliencePipelineProvider>().Get(name),
             name,
             sp.GetRequiredService<TimeProvider>(),
-            sp.GetService<ILoggerFactory>()?.CreateLogger("LoopFulfil.Http." + name)));
+            sp.GetService<ILoggerFactory>()?.CreateLogger("LoopFulfil.Http." + name),
+            sp.GetService<LoopFulfilMetrics>()));
         return builder;
     }
 

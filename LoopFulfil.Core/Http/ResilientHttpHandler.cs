@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.ExceptionServices;
+using LoopFulfil.Core.Diagnostics;
 using LoopFulfil.Core.Errors;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -61,14 +62,16 @@ public sealed partial class ResilientHttpHandler : DelegatingHandler
     private readonly string _clientName;
     private readonly TimeProvider _timeProvider;
     private readonly ILogger _logger;
+    private readonly LoopFulfilMetrics _metrics;
 
-    public ResilientHttpHandler(ResiliencePipeline<HttpResponseMessage> pipeline, string clientName, TimeProvider timeProvider, ILogger? logger = null)
+    public ResilientHttpHandler(ResiliencePipeline<HttpResponseMessage> pipeline, string clientName, TimeProvider timeProvider, ILogger? logger = null, LoopFulfilMetrics? metrics = null)
     {
         ArgumentNullException.ThrowIfNull(pipeline);
         _pipeline = pipeline;
         _clientName = clientName;
         _timeProvider = timeProvider ?? TimeProvider.System;
         _logger = logger ?? NullLogger.Instance;
+        _metrics = metrics ?? LoopFulfilMetrics.Shared;
     }
 
     protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
@@ -123,8 +126,23 @@ public sealed partial class ResilientHttpHandler : DelegatingHandler
         }
     }
 
-    private Task<HttpResponseMessage> SendOnceAsync(HttpRequestMessage request, CancellationToken cancellationToken) =>
-        base.SendAsync(request, cancellationToken);
+    /// <summary>One attempt; its latency and status (0: no answer) are recorded per attempt, so 429s and slow answers
+    /// hidden by a successful retry still show.</summary>
+    private async Task<HttpResponseMessage> SendOnceAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+    {
+        var started = _timeProvider.GetTimestamp();
+        var status = 0;
+        try
+        {
+            var response = await base.SendAsync(request, cancellationToken).ConfigureAwait(false);
+            status = (int)response.StatusCode;
+            return response;
+        }
+        finally
+        {
+            _metrics.UpstreamAttempt(_clientName, status, _timeProvider.GetElapsedTime(started));
+        }
+    }
 
     private Exception Translate(Exception error, string path, CancellationToken callerToken)
     {

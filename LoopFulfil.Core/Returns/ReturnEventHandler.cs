@@ -1,4 +1,5 @@
 using System.Text.Json;
+using LoopFulfil.Core.Diagnostics;
 using LoopFulfil.Core.Errors;
 using LoopFulfil.Core.Exceptions;
 using LoopFulfil.Core.Fulfil;
@@ -34,6 +35,7 @@ public sealed partial class ReturnEventHandler
     private readonly IOptionsMonitor<ReturnsOptions> options;
     private readonly IOptionsMonitor<FulfilOptions> fulfilOptions;
     private readonly ILogger<ReturnEventHandler> logger;
+    private readonly LoopFulfilMetrics metrics;
 
     public ReturnEventHandler(
         ReturnLedger ledger,
@@ -42,8 +44,10 @@ public sealed partial class ReturnEventHandler
         ILoopClient loop,
         IOptionsMonitor<ReturnsOptions> options,
         IOptionsMonitor<FulfilOptions> fulfilOptions,
-        ILogger<ReturnEventHandler> logger)
+        ILogger<ReturnEventHandler> logger,
+        LoopFulfilMetrics? metrics = null)
     {
+        this.metrics = metrics ?? LoopFulfilMetrics.Shared;
         this.ledger = ledger;
         // Stable sort: stages with equal Order keep their registration order.
         this.stages = [.. stages.OrderBy(s => s.Order)];
@@ -64,6 +68,42 @@ public sealed partial class ReturnEventHandler
     public async Task<ReturnHandlingResult> HandleAsync(InboundMessage message, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(message);
+        ReturnHandlingResult result;
+        try
+        {
+            result = await HandleCoreAsync(message, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is TransientIntegrationException or HttpRequestException or TimeoutException
+            || (ex is OperationCanceledException && !cancellationToken.IsCancellationRequested))
+        {
+            metrics.MessageProcessed(QueueNames.LoopReturns, "Abandoned");
+            LogAbandoned(logger, ex, message.SessionId, message.MessageId, message.DeliveryCount);
+            throw;
+        }
+
+        metrics.MessageProcessed(QueueNames.LoopReturns, result.Outcome.ToString());
+        string returnId = result.ReturnId ?? message.SessionId ?? "?";
+        switch (result.Outcome)
+        {
+            case ReturnHandlingOutcome.Reconciled:
+                LogReconciled(logger, returnId, message.MessageId, result.State);
+                break;
+            case ReturnHandlingOutcome.StaleReconciled:
+                LogStaleReconciled(logger, returnId, message.MessageId, result.State);
+                break;
+            case ReturnHandlingOutcome.RecordedOnly:
+                LogRecordedOnly(logger, returnId, message.MessageId);
+                break;
+            default:
+                LogExceptionRaised(logger, returnId, message.MessageId, result.Exceptions.Count);
+                break;
+        }
+
+        return result;
+    }
+
+    private async Task<ReturnHandlingResult> HandleCoreAsync(InboundMessage message, CancellationToken cancellationToken)
+    {
         ReturnEvent? evt = ReadEvent(message);
         if (evt is null)
         {
@@ -359,6 +399,22 @@ public sealed partial class ReturnEventHandler
 
     [LoggerMessage(EventId = 4406, Level = LogLevel.Warning, Message = "Return {ReturnId}: stage {Stage} failed permanently; raising an exception record")]
     private static partial void LogPermanent(ILogger logger, Exception exception, string returnId, string stage);
+
+    // One EventId per outcome, so dashboards and alerts can count outcomes without parsing messages.
+    [LoggerMessage(EventId = 4410, Level = LogLevel.Information, Message = "Return {ReturnId}: message {MessageId} reconciled (state {State})")]
+    private static partial void LogReconciled(ILogger logger, string returnId, string messageId, string? state);
+
+    [LoggerMessage(EventId = 4411, Level = LogLevel.Information, Message = "Return {ReturnId}: message {MessageId} was stale; reconciled from the stored snapshot (state {State})")]
+    private static partial void LogStaleReconciled(ILogger logger, string returnId, string messageId, string? state);
+
+    [LoggerMessage(EventId = 4412, Level = LogLevel.Information, Message = "Return {ReturnId}: message {MessageId} recorded only (no snapshot yet)")]
+    private static partial void LogRecordedOnly(ILogger logger, string returnId, string messageId);
+
+    [LoggerMessage(EventId = 4413, Level = LogLevel.Warning, Message = "Return {ReturnId}: message {MessageId} completed with {Count} exception record(s) for their owners")]
+    private static partial void LogExceptionRaised(ILogger logger, string returnId, string messageId, int count);
+
+    [LoggerMessage(EventId = 4414, Level = LogLevel.Warning, Message = "Return {ReturnId}: message {MessageId} abandoned after a transient failure (delivery {DeliveryCount}); the host redelivers it")]
+    private static partial void LogAbandoned(ILogger logger, Exception exception, string? returnId, string messageId, int deliveryCount);
 
     [LoggerMessage(EventId = 4407, Level = LogLevel.Error, Message = "Message {MessageId} names no trigger or return id; parked as an exception")]
     private static partial void LogUnroutable(ILogger logger, string messageId);

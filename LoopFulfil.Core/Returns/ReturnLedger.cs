@@ -1,3 +1,4 @@
+using LoopFulfil.Core.Diagnostics;
 using LoopFulfil.Core.Storage;
 
 namespace LoopFulfil.Core.Returns;
@@ -27,12 +28,14 @@ public sealed class ReturnLedger
 
     private readonly ITableStore _store;
     private readonly TimeProvider _time;
+    private readonly LoopFulfilMetrics _metrics;
     private int _tableReady;
 
-    public ReturnLedger(ITableStore store, TimeProvider time)
+    public ReturnLedger(ITableStore store, TimeProvider time, LoopFulfilMetrics? metrics = null)
     {
         _store = store;
         _time = time;
+        _metrics = metrics ?? LoopFulfilMetrics.Shared;
     }
 
     /// <summary>
@@ -138,6 +141,12 @@ public sealed class ReturnLedger
             ETag = "*",
         };
         await _store.UpdateAsync(Table, done, UpsertMode.Merge, cancellationToken);
+        if (created && LoopFulfilMetrics.DocumentTypeOfStep(step) is { } documentType)
+        {
+            // Counted here, the one place that knows a document was created rather than found.
+            _metrics.DocumentPosted(documentType);
+        }
+
         return new StepResult(documentId, created);
     }
 

@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Security.Cryptography;
 using System.Text;
+using LoopFulfil.Core.Diagnostics;
 using LoopFulfil.Core.Exceptions;
 using LoopFulfil.Core.Messaging;
 using Microsoft.Extensions.Logging;
@@ -22,14 +23,16 @@ public sealed partial class WebhookIngress : IDisposable
 {
     private readonly ExceptionService exceptions;
     private readonly ILogger<WebhookIngress> logger;
+    private readonly LoopFulfilMetrics metrics;
     private readonly IDisposable? optionsSubscription;
     private volatile Settings settings;
 
-    public WebhookIngress(IOptionsMonitor<WebhookOptions> options, ExceptionService exceptions, ILogger<WebhookIngress> logger)
+    public WebhookIngress(IOptionsMonitor<WebhookOptions> options, ExceptionService exceptions, ILogger<WebhookIngress> logger, LoopFulfilMetrics? metrics = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         this.exceptions = exceptions;
         this.logger = logger;
+        this.metrics = metrics ?? LoopFulfilMetrics.Shared;
         settings = new Settings(options.CurrentValue);
         optionsSubscription = options.OnChange(o => settings = new Settings(o));
     }
@@ -46,33 +49,33 @@ public sealed partial class WebhookIngress : IDisposable
         {
             // Answering 401 would make Loop give up on every event; 503 keeps them coming back until fixed.
             LogNotConfigured(logger);
-            return new(current.NotConfigured, null);
+            return Rejected("not_configured", current.NotConfigured);
         }
 
         if (string.IsNullOrWhiteSpace(request.Signature))
         {
             LogRejected(logger, 401, "missing_signature");
-            return new(WebhookResponse.MissingSignature, null);
+            return Rejected("missing_signature", WebhookResponse.MissingSignature);
         }
 
         if (request.ContentLength > current.MaxBodyBytes)
         {
             LogRejected(logger, 413, "declared_length");
-            return new(WebhookResponse.TooLarge, null);
+            return Rejected("declared_length", WebhookResponse.TooLarge);
         }
 
         (byte[]? buffer, int length) = await ReadBodyAsync(request.Body, request.ContentLength, current.MaxBodyBytes, cancellationToken).ConfigureAwait(false);
         if (buffer is null)
         {
             LogRejected(logger, 413, "body_length");
-            return new(WebhookResponse.TooLarge, null);
+            return Rejected("body_length", WebhookResponse.TooLarge);
         }
 
         ReadOnlyMemory<byte> body = buffer.AsMemory(0, length);
         if (!SignatureIsValid(body.Span, request.Signature, current))
         {
             LogRejected(logger, 401, "invalid_signature");
-            return new(WebhookResponse.InvalidSignature, null);
+            return Rejected("invalid_signature", WebhookResponse.InvalidSignature);
         }
 
         WebhookEnvelope envelope = WebhookEnvelope.Parse(body.Span);
@@ -80,10 +83,20 @@ public sealed partial class WebhookIngress : IDisposable
         {
             OutboundMessage message = BuildMessage(envelope, body);
             LogQueued(logger, envelope.Trigger, envelope.ReturnId, message.MessageId);
+            metrics.WebhookReceived("queued");
             return new(WebhookResponse.Queued, message);
         }
 
-        return new(await ParkAsync(envelope, body, current, cancellationToken).ConfigureAwait(false), null);
+        WebhookResponse parked = await ParkAsync(envelope, body, current, cancellationToken).ConfigureAwait(false);
+        metrics.WebhookReceived(ReferenceEquals(parked, WebhookResponse.Parked) ? "parked" : "unavailable");
+        return new(parked, null);
+    }
+
+    private WebhookIngressResult Rejected(string reason, WebhookResponse response)
+    {
+        metrics.WebhookReceived("rejected");
+        metrics.WebhookRejected(reason);
+        return new(response, null);
     }
 
     /// <summary>

@@ -17,4 +17,10 @@ public static class Schedules
 {
     /// <summary>App setting <c>SkuRecheckSchedule</c>; equals <c>Exceptions__SkuRecheckSchedule</c>.</summary>
     public const string SkuRecheck = "%SkuRecheckSchedule%";
+
+    /// <summary>App setting <c>ReconciliationSchedule</c>; equals <c>Reconciliation__Schedule</c>.</summary>
+    public const string Reconciliation = "%ReconciliationSchedule%";
+
+    /// <summary>App setting <c>RefundsPostingSchedule</c>; equals <c>Refunds__PostingSchedule</c>.</summary>
+    public const string RefundsPosting = "%RefundsPostingSchedule%";
 }

@@ -1,7 +1,7 @@
 using System.Collections.Concurrent;
-using System.Globalization;
 using LoopFulfil.Core.Fulfil;
 using LoopFulfil.Sandbox.Fulfil;
+using LoopFulfil.Tests.Infrastructure;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
@@ -38,25 +38,12 @@ internal sealed class FulfilTestHost : IAsyncDisposable
     public static async Task<FulfilTestHost> StartAsync(IDictionary<string, string?>? settings = null, FulfilSandboxOptions? sandboxOptions = null)
     {
         var sandbox = await FulfilSandbox.StartAsync(sandboxOptions);
-        var values = new Dictionary<string, string?>(StringComparer.Ordinal)
-        {
-            ["Fulfil:BaseUrl"] = sandbox.BaseAddress.ToString(),
-            ["Fulfil:ApiKey"] = sandbox.ApiKey,
-            ["Fulfil:CompanyId"] = "1",
-            ["Fulfil:WarehouseId"] = FulfilSandboxDemo.WarehouseId.ToString(CultureInfo.InvariantCulture),
-            ["Fulfil:QuarantineLocationCode"] = FulfilSandboxDemo.QuarantineLocationCode,
-            ["Fulfil:SellableLocationCode"] = FulfilSandboxDemo.SellableLocationCode,
-            ["Fulfil:DamagedLocationCode"] = FulfilSandboxDemo.DamagedLocationCode,
-            ["Fulfil:ReturnsClearingAccountCode"] = FulfilSandboxDemo.ReturnsClearingAccountCode,
-            ["Fulfil:GiftCardLiabilityAccountCode"] = FulfilSandboxDemo.GiftCardLiabilityAccountCode,
-            ["Fulfil:JournalId"] = FulfilSandboxDemo.MiscJournalId.ToString(CultureInfo.InvariantCulture),
-            ["Fulfil:ExchangeChannelId"] = FulfilSandboxDemo.ExchangeChannelId.ToString(CultureInfo.InvariantCulture),
-            ["Fulfil:ExchangePriority"] = "1",
-            ["HttpResilience:MaxRetryAttempts"] = "3",
-            ["HttpResilience:BaseDelay"] = "00:00:00.050",
-            ["HttpResilience:AttemptTimeout"] = "00:00:10",
-            ["HttpResilience:TotalTimeout"] = "00:01:00",
-        };
+        Dictionary<string, string?> values = IntegrationHarness.FulfilSettings(sandbox, postingSettings: true);
+        values["Fulfil:CompanyId"] = "1";
+        values["HttpResilience:MaxRetryAttempts"] = "3";
+        values["HttpResilience:BaseDelay"] = "00:00:00.050";
+        values["HttpResilience:AttemptTimeout"] = "00:00:10";
+        values["HttpResilience:TotalTimeout"] = "00:01:00";
         foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
         {
             values[key] = value;

@@ -45,7 +45,7 @@ public partial class FunctionCatalogTests
 
         Assert.Equal(names.Count, names.Distinct(StringComparer.OrdinalIgnoreCase).Count());
         Assert.Equal(
-            ["ExceptionAlerts", "ExchangeOrders", "Health", "LoopReturnEvents", "LoopWebhook", "OpsListExceptions", "OpsReplayCategory", "OpsReplayException", "SkuRecheck"],
+            ["ExceptionAlerts", "ExchangeOrders", "Health", "LoopReturnEvents", "LoopWebhook", "OpsListExceptions", "OpsReconciliationReport", "OpsReplayCategory", "OpsReplayException", "Reconciliation", "RefundsPosting", "ReturnInspection", "SkuRecheck"],
             names.Order(StringComparer.Ordinal));
     }
 
@@ -103,6 +103,8 @@ public partial class FunctionCatalogTests
         }
 
         Assert.Equal(sample["Exceptions__SkuRecheckSchedule"], sample["SkuRecheckSchedule"]);
+        Assert.Equal(sample["Reconciliation__Schedule"], sample["ReconciliationSchedule"]);
+        Assert.Equal(sample["Refunds__PostingSchedule"], sample["RefundsPostingSchedule"]);
     }
 
     [Fact]

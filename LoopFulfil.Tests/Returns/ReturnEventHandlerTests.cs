@@ -1,6 +1,7 @@
 using LoopFulfil.Core.Exceptions;
 using LoopFulfil.Core.Fulfil;
 using LoopFulfil.Core.Returns;
+using LoopFulfil.Tests.Infrastructure;
 
 namespace LoopFulfil.Tests.Returns;
 

@@ -1,11 +1,14 @@
 // Alerts that route failures to people. One action group (e-mail); every rule below points at it.
 //
-// Telemetry contract the queries rely on (docs/deploy.md, "Alert signals"):
-// - each recorded exception logs a trace whose custom dimension ExceptionCategory names its category
-//   (for example ExchangeOrderFailed); the same for a customMetric named ExceptionRecorded, if one is emitted;
-// - each reconciliation mismatch logs a trace with custom dimension ReconciliationMismatch (its kind), or a
-//   customMetric named ReconciliationMismatch;
+// Telemetry contract the queries rely on (docs/deploy.md, "Alert signals"); the names are what the code emits:
+// - each raise of an exception record logs EventId 4101 (ExceptionService) with the structured property
+//   ExceptionCategory (for example ExchangeOrderFailed) and Owner;
+// - each reconciliation mismatch logs EventId 4802 (ReconciliationJob) with the property ReconciliationMismatch (its kind);
 // - webhook rejections are HTTP 401 requests on /api/loop/webhooks (the request log, no app logging needed).
+// The same events are also counted on meter "LoopFulfil" (loopfulfil.exceptions.recorded tagged ExceptionCategory,
+// loopfulfil.reconciliation.mismatches tagged ReconciliationMismatch, loopfulfil.webhooks.rejected tagged reason).
+// Alerts count the traces only: logs always reach Application Insights, metrics only once an exporter is added, and
+// counting both would page at half the threshold.
 // Worker logs forwarded by the Functions host carry structured properties as prop__Name; the queries accept both.
 param location string
 param tags object
@@ -84,12 +87,8 @@ resource deadLetters 'Microsoft.Insights/metricAlerts@2018-03-01' = {
 }
 
 var exceptionRecords = '''
-union isfuzzy=true
-  (traces
-    | extend Category = tostring(coalesce(customDimensions.ExceptionCategory, customDimensions.prop__ExceptionCategory))),
-  (customMetrics
-    | where name == "ExceptionRecorded"
-    | extend Category = tostring(coalesce(customDimensions.ExceptionCategory, customDimensions.prop__ExceptionCategory)))
+traces
+| extend Category = tostring(coalesce(customDimensions.ExceptionCategory, customDimensions.prop__ExceptionCategory))
 | where isnotempty(Category)
 '''
 
@@ -115,11 +114,8 @@ var scheduledRules = [
     description: 'Reconciliation found Loop and Fulfil disagreeing (a missed webhook or a failed posting).'
     severity: 2
     query: '''
-union isfuzzy=true
-  (traces
-    | where isnotempty(coalesce(customDimensions.ReconciliationMismatch, customDimensions.prop__ReconciliationMismatch))),
-  (customMetrics
-    | where name == "ReconciliationMismatch")
+traces
+| where isnotempty(tostring(coalesce(customDimensions.ReconciliationMismatch, customDimensions.prop__ReconciliationMismatch)))
 | summarize Count = count()
 '''
     threshold: 0

@@ -32,6 +32,12 @@ param fulfilExchangeChannelId string = ''
 @description('Six-field NCRONTAB of the SKU recheck job. One value, two app settings: the option and the timer binding (docs/configuration.md).')
 param skuRecheckSchedule string = '0 */15 * * * *'
 
+@description('Six-field NCRONTAB schedule of the daily reconciliation (UTC); it reconciles the previous day.')
+param reconciliationSchedule string = '0 0 2 * * *'
+
+@description('Six-field NCRONTAB (UTC) of the refund posting batch in Scheduled mode.')
+param refundsPostingSchedule string = '0 0 * * * *'
+
 @description('Upper bound on instances. Caps total concurrency towards Fulfil and Loop (300 requests/min per key) as well as cost.')
 @minValue(1)
 @maxValue(1000)
@@ -137,7 +143,8 @@ resource appSettings 'Microsoft.Web/sites/config@2024-04-01' = {
     Inspection__RestockUninspectedOnClose: 'false'
     Inspection__ProcessPassedReturnsInLoop: 'true'
     Refunds__PostingMode: 'Realtime'
-    Refunds__PostingSchedule: '0 0 * * * *'
+    Refunds__PostingSchedule: refundsPostingSchedule
+    RefundsPostingSchedule: refundsPostingSchedule
     Refunds__CreditNoteSource: 'Create'
     Refunds__AmountTolerance: '0.00'
     Refunds__CompanyCurrency: 'USD'
@@ -146,6 +153,15 @@ resource appSettings 'Microsoft.Web/sites/config@2024-04-01' = {
     Refunds__UpsellClearingAccountCode: ''
     WriteBack__Note: 'true'
     WriteBack__ExchangeOrders: 'true'
+    // Daily reconciliation of the previous UTC day (the report: GET /api/ops/reconciliation/latest.html, master key).
+    Reconciliation__Schedule: reconciliationSchedule
+    ReconciliationSchedule: reconciliationSchedule
+    Reconciliation__RestockSla: '3.00:00:00'
+    Reconciliation__SelfHeal: 'true'
+    Reconciliation__RaiseExceptions: 'true'
+    Reconciliation__HistoryDays: '30'
+    Reconciliation__OldestExceptionsShown: '10'
+    Reconciliation__FulfilBatchSize: '25'
 
     // Merchant-specific Fulfil settings come from parameters; the rest are defaults worth tuning per merchant.
     Fulfil__BaseUrl: fulfilBaseUrl

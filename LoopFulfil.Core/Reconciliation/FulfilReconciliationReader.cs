@@ -1,0 +1,228 @@
+using System.Text.Json;
+using LoopFulfil.Core.Fulfil;
+using Microsoft.Extensions.Options;
+
+namespace LoopFulfil.Core.Reconciliation;
+
+/// <summary>Kinds of Fulfil document LoopFulfil creates for a Loop return.</summary>
+public enum LoopDocumentType
+{
+    /// <summary><c>sale.sale</c> with channel_identifier = the return id (reference <c>LOOP-{id}</c>).</summary>
+    ReturnOrder,
+
+    /// <summary><c>sale.sale</c> with reference <c>LOOP-{id}-EXC…</c>.</summary>
+    ExchangeOrder,
+
+    /// <summary><c>account.invoice</c> (customer credit note) <c>LOOP-{id}-CN</c>.</summary>
+    CreditNote,
+
+    /// <summary><c>account.move</c> <c>LOOP-{id}-SC</c>, <c>-FEE</c>, <c>-UPSELL</c>.</summary>
+    JournalEntry,
+
+    /// <summary><c>stock.shipment.internal</c> <c>LOOP-{id}-RESTOCK-{location}</c>.</summary>
+    InternalShipment,
+}
+
+/// <summary>A Fulfil document that belongs to a Loop return by its reference or channel identifier.</summary>
+/// <param name="Amount">Sales/credit note: total_amount (negative on credit notes and return orders); journal: total debit; shipments: null.</param>
+/// <param name="CreatedAt">Fulfil's create_date, when read.</param>
+public sealed record FulfilLoopDocument(
+    LoopDocumentType Type,
+    int Id,
+    string ReturnId,
+    string? Reference,
+    string? Number,
+    string State,
+    decimal? Amount,
+    DateTimeOffset? CreatedAt)
+{
+    /// <summary>Cancelled documents do not count: a cancelled duplicate is already repaired.</summary>
+    public bool IsLive => State is not ("cancelled" or "cancel");
+
+    /// <summary>The reference as the report shows it (<c>LOOP-{id}</c> for a return order without one).</summary>
+    public string DisplayReference => Reference ?? LoopReferences.Prefix + ReturnId;
+}
+
+/// <summary>Reads the Loop documents in Fulfil that reconciliation compares (all searches; nothing is written).</summary>
+public interface IFulfilReconciliationReader
+{
+    /// <summary>Every document (cancelled ones included) of the given returns, batched per model.</summary>
+    Task<IReadOnlyList<FulfilLoopDocument>> GetDocumentsOfReturnsAsync(IReadOnlyCollection<string> returnIds, CancellationToken cancellationToken);
+
+    /// <summary>Every document with a <c>LOOP-</c> reference created in [<paramref name="createdFrom"/>, <paramref name="createdBefore"/>).</summary>
+    Task<IReadOnlyList<FulfilLoopDocument>> GetLoopDocumentsCreatedAsync(DateTimeOffset createdFrom, DateTimeOffset createdBefore, CancellationToken cancellationToken);
+}
+
+/// <summary>
+/// <see cref="IFulfilReconciliationReader"/> over <see cref="FulfilHttp"/>, on the <c>Fulfil</c> named client (one
+/// resilience pipeline and circuit with <see cref="IFulfilClient"/>). One <c>search_read</c> per model per batch of
+/// returns: an <c>OR</c> of <c>reference like 'LOOP-{id}-%'</c> clauses.
+/// </summary>
+public sealed class FulfilReconciliationReader : IFulfilReconciliationReader
+{
+    private readonly FulfilHttp http;
+    private readonly FulfilOptions options;
+    private readonly IOptionsMonitor<ReconciliationOptions> reconciliation;
+
+    public FulfilReconciliationReader(HttpClient httpClient, IOptions<FulfilOptions> options, IOptionsMonitor<ReconciliationOptions> reconciliation, TimeProvider timeProvider)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        this.options = options.Value;
+        this.reconciliation = reconciliation;
+        http = new FulfilHttp(httpClient, this.options, timeProvider);
+    }
+
+    public async Task<IReadOnlyList<FulfilLoopDocument>> GetDocumentsOfReturnsAsync(IReadOnlyCollection<string> returnIds, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(returnIds);
+        var found = new List<FulfilLoopDocument>();
+        int batch = Math.Max(1, reconciliation.CurrentValue.FulfilBatchSize);
+        foreach (string[] ids in returnIds.Distinct(StringComparer.Ordinal).Chunk(batch))
+        {
+            string[] patterns = [.. ids.Select(id => LoopReferences.Prefix + id + "-%")];
+            found.AddRange(await SearchAsync(["OR", new object[] { "channel_identifier", "in", ids }, .. Likes(patterns, "reference")], "sale.sale", cancellationToken).ConfigureAwait(false));
+            found.AddRange(await SearchAsync([new object[] { "type", "=", "out" }, (object[])["OR", .. Likes(patterns, options.CreditNoteReferenceField)]], "account.invoice", cancellationToken).ConfigureAwait(false));
+            found.AddRange(await SearchAsync(["OR", .. Likes(patterns, options.JournalReferenceField)], "account.move", cancellationToken).ConfigureAwait(false));
+            found.AddRange(await SearchAsync(["OR", .. Likes(patterns, "reference")], "stock.shipment.internal", cancellationToken).ConfigureAwait(false));
+        }
+
+        // The like patterns are broader than the ids when an id holds '_' or '%': keep exact owners only.
+        var wanted = returnIds.ToHashSet(StringComparer.Ordinal);
+        return [.. found.Where(d => wanted.Contains(d.ReturnId)).DistinctBy(d => (d.Type, d.Id))];
+    }
+
+    public async Task<IReadOnlyList<FulfilLoopDocument>> GetLoopDocumentsCreatedAsync(DateTimeOffset createdFrom, DateTimeOffset createdBefore, CancellationToken cancellationToken)
+    {
+        object[] window = [new object[] { "create_date", ">=", createdFrom.UtcDateTime }, new object[] { "create_date", "<", createdBefore.UtcDateTime }];
+        object Like(string field) => new object[] { field, "like", LoopReferences.Prefix + "%" };
+        var found = new List<FulfilLoopDocument>();
+        found.AddRange(await SearchAsync([.. window, Like("reference")], "sale.sale", cancellationToken).ConfigureAwait(false));
+        found.AddRange(await SearchAsync([.. window, new object[] { "type", "=", "out" }, Like(options.CreditNoteReferenceField)], "account.invoice", cancellationToken).ConfigureAwait(false));
+        found.AddRange(await SearchAsync([.. window, Like(options.JournalReferenceField)], "account.move", cancellationToken).ConfigureAwait(false));
+        found.AddRange(await SearchAsync([.. window, Like("reference")], "stock.shipment.internal", cancellationToken).ConfigureAwait(false));
+        return found;
+    }
+
+    private static IEnumerable<object> Likes(string[] patterns, string field) =>
+        patterns.Select(p => (object)new object[] { field, "like", p });
+
+    private async Task<IReadOnlyList<FulfilLoopDocument>> SearchAsync(object[] domain, string model, CancellationToken cancellationToken)
+    {
+        string referenceField = model switch
+        {
+            "account.invoice" => options.CreditNoteReferenceField,
+            "account.move" => options.JournalReferenceField,
+            _ => "reference",
+        };
+        string[] fields = model switch
+        {
+            "sale.sale" => ["id", "reference", "number", "state", "channel_identifier", "total_amount", "create_date"],
+            "account.invoice" => ["id", referenceField, "number", "state", "total_amount", "create_date"],
+            "account.move" => ["id", referenceField, "number", "state", "create_date"],
+            _ => ["id", referenceField, "number", "state", "create_date"],
+        };
+        IReadOnlyList<JsonElement> rows = await http.SearchReadAllAsync<JsonElement>(model, domain, fields, cancellationToken: cancellationToken).ConfigureAwait(false);
+        Dictionary<int, decimal> debits = [];
+        if (model == "account.move" && rows.Count > 0)
+        {
+            IReadOnlyList<JsonElement> lines = await http.SearchReadAllAsync<JsonElement>("account.move.line", [new object[] { "move", "in", rows.Select(r => r.Id()).ToArray() }], ["id", "move", "debit"], cancellationToken: cancellationToken).ConfigureAwait(false);
+            foreach (JsonElement line in lines)
+            {
+                if (line.IntOrNull("move") is int move)
+                {
+                    debits[move] = debits.GetValueOrDefault(move) + line.Dec("debit");
+                }
+            }
+        }
+
+        var documents = new List<FulfilLoopDocument>(rows.Count);
+        foreach (JsonElement r in rows)
+        {
+            string? reference = r.Str(referenceField);
+            LoopReferences.Parsed? parsed = LoopReferences.Parse(reference);
+            LoopDocumentType type;
+            string? returnId;
+            switch (model)
+            {
+                case "sale.sale":
+                    // A return order is keyed by channel_identifier (its reference is optional); exchanges by reference.
+                    bool exchange = parsed?.Suffix?.StartsWith("EXC", StringComparison.Ordinal) == true;
+                    type = exchange ? LoopDocumentType.ExchangeOrder : LoopDocumentType.ReturnOrder;
+                    returnId = exchange ? parsed!.ReturnId : r.Str("channel_identifier") ?? parsed?.ReturnId;
+                    if (!exchange && parsed is { Suffix: not null })
+                    {
+                        continue;
+                    }
+
+                    break;
+                case "account.invoice":
+                    type = LoopDocumentType.CreditNote;
+                    returnId = parsed?.ReturnId;
+                    break;
+                case "account.move":
+                    type = LoopDocumentType.JournalEntry;
+                    returnId = parsed?.ReturnId;
+                    break;
+                default:
+                    type = LoopDocumentType.InternalShipment;
+                    returnId = parsed?.ReturnId;
+                    break;
+            }
+
+            if (string.IsNullOrEmpty(returnId))
+            {
+                continue;
+            }
+
+            decimal? amount = model switch
+            {
+                "account.move" => debits.GetValueOrDefault(r.Id()),
+                "stock.shipment.internal" => null,
+                _ => r.DecOrNull("total_amount"),
+            };
+            DateTimeOffset? created = r.DateTime("create_date") is { } c ? new DateTimeOffset(DateTime.SpecifyKind(c, DateTimeKind.Utc)) : null;
+            documents.Add(new FulfilLoopDocument(type, r.Id(), returnId, reference, r.Str("number"), r.Str("state") ?? "", amount, created));
+        }
+
+        return documents;
+    }
+}
+
+/// <summary>The <c>LOOP-{returnId}[-{suffix}]</c> references of the documents LoopFulfil creates.</summary>
+public static class LoopReferences
+{
+    public const string Prefix = "LOOP-";
+
+    // The suffixes the outcome stages append (Refunds.PostingKinds, exchange keys, restock shipments).
+    private static readonly string[] Suffixes = ["CN", "SC", "FEE", "UPSELL", "EXC", "RESTOCK"];
+
+    /// <param name="Suffix">Null for the return order's own reference.</param>
+    public sealed record Parsed(string ReturnId, string? Suffix);
+
+    /// <summary>
+    /// Splits a reference into return id and suffix at the first <c>-</c> followed by a known suffix (so a return id
+    /// holding a dash still parses); null when it is not a Loop reference.
+    /// </summary>
+    public static Parsed? Parse(string? reference)
+    {
+        if (reference is null || !reference.StartsWith(Prefix, StringComparison.Ordinal) || reference.Length == Prefix.Length)
+        {
+            return null;
+        }
+
+        string rest = reference[Prefix.Length..];
+        for (int i = rest.IndexOf('-', StringComparison.Ordinal); i > 0; i = rest.IndexOf('-', i + 1))
+        {
+            string tail = rest[(i + 1)..];
+            foreach (string suffix in Suffixes)
+            {
+                if (tail.StartsWith(suffix, StringComparison.Ordinal) && (tail.Length == suffix.Length || tail[suffix.Length] == '-'))
+                {
+                    return new Parsed(rest[..i], tail);
+                }
+            }
+        }
+
+        return new Parsed(rest, null);
+    }
+}

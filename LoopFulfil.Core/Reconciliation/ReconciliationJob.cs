@@ -1,0 +1,466 @@
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text.Json;
+using LoopFulfil.Core.Diagnostics;
+using LoopFulfil.Core.Exceptions;
+using LoopFulfil.Core.Exchanges;
+using LoopFulfil.Core.Loop;
+using LoopFulfil.Core.Loop.Json;
+using LoopFulfil.Core.Loop.Models;
+using LoopFulfil.Core.Messaging;
+using LoopFulfil.Core.Outcomes;
+using LoopFulfil.Core.Refunds;
+using LoopFulfil.Core.Returns;
+using LoopFulfil.Core.Webhooks;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace LoopFulfil.Core.Reconciliation;
+
+/// <summary>
+/// Compares every Loop return updated in a window with Fulfil and the per-return ledger, and Fulfil's Loop documents
+/// with Loop; heals what a pipeline re-run can repair; stores the report. Entry point of the daily timer
+/// (<see cref="RunScheduledAsync"/>), <c>loopfulfil reconcile --from --to</c> (<see cref="ReconciliationMode.Daily"/>)
+/// and <c>loopfulfil audit --from --to</c> (<see cref="ReconciliationMode.Audit"/>: read-only).
+/// </summary>
+/// <remarks>
+/// Healing only re-enqueues: the returns handler (and the exchange handler) find existing documents by ledger step and
+/// by reference before creating anything, so a heal sent twice, or racing a late webhook, still yields one document.
+/// Returns with an open exception record are not healed: their owner acts first, then replays.
+/// </remarks>
+public sealed partial class ReconciliationJob
+{
+    private const string Source = "reconciliation";
+
+    private readonly ILoopClient loop;
+    private readonly IFulfilReconciliationReader fulfil;
+    private readonly ReturnLedger ledger;
+    private readonly PostingStore postings;
+    private readonly ExceptionService exceptions;
+    private readonly IMessageSender sender;
+    private readonly ReconciliationReportStore reports;
+    private readonly IOptionsMonitor<ReconciliationOptions> options;
+    private readonly IOptionsMonitor<ExceptionOptions> exceptionOptions;
+    private readonly TimeProvider time;
+    private readonly LoopFulfilMetrics metrics;
+    private readonly ILogger<ReconciliationJob> logger;
+
+    public ReconciliationJob(
+        ILoopClient loop,
+        IFulfilReconciliationReader fulfil,
+        ReturnLedger ledger,
+        PostingStore postings,
+        ExceptionService exceptions,
+        IMessageSender sender,
+        ReconciliationReportStore reports,
+        IOptionsMonitor<ReconciliationOptions> options,
+        IOptionsMonitor<ExceptionOptions> exceptionOptions,
+        TimeProvider time,
+        ILogger<ReconciliationJob> logger,
+        LoopFulfilMetrics? metrics = null)
+    {
+        this.loop = loop;
+        this.fulfil = fulfil;
+        this.ledger = ledger;
+        this.postings = postings;
+        this.exceptions = exceptions;
+        this.sender = sender;
+        this.reports = reports;
+        this.options = options;
+        this.exceptionOptions = exceptionOptions;
+        this.time = time;
+        this.logger = logger;
+        this.metrics = metrics ?? LoopFulfilMetrics.Shared;
+    }
+
+    /// <summary>The timer's entry point: a <see cref="ReconciliationMode.Daily"/> run over the previous UTC day.</summary>
+    public Task<ReconciliationReport> RunScheduledAsync(CancellationToken cancellationToken)
+    {
+        (DateTimeOffset from, DateTimeOffset to) = PreviousDay(time.GetUtcNow());
+        return RunAsync(from, to, ReconciliationMode.Daily, cancellationToken);
+    }
+
+    /// <summary>[00:00 the day before, 00:00 today) in UTC.</summary>
+    public static (DateTimeOffset From, DateTimeOffset To) PreviousDay(DateTimeOffset now)
+    {
+        var today = new DateTimeOffset(now.UtcDateTime.Date, TimeSpan.Zero);
+        return (today.AddDays(-1), today);
+    }
+
+    /// <summary>
+    /// Reconciles the Loop returns updated in [<paramref name="from"/>, <paramref name="to"/>) (any length: Loop's list is
+    /// read in windows of at most 120 days) and the Fulfil Loop documents created in it; stores and returns the report.
+    /// Transient failures (Loop, Fulfil, storage) escape: the run is simply repeated.
+    /// </summary>
+    public async Task<ReconciliationReport> RunAsync(DateTimeOffset from, DateTimeOffset to, ReconciliationMode mode, CancellationToken cancellationToken)
+    {
+        if (to <= from)
+        {
+            throw new ArgumentException($"The window must end after it starts ({from:o} .. {to:o}).", nameof(to));
+        }
+
+        ReconciliationOptions o = options.CurrentValue;
+        ExceptionOptions eo = exceptionOptions.CurrentValue;
+        DateTimeOffset started = time.GetUtcNow();
+        string runId = $"{started.UtcDateTime:yyyyMMdd'T'HHmmss'Z'}-{mode}-{Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(3))}";
+        using IDisposable? scope = logger.BeginScope(new Dictionary<string, object> { ["ReconciliationRun"] = runId });
+        LogStarted(logger, runId, mode, from, to);
+
+        var returns = new Dictionary<string, LoopReturn>(StringComparer.Ordinal);
+        var query = new LoopReturnListQuery
+        {
+            From = from,
+            To = to,
+            Filter = LoopReturnListFilter.UpdatedAt,
+            States = [ReturnStates.Open, ReturnStates.Review, ReturnStates.Closed, ReturnStates.Cancelled, ReturnStates.Expired],
+        };
+        await foreach (LoopReturn r in loop.ListReturnsAsync(query, cancellationToken).ConfigureAwait(false))
+        {
+            // Loop's range is inclusive of both ends; ours excludes the end so consecutive days do not overlap.
+            if (!string.IsNullOrEmpty(r.Id) && !(r.UpdatedAt >= to))
+            {
+                returns[r.Id] = r;
+            }
+        }
+
+        var openExceptions = new List<ExceptionRecord>();
+        await foreach (ExceptionRecord record in exceptions.ListAsync(ExceptionStatus.Open, null, cancellationToken).ConfigureAwait(false))
+        {
+            openExceptions.Add(record);
+        }
+
+        HashSet<string> blocked = [.. openExceptions.Select(e => e.ReturnId).OfType<string>()];
+
+        IReadOnlyList<FulfilLoopDocument> documents = returns.Count == 0 ? [] : await fulfil.GetDocumentsOfReturnsAsync(returns.Keys, cancellationToken).ConfigureAwait(false);
+        ILookup<string, FulfilLoopDocument> byReturn = documents.ToLookup(d => d.ReturnId, StringComparer.Ordinal);
+        var mismatches = new List<ReconciliationMismatch>();
+        var latencies = new List<double>();
+        var totals = new Dictionary<(RefundType Type, string Currency), (int Returns, decimal Loop, decimal Fulfil)>();
+        DateTimeOffset now = time.GetUtcNow();
+        foreach (LoopReturn r in returns.Values.OrderBy(r => r.Id, StringComparer.Ordinal))
+        {
+            FulfilLoopDocument[] docs = [.. byReturn[r.Id!].Where(d => d.IsLive)];
+            IReadOnlyList<StepRecord> steps = await ledger.GetStepsAsync(r.Id!, cancellationToken).ConfigureAwait(false);
+            await CheckReturnAsync(r, docs, steps, now, o, eo, mismatches, latencies, totals, cancellationToken).ConfigureAwait(false);
+        }
+
+        await FindOrphansAsync(from, to, returns, o, eo, mismatches, cancellationToken).ConfigureAwait(false);
+
+        int healMessages = 0;
+        if (mode == ReconciliationMode.Daily)
+        {
+            healMessages = o.SelfHeal ? await HealAsync(runId, returns, mismatches, blocked, cancellationToken).ConfigureAwait(false) : 0;
+            if (o.RaiseExceptions)
+            {
+                await RaiseAsync(mismatches, cancellationToken).ConfigureAwait(false);
+            }
+        }
+
+        if (mode == ReconciliationMode.Daily && o.RaiseExceptions)
+        {
+            // The report shows the exception records as the run leaves them (including what it just raised).
+            openExceptions.Clear();
+            await foreach (ExceptionRecord record in exceptions.ListAsync(ExceptionStatus.Open, null, cancellationToken).ConfigureAwait(false))
+            {
+                openExceptions.Add(record);
+            }
+        }
+
+        foreach (ReconciliationMismatch m in mismatches)
+        {
+            metrics.ReconciliationMismatch(m.Kind.ToString(), m.Owner, mode.ToString());
+            LogMismatch(logger, m.Kind, m.ReturnId, m.Owner, m.Reference, m.Expected, m.Actual, m.Healed);
+        }
+
+        DateTimeOffset completed = time.GetUtcNow();
+        var report = new ReconciliationReport
+        {
+            RunId = runId,
+            Mode = mode,
+            From = from,
+            To = to,
+            StartedAt = started,
+            CompletedAt = completed,
+            ReturnsChecked = returns.Count,
+            Totals = [.. totals.OrderBy(t => t.Key.Currency, StringComparer.Ordinal).ThenBy(t => t.Key.Type)
+                .Select(t => new RefundTotal(t.Key.Type, t.Key.Currency, t.Value.Returns, t.Value.Loop, t.Value.Fulfil))],
+            Mismatches = mismatches,
+            MismatchCounts = [.. mismatches.GroupBy(m => (m.Kind, m.Owner)).OrderBy(g => g.Key.Kind)
+                .Select(g => new MismatchCount(g.Key.Kind, g.Key.Owner, g.Count(), g.Count(m => m.Healed)))],
+            OpenExceptions = openExceptions.Count,
+            OldestOpenExceptions = [.. openExceptions.OrderBy(e => e.FirstSeen).Take(Math.Max(0, o.OldestExceptionsShown))
+                .Select(e => new OpenExceptionSummary(e.Id, e.Category.ToString(), e.Owner, e.ReturnId, e.FirstSeen, e.Attempts, e.Message))],
+            RestockLatency = Latency(latencies),
+            HealMessagesSent = healMessages,
+        };
+
+        // History includes this run: save it first, then read the days back.
+        await reports.SaveAsync(report, cancellationToken).ConfigureAwait(false);
+        DateOnly last = ReconciliationReportStore.DayOf(report);
+        IReadOnlyList<ReconciliationDay> history = await reports.GetHistoryAsync(last.AddDays(1 - Math.Max(1, o.HistoryDays)), last, cancellationToken).ConfigureAwait(false);
+        report = report with { History = history };
+        await reports.SaveAsync(report, cancellationToken).ConfigureAwait(false);
+        LogCompleted(logger, runId, returns.Count, mismatches.Count, mismatches.Count(m => m.Healed), healMessages);
+        return report;
+    }
+
+    private async Task CheckReturnAsync(
+        LoopReturn r,
+        FulfilLoopDocument[] docs,
+        IReadOnlyList<StepRecord> steps,
+        DateTimeOffset now,
+        ReconciliationOptions o,
+        ExceptionOptions eo,
+        List<ReconciliationMismatch> mismatches,
+        List<double> latencies,
+        Dictionary<(RefundType, string), (int, decimal, decimal)> totals,
+        CancellationToken cancellationToken)
+    {
+        string id = r.Id!;
+        string state = ReturnStates.Normalise(r.State);
+        string? currency = string.IsNullOrWhiteSpace(r.Currency) ? null : r.Currency.Trim().ToUpperInvariant();
+        ReconciliationMismatch Add(ReconciliationMismatchKind kind, string? reference, string expected, string actual, string? cur, string detail)
+        {
+            var m = new ReconciliationMismatch(kind, id, ReconciliationMismatchKinds.OwnerOf(kind, eo, o), reference, expected, actual, cur, detail);
+            mismatches.Add(m);
+            return m;
+        }
+
+        // Duplicates: one reference (or one return's return order) more than once.
+        foreach (var group in docs.GroupBy(d => (d.Type, Ref: d.Type == LoopDocumentType.ReturnOrder ? LoopReferences.Prefix + id : d.Reference)).Where(g => g.Count() > 1))
+        {
+            string ids = string.Join(", ", group.Select(d => d.Number ?? d.Id.ToString(CultureInfo.InvariantCulture)));
+            Add(ReconciliationMismatchKind.DuplicateDocument, group.Key.Ref, "1", group.Count().ToString(CultureInfo.InvariantCulture), null,
+                $"{group.Key.Type} {group.Key.Ref} exists {group.Count()} times in Fulfil ({ids}); cancel all but one.");
+        }
+
+        FulfilLoopDocument[] returnOrders = [.. docs.Where(d => d.Type == LoopDocumentType.ReturnOrder)];
+        if (returnOrders.Length == 0 && state is ReturnStates.Open or ReturnStates.Review or ReturnStates.Closed)
+        {
+            Add(ReconciliationMismatchKind.MissingReturnOrder, LoopReferences.Prefix + id, "return order", ReconciliationValues.Missing, null,
+                $"Loop return {id} is {state} but Fulfil has no return order with channel_identifier {id}.");
+        }
+
+        // Restock: goods received into quarantine must leave it within the SLA (ledger step times).
+        DateTimeOffset? received = steps.Where(s => s.Status == StepStatus.Done && s.Step.StartsWith("receipt:", StringComparison.Ordinal)).Min(s => s.CompletedAt);
+        DateTimeOffset? restocked = steps.Where(s => s.Status == StepStatus.Done && s.Step.StartsWith("restock:", StringComparison.Ordinal)).Max(s => s.CompletedAt);
+        bool restockedInFulfil = docs.Any(d => d.Type == LoopDocumentType.InternalShipment && d.State == "done");
+        if (received is { } inAt)
+        {
+            if (restocked is { } outAt && outAt >= inAt)
+            {
+                latencies.Add((outAt - inAt).TotalHours);
+            }
+            else if (!restockedInFulfil && now - inAt > o.RestockSla)
+            {
+                double hours = Math.Round((now - inAt).TotalHours, 1);
+                Add(ReconciliationMismatchKind.RestockDelayed, LoopReferences.Prefix + id + "-RESTOCK", $"restocked within {o.RestockSla.TotalHours.ToString(CultureInfo.InvariantCulture)} h",
+                    $"in quarantine {hours.ToString(CultureInfo.InvariantCulture)} h", null,
+                    $"Return {id}: goods received into quarantine at {inAt:u} have not left it ({hours.ToString(CultureInfo.InvariantCulture)} h, SLA {o.RestockSla.TotalHours.ToString(CultureInfo.InvariantCulture)} h).");
+            }
+        }
+
+        if (state != ReturnStates.Closed)
+        {
+            // Money and exchanges are final only once Loop processed (closed) the return.
+            return;
+        }
+
+        string cur = currency ?? "?";
+        FulfilLoopDocument[] creditNotes = [.. docs.Where(d => d.Type == LoopDocumentType.CreditNote && d.Reference == PostingKinds.Reference(id, PostingKinds.CreditNote))];
+        FulfilLoopDocument[] journals = [.. docs.Where(d => d.Type == LoopDocumentType.JournalEntry && d.Reference == PostingKinds.Reference(id, PostingKinds.StoreCredit))];
+        decimal creditNoteTotal = creditNotes.Sum(d => -(d.Amount ?? 0m));
+        decimal journalTotal = journals.Sum(d => d.Amount ?? 0m);
+        await CheckMoneyAsync(ReconciliationMismatchKind.CreditNoteMismatch, PostingKinds.CreditNote, r.Refund, creditNotes.Length, creditNoteTotal, "credit note", "cash refund").ConfigureAwait(false);
+        await CheckMoneyAsync(ReconciliationMismatchKind.JournalMismatch, PostingKinds.StoreCredit, r.GiftCard, journals.Length, journalTotal, "store-credit journal", "store credit").ConfigureAwait(false);
+
+        IReadOnlyDictionary<string, IReadOnlyList<LoopExchange>> exchanges = ExchangeGroups.Of(r);
+        decimal exchangeTotal = 0m;
+        foreach (string key in exchanges.Keys)
+        {
+            string reference = ExchangeGroups.Reference(id, key);
+            FulfilLoopDocument[] orders = [.. docs.Where(d => d.Type == LoopDocumentType.ExchangeOrder && d.Reference == reference)];
+            exchangeTotal += orders.Sum(d => d.Amount ?? 0m);
+            if (orders.Length == 0)
+            {
+                Add(ReconciliationMismatchKind.MissingExchangeOrder, reference, "sales order", ReconciliationValues.Missing, null,
+                    $"Loop confirmed exchange {key} of return {id} but Fulfil has no sales order {reference}.");
+            }
+        }
+
+        AddTotal(RefundType.CashRefund, r.Refund, creditNoteTotal);
+        AddTotal(RefundType.StoreCredit, r.GiftCard, journalTotal);
+        AddTotal(RefundType.Exchange, r.ExchangeCreditTotal, exchangeTotal);
+
+        void AddTotal(RefundType type, decimal loopAmount, decimal fulfilAmount)
+        {
+            if (loopAmount == 0m && fulfilAmount == 0m)
+            {
+                return;
+            }
+
+            (int n, decimal l, decimal f) = totals.GetValueOrDefault((type, cur));
+            totals[(type, cur)] = (n + 1, l + loopAmount, f + fulfilAmount);
+        }
+
+        async Task CheckMoneyAsync(ReconciliationMismatchKind kind, string postingKind, decimal expected, int found, decimal actual, string what, string loopWhat)
+        {
+            string reference = PostingKinds.Reference(id, postingKind);
+            if (found == 0 && expected > 0m)
+            {
+                // Scheduled posting mode: a pending posting is on its way, not missing.
+                PostingRecord? pending = await postings.GetAsync(id, postingKind, cancellationToken).ConfigureAwait(false);
+                if (pending is { Status: PostingStatus.Pending })
+                {
+                    return;
+                }
+
+                Add(kind, reference, Money(expected), ReconciliationValues.Missing, cur, $"Loop refunded {Money(expected)} {cur} as {loopWhat} on return {id}; Fulfil has no {what} {reference}.");
+            }
+            else if (found > 0 && actual != expected)
+            {
+                Add(kind, reference, Money(expected), Money(actual), cur, $"The {what} {reference} totals {Money(actual)} {cur}; Loop's {loopWhat} on return {id} is {Money(expected)} {cur}.");
+            }
+        }
+    }
+
+    /// <summary>
+    /// Documents created in the window whose return is not among the window's Loop returns are checked against Loop
+    /// one by one; a return Loop answers 404 for makes them orphans.
+    /// </summary>
+    private async Task FindOrphansAsync(DateTimeOffset from, DateTimeOffset to, Dictionary<string, LoopReturn> known, ReconciliationOptions o, ExceptionOptions eo, List<ReconciliationMismatch> mismatches, CancellationToken cancellationToken)
+    {
+        IReadOnlyList<FulfilLoopDocument> created = await fulfil.GetLoopDocumentsCreatedAsync(from, to, cancellationToken).ConfigureAwait(false);
+        foreach (var group in created.Where(d => d.IsLive && !known.ContainsKey(d.ReturnId)).GroupBy(d => d.ReturnId, StringComparer.Ordinal))
+        {
+            try
+            {
+                await loop.GetReturnAsync(group.Key, cancellationToken).ConfigureAwait(false);
+                continue;
+            }
+            catch (LoopNotFoundException)
+            {
+            }
+
+            string owner = ReconciliationMismatchKinds.OwnerOf(ReconciliationMismatchKind.OrphanDocument, eo, o);
+            foreach (FulfilLoopDocument d in group.DistinctBy(d => (d.Type, d.Id)))
+            {
+                mismatches.Add(new ReconciliationMismatch(ReconciliationMismatchKind.OrphanDocument, group.Key, owner, d.DisplayReference, "no document", $"{d.Type} {d.Number ?? d.Id.ToString(CultureInfo.InvariantCulture)}",
+                    null,
+                    $"Fulfil {d.Type} {d.DisplayReference} ({d.Number ?? d.Id.ToString(CultureInfo.InvariantCulture)}, {d.State}) names Loop return {group.Key}, which Loop does not know."));
+            }
+        }
+    }
+
+    /// <summary>One <c>loop-returns</c> message per return to repair (its newest Loop snapshot), or a <c>loop-exchanges</c> message per missing exchange already handed off.</summary>
+    private async Task<int> HealAsync(string runId, Dictionary<string, LoopReturn> returns, List<ReconciliationMismatch> mismatches, HashSet<string> blocked, CancellationToken cancellationToken)
+    {
+        int sent = 0;
+        var healedReturns = new HashSet<string>(StringComparer.Ordinal);
+        for (int i = 0; i < mismatches.Count; i++)
+        {
+            ReconciliationMismatch m = mismatches[i];
+            if (!ReconciliationMismatchKinds.IsHealable(m) || blocked.Contains(m.ReturnId) || !returns.TryGetValue(m.ReturnId, out LoopReturn? r))
+            {
+                continue;
+            }
+
+            if (m.Kind == ReconciliationMismatchKind.MissingExchangeOrder && m.Reference is { } reference
+                && reference.StartsWith(LoopReferences.Prefix + m.ReturnId + "-", StringComparison.Ordinal)
+                && await ledger.IsDoneAsync(m.ReturnId, OutcomeSteps.ExchangeEnqueued(reference[(LoopReferences.Prefix.Length + m.ReturnId.Length + 1)..]), cancellationToken).ConfigureAwait(false))
+            {
+                // The hand-off to loop-exchanges is recorded, so re-running the return would not resend it: resend the exchange.
+                string key = reference[(LoopReferences.Prefix.Length + m.ReturnId.Length + 1)..];
+                byte[] body = JsonSerializer.SerializeToUtf8Bytes(new ExchangeMessage(m.ReturnId, key));
+                var properties = new Dictionary<string, string>(StringComparer.Ordinal) { ["returnId"] = m.ReturnId, ["exchangeKey"] = key, ["reconciliationRun"] = runId };
+                await sender.SendAsync(new OutboundMessage(QueueNames.LoopExchanges, body, $"reconcile-{runId}-exchange-{m.ReturnId}-{key}", null, properties), cancellationToken).ConfigureAwait(false);
+                sent++;
+                mismatches[i] = m with { Healed = true };
+                continue;
+            }
+
+            if (healedReturns.Add(m.ReturnId))
+            {
+                await sender.SendAsync(HealMessage(runId, r), cancellationToken).ConfigureAwait(false);
+                sent++;
+                LogHealed(logger, m.ReturnId, runId);
+            }
+
+            mismatches[i] = m with { Healed = true };
+        }
+
+        return sent;
+    }
+
+    /// <summary>
+    /// The return's current Loop snapshot as a <c>return.updated</c>/<c>return.closed</c> event: the handler applies it
+    /// (or a newer stored one) and runs only the missing steps. The MessageId is unique to the run, so duplicate
+    /// detection does not drop it as a repeat of the original webhook or of yesterday's heal.
+    /// </summary>
+    internal static OutboundMessage HealMessage(string runId, LoopReturn r)
+    {
+        string id = r.Id!;
+        string trigger = ReturnStates.Normalise(r.State) == ReturnStates.Closed ? ReturnTriggers.ReturnClosed : ReturnTriggers.ReturnUpdated;
+        byte[] body = JsonSerializer.SerializeToUtf8Bytes(r, LoopJson.Options);
+        string messageId = $"reconcile-{runId}-{id}";
+        var properties = new Dictionary<string, string>(StringComparer.Ordinal)
+        {
+            [WebhookMessagePropertyNames.Topic] = "return",
+            [WebhookMessagePropertyNames.Trigger] = trigger,
+            [WebhookMessagePropertyNames.ReturnId] = id,
+            [WebhookMessagePropertyNames.DedupeKey] = messageId,
+            ["reconciliationRun"] = runId,
+        };
+        if (!string.IsNullOrEmpty(r.State))
+        {
+            properties[WebhookMessagePropertyNames.State] = r.State;
+        }
+
+        return new OutboundMessage(QueueNames.LoopReturns, body, messageId, id, properties);
+    }
+
+    private async Task RaiseAsync(List<ReconciliationMismatch> mismatches, CancellationToken cancellationToken)
+    {
+        for (int i = 0; i < mismatches.Count; i++)
+        {
+            ReconciliationMismatch m = mismatches[i];
+            if (m.Healed || ReconciliationMismatchKinds.CategoryOf(m.Kind) is not { } category)
+            {
+                continue;
+            }
+
+            ExceptionRecord record = await exceptions.RaiseAsync(
+                new ExceptionRaise(category, m.ReturnId, $"Reconciliation: {m.Detail}") { DetailKey = $"reconciliation:{m.Kind}:{m.Reference}", Source = Source },
+                cancellationToken).ConfigureAwait(false);
+            mismatches[i] = m with { ExceptionId = record.Id };
+        }
+    }
+
+    /// <summary>Median and 95th percentile (nearest rank), in hours rounded to 0.1.</summary>
+    internal static RestockLatency Latency(IReadOnlyCollection<double> hours)
+    {
+        if (hours.Count == 0)
+        {
+            return new RestockLatency(0, null, null);
+        }
+
+        double[] sorted = [.. hours.Order()];
+        double median = sorted.Length % 2 == 1 ? sorted[sorted.Length / 2] : (sorted[(sorted.Length / 2) - 1] + sorted[sorted.Length / 2]) / 2;
+        double p95 = sorted[Math.Max(0, (int)Math.Ceiling(0.95 * sorted.Length) - 1)];
+        return new RestockLatency(sorted.Length, Math.Round(median, 1), Math.Round(p95, 1));
+    }
+
+    internal static string Money(decimal value) => value.ToString("0.00##", CultureInfo.InvariantCulture);
+
+    [LoggerMessage(EventId = 4801, Level = LogLevel.Information, Message = "Reconciliation {RunId} ({Mode}) of {From:o} .. {To:o} started")]
+    private static partial void LogStarted(ILogger logger, string runId, ReconciliationMode mode, DateTimeOffset from, DateTimeOffset to);
+
+    [LoggerMessage(EventId = 4802, Level = LogLevel.Warning, Message = "Reconciliation mismatch {ReconciliationMismatch} on return {ReturnId} (owner {Owner}, {Reference}): expected {Expected}, actual {Actual}, healed {Healed}")]
+    private static partial void LogMismatch(ILogger logger, ReconciliationMismatchKind reconciliationMismatch, string returnId, string owner, string? reference, string expected, string actual, bool healed);
+
+    [LoggerMessage(EventId = 4803, Level = LogLevel.Information, Message = "Return {ReturnId} re-enqueued by reconciliation {RunId} to repair missing steps")]
+    private static partial void LogHealed(ILogger logger, string returnId, string runId);
+
+    [LoggerMessage(EventId = 4804, Level = LogLevel.Information, Message = "Reconciliation {RunId} done: {Returns} returns, {Mismatches} mismatches ({Healed} healed, {Messages} messages sent)")]
+    private static partial void LogCompleted(ILogger logger, string runId, int returns, int mismatches, int healed, int messages);
+}

@@ -1,0 +1,41 @@
+using Microsoft.Extensions.Options;
+
+namespace LoopFulfil.Core.Reconciliation;
+
+/// <summary>
+/// What the hosts serve on <c>GET /api/ops/reconciliation/latest</c> (JSON), <c>latest.csv</c> and <c>latest.html</c>
+/// (admin only), and what <c>loopfulfil reconcile|audit</c> print: stored reports and their renderings.
+/// </summary>
+public sealed class ReconciliationReports
+{
+    private readonly ReconciliationReportStore store;
+    private readonly IOptionsMonitor<ReconciliationOptions> options;
+
+    public ReconciliationReports(ReconciliationReportStore store, IOptionsMonitor<ReconciliationOptions> options)
+    {
+        this.store = store;
+        this.options = options;
+    }
+
+    /// <summary>The newest report (of <paramref name="mode"/>, or of any mode); null before the first run.</summary>
+    public async Task<ReconciliationReport?> GetLatestAsync(ReconciliationMode? mode, CancellationToken cancellationToken)
+    {
+        string? runId = await store.GetLatestRunIdAsync(mode, cancellationToken).ConfigureAwait(false);
+        return runId is null ? null : await store.GetAsync(runId, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>The newest report of any mode; null before the first run.</summary>
+    public Task<ReconciliationReport?> GetLatestAsync(CancellationToken cancellationToken) => GetLatestAsync(null, cancellationToken);
+
+    /// <summary>One run's report, or null when unknown.</summary>
+    public Task<ReconciliationReport?> GetAsync(string runId, CancellationToken cancellationToken) => store.GetAsync(runId, cancellationToken);
+
+    /// <summary>Self-contained HTML page (inline CSS and SVG, no scripts); serve as <c>text/html; charset=utf-8</c>.</summary>
+    public string RenderHtml(ReconciliationReport report) => ReconciliationHtml.Render(report, Math.Max(1, options.CurrentValue.HistoryDays));
+
+    /// <summary>CSV, one row per mismatch; serve as <c>text/csv; charset=utf-8</c>.</summary>
+    public static string RenderCsv(ReconciliationReport report) => ReconciliationCsv.Render(report);
+
+    /// <summary>The report as JSON (enums as names), as stored.</summary>
+    public static string RenderJson(ReconciliationReport report) => System.Text.Json.JsonSerializer.Serialize(report, ReconciliationReportStore.Json);
+}

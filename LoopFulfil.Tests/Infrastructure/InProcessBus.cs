@@ -1,0 +1,123 @@
+using System.Collections.Concurrent;
+using LoopFulfil.Core.Errors;
+using LoopFulfil.Core.Messaging;
+using LoopFulfil.Core.Returns;
+
+namespace LoopFulfil.Tests.Infrastructure;
+
+/// <summary>One delivery attempt made by <see cref="InProcessBus"/>.</summary>
+internal sealed record BusDelivery(string MessageId, string? SessionId, int DeliveryCount, ReturnHandlingResult? Result, Exception? Error);
+
+/// <summary>
+/// Service Bus in miniature: a FIFO of <c>loop-returns</c> messages; a delivery that throws a transient error is
+/// abandoned and delivered again (DeliveryCount + 1) before anything behind it, as a session would; after
+/// <see cref="MaxDeliveryCount"/> it is dead-lettered. Any other exception escaping the handler fails the test.
+/// Duplicate detection is deliberately off: the handler must be idempotent on its own.
+/// </summary>
+internal sealed class InProcessBus : IMessageSender
+{
+    private readonly LinkedList<(OutboundMessage Message, int DeliveryCount)> pending = new();
+    private readonly Lock gate = new();
+
+    public int MaxDeliveryCount { get; set; } = 10;
+
+    public ConcurrentQueue<OutboundMessage> OtherQueues { get; } = new();
+
+    public ConcurrentQueue<BusDelivery> Deliveries { get; } = new();
+
+    public ConcurrentQueue<OutboundMessage> DeadLettered { get; } = new();
+
+    public int Pending
+    {
+        get
+        {
+            lock (gate)
+            {
+                return pending.Count;
+            }
+        }
+    }
+
+    public Task SendAsync(OutboundMessage message, CancellationToken cancellationToken)
+    {
+        if (message.Queue == QueueNames.LoopReturns)
+        {
+            lock (gate)
+            {
+                pending.AddLast((message, 0));
+            }
+        }
+        else
+        {
+            OtherQueues.Enqueue(message);
+        }
+
+        return Task.CompletedTask;
+    }
+
+    public async Task<IReadOnlyList<BusDelivery>> DrainAsync(Func<InboundMessage, CancellationToken, Task<ReturnHandlingResult>> handle)
+    {
+        var made = new List<BusDelivery>();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(3));
+        while (true)
+        {
+            (OutboundMessage Message, int DeliveryCount) next;
+            lock (gate)
+            {
+                if (pending.First is null)
+                {
+                    return made;
+                }
+
+                next = pending.First.Value;
+                pending.RemoveFirst();
+            }
+
+            int count = next.DeliveryCount + 1;
+            OutboundMessage m = next.Message;
+            var inbound = new InboundMessage(m.Body, m.MessageId, m.SessionId, count, m.Properties);
+            BusDelivery delivery;
+            try
+            {
+                ReturnHandlingResult result = await handle(inbound, timeout.Token);
+                delivery = new BusDelivery(m.MessageId, m.SessionId, count, result, null);
+            }
+            catch (Exception ex) when (IsTransient(ex, timeout.Token))
+            {
+                delivery = new BusDelivery(m.MessageId, m.SessionId, count, null, ex);
+                if (count >= MaxDeliveryCount)
+                {
+                    DeadLettered.Enqueue(m);
+                }
+                else
+                {
+                    lock (gate)
+                    {
+                        pending.AddFirst((m, count));
+                    }
+                }
+            }
+
+            made.Add(delivery);
+            Deliveries.Enqueue(delivery);
+        }
+    }
+
+    private static bool IsTransient(Exception ex, CancellationToken token) =>
+        ex is TransientIntegrationException or HttpRequestException or TimeoutException
+        || (ex is OperationCanceledException && !token.IsCancellationRequested);
+}
+
+/// <summary>Records what the services send, then hands it to the bus.</summary>
+internal sealed class RecordingSender(InProcessBus bus) : IMessageSender
+{
+    private readonly ConcurrentQueue<OutboundMessage> sent = new();
+
+    public IReadOnlyList<OutboundMessage> Messages => [.. sent];
+
+    public Task SendAsync(OutboundMessage message, CancellationToken cancellationToken)
+    {
+        sent.Enqueue(message);
+        return bus.SendAsync(message, cancellationToken);
+    }
+}

@@ -1,0 +1,110 @@
+using LoopFulfil.Core.Diagnostics;
+using LoopFulfil.Core.Messaging;
+using LoopFulfil.Core.Outcomes;
+using LoopFulfil.Core.Reconciliation;
+using LoopFulfil.Core.Returns;
+using LoopFulfil.Sandbox.Fulfil;
+using LoopFulfil.Sandbox.Loop;
+using LoopFulfil.Tests.Builders;
+using LoopFulfil.Tests.Infrastructure;
+using LoopFulfil.Tests.Outcomes;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace LoopFulfil.Tests.Reconciliation;
+
+/// <summary>
+/// The whole returns path (returns + outcomes) plus reconciliation on <see cref="IntegrationHarness"/> (its bus has no
+/// duplicate detection: idempotency must come from the handlers). <see cref="Clock"/> shifts "now" for the ledger,
+/// exception service and reconciliation; the sandboxes keep the real clock.
+/// </summary>
+internal sealed class ReconciliationHarness : IntegrationHarness
+{
+    /// <summary>Loop returns of these tests are updated from here (see <see cref="ReconReturn"/>).</summary>
+    public static readonly DateTimeOffset WindowStart = new(2025, 2, 1, 0, 0, 0, TimeSpan.Zero);
+
+    private ReconciliationHarness(IntegrationParts parts, ShiftedTimeProvider clock, RecordingSender sent)
+        : base(parts)
+    {
+        Clock = clock;
+        Sent = sent;
+    }
+
+    public ShiftedTimeProvider Clock { get; }
+
+    /// <summary>Every message the services sent (webhook messages go to the bus directly and are not here).</summary>
+    public RecordingSender Sent { get; }
+
+    public ReconciliationReports Reports => Services.GetRequiredService<ReconciliationReports>();
+
+    public int PartyA => Fulfil.State.Get("sale.sale", Assert.Single(Fulfil.State.FindByReference("sale.sale", "#1001")).Id).Ref("party")!.Value;
+
+    public static async Task<ReconciliationHarness> StartAsync(IDictionary<string, string?>? overrides = null)
+    {
+        var clock = new ShiftedTimeProvider();
+        RecordingSender? recorder = null;
+        IntegrationParts parts = await StartPartsAsync(new IntegrationHarnessOptions
+        {
+            TablePrefix = "rc",
+            FulfilPostingSettings = true,
+            Settings = OutcomesHarness.OutcomeSettings,
+            Overrides = overrides,
+            Clock = clock,
+            Sender = bus => recorder = new RecordingSender(bus),
+            AddFeatures = (services, configuration) => services.AddLoopFulfilDiagnostics()
+                .AddLoopFulfilReturns(configuration).AddLoopFulfilOutcomes(configuration).AddLoopFulfilReconciliation(configuration),
+        });
+        return new ReconciliationHarness(parts, clock, recorder!);
+    }
+
+    /// <summary>Signs and posts the webhook through the ingress, then delivers everything queued (returns and exchanges).</summary>
+    public async Task SendAsync(byte[] body)
+    {
+        await PostWebhookAsync(body);
+        await DrainAsync();
+    }
+
+    /// <summary>Delivers loop-returns and loop-exchanges until both are empty (an exchange enqueues a return message).</summary>
+    public async Task DrainAsync()
+    {
+        for (int round = 0; round < 10; round++)
+        {
+            await DrainReturnsAsync();
+            IReadOnlyList<OutboundMessage> exchanges = TakeExchangeMessages();
+            if (exchanges.Count == 0)
+            {
+                return;
+            }
+
+            foreach (OutboundMessage m in exchanges)
+            {
+                await DeliverExchangeAsync(m);
+            }
+        }
+    }
+
+    public Task DeliverExchangeAsync(OutboundMessage message) => DeliverExchangeOnceAsync(message);
+
+    /// <summary>A run over every test return (updated from <see cref="WindowStart"/>) and the documents created up to now.</summary>
+    public async Task<ReconciliationReport> ReconcileAsync(ReconciliationMode mode = ReconciliationMode.Daily)
+    {
+        await using AsyncServiceScope scope = Services.CreateAsyncScope();
+        return await scope.ServiceProvider.GetRequiredService<ReconciliationJob>().RunAsync(WindowStart, Clock.GetUtcNow().AddHours(1), mode, CancellationToken.None);
+    }
+}
+
+/// <summary>A <see cref="LoopTestReturn"/> of the reconciliation tests, updated in March 2025.</summary>
+internal sealed class ReconReturn(string orderName, Action<LoopReturnBuilder, ReconReturn> configure) : LoopTestReturn(orderName)
+{
+    public byte[] CreatedWebhook() => Webhook("return.created", "open", 0);
+
+    public byte[] ClosedWebhook() => Webhook("return.closed", "closed", 120);
+
+    /// <summary>Puts the return into the Loop sandbox as Loop holds it now (no webhook sent).</summary>
+    public ReconReturn InLoop(LoopSandbox loop, string state = "open", int minutes = 0)
+    {
+        loop.AddReturn(Json(state, minutes), sendCreatedWebhook: false);
+        return this;
+    }
+
+    protected override void Configure(LoopReturnBuilder builder) => configure(builder, this);
+}
