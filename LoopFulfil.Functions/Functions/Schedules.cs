@@ -23,4 +23,10 @@ public static class Schedules
 
     /// <summary>App setting <c>RefundsPostingSchedule</c>; equals <c>Refunds__PostingSchedule</c>.</summary>
     public const string RefundsPosting = "%RefundsPostingSchedule%";
+
+    /// <summary>App setting <c>CommerceSyncIncrementalSchedule</c>; equals <c>CommerceSync__IncrementalSchedule</c>.</summary>
+    public const string CommerceSyncIncremental = "%CommerceSyncIncrementalSchedule%";
+
+    /// <summary>App setting <c>CommerceSyncFullPassSchedule</c>; equals <c>CommerceSync__FullPassSchedule</c>.</summary>
+    public const string CommerceSyncFullPass = "%CommerceSyncFullPassSchedule%";
 }

@@ -45,7 +45,7 @@ public partial class FunctionCatalogTests
 
         Assert.Equal(names.Count, names.Distinct(StringComparer.OrdinalIgnoreCase).Count());
         Assert.Equal(
-            ["ExceptionAlerts", "ExchangeOrders", "Health", "LoopReturnEvents", "LoopWebhook", "OpsListExceptions", "OpsReconciliationReport", "OpsReplayCategory", "OpsReplayException", "Reconciliation", "RefundsPosting", "ReturnInspection", "SkuRecheck"],
+            ["CommerceSyncFullPass", "CommerceSyncIncremental", "ExceptionAlerts", "ExchangeOrders", "Health", "LoopReturnEvents", "LoopWebhook", "OpsListExceptions", "OpsReconciliationReport", "OpsReplayCategory", "OpsReplayException", "Reconciliation", "RefundsPosting", "ReturnInspection", "SkuRecheck"],
             names.Order(StringComparer.Ordinal));
     }
 
@@ -105,6 +105,8 @@ public partial class FunctionCatalogTests
         Assert.Equal(sample["Exceptions__SkuRecheckSchedule"], sample["SkuRecheckSchedule"]);
         Assert.Equal(sample["Reconciliation__Schedule"], sample["ReconciliationSchedule"]);
         Assert.Equal(sample["Refunds__PostingSchedule"], sample["RefundsPostingSchedule"]);
+        Assert.Equal(sample["CommerceSync__IncrementalSchedule"], sample["CommerceSyncIncrementalSchedule"]);
+        Assert.Equal(sample["CommerceSync__FullPassSchedule"], sample["CommerceSyncFullPassSchedule"]);
     }
 
     [Fact]
