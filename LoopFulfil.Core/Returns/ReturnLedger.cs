@@ -19,6 +19,7 @@ public sealed class ReturnLedger
     public const string Table = "returns";
     private const string RecordRow = "record";
     private const string StepPrefix = "step:";
+    private const string EventPrefix = "event:";
 
     // Table Storage caps a binary property at 64 KiB; snapshots are chunked below that.
     private const int ChunkBytes = 60 * 1024;
@@ -148,6 +149,7 @@ public sealed class ReturnLedger
     public async Task<IReadOnlyList<StepRecord>> GetStepsAsync(string returnId, CancellationToken cancellationToken)
     {
         await EnsureTableAsync(cancellationToken);
+        // TableFilter escapes the key the way the store does (a raw id with '~' or '%' would miss otherwise).
         var filter = TableFilter.And(TableFilter.PartitionKeyEquals(returnId), TableFilter.RowKeyStartsWith(StepPrefix));
         var steps = new List<StepRecord>();
         await foreach (var e in _store.QueryAsync(Table, filter, cancellationToken))
@@ -157,16 +159,60 @@ public sealed class ReturnLedger
                 continue;
             }
 
-            steps.Add(new StepRecord(
-                e.RowKey[StepPrefix.Length..],
-                e.GetString("Status") ?? StepStatus.Started,
-                e.GetString("DocumentId"),
-                e.GetInt32("Attempts") ?? 1,
-                e.GetDateTimeOffset("StartedAt"),
-                e.GetDateTimeOffset("CompletedAt")));
+            steps.Add(ToStep(e));
         }
 
         return steps;
+    }
+
+    /// <summary>One step's record, or null when the step never started.</summary>
+    public async Task<StepRecord?> GetStepAsync(string returnId, string step, CancellationToken cancellationToken)
+    {
+        await EnsureTableAsync(cancellationToken);
+        var e = await _store.GetAsync(Table, returnId, StepPrefix + step, cancellationToken);
+        return e is null ? null : ToStep(e);
+    }
+
+    /// <summary>
+    /// Keeps a non-snapshot event (label, restock, gift card, processing failure) for the stages that act on it later.
+    /// Insert-if-absent by (trigger, dedupe key): returns false when this event was already recorded.
+    /// </summary>
+    public async Task<bool> RecordEventAsync(string returnId, string trigger, string dedupeKey, DateTimeOffset? eventTime, ReadOnlyMemory<byte> body, CancellationToken cancellationToken)
+    {
+        await EnsureTableAsync(cancellationToken);
+        var entity = new TableEntity(returnId, $"{EventPrefix}{trigger}:{dedupeKey}")
+        {
+            ["Trigger"] = trigger,
+            ["DedupeKey"] = dedupeKey,
+            ["ReceivedAt"] = _time.GetUtcNow(),
+        };
+        if (eventTime is { } t)
+        {
+            entity["EventTime"] = t;
+        }
+
+        WriteChunks(entity, body.Span);
+        return await _store.InsertAsync(Table, entity, cancellationToken) == InsertOutcome.Inserted;
+    }
+
+    /// <summary>The non-snapshot events recorded for a return (optionally of one trigger), oldest first.</summary>
+    public async Task<IReadOnlyList<RecordedReturnEvent>> GetEventsAsync(string returnId, string? trigger, CancellationToken cancellationToken)
+    {
+        await EnsureTableAsync(cancellationToken);
+        var prefix = trigger is null ? EventPrefix : $"{EventPrefix}{trigger}:";
+        var filter = TableFilter.And(TableFilter.PartitionKeyEquals(returnId), TableFilter.RowKeyStartsWith(prefix));
+        var events = new List<RecordedReturnEvent>();
+        await foreach (var e in _store.QueryAsync(Table, filter, cancellationToken))
+        {
+            events.Add(new RecordedReturnEvent(
+                e.GetString("Trigger") ?? "",
+                e.GetString("DedupeKey") ?? "",
+                e.GetDateTimeOffset("EventTime"),
+                e.GetDateTimeOffset("ReceivedAt") ?? DateTimeOffset.MinValue,
+                ReadChunks(e)));
+        }
+
+        return events.OrderBy(e => e.ReceivedAt).ToList();
     }
 
     /// <summary>True when the step was recorded as done.</summary>
@@ -176,6 +222,14 @@ public sealed class ReturnLedger
         var e = await _store.GetAsync(Table, returnId, StepPrefix + step, cancellationToken);
         return e?.GetString("Status") == StepStatus.Done;
     }
+
+    private static StepRecord ToStep(TableEntity e) => new(
+        e.RowKey[StepPrefix.Length..],
+        e.GetString("Status") ?? StepStatus.Started,
+        e.GetString("DocumentId"),
+        e.GetInt32("Attempts") ?? 1,
+        e.GetDateTimeOffset("StartedAt"),
+        e.GetDateTimeOffset("CompletedAt"));
 
     private async Task EnsureTableAsync(CancellationToken cancellationToken)
     {
@@ -236,6 +290,9 @@ public static class StepStatus
 }
 
 public sealed record ReturnSnapshotRecord(string ReturnId, DateTimeOffset EventTime, string State, byte[] Body);
+
+/// <summary>A non-snapshot Loop event kept for the return (see <see cref="ReturnLedger.RecordEventAsync"/>).</summary>
+public sealed record RecordedReturnEvent(string Trigger, string DedupeKey, DateTimeOffset? EventTime, DateTimeOffset ReceivedAt, byte[] Body);
 
 public sealed record StepRecord(string Step, string Status, string? DocumentId, int Attempts, DateTimeOffset? StartedAt, DateTimeOffset? CompletedAt);
 

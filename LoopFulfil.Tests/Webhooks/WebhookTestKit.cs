@@ -13,7 +13,7 @@ internal static class WebhookTestKit
     public const string SecondarySecret = "next-secret-for-tests";
 
     public static byte[] Fixture(string name) =>
-        File.ReadAllBytes(Path.Combine(AppContext.BaseDirectory, "Fixtures", "Loop", name));
+        File.ReadAllBytes(Path.Combine(AppContext.BaseDirectory, "Fixtures", "Webhooks", name));
 
     public static byte[] Utf8(string json) => Encoding.UTF8.GetBytes(json);
 

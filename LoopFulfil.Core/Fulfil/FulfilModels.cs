@@ -1,0 +1,109 @@
+namespace LoopFulfil.Core.Fulfil;
+
+// What the integration reads from and writes to Fulfil. Money and quantities are decimal; Tryton encoding
+// happens only inside FulfilHttp.
+
+/// <summary>A <c>product.product</c> variant. <see cref="Active"/> false means archived (not missing).</summary>
+public sealed record FulfilProduct(int Id, string Sku, string? Name, bool Active, int? TemplateId, decimal? ListPrice, DateTime? WriteDate);
+
+/// <summary>A <c>sale.sale</c>: a sales order or a return order (negative line quantities).</summary>
+public sealed record FulfilSale(
+    int Id,
+    string? Reference,
+    string? Number,
+    string State,
+    int? PartyId,
+    int? ShipmentAddressId,
+    int? InvoiceAddressId,
+    int? ChannelId,
+    string? ChannelIdentifier,
+    string? Priority,
+    int? WarehouseId,
+    DateOnly? SaleDate,
+    decimal? TotalAmount,
+    IReadOnlyList<FulfilSaleLine> Lines,
+    IReadOnlyList<int> ReturnShipmentIds);
+
+/// <summary>A <c>sale.line</c>.</summary>
+public sealed record FulfilSaleLine(
+    int Id,
+    int? ProductId,
+    string? ProductCode,
+    decimal Quantity,
+    decimal UnitPrice,
+    string? ChannelIdentifier,
+    string? Description);
+
+/// <summary>Arguments of <c>sale.sale/{id}/return_order</c>.</summary>
+/// <param name="OriginalSaleId">The sale being returned against.</param>
+/// <param name="LoopReturnId">Becomes the return order's <c>channel_identifier</c>, Fulfil's idempotency key.</param>
+/// <param name="Reference">Return order reference (RMA), optional.</param>
+public sealed record FulfilReturnOrderRequest(int OriginalSaleId, string LoopReturnId, string? Reference, IReadOnlyList<FulfilReturnLineRequest> Lines);
+
+/// <param name="OrderLineId">The original <c>sale.line</c> id.</param>
+/// <param name="Quantity">Positive quantity returned.</param>
+/// <param name="UnitPrice">Refund price per unit; null keeps the original price.</param>
+/// <param name="LoopLineId">Loop line item id, stored as the line's <c>channel_identifier</c>.</param>
+public sealed record FulfilReturnLineRequest(int OrderLineId, decimal Quantity, decimal? UnitPrice, string LoopLineId, string? Reason, string? Note = null);
+
+/// <summary>A <c>stock.shipment.out.return</c> (customer return receipt).</summary>
+public sealed record FulfilCustomerReturnShipment(int Id, string? Number, string? Reference, string State, int? WarehouseId);
+
+/// <summary>A <c>stock.shipment.internal</c> to create; <see cref="Reference"/> is the idempotency key.</summary>
+public sealed record FulfilInternalShipmentRequest(string Reference, int FromLocationId, int ToLocationId, DateOnly PlannedDate, IReadOnlyList<FulfilMoveRequest> Moves);
+
+public sealed record FulfilMoveRequest(int ProductId, decimal Quantity);
+
+/// <summary>A <c>stock.shipment.internal</c>.</summary>
+public sealed record FulfilInternalShipment(int Id, string? Reference, string? Number, string State, int FromLocationId, int ToLocationId);
+
+/// <summary>A customer credit note (<c>account.invoice</c> type out) to create. Quantities are negative for credits.</summary>
+public sealed record FulfilCreditNoteRequest(
+    string Reference,
+    int PartyId,
+    DateOnly InvoiceDate,
+    string? Description,
+    IReadOnlyList<FulfilCreditNoteLine> Lines,
+    int? InvoiceAddressId = null);
+
+/// <param name="Quantity">Negative on a credit note.</param>
+/// <param name="AccountId">Revenue/clearing account of the line; null lets Fulfil use the product's.</param>
+public sealed record FulfilCreditNoteLine(int? ProductId, string Description, decimal Quantity, decimal UnitPrice, int? AccountId);
+
+/// <summary>An <c>account.invoice</c> credit note.</summary>
+public sealed record FulfilCreditNote(int Id, string? Reference, string? Number, string State, int? PartyId, DateOnly? InvoiceDate, decimal TotalAmount);
+
+/// <summary>An <c>account.move</c> to create; debits must equal credits.</summary>
+public sealed record FulfilJournalEntryRequest(string Reference, DateOnly Date, IReadOnlyList<FulfilJournalLine> Lines);
+
+/// <param name="PartyId">Required by Fulfil on receivable/payable accounts.</param>
+public sealed record FulfilJournalLine(int AccountId, decimal Debit, decimal Credit, int? PartyId, string? Description);
+
+/// <summary>An <c>account.move</c> with its lines.</summary>
+public sealed record FulfilJournalEntry(int Id, string? Reference, string? Number, string State, DateOnly? Date, IReadOnlyList<FulfilJournalLine> Lines);
+
+/// <summary>A sales order (e.g. an exchange) to create; <see cref="ChannelIdentifier"/> is the idempotency key.</summary>
+/// <param name="ChannelId">Null: <see cref="FulfilOptions.ExchangeChannelId"/>.</param>
+/// <param name="Priority">Null: <see cref="FulfilOptions.ExchangePriority"/>.</param>
+public sealed record FulfilSaleOrderRequest(
+    string Reference,
+    string ChannelIdentifier,
+    int PartyId,
+    int? ShipmentAddressId,
+    int? InvoiceAddressId,
+    DateOnly SaleDate,
+    string? Description,
+    IReadOnlyList<FulfilSaleOrderLine> Lines,
+    int? ChannelId = null,
+    string? Priority = null);
+
+public sealed record FulfilSaleOrderLine(int ProductId, decimal Quantity, decimal UnitPrice, string? Description);
+
+/// <summary>Quantity on hand of one product in one location (children included).</summary>
+public sealed record FulfilStockLevel(int ProductId, string Sku, int LocationId, decimal Quantity);
+
+/// <summary>A <c>stock.location</c>.</summary>
+public sealed record FulfilLocation(int Id, string Code, string Name, string Type, int? ParentId);
+
+/// <summary>An <c>account.account</c>.</summary>
+public sealed record FulfilAccount(int Id, string Code, string Name, string? Type);

@@ -1,0 +1,89 @@
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace LoopFulfil.Core.Http;
+
+/// <summary>Registration of the shared resilience handler for typed and named <c>HttpClient</c>s.</summary>
+public static class HttpResilienceServiceCollectionExtensions
+{
+    /// <summary>
+    /// Binds <see cref="HttpResilienceOptions"/> (section <c>HttpResilience</c>) for every client name and registers the
+    /// pipeline provider. Safe to call from several features.
+    /// </summary>
+    public static IServiceCollection AddLoopFulfilHttpResilience(this IServiceCollection services, IConfiguration configuration)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        ArgumentNullException.ThrowIfNull(configuration);
+        if (services.Any(d => d.ServiceType == typeof(ResilienceConfigurationMarker)))
+        {
+            return services;
+        }
+
+        services.AddSingleton<ResilienceConfigurationMarker>();
+        services.AddOptions();
+        services.Configure<HttpResilienceOptions>(name: null, configuration.GetSection(HttpResilienceOptions.Section));
+        services.TryAddSingleton(TimeProvider.System);
+        services.TryAddSingleton<HttpResiliencePipelineProvider>();
+        return services;
+    }
+
+    /// <summary>
+    /// Adds the resilience handler to a client. The pipeline (and its circuit) is per client name; <paramref name="configure"/>
+    /// overrides the bound settings for this client only. HttpClient's own timeout is switched off: the pipeline owns timeouts.
+    /// </summary>
+    public static IHttpClientBuilder AddLoopFulfilResilience(this IHttpClientBuilder builder, Action<HttpResilienceOptions>? configure = null)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        builder.Services.AddOptions();
+        builder.Services.TryAddSingleton(TimeProvider.System);
+        builder.Services.TryAddSingleton<HttpResiliencePipelineProvider>();
+        if (configure is not null)
+        {
+            builder.Services.Configure(builder.Name, configure);
+        }
+
+        var name = builder.Name;
+        builder.ConfigureHttpClient(c => c.Timeout = Timeout.InfiniteTimeSpan);
+        builder.AddHttpMessageHandler(sp => new ResilientHttpHandler(
+            sp.GetRequiredService<HttpResiliencePipelineProvider>().Get(name),
+            name,
+            sp.GetRequiredService<TimeProvider>(),
+            sp.GetService<ILoggerFactory>()?.CreateLogger("LoopFulfil.Http." + name)));
+        return builder;
+    }
+
+    /// <summary>
+    /// Registers <typeparamref name="TClient"/> as a typed client named <paramref name="name"/> with the resilience handler
+    /// (options bound from <c>HttpResilience</c>). <paramref name="configureClient"/> sets the base address and headers.
+    /// </summary>
+    public static IHttpClientBuilder AddLoopFulfilResilientHttpClient<TClient, TImplementation>(
+        this IServiceCollection services,
+        IConfiguration configuration,
+        string name,
+        Action<IServiceProvider, HttpClient> configureClient)
+        where TClient : class
+        where TImplementation : class, TClient
+    {
+        services.AddLoopFulfilHttpResilience(configuration);
+        return services.AddHttpClient<TClient, TImplementation>(name, configureClient).AddLoopFulfilResilience();
+    }
+
+    /// <summary>
+    /// An <c>HttpClient</c> with the resilience handler, without DI (CLI, tools). The caller owns and disposes it; keep one
+    /// per remote API so the circuit breaker sees all calls.
+    /// </summary>
+    public static HttpClient CreateResilientHttpClient(Uri baseAddress, string name, HttpResilienceOptions options, TimeProvider? timeProvider = null, ILogger? logger = null)
+    {
+        var time = timeProvider ?? TimeProvider.System;
+        var handler = new ResilientHttpHandler(HttpResiliencePipelines.Build(name, options, time, logger), name, time, logger ?? NullLogger.Instance)
+        {
+            InnerHandler = new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromMinutes(5) },
+        };
+        return new HttpClient(handler) { BaseAddress = baseAddress, Timeout = Timeout.InfiniteTimeSpan };
+    }
+
+    private sealed class ResilienceConfigurationMarker;
+}

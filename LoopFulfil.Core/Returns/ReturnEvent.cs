@@ -1,0 +1,72 @@
+using LoopFulfil.Core.Loop.Json;
+
+namespace LoopFulfil.Core.Returns;
+
+/// <summary>Loop webhook triggers the returns pipeline routes (the <c>trigger</c> field of the raw event).</summary>
+public static class ReturnTriggers
+{
+    public const string ReturnCreated = "return.created";
+    public const string ReturnUpdated = "return.updated";
+    public const string ReturnClosed = "return.closed";
+    public const string ReturnProcessingFailed = "return.processing.failed";
+    public const string LabelCreated = "label.created";
+    public const string LabelUpdated = "label.updated";
+    public const string LabelRequestIssued = "label.request.issued";
+    public const string LabelRequestCancelled = "label.request.cancelled";
+    public const string RestockRequested = "restock.requested";
+    public const string GiftCardRequested = "giftcard.requested";
+    public const string ShipmentProcessed = "shipment.processed";
+
+    /// <summary>True for the triggers whose body is a full return snapshot (<c>return.created/updated/closed</c>).</summary>
+    public static bool CarriesSnapshot(string? trigger) => trigger is ReturnCreated or ReturnUpdated or ReturnClosed;
+}
+
+/// <summary>
+/// The message that started this run of the pipeline: which Loop event arrived, for which return, and its raw body.
+/// Stages that react to a specific event (restock, gift card, label) read it with <see cref="Read{T}"/>; events of
+/// other kinds are also kept in the ledger (<see cref="ReturnLedger.GetEventsAsync"/>).
+/// </summary>
+public sealed record ReturnEvent
+{
+    /// <summary>The Loop return id the event concerns.</summary>
+    public required string ReturnId { get; init; }
+
+    /// <summary><c>return</c>, <c>label</c>, <c>restock</c>, <c>giftcard</c>, <c>return.processing</c>…</summary>
+    public string? Topic { get; init; }
+
+    /// <summary>One of <see cref="ReturnTriggers"/>.</summary>
+    public required string Trigger { get; init; }
+
+    /// <summary>The webhook body exactly as Loop sent it.</summary>
+    public required ReadOnlyMemory<byte> Body { get; init; }
+
+    /// <summary>The queue message id (fresh per replay).</summary>
+    public required string MessageId { get; init; }
+
+    /// <summary>The event's idempotency key (the ingress message id, kept across replays).</summary>
+    public required string DedupeKey { get; init; }
+
+    /// <summary>The exception record this delivery replays, or null.</summary>
+    public string? ReplayOf { get; init; }
+
+    /// <summary>1 on first delivery.</summary>
+    public int DeliveryCount { get; init; } = 1;
+
+    /// <summary>The event's own time (edited_at/updated_at/created_at, or label_updated_at), when it has one.</summary>
+    public DateTimeOffset? EventTime { get; init; }
+
+    /// <summary>
+    /// True when the event carried a snapshot older than the one already applied: the pipeline ran on the stored
+    /// newest snapshot instead, and the event's own content must not be acted on.
+    /// </summary>
+    public bool IsStale { get; init; }
+
+    /// <summary>True when the delivery is an exception replay.</summary>
+    public bool IsReplay => ReplayOf is not null;
+
+    /// <summary>True for <c>return.created/updated/closed</c>.</summary>
+    public bool CarriesSnapshot => ReturnTriggers.CarriesSnapshot(Trigger);
+
+    /// <summary>Reads the body as a Loop model (e.g. <c>LoopRestockEvent</c>) with the tolerant Loop options.</summary>
+    public T Read<T>() => LoopJson.Deserialize<T>(Body.Span);
+}

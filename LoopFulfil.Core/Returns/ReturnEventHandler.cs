@@ -1,0 +1,387 @@
+using System.Text.Json;
+using LoopFulfil.Core.Errors;
+using LoopFulfil.Core.Exceptions;
+using LoopFulfil.Core.Fulfil;
+using LoopFulfil.Core.Loop;
+using LoopFulfil.Core.Loop.Json;
+using LoopFulfil.Core.Loop.Models;
+using LoopFulfil.Core.Messaging;
+using LoopFulfil.Core.Webhooks;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace LoopFulfil.Core.Returns;
+
+/// <summary>
+/// The consumer of the <c>loop-returns</c> queue (Functions: session-enabled Service Bus trigger; local host: the
+/// dispatcher). Level-triggered: a message only says "return X changed". The handler settles on the newest known
+/// snapshot of the return and runs the stage pipeline, which performs only the steps the ledger does not show done.
+/// </summary>
+/// <remarks>
+/// Outcome for the host: returning normally completes the message (including when a permanent problem was turned
+/// into an exception record); a thrown <see cref="TransientIntegrationException"/>, <see cref="HttpRequestException"/>
+/// or timeout means "abandon and redeliver". Messages of one return must be delivered one at a time (sessions).
+/// </remarks>
+[System.Diagnostics.CodeAnalysis.SuppressMessage("Naming", "CA1711:Identifiers should not have incorrect suffix", Justification = "It handles return events from the queue; it is not a .NET event delegate, and hosts know it by this name.")]
+public sealed partial class ReturnEventHandler
+{
+    private const string Source = "returns-handler";
+
+    private readonly ReturnLedger ledger;
+    private readonly IReadOnlyList<IReturnStage> stages;
+    private readonly IReturnExceptionReporter reporter;
+    private readonly ILoopClient loop;
+    private readonly IOptionsMonitor<ReturnsOptions> options;
+    private readonly IOptionsMonitor<FulfilOptions> fulfilOptions;
+    private readonly ILogger<ReturnEventHandler> logger;
+
+    public ReturnEventHandler(
+        ReturnLedger ledger,
+        IEnumerable<IReturnStage> stages,
+        IReturnExceptionReporter reporter,
+        ILoopClient loop,
+        IOptionsMonitor<ReturnsOptions> options,
+        IOptionsMonitor<FulfilOptions> fulfilOptions,
+        ILogger<ReturnEventHandler> logger)
+    {
+        this.ledger = ledger;
+        // Stable sort: stages with equal Order keep their registration order.
+        this.stages = [.. stages.OrderBy(s => s.Order)];
+        this.reporter = reporter;
+        this.loop = loop;
+        this.options = options;
+        this.fulfilOptions = fulfilOptions;
+        this.logger = logger;
+    }
+
+    /// <summary>The stages in the order they run (for diagnostics and <c>loopfulfil</c> tooling).</summary>
+    public IReadOnlyList<IReturnStage> Stages => stages;
+
+    /// <summary>
+    /// Brings Fulfil in line with the return the message is about. Returns normally when done or when a permanent
+    /// problem was recorded as an exception; throws for transient failures so the host redelivers.
+    /// </summary>
+    public async Task<ReturnHandlingResult> HandleAsync(InboundMessage message, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(message);
+        ReturnEvent? evt = ReadEvent(message);
+        if (evt is null)
+        {
+            // Ingress never enqueues such a message; one arriving anyway is parked for a person, not retried.
+            LogUnroutable(logger, message.MessageId);
+            ExceptionRecord parked = await reporter.ReportAsync(
+                new ExceptionRaise(ExceptionCategory.UnparseableEvent, message.SessionId, $"Message {message.MessageId} on {QueueNames.LoopReturns} names no trigger or return id.")
+                {
+                    RawEvent = message.Body,
+                    DetailKey = message.MessageId,
+                    Source = Source,
+                },
+                cancellationToken).ConfigureAwait(false);
+            return new ReturnHandlingResult(ReturnHandlingOutcome.ExceptionRaised, message.SessionId, null, [parked]);
+        }
+
+        using IDisposable? scope = logger.BeginScope(new Dictionary<string, object> { ["ReturnId"] = evt.ReturnId, ["Trigger"] = evt.Trigger, ["MessageId"] = evt.MessageId });
+        ReturnContext? context = null;
+        try
+        {
+            context = await BuildContextAsync(evt, cancellationToken).ConfigureAwait(false);
+            if (context is null)
+            {
+                return new ReturnHandlingResult(ReturnHandlingOutcome.RecordedOnly, evt.ReturnId, null, []);
+            }
+
+            foreach (IReturnStage stage in stages)
+            {
+                await RunStageAsync(stage, context, cancellationToken).ConfigureAwait(false);
+                if (context.IsStopped)
+                {
+                    LogStopped(logger, evt.ReturnId, stage.Name, context.StopReason);
+                    break;
+                }
+            }
+        }
+        catch (JsonException ex)
+        {
+            return await ReportOutsideStagesAsync(evt, context, ExceptionCategory.UnparseableEvent, $"{evt.Trigger} body for return {evt.ReturnId} does not read as a Loop payload: {ex.Message}", evt.DedupeKey, cancellationToken).ConfigureAwait(false);
+        }
+        catch (ReturnStageException ex)
+        {
+            return await ReportOutsideStagesAsync(evt, context, ex.Category, ex.Message, ex.DetailKey ?? evt.DedupeKey, cancellationToken).ConfigureAwait(false);
+        }
+        catch (PermanentIntegrationException ex)
+        {
+            // E.g. Loop refused the API key while fetching a missing snapshot: a person must act, retrying will not help.
+            LogPermanent(logger, ex, evt.ReturnId, "snapshot");
+            return await ReportOutsideStagesAsync(evt, context, ExceptionCategory.FulfilRejected, ex.Message, "snapshot", cancellationToken).ConfigureAwait(false);
+        }
+
+        ReturnHandlingOutcome outcome = context.RaisedExceptions.Count > 0
+            ? ReturnHandlingOutcome.ExceptionRaised
+            : context.Event.IsStale ? ReturnHandlingOutcome.StaleReconciled : ReturnHandlingOutcome.Reconciled;
+        LogHandled(logger, evt.ReturnId, evt.Trigger, context.State, outcome);
+        return new ReturnHandlingResult(outcome, evt.ReturnId, context.State, context.RaisedExceptions);
+    }
+
+    private async Task<ReturnHandlingResult> ReportOutsideStagesAsync(ReturnEvent evt, ReturnContext? context, ExceptionCategory category, string message, string? detailKey, CancellationToken cancellationToken)
+    {
+        ExceptionRecord record = await reporter.ReportAsync(
+            new ExceptionRaise(category, evt.ReturnId, message) { RawEvent = evt.Body, DetailKey = detailKey, Source = Source },
+            cancellationToken).ConfigureAwait(false);
+        return new ReturnHandlingResult(ReturnHandlingOutcome.ExceptionRaised, evt.ReturnId, context?.State, [.. context?.RaisedExceptions ?? [], record]);
+    }
+
+    private async Task RunStageAsync(IReturnStage stage, ReturnContext context, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await stage.ApplyAsync(context, cancellationToken).ConfigureAwait(false);
+        }
+        catch (ReturnStageException ex)
+        {
+            await context.RaiseAsync(ex.Category, ex.Message, $"{Source}:{stage.Name}", cancellationToken, ex.Skus, ex.DetailKey).ConfigureAwait(false);
+        }
+        catch (PermanentIntegrationException ex)
+        {
+            // Fulfil said no (UserError, unknown record, bad credentials): retrying cannot help; its owner can.
+            LogPermanent(logger, ex, context.ReturnId, stage.Name);
+            await context.RaiseAsync(ExceptionCategory.FulfilRejected, $"Stage {stage.Name}: {ex.Message}", $"{Source}:{stage.Name}", cancellationToken, detailKey: stage.Name).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>
+    /// Settles the snapshot to act on: the event's own when it is the newest, else the stored newest one (a stale
+    /// or non-snapshot event still triggers reconciliation of the stored state). Null: nothing to reconcile yet.
+    /// </summary>
+    private async Task<ReturnContext?> BuildContextAsync(ReturnEvent evt, CancellationToken cancellationToken)
+    {
+        LoopReturn? snapshot = null;
+        DateTimeOffset snapshotTime = default;
+        if (evt.CarriesSnapshot)
+        {
+            LoopReturn payload = LoopJson.Deserialize<LoopReturn>(evt.Body.Span);
+            DateTimeOffset eventTime = SnapshotTimeOf(payload) ?? throw new ReturnStageException(
+                ExceptionCategory.UnparseableEvent,
+                $"{evt.Trigger} for return {evt.ReturnId} carries no edited_at, updated_at or created_at; it cannot be ordered against other events.");
+            evt = evt with { EventTime = eventTime };
+            SnapshotDecision decision = await ledger.AdvanceSnapshotAsync(evt.ReturnId, eventTime, ReturnStates.Normalise(payload.State), evt.Body, cancellationToken).ConfigureAwait(false);
+            if (decision == SnapshotDecision.Applied)
+            {
+                snapshot = payload;
+                snapshotTime = eventTime;
+            }
+            else
+            {
+                LogStale(logger, evt.ReturnId, evt.Trigger, eventTime);
+                evt = evt with { IsStale = true };
+            }
+        }
+        else
+        {
+            bool isNew = await ledger.RecordEventAsync(evt.ReturnId, evt.Trigger, evt.DedupeKey, evt.EventTime, evt.Body, cancellationToken).ConfigureAwait(false);
+            LogEventRecorded(logger, evt.ReturnId, evt.Trigger, isNew);
+        }
+
+        if (snapshot is null)
+        {
+            ReturnSnapshotRecord? stored = await ledger.GetSnapshotAsync(evt.ReturnId, cancellationToken).ConfigureAwait(false);
+            if (stored is not null && stored.Body.Length > 0)
+            {
+                snapshot = LoopJson.Deserialize<LoopReturn>(stored.Body);
+                snapshotTime = stored.EventTime;
+            }
+            else
+            {
+                (snapshot, snapshotTime) = await FetchFromLoopAsync(evt, cancellationToken).ConfigureAwait(false);
+                if (snapshot is null)
+                {
+                    return null;
+                }
+            }
+        }
+
+        return new ReturnContext(evt, snapshot, snapshotTime, ledger, fulfilOptions.CurrentValue, options.CurrentValue, reporter);
+    }
+
+    /// <summary>A label/restock/gift-card event arrived before any return.* event: ask Loop for the return itself.</summary>
+    private async Task<(LoopReturn? Snapshot, DateTimeOffset Time)> FetchFromLoopAsync(ReturnEvent evt, CancellationToken cancellationToken)
+    {
+        if (!options.CurrentValue.FetchMissingSnapshotFromLoop)
+        {
+            LogNoSnapshot(logger, evt.ReturnId, evt.Trigger);
+            return (null, default);
+        }
+
+        LoopReturn fetched;
+        try
+        {
+            fetched = await loop.GetReturnAsync(evt.ReturnId, cancellationToken).ConfigureAwait(false);
+        }
+        catch (LoopNotFoundException)
+        {
+            // The event is recorded; a return.* event for this id will run the pipeline when (if) it comes.
+            LogNoSnapshot(logger, evt.ReturnId, evt.Trigger);
+            return (null, default);
+        }
+
+        if (SnapshotTimeOf(fetched) is not { } time)
+        {
+            LogNoSnapshot(logger, evt.ReturnId, evt.Trigger);
+            return (null, default);
+        }
+
+        byte[] body = JsonSerializer.SerializeToUtf8Bytes(fetched, LoopJson.Options);
+        SnapshotDecision decision = await ledger.AdvanceSnapshotAsync(evt.ReturnId, time, ReturnStates.Normalise(fetched.State), body, cancellationToken).ConfigureAwait(false);
+        if (decision == SnapshotDecision.Applied)
+        {
+            return (fetched, time);
+        }
+
+        // A webhook stored a newer snapshot meanwhile: that one wins.
+        ReturnSnapshotRecord? stored = await ledger.GetSnapshotAsync(evt.ReturnId, cancellationToken).ConfigureAwait(false);
+        return stored is null ? (fetched, time) : (LoopJson.Deserialize<LoopReturn>(stored.Body), stored.EventTime);
+    }
+
+    /// <summary>
+    /// The latest of edited_at, updated_at and created_at. The latest, not the first present: a close can move
+    /// updated_at while edited_at stays at the last customer edit, and that close is still the newer state.
+    /// </summary>
+    public static DateTimeOffset? SnapshotTimeOf(LoopReturn snapshot)
+    {
+        ArgumentNullException.ThrowIfNull(snapshot);
+        DateTimeOffset? latest = null;
+        foreach (DateTimeOffset? t in (ReadOnlySpan<DateTimeOffset?>)[snapshot.EditedAt, snapshot.UpdatedAt, snapshot.CreatedAt])
+        {
+            if (t is { } v && (latest is null || v > latest))
+            {
+                latest = v;
+            }
+        }
+
+        return latest;
+    }
+
+    /// <summary>Reads routing from the message properties the ingress sets, or from the body when a host dropped them.</summary>
+    private static ReturnEvent? ReadEvent(InboundMessage message)
+    {
+        IReadOnlyDictionary<string, string> p = message.Properties;
+        string? trigger = Get(p, WebhookMessagePropertyNames.Trigger);
+        string? returnId = Get(p, WebhookMessagePropertyNames.ReturnId) ?? message.SessionId;
+        string? topic = Get(p, WebhookMessagePropertyNames.Topic);
+        DateTimeOffset? eventTime = null;
+        if (trigger is null || returnId is null || !ReturnTriggers.CarriesSnapshot(trigger))
+        {
+            (string? bodyTrigger, string? bodyReturnId, string? bodyTopic, eventTime) = PeekBody(message.Body.Span);
+            trigger ??= bodyTrigger;
+            returnId ??= bodyReturnId;
+            topic ??= bodyTopic;
+        }
+
+        if (string.IsNullOrEmpty(trigger) || string.IsNullOrEmpty(returnId))
+        {
+            return null;
+        }
+
+        return new ReturnEvent
+        {
+            ReturnId = returnId,
+            Trigger = trigger,
+            Topic = topic,
+            Body = message.Body,
+            MessageId = message.MessageId,
+            DedupeKey = Get(p, WebhookMessagePropertyNames.DedupeKey) ?? message.MessageId,
+            ReplayOf = Get(p, WebhookMessagePropertyNames.ReplayOf),
+            DeliveryCount = message.DeliveryCount,
+            EventTime = eventTime,
+        };
+
+        static string? Get(IReadOnlyDictionary<string, string> p, string name) =>
+            p.TryGetValue(name, out string? v) && !string.IsNullOrWhiteSpace(v) ? v : null;
+    }
+
+    /// <summary>Top-level trigger, return id and time of a raw event; nulls when the body does not read.</summary>
+    private static (string? Trigger, string? ReturnId, string? Topic, DateTimeOffset? Time) PeekBody(ReadOnlySpan<byte> body)
+    {
+        try
+        {
+            var reader = new Utf8JsonReader(body, new JsonReaderOptions { AllowTrailingCommas = true, CommentHandling = JsonCommentHandling.Skip });
+            using JsonDocument doc = JsonDocument.ParseValue(ref reader);
+            if (doc.RootElement.ValueKind != JsonValueKind.Object)
+            {
+                return default;
+            }
+
+            JsonElement root = doc.RootElement;
+            string? trigger = Text(root, "trigger");
+            string? topic = Text(root, "topic");
+            // Return events carry the return in "id"; the others in "return_id" (labels: either).
+            string? returnId = ReturnTriggers.CarriesSnapshot(trigger) ? Text(root, "id") : Text(root, "return_id") ?? Text(root, "id");
+            DateTimeOffset? time = null;
+            foreach (string name in (ReadOnlySpan<string>)["edited_at", "updated_at", "label_updated_at", "created_at"])
+            {
+                if (Text(root, name) is { } s && DateTimeOffset.TryParse(s, System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.AssumeUniversal, out DateTimeOffset t))
+                {
+                    time = t;
+                    break;
+                }
+            }
+
+            return (trigger, returnId, topic, time);
+        }
+        catch (JsonException)
+        {
+            return default;
+        }
+
+        static string? Text(JsonElement e, string name) => e.TryGetProperty(name, out JsonElement v)
+            ? v.ValueKind switch
+            {
+                JsonValueKind.String => string.IsNullOrWhiteSpace(v.GetString()) ? null : v.GetString(),
+                JsonValueKind.Number => v.GetRawText(),
+                _ => null,
+            }
+            : null;
+    }
+
+    [LoggerMessage(EventId = 4401, Level = LogLevel.Information, Message = "Return {ReturnId}: {Trigger} is older ({EventTime:o}) than the snapshot applied; reconciling from the stored snapshot")]
+    private static partial void LogStale(ILogger logger, string returnId, string trigger, DateTimeOffset eventTime);
+
+    [LoggerMessage(EventId = 4402, Level = LogLevel.Information, Message = "Return {ReturnId}: {Trigger} recorded for the outcome stages (new: {IsNew})")]
+    private static partial void LogEventRecorded(ILogger logger, string returnId, string trigger, bool isNew);
+
+    [LoggerMessage(EventId = 4403, Level = LogLevel.Information, Message = "Return {ReturnId}: no snapshot known yet after {Trigger}; event recorded, nothing to reconcile")]
+    private static partial void LogNoSnapshot(ILogger logger, string returnId, string trigger);
+
+    [LoggerMessage(EventId = 4404, Level = LogLevel.Information, Message = "Return {ReturnId}: pipeline stopped at stage {Stage}: {Reason}")]
+    private static partial void LogStopped(ILogger logger, string returnId, string stage, string? reason);
+
+    [LoggerMessage(EventId = 4405, Level = LogLevel.Information, Message = "Return {ReturnId}: {Trigger} handled in state {State}: {Outcome}")]
+    private static partial void LogHandled(ILogger logger, string returnId, string trigger, string state, ReturnHandlingOutcome outcome);
+
+    [LoggerMessage(EventId = 4406, Level = LogLevel.Warning, Message = "Return {ReturnId}: stage {Stage} failed permanently; raising an exception record")]
+    private static partial void LogPermanent(ILogger logger, Exception exception, string returnId, string stage);
+
+    [LoggerMessage(EventId = 4407, Level = LogLevel.Error, Message = "Message {MessageId} names no trigger or return id; parked as an exception")]
+    private static partial void LogUnroutable(ILogger logger, string messageId);
+}
+
+/// <summary>What a call to <see cref="ReturnEventHandler.HandleAsync"/> did (the message is complete in every case).</summary>
+public enum ReturnHandlingOutcome
+{
+    /// <summary>The pipeline ran on the event's own (newest) snapshot.</summary>
+    Reconciled,
+
+    /// <summary>The event was older than the applied snapshot; the pipeline ran on the stored newest snapshot.</summary>
+    StaleReconciled,
+
+    /// <summary>A non-snapshot event arrived before any snapshot of its return: recorded only.</summary>
+    RecordedOnly,
+
+    /// <summary>A permanent problem was recorded as an exception record (and the pipeline stopped).</summary>
+    ExceptionRaised,
+}
+
+/// <param name="Outcome">What happened.</param>
+/// <param name="ReturnId">The Loop return id, when known.</param>
+/// <param name="State">The state of the snapshot acted on, when one was.</param>
+/// <param name="Exceptions">Exception records raised while handling.</param>
+public sealed record ReturnHandlingResult(ReturnHandlingOutcome Outcome, string? ReturnId, string? State, IReadOnlyList<ExceptionRecord> Exceptions);

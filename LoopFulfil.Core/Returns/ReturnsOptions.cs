@@ -1,0 +1,22 @@
+namespace LoopFulfil.Core.Returns;
+
+/// <summary>Settings of the returns pipeline (configuration section <c>Returns</c>).</summary>
+public sealed class ReturnsOptions
+{
+    public const string Section = "Returns";
+
+    /// <summary>Prefix of the return order reference (RMA) in Fulfil: <c>{prefix}{Loop return id}</c>.</summary>
+    public string ReturnOrderReferencePrefix { get; set; } = "LOOP-";
+
+    /// <summary>
+    /// How long an active product found by SKU is remembered. Missing and archived answers are never cached, so a
+    /// SKU fixed by merchandising is seen on the next replay.
+    /// </summary>
+    public int SkuCacheSeconds { get; set; } = 60;
+
+    /// <summary>
+    /// When a non-return event (label, restock, gift card) arrives before any snapshot of its return, fetch the
+    /// return from Loop's API so the pipeline can still run. False: the event is only recorded.
+    /// </summary>
+    public bool FetchMissingSnapshotFromLoop { get; set; } = true;
+}

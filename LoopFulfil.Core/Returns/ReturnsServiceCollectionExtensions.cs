@@ -1,0 +1,48 @@
+using LoopFulfil.Core.Skus;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+
+namespace LoopFulfil.Core.Returns;
+
+public static class ReturnsServiceCollectionExtensions
+{
+    /// <summary>
+    /// Registers <see cref="ReturnEventHandler"/> (the <c>loop-returns</c> consumer), the ledger, the Fulfil SKU
+    /// catalog (<see cref="ISkuCatalog"/>), the exception reporter and the Authorisation and Cancellation stages, with
+    /// <see cref="ReturnsOptions"/> bound from section <c>Returns</c>. The host provides <c>ITableStore</c>,
+    /// <c>IMessageSender</c>, and the Fulfil, Loop and Exceptions registrations.
+    /// </summary>
+    public static IServiceCollection AddLoopFulfilReturns(this IServiceCollection services, IConfiguration configuration)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        ArgumentNullException.ThrowIfNull(configuration);
+        services.AddOptions<ReturnsOptions>()
+            .Bind(configuration.GetSection(ReturnsOptions.Section))
+            .Validate(o => o.SkuCacheSeconds >= 0, "Returns:SkuCacheSeconds must be zero or more.")
+            .Validate(o => o.ReturnOrderReferencePrefix is not null, "Returns:ReturnOrderReferencePrefix must be set (it may be empty).")
+            .ValidateOnStart();
+        services.TryAddSingleton(TimeProvider.System);
+        services.TryAddSingleton<ReturnLedger>();
+        services.TryAddSingleton<FulfilProductCache>();
+        // Transient: they hold typed HttpClients, which must not be captured for the life of the process.
+        services.TryAddTransient<FulfilSkuCatalog>();
+        services.TryAddTransient<ISkuCatalog>(sp => sp.GetRequiredService<FulfilSkuCatalog>());
+        services.TryAddTransient<IReturnExceptionReporter, ReturnExceptionReporter>();
+        services.AddLoopFulfilReturnStage<AuthorisationStage>();
+        services.AddLoopFulfilReturnStage<CancellationStage>();
+        services.TryAddTransient<ReturnEventHandler>();
+        return services;
+    }
+
+    /// <summary>
+    /// Adds a stage to the returns pipeline (once per type). Outcome features call this from their own
+    /// <c>AddLoopFulfilXxx</c>; the handler orders stages by <see cref="IReturnStage.Order"/>.
+    /// </summary>
+    public static IServiceCollection AddLoopFulfilReturnStage<TStage>(this IServiceCollection services)
+        where TStage : class, IReturnStage
+    {
+        services.TryAddEnumerable(ServiceDescriptor.Transient<IReturnStage, TStage>());
+        return services;
+    }
+}

@@ -1,0 +1,680 @@
+using System.Globalization;
+using System.Text.RegularExpressions;
+
+namespace LoopFulfil.Sandbox.Fulfil;
+
+/// <summary>
+/// The in-memory Fulfil: Tryton-style models, domains and workflows for the parts the integration touches. Stock
+/// changes only through moves that reach <c>done</c>. Public members craft and inspect state for tests; the HTTP layer
+/// uses the internal engine. One lock guards everything: the sandbox favours obviously-correct over fast.
+/// </summary>
+public sealed partial class FulfilSandboxState
+{
+    private readonly Lock _gate = new();
+    private readonly Dictionary<string, SortedDictionary<int, Dictionary<string, object?>>> _tables = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, int> _nextId = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, int> _sequences = new(StringComparer.Ordinal);
+    private readonly TimeProvider _time;
+
+    internal FulfilSandboxState(TimeProvider time, int companyId)
+    {
+        _time = time;
+        CompanyId = companyId;
+        foreach (var model in FulfilSandboxSchema.Stored.Keys)
+        {
+            _tables[model] = [];
+        }
+    }
+
+    public int CompanyId { get; }
+
+    internal readonly record struct Ctx(IReadOnlyList<int>? Locations, bool WithChilds)
+    {
+        public static readonly Ctx Empty = new(null, true);
+    }
+
+    // ------------------------------------------------------------------ inspection (tests)
+
+    /// <summary>Quantity of <paramref name="sku"/> in the location with <paramref name="locationCode"/> from done moves.</summary>
+    public decimal StockOf(string sku, string locationCode, bool includeChildren = true)
+    {
+        lock (_gate)
+        {
+            return OnHand(ProductIdLocked(sku), LocationIdLocked(locationCode), includeChildren);
+        }
+    }
+
+    /// <summary>Records whose <c>reference</c> (or, for journal entries, <c>description</c>) equals <paramref name="reference"/>.</summary>
+    public IReadOnlyList<FulfilSandboxRecord> FindByReference(string model, string reference)
+    {
+        var field = model == "account.move" ? "description" : "reference";
+        return Where(model, r => Equals(r.GetValueOrDefault(field), reference));
+    }
+
+    /// <summary>Records of <paramref name="model"/> matching <paramref name="predicate"/> over stored fields.</summary>
+    public IReadOnlyList<FulfilSandboxRecord> Where(string model, Func<IReadOnlyDictionary<string, object?>, bool> predicate)
+    {
+        ArgumentNullException.ThrowIfNull(predicate);
+        lock (_gate)
+        {
+            return Table(model).Where(kv => predicate(kv.Value)).Select(kv => Snapshot(model, kv.Key)).ToList();
+        }
+    }
+
+    public IReadOnlyList<FulfilSandboxRecord> All(string model) => Where(model, _ => true);
+
+    public FulfilSandboxRecord Get(string model, int id)
+    {
+        lock (_gate)
+        {
+            _ = Rec(model, id);
+            return Snapshot(model, id);
+        }
+    }
+
+    public int Count(string model)
+    {
+        lock (_gate)
+        {
+            return Table(model).Count;
+        }
+    }
+
+    public int ProductId(string sku)
+    {
+        lock (_gate)
+        {
+            return ProductIdLocked(sku);
+        }
+    }
+
+    public int LocationId(string code)
+    {
+        lock (_gate)
+        {
+            return LocationIdLocked(code);
+        }
+    }
+
+    public int AccountId(string code)
+    {
+        lock (_gate)
+        {
+            return Table("account.account").Single(kv => Equals(kv.Value.GetValueOrDefault("code"), code)).Key;
+        }
+    }
+
+    // ------------------------------------------------------------------ crafting (tests, demo)
+
+    /// <summary>Adds a product variant (and its template).</summary>
+    public int AddProduct(string sku, string name, decimal listPrice, bool active = true)
+    {
+        lock (_gate)
+        {
+            var template = Insert("product.template", new() { ["name"] = name, ["list_price"] = listPrice, ["active"] = active, ["default_uom"] = 1 });
+            return Insert("product.product", new()
+            {
+                ["code"] = sku, ["name"] = name, ["template"] = template, ["list_price"] = listPrice, ["cost_price"] = decimal.Round(listPrice * 0.4m, 2),
+                ["active"] = active, ["default_uom"] = 1,
+            });
+        }
+    }
+
+    /// <summary>Archives (or restores) a product, touching its write_date.</summary>
+    public void SetProductActive(string sku, bool active)
+    {
+        lock (_gate)
+        {
+            var product = Rec("product.product", ProductIdLocked(sku));
+            product["active"] = active;
+            product["write_date"] = Now();
+        }
+    }
+
+    public int AddParty(string name)
+    {
+        lock (_gate)
+        {
+            return Insert("party.party", new() { ["name"] = name, ["active"] = true });
+        }
+    }
+
+    /// <summary>Sets on-hand stock by posting a done inventory move from/to the lost-and-found location.</summary>
+    public void SetStock(string sku, string locationCode, decimal quantity)
+    {
+        lock (_gate)
+        {
+            var product = ProductIdLocked(sku);
+            var location = LocationIdLocked(locationCode);
+            var delta = quantity - OnHand(product, location, withChilds: false);
+            if (delta == 0)
+            {
+                return;
+            }
+
+            var inventory = LocationIdLocked(FulfilSandboxDemo.InventoryLocationCode);
+            Insert("stock.move", new()
+            {
+                ["product"] = product, ["uom"] = 1, ["quantity"] = Math.Abs(delta),
+                ["from_location"] = delta > 0 ? inventory : location, ["to_location"] = delta > 0 ? location : inventory,
+                ["state"] = "done", ["company"] = CompanyId, ["effective_date"] = Today(),
+            });
+        }
+    }
+
+    /// <summary>Adds a sales order in <paramref name="state"/> (normally confirmed, processing or done).</summary>
+    public int AddSale(string reference, string? channelIdentifier, int partyId, string state, params (string Sku, decimal Quantity, decimal UnitPrice)[] lines)
+    {
+        ArgumentNullException.ThrowIfNull(lines);
+        lock (_gate)
+        {
+            var sale = Insert("sale.sale", new()
+            {
+                ["reference"] = reference, ["number"] = NextNumber("SO"), ["party"] = partyId, ["shipment_address"] = partyId, ["invoice_address"] = partyId,
+                ["sale_date"] = Today(), ["warehouse"] = LocationIdLocked(FulfilSandboxDemo.WarehouseCode), ["company"] = CompanyId,
+                ["channel"] = FulfilSandboxDemo.WebChannelId, ["channel_identifier"] = channelIdentifier, ["priority"] = "2", ["state"] = state, ["is_return"] = false,
+            });
+            foreach (var (sku, quantity, price) in lines)
+            {
+                Insert("sale.line", new()
+                {
+                    ["sale"] = sale, ["type"] = "line", ["product"] = ProductIdLocked(sku), ["description"] = sku, ["quantity"] = quantity, ["unit_price"] = price, ["unit"] = 1,
+                });
+            }
+
+            return sale;
+        }
+    }
+
+    /// <summary>Adds a customer credit note directly (e.g. one posted by hand in Fulfil, for reconciliation tests).</summary>
+    public int AddCreditNote(string reference, int partyId, DateOnly invoiceDate, string state, params (string Description, decimal Quantity, decimal UnitPrice)[] lines)
+    {
+        ArgumentNullException.ThrowIfNull(lines);
+        lock (_gate)
+        {
+            var invoice = Insert("account.invoice", new()
+            {
+                ["type"] = "out", ["reference"] = reference, ["party"] = partyId, ["invoice_date"] = invoiceDate, ["company"] = CompanyId, ["state"] = state,
+                ["number"] = state is "posted" or "paid" ? NextNumber("CN") : null,
+            });
+            foreach (var (description, quantity, price) in lines)
+            {
+                Insert("account.invoice.line", new() { ["invoice"] = invoice, ["type"] = "line", ["description"] = description, ["quantity"] = quantity, ["unit_price"] = price });
+            }
+
+            return invoice;
+        }
+    }
+
+    /// <summary>Adds a journal entry directly (no balance or period check: crafted states may be broken on purpose).</summary>
+    public int AddJournalEntry(string description, DateOnly date, string state, params (string AccountCode, decimal Debit, decimal Credit)[] lines)
+    {
+        ArgumentNullException.ThrowIfNull(lines);
+        lock (_gate)
+        {
+            var move = Insert("account.move", new()
+            {
+                ["description"] = description, ["date"] = date, ["journal"] = FulfilSandboxDemo.MiscJournalId, ["period"] = PeriodFor(date, requireOpen: false),
+                ["company"] = CompanyId, ["state"] = state, ["number"] = state == "posted" ? NextNumber("MV") : null,
+            });
+            foreach (var (account, debit, credit) in lines)
+            {
+                var accountId = Table("account.account").Single(kv => Equals(kv.Value.GetValueOrDefault("code"), account)).Key;
+                Insert("account.move.line", new() { ["move"] = move, ["account"] = accountId, ["debit"] = debit, ["credit"] = credit });
+            }
+
+            return move;
+        }
+    }
+
+    /// <summary>Closes the accounting period of <paramref name="year"/>-<paramref name="month"/>: moves dated in it are refused.</summary>
+    public void ClosePeriod(int year, int month)
+    {
+        lock (_gate)
+        {
+            var period = PeriodFor(new DateOnly(year, month, 1), requireOpen: false);
+            Rec("account.period", period)["state"] = "close";
+        }
+    }
+
+    /// <summary>Inserts a record as-is (demo seed: locations, accounts, journals that have no create rules here).</summary>
+    internal void SeedInsert(string model, Dictionary<string, object?> values)
+    {
+        lock (_gate)
+        {
+            Insert(model, values);
+        }
+    }
+
+    // ------------------------------------------------------------------ engine: generic model interface
+
+    internal Dictionary<string, object?> ReadRecord(string model, int id, Ctx ctx)
+    {
+        lock (_gate)
+        {
+            var record = Rec(model, id);
+            var fields = FulfilSandboxSchema.Stored[model].Concat(FulfilSandboxSchema.Common)
+                .Concat(FulfilSandboxSchema.Computed.GetValueOrDefault(model) ?? []);
+            return fields.Distinct().ToDictionary(f => f, f => Value(model, id, record, f, ctx), StringComparer.Ordinal);
+        }
+    }
+
+    internal List<Dictionary<string, object?>> SearchRead(string model, object? domain, int offset, int? limit, object? order, IReadOnlyList<string>? fields, Ctx ctx)
+    {
+        lock (_gate)
+        {
+            var ids = SearchLocked(model, domain, offset, limit, order, ctx);
+            var wanted = fields ?? FulfilSandboxSchema.Stored[model].Prepend("id").ToList();
+            foreach (var f in wanted)
+            {
+                if (!FulfilSandboxSchema.Knows(model, f.Split('.')[0]))
+                {
+                    throw new SandboxBadRequest($"Field '{f}' does not exist on {model}.");
+                }
+            }
+
+            return ids.Select(id =>
+            {
+                var record = Rec(model, id);
+                var row = new Dictionary<string, object?>(StringComparer.Ordinal) { ["id"] = id };
+                foreach (var f in wanted)
+                {
+                    row[f] = Value(model, id, record, f, ctx);
+                }
+
+                return row;
+            }).ToList();
+        }
+    }
+
+    internal List<int> Search(string model, object? domain, int offset, int? limit, object? order, Ctx ctx)
+    {
+        lock (_gate)
+        {
+            return SearchLocked(model, domain, offset, limit, order, ctx);
+        }
+    }
+
+    internal List<int> Create(string model, IEnumerable<Dictionary<string, object?>> records)
+    {
+        lock (_gate)
+        {
+            // Validate everything before inserting anything, so a refused batch leaves no half-created records.
+            var list = records.ToList();
+            foreach (var r in list)
+            {
+                ValidateCreate(model, r);
+            }
+
+            return list.Select(r => CreateLocked(model, r)).ToList();
+        }
+    }
+
+    internal void Write(string model, IReadOnlyList<int> ids, Dictionary<string, object?> values)
+    {
+        lock (_gate)
+        {
+            foreach (var field in values.Keys)
+            {
+                if (field == "state")
+                {
+                    throw new SandboxUserError("E_STATE_WRITE", $"The state of {model} cannot be written; use the workflow methods.");
+                }
+
+                if (!FulfilSandboxSchema.Stored[model].Contains(field))
+                {
+                    throw new SandboxBadRequest($"Field '{field}' does not exist on {model} or cannot be written.");
+                }
+            }
+
+            foreach (var id in ids)
+            {
+                var record = Rec(model, id);
+                if (record.GetValueOrDefault("state") is "done" or "posted" or "cancelled")
+                {
+                    throw new SandboxUserError("E_READONLY", $"{model} {id} is {record.GetValueOrDefault("state")} and can no longer be modified.");
+                }
+
+                foreach (var (field, value) in values)
+                {
+                    record[field] = Normalize(model, field, value);
+                }
+
+                record["write_date"] = Now();
+            }
+        }
+    }
+
+    internal string RecName(string model, int id)
+    {
+        lock (_gate)
+        {
+            return RecNameOf(model, id, Rec(model, id));
+        }
+    }
+
+    // ------------------------------------------------------------------ engine internals
+
+    private SortedDictionary<int, Dictionary<string, object?>> Table(string model) =>
+        _tables.TryGetValue(model, out var t) ? t : throw new SandboxNotFound($"Model {model} does not exist.");
+
+    private Dictionary<string, object?> Rec(string model, int id) =>
+        Table(model).TryGetValue(id, out var r) ? r : throw new SandboxNotFound($"{model} {id} does not exist.");
+
+    private FulfilSandboxRecord Snapshot(string model, int id)
+    {
+        var record = Rec(model, id);
+        var fields = new Dictionary<string, object?>(record, StringComparer.Ordinal);
+        foreach (var computed in FulfilSandboxSchema.Computed.GetValueOrDefault(model) ?? [])
+        {
+            fields[computed] = Value(model, id, record, computed, Ctx.Empty);
+        }
+
+        return new FulfilSandboxRecord(model, id, fields);
+    }
+
+    private int Insert(string model, Dictionary<string, object?> values)
+    {
+        var id = _nextId[model] = _nextId.GetValueOrDefault(model) + 1;
+        var now = Now();
+        values["id"] = id;
+        values["create_date"] = now;
+        values["write_date"] = now;
+        Table(model)[id] = values;
+        return id;
+    }
+
+    private DateTime Now() => DateTime.SpecifyKind(_time.GetUtcNow().UtcDateTime, DateTimeKind.Utc);
+
+    private DateOnly Today() => DateOnly.FromDateTime(_time.GetUtcNow().UtcDateTime);
+
+    private string NextNumber(string prefix)
+    {
+        var n = _sequences[prefix] = _sequences.GetValueOrDefault(prefix) + 1;
+        return prefix + n.ToString("00000", CultureInfo.InvariantCulture);
+    }
+
+    private int ProductIdLocked(string sku) =>
+        Table("product.product").FirstOrDefault(kv => Equals(kv.Value.GetValueOrDefault("code"), sku)).Key is var id && id != 0
+            ? id : throw new InvalidOperationException($"Sandbox has no product with SKU '{sku}'.");
+
+    private int LocationIdLocked(string code) =>
+        Table("stock.location").FirstOrDefault(kv => Equals(kv.Value.GetValueOrDefault("code"), code)).Key is var id && id != 0
+            ? id : throw new InvalidOperationException($"Sandbox has no location with code '{code}'.");
+
+    private static object? Normalize(string model, string field, object? value)
+    {
+        if (value is null)
+        {
+            return null;
+        }
+
+        if (FulfilSandboxSchema.Money.Contains(field))
+        {
+            return value is decimal
+                ? value
+                : throw new SandboxBadRequest($"{model}.{field} must be sent as a Tryton Decimal object, not a JSON {value.GetType().Name}.");
+        }
+
+        if (FulfilSandboxSchema.Floats.Contains(field))
+        {
+            return value switch
+            {
+                long l => (decimal)l,
+                double d => (decimal)d,
+                decimal m => m,
+                _ => throw new SandboxBadRequest($"{model}.{field} must be a number."),
+            };
+        }
+
+        return value is long l2 && l2 is >= int.MinValue and <= int.MaxValue ? (int)l2 : value;
+    }
+
+    private object? Value(string model, int id, Dictionary<string, object?> record, string field, Ctx ctx)
+    {
+        var dot = field.IndexOf('.', StringComparison.Ordinal);
+        if (dot > 0)
+        {
+            var head = field[..dot];
+            if (!FulfilSandboxSchema.Many2One.TryGetValue((model, head), out var target) || record.GetValueOrDefault(head) is not int targetId)
+            {
+                return null;
+            }
+
+            return Value(target, targetId, Rec(target, targetId), field[(dot + 1)..], ctx);
+        }
+
+        if (field == "id")
+        {
+            return id;
+        }
+
+        if (field == "rec_name")
+        {
+            return RecNameOf(model, id, record);
+        }
+
+        return (model, field) switch
+        {
+            ("product.product", "quantity") => ctx.Locations is { Count: > 0 } locations
+                ? locations.Sum(l => OnHand(id, l, ctx.WithChilds))
+                : Table("stock.location").Where(kv => Equals(kv.Value.GetValueOrDefault("type"), "warehouse")).Sum(kv => OnHand(id, kv.Key, true)),
+            ("product.product", "variant_name") => record.GetValueOrDefault("name"),
+            ("sale.sale", "lines") => Children("sale.line", "sale", id),
+            ("sale.sale", "total_amount") => Table("sale.line").Values.Where(l => Equals(l.GetValueOrDefault("sale"), id)).Sum(LineAmount),
+            ("sale.sale", "shipment_returns") => Children("stock.shipment.out.return", "origin_sale", id),
+            ("sale.sale", "has_return") => Table("sale.sale").Values.Any(s => Equals(s.GetValueOrDefault("origin_sale"), id)),
+            ("sale.line", "amount") => LineAmount(record),
+            ("stock.shipment.internal", "moves") => ShipmentMoves(model, id, _ => true),
+            ("stock.shipment.out.return", "incoming_moves") => ShipmentMoves(model, id, m => Equals(m.GetValueOrDefault("kind"), "incoming")),
+            ("stock.shipment.out.return", "inventory_moves") => ShipmentMoves(model, id, m => Equals(m.GetValueOrDefault("kind"), "inventory")),
+            ("stock.shipment.out.return", "moves") => ShipmentMoves(model, id, _ => true),
+            ("account.invoice", "lines") => Children("account.invoice.line", "invoice", id),
+            ("account.invoice", "total_amount") => Table("account.invoice.line").Values.Where(l => Equals(l.GetValueOrDefault("invoice"), id)).Sum(LineAmount),
+            ("account.move", "lines") => Children("account.move.line", "move", id),
+            _ => record.GetValueOrDefault(field),
+        };
+    }
+
+    private static decimal LineAmount(Dictionary<string, object?> line) =>
+        decimal.Round((line.GetValueOrDefault("quantity") as decimal? ?? 0m) * (line.GetValueOrDefault("unit_price") as decimal? ?? 0m), 2);
+
+    private List<int> Children(string model, string inverse, int id) =>
+        Table(model).Where(kv => Equals(kv.Value.GetValueOrDefault(inverse), id)).Select(kv => kv.Key).ToList();
+
+    private List<int> ShipmentMoves(string shipmentModel, int id, Func<Dictionary<string, object?>, bool> filter)
+    {
+        var reference = ShipmentRef(shipmentModel, id);
+        return Table("stock.move").Where(kv => Equals(kv.Value.GetValueOrDefault("shipment"), reference) && filter(kv.Value)).Select(kv => kv.Key).ToList();
+    }
+
+    private static string ShipmentRef(string model, int id) => model + "," + id.ToString(CultureInfo.InvariantCulture);
+
+    private static string RecNameOf(string model, int id, Dictionary<string, object?> record) => model switch
+    {
+        "product.product" => $"[{record.GetValueOrDefault("code")}] {record.GetValueOrDefault("name")}",
+        "sale.sale" => $"{record.GetValueOrDefault("number") ?? id.ToString(CultureInfo.InvariantCulture)} ({record.GetValueOrDefault("reference")})",
+        _ => (record.GetValueOrDefault("number") ?? record.GetValueOrDefault("name") ?? record.GetValueOrDefault("code") ?? record.GetValueOrDefault("reference"))?.ToString()
+            ?? id.ToString(CultureInfo.InvariantCulture),
+    };
+
+    private HashSet<int> Subtree(int locationId)
+    {
+        var set = new HashSet<int> { locationId };
+        bool grew;
+        do
+        {
+            grew = false;
+            foreach (var (id, loc) in Table("stock.location"))
+            {
+                if (loc.GetValueOrDefault("parent") is int parent && set.Contains(parent) && set.Add(id))
+                {
+                    grew = true;
+                }
+            }
+        }
+        while (grew);
+        return set;
+    }
+
+    private decimal OnHand(int productId, int locationId, bool withChilds) => Flow(productId, locationId, withChilds, "done");
+
+    private decimal Flow(int productId, int locationId, bool withChilds, string state)
+    {
+        var set = withChilds ? Subtree(locationId) : [locationId];
+        var total = 0m;
+        foreach (var move in Table("stock.move").Values)
+        {
+            if (!Equals(move.GetValueOrDefault("product"), productId) || !Equals(move.GetValueOrDefault("state"), state))
+            {
+                continue;
+            }
+
+            var q = (decimal)move.GetValueOrDefault("quantity")!;
+            var into = move.GetValueOrDefault("to_location") is int to && set.Contains(to);
+            var outOf = move.GetValueOrDefault("from_location") is int from && set.Contains(from);
+            if (into && !outOf)
+            {
+                total += q;
+            }
+            else if (outOf && !into)
+            {
+                total -= q;
+            }
+        }
+
+        return total;
+    }
+
+    // ------------------------------------------------------------------ domains
+
+    private List<int> SearchLocked(string model, object? domain, int offset, int? limit, object? order, Ctx ctx)
+    {
+        var table = Table(model);
+        var clauses = domain as List<object?> ?? [];
+        var active = FulfilSandboxSchema.Archivable.Contains(model) && !MentionsActive(clauses);
+        var matches = table
+            .Where(kv => (!active || !Equals(kv.Value.GetValueOrDefault("active"), false)) && Match(model, kv.Key, kv.Value, clauses, ctx))
+            .Select(kv => kv.Key);
+        var ordered = Order(model, matches, order, ctx);
+        var paged = ordered.Skip(Math.Max(0, offset));
+        return (limit is { } l and >= 0 ? paged.Take(l) : paged).ToList();
+    }
+
+    private IEnumerable<int> Order(string model, IEnumerable<int> ids, object? order, Ctx ctx)
+    {
+        var keys = (order as List<object?> ?? [])
+            .OfType<List<object?>>()
+            .Select(o => (Field: (string)o[0]!, Desc: o.Count > 1 && string.Equals(o[1] as string, "DESC", StringComparison.OrdinalIgnoreCase)))
+            .ToList();
+        if (keys.Count == 0)
+        {
+            return ids.Order();
+        }
+
+        var list = ids.ToList();
+        list.Sort((a, b) =>
+        {
+            foreach (var (field, desc) in keys)
+            {
+                var c = CompareValues(Value(model, a, Rec(model, a), field, ctx), Value(model, b, Rec(model, b), field, ctx));
+                if (c != 0)
+                {
+                    return desc ? -c : c;
+                }
+            }
+
+            return a.CompareTo(b);
+        });
+        return list;
+    }
+
+    private static bool MentionsActive(List<object?> domain) =>
+        domain.Any(e => e is List<object?> l && (l.Count == 3 && l[0] is string f ? f == "active" : MentionsActive(l)));
+
+    private bool Match(string model, int id, Dictionary<string, object?> record, List<object?> domain, Ctx ctx)
+    {
+        var any = domain.Count > 0 && Equals(domain[0], "OR");
+        var items = domain.Where(e => e is not string).ToList();
+        if (items.Count == 0)
+        {
+            return true;
+        }
+
+        bool Eval(object? item) => item switch
+        {
+            List<object?> { Count: 3 } clause when clause[0] is string field && clause[1] is string op =>
+                Compare(Value(model, id, record, field, ctx), op, clause[2]),
+            List<object?> sub => Match(model, id, record, sub, ctx),
+            _ => throw new SandboxBadRequest("Malformed domain."),
+        };
+
+        return any ? items.Any(Eval) : items.All(Eval);
+    }
+
+    private static bool Compare(object? actual, string op, object? expected)
+    {
+        switch (op)
+        {
+            case "=": return ValueEquals(actual, expected);
+            case "!=": return !ValueEquals(actual, expected);
+            case "in": return expected is List<object?> set && set.Any(v => ValueEquals(actual, v) || (actual is List<int> ids && ids.Any(i => ValueEquals(i, v))));
+            case "not in": return expected is List<object?> set2 && !set2.Any(v => ValueEquals(actual, v));
+            case "<": return actual is not null && CompareValues(actual, expected) < 0;
+            case "<=": return actual is not null && CompareValues(actual, expected) <= 0;
+            case ">": return actual is not null && CompareValues(actual, expected) > 0;
+            case ">=": return actual is not null && CompareValues(actual, expected) >= 0;
+            case "like": return Like(actual, expected, false);
+            case "ilike": return Like(actual, expected, true);
+            case "not like": return !Like(actual, expected, false);
+            case "not ilike": return !Like(actual, expected, true);
+            default: throw new SandboxBadRequest($"Unsupported domain operator '{op}'.");
+        }
+    }
+
+    private static bool Like(object? actual, object? pattern, bool ignoreCase)
+    {
+        if (actual is not string s || pattern is not string p)
+        {
+            return false;
+        }
+
+        var regex = "^" + Regex.Escape(p).Replace("%", ".*", StringComparison.Ordinal).Replace("_", ".", StringComparison.Ordinal) + "$";
+        return Regex.IsMatch(s, regex, (ignoreCase ? RegexOptions.IgnoreCase : RegexOptions.None) | RegexOptions.CultureInvariant, TimeSpan.FromSeconds(1));
+    }
+
+    private static bool ValueEquals(object? a, object? b)
+    {
+        if (a is null || b is null)
+        {
+            return a is null && (b is null || Equals(b, false));
+        }
+
+        return CompareValues(a, b) == 0;
+    }
+
+    private static int CompareValues(object? a, object? b)
+    {
+        if (a is null || b is null)
+        {
+            return a is null ? (b is null ? 0 : -1) : 1;
+        }
+
+        if (IsNumber(a) && IsNumber(b))
+        {
+            return Convert.ToDecimal(a, CultureInfo.InvariantCulture).CompareTo(Convert.ToDecimal(b, CultureInfo.InvariantCulture));
+        }
+
+        return (a, b) switch
+        {
+            (DateTime x, DateTime y) => x.CompareTo(y),
+            (DateOnly x, DateOnly y) => x.CompareTo(y),
+            (DateTime x, DateOnly y) => x.Date.CompareTo(y.ToDateTime(TimeOnly.MinValue)),
+            (string x, string y) => string.CompareOrdinal(x, y),
+            (bool x, bool y) => x.CompareTo(y),
+            _ => string.CompareOrdinal(Convert.ToString(a, CultureInfo.InvariantCulture), Convert.ToString(b, CultureInfo.InvariantCulture)),
+        };
+    }
+
+    private static bool IsNumber(object o) => o is int or long or double or decimal;
+}
