@@ -21,6 +21,7 @@ public sealed class ExceptionOptions
         [ExceptionCategory.ExchangeOrderFailed] = "cx",
         [ExceptionCategory.RestockDelayed] = "operations",
         [ExceptionCategory.ReturnStateConflict] = "cx",
+        [ExceptionCategory.DeadLettered] = "operations",
     };
 
     /// <summary>Owner of any category missing from <see cref="Owners"/>.</summary>
