@@ -15,6 +15,17 @@ if [ ! -x node_modules/.bin/azurite ] || [ package-lock.json -nt node_modules/.p
   npm ci --no-audit --no-fund --loglevel=error || { echo "npm ci failed"; echo "0 passed, 1 failed"; exit 1; }
 fi
 
+step "Chromium for the report's browser test (Debian package; Playwright never downloads a browser)"
+if [ ! -x /usr/bin/chromium ]; then
+  if command -v apt-get >/dev/null 2>&1; then
+    sudo_cmd=""; [ "$(id -u)" -ne 0 ] && sudo_cmd="sudo"
+    $sudo_cmd apt-get update -qq && DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq chromium >/dev/null \
+      || echo "chromium could not be installed: the browser test will fail"
+  else
+    echo "no apt-get: install Chromium at /usr/bin/chromium, or the browser test will fail"
+  fi
+fi
+
 extra_passed=0
 extra_failed=0
 

@@ -56,6 +56,21 @@ param loopWebhookSecret string = ''
 @secure()
 param fulfilApiKey string = ''
 
+@description('Fulfil REST v2 base address, e.g. https://acme.fulfil.io/api/v2/')
+param fulfilBaseUrl string = ''
+@description('Fulfil company id (context).')
+param fulfilCompanyId string = '1'
+@description('Fulfil warehouse (stock.location id) that receives returns.')
+param fulfilWarehouseId string = '0'
+@description('Account code debited for refunds and store credit (returns clearing).')
+param fulfilReturnsClearingAccountCode string = ''
+@description('Account code credited for store credit / gift cards (liability).')
+param fulfilGiftCardLiabilityAccountCode string = ''
+@description('Fulfil account.journal id for LoopFulfil journal entries.')
+param fulfilJournalId string = '0'
+@description('Fulfil sale.channel id for exchange orders (empty: Fulfil default).')
+param fulfilExchangeChannelId string = ''
+
 var token = toLower(uniqueString(subscription().id, environmentName, location))
 var prefix = toLower(take(replace(environmentName, '_', '-'), 20))
 var compact = toLower(take(replace(replace(environmentName, '-', ''), '_', ''), 8))
@@ -145,6 +160,13 @@ module functionApp 'modules/functionApp.bicep' = {
     secretNames: keyVault.outputs.secretNames
     maximumInstanceCount: maximumInstanceCount
     instanceMemoryMB: instanceMemoryMB
+    fulfilBaseUrl: fulfilBaseUrl
+    fulfilCompanyId: fulfilCompanyId
+    fulfilWarehouseId: fulfilWarehouseId
+    fulfilReturnsClearingAccountCode: fulfilReturnsClearingAccountCode
+    fulfilGiftCardLiabilityAccountCode: fulfilGiftCardLiabilityAccountCode
+    fulfilJournalId: fulfilJournalId
+    fulfilExchangeChannelId: fulfilExchangeChannelId
   }
 }
 

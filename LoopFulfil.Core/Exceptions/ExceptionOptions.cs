@@ -20,7 +20,8 @@ public sealed class ExceptionOptions
         [ExceptionCategory.AmountMismatch] = "finance",
         [ExceptionCategory.ExchangeOrderFailed] = "cx",
         [ExceptionCategory.RestockDelayed] = "operations",
-        [ExceptionCategory.ReturnStateConflict] = "cx",
+        // Goods are physically in the warehouse: operations decides what happens to them, then tells CX.
+        [ExceptionCategory.ReturnStateConflict] = "operations",
         [ExceptionCategory.DeadLettered] = "operations",
     };
 

@@ -5,8 +5,9 @@ namespace LoopFulfil.Core.Fulfil;
 /// <see cref="Errors.TransientIntegrationException"/> for 429/5xx/timeouts and a
 /// <see cref="Errors.PermanentIntegrationException"/> subclass (<see cref="FulfilUserErrorException"/>,
 /// <see cref="FulfilAuthenticationException"/>, <see cref="FulfilNotFoundException"/>, …) for everything retrying cannot fix.
-/// Creating methods are idempotent by their reference where the integration needs it: callers find first, and
-/// the <c>Ensure…</c> methods do find-or-create.
+/// Workflow methods (post, confirm, receive, complete, cancel) read the state first and are safe to repeat. Creating
+/// methods do not look up first (callers use the matching <c>Find…</c>), except <see cref="CreateReturnOrderAsync"/>, which
+/// Fulfil makes idempotent by channel identifier, and <see cref="TransferStockAsync"/>, which finds by reference.
 /// </summary>
 public interface IFulfilClient
 {

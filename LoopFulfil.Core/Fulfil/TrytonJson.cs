@@ -182,8 +182,10 @@ public sealed class TrytonDecimalConverter : JsonConverter<decimal>
     public override void Write(Utf8JsonWriter writer, decimal value, JsonSerializerOptions options)
     {
         TrytonJson.WriteClass(writer, "Decimal");
-        // decimal.ToString keeps the scale ("12.50" stays "12.50"), which Fulfil echoes back as entered.
-        writer.WriteString("decimal", value.ToString(CultureInfo.InvariantCulture));
+        // Invariant formatting keeps the scale ("12.50" stays "12.50"), which Fulfil echoes back as entered.
+        Span<char> text = stackalloc char[40];
+        value.TryFormat(text, out var length, default, CultureInfo.InvariantCulture);
+        writer.WriteString("decimal"u8, text[..length]);
         writer.WriteEndObject();
     }
 }
@@ -234,7 +236,9 @@ public sealed class TrytonDateConverter : JsonConverter<DateOnly>
         writer.WriteNumber("year", value.Year);
         writer.WriteNumber("month", value.Month);
         writer.WriteNumber("day", value.Day);
-        writer.WriteString("iso_string", value.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture));
+        Span<char> iso = stackalloc char[10];
+        value.TryFormat(iso, out var length, "yyyy-MM-dd", CultureInfo.InvariantCulture);
+        writer.WriteString("iso_string"u8, iso[..length]);
         writer.WriteEndObject();
     }
 }
@@ -288,8 +292,9 @@ public sealed class TrytonDateTimeConverter : JsonConverter<DateTime>
         var micro = (int)(utc.Ticks % TimeSpan.TicksPerSecond / 10);
         writer.WriteNumber("microsecond", micro);
         // Python's isoformat drops the fraction when it is zero; match it so both sides agree byte for byte.
-        var iso = utc.ToString("yyyy-MM-ddTHH:mm:ss", CultureInfo.InvariantCulture);
-        writer.WriteString("iso_string", micro == 0 ? iso : iso + "." + TrytonJson.Microseconds(utc.Ticks));
+        Span<char> iso = stackalloc char[26];
+        utc.TryFormat(iso, out var length, micro == 0 ? "yyyy-MM-ddTHH:mm:ss" : "yyyy-MM-ddTHH:mm:ss.ffffff", CultureInfo.InvariantCulture);
+        writer.WriteString("iso_string"u8, iso[..length]);
         writer.WriteEndObject();
     }
 }

@@ -14,6 +14,21 @@ param appInsightsConnectionString string
 param keyVaultUri string
 param secretNames object
 
+@description('Fulfil REST v2 base address, e.g. https://acme.fulfil.io/api/v2/')
+param fulfilBaseUrl string = ''
+@description('Fulfil company id (context).')
+param fulfilCompanyId string = '1'
+@description('Fulfil warehouse (stock.location id) that receives returns.')
+param fulfilWarehouseId string = '0'
+@description('Account code debited for refunds and store credit (returns clearing).')
+param fulfilReturnsClearingAccountCode string = ''
+@description('Account code credited for store credit / gift cards (liability).')
+param fulfilGiftCardLiabilityAccountCode string = ''
+@description('Fulfil account.journal id for LoopFulfil journal entries.')
+param fulfilJournalId string = '0'
+@description('Fulfil sale.channel id for exchange orders (empty: Fulfil default).')
+param fulfilExchangeChannelId string = ''
+
 @description('Upper bound on instances. Caps total concurrency towards Fulfil and Loop (300 requests/min per key) as well as cost.')
 @minValue(1)
 @maxValue(1000)
@@ -108,8 +123,50 @@ resource appSettings 'Microsoft.Web/sites/config@2024-04-01' = {
     // During a secret rotation, point this at the new secret's Key Vault reference, then swap and clear it.
     Webhooks__SecondarySecret: ''
     Exceptions__DefaultOwner: 'operations'
+    Returns__ReturnOrderReferencePrefix: 'LOOP-'
+    Returns__SkuCacheSeconds: '60'
+    Returns__FetchMissingSnapshotFromLoop: 'true'
     Exceptions__FlagReturnInLoop: 'true'
     Exceptions__SkuRecheckSchedule: '0 */15 * * * *'
+
+    // Merchant-specific Fulfil settings come from parameters; the rest are defaults worth tuning per merchant.
+    Fulfil__BaseUrl: fulfilBaseUrl
+    Fulfil__AuthMode: 'ApiKey'
+    Fulfil__CompanyId: fulfilCompanyId
+    Fulfil__WarehouseId: fulfilWarehouseId
+    Fulfil__QuarantineLocationCode: 'QUAR'
+    Fulfil__SellableLocationCode: 'STOR'
+    Fulfil__DamagedLocationCode: 'DMG'
+    Fulfil__ReturnsClearingAccountCode: fulfilReturnsClearingAccountCode
+    Fulfil__GiftCardLiabilityAccountCode: fulfilGiftCardLiabilityAccountCode
+    Fulfil__JournalId: fulfilJournalId
+    Fulfil__SaleLookup: 'OrderName'
+    Fulfil__ExchangeChannelId: fulfilExchangeChannelId
+    Fulfil__ExchangePriority: '1'
+    Fulfil__PageSize: '500'
+    Fulfil__ReturnOrderDestinationField: 'return_location'
+    Fulfil__JournalReferenceField: 'description'
+    Fulfil__CreditNoteReferenceField: 'reference'
+    Fulfil__MoveUnitField: 'uom'
+    Fulfil__ReturnShipmentsField: 'shipment_returns'
+    Loop__BaseUrl: 'https://api.loopreturns.com/api/'
+    Loop__ApiVersion: '2026-10'
+    Loop__RequestsPerMinute: '300'
+    Loop__RateLimitWindow: '00:01:00'
+    Loop__TimeoutSeconds: '30'
+    Loop__ReturnsPageSize: '250'
+    HttpResilience__MaxRetryAttempts: '4'
+    HttpResilience__BaseDelay: '00:00:00.500'
+    HttpResilience__MaxDelay: '00:00:30'
+    HttpResilience__UseJitter: 'true'
+    HttpResilience__MaxRetryAfter: '00:01:00'
+    HttpResilience__AttemptTimeout: '00:00:30'
+    HttpResilience__TotalTimeout: '00:03:00'
+    HttpResilience__CircuitBreakerEnabled: 'true'
+    HttpResilience__CircuitBreakerFailureRatio: '0.5'
+    HttpResilience__CircuitBreakerMinimumThroughput: '20'
+    HttpResilience__CircuitBreakerSamplingDuration: '00:00:30'
+    HttpResilience__CircuitBreakerBreakDuration: '00:00:30'
 
     // LoopFulfil secrets: Key Vault references resolved by the platform with the app's identity.
     Loop__ApiKey: '@Microsoft.KeyVault(SecretUri=${secretUri}${secretNames.loopApiKey}/)'
