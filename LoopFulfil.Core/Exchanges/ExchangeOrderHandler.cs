@@ -1,0 +1,251 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using LoopFulfil.Core.Errors;
+using LoopFulfil.Core.Exceptions;
+using LoopFulfil.Core.Fulfil;
+using LoopFulfil.Core.Loop;
+using LoopFulfil.Core.Loop.Json;
+using LoopFulfil.Core.Loop.Models;
+using LoopFulfil.Core.Messaging;
+using LoopFulfil.Core.Outcomes;
+using LoopFulfil.Core.Returns;
+using LoopFulfil.Core.Skus;
+using LoopFulfil.Core.Webhooks;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace LoopFulfil.Core.Exchanges;
+
+/// <summary>What <see cref="ExchangeOrderHandler.HandleAsync"/> did (the message is complete unless it threw).</summary>
+public enum ExchangeOutcome
+{
+    /// <summary>The sales order was created (or found) and confirmed.</summary>
+    Created,
+
+    /// <summary>A permanent problem was recorded as ExchangeOrderFailed (owner CX, alerted at once).</summary>
+    Failed,
+}
+
+/// <param name="SaleId">The Fulfil sales order, when one exists.</param>
+public sealed record ExchangeHandlingResult(ExchangeOutcome Outcome, string? ReturnId, string? Key, int? SaleId, ExceptionRecord? Exception);
+
+/// <summary>
+/// The consumer of <c>loop-exchanges</c> (Functions: Service Bus trigger; local host: the dispatcher). Creates the
+/// exchange as a new confirmed Fulfil sales order with the exchange priority and channel, the customer and addresses
+/// of the original sale, one line per exchanged item; reference/channel identifier <c>LOOP-{id}-EXC</c> (or
+/// <c>LOOP-{id}-{EXC-order}</c>) — once, by ledger step and lookup. Then (WriteBack:ExchangeOrders) pushes the order to
+/// Loop, and enqueues the return for reconciliation so the write-back note can name it.
+/// Transient failures throw (redelivery); permanent ones become ExchangeOrderFailed records.
+/// </summary>
+public sealed partial class ExchangeOrderHandler
+{
+    /// <summary>Trigger of the reconciliation message sent once the exchange order exists.</summary>
+    public const string CreatedTrigger = "exchange.created";
+
+    private readonly ReturnLedger ledger;
+    private readonly IFulfilClient fulfil;
+    private readonly FulfilSkuCatalog catalog;
+    private readonly ILoopClient loop;
+    private readonly IReturnExceptionReporter reporter;
+    private readonly IMessageSender sender;
+    private readonly IOptionsMonitor<WriteBackOptions> writeBack;
+    private readonly TimeProvider time;
+    private readonly ILogger<ExchangeOrderHandler> logger;
+
+    public ExchangeOrderHandler(ReturnLedger ledger, IFulfilClient fulfil, FulfilSkuCatalog catalog, ILoopClient loop, IReturnExceptionReporter reporter, IMessageSender sender, IOptionsMonitor<WriteBackOptions> writeBack, TimeProvider time, ILogger<ExchangeOrderHandler> logger)
+    {
+        this.ledger = ledger;
+        this.fulfil = fulfil;
+        this.catalog = catalog;
+        this.loop = loop;
+        this.reporter = reporter;
+        this.sender = sender;
+        this.writeBack = writeBack;
+        this.time = time;
+        this.logger = logger;
+    }
+
+    public async Task<ExchangeHandlingResult> HandleAsync(InboundMessage message, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(message);
+        ExchangeMessage? request = null;
+        try
+        {
+            request = JsonSerializer.Deserialize<ExchangeMessage>(message.Body.Span);
+        }
+        catch (JsonException)
+        {
+            // Reported below like any other unusable message.
+        }
+
+        if (request is null || string.IsNullOrWhiteSpace(request.ReturnId) || string.IsNullOrWhiteSpace(request.Key))
+        {
+            return await FailAsync(message.Properties.GetValueOrDefault("returnId"), "?", $"Message {message.MessageId} on {QueueNames.LoopExchanges} does not name a return and an exchange.", cancellationToken).ConfigureAwait(false);
+        }
+
+        try
+        {
+            return await CreateAsync(request, cancellationToken).ConfigureAwait(false);
+        }
+        catch (PermanentIntegrationException ex)
+        {
+            LogFailed(logger, ex, request.ReturnId, request.Key);
+            return await FailAsync(request.ReturnId, request.Key, $"Exchange {ExchangeGroups.Reference(request.ReturnId, request.Key)}: {ex.Message}", cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    private async Task<ExchangeHandlingResult> CreateAsync(ExchangeMessage request, CancellationToken cancellationToken)
+    {
+        string returnId = request.ReturnId;
+        ReturnSnapshotRecord? stored = await ledger.GetSnapshotAsync(returnId, cancellationToken).ConfigureAwait(false);
+        if (stored is null || stored.Body.Length == 0)
+        {
+            throw new PermanentIntegrationException($"No snapshot of return {returnId} is stored.");
+        }
+
+        LoopReturn r = LoopJson.Deserialize<LoopReturn>(stored.Body);
+        if (ReturnStates.Normalise(r.State) != ReturnStates.Closed)
+        {
+            throw new PermanentIntegrationException($"Return {returnId} is {r.State}, not closed: Loop has not confirmed the exchange.");
+        }
+
+        if (!ExchangeGroups.Of(r).TryGetValue(request.Key, out IReadOnlyList<LoopExchange>? items))
+        {
+            throw new PermanentIntegrationException($"Return {returnId} has no exchange {request.Key} to ship.");
+        }
+
+        FulfilSale original = await OriginalSaleAsync(returnId, r, cancellationToken).ConfigureAwait(false);
+        int party = original.PartyId ?? throw new PermanentIntegrationException($"Original sale {original.Reference ?? original.Id.ToString(CultureInfo.InvariantCulture)} has no customer.");
+        string[] skus = [.. items.Select(i => (i.Sku ?? string.Empty).Trim()).Distinct(StringComparer.Ordinal)];
+        if (skus.Any(string.IsNullOrEmpty))
+        {
+            throw new PermanentIntegrationException($"An exchange item of return {returnId} has no SKU.");
+        }
+
+        IReadOnlyDictionary<string, FulfilProduct> products = await catalog.GetProductsAsync(skus, cancellationToken).ConfigureAwait(false);
+        string[] unusable = [.. skus.Where(s => !products.TryGetValue(s, out FulfilProduct? p) || !p.Active)];
+        if (unusable.Length > 0)
+        {
+            throw new PermanentIntegrationException($"Exchange SKU(s) {string.Join(", ", unusable)} are missing or archived in Fulfil.");
+        }
+
+        FulfilSaleOrderLine[] lines = [.. items
+            .GroupBy(i => (Sku: i.Sku!.Trim(), Price: i.Price - i.Discount))
+            .OrderBy(g => g.Key.Sku, StringComparer.Ordinal)
+            .Select(g => new FulfilSaleOrderLine(products[g.Key.Sku].Id, g.Count(), g.Key.Price, g.First().Title ?? g.Key.Sku))];
+        string reference = ExchangeGroups.Reference(returnId, request.Key);
+        var order = new FulfilSaleOrderRequest(
+            reference,
+            reference,
+            party,
+            original.ShipmentAddressId,
+            original.InvoiceAddressId,
+            DateOnly.FromDateTime(time.GetUtcNow().UtcDateTime),
+            $"Loop exchange for return {returnId} (order {r.OrderName})",
+            lines);
+        StepResult step = await ledger.EnsureStepAsync(
+            returnId,
+            OutcomeSteps.ExchangeOrder(request.Key),
+            async ct => (await fulfil.FindSaleByChannelIdentifierAsync(reference, ct).ConfigureAwait(false))?.Id.ToString(CultureInfo.InvariantCulture),
+            async ct => (await fulfil.CreateSaleOrderAsync(order, ct).ConfigureAwait(false)).Id.ToString(CultureInfo.InvariantCulture),
+            cancellationToken).ConfigureAwait(false);
+        int saleId = int.Parse(step.DocumentId, CultureInfo.InvariantCulture);
+        // Confirmed so the warehouse ships it; a no-op when a redelivery finds it confirmed.
+        FulfilSale sale = await fulfil.ConfirmSaleOrderAsync(saleId, cancellationToken).ConfigureAwait(false);
+        LogCreated(logger, returnId, request.Key, saleId, sale.Number, step.Created);
+
+        ExceptionRecord? loopProblem = null;
+        if (writeBack.CurrentValue.ExchangeOrders)
+        {
+            loopProblem = await PushToLoopAsync(returnId, request.Key, r, sale, cancellationToken).ConfigureAwait(false);
+        }
+
+        await EnqueueReconcileAsync(returnId, request.Key, cancellationToken).ConfigureAwait(false);
+        return new ExchangeHandlingResult(ExchangeOutcome.Created, returnId, request.Key, saleId, loopProblem);
+    }
+
+    private async Task<FulfilSale> OriginalSaleAsync(string returnId, LoopReturn r, CancellationToken cancellationToken)
+    {
+        StepRecord? known = await ledger.GetStepAsync(returnId, ReturnSteps.OriginalSale, cancellationToken).ConfigureAwait(false);
+        if (known is { Status: StepStatus.Done } && int.TryParse(known.DocumentId, NumberStyles.None, CultureInfo.InvariantCulture, out int saleId))
+        {
+            return await fulfil.GetSaleAsync(saleId, cancellationToken).ConfigureAwait(false);
+        }
+
+        return await fulfil.FindOriginalSaleAsync(r.OrderName ?? string.Empty, r.ProviderOrderId, cancellationToken).ConfigureAwait(false)
+            ?? throw new PermanentIntegrationException($"No Fulfil sale matches order {r.OrderName} of return {returnId}.");
+    }
+
+    /// <summary>Upserts the order in Loop (ids as CommerceSync maps them: Fulfil ids as external ids). A refusal is recorded, the order stands.</summary>
+    private async Task<ExceptionRecord?> PushToLoopAsync(string returnId, string key, LoopReturn r, FulfilSale sale, CancellationToken cancellationToken)
+    {
+        string currency = string.IsNullOrWhiteSpace(r.Currency) ? "USD" : r.Currency.Trim();
+        var upsert = new LoopOrderUpsert
+        {
+            ExternalId = sale.Id.ToString(CultureInfo.InvariantCulture),
+            Name = sale.Number ?? sale.Reference ?? ExchangeGroups.Reference(returnId, key),
+            Status = LoopOrderStatus.Active,
+            Customer = sale.PartyId is int party ? LoopIdReference.ByExternalId(party.ToString(CultureInfo.InvariantCulture)) : null,
+            TotalPrice = LoopMoney.FromDecimal(sale.Lines.Sum(l => l.Quantity * l.UnitPrice), currency),
+            LineItems = [.. sale.Lines.Where(l => l.ProductId is not null).Select(l => new LoopOrderLineItem
+            {
+                ExternalId = l.Id.ToString(CultureInfo.InvariantCulture),
+                ProductVariant = LoopIdReference.ByExternalId(l.ProductId!.Value.ToString(CultureInfo.InvariantCulture)),
+                Quantity = (int)decimal.Round(l.Quantity),
+                UnitPrice = LoopMoney.FromDecimal(l.UnitPrice, currency),
+            })],
+            CreatedAt = time.GetUtcNow(),
+        };
+        try
+        {
+            await ledger.EnsureStepAsync(returnId, OutcomeSteps.ExchangeLoopOrder(key), async ct =>
+            {
+                LoopOrder pushed = await loop.UpsertOrderAsync(upsert, ct).ConfigureAwait(false);
+                return pushed.Id ?? upsert.ExternalId;
+            }, cancellationToken).ConfigureAwait(false);
+            return null;
+        }
+        catch (PermanentIntegrationException ex)
+        {
+            LogLoopRefused(logger, ex, returnId, key);
+            return await reporter.ReportAsync(new ExceptionRaise(ExceptionCategory.ExchangeOrderFailed, returnId, $"Exchange order {upsert.Name} exists in Fulfil but Loop refused it as an order: {ex.Message}")
+            { DetailKey = "loop:" + key, Source = "exchanges" }, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    private Task EnqueueReconcileAsync(string returnId, string key, CancellationToken cancellationToken)
+    {
+        string dedupe = $"{CreatedTrigger}-{key}";
+        byte[] body = Encoding.UTF8.GetBytes(JsonSerializer.Serialize(new Dictionary<string, string> { ["trigger"] = CreatedTrigger, ["return_id"] = returnId, ["key"] = key }));
+        var properties = new Dictionary<string, string>(StringComparer.Ordinal)
+        {
+            [WebhookMessagePropertyNames.Topic] = "exchange",
+            [WebhookMessagePropertyNames.Trigger] = CreatedTrigger,
+            [WebhookMessagePropertyNames.ReturnId] = returnId,
+            [WebhookMessagePropertyNames.DedupeKey] = dedupe,
+        };
+        return sender.SendAsync(new OutboundMessage(QueueNames.LoopReturns, body, $"{dedupe}-{returnId}", returnId, properties), cancellationToken);
+    }
+
+    private async Task<ExchangeHandlingResult> FailAsync(string? returnId, string key, string message, CancellationToken cancellationToken)
+    {
+        ExceptionRecord record = await reporter.ReportAsync(new ExceptionRaise(ExceptionCategory.ExchangeOrderFailed, returnId, message)
+        {
+            // No raw event: the exception service replays onto loop-returns, which does not take exchange messages.
+            // The fix is re-sending the exchange (loopfulfil tooling) once the cause is resolved.
+            DetailKey = key,
+            Source = "exchanges",
+        }, cancellationToken).ConfigureAwait(false);
+        return new ExchangeHandlingResult(ExchangeOutcome.Failed, returnId, key, null, record);
+    }
+
+    [LoggerMessage(EventId = 4661, Level = LogLevel.Information, Message = "Return {ReturnId}: exchange {Key} is sales order {SaleId} ({Number}, created now: {Created})")]
+    private static partial void LogCreated(ILogger logger, string returnId, string key, int saleId, string? number, bool created);
+
+    [LoggerMessage(EventId = 4662, Level = LogLevel.Warning, Message = "Return {ReturnId}: exchange {Key} failed permanently; raising ExchangeOrderFailed")]
+    private static partial void LogFailed(ILogger logger, Exception exception, string returnId, string key);
+
+    [LoggerMessage(EventId = 4663, Level = LogLevel.Warning, Message = "Return {ReturnId}: Loop refused exchange order {Key}")]
+    private static partial void LogLoopRefused(ILogger logger, Exception exception, string returnId, string key);
+}

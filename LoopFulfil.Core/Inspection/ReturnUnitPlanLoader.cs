@@ -1,0 +1,31 @@
+using LoopFulfil.Core.Loop.Json;
+using LoopFulfil.Core.Loop.Models;
+using LoopFulfil.Core.Outcomes;
+using LoopFulfil.Core.Returns;
+using Microsoft.Extensions.Options;
+
+namespace LoopFulfil.Core.Inspection;
+
+/// <summary>Builds the <see cref="ReturnUnitPlan"/> of a pass once and shares it between receipt and restock.</summary>
+public sealed class ReturnUnitPlanLoader
+{
+    private readonly IOptionsMonitor<InspectionOptions> options;
+
+    public ReturnUnitPlanLoader(IOptionsMonitor<InspectionOptions> options) => this.options = options;
+
+    public async Task<ReturnUnitPlan> LoadAsync(ReturnContext context, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        if (context.Items.TryGetValue(OutcomeItems.Plan, out object? cached) && cached is ReturnUnitPlan plan)
+        {
+            return plan;
+        }
+
+        IReadOnlyList<InspectionSubmission> inspections = await InspectionService.ReadAsync(context.Ledger, context.ReturnId, cancellationToken).ConfigureAwait(false);
+        IReadOnlyList<RecordedReturnEvent> restockEvents = await context.Ledger.GetEventsAsync(context.ReturnId, ReturnTriggers.RestockRequested, cancellationToken).ConfigureAwait(false);
+        LoopRestockEvent[] restocks = [.. restockEvents.Select(e => LoopJson.Deserialize<LoopRestockEvent>(e.Body))];
+        plan = ReturnUnitPlan.Build(context.Return, context.State, inspections, restocks, options.CurrentValue);
+        context.Items[OutcomeItems.Plan] = plan;
+        return plan;
+    }
+}

@@ -1,0 +1,109 @@
+using System.Globalization;
+using System.Text.Json;
+using LoopFulfil.Core.Fulfil;
+using Microsoft.Extensions.Options;
+
+namespace LoopFulfil.Core.Outcomes;
+
+/// <summary>A customer return shipment of a return order with its stock moves (what arrived, and where it went).</summary>
+/// <param name="State"><c>draft</c>, <c>received</c>, <c>done</c> or <c>cancelled</c>.</param>
+public sealed record FulfilReturnShipmentMoves(int Id, string? Number, string State, IReadOnlyList<FulfilStockMove> IncomingMoves, IReadOnlyList<FulfilStockMove> InventoryMoves);
+
+/// <summary>A <c>stock.move</c>.</summary>
+public sealed record FulfilStockMove(int Id, int ProductId, decimal Quantity, string State, int? ToLocationId);
+
+/// <summary>A customer invoice or credit note that Fulfil generated for a sale (e.g. a return order's credit note).</summary>
+public sealed record FulfilSaleInvoice(int Id, string? Number, string State, decimal TotalAmount, string? Reference);
+
+/// <summary>
+/// The Fulfil reads and writes the outcome stages need beyond <see cref="IFulfilClient"/>: the moves of customer
+/// return shipments (to receive partially and to know what arrived), and the invoices a return order generated.
+/// Shares the <c>Fulfil</c> named <c>HttpClient</c> (and so its resilience pipeline and circuit) with
+/// <see cref="IFulfilClient"/>.
+/// </summary>
+public interface IFulfilOutcomesClient
+{
+    /// <summary>Every customer return shipment of the return order, with incoming and inventory moves.</summary>
+    Task<IReadOnlyList<FulfilReturnShipmentMoves>> GetReturnShipmentMovesAsync(int returnOrderId, CancellationToken cancellationToken);
+
+    /// <summary>Sets the quantity of a draft move (a partial receipt receives only what arrived).</summary>
+    Task SetDraftMoveQuantityAsync(int moveId, decimal quantity, CancellationToken cancellationToken);
+
+    /// <summary>Customer invoices/credit notes generated from the sale (searched by <see cref="RefundsInvoiceDomainField"/>).</summary>
+    Task<IReadOnlyList<FulfilSaleInvoice>> GetInvoicesOfSaleAsync(int saleId, CancellationToken cancellationToken);
+
+    /// <summary>Writes our idempotency reference on a draft invoice taken over as the refund credit note.</summary>
+    Task SetInvoiceReferenceAsync(int invoiceId, string reference, CancellationToken cancellationToken);
+
+    /// <summary>Inferred: the <c>account.invoice</c> field that links an invoice to its sales (Tryton's <c>sales</c>).</summary>
+    string RefundsInvoiceDomainField { get; }
+}
+
+/// <inheritdoc cref="IFulfilOutcomesClient"/>
+public sealed class FulfilOutcomesClient : IFulfilOutcomesClient
+{
+    private const string ReturnShipment = "stock.shipment.out.return";
+    private readonly FulfilHttp http;
+    private readonly FulfilOptions options;
+
+    public FulfilOutcomesClient(HttpClient httpClient, IOptions<FulfilOptions> options, TimeProvider timeProvider)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        this.options = options.Value;
+        http = new FulfilHttp(httpClient, this.options, timeProvider);
+    }
+
+    public string RefundsInvoiceDomainField => "sales";
+
+    public async Task<IReadOnlyList<FulfilReturnShipmentMoves>> GetReturnShipmentMovesAsync(int returnOrderId, CancellationToken cancellationToken)
+    {
+        IReadOnlyList<JsonElement> sales = await http.SearchReadAsync<JsonElement>("sale.sale", [new object[] { "id", "=", returnOrderId }], 0, 1, ["id", options.ReturnShipmentsField], cancellationToken: cancellationToken).ConfigureAwait(false);
+        if (sales.Count == 0)
+        {
+            throw new FulfilNotFoundException($"Fulfil has no sale.sale {returnOrderId}.");
+        }
+
+        IReadOnlyList<int> shipmentIds = sales[0].Ids(options.ReturnShipmentsField);
+        if (shipmentIds.Count == 0)
+        {
+            return [];
+        }
+
+        IReadOnlyList<JsonElement> shipments = await http.SearchReadAllAsync<JsonElement>(ReturnShipment, [new object[] { "id", "in", shipmentIds }], ["id", "number", "state", "incoming_moves", "inventory_moves"], cancellationToken: cancellationToken).ConfigureAwait(false);
+        int[] moveIds = [.. shipments.SelectMany(s => s.Ids("incoming_moves").Concat(s.Ids("inventory_moves"))).Distinct()];
+        Dictionary<int, FulfilStockMove> moves = [];
+        if (moveIds.Length > 0)
+        {
+            IReadOnlyList<JsonElement> rows = await http.SearchReadAllAsync<JsonElement>("stock.move", [new object[] { "id", "in", moveIds }], ["id", "product", "quantity", "state", "to_location"], cancellationToken: cancellationToken).ConfigureAwait(false);
+            foreach (JsonElement r in rows)
+            {
+                moves[r.Id()] = new FulfilStockMove(r.Id(), r.IntOrNull("product") ?? 0, r.Dec("quantity"), r.Str("state") ?? "", r.IntOrNull("to_location"));
+            }
+        }
+
+        return [.. shipments.Select(s => new FulfilReturnShipmentMoves(
+            s.Id(),
+            s.Str("number"),
+            s.Str("state") ?? "",
+            [.. s.Ids("incoming_moves").Where(moves.ContainsKey).Select(id => moves[id])],
+            [.. s.Ids("inventory_moves").Where(moves.ContainsKey).Select(id => moves[id])]))];
+    }
+
+    public Task SetDraftMoveQuantityAsync(int moveId, decimal quantity, CancellationToken cancellationToken) =>
+        http.WriteAsync("stock.move", [moveId], new Dictionary<string, object?>(StringComparer.Ordinal) { ["quantity"] = new TrytonFloat(quantity) }, cancellationToken);
+
+    public async Task<IReadOnlyList<FulfilSaleInvoice>> GetInvoicesOfSaleAsync(int saleId, CancellationToken cancellationToken)
+    {
+        IReadOnlyList<JsonElement> rows = await http.SearchReadAllAsync<JsonElement>(
+            "account.invoice",
+            [new object[] { RefundsInvoiceDomainField, "=", saleId }, new object[] { "type", "=", "out" }, new object[] { "state", "!=", "cancelled" }],
+            ["id", "number", "state", "total_amount", options.CreditNoteReferenceField],
+            cancellationToken: cancellationToken).ConfigureAwait(false);
+        return [.. rows.Select(r => new FulfilSaleInvoice(r.Id(), r.Str("number"), r.Str("state") ?? "", r.Dec("total_amount"), r.Str(options.CreditNoteReferenceField)))];
+    }
+
+    public Task SetInvoiceReferenceAsync(int invoiceId, string reference, CancellationToken cancellationToken) =>
+        http.WriteAsync("account.invoice", [invoiceId], new Dictionary<string, object?>(StringComparer.Ordinal) { [options.CreditNoteReferenceField] = reference }, cancellationToken);
+
+    internal static string Text(int id) => id.ToString(CultureInfo.InvariantCulture);
+}
