@@ -73,7 +73,7 @@ internal static class DemoCommand
             sandbox.SendWebhooksTo(host.WebhookUrl);
             console.MarkupLine($"Host {Markup.Escape(host.BaseAddress.ToString())}; Loop sends signed webhooks to {Markup.Escape(host.WebhookUrl.ToString())}.");
 
-            var run = new DemoRun(sandbox, host.Services, TimeProvider.System.GetUtcNow() + timeout, TimeProvider.System);
+            using var run = new DemoRun(sandbox, host.Services, host.BaseAddress, TimeProvider.System.GetUtcNow() + timeout, TimeProvider.System);
             var scenarios = DemoScenarios.All(run);
             var failures = await RunScenariosAsync(console, run, scenarios, host.Services, context.Stopping).ConfigureAwait(false);
 
@@ -221,7 +221,8 @@ internal static class DemoCommand
     {
         while (TimeProvider.System.GetUtcNow() < run.Deadline)
         {
-            if (await queues.GetApproximateCountAsync(QueueNames.LoopReturns, cancellationToken).ConfigureAwait(false) == 0)
+            if (await queues.GetApproximateCountAsync(QueueNames.LoopReturns, cancellationToken).ConfigureAwait(false) == 0
+                && await queues.GetApproximateCountAsync(QueueNames.LoopExchanges, cancellationToken).ConfigureAwait(false) == 0)
             {
                 return;
             }

@@ -10,6 +10,7 @@ namespace LoopFulfil.Cli.Demo;
 internal sealed class DemoReturn(string id, string orderName, string outcome)
 {
     private readonly List<(string Sku, decimal Price)> _units = [];
+    private readonly List<(string Sku, decimal Price)> _exchanges = [];
 
     public string Id { get; } = id;
 
@@ -21,6 +22,18 @@ internal sealed class DemoReturn(string id, string orderName, string outcome)
         return this;
     }
 
+    /// <summary>An exchange item Loop adds to the original order (the current Loop shape).</summary>
+    public DemoReturn WithExchange(string sku, decimal price)
+    {
+        _exchanges.Add((sku, price));
+        return this;
+    }
+
+    /// <summary>Loop <c>line_item_id</c>s, one per unit, as <see cref="ToJson"/> writes them.</summary>
+    public IReadOnlyList<string> LineItemIds => [.. _units.Select((_, i) => LineItemId(i))];
+
+    private string LineItemId(int index) => string.Create(CultureInfo.InvariantCulture, $"{Id}{index + 1:00}");
+
     /// <summary>The return, created <paramref name="createdAt"/> (the sandbox stamps later state changes with the time they happen).</summary>
     public JsonObject ToJson(DateTimeOffset createdAt)
     {
@@ -31,7 +44,7 @@ internal sealed class DemoReturn(string id, string orderName, string outcome)
         for (var i = 0; i < _units.Count; i++)
         {
             var (sku, price) = _units[i];
-            var lineId = string.Create(CultureInfo.InvariantCulture, $"{Id}{i + 1:00}");
+            var lineId = LineItemId(i);
             lines.Add(new JsonObject
             {
                 ["line_item_id"] = lineId,
@@ -53,6 +66,33 @@ internal sealed class DemoReturn(string id, string orderName, string outcome)
             });
         }
 
+        var exchanges = new JsonArray();
+        for (var i = 0; i < _exchanges.Count; i++)
+        {
+            var (sku, price) = _exchanges[i];
+            var exchangeId = string.Create(CultureInfo.InvariantCulture, $"{Id}9{i + 1}");
+            exchanges.Add(new JsonObject
+            {
+                ["exchange_id"] = exchangeId,
+                ["exchange_order_id"] = "555000" + digits,
+                ["exchange_order_name"] = OrderName,
+                ["product_id"] = "63" + exchangeId,
+                ["variant_id"] = "64" + exchangeId,
+                ["sku"] = sku,
+                ["type"] = "exchange",
+                ["title"] = sku,
+                ["price"] = Money(price),
+                ["discount"] = "0.00",
+                ["tax"] = "0.00",
+                ["total"] = Money(price),
+                ["out_of_stock"] = false,
+                ["out_of_stock_resolution"] = null,
+            });
+        }
+
+        var exchangeTotal = _exchanges.Sum(e => e.Price);
+        var credit = Math.Min(total, exchangeTotal);
+        var rest = total - credit;
         return new JsonObject
         {
             ["id"] = Id,
@@ -72,19 +112,19 @@ internal sealed class DemoReturn(string id, string orderName, string outcome)
             ["return_discount_total"] = "0.00",
             ["return_tax_total"] = "0.00",
             ["return_total"] = Money(total),
-            ["return_credit_total"] = "0.00",
-            ["exchange_product_total"] = "0.00",
+            ["return_credit_total"] = Money(credit),
+            ["exchange_product_total"] = Money(exchangeTotal),
             ["exchange_discount_total"] = "0.00",
             ["exchange_tax_total"] = "0.00",
-            ["exchange_total"] = "0.00",
-            ["exchange_credit_total"] = "0.00",
-            ["gift_card"] = outcome == "credit" ? Money(total) : "0.00",
+            ["exchange_total"] = Money(exchangeTotal),
+            ["exchange_credit_total"] = Money(credit),
+            ["gift_card"] = outcome == "credit" ? Money(rest) : "0.00",
             ["handling_fee"] = "0.00",
-            ["upsell"] = "0.00",
-            ["refund"] = outcome == "refund" ? Money(total) : "0.00",
+            ["upsell"] = Money(Math.Max(0m, exchangeTotal - total)),
+            ["refund"] = outcome == "credit" ? "0.00" : Money(rest),
             ["refunds"] = new JsonArray(),
             ["line_items"] = lines,
-            ["exchanges"] = new JsonArray(),
+            ["exchanges"] = exchanges,
             ["carrier"] = "USPS",
             ["tracking_number"] = "94001000000000" + Id,
             ["label_status"] = "new",

@@ -1,4 +1,8 @@
 using System.Globalization;
+using System.Net;
+using System.Text;
+using System.Text.Json.Nodes;
+using LoopFulfil.Cli.Serve;
 using LoopFulfil.Cli.Sandbox;
 using LoopFulfil.Core.Exceptions;
 using LoopFulfil.Sandbox.Fulfil;
@@ -8,8 +12,10 @@ using Microsoft.Extensions.Options;
 namespace LoopFulfil.Cli.Demo;
 
 /// <summary>What a scenario works with: the sandboxes, the running host's services and a deadline.</summary>
-internal sealed class DemoRun(SandboxEnvironment sandbox, IServiceProvider services, DateTimeOffset deadline, TimeProvider time)
+internal sealed class DemoRun(SandboxEnvironment sandbox, IServiceProvider services, Uri hostAddress, DateTimeOffset deadline, TimeProvider time) : IDisposable
 {
+    private readonly HttpClient _http = new() { BaseAddress = hostAddress, Timeout = TimeSpan.FromSeconds(30) };
+
     private long _nextId = 880_000 + (time.GetUtcNow().ToUnixTimeSeconds() % 100_000 * 10);
 
     public SandboxEnvironment Sandbox { get; } = sandbox;
@@ -47,6 +53,29 @@ internal sealed class DemoRun(SandboxEnvironment sandbox, IServiceProvider servi
 
         return records;
     }
+
+    /// <summary>
+    /// Posts the warehouse's verdict on every unit to the host's inspection route, as a WMS would
+    /// (<c>POST /api/returns/{id}/inspection</c>).
+    /// </summary>
+    public async Task InspectAsync(DemoReturn demo, bool passed, string disposition, CancellationToken cancellationToken)
+    {
+        var lines = new JsonArray([.. demo.LineItemIds.Select(id => (JsonNode)new JsonObject { ["line_item_id"] = id, ["passed"] = passed, ["disposition"] = disposition })]);
+        using var content = new StringContent(new JsonObject { ["lines"] = lines }.ToJsonString(), Encoding.UTF8, "application/json");
+        using var request = new HttpRequestMessage(HttpMethod.Post, $"api/returns/{demo.Id}/inspection") { Content = content };
+        request.Headers.Add(ServeRoutes.AdminKeyHeader, Sandbox.AdminKey);
+        using var response = await _http.SendAsync(request, cancellationToken).ConfigureAwait(false);
+        if (response.StatusCode != HttpStatusCode.Accepted)
+        {
+            throw new InvalidOperationException($"The inspection route answered {(int)response.StatusCode}: {await response.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false)}");
+        }
+    }
+
+    /// <summary>The Fulfil record of <paramref name="model"/> whose reference is <paramref name="reference"/>, or null.</summary>
+    public FulfilSandboxRecord? ByReference(string model, string field, string reference) =>
+        Sandbox.Fulfil.State.Where(model, r => Equals(r.GetValueOrDefault(field), reference)).SingleOrDefault();
+
+    public void Dispose() => _http.Dispose();
 
     /// <summary>Polls <paramref name="condition"/> until it holds; false at the deadline.</summary>
     public async Task<bool> WaitUntilAsync(Func<bool> condition, CancellationToken cancellationToken)

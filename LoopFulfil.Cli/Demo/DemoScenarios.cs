@@ -18,15 +18,22 @@ internal sealed class DemoScenario
 }
 
 /// <summary>
-/// The scenarios whose stages exist in this build. Outcome scenarios (cash refund credit note, store-credit journal,
-/// exchange order, damaged item at inspection) join when the outcome stages are merged; they are not simulated here.
+/// The demo scenarios, against the Fulfil sandbox's demo sales. Each return goes the way a real one does: Loop sends
+/// <c>return.created</c>; the warehouse posts its inspection to the host; the integration asks Loop to process the
+/// return; Loop closes it and sends <c>return.closed</c>; refunds and exchanges follow.
 /// </summary>
 internal static class DemoScenarios
 {
-    /// <summary>Scenarios left out because their stages are not in this build, and why.</summary>
+    /// <summary>
+    /// Whether the commerce sync (which gives Loop the merchant's catalogue, so Loop accepts exchange orders) is in
+    /// this build. Until it is, the exchange scenario expects Loop's refusal, recorded for CX.
+    /// </summary>
+    public const bool CommerceSyncInBuild = false;
+
+    /// <summary>What this build's demo leaves out, and why.</summary>
     public static readonly IReadOnlyList<string> NotYetAvailable =
     [
-        "Cash refund credit note, store-credit liability journal, exchange order, damaged item at inspection: the outcome stages (inspection, refunds, exchanges) are not merged into this build yet.",
+        "Exchange orders reaching Loop: Loop only accepts them for products the commerce sync pushed, and the commerce sync is not in this build.",
     ];
 
     public static IReadOnlyList<DemoScenario> All(DemoRun run)
@@ -38,6 +45,10 @@ internal static class DemoScenarios
         var unknownSku = new DemoReturn(run.NextReturnId(), "#1003", "refund").WithUnit("TEE-NEW-XS", 30.00m);
         var archived = new DemoReturn(run.NextReturnId(), "#1004", "refund").WithUnit(FulfilSandboxDemo.ArchivedSku, 20.00m);
         var unknownOrder = new DemoReturn(run.NextReturnId(), "#9999", "refund").WithUnit("TEE-BLK-L", 25.00m);
+        var cashRefund = new DemoReturn(run.NextReturnId(), "#1001", "refund").WithUnit("TEE-BLK-M", 25.00m);
+        var storeCredit = new DemoReturn(run.NextReturnId(), "#1003", "credit").WithUnit("SOCK-3PK", 12.00m);
+        var exchange = new DemoReturn(run.NextReturnId(), "#1003", "exchange").WithUnit("TEE-BLK-L", 25.00m).WithExchange("TEE-BLK-M", 25.00m);
+        var damaged = new DemoReturn(run.NextReturnId(), "#1003", "refund").WithUnit("SOCK-3PK", 12.00m);
         const int Deliveries = 3;
         var duplicateStatuses = new List<int>();
 
@@ -45,7 +56,67 @@ internal static class DemoScenarios
         [
             new DemoScenario
             {
-                Name = "Return authorised (refund)",
+                Name = "Cash refund",
+                Expected = "inspected back to stock: unit moved QUAR→STOR, Loop processed and closed it, credit note LOOP-{id}-CN posted",
+                ActAsync = async (r, ct) => await InspectAfterAuthorisationAsync(r, cashRefund, passed: true, "back_to_stock", ct),
+                CheckAsync = async (r, ct) =>
+                    OneReturnOrderToQuarantine(r, cashRefund.Id)
+                    ?? Restocked(r, cashRefund.Id, FulfilSandboxDemo.SellableLocationCode)
+                    ?? LoopState(r, cashRefund.Id, "closed")
+                    ?? Posted(r, "account.invoice", "reference", cashRefund.Id, "CN")
+                    ?? Absent(r, "account.move", "description", cashRefund.Id, "SC")
+                    ?? await NoExceptionsAsync(r, cashRefund.Id, ct),
+            },
+            new DemoScenario
+            {
+                Name = "Store credit",
+                Expected = "closed as a gift card: store-credit liability journal LOOP-{id}-SC posted, no credit note",
+                ActAsync = async (r, ct) => await InspectAfterAuthorisationAsync(r, storeCredit, passed: true, "back_to_stock", ct),
+                CheckAsync = async (r, ct) =>
+                    LoopState(r, storeCredit.Id, "closed")
+                    ?? Posted(r, "account.move", "description", storeCredit.Id, "SC")
+                    ?? Absent(r, "account.invoice", "reference", storeCredit.Id, "CN")
+                    ?? await NoExceptionsAsync(r, storeCredit.Id, ct),
+            },
+            new DemoScenario
+            {
+                Name = "Exchange",
+                Expected = CommerceSyncInBuild
+                    ? "TEE-BLK-L returned for TEE-BLK-M: exchange sales order LOOP-{id}-EXC in Fulfil and in Loop, no refund documents"
+                    : "TEE-BLK-L returned for TEE-BLK-M: exchange sales order LOOP-{id}-EXC in Fulfil, no refund documents; "
+                      + "Loop refuses the order (its catalogue comes from the commerce sync, not in this build): ExchangeOrderFailed for cx",
+                ActAsync = async (r, ct) => await InspectAfterAuthorisationAsync(r, exchange, passed: true, "back_to_stock", ct),
+                CheckAsync = async (r, ct) =>
+                    LoopState(r, exchange.Id, "closed")
+                    ?? ExchangeOrder(r, exchange.Id, "TEE-BLK-M")
+                    ?? Absent(r, "account.invoice", "reference", exchange.Id, "CN")
+                    ?? (CommerceSyncInBuild
+                        ? await NoExceptionsAsync(r, exchange.Id, ct)
+                        : await OnlyExceptionAsync(r, exchange.Id, ExceptionCategory.ExchangeOrderFailed, ct)),
+            },
+            new DemoScenario
+            {
+                Name = "Damaged item",
+                Expected = "fails inspection (junk): flagged in Loop; after CX closes it there, unit moved QUAR→DMG and the refund credit note posted",
+                ActAsync = async (r, ct) =>
+                {
+                    await InspectAfterAuthorisationAsync(r, damaged, passed: false, "junk", ct);
+
+                    // CX reviews the flagged return in Loop and processes it anyway: Loop closes it.
+                    if (await r.WaitUntilAsync(() => r.Sandbox.Loop.FlagCount(damaged.Id) > 0, ct))
+                    {
+                        r.Sandbox.Loop.SetState(damaged.Id, "closed");
+                    }
+                },
+                CheckAsync = (r, _) => Task.FromResult(
+                    (r.Sandbox.Loop.FlagCount(damaged.Id) == 1 ? null : $"flagged {r.Sandbox.Loop.FlagCount(damaged.Id)} times in Loop, expected once")
+                    ?? Restocked(r, damaged.Id, FulfilSandboxDemo.DamagedLocationCode)
+                    ?? Absent(r, "stock.shipment.internal", "reference", damaged.Id, "RESTOCK-" + FulfilSandboxDemo.SellableLocationCode)
+                    ?? Posted(r, "account.invoice", "reference", damaged.Id, "CN")),
+            },
+            new DemoScenario
+            {
+                Name = "Return authorised (awaiting goods)",
                 Expected = "one return order in Fulfil, its stock destined for quarantine (QUAR)",
                 ActAsync = (r, _) => r.AddReturnAsync(refund, sendCreated: true),
                 CheckAsync = async (r, ct) => OneReturnOrderToQuarantine(r, refund.Id) ?? await NoExceptionsAsync(r, refund.Id, ct),
@@ -102,6 +173,59 @@ internal static class DemoScenarios
         ];
     }
 
+    private static async Task InspectAfterAuthorisationAsync(DemoRun run, DemoReturn demo, bool passed, string disposition, CancellationToken cancellationToken)
+    {
+        await run.AddReturnAsync(demo, sendCreated: true);
+        if (!await run.WaitUntilAsync(() => run.ReturnOrders(demo.Id).Count == 1, cancellationToken))
+        {
+            return;
+        }
+
+        await run.InspectAsync(demo, passed, disposition, cancellationToken);
+    }
+
+    private static string? Restocked(DemoRun run, string returnId, string locationCode)
+    {
+        var reference = $"LOOP-{returnId}-RESTOCK-{locationCode}";
+        var shipment = run.ByReference("stock.shipment.internal", "reference", reference);
+        return shipment?.State == "done" ? null : $"no done internal shipment {reference}";
+    }
+
+    private static string? LoopState(DemoRun run, string returnId, string state)
+    {
+        var actual = run.Sandbox.Loop.GetState(returnId);
+        return actual == state ? null : $"the Loop return is {actual}, expected {state}";
+    }
+
+    private static string? Posted(DemoRun run, string model, string field, string returnId, string kind)
+    {
+        var reference = $"LOOP-{returnId}-{kind}";
+        var record = run.ByReference(model, field, reference);
+        return record?.State == "posted" ? null : record is null ? $"no {model} {reference}" : $"{reference} is {record.State}, expected posted";
+    }
+
+    private static string? Absent(DemoRun run, string model, string field, string returnId, string kind)
+    {
+        var reference = $"LOOP-{returnId}-{kind}";
+        return run.ByReference(model, field, reference) is null ? null : $"unexpected {model} {reference}";
+    }
+
+    private static string? ExchangeOrder(DemoRun run, string returnId, string sku)
+    {
+        var reference = $"LOOP-{returnId}-EXC";
+        var order = run.ByReference("sale.sale", "reference", reference);
+        if (order is null)
+        {
+            return $"no exchange order {reference}";
+        }
+
+        var state = run.Sandbox.Fulfil.State;
+        var product = state.ProductId(sku);
+        return state.Where("sale.line", l => Equals(l.GetValueOrDefault("sale"), order.Id) && Equals(l.GetValueOrDefault("product"), product)).Count == 1
+            ? null
+            : $"exchange order {reference} has no {sku} line";
+    }
+
     private static DemoScenario ExceptionScenario(string name, DemoReturn demo, ExceptionCategory category) => new()
     {
         Name = name,
@@ -141,6 +265,14 @@ internal static class DemoScenarios
         return shipments.Count == 1 && shipments[0].Ref("destination_location") == quarantine
             ? null
             : "its customer return shipment is missing or not destined for quarantine";
+    }
+
+    private static async Task<string?> OnlyExceptionAsync(DemoRun run, string returnId, ExceptionCategory category, CancellationToken cancellationToken)
+    {
+        var records = await run.ExceptionsOfAsync(returnId, cancellationToken);
+        return records.Count == 1 && records[0].Category == category && records[0].Owner == run.OwnerOf(category)
+            ? null
+            : $"exceptions [{string.Join(", ", records.Select(r => r.Category))}], expected one {category} for {run.OwnerOf(category)}";
     }
 
     private static async Task<string?> NoExceptionsAsync(DemoRun run, string returnId, CancellationToken cancellationToken)

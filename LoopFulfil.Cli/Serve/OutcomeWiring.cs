@@ -1,30 +1,44 @@
+using LoopFulfil.Core.Exchanges;
+using LoopFulfil.Core.Inspection;
+using LoopFulfil.Core.LocalHost;
+using LoopFulfil.Core.Messaging;
+using LoopFulfil.Core.Outcomes;
+using LoopFulfil.Core.Refunds;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace LoopFulfil.Cli.Serve;
 
 /// <summary>
-/// The serve host's wiring of features merged after the returns pipeline. Each feature is one call here: its
-/// <c>AddLoopFulfilXxx</c>, its queue handler and its timers, with the same settings the Functions app reads.
+/// The serve host's wiring of the features after the returns pipeline, each with its queue consumer and timers on
+/// the same settings the Functions app reads.
 /// </summary>
 internal static class OutcomeWiring
 {
-    /// <summary>Whether the outcome stages (inspection, refunds, exchanges) are in this build; the demo and routes check it.</summary>
-    public static bool OutcomesAvailable => false;
-
-    /// <summary>Whether the commerce sync (<c>CommerceSyncJob</c>) is in this build.</summary>
-    public static bool CommerceSyncAvailable => false;
+    /// <summary>Timer job name of the scheduled refund posting (Refunds:PostingSchedule).</summary>
+    public const string ScheduledPostingJobName = "scheduled-posting";
 
     public static void Add(IServiceCollection services, IConfiguration configuration)
     {
         ArgumentNullException.ThrowIfNull(services);
         ArgumentNullException.ThrowIfNull(configuration);
 
-        // Outcomes (branch "outcomes") adds, once merged:
-        //   services.AddLoopFulfilOutcomes(configuration);
-        //   services.AddLoopFulfilQueueHandler(QueueNames.LoopExchanges, (sp, m, ct) => sp.GetRequiredService<ExchangeOrderHandler>().HandleAsync(m, ct));
-        //   services.AddLoopFulfilTimerJob("scheduled-posting", <its schedule setting>, (sp, ct) => sp.GetRequiredService<ScheduledPostingJob>().RunAsync(ct));
-        // Commerce sync (branch "sync") adds:
-        //   services.AddLoopFulfilCommerceSync(configuration) and two timers on CommerceSync:IncrementalSchedule / FullPassSchedule.
+        // Outcomes: inspection and restock, refunds, exchanges, write-back.
+        if (!services.Any(d => d.ServiceType == typeof(InspectionService)))
+        {
+            services.AddLoopFulfilOutcomes(configuration);
+        }
+
+        services.AddLoopFulfilQueueHandler(QueueNames.LoopExchanges, static (sp, message, ct) =>
+            sp.GetRequiredService<ExchangeOrderHandler>().HandleAsync(message, ct));
+
+        // Realtime posting leaves nothing pending, so the job is cheap to run on the schedule whatever the mode.
+        services.AddLoopFulfilTimerJob(
+            ScheduledPostingJobName,
+            ServeComposition.Schedule(configuration, $"{RefundsOptions.Section}:{nameof(RefundsOptions.PostingSchedule)}", new RefundsOptions().PostingSchedule),
+            static async (sp, ct) => await sp.GetRequiredService<ScheduledPostingJob>().RunAsync(ct).ConfigureAwait(false));
+
+        // Commerce sync (branch "sync") joins here once merged: AddLoopFulfilCommerceSync and its two timers on
+        // CommerceSync:IncrementalSchedule and CommerceSync:FullPassSchedule.
     }
 }

@@ -22,6 +22,7 @@ internal static class ServeCommand
         Routes:
           POST /api/loop/webhooks                     Loop webhooks (X-Loop-Signature, Webhooks__Secret)
           GET  /api/health                            200 healthy / 503 storage unreachable
+          POST /api/returns/{id}/inspection           inspection verdicts (x-functions-key = LocalHost__AdminKey)
           GET  /api/ops/exceptions?status=&category=  ops routes: header x-functions-key = LocalHost__AdminKey
           GET  /api/ops/exceptions/{id}
           POST /api/ops/exceptions/{id}/replay

@@ -3,6 +3,7 @@ using System.Text;
 using System.Text.Json;
 using LoopFulfil.Core.Exceptions;
 using LoopFulfil.Core.Health;
+using LoopFulfil.Core.Inspection;
 using LoopFulfil.Core.LocalHost;
 using LoopFulfil.Core.Messaging;
 using LoopFulfil.Core.Webhooks;
@@ -23,6 +24,7 @@ internal static class ServeRoutes
     public const string WebhookPath = "/api/loop/webhooks";
     public const string HealthPath = "/api/health";
     public const string OpsPrefix = "/api/ops";
+    public const string InspectionPath = "/api/returns/{id}/inspection";
 
     /// <summary>The header the Functions host reads function keys from; the ops routes read <c>LocalHost:AdminKey</c> from it.</summary>
     public const string AdminKeyHeader = "x-functions-key";
@@ -33,6 +35,7 @@ internal static class ServeRoutes
     {
         app.MapPost(WebhookPath, ReceiveWebhookAsync);
         app.MapGet(HealthPath, HealthAsync);
+        app.MapPost(InspectionPath, SubmitInspectionAsync).AddEndpointFilter(RequireAdminKeyAsync);
 
         var ops = app.MapGroup(OpsPrefix).AddEndpointFilter(RequireAdminKeyAsync);
         ops.MapGet("/exceptions", ListExceptionsAsync);
@@ -54,6 +57,29 @@ internal static class ServeRoutes
         }
 
         await http.Response.Body.WriteAsync(response.Body, http.RequestAborted).ConfigureAwait(false);
+    }
+
+    private static async Task<IResult> SubmitInspectionAsync(HttpContext http, InspectionService inspections, string id)
+    {
+        InspectionRequest? body;
+        try
+        {
+            body = await JsonSerializer.DeserializeAsync<InspectionRequest>(http.Request.Body, Json, http.RequestAborted).ConfigureAwait(false);
+        }
+        catch (JsonException ex)
+        {
+            return Problem(StatusCodes.Status400BadRequest, "The body is not an inspection: " + ex.Message);
+        }
+
+        try
+        {
+            var receipt = await inspections.SubmitAsync(id, body?.Lines ?? [], http.RequestAborted).ConfigureAwait(false);
+            return Results.Json(receipt, Json, statusCode: StatusCodes.Status202Accepted);
+        }
+        catch (InvalidInspectionException ex)
+        {
+            return Problem(StatusCodes.Status400BadRequest, ex.Message);
+        }
     }
 
     private static async Task<IResult> HealthAsync(HealthCheck health, CancellationToken cancellationToken)
@@ -157,6 +183,9 @@ internal static class ServeRoutes
 
     private sealed record ProblemBody(int Status, string Detail);
 }
+
+/// <summary>The body of <c>POST /api/returns/{id}/inspection</c>: <c>{"lines":[{"line_item_id":"…","passed":true,"disposition":"back_to_stock"}]}</c>.</summary>
+internal sealed record InspectionRequest(IReadOnlyList<LineInspection>? Lines);
 
 /// <summary>The body of <c>GET /api/health</c> (the same shape as the Functions app's).</summary>
 internal sealed record HealthBody(string Status, string Version, bool StorageReachable, DateTimeOffset CheckedAt);
