@@ -105,8 +105,12 @@ internal static class ExceptionsCommand
 
     internal static Table Table(IEnumerable<ExceptionRecord> records)
     {
+        // Ids, categories and owners never wrap: operators copy them into replay and resolve commands.
         var table = new Table().Border(TableBorder.Simple)
-            .AddColumns("Id", "Category", "Owner", "Status", "Return", "Attempts", "Last seen (UTC)", "Message");
+            .AddColumn(new TableColumn("Id").NoWrap())
+            .AddColumn(new TableColumn("Category").NoWrap())
+            .AddColumn(new TableColumn("Owner").NoWrap())
+            .AddColumns("Status", "Return", "Attempts", "Last seen (UTC)", "Message");
         foreach (var r in records.OrderByDescending(r => r.LastSeen))
         {
             table.AddRow(
