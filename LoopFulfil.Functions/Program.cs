@@ -1,8 +1,13 @@
 using LoopFulfil.Core.DependencyInjection;
+using LoopFulfil.Functions.Messaging;
 using Microsoft.Azure.Functions.Worker.Builder;
 using Microsoft.Extensions.Hosting;
 
 var builder = FunctionsApplication.CreateBuilder(args);
 builder.ConfigureFunctionsWebApplication();
+
+// Every feature, as in the single-machine host; only the message transport is this host's own.
 builder.Services.AddLoopFulfil(builder.Configuration);
+builder.Services.AddLoopFulfilServiceBusSender(builder.Configuration);
+
 builder.Build().Run();

@@ -1,5 +1,11 @@
+using LoopFulfil.Core.Exceptions;
+using LoopFulfil.Core.Fulfil;
 using LoopFulfil.Core.Health;
+using LoopFulfil.Core.Loop;
+using LoopFulfil.Core.Outcomes;
+using LoopFulfil.Core.Returns;
 using LoopFulfil.Core.Storage;
+using LoopFulfil.Core.Webhooks;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -10,7 +16,9 @@ public static class LoopFulfilServiceCollectionExtensions
 {
     /// <summary>
     /// The composition root shared by every host: registers each feature's services from configuration.
-    /// Hosts call it once; each feature contributes one <c>AddLoopFulfilXxx</c> call here.
+    /// Hosts call it once; each feature contributes one <c>AddLoopFulfilXxx</c> call here. Host-specific pieces stay
+    /// in the host: the <c>IMessageSender</c> (Service Bus in Functions, Azurite queues on one machine) and the
+    /// triggers/dispatchers that call the features' entry points.
     /// </summary>
     public static IServiceCollection AddLoopFulfil(this IServiceCollection services, IConfiguration configuration)
     {
@@ -22,6 +30,15 @@ public static class LoopFulfilServiceCollectionExtensions
 
         services.AddLoopFulfilStorage(configuration);
         services.AddLoopFulfilHealth(configuration);
+
+        // Entry points of the queue and HTTP triggers (each host binds them to its own transport).
+        services.AddLoopFulfilExceptions(configuration);
+        services.AddLoopFulfilExceptionAlerts(configuration);
+        services.AddLoopFulfilWebhooks(configuration);
+        services.AddLoopFulfilFulfil(configuration);
+        services.AddLoopFulfilLoop(configuration);
+        services.AddLoopFulfilReturns(configuration);
+        services.AddLoopFulfilOutcomes(configuration);
 
         return services;
     }

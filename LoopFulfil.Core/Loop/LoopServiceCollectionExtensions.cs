@@ -1,3 +1,4 @@
+using LoopFulfil.Core.Http;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -8,9 +9,16 @@ namespace LoopFulfil.Core.Loop;
 /// <summary>DI registration of the Loop client and its process-wide rate limiter.</summary>
 public static class LoopServiceCollectionExtensions
 {
-    /// <summary>Registers <see cref="ILoopClient"/> (typed HttpClient "Loop"), <see cref="LoopRateLimiter"/> and <see cref="LoopOptions"/>.</summary>
+    /// <summary>
+    /// Registers <see cref="ILoopClient"/> (typed HttpClient "Loop") with the shared resilience handler (retries with
+    /// backoff honouring Retry-After, timeouts, circuit breaker) outside the rate limiter, plus <see cref="LoopRateLimiter"/>
+    /// and <see cref="LoopOptions"/>.
+    /// </summary>
     public static IServiceCollection AddLoopFulfilLoop(this IServiceCollection services, IConfiguration configuration)
-        => services.AddLoopFulfilLoop(configuration, configureOuterHandlers: null);
+    {
+        services.AddLoopFulfilHttpResilience(configuration);
+        return services.AddLoopFulfilLoop(configuration, builder => builder.AddLoopFulfilResilience());
+    }
 
     /// <summary>
     /// As <see cref="AddLoopFulfilLoop(IServiceCollection, IConfiguration)"/>; <paramref name="configureOuterHandlers"/>

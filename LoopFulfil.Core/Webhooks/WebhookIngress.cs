@@ -14,9 +14,9 @@ namespace LoopFulfil.Core.Webhooks;
 /// No Loop or Fulfil call happens here; the only I/O besides the body is Table Storage when an event is parked.
 /// </summary>
 /// <remarks>
-/// The ingress does not enqueue: it returns the message so the Functions host can hand it to a Service Bus output
-/// binding (which sends after the function returns; a failed send fails the invocation and Loop gets a 5xx it
-/// retries), while the single-machine host sends it itself through <see cref="HandleAndSendAsync"/>.
+/// <see cref="HandleAsync"/> does not enqueue: it returns the message. Both hosts send it through
+/// <see cref="HandleAndSendAsync"/> with their own <see cref="IMessageSender"/> (Functions: the Service Bus SDK, since
+/// the output binding cannot set MessageId/SessionId; one machine: Azurite queues), so 202 means it is queued.
 /// </remarks>
 public sealed partial class WebhookIngress : IDisposable
 {

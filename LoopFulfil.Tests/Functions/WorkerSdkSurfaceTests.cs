@@ -4,7 +4,8 @@ namespace LoopFulfil.Tests.Functions;
 
 /// <summary>
 /// Pins the Worker SDK API the app compiles against to the documented signatures of the real packages
-/// (Worker 2.52.0, Extensions.Abstractions 1.3.0, Http 3.3.0, Http.AspNetCore 2.1.1, ServiceBus 5.24.0, Timer 4.3.1).
+/// (Worker 2.52.0, Extensions.Abstractions 1.3.0, Http 3.3.0, Http.AspNetCore 2.1.1, ServiceBus 5.24.0, Timer 4.3.1),
+/// plus the Azure.Messaging.ServiceBus 7.20.1 members the Service Bus sender uses.
 /// Against eng/FunctionsWorkerSurface both directions are checked (nothing missing, nothing invented); against the
 /// real packages only "nothing missing", since they have members the app does not use.
 /// </summary>
@@ -22,10 +23,12 @@ public class WorkerSdkSurfaceTests
         "Microsoft.Azure.Functions.Worker.Extensions.Http.AspNetCore",
         "Microsoft.Azure.Functions.Worker.Extensions.ServiceBus",
         "Microsoft.Azure.Functions.Worker.Extensions.Timer",
+        "Azure.Messaging.ServiceBus",
     ];
 
     private const string Abs = "Microsoft.Azure.Functions.Worker.Extensions.Abstractions";
     private const string W = "Microsoft.Azure.Functions.Worker";
+    private const string Sb = "Azure.Messaging.ServiceBus";
 
     /// <summary>The documented API, type by type: header line, required interfaces, public members.</summary>
     public static readonly IReadOnlyDictionary<string, ExpectedType> Documented = new Dictionary<string, ExpectedType>
@@ -151,6 +154,22 @@ public class WorkerSdkSurfaceTests
             [".ctor()", "ScheduleStatus? ScheduleStatus { get; set; }", "Boolean IsPastDue { get; set; }"]),
         [$"{W}.ScheduleStatus"] = new($"class {W}.ScheduleStatus",
             [".ctor()", "DateTime Last { get; set; }", "DateTime Next { get; set; }", "DateTime LastUpdated { get; set; }"]),
+
+        // Azure.Messaging.ServiceBus 7.20.1 (api/Azure.Messaging.ServiceBus.netstandard2.0.cs): only what the sender uses (ADR 0003)
+        [$"{Sb}.ServiceBusClient"] = new($"class {Sb}.ServiceBusClient",
+        [
+            ".ctor(String connectionString)", ".ctor(String fullyQualifiedNamespace, TokenCredential credential)",
+            "virtual ServiceBusSender CreateSender(String queueOrTopicName)", "virtual ValueTask DisposeAsync()",
+        ],
+            Interfaces: ["System.IAsyncDisposable"]),
+        [$"{Sb}.ServiceBusSender"] = new($"class {Sb}.ServiceBusSender",
+            ["virtual Task SendMessageAsync(ServiceBusMessage message, CancellationToken cancellationToken = null)", "virtual ValueTask DisposeAsync()"],
+            Interfaces: ["System.IAsyncDisposable"]),
+        [$"{Sb}.ServiceBusMessage"] = new($"class {Sb}.ServiceBusMessage",
+        [
+            ".ctor(ReadOnlyMemory<Byte> body)", "String MessageId { get; set; }", "String SessionId { get; set; }",
+            "String ContentType { get; set; }", "IDictionary<String, Object> ApplicationProperties { get; }",
+        ]),
     };
 
     public static TheoryData<string> DocumentedTypes => [.. Documented.Keys];

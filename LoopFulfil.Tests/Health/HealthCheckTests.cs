@@ -80,7 +80,9 @@ public class HealthCheckTests
         var configuration = new ConfigurationBuilder()
             .AddInMemoryCollection(new Dictionary<string, string?> { ["Health:StorageProbeTimeout"] = "00:00:02" })
             .Build();
-        var services = new ServiceCollection().AddLogging().AddSingleton<ITableStore>(new ProbeTableStore());
+        // The message sender is each host's own; the composition root's features need one to be complete.
+        var services = new ServiceCollection().AddLogging().AddSingleton<ITableStore>(new ProbeTableStore())
+            .AddSingleton<LoopFulfil.Core.Messaging.IMessageSender>(new LoopFulfil.Tests.Webhooks.RecordingMessageSender());
 
         services.AddLoopFulfil(configuration);
         using var provider = services.BuildServiceProvider(new ServiceProviderOptions { ValidateOnBuild = true, ValidateScopes = true });

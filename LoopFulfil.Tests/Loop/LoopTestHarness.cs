@@ -40,7 +40,8 @@ internal sealed class LoopTestHarness : IAsyncDisposable
         }
 
         var configuration = new ConfigurationBuilder().AddInMemoryCollection(values).Build();
-        var services = new ServiceCollection().AddLogging().AddLoopFulfilLoop(configuration).BuildServiceProvider(validateScopes: true);
+        // The raw client, without the retry pipeline: these tests assert what each single attempt maps to.
+        var services = new ServiceCollection().AddLogging().AddLoopFulfilLoop(configuration, configureOuterHandlers: null).BuildServiceProvider(validateScopes: true);
         return new LoopTestHarness(sandbox, services);
     }
 

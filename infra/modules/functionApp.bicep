@@ -29,6 +29,9 @@ param fulfilJournalId string = '0'
 @description('Fulfil sale.channel id for exchange orders (empty: Fulfil default).')
 param fulfilExchangeChannelId string = ''
 
+@description('Six-field NCRONTAB of the SKU recheck job. One value, two app settings: the option and the timer binding (docs/configuration.md).')
+param skuRecheckSchedule string = '0 */15 * * * *'
+
 @description('Upper bound on instances. Caps total concurrency towards Fulfil and Loop (300 requests/min per key) as well as cost.')
 @minValue(1)
 @maxValue(1000)
@@ -127,7 +130,22 @@ resource appSettings 'Microsoft.Web/sites/config@2024-04-01' = {
     Returns__SkuCacheSeconds: '60'
     Returns__FetchMissingSnapshotFromLoop: 'true'
     Exceptions__FlagReturnInLoop: 'true'
-    Exceptions__SkuRecheckSchedule: '0 */15 * * * *'
+    Exceptions__SkuRecheckSchedule: skuRecheckSchedule
+    // The Functions timer binding reads a flat name (%SkuRecheckSchedule%): ':' and '__' names do not resolve there.
+    SkuRecheckSchedule: skuRecheckSchedule
+    // Outcomes: where inspected goods go, how refunds are posted, what is written back to Loop.
+    Inspection__RestockUninspectedOnClose: 'false'
+    Inspection__ProcessPassedReturnsInLoop: 'true'
+    Refunds__PostingMode: 'Realtime'
+    Refunds__PostingSchedule: '0 0 * * * *'
+    Refunds__CreditNoteSource: 'Create'
+    Refunds__AmountTolerance: '0.00'
+    Refunds__CompanyCurrency: 'USD'
+    // Finance fills these in before handling fees or upsells can post (AmountMismatch until then).
+    Refunds__HandlingFeeAccountCode: ''
+    Refunds__UpsellClearingAccountCode: ''
+    WriteBack__Note: 'true'
+    WriteBack__ExchangeOrders: 'true'
 
     // Merchant-specific Fulfil settings come from parameters; the rest are defaults worth tuning per merchant.
     Fulfil__BaseUrl: fulfilBaseUrl

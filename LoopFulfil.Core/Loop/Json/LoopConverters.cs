@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Buffers.Text;
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
@@ -223,6 +224,10 @@ public static class LoopTimestamps
 
 internal static class LoopTokens
 {
+    private static bool HasExplicitZone(ReadOnlySpan<byte> text)
+        => text.Length > 19 && text[10] == (byte)'T'
+           && (text[^1] == (byte)'Z' || (text.Length >= 25 && text[^6] is (byte)'+' or (byte)'-' && text[^3] == (byte)':'));
+
     public static string? ReadAsString(ref Utf8JsonReader reader) => reader.TokenType switch
     {
         JsonTokenType.String => reader.GetString(),
@@ -242,6 +247,13 @@ internal static class LoopTokens
             case JsonTokenType.Number:
                 return reader.GetDecimal();
             case JsonTokenType.String:
+                // Fast path: plain "120.00" parsed straight from the UTF-8 bytes, no string allocated.
+                if (!reader.HasValueSequence && !reader.ValueIsEscaped && reader.ValueSpan.Length > 0
+                    && Utf8Parser.TryParse(reader.ValueSpan, out decimal fast, out var consumed) && consumed == reader.ValueSpan.Length)
+                {
+                    return fast;
+                }
+
                 var text = reader.GetString();
                 if (string.IsNullOrWhiteSpace(text))
                 {
@@ -301,6 +313,13 @@ internal static class LoopTokens
             case JsonTokenType.Null:
                 return null;
             case JsonTokenType.String:
+                // Fast path for ISO 8601 with an explicit zone; zoneless text must not pick up the machine's offset.
+                if (!reader.HasValueSequence && !reader.ValueIsEscaped && HasExplicitZone(reader.ValueSpan)
+                    && reader.TryGetDateTimeOffset(out var fast))
+                {
+                    return fast;
+                }
+
                 var text = reader.GetString();
                 if (string.IsNullOrWhiteSpace(text))
                 {

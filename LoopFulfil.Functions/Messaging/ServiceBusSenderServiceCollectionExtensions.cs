@@ -1,0 +1,30 @@
+using Azure.Messaging.ServiceBus;
+using LoopFulfil.Core.Messaging;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+namespace LoopFulfil.Functions.Messaging;
+
+public static class ServiceBusSenderServiceCollectionExtensions
+{
+    /// <summary>
+    /// Registers the Functions host's <see cref="IMessageSender"/>: <see cref="ServiceBusMessageSender"/> over one
+    /// <see cref="ServiceBusClient"/> configured like the triggers (<see cref="ServiceBusConnectionSettings"/>). The
+    /// settings are read now, so a missing connection fails the host at start-up rather than the first webhook.
+    /// </summary>
+    public static IServiceCollection AddLoopFulfilServiceBusSender(this IServiceCollection services, IConfiguration configuration)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        ServiceBusConnectionSettings settings = ServiceBusConnectionSettings.FromConfiguration(configuration);
+        services.AddSingleton(settings);
+
+        // Singletons: one AMQP connection per process, disposed (after the senders) when the host stops.
+        services.AddSingleton(sp => sp.GetRequiredService<ServiceBusConnectionSettings>().CreateClient());
+        services.AddSingleton(sp => new ServiceBusMessageSender(
+            sp.GetRequiredService<ServiceBusClient>(),
+            sp.GetRequiredService<ILogger<ServiceBusMessageSender>>()));
+        services.AddSingleton<IMessageSender>(sp => sp.GetRequiredService<ServiceBusMessageSender>());
+        return services;
+    }
+}

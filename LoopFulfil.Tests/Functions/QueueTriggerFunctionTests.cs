@@ -1,0 +1,207 @@
+using System.Text.Json;
+using LoopFulfil.Core.Exceptions;
+using LoopFulfil.Core.Messaging;
+using LoopFulfil.Core.Returns;
+using LoopFulfil.Core.Webhooks;
+using LoopFulfil.Functions;
+using LoopFulfil.Functions.Functions;
+using LoopFulfil.Functions.Messaging;
+using LoopFulfil.Sandbox.Fulfil;
+using LoopFulfil.Tests.Returns;
+using LoopFulfil.Tests.Webhooks;
+using Microsoft.Azure.Functions.Worker;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace LoopFulfil.Tests.Functions;
+
+/// <summary>
+/// The Service Bus triggers as plain classes: binding data to <see cref="InboundMessage"/>, and each function over
+/// its real Core handler (Azurite, and the Loop and Fulfil sandboxes over loopback HTTP).
+/// </summary>
+public class QueueTriggerFunctionTests
+{
+    private static readonly byte[] Body = "{\"id\":\"88001\"}"u8.ToArray();
+
+    [Fact]
+    public void Binding_data_with_properties_as_a_json_string_maps_to_the_inbound_message()
+    {
+        var data = TestFunctionContext.ForServiceBus(
+            "abc123", "88001", deliveryCount: 3,
+            applicationProperties: """{"trigger":"return.created","returnId":"88001","attempt":2,"flag":true,"none":null}""").BindingContext.BindingData;
+
+        InboundMessage message = ServiceBusBindingData.ToInboundMessage(Body, data);
+
+        Assert.Equal("abc123", message.MessageId);
+        Assert.Equal("88001", message.SessionId);
+        Assert.Equal(3, message.DeliveryCount);
+        Assert.True(message.Body.Span.SequenceEqual(Body));
+        Assert.Equal("return.created", message.Properties["trigger"]);
+        Assert.Equal("88001", message.Properties["returnId"]);
+        Assert.Equal("2", message.Properties["attempt"]);
+        Assert.Equal("true", message.Properties["flag"]);
+        Assert.False(message.Properties.ContainsKey("none"));
+    }
+
+    [Fact]
+    public void Binding_data_with_properties_as_a_dictionary_and_counts_as_text_maps_the_same()
+    {
+        var properties = new Dictionary<string, object?> { ["trigger"] = "return.created", ["attempt"] = 2L, ["ratio"] = 0.5m, ["flag"] = true };
+        var data = TestFunctionContext.ForServiceBus("abc123", sessionId: null, deliveryCount: "4", applicationProperties: properties).BindingContext.BindingData;
+
+        InboundMessage message = ServiceBusBindingData.ToInboundMessage(Body, data);
+
+        Assert.Null(message.SessionId);
+        Assert.Equal(4, message.DeliveryCount);
+        Assert.Equal("return.created", message.Properties["trigger"]);
+        Assert.Equal("2", message.Properties["attempt"]);
+        Assert.Equal("0.5", message.Properties["ratio"]);
+        Assert.Equal("true", message.Properties["flag"]);
+    }
+
+    [Fact]
+    public void Binding_data_values_as_json_elements_are_read_too()
+    {
+        using JsonDocument doc = JsonDocument.Parse("""{"MessageId":"m-1","SessionId":"77","DeliveryCount":2,"ApplicationProperties":"{\"trigger\":\"label.created\"}"}""");
+        var data = doc.RootElement.EnumerateObject().ToDictionary(p => p.Name, p => (object?)p.Value.Clone());
+
+        InboundMessage message = ServiceBusBindingData.ToInboundMessage(Body, data);
+
+        Assert.Equal("m-1", message.MessageId);
+        Assert.Equal("77", message.SessionId);
+        Assert.Equal(2, message.DeliveryCount);
+        Assert.Equal("label.created", message.Properties["trigger"]);
+    }
+
+    [Fact]
+    public void Binding_data_without_a_message_id_is_refused_loudly()
+    {
+        var data = new Dictionary<string, object?> { ["SessionId"] = "88001", ["DeliveryCount"] = 1 };
+
+        var thrown = Assert.Throws<InvalidOperationException>(() => ServiceBusBindingData.ToInboundMessage(Body, data));
+
+        Assert.Contains("MessageId", thrown.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Return_event_delivered_as_service_bus_would_runs_the_returns_handler_to_a_fulfil_return_order()
+    {
+        await using ReturnsHarness h = await ReturnsHarness.StartAsync();
+        ReturnPayload r = ReturnPayload.OnOrder1001().WithUnits(Demo.TeeM, 1, 25.00m, "21001");
+        byte[] webhook = r.Webhook("return.created");
+        var captured = new RecordingMessageSender();
+        WebhookResponse accepted = await h.Services.GetRequiredService<WebhookIngress>()
+            .HandleAndSendAsync(IngressHarness.Request(webhook, WebhookTestKit.Sign(webhook)), captured, CancellationToken.None);
+        Assert.Equal(202, accepted.StatusCode);
+        OutboundMessage sent = Assert.Single(captured.Sent);
+
+        // What the trigger gets: the body bytes, and the message's metadata as binding data (properties as JSON text).
+        var context = TestFunctionContext.ForServiceBus(sent.MessageId, sent.SessionId, 1, JsonSerializer.Serialize(sent.Properties));
+        await using AsyncServiceScope scope = h.Services.CreateAsyncScope();
+        var function = new ReturnEventsFunction(scope.ServiceProvider.GetRequiredService<ReturnEventHandler>());
+
+        await function.Run(sent.Body.ToArray(), context);
+
+        Assert.Single(h.ReturnOrders(r.ReturnId));
+        Assert.Empty(await h.ExceptionRecordsAsync());
+    }
+
+    [Fact]
+    public async Task Alert_raised_by_the_returns_handler_is_logged_but_not_flagged_a_second_time()
+    {
+        await using ReturnsHarness h = await ReturnsHarness.StartAsync(flagReturnInLoop: true);
+        ReturnPayload r = new ReturnPayload().ForOrder("#9996", null).WithUnits(Demo.TeeM, 1, 25.00m, "21002").AddTo(h.Loop);
+        await h.SendAsync(r.Webhook("return.created"));
+        Assert.Equal(1, h.Loop.FlagCount(r.ReturnId));
+        OutboundMessage alert = Assert.Single(h.Bus.OtherQueues, m => m.Queue == QueueNames.Exceptions);
+        var logger = new StructuredLogger<ExceptionAlertHandler>();
+        var function = new ExceptionsFunction(AlertHandler(h.Services, logger, flag: true));
+
+        await function.Run(alert.Body.ToArray(), AlertContext(alert, deliveryCount: 1));
+
+        Assert.Equal(1, h.Loop.FlagCount(r.ReturnId));
+        Assert.Single(h.Loop.GetNotes(r.ReturnId));
+        var logged = Assert.Single(logger.Entries, e => e.Properties.ContainsKey("ExceptionCategory"));
+        Assert.Equal(ExceptionCategory.OrderNotFound, logged.Properties["ExceptionCategory"]);
+    }
+
+    [Fact]
+    public async Task Alert_for_a_parked_webhook_flags_the_return_once_with_a_note_even_when_redelivered()
+    {
+        await using ReturnsHarness h = await ReturnsHarness.StartAsync(flagReturnInLoop: true);
+        ReturnPayload r = new ReturnPayload().ForOrder("#9995", null).WithUnits(Demo.TeeM, 1, 25.00m, "21003").AddTo(h.Loop);
+        ExceptionRecord record = await h.Exceptions.RaiseAsync(
+            new ExceptionRaise(ExceptionCategory.UnknownTopic, r.ReturnId, "Signed webhook has a trigger this integration does not route: 'shipment.processed'.")
+            {
+                Source = "webhook:shipment.processed",
+            },
+            CancellationToken.None);
+        OutboundMessage alert = Assert.Single(h.Bus.OtherQueues, m => m.Queue == QueueNames.Exceptions);
+        var logger = new StructuredLogger<ExceptionAlertHandler>();
+        ExceptionAlertHandler handler = AlertHandler(h.Services, logger, flag: true);
+
+        ExceptionAlertOutcome first = await handler.HandleAsync(ServiceBusBindingData.ToInboundMessage(alert.Body, AlertContext(alert, 1).BindingContext.BindingData), CancellationToken.None);
+        ExceptionAlertOutcome again = await handler.HandleAsync(ServiceBusBindingData.ToInboundMessage(alert.Body, AlertContext(alert, 2).BindingContext.BindingData), CancellationToken.None);
+
+        Assert.Equal(ExceptionAlertOutcome.Flagged, first);
+        Assert.Equal(ExceptionAlertOutcome.AlreadyFlagged, again);
+        Assert.Equal(1, h.Loop.FlagCount(r.ReturnId));
+        string note = Assert.Single(h.Loop.GetNotes(r.ReturnId));
+        Assert.Contains(record.Id, note, StringComparison.Ordinal);
+        Assert.Contains(nameof(ExceptionCategory.UnknownTopic), note, StringComparison.Ordinal);
+
+        // Counted once for the alert rules although delivered twice.
+        Assert.Single(logger.Entries, e => e.Properties.ContainsKey("ExceptionCategory"));
+    }
+
+    [Fact]
+    public async Task With_flagging_off_the_alert_is_only_logged_and_loop_is_not_called()
+    {
+        await using ReturnsHarness h = await ReturnsHarness.StartAsync(flagReturnInLoop: true);
+        ReturnPayload r = new ReturnPayload().ForOrder("#9994", null).WithUnits(Demo.TeeM, 1, 25.00m, "21004").AddTo(h.Loop);
+        await h.Exceptions.RaiseAsync(new ExceptionRaise(ExceptionCategory.UnknownTopic, r.ReturnId, "Unrouted trigger.") { Source = "webhook" }, CancellationToken.None);
+        OutboundMessage alert = Assert.Single(h.Bus.OtherQueues, m => m.Queue == QueueNames.Exceptions);
+        int loopCallsBefore = h.Loop.Requests.Count;
+
+        ExceptionAlertOutcome outcome = await AlertHandler(h.Services, new StructuredLogger<ExceptionAlertHandler>(), flag: false)
+            .HandleAsync(ServiceBusBindingData.ToInboundMessage(alert.Body, AlertContext(alert, 1).BindingContext.BindingData), CancellationToken.None);
+
+        Assert.Equal(ExceptionAlertOutcome.Logged, outcome);
+        Assert.Equal(loopCallsBefore, h.Loop.Requests.Count);
+        Assert.Empty(h.Loop.GetNotes(r.ReturnId));
+    }
+
+    [Fact]
+    public async Task A_body_that_is_not_an_alert_completes_without_retrying()
+    {
+        var handler = new ExceptionAlertHandler(NotCalled<Core.Loop.ILoopClient>.Create(), new FixedOptionsMonitor<ExceptionOptions>(new ExceptionOptions { FlagReturnInLoop = true }), new StructuredLogger<ExceptionAlertHandler>());
+
+        ExceptionAlertOutcome outcome = await handler.HandleAsync(new InboundMessage("not json"u8.ToArray(), "m-1", null, 1, new Dictionary<string, string>()), CancellationToken.None);
+
+        Assert.Equal(ExceptionAlertOutcome.Unreadable, outcome);
+    }
+
+    [Fact]
+    public void Queue_triggers_bind_their_queues_with_the_shared_connection_and_sessions_only_on_loop_returns()
+    {
+        var returns = TriggerOf(typeof(ReturnEventsFunction));
+        var exceptions = TriggerOf(typeof(ExceptionsFunction));
+
+        Assert.Equal(QueueNames.LoopReturns, returns.QueueName);
+        Assert.True(returns.IsSessionsEnabled);
+        Assert.Equal(QueueNames.Exceptions, exceptions.QueueName);
+        Assert.False(exceptions.IsSessionsEnabled);
+        Assert.All([returns, exceptions], t => Assert.Equal(Connections.ServiceBus, t.Connection));
+        Assert.All([returns, exceptions], t => Assert.False(t.IsBatched));
+    }
+
+    private static ServiceBusTriggerAttribute TriggerOf(Type functionType) =>
+        functionType.GetMethod("Run")!.GetParameters()
+            .SelectMany(p => p.GetCustomAttributes(typeof(ServiceBusTriggerAttribute), false).Cast<ServiceBusTriggerAttribute>())
+            .Single();
+
+    private static TestFunctionContext AlertContext(OutboundMessage alert, int deliveryCount) =>
+        TestFunctionContext.ForServiceBus(alert.MessageId, alert.SessionId, deliveryCount, new Dictionary<string, object?>(alert.Properties.Select(p => new KeyValuePair<string, object?>(p.Key, p.Value))));
+
+    private static ExceptionAlertHandler AlertHandler(IServiceProvider services, StructuredLogger<ExceptionAlertHandler> logger, bool flag) =>
+        new(services.GetRequiredService<Core.Loop.ILoopClient>(), new FixedOptionsMonitor<ExceptionOptions>(new ExceptionOptions { FlagReturnInLoop = flag }), logger);
+}

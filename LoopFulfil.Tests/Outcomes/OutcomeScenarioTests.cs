@@ -1,0 +1,313 @@
+using LoopFulfil.Core.Exceptions;
+using LoopFulfil.Core.Exchanges;
+using LoopFulfil.Core.Inspection;
+using LoopFulfil.Core.Messaging;
+using LoopFulfil.Core.Refunds;
+using LoopFulfil.Sandbox.Fulfil;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace LoopFulfil.Tests.Outcomes;
+
+/// <summary>
+/// One scenario per outcome, end to end over real parts: signed webhooks and inspections → handler and stages →
+/// Fulfil sandbox (HTTP) and Loop sandbox, ledger and postings in Azurite. Every scenario checks that the units moved
+/// out of quarantine equal the units received.
+/// </summary>
+public sealed class OutcomeScenarioTests
+{
+    private const string TeeM = "TEE-BLK-M";
+    private const string TeeL = "TEE-BLK-L";
+    private const string Hoodie = "HOOD/GRY:XL";
+    private const string Sellable = FulfilSandboxDemo.SellableLocationCode;
+    private const string Damaged = FulfilSandboxDemo.DamagedLocationCode;
+
+    [Fact]
+    public async Task Cash_refund_posts_one_credit_note_for_the_refunded_amount_and_no_journal()
+    {
+        await using OutcomesHarness h = await OutcomesHarness.StartAsync();
+        OutcomeReturn r = new OutcomeReturn("#1001", (b, x) => b.WithLine(TeeM, 25.00m, lineItemId: x.Line(1), providerLineItemId: "p1").WithLine(TeeM, 25.00m, lineItemId: x.Line(2), providerLineItemId: "p1")).AddTo(h.Loop);
+        decimal sellableBefore = h.Stock(TeeM, Sellable);
+
+        await h.SendAsync(r.Created_());
+        await h.InspectAsync(r.ReturnId, new LineInspection(r.Line(1), true, "back_to_stock"), new LineInspection(r.Line(2), true, "grade_a"));
+        await h.SendAsync(r.Closed());
+
+        var note = Assert.Single(h.CreditNotes(r.ReturnId));
+        Assert.Equal("posted", note.State);
+        Assert.Equal(-50.00m, note.Number("total_amount"));
+        Assert.Empty(h.Journals(r.ReturnId, "SC"));
+        Assert.Equal(0, h.Fulfil.State.Count("account.move"));
+        Assert.Equal(sellableBefore + 2, h.Stock(TeeM, Sellable));
+        h.AssertMovedOutEqualsReceived(r.ReturnId, 2m);
+        Assert.Contains(h.Loop.GetNotes(r.ReturnId), n => n.Contains($"LOOP-{r.ReturnId}-CN", StringComparison.Ordinal) && n.Contains(note.Text("number")!, StringComparison.Ordinal));
+        Assert.Empty(await h.ExceptionRecordsAsync());
+    }
+
+    [Fact]
+    public async Task Store_credit_refund_posts_one_balanced_liability_journal_not_credit_note()
+    {
+        await using OutcomesHarness h = await OutcomesHarness.StartAsync();
+        OutcomeReturn r = new OutcomeReturn("#1001", (b, x) => b.WithLine(Hoodie, 79.99m, lineItemId: x.Line(1)).WithGiftCard(79.99m)).AddTo(h.Loop);
+
+        await h.SendAsync(r.Created_());
+        await h.InspectAsync(r.ReturnId, new LineInspection(r.Line(1), true));
+        await h.SendAsync(r.Closed());
+
+        Assert.Empty(h.CreditNotes(r.ReturnId));
+        var journal = Assert.Single(h.Journals(r.ReturnId, "SC"));
+        Assert.Equal("posted", journal.State);
+        var lines = h.JournalLines(journal.Id);
+        Assert.Equal(lines.Sum(l => l.Number("debit")), lines.Sum(l => l.Number("credit")));
+        Assert.Equal(79.99m, lines.Single(l => l.Ref("account") == h.Fulfil.State.AccountId(FulfilSandboxDemo.ReturnsClearingAccountCode)).Number("debit"));
+        Assert.Equal(79.99m, lines.Single(l => l.Ref("account") == h.Fulfil.State.AccountId(FulfilSandboxDemo.GiftCardLiabilityAccountCode)).Number("credit"));
+        Assert.Single(h.Fulfil.State.All("account.move"));
+        h.AssertMovedOutEqualsReceived(r.ReturnId, 1m);
+    }
+
+    [Fact]
+    public async Task Exchange_becomes_one_priority_sales_order_after_loop_confirms_and_none_before()
+    {
+        await using OutcomesHarness h = await OutcomesHarness.StartAsync();
+        OutcomeReturn r = new OutcomeReturn("#1001", (b, x) => b.WithLine(TeeM, 25.00m, lineItemId: x.Line(1)).WithExchangeOnOriginalOrder(TeeL, 25.00m)).AddTo(h.Loop);
+
+        await h.SendAsync(r.Created_());
+        await h.SendAsync(r.Webhook("return.updated", "open", 30));
+        Assert.Empty(h.TakeExchangeMessages());
+        Assert.Empty(h.ExchangeOrders(r.ReturnId));
+
+        await h.InspectAsync(r.ReturnId, new LineInspection(r.Line(1), true));
+        await h.SendAsync(r.Closed());
+        OutboundMessage message = Assert.Single(h.TakeExchangeMessages());
+        ExchangeHandlingResult result = Assert.Single(await h.DeliverExchangeAsync(message));
+
+        Assert.Equal(ExchangeOutcome.Created, result.Outcome);
+        var order = Assert.Single(h.ExchangeOrders(r.ReturnId));
+        Assert.Equal($"LOOP-{r.ReturnId}-EXC", order.Text("reference"));
+        Assert.Equal("1", order.Text("priority"));
+        Assert.Equal(FulfilSandboxDemo.ExchangeChannelId, order.Ref("channel"));
+        Assert.Equal("confirmed", order.State);
+        var line = Assert.Single(h.Fulfil.State.Where("sale.line", l => Equals(l.GetValueOrDefault("sale"), order.Id)));
+        Assert.Equal(h.Fulfil.State.ProductId(TeeL), line.Ref("product"));
+        Assert.Equal(1m, line.Number("quantity"));
+        Assert.Equal(25.00m, line.Number("unit_price"));
+        var original = Assert.Single(h.Fulfil.State.FindByReference("sale.sale", "#1001"), s => !Equals(s["is_return"], true));
+        Assert.Equal(original.Ref("party"), order.Ref("party"));
+        Assert.Empty(h.CreditNotes(r.ReturnId));
+        h.AssertMovedOutEqualsReceived(r.ReturnId, 1m);
+        Assert.Contains(h.Loop.GetNotes(r.ReturnId), n => n.Contains(order.Text("number")!, StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task Mixed_return_gets_credit_note_journal_and_exchange_order_once_each_with_every_event_delivered_five_times()
+    {
+        await using OutcomesHarness h = await OutcomesHarness.StartAsync();
+        // 129.99 returned = 25.00 exchange credit + 50.00 store credit + 54.99 refund.
+        OutcomeReturn r = new OutcomeReturn("#1001", (b, x) => b
+            .WithLine(TeeM, 25.00m, lineItemId: x.Line(1), providerLineItemId: "p1")
+            .WithLine(TeeM, 25.00m, lineItemId: x.Line(2), providerLineItemId: "p1")
+            .WithLine(Hoodie, 79.99m, lineItemId: x.Line(3), providerLineItemId: "p2")
+            .WithExchangeOnOriginalOrder(TeeL, 25.00m)
+            .WithGiftCard(50.00m)
+            .WithOutcome("exchange+credit+refund")).AddTo(h.Loop);
+        LineInspection[] verdicts = [new(r.Line(1), true, "back_to_stock"), new(r.Line(2), true, "back_to_stock"), new(r.Line(3), true, "recycle")];
+        decimal sellableBefore = h.Stock(TeeM, Sellable);
+
+        for (int i = 0; i < 5; i++)
+        {
+            await h.SendAsync(r.Created_());
+        }
+
+        for (int i = 0; i < 5; i++)
+        {
+            await h.InspectAsync(r.ReturnId, verdicts);
+        }
+
+        for (int i = 0; i < 5; i++)
+        {
+            await h.SendAsync(r.Closed());
+        }
+
+        OutboundMessage exchange = Assert.Single(h.TakeExchangeMessages());
+        await h.DeliverExchangeAsync(exchange, times: 5);
+
+        var creditNote = Assert.Single(h.CreditNotes(r.ReturnId));
+        Assert.Equal(-54.99m, creditNote.Number("total_amount"));
+        Assert.Equal("posted", creditNote.State);
+        var journal = Assert.Single(h.Journals(r.ReturnId, "SC"));
+        Assert.Equal(50.00m, h.JournalLines(journal.Id).Sum(l => l.Number("credit")));
+        Assert.Single(h.Fulfil.State.All("account.move"));
+        Assert.Single(h.ExchangeOrders(r.ReturnId));
+        Assert.Single(h.Fulfil.State.Where("sale.sale", s => Equals(s.GetValueOrDefault("channel_identifier"), r.ReturnId)));
+        Assert.Equal(sellableBefore + 2, h.Stock(TeeM, Sellable));
+        Assert.Equal(1m, h.Stock(Hoodie, Damaged));
+        Assert.Equal(2, h.RestockShipments(r.ReturnId).Count);
+        Assert.Equal(1, h.Loop.Requests.Count(q => q.Path.EndsWith($"/return/{r.ReturnId}/process", StringComparison.Ordinal)));
+        Assert.Single(h.Loop.GetNotes(r.ReturnId), n => n.StartsWith("LoopFulfil:", StringComparison.Ordinal));
+        h.AssertMovedOutEqualsReceived(r.ReturnId, 3m);
+        Assert.Empty(await h.ExceptionRecordsAsync());
+    }
+
+    [Fact]
+    public async Task Damaged_unit_goes_to_the_damaged_location_and_sellable_is_unchanged()
+    {
+        await using OutcomesHarness h = await OutcomesHarness.StartAsync();
+        OutcomeReturn r = new OutcomeReturn("#1001", (b, x) => b.WithLine(Hoodie, 79.99m, lineItemId: x.Line(1))).AddTo(h.Loop);
+        decimal sellableBefore = h.Stock(Hoodie, Sellable);
+
+        await h.SendAsync(r.Created_());
+        await h.InspectAsync(r.ReturnId, new LineInspection(r.Line(1), true, "junk"));
+
+        Assert.Equal(1m, h.Stock(Hoodie, Damaged));
+        Assert.Equal(sellableBefore, h.Stock(Hoodie, Sellable));
+        Assert.Equal(0m, h.Stock(Hoodie, FulfilSandboxDemo.QuarantineLocationCode));
+        Assert.Equal($"LOOP-{r.ReturnId}-RESTOCK-{Damaged}", Assert.Single(h.RestockShipments(r.ReturnId)).Text("reference"));
+        h.AssertMovedOutEqualsReceived(r.ReturnId, 1m);
+    }
+
+    [Fact]
+    public async Task Back_to_stock_raises_sellable_by_exactly_the_units_including_a_repeated_line_item_id()
+    {
+        await using OutcomesHarness h = await OutcomesHarness.StartAsync();
+        // Two units under one line_item_id (Loop sometimes repeats it) and a third unit of the same SKU.
+        OutcomeReturn r = new OutcomeReturn("#1003", (b, x) => b
+            .WithLine("SOCK-3PK", 12.00m, lineItemId: x.Line(1), providerLineItemId: "s1")
+            .WithLine("SOCK-3PK", 12.00m, lineItemId: x.Line(1), providerLineItemId: "s1")
+            .WithLine("SOCK-3PK", 12.00m, lineItemId: x.Line(2), providerLineItemId: "s1")).AddTo(h.Loop);
+        decimal sellableBefore = h.Stock("SOCK-3PK", Sellable);
+
+        await h.SendAsync(r.Created_());
+        await h.InspectAsync(r.ReturnId, new LineInspection(r.Line(1), true, "back_to_stock"), new LineInspection(r.Line(2), true, "back_to_stock"));
+
+        Assert.Equal(sellableBefore + 3, h.Stock("SOCK-3PK", Sellable));
+        var shipment = Assert.Single(h.RestockShipments(r.ReturnId));
+        // Units of one product summed into one move.
+        Assert.Single(h.Fulfil.State.Where("stock.move", m => Equals(m.GetValueOrDefault("shipment"), "stock.shipment.internal," + shipment.Id)));
+        h.AssertMovedOutEqualsReceived(r.ReturnId, 3m);
+        Assert.Equal("closed", await WaitForClosedAsync(h, r.ReturnId));
+    }
+
+    [Fact]
+    public async Task Failed_inspection_flags_the_return_in_loop_with_a_note_and_restocks_nothing()
+    {
+        await using OutcomesHarness h = await OutcomesHarness.StartAsync();
+        OutcomeReturn r = new OutcomeReturn("#1001", (b, x) => b.WithLine(TeeM, 25.00m, lineItemId: x.Line(1))).AddTo(h.Loop);
+        decimal sellableBefore = h.Stock(TeeM, Sellable);
+
+        await h.SendAsync(r.Created_());
+        await h.InspectAsync(r.ReturnId, new LineInspection(r.Line(1), false, Note: "stained"));
+        await h.InspectAsync(r.ReturnId, new LineInspection(r.Line(1), false, Note: "stained"));
+
+        Assert.Equal(1, h.Loop.FlagCount(r.ReturnId));
+        string note = Assert.Single(h.Loop.GetNotes(r.ReturnId));
+        Assert.Contains(r.Line(1), note, StringComparison.Ordinal);
+        Assert.Contains("stained", note, StringComparison.Ordinal);
+        Assert.Equal("review", h.Loop.GetState(r.ReturnId));
+        Assert.Equal(0, h.Loop.Requests.Count(q => q.Path.EndsWith("/process", StringComparison.Ordinal)));
+        Assert.Empty(h.RestockShipments(r.ReturnId));
+        Assert.Equal(sellableBefore, h.Stock(TeeM, Sellable));
+        h.AssertMovedOutEqualsReceived(r.ReturnId, 0m);
+    }
+
+    [Fact]
+    public async Task Missing_unit_is_not_received_and_the_rest_is_received_partially_once_loop_closes_the_return()
+    {
+        await using OutcomesHarness h = await OutcomesHarness.StartAsync();
+        OutcomeReturn r = new OutcomeReturn("#1001", (b, x) => b.WithLine(TeeM, 25.00m, lineItemId: x.Line(1), providerLineItemId: "p1").WithLine(TeeM, 25.00m, lineItemId: x.Line(2), providerLineItemId: "p1")).AddTo(h.Loop);
+        decimal sellableBefore = h.Stock(TeeM, Sellable);
+
+        await h.SendAsync(r.Created_());
+        await h.InspectAsync(r.ReturnId, new LineInspection(r.Line(1), true, "back_to_stock"), new LineInspection(r.Line(2), false, "missing", "empty bag"));
+        Assert.Equal(0m, h.UnitsReceived(r.ReturnId));
+        Assert.Equal(1, h.Loop.FlagCount(r.ReturnId));
+
+        // A person resolves the flagged return in Loop; Loop closes it.
+        await h.SendAsync(r.Closed());
+
+        Assert.Equal(sellableBefore + 1, h.Stock(TeeM, Sellable));
+        h.AssertMovedOutEqualsReceived(r.ReturnId, 1m);
+        ExceptionRecord missing = Assert.Single(await h.ExceptionRecordsAsync(), e => e.Category == ExceptionCategory.RestockDelayed);
+        Assert.Equal("operations", missing.Owner);
+    }
+
+    [Fact]
+    public async Task Amounts_that_do_not_add_up_raise_amount_mismatch_for_finance_and_post_nothing()
+    {
+        await using OutcomesHarness h = await OutcomesHarness.StartAsync();
+        // Lines refund 50.00 but Loop's header says 45.00 to the original payment and nothing else.
+        OutcomeReturn r = new OutcomeReturn("#1001", (b, x) => b.WithLine(TeeM, 25.00m, lineItemId: x.Line(1)).WithLine(TeeM, 25.00m, lineItemId: x.Line(2)).WithRefund(45.00m)).AddTo(h.Loop);
+
+        await h.SendAsync(r.Created_());
+        await h.SendAsync(r.Closed());
+        await h.SendAsync(r.Closed());
+
+        ExceptionRecord record = Assert.Single(await h.ExceptionRecordsAsync());
+        Assert.Equal(ExceptionCategory.AmountMismatch, record.Category);
+        Assert.Equal("finance", record.Owner);
+        Assert.Contains("50.00", record.Message, StringComparison.Ordinal);
+        Assert.Equal(0, h.Fulfil.State.Count("account.invoice"));
+        Assert.Equal(0, h.Fulfil.State.Count("account.move"));
+        Assert.Empty(await h.Postings.ForReturnAsync(r.ReturnId, CancellationToken.None));
+        h.AssertMovedOutEqualsReceived(r.ReturnId, 0m);
+    }
+
+    [Fact]
+    public async Task Scheduled_mode_posts_nothing_until_the_job_runs_then_one_batch_with_a_correct_summary()
+    {
+        await using OutcomesHarness h = await OutcomesHarness.StartAsync(new Dictionary<string, string?> { ["Refunds:PostingMode"] = "Scheduled" });
+        OutcomeReturn cash = new OutcomeReturn("#1001", (b, x) => b.WithLine(TeeM, 25.00m, lineItemId: x.Line(1)).WithHandlingFee(5.00m)).AddTo(h.Loop);
+        OutcomeReturn credit = new OutcomeReturn("#1003", (b, x) => b.WithLine(TeeL, 25.00m, lineItemId: x.Line(1)).WithGiftCard(25.00m)).AddTo(h.Loop);
+
+        foreach (OutcomeReturn r in (OutcomeReturn[])[cash, credit])
+        {
+            await h.SendAsync(r.Created_());
+            await h.InspectAsync(r.ReturnId, new LineInspection(r.Line(1), true));
+            await h.SendAsync(r.Closed());
+            await h.SendAsync(r.Closed());
+        }
+
+        Assert.Equal(0, h.Fulfil.State.Count("account.invoice"));
+        Assert.Equal(0, h.Fulfil.State.Count("account.move"));
+        Assert.Empty(h.Loop.GetNotes(cash.ReturnId));
+
+        PostingBatchSummary summary;
+        using (var scope = h.Services.CreateScope())
+        {
+            summary = await scope.ServiceProvider.GetRequiredService<ScheduledPostingJob>().RunAsync(CancellationToken.None);
+        }
+
+        await h.DrainAsync();
+        Assert.Equal(3, summary.Pending);
+        Assert.Equal(3, summary.Posted);
+        Assert.Empty(summary.Failures);
+        Assert.Equal(
+            [new PostingTotal("CN", "USD", 1, 20.00m), new PostingTotal("FEE", "USD", 1, 5.00m), new PostingTotal("SC", "USD", 1, 25.00m)],
+            summary.Totals);
+        Assert.Equal(-20.00m, Assert.Single(h.CreditNotes(cash.ReturnId)).Number("total_amount"));
+        Assert.Equal("posted", Assert.Single(h.Journals(cash.ReturnId, "FEE")).State);
+        Assert.Equal("posted", Assert.Single(h.Journals(credit.ReturnId, "SC")).State);
+        Assert.Contains(h.Loop.GetNotes(cash.ReturnId), n => n.Contains($"LOOP-{cash.ReturnId}-CN", StringComparison.Ordinal));
+
+        PostingBatchSummary again;
+        using (var scope = h.Services.CreateScope())
+        {
+            again = await scope.ServiceProvider.GetRequiredService<ScheduledPostingJob>().RunAsync(CancellationToken.None);
+        }
+
+        Assert.Equal(0, again.Pending);
+        Assert.Equal(1, h.Fulfil.State.Count("account.invoice"));
+        Assert.Equal(2, h.Fulfil.State.Count("account.move"));
+        h.AssertMovedOutEqualsReceived(cash.ReturnId, 1m);
+        h.AssertMovedOutEqualsReceived(credit.ReturnId, 1m);
+    }
+
+    private static async Task<string?> WaitForClosedAsync(OutcomesHarness h, string returnId)
+    {
+        // Loop processes in the background; the sandbox closes the return shortly after the process call.
+        for (int i = 0; i < 100 && h.Loop.GetState(returnId) != "closed"; i++)
+        {
+            await Task.Delay(100);
+        }
+
+        return h.Loop.GetState(returnId);
+    }
+}
