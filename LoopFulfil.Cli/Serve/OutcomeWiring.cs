@@ -1,8 +1,6 @@
 using LoopFulfil.Core.Exchanges;
-using LoopFulfil.Core.Inspection;
 using LoopFulfil.Core.LocalHost;
 using LoopFulfil.Core.Messaging;
-using LoopFulfil.Core.Outcomes;
 using LoopFulfil.Core.Refunds;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -23,19 +21,14 @@ internal static class OutcomeWiring
         ArgumentNullException.ThrowIfNull(services);
         ArgumentNullException.ThrowIfNull(configuration);
 
-        // Outcomes: inspection and restock, refunds, exchanges, write-back.
-        if (!services.Any(d => d.ServiceType == typeof(InspectionService)))
-        {
-            services.AddLoopFulfilOutcomes(configuration);
-        }
-
+        // Outcomes (registered by the composition root): exchange orders and scheduled refund posting.
         services.AddLoopFulfilQueueHandler(QueueNames.LoopExchanges, static (sp, message, ct) =>
             sp.GetRequiredService<ExchangeOrderHandler>().HandleAsync(message, ct));
 
         // Realtime posting leaves nothing pending, so the job is cheap to run on the schedule whatever the mode.
         services.AddLoopFulfilTimerJob(
             ScheduledPostingJobName,
-            ServeComposition.Schedule(configuration, $"{RefundsOptions.Section}:{nameof(RefundsOptions.PostingSchedule)}", new RefundsOptions().PostingSchedule),
+            ServeComposition.Schedule(configuration, null, $"{RefundsOptions.Section}:{nameof(RefundsOptions.PostingSchedule)}", new RefundsOptions().PostingSchedule),
             static async (sp, ct) => await sp.GetRequiredService<ScheduledPostingJob>().RunAsync(ct).ConfigureAwait(false));
 
         // Commerce sync (branch "sync") joins here once merged: AddLoopFulfilCommerceSync and its two timers on

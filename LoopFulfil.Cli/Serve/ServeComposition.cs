@@ -1,11 +1,8 @@
 using LoopFulfil.Core.DependencyInjection;
 using LoopFulfil.Core.Exceptions;
-using LoopFulfil.Core.Fulfil;
 using LoopFulfil.Core.LocalHost;
-using LoopFulfil.Core.Loop;
 using LoopFulfil.Core.Messaging;
 using LoopFulfil.Core.Returns;
-using LoopFulfil.Core.Webhooks;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 
@@ -23,43 +20,41 @@ internal static class ServeComposition
 
     public static IServiceCollection AddLoopFulfilServe(this IServiceCollection services, IConfiguration configuration)
     {
+        // Every feature comes from the composition root the Functions app uses; this host adds only its transport.
         services.AddLoopFulfil(configuration);
-
-        // Features the composition root does not register yet. Each is skipped once AddLoopFulfil includes it, so the
-        // two hosts never diverge and nothing is registered twice.
-        AddUnlessPresent<IFulfilClient>(services, s => s.AddLoopFulfilFulfil(configuration));
-        AddUnlessPresent<ILoopClient>(services, s => s.AddLoopFulfilLoop(configuration));
-        AddUnlessPresent<WebhookIngress>(services, s => s.AddLoopFulfilWebhooks(configuration));
-        AddUnlessPresent<ExceptionService>(services, s => s.AddLoopFulfilExceptions(configuration));
-        AddUnlessPresent<ReturnEventHandler>(services, s => s.AddLoopFulfilReturns(configuration));
 
         services.AddLoopFulfilLocalHost(configuration);
         services.AddSingleton<IPoisonMessageSink, PoisonExceptionSink>();
-        services.AddSingleton<ExceptionAlertLogger>();
 
         services.AddLoopFulfilQueueHandler(QueueNames.LoopReturns, static (sp, message, ct) =>
             sp.GetRequiredService<ReturnEventHandler>().HandleAsync(message, ct));
         services.AddLoopFulfilQueueHandler(QueueNames.Exceptions, static (sp, message, ct) =>
-            sp.GetRequiredService<ExceptionAlertLogger>().HandleAsync(message, ct));
+            sp.GetRequiredService<ExceptionAlertHandler>().HandleAsync(message, ct));
 
         services.AddLoopFulfilTimerJob(
             SkuRecheckJob,
-            Schedule(configuration, $"{ExceptionOptions.Section}:{nameof(ExceptionOptions.SkuRecheckSchedule)}", new ExceptionOptions().SkuRecheckSchedule),
+            Schedule(configuration, "SkuRecheckSchedule", $"{ExceptionOptions.Section}:{nameof(ExceptionOptions.SkuRecheckSchedule)}", new ExceptionOptions().SkuRecheckSchedule),
             static async (sp, ct) => await sp.GetRequiredService<SkuExceptionRechecker>().RunAsync(ct).ConfigureAwait(false));
 
         OutcomeWiring.Add(services, configuration);
         return services;
     }
 
-    /// <summary>The six-field NCRONTAB schedule a Functions timer reads from the same setting (its default when unset).</summary>
-    public static string Schedule(IConfiguration configuration, string key, string fallback) =>
-        string.IsNullOrWhiteSpace(configuration[key]) ? fallback : configuration[key]!;
-
-    private static void AddUnlessPresent<TMarker>(IServiceCollection services, Action<IServiceCollection> add)
+    /// <summary>
+    /// The six-field NCRONTAB schedule a Functions timer reads: the flat app setting its trigger binds
+    /// (<c>%SkuRecheckSchedule%</c>), else the options key, else the default.
+    /// </summary>
+    public static string Schedule(IConfiguration configuration, string? flatKey, string key, string fallback)
     {
-        if (!services.Any(d => d.ServiceType == typeof(TMarker)))
+        ArgumentNullException.ThrowIfNull(configuration);
+        foreach (var candidate in new[] { flatKey, key })
         {
-            add(services);
+            if (candidate is not null && !string.IsNullOrWhiteSpace(configuration[candidate]))
+            {
+                return configuration[candidate]!;
+            }
         }
+
+        return fallback;
     }
 }

@@ -21,7 +21,7 @@ namespace LoopFulfil.Cli.Serve;
 /// </summary>
 internal static class ServeRoutes
 {
-    public const string WebhookPath = "/api/loop/webhooks";
+    public const string WebhookPath = "/api/" + WebhookHttp.Route;
     public const string HealthPath = "/api/health";
     public const string OpsPrefix = "/api/ops";
     public const string InspectionPath = "/api/returns/{id}/inspection";
@@ -47,16 +47,9 @@ internal static class ServeRoutes
 
     private static async Task ReceiveWebhookAsync(HttpContext http, WebhookIngress ingress, IMessageSender sender)
     {
-        var request = new WebhookRequest(http.Request.Body, http.Request.Headers["X-Loop-Signature"].FirstOrDefault(), http.Request.ContentLength);
-        var response = await ingress.HandleAndSendAsync(request, sender, http.RequestAborted).ConfigureAwait(false);
-        http.Response.StatusCode = response.StatusCode;
-        http.Response.ContentType = WebhookResponse.ContentType;
-        if (response.RetryAfterHeaderValue is { } retryAfter)
-        {
-            http.Response.Headers.RetryAfter = retryAfter;
-        }
-
-        await http.Response.Body.WriteAsync(response.Body, http.RequestAborted).ConfigureAwait(false);
+        // The same request/response mapping as the Functions trigger (WebhookHttp), so both hosts answer Loop alike.
+        var response = await ingress.HandleAndSendAsync(WebhookHttp.ToWebhookRequest(http.Request), sender, http.RequestAborted).ConfigureAwait(false);
+        await WebhookHttp.WriteAsync(response, http.Response, http.RequestAborted).ConfigureAwait(false);
     }
 
     private static async Task<IResult> SubmitInspectionAsync(HttpContext http, InspectionService inspections, string id)

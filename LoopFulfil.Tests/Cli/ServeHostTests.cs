@@ -82,12 +82,11 @@ public sealed class ServeHostTests(ServeAzurite azurite) : IClassFixture<ServeAz
         var log = new StringWriter();
         var first = await ServeHost.StartAsync(configuration, TextWriter.Synchronized(log), sandbox, CancellationToken.None);
         sandbox.SendWebhooksTo(first.WebhookUrl);
-        var before = sandbox.Fulfil.Requests.Count;
-        var seenBefore = sandbox.Fulfil.Faults.RequestCount;
         sandbox.Fulfil.Faults.Latency = TimeSpan.FromSeconds(3);
 
         sandbox.Loop.AddReturn(json, sendCreatedWebhook: true);
-        await WaitUntilAsync(() => sandbox.Fulfil.Faults.RequestCount > seenBefore && sandbox.Fulfil.Requests.Count == before, "the handler's first Fulfil call in flight");
+        // More requests seen than answered: a handler is waiting on Fulfil right now.
+        await WaitUntilAsync(() => sandbox.Fulfil.Faults.RequestCount > sandbox.Fulfil.Requests.Count, "a handler's Fulfil call in flight");
         await first.DisposeAsync();
         sandbox.Fulfil.Faults.Latency = TimeSpan.Zero;
 
