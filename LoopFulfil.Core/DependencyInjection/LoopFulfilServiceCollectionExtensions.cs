@@ -1,3 +1,4 @@
+using LoopFulfil.Core.CommerceSync;
 using LoopFulfil.Core.Exceptions;
 using LoopFulfil.Core.Fulfil;
 using LoopFulfil.Core.Health;
@@ -39,6 +40,7 @@ public static class LoopFulfilServiceCollectionExtensions
         services.AddLoopFulfilLoop(configuration);
         services.AddLoopFulfilReturns(configuration);
         services.AddLoopFulfilOutcomes(configuration);
+        services.AddLoopFulfilCommerceSync(configuration);
 
         return services;
     }

@@ -7,7 +7,7 @@ namespace LoopFulfil.Core.Fulfil;
 /// <see cref="IFulfilClient"/> over <see cref="FulfilHttp"/>. Workflow methods read the record's state first and only
 /// call the transitions still missing, so a redelivered message repeats no side effect.
 /// </summary>
-public sealed class FulfilClient : IFulfilClient
+public sealed partial class FulfilClient : IFulfilClient
 {
     private const string Sale = "sale.sale";
     private const string SaleLine = "sale.line";

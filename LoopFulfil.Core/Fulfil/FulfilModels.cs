@@ -107,3 +107,30 @@ public sealed record FulfilLocation(int Id, string Code, string Name, string Typ
 
 /// <summary>An <c>account.account</c>.</summary>
 public sealed record FulfilAccount(int Id, string Code, string Name, string? Type);
+
+/// <summary>Where a keyset walk over <c>write_date</c> stopped: the last record handled.</summary>
+public sealed record FulfilCursor(DateTime WriteDate, int Id);
+
+/// <summary>
+/// One page of records of <see cref="Model"/> written after <see cref="After"/>, ordered by (write_date, id).
+/// <see cref="RefField"/> (a Many2One) is returned with each stamp when set, e.g. <c>product</c> of a stock move.
+/// </summary>
+public sealed record FulfilModifiedQuery(string Model, FulfilCursor? After, int Limit, IReadOnlyList<object?>? Domain = null, string? RefField = null);
+
+/// <summary>A record's id and <c>write_date</c> (and the Many2One asked for in <see cref="FulfilModifiedQuery.RefField"/>).</summary>
+public sealed record FulfilStamp(int Id, DateTime WriteDate, int? Ref = null);
+
+/// <summary>A <c>product.template</c>: the product that groups variants.</summary>
+public sealed record FulfilProductTemplate(int Id, string? Name, decimal? ListPrice, bool Active, DateTime? WriteDate);
+
+/// <summary>A <c>party.party</c> (customer). Personal data: never log anything but the id.</summary>
+public sealed record FulfilParty(int Id, string? Name, string? Code, bool Active, DateTime? WriteDate);
+
+/// <summary>A <c>stock.location</c> with the tree and warehouse links needed to tell sellable stock apart.</summary>
+public sealed record FulfilLocationNode(int Id, string Code, string Name, string Type, int? ParentId, int? StorageLocationId, bool Active, DateTime? WriteDate);
+
+/// <summary>A sale with what the commerce push needs beyond <see cref="FulfilSale"/>: dates and the return link.</summary>
+public sealed record FulfilSaleSnapshot(FulfilSale Sale, DateTime? CreateDate, DateTime? WriteDate, bool IsReturn, int? OriginSaleId, IReadOnlyDictionary<int, int> OriginLineBySaleLine);
+
+/// <summary>A done stock move that took a sale line's goods to a customer location (a fulfilment).</summary>
+public sealed record FulfilOutgoingMove(int Id, int SaleLineId, decimal Quantity, string? Shipment, int? FromLocationId, DateOnly? EffectiveDate);

@@ -84,4 +84,13 @@ public sealed class FulfilOptions
 
     /// <summary>Inferred: <c>sale.sale</c> field listing the customer return shipments of a return order.</summary>
     public string ReturnShipmentsField { get; set; } = "shipment_returns";
+
+    /// <summary>Inferred: <c>sale.sale</c> field linking a return order to the sale it returns.</summary>
+    public string ReturnOriginSaleField { get; set; } = "origin_sale";
+
+    /// <summary>Inferred: <c>sale.line</c> field linking a return line to the line it returns.</summary>
+    public string ReturnOriginLineField { get; set; } = "origin_line";
+
+    /// <summary>Inferred: <c>stock.move</c> reference field naming the sale line a delivery move fulfils (<c>sale.line,ID</c>).</summary>
+    public string MoveOriginField { get; set; } = "origin";
 }

@@ -97,4 +97,34 @@ public interface IFulfilClient
 
     /// <summary>Accounts by code (one search); unknown codes are absent from the result.</summary>
     Task<IReadOnlyList<FulfilAccount>> GetAccountsByCodesAsync(IReadOnlyCollection<string> codes, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// One keyset page of records written after <see cref="FulfilModifiedQuery.After"/> (write_date, then id), oldest
+    /// first: the watermark walk of the commerce push. Archived records are included only if the domain asks for them.
+    /// </summary>
+    Task<IReadOnlyList<FulfilStamp>> GetModifiedAsync(FulfilModifiedQuery query, CancellationToken cancellationToken = default);
+
+    /// <summary>How many records the walk of <paramref name="query"/> would still visit (for progress; the limit is ignored).</summary>
+    Task<int> CountModifiedAsync(FulfilModifiedQuery query, CancellationToken cancellationToken = default);
+
+    /// <summary>Variants by id (archived included), read in batches.</summary>
+    Task<IReadOnlyList<FulfilProduct>> GetProductsByIdsAsync(IReadOnlyCollection<int> productIds, CancellationToken cancellationToken = default);
+
+    /// <summary>Product templates by id (archived included), read in batches.</summary>
+    Task<IReadOnlyList<FulfilProductTemplate>> GetProductTemplatesByIdsAsync(IReadOnlyCollection<int> templateIds, CancellationToken cancellationToken = default);
+
+    /// <summary>Parties by id (archived included), read in batches.</summary>
+    Task<IReadOnlyList<FulfilParty>> GetPartiesByIdsAsync(IReadOnlyCollection<int> partyIds, CancellationToken cancellationToken = default);
+
+    /// <summary>Sales with lines, dates and return links, by id, read in batches.</summary>
+    Task<IReadOnlyList<FulfilSaleSnapshot>> GetSaleSnapshotsByIdsAsync(IReadOnlyCollection<int> saleIds, CancellationToken cancellationToken = default);
+
+    /// <summary>Return orders (any state) of the given original sales.</summary>
+    Task<IReadOnlyList<FulfilSaleSnapshot>> GetReturnSalesAsync(IReadOnlyCollection<int> originSaleIds, CancellationToken cancellationToken = default);
+
+    /// <summary>Done moves into customer locations whose origin is one of the sale lines: what has been shipped.</summary>
+    Task<IReadOnlyList<FulfilOutgoingMove>> GetOutgoingMovesAsync(IReadOnlyCollection<int> saleLineIds, CancellationToken cancellationToken = default);
+
+    /// <summary>Every stock location (archived included) with parent and warehouse storage links.</summary>
+    Task<IReadOnlyList<FulfilLocationNode>> GetAllLocationsAsync(CancellationToken cancellationToken = default);
 }

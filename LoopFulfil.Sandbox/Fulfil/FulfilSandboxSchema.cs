@@ -15,7 +15,7 @@ internal static class FulfilSandboxSchema
         ["sale.channel"] = ["name", "code"],
         ["sale.sale"] = ["reference", "number", "party", "shipment_address", "invoice_address", "sale_date", "description", "comment", "currency", "warehouse", "company", "channel", "channel_identifier", "priority", "state", "is_return", "origin_sale", "return_location"],
         ["sale.line"] = ["sale", "type", "product", "description", "quantity", "unit", "unit_price", "channel_identifier", "return_reason", "note", "origin_line", "warehouse"],
-        ["stock.move"] = ["product", "uom", "unit", "quantity", "from_location", "to_location", "state", "shipment", "company", "effective_date", "planned_date", "unit_price"],
+        ["stock.move"] = ["product", "uom", "unit", "quantity", "from_location", "to_location", "state", "shipment", "company", "effective_date", "planned_date", "unit_price", "origin"],
         ["stock.shipment.internal"] = ["reference", "number", "from_location", "to_location", "planned_date", "planned_start_date", "effective_date", "company", "state"],
         ["stock.shipment.out.return"] = ["reference", "number", "customer", "warehouse", "destination_location", "origin_sale", "company", "state", "effective_date"],
         ["account.account"] = ["code", "name", "type", "active", "company"],

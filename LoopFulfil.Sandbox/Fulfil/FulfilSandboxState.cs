@@ -106,12 +106,12 @@ public sealed partial class FulfilSandboxState
 
     // ------------------------------------------------------------------ crafting (tests, demo)
 
-    /// <summary>Adds a product variant (and its template).</summary>
-    public int AddProduct(string sku, string name, decimal listPrice, bool active = true)
+    /// <summary>Adds a product variant, under <paramref name="templateId"/> or a new template of its own.</summary>
+    public int AddProduct(string sku, string name, decimal listPrice, bool active = true, int? templateId = null)
     {
         lock (_gate)
         {
-            var template = Insert("product.template", new() { ["name"] = name, ["list_price"] = listPrice, ["active"] = active, ["default_uom"] = 1 });
+            var template = templateId ?? Insert("product.template", new() { ["name"] = name, ["list_price"] = listPrice, ["active"] = active, ["default_uom"] = 1 });
             return Insert("product.product", new()
             {
                 ["code"] = sku, ["name"] = name, ["template"] = template, ["list_price"] = listPrice, ["cost_price"] = decimal.Round(listPrice * 0.4m, 2),
@@ -128,6 +128,63 @@ public sealed partial class FulfilSandboxState
             var product = Rec("product.product", ProductIdLocked(sku));
             product["active"] = active;
             product["write_date"] = Now();
+        }
+    }
+
+    /// <summary>Adds a product template with no variants yet (see <see cref="AddProduct"/>'s templateId).</summary>
+    public int AddTemplate(string name, decimal listPrice)
+    {
+        lock (_gate)
+        {
+            return Insert("product.template", new() { ["name"] = name, ["list_price"] = listPrice, ["active"] = true, ["default_uom"] = 1 });
+        }
+    }
+
+    /// <summary>Changes a variant's list price, touching its write_date (as an edit in Fulfil does).</summary>
+    public void SetProductPrice(string sku, decimal listPrice)
+    {
+        lock (_gate)
+        {
+            var product = Rec("product.product", ProductIdLocked(sku));
+            product["list_price"] = listPrice;
+            product["write_date"] = Now();
+        }
+    }
+
+    /// <summary>Back-dates a sale (return-window tests), touching its write_date.</summary>
+    public void SetSaleDate(int saleId, DateOnly saleDate)
+    {
+        lock (_gate)
+        {
+            var sale = Rec("sale.sale", saleId);
+            sale["sale_date"] = saleDate;
+            sale["write_date"] = Now();
+        }
+    }
+
+    /// <summary>
+    /// Ships every line of a sale in full: one done move per line from the sellable location to the customer location,
+    /// with <c>origin</c> <c>sale.line,ID</c> and a <c>stock.shipment.out</c> reference, as a delivered customer shipment leaves them;
+    /// the sale's write_date moves, as Tryton's sale process does when the shipment state changes.
+    /// </summary>
+    public void ShipSale(int saleId)
+    {
+        lock (_gate)
+        {
+            // Tryton's sale process records the new shipment state, so the sale's write_date moves too.
+            Rec("sale.sale", saleId)["write_date"] = Now();
+            var from = LocationIdLocked(FulfilSandboxDemo.SellableLocationCode);
+            var to = LocationIdLocked(FulfilSandboxDemo.CustomerLocationCode);
+            foreach (var (lineId, line) in Table("sale.line").Where(kv => Equals(kv.Value["sale"], saleId)).ToList())
+            {
+                Insert("stock.move", new()
+                {
+                    ["product"] = line["product"], ["uom"] = 1, ["quantity"] = line["quantity"], ["from_location"] = from, ["to_location"] = to,
+                    ["state"] = "done", ["company"] = CompanyId, ["effective_date"] = Today(),
+                    ["origin"] = "sale.line," + lineId.ToString(CultureInfo.InvariantCulture),
+                    ["shipment"] = "stock.shipment.out," + saleId.ToString(CultureInfo.InvariantCulture),
+                });
+            }
         }
     }
 
@@ -384,7 +441,13 @@ public sealed partial class FulfilSandboxState
         return id;
     }
 
-    private DateTime Now() => DateTime.SpecifyKind(_time.GetUtcNow().UtcDateTime, DateTimeKind.Utc);
+    // Microsecond precision, as PostgreSQL stores it and as the wire carries it: a finer stored value would never
+    // compare equal to the value a client read back.
+    private DateTime Now()
+    {
+        var utc = _time.GetUtcNow().UtcDateTime;
+        return new DateTime(utc.Ticks - (utc.Ticks % 10), DateTimeKind.Utc);
+    }
 
     private DateOnly Today() => DateOnly.FromDateTime(_time.GetUtcNow().UtcDateTime);
 
@@ -618,7 +681,7 @@ public sealed partial class FulfilSandboxState
         {
             case "=": return ValueEquals(actual, expected);
             case "!=": return !ValueEquals(actual, expected);
-            case "in": return expected is List<object?> set && set.Any(v => ValueEquals(actual, v) || (actual is List<int> ids && ids.Any(i => ValueEquals(i, v))));
+            case "in": return expected is List<object?> set && InSet(set, actual);
             case "not in": return expected is List<object?> set2 && !set2.Any(v => ValueEquals(actual, v));
             case "<": return actual is not null && CompareValues(actual, expected) < 0;
             case "<=": return actual is not null && CompareValues(actual, expected) <= 0;
@@ -630,6 +693,27 @@ public sealed partial class FulfilSandboxState
             case "not ilike": return !Like(actual, expected, true);
             default: throw new SandboxBadRequest($"Unsupported domain operator '{op}'.");
         }
+    }
+
+    // Same answers as comparing with every element, in O(1) for the common all-numbers or all-strings lists, so
+    // batched reads by id lists ("id in [500 ids]") stay cheap on large crafted data sets.
+    private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<List<object?>, HashSet<object>> InSets = [];
+
+    private static bool InSet(List<object?> set, object? actual)
+    {
+        var fast = InSets.GetValue(set, static s =>
+            s.Count > 8 && (s.All(v => v is not null && IsNumber(v)) || s.All(v => v is string))
+                ? s.Select(v => IsNumber(v!) ? Convert.ToDecimal(v, CultureInfo.InvariantCulture) : v!).ToHashSet()
+                : []);
+        var numbers = fast.Count > 0 && fast.First() is decimal;
+        static object Key(object v) => IsNumber(v) ? Convert.ToDecimal(v, CultureInfo.InvariantCulture) : v;
+        return (actual, numbers) switch
+        {
+            (List<int> ids, true) => ids.Any(i => fast.Contains(Key(i))),
+            ({ } a, true) when IsNumber(a) => fast.Contains(Key(a)),
+            (string a, false) when fast.Count > 0 => fast.Contains(a),
+            _ => set.Any(v => ValueEquals(actual, v) || (actual is List<int> ids && ids.Any(i => ValueEquals(i, v)))),
+        };
     }
 
     private static bool Like(object? actual, object? pattern, bool ignoreCase)

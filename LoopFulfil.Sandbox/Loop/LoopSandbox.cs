@@ -30,6 +30,8 @@ public sealed class LoopSandbox : IAsyncDisposable
     private readonly Dictionary<string, Dictionary<string, JsonObject>> _commerce = new(StringComparer.Ordinal);
     private readonly Dictionary<string, int> _commerceWrites = new(StringComparer.Ordinal);
     private readonly Dictionary<(string Variant, string Location), long> _inventory = [];
+    private readonly List<LoopSandboxCommerceWrite> _commerceLog = [];
+    private readonly Dictionary<(string Resource, string Id), JsonObject> _commerceById = [];
     private readonly List<JsonObject> _webhooks = [];
     private readonly List<LoopSandboxRequest> _requests = [];
     private readonly List<LoopSandboxWebhookDelivery> _deliveries = [];
@@ -217,6 +219,18 @@ public sealed class LoopSandbox : IAsyncDisposable
         }
     }
 
+    /// <summary>Every successful Commerce Data write in arrival order (creates and updates), for ordering and duplicate checks.</summary>
+    public IReadOnlyList<LoopSandboxCommerceWrite> CommerceWrites
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return [.. _commerceLog];
+            }
+        }
+    }
+
     /// <summary>A stored Commerce Data record by resource and external id (a copy), or null.</summary>
     public JsonObject? GetCommerceRecord(string resource, string externalId)
     {
@@ -396,6 +410,14 @@ public sealed class LoopSandbox : IAsyncDisposable
     internal Dictionary<string, JsonObject> CommerceUnsafe(string resource) => _commerce[resource];
 
     internal void CountWrite(string resource) => _commerceWrites[resource]++;
+
+    /// <summary>A stored Commerce Data record by Loop id (callers hold <see cref="Gate"/>).</summary>
+    internal JsonObject? FindCommerceByIdUnsafe(string resource, string id) => _commerceById.GetValueOrDefault((resource, id));
+
+    internal void IndexCommerceUnsafe(string resource, JsonObject stored) => _commerceById[(resource, Text(stored["id"]) ?? "")] = stored;
+
+    internal void LogWrite(string resource, string key, string loopId, bool created) =>
+        _commerceLog.Add(new LoopSandboxCommerceWrite(_commerceLog.Count + 1, resource, key, loopId, created));
 
     internal Dictionary<(string Variant, string Location), long> InventoryUnsafe => _inventory;
 

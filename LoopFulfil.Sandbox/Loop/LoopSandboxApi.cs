@@ -464,16 +464,18 @@ internal static partial class LoopSandboxApi
 
             lock (sandbox.Gate)
             {
-                var variant = sandbox.CommerceUnsafe("variants").Values.FirstOrDefault(v => LoopSandbox.Text(v["id"]) == variantId);
-                var location = sandbox.CommerceUnsafe("locations").Values.FirstOrDefault(l => LoopSandbox.Text(l["id"]) == locationId);
+                var variant = sandbox.FindCommerceByIdUnsafe("variants", variantId);
+                var location = sandbox.FindCommerceByIdUnsafe("locations", locationId);
                 if (variant is null || location is null)
                 {
                     return Error(404, variant is null ? "Product variant not found." : "Location not found.", "NOT_FOUND");
                 }
 
                 var available = count.GetValue<long>();
+                var created = !sandbox.InventoryUnsafe.ContainsKey((variantId, locationId));
                 sandbox.InventoryUnsafe[(variantId, locationId)] = available;
                 sandbox.CountWrite("inventories");
+                sandbox.LogWrite("inventories", variantId + "/" + locationId, variantId + "/" + locationId, created);
                 var locationCopy = location.DeepClone().AsObject();
 
                 // Loop's inventory response nests the address as a one-element array.
@@ -622,9 +624,12 @@ internal static partial class LoopSandboxApi
         var records = sandbox.CommerceUnsafe(resource);
         var externalId = LoopSandbox.Text(body["external_id"])!;
         var stored = (JsonObject)body.DeepClone();
-        stored["id"] = records.TryGetValue(externalId, out var existing) ? existing["id"]!.DeepClone() : sandbox.NextId();
+        var created = !records.TryGetValue(externalId, out var existing);
+        stored["id"] = existing is not null ? existing["id"]!.DeepClone() : sandbox.NextId();
         records[externalId] = stored;
+        sandbox.IndexCommerceUnsafe(resource, stored);
         sandbox.CountWrite(resource);
+        sandbox.LogWrite(resource, externalId, LoopSandbox.Text(stored["id"]) ?? "", created);
         return stored;
     }
 
@@ -642,8 +647,7 @@ internal static partial class LoopSandboxApi
             return false;
         }
 
-        var records = sandbox.CommerceUnsafe(resource);
-        return id is not null ? records.Values.Any(r => LoopSandbox.Text(r["id"]) == id) : records.ContainsKey(externalId!);
+        return id is not null ? sandbox.FindCommerceByIdUnsafe(resource, id) is not null : sandbox.CommerceUnsafe(resource).ContainsKey(externalId!);
     }
 
     private static IResult? MoneyError(JsonNode? money, string field)

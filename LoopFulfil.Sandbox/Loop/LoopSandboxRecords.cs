@@ -41,3 +41,11 @@ public sealed record LoopSandboxRequest(TimeSpan At, string Method, string Path,
 /// <param name="Signature">The <c>X-Loop-Signature</c> header value.</param>
 /// <param name="StatusCode">Receiver's status; 0 if it could not be reached.</param>
 public sealed record LoopSandboxWebhookDelivery(string Topic, string Trigger, Uri Url, byte[] Body, string Signature, int StatusCode);
+
+/// <summary>One successful Commerce Data write the sandbox accepted.</summary>
+/// <param name="Sequence">1-based arrival order across all resources.</param>
+/// <param name="Resource">One of <see cref="LoopSandbox.CommerceResources"/>.</param>
+/// <param name="Key">The external id; for inventories <c>{variantId}/{locationId}</c> (Loop ids).</param>
+/// <param name="LoopId">Loop's id of the record (for inventories, the key again).</param>
+/// <param name="Created">True when the write created the record, false when it updated one.</param>
+public sealed record LoopSandboxCommerceWrite(int Sequence, string Resource, string Key, string LoopId, bool Created);

@@ -248,7 +248,40 @@ public sealed class LoopOrderUpsert
 
     public IReadOnlyList<LoopOrderFulfillment>? Fulfillments { get; init; }
 
+    /// <summary>Refunds already made against the order's lines (those quantities are no longer returnable).</summary>
+    public IReadOnlyList<LoopOrderRefund>? Refunds { get; init; }
+
     public required DateTimeOffset CreatedAt { get; init; }
+}
+
+/// <summary>A refund on an order (<c>type: line_item</c>).</summary>
+public sealed class LoopOrderRefund
+{
+    public required string ExternalId { get; init; }
+
+    public string Type { get; init; } = "line_item";
+
+    public LoopMoney? Amount { get; init; }
+
+    /// <summary>The refunded line, referenced by Loop id or by its external id (never both).</summary>
+    public required LoopRefundLineItem LineItem { get; init; }
+
+    public DateTimeOffset? CreatedAt { get; init; }
+
+    public DateTimeOffset? UpdatedAt { get; init; }
+}
+
+/// <summary>The line and quantity a refund covers.</summary>
+public sealed class LoopRefundLineItem
+{
+    [JsonConverter(typeof(LoopIdConverter))]
+    public string? Id { get; init; }
+
+    public string? ExternalId { get; init; }
+
+    public int Quantity { get; init; }
+
+    public bool Restock { get; init; }
 }
 
 /// <summary>An order line; <see cref="Product"/> and <see cref="ProductVariant"/> reference Loop ids.</summary>

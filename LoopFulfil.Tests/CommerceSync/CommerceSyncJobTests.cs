@@ -1,0 +1,417 @@
+using System.Globalization;
+using LoopFulfil.Core.CommerceSync;
+using LoopFulfil.Core.Fulfil;
+using LoopFulfil.Sandbox.Fulfil;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace LoopFulfil.Tests.CommerceSync;
+
+/// <summary>The commerce push against both sandboxes over real HTTP, with mappings and checkpoints in Azurite.</summary>
+public class CommerceSyncJobTests
+{
+    private static string Id(int id) => id.ToString(CultureInfo.InvariantCulture);
+
+    private static int SaleId(FulfilSandbox fulfil, string reference) =>
+        fulfil.State.Where("sale.sale", r => Equals(r.GetValueOrDefault("reference"), reference) && !Equals(r.GetValueOrDefault("is_return"), true)).Single().Id;
+
+    private static void ShipAllDemoSales(FulfilSandbox fulfil)
+    {
+        foreach (var reference in new[] { "#1001", "#1002", "#1003", "#1004" })
+        {
+            fulfil.State.ShipSale(SaleId(fulfil, reference));
+        }
+    }
+
+    [Fact]
+    public async Task Backfill_sends_every_product_and_variant_before_the_orders_whose_lines_reference_them()
+    {
+        await using var h = await CommerceSyncHarness.StartAsync();
+        ShipAllDemoSales(h.Fulfil);
+
+        var result = await h.RunAsync(SyncMode.Backfill);
+
+        Assert.True(result.Completed);
+        Assert.Equal(0, result.Failed);
+        var writes = h.Loop.CommerceWrites;
+        var orderWrites = writes.Where(w => w.Resource == "orders").ToList();
+        Assert.Equal(4, orderWrites.Count);
+        foreach (var orderWrite in orderWrites)
+        {
+            var order = h.Loop.GetCommerceRecord("orders", orderWrite.Key)!;
+            var lines = order["line_items"]!.AsArray();
+            Assert.NotEmpty(lines);
+            foreach (var line in lines)
+            {
+                var productId = line!["product"]!["id"]!.ToString();
+                var variantId = line["product_variant"]!["id"]!.ToString();
+                Assert.Contains(writes, w => w.Resource == "products" && w.LoopId == productId && w.Sequence < orderWrite.Sequence);
+                Assert.Contains(writes, w => w.Resource == "variants" && w.LoopId == variantId && w.Sequence < orderWrite.Sequence);
+            }
+        }
+
+        // #1001's lines point at the Loop variants of exactly the Fulfil products sold on them.
+        var sale = h.Fulfil.State.Get("sale.sale", SaleId(h.Fulfil, "#1001"));
+        var loopOrder = h.Loop.GetCommerceRecord("orders", Id(sale.Id))!;
+        foreach (var lineId in sale.Ids("lines"))
+        {
+            var fulfilLine = h.Fulfil.State.Get("sale.line", lineId);
+            var loopLine = loopOrder["line_items"]!.AsArray().Single(l => l!["external_id"]!.ToString() == Id(lineId))!;
+            var variant = h.Loop.GetCommerceRecord("variants", Id(fulfilLine.Ref("product")!.Value))!;
+            Assert.Equal(variant["id"]!.ToString(), loopLine["product_variant"]!["id"]!.ToString());
+            Assert.Equal(fulfilLine.Number("quantity"), loopLine["quantity"]!.GetValue<int>());
+        }
+
+        Assert.Equal("#1001", loopOrder["name"]!.ToString());
+        Assert.Matches(@"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}[+-]\d{2}:\d{2}$", loopOrder["created_at"]!.ToString());
+        Assert.Equal(12999, loopOrder["total_price"]!["amount"]!.GetValue<long>()); // 2 × 25.00 + 79.99 in cents
+        Assert.Equal(2, loopOrder["fulfillments"]!.AsArray().Single()!["line_items"]!.AsArray().Count);
+        Assert.Equal("archived", loopOrder["status"]!.ToString()); // done in Fulfil
+        Assert.Equal("active", h.Loop.GetCommerceRecord("orders", Id(SaleId(h.Fulfil, "#1002")))!["status"]!.ToString());
+    }
+
+    [Fact]
+    public async Task Mappings_hold_fulfil_and_loop_ids_with_the_sent_outcome_and_a_content_hash()
+    {
+        await using var h = await CommerceSyncHarness.StartAsync();
+
+        await h.RunAsync(SyncMode.Backfill);
+
+        var productId = h.Fulfil.State.ProductId("HOOD/GRY:XL");
+        var variant = await h.MappingAsync(CommerceKinds.Variant, productId);
+        var loopVariant = h.Loop.GetCommerceRecord("variants", Id(productId))!;
+        Assert.NotNull(variant);
+        Assert.Equal(CommerceOutcome.Sent, variant.Outcome);
+        Assert.Equal(loopVariant["id"]!.ToString(), variant.LoopId);
+        Assert.Matches("^[0-9A-F]{32}$", variant.ContentHash!);
+        Assert.Equal(7999, loopVariant["price"]!["amount"]!.GetValue<long>());
+        Assert.Equal("HOOD/GRY:XL", loopVariant["sku"]!.ToString());
+
+        var templateId = h.Fulfil.State.Get("product.product", productId).Ref("template")!.Value;
+        Assert.Equal(Id(templateId), variant.ParentId);
+        var product = await h.MappingAsync(CommerceKinds.Product, templateId);
+        Assert.Equal(h.Loop.GetCommerceRecord("products", Id(templateId))!["id"]!.ToString(), product!.LoopId);
+
+        var saleId = SaleId(h.Fulfil, "#1002");
+        var order = await h.MappingAsync(CommerceKinds.Order, saleId);
+        Assert.Equal(h.Loop.GetCommerceRecord("orders", Id(saleId))!["id"]!.ToString(), order!.LoopId);
+        Assert.Equal("active", order.Status);
+
+        var partyId = h.Fulfil.State.Get("sale.sale", saleId).Ref("party")!.Value;
+        var customer = await h.MappingAsync(CommerceKinds.Customer, partyId);
+        Assert.Equal(h.Loop.GetCommerceRecord("customers", Id(partyId))!["id"]!.ToString(), customer!.LoopId);
+        Assert.Equal(customer.LoopId, h.Loop.GetCommerceRecord("orders", Id(saleId))!["customer"]!["id"]!.ToString());
+
+        var location = await h.MappingAsync(CommerceKinds.Location, FulfilSandboxDemo.WarehouseId);
+        Assert.Equal(h.Loop.GetCommerceRecord("locations", Id(FulfilSandboxDemo.WarehouseId))!["id"]!.ToString(), location!.LoopId);
+
+        // Only the warehouse is a Loop location: storage, quarantine and damaged are places inside it.
+        Assert.Single(h.Loop.CommerceWrites, w => w.Resource == "locations");
+    }
+
+    [Fact]
+    public async Task A_rerun_with_nothing_changed_makes_no_loop_writes()
+    {
+        await using var h = await CommerceSyncHarness.StartAsync();
+        ShipAllDemoSales(h.Fulfil);
+        await h.RunAsync(SyncMode.Backfill);
+        var before = h.LoopWrites;
+        Assert.True(before > 0);
+
+        var incremental = await h.RunAsync(SyncMode.Incremental);
+        var fullPass = await h.RunAsync(SyncMode.FullPass);
+
+        Assert.Empty(h.WritesSince(before));
+        Assert.Equal(0, incremental.LoopWrites);
+        Assert.Equal(0, fullPass.LoopWrites);
+        Assert.True(fullPass.Completed);
+
+        // The full pass really looked at everything again: it found the records unchanged rather than skipping them.
+        Assert.True(fullPass.Entities.Single(e => e.Entity == CommerceKinds.Variant).Unchanged >= FulfilSandboxDemo.Catalog.Count);
+        Assert.Equal(4, fullPass.Entities.Single(e => e.Entity == CommerceKinds.Order).Unchanged);
+    }
+
+    [Fact]
+    public async Task A_changed_price_in_fulfil_costs_exactly_one_variant_upsert()
+    {
+        await using var h = await CommerceSyncHarness.StartAsync();
+        await h.RunAsync(SyncMode.Backfill);
+        var before = h.LoopWrites;
+        var productId = h.Fulfil.State.ProductId("TEE-BLK-L");
+
+        h.Fulfil.State.SetProductPrice("TEE-BLK-L", 27.50m);
+        var result = await h.RunAsync(SyncMode.Incremental);
+
+        var write = Assert.Single(h.WritesSince(before));
+        Assert.Equal("variants", write.Resource);
+        Assert.Equal(Id(productId), write.Key);
+        Assert.False(write.Created);
+        Assert.Equal(2750, h.Loop.GetCommerceRecord("variants", Id(productId))!["price"]!["amount"]!.GetValue<long>());
+        Assert.Equal(1, result.LoopWrites);
+    }
+
+    [Fact]
+    public async Task A_backfill_stopped_by_its_budget_resumes_where_it_stopped_without_duplicate_writes()
+    {
+        await using var h = await CommerceSyncHarness.StartAsync(new Dictionary<string, string?>
+        {
+            ["CommerceSync:RunBudget"] = "00:00:00.400",
+            ["CommerceSync:PageSize"] = "7",
+            ["CommerceSync:MaxConcurrency"] = "3",
+        });
+        var state = h.Fulfil.State;
+        var party = state.AddParty("Budget Customer");
+        for (var i = 0; i < 40; i++)
+        {
+            var sku = $"BUDGET-{i:00}";
+            state.AddProduct(sku, $"Budget item {i}", 10m + i);
+            state.SetStock(sku, FulfilSandboxDemo.SellableLocationCode, i);
+        }
+
+        for (var i = 0; i < 25; i++)
+        {
+            state.AddSale($"#B{i:000}", null, party, "processing", ($"BUDGET-{i:00}", 1m, 10m + i), ($"BUDGET-{(i + 7) % 40:00}", 2m, 17m));
+        }
+
+        var runs = new List<CommerceSyncResult>();
+        do
+        {
+            runs.Add(await h.RunAsync(SyncMode.Backfill));
+        }
+        while (!runs[^1].Completed && runs.Count < 300);
+
+        Assert.True(runs[^1].Completed, "the backfill never finished");
+        Assert.True(runs.Count > 1, "the budget never interrupted the backfill, so resuming was not exercised");
+        Assert.Contains(runs, r => r.StoppedByBudget);
+
+        var writes = h.Loop.CommerceWrites;
+        var duplicates = writes.GroupBy(w => (w.Resource, w.Key)).Where(g => g.Count() > 1).Select(g => g.Key).ToList();
+        Assert.Empty(duplicates);
+        Assert.All(writes, w => Assert.True(w.Created));
+        Assert.Equal(47, writes.Count(w => w.Resource == "variants")); // 40 + 6 demo + the archived one sold on #1004
+        Assert.Equal(29, writes.Count(w => w.Resource == "orders")); // 25 + #1001–#1004
+        Assert.Equal(47, writes.Count(w => w.Resource == "inventories"));
+        Assert.Equal(runs.Sum(r => r.LoopWrites), writes.Count);
+
+        // And once finished, nothing is left to send.
+        var again = await h.RunAsync(SyncMode.Incremental);
+        Assert.Equal(0, again.LoopWrites);
+    }
+
+    [Fact]
+    public async Task A_backfill_cancelled_mid_run_resumes_and_creates_every_record_in_loop_once()
+    {
+        const int concurrency = 3;
+        await using var h = await CommerceSyncHarness.StartAsync(new Dictionary<string, string?>
+        {
+            ["CommerceSync:PageSize"] = "5",
+            ["CommerceSync:MaxConcurrency"] = concurrency.ToString(CultureInfo.InvariantCulture),
+        });
+        var state = h.Fulfil.State;
+        var party = state.AddParty("Cancel Customer");
+        for (var i = 0; i < 30; i++)
+        {
+            state.AddProduct($"CANCEL-{i:00}", $"Cancel item {i}", 5m + i);
+            state.AddSale($"#C{i:000}", null, party, "processing", ($"CANCEL-{i:00}", 1m, 5m + i));
+        }
+
+        using var cancel = new CancellationTokenSource();
+        var watcher = Task.Run(async () =>
+        {
+            while (h.Loop.CommerceWrites.Count(w => w.Resource == "orders") < 5 && !cancel.IsCancellationRequested)
+            {
+                await Task.Delay(5);
+            }
+
+            await cancel.CancelAsync();
+        });
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => h.Job.RunAsync(SyncMode.Backfill, null, cancel.Token));
+        await watcher;
+        var writtenBeforeResume = h.LoopWrites;
+        Assert.True(h.Loop.CommerceWrites.Count(w => w.Resource == "orders") < 30, "the run finished before it could be cancelled");
+
+        var resumed = await h.RunAsync(SyncMode.Backfill);
+
+        Assert.True(resumed.Completed);
+        var writes = h.Loop.CommerceWrites;
+        Assert.All(writes.GroupBy(w => (w.Resource, w.Key)), g => Assert.Single(g, w => w.Created));
+        Assert.Equal(34, writes.Count(w => w.Resource == "orders" && w.Created)); // 30 + #1001–#1004
+
+        // What Loop had accepted before the cancellation was recorded and not sent again; at most the requests in
+        // flight at that moment can have reached Loop without their answer being seen.
+        var before = writes.Take(writtenBeforeResume).Select(w => (w.Resource, w.Key)).ToHashSet();
+        var repeats = writes.Skip(writtenBeforeResume).Count(w => before.Contains((w.Resource, w.Key)));
+        Assert.InRange(repeats, 0, concurrency);
+    }
+
+    [Fact]
+    public async Task Inventory_offers_only_sellable_stock_never_quarantined_or_damaged_units()
+    {
+        await using var h = await CommerceSyncHarness.StartAsync();
+        var state = h.Fulfil.State;
+        state.SetStock("TEE-BLK-M", FulfilSandboxDemo.SellableLocationCode, 40m);
+        state.SetStock("TEE-BLK-M", FulfilSandboxDemo.SellableBinCode, 3m);
+        state.SetStock("TEE-BLK-M", FulfilSandboxDemo.QuarantineLocationCode, 5m);
+        state.SetStock("TEE-BLK-M", FulfilSandboxDemo.DamagedLocationCode, 7m);
+
+        await h.RunAsync(SyncMode.Backfill);
+
+        var variantId = h.Loop.GetCommerceRecord("variants", Id(state.ProductId("TEE-BLK-M")))!["id"]!.ToString();
+        var locationId = h.Loop.GetCommerceRecord("locations", Id(FulfilSandboxDemo.WarehouseId))!["id"]!.ToString();
+        Assert.Equal(43, h.Loop.InventoryCount(variantId, locationId));
+
+        // More returns waiting in quarantine change nothing Loop may offer: no write at all.
+        var before = h.LoopWrites;
+        state.SetStock("TEE-BLK-M", FulfilSandboxDemo.QuarantineLocationCode, 12m);
+        state.SetStock("TEE-BLK-M", FulfilSandboxDemo.DamagedLocationCode, 9m);
+        await h.RunAsync(SyncMode.Incremental);
+        Assert.Empty(h.WritesSince(before));
+
+        // Sellable stock moving does: exactly one inventory write with the new count.
+        state.SetStock("TEE-BLK-M", FulfilSandboxDemo.SellableLocationCode, 30m);
+        await h.RunAsync(SyncMode.Incremental);
+        var write = Assert.Single(h.WritesSince(before));
+        Assert.Equal("inventories", write.Resource);
+        Assert.Equal(33, h.Loop.InventoryCount(variantId, locationId));
+    }
+
+    [Fact]
+    public async Task An_order_with_a_line_whose_product_cannot_be_synced_is_never_sent_and_the_reason_is_recorded()
+    {
+        await using var h = await CommerceSyncHarness.StartAsync();
+        var state = h.Fulfil.State;
+        var noSku = state.AddProduct("", "Custom engraving", 15m);
+        var party = state.AddParty("Engraving Customer");
+        var saleId = state.AddSale("#2001", null, party, "processing", ("TEE-BLK-M", 1m, 25m), ("", 1m, 15m));
+
+        var result = await h.RunAsync(SyncMode.Backfill);
+
+        Assert.Null(h.Loop.GetCommerceRecord("orders", Id(saleId)));
+        Assert.Null(h.Loop.GetCommerceRecord("variants", Id(noSku)));
+        var mapping = await h.MappingAsync(CommerceKinds.Order, saleId);
+        Assert.NotNull(mapping);
+        Assert.Equal(CommerceOutcome.NotSent, mapping.Outcome);
+        Assert.Null(mapping.LoopId);
+        Assert.Contains($"product {noSku}", mapping.Reason, StringComparison.Ordinal);
+        Assert.Contains("no SKU", mapping.Reason, StringComparison.Ordinal);
+        Assert.Equal(CommerceOutcome.NotSent, (await h.MappingAsync(CommerceKinds.Variant, noSku))!.Outcome);
+
+        // The demo orders went through; only this one was held back.
+        Assert.Equal(4, h.Loop.CommerceWrites.Count(w => w.Resource == "orders"));
+        Assert.Equal(1, result.Entities.Single(e => e.Entity == CommerceKinds.Order).NotSent);
+    }
+
+    [Fact]
+    public async Task A_return_order_in_fulfil_becomes_a_refund_on_the_loop_order()
+    {
+        await using var h = await CommerceSyncHarness.StartAsync();
+        var saleId = SaleId(h.Fulfil, "#1002");
+        h.Fulfil.State.ShipSale(saleId);
+        await h.RunAsync(SyncMode.Backfill);
+        var fulfil = h.Services.GetRequiredService<IFulfilClient>();
+        var sale = await fulfil.GetSaleAsync(saleId);
+        var capLine = sale.Lines.Single(l => l.ProductCode == "CAP/RED:OS");
+
+        await fulfil.CreateReturnOrderAsync(new FulfilReturnOrderRequest(saleId, "loop-ret-1", null, [new FulfilReturnLineRequest(capLine.Id, 1m, null, "loop-line-1", "Too small")]));
+        var before = h.LoopWrites;
+        await h.RunAsync(SyncMode.Incremental);
+
+        var write = Assert.Single(h.WritesSince(before));
+        Assert.Equal("orders", write.Resource);
+        Assert.Equal(Id(saleId), write.Key);
+        var refund = h.Loop.GetCommerceRecord("orders", Id(saleId))!["refunds"]!.AsArray().Single()!;
+        Assert.Equal(1950, refund["amount"]!["amount"]!.GetValue<long>());
+        Assert.Equal(Id(capLine.Id), refund["line_item"]!["external_id"]!.ToString());
+        Assert.Equal(1, refund["line_item"]!["quantity"]!.GetValue<int>());
+        Assert.Equal("active", h.Loop.GetCommerceRecord("orders", Id(saleId))!["status"]!.ToString()); // the jeans are still returnable
+    }
+
+    [Fact]
+    public async Task The_full_pass_archives_orders_that_left_the_return_window()
+    {
+        await using var h = await CommerceSyncHarness.StartAsync(new Dictionary<string, string?> { ["CommerceSync:ReturnWindowDays"] = "30" });
+        var saleId = SaleId(h.Fulfil, "#1002");
+        await h.RunAsync(SyncMode.Backfill);
+        Assert.Equal("active", h.Loop.GetCommerceRecord("orders", Id(saleId))!["status"]!.ToString());
+
+        h.Fulfil.State.SetSaleDate(saleId, DateOnly.FromDateTime(DateTime.UtcNow).AddDays(-45));
+        var incremental = await h.RunAsync(SyncMode.Incremental);
+        Assert.Equal(0, incremental.LoopWrites); // out of the window: the incremental walk no longer sees it
+        var before = h.LoopWrites;
+        await h.RunAsync(SyncMode.FullPass);
+
+        var write = Assert.Single(h.WritesSince(before));
+        Assert.Equal(Id(saleId), write.Key);
+        Assert.Equal("archived", h.Loop.GetCommerceRecord("orders", Id(saleId))!["status"]!.ToString());
+        Assert.Equal("archived", (await h.MappingAsync(CommerceKinds.Order, saleId))!.Status);
+    }
+
+    [Fact]
+    public async Task Progress_reports_done_against_total_with_the_loop_rate()
+    {
+        await using var h = await CommerceSyncHarness.StartAsync();
+        var progress = new ProgressLog();
+
+        var result = await h.RunAsync(SyncMode.Backfill, progress);
+
+        var last = progress.Reports[^1];
+        Assert.Equal(last.Total, last.Done);
+        Assert.True(last.Done > 0);
+        Assert.Equal(result.LoopWrites, last.LoopWrites);
+        Assert.True(last.LoopRequestsPerSecond > 0);
+        Assert.Equal(TimeSpan.Zero, last.EstimatedRemaining);
+        Assert.Contains(progress.Reports, p => p.Done < p.Total && p.EstimatedRemaining > TimeSpan.Zero);
+        Assert.Contains(progress.Reports, p => p.Phase == CommerceKinds.Order);
+    }
+
+    [Fact]
+    public async Task A_disabled_sync_sends_nothing()
+    {
+        await using var h = await CommerceSyncHarness.StartAsync(new Dictionary<string, string?> { ["CommerceSync:Enabled"] = "false" });
+
+        var result = await h.RunAsync(SyncMode.Backfill);
+
+        Assert.False(result.Completed);
+        Assert.Equal(0, h.LoopWrites);
+        Assert.Empty(h.Loop.Requests);
+    }
+
+    [Fact]
+    public void Order_status_is_cancelled_archived_when_fully_returned_or_out_of_window_else_from_the_sale_state()
+    {
+        var today = new DateOnly(2025, 6, 1);
+        var window = today.AddDays(-90);
+        FulfilSale Sale(string state, DateOnly date) => new(1, "#1", "SO1", state, 1, null, null, null, null, null, 1, date, 10m,
+            [new FulfilSaleLine(11, 5, "A", 2m, 5m, null, null), new FulfilSaleLine(12, null, null, 1m, 0m, null, "Shipping")], []);
+
+        Assert.Equal(Core.Loop.Models.LoopOrderStatus.Active, CommerceMapper.Status(Sale("processing", today), new Dictionary<int, decimal>(), window));
+        Assert.Equal(Core.Loop.Models.LoopOrderStatus.Cancelled, CommerceMapper.Status(Sale("cancelled", today), new Dictionary<int, decimal>(), window));
+        Assert.Equal(Core.Loop.Models.LoopOrderStatus.Archived, CommerceMapper.Status(Sale("processing", today), new Dictionary<int, decimal> { [11] = 2m }, window));
+        Assert.Equal(Core.Loop.Models.LoopOrderStatus.Active, CommerceMapper.Status(Sale("processing", today), new Dictionary<int, decimal> { [11] = 1m }, window));
+        Assert.Equal(Core.Loop.Models.LoopOrderStatus.Archived, CommerceMapper.Status(Sale("processing", window.AddDays(-1)), new Dictionary<int, decimal>(), window));
+        Assert.Equal(Core.Loop.Models.LoopOrderStatus.Unknown, CommerceMapper.Status(Sale("quotation", today), new Dictionary<int, decimal>(), window));
+    }
+
+    [Fact]
+    public void Money_goes_to_loop_in_minor_units_by_currency_exponent()
+    {
+        var template = new FulfilProductTemplate(1, "Teapot", 1234.5m, true, null);
+        var variant = new FulfilProduct(2, "TEA-1", "Teapot blue", true, 1, null, null);
+
+        Assert.Equal(123450, CommerceMapper.Variant(variant, template, "USD").Price!.Amount);
+        Assert.Equal(1235, CommerceMapper.Variant(variant, template, "JPY").Price!.Amount);
+        Assert.Equal(1234500, CommerceMapper.Variant(variant, template, "KWD").Price!.Amount);
+        Assert.Equal(123450, CommerceMapper.Product(template, null, "fulfil", "USD").Price);
+    }
+
+    [Fact]
+    public void The_content_hash_changes_with_the_body_and_only_with_it()
+    {
+        var a = CommerceMapper.Variant(new FulfilProduct(2, "TEA-1", "Teapot", true, 1, 10m, null), null, "USD");
+        var same = CommerceMapper.Variant(new FulfilProduct(2, "TEA-1", "Teapot", true, 1, 10m, DateTime.UtcNow), null, "USD");
+        var dearer = CommerceMapper.Variant(new FulfilProduct(2, "TEA-1", "Teapot", true, 1, 10.01m, null), null, "USD");
+
+        Assert.Equal(CommerceMapper.Hash(a), CommerceMapper.Hash(same));
+        Assert.NotEqual(CommerceMapper.Hash(a), CommerceMapper.Hash(dearer));
+        Assert.NotEqual(CommerceMapper.Hash(a, "1"), CommerceMapper.Hash(a, "2"));
+    }
+}
