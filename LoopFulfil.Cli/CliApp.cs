@@ -18,6 +18,7 @@ public static class CliApp
           loopfulfil exceptions replay <id> | --category <c>
           loopfulfil exceptions resolve <id> [--note <text>]
           loopfulfil returns show <loop-return-id>       The ledger record of one return and its steps.
+          loopfulfil sync backfill                       Push Fulfil's catalogue, customers, orders, stock to Loop.
           loopfulfil --help | <command> --help
           loopfulfil --version
 
@@ -53,6 +54,7 @@ public static class CliApp
             "demo" => await DemoCommand.RunAsync(context, rest).ConfigureAwait(false),
             "exceptions" => await ExceptionsCommand.RunAsync(context, rest).ConfigureAwait(false),
             "returns" => await ReturnsCommand.RunAsync(context, rest).ConfigureAwait(false),
+            "sync" => await SyncCommand.RunAsync(context, rest).ConfigureAwait(false),
             _ => Unknown(context, args[0]),
         };
     }

@@ -3,6 +3,7 @@ using LoopFulfil.Cli.Hosting;
 using LoopFulfil.Cli.Operator;
 using LoopFulfil.Cli.Sandbox;
 using LoopFulfil.Cli.Serve;
+using LoopFulfil.Core.CommerceSync;
 using LoopFulfil.Core.Exceptions;
 using LoopFulfil.Core.Messaging;
 using LoopFulfil.Core.Storage;
@@ -72,6 +73,14 @@ internal static class DemoCommand
             host = await ServeHost.StartAsync(configuration, TextWriter.Synchronized(hostLog), sandbox, context.Stopping).ConfigureAwait(false);
             sandbox.SendWebhooksTo(host.WebhookUrl);
             console.MarkupLine($"Host {Markup.Escape(host.BaseAddress.ToString())}; Loop sends signed webhooks to {Markup.Escape(host.WebhookUrl.ToString())}.");
+
+            // As a deployment starts: the commerce sync gives Loop the merchant's catalogue, customers and orders.
+            console.MarkupLine("Commerce sync backfill (Fulfil → Loop):");
+            var sync = await SyncCommand.BackfillAsync(host.Services.GetRequiredService<CommerceSyncJob>(), context.Stdout, context.Stopping).ConfigureAwait(false);
+            if (!sync.Completed || sync.Failed > 0)
+            {
+                context.Stderr.WriteLine("The commerce sync backfill did not complete; the exchange scenario will fail.");
+            }
 
             using var run = new DemoRun(sandbox, host.Services, host.BaseAddress, TimeProvider.System.GetUtcNow() + timeout, TimeProvider.System);
             var scenarios = DemoScenarios.All(run);

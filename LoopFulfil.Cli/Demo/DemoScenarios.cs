@@ -28,13 +28,10 @@ internal static class DemoScenarios
     /// Whether the commerce sync (which gives Loop the merchant's catalogue, so Loop accepts exchange orders) is in
     /// this build. Until it is, the exchange scenario expects Loop's refusal, recorded for CX.
     /// </summary>
-    public const bool CommerceSyncInBuild = false;
+    public const bool CommerceSyncInBuild = true;
 
     /// <summary>What this build's demo leaves out, and why.</summary>
-    public static readonly IReadOnlyList<string> NotYetAvailable =
-    [
-        "Exchange orders reaching Loop: Loop only accepts them for products the commerce sync pushed, and the commerce sync is not in this build.",
-    ];
+    public static readonly IReadOnlyList<string> NotYetAvailable = [];
 
     public static IReadOnlyList<DemoScenario> All(DemoRun run)
     {

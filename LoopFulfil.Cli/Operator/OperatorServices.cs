@@ -37,14 +37,25 @@ internal static class OperatorServices
         return services.BuildServiceProvider(new ServiceProviderOptions { ValidateScopes = true });
     }
 
+    private static ServiceProvider? TryBuildCustom(CliContext context, IConfiguration configuration, IServiceCollection custom)
+    {
+        using var check = TryBuild(context, configuration);
+        return check is null ? null : custom.BuildServiceProvider(new ServiceProviderOptions { ValidateScopes = true });
+    }
+
     /// <summary>True when storage is reached through endpoints (Azure, managed identity) rather than a connection string.</summary>
     public static bool UsesAzureEndpoints(IConfiguration configuration) =>
         CliConfiguration.IsSet(configuration, "Storage:TableEndpoint") || CliConfiguration.IsSet(configuration, "Storage:QueueEndpoint");
 
     /// <summary>Runs <paramref name="action"/>, turning storage failures into a message naming the storage setting.</summary>
-    public static async Task<int> RunAsync(CliContext context, IConfiguration configuration, Func<IServiceProvider, Task<int>> action)
+    public static Task<int> RunAsync(CliContext context, IConfiguration configuration, Func<IServiceProvider, Task<int>> action) =>
+        RunAsync(context, configuration, null, action);
+
+    /// <summary>As above, with <paramref name="custom"/> services instead of the operator set (still needing storage).</summary>
+    public static async Task<int> RunAsync(CliContext context, IConfiguration configuration, IServiceCollection? custom, Func<IServiceProvider, Task<int>> action)
     {
-        using var services = TryBuild(context, configuration);
+        ArgumentNullException.ThrowIfNull(action);
+        using var services = custom is null ? TryBuild(context, configuration) : TryBuildCustom(context, configuration, custom);
         if (services is null)
         {
             return 2;

@@ -1,3 +1,4 @@
+using LoopFulfil.Core.CommerceSync;
 using LoopFulfil.Core.Exchanges;
 using LoopFulfil.Core.LocalHost;
 using LoopFulfil.Core.Messaging;
@@ -16,6 +17,10 @@ internal static class OutcomeWiring
     /// <summary>Timer job name of the scheduled refund posting (Refunds:PostingSchedule).</summary>
     public const string ScheduledPostingJobName = "scheduled-posting";
 
+    public const string CommerceSyncIncrementalJob = "commerce-sync";
+
+    public const string CommerceSyncFullPassJob = "commerce-sync-full";
+
     public static void Add(IServiceCollection services, IConfiguration configuration)
     {
         ArgumentNullException.ThrowIfNull(services);
@@ -31,7 +36,14 @@ internal static class OutcomeWiring
             ServeComposition.Schedule(configuration, null, $"{RefundsOptions.Section}:{nameof(RefundsOptions.PostingSchedule)}", new RefundsOptions().PostingSchedule),
             static async (sp, ct) => await sp.GetRequiredService<ScheduledPostingJob>().RunAsync(ct).ConfigureAwait(false));
 
-        // Commerce sync (branch "sync") joins here once merged: AddLoopFulfilCommerceSync and its two timers on
-        // CommerceSync:IncrementalSchedule and CommerceSync:FullPassSchedule.
+        // Commerce sync (registered by the composition root): the Functions app's two timers, same settings.
+        services.AddLoopFulfilTimerJob(
+            CommerceSyncIncrementalJob,
+            ServeComposition.Schedule(configuration, "CommerceSyncIncrementalSchedule", $"{CommerceSyncOptions.Section}:{nameof(CommerceSyncOptions.IncrementalSchedule)}", new CommerceSyncOptions().IncrementalSchedule),
+            static async (sp, ct) => await sp.GetRequiredService<CommerceSyncJob>().RunAsync(SyncMode.Incremental, null, ct).ConfigureAwait(false));
+        services.AddLoopFulfilTimerJob(
+            CommerceSyncFullPassJob,
+            ServeComposition.Schedule(configuration, "CommerceSyncFullPassSchedule", $"{CommerceSyncOptions.Section}:{nameof(CommerceSyncOptions.FullPassSchedule)}", new CommerceSyncOptions().FullPassSchedule),
+            static async (sp, ct) => await sp.GetRequiredService<CommerceSyncJob>().RunAsync(SyncMode.FullPass, null, ct).ConfigureAwait(false));
     }
 }

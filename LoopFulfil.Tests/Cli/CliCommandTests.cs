@@ -12,6 +12,7 @@ public sealed class CliCommandTests
     [InlineData("demo")]
     [InlineData("exceptions")]
     [InlineData("returns")]
+    [InlineData("sync")]
     public async Task Every_command_has_help_that_exits_zero(string command)
     {
         var (code, stdout, _) = await RunAsync(new Dictionary<string, string?>(), command, "--help");
@@ -31,6 +32,16 @@ public sealed class CliCommandTests
 
         Assert.Equal(2, code);
         Assert.Contains("Storage__ConnectionString", stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Sync_backfill_without_credentials_names_the_missing_settings()
+    {
+        var (code, _, stderr) = await RunAsync(new Dictionary<string, string?> { ["Storage:ConnectionString"] = "UseDevelopmentStorage=true" }, "sync", "backfill");
+
+        Assert.Equal(2, code);
+        Assert.Contains("Fulfil__ApiKey", stderr, StringComparison.Ordinal);
+        Assert.Contains("Loop__ApiKey", stderr, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -86,5 +97,7 @@ public sealed class CliCommandTests
         Assert.Contains("LOOP-", stdout, StringComparison.Ordinal);
         Assert.Contains("-CN (posted)", stdout, StringComparison.Ordinal);
         Assert.Contains("SkuNotFound", stdout, StringComparison.Ordinal);
+        Assert.Contains("-EXC (", stdout, StringComparison.Ordinal);
+        Assert.Contains("Commerce sync backfill completed", stdout, StringComparison.Ordinal);
     }
 }

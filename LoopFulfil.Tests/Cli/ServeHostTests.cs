@@ -85,8 +85,10 @@ public sealed class ServeHostTests(ServeAzurite azurite) : IClassFixture<ServeAz
         sandbox.Fulfil.Faults.Latency = TimeSpan.FromSeconds(3);
 
         sandbox.Loop.AddReturn(json, sendCreatedWebhook: true);
-        // More requests seen than answered: a handler is waiting on Fulfil right now.
-        await WaitUntilAsync(() => sandbox.Fulfil.Faults.RequestCount > sandbox.Fulfil.Requests.Count, "a handler's Fulfil call in flight");
+        // The return-order step is started and not done: the handler is inside its Fulfil lookup or create (each
+        // held 3 s by the injected latency) when the host stops.
+        var firstLedger = first.Services.GetRequiredService<ReturnLedger>();
+        await WaitUntilAsync(async () => (await firstLedger.GetStepAsync(returnId, ReturnSteps.ReturnOrder, CancellationToken.None))?.Status == StepStatus.Started, "the handler inside the return-order step");
         await first.DisposeAsync();
         sandbox.Fulfil.Faults.Latency = TimeSpan.Zero;
 
@@ -99,6 +101,7 @@ public sealed class ServeHostTests(ServeAzurite azurite) : IClassFixture<ServeAz
         var order = Assert.Single(ReturnOrders(sandbox.Fulfil, returnId));
         var step = await ledger.GetStepAsync(returnId, ReturnSteps.ReturnOrder, CancellationToken.None);
         Assert.Equal(order.Id.ToString(System.Globalization.CultureInfo.InvariantCulture), step!.DocumentId);
+        Assert.True(step.Attempts >= 2, $"the step ran {step.Attempts} time(s); the restart should have re-entered it");
         Assert.Single(sandbox.Fulfil.State.Where("stock.shipment.out.return", s => Equals(s.GetValueOrDefault("origin_sale"), order.Id)));
     }
 
