@@ -1,3 +1,7 @@
+using LoopFulfil.Cli.Demo;
+using LoopFulfil.Cli.Operator;
+using LoopFulfil.Cli.Serve;
+
 namespace LoopFulfil.Cli;
 
 /// <summary>Entry point of the <c>loopfulfil</c> tool; testable without a process.</summary>
@@ -7,28 +11,57 @@ public static class CliApp
         loopfulfil — Loop Returns ⇄ Fulfil integration
 
         Usage:
-          loopfulfil --help            Show this help.
-          loopfulfil --version         Show the version.
+          loopfulfil serve [--sandbox] [--urls <urls>]   Run the integration on this machine (sandbox mode when no
+                                                         Loop/Fulfil credentials are configured).
+          loopfulfil demo                                Sandbox end to end: scenarios, then what Fulfil holds.
+          loopfulfil exceptions list [--status <s>] [--category <c>]
+          loopfulfil exceptions replay <id> | --category <c>
+          loopfulfil exceptions resolve <id> [--note <text>]
+          loopfulfil returns show <loop-return-id>       The ledger record of one return and its steps.
+          loopfulfil sync backfill                       Push Fulfil's catalogue, customers, orders, stock to Loop.
+          loopfulfil --help | <command> --help
+          loopfulfil --version
+
+        Configuration: the keys of local.settings.sample.json, from environment variables (Storage__ConnectionString),
+        appsettings.json, user secrets, or the Values of local.settings.json. See docs/local-host.md.
         """;
 
-    public static Task<int> RunAsync(string[] args, TextWriter stdout, TextWriter stderr)
+    /// <summary>Runs one command as the process would, reading the process's configuration.</summary>
+    public static Task<int> RunAsync(string[] args, TextWriter stdout, TextWriter stderr) =>
+        RunAsync(args, new CliContext(stdout, stderr));
+
+    /// <summary>Runs one command with an explicit context (settings, cancellation); what tests call.</summary>
+    public static async Task<int> RunAsync(string[] args, CliContext context)
     {
         ArgumentNullException.ThrowIfNull(args);
-        ArgumentNullException.ThrowIfNull(stdout);
-        ArgumentNullException.ThrowIfNull(stderr);
+        ArgumentNullException.ThrowIfNull(context);
         if (args.Length == 0 || args[0] is "--help" or "-h" or "help")
         {
-            stdout.WriteLine(Usage);
-            return Task.FromResult(0);
+            context.Stdout.WriteLine(Usage);
+            return 0;
         }
 
         if (args[0] is "--version")
         {
-            stdout.WriteLine(typeof(CliApp).Assembly.GetName().Version?.ToString(3));
-            return Task.FromResult(0);
+            context.Stdout.WriteLine(typeof(CliApp).Assembly.GetName().Version?.ToString(3));
+            return 0;
         }
 
-        stderr.WriteLine($"Unknown command '{args[0]}'. Run 'loopfulfil --help'.");
-        return Task.FromResult(2);
+        var rest = args.Skip(1).ToArray();
+        return args[0] switch
+        {
+            "serve" => await ServeCommand.RunAsync(context, rest).ConfigureAwait(false),
+            "demo" => await DemoCommand.RunAsync(context, rest).ConfigureAwait(false),
+            "exceptions" => await ExceptionsCommand.RunAsync(context, rest).ConfigureAwait(false),
+            "returns" => await ReturnsCommand.RunAsync(context, rest).ConfigureAwait(false),
+            "sync" => await SyncCommand.RunAsync(context, rest).ConfigureAwait(false),
+            _ => Unknown(context, args[0]),
+        };
+    }
+
+    private static int Unknown(CliContext context, string command)
+    {
+        context.Stderr.WriteLine($"Unknown command '{command}'. Run 'loopfulfil --help'.");
+        return 2;
     }
 }

@@ -1,3 +1,4 @@
 using LoopFulfil.Cli;
 
-return await CliApp.RunAsync(args, Console.Out, Console.Error);
+// Ctrl+C / SIGTERM reach 'serve' through the host's console lifetime; other commands are short-lived.
+return await CliApp.RunAsync(args, CliContext.ForProcess(Console.Out, Console.Error, CancellationToken.None));

@@ -35,6 +35,12 @@ public enum ExceptionCategory
 
     /// <summary>The return moved to a state that contradicts what already happened (e.g. cancelled after goods were received).</summary>
     ReturnStateConflict,
+
+    /// <summary>
+    /// A queued message was dead-lettered (delivered the maximum number of times, or unreadable): the host gave up
+    /// on it. Replay after fixing the cause.
+    /// </summary>
+    DeadLettered,
 }
 
 /// <summary>Lifecycle of an exception record.</summary>

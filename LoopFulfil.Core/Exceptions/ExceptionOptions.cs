@@ -22,6 +22,7 @@ public sealed class ExceptionOptions
         [ExceptionCategory.RestockDelayed] = "operations",
         // Goods are physically in the warehouse: operations decides what happens to them, then tells CX.
         [ExceptionCategory.ReturnStateConflict] = "operations",
+        [ExceptionCategory.DeadLettered] = "operations",
     };
 
     /// <summary>Owner of any category missing from <see cref="Owners"/>.</summary>

@@ -38,6 +38,13 @@ public sealed class LocalHostOptions
     /// <summary>Upper bound of the retry backoff after a handler fails (it doubles per delivery from 1 s).</summary>
     public int MaxRetryBackoffSeconds { get; set; } = 60;
 
+    /// <summary>
+    /// Key the <c>/api/ops/…</c> routes of <c>loopfulfil serve</c> require in the <c>x-functions-key</c> header (the
+    /// header the Functions host reads its keys from, so one script works against both hosts). Empty: those routes
+    /// answer 403. Sandbox mode generates one when empty.
+    /// </summary>
+    public string AdminKey { get; set; } = string.Empty;
+
     /// <summary>Checks the values make sense; returns the problems found (empty when valid).</summary>
     public IReadOnlyList<string> Validate()
     {

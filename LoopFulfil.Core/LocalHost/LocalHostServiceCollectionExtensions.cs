@@ -16,6 +16,9 @@ public static class LocalHostServiceCollectionExtensions
     /// <summary>Name of the built-in timer job that prunes expired duplicate detection rows.</summary>
     public const string DedupePruneJobName = "local-dedupe-prune";
 
+    /// <summary>Name of the built-in timer job that prunes expired claim-checked bodies.</summary>
+    public const string ClaimCheckPruneJobName = "local-claimcheck-prune";
+
     /// <summary>
     /// Binds <see cref="LocalHostOptions"/> (validated at start-up), registers <see cref="LocalMessageSender"/> as the
     /// <see cref="IMessageSender"/>, the <see cref="TimerScheduler"/> with an hourly duplicate detection prune, and
@@ -44,19 +47,25 @@ public static class LocalHostServiceCollectionExtensions
 
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<LocalMessageSender>();
+        services.TryAddSingleton<LocalClaimCheck>();
         services.AddSingleton<IMessageSender>(sp => sp.GetRequiredService<LocalMessageSender>());
 
         services.AddLoopFulfilTimerJob(
             DedupePruneJobName,
             "0 17 * * * *",
             (sp, ct) => sp.GetRequiredService<LocalMessageSender>().PruneDuplicateDetectionAsync(ct));
+        services.AddLoopFulfilTimerJob(
+            ClaimCheckPruneJobName,
+            "0 47 * * * *",
+            (sp, ct) => sp.GetRequiredService<LocalClaimCheck>().PruneAsync(ct));
         return services;
     }
 
     /// <summary>
     /// Adds a <see cref="QueueDispatcher"/> (hosted service) for <paramref name="queue"/>: each message runs
     /// <paramref name="handler"/> in its own DI scope. Poisoned messages go to every registered
-    /// <see cref="IPoisonMessageSink"/>.
+    /// <see cref="IPoisonMessageSink"/>. A claim-checked body (<see cref="LocalClaimCheck"/>) is put back in place
+    /// before the handler and the sinks see the message.
     /// </summary>
     public static IServiceCollection AddLoopFulfilQueueHandler(
         this IServiceCollection services,
@@ -70,6 +79,7 @@ public static class LocalHostServiceCollectionExtensions
         {
             var scopes = sp.GetRequiredService<IServiceScopeFactory>();
             var sinks = sp.GetServices<IPoisonMessageSink>().ToList();
+            var claims = sp.GetService<LocalClaimCheck>();
             return new QueueDispatcher(
                 queue,
                 async (message, ct) =>
@@ -77,6 +87,11 @@ public static class LocalHostServiceCollectionExtensions
                     var scope = scopes.CreateAsyncScope();
                     await using (scope.ConfigureAwait(false))
                     {
+                        if (claims is not null)
+                        {
+                            message = await claims.ResolveAsync(message, ct).ConfigureAwait(false);
+                        }
+
                         await handler(scope.ServiceProvider, message, ct).ConfigureAwait(false);
                     }
                 },
@@ -84,6 +99,7 @@ public static class LocalHostServiceCollectionExtensions
                 sp.GetRequiredService<IOptions<LocalHostOptions>>().Value,
                 sinks.Count == 0 ? null : async (poisoned, ct) =>
                 {
+                    poisoned = await ResolveForSinksAsync(claims, poisoned, ct).ConfigureAwait(false);
                     foreach (var sink in sinks)
                     {
                         await sink.OnPoisonedAsync(poisoned, ct).ConfigureAwait(false);
@@ -113,6 +129,24 @@ public static class LocalHostServiceCollectionExtensions
         services.TryAddSingleton<TimerScheduler>();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, TimerSchedulerHostedService>());
         return services;
+    }
+
+    private static async Task<PoisonedMessage> ResolveForSinksAsync(LocalClaimCheck? claims, PoisonedMessage poisoned, CancellationToken cancellationToken)
+    {
+        if (claims is null)
+        {
+            return poisoned;
+        }
+
+        try
+        {
+            return poisoned with { Message = await claims.ResolveAsync(poisoned.Message, cancellationToken).ConfigureAwait(false) };
+        }
+        catch (Errors.PermanentIntegrationException)
+        {
+            // The body itself is what went missing: the sinks still hear of the message, with the reference.
+            return poisoned;
+        }
     }
 
     private sealed class LocalHostOptionsValidator : IValidateOptions<LocalHostOptions>

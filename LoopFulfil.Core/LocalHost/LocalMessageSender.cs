@@ -44,6 +44,7 @@ public sealed partial class LocalMessageSender : IMessageSender
     private readonly ITableStore _tables;
     private readonly TimeProvider _time;
     private readonly ILogger<LocalMessageSender> _logger;
+    private readonly LocalClaimCheck _claims;
     private readonly TimeSpan _window;
     private readonly ConcurrentDictionary<string, Lazy<Task>> _created = new(StringComparer.Ordinal);
 
@@ -54,6 +55,7 @@ public sealed partial class LocalMessageSender : IMessageSender
         _tables = tables;
         _time = time;
         _logger = logger;
+        _claims = new LocalClaimCheck(tables, time);
         _window = TimeSpan.FromHours(options.Value.DuplicateDetectionWindowHours);
     }
 
@@ -61,23 +63,36 @@ public sealed partial class LocalMessageSender : IMessageSender
     public Task SendAsync(OutboundMessage message, CancellationToken cancellationToken) => SendWithOutcomeAsync(message, cancellationToken);
 
     /// <summary>Sends, reporting whether duplicate detection dropped the message.</summary>
-    /// <exception cref="PermanentIntegrationException">The message is too large for a queue message.</exception>
+    /// <remarks>A body that makes the envelope larger than <see cref="LocalQueueEnvelope.MaxEncodedBytes"/> is claim-checked (<see cref="LocalClaimCheck"/>).</remarks>
+    /// <exception cref="PermanentIntegrationException">The envelope is too large even without its body (huge properties).</exception>
     public async Task<LocalSendOutcome> SendWithOutcomeAsync(OutboundMessage message, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(message);
         ArgumentException.ThrowIfNullOrEmpty(message.MessageId);
 
         var encoded = new LocalQueueEnvelope(message.MessageId, message.SessionId, message.Properties, message.Body, _time.GetUtcNow()).Encode();
+        string? claimId = null;
         if (encoded.Length > LocalQueueEnvelope.MaxEncodedBytes)
         {
-            throw new PermanentIntegrationException(
-                $"Message {message.MessageId} for queue {message.Queue} is {encoded.Length} bytes as a queue envelope; the limit is {LocalQueueEnvelope.MaxEncodedBytes}.");
+            // Claim-check: the body goes to Table Storage (after the duplicate check) and the envelope points at it.
+            claimId = Guid.NewGuid().ToString("N");
+            var properties = new Dictionary<string, string>(message.Properties, StringComparer.Ordinal)
+            {
+                [LocalClaimCheck.ReferenceProperty] = LocalClaimCheck.Reference(claimId, message.Body.Span),
+            };
+            encoded = new LocalQueueEnvelope(message.MessageId, message.SessionId, properties, ReadOnlyMemory<byte>.Empty, _time.GetUtcNow()).Encode();
+            if (encoded.Length > LocalQueueEnvelope.MaxEncodedBytes)
+            {
+                throw new PermanentIntegrationException(
+                    $"Message {message.MessageId} for queue {message.Queue} has {encoded.Length} bytes of envelope without its body; the limit is {LocalQueueEnvelope.MaxEncodedBytes}.");
+            }
         }
 
         await EnsureCreatedAsync(message.Queue, () => _queues.CreateQueueIfNotExistsAsync(message.Queue, CancellationToken.None)).ConfigureAwait(false);
 
         if (_window <= TimeSpan.Zero)
         {
+            await StoreClaimAsync(claimId, message.Body, cancellationToken).ConfigureAwait(false);
             await _queues.SendAsync(message.Queue, encoded, null, cancellationToken).ConfigureAwait(false);
             return LocalSendOutcome.Enqueued;
         }
@@ -92,6 +107,7 @@ public sealed partial class LocalMessageSender : IMessageSender
 
         try
         {
+            await StoreClaimAsync(claimId, message.Body, cancellationToken).ConfigureAwait(false);
             await _queues.SendAsync(message.Queue, encoded, null, cancellationToken).ConfigureAwait(false);
         }
         catch
@@ -151,6 +167,14 @@ public sealed partial class LocalMessageSender : IMessageSender
         }
 
         return deleted;
+    }
+
+    private async Task StoreClaimAsync(string? claimId, ReadOnlyMemory<byte> body, CancellationToken cancellationToken)
+    {
+        if (claimId is not null)
+        {
+            await _claims.StoreAsync(claimId, body, cancellationToken).ConfigureAwait(false);
+        }
     }
 
     private async Task<bool> TryClaimAsync(string queue, string messageId, CancellationToken cancellationToken)

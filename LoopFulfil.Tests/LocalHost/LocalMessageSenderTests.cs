@@ -165,16 +165,33 @@ public sealed class LocalMessageSenderTests
     }
 
     [Fact]
-    public async Task Message_too_large_for_a_queue_message_is_a_permanent_error_and_nothing_is_sent()
+    public async Task Message_whose_properties_alone_exceed_a_queue_message_is_a_permanent_error_and_nothing_is_sent()
     {
         var (sender, queues, _, queue) = await NewSenderAsync();
-        var huge = "\"" + new string('x', LocalQueueEnvelope.MaxEncodedBytes) + "\"";
+        var properties = new Dictionary<string, string> { ["note"] = new string('x', LocalQueueEnvelope.MaxEncodedBytes) };
 
-        var error = await Assert.ThrowsAsync<PermanentIntegrationException>(() => sender.SendAsync(Message(queue, "evt-big", body: huge), CancellationToken.None));
+        var error = await Assert.ThrowsAsync<PermanentIntegrationException>(() => sender.SendAsync(
+            new OutboundMessage(queue, Encoding.UTF8.GetBytes("{}"), "evt-big", null, properties), CancellationToken.None));
 
         Assert.Contains("evt-big", error.Message, StringComparison.Ordinal);
         await queues.CreateQueueIfNotExistsAsync(queue, CancellationToken.None);
         Assert.Equal(0, await queues.GetApproximateCountAsync(queue, CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task Body_too_large_for_a_queue_message_is_claim_checked_and_enqueued_once()
+    {
+        var (sender, queues, _, queue) = await NewSenderAsync();
+        var huge = "\"" + new string('x', LocalQueueEnvelope.MaxEncodedBytes) + "\"";
+
+        await sender.SendAsync(Message(queue, "evt-big", body: huge), CancellationToken.None);
+        var outcome = await sender.SendWithOutcomeAsync(Message(queue, "evt-big", body: huge), CancellationToken.None);
+
+        var envelope = Assert.Single(await PeekAllAsync(queues, queue));
+        Assert.Equal(LocalSendOutcome.DroppedDuplicate, outcome);
+        Assert.True(envelope.Body.IsEmpty);
+        var reference = envelope.Properties[LocalClaimCheck.ReferenceProperty].Split(':');
+        Assert.Equal(Encoding.UTF8.GetByteCount(huge).ToString(System.Globalization.CultureInfo.InvariantCulture), reference[1]);
     }
 
     [Fact]

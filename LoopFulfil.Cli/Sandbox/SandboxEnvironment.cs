@@ -1,0 +1,271 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net.Sockets;
+using System.Security.Cryptography;
+using LoopFulfil.Cli.Hosting;
+using LoopFulfil.Core.Fulfil;
+using LoopFulfil.Sandbox.Azurite;
+using LoopFulfil.Sandbox.Fulfil;
+using LoopFulfil.Sandbox.Loop;
+using Microsoft.Extensions.Configuration;
+
+namespace LoopFulfil.Cli.Sandbox;
+
+/// <summary>
+/// Sandbox mode: Azurite (the configured one when it answers, else one started from the repository's node_modules),
+/// the simulated Fulfil API with its demo data set and the simulated Loop API, all on loopback. <see cref="Settings"/>
+/// points the integration at them; <see cref="SendWebhooksTo"/> makes Loop deliver signed webhooks to the host.
+/// </summary>
+public sealed class SandboxEnvironment : IAsyncDisposable
+{
+    private readonly AzuriteProcess? _azurite;
+
+    private SandboxEnvironment(AzuriteProcess? azurite, string storageConnectionString, FulfilSandbox fulfil, LoopSandbox loop, string adminKey)
+    {
+        _azurite = azurite;
+        StorageConnectionString = storageConnectionString;
+        Fulfil = fulfil;
+        Loop = loop;
+        AdminKey = adminKey;
+    }
+
+    public string StorageConnectionString { get; }
+
+    /// <summary>True when this environment started its own Azurite (in memory: gone when it stops).</summary>
+    public bool StartedAzurite => _azurite is not null;
+
+    public FulfilSandbox Fulfil { get; }
+
+    public LoopSandbox Loop { get; }
+
+    /// <summary>The key the ops routes take (the configured <c>LocalHost:AdminKey</c>, or one made up for this run).</summary>
+    public string AdminKey { get; }
+
+    /// <summary>The secret Loop signs webhooks with, and the host verifies (<c>Webhooks:Secret</c>).</summary>
+    public string WebhookSecret => Loop.WebhookSecret;
+
+    /// <summary>Settings that point the integration at the sandboxes (applied over all other configuration).</summary>
+    public IReadOnlyDictionary<string, string?> Settings => new Dictionary<string, string?>(StringComparer.OrdinalIgnoreCase)
+    {
+        ["Storage:ConnectionString"] = StorageConnectionString,
+        ["Storage:TableEndpoint"] = string.Empty,
+        ["Storage:QueueEndpoint"] = string.Empty,
+        ["Fulfil:BaseUrl"] = Fulfil.BaseAddress.ToString(),
+        ["Fulfil:ApiKey"] = Fulfil.ApiKey,
+        ["Fulfil:AuthMode"] = nameof(FulfilAuthMode.ApiKey),
+        ["Fulfil:CompanyId"] = Invariant(FulfilSandboxDemo.CompanyId),
+        ["Fulfil:WarehouseId"] = Invariant(FulfilSandboxDemo.WarehouseId),
+        ["Fulfil:QuarantineLocationCode"] = FulfilSandboxDemo.QuarantineLocationCode,
+        ["Fulfil:SellableLocationCode"] = FulfilSandboxDemo.SellableLocationCode,
+        ["Fulfil:DamagedLocationCode"] = FulfilSandboxDemo.DamagedLocationCode,
+        ["Fulfil:ReturnsClearingAccountCode"] = FulfilSandboxDemo.ReturnsClearingAccountCode,
+        ["Fulfil:GiftCardLiabilityAccountCode"] = FulfilSandboxDemo.GiftCardLiabilityAccountCode,
+        ["Fulfil:JournalId"] = Invariant(FulfilSandboxDemo.MiscJournalId),
+        ["Fulfil:ExchangeChannelId"] = Invariant(FulfilSandboxDemo.ExchangeChannelId),
+        ["Fulfil:SaleLookup"] = nameof(FulfilSaleLookup.OrderName),
+        ["Loop:BaseUrl"] = Loop.ApiBaseUrl.ToString(),
+        ["Loop:ApiKey"] = Loop.ApiKey,
+        ["Webhooks:Secret"] = Loop.WebhookSecret,
+        ["Webhooks:SecondarySecret"] = string.Empty,
+        ["LocalHost:AdminKey"] = AdminKey,
+    };
+
+    /// <summary>
+    /// Starts the sandbox. <paramref name="freshStorage"/>: always start a private in-memory Azurite (the demo);
+    /// otherwise use the configured storage when it answers.
+    /// </summary>
+    public static async Task<SandboxEnvironment> StartAsync(IConfiguration configuration, TextWriter output, bool freshStorage, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(configuration);
+        ArgumentNullException.ThrowIfNull(output);
+        // Azurite (node) is the slow part on a busy machine; the simulated APIs start meanwhile.
+        var fulfilStart = FulfilSandbox.StartAsync(new FulfilSandboxOptions(), cancellationToken);
+        var loopStart = LoopSandbox.StartAsync(new LoopSandboxOptions { SeedDemoData = true }, cancellationToken);
+        AzuriteProcess? azurite = null;
+        try
+        {
+            var connection = configuration["Storage:ConnectionString"];
+            if (string.IsNullOrWhiteSpace(connection))
+            {
+                connection = "UseDevelopmentStorage=true";
+            }
+
+            if (freshStorage || !await StorageAnswersAsync(connection, cancellationToken).ConfigureAwait(false))
+            {
+                if (!freshStorage)
+                {
+                    output.WriteLine("No Azurite answers at the configured Storage__ConnectionString; starting one (in memory).");
+                }
+
+                await AzuriteInstaller.EnsureInstalledAsync(output, cancellationToken).ConfigureAwait(false);
+                azurite = await AzuriteProcess.StartNewAsync(TimeSpan.FromSeconds(90), cancellationToken).ConfigureAwait(false);
+                connection = azurite.ConnectionString;
+            }
+
+            var fulfil = await fulfilStart.ConfigureAwait(false);
+            var loop = await loopStart.ConfigureAwait(false);
+            var adminKey = CliConfiguration.IsSet(configuration, "LocalHost:AdminKey")
+                ? configuration["LocalHost:AdminKey"]!
+                : "sandbox-" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(12));
+            return new SandboxEnvironment(azurite, connection, fulfil, loop, adminKey);
+        }
+        catch
+        {
+            await DisposeStartedAsync(fulfilStart).ConfigureAwait(false);
+            await DisposeStartedAsync(loopStart).ConfigureAwait(false);
+            if (azurite is not null)
+            {
+                await azurite.DisposeAsync().ConfigureAwait(false);
+            }
+
+            throw;
+        }
+    }
+
+    private static async Task DisposeStartedAsync<T>(Task<T> start)
+        where T : IAsyncDisposable
+    {
+        try
+        {
+            await (await start.ConfigureAwait(false)).DisposeAsync().ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            // It never started, or stopping it failed: the original failure is the one to report.
+        }
+    }
+
+    /// <summary>Loop (the sandbox) sends its signed webhooks to <paramref name="webhookUrl"/> from now on.</summary>
+    public void SendWebhooksTo(Uri webhookUrl) => Loop.WebhookTargetUrl = webhookUrl;
+
+    public async ValueTask DisposeAsync()
+    {
+        await Loop.DisposeAsync().ConfigureAwait(false);
+        await Fulfil.DisposeAsync().ConfigureAwait(false);
+        if (_azurite is not null)
+        {
+            await _azurite.DisposeAsync().ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Whether the table and queue endpoints of <paramref name="connectionString"/> accept connections.</summary>
+    internal static async Task<bool> StorageAnswersAsync(string connectionString, CancellationToken cancellationToken)
+    {
+        LoopFulfil.Core.Storage.StorageConnectionString parsed;
+        try
+        {
+            parsed = LoopFulfil.Core.Storage.StorageConnectionString.Parse(connectionString);
+        }
+        catch (FormatException)
+        {
+            return false;
+        }
+
+        foreach (var endpoint in new[] { parsed.TableEndpoint, parsed.QueueEndpoint })
+        {
+            if (!await AcceptsAsync(endpoint, cancellationToken).ConfigureAwait(false))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    private static async Task<bool> AcceptsAsync(Uri endpoint, CancellationToken cancellationToken)
+    {
+        using var client = new TcpClient();
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(TimeSpan.FromSeconds(2));
+        try
+        {
+            await client.ConnectAsync(endpoint.Host, endpoint.Port, timeout.Token).ConfigureAwait(false);
+            return true;
+        }
+        catch (Exception ex) when (ex is SocketException or OperationCanceledException && !cancellationToken.IsCancellationRequested)
+        {
+            return false;
+        }
+    }
+
+    private static string Invariant(int value) => value.ToString(CultureInfo.InvariantCulture);
+}
+
+/// <summary>Installs the pinned Azurite with <c>npm ci</c> when the repository has no <c>node_modules/.bin/azurite</c>.</summary>
+internal static class AzuriteInstaller
+{
+    public static async Task EnsureInstalledAsync(TextWriter output, CancellationToken cancellationToken)
+    {
+        if (AzuriteProcess.FindRepositoryRoot() is not null)
+        {
+            return;
+        }
+
+        var root = FindPackageRoot()
+            ?? throw new InvalidOperationException(
+                "Azurite is not installed and no package.json naming it was found above the current directory. " +
+                "Run from the LoopFulfil repository, or set Storage__ConnectionString to a running Azurite or storage account.");
+        output.WriteLine($"Azurite is not installed: running 'npm ci' in {root} (installs the versions pinned in package-lock.json)…");
+        var npm = OperatingSystem.IsWindows() ? "npm.cmd" : "npm";
+        var info = new ProcessStartInfo(npm)
+        {
+            WorkingDirectory = root,
+            UseShellExecute = false,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
+        foreach (var arg in new[] { "ci", "--no-audit", "--no-fund" })
+        {
+            info.ArgumentList.Add(arg);
+        }
+
+        using var process = new Process { StartInfo = info };
+        var gate = new Lock();
+        void Echo(object? sender, DataReceivedEventArgs e)
+        {
+            if (e.Data is not null)
+            {
+                lock (gate)
+                {
+                    output.WriteLine("  npm: " + e.Data);
+                }
+            }
+        }
+
+        process.OutputDataReceived += Echo;
+        process.ErrorDataReceived += Echo;
+        try
+        {
+            process.Start();
+        }
+        catch (System.ComponentModel.Win32Exception ex)
+        {
+            throw new InvalidOperationException("Could not run npm (Node.js 20+ is needed for Azurite): " + ex.Message, ex);
+        }
+
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        await process.WaitForExitAsync(cancellationToken).ConfigureAwait(false);
+        if (process.ExitCode != 0 || AzuriteProcess.FindRepositoryRoot() is null)
+        {
+            throw new InvalidOperationException($"'npm ci' in {root} failed (exit code {process.ExitCode}); Azurite is still missing.");
+        }
+    }
+
+    private static string? FindPackageRoot()
+    {
+        foreach (var start in new[] { Environment.CurrentDirectory, AppContext.BaseDirectory })
+        {
+            for (var dir = new DirectoryInfo(start); dir is not null; dir = dir.Parent)
+            {
+                var package = Path.Combine(dir.FullName, "package.json");
+                if (File.Exists(package) && File.ReadAllText(package).Contains("\"azurite\"", StringComparison.Ordinal))
+                {
+                    return dir.FullName;
+                }
+            }
+        }
+
+        return null;
+    }
+}

@@ -1,0 +1,186 @@
+using LoopFulfil.Cli.Hosting;
+using LoopFulfil.Cli.Sandbox;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.Options;
+
+namespace LoopFulfil.Cli.Serve;
+
+/// <summary><c>loopfulfil serve</c>: the whole integration on one machine.</summary>
+internal static class ServeCommand
+{
+    public const string Help = """
+        Usage: loopfulfil serve [--sandbox] [--urls <urls>]
+
+        Runs the integration on this machine: the Loop webhook endpoint, health and ops routes, the durable queue
+        (Azurite Queue Storage) with its consumers, and the scheduled jobs, from the same settings as the Functions app.
+
+        Options:
+          --sandbox       Use simulated Loop and Fulfil APIs (and Azurite, started if none answers). This is also the
+                          default when no Loop or Fulfil credentials are configured.
+          --urls <urls>   Where to listen (LocalHost__Urls; default http://127.0.0.1:7071).
+
+        Routes:
+          POST /api/loop/webhooks                     Loop webhooks (X-Loop-Signature, Webhooks__Secret)
+          GET  /api/health                            200 healthy / 503 storage unreachable
+          POST /api/returns/{id}/inspection           inspection verdicts (x-functions-key = LocalHost__AdminKey)
+          GET  /api/ops/exceptions?status=&category=  ops routes: header x-functions-key = LocalHost__AdminKey
+          GET  /api/ops/exceptions/{id}
+          POST /api/ops/exceptions/{id}/replay
+          POST /api/ops/exceptions/{id}/resolve?note=
+          POST /api/ops/exceptions/replay?category=
+
+        Stop with Ctrl+C: in-flight messages finish (LocalHost__ShutdownGraceSeconds) or go back to the queue.
+        """;
+
+    /// <summary>Settings whose absence turns sandbox mode on.</summary>
+    internal static readonly string[] CredentialKeys = ["Loop:ApiKey", "Fulfil:ApiKey", "Fulfil:BaseUrl"];
+
+    public static async Task<int> RunAsync(CliContext context, IReadOnlyList<string> args)
+    {
+        var line = CommandLine.Parse(args, ["--sandbox"], ["--urls"], out var error);
+        if (line is null || line.Positional.Count > 0)
+        {
+            context.Stderr.WriteLine((error ?? $"Unexpected argument '{line!.Positional[0]}'.") + " Run 'loopfulfil serve --help'.");
+            return 2;
+        }
+
+        if (line.Help)
+        {
+            context.Stdout.WriteLine(Help);
+            return 0;
+        }
+
+        var overrides = new Dictionary<string, string?>(StringComparer.OrdinalIgnoreCase);
+        if (line.Value("--urls") is { } urls)
+        {
+            overrides["LocalHost:Urls"] = urls;
+        }
+
+        var configuration = CliConfiguration.Build(context, overrides);
+        var missing = CredentialKeys.Where(k => !CliConfiguration.IsSet(configuration, k)).ToList();
+        var sandboxMode = line.Has("--sandbox") || missing.Count > 0;
+        if (sandboxMode && !line.Has("--sandbox"))
+        {
+            WriteSandboxBanner(context.Stdout, missing);
+        }
+
+        SandboxEnvironment? sandbox = null;
+        RunningHost? host = null;
+        try
+        {
+            if (sandboxMode)
+            {
+                sandbox = await SandboxEnvironment.StartAsync(configuration, context.Stdout, freshStorage: false, context.Stopping).ConfigureAwait(false);
+                configuration = CliConfiguration.Build(context, Merge(sandbox.Settings, overrides));
+            }
+            else if (!await CheckStorageAsync(context, configuration).ConfigureAwait(false))
+            {
+                return 3;
+            }
+
+            host = await ServeHost.StartAsync(configuration, context.Stdout, sandbox, context.Stopping).ConfigureAwait(false);
+            sandbox?.SendWebhooksTo(host.WebhookUrl);
+            WriteStarted(context.Stdout, host, sandbox);
+            context.OnServeStarted?.Invoke(host);
+
+            try
+            {
+                await host.WaitForStopRequestAsync(context.Stopping).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (context.Stopping.IsCancellationRequested)
+            {
+                // Asked to stop by the caller: fall through to the orderly stop below.
+            }
+
+            context.Stdout.WriteLine("Stopping: finishing or releasing in-flight messages…");
+            await host.StopAsync().ConfigureAwait(false);
+            return 0;
+        }
+        catch (OptionsValidationException ex)
+        {
+            SettingsProblems.Write(context.Stderr, ex);
+            return 2;
+        }
+        catch (InvalidOperationException ex) when (sandbox is null && sandboxMode)
+        {
+            context.Stderr.WriteLine("Sandbox mode could not start: " + ex.Message);
+            return 3;
+        }
+        catch (IOException ex)
+        {
+            context.Stderr.WriteLine($"Could not listen on {configuration["LocalHost:Urls"] ?? "http://127.0.0.1:7071"}: {ex.Message} (set LocalHost__Urls or --urls).");
+            return 3;
+        }
+        finally
+        {
+            if (host is not null)
+            {
+                await host.DisposeAsync().ConfigureAwait(false);
+            }
+
+            if (sandbox is not null)
+            {
+                await sandbox.DisposeAsync().ConfigureAwait(false);
+            }
+        }
+    }
+
+    private static void WriteSandboxBanner(TextWriter stdout, IReadOnlyList<string> missing)
+    {
+        stdout.WriteLine(new string('!', 100));
+        stdout.WriteLine("!! SANDBOX MODE: no Loop or Fulfil credentials are configured (" + string.Join(", ", missing.Select(CliConfiguration.EnvironmentName)) + ").");
+        stdout.WriteLine("!! Loop and Fulfil are SIMULATED on this machine; nothing reaches a real store or ERP.");
+        stdout.WriteLine("!! Set those settings (see local.settings.sample.json) to run against real systems.");
+        stdout.WriteLine(new string('!', 100));
+    }
+
+    private static void WriteStarted(TextWriter stdout, RunningHost host, SandboxEnvironment? sandbox)
+    {
+        stdout.WriteLine($"loopfulfil serve listening on {host.BaseAddress}");
+        stdout.WriteLine($"  Loop webhooks   POST {host.WebhookUrl}");
+        stdout.WriteLine($"  Health          GET  {new Uri(host.BaseAddress, "api/health")}");
+        stdout.WriteLine($"  Ops             {new Uri(host.BaseAddress, "api/ops/exceptions")} (header {ServeRoutes.AdminKeyHeader})");
+        if (sandbox is not null)
+        {
+            stdout.WriteLine("Sandbox:");
+            stdout.WriteLine($"  Loop API        {sandbox.Loop.ApiBaseUrl} (X-Authorization: {sandbox.Loop.ApiKey}); sends signed webhooks to {host.WebhookUrl}");
+            stdout.WriteLine($"  Fulfil API      {sandbox.Fulfil.BaseAddress} (X-API-KEY: {sandbox.Fulfil.ApiKey}); demo data: sales #1001-#1004, locations STOR/QUAR/DMG");
+            stdout.WriteLine($"  Storage         {(sandbox.StartedAzurite ? "Azurite started for this run (in memory)" : "the configured Azurite")}");
+            stdout.WriteLine($"  Webhook secret  {sandbox.WebhookSecret}   (sign: base64(HMAC-SHA256(body, secret)) in X-Loop-Signature)");
+            stdout.WriteLine($"  Admin key       {sandbox.AdminKey}");
+            stdout.WriteLine($"  Try: POST {new Uri(sandbox.Loop.BaseAddress, "_sandbox/returns")} with a Loop return to have Loop send return.created.");
+        }
+
+        stdout.WriteLine("Press Ctrl+C to stop.");
+    }
+
+    private static async Task<bool> CheckStorageAsync(CliContext context, IConfiguration configuration)
+    {
+        if (CliConfiguration.IsSet(configuration, "Storage:TableEndpoint") || CliConfiguration.IsSet(configuration, "Storage:QueueEndpoint"))
+        {
+            return true;
+        }
+
+        var connection = CliConfiguration.IsSet(configuration, "Storage:ConnectionString") ? configuration["Storage:ConnectionString"]! : "UseDevelopmentStorage=true";
+        if (await SandboxEnvironment.StorageAnswersAsync(connection, context.Stopping).ConfigureAwait(false))
+        {
+            return true;
+        }
+
+        context.Stderr.WriteLine(
+            "Storage does not answer at Storage__ConnectionString" + (CliConfiguration.IsSet(configuration, "Storage:ConnectionString") ? "." : " (unset: UseDevelopmentStorage=true, Azurite on 127.0.0.1:10000-10002).") +
+            " Start a durable Azurite with 'npx azurite --location .azurite --skipApiVersionCheck', or set Storage__ConnectionString.");
+        return false;
+    }
+
+    private static Dictionary<string, string?> Merge(IReadOnlyDictionary<string, string?> first, IReadOnlyDictionary<string, string?> second)
+    {
+        var merged = new Dictionary<string, string?>(first, StringComparer.OrdinalIgnoreCase);
+        foreach (var (key, value) in second)
+        {
+            merged[key] = value;
+        }
+
+        return merged;
+    }
+}

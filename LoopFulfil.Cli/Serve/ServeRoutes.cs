@@ -1,0 +1,212 @@
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using LoopFulfil.Core.Exceptions;
+using LoopFulfil.Core.Health;
+using LoopFulfil.Core.Inspection;
+using LoopFulfil.Core.LocalHost;
+using LoopFulfil.Core.Messaging;
+using LoopFulfil.Core.Webhooks;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+
+namespace LoopFulfil.Cli.Serve;
+
+/// <summary>
+/// The HTTP routes of <c>loopfulfil serve</c>: the same paths and answers as the Functions app, each a thin call of
+/// one Core entry point. Admin routes live under <c>/api/ops</c> (the Functions host reserves <c>/admin</c>).
+/// </summary>
+internal static class ServeRoutes
+{
+    public const string WebhookPath = "/api/" + WebhookHttp.Route;
+    public const string HealthPath = "/api/health";
+    public const string OpsPrefix = "/api/ops";
+    public const string InspectionPath = "/api/returns/{id}/inspection";
+
+    /// <summary>The header the Functions host reads function keys from; the ops routes read <c>LocalHost:AdminKey</c> from it.</summary>
+    public const string AdminKeyHeader = "x-functions-key";
+
+    internal static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { WriteIndented = false };
+
+    public static void Map(WebApplication app)
+    {
+        app.MapPost(WebhookPath, ReceiveWebhookAsync);
+        app.MapGet(HealthPath, HealthAsync);
+        app.MapPost(InspectionPath, SubmitInspectionAsync).AddEndpointFilter(RequireAdminKeyAsync);
+
+        var ops = app.MapGroup(OpsPrefix).AddEndpointFilter(RequireAdminKeyAsync);
+        ops.MapGet("/exceptions", ListExceptionsAsync);
+        ops.MapGet("/exceptions/{id}", GetExceptionAsync);
+        ops.MapPost("/exceptions/{id}/replay", ReplayExceptionAsync);
+        ops.MapPost("/exceptions/{id}/resolve", ResolveExceptionAsync);
+        ops.MapPost("/exceptions/replay", ReplayCategoryAsync);
+    }
+
+    private static async Task ReceiveWebhookAsync(HttpContext http, WebhookIngress ingress, IMessageSender sender)
+    {
+        // The same request/response mapping as the Functions trigger (WebhookHttp), so both hosts answer Loop alike.
+        var response = await ingress.HandleAndSendAsync(WebhookHttp.ToWebhookRequest(http.Request), sender, http.RequestAborted).ConfigureAwait(false);
+        await WebhookHttp.WriteAsync(response, http.Response, http.RequestAborted).ConfigureAwait(false);
+    }
+
+    private static async Task<IResult> SubmitInspectionAsync(HttpContext http, InspectionService inspections, string id)
+    {
+        InspectionRequest? body;
+        try
+        {
+            body = await JsonSerializer.DeserializeAsync<InspectionRequest>(http.Request.Body, Json, http.RequestAborted).ConfigureAwait(false);
+        }
+        catch (JsonException ex)
+        {
+            return Problem(StatusCodes.Status400BadRequest, "The body is not an inspection: " + ex.Message);
+        }
+
+        try
+        {
+            var receipt = await inspections.SubmitAsync(id, body?.Lines ?? [], http.RequestAborted).ConfigureAwait(false);
+            return Results.Json(receipt, Json, statusCode: StatusCodes.Status202Accepted);
+        }
+        catch (InvalidInspectionException ex)
+        {
+            return Problem(StatusCodes.Status400BadRequest, ex.Message);
+        }
+    }
+
+    private static async Task<IResult> HealthAsync(HealthCheck health, CancellationToken cancellationToken)
+    {
+        var report = await health.CheckAsync(cancellationToken).ConfigureAwait(false);
+        var body = new HealthBody(report.Healthy ? "healthy" : "unhealthy", report.Version, report.StorageReachable, report.CheckedAt);
+        return Results.Json(body, Json, statusCode: report.Healthy ? StatusCodes.Status200OK : StatusCodes.Status503ServiceUnavailable);
+    }
+
+    private static async Task<IResult> ListExceptionsAsync(ExceptionService exceptions, string? status, string? category, CancellationToken cancellationToken)
+    {
+        if (!TryParse<ExceptionStatus>(status, out var statusFilter) || !TryParse<ExceptionCategory>(category, out var categoryFilter))
+        {
+            return Problem(StatusCodes.Status400BadRequest, $"status must be one of {Names<ExceptionStatus>()}; category one of {Names<ExceptionCategory>()}.");
+        }
+
+        var list = new List<ExceptionView>();
+        await foreach (var record in exceptions.ListAsync(statusFilter, categoryFilter, cancellationToken).ConfigureAwait(false))
+        {
+            list.Add(ExceptionView.From(record));
+        }
+
+        return Results.Json(list, Json);
+    }
+
+    private static async Task<IResult> GetExceptionAsync(ExceptionService exceptions, string id, CancellationToken cancellationToken)
+    {
+        var record = await exceptions.GetAsync(id, cancellationToken).ConfigureAwait(false);
+        return record is null ? Problem(StatusCodes.Status404NotFound, $"No exception record {id}.") : Results.Json(ExceptionView.From(record), Json);
+    }
+
+    private static async Task<IResult> ReplayExceptionAsync(ExceptionService exceptions, string id, CancellationToken cancellationToken)
+    {
+        var result = await exceptions.ReplayAsync(id, cancellationToken).ConfigureAwait(false);
+        var status = result.Outcome switch
+        {
+            ReplayOutcome.Replayed => StatusCodes.Status200OK,
+            ReplayOutcome.NotFound => StatusCodes.Status404NotFound,
+            _ => StatusCodes.Status409Conflict,
+        };
+        return Results.Json(ReplayView.From(id, result), Json, statusCode: status);
+    }
+
+    private static async Task<IResult> ResolveExceptionAsync(ExceptionService exceptions, string id, string? note, CancellationToken cancellationToken)
+    {
+        var record = await exceptions.ResolveAsync(id, note, cancellationToken).ConfigureAwait(false);
+        return record is null ? Problem(StatusCodes.Status404NotFound, $"No exception record {id}.") : Results.Json(ExceptionView.From(record), Json);
+    }
+
+    private static async Task<IResult> ReplayCategoryAsync(ExceptionService exceptions, string? category, CancellationToken cancellationToken)
+    {
+        if (string.IsNullOrWhiteSpace(category) || !TryParse<ExceptionCategory>(category, out var parsed) || parsed is null)
+        {
+            return Problem(StatusCodes.Status400BadRequest, $"category is required: one of {Names<ExceptionCategory>()}.");
+        }
+
+        var results = await exceptions.ReplayAllOpenAsync(parsed.Value, cancellationToken).ConfigureAwait(false);
+        return Results.Json(results.Select(r => ReplayView.From(r.Record?.Id ?? "?", r)).ToList(), Json);
+    }
+
+    private static async ValueTask<object?> RequireAdminKeyAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
+    {
+        var http = context.HttpContext;
+        var configured = http.RequestServices.GetRequiredService<IOptions<LocalHostOptions>>().Value.AdminKey;
+        if (string.IsNullOrEmpty(configured))
+        {
+            return Problem(StatusCodes.Status403Forbidden, "The ops routes are off: set LocalHost__AdminKey and send it in the x-functions-key header.");
+        }
+
+        var given = http.Request.Headers[AdminKeyHeader].FirstOrDefault() ?? string.Empty;
+        if (!CryptographicOperations.FixedTimeEquals(Encoding.UTF8.GetBytes(given), Encoding.UTF8.GetBytes(configured)))
+        {
+            return Problem(StatusCodes.Status401Unauthorized, "Missing or wrong x-functions-key.");
+        }
+
+        return await next(context).ConfigureAwait(false);
+    }
+
+    internal static bool TryParse<TEnum>(string? text, out TEnum? value)
+        where TEnum : struct, Enum
+    {
+        value = null;
+        if (string.IsNullOrWhiteSpace(text))
+        {
+            return true;
+        }
+
+        if (Enum.TryParse<TEnum>(text.Trim(), ignoreCase: true, out var parsed) && Enum.IsDefined(parsed) && !int.TryParse(text, out _))
+        {
+            value = parsed;
+            return true;
+        }
+
+        return false;
+    }
+
+    internal static string Names<TEnum>()
+        where TEnum : struct, Enum => string.Join(", ", Enum.GetNames<TEnum>());
+
+    private static IResult Problem(int status, string detail) => Results.Json(new ProblemBody(status, detail), Json, statusCode: status);
+
+    private sealed record ProblemBody(int Status, string Detail);
+}
+
+/// <summary>The body of <c>POST /api/returns/{id}/inspection</c>: <c>{"lines":[{"line_item_id":"…","passed":true,"disposition":"back_to_stock"}]}</c>.</summary>
+internal sealed record InspectionRequest(IReadOnlyList<LineInspection>? Lines);
+
+/// <summary>The body of <c>GET /api/health</c> (the same shape as the Functions app's).</summary>
+internal sealed record HealthBody(string Status, string Version, bool StorageReachable, DateTimeOffset CheckedAt);
+
+/// <summary>An exception record as the ops routes and the CLI show it (no raw event).</summary>
+internal sealed record ExceptionView(
+    string Id,
+    string Category,
+    string Owner,
+    string Status,
+    string? ReturnId,
+    IReadOnlyList<string> Skus,
+    string Message,
+    string? Source,
+    DateTimeOffset FirstSeen,
+    DateTimeOffset LastSeen,
+    int Attempts,
+    int ReplayCount,
+    DateTimeOffset? ResolvedAt,
+    int RawEventLength)
+{
+    public static ExceptionView From(ExceptionRecord r) => new(
+        r.Id, r.Category.ToString(), r.Owner, r.Status.ToString(), r.ReturnId, r.Skus, r.Message, r.Source,
+        r.FirstSeen, r.LastSeen, r.Attempts, r.ReplayCount, r.ResolvedAt, r.RawEventLength);
+}
+
+/// <summary>What a replay did.</summary>
+internal sealed record ReplayView(string Id, string Outcome, string? MessageId, string? Detail)
+{
+    public static ReplayView From(string id, ReplayResult r) => new(id, r.Outcome.ToString(), r.MessageId, r.Detail);
+}
