@@ -19,6 +19,8 @@ public static class CliApp
           loopfulfil exceptions resolve <id> [--note <text>]
           loopfulfil returns show <loop-return-id>       The ledger record of one return and its steps.
           loopfulfil sync backfill                       Push Fulfil's catalogue, customers, orders, stock to Loop.
+          loopfulfil reconcile --from <d> --to <d> [--out <dir>]   Compare Loop, Fulfil and the ledger; repair.
+          loopfulfil audit --from <d> --to <d> [--out <dir>]       The same comparison, read-only.
           loopfulfil --help | <command> --help
           loopfulfil --version
 
@@ -55,6 +57,8 @@ public static class CliApp
             "exceptions" => await ExceptionsCommand.RunAsync(context, rest).ConfigureAwait(false),
             "returns" => await ReturnsCommand.RunAsync(context, rest).ConfigureAwait(false),
             "sync" => await SyncCommand.RunAsync(context, rest).ConfigureAwait(false),
+            "reconcile" => await ReconcileCommand.RunAsync(context, rest, Core.Reconciliation.ReconciliationMode.Daily).ConfigureAwait(false),
+            "audit" => await ReconcileCommand.RunAsync(context, rest, Core.Reconciliation.ReconciliationMode.Audit).ConfigureAwait(false),
             _ => Unknown(context, args[0]),
         };
     }

@@ -2,6 +2,7 @@ using LoopFulfil.Core.CommerceSync;
 using LoopFulfil.Core.Exchanges;
 using LoopFulfil.Core.LocalHost;
 using LoopFulfil.Core.Messaging;
+using LoopFulfil.Core.Reconciliation;
 using LoopFulfil.Core.Refunds;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -20,6 +21,8 @@ internal static class OutcomeWiring
     public const string CommerceSyncIncrementalJob = "commerce-sync";
 
     public const string CommerceSyncFullPassJob = "commerce-sync-full";
+
+    public const string ReconciliationJobName = "reconciliation";
 
     public static void Add(IServiceCollection services, IConfiguration configuration)
     {
@@ -45,5 +48,11 @@ internal static class OutcomeWiring
             CommerceSyncFullPassJob,
             ServeComposition.Schedule(configuration, "CommerceSyncFullPassSchedule", $"{CommerceSyncOptions.Section}:{nameof(CommerceSyncOptions.FullPassSchedule)}", new CommerceSyncOptions().FullPassSchedule),
             static async (sp, ct) => await sp.GetRequiredService<CommerceSyncJob>().RunAsync(SyncMode.FullPass, null, ct).ConfigureAwait(false));
+
+        // Daily reconciliation of the previous UTC day (registered by the composition root), same settings.
+        services.AddLoopFulfilTimerJob(
+            ReconciliationJobName,
+            ServeComposition.Schedule(configuration, "ReconciliationSchedule", $"{ReconciliationOptions.Section}:{nameof(ReconciliationOptions.Schedule)}", new ReconciliationOptions().Schedule),
+            static async (sp, ct) => await sp.GetRequiredService<ReconciliationJob>().RunScheduledAsync(ct).ConfigureAwait(false));
     }
 }

@@ -6,6 +6,7 @@ using LoopFulfil.Core.Health;
 using LoopFulfil.Core.Inspection;
 using LoopFulfil.Core.LocalHost;
 using LoopFulfil.Core.Messaging;
+using LoopFulfil.Core.Reconciliation;
 using LoopFulfil.Core.Webhooks;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
@@ -43,6 +44,7 @@ internal static class ServeRoutes
         ops.MapPost("/exceptions/{id}/replay", ReplayExceptionAsync);
         ops.MapPost("/exceptions/{id}/resolve", ResolveExceptionAsync);
         ops.MapPost("/exceptions/replay", ReplayCategoryAsync);
+        ops.MapGet("/reconciliation/{name}", ReconciliationReportAsync);
     }
 
     private static async Task ReceiveWebhookAsync(HttpContext http, WebhookIngress ingress, IMessageSender sender)
@@ -54,25 +56,45 @@ internal static class ServeRoutes
 
     private static async Task<IResult> SubmitInspectionAsync(HttpContext http, InspectionService inspections, string id)
     {
-        InspectionRequest? body;
         try
         {
-            body = await JsonSerializer.DeserializeAsync<InspectionRequest>(http.Request.Body, Json, http.RequestAborted).ConfigureAwait(false);
-        }
-        catch (JsonException ex)
-        {
-            return Problem(StatusCodes.Status400BadRequest, "The body is not an inspection: " + ex.Message);
-        }
-
-        try
-        {
-            var receipt = await inspections.SubmitAsync(id, body?.Lines ?? [], http.RequestAborted).ConfigureAwait(false);
+            var lines = await InspectionRequest.ReadLinesAsync(http.Request.Body, http.RequestAborted).ConfigureAwait(false);
+            var receipt = await inspections.SubmitAsync(id, lines, http.RequestAborted).ConfigureAwait(false);
             return Results.Json(receipt, Json, statusCode: StatusCodes.Status202Accepted);
         }
         catch (InvalidInspectionException ex)
         {
             return Problem(StatusCodes.Status400BadRequest, ex.Message);
         }
+    }
+
+    /// <summary>Same contract as the Functions app's OpsReconciliationReport: <c>latest|runId</c> with <c>.csv</c>, <c>.html</c> or JSON.</summary>
+    private static async Task<IResult> ReconciliationReportAsync(ReconciliationReports reports, string name, string? mode, CancellationToken cancellationToken)
+    {
+        ReconciliationMode? modeFilter = null;
+        if (!string.IsNullOrEmpty(mode))
+        {
+            if (!Enum.TryParse(mode, ignoreCase: true, out ReconciliationMode parsed) || !Enum.IsDefined(parsed))
+            {
+                return Problem(StatusCodes.Status400BadRequest, $"Unknown mode; use one of {string.Join(", ", Enum.GetNames<ReconciliationMode>())}.");
+            }
+
+            modeFilter = parsed;
+        }
+
+        var (runId, format) = ReconciliationReports.SplitName(name);
+        var report = runId == "latest" ? await reports.GetLatestAsync(modeFilter, cancellationToken).ConfigureAwait(false) : await reports.GetAsync(runId, cancellationToken).ConfigureAwait(false);
+        if (report is null)
+        {
+            return Problem(StatusCodes.Status404NotFound, runId == "latest" ? "No reconciliation has run yet." : $"No reconciliation run {runId}.");
+        }
+
+        return format switch
+        {
+            "csv" => Results.File(System.Text.Encoding.UTF8.GetBytes(ReconciliationReports.RenderCsv(report)), "text/csv; charset=utf-8", $"reconciliation-{report.RunId}.csv"),
+            "html" => Results.Content(reports.RenderHtml(report), "text/html; charset=utf-8"),
+            _ => Results.Content(ReconciliationReports.RenderJson(report), "application/json; charset=utf-8"),
+        };
     }
 
     private static async Task<IResult> HealthAsync(HealthCheck health, CancellationToken cancellationToken)
@@ -178,7 +200,6 @@ internal static class ServeRoutes
 }
 
 /// <summary>The body of <c>POST /api/returns/{id}/inspection</c>: <c>{"lines":[{"line_item_id":"…","passed":true,"disposition":"back_to_stock"}]}</c>.</summary>
-internal sealed record InspectionRequest(IReadOnlyList<LineInspection>? Lines);
 
 /// <summary>The body of <c>GET /api/health</c> (the same shape as the Functions app's).</summary>
 internal sealed record HealthBody(string Status, string Version, bool StorageReachable, DateTimeOffset CheckedAt);

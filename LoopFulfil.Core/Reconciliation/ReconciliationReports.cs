@@ -37,5 +37,20 @@ public sealed class ReconciliationReports
     public static string RenderCsv(ReconciliationReport report) => ReconciliationCsv.Render(report);
 
     /// <summary>The report as JSON (enums as names), as stored.</summary>
+    /// <summary>The route's name segment: <c>latest.csv</c> → (<c>latest</c>, <c>csv</c>); without a known extension, JSON.</summary>
+    public static (string RunId, string Format) SplitName(string name)
+    {
+        ArgumentNullException.ThrowIfNull(name);
+        foreach (var format in (ReadOnlySpan<string>)["csv", "html", "json"])
+        {
+            if (name.EndsWith("." + format, StringComparison.OrdinalIgnoreCase))
+            {
+                return (name[..^(format.Length + 1)], format);
+            }
+        }
+
+        return (name, "json");
+    }
+
     public static string RenderJson(ReconciliationReport report) => System.Text.Json.JsonSerializer.Serialize(report, ReconciliationReportStore.Json);
 }

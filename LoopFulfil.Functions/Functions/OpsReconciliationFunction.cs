@@ -25,7 +25,7 @@ public sealed class OpsReconciliationFunction
     {
         ArgumentNullException.ThrowIfNull(request);
         ArgumentException.ThrowIfNullOrEmpty(name);
-        (string runId, string format) = Split(name);
+        (string runId, string format) = ReconciliationReports.SplitName(name);
         ReconciliationMode? mode = null;
         string? modeText = request.Query["mode"];
         if (!string.IsNullOrEmpty(modeText))
@@ -54,19 +54,5 @@ public sealed class OpsReconciliationFunction
             "html" => new ContentResult { Content = reports.RenderHtml(report), ContentType = "text/html; charset=utf-8", StatusCode = StatusCodes.Status200OK },
             _ => new ContentResult { Content = ReconciliationReports.RenderJson(report), ContentType = "application/json; charset=utf-8", StatusCode = StatusCodes.Status200OK },
         };
-    }
-
-    /// <summary><c>latest.csv</c> → (<c>latest</c>, <c>csv</c>); a name without a known extension is JSON.</summary>
-    internal static (string RunId, string Format) Split(string name)
-    {
-        foreach (string format in (ReadOnlySpan<string>)["csv", "html", "json"])
-        {
-            if (name.EndsWith("." + format, StringComparison.OrdinalIgnoreCase))
-            {
-                return (name[..^(format.Length + 1)], format);
-            }
-        }
-
-        return (name, "json");
     }
 }

@@ -13,6 +13,8 @@ public sealed class CliCommandTests
     [InlineData("exceptions")]
     [InlineData("returns")]
     [InlineData("sync")]
+    [InlineData("reconcile")]
+    [InlineData("audit")]
     public async Task Every_command_has_help_that_exits_zero(string command)
     {
         var (code, stdout, _) = await RunAsync(new Dictionary<string, string?>(), command, "--help");
@@ -42,6 +44,24 @@ public sealed class CliCommandTests
         Assert.Equal(2, code);
         Assert.Contains("Fulfil__ApiKey", stderr, StringComparison.Ordinal);
         Assert.Contains("Loop__ApiKey", stderr, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("reconcile")]
+    [InlineData("audit")]
+    public async Task Reconcile_and_audit_need_a_date_range_then_name_the_missing_settings(string command)
+    {
+        var storage = new Dictionary<string, string?> { ["Storage:ConnectionString"] = "UseDevelopmentStorage=true" };
+
+        var noRange = await RunAsync(storage, command);
+        var backwards = await RunAsync(storage, command, "--from", "2026-11-02", "--to", "2026-11-01");
+        var noCredentials = await RunAsync(storage, command, "--from", "2026-11-01", "--to", "2026-11-02");
+
+        Assert.Equal((2, 2, 2), (noRange.Code, backwards.Code, noCredentials.Code));
+        Assert.Contains("--from", noRange.Stderr, StringComparison.Ordinal);
+        Assert.Contains("--to after --from", backwards.Stderr, StringComparison.Ordinal);
+        Assert.Contains("Fulfil__ApiKey", noCredentials.Stderr, StringComparison.Ordinal);
+        Assert.Contains("Loop__ApiKey", noCredentials.Stderr, StringComparison.Ordinal);
     }
 
     [Fact]

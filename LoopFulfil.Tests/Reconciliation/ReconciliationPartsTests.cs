@@ -79,9 +79,9 @@ public sealed class ReconciliationPartsTests
         Assert.Equal(AuthorizationLevel.Admin, trigger.AuthLevel);
         Assert.Equal(["get"], trigger.Methods ?? []);
         Assert.Equal("ops/reconciliation/{name}", trigger.Route);
-        Assert.Equal(("latest", "csv"), OpsReconciliationFunction.Split("latest.csv"));
-        Assert.Equal(("latest", "html"), OpsReconciliationFunction.Split("latest.html"));
-        Assert.Equal(("20260101T020000Z-Daily-abcdef", "json"), OpsReconciliationFunction.Split("20260101T020000Z-Daily-abcdef"));
+        Assert.Equal(("latest", "csv"), ReconciliationReports.SplitName("latest.csv"));
+        Assert.Equal(("latest", "html"), ReconciliationReports.SplitName("latest.html"));
+        Assert.Equal(("20260101T020000Z-Daily-abcdef", "json"), ReconciliationReports.SplitName("20260101T020000Z-Daily-abcdef"));
     }
 
     [Fact]

@@ -1,0 +1,107 @@
+using System.Globalization;
+using LoopFulfil.Cli.Hosting;
+using LoopFulfil.Core.DependencyInjection;
+using LoopFulfil.Core.LocalHost;
+using LoopFulfil.Core.Reconciliation;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace LoopFulfil.Cli.Operator;
+
+/// <summary>
+/// <c>loopfulfil reconcile</c> (a daily-style run: heals and raises exceptions as configured) and
+/// <c>loopfulfil audit</c> (read-only: the returns-workflow audit a merchant runs before switching the integration on).
+/// Both store the report like the timer does and can write it as CSV and HTML.
+/// </summary>
+internal static class ReconcileCommand
+{
+    public const string Help = """
+        Usage: loopfulfil reconcile --from <yyyy-MM-dd> --to <yyyy-MM-dd> [--out <dir>]
+               loopfulfil audit     --from <yyyy-MM-dd> --to <yyyy-MM-dd> [--out <dir>]
+
+        Compares every Loop return updated in [from, to) (UTC) with Fulfil and LoopFulfil's own records: return orders,
+        stock out of quarantine within Reconciliation__RestockSla, credit notes against cash refunds, journals against
+        store credit, exchange orders, duplicates, and LOOP- documents for returns Loop does not know.
+        'reconcile' re-enqueues returns with missing steps when Reconciliation__SelfHeal is on; 'audit' changes nothing.
+        The report is stored (GET /api/ops/reconciliation/latest.html) and, with --out, written as CSV and HTML files.
+        Needs Loop__*, Fulfil__* and Storage__ConnectionString. Exit code 0 when nothing needs action, 1 otherwise.
+        """;
+
+    private static readonly string[] RequiredKeys = ["Fulfil:BaseUrl", "Fulfil:ApiKey", "Loop:ApiKey"];
+
+    public static async Task<int> RunAsync(CliContext context, IReadOnlyList<string> args, ReconciliationMode mode)
+    {
+        var line = CommandLine.Parse(args, [], ["--from", "--to", "--out"], out var error);
+        var verb = mode == ReconciliationMode.Audit ? "audit" : "reconcile";
+        if (line is null)
+        {
+            context.Stderr.WriteLine($"{error} Run 'loopfulfil {verb} --help'.");
+            return 2;
+        }
+
+        if (line.Help)
+        {
+            context.Stdout.WriteLine(Help);
+            return 0;
+        }
+
+        if (!TryDate(line.Value("--from"), out var from) || !TryDate(line.Value("--to"), out var to) || to <= from)
+        {
+            context.Stderr.WriteLine("--from and --to are required dates (yyyy-MM-dd, UTC), with --to after --from.");
+            context.Stderr.WriteLine(Help);
+            return 2;
+        }
+
+        var configuration = CliConfiguration.Build(context);
+        var missing = RequiredKeys.Where(k => !CliConfiguration.IsSet(configuration, k)).ToList();
+        if (missing.Count > 0)
+        {
+            context.Stderr.WriteLine($"The {verb} needs " + string.Join(", ", missing.Select(CliConfiguration.EnvironmentName)) + " (see local.settings.sample.json).");
+            return 2;
+        }
+
+        var services = new ServiceCollection();
+        services.AddLogging();
+        services.AddLoopFulfil(configuration);
+        services.AddLoopFulfilLocalHost(configuration);
+        return await OperatorServices.RunAsync(context, configuration, services, async sp =>
+        {
+            var report = await sp.GetRequiredService<ReconciliationJob>().RunAsync(from, to, mode, context.Stopping).ConfigureAwait(false);
+            Print(report, context.Stdout);
+            if (line.Value("--out") is { Length: > 0 } dir)
+            {
+                Directory.CreateDirectory(dir);
+                var reports = sp.GetRequiredService<ReconciliationReports>();
+                var csv = Path.Combine(dir, $"reconciliation-{report.RunId}.csv");
+                var html = Path.Combine(dir, $"reconciliation-{report.RunId}.html");
+                await File.WriteAllTextAsync(csv, ReconciliationReports.RenderCsv(report), context.Stopping).ConfigureAwait(false);
+                await File.WriteAllTextAsync(html, reports.RenderHtml(report), context.Stopping).ConfigureAwait(false);
+                context.Stdout.WriteLine($"Wrote {csv} and {html}.");
+            }
+
+            return report.NeedingAction.Any() ? 1 : 0;
+        }).ConfigureAwait(false);
+    }
+
+    private static void Print(ReconciliationReport report, TextWriter output)
+    {
+        output.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"Reconciliation {report.RunId} ({report.Mode}) {report.From:yyyy-MM-dd} → {report.To:yyyy-MM-dd}: {report.ReturnsChecked} returns checked, {report.Mismatches.Count} mismatches, {report.HealMessagesSent} repairs sent, {report.OpenExceptions} open exceptions."));
+        foreach (var total in report.Totals)
+        {
+            output.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"  {total.Type,-14} {total.Currency} Loop {total.LoopAmount,12:0.00}  Fulfil {total.FulfilAmount,12:0.00}  ({total.Returns} returns)"));
+        }
+
+        foreach (var mismatch in report.NeedingAction)
+        {
+            output.WriteLine($"  needs action [{mismatch.Owner}] {mismatch.Kind} return {mismatch.ReturnId}: expected {mismatch.Expected}, found {mismatch.Actual}");
+        }
+    }
+
+    private static bool TryDate(string? text, out DateTimeOffset value)
+    {
+        var ok = DateTime.TryParseExact(text, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out var date);
+        value = ok ? new DateTimeOffset(date, TimeSpan.Zero) : default;
+        return ok;
+    }
+}
