@@ -1,3 +1,4 @@
+using LoopFulfil.Core.LocalHost;
 using LoopFulfil.Core.Messaging;
 using LoopFulfil.Core.Returns;
 using LoopFulfil.Functions.Messaging;
@@ -8,8 +9,13 @@ namespace LoopFulfil.Functions.Functions;
 public sealed class ReturnEventsFunction
 {
     private readonly ReturnEventHandler handler;
+    private readonly LocalClaimCheck claims;
 
-    public ReturnEventsFunction(ReturnEventHandler handler) => this.handler = handler;
+    public ReturnEventsFunction(ReturnEventHandler handler, LocalClaimCheck claims)
+    {
+        this.handler = handler;
+        this.claims = claims;
+    }
 
     /// <summary>
     /// <c>loop-returns</c> (session per Loop return id, so one return's events run one at a time, in order):
@@ -24,6 +30,9 @@ public sealed class ReturnEventsFunction
     {
         ArgumentNullException.ThrowIfNull(context);
         InboundMessage message = ServiceBusBindingData.ToInboundMessage(body, context.BindingContext.BindingData);
+
+        // A large Loop body travels by claim-check (see ServiceBusMessageSender); put it back before Core sees it.
+        message = await claims.ResolveAsync(message, context.CancellationToken);
         await handler.HandleAsync(message, context.CancellationToken);
     }
 }

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using Azure.Messaging.ServiceBus;
 using LoopFulfil.Core.Errors;
+using LoopFulfil.Core.LocalHost;
 using LoopFulfil.Core.Messaging;
 using Microsoft.Extensions.Logging;
 
@@ -18,22 +19,31 @@ namespace LoopFulfil.Functions.Messaging;
 /// </remarks>
 public sealed partial class ServiceBusMessageSender : IMessageSender, IAsyncDisposable
 {
+    /// <summary>
+    /// Bodies above this go to Table Storage and the message carries a reference. Service Bus Standard refuses messages
+    /// over 256 KB (headers and properties included) while Loop's webhook bodies may reach 1 MiB; without this a large
+    /// return would be answered 503 on every one of Loop's retries and finally lost.
+    /// </summary>
+    internal const int ClaimCheckThresholdBytes = 192 * 1024;
+
     private readonly Func<string, IQueueSender> createSender;
+    private readonly LocalClaimCheck? claims;
     private readonly ILogger<ServiceBusMessageSender> logger;
     private readonly ConcurrentDictionary<string, Lazy<IQueueSender>> senders = new(StringComparer.Ordinal);
     private int disposed;
 
     /// <summary>Sends through <paramref name="client"/> (owned by the caller, e.g. the DI container).</summary>
-    public ServiceBusMessageSender(ServiceBusClient client, ILogger<ServiceBusMessageSender> logger)
-        : this(queue => new SdkQueueSender(client.CreateSender(queue)), logger)
+    public ServiceBusMessageSender(ServiceBusClient client, LocalClaimCheck claims, ILogger<ServiceBusMessageSender> logger)
+        : this(queue => new SdkQueueSender(client.CreateSender(queue)), logger, claims)
     {
         ArgumentNullException.ThrowIfNull(client);
     }
 
-    internal ServiceBusMessageSender(Func<string, IQueueSender> createSender, ILogger<ServiceBusMessageSender> logger)
+    internal ServiceBusMessageSender(Func<string, IQueueSender> createSender, ILogger<ServiceBusMessageSender> logger, LocalClaimCheck? claims = null)
     {
         this.createSender = createSender;
         this.logger = logger;
+        this.claims = claims;
     }
 
     /// <summary>Sends <paramref name="message"/> to its queue; throws <see cref="TransientIntegrationException"/> when that fails.</summary>
@@ -41,6 +51,17 @@ public sealed partial class ServiceBusMessageSender : IMessageSender, IAsyncDisp
     {
         ArgumentNullException.ThrowIfNull(message);
         ObjectDisposedException.ThrowIf(Volatile.Read(ref disposed) != 0, this);
+
+        if (claims is not null && message.Body.Length > ClaimCheckThresholdBytes)
+        {
+            // The same claim-check the local queue uses; the queue triggers resolve it before Core sees the message.
+            string reference = await claims.StoreAsync(Guid.NewGuid().ToString("N"), message.Body, cancellationToken).ConfigureAwait(false);
+            message = message with
+            {
+                Body = ReadOnlyMemory<byte>.Empty,
+                Properties = new Dictionary<string, string>(message.Properties, StringComparer.Ordinal) { [LocalClaimCheck.ReferenceProperty] = reference },
+            };
+        }
 
         // Built before the try: a message Service Bus would refuse outright is a bug to see, not a failure to retry.
         OutgoingServiceBusMessage outgoing = OutgoingServiceBusMessage.From(message);

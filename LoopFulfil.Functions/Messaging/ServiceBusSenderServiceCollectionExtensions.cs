@@ -1,7 +1,10 @@
 using Azure.Messaging.ServiceBus;
+using LoopFulfil.Core.LocalHost;
 using LoopFulfil.Core.Messaging;
+using LoopFulfil.Core.Storage;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Logging;
 
 namespace LoopFulfil.Functions.Messaging;
@@ -21,8 +24,10 @@ public static class ServiceBusSenderServiceCollectionExtensions
 
         // Singletons: one AMQP connection per process, disposed (after the senders) when the host stops.
         services.AddSingleton(sp => sp.GetRequiredService<ServiceBusConnectionSettings>().CreateClient());
+        services.TryAddSingleton(sp => new LocalClaimCheck(sp.GetRequiredService<ITableStore>(), sp.GetRequiredService<TimeProvider>()));
         services.AddSingleton(sp => new ServiceBusMessageSender(
             sp.GetRequiredService<ServiceBusClient>(),
+            sp.GetRequiredService<LocalClaimCheck>(),
             sp.GetRequiredService<ILogger<ServiceBusMessageSender>>()));
         services.AddSingleton<IMessageSender>(sp => sp.GetRequiredService<ServiceBusMessageSender>());
         return services;

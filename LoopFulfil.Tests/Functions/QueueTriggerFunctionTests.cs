@@ -1,7 +1,9 @@
 using System.Text.Json;
 using LoopFulfil.Core.Exceptions;
+using LoopFulfil.Core.LocalHost;
 using LoopFulfil.Core.Messaging;
 using LoopFulfil.Core.Returns;
+using LoopFulfil.Core.Storage;
 using LoopFulfil.Core.Webhooks;
 using LoopFulfil.Functions;
 using LoopFulfil.Functions.Functions;
@@ -97,7 +99,7 @@ public class QueueTriggerFunctionTests
         // What the trigger gets: the body bytes, and the message's metadata as binding data (properties as JSON text).
         var context = TestFunctionContext.ForServiceBus(sent.MessageId, sent.SessionId, 1, JsonSerializer.Serialize(sent.Properties));
         await using AsyncServiceScope scope = h.Services.CreateAsyncScope();
-        var function = new ReturnEventsFunction(scope.ServiceProvider.GetRequiredService<ReturnEventHandler>());
+        var function = new ReturnEventsFunction(scope.ServiceProvider.GetRequiredService<ReturnEventHandler>(), new LocalClaimCheck(scope.ServiceProvider.GetRequiredService<ITableStore>(), TimeProvider.System));
 
         await function.Run(sent.Body.ToArray(), context);
 

@@ -57,6 +57,31 @@ public class ServiceBusMessageSenderTests
     }
 
     [Fact]
+    public async Task A_body_over_the_service_bus_limit_travels_by_claim_check_and_resolves_to_the_same_bytes()
+    {
+        var store = await LoopFulfil.Tests.Infrastructure.AzuriteTestServer.CreateTableStoreAsync();
+        var claims = new LoopFulfil.Core.LocalHost.LocalClaimCheck(store, TimeProvider.System);
+        var links = new ConcurrentDictionary<string, ScriptedQueueSender>();
+        var sender = new ServiceBusMessageSender(q => links.GetOrAdd(q, _ => new ScriptedQueueSender()), NullLogger<ServiceBusMessageSender>.Instance, claims);
+        var large = new byte[ServiceBusMessageSender.ClaimCheckThresholdBytes + 1000];
+        Random.Shared.NextBytes(large);
+        var small = ReturnMessage("small-1");
+
+        await sender.SendAsync(new OutboundMessage(QueueNames.LoopReturns, large, "large-1", "88001", ReturnProperties), CancellationToken.None);
+        await sender.SendAsync(small, CancellationToken.None);
+
+        var sent = links[QueueNames.LoopReturns].Sent.ToList();
+        var claimed = sent.Single(m => m.MessageId == "large-1");
+        Assert.True(claimed.Body.IsEmpty);
+        Assert.Equal("88001", claimed.SessionId);
+        var resolved = await claims.ResolveAsync(new InboundMessage(claimed.Body, claimed.MessageId, claimed.SessionId, 1, claimed.ApplicationProperties), CancellationToken.None);
+        Assert.True(resolved.Body.Span.SequenceEqual(large));
+        var inline = sent.Single(m => m.MessageId == "small-1");
+        Assert.False(inline.ApplicationProperties.ContainsKey(LoopFulfil.Core.LocalHost.LocalClaimCheck.ReferenceProperty));
+        Assert.True(inline.Body.Span.SequenceEqual(small.Body.Span));
+    }
+
+    [Fact]
     public async Task Unordered_queue_message_has_no_session_id()
     {
         var (sender, links, _) = Create();
