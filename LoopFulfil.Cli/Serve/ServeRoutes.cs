@@ -111,10 +111,10 @@ internal static class ServeRoutes
             return Problem(StatusCodes.Status400BadRequest, $"status must be one of {Names<ExceptionStatus>()}; category one of {Names<ExceptionCategory>()}.");
         }
 
-        var list = new List<ExceptionView>();
+        var list = new List<ExceptionRecordView>();
         await foreach (var record in exceptions.ListAsync(statusFilter, categoryFilter, cancellationToken).ConfigureAwait(false))
         {
-            list.Add(ExceptionView.From(record));
+            list.Add(ExceptionRecordView.From(record));
         }
 
         return Results.Json(list, Json);
@@ -123,7 +123,7 @@ internal static class ServeRoutes
     private static async Task<IResult> GetExceptionAsync(ExceptionService exceptions, string id, CancellationToken cancellationToken)
     {
         var record = await exceptions.GetAsync(id, cancellationToken).ConfigureAwait(false);
-        return record is null ? Problem(StatusCodes.Status404NotFound, $"No exception record {id}.") : Results.Json(ExceptionView.From(record), Json);
+        return record is null ? Problem(StatusCodes.Status404NotFound, $"No exception record {id}.") : Results.Json(ExceptionRecordView.From(record), Json);
     }
 
     private static async Task<IResult> ReplayExceptionAsync(ExceptionService exceptions, string id, CancellationToken cancellationToken)
@@ -141,7 +141,7 @@ internal static class ServeRoutes
     private static async Task<IResult> ResolveExceptionAsync(ExceptionService exceptions, string id, string? note, CancellationToken cancellationToken)
     {
         var record = await exceptions.ResolveAsync(id, note, cancellationToken).ConfigureAwait(false);
-        return record is null ? Problem(StatusCodes.Status404NotFound, $"No exception record {id}.") : Results.Json(ExceptionView.From(record), Json);
+        return record is null ? Problem(StatusCodes.Status404NotFound, $"No exception record {id}.") : Results.Json(ExceptionRecordView.From(record), Json);
     }
 
     private static async Task<IResult> ReplayCategoryAsync(ExceptionService exceptions, string? category, CancellationToken cancellationToken)
@@ -199,35 +199,5 @@ internal static class ServeRoutes
     private sealed record ProblemBody(int Status, string Detail);
 }
 
-/// <summary>The body of <c>POST /api/returns/{id}/inspection</c>: <c>{"lines":[{"line_item_id":"…","passed":true,"disposition":"back_to_stock"}]}</c>.</summary>
-
 /// <summary>The body of <c>GET /api/health</c> (the same shape as the Functions app's).</summary>
 internal sealed record HealthBody(string Status, string Version, bool StorageReachable, DateTimeOffset CheckedAt);
-
-/// <summary>An exception record as the ops routes and the CLI show it (no raw event).</summary>
-internal sealed record ExceptionView(
-    string Id,
-    string Category,
-    string Owner,
-    string Status,
-    string? ReturnId,
-    IReadOnlyList<string> Skus,
-    string Message,
-    string? Source,
-    DateTimeOffset FirstSeen,
-    DateTimeOffset LastSeen,
-    int Attempts,
-    int ReplayCount,
-    DateTimeOffset? ResolvedAt,
-    int RawEventLength)
-{
-    public static ExceptionView From(ExceptionRecord r) => new(
-        r.Id, r.Category.ToString(), r.Owner, r.Status.ToString(), r.ReturnId, r.Skus, r.Message, r.Source,
-        r.FirstSeen, r.LastSeen, r.Attempts, r.ReplayCount, r.ResolvedAt, r.RawEventLength);
-}
-
-/// <summary>What a replay did.</summary>
-internal sealed record ReplayView(string Id, string Outcome, string? MessageId, string? Detail)
-{
-    public static ReplayView From(string id, ReplayResult r) => new(id, r.Outcome.ToString(), r.MessageId, r.Detail);
-}

@@ -172,7 +172,7 @@ public sealed partial class RestockStage : IReturnStage
             {
                 ExceptionRecord r = await reporter.ReportAsync(new ExceptionRaise(ExceptionCategory.RestockDelayed, context.ReturnId,
                     $"Return {context.ReturnId}: {shortfall.ToString(CultureInfo.InvariantCulture)} inspected unit(s) were not received into quarantine in Fulfil; receive them there, then replay.")
-                { DetailKey = "shortfall", RawEvent = context.Event.Body, Source = "returns-handler:" + Name }, ct).ConfigureAwait(false);
+                { DetailKey = "shortfall", RawEvent = context.Event.Body, Source = ExceptionAlertHandler.InlineFlaggingSourcePrefix + ":" + Name }, ct).ConfigureAwait(false);
                 return r.Id;
             }, cancellationToken).ConfigureAwait(false);
         }
@@ -191,7 +191,7 @@ public sealed partial class RestockStage : IReturnStage
         {
             ExceptionRecord r = await reporter.ReportAsync(new ExceptionRaise(ExceptionCategory.RestockDelayed, context.ReturnId,
                 $"Return {context.ReturnId}: {missing.Length} unit(s) reported missing on inspection (line items {string.Join(", ", missing.Select(u => u.LineItemId).Distinct(StringComparer.Ordinal))}); they were not received. Check the parcel and any refund for them.")
-            { DetailKey = "missing", RawEvent = context.Event.Body, Source = "returns-handler:" + Name }, ct).ConfigureAwait(false);
+            { DetailKey = "missing", RawEvent = context.Event.Body, Source = ExceptionAlertHandler.InlineFlaggingSourcePrefix + ":" + Name }, ct).ConfigureAwait(false);
             return r.Id;
         }, cancellationToken).ConfigureAwait(false);
     }

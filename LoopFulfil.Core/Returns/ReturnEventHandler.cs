@@ -26,7 +26,8 @@ namespace LoopFulfil.Core.Returns;
 [System.Diagnostics.CodeAnalysis.SuppressMessage("Naming", "CA1711:Identifiers should not have incorrect suffix", Justification = "It handles return events from the queue; it is not a .NET event delegate, and hosts know it by this name.")]
 public sealed partial class ReturnEventHandler
 {
-    private const string Source = "returns-handler";
+    // The alert consumer recognises this prefix and leaves the Loop flag to this handler (ReturnExceptionReporter).
+    private const string Source = ExceptionAlertHandler.InlineFlaggingSourcePrefix;
 
     private readonly ReturnLedger ledger;
     private readonly IReadOnlyList<IReturnStage> stages;

@@ -49,7 +49,10 @@ public sealed class LocalClaimCheckTests
         {
             var properties = new Dictionary<string, string> { [LocalClaimCheck.ReferenceProperty] = LocalClaimCheck.Reference("gone", Encoding.UTF8.GetBytes("x")) };
 
-            await SendEnvelopeAsync(host.Services.GetRequiredService<IQueueStore>(), queue, "lost-1", null, string.Empty, properties);
+            // The dispatcher creates its queue in the background after start; create it here so the send cannot win that race.
+            var store = host.Services.GetRequiredService<IQueueStore>();
+            await store.CreateQueueIfNotExistsAsync(queue, CancellationToken.None);
+            await SendEnvelopeAsync(store, queue, "lost-1", null, string.Empty, properties);
 
             await WaitUntilAsync(() => !poisoned.IsEmpty, "the message poisoned");
             await host.StopAsync();
