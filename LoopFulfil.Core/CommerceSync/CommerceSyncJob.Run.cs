@@ -131,10 +131,29 @@ public sealed partial class CommerceSyncJob
         // ------------------------------------------------------------------ walking and processing
 
         /// <summary>
-        /// Walks <paramref name="model"/> by (write_date, id) from the stored checkpoint. Each page is prepared (batched
-        /// reads) while the previous one is being pushed, and the checkpoint moves only once a page is fully handled.
+        /// Walks <paramref name="model"/> twice, each walk from its own checkpoint: records never edited since their
+        /// creation by (create_date, id) — Tryton leaves their write_date empty — then edited ones by (write_date, id).
         /// </summary>
         private async Task<bool> WalkAsync(string name, string model, IReadOnlyList<object?> domain, string? refField, Func<IReadOnlyList<FulfilStamp>, Task<List<Func<CancellationToken, Task<ItemOutcome>>>>> prepare)
+        {
+            var created = await WalkAsync(name, CreatedWalk(name), FulfilStampField.CreateDate, model, domain, refField, prepare).ConfigureAwait(false);
+            if (!created && (_stoppedByBudget || _ct.IsCancellationRequested))
+            {
+                return false;
+            }
+
+            return await WalkAsync(name, name, FulfilStampField.WriteDate, model, domain, refField, prepare).ConfigureAwait(false) && created;
+        }
+
+        /// <summary>Checkpoint name of the create-date walk of <paramref name="name"/> (the write-date walk keeps the plain name).</summary>
+        private static string CreatedWalk(string name) => name + ".created";
+
+        /// <summary>
+        /// Walks <paramref name="model"/> by (<paramref name="stamp"/>, id) from the checkpoint <paramref name="walk"/>.
+        /// Each page is prepared (batched reads) while the previous one is being pushed, and the checkpoint moves only
+        /// once a page is fully handled.
+        /// </summary>
+        private async Task<bool> WalkAsync(string name, string walk, FulfilStampField stamp, string model, IReadOnlyList<object?> domain, string? refField, Func<IReadOnlyList<FulfilStamp>, Task<List<Func<CancellationToken, Task<ItemOutcome>>>>> prepare)
         {
             _phase = name;
             if (BudgetSpent)
@@ -142,7 +161,7 @@ public sealed partial class CommerceSyncJob
                 return StopForBudget(name);
             }
 
-            var checkpoint = await Store.GetCheckpointAsync(_stream, name, _ct).ConfigureAwait(false);
+            var checkpoint = await Store.GetCheckpointAsync(_stream, walk, _ct).ConfigureAwait(false);
             if (_stream == FullPassStream && checkpoint is { Finished: true })
             {
                 return true;
@@ -150,12 +169,12 @@ public sealed partial class CommerceSyncJob
 
             var cursor = checkpoint?.Cursor;
             var size = Options.PageSize;
-            Interlocked.Add(ref _total, await Fulfil.CountModifiedAsync(new FulfilModifiedQuery(model, cursor, size, domain, refField), _ct).ConfigureAwait(false));
+            Interlocked.Add(ref _total, await Fulfil.CountModifiedAsync(new FulfilModifiedQuery(model, cursor, size, domain, refField, stamp), _ct).ConfigureAwait(false));
             Report(force: true);
 
             async Task<(IReadOnlyList<FulfilStamp> Stamps, List<Func<CancellationToken, Task<ItemOutcome>>> Items)> LoadAsync(FulfilCursor? after)
             {
-                var stamps = await Fulfil.GetModifiedAsync(new FulfilModifiedQuery(model, after, size, domain, refField), _ct).ConfigureAwait(false);
+                var stamps = await Fulfil.GetModifiedAsync(new FulfilModifiedQuery(model, after, size, domain, refField, stamp), _ct).ConfigureAwait(false);
                 return stamps.Count == 0 ? (stamps, []) : (stamps, await prepare(stamps).ConfigureAwait(false));
             }
 
@@ -171,7 +190,7 @@ public sealed partial class CommerceSyncJob
                     if (stamps.Count == 0)
                     {
                         await checkpointing.ConfigureAwait(false);
-                        await Store.SaveCheckpointAsync(_stream, name, new CommerceCheckpoint(cursor, true, _job._time.GetUtcNow()), CancellationToken.None).ConfigureAwait(false);
+                        await Store.SaveCheckpointAsync(_stream, walk, new CommerceCheckpoint(cursor, true, _job._time.GetUtcNow()), CancellationToken.None).ConfigureAwait(false);
                         return true;
                     }
 
@@ -187,7 +206,7 @@ public sealed partial class CommerceSyncJob
                     // Stamps that became no work item (returns folded into their order, duplicates) are done as well.
                     Interlocked.Add(ref _done, stamps.Count - items.Count);
                     await checkpointing.ConfigureAwait(false);
-                    checkpointing = CheckpointAsync(name, last);
+                    checkpointing = CheckpointAsync(walk, last);
                     cursor = last;
                     if (BudgetSpent)
                     {
@@ -812,18 +831,27 @@ public sealed partial class CommerceSyncJob
             var recountAll = _stream == FullPassStream || checkpoint?.Cursor is null;
             HashSet<int> productIds;
             FulfilCursor? newCursor;
+            FulfilCursor? newCreatedCursor;
             if (recountAll)
             {
                 productIds = variants.Values.Where(v => v.LoopId is not null).Select(v => int.Parse(v.FulfilId, CultureInfo.InvariantCulture)).ToHashSet();
-                newCursor = new FulfilCursor((_startedAt - Options.InventoryWatermarkOverlap).UtcDateTime, 0);
+                newCursor = newCreatedCursor = new FulfilCursor((_startedAt - Options.InventoryWatermarkOverlap).UtcDateTime, 0);
             }
             else
             {
                 productIds = [.. _newVariants.Keys];
-                newCursor = checkpoint!.Cursor;
+                // A move created straight into its final state is never written again, so its write_date stays empty:
+                // moves are scanned by create date (never edited) and by write date (edited), each from its own cursor.
+                var created = await Store.GetCheckpointAsync(_stream, CreatedWalk(name), _ct).ConfigureAwait(false);
+                newCreatedCursor = await ScanMovesAsync(created?.Cursor ?? checkpoint!.Cursor, FulfilStampField.CreateDate).ConfigureAwait(false);
+                newCursor = await ScanMovesAsync(checkpoint!.Cursor, FulfilStampField.WriteDate).ConfigureAwait(false);
+            }
+
+            async Task<FulfilCursor?> ScanMovesAsync(FulfilCursor? cursor, FulfilStampField stamp)
+            {
                 while (true)
                 {
-                    var stamps = await Fulfil.GetModifiedAsync(new FulfilModifiedQuery("stock.move", newCursor, Options.PageSize, null, "product"), _ct).ConfigureAwait(false);
+                    var stamps = await Fulfil.GetModifiedAsync(new FulfilModifiedQuery("stock.move", cursor, Options.PageSize, null, "product", stamp), _ct).ConfigureAwait(false);
                     foreach (var s in stamps)
                     {
                         if (s.Ref is { } product && variants.TryGetValue(CommerceMapper.ExternalId(product), out var v) && v.LoopId is not null)
@@ -834,12 +862,12 @@ public sealed partial class CommerceSyncJob
 
                     if (stamps.Count > 0)
                     {
-                        newCursor = new FulfilCursor(stamps[^1].WriteDate, stamps[^1].Id);
+                        cursor = new FulfilCursor(stamps[^1].WriteDate, stamps[^1].Id);
                     }
 
                     if (stamps.Count < Options.PageSize)
                     {
-                        break;
+                        return cursor;
                     }
                 }
             }
@@ -878,6 +906,7 @@ public sealed partial class CommerceSyncJob
             }
 
             await FlushAsync().ConfigureAwait(false);
+            await Store.SaveCheckpointAsync(_stream, CreatedWalk(name), new CommerceCheckpoint(newCreatedCursor, true, _job._time.GetUtcNow()), CancellationToken.None).ConfigureAwait(false);
             await Store.SaveCheckpointAsync(_stream, name, new CommerceCheckpoint(newCursor, true, _job._time.GetUtcNow()), CancellationToken.None).ConfigureAwait(false);
             return true;
         }

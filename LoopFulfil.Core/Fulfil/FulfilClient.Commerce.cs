@@ -13,11 +13,12 @@ public sealed partial class FulfilClient
         ArgumentNullException.ThrowIfNull(query);
         ArgumentOutOfRangeException.ThrowIfLessThan(query.Limit, 1);
         var domain = ModifiedDomain(query);
-        var fields = query.RefField is null ? new[] { "id", "write_date" } : ["id", "write_date", query.RefField];
-        var order = new object[] { new[] { "write_date", "ASC" }, new[] { "id", "ASC" } };
+        var stamp = StampFieldName(query.Stamp);
+        var fields = query.RefField is null ? new[] { "id", stamp } : ["id", stamp, query.RefField];
+        var order = new object[] { new[] { stamp, "ASC" }, new[] { "id", "ASC" } };
         var rows = await _http.SearchReadAsync<JsonElement>(query.Model, domain, 0, query.Limit, fields, order: order, cancellationToken: cancellationToken).ConfigureAwait(false);
         return rows
-            .Select(r => new FulfilStamp(r.Id(), r.DateTime("write_date") ?? DateTime.MinValue, query.RefField is null ? null : r.IntOrNull(query.RefField)))
+            .Select(r => new FulfilStamp(r.Id(), r.DateTime(stamp) ?? DateTime.MinValue, query.RefField is null ? null : r.IntOrNull(query.RefField)))
             .ToList();
     }
 
@@ -27,18 +28,24 @@ public sealed partial class FulfilClient
         return _http.SearchCountAsync(query.Model, ModifiedDomain(query), cancellationToken);
     }
 
+    private static string StampFieldName(FulfilStampField stamp) => stamp == FulfilStampField.CreateDate ? "create_date" : "write_date";
+
     private static List<object?> ModifiedDomain(FulfilModifiedQuery query)
     {
         ArgumentException.ThrowIfNullOrEmpty(query.Model);
         var domain = new List<object?>(query.Domain ?? []);
+        var stamp = StampFieldName(query.Stamp);
+        // The split on an empty write_date keeps the two walks disjoint: an edit moves a record from the create-date
+        // walk to the write-date walk, where its new write_date is past that walk's cursor.
+        domain.Add(new object?[] { "write_date", query.Stamp == FulfilStampField.CreateDate ? "=" : "!=", null });
         if (query.After is { } after)
         {
-            // Keyset: (write_date, id) strictly after the cursor, so equal timestamps never stall or repeat the walk.
+            // Keyset: (stamp, id) strictly after the cursor, so equal timestamps never stall or repeat the walk.
             domain.Add(new object[]
             {
                 "OR",
-                new object[] { "write_date", ">", after.WriteDate },
-                new object[] { new object[] { "write_date", "=", after.WriteDate }, new object[] { "id", ">", after.Id } },
+                new object[] { stamp, ">", after.WriteDate },
+                new object[] { new object[] { stamp, "=", after.WriteDate }, new object[] { "id", ">", after.Id } },
             });
         }
 

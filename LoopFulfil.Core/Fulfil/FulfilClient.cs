@@ -51,13 +51,6 @@ public sealed partial class FulfilClient : IFulfilClient
         return rows.Select(ToProduct).ToList();
     }
 
-    public async Task<IReadOnlyList<FulfilProduct>> GetProductsModifiedSinceAsync(DateTime sinceUtc, CancellationToken cancellationToken = default)
-    {
-        var order = new object[] { new[] { "write_date", "ASC" }, new[] { "id", "ASC" } };
-        var rows = await _http.SearchReadAllAsync<JsonElement>(Product, [new object[] { "write_date", ">=", sinceUtc }, ActiveOrArchived], ProductFields, order: order, cancellationToken: cancellationToken).ConfigureAwait(false);
-        return rows.Select(ToProduct).ToList();
-    }
-
     public async Task<FulfilSale> GetSaleAsync(int saleId, CancellationToken cancellationToken = default)
     {
         var sales = await SearchSalesAsync([new object[] { "id", "=", saleId }], cancellationToken).ConfigureAwait(false);

@@ -108,16 +108,31 @@ public sealed record FulfilLocation(int Id, string Code, string Name, string Typ
 /// <summary>An <c>account.account</c>.</summary>
 public sealed record FulfilAccount(int Id, string Code, string Name, string? Type);
 
-/// <summary>Where a keyset walk over <c>write_date</c> stopped: the last record handled.</summary>
+/// <summary>Where a keyset walk stopped: the last record handled (its stamp — write or create date — and id).</summary>
 public sealed record FulfilCursor(DateTime WriteDate, int Id);
 
 /// <summary>
-/// One page of records of <see cref="Model"/> written after <see cref="After"/>, ordered by (write_date, id).
-/// <see cref="RefField"/> (a Many2One) is returned with each stamp when set, e.g. <c>product</c> of a stock move.
+/// Which timestamp a keyset walk follows. Tryton sets <c>create_date</c> on create and <c>write_date</c> only on a
+/// later write, so a record never edited since it was created has an empty <c>write_date</c>: a walk over
+/// <c>write_date</c> alone would never see it. The two walks split the records between them without overlap.
 /// </summary>
-public sealed record FulfilModifiedQuery(string Model, FulfilCursor? After, int Limit, IReadOnlyList<object?>? Domain = null, string? RefField = null);
+public enum FulfilStampField
+{
+    /// <summary>Records written at least once, by (<c>write_date</c>, id).</summary>
+    WriteDate,
 
-/// <summary>A record's id and <c>write_date</c> (and the Many2One asked for in <see cref="FulfilModifiedQuery.RefField"/>).</summary>
+    /// <summary>Records never written since their creation (<c>write_date</c> empty), by (<c>create_date</c>, id).</summary>
+    CreateDate,
+}
+
+/// <summary>
+/// One page of records of <see cref="Model"/> stamped after <see cref="After"/>, ordered by (stamp, id), where the
+/// stamp is <see cref="Stamp"/>. <see cref="RefField"/> (a Many2One) is returned with each stamp when set, e.g.
+/// <c>product</c> of a stock move.
+/// </summary>
+public sealed record FulfilModifiedQuery(string Model, FulfilCursor? After, int Limit, IReadOnlyList<object?>? Domain = null, string? RefField = null, FulfilStampField Stamp = FulfilStampField.WriteDate);
+
+/// <summary>A record's id and the stamp the walk follows (and the Many2One asked for in <see cref="FulfilModifiedQuery.RefField"/>).</summary>
 public sealed record FulfilStamp(int Id, DateTime WriteDate, int? Ref = null);
 
 /// <summary>A <c>product.template</c>: the product that groups variants.</summary>

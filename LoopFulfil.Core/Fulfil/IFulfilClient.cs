@@ -14,9 +14,6 @@ public interface IFulfilClient
     /// <summary>Products whose <c>code</c> is one of <paramref name="skus"/>, archived ones included (one search).</summary>
     Task<IReadOnlyList<FulfilProduct>> GetProductsBySkusAsync(IReadOnlyCollection<string> skus, CancellationToken cancellationToken = default);
 
-    /// <summary>Products (archived included) written at or after <paramref name="sinceUtc"/>, oldest first.</summary>
-    Task<IReadOnlyList<FulfilProduct>> GetProductsModifiedSinceAsync(DateTime sinceUtc, CancellationToken cancellationToken = default);
-
     /// <summary>Reads one sale with its lines.</summary>
     Task<FulfilSale> GetSaleAsync(int saleId, CancellationToken cancellationToken = default);
 
@@ -99,8 +96,8 @@ public interface IFulfilClient
     Task<IReadOnlyList<FulfilAccount>> GetAccountsByCodesAsync(IReadOnlyCollection<string> codes, CancellationToken cancellationToken = default);
 
     /// <summary>
-    /// One keyset page of records written after <see cref="FulfilModifiedQuery.After"/> (write_date, then id), oldest
-    /// first: the watermark walk of the commerce push. Archived records are included only if the domain asks for them.
+    /// One keyset page of records stamped after <see cref="FulfilModifiedQuery.After"/> (stamp, then id), oldest
+    /// first: the watermark walk of the commerce push, over write_date or, for never-edited records, create_date. Archived records are included only if the domain asks for them.
     /// </summary>
     Task<IReadOnlyList<FulfilStamp>> GetModifiedAsync(FulfilModifiedQuery query, CancellationToken cancellationToken = default);
 

@@ -436,7 +436,8 @@ public sealed partial class FulfilSandboxState
         var now = Now();
         values["id"] = id;
         values["create_date"] = now;
-        values["write_date"] = now;
+        // Tryton fills write_date on the first write after creation, not on create: a never-edited record has none.
+        values["write_date"] = null;
         Table(model)[id] = values;
         return id;
     }

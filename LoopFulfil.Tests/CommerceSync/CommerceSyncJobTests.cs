@@ -244,6 +244,39 @@ public class CommerceSyncJobTests
     }
 
     [Fact]
+    public async Task Records_created_after_the_backfill_and_never_edited_reach_loop_on_the_next_incremental_run()
+    {
+        // Tryton leaves write_date empty until a record's first edit (the sandbox does too): a walk over write_date
+        // alone would never see these.
+        await using var h = await CommerceSyncHarness.StartAsync();
+        await h.RunAsync(SyncMode.Backfill);
+        var before = h.LoopWrites;
+        var state = h.Fulfil.State;
+        var variant = state.AddProduct("CAP-RED", "Red cap", 19m);
+        var party = state.AddParty("New customer");
+        var sale = state.AddSale("#2001", "5550002001", party, "confirmed", ("CAP-RED", 1m, 19m));
+        Assert.All(new[] { ("product.product", variant), ("party.party", party), ("sale.sale", sale) },
+            r => Assert.Null(state.Get(r.Item1, r.Item2)["write_date"]));
+
+        var result = await h.RunAsync(SyncMode.Incremental);
+
+        var writes = h.WritesSince(before).ToList();
+        Assert.Equal(1, writes.Count(w => w.Resource == "variants" && w.Key == Id(variant) && w.Created));
+        Assert.Equal(1, writes.Count(w => w.Resource == "customers" && w.Key == Id(party) && w.Created));
+        Assert.Equal(1, writes.Count(w => w.Resource == "orders" && w.Key == Id(sale) && w.Created));
+        Assert.True(writes.FindIndex(w => w.Resource == "variants") < writes.FindIndex(w => w.Resource == "orders"));
+        Assert.NotNull(h.Loop.GetCommerceRecord("orders", Id(sale)));
+
+        // Their first edit moves them to the write-date walk; unchanged content still costs no Loop call.
+        var afterFirst = h.LoopWrites;
+        state.SetProductPrice("CAP-RED", 21m);
+        await h.RunAsync(SyncMode.Incremental);
+        var edit = Assert.Single(h.WritesSince(afterFirst));
+        Assert.Equal(("variants", Id(variant)), (edit.Resource, edit.Key));
+        Assert.True(result.LoopWrites >= 3);
+    }
+
+    [Fact]
     public async Task Inventory_offers_only_sellable_stock_never_quarantined_or_damaged_units()
     {
         await using var h = await CommerceSyncHarness.StartAsync();

@@ -27,19 +27,30 @@ public class FulfilClientTests
     }
 
     [Fact]
-    public async Task Products_modified_since_a_time_are_only_those_written_after_it()
+    public async Task Never_edited_records_are_walked_by_create_date_and_edited_ones_by_write_date_without_overlap()
     {
         var clock = new ManualTimeProvider(new DateTimeOffset(2025, 1, 10, 8, 0, 0, TimeSpan.Zero));
         await using var host = await FulfilTestHost.StartAsync(sandboxOptions: new FulfilSandboxOptions { TimeProvider = clock });
+        var all = await host.Client.GetProductsBySkusAsync(["HOOD/GRY:XL", "SOCK-3PK", FulfilSandboxDemo.ArchivedSku]);
         clock.Advance(TimeSpan.FromDays(20));
         host.Sandbox.State.SetProductActive("SOCK-3PK", false);
+        IReadOnlyList<object?> activeOrArchived = [new object[] { "active", "in", new object[] { true, false } }];
 
-        var changed = await host.Client.GetProductsModifiedSinceAsync(new DateTime(2025, 1, 20, 0, 0, 0, DateTimeKind.Utc));
+        var created = await host.Client.GetModifiedAsync(new FulfilModifiedQuery("product.product", null, 1000, activeOrArchived, Stamp: FulfilStampField.CreateDate));
+        var written = await host.Client.GetModifiedAsync(new FulfilModifiedQuery("product.product", null, 1000, activeOrArchived));
+        var writtenLater = await host.Client.GetModifiedAsync(new FulfilModifiedQuery("product.product", new FulfilCursor(new DateTime(2025, 1, 20, 0, 0, 0, DateTimeKind.Utc), 0), 1000, activeOrArchived));
 
-        var socks = Assert.Single(changed);
-        Assert.Equal("SOCK-3PK", socks.Sku);
-        Assert.False(socks.Active);
-        Assert.Equal(new DateTime(2025, 1, 30, 8, 0, 0, DateTimeKind.Utc), socks.WriteDate);
+        var socks = Assert.Single(all, p => p.Sku == "SOCK-3PK").Id;
+        Assert.Equal(new DateTime(2025, 1, 30, 8, 0, 0, DateTimeKind.Utc), Assert.Single(written, s => s.Id == socks).WriteDate);
+        Assert.Equal(socks, Assert.Single(writtenLater).Id);
+        var total = await host.Client.CountModifiedAsync(new FulfilModifiedQuery("product.product", null, 1, activeOrArchived)) + created.Count;
+        Assert.Equal(created.Count + written.Count, created.Select(s => s.Id).Union(written.Select(s => s.Id)).Count());
+        Assert.Equal(total, created.Count + written.Count);
+        Assert.DoesNotContain(created, s => s.Id == socks);
+        Assert.Contains(created, s => s.Id == Assert.Single(all, p => p.Sku == "HOOD/GRY:XL").Id);
+        Assert.All(created, s => Assert.Equal(new DateTime(2025, 1, 10, 8, 0, 0, DateTimeKind.Utc), s.WriteDate));
+        Assert.Equal(created.Select(s => s.Id).Order(), created.Select(s => s.Id));
+        Assert.Equal(await host.Client.CountModifiedAsync(new FulfilModifiedQuery("product.product", null, 1, activeOrArchived, Stamp: FulfilStampField.CreateDate)), created.Count);
     }
 
     [Fact]
