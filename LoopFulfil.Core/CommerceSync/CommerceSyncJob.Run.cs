@@ -1,9 +1,10 @@
 using System.Collections.Concurrent;
 using System.Globalization;
 using LoopFulfil.Core.Errors;
+using LoopFulfil.Core.Exceptions;
 using LoopFulfil.Core.Fulfil;
-using LoopFulfil.Core.Loop;
 using LoopFulfil.Core.Loop.Models;
+using LoopFulfil.Core.Loop;
 
 namespace LoopFulfil.Core.CommerceSync;
 
@@ -111,6 +112,7 @@ public sealed partial class CommerceSyncJob
             complete &= await WalkAsync(CommerceKinds.Customer, "party.party", [ActiveOrArchived], null, PrepareCustomersAsync).ConfigureAwait(false);
             IReadOnlyList<object?> orderDomain = [new object[] { "sale_date", ">=", _windowStart }, new object[] { "state", "in", OrderStates }];
             complete &= await WalkAsync(CommerceKinds.Order, "sale.sale", orderDomain, _job._fulfilOptions.ReturnOriginSaleField, PrepareOrdersFromStampsAsync).ConfigureAwait(false);
+            complete &= await RetryHeldBackOrdersAsync().ConfigureAwait(false);
             complete &= await InventoryAsync().ConfigureAwait(false);
             if (_mode == SyncMode.FullPass)
             {
@@ -329,8 +331,7 @@ public sealed partial class CommerceSyncJob
             }
             catch (PermanentIntegrationException ex) when (ex is not LoopAuthenticationException and not FulfilAuthenticationException)
             {
-                await NotSentAsync(kind, fulfilId, $"Loop refused it: {ex.Message}", existing).ConfigureAwait(false);
-                return (ItemOutcome.NotSent, null);
+                return (await NotSentAsync(kind, fulfilId, $"{LoopRefused}{ex.Message}", existing).ConfigureAwait(false), null);
             }
             catch (TransientIntegrationException ex)
             {
@@ -349,8 +350,7 @@ public sealed partial class CommerceSyncJob
 
             if (string.IsNullOrEmpty(loopId))
             {
-                await NotSentAsync(kind, fulfilId, "Loop answered without an id", existing).ConfigureAwait(false);
-                return (ItemOutcome.NotSent, null);
+                return (await NotSentAsync(kind, fulfilId, "Loop answered without an id", existing).ConfigureAwait(false), null);
             }
 
             var mapping = new CommerceMapping
@@ -365,6 +365,11 @@ public sealed partial class CommerceSyncJob
             mapping = decorate?.Invoke(mapping) ?? mapping;
             Record(mapping);
             map[fulfilId] = mapping;
+            if (existing is { Outcome: CommerceOutcome.NotSent })
+            {
+                await ResolveProblemAsync(kind, fulfilId).ConfigureAwait(false);
+            }
+
             if (kind == CommerceKinds.Variant && existing?.LoopId is null)
             {
                 _newVariants.TryAdd(int.Parse(fulfilId, CultureInfo.InvariantCulture), 0);
@@ -374,11 +379,44 @@ public sealed partial class CommerceSyncJob
             return (ItemOutcome.Sent, loopId);
         }
 
-        /// <summary>Records why a record was not sent. A Loop id already known is kept (Loop still has the older version).</summary>
+        /// <summary>
+        /// Records why a record was not sent, and raises it for its owner (CommerceRecordNotSent) unless the same reason
+        /// was already raised. A Loop id already known is kept (Loop still has the older version). Failed (retried next
+        /// run) when the exception record cannot be written, so a problem is never recorded without being raised.
+        /// </summary>
         private async Task<ItemOutcome> NotSentAsync(string kind, string fulfilId, string reason, CommerceMapping? existing = null)
         {
             var map = await MapAsync(kind).ConfigureAwait(false);
             existing ??= map.GetValueOrDefault(fulfilId);
+            var raised = existing is { Outcome: CommerceOutcome.NotSent } && string.Equals(existing.Reason, reason, StringComparison.Ordinal);
+            if (!raised && _job._exceptions is { } exceptions)
+            {
+                try
+                {
+                    await exceptions.RaiseAsync(
+                        new ExceptionRaise(ExceptionCategory.CommerceRecordNotSent, null, $"Fulfil {kind} {fulfilId} was not sent to Loop: {reason}")
+                        {
+                            DetailKey = ProblemKey(kind, fulfilId),
+                            Source = ExceptionSource,
+                        },
+                        CancellationToken.None).ConfigureAwait(false);
+                }
+                catch (TransientIntegrationException ex)
+                {
+                    LogTransient(_job._logger, kind, fulfilId, ex.Message);
+                    var failed = (existing ?? new CommerceMapping { Kind = kind, FulfilId = fulfilId }) with
+                    {
+                        Outcome = CommerceOutcome.Failed,
+                        Reason = reason,
+                        UpdatedAt = _job._time.GetUtcNow(),
+                    };
+                    Record(failed);
+                    map[fulfilId] = failed;
+                    Count(kind, ItemOutcome.Failed);
+                    return ItemOutcome.Failed;
+                }
+            }
+
             var mapping = new CommerceMapping
             {
                 Kind = kind,
@@ -395,6 +433,30 @@ public sealed partial class CommerceSyncJob
             Count(kind, ItemOutcome.NotSent);
             return ItemOutcome.NotSent;
         }
+
+        /// <summary>A record that was not sent before and now is: its exception record resolves itself.</summary>
+        private async Task ResolveProblemAsync(string kind, string fulfilId)
+        {
+            if (_job._exceptions is not { } exceptions)
+            {
+                return;
+            }
+
+            try
+            {
+                await exceptions.ResolveIfOpenAsync(ExceptionCategory.CommerceRecordNotSent, null, ProblemKey(kind, fulfilId), "Sent to Loop by a later commerce sync run.", CancellationToken.None).ConfigureAwait(false);
+            }
+            catch (TransientIntegrationException ex)
+            {
+                // The record stays open for a person to close; the data itself is in Loop.
+                LogTransient(_job._logger, kind, fulfilId, ex.Message);
+            }
+        }
+
+        private static string ProblemKey(string kind, string fulfilId) => $"{kind}:{fulfilId}";
+
+        /// <summary>Reason prefix of records Loop refused (as opposed to held back for a dependency).</summary>
+        private const string LoopRefused = "Loop refused it: ";
 
         /// <summary>
         /// Queues a mapping for a batched write (100 rows per request). The in-memory map is already updated, so
@@ -652,6 +714,41 @@ public sealed partial class CommerceSyncJob
             });
 
         // ------------------------------------------------------------------ orders
+
+        /// <summary>
+        /// Orders held back by a dependency (a line's product or the customer could not be sent) get another try in a
+        /// run that sent variants or customers: fixing the product in Fulfil does not move the order's own write_date,
+        /// so the walk alone would leave them until the daily full pass. Orders Loop itself refused wait for an edit.
+        /// </summary>
+        private async Task<bool> RetryHeldBackOrdersAsync()
+        {
+            var dependenciesSent = !_newVariants.IsEmpty || (_counts.TryGetValue(CommerceKinds.Customer, out var customers) && customers.Sent > 0);
+            if (_mode == SyncMode.FullPass || !dependenciesSent || BudgetSpent)
+            {
+                return !BudgetSpent || StopForBudget(CommerceKinds.Order);
+            }
+
+            var orders = await MapAsync(CommerceKinds.Order).ConfigureAwait(false);
+            var held = orders.Values
+                .Where(m => m.Outcome == CommerceOutcome.NotSent && !(m.Reason ?? string.Empty).StartsWith(LoopRefused, StringComparison.Ordinal))
+                .Select(m => int.Parse(m.FulfilId, CultureInfo.InvariantCulture))
+                .Where(id => !_seenOrders.ContainsKey(id))
+                .Order()
+                .ToList();
+            foreach (var page in held.Chunk(Options.PageSize))
+            {
+                Interlocked.Add(ref _total, page.Length);
+                var items = await PrepareOrdersAsync(page).ConfigureAwait(false);
+                Interlocked.Add(ref _done, page.Length - items.Count);
+                if (!await ProcessAsync(items).ConfigureAwait(false))
+                {
+                    return _stoppedByBudget ? StopForBudget(CommerceKinds.Order) : false;
+                }
+            }
+
+            await FlushAsync().ConfigureAwait(false);
+            return true;
+        }
 
         private Task<List<Func<CancellationToken, Task<ItemOutcome>>>> PrepareOrdersFromStampsAsync(IReadOnlyList<FulfilStamp> stamps) =>
             // A changed return order means its original order's refunds (and maybe status) changed.

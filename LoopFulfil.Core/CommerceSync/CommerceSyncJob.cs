@@ -1,7 +1,8 @@
+using LoopFulfil.Core.Exceptions;
 using LoopFulfil.Core.Fulfil;
 using LoopFulfil.Core.Loop;
-using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
 namespace LoopFulfil.Core.CommerceSync;
@@ -30,6 +31,10 @@ public sealed partial class CommerceSyncJob
     private readonly FulfilOptions _fulfilOptions;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
+    private readonly ExceptionService? _exceptions;
+
+    /// <summary>Source of the exception records this job raises.</summary>
+    internal const string ExceptionSource = "commerce-sync";
 
     public CommerceSyncJob(
         IFulfilClient fulfil,
@@ -38,7 +43,8 @@ public sealed partial class CommerceSyncJob
         IOptions<CommerceSyncOptions> options,
         IOptions<FulfilOptions> fulfilOptions,
         TimeProvider time,
-        ILogger<CommerceSyncJob>? logger = null)
+        ILogger<CommerceSyncJob>? logger = null,
+        ExceptionService? exceptions = null)
     {
         ArgumentNullException.ThrowIfNull(fulfil);
         ArgumentNullException.ThrowIfNull(loop);
@@ -52,6 +58,7 @@ public sealed partial class CommerceSyncJob
         _fulfilOptions = fulfilOptions.Value;
         _time = time ?? TimeProvider.System;
         _logger = (ILogger?)logger ?? NullLogger.Instance;
+        _exceptions = exceptions;
     }
 
     /// <summary>

@@ -41,6 +41,13 @@ public enum ExceptionCategory
     /// on it. Replay after fixing the cause.
     /// </summary>
     DeadLettered,
+
+    /// <summary>
+    /// The commerce push could not send a Fulfil record to Loop (Loop refused it, or an order line's product has no
+    /// SKU): until fixed in Fulfil, customers cannot start a return for that order or be offered that variant.
+    /// Resolves itself once a later run sends the record.
+    /// </summary>
+    CommerceRecordNotSent,
 }
 
 /// <summary>Lifecycle of an exception record.</summary>

@@ -23,6 +23,8 @@ public sealed class ExceptionOptions
         // Goods are physically in the warehouse: operations decides what happens to them, then tells CX.
         [ExceptionCategory.ReturnStateConflict] = "operations",
         [ExceptionCategory.DeadLettered] = "operations",
+        // Product data and order import are the e-commerce team's; they fix the record in Fulfil.
+        [ExceptionCategory.CommerceRecordNotSent] = "ecommerce",
     };
 
     /// <summary>Owner of any category missing from <see cref="Owners"/>.</summary>

@@ -204,6 +204,20 @@ public sealed partial class ExceptionService
     }
 
     /// <summary>
+    /// Resolves the record of (<paramref name="category"/>, <paramref name="returnId"/>, <paramref name="detailKey"/>)
+    /// when it is still open or replayed — for problems the integration sees disappear by itself. Null when there is
+    /// no such record or it was already resolved.
+    /// </summary>
+    public async Task<ExceptionRecord?> ResolveIfOpenAsync(ExceptionCategory category, string? returnId, string detailKey, string note, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(detailKey);
+        await EnsureTableAsync(cancellationToken).ConfigureAwait(false);
+        string id = $"{category}-{RowKeyFor(category, returnId, detailKey)}";
+        ExceptionRecord? current = await GetAsync(id, cancellationToken).ConfigureAwait(false);
+        return current is null || current.Status == ExceptionStatus.Resolved ? null : await ResolveAsync(id, note, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
     /// Re-enqueues the record's original raw event to <c>loop-returns</c> under a fresh MessageId (so Service Bus
     /// duplicate detection does not drop it; the <c>dedupeKey</c> property keeps the original) and marks it replayed.
     /// </summary>

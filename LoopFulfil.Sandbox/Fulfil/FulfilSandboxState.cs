@@ -151,6 +151,17 @@ public sealed partial class FulfilSandboxState
         }
     }
 
+    /// <summary>Sets a variant's SKU (product code), touching its write_date (as fixing a product in Fulfil does).</summary>
+    public void SetProductCode(int productId, string code)
+    {
+        lock (_gate)
+        {
+            var product = Rec("product.product", productId);
+            product["code"] = code;
+            product["write_date"] = Now();
+        }
+    }
+
     /// <summary>Back-dates a sale (return-window tests), touching its write_date.</summary>
     public void SetSaleDate(int saleId, DateOnly saleDate)
     {

@@ -1,10 +1,13 @@
 using LoopFulfil.Core.CommerceSync;
+using LoopFulfil.Core.Exceptions;
+using LoopFulfil.Core.Messaging;
 using LoopFulfil.Core.Fulfil;
 using LoopFulfil.Core.Loop;
 using LoopFulfil.Core.Storage;
 using LoopFulfil.Sandbox.Fulfil;
 using LoopFulfil.Sandbox.Loop;
 using LoopFulfil.Tests.Infrastructure;
+using LoopFulfil.Tests.Webhooks;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 
@@ -33,6 +36,8 @@ internal sealed class CommerceSyncHarness : IAsyncDisposable
 
     public CommerceMappingStore Mappings => Services.GetRequiredService<CommerceMappingStore>();
 
+    public ExceptionService Exceptions => Services.GetRequiredService<ExceptionService>();
+
     public static async Task<CommerceSyncHarness> StartAsync(IDictionary<string, string?>? settings = null, bool seedDemoData = true)
     {
         var fulfil = await FulfilSandbox.StartAsync(new FulfilSandboxOptions { SeedDemoData = seedDemoData });
@@ -48,6 +53,8 @@ internal sealed class CommerceSyncHarness : IAsyncDisposable
             ["HttpResilience:MaxRetryAttempts"] = "2",
             ["HttpResilience:BaseDelay"] = "00:00:00.050",
             ["CommerceSync:TableName"] = AzuriteTestServer.UniqueTableName("cm"),
+            // Exception records go to the fixed "exceptions" table: a prefix keeps each test's own.
+            ["Storage:TablePrefix"] = AzuriteTestServer.UniqueTableName("t"),
             ["CommerceSync:WarehouseAddress1"] = "1 Depot Road",
             ["CommerceSync:WarehouseCity"] = "Springfield",
             ["CommerceSync:WarehouseCountryCode"] = "US",
@@ -64,6 +71,8 @@ internal sealed class CommerceSyncHarness : IAsyncDisposable
             .AddLoopFulfilFulfil(configuration)
             .AddLoopFulfilLoop(configuration)
             .AddLoopFulfilCommerceSync(configuration)
+            .AddLoopFulfilExceptions(configuration)
+            .AddSingleton<IMessageSender>(new RecordingMessageSender())
             .BuildServiceProvider(validateScopes: true);
         return new CommerceSyncHarness(fulfil, loop, services);
     }

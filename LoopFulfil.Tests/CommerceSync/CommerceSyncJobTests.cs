@@ -1,5 +1,6 @@
 using System.Globalization;
 using LoopFulfil.Core.CommerceSync;
+using LoopFulfil.Core.Exceptions;
 using LoopFulfil.Core.Fulfil;
 using LoopFulfil.Sandbox.Fulfil;
 using Microsoft.Extensions.DependencyInjection;
@@ -331,6 +332,58 @@ public class CommerceSyncJobTests
         // The demo orders went through; only this one was held back.
         Assert.Equal(4, h.Loop.CommerceWrites.Count(w => w.Resource == "orders"));
         Assert.Equal(1, result.Entities.Single(e => e.Entity == CommerceKinds.Order).NotSent);
+    }
+
+    [Fact]
+    public async Task A_held_back_order_is_raised_once_for_ecommerce_and_is_sent_and_resolved_by_the_run_after_its_product_is_fixed()
+    {
+        await using var h = await CommerceSyncHarness.StartAsync();
+        var state = h.Fulfil.State;
+        var noSku = state.AddProduct("", "Custom engraving", 15m);
+        var party = state.AddParty("Engraving Customer");
+        var saleId = state.AddSale("#2001", null, party, "processing", ("TEE-BLK-M", 1m, 25m), ("", 1m, 15m));
+
+        await h.RunAsync(SyncMode.Backfill);
+        await h.RunAsync(SyncMode.FullPass);
+        await h.RunAsync(SyncMode.Incremental);
+
+        var open = await OpenCommerceProblemsAsync(h);
+        var order = Assert.Single(open, r => r.DetailKey == $"{CommerceKinds.Order}:{saleId}");
+        Assert.Equal("ecommerce", order.Owner);
+        Assert.Null(order.ReturnId);
+        Assert.Equal(CommerceSyncJob.ExceptionSource, order.Source);
+        Assert.Contains("no SKU", order.Message, StringComparison.Ordinal);
+        // Three runs met the same problem; the owner was told once per problem, not once per run.
+        Assert.Equal(1, order.Attempts);
+        Assert.Equal(1, Assert.Single(open, r => r.DetailKey == $"{CommerceKinds.Variant}:{noSku}").Attempts);
+
+        // Fixing the product moves its write_date, not the order's: the order must still follow it.
+        state.SetProductCode(noSku, "ENGRAVE-1");
+        var before = h.LoopWrites;
+        await h.RunAsync(SyncMode.Incremental);
+
+        Assert.Equal(1, h.WritesSince(before).Count(w => w.Resource == "orders" && w.Key == Id(saleId)));
+        Assert.NotNull(h.Loop.GetCommerceRecord("orders", Id(saleId)));
+        Assert.Equal(CommerceOutcome.Sent, (await h.MappingAsync(CommerceKinds.Order, saleId))!.Outcome);
+        Assert.Empty(await OpenCommerceProblemsAsync(h));
+        var resolved = await h.Exceptions.GetAsync(order.Id, CancellationToken.None);
+        Assert.Equal(ExceptionStatus.Resolved, resolved!.Status);
+
+        // And a later run has nothing left to retry.
+        var after = h.LoopWrites;
+        await h.RunAsync(SyncMode.Incremental);
+        Assert.Empty(h.WritesSince(after));
+    }
+
+    private static async Task<List<ExceptionRecord>> OpenCommerceProblemsAsync(CommerceSyncHarness h)
+    {
+        var records = new List<ExceptionRecord>();
+        await foreach (var r in h.Exceptions.ListAsync(ExceptionStatus.Open, ExceptionCategory.CommerceRecordNotSent, CancellationToken.None))
+        {
+            records.Add(r);
+        }
+
+        return records;
     }
 
     [Fact]
