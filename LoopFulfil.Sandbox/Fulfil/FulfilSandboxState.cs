@@ -23,6 +23,9 @@ public sealed partial class FulfilSandboxState
     private readonly Dictionary<string, int> _productByCode = new(StringComparer.Ordinal);
     private readonly Dictionary<int, HashSet<int>> _movesByProduct = [];
 
+    // One2Many children per (model, inverse field), built on first use and kept up by Insert/Write (same hint rules).
+    private readonly Dictionary<(string Model, string Field), Dictionary<int, SortedSet<int>>> _children = [];
+
     internal FulfilSandboxState(TimeProvider time, int companyId)
     {
         _time = time;
@@ -417,6 +420,8 @@ public sealed partial class FulfilSandboxState
                     {
                         IndexMove(movedProduct, id);
                     }
+
+                    IndexChildren(model, id, record, field);
                 }
 
                 record["write_date"] = Now();
@@ -465,6 +470,8 @@ public sealed partial class FulfilSandboxState
         {
             IndexMove(product, id);
         }
+
+        IndexChildren(model, id, values);
 
         return id;
     }
@@ -594,8 +601,46 @@ public sealed partial class FulfilSandboxState
     private static decimal LineAmount(Dictionary<string, object?> line) =>
         decimal.Round((line.GetValueOrDefault("quantity") as decimal? ?? 0m) * (line.GetValueOrDefault("unit_price") as decimal? ?? 0m), 2);
 
-    private List<int> Children(string model, string inverse, int id) =>
-        Table(model).Where(kv => Equals(kv.Value.GetValueOrDefault(inverse), id)).Select(kv => kv.Key).ToList();
+    private List<int> Children(string model, string inverse, int id)
+    {
+        var table = Table(model);
+        if (!_children.TryGetValue((model, inverse), out var index))
+        {
+            _children[(model, inverse)] = index = [];
+            foreach (var (childId, child) in table)
+            {
+                IndexChild(index, child.GetValueOrDefault(inverse), childId);
+            }
+        }
+
+        return index.TryGetValue(id, out var ids)
+            ? ids.Where(c => Equals(table[c].GetValueOrDefault(inverse), id)).ToList()
+            : [];
+    }
+
+    private static void IndexChild(Dictionary<int, SortedSet<int>> index, object? parent, int childId)
+    {
+        if (parent is int parentId)
+        {
+            if (!index.TryGetValue(parentId, out var ids))
+            {
+                index[parentId] = ids = [];
+            }
+
+            ids.Add(childId);
+        }
+    }
+
+    private void IndexChildren(string model, int id, Dictionary<string, object?> record, string? onlyField = null)
+    {
+        foreach (var ((indexedModel, field), index) in _children)
+        {
+            if (indexedModel == model && (onlyField is null || onlyField == field))
+            {
+                IndexChild(index, record.GetValueOrDefault(field), id);
+            }
+        }
+    }
 
     private List<int> ShipmentMoves(string shipmentModel, int id, Func<Dictionary<string, object?>, bool> filter)
     {
