@@ -52,6 +52,14 @@ public sealed partial class FulfilSandboxState
 
                 RequireRef(values, "party", "party.party", model);
                 break;
+            case "gift_card.gift_card":
+                if (values.GetValueOrDefault("amount") is not decimal amount || amount <= 0)
+                {
+                    throw new SandboxUserError("E_GIFT_CARD_AMOUNT", "A gift card needs a positive amount.");
+                }
+
+                RequireRef(values, "currency", "currency.currency", model);
+                break;
             case "account.move":
                 RequireRef(values, "journal", "account.journal", model);
                 if (values.GetValueOrDefault("date") is not DateOnly date)
@@ -181,6 +189,9 @@ public sealed partial class FulfilSandboxState
             case "stock.shipment.internal":
                 stored["number"] = NextNumber("IS");
                 break;
+            case "gift_card.gift_card":
+                stored["number"] = NextNumber("GC");
+                break;
             case "account.move":
                 stored["period"] = PeriodFor((DateOnly)stored.GetValueOrDefault("date")!, requireOpen: true);
                 break;
@@ -292,6 +303,8 @@ public sealed partial class FulfilSandboxState
                 ("account.invoice", "post") => Each(ids, InvoicePost),
                 ("account.invoice", "cancel") => Each(ids, id => Transition("account.invoice", id, ["draft", "validated"], "cancelled")),
                 ("account.move", "post") => Each(ids, MovePost),
+                ("gift_card.gift_card", "activate") => Each(ids, id => Transition("gift_card.gift_card", id, ["draft"], "active")),
+                ("gift_card.gift_card", "cancel") => Each(ids, id => Transition("gift_card.gift_card", id, ["draft", "active"], "canceled")),
                 _ => throw new SandboxNotFound($"Method {method} does not exist on {model}."),
             };
         }
@@ -535,6 +548,11 @@ public sealed partial class FulfilSandboxState
     private void ReturnDone(int id)
     {
         Transition("stock.shipment.out.return", id, ["received"], "done");
+        if (ReturnInvoiceMethod == ReturnInvoicing.Shipment && Rec("stock.shipment.out.return", id).GetValueOrDefault("origin_sale") is int returnSale)
+        {
+            InvoiceReturnLocked(returnSale);
+        }
+
         Rec("stock.shipment.out.return", id)["effective_date"] = Today();
         foreach (var moveId in ShipmentMoves("stock.shipment.out.return", id, m => Equals(m.GetValueOrDefault("kind"), "inventory")))
         {
