@@ -524,7 +524,44 @@ public sealed partial class FulfilSandboxState
             });
         }
 
+        if (ReturnInvoiceMethod == ReturnInvoicing.Order)
+        {
+            InvoiceReturnLocked(returnId);
+        }
+
         return returnId;
+    }
+
+    /// <summary>
+    /// What Fulfil's sale invoicing does for a return sale: one draft customer invoice (type out) whose lines carry the
+    /// return's negative quantities, so its total is negative (a credit note), linked to the sale through <c>sales</c>
+    /// and carrying the sale's reference. Idempotent: a sale that already has a live invoice keeps it.
+    /// </summary>
+    private int InvoiceReturnLocked(int returnSaleId)
+    {
+        var sale = Rec("sale.sale", returnSaleId);
+        var existing = Table("account.invoice").FirstOrDefault(kv => kv.Value.GetValueOrDefault("sales") is List<int> s && s.Contains(returnSaleId) && !Equals(kv.Value.GetValueOrDefault("state"), "cancelled"));
+        if (existing.Key != 0)
+        {
+            return existing.Key;
+        }
+
+        var invoice = Insert("account.invoice", new()
+        {
+            ["type"] = "out", ["reference"] = sale.GetValueOrDefault("reference"), ["description"] = sale.GetValueOrDefault("description"), ["party"] = sale.GetValueOrDefault("party"),
+            ["invoice_address"] = sale.GetValueOrDefault("invoice_address"), ["invoice_date"] = Today(), ["company"] = CompanyId, ["state"] = "draft", ["currency"] = sale.GetValueOrDefault("currency"),
+            ["sales"] = new List<int> { returnSaleId },
+        });
+        foreach (var line in Children("sale.line", "sale", returnSaleId).Select(l => Rec("sale.line", l)))
+        {
+            Insert("account.invoice.line", new()
+            {
+                ["invoice"] = invoice, ["type"] = "line", ["product"] = line.GetValueOrDefault("product"), ["description"] = line.GetValueOrDefault("description"),
+                ["quantity"] = line.GetValueOrDefault("quantity"), ["unit_price"] = line.GetValueOrDefault("unit_price"), ["unit"] = line.GetValueOrDefault("unit"),
+            });
+        }
+
+        return invoice;
     }
 
     private void ReturnReceive(int id)
