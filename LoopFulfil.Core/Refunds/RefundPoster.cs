@@ -81,7 +81,10 @@ public sealed class RefundPoster
         FulfilSaleInvoice[] credits = [.. (await outcomes.GetInvoicesOfSaleAsync(order, ct).ConfigureAwait(false)).Where(i => i.TotalAmount < 0)];
         if (credits.Length == 0)
         {
-            // Fulfil invoices return orders on its own schedule; come back later rather than create a second one.
+            // Fulfil invoices return orders on its own schedule (invoice method "order" or "shipment"): a transient wait,
+            // never a fallback to building one, since Fulfil's own invoice would then make two credit notes for one
+            // refund. Realtime: redelivered, and dead-lettered past the delivery limit (reconciliation then reports the
+            // missing credit note); Scheduled: stays pending for the next batch. Tested in CreditNoteFromReturnOrderTests.
             throw new TransientIntegrationException($"Return order {order} has no credit note yet; waiting for Fulfil to generate it.");
         }
 
