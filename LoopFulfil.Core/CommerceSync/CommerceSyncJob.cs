@@ -30,6 +30,7 @@ public sealed partial class CommerceSyncJob
     private readonly FulfilOptions _fulfilOptions;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
+    private readonly ICommerceReturnRefunds? _returnRefunds;
 
     public CommerceSyncJob(
         IFulfilClient fulfil,
@@ -38,7 +39,8 @@ public sealed partial class CommerceSyncJob
         IOptions<CommerceSyncOptions> options,
         IOptions<FulfilOptions> fulfilOptions,
         TimeProvider time,
-        ILogger<CommerceSyncJob>? logger = null)
+        ILogger<CommerceSyncJob>? logger = null,
+        IEnumerable<ICommerceReturnRefunds>? returnRefunds = null)
     {
         ArgumentNullException.ThrowIfNull(fulfil);
         ArgumentNullException.ThrowIfNull(loop);
@@ -52,6 +54,30 @@ public sealed partial class CommerceSyncJob
         _fulfilOptions = fulfilOptions.Value;
         _time = time ?? TimeProvider.System;
         _logger = (ILogger?)logger ?? NullLogger.Instance;
+        _returnRefunds = returnRefunds?.FirstOrDefault();
+    }
+
+    /// <summary>
+    /// Pushes one sale's order to Loop now, through the same mapping, content hash and mapping records as the timed
+    /// runs (so the next run sends nothing if nothing else changed). Used by write-back once a refund is posted.
+    /// </summary>
+    public async Task<CommerceOrderPush> PushOrderAsync(int saleId, CancellationToken cancellationToken)
+    {
+        if (!_options.Enabled)
+        {
+            return new CommerceOrderPush(CommerceOrderPushOutcome.Disabled, "CommerceSync:Enabled is false");
+        }
+
+        await _store.EnsureTableAsync(cancellationToken).ConfigureAwait(false);
+        var run = new Run(this, SyncMode.Incremental, MainStream, null, cancellationToken);
+        try
+        {
+            return await run.PushOrderAsync(saleId).ConfigureAwait(false);
+        }
+        finally
+        {
+            await run.FlushAsync().ConfigureAwait(false);
+        }
     }
 
     /// <summary>
