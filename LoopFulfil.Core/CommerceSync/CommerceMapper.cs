@@ -137,7 +137,8 @@ public static class CommerceMapper
         IReadOnlyList<FulfilOutgoingMove> shipped,
         IReadOnlyList<FulfilSaleSnapshot> returns,
         string channel,
-        string currency)
+        string currency,
+        IReadOnlyDictionary<int, CommerceReturnRefund>? returnRefunds = null)
     {
         var sale = snapshot.Sale;
         var lines = sale.Lines.Where(l => l.ProductId is not null && lineRefs.ContainsKey(l.Id)).OrderBy(l => l.Id).ToList();
@@ -158,15 +159,7 @@ public static class CommerceMapper
         var refunds = returns
             .Where(r => r.Sale.State is not ("cancel" or "cancelled" or "draft"))
             .OrderBy(r => r.Sale.Id)
-            .SelectMany(r => r.Sale.Lines.OrderBy(l => l.Id)
-                .Where(l => r.OriginLineBySaleLine.TryGetValue(l.Id, out var origin) && lineIds.Contains(origin))
-                .Select(l => new LoopOrderRefund
-                {
-                    ExternalId = ExternalId(l.Id),
-                    Amount = LoopMoney.FromDecimal(Math.Abs(l.Quantity * l.UnitPrice), currency),
-                    LineItem = new LoopRefundLineItem { ExternalId = ExternalId(r.OriginLineBySaleLine[l.Id]), Quantity = WholeUnits(Math.Abs(l.Quantity)) },
-                    CreatedAt = Stamp(r.CreateDate, r.Sale.SaleDate),
-                }))
+            .SelectMany(r => ReturnRefunds(r, lineIds, returnRefunds?.GetValueOrDefault(r.Sale.Id), currency))
             .ToList();
         return new LoopOrderUpsert
         {
@@ -188,6 +181,54 @@ public static class CommerceMapper
             Refunds = refunds.Count == 0 ? null : refunds,
             CreatedAt = Stamp(snapshot.CreateDate, sale.SaleDate) ?? DateTimeOffset.UnixEpoch,
         };
+    }
+
+    /// <summary>
+    /// The Loop refunds of one return order: one per returned line (the quantity is no longer returnable). Without a
+    /// known refund each is valued at the line's price; with a posted credit note (<paramref name="refund"/>) its amount
+    /// is spread over the lines in proportion to their value (the last line takes the rounding) and the refunds carry
+    /// its reference as external id (suffixed <c>-1</c>, <c>-2</c>… when there are several lines), so Loop shows exactly
+    /// what was refunded and a re-push replaces rather than adds.
+    /// </summary>
+    private static IEnumerable<LoopOrderRefund> ReturnRefunds(FulfilSaleSnapshot r, HashSet<int> lineIds, CommerceReturnRefund? refund, string currency)
+    {
+        var lines = r.Sale.Lines.OrderBy(l => l.Id).Where(l => r.OriginLineBySaleLine.TryGetValue(l.Id, out var origin) && lineIds.Contains(origin)).ToList();
+        var values = lines.Select(l => Math.Abs(l.Quantity * l.UnitPrice)).ToList();
+        var total = values.Sum();
+        var allocated = 0m;
+        for (var i = 0; i < lines.Count; i++)
+        {
+            var line = lines[i];
+            decimal amount;
+            if (refund is null)
+            {
+                amount = values[i];
+            }
+            else if (i == lines.Count - 1)
+            {
+                amount = refund.Amount - allocated;
+            }
+            else
+            {
+                amount = total == 0m ? 0m : decimal.Round(refund.Amount * values[i] / total, 2, MidpointRounding.ToEven);
+                allocated += amount;
+            }
+
+            yield return new LoopOrderRefund
+            {
+                ExternalId = refund is null ? ExternalId(line.Id) : lines.Count == 1 ? refund.Reference : refund.Reference + "-" + (i + 1).ToString(CultureInfo.InvariantCulture),
+                Amount = LoopMoney.FromDecimal(amount, currency),
+                // Restock false: Fulfil owns stock and the inventory sync tells Loop what is sellable.
+                LineItem = new LoopRefundLineItem { ExternalId = ExternalId(r.OriginLineBySaleLine[line.Id]), Quantity = WholeUnits(Math.Abs(line.Quantity)) },
+                CreatedAt = refund is null ? Stamp(r.CreateDate, r.Sale.SaleDate) : Seconds(refund.PostedAt),
+            };
+        }
+    }
+
+    private static DateTimeOffset Seconds(DateTimeOffset at)
+    {
+        var utc = at.ToUniversalTime();
+        return utc.AddTicks(-(utc.Ticks % TimeSpan.TicksPerSecond));
     }
 
     /// <summary>Quantity returned per original sale line, over return orders that are not cancelled or drafts.</summary>

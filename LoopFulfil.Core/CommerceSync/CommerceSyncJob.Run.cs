@@ -754,6 +754,27 @@ public sealed partial class CommerceSyncJob
             // A changed return order means its original order's refunds (and maybe status) changed.
             PrepareOrdersAsync(stamps.Select(s => s.Ref ?? s.Id).Distinct().ToList());
 
+        /// <summary>One order, pushed now (see <see cref="CommerceSyncJob.PushOrderAsync"/>).</summary>
+        public async Task<CommerceOrderPush> PushOrderAsync(int saleId)
+        {
+            var items = await PrepareOrdersAsync([saleId]).ConfigureAwait(false);
+            if (items.Count == 0)
+            {
+                return new CommerceOrderPush(CommerceOrderPushOutcome.Skipped, $"sale {saleId} is not an order Loop holds");
+            }
+
+            var outcome = await items[0](_ct).ConfigureAwait(false);
+            var mapping = (await MapAsync(CommerceKinds.Order).ConfigureAwait(false)).GetValueOrDefault(CommerceMapper.ExternalId(saleId));
+            return outcome switch
+            {
+                ItemOutcome.Sent => new CommerceOrderPush(CommerceOrderPushOutcome.Sent, null),
+                ItemOutcome.Unchanged => new CommerceOrderPush(CommerceOrderPushOutcome.Unchanged, null),
+                ItemOutcome.NotSent => new CommerceOrderPush(CommerceOrderPushOutcome.NotSent, mapping?.Reason),
+                ItemOutcome.Failed => new CommerceOrderPush(CommerceOrderPushOutcome.Failed, mapping?.Reason),
+                _ => new CommerceOrderPush(CommerceOrderPushOutcome.Skipped, $"sale {saleId} is a draft, or cancelled or out of the return window and never pushed"),
+            };
+        }
+
         /// <summary>Reads a page of sales with everything their Loop orders need, in a few batched reads.</summary>
         private async Task<List<Func<CancellationToken, Task<ItemOutcome>>>> PrepareOrdersAsync(IReadOnlyList<int> saleIds)
         {
@@ -786,13 +807,17 @@ public sealed partial class CommerceSyncJob
             var parties = missingParties.Count == 0 ? [] : await Fulfil.GetPartiesByIdsAsync(missingParties, _ct).ConfigureAwait(false);
             var deps = new PageDependencies(products.ToDictionary(p => p.Id), templates.ToDictionary(t => t.Id), parties.ToDictionary(p => p.Id));
 
-            var returnsByOrigin = (await returnsTask.ConfigureAwait(false)).ToLookup(r => r.OriginSaleId);
+            var returnSales = await returnsTask.ConfigureAwait(false);
+            var returnsByOrigin = returnSales.ToLookup(r => r.OriginSaleId);
             var shipped = await shippedTask.ConfigureAwait(false);
+            IReadOnlyDictionary<int, CommerceReturnRefund> refunds = _job._returnRefunds is { } source && returnSales.Count > 0
+                ? await source.GetAsync(returnSales, _ct).ConfigureAwait(false)
+                : new Dictionary<int, CommerceReturnRefund>();
             return snapshots.Select(s => (Func<CancellationToken, Task<ItemOutcome>>)(token =>
-                SyncOrderAsync(s, returnsByOrigin[s.Sale.Id].ToList(), shipped, deps, token))).ToList();
+                SyncOrderAsync(s, returnsByOrigin[s.Sale.Id].ToList(), shipped, refunds, deps, token))).ToList();
         }
 
-        private async Task<ItemOutcome> SyncOrderAsync(FulfilSaleSnapshot snapshot, IReadOnlyList<FulfilSaleSnapshot> returns, IReadOnlyList<FulfilOutgoingMove> shipped, PageDependencies deps, CancellationToken token)
+        private async Task<ItemOutcome> SyncOrderAsync(FulfilSaleSnapshot snapshot, IReadOnlyList<FulfilSaleSnapshot> returns, IReadOnlyList<FulfilOutgoingMove> shipped, IReadOnlyDictionary<int, CommerceReturnRefund> refunds, PageDependencies deps, CancellationToken token)
         {
             var sale = snapshot.Sale;
             var id = CommerceMapper.ExternalId(sale.Id);
@@ -854,7 +879,7 @@ public sealed partial class CommerceSyncJob
 
             var locations = await MapAsync(CommerceKinds.Location).ConfigureAwait(false);
             var locationLoopId = sale.WarehouseId is { } wh ? locations.GetValueOrDefault(CommerceMapper.ExternalId(wh))?.LoopId : null;
-            var body = CommerceMapper.Order(snapshot, status, refs, customerLoopId, locationLoopId, shipped, returns, Options.Channel, _currency);
+            var body = CommerceMapper.Order(snapshot, status, refs, customerLoopId, locationLoopId, shipped, returns, Options.Channel, _currency, refunds);
             var statusText = status.ToString().ToLowerInvariant();
             var saleDate = sale.SaleDate is { } d ? new DateTimeOffset(d.ToDateTime(TimeOnly.MinValue), TimeSpan.Zero) : (DateTimeOffset?)null;
             return (await SendAsync(

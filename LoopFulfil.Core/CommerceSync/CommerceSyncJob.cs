@@ -32,6 +32,7 @@ public sealed partial class CommerceSyncJob
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private readonly ExceptionService? _exceptions;
+    private readonly ICommerceReturnRefunds? _returnRefunds;
 
     /// <summary>Source of the exception records this job raises.</summary>
     internal const string ExceptionSource = "commerce-sync";
@@ -44,6 +45,7 @@ public sealed partial class CommerceSyncJob
         IOptions<FulfilOptions> fulfilOptions,
         TimeProvider time,
         ILogger<CommerceSyncJob>? logger = null,
+        IEnumerable<ICommerceReturnRefunds>? returnRefunds = null,
         ExceptionService? exceptions = null)
     {
         ArgumentNullException.ThrowIfNull(fulfil);
@@ -59,6 +61,30 @@ public sealed partial class CommerceSyncJob
         _time = time ?? TimeProvider.System;
         _logger = (ILogger?)logger ?? NullLogger.Instance;
         _exceptions = exceptions;
+        _returnRefunds = returnRefunds?.FirstOrDefault();
+    }
+
+    /// <summary>
+    /// Pushes one sale's order to Loop now, through the same mapping, content hash and mapping records as the timed
+    /// runs (so the next run sends nothing if nothing else changed). Used by write-back once a refund is posted.
+    /// </summary>
+    public async Task<CommerceOrderPush> PushOrderAsync(int saleId, CancellationToken cancellationToken)
+    {
+        if (!_options.Enabled)
+        {
+            return new CommerceOrderPush(CommerceOrderPushOutcome.Disabled, "CommerceSync:Enabled is false");
+        }
+
+        await _store.EnsureTableAsync(cancellationToken).ConfigureAwait(false);
+        var run = new Run(this, SyncMode.Incremental, MainStream, null, cancellationToken);
+        try
+        {
+            return await run.PushOrderAsync(saleId).ConfigureAwait(false);
+        }
+        finally
+        {
+            await run.FlushAsync().ConfigureAwait(false);
+        }
     }
 
     /// <summary>

@@ -79,6 +79,12 @@ public sealed class FulfilOptions
     /// <summary>Inferred: <c>account.invoice</c> field that carries our idempotency reference.</summary>
     public string CreditNoteReferenceField { get; set; } = "reference";
 
+    /// <summary>Unverified (fulfil-api.md 5.10, C3): the gift card model used when <c>Refunds:StoreCreditDocument</c> is GiftCard.</summary>
+    public string GiftCardModel { get; set; } = "gift_card.gift_card";
+
+    /// <summary>Inferred: gift card field that carries our idempotency reference (<c>origin</c> is a reference to a sale, so a text field).</summary>
+    public string GiftCardReferenceField { get; set; } = "comment";
+
     /// <summary>Inferred: unit field of <c>stock.move</c> (<c>uom</c>; Tryton 7 renamed it <c>unit</c>).</summary>
     public string MoveUnitField { get; set; } = "uom";
 

@@ -15,6 +15,12 @@ public sealed record FulfilStockMove(int Id, int ProductId, decimal Quantity, st
 /// <summary>A customer invoice or credit note that Fulfil generated for a sale (e.g. a return order's credit note).</summary>
 public sealed record FulfilSaleInvoice(int Id, string? Number, string State, decimal TotalAmount, string? Reference);
 
+/// <summary>A Fulfil gift card (model <see cref="FulfilOptions.GiftCardModel"/>).</summary>
+/// <param name="State"><c>draft</c>, <c>active</c>, <c>canceled</c> or <c>used</c>.</param>
+/// <param name="CurrencyId">The card's <c>currency.currency</c>.</param>
+/// <param name="Reference">Our idempotency reference (<see cref="FulfilOptions.GiftCardReferenceField"/>).</param>
+public sealed record FulfilGiftCard(int Id, string? Number, string State, decimal Amount, int? CurrencyId, string? Reference);
+
 /// <summary>
 /// The Fulfil reads and writes the outcome stages need beyond <see cref="IFulfilClient"/>: the moves of customer
 /// return shipments (to receive partially and to know what arrived), and the invoices a return order generated.
@@ -34,6 +40,15 @@ public interface IFulfilOutcomesClient
 
     /// <summary>Writes our idempotency reference on a draft invoice taken over as the refund credit note.</summary>
     Task SetInvoiceReferenceAsync(int invoiceId, string reference, CancellationToken cancellationToken);
+
+    /// <summary>The live (not cancelled) gift card carrying <paramref name="reference"/>, or null.</summary>
+    Task<FulfilGiftCard?> FindGiftCardAsync(string reference, CancellationToken cancellationToken);
+
+    /// <summary>Creates a draft gift card for <paramref name="amount"/> in <paramref name="currencyCode"/> (no recipient: Loop already told the customer).</summary>
+    Task<FulfilGiftCard> CreateGiftCardAsync(string reference, decimal amount, string currencyCode, string message, CancellationToken cancellationToken);
+
+    /// <summary>Activates a draft gift card; an active (or already used) one is returned as it is. A cancelled one is refused (permanent).</summary>
+    Task<FulfilGiftCard> ActivateGiftCardAsync(int giftCardId, CancellationToken cancellationToken);
 
     /// <summary>Inferred: the <c>account.invoice</c> field that links an invoice to its sales (Tryton's <c>sales</c>).</summary>
     string RefundsInvoiceDomainField { get; }
@@ -104,6 +119,68 @@ public sealed class FulfilOutcomesClient : IFulfilOutcomesClient
 
     public Task SetInvoiceReferenceAsync(int invoiceId, string reference, CancellationToken cancellationToken) =>
         http.WriteAsync("account.invoice", [invoiceId], new Dictionary<string, object?>(StringComparer.Ordinal) { [options.CreditNoteReferenceField] = reference }, cancellationToken);
+
+    public async Task<FulfilGiftCard?> FindGiftCardAsync(string reference, CancellationToken cancellationToken)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(reference);
+        IReadOnlyList<JsonElement> rows = await http.SearchReadAsync<JsonElement>(
+            options.GiftCardModel, [new object[] { options.GiftCardReferenceField, "=", reference }, new object[] { "state", "!=", "canceled" }], 0, 1, GiftCardFields(), cancellationToken: cancellationToken).ConfigureAwait(false);
+        return rows.Count == 0 ? null : ToGiftCard(rows[0]);
+    }
+
+    public async Task<FulfilGiftCard> CreateGiftCardAsync(string reference, decimal amount, string currencyCode, string message, CancellationToken cancellationToken)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(reference);
+        if (amount <= 0)
+        {
+            throw new FulfilRequestException($"Gift card {reference} needs a positive amount (got {amount.ToString(CultureInfo.InvariantCulture)}).");
+        }
+
+        IReadOnlyList<JsonElement> currencies = await http.SearchReadAsync<JsonElement>("currency.currency", [new object[] { "code", "=", currencyCode }], 0, 1, ["id", "code"], cancellationToken: cancellationToken).ConfigureAwait(false);
+        if (currencies.Count == 0)
+        {
+            throw new FulfilRequestException($"Fulfil has no currency {currencyCode}; gift card {reference} cannot be issued.");
+        }
+
+        IReadOnlyList<int> ids = await http.CreateAsync(options.GiftCardModel,
+        [
+            new Dictionary<string, object?>(StringComparer.Ordinal)
+            {
+                ["amount"] = amount,
+                ["currency"] = currencies[0].Id(),
+                [options.GiftCardReferenceField] = reference,
+                ["message"] = message,
+            },
+        ], cancellationToken).ConfigureAwait(false);
+        return await ReadGiftCardAsync(ids[0], cancellationToken).ConfigureAwait(false);
+    }
+
+    public async Task<FulfilGiftCard> ActivateGiftCardAsync(int giftCardId, CancellationToken cancellationToken)
+    {
+        FulfilGiftCard card = await ReadGiftCardAsync(giftCardId, cancellationToken).ConfigureAwait(false);
+        switch (card.State)
+        {
+            case "active":
+            case "used":
+                return card;
+            case "draft":
+                await http.CallAsync(options.GiftCardModel, "activate", [new[] { giftCardId }], cancellationToken: cancellationToken).ConfigureAwait(false);
+                return await ReadGiftCardAsync(giftCardId, cancellationToken).ConfigureAwait(false);
+            default:
+                throw new FulfilRequestException($"Gift card {card.Number ?? card.Reference ?? Text(giftCardId)} is {card.State}; it cannot be activated.");
+        }
+    }
+
+    private async Task<FulfilGiftCard> ReadGiftCardAsync(int id, CancellationToken cancellationToken)
+    {
+        IReadOnlyList<JsonElement> rows = await http.SearchReadAsync<JsonElement>(options.GiftCardModel, [new object[] { "id", "=", id }], 0, 1, GiftCardFields(), cancellationToken: cancellationToken).ConfigureAwait(false);
+        return rows.Count == 0 ? throw new FulfilNotFoundException($"Fulfil has no {options.GiftCardModel} {Text(id)}.") : ToGiftCard(rows[0]);
+    }
+
+    private string[] GiftCardFields() => ["id", "number", "state", "amount", "currency", options.GiftCardReferenceField];
+
+    private FulfilGiftCard ToGiftCard(JsonElement r) =>
+        new(r.Id(), r.Str("number"), r.Str("state") ?? "", r.Dec("amount"), r.IntOrNull("currency"), r.Str(options.GiftCardReferenceField));
 
     internal static string Text(int id) => id.ToString(CultureInfo.InvariantCulture);
 }

@@ -35,6 +35,9 @@ public static class OutcomeSteps
 
     /// <summary>The note with the Fulfil document numbers was added to the Loop return.</summary>
     public const string WriteBackNote = "writeback-note";
+
+    /// <summary>The posted credit note was recorded as a refund on the Loop order (document id = Fulfil sale id of the order).</summary>
+    public const string WriteBackOrderRefund = "writeback-order-refund";
 }
 
 /// <summary>Keys of <see cref="Returns.ReturnContext.Items"/> the outcome stages share.</summary>

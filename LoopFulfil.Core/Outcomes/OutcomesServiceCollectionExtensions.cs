@@ -1,3 +1,4 @@
+using LoopFulfil.Core.CommerceSync;
 using LoopFulfil.Core.Exchanges;
 using LoopFulfil.Core.Fulfil;
 using LoopFulfil.Core.Inspection;
@@ -39,6 +40,8 @@ public static class OutcomesServiceCollectionExtensions
         services.AddHttpClient<IFulfilOutcomesClient, FulfilOutcomesClient>(FulfilServiceCollectionExtensions.HttpClientName);
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<PostingStore>();
+        // Commerce sync (when registered) values Loop order refunds from posted credit notes.
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<ICommerceReturnRefunds, PostedCreditNoteRefunds>());
         services.TryAddSingleton<ReturnUnitPlanLoader>();
         services.TryAddTransient<RefundPoster>();
         services.TryAddTransient<InspectionService>();

@@ -10,4 +10,11 @@ public sealed class WriteBackOptions
 
     /// <summary>Push each exchange sales order to Loop as an order (Commerce Data upsert) so it can be returned later.</summary>
     public bool ExchangeOrders { get; set; } = true;
+
+    /// <summary>
+    /// Once a return's refund-to-original-payment credit note is posted, record the refund on the Loop order (Commerce
+    /// Data <c>refunds[]</c>, external id = the credit note reference) by pushing the order through commerce sync.
+    /// Needs <c>CommerceSync:Enabled</c> (Loop Anywhere: orders reach Loop through LoopFulfil); otherwise nothing is sent.
+    /// </summary>
+    public bool OrderRefunds { get; set; } = true;
 }

@@ -1,4 +1,7 @@
 using System.Globalization;
+using LoopFulfil.Core.CommerceSync;
+using LoopFulfil.Core.Errors;
+using LoopFulfil.Core.Exceptions;
 using LoopFulfil.Core.Exchanges;
 using LoopFulfil.Core.Fulfil;
 using LoopFulfil.Core.Loop;
@@ -11,8 +14,9 @@ namespace LoopFulfil.Core.Outcomes;
 
 /// <summary>
 /// Write-back: once a closed return's documents all exist in Fulfil (every posting posted, every exchange order
-/// created), one note on the Loop return lists their numbers. Scheduled postings and exchange orders enqueue the
-/// return again when they complete, so the note follows them.
+/// created), one note on the Loop return lists their numbers (<c>WriteBack:Note</c>); once its refund credit note is
+/// posted, the refund is recorded on the Loop order (<c>WriteBack:OrderRefunds</c>). Scheduled postings and exchange
+/// orders enqueue the return again when they complete, so both follow them.
 /// </summary>
 public sealed partial class WriteBackStage : IReturnStage
 {
@@ -23,8 +27,13 @@ public sealed partial class WriteBackStage : IReturnStage
     private readonly IOptionsMonitor<WriteBackOptions> options;
     private readonly ILogger<WriteBackStage> logger;
 
-    public WriteBackStage(IFulfilClient fulfil, ILoopClient loop, PostingStore postings, IOptionsMonitor<WriteBackOptions> options, ILogger<WriteBackStage> logger)
+    private readonly CommerceSyncJob? commerce;
+
+    /// <param name="commerce">Commerce sync when the host registers it (it pushes orders to Loop); order refunds need it.</param>
+    public WriteBackStage(IFulfilClient fulfil, ILoopClient loop, PostingStore postings, IOptionsMonitor<WriteBackOptions> options, ILogger<WriteBackStage> logger, IEnumerable<CommerceSyncJob> commerce)
     {
+        ArgumentNullException.ThrowIfNull(commerce);
+        this.commerce = commerce.FirstOrDefault();
         this.fulfil = fulfil;
         this.loop = loop;
         this.postings = postings;
@@ -39,8 +48,26 @@ public sealed partial class WriteBackStage : IReturnStage
     public async Task ApplyAsync(ReturnContext context, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(context);
-        if (!options.CurrentValue.Note || context.State != ReturnStates.Closed
-            || await context.Ledger.IsDoneAsync(context.ReturnId, OutcomeSteps.WriteBackNote, cancellationToken).ConfigureAwait(false))
+        if (context.State != ReturnStates.Closed)
+        {
+            return;
+        }
+
+        WriteBackOptions o = options.CurrentValue;
+        if (o.Note)
+        {
+            await NoteAsync(context, cancellationToken).ConfigureAwait(false);
+        }
+
+        if (o.OrderRefunds)
+        {
+            await OrderRefundAsync(context, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    private async Task NoteAsync(ReturnContext context, CancellationToken cancellationToken)
+    {
+        if (await context.Ledger.IsDoneAsync(context.ReturnId, OutcomeSteps.WriteBackNote, cancellationToken).ConfigureAwait(false))
         {
             return;
         }
@@ -86,6 +113,44 @@ public sealed partial class WriteBackStage : IReturnStage
         }, cancellationToken).ConfigureAwait(false);
         LogNoted(logger, context.ReturnId, parts.Count);
     }
+
+    /// <summary>
+    /// Once per return: the posted refund credit note becomes a refund on the Loop order. Commerce sync pushes the
+    /// order (its refunds valued from posted credit notes, see <see cref="PostedCreditNoteRefunds"/>), so the timed
+    /// runs keep the same body instead of overwriting it. A Loop refusal is the commerce push's own problem: it raises
+    /// CommerceRecordNotSent for ecommerce and sends the order (refund included) once the record is fixed; the credit
+    /// note stands, and this step does not raise the same problem a second time.
+    /// </summary>
+    private async Task OrderRefundAsync(ReturnContext context, CancellationToken cancellationToken)
+    {
+        if (commerce is null || context.OriginalSaleId is not int saleId
+            || await context.Ledger.IsDoneAsync(context.ReturnId, OutcomeSteps.WriteBackOrderRefund, cancellationToken).ConfigureAwait(false))
+        {
+            return;
+        }
+
+        PostingRecord? creditNote = await postings.GetAsync(context.ReturnId, PostingKinds.CreditNote, cancellationToken).ConfigureAwait(false);
+        if (creditNote is not { Status: PostingStatus.Posted })
+        {
+            // No cash refund, or not posted yet (scheduled postings enqueue the return again once posted).
+            return;
+        }
+
+        string sale = saleId.ToString(CultureInfo.InvariantCulture);
+        await context.Ledger.EnsureStepAsync(context.ReturnId, OutcomeSteps.WriteBackOrderRefund, async ct =>
+        {
+            CommerceOrderPush push = await commerce.PushOrderAsync(saleId, ct).ConfigureAwait(false);
+            LogOrderRefund(logger, context.ReturnId, creditNote.Reference, sale, push.Outcome);
+            return push.Outcome switch
+            {
+                CommerceOrderPushOutcome.Failed => throw new TransientIntegrationException($"Loop order {sale}: recording refund {creditNote.Reference} failed transiently: {push.Reason}"),
+                _ => sale,
+            };
+        }, cancellationToken).ConfigureAwait(false);
+    }
+
+    [LoggerMessage(EventId = 4673, Level = LogLevel.Information, Message = "Return {ReturnId}: refund {Reference} on Loop order of sale {SaleId}: {Outcome}")]
+    private static partial void LogOrderRefund(ILogger logger, string returnId, string reference, string saleId, CommerceOrderPushOutcome outcome);
 
     [LoggerMessage(EventId = 4671, Level = LogLevel.Information, Message = "Return {ReturnId}: write-back note waits for {What}")]
     private static partial void LogWaiting(ILogger logger, string returnId, string what);

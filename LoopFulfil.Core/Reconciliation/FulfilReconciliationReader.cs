@@ -1,5 +1,6 @@
 using System.Text.Json;
 using LoopFulfil.Core.Fulfil;
+using LoopFulfil.Core.Refunds;
 using Microsoft.Extensions.Options;
 
 namespace LoopFulfil.Core.Reconciliation;
@@ -21,10 +22,13 @@ public enum LoopDocumentType
 
     /// <summary><c>stock.shipment.internal</c> <c>LOOP-{id}-RESTOCK-{location}</c>.</summary>
     InternalShipment,
+
+    /// <summary>Gift card (<c>Fulfil:GiftCardModel</c>) <c>LOOP-{id}-GC</c>; read only when <c>Refunds:StoreCreditDocument</c> is GiftCard.</summary>
+    GiftCard,
 }
 
 /// <summary>A Fulfil document that belongs to a Loop return by its reference or channel identifier.</summary>
-/// <param name="Amount">Sales/credit note: total_amount (negative on credit notes and return orders); journal: total debit; shipments: null.</param>
+/// <param name="Amount">Sales/credit note: total_amount (negative on credit notes and return orders); journal: total debit; gift card: amount; shipments: null.</param>
 /// <param name="CreatedAt">Fulfil's create_date, when read.</param>
 public sealed record FulfilLoopDocument(
     LoopDocumentType Type,
@@ -37,7 +41,7 @@ public sealed record FulfilLoopDocument(
     DateTimeOffset? CreatedAt)
 {
     /// <summary>Cancelled documents do not count: a cancelled duplicate is already repaired.</summary>
-    public bool IsLive => State is not ("cancelled" or "cancel");
+    public bool IsLive => State is not ("cancelled" or "cancel" or "canceled");
 
     /// <summary>The reference as the report shows it (<c>LOOP-{id}</c> for a return order without one).</summary>
     public string DisplayReference => Reference ?? LoopReferences.Prefix + ReturnId;
@@ -63,12 +67,14 @@ public sealed class FulfilReconciliationReader : IFulfilReconciliationReader
     private readonly FulfilHttp http;
     private readonly FulfilOptions options;
     private readonly IOptionsMonitor<ReconciliationOptions> reconciliation;
+    private readonly IOptionsMonitor<RefundsOptions> refunds;
 
-    public FulfilReconciliationReader(HttpClient httpClient, IOptions<FulfilOptions> options, IOptionsMonitor<ReconciliationOptions> reconciliation, TimeProvider timeProvider)
+    public FulfilReconciliationReader(HttpClient httpClient, IOptions<FulfilOptions> options, IOptionsMonitor<ReconciliationOptions> reconciliation, IOptionsMonitor<RefundsOptions> refunds, TimeProvider timeProvider)
     {
         ArgumentNullException.ThrowIfNull(options);
         this.options = options.Value;
         this.reconciliation = reconciliation;
+        this.refunds = refunds;
         http = new FulfilHttp(httpClient, this.options, timeProvider);
     }
 
@@ -84,6 +90,10 @@ public sealed class FulfilReconciliationReader : IFulfilReconciliationReader
             found.AddRange(await SearchAsync([new object[] { "type", "=", "out" }, (object[])["OR", .. Likes(patterns, options.CreditNoteReferenceField)]], "account.invoice", cancellationToken).ConfigureAwait(false));
             found.AddRange(await SearchAsync(["OR", .. Likes(patterns, options.JournalReferenceField)], "account.move", cancellationToken).ConfigureAwait(false));
             found.AddRange(await SearchAsync(["OR", .. Likes(patterns, "reference")], "stock.shipment.internal", cancellationToken).ConfigureAwait(false));
+            if (ReadsGiftCards)
+            {
+                found.AddRange(await SearchAsync(["OR", .. Likes(patterns, options.GiftCardReferenceField)], options.GiftCardModel, cancellationToken).ConfigureAwait(false));
+            }
         }
 
         // The like patterns are broader than the ids when an id holds '_' or '%': keep exact owners only.
@@ -100,8 +110,17 @@ public sealed class FulfilReconciliationReader : IFulfilReconciliationReader
         found.AddRange(await SearchAsync([.. window, new object[] { "type", "=", "out" }, Like(options.CreditNoteReferenceField)], "account.invoice", cancellationToken).ConfigureAwait(false));
         found.AddRange(await SearchAsync([.. window, Like(options.JournalReferenceField)], "account.move", cancellationToken).ConfigureAwait(false));
         found.AddRange(await SearchAsync([.. window, Like("reference")], "stock.shipment.internal", cancellationToken).ConfigureAwait(false));
+        if (ReadsGiftCards)
+        {
+            found.AddRange(await SearchAsync([.. window, Like(options.GiftCardReferenceField)], options.GiftCardModel, cancellationToken).ConfigureAwait(false));
+        }
+
         return found;
     }
+
+    // The gift card model exists only where Fulfil's gift card module is installed: merchants booking store credit as
+    // journals may not have it, and a search on an unknown model fails.
+    private bool ReadsGiftCards => refunds.CurrentValue.StoreCreditDocument == StoreCreditDocument.GiftCard;
 
     private static IEnumerable<object> Likes(string[] patterns, string field) =>
         patterns.Select(p => (object)new object[] { field, "like", p });
@@ -112,6 +131,7 @@ public sealed class FulfilReconciliationReader : IFulfilReconciliationReader
         {
             "account.invoice" => options.CreditNoteReferenceField,
             "account.move" => options.JournalReferenceField,
+            _ when model == options.GiftCardModel => options.GiftCardReferenceField,
             _ => "reference",
         };
         string[] fields = model switch
@@ -119,6 +139,7 @@ public sealed class FulfilReconciliationReader : IFulfilReconciliationReader
             "sale.sale" => ["id", "reference", "number", "state", "channel_identifier", "total_amount", "create_date"],
             "account.invoice" => ["id", referenceField, "number", "state", "total_amount", "create_date"],
             "account.move" => ["id", referenceField, "number", "state", "create_date"],
+            _ when model == options.GiftCardModel => ["id", referenceField, "number", "state", "amount", "create_date"],
             _ => ["id", referenceField, "number", "state", "create_date"],
         };
         IReadOnlyList<JsonElement> rows = await http.SearchReadAllAsync<JsonElement>(model, domain, fields, cancellationToken: cancellationToken).ConfigureAwait(false);
@@ -163,6 +184,10 @@ public sealed class FulfilReconciliationReader : IFulfilReconciliationReader
                     type = LoopDocumentType.JournalEntry;
                     returnId = parsed?.ReturnId;
                     break;
+                case var m when m == options.GiftCardModel:
+                    type = LoopDocumentType.GiftCard;
+                    returnId = parsed?.ReturnId;
+                    break;
                 default:
                     type = LoopDocumentType.InternalShipment;
                     returnId = parsed?.ReturnId;
@@ -178,6 +203,7 @@ public sealed class FulfilReconciliationReader : IFulfilReconciliationReader
             {
                 "account.move" => debits.GetValueOrDefault(r.Id()),
                 "stock.shipment.internal" => null,
+                _ when model == options.GiftCardModel => r.DecOrNull("amount"),
                 _ => r.DecOrNull("total_amount"),
             };
             DateTimeOffset? created = r.DateTime("create_date") is { } c ? new DateTimeOffset(DateTime.SpecifyKind(c, DateTimeKind.Utc)) : null;
@@ -194,7 +220,7 @@ public static class LoopReferences
     public const string Prefix = "LOOP-";
 
     // The suffixes the outcome stages append (Refunds.PostingKinds, exchange keys, restock shipments).
-    private static readonly string[] Suffixes = ["CN", "SC", "FEE", "UPSELL", "EXC", "RESTOCK"];
+    private static readonly string[] Suffixes = ["CN", "SC", "GC", "FEE", "UPSELL", "EXC", "RESTOCK"];
 
     /// <param name="Suffix">Null for the return order's own reference.</param>
     public sealed record Parsed(string ReturnId, string? Suffix);

@@ -176,7 +176,7 @@ public static class ReconciliationHtml
     private static string Label(RefundType type) => type switch
     {
         RefundType.CashRefund => "Cash refund (credit notes)",
-        RefundType.StoreCredit => "Store credit (journals)",
+        RefundType.StoreCredit => "Store credit (journals / gift cards)",
         _ => "Exchange (sales orders)",
     };
 

@@ -41,6 +41,7 @@ public sealed partial class ReconciliationJob
     private readonly ReconciliationReportStore reports;
     private readonly IOptionsMonitor<ReconciliationOptions> options;
     private readonly IOptionsMonitor<ExceptionOptions> exceptionOptions;
+    private readonly IOptionsMonitor<RefundsOptions> refundsOptions;
     private readonly TimeProvider time;
     private readonly LoopFulfilMetrics metrics;
     private readonly ILogger<ReconciliationJob> logger;
@@ -55,6 +56,7 @@ public sealed partial class ReconciliationJob
         ReconciliationReportStore reports,
         IOptionsMonitor<ReconciliationOptions> options,
         IOptionsMonitor<ExceptionOptions> exceptionOptions,
+        IOptionsMonitor<RefundsOptions> refundsOptions,
         TimeProvider time,
         ILogger<ReconciliationJob> logger,
         LoopFulfilMetrics? metrics = null)
@@ -68,6 +70,7 @@ public sealed partial class ReconciliationJob
         this.reports = reports;
         this.options = options;
         this.exceptionOptions = exceptionOptions;
+        this.refundsOptions = refundsOptions;
         this.time = time;
         this.logger = logger;
         this.metrics = metrics ?? LoopFulfilMetrics.Shared;
@@ -269,10 +272,20 @@ public sealed partial class ReconciliationJob
         string cur = currency ?? "?";
         FulfilLoopDocument[] creditNotes = [.. docs.Where(d => d.Type == LoopDocumentType.CreditNote && d.Reference == PostingKinds.Reference(id, PostingKinds.CreditNote))];
         FulfilLoopDocument[] journals = [.. docs.Where(d => d.Type == LoopDocumentType.JournalEntry && d.Reference == PostingKinds.Reference(id, PostingKinds.StoreCredit))];
+        FulfilLoopDocument[] giftCards = [.. docs.Where(d => d.Type == LoopDocumentType.GiftCard && d.Reference == PostingKinds.Reference(id, PostingKinds.GiftCard))];
         decimal creditNoteTotal = creditNotes.Sum(d => -(d.Amount ?? 0m));
-        decimal journalTotal = journals.Sum(d => d.Amount ?? 0m);
         await CheckMoneyAsync(ReconciliationMismatchKind.CreditNoteMismatch, PostingKinds.CreditNote, r.Refund, creditNotes.Length, creditNoteTotal, "credit note", "cash refund").ConfigureAwait(false);
-        await CheckMoneyAsync(ReconciliationMismatchKind.JournalMismatch, PostingKinds.StoreCredit, r.GiftCard, journals.Length, journalTotal, "store-credit journal", "store credit").ConfigureAwait(false);
+        decimal storeCreditTotal;
+        if (await StoreCreditKindAsync().ConfigureAwait(false) == PostingKinds.GiftCard)
+        {
+            storeCreditTotal = giftCards.Sum(d => d.Amount ?? 0m);
+            await CheckMoneyAsync(ReconciliationMismatchKind.GiftCardMismatch, PostingKinds.GiftCard, r.GiftCard, giftCards.Length, storeCreditTotal, "store-credit gift card", "store credit").ConfigureAwait(false);
+        }
+        else
+        {
+            storeCreditTotal = journals.Sum(d => d.Amount ?? 0m);
+            await CheckMoneyAsync(ReconciliationMismatchKind.JournalMismatch, PostingKinds.StoreCredit, r.GiftCard, journals.Length, storeCreditTotal, "store-credit journal", "store credit").ConfigureAwait(false);
+        }
 
         IReadOnlyDictionary<string, IReadOnlyList<LoopExchange>> exchanges = ExchangeGroups.Of(r);
         decimal exchangeTotal = 0m;
@@ -289,7 +302,7 @@ public sealed partial class ReconciliationJob
         }
 
         AddTotal(RefundType.CashRefund, r.Refund, creditNoteTotal);
-        AddTotal(RefundType.StoreCredit, r.GiftCard, journalTotal);
+        AddTotal(RefundType.StoreCredit, r.GiftCard, storeCreditTotal);
         AddTotal(RefundType.Exchange, r.ExchangeCreditTotal, exchangeTotal);
 
         void AddTotal(RefundType type, decimal loopAmount, decimal fulfilAmount)
@@ -301,6 +314,33 @@ public sealed partial class ReconciliationJob
 
             (int n, decimal l, decimal f) = totals.GetValueOrDefault((type, cur));
             totals[(type, cur)] = (n + 1, l + loopAmount, f + fulfilAmount);
+        }
+
+        // What the return's store credit is in Fulfil: the document that exists, else the one planned for it, else the
+        // current setting (a return whose webhook never arrived is owed the document the merchant now books).
+        async Task<string> StoreCreditKindAsync()
+        {
+            if (r.GiftCard <= 0m && giftCards.Length == 0)
+            {
+                return PostingKinds.StoreCredit;
+            }
+
+            if (giftCards.Length > 0 || journals.Length > 0)
+            {
+                return giftCards.Length > 0 ? PostingKinds.GiftCard : PostingKinds.StoreCredit;
+            }
+
+            if (await postings.GetAsync(id, PostingKinds.GiftCard, cancellationToken).ConfigureAwait(false) is not null)
+            {
+                return PostingKinds.GiftCard;
+            }
+
+            if (await postings.GetAsync(id, PostingKinds.StoreCredit, cancellationToken).ConfigureAwait(false) is not null)
+            {
+                return PostingKinds.StoreCredit;
+            }
+
+            return refundsOptions.CurrentValue.StoreCreditDocument == StoreCreditDocument.GiftCard ? PostingKinds.GiftCard : PostingKinds.StoreCredit;
         }
 
         async Task CheckMoneyAsync(ReconciliationMismatchKind kind, string postingKind, decimal expected, int found, decimal actual, string what, string loopWhat)

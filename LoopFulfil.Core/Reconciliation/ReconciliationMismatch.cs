@@ -25,6 +25,9 @@ public enum ReconciliationMismatchKind
 
     /// <summary>A Fulfil document carries a Loop reference (<c>LOOP-…</c>) for a return Loop does not know.</summary>
     OrphanDocument,
+
+    /// <summary>The store-credit gift card (<c>LOOP-{id}-GC</c>, <c>Refunds:StoreCreditDocument=GiftCard</c>) is missing, or differs from Loop's store credit.</summary>
+    GiftCardMismatch,
 }
 
 /// <summary>One difference between Loop, Fulfil and the ledger.</summary>
@@ -62,6 +65,7 @@ public static class ReconciliationMismatchKinds
         ReconciliationMismatchKind.RestockDelayed => ExceptionCategory.RestockDelayed,
         ReconciliationMismatchKind.CreditNoteMismatch => ExceptionCategory.AmountMismatch,
         ReconciliationMismatchKind.JournalMismatch => ExceptionCategory.AmountMismatch,
+        ReconciliationMismatchKind.GiftCardMismatch => ExceptionCategory.AmountMismatch,
         ReconciliationMismatchKind.MissingExchangeOrder => ExceptionCategory.ExchangeOrderFailed,
         _ => null,
     };
@@ -87,7 +91,7 @@ public static class ReconciliationMismatchKinds
     {
         ArgumentNullException.ThrowIfNull(mismatch);
         return mismatch.Actual == ReconciliationValues.Missing && mismatch.Kind is ReconciliationMismatchKind.MissingReturnOrder
-            or ReconciliationMismatchKind.CreditNoteMismatch or ReconciliationMismatchKind.JournalMismatch or ReconciliationMismatchKind.MissingExchangeOrder;
+            or ReconciliationMismatchKind.CreditNoteMismatch or ReconciliationMismatchKind.JournalMismatch or ReconciliationMismatchKind.GiftCardMismatch or ReconciliationMismatchKind.MissingExchangeOrder;
     }
 }
 

@@ -6,7 +6,7 @@ public enum RefundType
     /// <summary>Refunded to the original payment; posted as the credit note <c>LOOP-{id}-CN</c>.</summary>
     CashRefund,
 
-    /// <summary>Refunded as store credit (gift card); posted as the liability journal <c>LOOP-{id}-SC</c>.</summary>
+    /// <summary>Refunded as store credit (gift card); posted as the liability journal <c>LOOP-{id}-SC</c> or the Fulfil gift card <c>LOOP-{id}-GC</c>.</summary>
     StoreCredit,
 
     /// <summary>Credit used for an exchange; shipped as the sales order(s) <c>LOOP-{id}-EXC…</c>.</summary>
@@ -16,7 +16,7 @@ public enum RefundType
 /// <summary>Money of one refund type in one currency over the closed returns of the run.</summary>
 /// <param name="Returns">Closed returns with a non-zero amount of this type.</param>
 /// <param name="LoopAmount">What Loop says (refund, gift_card, exchange_credit_total).</param>
-/// <param name="FulfilAmount">What Fulfil holds for them (credit note totals negated, journal debits, exchange order totals; cancelled documents excluded).</param>
+/// <param name="FulfilAmount">What Fulfil holds for them (credit note totals negated, journal debits or gift card amounts, exchange order totals; cancelled documents excluded).</param>
 public sealed record RefundTotal(RefundType Type, string Currency, int Returns, decimal LoopAmount, decimal FulfilAmount);
 
 /// <summary>Mismatches of one kind and their owner.</summary>

@@ -12,6 +12,9 @@ public static class PostingKinds
     /// <summary>Store-credit liability journal (<c>LOOP-{id}-SC</c>).</summary>
     public const string StoreCredit = "SC";
 
+    /// <summary>Store credit issued as a Fulfil gift card (<c>LOOP-{id}-GC</c>), when <see cref="StoreCreditDocument.GiftCard"/>.</summary>
+    public const string GiftCard = "GC";
+
     /// <summary>Handling fee kept from the customer (<c>LOOP-{id}-FEE</c>).</summary>
     public const string HandlingFee = "FEE";
 
@@ -33,7 +36,7 @@ public sealed record RefundPlan(IReadOnlyList<PlannedPosting> Postings, string? 
     /// Σ line refunds = refund + gift card + exchange credit + handling fee (within <paramref name="tolerance"/>), no
     /// figure negative, a currency present and equal to the company's. Otherwise: <see cref="Mismatch"/>, no postings.
     /// </summary>
-    public static RefundPlan For(LoopReturn r, decimal tolerance, string companyCurrency)
+    public static RefundPlan For(LoopReturn r, decimal tolerance, string companyCurrency, StoreCreditDocument storeCredit = StoreCreditDocument.Journal)
     {
         ArgumentNullException.ThrowIfNull(r);
         string id = r.Id ?? string.Empty;
@@ -63,7 +66,7 @@ public sealed record RefundPlan(IReadOnlyList<PlannedPosting> Postings, string? 
 
         var postings = new List<PlannedPosting>(4);
         Add(PostingKinds.CreditNote, r.Refund);
-        Add(PostingKinds.StoreCredit, r.GiftCard);
+        Add(storeCredit == StoreCreditDocument.GiftCard ? PostingKinds.GiftCard : PostingKinds.StoreCredit, r.GiftCard);
         Add(PostingKinds.HandlingFee, r.HandlingFee);
         Add(PostingKinds.Upsell, r.Upsell);
         return new RefundPlan(postings, null);

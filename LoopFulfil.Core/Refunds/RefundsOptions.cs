@@ -20,6 +20,19 @@ public enum CreditNoteSource
     InvoiceFromReturnOrder,
 }
 
+/// <summary>Which Fulfil document records store credit (Loop's <c>gift_card</c> amount).</summary>
+public enum StoreCreditDocument
+{
+    /// <summary>A balanced liability journal <c>LOOP-{id}-SC</c> (debit returns clearing, credit gift-card liability).</summary>
+    Journal,
+
+    /// <summary>
+    /// An activated Fulfil gift card <c>LOOP-{id}-GC</c> (model <c>Fulfil:GiftCardModel</c>, reference in
+    /// <c>Fulfil:GiftCardReferenceField</c>) for merchants whose store credit lives in Fulfil.
+    /// </summary>
+    GiftCard,
+}
+
 /// <summary>
 /// Refund accounting (configuration section <c>Refunds</c>). Accounts for store credit use
 /// <c>Fulfil:ReturnsClearingAccountCode</c> and <c>Fulfil:GiftCardLiabilityAccountCode</c>, journals <c>Fulfil:JournalId</c>.
@@ -34,6 +47,12 @@ public sealed class RefundsOptions
     public string PostingSchedule { get; set; } = "0 0 * * * *";
 
     public CreditNoteSource CreditNoteSource { get; set; } = CreditNoteSource.Create;
+
+    /// <summary>
+    /// What store credit becomes in Fulfil. Decided when the return's postings are planned: a return already planned
+    /// with the other document keeps it, so switching never issues store credit twice.
+    /// </summary>
+    public StoreCreditDocument StoreCreditDocument { get; set; } = StoreCreditDocument.Journal;
 
     /// <summary>
     /// Largest accepted difference between the sum of line refunds and the header split (refund + store credit +

@@ -47,7 +47,7 @@ public sealed partial class RefundsStage : IReturnStage
         }
 
         RefundsOptions o = options.CurrentValue;
-        RefundPlan plan = RefundPlan.For(context.Return, o.AmountTolerance, o.CompanyCurrency);
+        RefundPlan plan = RefundPlan.For(context.Return, o.AmountTolerance, o.CompanyCurrency, o.StoreCreditDocument);
         if (plan.Mismatch is { } why)
         {
             await context.RaiseAsync(ExceptionCategory.AmountMismatch, why, Name, cancellationToken, detailKey: "amounts").ConfigureAwait(false);
@@ -66,8 +66,9 @@ public sealed partial class RefundsStage : IReturnStage
         }
 
         var stored = new List<PostingRecord>(plan.Postings.Count);
-        foreach (PlannedPosting planned in plan.Postings)
+        foreach (PlannedPosting p in plan.Postings)
         {
+            PlannedPosting planned = await KeepStoreCreditDocumentAsync(p, cancellationToken).ConfigureAwait(false);
             (PostingRecord record, bool added) = await postings.AddAsync(new PostingRecord
             {
                 ReturnId = planned.ReturnId,
@@ -105,6 +106,26 @@ public sealed partial class RefundsStage : IReturnStage
             string? number = await poster.PostAsync(record, cancellationToken).ConfigureAwait(false);
             LogPosted(logger, context.ReturnId, record.Reference, number);
         }
+    }
+
+    /// <summary>
+    /// Store credit planned earlier as the other document (the setting changed since) stays that document: a second
+    /// kind would issue the customer's store credit twice.
+    /// </summary>
+    private async Task<PlannedPosting> KeepStoreCreditDocumentAsync(PlannedPosting planned, CancellationToken cancellationToken)
+    {
+        string? other = planned.Kind switch
+        {
+            PostingKinds.StoreCredit => PostingKinds.GiftCard,
+            PostingKinds.GiftCard => PostingKinds.StoreCredit,
+            _ => null,
+        };
+        if (other is null || await postings.GetAsync(planned.ReturnId, other, cancellationToken).ConfigureAwait(false) is null)
+        {
+            return planned;
+        }
+
+        return planned with { Kind = other, Reference = PostingKinds.Reference(planned.ReturnId, other) };
     }
 
     [LoggerMessage(EventId = 4631, Level = LogLevel.Information, Message = "Return {ReturnId}: {Reference} {Amount} {Currency} planned (new: {Added})")]

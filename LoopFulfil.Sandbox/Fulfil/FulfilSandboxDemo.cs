@@ -46,6 +46,7 @@ public static class FulfilSandboxDemo
 
     internal static void Seed(FulfilSandboxState state, Action<string, Dictionary<string, object?>> insert)
     {
+        insert("currency.currency", new() { ["name"] = "US Dollar", ["code"] = "USD", ["digits"] = 2 });
         insert("company.company", new() { ["name"] = "LoopFulfil Demo Co", ["currency"] = 1 });
 
         // Location ids follow insertion order: WH=1, IN=2, STOR=3, STOR-A1=4, QUAR=5, DMG=6, CUST=7, SUP=8, INV=9.

@@ -8,6 +8,7 @@ internal static class FulfilSandboxSchema
     public static readonly Dictionary<string, string[]> Stored = new(StringComparer.Ordinal)
     {
         ["company.company"] = ["name", "currency"],
+        ["currency.currency"] = ["name", "code", "digits"],
         ["party.party"] = ["name", "code", "active"],
         ["product.template"] = ["name", "list_price", "cost_price", "active", "default_uom"],
         ["product.product"] = ["code", "name", "template", "list_price", "cost_price", "active", "default_uom"],
@@ -25,6 +26,9 @@ internal static class FulfilSandboxSchema
         ["account.invoice.line"] = ["invoice", "type", "product", "description", "quantity", "unit_price", "account", "unit"],
         ["account.move"] = ["number", "journal", "period", "date", "description", "origin", "company", "state", "post_date"],
         ["account.move.line"] = ["move", "account", "debit", "credit", "party", "description"],
+
+        // Openlabs/Fulfil gift card module (fulfil-api.md 5.10, unverified live): no recipient fields here, LoopFulfil sends none.
+        ["gift_card.gift_card"] = ["number", "amount", "currency", "state", "origin", "comment", "message", "company"],
     };
 
     public static readonly Dictionary<string, string[]> Computed = new(StringComparer.Ordinal)
@@ -34,7 +38,7 @@ internal static class FulfilSandboxSchema
         ["sale.line"] = ["amount"],
         ["stock.shipment.internal"] = ["moves"],
         ["stock.shipment.out.return"] = ["incoming_moves", "inventory_moves", "moves"],
-        ["account.invoice"] = ["lines", "total_amount"],
+        ["account.invoice"] = ["lines", "total_amount", "sales"],
         ["account.move"] = ["lines"],
     };
 
@@ -56,6 +60,7 @@ internal static class FulfilSandboxSchema
         [("stock.shipment.out.return", "warehouse")] = "stock.location",
         [("stock.shipment.out.return", "customer")] = "party.party",
         [("account.invoice", "party")] = "party.party",
+        [("gift_card.gift_card", "currency")] = "currency.currency",
         [("account.invoice.line", "invoice")] = "account.invoice",
         [("account.invoice.line", "product")] = "product.product",
         [("account.invoice.line", "account")] = "account.account",
@@ -76,7 +81,7 @@ internal static class FulfilSandboxSchema
     };
 
     /// <summary>Numeric fields: must arrive as Tryton Decimal objects, never JSON numbers.</summary>
-    public static readonly HashSet<string> Money = new(StringComparer.Ordinal) { "list_price", "cost_price", "unit_price", "debit", "credit" };
+    public static readonly HashSet<string> Money = new(StringComparer.Ordinal) { "list_price", "cost_price", "unit_price", "debit", "credit", "amount" };
 
     /// <summary>Float fields: JSON numbers on the wire (Decimal objects are accepted too).</summary>
     public static readonly HashSet<string> Floats = new(StringComparer.Ordinal) { "quantity" };

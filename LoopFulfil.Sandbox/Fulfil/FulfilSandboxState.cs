@@ -38,6 +38,19 @@ public sealed partial class FulfilSandboxState
 
     public int CompanyId { get; }
 
+    /// <summary>
+    /// The invoice method of return sales: <see cref="ReturnInvoicing.Manual"/> (default: no invoice is generated, as
+    /// when LoopFulfil builds the credit note itself), <see cref="ReturnInvoicing.Order"/> (a draft credit invoice as
+    /// soon as the return order is processing) or <see cref="ReturnInvoicing.Shipment"/> (once its return shipment is done).
+    /// </summary>
+    public ReturnInvoicing ReturnInvoiceMethod
+    {
+        get { lock (_gate) { return _returnInvoicing; } }
+        set { lock (_gate) { _returnInvoicing = value; } }
+    }
+
+    private ReturnInvoicing _returnInvoicing = ReturnInvoicing.Manual;
+
     internal readonly record struct Ctx(IReadOnlyList<int>? Locations, bool WithChilds)
     {
         public static readonly Ctx Empty = new(null, true);
@@ -261,6 +274,20 @@ public sealed partial class FulfilSandboxState
             }
 
             return sale;
+        }
+    }
+
+    /// <summary>Invoices a return sale now (Fulfil's manual "Create invoice"): its draft credit invoice, made once.</summary>
+    public int InvoiceReturnOrder(int returnSaleId)
+    {
+        lock (_gate)
+        {
+            if (!Equals(Rec("sale.sale", returnSaleId).GetValueOrDefault("is_return"), true))
+            {
+                throw new InvalidOperationException($"Sale {returnSaleId} is not a return order.");
+            }
+
+            return InvoiceReturnLocked(returnSaleId);
         }
     }
 
@@ -593,6 +620,7 @@ public sealed partial class FulfilSandboxState
             ("stock.shipment.out.return", "moves") => ShipmentMoves(model, id, _ => true),
             ("account.invoice", "lines") => Children("account.invoice.line", "invoice", id),
             ("account.invoice", "total_amount") => Table("account.invoice.line").Values.Where(l => Equals(l.GetValueOrDefault("invoice"), id)).Sum(LineAmount),
+            ("account.invoice", "sales") => record.GetValueOrDefault("sales") as List<int> ?? [],
             ("account.move", "lines") => Children("account.move.line", "move", id),
             _ => record.GetValueOrDefault(field),
         };
@@ -778,7 +806,8 @@ public sealed partial class FulfilSandboxState
     {
         switch (op)
         {
-            case "=": return ValueEquals(actual, expected);
+            // A many2many matches when any related record does, as Tryton's ('sales', '=', id) does.
+            case "=": return actual is List<int> many ? many.Any(i => ValueEquals(i, expected)) : ValueEquals(actual, expected);
             case "!=": return !ValueEquals(actual, expected);
             case "in": return expected is List<object?> set && InSet(set, actual);
             case "not in": return expected is List<object?> set2 && !set2.Any(v => ValueEquals(actual, v));
@@ -860,4 +889,17 @@ public sealed partial class FulfilSandboxState
     }
 
     private static bool IsNumber(object o) => o is int or long or double or decimal;
+}
+
+/// <summary>When the simulated Fulfil invoices a return sale (Tryton's sale <c>invoice_method</c>).</summary>
+public enum ReturnInvoicing
+{
+    /// <summary>Never on its own.</summary>
+    Manual,
+
+    /// <summary>When the return order is processing.</summary>
+    Order,
+
+    /// <summary>When its customer return shipment is done.</summary>
+    Shipment,
 }

@@ -52,6 +52,14 @@ public sealed partial class FulfilSandboxState
 
                 RequireRef(values, "party", "party.party", model);
                 break;
+            case "gift_card.gift_card":
+                if (values.GetValueOrDefault("amount") is not decimal amount || amount <= 0)
+                {
+                    throw new SandboxUserError("E_GIFT_CARD_AMOUNT", "A gift card needs a positive amount.");
+                }
+
+                RequireRef(values, "currency", "currency.currency", model);
+                break;
             case "account.move":
                 RequireRef(values, "journal", "account.journal", model);
                 if (values.GetValueOrDefault("date") is not DateOnly date)
@@ -181,6 +189,9 @@ public sealed partial class FulfilSandboxState
             case "stock.shipment.internal":
                 stored["number"] = NextNumber("IS");
                 break;
+            case "gift_card.gift_card":
+                stored["number"] = NextNumber("GC");
+                break;
             case "account.move":
                 stored["period"] = PeriodFor((DateOnly)stored.GetValueOrDefault("date")!, requireOpen: true);
                 break;
@@ -292,6 +303,8 @@ public sealed partial class FulfilSandboxState
                 ("account.invoice", "post") => Each(ids, InvoicePost),
                 ("account.invoice", "cancel") => Each(ids, id => Transition("account.invoice", id, ["draft", "validated"], "cancelled")),
                 ("account.move", "post") => Each(ids, MovePost),
+                ("gift_card.gift_card", "activate") => Each(ids, id => Transition("gift_card.gift_card", id, ["draft"], "active")),
+                ("gift_card.gift_card", "cancel") => Each(ids, id => Transition("gift_card.gift_card", id, ["draft", "active"], "canceled")),
                 _ => throw new SandboxNotFound($"Method {method} does not exist on {model}."),
             };
         }
@@ -511,7 +524,44 @@ public sealed partial class FulfilSandboxState
             });
         }
 
+        if (ReturnInvoiceMethod == ReturnInvoicing.Order)
+        {
+            InvoiceReturnLocked(returnId);
+        }
+
         return returnId;
+    }
+
+    /// <summary>
+    /// What Fulfil's sale invoicing does for a return sale: one draft customer invoice (type out) whose lines carry the
+    /// return's negative quantities, so its total is negative (a credit note), linked to the sale through <c>sales</c>
+    /// and carrying the sale's reference. Idempotent: a sale that already has a live invoice keeps it.
+    /// </summary>
+    private int InvoiceReturnLocked(int returnSaleId)
+    {
+        var sale = Rec("sale.sale", returnSaleId);
+        var existing = Table("account.invoice").FirstOrDefault(kv => kv.Value.GetValueOrDefault("sales") is List<int> s && s.Contains(returnSaleId) && !Equals(kv.Value.GetValueOrDefault("state"), "cancelled"));
+        if (existing.Key != 0)
+        {
+            return existing.Key;
+        }
+
+        var invoice = Insert("account.invoice", new()
+        {
+            ["type"] = "out", ["reference"] = sale.GetValueOrDefault("reference"), ["description"] = sale.GetValueOrDefault("description"), ["party"] = sale.GetValueOrDefault("party"),
+            ["invoice_address"] = sale.GetValueOrDefault("invoice_address"), ["invoice_date"] = Today(), ["company"] = CompanyId, ["state"] = "draft", ["currency"] = sale.GetValueOrDefault("currency"),
+            ["sales"] = new List<int> { returnSaleId },
+        });
+        foreach (var line in Children("sale.line", "sale", returnSaleId).Select(l => Rec("sale.line", l)))
+        {
+            Insert("account.invoice.line", new()
+            {
+                ["invoice"] = invoice, ["type"] = "line", ["product"] = line.GetValueOrDefault("product"), ["description"] = line.GetValueOrDefault("description"),
+                ["quantity"] = line.GetValueOrDefault("quantity"), ["unit_price"] = line.GetValueOrDefault("unit_price"), ["unit"] = line.GetValueOrDefault("unit"),
+            });
+        }
+
+        return invoice;
     }
 
     private void ReturnReceive(int id)
@@ -535,6 +585,11 @@ public sealed partial class FulfilSandboxState
     private void ReturnDone(int id)
     {
         Transition("stock.shipment.out.return", id, ["received"], "done");
+        if (ReturnInvoiceMethod == ReturnInvoicing.Shipment && Rec("stock.shipment.out.return", id).GetValueOrDefault("origin_sale") is int returnSale)
+        {
+            InvoiceReturnLocked(returnSale);
+        }
+
         Rec("stock.shipment.out.return", id)["effective_date"] = Today();
         foreach (var moveId in ShipmentMoves("stock.shipment.out.return", id, m => Equals(m.GetValueOrDefault("kind"), "inventory")))
         {

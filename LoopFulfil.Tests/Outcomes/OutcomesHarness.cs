@@ -1,4 +1,5 @@
 using System.Globalization;
+using LoopFulfil.Core.CommerceSync;
 using LoopFulfil.Core.Exceptions;
 using LoopFulfil.Core.Exchanges;
 using LoopFulfil.Core.Fulfil;
@@ -30,15 +31,33 @@ internal sealed class OutcomesHarness : IntegrationHarness
 
     public int QuarantineId => Fulfil.State.LocationId(FulfilSandboxDemo.QuarantineLocationCode);
 
-    public static async Task<OutcomesHarness> StartAsync(IDictionary<string, string?>? overrides = null) =>
-        new(await StartPartsAsync(new IntegrationHarnessOptions
+    /// <param name="commerceSync">Also registers commerce sync (orders pushed to Loop, as a Loop Anywhere host does).</param>
+    public static async Task<OutcomesHarness> StartAsync(IDictionary<string, string?>? overrides = null, bool commerceSync = false)
+    {
+        var settings = OutcomeSettings;
+        if (commerceSync)
+        {
+            settings["CommerceSync:TableName"] = AzuriteTestServer.UniqueTableName("om");
+            settings["CommerceSync:WarehouseAddress1"] = "1 Depot Road";
+            settings["CommerceSync:WarehouseCity"] = "Springfield";
+        }
+
+        return new(await StartPartsAsync(new IntegrationHarnessOptions
         {
             TablePrefix = "o",
             FulfilPostingSettings = true,
-            Settings = OutcomeSettings,
+            Settings = settings,
             Overrides = overrides,
-            AddFeatures = (services, configuration) => services.AddLoopFulfilReturns(configuration).AddLoopFulfilOutcomes(configuration),
+            AddFeatures = (services, configuration) =>
+            {
+                services.AddLoopFulfilReturns(configuration).AddLoopFulfilOutcomes(configuration);
+                if (commerceSync)
+                {
+                    services.AddLoopFulfilCommerceSync(configuration);
+                }
+            },
         }));
+    }
 
     /// <summary>The outcome stages' settings, shared with the reconciliation harness: no Loop flagging or write-back.</summary>
     public static Dictionary<string, string?> OutcomeSettings => new()

@@ -146,6 +146,7 @@ resource appSettings 'Microsoft.Web/sites/config@2024-04-01' = {
     Refunds__PostingSchedule: refundsPostingSchedule
     RefundsPostingSchedule: refundsPostingSchedule
     Refunds__CreditNoteSource: 'Create'
+    Refunds__StoreCreditDocument: 'Journal'
     Refunds__AmountTolerance: '0.00'
     Refunds__CompanyCurrency: 'USD'
     // Finance fills these in before handling fees or upsells can post (AmountMismatch until then).
@@ -153,6 +154,7 @@ resource appSettings 'Microsoft.Web/sites/config@2024-04-01' = {
     Refunds__UpsellClearingAccountCode: ''
     WriteBack__Note: 'true'
     WriteBack__ExchangeOrders: 'true'
+    WriteBack__OrderRefunds: 'true'
     // Daily reconciliation of the previous UTC day (the report: GET /api/ops/reconciliation/latest.html, master key).
     Reconciliation__Schedule: reconciliationSchedule
     ReconciliationSchedule: reconciliationSchedule
@@ -181,6 +183,8 @@ resource appSettings 'Microsoft.Web/sites/config@2024-04-01' = {
     Fulfil__ReturnOrderDestinationField: 'return_location'
     Fulfil__JournalReferenceField: 'description'
     Fulfil__CreditNoteReferenceField: 'reference'
+    Fulfil__GiftCardModel: 'gift_card.gift_card'
+    Fulfil__GiftCardReferenceField: 'comment'
     Fulfil__MoveUnitField: 'uom'
     Fulfil__ReturnShipmentsField: 'shipment_returns'
     Fulfil__ReturnOriginSaleField: 'origin_sale'

@@ -1,0 +1,49 @@
+using LoopFulfil.Core.CommerceSync;
+using LoopFulfil.Core.Fulfil;
+using LoopFulfil.Core.Refunds;
+using Microsoft.Extensions.Options;
+
+namespace LoopFulfil.Core.Outcomes;
+
+/// <summary>
+/// Tells commerce sync what each return order really refunded: its posted refund-to-original-payment credit note
+/// (<c>LOOP-{id}-CN</c>), found by the return order's channel identifier (the Loop return id). Nothing while
+/// <c>WriteBack:OrderRefunds</c> is off, so Loop orders then keep the line-valued refunds.
+/// </summary>
+public sealed class PostedCreditNoteRefunds : ICommerceReturnRefunds
+{
+    private readonly PostingStore postings;
+    private readonly IOptionsMonitor<WriteBackOptions> options;
+
+    public PostedCreditNoteRefunds(PostingStore postings, IOptionsMonitor<WriteBackOptions> options)
+    {
+        this.postings = postings;
+        this.options = options;
+    }
+
+    public async Task<IReadOnlyDictionary<int, CommerceReturnRefund>> GetAsync(IReadOnlyList<FulfilSaleSnapshot> returnSales, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(returnSales);
+        var found = new Dictionary<int, CommerceReturnRefund>();
+        if (!options.CurrentValue.OrderRefunds)
+        {
+            return found;
+        }
+
+        foreach (FulfilSaleSnapshot r in returnSales)
+        {
+            if (string.IsNullOrEmpty(r.Sale.ChannelIdentifier))
+            {
+                continue;
+            }
+
+            PostingRecord? note = await postings.GetAsync(r.Sale.ChannelIdentifier, PostingKinds.CreditNote, cancellationToken).ConfigureAwait(false);
+            if (note is { Status: PostingStatus.Posted } && (note.ReturnOrderId is null || note.ReturnOrderId == r.Sale.Id))
+            {
+                found[r.Sale.Id] = new CommerceReturnRefund(note.Reference, note.Amount, note.PostedAt ?? note.CreatedAt);
+            }
+        }
+
+        return found;
+    }
+}

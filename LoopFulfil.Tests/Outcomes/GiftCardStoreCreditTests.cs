@@ -1,0 +1,110 @@
+using LoopFulfil.Core.Inspection;
+using LoopFulfil.Core.Refunds;
+using LoopFulfil.Sandbox.Fulfil;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+
+namespace LoopFulfil.Tests.Outcomes;
+
+/// <summary>
+/// Store credit issued as a Fulfil gift card (<c>Refunds:StoreCreditDocument=GiftCard</c>), end to end over the Fulfil
+/// sandbox (HTTP) and Azurite: one active card per return, whatever the redeliveries, in both posting modes.
+/// </summary>
+public sealed class GiftCardStoreCreditTests
+{
+    private const string Hoodie = "HOOD/GRY:XL";
+    private const string TeeM = "TEE-BLK-M";
+
+    private static readonly Dictionary<string, string?> GiftCardMode = new() { ["Refunds:StoreCreditDocument"] = "GiftCard" };
+
+    [Fact]
+    public async Task Store_credit_with_gift_card_mode_issues_one_active_gift_card_and_no_journal_or_credit_note_even_delivered_five_times()
+    {
+        await using OutcomesHarness h = await OutcomesHarness.StartAsync(GiftCardMode);
+        OutcomeReturn r = new OutcomeReturn("#1001", (b, x) => b.WithLine(Hoodie, 79.99m, lineItemId: x.Line(1)).WithGiftCard(79.99m)).AddTo(h.Loop);
+
+        await h.SendAsync(r.Created_());
+        await h.InspectAsync(r.ReturnId, new LineInspection(r.Line(1), true));
+        for (int i = 0; i < 5; i++)
+        {
+            await h.SendAsync(r.Closed());
+        }
+
+        FulfilSandboxRecord card = Assert.Single(GiftCards(h, r.ReturnId));
+        Assert.Equal("active", card.State);
+        Assert.Equal(79.99m, card.Number("amount"));
+        Assert.Equal(UsdCurrencyId(h), card.Ref("currency"));
+        Assert.StartsWith("GC", card.Text("number"), StringComparison.Ordinal);
+        Assert.Single(h.Fulfil.State.All("gift_card.gift_card"));
+        Assert.Empty(h.Journals(r.ReturnId, "SC"));
+        Assert.Equal(0, h.Fulfil.State.Count("account.move"));
+        Assert.Equal(0, h.Fulfil.State.Count("account.invoice"));
+
+        PostingRecord posting = Assert.Single(await h.Postings.ForReturnAsync(r.ReturnId, CancellationToken.None));
+        Assert.Equal((PostingKinds.GiftCard, PostingStatus.Posted, card.Text("number")), (posting.Kind, posting.Status, posting.DocumentNumber));
+        Assert.Contains(h.Loop.GetNotes(r.ReturnId), n => n.Contains($"LOOP-{r.ReturnId}-GC {card.Text("number")}", StringComparison.Ordinal));
+        Assert.Empty(await h.ExceptionRecordsAsync());
+    }
+
+    [Fact]
+    public async Task Scheduled_gift_card_is_issued_by_the_batch_and_counted_as_its_own_document_type()
+    {
+        await using OutcomesHarness h = await OutcomesHarness.StartAsync(new Dictionary<string, string?>(GiftCardMode) { ["Refunds:PostingMode"] = "Scheduled" });
+        // 50.00 returned: 30.00 store credit, 20.00 to the original payment.
+        OutcomeReturn r = new OutcomeReturn("#1001", (b, x) => b.WithLine(TeeM, 25.00m, lineItemId: x.Line(1)).WithLine(TeeM, 25.00m, lineItemId: x.Line(2)).WithGiftCard(30.00m)).AddTo(h.Loop);
+
+        await h.SendAsync(r.Created_());
+        await h.InspectAsync(r.ReturnId, new LineInspection(r.Line(1), true), new LineInspection(r.Line(2), true));
+        await h.SendAsync(r.Closed());
+        Assert.Empty(GiftCards(h, r.ReturnId));
+
+        PostingBatchSummary summary;
+        using (IServiceScope scope = h.Services.CreateScope())
+        {
+            summary = await scope.ServiceProvider.GetRequiredService<ScheduledPostingJob>().RunAsync(CancellationToken.None);
+        }
+
+        await h.DrainAsync();
+        Assert.Equal([new PostingTotal("CN", "USD", 1, 20.00m), new PostingTotal("GC", "USD", 1, 30.00m)], summary.Totals);
+        FulfilSandboxRecord card = Assert.Single(GiftCards(h, r.ReturnId));
+        Assert.Equal(("active", 30.00m), (card.State, card.Number("amount")));
+        Assert.Equal(-20.00m, Assert.Single(h.CreditNotes(r.ReturnId)).Number("total_amount"));
+        Assert.Equal(0, h.Fulfil.State.Count("account.move"));
+        Assert.Contains(h.Loop.GetNotes(r.ReturnId), n => n.Contains($"LOOP-{r.ReturnId}-GC", StringComparison.Ordinal) && n.Contains($"LOOP-{r.ReturnId}-CN", StringComparison.Ordinal));
+
+        using (IServiceScope scope = h.Services.CreateScope())
+        {
+            Assert.Equal(0, (await scope.ServiceProvider.GetRequiredService<ScheduledPostingJob>().RunAsync(CancellationToken.None)).Posted);
+        }
+
+        Assert.Single(h.Fulfil.State.All("gift_card.gift_card"));
+    }
+
+    [Fact]
+    public async Task A_return_planned_as_a_journal_keeps_its_journal_after_the_setting_switches_to_gift_card()
+    {
+        await using OutcomesHarness h = await OutcomesHarness.StartAsync(new Dictionary<string, string?> { ["Refunds:PostingMode"] = "Scheduled" });
+        OutcomeReturn r = new OutcomeReturn("#1001", (b, x) => b.WithLine(Hoodie, 79.99m, lineItemId: x.Line(1)).WithGiftCard(79.99m)).AddTo(h.Loop);
+        await h.SendAsync(r.Created_());
+        await h.InspectAsync(r.ReturnId, new LineInspection(r.Line(1), true));
+        await h.SendAsync(r.Closed());
+
+        // Finance switches to gift cards while the journal is still pending; the return is closed again.
+        h.Services.GetRequiredService<IOptionsMonitor<RefundsOptions>>().CurrentValue.StoreCreditDocument = StoreCreditDocument.GiftCard;
+        await h.SendAsync(r.Closed());
+        using (IServiceScope scope = h.Services.CreateScope())
+        {
+            await scope.ServiceProvider.GetRequiredService<ScheduledPostingJob>().RunAsync(CancellationToken.None);
+        }
+
+        Assert.Equal(PostingKinds.StoreCredit, Assert.Single(await h.Postings.ForReturnAsync(r.ReturnId, CancellationToken.None)).Kind);
+        Assert.Equal("posted", Assert.Single(h.Journals(r.ReturnId, "SC")).State);
+        Assert.Empty(GiftCards(h, r.ReturnId));
+    }
+
+    internal static IReadOnlyList<FulfilSandboxRecord> GiftCards(OutcomesHarness h, string returnId) =>
+        h.Fulfil.State.Where("gift_card.gift_card", g => Equals(g.GetValueOrDefault("comment"), $"LOOP-{returnId}-GC"));
+
+    private static int UsdCurrencyId(OutcomesHarness h) =>
+        Assert.Single(h.Fulfil.State.Where("currency.currency", c => Equals(c.GetValueOrDefault("code"), "USD"))).Id;
+}
