@@ -93,6 +93,7 @@ public sealed partial class ExceptionService
                 SetOptional(entity, "Source", raise.Source);
                 if (bodySha is not null)
                 {
+                    SetOptional(entity, "ReplayQueue", raise.ReplayQueue);
                     await WriteBodyAsync(entity, raise.RawEvent, bodySha, cancellationToken).ConfigureAwait(false);
                 }
 
@@ -114,6 +115,12 @@ public sealed partial class ExceptionService
             existing.Properties.Remove("ResolvedAt");
             existing.Properties.Remove("ResolutionNote");
             SetOptional(existing, "Source", raise.Source);
+            if (bodySha is not null)
+            {
+                // The queue belongs with the raw event it replays.
+                SetOptional(existing, "ReplayQueue", raise.ReplayQueue);
+            }
+
             if (bodySha is not null && !string.Equals(existing.GetString("BodySha256"), bodySha, StringComparison.Ordinal))
             {
                 // The latest failing event is the one to replay: it carries the return's newest state.
@@ -204,8 +211,10 @@ public sealed partial class ExceptionService
     }
 
     /// <summary>
-    /// Re-enqueues the record's original raw event to <c>loop-returns</c> under a fresh MessageId (so Service Bus
-    /// duplicate detection does not drop it; the <c>dedupeKey</c> property keeps the original) and marks it replayed.
+    /// Re-enqueues the record's original raw event under a fresh but deterministic MessageId (so Service Bus duplicate
+    /// detection does not drop it) and marks it replayed: a Loop webhook onto <c>loop-returns</c> (the <c>dedupeKey</c>
+    /// property keeps the original), or, when the record names a <see cref="ExceptionRecord.ReplayQueue"/>, the stored
+    /// message as it is onto that queue (e.g. an exchange message onto <c>loop-exchanges</c>).
     /// </summary>
     public async Task<ReplayResult> ReplayAsync(string id, CancellationToken cancellationToken)
     {
@@ -221,10 +230,12 @@ public sealed partial class ExceptionService
         }
 
         int replayNumber = record.ReplayCount + 1;
-        OutboundMessage? message = WebhookIngress.TryBuildMessage(
-            record.RawEvent,
-            string.Create(CultureInfo.InvariantCulture, $":replay:{replayNumber}"),
-            record.Id);
+        OutboundMessage? message = record.ReplayQueue is { Length: > 0 } queue && queue != QueueNames.LoopReturns
+            ? QueueReplay(record, queue, replayNumber)
+            : WebhookIngress.TryBuildMessage(
+                record.RawEvent,
+                string.Create(CultureInfo.InvariantCulture, $":replay:{replayNumber}"),
+                record.Id);
         if (message is null)
         {
             return new ReplayResult(ReplayOutcome.NotRoutable, record, null, WebhookIngress.DescribeRoutingProblem(record.RawEvent.Span));
@@ -239,6 +250,18 @@ public sealed partial class ExceptionService
         }, cancellationToken).ConfigureAwait(false);
         LogReplayed(logger, id, message.MessageId);
         return new ReplayResult(ReplayOutcome.Replayed, updated is null ? record : ToRecord(updated), message.MessageId, null);
+    }
+
+    /// <summary>The stored message re-sent as it is: its consumer is idempotent (ledger steps), the id only has to be new.</summary>
+    private static OutboundMessage QueueReplay(ExceptionRecord record, string queue, int replayNumber)
+    {
+        var properties = new Dictionary<string, string>(StringComparer.Ordinal) { ["replayOf"] = record.Id };
+        if (record.ReturnId is not null)
+        {
+            properties["returnId"] = record.ReturnId;
+        }
+
+        return new OutboundMessage(queue, record.RawEvent, string.Create(CultureInfo.InvariantCulture, $"{record.Id}:replay:{replayNumber}"), null, properties);
     }
 
     /// <summary>Replays every open record of a category (e.g. after fixing master data), one by one.</summary>
@@ -435,6 +458,7 @@ public sealed partial class ExceptionService
             ResolutionNote = entity.GetString("ResolutionNote"),
             RawEventLength = entity.GetInt32("BodyLength") ?? 0,
             RawEventSha256 = entity.GetString("BodySha256"),
+            ReplayQueue = entity.GetString("ReplayQueue"),
         };
     }
 
