@@ -18,8 +18,9 @@ internal static class ExceptionsCommand
           loopfulfil exceptions resolve <id> [--note <text>]
 
         Reads and writes the exception records in the configured storage (Storage__ConnectionString). A replay puts the
-        original Loop event back on the loop-returns queue that 'loopfulfil serve' consumes; against the Azure
-        deployment use POST /api/ops/exceptions/{id}/replay on the Function App instead.
+        original Loop event back on the loop-returns queue that 'loopfulfil serve' consumes (an ExchangeOrderFailed
+        record: its exchange message on loop-exchanges); against the Azure deployment use
+        POST /api/ops/exceptions/{id}/replay on the Function App instead.
         """;
 
     public static async Task<int> RunAsync(CliContext context, IReadOnlyList<string> args)

@@ -20,6 +20,12 @@ public sealed record ExceptionRaise(ExceptionCategory Category, string? ReturnId
 
     /// <summary>Where it was raised (e.g. <c>webhook:return.created</c>, <c>returns-handler</c>).</summary>
     public string? Source { get; init; }
+
+    /// <summary>
+    /// The queue a replay sends <see cref="RawEvent"/> to as it is (e.g. <c>loop-exchanges</c> for an exchange
+    /// message). Null: the raw event is a Loop webhook body, replayed onto <c>loop-returns</c> through webhook routing.
+    /// </summary>
+    public string? ReplayQueue { get; init; }
 }
 
 /// <summary>A stored exception: one problem, its owner, its history and (optionally) the event to replay.</summary>
@@ -66,6 +72,9 @@ public sealed record ExceptionRecord
     /// <summary>Hex SHA-256 of the stored raw event, or null.</summary>
     public string? RawEventSha256 { get; init; }
 
+    /// <summary>Where a replay sends the raw event (null: <c>loop-returns</c>, as a Loop webhook).</summary>
+    public string? ReplayQueue { get; init; }
+
     /// <summary>The raw event: filled by <see cref="ExceptionService.GetAsync"/>, empty in lists.</summary>
     public ReadOnlyMemory<byte> RawEvent { get; init; }
 }
@@ -73,7 +82,7 @@ public sealed record ExceptionRecord
 /// <summary>Outcome of a replay.</summary>
 public enum ReplayOutcome
 {
-    /// <summary>The raw event was re-enqueued to <c>loop-returns</c> and the record marked replayed.</summary>
+    /// <summary>The raw event was re-enqueued (to <c>loop-returns</c>, or the record's replay queue) and the record marked replayed.</summary>
     Replayed,
 
     NotFound,

@@ -24,16 +24,15 @@ public sealed partial class ExceptionService
     /// <summary>Table holding the records (and overflow rows of large raw events).</summary>
     public const string TableName = "exceptions";
 
-    // Table Storage: a binary property holds at most 64 KiB and an entity at most 1 MiB. The raw event is cut into
-    // 64,000-byte chunks, at most 14 per entity (896,000 bytes), and whatever does not fit goes to overflow rows.
-    internal const int ChunkBytes = 64_000;
-    internal const int ChunksPerEntity = 14;
+    // Raw events: Body00…Body13 on the record (14 chunks fit well inside the 1 MiB entity limit), the rest on
+    // overflow rows {row}~body01… kept out of record queries by their Kind.
+    internal static readonly ChunkLayout BodyLayout = new("Body", IndexDigits: 2, ChunksPerEntity: 14, MaxOverflowRows: 99, new Dictionary<string, object?> { ["Kind"] = "body" });
     private const int MaxMessageChars = 4_000;
     private const int MaxUpdateAttempts = 10;
     private const string KindRecord = "record";
-    private const string KindBody = "body";
 
     private readonly ITableStore table;
+    private readonly ChunkedBlobStore blobs;
     private readonly IMessageSender sender;
     private readonly IOptionsMonitor<ExceptionOptions> options;
     private readonly TimeProvider time;
@@ -45,6 +44,7 @@ public sealed partial class ExceptionService
     {
         this.metrics = metrics ?? LoopFulfilMetrics.Shared;
         this.table = table;
+        blobs = new ChunkedBlobStore(table);
         this.sender = sender;
         this.options = options;
         this.time = time;
@@ -67,7 +67,7 @@ public sealed partial class ExceptionService
         string row = RowKeyFor(raise.Category, raise.ReturnId, detailKey);
         string owner = current.OwnerOf(raise.Category);
         DateTimeOffset now = time.GetUtcNow();
-        string? bodySha = raise.RawEvent.IsEmpty ? null : Convert.ToHexStringLower(SHA256.HashData(raise.RawEvent.Span));
+        string? bodySha = raise.RawEvent.IsEmpty ? null : ChunkedBlobStore.Sha256Hex(raise.RawEvent.Span);
 
         ExceptionRecord? stored = null;
         for (int attempt = 0; attempt < MaxUpdateAttempts && stored is null; attempt++)
@@ -93,7 +93,8 @@ public sealed partial class ExceptionService
                 SetOptional(entity, "Source", raise.Source);
                 if (bodySha is not null)
                 {
-                    await WriteBodyAsync(entity, raise.RawEvent, bodySha, cancellationToken).ConfigureAwait(false);
+                    SetOptional(entity, "ReplayQueue", raise.ReplayQueue);
+                    await blobs.WriteAsync(TableName, entity, raise.RawEvent, BodyLayout, cancellationToken).ConfigureAwait(false);
                 }
 
                 if (await table.InsertAsync(TableName, entity, cancellationToken).ConfigureAwait(false) == InsertOutcome.Inserted)
@@ -105,7 +106,7 @@ public sealed partial class ExceptionService
                 continue;
             }
 
-            int previousOverflow = existing.GetInt32("BodyOverflowRows") ?? 0;
+            int previousOverflow = ChunkedBlobStore.OverflowRowsOf(existing, BodyLayout);
             existing["Owner"] = owner;
             existing["Status"] = nameof(ExceptionStatus.Open);
             existing["LastSeen"] = now;
@@ -114,17 +115,23 @@ public sealed partial class ExceptionService
             existing.Properties.Remove("ResolvedAt");
             existing.Properties.Remove("ResolutionNote");
             SetOptional(existing, "Source", raise.Source);
+            if (bodySha is not null)
+            {
+                // The queue belongs with the raw event it replays.
+                SetOptional(existing, "ReplayQueue", raise.ReplayQueue);
+            }
+
             if (bodySha is not null && !string.Equals(existing.GetString("BodySha256"), bodySha, StringComparison.Ordinal))
             {
                 // The latest failing event is the one to replay: it carries the return's newest state.
-                await WriteBodyAsync(existing, raise.RawEvent, bodySha, cancellationToken).ConfigureAwait(false);
+                await blobs.WriteAsync(TableName, existing, raise.RawEvent, BodyLayout, cancellationToken).ConfigureAwait(false);
             }
 
             UpdateOutcome outcome = await table.UpdateAsync(TableName, existing, UpsertMode.Replace, cancellationToken).ConfigureAwait(false);
             if (outcome == UpdateOutcome.Updated)
             {
                 stored = ToRecord(existing);
-                await DeleteSurplusOverflowRowsAsync(existing, previousOverflow, cancellationToken).ConfigureAwait(false);
+                await blobs.DeleteSurplusOverflowAsync(TableName, existing, BodyLayout, previousOverflow, cancellationToken).ConfigureAwait(false);
             }
         }
 
@@ -179,7 +186,7 @@ public sealed partial class ExceptionService
                 return null;
             }
 
-            byte[]? body = await ReadBodyAsync(entity, cancellationToken).ConfigureAwait(false);
+            byte[]? body = await blobs.ReadAsync(TableName, entity, BodyLayout, cancellationToken).ConfigureAwait(false);
             if (body is not null)
             {
                 return ToRecord(entity) with { RawEvent = body };
@@ -218,8 +225,10 @@ public sealed partial class ExceptionService
     }
 
     /// <summary>
-    /// Re-enqueues the record's original raw event to <c>loop-returns</c> under a fresh MessageId (so Service Bus
-    /// duplicate detection does not drop it; the <c>dedupeKey</c> property keeps the original) and marks it replayed.
+    /// Re-enqueues the record's original raw event under a fresh but deterministic MessageId (so Service Bus duplicate
+    /// detection does not drop it) and marks it replayed: a Loop webhook onto <c>loop-returns</c> (the <c>dedupeKey</c>
+    /// property keeps the original), or, when the record names a <see cref="ExceptionRecord.ReplayQueue"/>, the stored
+    /// message as it is onto that queue (e.g. an exchange message onto <c>loop-exchanges</c>).
     /// </summary>
     public async Task<ReplayResult> ReplayAsync(string id, CancellationToken cancellationToken)
     {
@@ -235,10 +244,12 @@ public sealed partial class ExceptionService
         }
 
         int replayNumber = record.ReplayCount + 1;
-        OutboundMessage? message = WebhookIngress.TryBuildMessage(
-            record.RawEvent,
-            string.Create(CultureInfo.InvariantCulture, $":replay:{replayNumber}"),
-            record.Id);
+        OutboundMessage? message = record.ReplayQueue is { Length: > 0 } queue && queue != QueueNames.LoopReturns
+            ? QueueReplay(record, queue, replayNumber)
+            : WebhookIngress.TryBuildMessage(
+                record.RawEvent,
+                string.Create(CultureInfo.InvariantCulture, $":replay:{replayNumber}"),
+                record.Id);
         if (message is null)
         {
             return new ReplayResult(ReplayOutcome.NotRoutable, record, null, WebhookIngress.DescribeRoutingProblem(record.RawEvent.Span));
@@ -253,6 +264,18 @@ public sealed partial class ExceptionService
         }, cancellationToken).ConfigureAwait(false);
         LogReplayed(logger, id, message.MessageId);
         return new ReplayResult(ReplayOutcome.Replayed, updated is null ? record : ToRecord(updated), message.MessageId, null);
+    }
+
+    /// <summary>The stored message re-sent as it is: its consumer is idempotent (ledger steps), the id only has to be new.</summary>
+    private static OutboundMessage QueueReplay(ExceptionRecord record, string queue, int replayNumber)
+    {
+        var properties = new Dictionary<string, string>(StringComparer.Ordinal) { ["replayOf"] = record.Id };
+        if (record.ReturnId is not null)
+        {
+            properties["returnId"] = record.ReturnId;
+        }
+
+        return new OutboundMessage(queue, record.RawEvent, string.Create(CultureInfo.InvariantCulture, $"{record.Id}:replay:{replayNumber}"), null, properties);
     }
 
     /// <summary>Replays every open record of a category (e.g. after fixing master data), one by one.</summary>
@@ -329,100 +352,6 @@ public sealed partial class ExceptionService
         throw new TransientIntegrationException($"Exception record {id} kept changing under concurrent writers; retry.");
     }
 
-    /// <summary>Puts the first chunks on <paramref name="entity"/> and writes overflow rows for the rest (before the record itself).</summary>
-    private async Task WriteBodyAsync(TableEntity entity, ReadOnlyMemory<byte> body, string sha, CancellationToken cancellationToken)
-    {
-        foreach (string name in entity.Properties.Keys.Where(k => k.StartsWith("Body", StringComparison.Ordinal) && k.Length == 6).ToList())
-        {
-            entity.Properties.Remove(name);
-        }
-
-        int totalChunks = (body.Length + ChunkBytes - 1) / ChunkBytes;
-        int overflowRows = Math.Max(0, (totalChunks - 1) / ChunksPerEntity);
-        SetChunks(entity, body, 0);
-        for (int n = 1; n <= overflowRows; n++)
-        {
-            var overflow = new TableEntity(entity.PartitionKey, OverflowRowKey(entity.RowKey, n)) { ["Kind"] = KindBody, ["BodySha256"] = sha };
-            SetChunks(overflow, body, n * ChunksPerEntity);
-            await table.UpsertAsync(TableName, overflow, UpsertMode.Replace, cancellationToken).ConfigureAwait(false);
-        }
-
-        entity["BodyLength"] = body.Length;
-        entity["BodySha256"] = sha;
-        entity["BodyOverflowRows"] = overflowRows;
-    }
-
-    private async Task DeleteSurplusOverflowRowsAsync(TableEntity entity, int previousOverflowRows, CancellationToken cancellationToken)
-    {
-        int now = entity.GetInt32("BodyOverflowRows") ?? 0;
-        for (int n = now + 1; n <= previousOverflowRows; n++)
-        {
-            await table.DeleteAsync(TableName, entity.PartitionKey, OverflowRowKey(entity.RowKey, n), cancellationToken).ConfigureAwait(false);
-        }
-    }
-
-    private static void SetChunks(TableEntity entity, ReadOnlyMemory<byte> body, int firstChunk)
-    {
-        for (int i = 0; i < ChunksPerEntity; i++)
-        {
-            int offset = (firstChunk + i) * ChunkBytes;
-            if (offset >= body.Length)
-            {
-                break;
-            }
-
-            entity[ChunkName(i)] = body.Slice(offset, Math.Min(ChunkBytes, body.Length - offset)).ToArray();
-        }
-    }
-
-    /// <returns>The body (empty when none), or null when the stored pieces do not match the recorded hash (torn read).</returns>
-    private async Task<byte[]?> ReadBodyAsync(TableEntity entity, CancellationToken cancellationToken)
-    {
-        int length = entity.GetInt32("BodyLength") ?? 0;
-        string? sha = entity.GetString("BodySha256");
-        if (length == 0 || sha is null)
-        {
-            return [];
-        }
-
-        var body = new byte[length];
-        int written = CopyChunks(entity, body, 0);
-        int overflowRows = entity.GetInt32("BodyOverflowRows") ?? 0;
-        for (int n = 1; n <= overflowRows; n++)
-        {
-            TableEntity? overflow = await table.GetAsync(TableName, entity.PartitionKey, OverflowRowKey(entity.RowKey, n), cancellationToken).ConfigureAwait(false);
-            if (overflow is null)
-            {
-                return null;
-            }
-
-            written += CopyChunks(overflow, body, written);
-        }
-
-        return written == length && Convert.ToHexStringLower(SHA256.HashData(body)) == sha ? body : null;
-    }
-
-    private static int CopyChunks(TableEntity entity, byte[] destination, int offset)
-    {
-        int copied = 0;
-        for (int i = 0; i < ChunksPerEntity; i++)
-        {
-            if (entity[ChunkName(i)] is not byte[] chunk || offset + copied + chunk.Length > destination.Length)
-            {
-                break;
-            }
-
-            chunk.CopyTo(destination, offset + copied);
-            copied += chunk.Length;
-        }
-
-        return copied;
-    }
-
-    private static string ChunkName(int index) => string.Create(CultureInfo.InvariantCulture, $"Body{index:00}");
-
-    private static string OverflowRowKey(string rowKey, int n) => string.Create(CultureInfo.InvariantCulture, $"{rowKey}~body{n:00}");
-
     private static ExceptionRecord ToRecord(TableEntity entity)
     {
         // A record whose status cannot be read is shown as open: better a false alarm than a hidden problem.
@@ -449,6 +378,7 @@ public sealed partial class ExceptionService
             ResolutionNote = entity.GetString("ResolutionNote"),
             RawEventLength = entity.GetInt32("BodyLength") ?? 0,
             RawEventSha256 = entity.GetString("BodySha256"),
+            ReplayQueue = entity.GetString("ReplayQueue"),
         };
     }
 

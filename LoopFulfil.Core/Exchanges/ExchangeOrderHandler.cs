@@ -32,11 +32,13 @@ public sealed record ExchangeHandlingResult(ExchangeOutcome Outcome, string? Ret
 
 /// <summary>
 /// The consumer of <c>loop-exchanges</c> (Functions: Service Bus trigger; local host: the dispatcher). Creates the
-/// exchange as a new confirmed Fulfil sales order with the exchange priority and channel, the customer and addresses
-/// of the original sale, one line per exchanged item; reference/channel identifier <c>LOOP-{id}-EXC</c> (or
+/// exchange as a new confirmed Fulfil sales order with the exchange priority and channel, the customer of the original
+/// sale, shipped to the address on the return (found or created on the customer party; the original sale's shipment
+/// address when the return has no usable one) and invoiced to the original's invoice address, one line per exchanged item; reference/channel identifier <c>LOOP-{id}-EXC</c> (or
 /// <c>LOOP-{id}-{EXC-order}</c>) — once, by ledger step and lookup. Then (WriteBack:ExchangeOrders) pushes the order to
 /// Loop, and enqueues the return for reconciliation so the write-back note can name it.
-/// Transient failures throw (redelivery); permanent ones become ExchangeOrderFailed records.
+/// Transient failures throw (redelivery); permanent ones become ExchangeOrderFailed records that keep the message, so
+/// <see cref="ExceptionService.ReplayAsync"/> re-sends it to <c>loop-exchanges</c> once the cause is fixed.
 /// </summary>
 public sealed partial class ExchangeOrderHandler
 {
@@ -50,11 +52,13 @@ public sealed partial class ExchangeOrderHandler
     private readonly IReturnExceptionReporter reporter;
     private readonly IMessageSender sender;
     private readonly IOptionsMonitor<WriteBackOptions> writeBack;
+    private readonly IOptionsMonitor<FulfilOptions> fulfilOptions;
     private readonly TimeProvider time;
     private readonly ILogger<ExchangeOrderHandler> logger;
 
-    public ExchangeOrderHandler(ReturnLedger ledger, IFulfilClient fulfil, FulfilSkuCatalog catalog, ILoopClient loop, IReturnExceptionReporter reporter, IMessageSender sender, IOptionsMonitor<WriteBackOptions> writeBack, TimeProvider time, ILogger<ExchangeOrderHandler> logger)
+    public ExchangeOrderHandler(ReturnLedger ledger, IFulfilClient fulfil, FulfilSkuCatalog catalog, ILoopClient loop, IReturnExceptionReporter reporter, IMessageSender sender, IOptionsMonitor<WriteBackOptions> writeBack, IOptionsMonitor<FulfilOptions> fulfilOptions, TimeProvider time, ILogger<ExchangeOrderHandler> logger)
     {
+        this.fulfilOptions = fulfilOptions;
         this.ledger = ledger;
         this.fulfil = fulfil;
         this.catalog = catalog;
@@ -81,7 +85,7 @@ public sealed partial class ExchangeOrderHandler
 
         if (request is null || string.IsNullOrWhiteSpace(request.ReturnId) || string.IsNullOrWhiteSpace(request.Key))
         {
-            return await FailAsync(message.Properties.GetValueOrDefault("returnId"), "?", $"Message {message.MessageId} on {QueueNames.LoopExchanges} does not name a return and an exchange.", cancellationToken).ConfigureAwait(false);
+            return await FailAsync(message, message.Properties.GetValueOrDefault("returnId"), "?", $"Message {message.MessageId} on {QueueNames.LoopExchanges} does not name a return and an exchange.", cancellationToken).ConfigureAwait(false);
         }
 
         try
@@ -91,7 +95,7 @@ public sealed partial class ExchangeOrderHandler
         catch (PermanentIntegrationException ex)
         {
             LogFailed(logger, ex, request.ReturnId, request.Key);
-            return await FailAsync(request.ReturnId, request.Key, $"Exchange {ExchangeGroups.Reference(request.ReturnId, request.Key)}: {ex.Message}", cancellationToken).ConfigureAwait(false);
+            return await FailAsync(message, request.ReturnId, request.Key, $"Exchange {ExchangeGroups.Reference(request.ReturnId, request.Key)}: {ex.Message}", cancellationToken).ConfigureAwait(false);
         }
     }
 
@@ -135,11 +139,12 @@ public sealed partial class ExchangeOrderHandler
             .OrderBy(g => g.Key.Sku, StringComparer.Ordinal)
             .Select(g => new FulfilSaleOrderLine(products[g.Key.Sku].Id, g.Count(), g.Key.Price, g.First().Title ?? g.Key.Sku))];
         string reference = ExchangeGroups.Reference(returnId, request.Key);
+        int? shipTo = await ShipToAsync(returnId, request.Key, r, party, original, cancellationToken).ConfigureAwait(false);
         var order = new FulfilSaleOrderRequest(
             reference,
             reference,
             party,
-            original.ShipmentAddressId,
+            shipTo,
             original.InvoiceAddressId,
             DateOnly.FromDateTime(time.GetUtcNow().UtcDateTime),
             $"Loop exchange for return {returnId} (order {r.OrderName})",
@@ -163,6 +168,29 @@ public sealed partial class ExchangeOrderHandler
 
         await EnqueueReconcileAsync(returnId, request.Key, cancellationToken).ConfigureAwait(false);
         return new ExchangeHandlingResult(ExchangeOutcome.Created, returnId, request.Key, saleId, loopProblem);
+    }
+
+    /// <summary>
+    /// The return's address as a <c>party.address</c> of the customer (reused when equal, so redelivery adds none), or
+    /// the original sale's shipment address when the return carries no usable address or the setting is off.
+    /// </summary>
+    private async Task<int?> ShipToAsync(string returnId, string key, LoopReturn r, int party, FulfilSale original, CancellationToken cancellationToken)
+    {
+        if (!fulfilOptions.CurrentValue.ExchangeShipToReturnAddress)
+        {
+            return original.ShipmentAddressId;
+        }
+
+        FulfilAddressRequest? address = ExchangeAddresses.ShipTo(r.Address, out string? unusable);
+        if (address is null)
+        {
+            LogOriginalAddress(logger, returnId, key, unusable, original.Id);
+            return original.ShipmentAddressId;
+        }
+
+        FulfilPartyAddress ensured = await fulfil.EnsurePartyAddressAsync(party, address, cancellationToken).ConfigureAwait(false);
+        LogReturnAddress(logger, returnId, key, ensured.Id, party, ensured.Created);
+        return ensured.Id;
     }
 
     private async Task<FulfilSale> OriginalSaleAsync(string returnId, LoopReturn r, CancellationToken cancellationToken)
@@ -228,12 +256,14 @@ public sealed partial class ExchangeOrderHandler
         return sender.SendAsync(new OutboundMessage(QueueNames.LoopReturns, body, $"{dedupe}-{returnId}", returnId, properties), cancellationToken);
     }
 
-    private async Task<ExchangeHandlingResult> FailAsync(string? returnId, string key, string message, CancellationToken cancellationToken)
+    private async Task<ExchangeHandlingResult> FailAsync(InboundMessage inbound, string? returnId, string key, string message, CancellationToken cancellationToken)
     {
         ExceptionRecord record = await reporter.ReportAsync(new ExceptionRaise(ExceptionCategory.ExchangeOrderFailed, returnId, message)
         {
-            // No raw event: the exception service replays onto loop-returns, which does not take exchange messages.
-            // The fix is re-sending the exchange (loopfulfil tooling) once the cause is resolved.
+            // The exchange message itself is what a replay re-sends: the ledger step and the channel identifier
+            // lookup keep a replay to one order however often it runs.
+            RawEvent = inbound.Body,
+            ReplayQueue = QueueNames.LoopExchanges,
             DetailKey = key,
             Source = "exchanges",
         }, cancellationToken).ConfigureAwait(false);
@@ -245,6 +275,12 @@ public sealed partial class ExchangeOrderHandler
 
     [LoggerMessage(EventId = 4662, Level = LogLevel.Warning, Message = "Return {ReturnId}: exchange {Key} failed permanently; raising ExchangeOrderFailed")]
     private static partial void LogFailed(ILogger logger, Exception exception, string returnId, string key);
+
+    [LoggerMessage(EventId = 4664, Level = LogLevel.Information, Message = "Return {ReturnId}: exchange {Key} ships to party address {AddressId} of party {PartyId} from the return (created now: {Created})")]
+    private static partial void LogReturnAddress(ILogger logger, string returnId, string key, int addressId, int partyId, bool created);
+
+    [LoggerMessage(EventId = 4665, Level = LogLevel.Information, Message = "Return {ReturnId}: exchange {Key} ships to the shipment address of original sale {SaleId}: the return's address {Reason}")]
+    private static partial void LogOriginalAddress(ILogger logger, string returnId, string key, string? reason, int saleId);
 
     [LoggerMessage(EventId = 4663, Level = LogLevel.Warning, Message = "Return {ReturnId}: Loop refused exchange order {Key}")]
     private static partial void LogLoopRefused(ILogger logger, Exception exception, string returnId, string key);

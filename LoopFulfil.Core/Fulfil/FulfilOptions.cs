@@ -67,6 +67,21 @@ public sealed class FulfilOptions
     /// <summary><c>sale.sale.priority</c> for exchange orders (a selection value such as "1").</summary>
     public string ExchangePriority { get; set; } = "1";
 
+    /// <summary>
+    /// Ship exchange orders to the address on the Loop return (found or created on the customer party) when the return
+    /// carries a usable one; false: always to the original sale's shipment address.
+    /// </summary>
+    public bool ExchangeShipToReturnAddress { get; set; } = true;
+
+    /// <summary>Inferred: <c>party.address</c> field holding the recipient (<c>name</c>; newer Tryton also has <c>party_name</c>).</summary>
+    public string AddressNameField { get; set; } = "name";
+
+    /// <summary>
+    /// Inferred: fill <c>party.address.subdivision</c> from the return's state (<c>country.subdivision</c> by code
+    /// <c>{country}-{state}</c>, else by name). False: leave it empty.
+    /// </summary>
+    public bool AddressSubdivisionLookup { get; set; } = true;
+
     /// <summary>Records per <c>search_read</c> page.</summary>
     public int PageSize { get; set; } = 500;
 

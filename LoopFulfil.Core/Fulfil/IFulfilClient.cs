@@ -9,7 +9,7 @@ namespace LoopFulfil.Core.Fulfil;
 /// methods do not look up first (callers use the matching <c>Find…</c>), except <see cref="CreateReturnOrderAsync"/>, which
 /// Fulfil makes idempotent by channel identifier, and <see cref="TransferStockAsync"/>, which finds by reference.
 /// </summary>
-public interface IFulfilClient
+public partial interface IFulfilClient
 {
     /// <summary>Products whose <c>code</c> is one of <paramref name="skus"/>, archived ones included (one search).</summary>
     Task<IReadOnlyList<FulfilProduct>> GetProductsBySkusAsync(IReadOnlyCollection<string> skus, CancellationToken cancellationToken = default);

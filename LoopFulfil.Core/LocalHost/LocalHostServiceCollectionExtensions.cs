@@ -47,7 +47,7 @@ public static class LocalHostServiceCollectionExtensions
 
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<LocalMessageSender>();
-        services.TryAddSingleton<LocalClaimCheck>();
+        services.TryAddSingleton<ClaimCheck>();
         services.AddSingleton<IMessageSender>(sp => sp.GetRequiredService<LocalMessageSender>());
 
         services.AddLoopFulfilTimerJob(
@@ -57,14 +57,14 @@ public static class LocalHostServiceCollectionExtensions
         services.AddLoopFulfilTimerJob(
             ClaimCheckPruneJobName,
             "0 47 * * * *",
-            (sp, ct) => sp.GetRequiredService<LocalClaimCheck>().PruneAsync(ct));
+            (sp, ct) => sp.GetRequiredService<ClaimCheck>().PruneAsync(ct));
         return services;
     }
 
     /// <summary>
     /// Adds a <see cref="QueueDispatcher"/> (hosted service) for <paramref name="queue"/>: each message runs
     /// <paramref name="handler"/> in its own DI scope. Poisoned messages go to every registered
-    /// <see cref="IPoisonMessageSink"/>. A claim-checked body (<see cref="LocalClaimCheck"/>) is put back in place
+    /// <see cref="IPoisonMessageSink"/>. A claim-checked body (<see cref="ClaimCheck"/>) is put back in place
     /// before the handler and the sinks see the message.
     /// </summary>
     public static IServiceCollection AddLoopFulfilQueueHandler(
@@ -79,7 +79,7 @@ public static class LocalHostServiceCollectionExtensions
         {
             var scopes = sp.GetRequiredService<IServiceScopeFactory>();
             var sinks = sp.GetServices<IPoisonMessageSink>().ToList();
-            var claims = sp.GetService<LocalClaimCheck>();
+            var claims = sp.GetService<ClaimCheck>();
             return new QueueDispatcher(
                 queue,
                 async (message, ct) =>
@@ -131,7 +131,7 @@ public static class LocalHostServiceCollectionExtensions
         return services;
     }
 
-    private static async Task<PoisonedMessage> ResolveForSinksAsync(LocalClaimCheck? claims, PoisonedMessage poisoned, CancellationToken cancellationToken)
+    private static async Task<PoisonedMessage> ResolveForSinksAsync(ClaimCheck? claims, PoisonedMessage poisoned, CancellationToken cancellationToken)
     {
         if (claims is null)
         {

@@ -44,7 +44,7 @@ public sealed partial class LocalMessageSender : IMessageSender
     private readonly ITableStore _tables;
     private readonly TimeProvider _time;
     private readonly ILogger<LocalMessageSender> _logger;
-    private readonly LocalClaimCheck _claims;
+    private readonly ClaimCheck _claims;
     private readonly TimeSpan _window;
     private readonly ConcurrentDictionary<string, Lazy<Task>> _created = new(StringComparer.Ordinal);
 
@@ -55,7 +55,7 @@ public sealed partial class LocalMessageSender : IMessageSender
         _tables = tables;
         _time = time;
         _logger = logger;
-        _claims = new LocalClaimCheck(tables, time);
+        _claims = new ClaimCheck(tables, time);
         _window = TimeSpan.FromHours(options.Value.DuplicateDetectionWindowHours);
     }
 
@@ -63,7 +63,7 @@ public sealed partial class LocalMessageSender : IMessageSender
     public Task SendAsync(OutboundMessage message, CancellationToken cancellationToken) => SendWithOutcomeAsync(message, cancellationToken);
 
     /// <summary>Sends, reporting whether duplicate detection dropped the message.</summary>
-    /// <remarks>A body that makes the envelope larger than <see cref="LocalQueueEnvelope.MaxEncodedBytes"/> is claim-checked (<see cref="LocalClaimCheck"/>).</remarks>
+    /// <remarks>A body that makes the envelope larger than <see cref="LocalQueueEnvelope.MaxEncodedBytes"/> is claim-checked (<see cref="ClaimCheck"/>).</remarks>
     /// <exception cref="PermanentIntegrationException">The envelope is too large even without its body (huge properties).</exception>
     public async Task<LocalSendOutcome> SendWithOutcomeAsync(OutboundMessage message, CancellationToken cancellationToken)
     {
@@ -78,7 +78,7 @@ public sealed partial class LocalMessageSender : IMessageSender
             claimId = Guid.NewGuid().ToString("N");
             var properties = new Dictionary<string, string>(message.Properties, StringComparer.Ordinal)
             {
-                [LocalClaimCheck.ReferenceProperty] = LocalClaimCheck.Reference(claimId, message.Body.Span),
+                [ClaimCheck.ReferenceProperty] = ClaimCheck.Reference(claimId, message.Body.Span),
             };
             encoded = new LocalQueueEnvelope(message.MessageId, message.SessionId, properties, ReadOnlyMemory<byte>.Empty, _time.GetUtcNow()).Encode();
             if (encoded.Length > LocalQueueEnvelope.MaxEncodedBytes)

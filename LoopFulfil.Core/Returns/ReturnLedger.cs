@@ -22,11 +22,12 @@ public sealed class ReturnLedger
     private const string StepPrefix = "step:";
     private const string EventPrefix = "event:";
 
-    // Table Storage caps a binary property at 64 KiB; snapshots are chunked below that.
-    private const int ChunkBytes = 60 * 1024;
-    private const int MaxChunks = 15;
+    // Snapshot0…Snapshot14 with SnapshotChunks on the row itself (15 × 60,000 bytes), no overflow rows: the event
+    // rows are found by row-key prefix, where overflow rows would be in the way.
+    internal static readonly ChunkLayout SnapshotLayout = new("Snapshot", IndexDigits: 1, ChunksPerEntity: 15, MaxOverflowRows: 0);
 
     private readonly ITableStore _store;
+    private readonly ChunkedBlobStore _blobs;
     private readonly TimeProvider _time;
     private readonly LoopFulfilMetrics _metrics;
     private int _tableReady;
@@ -34,6 +35,7 @@ public sealed class ReturnLedger
     public ReturnLedger(ITableStore store, TimeProvider time, LoopFulfilMetrics? metrics = null)
     {
         _store = store;
+        _blobs = new ChunkedBlobStore(store);
         _time = time;
         _metrics = metrics ?? LoopFulfilMetrics.Shared;
     }
@@ -60,7 +62,7 @@ public sealed class ReturnLedger
                 ["State"] = state,
                 ["UpdatedAt"] = _time.GetUtcNow(),
             };
-            WriteChunks(entity, snapshot.Span);
+            await _blobs.WriteAsync(Table, entity, snapshot, SnapshotLayout, cancellationToken);
             if (existing is null)
             {
                 if (await _store.InsertAsync(Table, entity, cancellationToken) == InsertOutcome.Inserted)
@@ -88,7 +90,7 @@ public sealed class ReturnLedger
         var entity = await _store.GetAsync(Table, returnId, RecordRow, cancellationToken);
         return entity is null
             ? null
-            : new ReturnSnapshotRecord(returnId, entity.GetDateTimeOffset("EventTime") ?? DateTimeOffset.MinValue, entity.GetString("State") ?? "", ReadChunks(entity));
+            : new ReturnSnapshotRecord(returnId, entity.GetDateTimeOffset("EventTime") ?? DateTimeOffset.MinValue, entity.GetString("State") ?? "", await ReadBodyAsync(entity, cancellationToken));
     }
 
     /// <summary>
@@ -200,7 +202,7 @@ public sealed class ReturnLedger
             entity["EventTime"] = t;
         }
 
-        WriteChunks(entity, body.Span);
+        await _blobs.WriteAsync(Table, entity, body, SnapshotLayout, cancellationToken);
         return await _store.InsertAsync(Table, entity, cancellationToken) == InsertOutcome.Inserted;
     }
 
@@ -218,7 +220,7 @@ public sealed class ReturnLedger
                 e.GetString("DedupeKey") ?? "",
                 e.GetDateTimeOffset("EventTime"),
                 e.GetDateTimeOffset("ReceivedAt") ?? DateTimeOffset.MinValue,
-                ReadChunks(e)));
+                await ReadBodyAsync(e, cancellationToken)));
         }
 
         return events.OrderBy(e => e.ReceivedAt).ToList();
@@ -240,6 +242,11 @@ public sealed class ReturnLedger
         e.GetDateTimeOffset("StartedAt"),
         e.GetDateTimeOffset("CompletedAt"));
 
+    /// <summary>The body on one row (no overflow rows, so a read is never torn: the row is one write).</summary>
+    private async Task<byte[]> ReadBodyAsync(TableEntity entity, CancellationToken cancellationToken) =>
+        await _blobs.ReadAsync(Table, entity, SnapshotLayout, cancellationToken)
+            ?? throw new Errors.PermanentIntegrationException($"The stored body of {entity.PartitionKey}/{entity.RowKey} does not match its length or hash.");
+
     private async Task EnsureTableAsync(CancellationToken cancellationToken)
     {
         if (Volatile.Read(ref _tableReady) == 1)
@@ -249,37 +256,6 @@ public sealed class ReturnLedger
 
         await _store.CreateTableIfNotExistsAsync(Table, cancellationToken);
         Volatile.Write(ref _tableReady, 1);
-    }
-
-    private static void WriteChunks(TableEntity entity, ReadOnlySpan<byte> body)
-    {
-        var count = (body.Length + ChunkBytes - 1) / ChunkBytes;
-        if (count > MaxChunks)
-        {
-            throw new Errors.PermanentIntegrationException($"A return snapshot of {body.Length} bytes is larger than the ledger keeps ({MaxChunks * ChunkBytes} bytes).");
-        }
-
-        entity["SnapshotChunks"] = count;
-        for (var i = 0; i < count; i++)
-        {
-            var slice = body.Slice(i * ChunkBytes, Math.Min(ChunkBytes, body.Length - (i * ChunkBytes)));
-            entity[$"Snapshot{i}"] = slice.ToArray();
-        }
-    }
-
-    private static byte[] ReadChunks(TableEntity entity)
-    {
-        var count = entity.GetInt32("SnapshotChunks") ?? 0;
-        using var buffer = new MemoryStream();
-        for (var i = 0; i < count; i++)
-        {
-            if (entity[$"Snapshot{i}"] is byte[] chunk)
-            {
-                buffer.Write(chunk);
-            }
-        }
-
-        return buffer.ToArray();
     }
 }
 

@@ -9,9 +9,9 @@ namespace LoopFulfil.Functions.Functions;
 public sealed class ReturnEventsFunction
 {
     private readonly ReturnEventHandler handler;
-    private readonly LocalClaimCheck claims;
+    private readonly ClaimCheck claims;
 
-    public ReturnEventsFunction(ReturnEventHandler handler, LocalClaimCheck claims)
+    public ReturnEventsFunction(ReturnEventHandler handler, ClaimCheck claims)
     {
         this.handler = handler;
         this.claims = claims;

@@ -27,19 +27,19 @@ public sealed partial class ServiceBusMessageSender : IMessageSender, IAsyncDisp
     internal const int ClaimCheckThresholdBytes = 192 * 1024;
 
     private readonly Func<string, IQueueSender> createSender;
-    private readonly LocalClaimCheck? claims;
+    private readonly ClaimCheck? claims;
     private readonly ILogger<ServiceBusMessageSender> logger;
     private readonly ConcurrentDictionary<string, Lazy<IQueueSender>> senders = new(StringComparer.Ordinal);
     private int disposed;
 
     /// <summary>Sends through <paramref name="client"/> (owned by the caller, e.g. the DI container).</summary>
-    public ServiceBusMessageSender(ServiceBusClient client, LocalClaimCheck claims, ILogger<ServiceBusMessageSender> logger)
+    public ServiceBusMessageSender(ServiceBusClient client, ClaimCheck claims, ILogger<ServiceBusMessageSender> logger)
         : this(queue => new SdkQueueSender(client.CreateSender(queue)), logger, claims)
     {
         ArgumentNullException.ThrowIfNull(client);
     }
 
-    internal ServiceBusMessageSender(Func<string, IQueueSender> createSender, ILogger<ServiceBusMessageSender> logger, LocalClaimCheck? claims = null)
+    internal ServiceBusMessageSender(Func<string, IQueueSender> createSender, ILogger<ServiceBusMessageSender> logger, ClaimCheck? claims = null)
     {
         this.createSender = createSender;
         this.logger = logger;
@@ -59,7 +59,7 @@ public sealed partial class ServiceBusMessageSender : IMessageSender, IAsyncDisp
             message = message with
             {
                 Body = ReadOnlyMemory<byte>.Empty,
-                Properties = new Dictionary<string, string>(message.Properties, StringComparer.Ordinal) { [LocalClaimCheck.ReferenceProperty] = reference },
+                Properties = new Dictionary<string, string>(message.Properties, StringComparer.Ordinal) { [ClaimCheck.ReferenceProperty] = reference },
             };
         }
 

@@ -24,10 +24,10 @@ public static class ServiceBusSenderServiceCollectionExtensions
 
         // Singletons: one AMQP connection per process, disposed (after the senders) when the host stops.
         services.AddSingleton(sp => sp.GetRequiredService<ServiceBusConnectionSettings>().CreateClient());
-        services.TryAddSingleton(sp => new LocalClaimCheck(sp.GetRequiredService<ITableStore>(), sp.GetRequiredService<TimeProvider>()));
+        services.TryAddSingleton(sp => new ClaimCheck(sp.GetRequiredService<ITableStore>(), sp.GetRequiredService<TimeProvider>()));
         services.AddSingleton(sp => new ServiceBusMessageSender(
             sp.GetRequiredService<ServiceBusClient>(),
-            sp.GetRequiredService<LocalClaimCheck>(),
+            sp.GetRequiredService<ClaimCheck>(),
             sp.GetRequiredService<ILogger<ServiceBusMessageSender>>()));
         services.AddSingleton<IMessageSender>(sp => sp.GetRequiredService<ServiceBusMessageSender>());
         return services;

@@ -3,7 +3,7 @@ namespace LoopFulfil.Sandbox.Fulfil;
 /// <summary>
 /// The demo data set every sandbox starts with (unless disabled): one warehouse with sellable, quarantine and damaged
 /// locations, a catalogue with awkward SKUs and one archived product, accounts for returns clearing and gift-card
-/// liability, and sales <c>#1001</c>–<c>#1004</c> to return against. Ids are stable across runs.
+/// liability, a few countries and subdivisions for addresses, and sales <c>#1001</c>–<c>#1004</c> to return against. Ids are stable across runs.
 /// </summary>
 public static class FulfilSandboxDemo
 {
@@ -71,6 +71,15 @@ public static class FulfilSandboxDemo
 
         insert("sale.channel", new() { ["name"] = "Web store", ["code"] = "web" });
         insert("sale.channel", new() { ["name"] = "Loop exchanges", ["code"] = "loop" });
+
+        // Country ids follow insertion order: US=1, GB=2, CA=3, DE=4.
+        state.AddCountry("US", "United States");
+        state.AddCountry("GB", "United Kingdom");
+        state.AddCountry("CA", "Canada");
+        state.AddCountry("DE", "Germany");
+        state.AddSubdivision("US", "US-NY", "New York");
+        state.AddSubdivision("US", "US-CA", "California");
+        state.AddSubdivision("CA", "CA-ON", "Ontario", "province");
 
         var a = state.AddParty("Demo Customer A");
         var b = state.AddParty("Demo Customer B");

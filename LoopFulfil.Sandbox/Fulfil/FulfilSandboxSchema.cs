@@ -10,6 +10,9 @@ internal static class FulfilSandboxSchema
         ["company.company"] = ["name", "currency"],
         ["currency.currency"] = ["name", "code", "digits"],
         ["party.party"] = ["name", "code", "active"],
+        ["party.address"] = ["party", "name", "party_name", "street", "street_bis", "city", "zip", "country", "subdivision", "active"],
+        ["country.country"] = ["name", "code"],
+        ["country.subdivision"] = ["name", "code", "type", "country"],
         ["product.template"] = ["name", "list_price", "cost_price", "active", "default_uom"],
         ["product.product"] = ["code", "name", "template", "list_price", "cost_price", "active", "default_uom"],
         ["stock.location"] = ["name", "code", "type", "parent", "active", "input_location", "storage_location"],
@@ -48,6 +51,12 @@ internal static class FulfilSandboxSchema
         [("product.product", "template")] = "product.template",
         [("stock.location", "parent")] = "stock.location",
         [("sale.sale", "party")] = "party.party",
+        [("sale.sale", "shipment_address")] = "party.address",
+        [("sale.sale", "invoice_address")] = "party.address",
+        [("party.address", "party")] = "party.party",
+        [("party.address", "country")] = "country.country",
+        [("party.address", "subdivision")] = "country.subdivision",
+        [("country.subdivision", "country")] = "country.country",
         [("sale.sale", "warehouse")] = "stock.location",
         [("sale.sale", "channel")] = "sale.channel",
         [("sale.line", "sale")] = "sale.sale",
@@ -87,7 +96,7 @@ internal static class FulfilSandboxSchema
     public static readonly HashSet<string> Floats = new(StringComparer.Ordinal) { "quantity" };
 
     /// <summary>Models with an <c>active</c> flag: searches skip archived records unless the domain mentions <c>active</c>.</summary>
-    public static readonly HashSet<string> Archivable = new(StringComparer.Ordinal) { "product.product", "product.template", "party.party", "stock.location", "account.account" };
+    public static readonly HashSet<string> Archivable = new(StringComparer.Ordinal) { "product.product", "product.template", "party.party", "party.address", "stock.location", "account.account" };
 
     public static bool Knows(string model, string field) =>
         Common.Contains(field)

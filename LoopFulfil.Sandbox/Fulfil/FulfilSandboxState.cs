@@ -226,7 +226,10 @@ public sealed partial class FulfilSandboxState
     {
         lock (_gate)
         {
-            return Insert("party.party", new() { ["name"] = name, ["active"] = true });
+            var party = Insert("party.party", new() { ["name"] = name, ["active"] = true });
+            // Every demo customer has the address its sales ship to (Tryton creates parties with one address).
+            Insert("party.address", new() { ["party"] = party, ["name"] = name, ["street"] = "Demo street 1", ["city"] = "Demo City", ["active"] = true });
+            return party;
         }
     }
 
@@ -261,7 +264,7 @@ public sealed partial class FulfilSandboxState
         {
             var sale = Insert("sale.sale", new()
             {
-                ["reference"] = reference, ["number"] = NextNumber("SO"), ["party"] = partyId, ["shipment_address"] = partyId, ["invoice_address"] = partyId,
+                ["reference"] = reference, ["number"] = NextNumber("SO"), ["party"] = partyId, ["shipment_address"] = FirstAddressOf(partyId), ["invoice_address"] = FirstAddressOf(partyId),
                 ["sale_date"] = Today(), ["warehouse"] = LocationIdLocked(FulfilSandboxDemo.WarehouseCode), ["company"] = CompanyId,
                 ["channel"] = FulfilSandboxDemo.WebChannelId, ["channel_identifier"] = channelIdentifier, ["priority"] = "2", ["state"] = state, ["is_return"] = false,
             });

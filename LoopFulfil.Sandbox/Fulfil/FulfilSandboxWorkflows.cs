@@ -26,12 +26,15 @@ public sealed partial class FulfilSandboxState
         switch (model)
         {
             case "sale.sale":
-                RequireRef(values, "party", "party.party", model);
+                ValidateSaleAddresses(values, RequireRef(values, "party", "party.party", model));
                 if (values.GetValueOrDefault("channel_identifier") is string ci && ci.Length > 0 && FindSaleByChannelIdentifier(ci) is { } existing)
                 {
                     throw new SandboxUserError("E_DUPLICATE_CHANNEL_IDENTIFIER", $"Channel identifier '{ci}' is already used by sale {existing}.");
                 }
 
+                break;
+            case "party.address":
+                ValidateAddress(values);
                 break;
             case "stock.shipment.internal":
                 foreach (var f in new[] { "from_location", "to_location" })

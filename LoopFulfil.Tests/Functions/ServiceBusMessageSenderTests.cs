@@ -60,7 +60,7 @@ public class ServiceBusMessageSenderTests
     public async Task A_body_over_the_service_bus_limit_travels_by_claim_check_and_resolves_to_the_same_bytes()
     {
         var store = await LoopFulfil.Tests.Infrastructure.AzuriteTestServer.CreateTableStoreAsync();
-        var claims = new LoopFulfil.Core.LocalHost.LocalClaimCheck(store, TimeProvider.System);
+        var claims = new LoopFulfil.Core.Messaging.ClaimCheck(store, TimeProvider.System);
         var links = new ConcurrentDictionary<string, ScriptedQueueSender>();
         var sender = new ServiceBusMessageSender(q => links.GetOrAdd(q, _ => new ScriptedQueueSender()), NullLogger<ServiceBusMessageSender>.Instance, claims);
         var large = new byte[ServiceBusMessageSender.ClaimCheckThresholdBytes + 1000];
@@ -77,7 +77,7 @@ public class ServiceBusMessageSenderTests
         var resolved = await claims.ResolveAsync(new InboundMessage(claimed.Body, claimed.MessageId, claimed.SessionId, 1, claimed.ApplicationProperties), CancellationToken.None);
         Assert.True(resolved.Body.Span.SequenceEqual(large));
         var inline = sent.Single(m => m.MessageId == "small-1");
-        Assert.False(inline.ApplicationProperties.ContainsKey(LoopFulfil.Core.LocalHost.LocalClaimCheck.ReferenceProperty));
+        Assert.False(inline.ApplicationProperties.ContainsKey(LoopFulfil.Core.Messaging.ClaimCheck.ReferenceProperty));
         Assert.True(inline.Body.Span.SequenceEqual(small.Body.Span));
     }
 

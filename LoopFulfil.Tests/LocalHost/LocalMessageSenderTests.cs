@@ -190,7 +190,7 @@ public sealed class LocalMessageSenderTests
         var envelope = Assert.Single(await PeekAllAsync(queues, queue));
         Assert.Equal(LocalSendOutcome.DroppedDuplicate, outcome);
         Assert.True(envelope.Body.IsEmpty);
-        var reference = envelope.Properties[LocalClaimCheck.ReferenceProperty].Split(':');
+        var reference = envelope.Properties[ClaimCheck.ReferenceProperty].Split(':');
         Assert.Equal(Encoding.UTF8.GetByteCount(huge).ToString(System.Globalization.CultureInfo.InvariantCulture), reference[1]);
     }
 

@@ -179,6 +179,9 @@ resource appSettings 'Microsoft.Web/sites/config@2024-04-01' = {
     Fulfil__SaleLookup: 'OrderName'
     Fulfil__ExchangeChannelId: fulfilExchangeChannelId
     Fulfil__ExchangePriority: '1'
+    Fulfil__ExchangeShipToReturnAddress: 'true'
+    Fulfil__AddressNameField: 'name'
+    Fulfil__AddressSubdivisionLookup: 'true'
     Fulfil__PageSize: '500'
     Fulfil__ReturnOrderDestinationField: 'return_location'
     Fulfil__JournalReferenceField: 'description'

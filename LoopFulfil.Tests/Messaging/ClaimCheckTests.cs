@@ -9,10 +9,10 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using static LoopFulfil.Tests.LocalHost.LocalHostTestSupport;
 
-namespace LoopFulfil.Tests.LocalHost;
+namespace LoopFulfil.Tests.Messaging;
 
 /// <summary>Bodies over the queue envelope limit (Loop webhooks reach 1 MiB) travel by claim-check through Table Storage.</summary>
-public sealed class LocalClaimCheckTests
+public sealed class ClaimCheckTests
 {
     [Fact]
     public async Task One_mebibyte_body_reaches_the_handler_byte_for_byte_while_the_queue_carries_a_small_envelope()
@@ -29,15 +29,15 @@ public sealed class LocalClaimCheckTests
             await host.StartAsync();
 
             Assert.True(queued.Body.IsEmpty);
-            Assert.True(queued.Properties.ContainsKey(LocalClaimCheck.ReferenceProperty));
+            Assert.True(queued.Properties.ContainsKey(ClaimCheck.ReferenceProperty));
             await WaitUntilAsync(() => !handled.IsEmpty, "the large message handled");
             await host.StopAsync();
 
             var message = Assert.Single(handled);
             Assert.Equal(body, message.Body.ToArray());
             Assert.Equal("return", message.Properties["topic"]);
-            Assert.False(message.Properties.ContainsKey(LocalClaimCheck.ReferenceProperty));
-            Assert.Equal(18, await CountAsync(tables, LocalClaimCheck.Table));
+            Assert.False(message.Properties.ContainsKey(ClaimCheck.ReferenceProperty));
+            Assert.Equal(18, await CountAsync(tables, ClaimCheck.Table));
         }
     }
 
@@ -47,7 +47,7 @@ public sealed class LocalClaimCheckTests
         var (host, queue, tables, handled, poisoned) = await StartHostAsync();
         using (host)
         {
-            var properties = new Dictionary<string, string> { [LocalClaimCheck.ReferenceProperty] = LocalClaimCheck.Reference("gone", Encoding.UTF8.GetBytes("x")) };
+            var properties = new Dictionary<string, string> { [ClaimCheck.ReferenceProperty] = ClaimCheck.Reference("gone", Encoding.UTF8.GetBytes("x")) };
 
             // The dispatcher creates its queue in the background after start; create it here so the send cannot win that race.
             var store = host.Services.GetRequiredService<IQueueStore>();
@@ -66,14 +66,14 @@ public sealed class LocalClaimCheckTests
     {
         var tables = new AzureTableStore(StorageAccount.FromConnectionString(await AzuriteTestServer.GetConnectionStringAsync()), tablePrefix: AzuriteTestServer.UniqueTableName("c"));
         var time = new Scheduling.ManualTimeProvider(new DateTimeOffset(2026, 5, 1, 0, 0, 0, TimeSpan.Zero));
-        var claims = new LocalClaimCheck(tables, time);
+        var claims = new ClaimCheck(tables, time);
         await claims.StoreAsync("old", LargeJson(100_000), CancellationToken.None);
         time.Advance(TimeSpan.FromDays(9));
         var reference = await claims.StoreAsync("new", LargeJson(70_000), CancellationToken.None);
 
         var pruned = await claims.PruneAsync(CancellationToken.None);
         var resolved = await claims.ResolveAsync(
-            new InboundMessage(ReadOnlyMemory<byte>.Empty, "m", null, 1, new Dictionary<string, string> { [LocalClaimCheck.ReferenceProperty] = reference }),
+            new InboundMessage(ReadOnlyMemory<byte>.Empty, "m", null, 1, new Dictionary<string, string> { [ClaimCheck.ReferenceProperty] = reference }),
             CancellationToken.None);
 
         Assert.Equal(2, pruned);
