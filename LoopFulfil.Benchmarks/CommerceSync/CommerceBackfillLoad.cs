@@ -85,7 +85,9 @@ public static class CommerceBackfillLoad
         });
 
         var requestsBefore = loop.Requests.Count;
+        var fulfilBefore = fulfil.Requests.Count;
         var backfill = await job.RunAsync(SyncMode.Backfill, progress, CancellationToken.None);
+        var fulfilRequests = fulfil.Requests.Skip(fulfilBefore).ToList();
         var backfillRequests = loop.Requests.Skip(requestsBefore).ToList();
         var writesAfterBackfill = loop.CommerceWrites.Count;
 
@@ -135,6 +137,17 @@ public static class CommerceBackfillLoad
             var lastAt = group.Max(r => r.At);
             var rate = lastAt > first ? (group.Count() - 1) / ((lastAt - first) / window) / limit : double.NaN;
             report.AppendLine(CultureInfo.InvariantCulture, $"| {group.Key} | {group.Count()} | {(lastAt - first).TotalSeconds:0.0} s | {rate:0.000} |");
+        }
+
+        report.AppendLine();
+        report.AppendLine("Fulfil sandbox: time spent answering, by call (the in-process sandbox shares the CPU with the job; a real Fulfil does not):");
+        report.AppendLine();
+        report.AppendLine("| call | requests | total answering time | share of backfill wall time |");
+        report.AppendLine("|---|---|---|---|");
+        foreach (var group in fulfilRequests.GroupBy(r => r.Path[(r.Path.IndexOf("/model/", StringComparison.Ordinal) + 1)..]).OrderByDescending(g => g.Sum(r => r.Elapsed.Ticks)).Take(8))
+        {
+            var total = TimeSpan.FromTicks(group.Sum(r => r.Elapsed.Ticks));
+            report.AppendLine(CultureInfo.InvariantCulture, $"| {group.Key} | {group.Count()} | {total.TotalSeconds:0.0} s | {total / backfill.Elapsed:0.00} |");
         }
 
         report.AppendLine();
