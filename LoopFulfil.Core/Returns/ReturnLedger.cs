@@ -24,7 +24,9 @@ public sealed class ReturnLedger
 
     // Snapshot0…Snapshot14 with SnapshotChunks on the row itself (15 × 60,000 bytes), no overflow rows: the event
     // rows are found by row-key prefix, where overflow rows would be in the way.
-    internal static readonly ChunkLayout SnapshotLayout = new("Snapshot", IndexDigits: 1, ChunksPerEntity: 15, MaxOverflowRows: 0);
+    // One row, so a snapshot update stays a single ETag-checked write; 12 chunks (720,000 bytes) keep that write under
+    // the 1 MB request Azurite accepts for an update (see ExceptionService.BodyLayout).
+    internal static readonly ChunkLayout SnapshotLayout = new("Snapshot", IndexDigits: 1, ChunksPerEntity: 12, MaxOverflowRows: 0);
 
     private readonly ITableStore _store;
     private readonly ChunkedBlobStore _blobs;

@@ -242,11 +242,15 @@ public sealed class ChunkedBlobStore
         }
     }
 
-    /// <returns>Chunks copied: up to the first gap, the entity's share or <paramref name="limit"/>.</returns>
+    /// <returns>Chunks copied: up to the first gap or <paramref name="limit"/>.</returns>
+    /// <remarks>
+    /// Not bounded by the layout's chunks per entity, so rows written when an entity carried more chunks (before the
+    /// share was lowered to fit Azurite's request limit) still read back whole.
+    /// </remarks>
     private static int CopyChunks(TableEntity entity, ChunkLayout layout, int limit, MemoryStream destination)
     {
         int copied = 0;
-        for (int i = 0; i < layout.ChunksPerEntity && copied < limit; i++)
+        for (int i = 0; copied < limit; i++)
         {
             if (entity[layout.ChunkName(i)] is not byte[] chunk)
             {

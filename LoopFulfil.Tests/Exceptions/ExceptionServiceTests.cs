@@ -240,6 +240,25 @@ public class ExceptionServiceTests
     }
 
     [Fact]
+    public async Task A_repeat_with_another_event_at_the_webhook_limit_replaces_the_stored_one()
+    {
+        // The repeat rewrites a record already full of chunks: the update must fit the store's entity limit as the
+        // first insert did.
+        var h = await ExceptionsHarness.CreateAsync();
+        byte[] first = new byte[1_048_576];
+        byte[] second = new byte[1_048_576];
+        new Random(1).NextBytes(first);
+        new Random(2).NextBytes(second);
+
+        ExceptionRecord record = await h.Service.RaiseAsync(new ExceptionRaise(ExceptionCategory.UnparseableEvent, "77", "binary junk") { RawEvent = first }, Ct);
+        await h.Service.RaiseAsync(new ExceptionRaise(ExceptionCategory.UnparseableEvent, "77", "binary junk") { RawEvent = second }, Ct);
+
+        ExceptionRecord read = (await h.Service.GetAsync(record.Id, Ct))!;
+        Assert.Equal(2, read.Attempts);
+        Assert.True(second.AsSpan().SequenceEqual(read.RawEvent.Span));
+    }
+
+    [Fact]
     public async Task Concurrent_raises_of_one_problem_count_every_attempt_in_one_record()
     {
         var h = await ExceptionsHarness.CreateAsync();
