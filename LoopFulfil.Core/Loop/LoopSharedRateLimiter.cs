@@ -18,8 +18,11 @@ namespace LoopFulfil.Core.Loop;
 /// <para>
 /// When the table cannot be reached the instance does not stop and does not assume the whole limit: it falls back to a
 /// local limiter in which each of its requests weighs <see cref="LoopOptions.SharedRateLimitExpectedInstances"/> permits,
-/// seeded with the blocks it last saw in the table. So while those blocks age out it uses its 1/N share of what they
-/// left free, then 1/N of the limit; N instances in the same outage together stay within it. The table is tried
+/// seeded with the blocks it last saw in the table and with what was still free then (the others may have claimed it
+/// since). So while that state ages out it uses its 1/N share of what the blocks free, then 1/N of the limit; N
+/// instances in the same outage together stay within it. An instance whose table calls fail while the others' succeed
+/// is not covered (they do not see its fallback requests until it recovers); Loop's 429 and the retry pipeline are the
+/// backstop there. The table is tried
 /// again every sixth of a window; on recovery the requests sent in fallback within the last window are written as a
 /// block so that the other instances count them.
 /// </para>
@@ -245,19 +248,32 @@ internal sealed partial class SharedRollingWindowRateLimiter : RateLimiter
         var fallback = new RollingWindowRateLimiter(_limit, _window, _padding, _time);
         var nowTicks = _time.GetTimestamp();
         var nowUtc = _time.GetUtcNow();
-        foreach (var block in _ledger.LastSeen)
+        var seen = _ledger.LastSeen;
+        foreach (var block in seen)
         {
-            var freeIn = block.Start + _ledger.Span - nowUtc;
-            if (freeIn > TimeSpan.Zero)
-            {
-                fallback.Occupy(block.Count, nowTicks + ToTicks(freeIn));
-            }
+            Occupy(fallback, block.Count, block.Start + _ledger.Span - nowUtc, nowTicks);
+        }
+
+        // What was still free when this instance last read the table may have been claimed by the others right after;
+        // counting it as claimed then keeps the shares within what is really left, at the cost of a slower start when
+        // that read is recent.
+        if (_ledger.LastSeenAt is { } readAt)
+        {
+            Occupy(fallback, _limit - seen.Sum(b => b.Count), readAt + _ledger.Span - nowUtc, nowTicks);
         }
 
         _blockRemaining = 0;
         _nextProbe = nowTicks + _probeTicks;
         Volatile.Write(ref _fallback, fallback);
         LogFallback(_logger, ex, _ledger.KeyHashPrefix, ex.GetType().Name, _instances, Math.Max(1, _limit / _instances), _window.TotalSeconds);
+    }
+
+    private void Occupy(RollingWindowRateLimiter fallback, int count, TimeSpan freeIn, long nowTicks)
+    {
+        if (count > 0 && freeIn > TimeSpan.Zero)
+        {
+            fallback.Occupy(count, nowTicks + ToTicks(freeIn));
+        }
     }
 
     private int FallbackSentWithinWindow(long now)
@@ -344,6 +360,9 @@ internal sealed class SharedWindowLedger
     /// <summary>The live blocks as of the last read or write (used to seed the fallback).</summary>
     public IReadOnlyList<Block> LastSeen { get; private set; } = [];
 
+    /// <summary>When <see cref="LastSeen"/> was read (this instance's UTC clock); null before the first read.</summary>
+    public DateTimeOffset? LastSeenAt { get; private set; }
+
     /// <summary>
     /// Claims up to <paramref name="desired"/> permits (at least one), waiting while the blocks in the table already
     /// fill the limit. The claim counts from <see cref="Claim.StartTimestamp"/>, taken before the read.
@@ -357,7 +376,7 @@ internal sealed class SharedWindowLedger
             var now = _time.GetUtcNow();
             var entity = await _store.GetAsync(_table, Partition, _rowKey, cancellationToken);
             var blocks = Live(entity, now);
-            LastSeen = blocks;
+            (LastSeen, LastSeenAt) = (blocks, now);
             var free = _limit - blocks.Sum(b => b.Count);
             if (free <= 0)
             {
@@ -388,7 +407,7 @@ internal sealed class SharedWindowLedger
             var now = _time.GetUtcNow();
             var entity = await _store.GetAsync(_table, Partition, _rowKey, cancellationToken);
             var blocks = Live(entity, now);
-            LastSeen = blocks;
+            (LastSeen, LastSeenAt) = (blocks, now);
             if (count == 0)
             {
                 return;
