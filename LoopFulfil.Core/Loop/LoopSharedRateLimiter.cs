@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Text;
 using System.Threading.RateLimiting;
 using LoopFulfil.Core.Storage;
 using Microsoft.Extensions.Logging;
@@ -8,31 +7,35 @@ namespace LoopFulfil.Core.Loop;
 
 /// <summary>
 /// The cross-process limiter for one API key (<see cref="LoopOptions.SharedRateLimit"/>). Every request needs two
-/// permits: one from this process's <see cref="RollingWindowRateLimiter"/> (release-time accounting, so the
-/// process on its own is exact whatever its delivery delays) and one from a block claimed in the table through
-/// <see cref="SharedWindowLedger"/>. Blocks are claimed for several permits at once, sized to recent demand, so the
-/// table sees a write per block rather than per request; a block may be dispensed for
-/// <see cref="LoopOptions.SharedRateLimitBlockHold"/> after its claim, and every instance counts it for
-/// <c>window + hold + padding</c> from its claim time. Requests from a block therefore arrive inside that span as long
-/// as grant-to-arrival delay plus clock skew stay under the padding.
+/// permits: one from this process's <see cref="RollingWindowRateLimiter"/> and one from a block claimed in the table
+/// through <see cref="SharedWindowLedger"/>. Blocks are claimed for several permits at once, sized to recent demand, so
+/// the table sees a write or two per block rather than per request.
+/// <para>
+/// The same release-time accounting as in one process, across processes: a block may be dispensed for
+/// <see cref="LoopOptions.SharedRateLimitBlockHold"/> after its claim; once that is over and every request from it has
+/// had its response, the block is closed in the table with the number actually used and the time of the last
+/// response. Every request from a block arrives at Loop between the claim and that close, so the other instances
+/// count the block until <c>close + window + padding</c>, and an open block until the longest it could stay open
+/// (hold + attempt timeout, then window + padding). The padding absorbs clock skew between instances. Unused permits
+/// go back at the close. Closes ride on the next claim's write when there is one, else are written on their own.
+/// </para>
 /// <para>
 /// When the table cannot be reached the instance does not stop and does not assume the whole limit: it falls back to a
-/// local limiter in which each of its requests weighs <see cref="LoopOptions.SharedRateLimitExpectedInstances"/> permits,
-/// seeded with the blocks it last saw in the table and with what was still free then (the others may have claimed it
-/// since). So while that state ages out it uses its 1/N share of what the blocks free, then 1/N of the limit; N
-/// instances in the same outage together stay within it. An instance whose table calls fail while the others' succeed
-/// is not covered (they do not see its fallback requests until it recovers); Loop's 429 and the retry pipeline are the
-/// backstop there. The table is tried
-/// again every sixth of a window; on recovery the requests sent in fallback within the last window are written as a
-/// block so that the other instances count them.
+/// local limiter in which each of its requests weighs <see cref="LoopOptions.SharedRateLimitExpectedInstances"/> (N)
+/// permits, seeded with the blocks it last saw in the table and with what was still free then counted as claimed at
+/// the outage (the others may have claimed it just before). So it uses its 1/N share of what the seen blocks free as
+/// they age out, and after one span 1/N of the limit; N instances in the same outage together stay within it. An
+/// instance whose table calls fail while the others' succeed is not covered (they do not see its fallback requests
+/// until it recovers); Loop's 429 and the retry pipeline are the backstop there. The table is tried again every sixth
+/// of a window; on recovery the requests sent in fallback within the last window are written as a closed block.
 /// </para>
 /// </summary>
 internal sealed partial class SharedRollingWindowRateLimiter : RateLimiter
 {
     private readonly RollingWindowRateLimiter _local;
     private readonly SharedWindowLedger _ledger;
-    private readonly SemaphoreSlim _blockGate = new(1, 1);
-    private readonly Lock _fallbackGate = new();
+    private readonly SemaphoreSlim _tableGate = new(1, 1);
+    private readonly Lock _blocksGate = new();
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private readonly int _limit;
@@ -41,19 +44,21 @@ internal sealed partial class SharedRollingWindowRateLimiter : RateLimiter
     private readonly TimeSpan _window;
     private readonly TimeSpan _padding;
     private readonly long _blockHoldTicks;
+    private readonly TimeSpan _hold;
     private readonly long _probeTicks;
     private readonly long _fallbackWindowTicks;
+    private readonly ITimer _closeTimer;
 
-    // Guarded by _blockGate.
+    // Guarded by _blocksGate.
     private readonly Queue<(long At, int Count)> _recentGrants = new();
-    private long _blockExpires = long.MinValue;
-    private int _blockRemaining;
+    private readonly Queue<long> _fallbackGrants = new();
+    private OwnBlock? _current;
+    private int _waitingForBlock;
+
+    // Guarded by _tableGate.
     private RollingWindowRateLimiter? _fallback;
     private long _nextProbe;
-
-    // Guarded by _fallbackGate: when this instance sent requests without the table.
-    private readonly Queue<long> _fallbackGrants = new();
-    private int _waitingForBlock;
+    private bool _disposed;
 
     public SharedRollingWindowRateLimiter(SharedWindowLedger ledger, LoopOptions options, TimeProvider time, ILogger logger)
     {
@@ -66,15 +71,29 @@ internal sealed partial class SharedRollingWindowRateLimiter : RateLimiter
         _window = options.RateLimitWindow;
         _padding = options.RateLimitWindowPadding;
         _local = new RollingWindowRateLimiter(_limit, _window, _padding, time);
-        _blockHoldTicks = ToTicks(options.SharedRateLimitBlockHold);
+        _hold = options.SharedRateLimitBlockHold;
+        _blockHoldTicks = ToTicks(_hold);
         _probeTicks = ToTicks(options.RateLimitWindow / 6);
         _fallbackWindowTicks = ToTicks(options.RateLimitWindow + options.RateLimitWindowPadding);
+        _closeTimer = time.CreateTimer(static state => ((SharedRollingWindowRateLimiter)state!).OnCloseTimer(), this, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
     }
 
-    public override TimeSpan? IdleDuration => _local.IdleDuration;
+    public override TimeSpan? IdleDuration
+    {
+        get
+        {
+            lock (_blocksGate)
+            {
+                // Blocks still to close in the table must not be forgotten with this instance.
+                if (_ledger.HasPendingCloses || _current is { } c && !c.Closed)
+                {
+                    return null;
+                }
+            }
 
-    /// <summary>True while the table is unreachable and the conservative local share applies.</summary>
-    internal bool InFallback => Volatile.Read(ref _fallback) is not null;
+            return _local.IdleDuration;
+        }
+    }
 
     public override RateLimiterStatistics? GetStatistics() => _local.GetStatistics();
 
@@ -87,22 +106,9 @@ internal sealed partial class SharedRollingWindowRateLimiter : RateLimiter
             return local;
         }
 
-        if (_blockGate.Wait(0))
+        if (_fallback is null && TryTakeFromBlock(permitCount) is { } block)
         {
-            try
-            {
-                var now = _time.GetTimestamp();
-                if (_fallback is null && _blockRemaining >= permitCount && now <= _blockExpires)
-                {
-                    _blockRemaining -= permitCount;
-                    NoteGrant(now, permitCount);
-                    return local;
-                }
-            }
-            finally
-            {
-                _blockGate.Release();
-            }
+            return new CombinedLease(local, block);
         }
 
         local.Dispose();
@@ -119,8 +125,7 @@ internal sealed partial class SharedRollingWindowRateLimiter : RateLimiter
 
         try
         {
-            var shared = await AcquireSharedAsync(permitCount, cancellationToken);
-            return shared is null ? local : new CombinedLease(local, shared);
+            return new CombinedLease(local, await AcquireSharedAsync(permitCount, cancellationToken));
         }
         catch
         {
@@ -133,21 +138,26 @@ internal sealed partial class SharedRollingWindowRateLimiter : RateLimiter
     {
         if (disposing)
         {
+            _disposed = true;
+            _closeTimer.Dispose();
             _local.Dispose();
             _fallback?.Dispose();
-            _blockGate.Dispose();
         }
 
         base.Dispose(disposing);
     }
 
-    // Null when a block permit was taken; a fallback lease otherwise.
-    private async Task<RateLimitLease?> AcquireSharedAsync(int permitCount, CancellationToken cancellationToken)
+    private async Task<RateLimitLease> AcquireSharedAsync(int permitCount, CancellationToken cancellationToken)
     {
+        if (Volatile.Read(ref _fallback) is null && TryTakeFromBlock(permitCount) is { } fast)
+        {
+            return fast;
+        }
+
         Interlocked.Increment(ref _waitingForBlock);
         try
         {
-            await _blockGate.WaitAsync(cancellationToken);
+            await _tableGate.WaitAsync(cancellationToken);
         }
         finally
         {
@@ -159,21 +169,17 @@ internal sealed partial class SharedRollingWindowRateLimiter : RateLimiter
         {
             while (true)
             {
-                var now = _time.GetTimestamp();
                 if (_fallback is null)
                 {
-                    if (_blockRemaining >= permitCount && now <= _blockExpires)
+                    if (TryTakeFromBlock(permitCount) is { } lease)
                     {
-                        _blockRemaining -= permitCount;
-                        NoteGrant(now, permitCount);
-                        return null;
+                        return lease;
                     }
 
                     try
                     {
-                        var claim = await _ledger.ClaimAsync(DesiredBlock(now, permitCount), cancellationToken);
-                        _blockRemaining = claim.Count;
-                        _blockExpires = claim.StartTimestamp + _blockHoldTicks;
+                        var claim = await _ledger.ClaimAsync(DesiredBlock(permitCount), cancellationToken);
+                        StartBlock(claim);
                         continue;
                     }
                     catch (Exception ex) when (IsOutage(ex, cancellationToken))
@@ -181,12 +187,13 @@ internal sealed partial class SharedRollingWindowRateLimiter : RateLimiter
                         EnterFallback(ex);
                     }
                 }
-                else if (now >= _nextProbe)
+                else if (_time.GetTimestamp() >= _nextProbe)
                 {
+                    var sent = FallbackSentWithinWindow(peek: true);
                     try
                     {
-                        var sent = FallbackSentWithinWindow(now);
                         await _ledger.RecordAsync(sent, cancellationToken);
+                        FallbackSentWithinWindow(peek: false);
                         Volatile.Write(ref _fallback, null);
                         LogRecovered(_logger, _ledger.KeyHashPrefix, sent);
                         continue;
@@ -203,14 +210,14 @@ internal sealed partial class SharedRollingWindowRateLimiter : RateLimiter
         }
         finally
         {
-            _blockGate.Release();
+            _tableGate.Release();
         }
 
         // Outside the gate: the fallback limiter queues its own waiters in order.
-        var lease = await fallback.AcquireAsync(permitCount * _instances, cancellationToken);
-        if (lease.IsAcquired)
+        var weighted = await fallback.AcquireAsync(permitCount * _instances, cancellationToken);
+        if (weighted.IsAcquired)
         {
-            lock (_fallbackGate)
+            lock (_blocksGate)
             {
                 for (var i = 0; i < permitCount; i++)
                 {
@@ -219,7 +226,7 @@ internal sealed partial class SharedRollingWindowRateLimiter : RateLimiter
             }
         }
 
-        return lease;
+        return weighted;
     }
 
     private static bool IsOutage(Exception ex, CancellationToken cancellationToken)
@@ -227,20 +234,142 @@ internal sealed partial class SharedRollingWindowRateLimiter : RateLimiter
 
     private long ToTicks(TimeSpan span) => (long)(span.TotalSeconds * _time.TimestampFrequency);
 
-    private void NoteGrant(long now, int permitCount) => _recentGrants.Enqueue((now, permitCount));
-
-    // What the last hold's worth of demand suggests, or the callers queued right now if more: a block larger than
-    // what this instance can use before the hold ends would only park permits the others could have used.
-    private int DesiredBlock(long now, int permitCount)
+    private BlockLease? TryTakeFromBlock(int permitCount)
     {
-        while (_recentGrants.TryPeek(out var g) && g.At < now - _blockHoldTicks)
+        lock (_blocksGate)
         {
-            _recentGrants.Dequeue();
+            var now = _time.GetTimestamp();
+            if (_current is not { } block || block.Remaining < permitCount || now > block.ExpiresTicks)
+            {
+                return null;
+            }
+
+            block.Remaining -= permitCount;
+            block.Granted += permitCount;
+            _recentGrants.Enqueue((now, permitCount));
+            if (block.Remaining == 0)
+            {
+                // Used up before its hold ended: it can close as soon as its responses are in, not at the hold's end.
+                block.Retired = true;
+            }
+
+            return new BlockLease(this, block, permitCount);
+        }
+    }
+
+    private void StartBlock(SharedWindowLedger.Claim claim)
+    {
+        lock (_blocksGate)
+        {
+            if (_current is { } previous)
+            {
+                RetireUnderLock(previous);
+            }
+
+            _current = new OwnBlock(claim.Start, claim.StartTicks + _blockHoldTicks, claim.Count);
         }
 
-        var recent = _recentGrants.Sum(g => g.Count);
-        var queued = Volatile.Read(ref _waitingForBlock) + permitCount;
-        return Math.Clamp(Math.Max(recent, queued), permitCount, _maxBlock);
+        // Closes the block when its hold ends if it is still the current one then.
+        _closeTimer.Change(TimeSpan.FromSeconds(_blockHoldTicks / (double)_time.TimestampFrequency) + TimeSpan.FromMilliseconds(1), Timeout.InfiniteTimeSpan);
+    }
+
+    // Under _blocksGate. No more grants come from this block; close it once its last response is in.
+    private bool RetireUnderLock(OwnBlock block)
+    {
+        block.Retired = true;
+        return CloseIfDoneUnderLock(block);
+    }
+
+    private bool CloseIfDoneUnderLock(OwnBlock block)
+    {
+        if (!block.Retired || block.Released != block.Granted || block.Closed)
+        {
+            return false;
+        }
+
+        block.Closed = true;
+        _ledger.AddClose(new SharedWindowLedger.BlockClose(block.Start, block.Granted, block.LastRelease ?? block.Start));
+        return true;
+    }
+
+    private void OnLeaseReleased(OwnBlock block, int permitCount)
+    {
+        bool closed;
+        lock (_blocksGate)
+        {
+            block.Released += permitCount;
+            block.LastRelease = _time.GetUtcNow();
+            closed = CloseIfDoneUnderLock(block);
+        }
+
+        if (closed)
+        {
+            _ = FlushClosesAsync();
+        }
+    }
+
+    private void OnCloseTimer()
+    {
+        var closed = false;
+        lock (_blocksGate)
+        {
+            if (_current is { } block)
+            {
+                var now = _time.GetTimestamp();
+                if (now > block.ExpiresTicks)
+                {
+                    closed = RetireUnderLock(block);
+                    _current = null;
+                }
+                else
+                {
+                    // Fired early: look again when the hold is really over.
+                    _closeTimer.Change(TimeSpan.FromSeconds((block.ExpiresTicks - now) / (double)_time.TimestampFrequency) + TimeSpan.FromMilliseconds(1), Timeout.InfiniteTimeSpan);
+                }
+            }
+        }
+
+        if (closed)
+        {
+            _ = FlushClosesAsync();
+        }
+    }
+
+    // Writes closes no claim has carried yet. A failure leaves them pending for the next write; meanwhile the others
+    // count those blocks as open, which is safe, only slower.
+    private async Task FlushClosesAsync()
+    {
+        if (_disposed || Volatile.Read(ref _fallback) is not null)
+        {
+            return;
+        }
+
+        try
+        {
+            await _ledger.RecordAsync(0, CancellationToken.None);
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            // Deliberately swallowed: the closes stay queued in the ledger, and a real outage shows at the next claim.
+        }
+    }
+
+    // What the last hold's worth of demand suggests, or the callers queued right now if more: a block larger than
+    // what this instance can use before the hold ends would only park permits the others could use (until its close).
+    private int DesiredBlock(int permitCount)
+    {
+        lock (_blocksGate)
+        {
+            var now = _time.GetTimestamp();
+            while (_recentGrants.TryPeek(out var g) && g.At < now - _blockHoldTicks)
+            {
+                _recentGrants.Dequeue();
+            }
+
+            var recent = _recentGrants.Sum(g => g.Count);
+            var queued = Volatile.Read(ref _waitingForBlock) + permitCount;
+            return Math.Clamp(Math.Max(recent, queued), permitCount, _maxBlock);
+        }
     }
 
     private void EnterFallback(Exception ex)
@@ -248,21 +377,27 @@ internal sealed partial class SharedRollingWindowRateLimiter : RateLimiter
         var fallback = new RollingWindowRateLimiter(_limit, _window, _padding, _time);
         var nowTicks = _time.GetTimestamp();
         var nowUtc = _time.GetUtcNow();
-        var seen = _ledger.LastSeen;
+        // Only blocks still counted now: room that has come free since the last read (stale on an instance that was
+        // idle) may have been claimed again by the others, so it goes with the unknown below.
+        var seen = _ledger.LastSeen.Where(b => _ledger.LiveUntil(b) > nowUtc).ToList();
         foreach (var block in seen)
         {
-            Occupy(fallback, block.Count, block.Start + _ledger.Span - nowUtc, nowTicks);
+            Occupy(fallback, block.Count, _ledger.LiveUntil(block) - nowUtc, nowTicks);
         }
 
-        // What was still free when this instance last read the table may have been claimed by the others right after;
-        // counting it as claimed then keeps the shares within what is really left, at the cost of a slower start when
-        // that read is recent.
-        if (_ledger.LastSeenAt is { } readAt)
+        // Others may have claimed what was left just before the outage; counted as closing when its hold ends.
+        Occupy(fallback, _limit - seen.Sum(b => b.Count), _ledger.LiveUntil(new SharedWindowLedger.Block(nowUtc, 0, nowUtc + _hold, "")) - nowUtc, nowTicks);
+
+        lock (_blocksGate)
         {
-            Occupy(fallback, _limit - seen.Sum(b => b.Count), readAt + _ledger.Span - nowUtc, nowTicks);
+            if (_current is { } block)
+            {
+                block.Remaining = 0;
+                RetireUnderLock(block);
+                _current = null;
+            }
         }
 
-        _blockRemaining = 0;
         _nextProbe = nowTicks + _probeTicks;
         Volatile.Write(ref _fallback, fallback);
         LogFallback(_logger, ex, _ledger.KeyHashPrefix, ex.GetType().Name, _instances, Math.Max(1, _limit / _instances), _window.TotalSeconds);
@@ -276,17 +411,22 @@ internal sealed partial class SharedRollingWindowRateLimiter : RateLimiter
         }
     }
 
-    private int FallbackSentWithinWindow(long now)
+    private int FallbackSentWithinWindow(bool peek)
     {
-        lock (_fallbackGate)
+        lock (_blocksGate)
         {
+            var now = _time.GetTimestamp();
             while (_fallbackGrants.TryPeek(out var at) && at <= now - _fallbackWindowTicks)
             {
                 _fallbackGrants.Dequeue();
             }
 
             var count = _fallbackGrants.Count;
-            _fallbackGrants.Clear();
+            if (!peek)
+            {
+                _fallbackGrants.Clear();
+            }
+
             return Math.Min(count, _limit);
         }
     }
@@ -296,6 +436,50 @@ internal sealed partial class SharedRollingWindowRateLimiter : RateLimiter
 
     [LoggerMessage(EventId = 2302, Level = LogLevel.Information, Message = "Loop shared rate limit for key {KeyHash}: the table is back; {Sent} requests sent in fallback within the last window recorded")]
     private static partial void LogRecovered(ILogger logger, string keyHash, int sent);
+
+    private sealed class OwnBlock(DateTimeOffset start, long expiresTicks, int remaining)
+    {
+        public DateTimeOffset Start { get; } = start;
+
+        public long ExpiresTicks { get; } = expiresTicks;
+
+        public int Remaining { get; set; } = remaining;
+
+        public int Granted { get; set; }
+
+        public int Released { get; set; }
+
+        public DateTimeOffset? LastRelease { get; set; }
+
+        public bool Retired { get; set; }
+
+        public bool Closed { get; set; }
+    }
+
+    private sealed class BlockLease(SharedRollingWindowRateLimiter owner, OwnBlock block, int permitCount) : RateLimitLease
+    {
+        private int _released;
+
+        public override bool IsAcquired => true;
+
+        public override IEnumerable<string> MetadataNames => [];
+
+        public override bool TryGetMetadata(string metadataName, out object? metadata)
+        {
+            metadata = null;
+            return false;
+        }
+
+        protected override void Dispose(bool disposing)
+        {
+            if (disposing && Interlocked.Exchange(ref _released, 1) == 0)
+            {
+                owner.OnLeaseReleased(block, permitCount);
+            }
+
+            base.Dispose(disposing);
+        }
+    }
 
     private sealed class CombinedLease(RateLimitLease first, RateLimitLease second) : RateLimitLease
     {
@@ -310,8 +494,9 @@ internal sealed partial class SharedRollingWindowRateLimiter : RateLimiter
         {
             if (disposing)
             {
-                first.Dispose();
+                // The response is in: both permits count from now.
                 second.Dispose();
+                first.Dispose();
             }
 
             base.Dispose(disposing);
@@ -321,10 +506,10 @@ internal sealed partial class SharedRollingWindowRateLimiter : RateLimiter
 
 /// <summary>
 /// The table side of the shared limiter: one entity per API key hash (partition <see cref="Partition"/>, row key the
-/// hash) whose <c>Blocks</c> property lists the blocks claimed within the last <see cref="Span"/>, as
-/// <c>utcTicks:count</c> pairs. A claim reads the entity, counts the live blocks, appends its own and writes back
-/// with the ETag read; a 412 means another instance claimed in between, so it reads again. Block times are each
-/// instance's UTC clock; the padding in <see cref="Span"/> absorbs the skew between them.
+/// hash) whose <c>Blocks</c> property lists the live blocks as <c>startTicks:count:endTicks:owner</c> (end 0 while
+/// open; UTC ticks of each instance's clock). A claim reads the entity, counts the live blocks, appends its own (and
+/// closes the claimant's finished ones) and writes back with the ETag read; a 412 means another instance wrote in
+/// between, so it reads again.
 /// </summary>
 internal sealed class SharedWindowLedger
 {
@@ -332,13 +517,18 @@ internal sealed class SharedWindowLedger
     public const string Partition = "loop-rate-limit";
 
     private const string BlocksProperty = "Blocks";
-    private static readonly TimeSpan MinWait = TimeSpan.FromMilliseconds(1);
 
     private readonly ITableStore _store;
     private readonly string _table;
     private readonly string _rowKey;
     private readonly int _limit;
     private readonly TimeProvider _time;
+    private readonly TimeSpan _countFor;
+    private readonly TimeSpan _maxOpen;
+    private readonly TimeSpan _poll;
+    private readonly string _owner = Guid.NewGuid().ToString("N")[..12];
+    private readonly Lock _closesGate = new();
+    private readonly List<BlockClose> _closes = [];
     private volatile bool _tableReady;
 
     public SharedWindowLedger(ITableStore store, string table, string keyHash, LoopOptions options, TimeProvider time)
@@ -348,11 +538,32 @@ internal sealed class SharedWindowLedger
         _rowKey = keyHash;
         _limit = options.RequestsPerMinute;
         _time = time;
-        Span = options.RateLimitWindow + options.SharedRateLimitBlockHold + options.RateLimitWindowPadding;
+        _countFor = options.RateLimitWindow + options.RateLimitWindowPadding;
+        // The per-attempt timeout bounds how long a lease is held; a second on top for the release itself.
+        _maxOpen = options.SharedRateLimitBlockHold + TimeSpan.FromSeconds(options.TimeoutSeconds + 1);
+        _poll = options.SharedRateLimitBlockHold;
     }
 
-    /// <summary>How long a block counts from its claim: a window, plus the hold during which it may be dispensed, plus padding.</summary>
-    public TimeSpan Span { get; }
+    /// <summary>True while some finished block of this instance is not yet closed in the table.</summary>
+    public bool HasPendingCloses
+    {
+        get
+        {
+            lock (_closesGate)
+            {
+                return _closes.Count > 0;
+            }
+        }
+    }
+
+    /// <summary>Queues a close of this instance's finished block; every later write carries it until one succeeds.</summary>
+    public void AddClose(BlockClose close)
+    {
+        lock (_closesGate)
+        {
+            _closes.Add(close);
+        }
+    }
 
     /// <summary>For logs: enough of the key hash to tell keys apart, never the key.</summary>
     public string KeyHashPrefix => _rowKey[..Math.Min(8, _rowKey.Length)];
@@ -360,12 +571,12 @@ internal sealed class SharedWindowLedger
     /// <summary>The live blocks as of the last read or write (used to seed the fallback).</summary>
     public IReadOnlyList<Block> LastSeen { get; private set; } = [];
 
-    /// <summary>When <see cref="LastSeen"/> was read (this instance's UTC clock); null before the first read.</summary>
-    public DateTimeOffset? LastSeenAt { get; private set; }
+    /// <summary>Until when a block must be counted: a window and the padding after its close, or after the latest it could close.</summary>
+    public DateTimeOffset LiveUntil(Block block) => (block.End ?? block.Start + _maxOpen) + _countFor;
 
     /// <summary>
-    /// Claims up to <paramref name="desired"/> permits (at least one), waiting while the blocks in the table already
-    /// fill the limit. The claim counts from <see cref="Claim.StartTimestamp"/>, taken before the read.
+    /// Claims up to <paramref name="desired"/> permits (at least one), waiting while the live blocks fill the limit.
+    /// Every write also carries the pending closes of this instance's finished blocks.
     /// </summary>
     public async Task<Claim> ClaimAsync(int desired, CancellationToken cancellationToken)
     {
@@ -374,48 +585,65 @@ internal sealed class SharedWindowLedger
         {
             var startTicks = _time.GetTimestamp();
             var now = _time.GetUtcNow();
+            var closes = PendingCloses();
             var entity = await _store.GetAsync(_table, Partition, _rowKey, cancellationToken);
-            var blocks = Live(entity, now);
-            (LastSeen, LastSeenAt) = (blocks, now);
+            var blocks = Live(Apply(Parse(entity?.GetString(BlocksProperty)), closes), now);
+            LastSeen = blocks;
             var free = _limit - blocks.Sum(b => b.Count);
             if (free <= 0)
             {
-                var wait = blocks.Min(b => b.Start) + Span - now;
-                await Task.Delay(wait > MinWait ? wait : MinWait, _time, cancellationToken);
+                // Our own closes may be what frees room, for us and the others: write them before waiting.
+                if (closes.Count > 0)
+                {
+                    if (await TryWriteAsync(entity, blocks, cancellationToken))
+                    {
+                        Closed(closes);
+                    }
+
+                    continue;
+                }
+
+                // Open blocks may close any moment, so look again after a hold at the latest.
+                var wait = blocks.Min(LiveUntil) - now;
+                await Task.Delay(TimeSpan.FromTicks(Math.Clamp(wait.Ticks, TimeSpan.TicksPerMillisecond, _poll.Ticks)), _time, cancellationToken);
                 continue;
             }
 
-            var claimed = new Block(now, Math.Min(desired, free));
+            var claimed = new Block(now, Math.Min(desired, free), null, _owner);
             List<Block> written = [.. blocks, claimed];
             if (await TryWriteAsync(entity, written, cancellationToken))
             {
+                Closed(closes);
                 LastSeen = written;
-                return new Claim(startTicks, claimed.Count);
+                return new Claim(now, startTicks, claimed.Count);
             }
         }
     }
 
     /// <summary>
-    /// Appends a block of <paramref name="count"/> requests already sent (in fallback) whatever the room left, so the
-    /// other instances count them; with zero it only checks that the table answers.
+    /// Writes the pending closes and a closed block of <paramref name="sentInFallback"/> requests already sent without
+    /// the table, whatever the room left, so that the others count them. With nothing to write it only checks that the
+    /// table answers.
     /// </summary>
-    public async Task RecordAsync(int count, CancellationToken cancellationToken)
+    public async Task RecordAsync(int sentInFallback, CancellationToken cancellationToken)
     {
         await EnsureTableAsync(cancellationToken);
         while (true)
         {
             var now = _time.GetUtcNow();
+            var closes = PendingCloses();
             var entity = await _store.GetAsync(_table, Partition, _rowKey, cancellationToken);
-            var blocks = Live(entity, now);
-            (LastSeen, LastSeenAt) = (blocks, now);
-            if (count == 0)
+            var blocks = Live(Apply(Parse(entity?.GetString(BlocksProperty)), closes), now);
+            LastSeen = blocks;
+            if (sentInFallback == 0 && closes.Count == 0)
             {
                 return;
             }
 
-            List<Block> written = [.. blocks, new Block(now, count)];
+            List<Block> written = sentInFallback > 0 ? [.. blocks, new Block(now, sentInFallback, now, _owner)] : blocks;
             if (await TryWriteAsync(entity, written, cancellationToken))
             {
+                Closed(closes);
                 LastSeen = written;
                 return;
             }
@@ -423,28 +651,57 @@ internal sealed class SharedWindowLedger
     }
 
     internal static string Format(IEnumerable<Block> blocks)
-        => string.Join(';', blocks.Select(b => string.Create(CultureInfo.InvariantCulture, $"{b.Start.UtcTicks}:{b.Count}")));
+        => string.Join(';', blocks.Select(b => string.Create(CultureInfo.InvariantCulture, $"{b.Start.UtcTicks}:{b.Count}:{b.End?.UtcTicks ?? 0}:{b.Owner}")));
 
     internal static List<Block> Parse(string? text)
     {
         var blocks = new List<Block>();
         foreach (var part in (text ?? string.Empty).Split(';', StringSplitOptions.RemoveEmptyEntries))
         {
-            var colon = part.IndexOf(':', StringComparison.Ordinal);
-            if (colon > 0
-                && long.TryParse(part.AsSpan(0, colon), NumberStyles.None, CultureInfo.InvariantCulture, out var ticks)
-                && int.TryParse(part.AsSpan(colon + 1), NumberStyles.None, CultureInfo.InvariantCulture, out var count)
-                && ticks <= DateTimeOffset.MaxValue.UtcTicks)
+            var fields = part.Split(':');
+            if (fields.Length == 4
+                && long.TryParse(fields[0], NumberStyles.None, CultureInfo.InvariantCulture, out var start)
+                && int.TryParse(fields[1], NumberStyles.None, CultureInfo.InvariantCulture, out var count)
+                && long.TryParse(fields[2], NumberStyles.None, CultureInfo.InvariantCulture, out var end)
+                && start <= DateTimeOffset.MaxValue.UtcTicks && end <= DateTimeOffset.MaxValue.UtcTicks)
             {
-                blocks.Add(new Block(new DateTimeOffset(ticks, TimeSpan.Zero), count));
+                blocks.Add(new Block(new DateTimeOffset(start, TimeSpan.Zero), count, end == 0 ? null : new DateTimeOffset(end, TimeSpan.Zero), fields[3]));
             }
         }
 
         return blocks;
     }
 
-    private List<Block> Live(TableEntity? entity, DateTimeOffset now)
-        => [.. Parse(entity?.GetString(BlocksProperty)).Where(b => b.Start > now - Span)];
+    private List<BlockClose> PendingCloses()
+    {
+        lock (_closesGate)
+        {
+            return [.. _closes];
+        }
+    }
+
+    private void Closed(List<BlockClose> written)
+    {
+        lock (_closesGate)
+        {
+            _closes.RemoveAll(written.Contains);
+        }
+    }
+
+    private List<Block> Apply(List<Block> blocks, List<BlockClose> closes)
+    {
+        if (closes.Count == 0)
+        {
+            return blocks;
+        }
+
+        return [.. blocks.Select(b => b.Owner == _owner && b.End is null && closes.FirstOrDefault(c => c.Start == b.Start) is { } close
+            ? b with { Count = close.Used, End = close.End }
+            : b)];
+    }
+
+    private List<Block> Live(List<Block> blocks, DateTimeOffset now)
+        => [.. blocks.Where(b => b.Count > 0 && LiveUntil(b) > now)];
 
     private async Task<bool> TryWriteAsync(TableEntity? read, List<Block> blocks, CancellationToken cancellationToken)
     {
@@ -467,9 +724,12 @@ internal sealed class SharedWindowLedger
         }
     }
 
-    /// <summary>A claimed block: when it was claimed (each instance's UTC clock) and how many permits.</summary>
-    internal readonly record struct Block(DateTimeOffset Start, int Count);
+    /// <summary>A block: claimed at <paramref name="Start"/>, closed at <paramref name="End"/> (null while open), by <paramref name="Owner"/>.</summary>
+    internal sealed record Block(DateTimeOffset Start, int Count, DateTimeOffset? End, string Owner);
 
-    /// <summary>A block this instance claimed: its start on this process's TimeProvider clock, and its size.</summary>
-    internal readonly record struct Claim(long StartTimestamp, int Count);
+    /// <summary>This instance's finished block: how many permits it used, and when its last response came.</summary>
+    internal sealed record BlockClose(DateTimeOffset Start, int Used, DateTimeOffset End);
+
+    /// <summary>A block this instance claimed: its start on the UTC clock and on this process's TimeProvider clock, and its size.</summary>
+    internal sealed record Claim(DateTimeOffset Start, long StartTicks, int Count);
 }
