@@ -142,25 +142,6 @@ public static class CommerceBackfillLoad
             report.AppendLine(CultureInfo.InvariantCulture, $"| {group.Key} | {group.Count()} | {(lastAt - first).TotalSeconds:0.0} s | {rate:0.000} |");
         }
 
-        // Where the time goes without touching the job: Loop sits idle whenever the job has nothing to send, i.e. is
-        // waiting on Fulfil reads (the next page) or on a page's slowest item. With the limit binding, arrivals come
-        // every window/limit on average; a gap much longer than that is time the limit was not being used.
-        var pace = window / limit;
-        var idleThreshold = TimeSpan.FromTicks(Math.Max(pace.Ticks * 10, TimeSpan.FromMilliseconds(100).Ticks));
-        report.AppendLine();
-        report.AppendLine(CultureInfo.InvariantCulture, $"Loop idle gaps (arrivals more than {idleThreshold.TotalMilliseconds:0} ms apart, {pace.TotalMilliseconds:0.0} ms being the limit's pace), per resource being written:");
-        report.AppendLine();
-        report.AppendLine("| resource | gaps | idle time | share of its span |");
-        report.AppendLine("|---|---|---|---|");
-        foreach (var group in backfillRequests.GroupBy(r => Resource(r.Path)).OrderBy(g => g.Min(r => r.At)))
-        {
-            var at = group.Select(r => r.At).Order().ToList();
-            var gaps = at.Zip(at.Skip(1), (a, b) => b - a).Where(g => g > idleThreshold).ToList();
-            var idle = gaps.Aggregate(TimeSpan.Zero, (sum, g) => sum + g);
-            var spanOf = at[^1] - at[0];
-            report.AppendLine(CultureInfo.InvariantCulture, $"| {group.Key} | {gaps.Count} | {idle.TotalSeconds:0.0} s | {(spanOf > TimeSpan.Zero ? idle / spanOf : 0):0.00} |");
-        }
-
         report.AppendLine();
         report.AppendLine("| entity | sent | unchanged | not sent | failed | skipped |");
         report.AppendLine("|---|---|---|---|---|---|");

@@ -7,8 +7,8 @@ using LoopFulfil.Sandbox.Loop;
 using LoopFulfil.Tests.Infrastructure;
 using LoopFulfil.Tests.Scheduling;
 using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
+using Xunit.Abstractions;
 
 namespace LoopFulfil.Tests.Loop;
 
@@ -16,7 +16,7 @@ namespace LoopFulfil.Tests.Loop;
 /// The limiter under load against a Loop sandbox that enforces the limit itself (429 over it, counted on arrival).
 /// Windows are time-compressed; assertions are counts, and the throughput floor is wide for a slow shared CI machine.
 /// </summary>
-public class LoopRateLimitLoadTests
+public class LoopRateLimitLoadTests(ITestOutputHelper output)
 {
     private static readonly TimeSpan Generous = TimeSpan.FromMinutes(2);
 
@@ -50,6 +50,7 @@ public class LoopRateLimitLoadTests
         Assert.DoesNotContain(requests, r => r.StatusCode == 429);
         Assert.InRange(h.Sandbox.MaxRequestsInAnyWindow(window), limit / 2, limit);
         var ratio = SteadyRate(requests, limit, window);
+        output.WriteLine($"One process, 32 callers: {ratio:0.000} of the limit, busiest window {h.Sandbox.MaxRequestsInAnyWindow(window)}/{limit}.");
         Assert.True(ratio >= 0.8, $"Only {ratio:0.00} of the limit was used.");
     }
 
@@ -78,7 +79,11 @@ public class LoopRateLimitLoadTests
         Assert.DoesNotContain(requests, r => r.StatusCode == 429);
         Assert.InRange(sandbox.MaxRequestsInAnyWindow(window), limit / 2, limit);
         var ratio = SteadyRate(requests, limit, window);
-        Assert.True(ratio >= 0.75, $"Together the instances used only {ratio:0.00} of the limit.");
+        output.WriteLine($"Three instances: {ratio:0.000} of the limit, busiest window {sandbox.MaxRequestsInAnyWindow(window)}/{limit}.");
+
+        // Measured 0.75–0.9 alone and ~0.7 with the whole suite running on 2 cores (each block waits for Azurite);
+        // the floor catches a limiter that serialises or leaks permits, not a slow runner.
+        Assert.True(ratio >= 0.6, $"Together the instances used only {ratio:0.00} of the limit.");
         Assert.All(instances, i => Assert.DoesNotContain(i.Log.Entries, e => e.Level >= LogLevel.Warning));
     }
 
