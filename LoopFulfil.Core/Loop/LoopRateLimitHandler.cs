@@ -3,8 +3,10 @@ using System.Threading.RateLimiting;
 namespace LoopFulfil.Core.Loop;
 
 /// <summary>
-/// Waits for a <see cref="LoopRateLimiter"/> permit for the request's <c>X-Authorization</c> key before sending.
-/// Place it inside any retry handler so that every attempt, retries included, counts against the limit.
+/// Waits for a <see cref="LoopRateLimiter"/> permit for the request's <c>X-Authorization</c> key before sending, and
+/// returns it when the response (or the attempt's failure) is in: the permit counts against the window from then, which
+/// keeps the limit exact as Loop counts arrivals. Place it inside any retry handler so that every attempt, retries
+/// included, counts against the limit, and outside the per-attempt timeout so a lease is never held past it.
 /// </summary>
 public sealed class LoopRateLimitHandler : DelegatingHandler
 {

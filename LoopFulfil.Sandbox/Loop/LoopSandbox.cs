@@ -36,6 +36,8 @@ public sealed class LoopSandbox : IAsyncDisposable
     private readonly List<LoopSandboxRequest> _requests = [];
     private readonly List<LoopSandboxWebhookDelivery> _deliveries = [];
     private readonly List<Task> _background = [];
+    private readonly Lock _rateGate = new();
+    private readonly Queue<TimeSpan> _arrivals = new();
     private long _nextId = 900_001;
     private LoopbackApp? _app;
 
@@ -369,6 +371,50 @@ public sealed class LoopSandbox : IAsyncDisposable
     }
 
     internal TimeSpan Elapsed => _clock.Elapsed;
+
+    /// <summary>
+    /// The most API requests that arrived within any span shorter than <paramref name="window"/>, as Loop would count
+    /// them for a rolling limit.
+    /// </summary>
+    public int MaxRequestsInAnyWindow(TimeSpan window)
+    {
+        var arrivals = Requests.Select(r => r.At).ToList();
+        var best = 0;
+        var start = 0;
+        for (var end = 0; end < arrivals.Count; end++)
+        {
+            while (arrivals[end] - arrivals[start] >= window)
+            {
+                start++;
+            }
+
+            best = Math.Max(best, end - start + 1);
+        }
+
+        return best;
+    }
+
+    // Stamps an API request's arrival and decides on Loop's limit in one step, so the arrivals it counts are in order.
+    internal (TimeSpan At, bool Limited) Arrive()
+    {
+        lock (_rateGate)
+        {
+            var at = Elapsed;
+            if (Options.RateLimit is not { } limit)
+            {
+                return (at, false);
+            }
+
+            while (_arrivals.TryPeek(out var oldest) && at - oldest >= Options.RateLimitWindow)
+            {
+                _arrivals.Dequeue();
+            }
+
+            var limited = _arrivals.Count >= limit;
+            _arrivals.Enqueue(at);
+            return (at, limited);
+        }
+    }
 
     internal void RecordRequest(LoopSandboxRequest request)
     {

@@ -25,9 +25,19 @@ internal static partial class LoopSandboxApi
         // Recorded first, so faulted and unauthorised requests count like they do against Loop's limit.
         app.Use(async (context, next) =>
         {
-            var at = sandbox.Elapsed;
+            var isApi = !context.Request.Path.StartsWithSegments("/_sandbox", StringComparison.Ordinal);
+            var (at, limited) = isApi ? sandbox.Arrive() : (sandbox.Elapsed, false);
             try
             {
+                if (limited)
+                {
+                    context.Response.StatusCode = StatusCodes.Status429TooManyRequests;
+                    context.Response.Headers.RetryAfter = "1";
+                    context.Response.ContentType = "application/json";
+                    await context.Response.WriteAsync("""{"error":{"code":"429","http_code":"GEN-TOO-MANY-REQUESTS","message":"Too many requests."}}""");
+                    return;
+                }
+
                 await next(context);
             }
             finally

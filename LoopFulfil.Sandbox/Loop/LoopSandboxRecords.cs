@@ -21,6 +21,15 @@ public sealed record LoopSandboxOptions
     /// <summary>0 for a free port.</summary>
     public int Port { get; init; }
 
+    /// <summary>
+    /// When set, Loop's own limit: a request arriving when this many already arrived within the last
+    /// <see cref="RateLimitWindow"/> gets 429 with Retry-After (and, as at Loop, still counts). Null: no limit.
+    /// </summary>
+    public int? RateLimit { get; init; }
+
+    /// <summary>The rolling window <see cref="RateLimit"/> applies to.</summary>
+    public TimeSpan RateLimitWindow { get; init; } = TimeSpan.FromMinutes(1);
+
     /// <summary>Clock for timestamps the sandbox writes (created_at, updated_at, note dates).</summary>
     public TimeProvider TimeProvider { get; init; } = TimeProvider.System;
 }

@@ -218,6 +218,14 @@ resource appSettings 'Microsoft.Web/sites/config@2024-04-01' = {
     Loop__ApiVersion: '2026-10'
     Loop__RequestsPerMinute: '300'
     Loop__RateLimitWindow: '00:01:00'
+    Loop__RateLimitWindowPadding: '00:00:01'
+    // Instances scale out on Service Bus and share one Loop key: the limit is coordinated through Table Storage.
+    Loop__SharedRateLimit: 'true'
+    Loop__SharedRateLimitTable: 'LoopRateLimit'
+    Loop__SharedRateLimitMaxBlock: '10'
+    Loop__SharedRateLimitBlockHold: '00:00:01'
+    // The storage-outage fallback gives each instance 1/N of the limit; N is the most instances there can be.
+    Loop__SharedRateLimitExpectedInstances: string(maximumInstanceCount)
     Loop__TimeoutSeconds: '30'
     Loop__ReturnsPageSize: '250'
     HttpResilience__MaxRetryAttempts: '4'
