@@ -718,7 +718,9 @@ public sealed partial class CommerceSyncJob
         /// <summary>
         /// Orders held back by a dependency (a line's product or the customer could not be sent) get another try in a
         /// run that sent variants or customers: fixing the product in Fulfil does not move the order's own write_date,
-        /// so the walk alone would leave them until the daily full pass. Orders Loop itself refused wait for an edit.
+        /// so the walk alone would leave them until the daily full pass. Orders Loop itself refused, or held back by a
+        /// record Loop refused, are not retried here: retrying would re-send the refused record on every run; they wait
+        /// for an edit of the order or the full pass.
         /// </summary>
         private async Task<bool> RetryHeldBackOrdersAsync()
         {
@@ -730,7 +732,7 @@ public sealed partial class CommerceSyncJob
 
             var orders = await MapAsync(CommerceKinds.Order).ConfigureAwait(false);
             var held = orders.Values
-                .Where(m => m.Outcome == CommerceOutcome.NotSent && !(m.Reason ?? string.Empty).StartsWith(LoopRefused, StringComparison.Ordinal))
+                .Where(m => m.Outcome == CommerceOutcome.NotSent && !(m.Reason ?? string.Empty).Contains(LoopRefused, StringComparison.Ordinal))
                 .Select(m => int.Parse(m.FulfilId, CultureInfo.InvariantCulture))
                 .Where(id => !_seenOrders.ContainsKey(id))
                 .Order()
