@@ -24,10 +24,9 @@ public sealed partial class ExceptionService
     /// <summary>Table holding the records (and overflow rows of large raw events).</summary>
     public const string TableName = "exceptions";
 
-    // Raw events: Body00…Body13 on the record (14 chunks fit well inside the 1 MiB entity limit), the rest on
-    // overflow rows {row}~body01… kept out of record queries by their Kind.
-    // 12 chunks of 60,000 bytes travel as 960,000 base64 characters: an update of a full record stays under the 1 MB
-    // Azurite enforces on the request (Azure counts binary by its bytes; 14 chunks passed an insert but not an update).
+    // Raw events: Body00…Body11 on the record, the rest on overflow rows {row}~body01… kept out of record queries by
+    // their Kind. 12 chunks of 60,000 bytes travel as 960,000 base64 characters: an update of a full record stays under
+    // the 1 MB Azurite enforces on the request (Azure counts binary by its bytes; 14 chunks passed an insert, not an update).
     internal static readonly ChunkLayout BodyLayout = new("Body", IndexDigits: 2, ChunksPerEntity: 12, MaxOverflowRows: 99, new Dictionary<string, object?> { ["Kind"] = "body" });
     private const int MaxMessageChars = 4_000;
     private const int MaxUpdateAttempts = 10;
