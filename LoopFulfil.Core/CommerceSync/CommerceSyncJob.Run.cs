@@ -336,16 +336,7 @@ public sealed partial class CommerceSyncJob
             catch (TransientIntegrationException ex)
             {
                 LogTransient(_job._logger, kind, fulfilId, ex.Message);
-                var failed = (existing ?? new CommerceMapping { Kind = kind, FulfilId = fulfilId }) with
-                {
-                    Outcome = CommerceOutcome.Failed,
-                    Reason = ex.Message,
-                    UpdatedAt = _job._time.GetUtcNow(),
-                };
-                Record(failed);
-                map[fulfilId] = failed;
-                Count(kind, ItemOutcome.Failed);
-                return (ItemOutcome.Failed, null);
+                return (Failed(map, kind, fulfilId, ex.Message, existing), null);
             }
 
             if (string.IsNullOrEmpty(loopId))
@@ -404,16 +395,7 @@ public sealed partial class CommerceSyncJob
                 catch (TransientIntegrationException ex)
                 {
                     LogTransient(_job._logger, kind, fulfilId, ex.Message);
-                    var failed = (existing ?? new CommerceMapping { Kind = kind, FulfilId = fulfilId }) with
-                    {
-                        Outcome = CommerceOutcome.Failed,
-                        Reason = reason,
-                        UpdatedAt = _job._time.GetUtcNow(),
-                    };
-                    Record(failed);
-                    map[fulfilId] = failed;
-                    Count(kind, ItemOutcome.Failed);
-                    return ItemOutcome.Failed;
+                    return Failed(map, kind, fulfilId, reason, existing);
                 }
             }
 
@@ -432,6 +414,21 @@ public sealed partial class CommerceSyncJob
             LogNotSent(_job._logger, kind, fulfilId, reason);
             Count(kind, ItemOutcome.NotSent);
             return ItemOutcome.NotSent;
+        }
+
+        /// <summary>Records a transient failure: the mapping keeps its Loop id, the next run tries the record again.</summary>
+        private ItemOutcome Failed(ConcurrentDictionary<string, CommerceMapping> map, string kind, string fulfilId, string reason, CommerceMapping? existing)
+        {
+            var failed = (existing ?? new CommerceMapping { Kind = kind, FulfilId = fulfilId }) with
+            {
+                Outcome = CommerceOutcome.Failed,
+                Reason = reason,
+                UpdatedAt = _job._time.GetUtcNow(),
+            };
+            Record(failed);
+            map[fulfilId] = failed;
+            Count(kind, ItemOutcome.Failed);
+            return ItemOutcome.Failed;
         }
 
         /// <summary>A record that was not sent before and now is: its exception record resolves itself.</summary>

@@ -16,14 +16,14 @@ public sealed partial class FulfilSandboxState
     private readonly Dictionary<string, int> _sequences = new(StringComparer.Ordinal);
     private readonly TimeProvider _time;
 
-    // Lookups the crafting helpers and stock levels make per call. Scanning every record each time made large crafted
-    // data sets (the commerce benchmark's 5,000 variants and 10,000 orders) quadratic, so the benchmark measured the
-    // sandbox. Both are hints, checked against the record on use, so a write that changes a code or a move's product
-    // can never make them wrong, only miss (then the scan runs).
+    // Lookups the crafting helpers, computed fields and stock levels make per call. Scanning every record each time
+    // made large crafted data sets (the commerce benchmark's 5,000 variants and 10,000 orders) quadratic, so the
+    // benchmark measured the sandbox. Both are hints, checked against the record on use, so a write that changes a
+    // code or a parent can never make them wrong, only miss (then the scan runs) or point at a record that is skipped.
     private readonly Dictionary<string, int> _productByCode = new(StringComparer.Ordinal);
-    private readonly Dictionary<int, HashSet<int>> _movesByProduct = [];
 
-    // One2Many children per (model, inverse field), built on first use and kept up by Insert/Write (same hint rules).
+    // Records per (model, Many2One field) value — One2Many children, a product's stock moves — built on first use and
+    // kept up by Insert/Write.
     private readonly Dictionary<(string Model, string Field), Dictionary<int, SortedSet<int>>> _children = [];
 
     internal FulfilSandboxState(TimeProvider time, int companyId)
@@ -446,11 +446,6 @@ public sealed partial class FulfilSandboxState
                 foreach (var (field, value) in values)
                 {
                     record[field] = Normalize(model, field, value);
-                    if (model == "stock.move" && field == "product" && record[field] is int movedProduct)
-                    {
-                        IndexMove(movedProduct, id);
-                    }
-
                     IndexChildren(model, id, record, field);
                 }
 
@@ -496,11 +491,6 @@ public sealed partial class FulfilSandboxState
         // Tryton fills write_date on the first write after creation, not on create: a never-edited record has none.
         values["write_date"] = null;
         Table(model)[id] = values;
-        if (model == "stock.move" && values.GetValueOrDefault("product") is int product)
-        {
-            IndexMove(product, id);
-        }
-
         IndexChildren(model, id, values);
 
         return id;
@@ -540,15 +530,7 @@ public sealed partial class FulfilSandboxState
         return id;
     }
 
-    private void IndexMove(int product, int moveId)
-    {
-        if (!_movesByProduct.TryGetValue(product, out var moves))
-        {
-            _movesByProduct[product] = moves = [];
-        }
 
-        moves.Add(moveId);
-    }
 
     private int LocationIdLocked(string code) =>
         Table("stock.location").FirstOrDefault(kv => Equals(kv.Value.GetValueOrDefault("code"), code)).Key is var id && id != 0
@@ -715,7 +697,7 @@ public sealed partial class FulfilSandboxState
         var set = withChilds ? Subtree(locationId) : [locationId];
         var total = 0m;
         var table = Table("stock.move");
-        foreach (var moveId in _movesByProduct.GetValueOrDefault(productId) ?? [])
+        foreach (var moveId in Children("stock.move", "product", productId))
         {
             var move = table[moveId];
             if (!Equals(move.GetValueOrDefault("product"), productId) || !Equals(move.GetValueOrDefault("state"), state))
