@@ -102,7 +102,9 @@ public sealed partial class CommerceSyncJob
 
         private CommerceMappingStore Store => _job._store;
 
-        private bool BudgetSpent => _job._time.GetElapsedTime(_startTimestamp) >= Options.RunBudget;
+        private bool BudgetSpent =>
+            (Options.RunWriteBudget > 0 && Interlocked.Read(ref _loopWrites) >= Options.RunWriteBudget)
+            || _job._time.GetElapsedTime(_startTimestamp) >= Options.RunBudget;
 
         public async Task<bool> ExecuteAsync()
         {

@@ -22,6 +22,12 @@ public sealed class CommerceSyncOptions
     /// </summary>
     public TimeSpan RunBudget { get; set; } = TimeSpan.FromMinutes(9);
 
+    /// <summary>
+    /// Loop writes one run may make before it stops taking work (0 = no limit). A budget counted in work: it caps a
+    /// run's share of Loop's rate limit whatever the machine's speed, and makes a stopped-and-resumed run reproducible.
+    /// </summary>
+    public int RunWriteBudget { get; set; }
+
     /// <summary>Six-field NCRONTAB schedule of the incremental run (seconds first).</summary>
     public string IncrementalSchedule { get; set; } = "0 */15 * * * *";
 

@@ -155,7 +155,8 @@ public class CommerceSyncJobTests
     {
         await using var h = await CommerceSyncHarness.StartAsync(new Dictionary<string, string?>
         {
-            ["CommerceSync:RunBudget"] = "00:00:00.400",
+            // Counted in work, not milliseconds: each run stops taking work after 20 Loop writes.
+            ["CommerceSync:RunWriteBudget"] = "20",
             ["CommerceSync:PageSize"] = "7",
             ["CommerceSync:MaxConcurrency"] = "3",
         });
@@ -183,6 +184,8 @@ public class CommerceSyncJobTests
         Assert.True(runs[^1].Completed, "the backfill never finished");
         Assert.True(runs.Count > 1, "the budget never interrupted the backfill, so resuming was not exercised");
         Assert.Contains(runs, r => r.StoppedByBudget);
+        // Writes already in flight when the budget is reached still finish, so a run may exceed it by at most the concurrency.
+        Assert.All(runs, r => Assert.InRange(r.LoopWrites, 0, 20 + 3));
 
         var writes = h.Loop.CommerceWrites;
         var duplicates = writes.GroupBy(w => (w.Resource, w.Key)).Where(g => g.Count() > 1).Select(g => g.Key).ToList();
