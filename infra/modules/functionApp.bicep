@@ -198,6 +198,7 @@ resource appSettings 'Microsoft.Web/sites/config@2024-04-01' = {
     CommerceSync__ReturnWindowDays: '90'
     CommerceSync__MaxConcurrency: '16'
     CommerceSync__RunBudget: '00:09:00'
+    CommerceSync__RunWriteBudget: '0'
     CommerceSync__IncrementalSchedule: '0 */15 * * * *'
     CommerceSync__FullPassSchedule: '0 0 3 * * *'
     // Flat names for the timer bindings (%CommerceSyncIncrementalSchedule%), as for SkuRecheckSchedule.
