@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Time.Testing;
 using LoopFulfil.Core.Exceptions;
 using LoopFulfil.Core.Storage;
 using LoopFulfil.Tests.Infrastructure;
@@ -22,7 +23,7 @@ internal sealed class ExceptionsHarness
 
     public RecordingMessageSender Sender { get; } = new();
 
-    public ManualClock Clock { get; } = new(new DateTimeOffset(2026, 11, 21, 9, 0, 0, TimeSpan.Zero));
+    public FakeTimeProvider Clock { get; } = new(new DateTimeOffset(2026, 11, 21, 9, 0, 0, TimeSpan.Zero));
 
     public ExceptionService Service { get; }
 

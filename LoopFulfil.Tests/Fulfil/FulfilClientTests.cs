@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Time.Testing;
 using LoopFulfil.Core.Fulfil;
 using LoopFulfil.Sandbox.Fulfil;
 
@@ -29,7 +30,7 @@ public class FulfilClientTests
     [Fact]
     public async Task Never_edited_records_are_walked_by_create_date_and_edited_ones_by_write_date_without_overlap()
     {
-        var clock = new ManualTimeProvider(new DateTimeOffset(2025, 1, 10, 8, 0, 0, TimeSpan.Zero));
+        var clock = new FakeTimeProvider(new DateTimeOffset(2025, 1, 10, 8, 0, 0, TimeSpan.Zero));
         await using var host = await FulfilTestHost.StartAsync(sandboxOptions: new FulfilSandboxOptions { TimeProvider = clock });
         var all = await host.Client.GetProductsBySkusAsync(["HOOD/GRY:XL", "SOCK-3PK", FulfilSandboxDemo.ArchivedSku]);
         clock.Advance(TimeSpan.FromDays(20));

@@ -88,12 +88,3 @@ internal sealed class CapturingLoggerProvider : ILoggerProvider
     }
 }
 
-/// <summary>A settable clock (TimeProvider.Testing does not restore here).</summary>
-internal sealed class ManualTimeProvider(DateTimeOffset start) : TimeProvider
-{
-    private DateTimeOffset _now = start;
-
-    public override DateTimeOffset GetUtcNow() => _now;
-
-    public void Advance(TimeSpan by) => _now += by;
-}

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Time.Testing;
 using LoopFulfil.Core.DependencyInjection;
 using LoopFulfil.Core.Health;
 using LoopFulfil.Core.Storage;
@@ -95,7 +96,7 @@ public class HealthCheckTests
     [Fact]
     public void Composition_root_keeps_a_clock_registered_before_it()
     {
-        var clock = new FixedClock(Now);
+        var clock = new FakeTimeProvider(Now);
         var services = new ServiceCollection().AddSingleton<TimeProvider>(clock);
 
         services.AddLoopFulfil(new ConfigurationBuilder().Build());
@@ -118,14 +119,9 @@ public class HealthCheckTests
     }
 
     internal static HealthCheck NewCheck(ITableStore store, TimeProvider? time = null, TimeSpan? timeout = null) =>
-        new(store, time ?? new FixedClock(Now), Options.Create(new HealthOptions { StorageProbeTimeout = timeout ?? TimeSpan.FromSeconds(5) }),
+        new(store, time ?? new FakeTimeProvider(Now), Options.Create(new HealthOptions { StorageProbeTimeout = timeout ?? TimeSpan.FromSeconds(5) }),
             NullLogger<HealthCheck>.Instance);
 
-    /// <summary>A clock that stands still; the probe's timeout is not exercised with it.</summary>
-    internal sealed class FixedClock(DateTimeOffset now) : TimeProvider
-    {
-        public override DateTimeOffset GetUtcNow() => now;
-    }
 
     /// <summary>
     /// Only what the health probe touches: create a table and a point read. Every other operation fails loudly,

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Time.Testing;
 using System.Text;
 using LoopFulfil.Core.Errors;
 using LoopFulfil.Core.LocalHost;
@@ -13,7 +14,7 @@ namespace LoopFulfil.Tests.LocalHost;
 /// <summary>The local sender and its duplicate detection on Azurite queues and tables.</summary>
 public sealed class LocalMessageSenderTests
 {
-    private readonly ManualTimeProvider _time = new(new DateTimeOffset(2026, 3, 10, 9, 0, 0, TimeSpan.Zero));
+    private readonly FakeTimeProvider _time = new(new DateTimeOffset(2026, 3, 10, 9, 0, 0, TimeSpan.Zero));
 
     private static OutboundMessage Message(string queue, string id, string? session = "return-1", string body = "{\"id\":\"R-1\"}") =>
         new(queue, Encoding.UTF8.GetBytes(body), id, session, new Dictionary<string, string> { ["topic"] = "return.created" });

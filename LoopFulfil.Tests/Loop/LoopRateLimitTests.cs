@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Time.Testing;
 using LoopFulfil.Core.Loop;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
@@ -38,7 +39,7 @@ public class LoopRateLimitTests
     [Fact]
     public async Task A_permit_counts_from_its_release_not_its_grant()
     {
-        var time = new ManualTimeProvider();
+        var time = new FakeTimeProvider(new DateTimeOffset(2026, 11, 1, 0, 0, 0, TimeSpan.Zero));
         using var limiter = new LoopRateLimiter(Options.Create(new LoopOptions { RequestsPerMinute = 1, RateLimitWindowPadding = TimeSpan.FromSeconds(1) }), time);
 
         var held = await limiter.AcquireAsync("k", CancellationToken.None);
@@ -62,7 +63,7 @@ public class LoopRateLimitTests
     [Fact]
     public async Task Waiters_are_released_exactly_one_window_after_the_permits_they_replace_were_returned()
     {
-        var time = new ManualTimeProvider();
+        var time = new FakeTimeProvider(new DateTimeOffset(2026, 11, 1, 0, 0, 0, TimeSpan.Zero));
         using var limiter = new LoopRateLimiter(Options.Create(new LoopOptions { RequestsPerMinute = 3, RateLimitWindowPadding = TimeSpan.Zero }), time);
 
         var first = Enumerable.Range(0, 3).Select(_ => limiter.AcquireAsync("key-a", CancellationToken.None).AsTask()).ToArray();
@@ -92,7 +93,7 @@ public class LoopRateLimitTests
     [Fact]
     public async Task Each_api_key_has_its_own_budget()
     {
-        var time = new ManualTimeProvider();
+        var time = new FakeTimeProvider(new DateTimeOffset(2026, 11, 1, 0, 0, 0, TimeSpan.Zero));
         using var limiter = new LoopRateLimiter(Options.Create(new LoopOptions { RequestsPerMinute = 2 }), time);
 
         for (var i = 0; i < 2; i++)
@@ -112,7 +113,7 @@ public class LoopRateLimitTests
     [Fact]
     public async Task A_cancelled_waiter_gives_up_without_a_permit()
     {
-        var time = new ManualTimeProvider();
+        var time = new FakeTimeProvider(new DateTimeOffset(2026, 11, 1, 0, 0, 0, TimeSpan.Zero));
         using var limiter = new LoopRateLimiter(Options.Create(new LoopOptions { RequestsPerMinute = 1 }), time);
         using var granted = await limiter.AcquireAsync("k", CancellationToken.None);
         using var cts = new CancellationTokenSource();

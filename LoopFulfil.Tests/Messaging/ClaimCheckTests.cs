@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Time.Testing;
 using System.Collections.Concurrent;
 using System.Text;
 using LoopFulfil.Core.LocalHost;
@@ -65,7 +66,7 @@ public sealed class ClaimCheckTests
     public async Task Small_bodies_stay_inline_and_prune_removes_only_expired_claims()
     {
         var tables = new AzureTableStore(StorageAccount.FromConnectionString(await AzuriteTestServer.GetConnectionStringAsync()), tablePrefix: AzuriteTestServer.UniqueTableName("c"));
-        var time = new Scheduling.ManualTimeProvider(new DateTimeOffset(2026, 5, 1, 0, 0, 0, TimeSpan.Zero));
+        var time = new FakeTimeProvider(new DateTimeOffset(2026, 5, 1, 0, 0, 0, TimeSpan.Zero));
         var claims = new ClaimCheck(tables, time);
         await claims.StoreAsync("old", LargeJson(100_000), CancellationToken.None);
         time.Advance(TimeSpan.FromDays(9));

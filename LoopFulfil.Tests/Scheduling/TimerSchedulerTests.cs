@@ -1,3 +1,4 @@
+using LoopFulfil.Tests.Infrastructure;
 using System.Collections.Concurrent;
 using LoopFulfil.Core.Scheduling;
 using Microsoft.Extensions.DependencyInjection;
@@ -10,7 +11,7 @@ public sealed class TimerSchedulerTests : IDisposable
     private static readonly TimeSpan Wait = TimeSpan.FromSeconds(30);
 
     private readonly ServiceProvider _services = new ServiceCollection().BuildServiceProvider();
-    private readonly ManualTimeProvider _time = new(new DateTimeOffset(2026, 3, 10, 10, 2, 30, TimeSpan.Zero));
+    private readonly ObservedFakeTimeProvider _time = new(new DateTimeOffset(2026, 3, 10, 10, 2, 30, TimeSpan.Zero));
     private readonly ListLogger<TimerScheduler> _logger = new();
 
     public void Dispose() => _services.Dispose();
@@ -62,7 +63,8 @@ public sealed class TimerSchedulerTests : IDisposable
         await scheduler.StartAsync(CancellationToken.None);
         Assert.True(await ran.WaitAsync(Wait));
         await _time.WaitForArmedTimersAsync(1);
-        _time.Advance(TimeSpan.FromDays(1));
+        // FakeTimeProvider fires a timer at the time advanced to, so advance exactly to the next 02:00.
+        _time.Advance(new DateTimeOffset(2026, 3, 11, 2, 0, 0, TimeSpan.Zero) - _time.GetUtcNow());
         Assert.True(await ran.WaitAsync(Wait));
         await scheduler.StopAsync(CancellationToken.None);
 

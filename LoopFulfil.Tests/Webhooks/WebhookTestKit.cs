@@ -105,12 +105,3 @@ internal sealed class CountingStream(long length) : Stream
     public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
 }
 
-/// <summary>A clock the test moves by hand.</summary>
-internal sealed class ManualClock(DateTimeOffset start) : TimeProvider
-{
-    private DateTimeOffset now = start;
-
-    public override DateTimeOffset GetUtcNow() => now;
-
-    public void Advance(TimeSpan by) => now += by;
-}
