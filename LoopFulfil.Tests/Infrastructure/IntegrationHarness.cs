@@ -38,6 +38,9 @@ internal sealed class IntegrationHarnessOptions
     /// <summary>Registered as the <see cref="TimeProvider"/> when set; otherwise the registrations' default.</summary>
     public TimeProvider? Clock { get; init; }
 
+    /// <summary>Receives every log entry at every level when set (otherwise warnings and above go nowhere).</summary>
+    public ILoggerProvider? Logs { get; init; }
+
     /// <summary>What the services send through; the bus itself when not set.</summary>
     public Func<InProcessBus, IMessageSender>? Sender { get; init; }
 
@@ -130,7 +133,14 @@ internal abstract class IntegrationHarness : IAsyncDisposable
         IConfiguration configuration = new ConfigurationBuilder().AddInMemoryCollection(settings).Build();
         var bus = new InProcessBus();
         var collection = new ServiceCollection();
-        collection.AddLogging(b => b.SetMinimumLevel(LogLevel.Warning));
+        collection.AddLogging(b =>
+        {
+            b.SetMinimumLevel(options.Logs is null ? LogLevel.Warning : LogLevel.Trace);
+            if (options.Logs is not null)
+            {
+                b.AddProvider(options.Logs);
+            }
+        });
         if (options.Clock is not null)
         {
             collection.AddSingleton(options.Clock);

@@ -38,7 +38,7 @@ internal sealed class ReconciliationHarness : IntegrationHarness
 
     public int PartyA => Fulfil.State.Get("sale.sale", Assert.Single(Fulfil.State.FindByReference("sale.sale", "#1001")).Id).Ref("party")!.Value;
 
-    public static async Task<ReconciliationHarness> StartAsync(IDictionary<string, string?>? overrides = null)
+    public static async Task<ReconciliationHarness> StartAsync(IDictionary<string, string?>? overrides = null, Microsoft.Extensions.Logging.ILoggerProvider? logs = null)
     {
         var clock = new ShiftedTimeProvider();
         RecordingSender? recorder = null;
@@ -49,6 +49,7 @@ internal sealed class ReconciliationHarness : IntegrationHarness
             Settings = OutcomesHarness.OutcomeSettings,
             Overrides = overrides,
             Clock = clock,
+            Logs = logs,
             Sender = bus => recorder = new RecordingSender(bus),
             AddFeatures = (services, configuration) => services.AddLoopFulfilDiagnostics()
                 .AddLoopFulfilReturns(configuration).AddLoopFulfilOutcomes(configuration).AddLoopFulfilReconciliation(configuration),
