@@ -20,7 +20,8 @@ public static class CliApp
           loopfulfil returns show <loop-return-id>       The ledger record of one return and its steps.
           loopfulfil sync backfill                       Push Fulfil's catalogue, customers, orders, stock to Loop.
           loopfulfil reconcile --from <d> --to <d> [--out <dir>]   Compare Loop, Fulfil and the ledger; repair.
-          loopfulfil audit --from <d> --to <d> [--out <dir>]       The same comparison, read-only.
+          loopfulfil reconcile --read-only --from <d> --to <d>     The same comparison, changing nothing.
+          loopfulfil audit [--days <n>] [--webhook-url <url>] [--out <dir>]   Go-live readiness report.
           loopfulfil --help | <command> --help
           loopfulfil --version
 
@@ -57,8 +58,10 @@ public static class CliApp
             "exceptions" => await ExceptionsCommand.RunAsync(context, rest).ConfigureAwait(false),
             "returns" => await ReturnsCommand.RunAsync(context, rest).ConfigureAwait(false),
             "sync" => await SyncCommand.RunAsync(context, rest).ConfigureAwait(false),
-            "reconcile" => await ReconcileCommand.RunAsync(context, rest, Core.Reconciliation.ReconciliationMode.Daily).ConfigureAwait(false),
-            "audit" => await ReconcileCommand.RunAsync(context, rest, Core.Reconciliation.ReconciliationMode.Audit).ConfigureAwait(false),
+            "reconcile" => rest.Contains("--read-only")
+                ? await ReconcileCommand.RunAsync(context, [.. rest.Where(a => a != "--read-only")], Core.Reconciliation.ReconciliationMode.Audit).ConfigureAwait(false)
+                : await ReconcileCommand.RunAsync(context, rest, Core.Reconciliation.ReconciliationMode.Daily).ConfigureAwait(false),
+            "audit" => await AuditCommand.RunAsync(context, rest).ConfigureAwait(false),
             _ => Unknown(context, args[0]),
         };
     }

@@ -9,19 +9,19 @@ namespace LoopFulfil.Cli.Operator;
 
 /// <summary>
 /// <c>loopfulfil reconcile</c> (a daily-style run: heals and raises exceptions as configured) and
-/// <c>loopfulfil audit</c> (read-only: the returns-workflow audit a merchant runs before switching the integration on).
+/// <c>loopfulfil reconcile --read-only</c> (the same comparison, changing nothing).
 /// Both store the report like the timer does and can write it as CSV and HTML.
 /// </summary>
 internal static class ReconcileCommand
 {
     public const string Help = """
         Usage: loopfulfil reconcile --from <yyyy-MM-dd> --to <yyyy-MM-dd> [--out <dir>]
-               loopfulfil audit     --from <yyyy-MM-dd> --to <yyyy-MM-dd> [--out <dir>]
+               loopfulfil reconcile --read-only --from <yyyy-MM-dd> --to <yyyy-MM-dd> [--out <dir>]
 
         Compares every Loop return updated in [from, to) (UTC) with Fulfil and LoopFulfil's own records: return orders,
         stock out of quarantine within Reconciliation__RestockSla, credit notes against cash refunds, journals against
         store credit, exchange orders, duplicates, and LOOP- documents for returns Loop does not know.
-        'reconcile' re-enqueues returns with missing steps when Reconciliation__SelfHeal is on; 'audit' changes nothing.
+        'reconcile' re-enqueues returns with missing steps when Reconciliation__SelfHeal is on; --read-only changes nothing.
         The report is stored (GET /api/ops/reconciliation/latest.html) and, with --out, written as CSV and HTML files.
         Needs Loop__*, Fulfil__* and Storage__ConnectionString. Exit code 0 when nothing needs action, 1 otherwise.
         """;
@@ -31,7 +31,7 @@ internal static class ReconcileCommand
     public static async Task<int> RunAsync(CliContext context, IReadOnlyList<string> args, ReconciliationMode mode)
     {
         var line = CommandLine.Parse(args, [], ["--from", "--to", "--out"], out var error);
-        var verb = mode == ReconciliationMode.Audit ? "audit" : "reconcile";
+        var verb = "reconcile";
         if (line is null)
         {
             context.Stderr.WriteLine($"{error} Run 'loopfulfil {verb} --help'.");

@@ -48,20 +48,31 @@ public sealed class CliCommandTests
 
     [Theory]
     [InlineData("reconcile")]
-    [InlineData("audit")]
-    public async Task Reconcile_and_audit_need_a_date_range_then_name_the_missing_settings(string command)
+    [InlineData("reconcile", "--read-only")]
+    public async Task Reconcile_needs_a_date_range_then_names_the_missing_settings(params string[] command)
     {
         var storage = new Dictionary<string, string?> { ["Storage:ConnectionString"] = "UseDevelopmentStorage=true" };
 
         var noRange = await RunAsync(storage, command);
-        var backwards = await RunAsync(storage, command, "--from", "2026-11-02", "--to", "2026-11-01");
-        var noCredentials = await RunAsync(storage, command, "--from", "2026-11-01", "--to", "2026-11-02");
+        var backwards = await RunAsync(storage, [.. command, "--from", "2026-11-02", "--to", "2026-11-01"]);
+        var noCredentials = await RunAsync(storage, [.. command, "--from", "2026-11-01", "--to", "2026-11-02"]);
 
         Assert.Equal((2, 2, 2), (noRange.Code, backwards.Code, noCredentials.Code));
         Assert.Contains("--from", noRange.Stderr, StringComparison.Ordinal);
         Assert.Contains("--to after --from", backwards.Stderr, StringComparison.Ordinal);
         Assert.Contains("Fulfil__ApiKey", noCredentials.Stderr, StringComparison.Ordinal);
         Assert.Contains("Loop__ApiKey", noCredentials.Stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Audit_without_credentials_names_the_missing_settings_and_needs_no_storage()
+    {
+        var (code, _, stderr) = await RunAsync(new Dictionary<string, string?>(), "audit");
+
+        Assert.Equal(2, code);
+        Assert.Contains("Fulfil__BaseUrl", stderr, StringComparison.Ordinal);
+        Assert.Contains("Loop__ApiKey", stderr, StringComparison.Ordinal);
+        Assert.DoesNotContain("Storage__", stderr, StringComparison.Ordinal);
     }
 
     [Fact]

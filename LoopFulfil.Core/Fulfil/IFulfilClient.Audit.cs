@@ -1,0 +1,18 @@
+namespace LoopFulfil.Core.Fulfil;
+
+/// <summary>Whether the API key can read one model the integration uses.</summary>
+/// <param name="Model">The Fulfil model.</param>
+/// <param name="Problem">Null when a read worked; otherwise why not (no access, unknown model, unreachable).</param>
+public sealed record FulfilModelAccess(string Model, string? Problem);
+
+public partial interface IFulfilClient
+{
+    /// <summary>
+    /// A dry read (one record at most) of every model the integration reads or writes, so a key without access to one
+    /// of them is found before go-live rather than by the first return that needs it. Reads only.
+    /// </summary>
+    Task<IReadOnlyList<FulfilModelAccess>> ProbeModelAccessAsync(CancellationToken cancellationToken = default);
+
+    /// <summary>Name of the <c>account.journal</c> with this id, or null when there is none.</summary>
+    Task<string?> GetJournalNameAsync(int journalId, CancellationToken cancellationToken = default);
+}
