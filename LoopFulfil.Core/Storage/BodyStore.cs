@@ -64,7 +64,7 @@ public sealed class BodyStore
     public async Task<byte[]?> ReadAsync(TableEntity head, string prefix, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(head);
-        if (head.GetInt32(prefix + "Length") is not { } length)
+        if (head.GetInt32(prefix + "Length") is not { } length || length == 0)
         {
             return [];
         }

@@ -127,6 +127,8 @@ resource appSettings 'Microsoft.Web/sites/config@2024-04-01' = {
     Storage__TableEndpoint: 'https://${storageAccountName}.table.${environment().suffixes.storage}'
     Storage__QueueEndpoint: 'https://${storageAccountName}.queue.${environment().suffixes.storage}'
     Storage__BlobEndpoint: 'https://${storageAccountName}.blob.${environment().suffixes.storage}'
+    // Empty: the system-assigned identity (DefaultAzureCredential); a user-assigned identity's client id selects it.
+    Storage__ClientId: ''
     Storage__TablePrefix: ''
     Webhooks__MaxBodyBytes: '1048576'
     Webhooks__RetryAfterSeconds: '60'
