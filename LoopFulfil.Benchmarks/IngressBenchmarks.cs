@@ -36,7 +36,7 @@ public class IngressBenchmarks : IDisposable
         body = ReturnPayload(BodyBytes);
         signature = Convert.ToBase64String(HMACSHA256.HashData(key, body));
         stream = new MemoryStream(body, writable: false);
-        var exceptions = new ExceptionService(new NoTableStore(), new NoSender(), new Monitor<ExceptionOptions>(new()), TimeProvider.System, NullLogger<ExceptionService>.Instance);
+        var exceptions = new ExceptionService(new NoTableStore(), new NoBlobStore(), new NoSender(), new Monitor<ExceptionOptions>(new()), TimeProvider.System, NullLogger<ExceptionService>.Instance);
         ingress = new WebhookIngress(new Monitor<WebhookOptions>(new() { Secret = Secret }), exceptions, NullLogger<WebhookIngress>.Instance);
         if (Ingress() is not { Length: 64 })
         {
@@ -119,6 +119,19 @@ public class IngressBenchmarks : IDisposable
     private sealed class NoSender : IMessageSender
     {
         public Task SendAsync(OutboundMessage message, CancellationToken cancellationToken) => throw new InvalidOperationException("not on the routed path");
+    }
+
+    private sealed class NoBlobStore : IBlobStore
+    {
+        private static InvalidOperationException Used() => new("A routed webhook must not touch storage.");
+
+        public Task UploadAsync(string container, string name, ReadOnlyMemory<byte> content, IReadOnlyDictionary<string, string>? metadata, CancellationToken cancellationToken) => throw Used();
+
+        public Task<byte[]?> DownloadAsync(string container, string name, CancellationToken cancellationToken) => throw Used();
+
+        public Task<bool> DeleteAsync(string container, string name, CancellationToken cancellationToken) => throw Used();
+
+        public IAsyncEnumerable<StoredBlob> ListAsync(string container, string? prefix, CancellationToken cancellationToken) => throw Used();
     }
 
     private sealed class NoTableStore : ITableStore

@@ -148,20 +148,20 @@ public sealed class SandboxEnvironment : IAsyncDisposable
         }
     }
 
-    /// <summary>Whether the table and queue endpoints of <paramref name="connectionString"/> accept connections.</summary>
+    /// <summary>Whether the table, queue and blob endpoints of <paramref name="connectionString"/> accept connections.</summary>
     internal static async Task<bool> StorageAnswersAsync(string connectionString, CancellationToken cancellationToken)
     {
-        LoopFulfil.Core.Storage.StorageConnectionString parsed;
+        LoopFulfil.Core.Storage.StorageAccount parsed;
         try
         {
-            parsed = LoopFulfil.Core.Storage.StorageConnectionString.Parse(connectionString);
+            parsed = LoopFulfil.Core.Storage.StorageAccount.FromConnectionString(connectionString);
         }
         catch (FormatException)
         {
             return false;
         }
 
-        foreach (var endpoint in new[] { parsed.TableEndpoint, parsed.QueueEndpoint })
+        foreach (var endpoint in new[] { parsed.TableEndpoint!, parsed.QueueEndpoint!, parsed.BlobEndpoint! })
         {
             if (!await AcceptsAsync(endpoint, cancellationToken).ConfigureAwait(false))
             {

@@ -21,19 +21,17 @@ namespace LoopFulfil.Core.Exceptions;
 /// </summary>
 public sealed partial class ExceptionService
 {
-    /// <summary>Table holding the records (and overflow rows of large raw events).</summary>
+    /// <summary>Table holding the records (large raw events are in Blob storage, see <see cref="BodyStore"/>).</summary>
     public const string TableName = "exceptions";
 
-    // Raw events: Body00…Body11 on the record, the rest on overflow rows {row}~body01… kept out of record queries by
-    // their Kind. 12 chunks of 60,000 bytes travel as 960,000 base64 characters: an update of a full record stays under
-    // the 1 MB Azurite enforces on the request (Azure counts binary by its bytes; 14 chunks passed an insert, not an update).
-    internal static readonly ChunkLayout BodyLayout = new("Body", IndexDigits: 2, ChunksPerEntity: 12, MaxOverflowRows: 99, new Dictionary<string, object?> { ["Kind"] = "body" });
+    // Raw events: Body (inline) or BodyBlob, with BodyLength and BodySha256, on the record itself.
+    internal const string BodyPrefix = "Body";
     private const int MaxMessageChars = 4_000;
     private const int MaxUpdateAttempts = 10;
     private const string KindRecord = "record";
 
     private readonly ITableStore table;
-    private readonly ChunkedBlobStore blobs;
+    private readonly BodyStore bodies;
     private readonly IMessageSender sender;
     private readonly IOptionsMonitor<ExceptionOptions> options;
     private readonly TimeProvider time;
@@ -41,11 +39,11 @@ public sealed partial class ExceptionService
     private readonly LoopFulfilMetrics metrics;
     private volatile bool tableReady;
 
-    public ExceptionService(ITableStore table, IMessageSender sender, IOptionsMonitor<ExceptionOptions> options, TimeProvider time, ILogger<ExceptionService> logger, LoopFulfilMetrics? metrics = null)
+    public ExceptionService(ITableStore table, IBlobStore blobs, IMessageSender sender, IOptionsMonitor<ExceptionOptions> options, TimeProvider time, ILogger<ExceptionService> logger, LoopFulfilMetrics? metrics = null)
     {
         this.metrics = metrics ?? LoopFulfilMetrics.Shared;
         this.table = table;
-        blobs = new ChunkedBlobStore(table);
+        bodies = new BodyStore(blobs);
         this.sender = sender;
         this.options = options;
         this.time = time;
@@ -68,7 +66,7 @@ public sealed partial class ExceptionService
         string row = RowKeyFor(raise.Category, raise.ReturnId, detailKey);
         string owner = current.OwnerOf(raise.Category);
         DateTimeOffset now = time.GetUtcNow();
-        string? bodySha = raise.RawEvent.IsEmpty ? null : ChunkedBlobStore.Sha256Hex(raise.RawEvent.Span);
+        string? bodySha = raise.RawEvent.IsEmpty ? null : BodyStore.Sha256Hex(raise.RawEvent.Span);
 
         ExceptionRecord? stored = null;
         for (int attempt = 0; attempt < MaxUpdateAttempts && stored is null; attempt++)
@@ -95,19 +93,23 @@ public sealed partial class ExceptionService
                 if (bodySha is not null)
                 {
                     SetOptional(entity, "ReplayQueue", raise.ReplayQueue);
-                    await blobs.WriteAsync(TableName, entity, raise.RawEvent, BodyLayout, cancellationToken).ConfigureAwait(false);
+                    await bodies.WriteAsync(TableName, entity, BodyPrefix, raise.RawEvent, cancellationToken).ConfigureAwait(false);
                 }
 
                 if (await table.InsertAsync(TableName, entity, cancellationToken).ConfigureAwait(false) == InsertOutcome.Inserted)
                 {
                     stored = ToRecord(entity);
                 }
+                else
+                {
+                    await bodies.DiscardAsync(entity, BodyPrefix, cancellationToken).ConfigureAwait(false);
+                }
 
                 // AlreadyExists: someone raised the same problem concurrently; loop round and update theirs.
                 continue;
             }
 
-            int previousOverflow = ChunkedBlobStore.OverflowRowsOf(existing, BodyLayout);
+            string? previousBlob = BodyStore.BlobOf(existing, BodyPrefix);
             existing["Owner"] = owner;
             existing["Status"] = nameof(ExceptionStatus.Open);
             existing["LastSeen"] = now;
@@ -125,14 +127,18 @@ public sealed partial class ExceptionService
             if (bodySha is not null && !string.Equals(existing.GetString("BodySha256"), bodySha, StringComparison.Ordinal))
             {
                 // The latest failing event is the one to replay: it carries the return's newest state.
-                await blobs.WriteAsync(TableName, existing, raise.RawEvent, BodyLayout, cancellationToken).ConfigureAwait(false);
+                await bodies.WriteAsync(TableName, existing, BodyPrefix, raise.RawEvent, cancellationToken).ConfigureAwait(false);
             }
 
             UpdateOutcome outcome = await table.UpdateAsync(TableName, existing, UpsertMode.Replace, cancellationToken).ConfigureAwait(false);
             if (outcome == UpdateOutcome.Updated)
             {
                 stored = ToRecord(existing);
-                await blobs.DeleteSurplusOverflowAsync(TableName, existing, BodyLayout, previousOverflow, cancellationToken).ConfigureAwait(false);
+                await bodies.ReleaseAsync(previousBlob, existing, BodyPrefix, cancellationToken).ConfigureAwait(false);
+            }
+            else if (!string.Equals(previousBlob, BodyStore.BlobOf(existing, BodyPrefix), StringComparison.Ordinal))
+            {
+                await bodies.DiscardAsync(existing, BodyPrefix, cancellationToken).ConfigureAwait(false);
             }
         }
 
@@ -187,7 +193,7 @@ public sealed partial class ExceptionService
                 return null;
             }
 
-            byte[]? body = await blobs.ReadAsync(TableName, entity, BodyLayout, cancellationToken).ConfigureAwait(false);
+            byte[]? body = await bodies.ReadAsync(entity, BodyPrefix, cancellationToken).ConfigureAwait(false);
             if (body is not null)
             {
                 return ToRecord(entity) with { RawEvent = body };

@@ -22,8 +22,8 @@ public static class LocalHostServiceCollectionExtensions
     /// <summary>
     /// Binds <see cref="LocalHostOptions"/> (validated at start-up), registers <see cref="LocalMessageSender"/> as the
     /// <see cref="IMessageSender"/>, the <see cref="TimerScheduler"/> with an hourly duplicate detection prune, and
-    /// sets the host's shutdown timeout to cover the dispatchers' grace period. Needs <see cref="IQueueStore"/> and
-    /// <see cref="ITableStore"/> registered by the storage feature. Add queues with
+    /// sets the host's shutdown timeout to cover the dispatchers' grace period. Needs <see cref="IQueueStore"/>,
+    /// <see cref="ITableStore"/> and <see cref="IBlobStore"/> registered by the storage feature. Add queues with
     /// <see cref="AddLoopFulfilQueueHandler"/> and jobs with <see cref="AddLoopFulfilTimerJob"/>.
     /// </summary>
     public static IServiceCollection AddLoopFulfilLocalHost(this IServiceCollection services, IConfiguration configuration)

@@ -48,14 +48,14 @@ public sealed partial class LocalMessageSender : IMessageSender
     private readonly TimeSpan _window;
     private readonly ConcurrentDictionary<string, Lazy<Task>> _created = new(StringComparer.Ordinal);
 
-    public LocalMessageSender(IQueueStore queues, ITableStore tables, IOptions<LocalHostOptions> options, TimeProvider time, ILogger<LocalMessageSender> logger)
+    public LocalMessageSender(IQueueStore queues, ITableStore tables, ClaimCheck claims, IOptions<LocalHostOptions> options, TimeProvider time, ILogger<LocalMessageSender> logger)
     {
         ArgumentNullException.ThrowIfNull(options);
         _queues = queues;
         _tables = tables;
         _time = time;
         _logger = logger;
-        _claims = new ClaimCheck(tables, time);
+        _claims = claims;
         _window = TimeSpan.FromHours(options.Value.DuplicateDetectionWindowHours);
     }
 
@@ -74,7 +74,7 @@ public sealed partial class LocalMessageSender : IMessageSender
         string? claimId = null;
         if (encoded.Length > LocalQueueEnvelope.MaxEncodedBytes)
         {
-            // Claim-check: the body goes to Table Storage (after the duplicate check) and the envelope points at it.
+            // Claim-check: the body goes to Blob storage (after the duplicate check) and the envelope points at it.
             claimId = Guid.NewGuid().ToString("N");
             var properties = new Dictionary<string, string>(message.Properties, StringComparer.Ordinal)
             {

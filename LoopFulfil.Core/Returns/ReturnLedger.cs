@@ -22,22 +22,20 @@ public sealed class ReturnLedger
     private const string StepPrefix = "step:";
     private const string EventPrefix = "event:";
 
-    // Snapshot0…Snapshot14 with SnapshotChunks on the row itself (15 × 60,000 bytes), no overflow rows: the event
-    // rows are found by row-key prefix, where overflow rows would be in the way.
-    // One row, so a snapshot update stays a single ETag-checked write; 12 chunks (720,000 bytes) keep that write under
-    // the 1 MB request Azurite accepts for an update (see ExceptionService.BodyLayout).
-    internal static readonly ChunkLayout SnapshotLayout = new("Snapshot", IndexDigits: 1, ChunksPerEntity: 12, MaxOverflowRows: 0);
+    // Snapshot and event bodies: inline on the row when small, else in a blob the row points at (BodyStore); either
+    // way a snapshot update stays a single ETag-checked write of the row.
+    internal const string BodyPrefix = "Snapshot";
 
     private readonly ITableStore _store;
-    private readonly ChunkedBlobStore _blobs;
+    private readonly BodyStore _bodies;
     private readonly TimeProvider _time;
     private readonly LoopFulfilMetrics _metrics;
     private int _tableReady;
 
-    public ReturnLedger(ITableStore store, TimeProvider time, LoopFulfilMetrics? metrics = null)
+    public ReturnLedger(ITableStore store, IBlobStore blobs, TimeProvider time, LoopFulfilMetrics? metrics = null)
     {
         _store = store;
-        _blobs = new ChunkedBlobStore(store);
+        _bodies = new BodyStore(blobs);
         _time = time;
         _metrics = metrics ?? LoopFulfilMetrics.Shared;
     }
@@ -64,7 +62,7 @@ public sealed class ReturnLedger
                 ["State"] = state,
                 ["UpdatedAt"] = _time.GetUtcNow(),
             };
-            await _blobs.WriteAsync(Table, entity, snapshot, SnapshotLayout, cancellationToken);
+            await _bodies.WriteAsync(Table, entity, BodyPrefix, snapshot, cancellationToken);
             if (existing is null)
             {
                 if (await _store.InsertAsync(Table, entity, cancellationToken) == InsertOutcome.Inserted)
@@ -72,14 +70,18 @@ public sealed class ReturnLedger
                     return SnapshotDecision.Applied;
                 }
 
+                await _bodies.DiscardAsync(entity, BodyPrefix, cancellationToken);
                 continue;
             }
 
             entity.ETag = existing.ETag;
             if (await _store.UpdateAsync(Table, entity, UpsertMode.Merge, cancellationToken) == UpdateOutcome.Updated)
             {
+                await _bodies.ReleaseAsync(BodyStore.BlobOf(existing, BodyPrefix), entity, BodyPrefix, cancellationToken);
                 return SnapshotDecision.Applied;
             }
+
+            await _bodies.DiscardAsync(entity, BodyPrefix, cancellationToken);
         }
 
         throw new Errors.TransientIntegrationException($"The snapshot of return {returnId} kept changing under concurrent writers.");
@@ -204,8 +206,14 @@ public sealed class ReturnLedger
             entity["EventTime"] = t;
         }
 
-        await _blobs.WriteAsync(Table, entity, body, SnapshotLayout, cancellationToken);
-        return await _store.InsertAsync(Table, entity, cancellationToken) == InsertOutcome.Inserted;
+        await _bodies.WriteAsync(Table, entity, BodyPrefix, body, cancellationToken);
+        if (await _store.InsertAsync(Table, entity, cancellationToken) == InsertOutcome.Inserted)
+        {
+            return true;
+        }
+
+        await _bodies.DiscardAsync(entity, BodyPrefix, cancellationToken);
+        return false;
     }
 
     /// <summary>The non-snapshot events recorded for a return (optionally of one trigger), oldest first.</summary>
@@ -244,10 +252,10 @@ public sealed class ReturnLedger
         e.GetDateTimeOffset("StartedAt"),
         e.GetDateTimeOffset("CompletedAt"));
 
-    /// <summary>The body on one row (no overflow rows, so a read is never torn: the row is one write).</summary>
+    /// <summary>The body the row points at; a blob gone missing means the row was replaced meanwhile, so a retry reads the new one.</summary>
     private async Task<byte[]> ReadBodyAsync(TableEntity entity, CancellationToken cancellationToken) =>
-        await _blobs.ReadAsync(Table, entity, SnapshotLayout, cancellationToken)
-            ?? throw new Errors.PermanentIntegrationException($"The stored body of {entity.PartitionKey}/{entity.RowKey} does not match its length or hash.");
+        await _bodies.ReadAsync(entity, BodyPrefix, cancellationToken)
+            ?? throw new Errors.TransientIntegrationException($"The stored body of {entity.PartitionKey}/{entity.RowKey} is missing or does not match its length or hash (replaced meanwhile?).");
 
     private async Task EnsureTableAsync(CancellationToken cancellationToken)
     {

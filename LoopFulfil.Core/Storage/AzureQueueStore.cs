@@ -1,175 +1,148 @@
-using System.Globalization;
-using System.Security;
 using System.Text;
 using System.Text.RegularExpressions;
-using System.Xml.Linq;
 using Azure;
-using Azure.Core;
-using Azure.Core.Pipeline;
+using Azure.Storage.Queues;
 
 namespace LoopFulfil.Core.Storage;
 
 /// <summary>
-/// <see cref="IQueueStore"/> over the Queue service REST API (XML) on Azure.Core's pipeline, sharing
-/// <see cref="StorageAccount"/>'s authentication with the table store. Message text is base64 of the body bytes,
-/// which is also what the Functions queue trigger and Azure.Storage.Queues' base64 mode expect.
+/// <see cref="IQueueStore"/> on Azure.Storage.Queues. Message text is base64 of the body bytes (what the Functions
+/// queue trigger and the SDK's base64 mode expect), encoded here so text put on the queue by other tools still reads.
 /// </summary>
 public sealed partial class AzureQueueStore : IQueueStore
 {
     /// <summary>The service's limit on message text (base64 makes that 48 KiB of body).</summary>
     public const int MaxMessageTextBytes = 64 * 1024;
 
+    private const string Service = "Queue storage";
+
+    // -1 s: never expires. The default (7 days) would silently drop work that waited out a long outage.
+    private static readonly TimeSpan NeverExpires = TimeSpan.FromSeconds(-1);
     private static readonly TimeSpan MaxVisibility = TimeSpan.FromDays(7);
 
-    private readonly HttpPipeline _pipeline;
-    private readonly Uri _endpoint;
+    private readonly QueueServiceClient _service;
 
-    public AzureQueueStore(StorageAccount account, StorageClientOptions? clientOptions = null, TimeProvider? timeProvider = null)
+    public AzureQueueStore(StorageAccount account, StorageClientOptions? clientOptions = null)
     {
         ArgumentNullException.ThrowIfNull(account);
-        _endpoint = account.RequireEndpoint(StorageService.Queue);
-        _pipeline = account.CreatePipeline(StorageService.Queue, clientOptions, timeProvider ?? TimeProvider.System);
+        _service = account.CreateQueueService(clientOptions);
     }
 
     public async Task CreateQueueIfNotExistsAsync(string queue, CancellationToken cancellationToken)
     {
-        using var message = CreateMessage(RequestMethod.Put, QueueName(queue));
-        var response = await SendAsync(message, cancellationToken);
-        if (response.Status is 201 or 204)
+        var client = Client(queue);
+        try
         {
-            return;
+            await client.CreateIfNotExistsAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
         }
-
-        var error = StorageError.Read(response);
-        if (response.Status == 409 && error.Code == "QueueAlreadyExists")
+        catch (RequestFailedException ex) when (ex.Status == 409 && ex.ErrorCode == "QueueAlreadyExists")
         {
-            return; // exists with other metadata: still the queue we want
+            // Exists with other metadata: still the queue we want.
         }
-
-        throw StorageError.ToException(response, error, "Queue storage", $"create queue '{queue}'");
+        catch (Exception ex) when (StorageFailures.Translate(ex, Service, $"create queue '{queue}'", cancellationToken) is { } mapped)
+        {
+            throw mapped;
+        }
     }
 
     public async Task SendAsync(string queue, ReadOnlyMemory<byte> body, TimeSpan? initialVisibilityDelay, CancellationToken cancellationToken)
     {
-        var name = QueueName(queue);
+        var client = Client(queue);
         var text = Convert.ToBase64String(body.Span);
         if (text.Length > MaxMessageTextBytes)
         {
             throw new PermanentStorageException(
-                $"A message of {body.Length} bytes is too large for queue '{name}': base64 makes it {text.Length} bytes, the limit is {MaxMessageTextBytes}.",
+                $"A message of {body.Length} bytes is too large for queue '{queue}': base64 makes it {text.Length} bytes, the limit is {MaxMessageTextBytes}.",
                 null, "RequestBodyTooLarge");
         }
 
-        using var message = CreateMessage(RequestMethod.Post, name + "/messages");
-        if (initialVisibilityDelay is { } delay && delay > TimeSpan.Zero)
+        TimeSpan? delay = initialVisibilityDelay is { } d && d > TimeSpan.Zero ? WholeSeconds(d, nameof(initialVisibilityDelay), allowZero: false) : null;
+        try
         {
-            message.Request.Uri.AppendQuery("visibilitytimeout", Seconds(delay, nameof(initialVisibilityDelay), allowZero: false));
+            await client.SendMessageAsync(text, delay, NeverExpires, cancellationToken).ConfigureAwait(false);
         }
-
-        // -1: never expires. The default (7 days) would silently drop work that waited out a long outage.
-        message.Request.Uri.AppendQuery("messagettl", "-1");
-        message.Request.Headers.SetValue("Content-Type", "application/xml");
-        message.Request.Content = RequestContent.Create(Encoding.UTF8.GetBytes(
-            $"<?xml version=\"1.0\" encoding=\"utf-8\"?><QueueMessage><MessageText>{SecurityElement.Escape(text)}</MessageText></QueueMessage>"));
-        var response = await SendAsync(message, cancellationToken);
-        if (response.Status != 201)
+        catch (Exception ex) when (StorageFailures.Translate(ex, Service, $"send to '{queue}'", cancellationToken) is { } mapped)
         {
-            throw StorageError.ToException(response, StorageError.Read(response), "Queue storage", $"send to '{name}'");
+            throw mapped;
         }
     }
 
     public async Task<IReadOnlyList<QueueStoreMessage>> ReceiveAsync(string queue, int maxMessages, TimeSpan visibilityTimeout, CancellationToken cancellationToken)
     {
-        var name = QueueName(queue);
+        var client = Client(queue);
         ArgumentOutOfRangeException.ThrowIfLessThan(maxMessages, 1);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(maxMessages, 32);
-        using var message = CreateMessage(RequestMethod.Get, name + "/messages");
-        message.Request.Uri.AppendQuery("numofmessages", maxMessages.ToString(CultureInfo.InvariantCulture));
-        message.Request.Uri.AppendQuery("visibilitytimeout", Seconds(visibilityTimeout, nameof(visibilityTimeout), allowZero: false));
-        var response = await SendAsync(message, cancellationToken);
-        if (response.Status != 200)
+        var visibility = WholeSeconds(visibilityTimeout, nameof(visibilityTimeout), allowZero: false);
+        try
         {
-            throw StorageError.ToException(response, StorageError.Read(response), "Queue storage", $"receive from '{name}'");
+            var received = await client.ReceiveMessagesAsync(maxMessages, visibility, cancellationToken).ConfigureAwait(false);
+            return received.Value
+                .Select(m => new QueueStoreMessage(m.MessageId, m.PopReceipt, checked((int)m.DequeueCount), DecodeText(m.Body.ToString())))
+                .ToList();
         }
-
-        XDocument doc;
-        using (var stream = response.Content.ToStream())
+        catch (Exception ex) when (StorageFailures.Translate(ex, Service, $"receive from '{queue}'", cancellationToken) is { } mapped)
         {
-            doc = XDocument.Load(stream);
+            throw mapped;
         }
-
-        var result = new List<QueueStoreMessage>();
-        foreach (var element in doc.Root?.Elements("QueueMessage") ?? [])
-        {
-            result.Add(new QueueStoreMessage(
-                Required(element, "MessageId"),
-                Required(element, "PopReceipt"),
-                int.Parse(Required(element, "DequeueCount"), CultureInfo.InvariantCulture),
-                DecodeText(element.Element("MessageText")?.Value ?? "")));
-        }
-
-        return result;
     }
 
     public async Task<bool> DeleteAsync(string queue, string messageId, string popReceipt, CancellationToken cancellationToken)
     {
-        var name = QueueName(queue);
-        using var message = CreateMessage(RequestMethod.Delete, MessagePath(name, messageId));
-        message.Request.Uri.AppendQuery("popreceipt", popReceipt, escapeValue: true);
-        var response = await SendAsync(message, cancellationToken);
-        if (response.Status == 204)
+        var client = Client(queue);
+        ArgumentException.ThrowIfNullOrEmpty(messageId);
+        try
         {
+            await client.DeleteMessageAsync(messageId, popReceipt, cancellationToken).ConfigureAwait(false);
             return true;
         }
-
-        var error = StorageError.Read(response);
-        if (IsStaleReceipt(response, error))
+        catch (RequestFailedException ex) when (IsStaleReceipt(ex))
         {
             return false;
         }
-
-        throw StorageError.ToException(response, error, "Queue storage", $"delete message {messageId} from '{name}'");
+        catch (Exception ex) when (StorageFailures.Translate(ex, Service, $"delete message {messageId} from '{queue}'", cancellationToken) is { } mapped)
+        {
+            throw mapped;
+        }
     }
 
     /// <exception cref="QueueMessageLockLostException">The pop receipt is stale: the message reappeared and was taken (or deleted) by someone else.</exception>
     public async Task<string> UpdateVisibilityAsync(string queue, string messageId, string popReceipt, TimeSpan visibilityTimeout, CancellationToken cancellationToken)
     {
-        var name = QueueName(queue);
-        using var message = CreateMessage(RequestMethod.Put, MessagePath(name, messageId));
-        message.Request.Uri.AppendQuery("popreceipt", popReceipt, escapeValue: true);
-        message.Request.Uri.AppendQuery("visibilitytimeout", Seconds(visibilityTimeout, nameof(visibilityTimeout), allowZero: true));
-        var response = await SendAsync(message, cancellationToken);
-        if (response.Status == 204 && response.Headers.TryGetValue("x-ms-popreceipt", out var receipt) && !string.IsNullOrEmpty(receipt))
+        var client = Client(queue);
+        ArgumentException.ThrowIfNullOrEmpty(messageId);
+        var visibility = WholeSeconds(visibilityTimeout, nameof(visibilityTimeout), allowZero: true);
+        try
         {
-            return receipt;
+            // No message text: only the visibility changes, the body stays as sent.
+            var receipt = await client.UpdateMessageAsync(messageId, popReceipt, (BinaryData?)null, visibility, cancellationToken).ConfigureAwait(false);
+            return receipt.Value.PopReceipt;
         }
-
-        var error = StorageError.Read(response);
-        if (IsStaleReceipt(response, error))
+        catch (RequestFailedException ex) when (IsStaleReceipt(ex))
         {
             throw new QueueMessageLockLostException(
-                $"Message {messageId} in '{name}' is no longer held by this receipt ({response.Status} {error.Code}).", response.Status, error.Code);
+                $"Message {messageId} in '{queue}' is no longer held by this receipt ({ex.Status} {ex.ErrorCode}).", ex.Status, ex.ErrorCode);
         }
-
-        throw StorageError.ToException(response, error, "Queue storage", $"update visibility of message {messageId} in '{name}'");
+        catch (Exception ex) when (StorageFailures.Translate(ex, Service, $"update visibility of message {messageId} in '{queue}'", cancellationToken) is { } mapped)
+        {
+            throw mapped;
+        }
     }
 
     public async Task<int> GetApproximateCountAsync(string queue, CancellationToken cancellationToken)
     {
-        var name = QueueName(queue);
-        using var message = CreateMessage(RequestMethod.Get, name);
-        message.Request.Uri.AppendQuery("comp", "metadata");
-        var response = await SendAsync(message, cancellationToken);
-        if (response.Status == 200 && response.Headers.TryGetValue("x-ms-approximate-messages-count", out var count))
+        var client = Client(queue);
+        try
         {
-            return int.Parse(count, CultureInfo.InvariantCulture);
+            return (await client.GetPropertiesAsync(cancellationToken).ConfigureAwait(false)).Value.ApproximateMessagesCount;
         }
-
-        throw StorageError.ToException(response, StorageError.Read(response), "Queue storage", $"count messages in '{name}'");
+        catch (Exception ex) when (StorageFailures.Translate(ex, Service, $"count messages in '{queue}'", cancellationToken) is { } mapped)
+        {
+            throw mapped;
+        }
     }
 
-    private static bool IsStaleReceipt(Response response, StorageError error) =>
-        (response.Status == 404 && error.Code != "QueueNotFound") || (response.Status == 400 && error.Code == "PopReceiptMismatch");
+    private static bool IsStaleReceipt(RequestFailedException ex) =>
+        (ex.Status == 404 && ex.ErrorCode != "QueueNotFound") || (ex.Status == 400 && ex.ErrorCode == "PopReceiptMismatch");
 
     /// <summary>Bodies we sent are base64; text put there by other tools (portal, CLI) may not be, so it is taken as UTF-8.</summary>
     private static ReadOnlyMemory<byte> DecodeText(string text)
@@ -178,27 +151,18 @@ public sealed partial class AzureQueueStore : IQueueStore
         return Convert.TryFromBase64String(text, buffer, out var written) ? buffer.AsMemory(0, written) : Encoding.UTF8.GetBytes(text);
     }
 
-    private static string Required(XElement message, string name) =>
-        message.Element(name)?.Value ?? throw new FormatException($"A received queue message has no {name}.");
-
-    private static string Seconds(TimeSpan value, string parameter, bool allowZero)
+    /// <summary>The service takes whole seconds; rounded up so a short timeout never becomes zero.</summary>
+    private static TimeSpan WholeSeconds(TimeSpan value, string parameter, bool allowZero)
     {
         if (value < TimeSpan.Zero || value > MaxVisibility || (!allowZero && value == TimeSpan.Zero))
         {
             throw new ArgumentOutOfRangeException(parameter, value, $"Must be {(allowZero ? "0" : "1 s")} to 7 days.");
         }
 
-        // Whole seconds only; round up so a short timeout never becomes zero.
-        return ((long)Math.Ceiling(value.TotalSeconds)).ToString(CultureInfo.InvariantCulture);
+        return TimeSpan.FromSeconds(Math.Ceiling(value.TotalSeconds));
     }
 
-    private static string MessagePath(string queue, string messageId)
-    {
-        ArgumentException.ThrowIfNullOrEmpty(messageId);
-        return queue + "/messages/" + Uri.EscapeDataString(messageId);
-    }
-
-    private static string QueueName(string queue)
+    private QueueClient Client(string queue)
     {
         ArgumentException.ThrowIfNullOrEmpty(queue);
         if (!QueueNameRegex().IsMatch(queue) || queue.Contains("--", StringComparison.Ordinal))
@@ -206,29 +170,7 @@ public sealed partial class AzureQueueStore : IQueueStore
             throw new ArgumentException($"'{queue}' is not a valid queue name (3–63 lower-case letters, digits and single hyphens, starting and ending with a letter or digit).", nameof(queue));
         }
 
-        return queue;
-    }
-
-    private HttpMessage CreateMessage(RequestMethod method, string escapedRelativePath)
-    {
-        var message = _pipeline.CreateMessage();
-        message.Request.Method = method;
-        message.Request.Uri.Reset(_endpoint);
-        message.Request.Uri.AppendPath(escapedRelativePath, escape: false);
-        return message;
-    }
-
-    private async Task<Response> SendAsync(HttpMessage message, CancellationToken cancellationToken)
-    {
-        try
-        {
-            await _pipeline.SendAsync(message, cancellationToken);
-            return message.Response;
-        }
-        catch (Exception ex) when (StorageError.IsTransport(ex, cancellationToken))
-        {
-            throw new TransientStorageException($"Queue storage at {_endpoint.Host}:{_endpoint.Port} did not answer after retries: {ex.Message}", null, null, ex);
-        }
+        return _service.GetQueueClient(queue);
     }
 
     [GeneratedRegex("^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$")]

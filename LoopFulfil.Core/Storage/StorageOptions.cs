@@ -8,7 +8,7 @@ using Microsoft.Extensions.Options;
 namespace LoopFulfil.Core.Storage;
 
 /// <summary>
-/// Table and Queue storage settings (section "Storage"). Either a connection string (account key; Azurite by
+/// Table, Queue and Blob storage settings (section "Storage"). Either a connection string (account key; Azurite by
 /// default) or, for managed identity, the service endpoints: when an endpoint is set, the connection string is ignored.
 /// </summary>
 public sealed class StorageOptions
@@ -24,31 +24,59 @@ public sealed class StorageOptions
     /// <summary>e.g. https://acct.queue.core.windows.net — set for managed identity.</summary>
     public string? QueueEndpoint { get; set; }
 
-    /// <summary>Prepended to every table name (a letter, then letters and digits), to share one account between deployments.</summary>
+    /// <summary>e.g. https://acct.blob.core.windows.net — large bodies; when unset in endpoint mode, derived from <see cref="TableEndpoint"/>.</summary>
+    public string? BlobEndpoint { get; set; }
+
+    /// <summary>Client id of a user-assigned managed identity (endpoint mode); unset: the registered TokenCredential, else DefaultAzureCredential.</summary>
+    public string? ClientId { get; set; }
+
+    /// <summary>Prepended to every table name (a letter, then letters and digits), to share one account between deployments; lower-cased, also to blob container names.</summary>
     public string? TablePrefix { get; set; }
 
-    internal bool UsesTokenCredential => !string.IsNullOrWhiteSpace(TableEndpoint) || !string.IsNullOrWhiteSpace(QueueEndpoint);
+    internal bool UsesTokenCredential => !string.IsNullOrWhiteSpace(TableEndpoint) || !string.IsNullOrWhiteSpace(QueueEndpoint) || !string.IsNullOrWhiteSpace(BlobEndpoint);
 
-    /// <summary>The account these settings describe; <paramref name="credential"/> is used only for endpoint (token) mode.</summary>
+    /// <summary>The blob endpoint: as set, or the table endpoint's account on the blob service (<c>acct.table.…</c> → <c>acct.blob.…</c>).</summary>
+    internal string? EffectiveBlobEndpoint
+    {
+        get
+        {
+            if (!string.IsNullOrWhiteSpace(BlobEndpoint))
+            {
+                return BlobEndpoint;
+            }
+
+            if (Uri.TryCreate(TableEndpoint, UriKind.Absolute, out var table) && table.Host.Split('.') is [var account, "table", .. var suffix] && suffix.Length > 0)
+            {
+                return new UriBuilder(table) { Host = string.Join('.', [account, "blob", .. suffix]), Path = "/" }.Uri.AbsoluteUri;
+            }
+
+            return null;
+        }
+    }
+
+    /// <summary>The account these settings describe; <paramref name="credential"/> is used only in endpoint (token) mode without <see cref="ClientId"/>.</summary>
     public StorageAccount CreateAccount(TokenCredential? credential = null)
     {
         if (UsesTokenCredential)
         {
-            return StorageAccount.FromTokenCredential(
-                credential ?? new DefaultAzureCredential(),
-                string.IsNullOrWhiteSpace(TableEndpoint) ? null : new Uri(TableEndpoint),
-                string.IsNullOrWhiteSpace(QueueEndpoint) ? null : new Uri(QueueEndpoint));
+            TokenCredential chosen = !string.IsNullOrWhiteSpace(ClientId)
+                ? new ManagedIdentityCredential(ManagedIdentityId.FromUserAssignedClientId(ClientId))
+                : credential ?? new DefaultAzureCredential();
+            return StorageAccount.FromTokenCredential(chosen, OptionalUri(TableEndpoint), OptionalUri(QueueEndpoint), OptionalUri(EffectiveBlobEndpoint));
         }
 
         return StorageAccount.FromConnectionString(string.IsNullOrWhiteSpace(ConnectionString) ? "UseDevelopmentStorage=true" : ConnectionString);
     }
+
+    private static Uri? OptionalUri(string? value) => string.IsNullOrWhiteSpace(value) ? null : new Uri(value);
 }
 
 public static class StorageServiceCollectionExtensions
 {
     /// <summary>
-    /// Registers <see cref="ITableStore"/> (<see cref="AzureTableStore"/>) and <see cref="IQueueStore"/>
-    /// (<see cref="AzureQueueStore"/>) as singletons, bound from section "Storage" and validated at start-up.
+    /// Registers <see cref="ITableStore"/> (<see cref="AzureTableStore"/>), <see cref="IQueueStore"/>
+    /// (<see cref="AzureQueueStore"/>) and <see cref="IBlobStore"/> (<see cref="AzureBlobStore"/>) as singletons,
+    /// bound from section "Storage" and validated at start-up.
     /// A <see cref="TokenCredential"/> registered by the host is used in endpoint mode.
     /// </summary>
     public static IServiceCollection AddLoopFulfilStorage(this IServiceCollection services, IConfiguration configuration)
@@ -57,15 +85,14 @@ public static class StorageServiceCollectionExtensions
         ArgumentNullException.ThrowIfNull(configuration);
         services.AddOptions<StorageOptions>().Bind(configuration.GetSection(StorageOptions.Section)).ValidateOnStart();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<StorageOptions>, StorageOptionsValidator>());
-        services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton(sp => sp.GetRequiredService<IOptions<StorageOptions>>().Value.CreateAccount(sp.GetService<TokenCredential>()));
         services.TryAddSingleton<ITableStore>(sp => new AzureTableStore(
             sp.GetRequiredService<StorageAccount>(),
-            sp.GetRequiredService<IOptions<StorageOptions>>().Value.TablePrefix,
-            timeProvider: sp.GetRequiredService<TimeProvider>()));
-        services.TryAddSingleton<IQueueStore>(sp => new AzureQueueStore(
+            sp.GetRequiredService<IOptions<StorageOptions>>().Value.TablePrefix));
+        services.TryAddSingleton<IQueueStore>(sp => new AzureQueueStore(sp.GetRequiredService<StorageAccount>()));
+        services.TryAddSingleton<IBlobStore>(sp => new AzureBlobStore(
             sp.GetRequiredService<StorageAccount>(),
-            timeProvider: sp.GetRequiredService<TimeProvider>()));
+            sp.GetRequiredService<IOptions<StorageOptions>>().Value.TablePrefix));
         return services;
     }
 }
@@ -77,7 +104,7 @@ internal sealed class StorageOptionsValidator : IValidateOptions<StorageOptions>
         var failures = new List<string>();
         if (options.UsesTokenCredential)
         {
-            foreach (var (key, value) in new[] { ("TableEndpoint", options.TableEndpoint), ("QueueEndpoint", options.QueueEndpoint) })
+            foreach (var (key, value) in new[] { ("TableEndpoint", options.TableEndpoint), ("QueueEndpoint", options.QueueEndpoint), ("BlobEndpoint", options.BlobEndpoint) })
             {
                 if (!string.IsNullOrWhiteSpace(value)
                     && !(Uri.TryCreate(value, UriKind.Absolute, out var uri) && uri.Scheme == Uri.UriSchemeHttps))
@@ -85,12 +112,17 @@ internal sealed class StorageOptionsValidator : IValidateOptions<StorageOptions>
                     failures.Add($"Storage:{key} must be an absolute https URI (bearer tokens are never sent over http).");
                 }
             }
+
+            if (options.EffectiveBlobEndpoint is null)
+            {
+                failures.Add("Storage:BlobEndpoint is needed for large bodies (it can be derived only from a TableEndpoint of the form https://{account}.table.{suffix}).");
+            }
         }
         else
         {
             try
             {
-                StorageConnectionString.Parse(string.IsNullOrWhiteSpace(options.ConnectionString) ? "UseDevelopmentStorage=true" : options.ConnectionString);
+                StorageAccount.FromConnectionString(string.IsNullOrWhiteSpace(options.ConnectionString) ? "UseDevelopmentStorage=true" : options.ConnectionString);
             }
             catch (FormatException ex)
             {

@@ -49,8 +49,8 @@ public static class TableFilter
         long l => l.ToString(CultureInfo.InvariantCulture) + "L",
         double d => d.ToString("R", CultureInfo.InvariantCulture),
         decimal m => Quote(m.ToString(CultureInfo.InvariantCulture)),
-        DateTimeOffset dto => $"datetime'{TableEntityJson.FormatDateTime(dto)}'",
-        DateTime dt => $"datetime'{TableEntityJson.FormatDateTime(TableEntityJson.ToUtc(dt))}'",
+        DateTimeOffset dto => $"datetime'{FormatDateTime(dto)}'",
+        DateTime dt => $"datetime'{FormatDateTime(TableEntityConversion.ToUtc(dt))}'",
         Guid g => $"guid'{g:D}'",
         byte[] bytes => $"X'{Convert.ToHexString(bytes)}'",
         _ => throw new ArgumentException($"Type {value.GetType().Name} cannot be used in a table filter.", nameof(value)),
@@ -92,6 +92,9 @@ public static class TableFilter
             _ => string.Join($" {op} ", parts.Select(p => $"({p})")),
         };
     }
+
+    private static string FormatDateTime(DateTimeOffset value) =>
+        value.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fffffff'Z'", CultureInfo.InvariantCulture);
 
     private static string Quote(string s) => "'" + s.Replace("'", "''", StringComparison.Ordinal) + "'";
 

@@ -24,7 +24,7 @@ public static class ServiceBusSenderServiceCollectionExtensions
 
         // Singletons: one AMQP connection per process, disposed (after the senders) when the host stops.
         services.AddSingleton(sp => sp.GetRequiredService<ServiceBusConnectionSettings>().CreateClient());
-        services.TryAddSingleton(sp => new ClaimCheck(sp.GetRequiredService<ITableStore>(), sp.GetRequiredService<TimeProvider>()));
+        services.TryAddSingleton(sp => new ClaimCheck(sp.GetRequiredService<IBlobStore>(), sp.GetRequiredService<TimeProvider>()));
         services.AddSingleton(sp => new ServiceBusMessageSender(
             sp.GetRequiredService<ServiceBusClient>(),
             sp.GetRequiredService<ClaimCheck>(),

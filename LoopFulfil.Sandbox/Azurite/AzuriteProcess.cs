@@ -79,7 +79,7 @@ public sealed class AzuriteProcess : IAsyncDisposable, IDisposable
 
     /// <summary>
     /// Attaches to the Azurite named by <see cref="ExistingConnectionStringVariable"/> if set, otherwise starts one and
-    /// waits (up to <paramref name="startTimeout"/>, default 60 s) until its table and queue ports accept connections.
+    /// waits (up to <paramref name="startTimeout"/>, default 60 s) until its table, queue and blob ports accept connections.
     /// </summary>
     /// <exception cref="InvalidOperationException">Azurite is not installed (run <c>npm ci</c>) or did not come up.</exception>
     public static async Task<AzuriteProcess> StartAsync(TimeSpan? startTimeout = null, CancellationToken cancellationToken = default)
@@ -213,7 +213,7 @@ public sealed class AzuriteProcess : IAsyncDisposable, IDisposable
         {
             using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             deadline.CancelAfter(timeout);
-            while (!(await AcceptsAsync(table, deadline.Token) && await AcceptsAsync(queue, deadline.Token)))
+            while (!(await AcceptsAsync(table, deadline.Token) && await AcceptsAsync(queue, deadline.Token) && await AcceptsAsync(blob, deadline.Token)))
             {
                 if (process.HasExited)
                 {
@@ -228,7 +228,7 @@ public sealed class AzuriteProcess : IAsyncDisposable, IDisposable
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
             azurite.Dispose();
-            throw new AzuriteStartException($"Azurite did not listen on ports {table}/{queue} within {timeout.TotalSeconds:0} s: {azurite.Output}");
+            throw new AzuriteStartException($"Azurite did not listen on ports {table}/{queue}/{blob} within {timeout.TotalSeconds:0} s: {azurite.Output}");
         }
         catch
         {

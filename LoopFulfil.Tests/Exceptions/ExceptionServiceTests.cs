@@ -101,6 +101,7 @@ public class ExceptionServiceTests
         services.AddSingleton<ILoggerFactory>(NullLoggerFactory.Instance);
         services.AddSingleton(typeof(ILogger<>), typeof(NullLogger<>));
         services.AddSingleton<ITableStore>(await ExceptionsHarness.CreateIsolatedStoreAsync());
+        services.AddSingleton<IBlobStore>(await AzuriteTestServer.CreateBlobStoreAsync());
         services.AddSingleton<IMessageSender, Webhooks.RecordingMessageSender>();
         services.AddLoopFulfilExceptions(configuration);
         await using ServiceProvider provider = services.BuildServiceProvider();

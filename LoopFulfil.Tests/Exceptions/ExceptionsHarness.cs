@@ -10,14 +10,18 @@ namespace LoopFulfil.Tests.Exceptions;
 /// <summary>An <see cref="ExceptionService"/> over the shared Azurite, in tables no other test uses.</summary>
 internal sealed class ExceptionsHarness
 {
-    private ExceptionsHarness(AzureTableStore store, ExceptionOptions options)
+    private ExceptionsHarness(AzureTableStore store, AzureBlobStore blobs, ExceptionOptions options)
     {
         Store = store;
+        Blobs = blobs;
         Options = options;
-        Service = new ExceptionService(store, Sender, new FixedOptionsMonitor<ExceptionOptions>(options), Clock, NullLogger<ExceptionService>.Instance);
+        Service = new ExceptionService(store, blobs, Sender, new FixedOptionsMonitor<ExceptionOptions>(options), Clock, NullLogger<ExceptionService>.Instance);
     }
 
     public AzureTableStore Store { get; }
+
+    /// <summary>Where raw events too large to be inline go.</summary>
+    public AzureBlobStore Blobs { get; }
 
     public ExceptionOptions Options { get; }
 
@@ -28,7 +32,7 @@ internal sealed class ExceptionsHarness
     public ExceptionService Service { get; }
 
     public static async Task<ExceptionsHarness> CreateAsync(ExceptionOptions? options = null) =>
-        new(await CreateIsolatedStoreAsync(), options ?? new ExceptionOptions());
+        new(await CreateIsolatedStoreAsync(), await AzuriteTestServer.CreateBlobStoreAsync(), options ?? new ExceptionOptions());
 
     /// <summary>A real table store on Azurite whose tables carry a prefix unique to the calling test.</summary>
     public static async Task<AzureTableStore> CreateIsolatedStoreAsync() =>

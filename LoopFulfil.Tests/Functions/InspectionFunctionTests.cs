@@ -4,6 +4,7 @@ using LoopFulfil.Core.Messaging;
 using LoopFulfil.Core.Returns;
 using LoopFulfil.Functions.Functions;
 using LoopFulfil.Tests.Exceptions;
+using LoopFulfil.Tests.Infrastructure;
 using LoopFulfil.Tests.Webhooks;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -17,7 +18,7 @@ public class InspectionFunctionTests
     {
         var store = await ExceptionsHarness.CreateIsolatedStoreAsync();
         var sent = new RecordingMessageSender();
-        var service = new InspectionService(new ReturnLedger(store, TimeProvider.System), sent, TimeProvider.System, NullLogger<InspectionService>.Instance);
+        var service = new InspectionService(new ReturnLedger(store, await AzuriteTestServer.CreateBlobStoreAsync(), TimeProvider.System), sent, TimeProvider.System, NullLogger<InspectionService>.Instance);
         return (new InspectionFunction(service), sent);
     }
 

@@ -4,6 +4,7 @@ using LoopFulfil.Core.Storage;
 using LoopFulfil.Core.Webhooks;
 using LoopFulfil.Functions.Functions;
 using LoopFulfil.Tests.Exceptions;
+using LoopFulfil.Tests.Infrastructure;
 using LoopFulfil.Tests.Webhooks;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Mvc;
@@ -22,7 +23,7 @@ public class OpsExceptionsFunctionsTests
     {
         AzureTableStore store = await ExceptionsHarness.CreateIsolatedStoreAsync();
         var sent = new RecordingMessageSender();
-        var exceptions = new ExceptionService(store, sent, new FixedOptionsMonitor<ExceptionOptions>(new ExceptionOptions()), TimeProvider.System, NullLogger<ExceptionService>.Instance);
+        var exceptions = new ExceptionService(store, await AzuriteTestServer.CreateBlobStoreAsync(), sent, new FixedOptionsMonitor<ExceptionOptions>(new ExceptionOptions()), TimeProvider.System, NullLogger<ExceptionService>.Instance);
         return (new OpsExceptionsFunctions(exceptions), exceptions, sent);
     }
 

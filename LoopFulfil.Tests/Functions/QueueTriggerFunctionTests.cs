@@ -99,7 +99,7 @@ public class QueueTriggerFunctionTests
         // What the trigger gets: the body bytes, and the message's metadata as binding data (properties as JSON text).
         var context = TestFunctionContext.ForServiceBus(sent.MessageId, sent.SessionId, 1, JsonSerializer.Serialize(sent.Properties));
         await using AsyncServiceScope scope = h.Services.CreateAsyncScope();
-        var function = new ReturnEventsFunction(scope.ServiceProvider.GetRequiredService<ReturnEventHandler>(), new ClaimCheck(scope.ServiceProvider.GetRequiredService<ITableStore>(), TimeProvider.System));
+        var function = new ReturnEventsFunction(scope.ServiceProvider.GetRequiredService<ReturnEventHandler>(), new ClaimCheck(scope.ServiceProvider.GetRequiredService<IBlobStore>(), TimeProvider.System));
 
         await function.Run(sent.Body.ToArray(), context);
 

@@ -59,8 +59,8 @@ public class ServiceBusMessageSenderTests
     [Fact]
     public async Task A_body_over_the_service_bus_limit_travels_by_claim_check_and_resolves_to_the_same_bytes()
     {
-        var store = await LoopFulfil.Tests.Infrastructure.AzuriteTestServer.CreateTableStoreAsync();
-        var claims = new LoopFulfil.Core.Messaging.ClaimCheck(store, TimeProvider.System);
+        var blobs = await LoopFulfil.Tests.Infrastructure.AzuriteTestServer.CreateBlobStoreAsync();
+        var claims = new LoopFulfil.Core.Messaging.ClaimCheck(blobs, TimeProvider.System);
         var links = new ConcurrentDictionary<string, ScriptedQueueSender>();
         var sender = new ServiceBusMessageSender(q => links.GetOrAdd(q, _ => new ScriptedQueueSender()), NullLogger<ServiceBusMessageSender>.Instance, claims);
         var large = new byte[ServiceBusMessageSender.ClaimCheckThresholdBytes + 1000];

@@ -8,6 +8,7 @@ using LoopFulfil.Functions.Functions;
 using LoopFulfil.Functions.Http;
 using LoopFulfil.Functions.Messaging;
 using LoopFulfil.Tests.Exceptions;
+using LoopFulfil.Tests.Infrastructure;
 using LoopFulfil.Tests.Webhooks;
 using Microsoft.Azure.Functions.Worker;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -24,8 +25,9 @@ public class WebhookFunctionTests
     private static async Task<(WebhookIngress Ingress, ExceptionService Exceptions)> CreateAsync(RecordingMessageSender alerts)
     {
         AzureTableStore store = await ExceptionsHarness.CreateIsolatedStoreAsync();
-        WebhookIngress ingress = IngressHarness.Create(store, alerts);
-        var exceptions = new ExceptionService(store, alerts, new FixedOptionsMonitor<ExceptionOptions>(new ExceptionOptions()), TimeProvider.System, NullLogger<ExceptionService>.Instance);
+        AzureBlobStore blobs = await AzuriteTestServer.CreateBlobStoreAsync();
+        WebhookIngress ingress = IngressHarness.Create(store, alerts, blobs: blobs);
+        var exceptions = new ExceptionService(store, blobs, alerts, new FixedOptionsMonitor<ExceptionOptions>(new ExceptionOptions()), TimeProvider.System, NullLogger<ExceptionService>.Instance);
         return (ingress, exceptions);
     }
 

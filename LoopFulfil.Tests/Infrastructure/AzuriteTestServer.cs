@@ -23,6 +23,10 @@ public static class AzuriteTestServer
     public static async Task<AzureQueueStore> CreateQueueStoreAsync() =>
         new(StorageAccount.FromConnectionString(await GetConnectionStringAsync()));
 
+    /// <summary>A blob store on the shared Azurite whose containers carry a prefix no other test uses.</summary>
+    public static async Task<AzureBlobStore> CreateBlobStoreAsync() =>
+        new(StorageAccount.FromConnectionString(await GetConnectionStringAsync()), UniqueTableName("b").ToLowerInvariant());
+
     /// <summary>A table name no other test uses: letters and digits, starts with <paramref name="prefix"/> (letters only, keep it short).</summary>
     public static string UniqueTableName(string prefix = "t") => prefix + Guid.NewGuid().ToString("N")[..20];
 

@@ -147,6 +147,7 @@ internal abstract class IntegrationHarness : IAsyncDisposable
         }
 
         collection.AddSingleton(store);
+        collection.AddSingleton<IBlobStore>(await AzuriteTestServer.CreateBlobStoreAsync());
         collection.AddSingleton(options.Sender?.Invoke(bus) ?? bus);
         collection.AddLoopFulfilFulfil(configuration);
         collection.AddLoopFulfilLoop(configuration);

@@ -33,6 +33,7 @@ public sealed class LocalHostCompositionTests
         });
         builder.Services.AddSingleton<IQueueStore>(new AzureQueueStore(account));
         builder.Services.AddSingleton<ITableStore>(new AzureTableStore(account, tablePrefix: AzuriteTestServer.UniqueTableName("h")));
+        builder.Services.AddSingleton<IBlobStore>(await AzuriteTestServer.CreateBlobStoreAsync());
         builder.Services.AddLoopFulfilLocalHost(builder.Configuration);
         builder.Services.AddScoped<ScopeId>();
         builder.Services.AddSingleton<IPoisonMessageSink>(sink);

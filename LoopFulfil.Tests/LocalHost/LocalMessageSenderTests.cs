@@ -32,6 +32,7 @@ public sealed class LocalMessageSenderTests
         var sender = new LocalMessageSender(
             wrapQueues?.Invoke(queues) ?? queues,
             tables,
+            new ClaimCheck(await AzuriteTestServer.CreateBlobStoreAsync(), _time),
             Options.Create(new LocalHostOptions { DuplicateDetectionWindowHours = windowHours }),
             _time,
             new ListLogger<LocalMessageSender>());

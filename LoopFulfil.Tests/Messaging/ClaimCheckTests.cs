@@ -1,4 +1,3 @@
-using Microsoft.Extensions.Time.Testing;
 using System.Collections.Concurrent;
 using System.Text;
 using LoopFulfil.Core.LocalHost;
@@ -8,17 +7,18 @@ using LoopFulfil.Tests.Infrastructure;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Time.Testing;
 using static LoopFulfil.Tests.LocalHost.LocalHostTestSupport;
 
 namespace LoopFulfil.Tests.Messaging;
 
-/// <summary>Bodies over the queue envelope limit (Loop webhooks reach 1 MiB) travel by claim-check through Table Storage.</summary>
+/// <summary>Bodies over the queue envelope limit (Loop webhooks reach 1 MiB) travel by claim-check through Blob storage.</summary>
 public sealed class ClaimCheckTests
 {
     [Fact]
     public async Task One_mebibyte_body_reaches_the_handler_byte_for_byte_while_the_queue_carries_a_small_envelope()
     {
-        var (host, queue, tables, handled, _) = await StartHostAsync(start: false);
+        var (host, queue, blobs, handled, _) = await StartHostAsync(start: false);
         using (host)
         {
             var body = LargeJson(1_048_576);
@@ -38,14 +38,15 @@ public sealed class ClaimCheckTests
             Assert.Equal(body, message.Body.ToArray());
             Assert.Equal("return", message.Properties["topic"]);
             Assert.False(message.Properties.ContainsKey(ClaimCheck.ReferenceProperty));
-            Assert.Equal(18, await CountAsync(tables, ClaimCheck.Table));
+            var stored = Assert.Single(await ListAsync(blobs));
+            Assert.Equal(body.Length, stored.Length);
         }
     }
 
     [Fact]
     public async Task Claim_check_whose_body_is_gone_goes_to_the_poison_queue_as_a_permanent_failure()
     {
-        var (host, queue, tables, handled, poisoned) = await StartHostAsync();
+        var (host, queue, _, handled, poisoned) = await StartHostAsync();
         using (host)
         {
             var properties = new Dictionary<string, string> { [ClaimCheck.ReferenceProperty] = ClaimCheck.Reference("gone", Encoding.UTF8.GetBytes("x")) };
@@ -63,11 +64,11 @@ public sealed class ClaimCheckTests
     }
 
     [Fact]
-    public async Task Small_bodies_stay_inline_and_prune_removes_only_expired_claims()
+    public async Task Prune_removes_only_claims_stored_longer_ago_than_the_retention()
     {
-        var tables = new AzureTableStore(StorageAccount.FromConnectionString(await AzuriteTestServer.GetConnectionStringAsync()), tablePrefix: AzuriteTestServer.UniqueTableName("c"));
+        var blobs = await AzuriteTestServer.CreateBlobStoreAsync();
         var time = new FakeTimeProvider(new DateTimeOffset(2026, 5, 1, 0, 0, 0, TimeSpan.Zero));
-        var claims = new ClaimCheck(tables, time);
+        var claims = new ClaimCheck(blobs, time);
         await claims.StoreAsync("old", LargeJson(100_000), CancellationToken.None);
         time.Advance(TimeSpan.FromDays(9));
         var reference = await claims.StoreAsync("new", LargeJson(70_000), CancellationToken.None);
@@ -77,15 +78,17 @@ public sealed class ClaimCheckTests
             new InboundMessage(ReadOnlyMemory<byte>.Empty, "m", null, 1, new Dictionary<string, string> { [ClaimCheck.ReferenceProperty] = reference }),
             CancellationToken.None);
 
-        Assert.Equal(2, pruned);
+        Assert.Equal(1, pruned);
         Assert.Equal(LargeJson(70_000), resolved.Body.ToArray());
+        Assert.Equal("new", Assert.Single(await ListAsync(blobs)).Name);
     }
 
-    private static async Task<(IHost Host, string Queue, ITableStore Tables, ConcurrentQueue<InboundMessage> Handled, ConcurrentQueue<PoisonedMessage> Poisoned)> StartHostAsync(bool start = true)
+    private static async Task<(IHost Host, string Queue, IBlobStore Blobs, ConcurrentQueue<InboundMessage> Handled, ConcurrentQueue<PoisonedMessage> Poisoned)> StartHostAsync(bool start = true)
     {
         var account = StorageAccount.FromConnectionString(await AzuriteTestServer.GetConnectionStringAsync());
         var queue = AzuriteTestServer.UniqueQueueName("claim");
         var tables = new AzureTableStore(account, tablePrefix: AzuriteTestServer.UniqueTableName("c"));
+        var blobs = await AzuriteTestServer.CreateBlobStoreAsync();
         var handled = new ConcurrentQueue<InboundMessage>();
         var sink = new Sink();
         var builder = Host.CreateApplicationBuilder();
@@ -97,6 +100,7 @@ public sealed class ClaimCheckTests
         });
         builder.Services.AddSingleton<IQueueStore>(new AzureQueueStore(account));
         builder.Services.AddSingleton<ITableStore>(tables);
+        builder.Services.AddSingleton<IBlobStore>(blobs);
         builder.Services.AddLoopFulfilLocalHost(builder.Configuration);
         builder.Services.AddSingleton<IPoisonMessageSink>(sink);
         builder.Services.AddLoopFulfilQueueHandler(queue, (_, message, _) =>
@@ -110,7 +114,7 @@ public sealed class ClaimCheckTests
             await host.StartAsync();
         }
 
-        return (host, queue, tables, handled, sink.Poisoned);
+        return (host, queue, blobs, handled, sink.Poisoned);
     }
 
     private static byte[] LargeJson(int size)
@@ -125,15 +129,15 @@ public sealed class ClaimCheckTests
         return Encoding.UTF8.GetBytes(text.Append("\"}").ToString());
     }
 
-    private static async Task<int> CountAsync(ITableStore tables, string table)
+    private static async Task<List<StoredBlob>> ListAsync(IBlobStore blobs)
     {
-        var count = 0;
-        await foreach (var _ in tables.QueryAsync(table, null, CancellationToken.None))
+        var all = new List<StoredBlob>();
+        await foreach (var blob in blobs.ListAsync(ClaimCheck.Container, null, CancellationToken.None))
         {
-            count++;
+            all.Add(blob);
         }
 
-        return count;
+        return all;
     }
 
     private sealed class Sink : IPoisonMessageSink

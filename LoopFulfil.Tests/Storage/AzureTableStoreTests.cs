@@ -436,8 +436,8 @@ public class AzureTableStoreTests
     [Fact]
     public async Task Wrong_account_key_is_a_permanent_error()
     {
-        var real = StorageConnectionString.Parse(await AzuriteTestServer.GetConnectionStringAsync());
-        var wrongKey = $"DefaultEndpointsProtocol=http;AccountName={real.AccountName};AccountKey={Convert.ToBase64String(new byte[64])};TableEndpoint={real.TableEndpoint}";
+        var real = StorageAccount.FromConnectionString(await AzuriteTestServer.GetConnectionStringAsync());
+        var wrongKey = $"DefaultEndpointsProtocol=http;AccountName={LoopFulfil.Sandbox.Azurite.AzuriteProcess.AccountName};AccountKey={Convert.ToBase64String(new byte[64])};TableEndpoint={real.TableEndpoint}";
         var store = new AzureTableStore(StorageAccount.FromConnectionString(wrongKey));
 
         var ex = await Assert.ThrowsAsync<PermanentStorageException>(() => store.CreateTableIfNotExistsAsync(AzuriteTestServer.UniqueTableName(), Ct));

@@ -24,7 +24,7 @@ public class AzuriteProcessTests
     }
 
     [Fact]
-    public async Task Started_azurite_serves_tables_and_queues_and_dispose_stops_its_process_tree()
+    public async Task Started_azurite_serves_tables_queues_and_blobs_and_dispose_stops_its_process_tree()
     {
         var azurite = await AzuriteProcess.StartNewAsync(TimeSpan.FromSeconds(90));
         int pid;
@@ -32,13 +32,16 @@ public class AzuriteProcessTests
         {
             Assert.True(azurite.OwnsProcess);
             pid = azurite.ProcessId!.Value;
-            var parsed = StorageConnectionString.Parse(azurite.ConnectionString);
-            Assert.Equal(new Uri($"http://127.0.0.1:{azurite.TablePort}/devstoreaccount1/"), parsed.TableEndpoint);
-            Assert.Equal(new Uri($"http://127.0.0.1:{azurite.QueuePort}/devstoreaccount1/"), parsed.QueueEndpoint);
-
             var account = StorageAccount.FromConnectionString(azurite.ConnectionString);
+            Assert.Equal($"http://127.0.0.1:{azurite.TablePort}/devstoreaccount1", account.TableEndpoint!.AbsoluteUri.TrimEnd('/'));
+            Assert.Equal($"http://127.0.0.1:{azurite.QueuePort}/devstoreaccount1", account.QueueEndpoint!.AbsoluteUri.TrimEnd('/'));
+            Assert.Equal($"http://127.0.0.1:{azurite.BlobPort}/devstoreaccount1", account.BlobEndpoint!.AbsoluteUri.TrimEnd('/'));
+
             await new AzureTableStore(account).CreateTableIfNotExistsAsync("probe", CancellationToken.None);
             await new AzureQueueStore(account).CreateQueueIfNotExistsAsync("probe", CancellationToken.None);
+            var blobs = new AzureBlobStore(account);
+            await blobs.UploadAsync("probe", "b", new byte[] { 1, 2, 3 }, null, CancellationToken.None);
+            Assert.Equal(new byte[] { 1, 2, 3 }, await blobs.DownloadAsync("probe", "b", CancellationToken.None));
         }
         finally
         {

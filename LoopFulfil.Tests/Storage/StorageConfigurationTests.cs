@@ -12,62 +12,34 @@ public class StorageConfigurationTests
     [Fact]
     public void Development_storage_means_azurite_path_style_on_the_default_ports()
     {
-        var parsed = StorageConnectionString.Parse("UseDevelopmentStorage=true");
+        var account = StorageAccount.FromConnectionString("UseDevelopmentStorage=true");
 
-        Assert.Equal("devstoreaccount1", parsed.AccountName);
-        Assert.Equal(new Uri("http://127.0.0.1:10002/devstoreaccount1/"), parsed.TableEndpoint);
-        Assert.Equal(new Uri("http://127.0.0.1:10001/devstoreaccount1/"), parsed.QueueEndpoint);
-        Assert.Equal(Convert.FromBase64String(StorageConnectionString.DevelopmentAccountKey), parsed.AccountKey);
-    }
-
-    [Fact]
-    public void Full_connection_string_takes_explicit_endpoints_in_any_case_and_order()
-    {
-        var parsed = StorageConnectionString.Parse(
-            " tableendpoint=http://127.0.0.1:5555/devstoreaccount1 ; AccountKey=a2V5a2V5a2V5;ACCOUNTNAME=acct;" +
-            "DefaultEndpointsProtocol=http;QueueEndpoint=http://127.0.0.1:5556/devstoreaccount1/;");
-
-        Assert.Equal("acct", parsed.AccountName);
-        Assert.Equal(new Uri("http://127.0.0.1:5555/devstoreaccount1/"), parsed.TableEndpoint);
-        Assert.Equal(new Uri("http://127.0.0.1:5556/devstoreaccount1/"), parsed.QueueEndpoint);
-        Assert.Equal("keykeykey"u8.ToArray(), parsed.AccountKey);
+        Assert.Equal("http://127.0.0.1:10002/devstoreaccount1", account.TableEndpoint!.AbsoluteUri.TrimEnd('/'));
+        Assert.Equal("http://127.0.0.1:10001/devstoreaccount1", account.QueueEndpoint!.AbsoluteUri.TrimEnd('/'));
+        Assert.Equal("http://127.0.0.1:10000/devstoreaccount1", account.BlobEndpoint!.AbsoluteUri.TrimEnd('/'));
+        Assert.False(account.UsesTokenCredential);
     }
 
     [Fact]
     public void Endpoints_default_from_account_protocol_and_suffix()
     {
-        var parsed = StorageConnectionString.Parse("DefaultEndpointsProtocol=https;AccountName=lfprod;AccountKey=a2V5;EndpointSuffix=core.chinacloudapi.cn");
+        var account = StorageAccount.FromConnectionString("DefaultEndpointsProtocol=https;AccountName=lfprod;AccountKey=a2V5;EndpointSuffix=core.chinacloudapi.cn");
 
-        Assert.Equal(new Uri("https://lfprod.table.core.chinacloudapi.cn/"), parsed.TableEndpoint);
-        Assert.Equal(new Uri("https://lfprod.queue.core.chinacloudapi.cn/"), parsed.QueueEndpoint);
-        Assert.Equal(new Uri("https://lfprod.table.core.windows.net/"),
-            StorageConnectionString.Parse("AccountName=lfprod;AccountKey=a2V5").TableEndpoint);
+        Assert.Equal("https://lfprod.table.core.chinacloudapi.cn", account.TableEndpoint!.AbsoluteUri.TrimEnd('/'));
+        Assert.Equal("https://lfprod.queue.core.chinacloudapi.cn", account.QueueEndpoint!.AbsoluteUri.TrimEnd('/'));
+        Assert.Equal("https://lfprod.blob.core.chinacloudapi.cn", account.BlobEndpoint!.AbsoluteUri.TrimEnd('/'));
     }
 
     [Theory]
-    [InlineData("", "empty")]
-    [InlineData("AccountKey=a2V5", "AccountName")]
-    [InlineData("AccountName=acct", "AccountKey")]
-    [InlineData("AccountName=acct;AccountKey=not*base64!", "base64")]
-    [InlineData("AccountName=acct;SharedAccessSignature=sv=2020", "SAS")]
-    [InlineData("AccountName=acct;AccountKey=a2V5;TableEndpoint=not a uri", "TableEndpoint")]
-    [InlineData("justtext", "Name=Value")]
-    public void Malformed_connection_strings_fail_with_a_message_naming_the_problem(string connectionString, string expected)
+    [InlineData("justtext")]
+    [InlineData("AccountKey=c2VjcmV0c2VjcmV0")]
+    [InlineData("AccountName=acct;AccountKey=c2VjcmV0c2VjcmV0;TableEndpoint=not a uri")]
+    public void Malformed_connection_strings_fail_without_repeating_the_string(string connectionString)
     {
-        var ex = Assert.Throws<FormatException>(() => StorageConnectionString.Parse(connectionString));
+        var ex = Assert.Throws<FormatException>(() => StorageAccount.FromConnectionString(connectionString));
 
-        Assert.Contains(expected, ex.Message, StringComparison.Ordinal);
-    }
-
-    [Fact]
-    public void Parse_errors_and_ToString_never_reveal_the_account_key()
-    {
-        const string secretish = "c2VjcmV0c2VjcmV0";
-        var parsed = StorageConnectionString.Parse($"AccountName=acct;AccountKey={secretish}");
-        var ex = Assert.Throws<FormatException>(() => StorageConnectionString.Parse("AccountName=acct;AccountKey=sec%ret"));
-
-        Assert.DoesNotContain(secretish, parsed.ToString(), StringComparison.Ordinal);
-        Assert.DoesNotContain("sec%ret", ex.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("c2VjcmV0c2VjcmV0", ex.Message, StringComparison.Ordinal);
+        Assert.Contains("endpoint", ex.Message, StringComparison.Ordinal);
     }
 
     [Theory]
@@ -146,14 +118,19 @@ public class StorageConfigurationTests
 
         var account = provider.GetRequiredService<StorageAccount>();
 
+        Assert.True(account.UsesTokenCredential);
         Assert.Equal(new Uri("https://lfprod.table.core.windows.net/"), account.TableEndpoint);
         Assert.Equal(new Uri("https://lfprod.queue.core.windows.net/"), account.QueueEndpoint);
+        // Not set: the blob service of the table endpoint's account.
+        Assert.Equal(new Uri("https://lfprod.blob.core.windows.net/"), account.BlobEndpoint);
         Assert.IsType<AzureQueueStore>(provider.GetRequiredService<IQueueStore>());
+        Assert.IsType<AzureBlobStore>(provider.GetRequiredService<IBlobStore>());
     }
 
     [Theory]
     [InlineData("Storage:ConnectionString", "AccountName=acct")]
     [InlineData("Storage:TableEndpoint", "http://insecure.example/")]
+    [InlineData("Storage:BlobEndpoint", "http://lfprod.blob.core.windows.net/")]
     [InlineData("Storage:TablePrefix", "1bad")]
     public void Invalid_storage_settings_fail_validation_naming_the_setting(string key, string value)
     {
@@ -163,5 +140,19 @@ public class StorageConfigurationTests
         var ex = Assert.Throws<OptionsValidationException>(() => provider.GetRequiredService<IOptions<StorageOptions>>().Value);
 
         Assert.Contains(key, ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Endpoint_mode_without_a_blob_endpoint_it_can_derive_fails_validation_naming_BlobEndpoint()
+    {
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["Storage:TableEndpoint"] = "https://tables.example.net/",
+        }).Build();
+        using var provider = new ServiceCollection().AddLoopFulfilStorage(configuration).BuildServiceProvider();
+
+        var ex = Assert.Throws<OptionsValidationException>(() => provider.GetRequiredService<IOptions<StorageOptions>>().Value);
+
+        Assert.Contains("Storage:BlobEndpoint", ex.Message, StringComparison.Ordinal);
     }
 }

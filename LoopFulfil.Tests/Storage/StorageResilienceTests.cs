@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Sockets;
 using LoopFulfil.Core.Errors;
 using LoopFulfil.Core.Storage;
+using LoopFulfil.Sandbox.Azurite;
 using LoopFulfil.Sandbox.Hosting;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
@@ -43,7 +44,7 @@ public class StorageResilienceTests
 
     private static AzureTableStore TableStoreAt(Uri baseAddress) => new(
         StorageAccount.FromConnectionString(
-            $"DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey={StorageConnectionString.DevelopmentAccountKey};TableEndpoint={baseAddress}devstoreaccount1"),
+            $"DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey={AzuriteProcess.AccountKey};TableEndpoint={baseAddress}devstoreaccount1"),
         clientOptions: FastRetries());
 
     [Fact]
@@ -98,7 +99,7 @@ public class StorageResilienceTests
 
         var tables = TableStoreAt(new Uri($"http://127.0.0.1:{port}/"));
         var queues = new AzureQueueStore(
-            StorageAccount.FromConnectionString($"DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey={StorageConnectionString.DevelopmentAccountKey};QueueEndpoint=http://127.0.0.1:{port}/devstoreaccount1"),
+            StorageAccount.FromConnectionString($"DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey={AzuriteProcess.AccountKey};QueueEndpoint=http://127.0.0.1:{port}/devstoreaccount1"),
             FastRetries());
 
         await Assert.ThrowsAsync<TransientStorageException>(() => tables.GetAsync("orders", "p", "r", Ct));
@@ -119,7 +120,7 @@ public class StorageResilienceTests
         options.Retry.NetworkTimeout = TimeSpan.FromMilliseconds(300);
         var store = new AzureTableStore(
             StorageAccount.FromConnectionString(
-                $"DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey={StorageConnectionString.DevelopmentAccountKey};TableEndpoint={app.BaseAddress}devstoreaccount1"),
+                $"DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey={AzuriteProcess.AccountKey};TableEndpoint={app.BaseAddress}devstoreaccount1"),
             clientOptions: options);
 
         var ex = await Assert.ThrowsAsync<TransientStorageException>(() => store.GetAsync("orders", "p", "r", Ct));

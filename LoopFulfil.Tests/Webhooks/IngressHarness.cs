@@ -15,10 +15,12 @@ internal static class IngressHarness
         string secret = WebhookTestKit.Secret,
         string secondarySecret = "",
         int maxBodyBytes = 1_048_576,
-        TimeProvider? time = null)
+        TimeProvider? time = null,
+        IBlobStore? blobs = null)
     {
         var exceptions = new ExceptionService(
             table,
+            blobs ?? new NoBlobsAllowed(),
             alerts ?? new RecordingMessageSender(),
             new FixedOptionsMonitor<ExceptionOptions>(new ExceptionOptions()),
             time ?? TimeProvider.System,
@@ -54,4 +56,18 @@ internal sealed class NoStorageAllowed : ITableStore
     public IAsyncEnumerable<TableEntity> QueryAsync(string table, string? filter, CancellationToken cancellationToken) => throw Used();
 
     public Task SubmitBatchAsync(string table, IReadOnlyList<TableBatchOperation> operations, CancellationToken cancellationToken) => throw Used();
+}
+
+/// <summary>A blob store for ingress tests whose bodies must stay inline or never be stored: any call fails the test.</summary>
+internal sealed class NoBlobsAllowed : IBlobStore
+{
+    private static InvalidOperationException Used() => new InvalidOperationException("This test expects no Blob storage I/O.");
+
+    public Task UploadAsync(string container, string name, ReadOnlyMemory<byte> content, IReadOnlyDictionary<string, string>? metadata, CancellationToken cancellationToken) => throw Used();
+
+    public Task<byte[]?> DownloadAsync(string container, string name, CancellationToken cancellationToken) => throw Used();
+
+    public Task<bool> DeleteAsync(string container, string name, CancellationToken cancellationToken) => throw Used();
+
+    public IAsyncEnumerable<StoredBlob> ListAsync(string container, string? prefix, CancellationToken cancellationToken) => throw Used();
 }

@@ -3,6 +3,7 @@ using LoopFulfil.Core.Messaging;
 using LoopFulfil.Core.Storage;
 using LoopFulfil.Core.Webhooks;
 using LoopFulfil.Tests.Exceptions;
+using LoopFulfil.Tests.Infrastructure;
 using static LoopFulfil.Tests.Webhooks.WebhookTestKit;
 
 namespace LoopFulfil.Tests.Webhooks;
@@ -16,8 +17,9 @@ public class WebhookParkingTests
     {
         AzureTableStore store = await ExceptionsHarness.CreateIsolatedStoreAsync();
         var alerts = new RecordingMessageSender();
-        WebhookIngress ingress = IngressHarness.Create(store, alerts);
-        var exceptions = new ExceptionService(store, alerts, new FixedOptionsMonitor<ExceptionOptions>(new ExceptionOptions()), TimeProvider.System, Microsoft.Extensions.Logging.Abstractions.NullLogger<ExceptionService>.Instance);
+        AzureBlobStore blobs = await AzuriteTestServer.CreateBlobStoreAsync();
+        WebhookIngress ingress = IngressHarness.Create(store, alerts, blobs: blobs);
+        var exceptions = new ExceptionService(store, blobs, alerts, new FixedOptionsMonitor<ExceptionOptions>(new ExceptionOptions()), TimeProvider.System, Microsoft.Extensions.Logging.Abstractions.NullLogger<ExceptionService>.Instance);
         return (ingress, exceptions, alerts);
     }
 
@@ -133,7 +135,7 @@ public class WebhookParkingTests
     {
         // A real adapter pointed at a closed loopback port, without retries: storage is simply unreachable.
         var unreachable = StorageAccount.FromConnectionString(
-            $"DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey={StorageConnectionString.DevelopmentAccountKey};TableEndpoint=http://127.0.0.1:9/devstoreaccount1;");
+            $"DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey={LoopFulfil.Sandbox.Azurite.AzuriteProcess.AccountKey};TableEndpoint=http://127.0.0.1:9/devstoreaccount1;");
         var clientOptions = new StorageClientOptions();
         clientOptions.Retry.MaxRetries = 0;
         using WebhookIngress ingress = IngressHarness.Create(new AzureTableStore(unreachable, clientOptions: clientOptions));

@@ -19,6 +19,7 @@ public class WebhookRegistrationTests
         services.AddSingleton<ILoggerFactory>(NullLoggerFactory.Instance);
         services.AddSingleton(typeof(ILogger<>), typeof(NullLogger<>));
         services.AddSingleton<ITableStore, NoStorageAllowed>();
+        services.AddSingleton<IBlobStore, NoBlobsAllowed>();
         services.AddSingleton<IMessageSender, RecordingMessageSender>();
         services.AddLoopFulfilWebhooks(new ConfigurationBuilder().AddInMemoryCollection(settings).Build());
         return services.BuildServiceProvider();

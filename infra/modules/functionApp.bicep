@@ -122,10 +122,13 @@ resource appSettings 'Microsoft.Web/sites/config@2024-04-01' = {
 
     // LoopFulfil options (Section__Property).
     Health__StorageProbeTimeout: '00:00:05'
-    // LoopFulfil's own tables and the local queue adapter, by identity: endpoints set, connection string empty.
+    // LoopFulfil's own tables, large bodies (blobs) and the local queue adapter, by identity: endpoints set, connection string empty.
     Storage__ConnectionString: ''
     Storage__TableEndpoint: 'https://${storageAccountName}.table.${environment().suffixes.storage}'
     Storage__QueueEndpoint: 'https://${storageAccountName}.queue.${environment().suffixes.storage}'
+    Storage__BlobEndpoint: 'https://${storageAccountName}.blob.${environment().suffixes.storage}'
+    // Empty: the system-assigned identity (DefaultAzureCredential); a user-assigned identity's client id selects it.
+    Storage__ClientId: ''
     Storage__TablePrefix: ''
     Webhooks__MaxBodyBytes: '1048576'
     Webhooks__RetryAfterSeconds: '60'

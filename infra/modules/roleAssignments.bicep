@@ -41,7 +41,8 @@ resource appInsights 'Microsoft.Insights/components@2020-02-02' existing = {
   name: appInsightsName
 }
 
-// Blob Data Owner: the host's leases and timer schedule monitor, and the Flex deployment package container.
+// Blob Data Owner: the host's leases and timer schedule monitor, the Flex deployment package container, and
+// LoopFulfil's large bodies (containers "bodies" and "claimcheck", created by the app on first use).
 resource blobOwner 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
   scope: storage
   name: guid(storage.id, principalId, roles.storageBlobDataOwner)
