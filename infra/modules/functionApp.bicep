@@ -202,6 +202,9 @@ resource appSettings 'Microsoft.Web/sites/config@2024-04-01' = {
     CommerceSync__MaxConcurrency: '16'
     CommerceSync__RunBudget: '00:09:00'
     CommerceSync__RunWriteBudget: '0'
+    // Go-live audit (loopfulfil audit, docs/go-live.md); the CLI reads the same names.
+    Audit__LookbackDays: '30'
+    Audit__WebhookUrl: ''
     CommerceSync__IncrementalSchedule: '0 */15 * * * *'
     CommerceSync__FullPassSchedule: '0 0 3 * * *'
     // Flat names for the timer bindings (%CommerceSyncIncrementalSchedule%), as for SkuRecheckSchedule.
