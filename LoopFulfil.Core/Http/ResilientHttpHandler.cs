@@ -63,7 +63,7 @@ public sealed class UpstreamUnavailableException : TransientIntegrationException
 }
 
 /// <summary>
-/// The outer handler of a resilient client: it marks the call, lets the resilience handler inside it
+/// The outer handler of a resilient client: it counts the attempts, lets the resilience handler inside it
 /// (<c>Microsoft.Extensions.Http.Resilience</c>'s <c>ResilienceHandler</c> running the client's pipeline) retry,
 /// and turns what still fails without an HTTP answer into <see cref="UpstreamUnavailableException"/>. Responses
 /// (including final 4xx/5xx ones) are returned for the client to map with its API's error body. Logs client, method,
