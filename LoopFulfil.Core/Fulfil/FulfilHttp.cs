@@ -12,12 +12,18 @@ namespace LoopFulfil.Core.Fulfil;
 /// method calls, with Tryton encoding, the company context and the error mapping of the brief:
 /// 400 UserError → <see cref="FulfilUserErrorException"/>, 401/403 → <see cref="FulfilAuthenticationException"/>,
 /// 404 → <see cref="FulfilNotFoundException"/>, 429/5xx/timeouts → <see cref="TransientIntegrationException"/>.
-/// Retries are not done here: the <c>HttpClient</c> is expected to carry the shared resilience handler.
+/// Retries are not done here: the <c>HttpClient</c> is expected to carry the shared resilience handler, and each
+/// request is marked repeatable or not (<see cref="RepeatabilityOf"/>): creates and state-changing method calls are
+/// never resent after an unclear outcome; the caller's next attempt finds the document by its reference first.
 /// </summary>
 public sealed class FulfilHttp
 {
     private static readonly MediaTypeHeaderValue Json = new("application/json") { CharSet = "utf-8" };
     private static readonly object?[] DefaultOrder = [new object[] { "id", "ASC" }];
+
+    // Method calls that only read, and write (absolute field values): a second arrival changes nothing. Every other
+    // method call (post, confirm, process, return_order, receive, done, …) and every create is not repeatable.
+    private static readonly HashSet<string> RepeatableMethods = new(StringComparer.Ordinal) { "search_read", "search_count", "search", "read", "fields_get", "default_get", "write" };
     private readonly HttpClient _http;
     private readonly FulfilOptions _options;
     private readonly TimeProvider _time;
@@ -92,6 +98,7 @@ public sealed class FulfilHttp
     {
         var path = $"model/{model}";
         using var request = new HttpRequestMessage(HttpMethod.Post, WithContext(path, null)) { Content = Body(records) };
+        request.MarkRepeatable(RequestRepeatability.NotRepeatable);
         var element = await SendAsync(request, path, cancellationToken).ConfigureAwait(false);
         var ids = ExtractIds(element);
         if (ids.Count != records.Count)
@@ -102,7 +109,10 @@ public sealed class FulfilHttp
         return ids;
     }
 
-    /// <summary><c>write</c>: <c>[[ids], values]</c>.</summary>
+    /// <summary>
+    /// <c>write</c>: <c>[[ids], values]</c>. Sent as repeatable, so only for absolute field values; a write with
+    /// one2many commands (<c>create</c>, <c>add</c>) would do its work twice on a retry and must use a create instead.
+    /// </summary>
     public Task WriteAsync(string model, IReadOnlyCollection<int> ids, IReadOnlyDictionary<string, object?> values, CancellationToken cancellationToken = default) =>
         CallAsync(model, "write", [ids, values], null, cancellationToken);
 
@@ -111,6 +121,7 @@ public sealed class FulfilHttp
     {
         var path = $"model/{model}/{method}";
         using var request = new HttpRequestMessage(HttpMethod.Put, WithContext(path, context)) { Content = Body(args) };
+        request.MarkRepeatable(RepeatabilityOf(method));
         return await SendAsync(request, path, cancellationToken).ConfigureAwait(false);
     }
 
@@ -119,8 +130,13 @@ public sealed class FulfilHttp
     {
         var path = string.Create(CultureInfo.InvariantCulture, $"model/{model}/{id}/{method}");
         using var request = new HttpRequestMessage(HttpMethod.Put, WithContext(path, null)) { Content = Body(args) };
+        request.MarkRepeatable(RepeatabilityOf(method));
         return await SendAsync(request, path, cancellationToken).ConfigureAwait(false);
     }
+
+    /// <summary>Whether a method call may be sent twice (see <see cref="RequestRepeatabilities.Classify"/>).</summary>
+    public static RequestRepeatability RepeatabilityOf(string method) =>
+        RepeatableMethods.Contains(method) ? RequestRepeatability.Repeatable : RequestRepeatability.NotRepeatable;
 
     /// <summary>Ids from a create or method result: <c>[1,2]</c>, <c>[{"id":1}]</c>, <c>1</c> or <c>{"id":1}</c>.</summary>
     public static IReadOnlyList<int> ExtractIds(JsonElement element)

@@ -8,6 +8,8 @@ namespace LoopFulfil.Core.Fulfil;
 /// Workflow methods (post, confirm, receive, complete, cancel) read the state first and are safe to repeat. Creating
 /// methods do not look up first (callers use the matching <c>Find…</c>), except <see cref="CreateReturnOrderAsync"/>, which
 /// Fulfil makes idempotent by channel identifier, and <see cref="TransferStockAsync"/>, which finds by reference.
+/// Creates and method calls are never resent after an unclear outcome (timeout, 5xx, connection lost after sending):
+/// the transient error reaches the caller, whose next attempt looks the document up first (ADR 0005).
 /// </summary>
 public partial interface IFulfilClient
 {

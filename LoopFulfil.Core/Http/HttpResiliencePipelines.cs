@@ -11,15 +11,14 @@ using Polly.Timeout;
 namespace LoopFulfil.Core.Http;
 
 /// <summary>
-/// Builds the outbound HTTP pipeline: total timeout → retry (exponential backoff + jitter, <c>Retry-After</c>
-/// honoured up to a cap) → circuit breaker → per-attempt timeout. Only transient outcomes are retried:
-/// 408, 429, 500, 502, 503, 504, connection failures and attempt timeouts. 400/401/403/404/409/422 never are.
+/// Builds the outbound HTTP pipeline run by <c>Microsoft.Extensions.Http.Resilience</c>'s <c>ResilienceHandler</c>:
+/// total timeout → retry (exponential backoff + jitter, <c>Retry-After</c> honoured up to a cap) → circuit breaker →
+/// per-attempt timeout. What is retried depends on the request (<see cref="RequestRepeatabilities.Classify"/>):
+/// a repeatable request on 408, 429, 5xx, connection failures and attempt timeouts; a create or method call only when
+/// it never reached the server (no connection, 429 with Retry-After). 400/401/403/404/409/422 never are.
 /// </summary>
 public static partial class HttpResiliencePipelines
 {
-    /// <summary>The request being sent, so callbacks can log its method and path.</summary>
-    internal static readonly ResiliencePropertyKey<HttpRequestMessage> RequestKey = new("LoopFulfil.Request");
-
     /// <summary>Builds a pipeline. Keep one per remote API for the process lifetime: the circuit lives in it.</summary>
     public static ResiliencePipeline<HttpResponseMessage> Build(string name, HttpResilienceOptions options, TimeProvider timeProvider, ILogger? logger = null)
     {
@@ -42,11 +41,11 @@ public static partial class HttpResiliencePipelines
                 UseJitter = options.UseJitter,
                 Delay = options.BaseDelay,
                 MaxDelay = options.MaxDelay,
-                ShouldHandle = args => ValueTask.FromResult(IsRetryable(args.Outcome, options.MaxRetryAfter, timeProvider.GetUtcNow())),
+                ShouldHandle = args => ValueTask.FromResult(ShouldRetry(args.Context, args.Outcome, options.MaxRetryAfter, timeProvider.GetUtcNow(), log, name)),
                 DelayGenerator = args => ValueTask.FromResult(args.Outcome.Result is { } r ? RetryAfter(r, timeProvider.GetUtcNow()) : null),
                 OnRetry = args =>
                 {
-                    var request = args.Context.Properties.GetValue(RequestKey, null!);
+                    var request = args.Context.GetRequestMessage();
                     LogRetry(log, name, request?.Method.Method ?? "?", request?.RequestUri?.AbsolutePath ?? "?", args.AttemptNumber + 1, Describe(args.Outcome), (long)args.Duration.TotalMilliseconds, (long)args.RetryDelay.TotalMilliseconds);
                     return default;
                 },
@@ -110,20 +109,16 @@ public static partial class HttpResiliencePipelines
         return null;
     }
 
-    private static bool IsRetryable(Outcome<HttpResponseMessage> outcome, TimeSpan maxRetryAfter, DateTimeOffset now)
+    private static bool ShouldRetry(ResilienceContext context, Outcome<HttpResponseMessage> outcome, TimeSpan maxRetryAfter, DateTimeOffset now, ILogger log, string name)
     {
-        if (outcome.Exception is not null)
+        var request = context.GetRequestMessage();
+        var verdict = RequestRepeatabilities.Classify(RequestRepeatabilities.Of(request), outcome, maxRetryAfter, now);
+        if (verdict == RetryVerdict.Unclear)
         {
-            return outcome.Exception is HttpRequestException or TimeoutRejectedException;
+            LogUnclear(log, name, request?.Method.Method ?? "?", request?.RequestUri?.AbsolutePath ?? "?", Describe(outcome));
         }
 
-        var response = outcome.Result!;
-        if (!IsTransientStatus(response.StatusCode))
-        {
-            return false;
-        }
-
-        return RetryAfter(response, now) is not { } wait || wait <= maxRetryAfter;
+        return verdict == RetryVerdict.Retry;
     }
 
     private static bool IsFailure(Outcome<HttpResponseMessage> outcome) =>
@@ -135,6 +130,9 @@ public static partial class HttpResiliencePipelines
 
     [LoggerMessage(EventId = 7101, Level = LogLevel.Warning, Message = "{Client} {Method} {Path} attempt {Attempt} got {Outcome} after {ElapsedMs} ms; retrying in {DelayMs} ms")]
     private static partial void LogRetry(ILogger logger, string client, string method, string path, int attempt, string outcome, long elapsedMs, long delayMs);
+
+    [LoggerMessage(EventId = 7104, Level = LogLevel.Warning, Message = "{Client} {Method} {Path} got {Outcome}; it may have been applied and is not repeatable, so it is not retried here")]
+    private static partial void LogUnclear(ILogger logger, string client, string method, string path, string outcome);
 
     [LoggerMessage(EventId = 7102, Level = LogLevel.Error, Message = "{Client} circuit opened for {BreakSeconds} s after {Outcome}")]
     private static partial void LogCircuitOpened(ILogger logger, string client, long breakSeconds, string outcome);

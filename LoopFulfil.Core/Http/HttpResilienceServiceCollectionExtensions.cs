@@ -2,6 +2,7 @@ using LoopFulfil.Core.Diagnostics;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Http.Resilience;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 
@@ -48,12 +49,14 @@ public static class HttpResilienceServiceCollectionExtensions
 
         var name = builder.Name;
         builder.ConfigureHttpClient(c => c.Timeout = Timeout.InfiniteTimeSpan);
+        // Outermost first: translation and logging, Microsoft.Extensions.Http.Resilience's handler running this
+        // client's pipeline (kept by the provider, so the circuit outlives handler recycling), then one attempt.
         builder.AddHttpMessageHandler(sp => new ResilientHttpHandler(
-            sp.GetRequiredService<HttpResiliencePipelineProvider>().Get(name),
             name,
             sp.GetRequiredService<TimeProvider>(),
-            sp.GetService<ILoggerFactory>()?.CreateLogger("LoopFulfil.Http." + name),
-            sp.GetService<LoopFulfilMetrics>()));
+            sp.GetService<ILoggerFactory>()?.CreateLogger("LoopFulfil.Http." + name)));
+        builder.AddHttpMessageHandler(sp => new ResilienceHandler(sp.GetRequiredService<HttpResiliencePipelineProvider>().Get(name)));
+        builder.AddHttpMessageHandler(sp => new UpstreamAttemptHandler(name, sp.GetRequiredService<TimeProvider>(), sp.GetService<LoopFulfilMetrics>()));
         return builder;
     }
 
@@ -80,10 +83,12 @@ public static class HttpResilienceServiceCollectionExtensions
     public static HttpClient CreateResilientHttpClient(Uri baseAddress, string name, HttpResilienceOptions options, TimeProvider? timeProvider = null, ILogger? logger = null)
     {
         var time = timeProvider ?? TimeProvider.System;
-        var handler = new ResilientHttpHandler(HttpResiliencePipelines.Build(name, options, time, logger), name, time, logger ?? NullLogger.Instance)
-        {
-            InnerHandler = new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromMinutes(5) },
-        };
+        var handler = ResilientHttpHandler.Chain(
+            HttpResiliencePipelines.Build(name, options, time, logger),
+            name,
+            time,
+            new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromMinutes(5) },
+            logger ?? NullLogger.Instance);
         return new HttpClient(handler) { BaseAddress = baseAddress, Timeout = Timeout.InfiniteTimeSpan };
     }
 

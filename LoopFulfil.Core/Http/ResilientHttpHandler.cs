@@ -4,6 +4,7 @@ using LoopFulfil.Core.Diagnostics;
 using LoopFulfil.Core.Errors;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Http.Resilience;
 using Polly;
 using Polly.CircuitBreaker;
 using Polly.Timeout;
@@ -19,8 +20,11 @@ public enum UpstreamFailure
     /// <summary>The circuit breaker is open: the call was not sent.</summary>
     CircuitOpen,
 
-    /// <summary>Connection refused, reset, DNS failure.</summary>
+    /// <summary>No connection could be made (refused, unreachable, DNS, TLS): the request was never sent.</summary>
     ConnectionFailed,
+
+    /// <summary>The connection was reset or closed after the request was sent: it may have been applied.</summary>
+    ConnectionLost,
 }
 
 /// <summary>The remote API could not be reached (after retries). Transient: redeliver later.</summary>
@@ -43,36 +47,56 @@ public sealed class UpstreamUnavailableException : TransientIntegrationException
 
     public UpstreamFailure Reason { get; }
 
+    /// <summary>
+    /// True when a non-repeatable call (a create or method call) may have been applied before it failed: the caller's
+    /// next attempt must find the result by its deterministic reference before trying again.
+    /// </summary>
+    public bool MayHaveBeenApplied { get; init; }
+
     private static string Text(UpstreamFailure reason) => reason switch
     {
         UpstreamFailure.Timeout => "timed out",
         UpstreamFailure.CircuitOpen => "circuit open after repeated failures; call not sent",
+        UpstreamFailure.ConnectionLost => "connection lost after sending; the call may have been applied",
         _ => "connection failed",
     };
 }
 
 /// <summary>
-/// Runs every request through a shared <see cref="ResiliencePipeline{HttpResponseMessage}"/>. Responses (including
-/// final 4xx/5xx ones) are returned for the client to map with its API's error body; failures without a response
-/// become <see cref="UpstreamUnavailableException"/>. Logs client, method, path, status, attempts and elapsed time only.
+/// The outer handler of a resilient client: it counts the attempts, lets the resilience handler inside it
+/// (<c>Microsoft.Extensions.Http.Resilience</c>'s <c>ResilienceHandler</c> running the client's pipeline) retry,
+/// and turns what still fails without an HTTP answer into <see cref="UpstreamUnavailableException"/>. Responses
+/// (including final 4xx/5xx ones) are returned for the client to map with its API's error body. Logs client, method,
+/// path, status, attempts and elapsed time only.
 /// </summary>
 public sealed partial class ResilientHttpHandler : DelegatingHandler
 {
-    private readonly ResiliencePipeline<HttpResponseMessage> _pipeline;
+    /// <summary>Attempts made for one call, counted by <see cref="UpstreamAttemptHandler"/>.</summary>
+    internal static readonly HttpRequestOptionsKey<StrongBox<int>> AttemptsKey = new("LoopFulfil.Attempts");
+
     private readonly string _clientName;
     private readonly TimeProvider _timeProvider;
     private readonly ILogger _logger;
-    private readonly LoopFulfilMetrics _metrics;
 
-    public ResilientHttpHandler(ResiliencePipeline<HttpResponseMessage> pipeline, string clientName, TimeProvider timeProvider, ILogger? logger = null, LoopFulfilMetrics? metrics = null)
+    public ResilientHttpHandler(string clientName, TimeProvider timeProvider, ILogger? logger = null)
     {
-        ArgumentNullException.ThrowIfNull(pipeline);
-        _pipeline = pipeline;
         _clientName = clientName;
         _timeProvider = timeProvider ?? TimeProvider.System;
         _logger = logger ?? NullLogger.Instance;
-        _metrics = metrics ?? LoopFulfilMetrics.Shared;
     }
+
+    /// <summary>
+    /// The three handlers of a resilient client, outermost first, chained onto <paramref name="inner"/>: this one,
+    /// the resilience handler with <paramref name="pipeline"/>, and the per-attempt handler.
+    /// </summary>
+    public static DelegatingHandler Chain(ResiliencePipeline<HttpResponseMessage> pipeline, string clientName, TimeProvider timeProvider, HttpMessageHandler inner, ILogger? logger = null, LoopFulfilMetrics? metrics = null) =>
+        new ResilientHttpHandler(clientName, timeProvider, logger)
+        {
+            InnerHandler = new ResilienceHandler(pipeline)
+            {
+                InnerHandler = new UpstreamAttemptHandler(clientName, timeProvider, metrics) { InnerHandler = inner },
+            },
+        };
 
     protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
     {
@@ -80,71 +104,32 @@ public sealed partial class ResilientHttpHandler : DelegatingHandler
         var path = request.RequestUri?.AbsolutePath ?? "";
         var started = _timeProvider.GetTimestamp();
         var attempts = new StrongBox<int>();
-        var context = ResilienceContextPool.Shared.Get(cancellationToken);
-        context.Properties.Set(HttpResiliencePipelines.RequestKey, request);
+        request.Options.Set(AttemptsKey, attempts);
+        HttpResponseMessage result;
         try
         {
-            var outcome = await _pipeline.ExecuteOutcomeAsync(
-                static async (ctx, state) =>
-                {
-                    state.Attempts.Value++;
-                    try
-                    {
-                        var response = await state.Handler.SendOnceAsync(state.Request, ctx.CancellationToken).ConfigureAwait(false);
-                        return Outcome.FromResult(response);
-                    }
-                    catch (Exception ex)
-                    {
-                        return Outcome.FromException<HttpResponseMessage>(ex);
-                    }
-                },
-                context,
-                (Handler: this, Request: request, Attempts: attempts)).ConfigureAwait(false);
-
-            var elapsed = (long)_timeProvider.GetElapsedTime(started).TotalMilliseconds;
-            if (outcome.Exception is { } error)
-            {
-                LogFailed(_logger, _clientName, request.Method.Method, path, error.GetType().Name, attempts.Value, elapsed);
-                throw Translate(error, path, cancellationToken);
-            }
-
-            var result = outcome.Result!;
-            if (result.IsSuccessStatusCode)
-            {
-                LogCompleted(_logger, _clientName, request.Method.Method, path, (int)result.StatusCode, attempts.Value, elapsed);
-            }
-            else
-            {
-                LogUnsuccessful(_logger, _clientName, request.Method.Method, path, (int)result.StatusCode, attempts.Value, elapsed);
-            }
-
-            return result;
+            result = await base.SendAsync(request, cancellationToken).ConfigureAwait(false);
         }
-        finally
+        catch (Exception error) when (error is HttpRequestException or OperationCanceledException or TimeoutException or ExecutionRejectedException)
         {
-            ResilienceContextPool.Shared.Return(context);
+            LogFailed(_logger, _clientName, request.Method.Method, path, error.GetType().Name, attempts.Value, (long)_timeProvider.GetElapsedTime(started).TotalMilliseconds);
+            throw Translate(error, path, RequestRepeatabilities.Of(request), cancellationToken);
         }
+
+        var elapsed = (long)_timeProvider.GetElapsedTime(started).TotalMilliseconds;
+        if (result.IsSuccessStatusCode)
+        {
+            LogCompleted(_logger, _clientName, request.Method.Method, path, (int)result.StatusCode, attempts.Value, elapsed);
+        }
+        else
+        {
+            LogUnsuccessful(_logger, _clientName, request.Method.Method, path, (int)result.StatusCode, attempts.Value, elapsed);
+        }
+
+        return result;
     }
 
-    /// <summary>One attempt; its latency and status (0: no answer) are recorded per attempt, so 429s and slow answers
-    /// hidden by a successful retry still show.</summary>
-    private async Task<HttpResponseMessage> SendOnceAsync(HttpRequestMessage request, CancellationToken cancellationToken)
-    {
-        var started = _timeProvider.GetTimestamp();
-        var status = 0;
-        try
-        {
-            var response = await base.SendAsync(request, cancellationToken).ConfigureAwait(false);
-            status = (int)response.StatusCode;
-            return response;
-        }
-        finally
-        {
-            _metrics.UpstreamAttempt(_clientName, status, _timeProvider.GetElapsedTime(started));
-        }
-    }
-
-    private Exception Translate(Exception error, string path, CancellationToken callerToken)
+    private Exception Translate(Exception error, string path, RequestRepeatability repeatability, CancellationToken callerToken)
     {
         switch (error)
         {
@@ -154,10 +139,12 @@ public sealed partial class ResilientHttpHandler : DelegatingHandler
                 return error;
             case BrokenCircuitException broken:
                 return new UpstreamUnavailableException(_clientName, UpstreamFailure.CircuitOpen, path, broken.RetryAfter, broken);
-            case TimeoutRejectedException or OperationCanceledException:
-                return new UpstreamUnavailableException(_clientName, UpstreamFailure.Timeout, path, null, error);
-            case HttpRequestException:
+            case TimeoutRejectedException or OperationCanceledException or TimeoutException:
+                return new UpstreamUnavailableException(_clientName, UpstreamFailure.Timeout, path, null, error) { MayHaveBeenApplied = repeatability == RequestRepeatability.NotRepeatable };
+            case HttpRequestException when RequestRepeatabilities.NeverSent(error):
                 return new UpstreamUnavailableException(_clientName, UpstreamFailure.ConnectionFailed, path, null, error);
+            case HttpRequestException:
+                return new UpstreamUnavailableException(_clientName, UpstreamFailure.ConnectionLost, path, null, error) { MayHaveBeenApplied = repeatability == RequestRepeatability.NotRepeatable };
             default:
                 ExceptionDispatchInfo.Capture(error).Throw();
                 return error;
@@ -172,4 +159,44 @@ public sealed partial class ResilientHttpHandler : DelegatingHandler
 
     [LoggerMessage(EventId = 7112, Level = LogLevel.Warning, Message = "{Client} {Method} {Path} failed with {Error} after {Attempts} attempt(s), {ElapsedMs} ms")]
     private static partial void LogFailed(ILogger logger, string client, string method, string path, string error, int attempts, long elapsedMs);
+}
+
+/// <summary>
+/// Innermost of the three: one attempt. Counts it for the outer handler's log and records its latency and status
+/// (0: no answer), so 429s and slow answers hidden by a successful retry still show.
+/// </summary>
+public sealed class UpstreamAttemptHandler : DelegatingHandler
+{
+    private readonly string _clientName;
+    private readonly TimeProvider _timeProvider;
+    private readonly LoopFulfilMetrics _metrics;
+
+    public UpstreamAttemptHandler(string clientName, TimeProvider timeProvider, LoopFulfilMetrics? metrics = null)
+    {
+        _clientName = clientName;
+        _timeProvider = timeProvider ?? TimeProvider.System;
+        _metrics = metrics ?? LoopFulfilMetrics.Shared;
+    }
+
+    protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        if (request.Options.TryGetValue(ResilientHttpHandler.AttemptsKey, out var attempts))
+        {
+            attempts.Value++;
+        }
+
+        var started = _timeProvider.GetTimestamp();
+        var status = 0;
+        try
+        {
+            var response = await base.SendAsync(request, cancellationToken).ConfigureAwait(false);
+            status = (int)response.StatusCode;
+            return response;
+        }
+        finally
+        {
+            _metrics.UpstreamAttempt(_clientName, status, _timeProvider.GetElapsedTime(started));
+        }
+    }
 }

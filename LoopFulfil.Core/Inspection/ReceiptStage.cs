@@ -51,6 +51,11 @@ public sealed partial class ReceiptStage : IReturnStage
         IReadOnlyDictionary<int, int> arrived = await ArrivedByProductAsync(catalog, plan, cancellationToken).ConfigureAwait(false);
         int quarantine = await QuarantineStock.LocationIdAsync(fulfil, context.FulfilOptions.QuarantineLocationCode, cancellationToken).ConfigureAwait(false);
         IReadOnlyList<FulfilReturnShipmentMoves> shipments = await outcomes.GetReturnShipmentMovesAsync(returnOrderId, cancellationToken).ConfigureAwait(false);
+        if (await FinishStartedReceiptsAsync(context, shipments, cancellationToken).ConfigureAwait(false))
+        {
+            shipments = await outcomes.GetReturnShipmentMovesAsync(returnOrderId, cancellationToken).ConfigureAwait(false);
+        }
+
         IReadOnlyDictionary<int, decimal> received = QuarantineStock.ReceivedByProduct(shipments, quarantine);
         var need = arrived.ToDictionary(kv => kv.Key, kv => Math.Max(0m, kv.Value - received.GetValueOrDefault(kv.Key)));
 
@@ -86,6 +91,33 @@ public sealed partial class ReceiptStage : IReturnStage
                 cancellationToken).ConfigureAwait(false);
             LogReceived(logger, context.ReturnId, shipment.Id, take.Sum(t => t.Quantity), take.Sum(t => t.Move.Quantity), step.Created);
         }
+    }
+
+    /// <summary>
+    /// A receipt this stage started whose shipment is already <c>received</c>: the receive call committed but its answer
+    /// was lost (or the worker stopped before <c>done</c>). Finishing it (receive is a no-op there, done follows) keeps
+    /// its units counted once; without this the shipment is no longer draft and would be skipped for good.
+    /// </summary>
+    private async Task<bool> FinishStartedReceiptsAsync(ReturnContext context, IReadOnlyList<FulfilReturnShipmentMoves> shipments, CancellationToken cancellationToken)
+    {
+        var finished = false;
+        foreach (FulfilReturnShipmentMoves shipment in shipments.Where(s => s.State == "received").OrderBy(s => s.Id))
+        {
+            StepRecord? started = await context.Ledger.GetStepAsync(context.ReturnId, OutcomeSteps.Receipt(shipment.Id), cancellationToken).ConfigureAwait(false);
+            if (started is not { Status: StepStatus.Started })
+            {
+                continue;
+            }
+
+            await context.Ledger.EnsureStepAsync(
+                context.ReturnId,
+                OutcomeSteps.Receipt(shipment.Id),
+                async ct => (await fulfil.ReceiveCustomerReturnShipmentAsync(shipment.Id, ct).ConfigureAwait(false)).Id.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                cancellationToken).ConfigureAwait(false);
+            finished = true;
+        }
+
+        return finished;
     }
 
     /// <summary>Arrived units per Fulfil product id (SKUs the catalog does not know are skipped: authorisation reports them).</summary>

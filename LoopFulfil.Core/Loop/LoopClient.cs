@@ -5,6 +5,7 @@ using System.Runtime.CompilerServices;
 using System.Text;
 using System.Text.Json;
 using LoopFulfil.Core.Errors;
+using LoopFulfil.Core.Http;
 using LoopFulfil.Core.Loop.Json;
 using LoopFulfil.Core.Loop.Models;
 using Microsoft.Extensions.Logging;
@@ -18,7 +19,7 @@ namespace LoopFulfil.Core.Loop;
 /// <see cref="LoopRateLimitHandler"/> and <see cref="LoopAttemptTimeoutHandler"/> inside), and whatever still fails
 /// becomes a typed permanent or transient exception here.
 /// </summary>
-public sealed class LoopClient : ILoopClient
+public sealed partial class LoopClient : ILoopClient
 {
     /// <summary>Name of the HttpClient registration, for adding handlers to its pipeline.</summary>
     public const string HttpClientName = "Loop";
@@ -110,32 +111,6 @@ public sealed class LoopClient : ILoopClient
         }
     }
 
-    public Task ProcessReturnAsync(string returnId, IReadOnlyDictionary<string, string>? additionalDetails, CancellationToken cancellationToken)
-    {
-        HttpContent? content = additionalDetails is { Count: > 0 } ? Json(additionalDetails) : null;
-        return ActionAsync(returnId, "process", $"warehouse/return/{Escape(returnId)}/process", content, cancellationToken);
-    }
-
-    public Task FlagReturnAsync(string returnId, CancellationToken cancellationToken)
-        => ActionAsync(returnId, "flag", $"warehouse/return/{Escape(returnId)}/flag", null, cancellationToken);
-
-    public Task CancelReturnAsync(string returnId, CancellationToken cancellationToken)
-        => ActionAsync(returnId, "cancel", $"warehouse/return/{Escape(returnId)}/cancel", null, cancellationToken);
-
-    public Task CloseReturnAsync(string returnId, CancellationToken cancellationToken)
-        => ActionAsync(returnId, "close", $"warehouse/return/{Escape(returnId)}/close", null, cancellationToken);
-
-    public Task AddReturnNoteAsync(string returnId, string content, CancellationToken cancellationToken)
-    {
-        ArgumentException.ThrowIfNullOrWhiteSpace(content);
-        if (content.Length >= MaxNoteLength)
-        {
-            throw new ArgumentOutOfRangeException(nameof(content), content.Length, $"Loop notes must be shorter than {MaxNoteLength} characters; use {nameof(LoopNotes)}.{nameof(LoopNotes.Fit)}.");
-        }
-
-        return ActionAsync(returnId, "note", $"warehouse/return/{Escape(returnId)}/note", Json(new Dictionary<string, string> { ["content"] = content }), cancellationToken);
-    }
-
     public async Task<IReadOnlyList<LoopReturnNote>> GetReturnNotesAsync(string returnId, CancellationToken cancellationToken)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(returnId);
@@ -151,18 +126,6 @@ public sealed class LoopClient : ILoopClient
 
         ThrowIfFailed(response, body, Operation(HttpMethod.Get, path));
         return ReadList<LoopReturnNote>(body, "notes");
-    }
-
-    public Task RemoveLineItemsAsync(string returnId, IReadOnlyCollection<string> lineItemIds, CancellationToken cancellationToken)
-    {
-        ArgumentNullException.ThrowIfNull(lineItemIds);
-        if (lineItemIds.Count == 0)
-        {
-            throw new ArgumentException("At least one line item id is required.", nameof(lineItemIds));
-        }
-
-        var ids = string.Join(',', lineItemIds.Select(Uri.EscapeDataString));
-        return ActionAsync(returnId, "remove", $"warehouse/return/{Escape(returnId)}/remove?line_item_id={ids}", null, cancellationToken);
     }
 
     public async Task<LoopProduct> UpsertProductAsync(LoopProductUpsert product, CancellationToken cancellationToken)
@@ -206,7 +169,8 @@ public sealed class LoopClient : ILoopClient
         ArgumentException.ThrowIfNullOrWhiteSpace(variantId);
         ArgumentException.ThrowIfNullOrWhiteSpace(locationId);
         var content = Json(new Dictionary<string, long> { ["available_count"] = availableCount });
-        var body = await SendForBodyAsync(HttpMethod.Post, $"inventories/{Escape(variantId)}/{Escape(locationId)}", content, cancellationToken);
+        // Sets an absolute count: a second arrival changes nothing.
+        var body = await SendForBodyAsync(HttpMethod.Post, $"inventories/{Escape(variantId)}/{Escape(locationId)}", content, cancellationToken, RequestRepeatability.Repeatable);
         return ReadUnwrapped<LoopInventory>(body, "inventory");
     }
 
@@ -292,44 +256,21 @@ public sealed class LoopClient : ILoopClient
         return LoopJson.Deserialize<LoopReturnListPage>(body);
     }
 
-    private async Task ActionAsync(string returnId, string action, string path, HttpContent? content, CancellationToken cancellationToken)
+    private async Task<byte[]> SendForBodyAsync(HttpMethod method, string path, HttpContent? content, CancellationToken cancellationToken, RequestRepeatability? repeatability = null)
     {
-        ArgumentException.ThrowIfNullOrWhiteSpace(returnId);
-        using var response = await SendAsync(HttpMethod.Post, path, content, cancellationToken);
-        var body = await response.Content.ReadAsByteArrayAsync(cancellationToken);
-        var error = LoopError.TryRead(body);
-        if (response.IsSuccessStatusCode)
-        {
-            if (IsJsonTrue(body))
-            {
-                _logger.LogInformation("Loop {Action} accepted for return {ReturnId}", action, returnId);
-                return;
-            }
-
-            _logger.LogWarning("Loop {Action} rejected for return {ReturnId}: HTTP {Status} code {Code}", action, returnId, (int)response.StatusCode, error?.Code);
-            throw new LoopActionRejectedException(response.StatusCode, action, returnId, error?.Code, error?.Message ?? "Loop did not answer true.");
-        }
-
-        if (error is not null && (response.StatusCode == HttpStatusCode.UnprocessableEntity || response.StatusCode == HttpStatusCode.BadRequest || response.StatusCode == HttpStatusCode.Conflict))
-        {
-            _logger.LogWarning("Loop {Action} rejected for return {ReturnId}: HTTP {Status} code {Code}", action, returnId, (int)response.StatusCode, error.Code);
-            throw new LoopActionRejectedException(response.StatusCode, action, returnId, error.Code, error.Message);
-        }
-
-        ThrowIfFailed(response, body, Operation(HttpMethod.Post, path));
-    }
-
-    private async Task<byte[]> SendForBodyAsync(HttpMethod method, string path, HttpContent? content, CancellationToken cancellationToken)
-    {
-        using var response = await SendAsync(method, path, content, cancellationToken);
+        using var response = await SendAsync(method, path, content, cancellationToken, repeatability);
         var body = await response.Content.ReadAsByteArrayAsync(cancellationToken);
         ThrowIfFailed(response, body, Operation(method, path));
         return body;
     }
 
-    private async Task<HttpResponseMessage> SendAsync(HttpMethod method, string path, HttpContent? content, CancellationToken cancellationToken)
+    /// <param name="repeatability">
+    /// Unset: GET is repeatable, and so is PUT (Loop's PUTs are upserts by external id); every POST is not unless said.
+    /// </param>
+    private async Task<HttpResponseMessage> SendAsync(HttpMethod method, string path, HttpContent? content, CancellationToken cancellationToken, RequestRepeatability? repeatability = null)
     {
         using var request = new HttpRequestMessage(method, new Uri(path, UriKind.RelativeOrAbsolute)) { Content = content };
+        request.MarkRepeatable(repeatability ?? (method == HttpMethod.Get || method == HttpMethod.Put ? RequestRepeatability.Repeatable : RequestRepeatability.NotRepeatable));
         try
         {
             return await _http.SendAsync(request, HttpCompletionOption.ResponseContentRead, cancellationToken);
@@ -495,84 +436,4 @@ public sealed class LoopReturnListPage
 
     [System.Text.Json.Serialization.JsonPropertyName("previousPageUrl")]
     public string? PreviousPageUrl { get; init; }
-}
-
-/// <summary>Code and message from any of Loop's error shapes.</summary>
-internal sealed record LoopError(string? Code, string? Message)
-{
-    // Shapes: {"errors":{"message","code"}}, {"error":{"code","http_code","message"}}, {"message","errors":{"field":["…"]}}.
-    public static LoopError? TryRead(byte[] body)
-    {
-        if (FirstIsObject(body) is false)
-        {
-            return null;
-        }
-
-        try
-        {
-            using var document = JsonDocument.Parse(body, new JsonDocumentOptions { AllowTrailingCommas = true });
-            var root = document.RootElement;
-            string? code = null;
-            string? message = Text(root, "message");
-            foreach (var name in (ReadOnlySpan<string>)["errors", "error"])
-            {
-                if (!root.TryGetProperty(name, out var errors) || errors.ValueKind != JsonValueKind.Object)
-                {
-                    continue;
-                }
-
-                code ??= Text(errors, "code") is { } c && !int.TryParse(c, out _) ? c : Text(errors, "http_code");
-                message = Text(errors, "message")
-                    ?? (FirstFieldError(errors) is { } field ? (message is null ? field : $"{message} {field}") : message);
-            }
-
-            return code is null && message is null ? null : new LoopError(code, message);
-        }
-        catch (JsonException)
-        {
-            return null;
-        }
-    }
-
-    private static bool FirstIsObject(byte[] body)
-    {
-        foreach (var b in body)
-        {
-            if (b is (byte)' ' or (byte)'\t' or (byte)'\r' or (byte)'\n')
-            {
-                continue;
-            }
-
-            return b == (byte)'{';
-        }
-
-        return false;
-    }
-
-    private static string? Text(JsonElement element, string name)
-        => element.TryGetProperty(name, out var value) ? value.ValueKind switch
-        {
-            JsonValueKind.String => value.GetString(),
-            JsonValueKind.Number => value.GetRawText(),
-            _ => null,
-        } : null;
-
-    private static string? FirstFieldError(JsonElement errors)
-    {
-        foreach (var property in errors.EnumerateObject())
-        {
-            if (property.Value.ValueKind == JsonValueKind.Array)
-            {
-                foreach (var item in property.Value.EnumerateArray())
-                {
-                    if (item.ValueKind == JsonValueKind.String)
-                    {
-                        return $"{property.Name}: {item.GetString()}";
-                    }
-                }
-            }
-        }
-
-        return null;
-    }
 }
