@@ -37,6 +37,9 @@ public sealed record ExchangeHandlingResult(ExchangeOutcome Outcome, string? Ret
 /// address when the return has no usable one) and invoiced to the original's invoice address, one line per exchanged item; reference/channel identifier <c>LOOP-{id}-EXC</c> (or
 /// <c>LOOP-{id}-{EXC-order}</c>) — once, by ledger step and lookup. Then (WriteBack:ExchangeOrders) pushes the order to
 /// Loop, and enqueues the return for reconciliation so the write-back note can name it.
+/// The order step is leased (<see cref="ReturnLedger"/>, ADR 0006):
+/// the stage's hand-off, a replay and the nightly repair can all deliver one exchange, and while one of them works the
+/// step the others back off as transient (<see cref="StepLeaseHeldException"/>) instead of creating a second order.
 /// Transient failures throw (redelivery); permanent ones become ExchangeOrderFailed records that keep the message, so
 /// <see cref="ExceptionService.ReplayAsync"/> re-sends it to <c>loop-exchanges</c> once the cause is fixed.
 /// </summary>

@@ -1,5 +1,7 @@
 using System.Globalization;
 using System.Runtime.CompilerServices;
+using LoopFulfil.Core.Errors;
+using LoopFulfil.Core.Returns;
 using LoopFulfil.Core.Storage;
 
 namespace LoopFulfil.Core.Refunds;
@@ -9,6 +11,12 @@ public static class PostingStatus
 {
     public const string Pending = "pending";
     public const string Posted = "posted";
+
+    /// <summary>
+    /// Held back by an AmountMismatch record (<see cref="PostingRecord.BlockedBy"/>): never posted until that record is
+    /// resolved or replayed, when the refunds stage plans it again from Loop's figures.
+    /// </summary>
+    public const string Blocked = "blocked";
 }
 
 /// <summary>A financial document of a return as stored in the <c>postings</c> table.</summary>
@@ -43,11 +51,30 @@ public sealed record PostingRecord
     public DateTimeOffset CreatedAt { get; init; }
 
     public DateTimeOffset? PostedAt { get; init; }
+
+    /// <summary>Id of the exception record that blocks the posting (<see cref="PostingStatus.Blocked"/>).</summary>
+    public string? BlockedBy { get; init; }
+}
+
+/// <summary>A pending posting claimed by one worker (<see cref="PostingStore.ClaimAsync"/>); only it marks the posting posted.</summary>
+public sealed class PostingLease
+{
+    internal PostingLease(PostingRecord record, TableEntity held)
+    {
+        Record = record;
+        Held = held;
+    }
+
+    /// <summary>The posting as stored when it was claimed.</summary>
+    public PostingRecord Record { get; }
+
+    internal TableEntity Held { get; }
 }
 
 /// <summary>
 /// Table <c>postings</c>: partition = Loop return id, row = posting kind. One row per document per return
-/// (insert-if-absent), so a return closed five times plans each document once.
+/// (insert-if-absent), so a return closed five times plans each document once. Posting one is leased like a ledger
+/// step (<see cref="ClaimAsync"/>): one worker at a time, and only it records the posting posted.
 /// </summary>
 public sealed class PostingStore
 {
@@ -119,19 +146,136 @@ public sealed class PostingStore
         }
     }
 
-    public async Task MarkPostedAsync(PostingRecord record, string documentId, string? number, DateTimeOffset at, CancellationToken cancellationToken)
+    /// <summary>
+    /// Claims the pending posting for the caller (owner and expiry, ETag-checked; an expired claim is taken over).
+    /// Null when the posting is no longer pending (posted or blocked meanwhile): nothing to do.
+    /// </summary>
+    /// <exception cref="StepLeaseHeldException">Another worker is posting it: back off.</exception>
+    public async Task<PostingLease?> ClaimAsync(string returnId, string kind, DateTimeOffset now, TimeSpan duration, CancellationToken cancellationToken)
     {
-        ArgumentNullException.ThrowIfNull(record);
-        var entity = new TableEntity(record.ReturnId, record.Kind)
+        await EnsureTableAsync(cancellationToken).ConfigureAwait(false);
+        string owner = RowLease.NewOwner();
+        for (int attempt = 0; attempt < RowLease.MaxClaimAttempts; attempt++)
         {
-            ["Status"] = PostingStatus.Posted,
-            ["DocumentId"] = documentId,
-            ["DocumentNumber"] = number ?? string.Empty,
-            ["PostedAt"] = at,
-            ["LastError"] = string.Empty,
-            ETag = "*",
-        };
-        await store.UpdateAsync(Table, entity, UpsertMode.Merge, cancellationToken).ConfigureAwait(false);
+            TableEntity? e = await store.GetAsync(Table, returnId, kind, cancellationToken).ConfigureAwait(false);
+            if (e is null || (e.GetString("Status") ?? PostingStatus.Pending) != PostingStatus.Pending)
+            {
+                return null;
+            }
+
+            TableEntity? held = await RowLease.TryClaimAsync(store, Table, e, owner, now, duration, $"Posting {e.GetString("Reference")}", null, cancellationToken).ConfigureAwait(false);
+            if (held is not null)
+            {
+                return new PostingLease(ToRecord(e), held);
+            }
+        }
+
+        throw new TransientIntegrationException($"Posting {kind} of return {returnId} kept changing under concurrent workers.");
+    }
+
+    /// <summary>Records the posting posted and ends the claim; throws transient when the claim was lost (the other worker records it).</summary>
+    public async Task MarkPostedAsync(PostingLease lease, string documentId, string? number, DateTimeOffset at, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(lease);
+        bool recorded = await RowLease.CompleteAsync(store, Table, lease.Held, at, e =>
+        {
+            e["Status"] = PostingStatus.Posted;
+            e["DocumentId"] = documentId;
+            e["DocumentNumber"] = number ?? string.Empty;
+            e["PostedAt"] = at;
+            e["LastError"] = string.Empty;
+        }, cancellationToken).ConfigureAwait(false);
+        if (!recorded)
+        {
+            throw new TransientIntegrationException($"Posting {lease.Record.Reference}: the claim expired before it was recorded posted; another worker owns it now.");
+        }
+    }
+
+    /// <summary>Ends a claim whose work failed, so the next attempt need not wait for its expiry (best effort).</summary>
+    public Task ReleaseAsync(PostingLease lease, DateTimeOffset now)
+    {
+        ArgumentNullException.ThrowIfNull(lease);
+        return RowLease.ReleaseAsync(store, Table, lease.Held, now);
+    }
+
+    /// <summary>
+    /// Blocks a pending posting behind exception record <paramref name="exceptionId"/> (ETag-checked). False when it is
+    /// not pending (already posted: nothing to hold back; already blocked: it stays blocked by its first record).
+    /// </summary>
+    /// <exception cref="StepLeaseHeldException">A worker is posting it right now: retry once it has finished.</exception>
+    public async Task<bool> MarkBlockedAsync(string returnId, string kind, string exceptionId, string reason, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        await EnsureTableAsync(cancellationToken).ConfigureAwait(false);
+        for (int attempt = 0; attempt < RowLease.MaxClaimAttempts; attempt++)
+        {
+            TableEntity? e = await store.GetAsync(Table, returnId, kind, cancellationToken).ConfigureAwait(false);
+            if (e is null || (e.GetString("Status") ?? PostingStatus.Pending) != PostingStatus.Pending)
+            {
+                return false;
+            }
+
+            if (RowLease.LiveUntil(e, now) is { } until)
+            {
+                throw new StepLeaseHeldException($"Posting {e.GetString("Reference")}", until, until - now);
+            }
+
+            var patch = new TableEntity(returnId, kind)
+            {
+                ["Status"] = PostingStatus.Blocked,
+                ["BlockedBy"] = exceptionId,
+                ["LastError"] = reason.Length > 1000 ? reason[..1000] : reason,
+                ETag = e.ETag,
+            };
+            if (await store.UpdateAsync(Table, patch, UpsertMode.Merge, cancellationToken).ConfigureAwait(false) == UpdateOutcome.Updated)
+            {
+                return true;
+            }
+        }
+
+        throw new TransientIntegrationException($"Posting {kind} of return {returnId} kept changing under concurrent workers.");
+    }
+
+    /// <summary>
+    /// Makes a blocked posting pending again with the figures planned now (ETag-checked); returns the stored posting
+    /// (unchanged when it was not blocked).
+    /// </summary>
+    public async Task<PostingRecord?> UnblockAsync(string returnId, string kind, decimal amount, string currency, CancellationToken cancellationToken)
+    {
+        await EnsureTableAsync(cancellationToken).ConfigureAwait(false);
+        for (int attempt = 0; attempt < RowLease.MaxClaimAttempts; attempt++)
+        {
+            TableEntity? e = await store.GetAsync(Table, returnId, kind, cancellationToken).ConfigureAwait(false);
+            if (e is null || e.GetString("Status") != PostingStatus.Blocked)
+            {
+                return e is null ? null : ToRecord(e);
+            }
+
+            var patch = new TableEntity(returnId, kind)
+            {
+                ["Status"] = PostingStatus.Pending,
+                ["Amount"] = amount.ToString(CultureInfo.InvariantCulture),
+                ["Currency"] = currency,
+                ["BlockedBy"] = string.Empty,
+                ["LastError"] = string.Empty,
+                ETag = e.ETag,
+            };
+            if (await store.UpdateAsync(Table, patch, UpsertMode.Merge, cancellationToken).ConfigureAwait(false) == UpdateOutcome.Updated)
+            {
+                return await GetAsync(returnId, kind, cancellationToken).ConfigureAwait(false);
+            }
+        }
+
+        throw new TransientIntegrationException($"Posting {kind} of return {returnId} kept changing under concurrent workers.");
+    }
+
+    /// <summary>Every blocked posting, across returns.</summary>
+    public async IAsyncEnumerable<PostingRecord> BlockedAsync([EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        await EnsureTableAsync(cancellationToken).ConfigureAwait(false);
+        await foreach (TableEntity e in store.QueryAsync(Table, TableFilter.Equal("Status", PostingStatus.Blocked), cancellationToken).ConfigureAwait(false))
+        {
+            yield return ToRecord(e);
+        }
     }
 
     public async Task MarkFailedAsync(PostingRecord record, string error, CancellationToken cancellationToken)
@@ -162,6 +306,7 @@ public sealed class PostingStore
         FailedAttempts = e.GetInt32("FailedAttempts") ?? 0,
         CreatedAt = e.GetDateTimeOffset("CreatedAt") ?? DateTimeOffset.MinValue,
         PostedAt = e.GetDateTimeOffset("PostedAt"),
+        BlockedBy = NullIfEmpty(e.GetString("BlockedBy")),
     };
 
     private static string? NullIfEmpty(string? s) => string.IsNullOrEmpty(s) ? null : s;

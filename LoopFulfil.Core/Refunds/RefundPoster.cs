@@ -35,19 +35,39 @@ public sealed class RefundPoster
         this.time = time;
     }
 
-    /// <summary>Posts the document (or finds it posted) and marks the posting posted; returns the document number.</summary>
-    public async Task<string?> PostAsync(PostingRecord posting, CancellationToken cancellationToken)
+    /// <summary>
+    /// Claims the pending posting (one worker at a time), posts the document (or finds it posted) and, as the claim's
+    /// holder, marks the posting posted. A posting that is no longer pending (posted or blocked meanwhile) is left alone.
+    /// </summary>
+    /// <exception cref="StepLeaseHeldException">Another worker is posting it (transient: retry later).</exception>
+    public async Task<PostingOutcome> PostAsync(PostingRecord posting, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(posting);
-        DateOnly today = DateOnly.FromDateTime(time.GetUtcNow().UtcDateTime);
-        (string id, string? number) = posting.Kind switch
+        PostingLease? lease = await postings.ClaimAsync(posting.ReturnId, posting.Kind, time.GetUtcNow(), ledger.LeaseDuration, cancellationToken).ConfigureAwait(false);
+        if (lease is null)
         {
-            PostingKinds.CreditNote => await CreditNoteAsync(posting, today, cancellationToken).ConfigureAwait(false),
-            PostingKinds.GiftCard => await GiftCardAsync(posting, cancellationToken).ConfigureAwait(false),
-            _ => await JournalAsync(posting, today, cancellationToken).ConfigureAwait(false),
-        };
-        await postings.MarkPostedAsync(posting, id, number, time.GetUtcNow(), cancellationToken).ConfigureAwait(false);
-        return number;
+            return new PostingOutcome(PostedNow: false, (await postings.GetAsync(posting.ReturnId, posting.Kind, cancellationToken).ConfigureAwait(false))?.DocumentNumber);
+        }
+
+        // The stored figures, not the caller's copy: a posting re-planned since it was read posts what is stored now.
+        PostingRecord p = lease.Record;
+        try
+        {
+            DateOnly today = DateOnly.FromDateTime(time.GetUtcNow().UtcDateTime);
+            (string id, string? number) = p.Kind switch
+            {
+                PostingKinds.CreditNote => await CreditNoteAsync(p, today, cancellationToken).ConfigureAwait(false),
+                PostingKinds.GiftCard => await GiftCardAsync(p, cancellationToken).ConfigureAwait(false),
+                _ => await JournalAsync(p, today, cancellationToken).ConfigureAwait(false),
+            };
+            await postings.MarkPostedAsync(lease, id, number, time.GetUtcNow(), cancellationToken).ConfigureAwait(false);
+            return new PostingOutcome(PostedNow: true, number);
+        }
+        catch
+        {
+            await postings.ReleaseAsync(lease, time.GetUtcNow()).ConfigureAwait(false);
+            throw;
+        }
     }
 
     private async Task<(string Id, string? Number)> CreditNoteAsync(PostingRecord p, DateOnly today, CancellationToken ct)
@@ -166,3 +186,7 @@ public sealed class RefundPoster
             ?? throw new ReturnStageException(ExceptionCategory.AmountMismatch, $"Fulfil has no account with code '{code}' ({setting}).") { DetailKey = "account:" + setting };
     }
 }
+
+/// <param name="PostedNow">True when this call marked the posting posted (false: it was posted or blocked already).</param>
+/// <param name="Number">The Fulfil document number, when known.</param>
+public sealed record PostingOutcome(bool PostedNow, string? Number);

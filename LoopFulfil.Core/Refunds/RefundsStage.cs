@@ -11,8 +11,9 @@ namespace LoopFulfil.Core.Refunds;
 /// Refund accounting for a closed return (<c>return.closed</c>, or any later event such as <c>giftcard.requested</c>
 /// once the stored snapshot is closed): a posted credit note for the amount refunded to the original payment, a
 /// balanced store-credit liability journal, and journals for a handling fee and an upsell — each once. Figures that
-/// do not reconcile raise AmountMismatch (finance) and nothing is posted. In Scheduled mode the documents are only
-/// stored as pending postings for <see cref="ScheduledPostingJob"/>.
+/// do not reconcile raise AmountMismatch (finance) and nothing is posted: postings already planned are marked
+/// <see cref="PostingStatus.Blocked"/> behind the record, and planned again from Loop's figures once it is resolved or
+/// replayed. In Scheduled mode the documents are only stored as pending postings for <see cref="ScheduledPostingJob"/>.
 /// </summary>
 public sealed partial class RefundsStage : IReturnStage
 {
@@ -20,11 +21,13 @@ public sealed partial class RefundsStage : IReturnStage
     private readonly PostingStore postings;
     private readonly RefundPoster poster;
     private readonly IOptionsMonitor<RefundsOptions> options;
+    private readonly ExceptionService exceptions;
     private readonly TimeProvider time;
     private readonly ILogger<RefundsStage> logger;
 
-    public RefundsStage(IFulfilClient fulfil, PostingStore postings, RefundPoster poster, IOptionsMonitor<RefundsOptions> options, TimeProvider time, ILogger<RefundsStage> logger)
+    public RefundsStage(IFulfilClient fulfil, PostingStore postings, RefundPoster poster, IOptionsMonitor<RefundsOptions> options, ExceptionService exceptions, TimeProvider time, ILogger<RefundsStage> logger)
     {
+        this.exceptions = exceptions;
         this.fulfil = fulfil;
         this.postings = postings;
         this.poster = poster;
@@ -50,7 +53,13 @@ public sealed partial class RefundsStage : IReturnStage
         RefundPlan plan = RefundPlan.For(context.Return, o.AmountTolerance, o.CompanyCurrency, o.StoreCreditDocument);
         if (plan.Mismatch is { } why)
         {
-            await context.RaiseAsync(ExceptionCategory.AmountMismatch, why, Name, cancellationToken, detailKey: "amounts").ConfigureAwait(false);
+            ExceptionRecord mismatch = await context.RaiseAsync(ExceptionCategory.AmountMismatch, why, Name, cancellationToken, detailKey: "amounts").ConfigureAwait(false);
+            // Documents planned from earlier figures wait for finance too.
+            foreach (PostingRecord earlier in await postings.ForReturnAsync(context.ReturnId, cancellationToken).ConfigureAwait(false))
+            {
+                await BlockAsync(earlier.ReturnId, earlier.Kind, mismatch, cancellationToken).ConfigureAwait(false);
+            }
+
             return;
         }
 
@@ -81,14 +90,29 @@ public sealed partial class RefundsStage : IReturnStage
                 ReturnOrderId = context.ReturnOrderId,
                 CreatedAt = time.GetUtcNow(),
             }, cancellationToken).ConfigureAwait(false);
-            if (!added && (record.Amount != planned.Amount || !string.Equals(record.Currency, planned.Currency, StringComparison.Ordinal)))
+            bool changed = record.Amount != planned.Amount || !string.Equals(record.Currency, planned.Currency, StringComparison.Ordinal);
+            if (!added && record.Status == PostingStatus.Blocked)
             {
-                await context.RaiseAsync(
-                    ExceptionCategory.AmountMismatch,
-                    $"Return {context.ReturnId}: {planned.Reference} was worked out as {record.Amount.ToString(CultureInfo.InvariantCulture)} {record.Currency} ({record.Status}) but Loop now says {planned.Amount.ToString(CultureInfo.InvariantCulture)} {planned.Currency}.",
-                    Name,
-                    cancellationToken,
-                    detailKey: "changed:" + planned.Kind).ConfigureAwait(false);
+                if (!await IsLiftedAsync(record, context, cancellationToken).ConfigureAwait(false))
+                {
+                    // Still waiting for finance; the record keeps saying why (refreshed when Loop's figure moved again).
+                    LogStillBlocked(logger, context.ReturnId, record.Reference, record.BlockedBy);
+                    if (changed)
+                    {
+                        await RaiseChangedAsync(context, record, planned, cancellationToken).ConfigureAwait(false);
+                    }
+
+                    return;
+                }
+
+                // Resolved or replayed: Loop's figures now are what finance let through.
+                record = await postings.UnblockAsync(record.ReturnId, record.Kind, planned.Amount, planned.Currency, cancellationToken).ConfigureAwait(false) ?? record;
+                LogUnblocked(logger, context.ReturnId, record.Reference, planned.Amount, planned.Currency);
+            }
+            else if (!added && changed)
+            {
+                ExceptionRecord raised = await RaiseChangedAsync(context, record, planned, cancellationToken).ConfigureAwait(false);
+                await BlockAsync(record.ReturnId, record.Kind, raised, cancellationToken).ConfigureAwait(false);
                 return;
             }
 
@@ -103,9 +127,52 @@ public sealed partial class RefundsStage : IReturnStage
 
         foreach (PostingRecord record in stored.Where(r => r.Status == PostingStatus.Pending))
         {
-            string? number = await poster.PostAsync(record, cancellationToken).ConfigureAwait(false);
-            LogPosted(logger, context.ReturnId, record.Reference, number);
+            PostingOutcome outcome;
+            try
+            {
+                outcome = await poster.PostAsync(record, cancellationToken).ConfigureAwait(false);
+            }
+            catch (ReturnStageException ex) when (ex.Category == ExceptionCategory.AmountMismatch)
+            {
+                // Fulfil's document disagrees with Loop: nothing more is posted for it until finance resolves the record.
+                ExceptionRecord raised = await context.RaiseAsync(ex.Category, ex.Message, Name, cancellationToken, detailKey: ex.DetailKey).ConfigureAwait(false);
+                await BlockAsync(record.ReturnId, record.Kind, raised, cancellationToken).ConfigureAwait(false);
+                return;
+            }
+
+            LogPosted(logger, context.ReturnId, record.Reference, outcome.Number);
         }
+    }
+
+    private Task<ExceptionRecord> RaiseChangedAsync(ReturnContext context, PostingRecord record, PlannedPosting planned, CancellationToken cancellationToken) =>
+        context.RaiseAsync(
+            ExceptionCategory.AmountMismatch,
+            $"Return {context.ReturnId}: {planned.Reference} was worked out as {record.Amount.ToString(CultureInfo.InvariantCulture)} {record.Currency} ({record.Status}) but Loop now says {planned.Amount.ToString(CultureInfo.InvariantCulture)} {planned.Currency}. Resolve or replay this record to post Loop's figure.",
+            Name,
+            cancellationToken,
+            detailKey: "changed:" + planned.Kind);
+
+    private async Task BlockAsync(string returnId, string kind, ExceptionRecord by, CancellationToken cancellationToken)
+    {
+        if (await postings.MarkBlockedAsync(returnId, kind, by.Id, by.Message, time.GetUtcNow(), cancellationToken).ConfigureAwait(false))
+        {
+            LogBlocked(logger, returnId, kind, by.Id);
+        }
+    }
+
+    /// <summary>
+    /// The block ends when its record is no longer open (a person resolved it, or replayed it) — or when this very
+    /// message is the replay of it (the record is marked replayed only after the message was sent).
+    /// </summary>
+    private async Task<bool> IsLiftedAsync(PostingRecord record, ReturnContext context, CancellationToken cancellationToken)
+    {
+        if (record.BlockedBy is not { } id || string.Equals(context.Event.ReplayOf, id, StringComparison.Ordinal))
+        {
+            return true;
+        }
+
+        ExceptionRecord? blocking = await exceptions.GetAsync(id, cancellationToken).ConfigureAwait(false);
+        return blocking is null || blocking.Status != ExceptionStatus.Open;
     }
 
     /// <summary>
@@ -133,4 +200,13 @@ public sealed partial class RefundsStage : IReturnStage
 
     [LoggerMessage(EventId = 4632, Level = LogLevel.Information, Message = "Return {ReturnId}: {Reference} posted as {Number}")]
     private static partial void LogPosted(ILogger logger, string returnId, string reference, string? number);
+
+    [LoggerMessage(EventId = 4633, Level = LogLevel.Warning, Message = "Return {ReturnId}: posting {Kind} blocked by exception {ExceptionId} until it is resolved")]
+    private static partial void LogBlocked(ILogger logger, string returnId, string kind, string exceptionId);
+
+    [LoggerMessage(EventId = 4634, Level = LogLevel.Information, Message = "Return {ReturnId}: {Reference} stays blocked by exception {ExceptionId}")]
+    private static partial void LogStillBlocked(ILogger logger, string returnId, string reference, string? exceptionId);
+
+    [LoggerMessage(EventId = 4635, Level = LogLevel.Information, Message = "Return {ReturnId}: {Reference} unblocked and planned again as {Amount} {Currency}")]
+    private static partial void LogUnblocked(ILogger logger, string returnId, string reference, decimal amount, string currency);
 }

@@ -200,15 +200,15 @@ public sealed partial class ReturnEventHandler
         if (evt.CarriesSnapshot)
         {
             LoopReturn payload = LoopJson.Deserialize<LoopReturn>(evt.Body.Span);
-            DateTimeOffset eventTime = SnapshotTimeOf(payload) ?? throw new ReturnStageException(
-                ExceptionCategory.UnparseableEvent,
-                $"{evt.Trigger} for return {evt.ReturnId} carries no edited_at, updated_at or created_at; it cannot be ordered against other events.");
+            // Every time the payload carries (closed_at-style fields the model does not know included); none at all:
+            // the ledger orders it by Loop's lifecycle alone.
+            DateTimeOffset? eventTime = SnapshotOrder.Later(SnapshotTimeOf(payload), SnapshotOrder.LatestTime(evt.Body.Span));
             evt = evt with { EventTime = eventTime };
             SnapshotDecision decision = await ledger.AdvanceSnapshotAsync(evt.ReturnId, eventTime, ReturnStates.Normalise(payload.State), evt.Body, cancellationToken).ConfigureAwait(false);
-            if (decision == SnapshotDecision.Applied)
+            if (decision is SnapshotDecision.Applied or SnapshotDecision.Unchanged)
             {
                 snapshot = payload;
-                snapshotTime = eventTime;
+                snapshotTime = eventTime ?? default;
             }
             else
             {
@@ -272,7 +272,7 @@ public sealed partial class ReturnEventHandler
 
         byte[] body = JsonSerializer.SerializeToUtf8Bytes(fetched, LoopJson.Options);
         SnapshotDecision decision = await ledger.AdvanceSnapshotAsync(evt.ReturnId, time, ReturnStates.Normalise(fetched.State), body, cancellationToken).ConfigureAwait(false);
-        if (decision == SnapshotDecision.Applied)
+        if (decision is SnapshotDecision.Applied or SnapshotDecision.Unchanged)
         {
             return (fetched, time);
         }
@@ -384,7 +384,7 @@ public sealed partial class ReturnEventHandler
     }
 
     [LoggerMessage(EventId = 4401, Level = LogLevel.Information, Message = "Return {ReturnId}: {Trigger} is older ({EventTime:o}) than the snapshot applied; reconciling from the stored snapshot")]
-    private static partial void LogStale(ILogger logger, string returnId, string trigger, DateTimeOffset eventTime);
+    private static partial void LogStale(ILogger logger, string returnId, string trigger, DateTimeOffset? eventTime);
 
     [LoggerMessage(EventId = 4402, Level = LogLevel.Information, Message = "Return {ReturnId}: {Trigger} recorded for the outcome stages (new: {IsNew})")]
     private static partial void LogEventRecorded(ILogger logger, string returnId, string trigger, bool isNew);

@@ -1,5 +1,8 @@
 using LoopFulfil.Core.Diagnostics;
 using LoopFulfil.Core.Storage;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
 
 namespace LoopFulfil.Core.Returns;
 
@@ -9,13 +12,14 @@ namespace LoopFulfil.Core.Returns;
 /// Table <c>returns</c>: partition = Loop return id; row <c>record</c> for the snapshot, <c>step:{name}</c> per step.
 /// </summary>
 /// <remarks>
-/// Every step is idempotent twice over. The step row is inserted-if-absent before the remote call, and before every
-/// create the remote side is searched by a deterministic key (channel_identifier, LOOP-{id}-… references). So a crash
-/// between "created in Fulfil" and "recorded here" finds the document on redelivery instead of creating a second one.
-/// One return's events are handled one at a time (Service Bus sessions, or the local host's partitions), which is why
-/// no lock is taken here beyond the ETag on the snapshot row.
+/// Every step has one owner at a time and is idempotent twice over. A worker claims the step row's lease (owner and
+/// expiry, an ETag-checked write) before the remote call; another worker finding a live lease backs off as transient,
+/// an expired one is taken over; only the holder records the step done. Before every create the remote side is
+/// searched by a deterministic key (channel_identifier, LOOP-{id}-… references), so a crash between "created in
+/// Fulfil" and "recorded here" finds the document on the next attempt instead of creating a second one. The snapshot
+/// row is ordered by time and, on a tie, by Loop's lifecycle (ADR 0002, ADR 0006).
 /// </remarks>
-public sealed class ReturnLedger
+public sealed partial class ReturnLedger
 {
     public const string Table = "returns";
     private const string RecordRow = "record";
@@ -30,38 +34,64 @@ public sealed class ReturnLedger
     private readonly BodyStore _bodies;
     private readonly TimeProvider _time;
     private readonly LoopFulfilMetrics _metrics;
+    private readonly IOptionsMonitor<ReturnsOptions>? _options;
+    private readonly ILogger _logger;
     private int _tableReady;
 
-    public ReturnLedger(ITableStore store, IBlobStore blobs, TimeProvider time, LoopFulfilMetrics? metrics = null)
+    public ReturnLedger(ITableStore store, IBlobStore blobs, TimeProvider time, LoopFulfilMetrics? metrics = null, IOptionsMonitor<ReturnsOptions>? options = null, ILogger<ReturnLedger>? logger = null)
     {
         _store = store;
         _bodies = new BodyStore(blobs);
         _time = time;
         _metrics = metrics ?? LoopFulfilMetrics.Shared;
+        _options = options;
+        _logger = (ILogger?)logger ?? NullLogger.Instance;
     }
 
+    /// <summary>How long a claim on a step (or posting) stays another worker's before it can be taken over (<c>Returns:StepLeaseDuration</c>).</summary>
+    public TimeSpan LeaseDuration => _options?.CurrentValue.StepLeaseDuration ?? ReturnsOptions.DefaultStepLeaseDuration;
+
     /// <summary>
-    /// Records <paramref name="snapshot"/> as the newest known state of the return unless a newer one was already
-    /// applied (Loop delivers out of order). Equal timestamps count as current: redeliveries are re-applied,
-    /// which is safe because every step is idempotent.
+    /// Records <paramref name="snapshot"/> as the newest known state of the return unless it is not newer than the one
+    /// applied (Loop delivers out of order): older times are stale; on an equal or missing time the state later in
+    /// Loop's lifecycle wins (<see cref="SnapshotOrder"/>); a byte-identical snapshot changes nothing. Same state at the
+    /// same second with another body is re-applied (nothing tells them apart; every step is idempotent).
     /// </summary>
-    public async Task<SnapshotDecision> AdvanceSnapshotAsync(string returnId, DateTimeOffset eventTime, string state, ReadOnlyMemory<byte> snapshot, CancellationToken cancellationToken)
+    public Task<SnapshotDecision> AdvanceSnapshotAsync(string returnId, DateTimeOffset eventTime, string state, ReadOnlyMemory<byte> snapshot, CancellationToken cancellationToken) =>
+        AdvanceSnapshotAsync(returnId, (DateTimeOffset?)eventTime, state, snapshot, cancellationToken);
+
+    /// <inheritdoc cref="AdvanceSnapshotAsync(string, DateTimeOffset, string, ReadOnlyMemory{byte}, CancellationToken)"/>
+    /// <param name="eventTime">The latest time the payload carries; null when it carries none (ordered by lifecycle alone).</param>
+    public async Task<SnapshotDecision> AdvanceSnapshotAsync(string returnId, DateTimeOffset? eventTime, string state, ReadOnlyMemory<byte> snapshot, CancellationToken cancellationToken)
     {
         await EnsureTableAsync(cancellationToken);
+        string sha = BodyStore.Sha256Hex(snapshot.Span);
         for (var attempt = 0; attempt < 5; attempt++)
         {
             var existing = await _store.GetAsync(Table, returnId, RecordRow, cancellationToken);
-            if (existing is not null && existing.GetDateTimeOffset("EventTime") is { } applied && applied > eventTime)
+            if (existing is not null)
             {
-                return SnapshotDecision.Stale;
+                if (string.Equals(existing.GetString(BodyPrefix + "Sha256"), sha, StringComparison.Ordinal) && existing.GetInt32(BodyPrefix + "Length") == snapshot.Length)
+                {
+                    return SnapshotDecision.Unchanged;
+                }
+
+                if (SnapshotOrder.Compare(eventTime, state, existing.GetDateTimeOffset("EventTime"), existing.GetString("State")) < 0)
+                {
+                    return SnapshotDecision.Stale;
+                }
             }
 
             var entity = new TableEntity(returnId, RecordRow)
             {
-                ["EventTime"] = eventTime,
                 ["State"] = state,
                 ["UpdatedAt"] = _time.GetUtcNow(),
             };
+            if (eventTime is { } t)
+            {
+                entity["EventTime"] = t;
+            }
+
             await _bodies.WriteAsync(Table, entity, BodyPrefix, snapshot, cancellationToken);
             if (existing is null)
             {
@@ -75,7 +105,8 @@ public sealed class ReturnLedger
             }
 
             entity.ETag = existing.ETag;
-            if (await _store.UpdateAsync(Table, entity, UpsertMode.Merge, cancellationToken) == UpdateOutcome.Updated)
+            // Replace, not merge: a snapshot without a time must not keep the previous one's EventTime.
+            if (await _store.UpdateAsync(Table, entity, UpsertMode.Replace, cancellationToken) == UpdateOutcome.Updated)
             {
                 await _bodies.ReleaseAsync(BodyStore.BlobOf(existing, BodyPrefix), entity, BodyPrefix, cancellationToken);
                 return SnapshotDecision.Applied;
@@ -98,9 +129,11 @@ public sealed class ReturnLedger
     }
 
     /// <summary>
-    /// Runs a step at most once per return: returns the recorded document when the step is done; otherwise looks the
-    /// document up remotely (<paramref name="findExisting"/>) and only when absent creates it (<paramref name="create"/>).
+    /// Runs a step at most once per return: returns the recorded document when the step is done; otherwise claims the
+    /// step's lease, looks the document up remotely (<paramref name="findExisting"/>) and only when absent creates it
+    /// (<paramref name="create"/>), and records the step done — as the lease holder, or not at all.
     /// </summary>
+    /// <exception cref="StepLeaseHeldException">Another worker holds a live lease on the step: retry later.</exception>
     public async Task<StepResult> EnsureStepAsync(
         string returnId,
         string step,
@@ -112,41 +145,73 @@ public sealed class ReturnLedger
         ArgumentNullException.ThrowIfNull(create);
         await EnsureTableAsync(cancellationToken);
         var row = StepPrefix + step;
-        var existing = await _store.GetAsync(Table, returnId, row, cancellationToken);
-        if (existing?.GetString("Status") == StepStatus.Done)
+        string owner = RowLease.NewOwner();
+        TableEntity? held = null;
+        for (var attempt = 0; held is null; attempt++)
         {
-            return new StepResult(existing.GetString("DocumentId") ?? "", Created: false);
+            if (attempt == RowLease.MaxClaimAttempts)
+            {
+                throw new Errors.TransientIntegrationException($"Step {step} of return {returnId} kept changing under concurrent workers.");
+            }
+
+            var existing = await _store.GetAsync(Table, returnId, row, cancellationToken);
+            if (existing?.GetString("Status") == StepStatus.Done)
+            {
+                return new StepResult(existing.GetString("DocumentId") ?? "", Created: false);
+            }
+
+            var now = _time.GetUtcNow();
+            if (existing is null)
+            {
+                var started = RowLease.WithLease(new TableEntity(returnId, row) { ["Status"] = StepStatus.Started, ["StartedAt"] = now, ["Attempts"] = 1 }, owner, now, LeaseDuration);
+                held = await _store.InsertAsync(Table, started, cancellationToken) == InsertOutcome.Inserted ? started : null;
+                continue;
+            }
+
+            held = await RowLease.TryClaimAsync(_store, Table, existing, owner, now, LeaseDuration, $"Step {step} of return {returnId}",
+                p => p["Attempts"] = (existing.GetInt32("Attempts") ?? 1) + 1, cancellationToken);
+            if (held is not null && existing.GetString(RowLease.OwnerProperty) is { Length: > 0 })
+            {
+                LogTakenOver(_logger, returnId, step, existing.GetDateTimeOffset(RowLease.UntilProperty));
+            }
         }
 
-        var now = _time.GetUtcNow();
-        if (existing is null)
+        string documentId;
+        bool created = false;
+        bool recorded;
+        try
         {
-            var started = new TableEntity(returnId, row) { ["Status"] = StepStatus.Started, ["StartedAt"] = now, ["Attempts"] = 1 };
-            await _store.InsertAsync(Table, started, cancellationToken);
+            string? found = await findExisting(cancellationToken);
+            if (found is null)
+            {
+                found = await create(cancellationToken);
+                created = true;
+            }
+
+            documentId = found;
+
+            recorded = await RowLease.CompleteAsync(_store, Table, held, _time.GetUtcNow(), p =>
+            {
+                p["Status"] = StepStatus.Done;
+                p["DocumentId"] = documentId;
+                p["CompletedAt"] = _time.GetUtcNow();
+                p["FoundExisting"] = !created;
+            }, cancellationToken);
         }
-        else
+        catch
         {
-            var retry = new TableEntity(returnId, row) { ["Attempts"] = (existing.GetInt32("Attempts") ?? 1) + 1, ETag = "*" };
-            await _store.UpdateAsync(Table, retry, UpsertMode.Merge, cancellationToken);
+            // The retry need not wait for the expiry: this worker knows its call ended.
+            await RowLease.ReleaseAsync(_store, Table, held, _time.GetUtcNow());
+            throw;
         }
 
-        var documentId = await findExisting(cancellationToken);
-        var created = false;
-        if (documentId is null)
+        if (!recorded)
         {
-            documentId = await create(cancellationToken);
-            created = true;
+            // The lease expired mid-work and another worker took the step over: it finds the document by its
+            // reference and records the step; this worker records nothing.
+            throw new Errors.TransientIntegrationException($"Step {step} of return {returnId}: the lease expired before the step was recorded; another worker owns it now.");
         }
 
-        var done = new TableEntity(returnId, row)
-        {
-            ["Status"] = StepStatus.Done,
-            ["DocumentId"] = documentId,
-            ["CompletedAt"] = _time.GetUtcNow(),
-            ["FoundExisting"] = !created,
-            ETag = "*",
-        };
-        await _store.UpdateAsync(Table, done, UpsertMode.Merge, cancellationToken);
         if (created && LoopFulfilMetrics.DocumentTypeOfStep(step) is { } documentType)
         {
             // Counted here, the one place that knows a document was created rather than found.
@@ -250,7 +315,10 @@ public sealed class ReturnLedger
         e.GetString("DocumentId"),
         e.GetInt32("Attempts") ?? 1,
         e.GetDateTimeOffset("StartedAt"),
-        e.GetDateTimeOffset("CompletedAt"));
+        e.GetDateTimeOffset("CompletedAt"))
+    {
+        LeaseUntil = e.GetDateTimeOffset(RowLease.UntilProperty),
+    };
 
     /// <summary>The body the row points at; a blob gone missing means the row was replaced meanwhile, so a retry reads the new one.</summary>
     private async Task<byte[]> ReadBodyAsync(TableEntity entity, CancellationToken cancellationToken) =>
@@ -267,6 +335,9 @@ public sealed class ReturnLedger
         await _store.CreateTableIfNotExistsAsync(Table, cancellationToken);
         Volatile.Write(ref _tableReady, 1);
     }
+
+    [LoggerMessage(EventId = 4420, Level = LogLevel.Information, Message = "Return {ReturnId}: step {Step} taken over from a lease that ended at {LeaseUntil:o}")]
+    private static partial void LogTakenOver(ILogger logger, string returnId, string step, DateTimeOffset? leaseUntil);
 }
 
 public enum SnapshotDecision
@@ -276,6 +347,9 @@ public enum SnapshotDecision
 
     /// <summary>A newer event was already applied; this one is older and is skipped.</summary>
     Stale,
+
+    /// <summary>The very snapshot applied (byte for byte): nothing was written; reconcile from it as it stands.</summary>
+    Unchanged,
 }
 
 public static class StepStatus
@@ -289,7 +363,14 @@ public sealed record ReturnSnapshotRecord(string ReturnId, DateTimeOffset EventT
 /// <summary>A non-snapshot Loop event kept for the return (see <see cref="ReturnLedger.RecordEventAsync"/>).</summary>
 public sealed record RecordedReturnEvent(string Trigger, string DedupeKey, DateTimeOffset? EventTime, DateTimeOffset ReceivedAt, byte[] Body);
 
-public sealed record StepRecord(string Step, string Status, string? DocumentId, int Attempts, DateTimeOffset? StartedAt, DateTimeOffset? CompletedAt);
+public sealed record StepRecord(string Step, string Status, string? DocumentId, int Attempts, DateTimeOffset? StartedAt, DateTimeOffset? CompletedAt)
+{
+    /// <summary>When the last claim on the step ends (ended: at or before now); null for rows written before leases.</summary>
+    public DateTimeOffset? LeaseUntil { get; init; }
+
+    /// <summary>True while a worker holds the step (a claim not yet completed, released or expired).</summary>
+    public bool IsLeasedAt(DateTimeOffset now) => Status != StepStatus.Done && LeaseUntil is { } until && until > now;
+}
 
 /// <param name="DocumentId">The remote document (Fulfil id) the step produced or found.</param>
 /// <param name="Created">True only when this call created it.</param>

@@ -19,4 +19,14 @@ public sealed class ReturnsOptions
     /// return from Loop's API so the pipeline can still run. False: the event is only recorded.
     /// </summary>
     public bool FetchMissingSnapshotFromLoop { get; set; } = true;
+
+    /// <summary>Default of <see cref="StepLeaseDuration"/>: longer than one Fulfil call with its retries (3 min total timeout).</summary>
+    public static readonly TimeSpan DefaultStepLeaseDuration = TimeSpan.FromMinutes(5);
+
+    /// <summary>
+    /// How long a worker's claim on a ledger step or a posting keeps every other worker out (they back off as
+    /// transient). A worker that crashed mid-step is taken over after this; it must exceed the longest create call
+    /// (HttpResilience:TotalTimeout), or a second worker could look up before the first create has committed.
+    /// </summary>
+    public TimeSpan StepLeaseDuration { get; set; } = DefaultStepLeaseDuration;
 }

@@ -21,6 +21,7 @@ public static class ReturnsServiceCollectionExtensions
             .Bind(configuration.GetSection(ReturnsOptions.Section))
             .Validate(o => o.SkuCacheSeconds >= 0, "Returns:SkuCacheSeconds must be zero or more.")
             .Validate(o => o.ReturnOrderReferencePrefix is not null, "Returns:ReturnOrderReferencePrefix must be set (it may be empty).")
+            .Validate(o => o.StepLeaseDuration > TimeSpan.Zero, "Returns:StepLeaseDuration must be positive.")
             .ValidateOnStart();
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<ReturnLedger>();

@@ -138,6 +138,7 @@ resource appSettings 'Microsoft.Web/sites/config@2024-04-01' = {
     Returns__ReturnOrderReferencePrefix: 'LOOP-'
     Returns__SkuCacheSeconds: '60'
     Returns__FetchMissingSnapshotFromLoop: 'true'
+    Returns__StepLeaseDuration: '00:05:00'
     Exceptions__FlagReturnInLoop: 'true'
     Exceptions__SkuRecheckSchedule: skuRecheckSchedule
     // The Functions timer binding reads a flat name (%SkuRecheckSchedule%): ':' and '__' names do not resolve there.

@@ -1,0 +1,100 @@
+using LoopFulfil.Core.Exceptions;
+using LoopFulfil.Core.Refunds;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace LoopFulfil.Tests.Outcomes;
+
+/// <summary>
+/// The scheduled posting job and blocked postings, end to end: signed webhooks → handler and refunds stage → postings in
+/// Azurite → job → Fulfil sandbox (HTTP).
+/// </summary>
+public sealed class PostingLeaseAndBlockTests
+{
+    private const string TeeM = "TEE-BLK-M";
+
+    [Fact]
+    public async Task Posting_job_in_realtime_mode_posts_nothing_even_with_a_pending_posting()
+    {
+        await using OutcomesHarness h = await OutcomesHarness.StartAsync();
+        string returnId = "job-" + Guid.NewGuid().ToString("N")[..12];
+        await h.Postings.AddAsync(Fee(returnId, 5.00m), CancellationToken.None);
+
+        PostingBatchSummary summary = await RunJobAsync(h);
+
+        Assert.Equal(0, summary.Posted);
+        Assert.Empty(h.Journals(returnId, PostingKinds.HandlingFee));
+        Assert.Equal(PostingStatus.Pending, (await h.Postings.GetAsync(returnId, PostingKinds.HandlingFee, CancellationToken.None))!.Status);
+    }
+
+    [Fact]
+    public async Task Posting_job_in_scheduled_mode_posts_a_pending_posting_once_however_often_it_runs()
+    {
+        await using OutcomesHarness h = await OutcomesHarness.StartAsync(new Dictionary<string, string?> { ["Refunds:PostingMode"] = "Scheduled" });
+        string returnId = "job-" + Guid.NewGuid().ToString("N")[..12];
+        await h.Postings.AddAsync(Fee(returnId, 5.00m), CancellationToken.None);
+
+        PostingBatchSummary first = await RunJobAsync(h);
+        PostingBatchSummary second = await RunJobAsync(h);
+
+        Assert.Equal(1, first.Posted);
+        Assert.Equal(0, second.Posted);
+        var journal = Assert.Single(h.Journals(returnId, PostingKinds.HandlingFee));
+        Assert.Equal("posted", journal.State);
+        Assert.Equal(PostingStatus.Posted, (await h.Postings.GetAsync(returnId, PostingKinds.HandlingFee, CancellationToken.None))!.Status);
+    }
+
+    [Fact]
+    public async Task A_posting_blocked_by_amount_mismatch_is_not_posted_by_the_timer_and_is_posted_once_after_resolution()
+    {
+        await using OutcomesHarness h = await OutcomesHarness.StartAsync(new Dictionary<string, string?> { ["Refunds:PostingMode"] = "Scheduled" });
+        decimal fee = 0m;
+        OutcomeReturn r = new OutcomeReturn("#1001", (b, x) => b.WithLine(TeeM, 25.00m, lineItemId: x.Line(1)).WithHandlingFee(fee)).AddTo(h.Loop);
+        await h.SendAsync(r.Created_());
+        await h.SendAsync(r.Closed());
+        Assert.Equal(25.00m, (await h.Postings.GetAsync(r.ReturnId, PostingKinds.CreditNote, CancellationToken.None))!.Amount);
+
+        // Loop changes its mind after the refund was worked out: 20.00 refunded, 5.00 kept as a fee.
+        fee = 5.00m;
+        await h.SendAsync(r.Webhook("return.closed", "closed", 180));
+        ExceptionRecord mismatch = Assert.Single(await h.ExceptionRecordsAsync(), e => e.Category == ExceptionCategory.AmountMismatch);
+
+        PostingBatchSummary whileBlocked = await RunJobAsync(h);
+        await h.DrainAsync();
+
+        Assert.Equal(0, whileBlocked.Posted);
+        Assert.Empty(h.CreditNotes(r.ReturnId));
+        Assert.Equal(PostingStatus.Blocked, (await h.Postings.GetAsync(r.ReturnId, PostingKinds.CreditNote, CancellationToken.None))!.Status);
+
+        // Finance resolves the record: the next run hands the return back to the refunds stage, which plans Loop's figures.
+        await h.Services.GetRequiredService<ExceptionService>().ResolveAsync(mismatch.Id, "Loop's figures are right", CancellationToken.None);
+        PostingBatchSummary replan = await RunJobAsync(h);
+        await h.DrainAsync();
+        PostingBatchSummary afterResolution = await RunJobAsync(h);
+        await h.DrainAsync();
+        PostingBatchSummary again = await RunJobAsync(h);
+
+        Assert.Equal(1, replan.Replanned);
+        Assert.Equal(0, replan.Posted);
+        Assert.Equal(2, afterResolution.Posted);
+        Assert.Equal(0, again.Posted);
+        Assert.Equal(-20.00m, Assert.Single(h.CreditNotes(r.ReturnId)).Number("total_amount"));
+        Assert.Single(h.Journals(r.ReturnId, PostingKinds.HandlingFee));
+    }
+
+    private static PostingRecord Fee(string returnId, decimal amount) => new()
+    {
+        ReturnId = returnId,
+        Kind = PostingKinds.HandlingFee,
+        Reference = PostingKinds.Reference(returnId, PostingKinds.HandlingFee),
+        Currency = "USD",
+        Amount = amount,
+        Status = PostingStatus.Pending,
+        CreatedAt = new DateTimeOffset(2026, 12, 1, 8, 0, 0, TimeSpan.Zero),
+    };
+
+    private static async Task<PostingBatchSummary> RunJobAsync(OutcomesHarness h)
+    {
+        using IServiceScope scope = h.Services.CreateScope();
+        return await scope.ServiceProvider.GetRequiredService<ScheduledPostingJob>().RunAsync(CancellationToken.None);
+    }
+}

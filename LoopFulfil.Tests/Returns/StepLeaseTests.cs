@@ -1,0 +1,150 @@
+using System.Collections.Concurrent;
+using LoopFulfil.Core.Errors;
+using LoopFulfil.Core.Returns;
+using LoopFulfil.Core.Storage;
+using LoopFulfil.Tests.Infrastructure;
+using Microsoft.Extensions.Time.Testing;
+
+namespace LoopFulfil.Tests.Returns;
+
+/// <summary>
+/// The ledger step's lease on real Azurite: workers are driven one after another by gates (no sleeps), the clock is a
+/// <see cref="FakeTimeProvider"/>, and the "remote side" counts every create it receives.
+/// </summary>
+public sealed class StepLeaseTests
+{
+    private const string Step = "exchange-order:EXC";
+    private static readonly TimeSpan Lease = new ReturnsOptions().StepLeaseDuration;
+
+    [Fact]
+    public async Task Two_workers_on_one_step_create_one_document_and_the_second_backs_off_as_transient()
+    {
+        (ReturnLedger ledger, _, _) = await LedgerAsync();
+        var remote = new Remote();
+        string returnId = NewReturnId();
+        var firstInCreate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var releaseFirst = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        // Worker 1 looks up (nothing), starts creating and is paused inside the create call.
+        Task<StepResult> first = ledger.EnsureStepAsync(returnId, Step, remote.FindAsync, async ct =>
+        {
+            firstInCreate.SetResult();
+            await releaseFirst.Task;
+            return remote.Create("first");
+        }, CancellationToken.None);
+        await firstInCreate.Task;
+
+        // Worker 2 comes for the same step while worker 1's create is in flight.
+        Exception? second = await Record.ExceptionAsync(() => ledger.EnsureStepAsync(returnId, Step, remote.FindAsync, _ => Task.FromResult(remote.Create("second")), CancellationToken.None));
+        releaseFirst.SetResult();
+        StepResult done = await first;
+
+        Assert.Equal(1, remote.Creates);
+        Assert.IsAssignableFrom<TransientIntegrationException>(second);
+        Assert.True(done.Created);
+        StepRecord? step = await ledger.GetStepAsync(returnId, Step, CancellationToken.None);
+        Assert.Equal(StepStatus.Done, step!.Status);
+        Assert.Equal("first", step.DocumentId);
+    }
+
+    [Fact]
+    public async Task A_live_lease_gives_the_next_worker_a_transient_error_carrying_the_time_left()
+    {
+        (ReturnLedger ledger, FakeTimeProvider clock, _) = await LedgerAsync();
+        var remote = new Remote();
+        string returnId = NewReturnId();
+        var inCreate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var hang = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
+        Task<StepResult> holder = ledger.EnsureStepAsync(returnId, Step, remote.FindAsync, _ =>
+        {
+            inCreate.SetResult();
+            return hang.Task;
+        }, CancellationToken.None);
+        await inCreate.Task;
+
+        clock.Advance(TimeSpan.FromMinutes(1));
+        TransientIntegrationException backedOff = await Assert.ThrowsAnyAsync<TransientIntegrationException>(
+            () => ledger.EnsureStepAsync(returnId, Step, remote.FindAsync, _ => Task.FromResult(remote.Create("second")), CancellationToken.None));
+
+        Assert.Equal(Lease - TimeSpan.FromMinutes(1), backedOff.RetryAfter);
+        Assert.Equal(0, remote.Creates);
+        hang.SetException(new TransientIntegrationException("the holder's call failed"));
+        await Assert.ThrowsAsync<TransientIntegrationException>(() => holder);
+    }
+
+    [Fact]
+    public async Task An_expired_lease_is_taken_over_and_only_the_new_holder_records_the_step()
+    {
+        (ReturnLedger ledger, FakeTimeProvider clock, _) = await LedgerAsync();
+        var remote = new Remote();
+        string returnId = NewReturnId();
+        var inCreate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var stalled = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        // The first worker stalls inside its create (a hung process) for longer than its lease.
+        Task<StepResult> stale = ledger.EnsureStepAsync(returnId, Step, remote.FindAsync, _ =>
+        {
+            inCreate.SetResult();
+            return stalled.Task;
+        }, CancellationToken.None);
+        await inCreate.Task;
+        clock.Advance(Lease + TimeSpan.FromSeconds(1));
+
+        StepResult taken = await ledger.EnsureStepAsync(returnId, Step, remote.FindAsync, _ => Task.FromResult(remote.Create("taker")), CancellationToken.None);
+
+        // The stalled call comes back afterwards: its lease is gone, so it records nothing.
+        stalled.SetResult("stale-document");
+        await Assert.ThrowsAnyAsync<TransientIntegrationException>(() => stale);
+        Assert.True(taken.Created);
+        StepRecord? step = await ledger.GetStepAsync(returnId, Step, CancellationToken.None);
+        Assert.Equal(StepStatus.Done, step!.Status);
+        Assert.Equal("taker", step.DocumentId);
+        Assert.Equal(2, step.Attempts);
+    }
+
+    [Fact]
+    public async Task A_byte_identical_snapshot_writes_nothing()
+    {
+        (ReturnLedger ledger, FakeTimeProvider clock, ITableStore store) = await LedgerAsync();
+        string returnId = NewReturnId();
+        byte[] body = ReturnPayload.OnOrder1001().WithUnits(Demo.TeeM, 1, 25.00m, "11001").Webhook("return.created");
+        var time = new DateTimeOffset(2025, 3, 1, 10, 0, 0, TimeSpan.Zero);
+        await ledger.AdvanceSnapshotAsync(returnId, time, "open", body, CancellationToken.None);
+        TableEntity? before = await store.GetAsync(ReturnLedger.Table, returnId, "record", CancellationToken.None);
+
+        clock.Advance(TimeSpan.FromMinutes(3));
+        await ledger.AdvanceSnapshotAsync(returnId, time, "open", body.ToArray(), CancellationToken.None);
+
+        TableEntity? after = await store.GetAsync(ReturnLedger.Table, returnId, "record", CancellationToken.None);
+        Assert.Equal(before!.ETag, after!.ETag);
+        Assert.Equal(before.GetDateTimeOffset("UpdatedAt"), after.GetDateTimeOffset("UpdatedAt"));
+    }
+
+    private static async Task<(ReturnLedger Ledger, FakeTimeProvider Clock, ITableStore Store)> LedgerAsync()
+    {
+        var clock = new FakeTimeProvider(new DateTimeOffset(2026, 12, 1, 8, 0, 0, TimeSpan.Zero));
+        ITableStore store = new AzureTableStore(StorageAccount.FromConnectionString(await AzuriteTestServer.GetConnectionStringAsync()), tablePrefix: AzuriteTestServer.UniqueTableName("l"));
+        return (new ReturnLedger(store, await AzuriteTestServer.CreateBlobStoreAsync(), clock), clock, store);
+    }
+
+    private static string NewReturnId() => "lease-" + Guid.NewGuid().ToString("N");
+
+    /// <summary>The remote side: documents by reference, and how many creates reached it.</summary>
+    private sealed class Remote
+    {
+        private readonly ConcurrentDictionary<string, string> documents = new(StringComparer.Ordinal);
+        private int creates;
+
+        public int Creates => Volatile.Read(ref creates);
+
+        public Task<string?> FindAsync(CancellationToken cancellationToken) =>
+            Task.FromResult(documents.TryGetValue("LOOP-EXC", out string? id) ? id : null);
+
+        public string Create(string id)
+        {
+            Interlocked.Increment(ref creates);
+            documents.TryAdd("LOOP-EXC", id);
+            return id;
+        }
+    }
+}
