@@ -51,13 +51,6 @@ internal sealed class RedeliveryParts
         return new RedeliveryParts(tables, new FakeTimeProvider(Start), sender, options);
     }
 
-    /// <summary>Alerts to the recording sender, everything else (replays) to the sender under test.</summary>
-    private sealed class AlertsApart(IMessageSender alerts, IMessageSender others) : IMessageSender
-    {
-        public Task SendAsync(OutboundMessage message, CancellationToken cancellationToken) =>
-            (message.Queue == QueueNames.Exceptions ? alerts : others).SendAsync(message, cancellationToken);
-    }
-
     public async Task<List<ExceptionRecord>> RecordsAsync()
     {
         var records = new List<ExceptionRecord>();
@@ -67,6 +60,13 @@ internal sealed class RedeliveryParts
         }
 
         return records;
+    }
+
+    /// <summary>Alerts to the recording sender, everything else (replays) to the sender under test.</summary>
+    private sealed class AlertsApart(IMessageSender alerts, IMessageSender others) : IMessageSender
+    {
+        public Task SendAsync(OutboundMessage message, CancellationToken cancellationToken) =>
+            (message.Queue == QueueNames.Exceptions ? alerts : others).SendAsync(message, cancellationToken);
     }
 }
 

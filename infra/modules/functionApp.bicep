@@ -172,6 +172,7 @@ resource appSettings 'Microsoft.Web/sites/config@2024-04-01' = {
     CatchUpSchedule: catchUpSchedule
     CatchUp__Overlap: '00:10:00'
     CatchUp__InitialLookback: '00:00:00'
+    CatchUp__Enabled: 'true'
     // Backoff of transient failures (scheduled messages), then a DeadLettered exception record.
     Redelivery__MaxAttempts: '12'
     Redelivery__BaseDelay: '00:00:10'
