@@ -58,9 +58,11 @@ internal static class ExceptionsCommand
                 return await OperatorServices.RunAsync(context, configuration, sp => ListAsync(context, sp.GetRequiredService<ExceptionService>(), status, category)).ConfigureAwait(false);
             case "replay" when line.Positional.Count == 1 && category is null:
             case "replay" when line.Positional.Count == 0 && category is not null:
-                if (OperatorServices.UsesAzureEndpoints(configuration))
+                if (!OperatorServices.UsesLocalStorage(configuration))
                 {
-                    context.Stderr.WriteLine("Storage points at Azure (Storage__TableEndpoint): replay there with POST /api/ops/exceptions/{id}/replay on the Function App, which sends to Service Bus.");
+                    context.Stderr.WriteLine(OperatorServices.AzureStorageRefusal(
+                        "a replay",
+                        "Replay there with POST /api/ops/exceptions/{id}/replay (or /api/ops/exceptions/replay?category=…) on the Function App, which sends to Service Bus."));
                     return 2;
                 }
 

@@ -43,9 +43,50 @@ internal static class OperatorServices
         return check is null ? null : custom.BuildServiceProvider(new ServiceProviderOptions { ValidateScopes = true });
     }
 
-    /// <summary>True when storage is reached through endpoints (Azure, managed identity) rather than a connection string.</summary>
-    public static bool UsesAzureEndpoints(IConfiguration configuration) =>
-        CliConfiguration.IsSet(configuration, "Storage:TableEndpoint") || CliConfiguration.IsSet(configuration, "Storage:QueueEndpoint");
+    /// <summary>
+    /// True when storage is this machine's (Azurite: <c>UseDevelopmentStorage=true</c>, or endpoints on loopback), so the
+    /// queues a command sends to are the ones <c>loopfulfil serve</c> drains. False for an Azure account: there the
+    /// Functions app consumes Service Bus, and a Storage queue message would never be read. Not configured counts as
+    /// local (the storage check then names the setting).
+    /// </summary>
+    public static bool UsesLocalStorage(IConfiguration configuration)
+    {
+        ArgumentNullException.ThrowIfNull(configuration);
+        foreach (var key in new[] { "Storage:TableEndpoint", "Storage:QueueEndpoint" })
+        {
+            if (CliConfiguration.IsSet(configuration, key) && !IsLoopback(configuration[key]))
+            {
+                return false;
+            }
+        }
+
+        if (!CliConfiguration.IsSet(configuration, "Storage:ConnectionString"))
+        {
+            return true;
+        }
+
+        var settings = configuration["Storage:ConnectionString"]!
+            .Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+            .Select(part => part.Split('=', 2))
+            .Where(pair => pair.Length == 2)
+            .ToDictionary(pair => pair[0], pair => pair[1], StringComparer.OrdinalIgnoreCase);
+        if (settings.TryGetValue("UseDevelopmentStorage", out var dev) && bool.TryParse(dev, out var useDev) && useDev)
+        {
+            return true;
+        }
+
+        // An account key with explicit endpoints is local only when every endpoint is.
+        var endpoints = settings.Where(p => p.Key.EndsWith("Endpoint", StringComparison.OrdinalIgnoreCase)).Select(p => p.Value).ToList();
+        return endpoints.Count > 0 && endpoints.All(IsLoopback);
+    }
+
+    /// <summary>The refusal an operator command that would send a message prints when storage is an Azure account.</summary>
+    public static string AzureStorageRefusal(string what, string instead) =>
+        $"Storage points at an Azure account: {what} would go to a Storage queue that nothing reads there (the Function App consumes Service Bus), so nothing is sent. {instead}";
+
+    private static bool IsLoopback(string? url) =>
+        Uri.TryCreate(url, UriKind.Absolute, out var uri)
+        && (uri.IsLoopback || string.Equals(uri.Host, "127.0.0.1", StringComparison.Ordinal));
 
     /// <summary>Runs <paramref name="action"/>, turning storage failures into a message naming the storage setting.</summary>
     public static Task<int> RunAsync(CliContext context, IConfiguration configuration, Func<IServiceProvider, Task<int>> action) =>

@@ -22,6 +22,8 @@ internal static class ReconcileCommand
         stock out of quarantine within Reconciliation__RestockSla, credit notes against cash refunds, journals against
         store credit, exchange orders, duplicates, and LOOP- documents for returns Loop does not know.
         'reconcile' re-enqueues returns with missing steps when Reconciliation__SelfHeal is on; --read-only changes nothing.
+        'reconcile' repairs only against this machine's storage (Azurite), whose queues 'loopfulfil serve' drains; against
+        an Azure account it refuses (nothing would read its repairs there): use --read-only, and the Function App's timers.
         The report is stored (GET /api/ops/reconciliation/latest.html) and, with --out, written as CSV and HTML files.
         Needs Loop__*, Fulfil__* and Storage__ConnectionString. Exit code 0 when nothing needs action, 1 otherwise.
         """;
@@ -52,6 +54,15 @@ internal static class ReconcileCommand
         }
 
         var configuration = CliConfiguration.Build(context);
+        if (mode == ReconciliationMode.Daily && !OperatorServices.UsesLocalStorage(configuration))
+        {
+            // Repairs are queue messages: on Azure only Service Bus is consumed, and this command has no sender for it.
+            context.Stderr.WriteLine(OperatorServices.AzureStorageRefusal(
+                "the repairs of 'reconcile'",
+                "Run 'loopfulfil reconcile --read-only' for the report; the Function App's Reconciliation and CatchUp timers repair through Service Bus."));
+            return 2;
+        }
+
         var missing = RequiredKeys.Where(k => !CliConfiguration.IsSet(configuration, k)).ToList();
         if (missing.Count > 0)
         {

@@ -1,3 +1,4 @@
+using LoopFulfil.Core.CatchUp;
 using LoopFulfil.Core.CommerceSync;
 using LoopFulfil.Core.Exchanges;
 using LoopFulfil.Core.LocalHost;
@@ -23,6 +24,8 @@ internal static class OutcomeWiring
     public const string CommerceSyncFullPassJob = "commerce-sync-full";
 
     public const string ReconciliationJobName = "reconciliation";
+
+    public const string CatchUpJobName = "catch-up";
 
     public static void Add(IServiceCollection services, IConfiguration configuration)
     {
@@ -54,5 +57,13 @@ internal static class OutcomeWiring
             ReconciliationJobName,
             ServeComposition.Schedule(configuration, "ReconciliationSchedule", $"{ReconciliationOptions.Section}:{nameof(ReconciliationOptions.Schedule)}", new ReconciliationOptions().Schedule),
             static async (sp, ct) => await sp.GetRequiredService<ReconciliationJob>().RunScheduledAsync(ct).ConfigureAwait(false));
+
+        // Catch-up sweep (registered by the composition root), same settings; also on start, so a host that was down
+        // covers the gap from its watermark at once.
+        services.AddLoopFulfilTimerJob(
+            CatchUpJobName,
+            ServeComposition.Schedule(configuration, "CatchUpSchedule", $"{CatchUpOptions.Section}:{nameof(CatchUpOptions.Schedule)}", new CatchUpOptions().Schedule),
+            static async (sp, ct) => await sp.GetRequiredService<CatchUpSweep>().RunAsync(ct).ConfigureAwait(false),
+            runOnStartup: true);
     }
 }

@@ -2,6 +2,7 @@ using LoopFulfil.Core.DependencyInjection;
 using LoopFulfil.Core.Exceptions;
 using LoopFulfil.Core.LocalHost;
 using LoopFulfil.Core.Messaging;
+using LoopFulfil.Core.Redelivery;
 using LoopFulfil.Core.Returns;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -24,7 +25,8 @@ internal static class ServeComposition
         services.AddLoopFulfil(configuration);
 
         services.AddLoopFulfilLocalHost(configuration);
-        services.AddSingleton<IPoisonMessageSink, PoisonExceptionSink>();
+        // Poisoned messages become replayable DeadLettered exception records (the same recorder as the Functions' dead-letter triggers).
+        services.AddSingleton<IPoisonMessageSink>(static sp => sp.GetRequiredService<DeadLetterRecorder>());
 
         services.AddLoopFulfilQueueHandler(QueueNames.LoopReturns, static (sp, message, ct) =>
             sp.GetRequiredService<ReturnEventHandler>().HandleAsync(message, ct));

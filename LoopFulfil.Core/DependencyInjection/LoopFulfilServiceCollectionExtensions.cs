@@ -1,3 +1,4 @@
+using LoopFulfil.Core.CatchUp;
 using LoopFulfil.Core.CommerceSync;
 using LoopFulfil.Core.Exceptions;
 using LoopFulfil.Core.Fulfil;
@@ -5,6 +6,7 @@ using LoopFulfil.Core.Health;
 using LoopFulfil.Core.Loop;
 using LoopFulfil.Core.Outcomes;
 using LoopFulfil.Core.Reconciliation;
+using LoopFulfil.Core.Redelivery;
 using LoopFulfil.Core.Returns;
 using LoopFulfil.Core.Storage;
 using LoopFulfil.Core.Webhooks;
@@ -43,6 +45,10 @@ public static class LoopFulfilServiceCollectionExtensions
         services.AddLoopFulfilOutcomes(configuration);
         services.AddLoopFulfilReconciliation(configuration);
         services.AddLoopFulfilCommerceSync(configuration);
+
+        // Backoff and dead letters of every queue consumer; the catch-up sweep of returns missed by webhooks.
+        services.AddLoopFulfilRedelivery(configuration);
+        services.AddLoopFulfilCatchUp(configuration);
 
         return services;
     }

@@ -35,7 +35,10 @@ public sealed class LocalHostOptions
     /// </summary>
     public int ShutdownGraceSeconds { get; set; } = 20;
 
-    /// <summary>Upper bound of the retry backoff after a handler fails (it doubles per delivery from 1 s).</summary>
+    /// <summary>
+    /// Upper bound of the dispatcher's retry backoff after a handler fails (it doubles per delivery from 1 s). Transient
+    /// failures are rescheduled by <c>MessageRedelivery</c> instead (settings <c>Redelivery:*</c>).
+    /// </summary>
     public int MaxRetryBackoffSeconds { get; set; } = 60;
 
     /// <summary>

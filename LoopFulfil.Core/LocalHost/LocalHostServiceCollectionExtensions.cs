@@ -1,4 +1,5 @@
 using LoopFulfil.Core.Messaging;
+using LoopFulfil.Core.Redelivery;
 using LoopFulfil.Core.Scheduling;
 using LoopFulfil.Core.Storage;
 using Microsoft.Extensions.Configuration;
@@ -63,7 +64,8 @@ public static class LocalHostServiceCollectionExtensions
 
     /// <summary>
     /// Adds a <see cref="QueueDispatcher"/> (hosted service) for <paramref name="queue"/>: each message runs
-    /// <paramref name="handler"/> in its own DI scope. Poisoned messages go to every registered
+    /// <paramref name="handler"/> in its own DI scope, through <see cref="MessageRedelivery"/> when it is registered
+    /// (a transient failure is re-enqueued with a visibility delay and the original completed). Poisoned messages go to every registered
     /// <see cref="IPoisonMessageSink"/>. A claim-checked body (<see cref="ClaimCheck"/>) is put back in place
     /// before the handler and the sinks see the message.
     /// </summary>
@@ -80,6 +82,9 @@ public static class LocalHostServiceCollectionExtensions
             var scopes = sp.GetRequiredService<IServiceScopeFactory>();
             var sinks = sp.GetServices<IPoisonMessageSink>().ToList();
             var claims = sp.GetService<ClaimCheck>();
+
+            // Backoff instead of in-place retries for transient failures (registered by the composition root).
+            var redelivery = sp.GetService<MessageRedelivery>();
             return new QueueDispatcher(
                 queue,
                 async (message, ct) =>
@@ -92,7 +97,15 @@ public static class LocalHostServiceCollectionExtensions
                             message = await claims.ResolveAsync(message, ct).ConfigureAwait(false);
                         }
 
-                        await handler(scope.ServiceProvider, message, ct).ConfigureAwait(false);
+                        if (redelivery is null)
+                        {
+                            await handler(scope.ServiceProvider, message, ct).ConfigureAwait(false);
+                        }
+                        else
+                        {
+                            var services = scope.ServiceProvider;
+                            await redelivery.HandleAsync(queue, message, (m, c) => handler(services, m, c), ct).ConfigureAwait(false);
+                        }
                     }
                 },
                 sp.GetRequiredService<IQueueStore>(),

@@ -35,6 +35,9 @@ public sealed partial class LocalMessageSender : IMessageSender
     /// <summary>How long a claim may stay pending (sender still sending) before another send may take it over.</summary>
     public static readonly TimeSpan PendingClaimTimeout = TimeSpan.FromMinutes(2);
 
+    /// <summary>The longest a scheduled message is hidden (Queue Storage allows 7 days).</summary>
+    public static readonly TimeSpan MaxScheduleDelay = TimeSpan.FromDays(6);
+
     private const string StateProperty = "State";
     private const string SentAtProperty = "SentAt";
     private const string Pending = "Pending";
@@ -93,7 +96,7 @@ public sealed partial class LocalMessageSender : IMessageSender
         if (_window <= TimeSpan.Zero)
         {
             await StoreClaimAsync(claimId, message.Body, cancellationToken).ConfigureAwait(false);
-            await _queues.SendAsync(message.Queue, encoded, null, cancellationToken).ConfigureAwait(false);
+            await _queues.SendAsync(message.Queue, encoded, VisibilityDelay(message), cancellationToken).ConfigureAwait(false);
             return LocalSendOutcome.Enqueued;
         }
 
@@ -108,7 +111,7 @@ public sealed partial class LocalMessageSender : IMessageSender
         try
         {
             await StoreClaimAsync(claimId, message.Body, cancellationToken).ConfigureAwait(false);
-            await _queues.SendAsync(message.Queue, encoded, null, cancellationToken).ConfigureAwait(false);
+            await _queues.SendAsync(message.Queue, encoded, VisibilityDelay(message), cancellationToken).ConfigureAwait(false);
         }
         catch
         {
@@ -167,6 +170,27 @@ public sealed partial class LocalMessageSender : IMessageSender
         }
 
         return deleted;
+    }
+
+    /// <summary>
+    /// A scheduled message stays hidden until its time (Queue Storage counts whole seconds, so rounded up; at most
+    /// <see cref="MaxScheduleDelay"/>, below the store's 7-day limit and the message's time-to-live).
+    /// </summary>
+    private TimeSpan? VisibilityDelay(OutboundMessage message)
+    {
+        if (message.ScheduledEnqueueTime is not { } at)
+        {
+            return null;
+        }
+
+        var delay = at - _time.GetUtcNow();
+        if (delay <= TimeSpan.Zero)
+        {
+            return null;
+        }
+
+        var seconds = TimeSpan.FromSeconds(Math.Ceiling(delay.TotalSeconds));
+        return seconds < MaxScheduleDelay ? seconds : MaxScheduleDelay;
     }
 
     private async Task StoreClaimAsync(string? claimId, ReadOnlyMemory<byte> body, CancellationToken cancellationToken)

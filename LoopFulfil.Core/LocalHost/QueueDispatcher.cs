@@ -20,7 +20,9 @@ namespace LoopFulfil.Core.LocalHost;
 /// <item>Sessions: a message goes to partition <c>hash(SessionId) % Partitions</c>; each partition runs one handler at
 /// a time in receipt order, so one session's messages run in order. Messages without a session go round-robin.
 /// <see cref="LocalHostOptions.Partitions"/> bounds concurrency.</item>
-/// <item>Failure: a message without a session is abandoned (visible again after a backoff, DeliveryCount from the
+/// <item>Failure: the hosts run handlers through <see cref="Redelivery.MessageRedelivery"/>, which turns a transient
+/// failure into a delayed copy and returns, so what reaches the dispatcher is a failure that is not transient (or a
+/// copy that could not be sent). A message without a session is abandoned (visible again after a backoff, DeliveryCount from the
 /// store's dequeue count). A session message is retried in place after the backoff, still locked, so later messages
 /// of its session cannot overtake it; its DeliveryCount counts those retries too.</item>
 /// <item>Poison: after <see cref="LocalHostOptions.MaxDeliveryCount"/> failed deliveries, on a

@@ -27,7 +27,14 @@ public sealed record OutboundMessage(
     ReadOnlyMemory<byte> Body,
     string MessageId,
     string? SessionId,
-    IReadOnlyDictionary<string, string> Properties);
+    IReadOnlyDictionary<string, string> Properties)
+{
+    /// <summary>
+    /// Not delivered before this time (a redelivery with backoff): Service Bus schedules the message
+    /// (<c>ScheduledEnqueueTime</c>), the single-machine queue hides it by its initial visibility delay. Null: at once.
+    /// </summary>
+    public DateTimeOffset? ScheduledEnqueueTime { get; init; }
+}
 
 /// <summary>Sends <see cref="OutboundMessage"/>s; implemented by each host.</summary>
 public interface IMessageSender

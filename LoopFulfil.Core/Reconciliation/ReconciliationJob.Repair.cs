@@ -92,27 +92,8 @@ public sealed partial class ReconciliationJob
     /// (or a newer stored one) and runs only the missing steps. The MessageId is unique to the run, so duplicate
     /// detection does not drop it as a repeat of the original webhook or of yesterday's heal.
     /// </summary>
-    internal static OutboundMessage HealMessage(string runId, LoopReturn r)
-    {
-        string id = r.Id!;
-        string trigger = ReturnStates.Normalise(r.State) == ReturnStates.Closed ? ReturnTriggers.ReturnClosed : ReturnTriggers.ReturnUpdated;
-        byte[] body = JsonSerializer.SerializeToUtf8Bytes(r, LoopJson.Options);
-        string messageId = $"reconcile-{runId}-{id}";
-        var properties = new Dictionary<string, string>(StringComparer.Ordinal)
-        {
-            [WebhookMessagePropertyNames.Topic] = "return",
-            [WebhookMessagePropertyNames.Trigger] = trigger,
-            [WebhookMessagePropertyNames.ReturnId] = id,
-            [WebhookMessagePropertyNames.DedupeKey] = messageId,
-            ["reconciliationRun"] = runId,
-        };
-        if (!string.IsNullOrEmpty(r.State))
-        {
-            properties[WebhookMessagePropertyNames.State] = r.State;
-        }
-
-        return new OutboundMessage(QueueNames.LoopReturns, body, messageId, id, properties);
-    }
+    internal static OutboundMessage HealMessage(string runId, LoopReturn r) =>
+        ReturnRepairMessage.Build(r, $"reconcile-{runId}-{r.Id}", new Dictionary<string, string>(StringComparer.Ordinal) { ["reconciliationRun"] = runId });
 
     [LoggerMessage(EventId = 4805, Level = LogLevel.Information, Message = "Return {ReturnId}: {Reference} not re-sent by reconciliation {RunId}: a worker holds its step, or its document exists")]
     private static partial void LogLeftToWorker(ILogger logger, string returnId, string? reference, string runId);

@@ -1,5 +1,6 @@
 using LoopFulfil.Core.Exceptions;
 using LoopFulfil.Core.Messaging;
+using LoopFulfil.Core.Redelivery;
 using LoopFulfil.Functions.Messaging;
 using Microsoft.Azure.Functions.Worker;
 
@@ -8,14 +9,19 @@ namespace LoopFulfil.Functions.Functions;
 public sealed class ExceptionsFunction
 {
     private readonly ExceptionAlertHandler handler;
+    private readonly MessageRedelivery redelivery;
 
-    public ExceptionsFunction(ExceptionAlertHandler handler) => this.handler = handler;
+    public ExceptionsFunction(ExceptionAlertHandler handler, MessageRedelivery redelivery)
+    {
+        this.handler = handler;
+        this.redelivery = redelivery;
+    }
 
     /// <summary>
     /// <c>exceptions</c> queue: <see cref="ExceptionAlertHandler.HandleAsync"/> logs each new exception record with a
     /// structured <c>ExceptionCategory</c> (the alert rules count those) and, when <c>Exceptions__FlagReturnInLoop</c>
-    /// is on, flags the return in Loop with a note saying why. A transient Loop failure escapes and the alert is
-    /// redelivered.
+    /// is on, flags the return in Loop with a note saying why. A transient Loop failure reschedules the alert with
+    /// backoff (<see cref="MessageRedelivery.HandleAsync"/>).
     /// </summary>
     [Function("ExceptionAlerts")]
     public async Task Run(
@@ -24,6 +30,6 @@ public sealed class ExceptionsFunction
     {
         ArgumentNullException.ThrowIfNull(context);
         InboundMessage message = ServiceBusBindingData.ToInboundMessage(body, context.BindingContext.BindingData);
-        await handler.HandleAsync(message, context.CancellationToken);
+        await redelivery.HandleAsync(QueueNames.Exceptions, message, handler.HandleAsync, context.CancellationToken);
     }
 }

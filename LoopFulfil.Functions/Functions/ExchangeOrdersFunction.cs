@@ -1,5 +1,6 @@
 using LoopFulfil.Core.Exchanges;
 using LoopFulfil.Core.Messaging;
+using LoopFulfil.Core.Redelivery;
 using LoopFulfil.Functions.Messaging;
 using Microsoft.Azure.Functions.Worker;
 
@@ -8,13 +9,19 @@ namespace LoopFulfil.Functions.Functions;
 public sealed class ExchangeOrdersFunction
 {
     private readonly ExchangeOrderHandler handler;
+    private readonly MessageRedelivery redelivery;
 
-    public ExchangeOrdersFunction(ExchangeOrderHandler handler) => this.handler = handler;
+    public ExchangeOrdersFunction(ExchangeOrderHandler handler, MessageRedelivery redelivery)
+    {
+        this.handler = handler;
+        this.redelivery = redelivery;
+    }
 
     /// <summary>
     /// <c>loop-exchanges</c> (no sessions; duplicate detection on MessageId): <see cref="ExchangeOrderHandler.HandleAsync"/>
-    /// creates the priority sales order in Fulfil. Permanent problems become an ExchangeOrderFailed record and the
-    /// message completes; transient ones escape and the message is redelivered, then dead-lettered.
+    /// creates the priority sales order in Fulfil, through <see cref="MessageRedelivery.HandleAsync"/>. Permanent
+    /// problems become an ExchangeOrderFailed record and the message completes; transient ones are rescheduled with
+    /// backoff, then parked; anything else escapes and the message is redelivered, then dead-lettered.
     /// </summary>
     [Function("ExchangeOrders")]
     public async Task Run(
@@ -23,6 +30,6 @@ public sealed class ExchangeOrdersFunction
     {
         ArgumentNullException.ThrowIfNull(context);
         InboundMessage message = ServiceBusBindingData.ToInboundMessage(body, context.BindingContext.BindingData);
-        await handler.HandleAsync(message, context.CancellationToken);
+        await redelivery.HandleAsync(QueueNames.LoopExchanges, message, handler.HandleAsync, context.CancellationToken);
     }
 }

@@ -29,4 +29,7 @@ public static class Schedules
 
     /// <summary>App setting <c>CommerceSyncFullPassSchedule</c>; equals <c>CommerceSync__FullPassSchedule</c>.</summary>
     public const string CommerceSyncFullPass = "%CommerceSyncFullPassSchedule%";
+
+    /// <summary>App setting <c>CatchUpSchedule</c>; equals <c>CatchUp__Schedule</c>.</summary>
+    public const string CatchUp = "%CatchUpSchedule%";
 }

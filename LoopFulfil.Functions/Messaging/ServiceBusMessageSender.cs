@@ -104,7 +104,8 @@ public sealed partial class ServiceBusMessageSender : IMessageSender, IAsyncDisp
 
 /// <summary>
 /// Everything a <see cref="ServiceBusMessage"/> is built from, decided here so it can be checked without the SDK:
-/// the body as received, MessageId, SessionId, <c>application/json</c> and the application properties.
+/// the body as received, MessageId, SessionId, <c>application/json</c>, the application properties and, for a
+/// redelivery with backoff, the scheduled enqueue time.
 /// </summary>
 internal sealed record OutgoingServiceBusMessage(
     ReadOnlyMemory<byte> Body,
@@ -113,6 +114,9 @@ internal sealed record OutgoingServiceBusMessage(
     string ContentType,
     IReadOnlyDictionary<string, string> ApplicationProperties)
 {
+    /// <summary>Service Bus holds the message back until then (<see cref="OutboundMessage.ScheduledEnqueueTime"/>).</summary>
+    public DateTimeOffset? ScheduledEnqueueTime { get; init; }
+
     /// <summary>Service Bus limits MessageId and SessionId to 128 characters.</summary>
     internal const int MaxIdLength = 128;
 
@@ -129,7 +133,10 @@ internal sealed record OutgoingServiceBusMessage(
             ArgumentOutOfRangeException.ThrowIfGreaterThan(session.Length, MaxIdLength, nameof(message));
         }
 
-        return new OutgoingServiceBusMessage(message.Body, message.MessageId, message.SessionId, JsonContentType, message.Properties);
+        return new OutgoingServiceBusMessage(message.Body, message.MessageId, message.SessionId, JsonContentType, message.Properties)
+        {
+            ScheduledEnqueueTime = message.ScheduledEnqueueTime,
+        };
     }
 
     internal ServiceBusMessage ToServiceBusMessage()
@@ -142,6 +149,12 @@ internal sealed record OutgoingServiceBusMessage(
         if (SessionId is not null)
         {
             sbMessage.SessionId = SessionId;
+        }
+
+        if (ScheduledEnqueueTime is { } at)
+        {
+            // A scheduled message keeps its session and MessageId; duplicate detection applies when it is sent.
+            sbMessage.ScheduledEnqueueTime = at;
         }
 
         foreach (KeyValuePair<string, string> property in ApplicationProperties)

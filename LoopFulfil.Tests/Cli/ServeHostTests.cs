@@ -6,6 +6,7 @@ using LoopFulfil.Cli.Sandbox;
 using LoopFulfil.Cli.Serve;
 using LoopFulfil.Core.Exceptions;
 using LoopFulfil.Core.Messaging;
+using LoopFulfil.Core.Redelivery;
 using LoopFulfil.Core.Returns;
 using LoopFulfil.Core.Storage;
 using LoopFulfil.Sandbox.Fulfil;
@@ -106,10 +107,12 @@ public sealed class ServeHostTests(ServeAzurite azurite) : IClassFixture<ServeAz
     }
 
     [Fact]
-    public async Task Message_failing_every_delivery_goes_to_the_poison_queue_and_an_operator_sees_and_replays_it()
+    public async Task Message_failing_every_attempt_is_parked_as_a_dead_lettered_record_and_an_operator_sees_and_replays_it()
     {
         var settings = FastSettings(azurite.ConnectionString);
-        settings["LocalHost:MaxDeliveryCount"] = "2";
+        // Fulfil's 503s are transient: rescheduled once after 1 s, then parked on the second attempt.
+        settings["Redelivery:MaxAttempts"] = "2";
+        settings["Redelivery:BaseDelay"] = "00:00:01";
         await using var serve = await StartServeAsync(settings, "--sandbox");
         var sandbox = serve.Host.Sandbox!;
         var exceptions = serve.Host.Services.GetRequiredService<ExceptionService>();
@@ -132,7 +135,8 @@ public sealed class ServeHostTests(ServeAzurite azurite) : IClassFixture<ServeAz
             return record is not null;
         }, "a DeadLettered exception record");
         sandbox.Fulfil.Faults.ErrorRate = 0;
-        Assert.Equal(poisonedBefore + 1, await queues.GetApproximateCountAsync(QueueNames.LoopReturns + "-poison", CancellationToken.None));
+        Assert.Equal(poisonedBefore, await queues.GetApproximateCountAsync(QueueNames.LoopReturns + "-poison", CancellationToken.None));
+        Assert.Contains(MessageRedelivery.AttemptsExhaustedReason, record!.Message, StringComparison.Ordinal);
         Assert.Equal("operations", record!.Owner);
         Assert.True(record.RawEventLength > 0);
         Assert.Empty(ReturnOrders(sandbox.Fulfil, returnId));

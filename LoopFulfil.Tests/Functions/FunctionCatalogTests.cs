@@ -45,7 +45,7 @@ public partial class FunctionCatalogTests
 
         Assert.Equal(names.Count, names.Distinct(StringComparer.OrdinalIgnoreCase).Count());
         Assert.Equal(
-            ["CommerceSyncFullPass", "CommerceSyncIncremental", "ExceptionAlerts", "ExchangeOrders", "Health", "LoopReturnEvents", "LoopWebhook", "OpsListExceptions", "OpsReconciliationReport", "OpsReplayCategory", "OpsReplayException", "Reconciliation", "RefundsPosting", "ReturnInspection", "SkuRecheck"],
+            ["CatchUp", "CommerceSyncFullPass", "CommerceSyncIncremental", "ExceptionAlerts", "ExchangeOrders", "Health", "LoopExchangesDeadLetters", "LoopReturnEvents", "LoopReturnsDeadLetters", "LoopWebhook", "OpsListExceptions", "OpsReconciliationReport", "OpsReplayCategory", "OpsReplayException", "Reconciliation", "RefundsPosting", "ReturnInspection", "SkuRecheck"],
             names.Order(StringComparer.Ordinal));
     }
 
@@ -68,11 +68,14 @@ public partial class FunctionCatalogTests
 
         var triggers = Triggers<ServiceBusTriggerAttribute>().ToList();
 
-        Assert.Equal(3, triggers.Count);
+        // Three queues, and the dead-letter subqueues of the two work queues.
+        Assert.Equal(5, triggers.Count);
+        Assert.Equal(2, triggers.Count(t => t.QueueName!.EndsWith(DeadLetterFunctions.DeadLetterSuffix, StringComparison.Ordinal)));
         foreach (var trigger in triggers)
         {
-            Assert.Contains(trigger.QueueName, queues);
-            Assert.Contains($"name: '{trigger.QueueName}'", serviceBusBicep, StringComparison.Ordinal);
+            string queue = trigger.QueueName!.Replace(DeadLetterFunctions.DeadLetterSuffix, string.Empty, StringComparison.Ordinal);
+            Assert.Contains(queue, queues);
+            Assert.Contains($"name: '{queue}'", serviceBusBicep, StringComparison.Ordinal);
             Assert.Equal(Connections.ServiceBus, trigger.Connection);
         }
 
@@ -107,6 +110,7 @@ public partial class FunctionCatalogTests
         Assert.Equal(sample["Refunds__PostingSchedule"], sample["RefundsPostingSchedule"]);
         Assert.Equal(sample["CommerceSync__IncrementalSchedule"], sample["CommerceSyncIncrementalSchedule"]);
         Assert.Equal(sample["CommerceSync__FullPassSchedule"], sample["CommerceSyncFullPassSchedule"]);
+        Assert.Equal(sample["CatchUp__Schedule"], sample["CatchUpSchedule"]);
     }
 
     [Fact]

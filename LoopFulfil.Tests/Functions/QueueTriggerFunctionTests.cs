@@ -2,6 +2,7 @@ using System.Text.Json;
 using LoopFulfil.Core.Exceptions;
 using LoopFulfil.Core.LocalHost;
 using LoopFulfil.Core.Messaging;
+using LoopFulfil.Core.Redelivery;
 using LoopFulfil.Core.Returns;
 using LoopFulfil.Core.Storage;
 using LoopFulfil.Core.Webhooks;
@@ -13,6 +14,7 @@ using LoopFulfil.Tests.Returns;
 using LoopFulfil.Tests.Webhooks;
 using Microsoft.Azure.Functions.Worker;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging.Abstractions;
 
 namespace LoopFulfil.Tests.Functions;
 
@@ -99,7 +101,7 @@ public class QueueTriggerFunctionTests
         // What the trigger gets: the body bytes, and the message's metadata as binding data (properties as JSON text).
         var context = TestFunctionContext.ForServiceBus(sent.MessageId, sent.SessionId, 1, JsonSerializer.Serialize(sent.Properties));
         await using AsyncServiceScope scope = h.Services.CreateAsyncScope();
-        var function = new ReturnEventsFunction(scope.ServiceProvider.GetRequiredService<ReturnEventHandler>(), new ClaimCheck(scope.ServiceProvider.GetRequiredService<IBlobStore>(), TimeProvider.System));
+        var function = new ReturnEventsFunction(scope.ServiceProvider.GetRequiredService<ReturnEventHandler>(), new ClaimCheck(scope.ServiceProvider.GetRequiredService<IBlobStore>(), TimeProvider.System), Redelivery(scope.ServiceProvider));
 
         await function.Run(sent.Body.ToArray(), context);
 
@@ -116,7 +118,7 @@ public class QueueTriggerFunctionTests
         Assert.Equal(1, h.Loop.FlagCount(r.ReturnId));
         OutboundMessage alert = Assert.Single(h.Bus.OtherQueues, m => m.Queue == QueueNames.Exceptions);
         var logger = new StructuredLogger<ExceptionAlertHandler>();
-        var function = new ExceptionsFunction(AlertHandler(h.Services, logger, flag: true));
+        var function = new ExceptionsFunction(AlertHandler(h.Services, logger, flag: true), Redelivery(h.Services));
 
         await function.Run(alert.Body.ToArray(), AlertContext(alert, deliveryCount: 1));
 
@@ -203,6 +205,14 @@ public class QueueTriggerFunctionTests
 
     private static TestFunctionContext AlertContext(OutboundMessage alert, int deliveryCount) =>
         TestFunctionContext.ForServiceBus(alert.MessageId, alert.SessionId, deliveryCount, new Dictionary<string, object?>(alert.Properties.Select(p => new KeyValuePair<string, object?>(p.Key, p.Value))));
+
+    /// <summary>The functions' backoff wrapper over the harness's sender and exception records.</summary>
+    internal static MessageRedelivery Redelivery(IServiceProvider services) => new(
+        services.GetRequiredService<IMessageSender>(),
+        new DeadLetterRecorder(services.GetRequiredService<ExceptionService>(), new ClaimCheck(services.GetRequiredService<IBlobStore>(), TimeProvider.System), NullLogger<DeadLetterRecorder>.Instance),
+        new FixedOptionsMonitor<RedeliveryOptions>(new RedeliveryOptions()),
+        TimeProvider.System,
+        NullLogger<MessageRedelivery>.Instance);
 
     private static ExceptionAlertHandler AlertHandler(IServiceProvider services, StructuredLogger<ExceptionAlertHandler> logger, bool flag) =>
         new(services.GetRequiredService<Core.Loop.ILoopClient>(), new FixedOptionsMonitor<ExceptionOptions>(new ExceptionOptions { FlagReturnInLoop = flag }), logger);

@@ -169,6 +169,7 @@ public class WorkerSdkSurfaceTests
         [
             ".ctor(ReadOnlyMemory<Byte> body)", "String MessageId { get; set; }", "String SessionId { get; set; }",
             "String ContentType { get; set; }", "IDictionary<String, Object> ApplicationProperties { get; }",
+            "DateTimeOffset ScheduledEnqueueTime { get; set; }",
         ]),
     };
 

@@ -56,4 +56,10 @@ public class ServiceBusMessage
     }
 
     public IDictionary<string, object> ApplicationProperties => throw Surface.NotRunnable();
+
+    public DateTimeOffset ScheduledEnqueueTime
+    {
+        get => throw Surface.NotRunnable();
+        set => throw Surface.NotRunnable();
+    }
 }

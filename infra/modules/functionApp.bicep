@@ -35,6 +35,9 @@ param skuRecheckSchedule string = '0 */15 * * * *'
 @description('Six-field NCRONTAB schedule of the daily reconciliation (UTC); it reconciles the previous day.')
 param reconciliationSchedule string = '0 0 2 * * *'
 
+@description('Six-field NCRONTAB of the catch-up sweep (every 15-60 minutes): enqueues returns Loop changed since the last successful sweep.')
+param catchUpSchedule string = '0 */15 * * * *'
+
 @description('Six-field NCRONTAB (UTC) of the refund posting batch in Scheduled mode.')
 param refundsPostingSchedule string = '0 0 * * * *'
 
@@ -168,6 +171,16 @@ resource appSettings 'Microsoft.Web/sites/config@2024-04-01' = {
     Reconciliation__HistoryDays: '30'
     Reconciliation__OldestExceptionsShown: '10'
     Reconciliation__FulfilBatchSize: '25'
+    // Catch-up sweep from a watermark in Table storage; flat name for the timer binding (%CatchUpSchedule%).
+    CatchUp__Schedule: catchUpSchedule
+    CatchUpSchedule: catchUpSchedule
+    CatchUp__Overlap: '00:10:00'
+    CatchUp__InitialLookback: '00:00:00'
+    CatchUp__Enabled: 'true'
+    // Backoff of transient failures (scheduled messages), then a DeadLettered exception record.
+    Redelivery__MaxAttempts: '12'
+    Redelivery__BaseDelay: '00:00:10'
+    Redelivery__MaxDelay: '00:30:00'
 
     // Merchant-specific Fulfil settings come from parameters; the rest are defaults worth tuning per merchant.
     Fulfil__BaseUrl: fulfilBaseUrl

@@ -1,0 +1,117 @@
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text;
+using LoopFulfil.Core.Loop;
+using LoopFulfil.Core.Loop.Models;
+using LoopFulfil.Core.Messaging;
+using LoopFulfil.Core.Reconciliation;
+using LoopFulfil.Core.Returns;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace LoopFulfil.Core.CatchUp;
+
+/// <summary>What one sweep did.</summary>
+/// <param name="From">Start of the range listed (the watermark less the overlap).</param>
+/// <param name="To">End of the range listed; the new watermark.</param>
+/// <param name="Listed">Returns Loop listed in the range.</param>
+/// <param name="Enqueued">Returns sent to <c>loop-returns</c> because the stored snapshot was older (or missing).</param>
+public sealed record CatchUpResult(DateTimeOffset From, DateTimeOffset To, int Listed, int Enqueued);
+
+/// <summary>
+/// The catch-up sweep (timer on both hosts, <see cref="CatchUpOptions.Schedule"/>): lists the Loop returns updated
+/// since the last successful sweep and enqueues each one whose stored snapshot is older than Loop's, so a webhook Loop
+/// stopped retrying during an outage is still processed. The watermark advances only after a whole pass succeeded;
+/// a failed or missed sweep leaves it, so the next one (also the first after a restart) covers the whole gap.
+/// </summary>
+/// <remarks>
+/// Messages are <see cref="ReturnRepairMessage"/>s with MessageId <c>catchup-{return}-{snapshot time}-{state}</c>:
+/// deterministic, so a repeat of the same range (overlap, or a failed pass run again) is dropped by duplicate
+/// detection, and the handler is idempotent besides.
+/// </remarks>
+public sealed partial class CatchUpSweep
+{
+    private static readonly string[] AllStates = [ReturnStates.Open, ReturnStates.Review, ReturnStates.Closed, ReturnStates.Cancelled, ReturnStates.Expired];
+
+    private readonly ILoopClient loop;
+    private readonly ReturnLedger ledger;
+    private readonly IMessageSender sender;
+    private readonly CatchUpWatermarkStore watermarks;
+    private readonly IOptionsMonitor<CatchUpOptions> options;
+    private readonly TimeProvider time;
+    private readonly ILogger<CatchUpSweep> logger;
+
+    public CatchUpSweep(ILoopClient loop, ReturnLedger ledger, IMessageSender sender, CatchUpWatermarkStore watermarks, IOptionsMonitor<CatchUpOptions> options, TimeProvider time, ILogger<CatchUpSweep> logger)
+    {
+        this.loop = loop;
+        this.ledger = ledger;
+        this.sender = sender;
+        this.watermarks = watermarks;
+        this.options = options;
+        this.time = time;
+        this.logger = logger;
+    }
+
+    /// <summary>One pass. Null when switched off. Failures escape and leave the watermark where it was.</summary>
+    public async Task<CatchUpResult?> RunAsync(CancellationToken cancellationToken)
+    {
+        CatchUpOptions o = options.CurrentValue;
+        if (!o.Enabled)
+        {
+            return null;
+        }
+
+        DateTimeOffset to = time.GetUtcNow();
+        CatchUpWatermark? watermark = await watermarks.GetAsync(cancellationToken).ConfigureAwait(false);
+        DateTimeOffset from = (watermark?.CoveredUntil ?? to - o.InitialLookback) - o.Overlap;
+        if (from > to)
+        {
+            // The clock went back below the watermark: look at the overlap only.
+            from = to - o.Overlap;
+        }
+
+        LogStarted(logger, from, to, watermark is null);
+        var query = new LoopReturnListQuery { From = from, To = to, Filter = LoopReturnListFilter.UpdatedAt, States = AllStates };
+        int listed = 0;
+        int enqueued = 0;
+        await foreach (LoopReturn r in loop.ListReturnsAsync(query, cancellationToken).ConfigureAwait(false))
+        {
+            listed++;
+            if (string.IsNullOrEmpty(r.Id) || ReturnEventHandler.SnapshotTimeOf(r) is not { } loopTime)
+            {
+                continue;
+            }
+
+            string state = ReturnStates.Normalise(r.State);
+            ReturnSnapshotRecord? stored = await ledger.GetSnapshotAsync(r.Id, cancellationToken).ConfigureAwait(false);
+            if (stored is not null && (stored.EventTime > loopTime || (stored.EventTime == loopTime && stored.State == state)))
+            {
+                continue;
+            }
+
+            await sender.SendAsync(ReturnRepairMessage.Build(r, MessageIdFor(r.Id, loopTime, state), new Dictionary<string, string>(StringComparer.Ordinal) { ["catchUp"] = "true" }), cancellationToken).ConfigureAwait(false);
+            enqueued++;
+            LogEnqueued(logger, r.Id, loopTime, stored?.EventTime);
+        }
+
+        await watermarks.AdvanceAsync(to, time.GetUtcNow(), cancellationToken).ConfigureAwait(false);
+        LogCompleted(logger, from, to, listed, enqueued);
+        return new CatchUpResult(from, to, listed, enqueued);
+    }
+
+    /// <summary>The same return at the same snapshot time and state always gets the same id (at most 128 characters).</summary>
+    public static string MessageIdFor(string returnId, DateTimeOffset snapshotTime, string state)
+    {
+        string id = string.Create(CultureInfo.InvariantCulture, $"catchup-{returnId}-{snapshotTime.UtcDateTime:yyyyMMdd'T'HHmmss'.'fffffff'Z'}-{state}");
+        return id.Length <= 128 ? id : "catchup-" + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(id)));
+    }
+
+    [LoggerMessage(EventId = 5321, Level = LogLevel.Information, Message = "Catch-up sweep of returns updated {From:o} .. {To:o} started (first sweep: {First})")]
+    private static partial void LogStarted(ILogger logger, DateTimeOffset from, DateTimeOffset to, bool first);
+
+    [LoggerMessage(EventId = 5322, Level = LogLevel.Warning, Message = "Catch-up: return {ReturnId} changed in Loop at {LoopTime:o} after the stored snapshot ({StoredTime:o}); enqueued")]
+    private static partial void LogEnqueued(ILogger logger, string returnId, DateTimeOffset loopTime, DateTimeOffset? storedTime);
+
+    [LoggerMessage(EventId = 5323, Level = LogLevel.Information, Message = "Catch-up sweep {From:o} .. {To:o} done: {Listed} returns listed, {Enqueued} enqueued; watermark advanced")]
+    private static partial void LogCompleted(ILogger logger, DateTimeOffset from, DateTimeOffset to, int listed, int enqueued);
+}

@@ -1,0 +1,46 @@
+using System.Text.Json;
+using LoopFulfil.Core.Loop.Json;
+using LoopFulfil.Core.Loop.Models;
+using LoopFulfil.Core.Messaging;
+using LoopFulfil.Core.Returns;
+using LoopFulfil.Core.Webhooks;
+
+namespace LoopFulfil.Core.Reconciliation;
+
+/// <summary>
+/// The <c>loop-returns</c> message that makes the pipeline settle a return on its current Loop snapshot: the
+/// reconciliation's heal and the catch-up sweep send it. The return as Loop lists it, as a
+/// <c>return.updated</c>/<c>return.closed</c> event; the handler applies it (or a newer stored snapshot) and runs
+/// only the missing steps, so sending it twice creates nothing twice.
+/// </summary>
+public static class ReturnRepairMessage
+{
+    /// <summary>Builds it under <paramref name="messageId"/> (also its dedupe key), with <paramref name="extra"/> properties.</summary>
+    public static OutboundMessage Build(LoopReturn loopReturn, string messageId, IReadOnlyDictionary<string, string>? extra = null)
+    {
+        ArgumentNullException.ThrowIfNull(loopReturn);
+        ArgumentException.ThrowIfNullOrEmpty(loopReturn.Id);
+        ArgumentException.ThrowIfNullOrEmpty(messageId);
+        string id = loopReturn.Id;
+        string trigger = ReturnStates.Normalise(loopReturn.State) == ReturnStates.Closed ? ReturnTriggers.ReturnClosed : ReturnTriggers.ReturnUpdated;
+        byte[] body = JsonSerializer.SerializeToUtf8Bytes(loopReturn, LoopJson.Options);
+        var properties = new Dictionary<string, string>(StringComparer.Ordinal)
+        {
+            [WebhookMessagePropertyNames.Topic] = "return",
+            [WebhookMessagePropertyNames.Trigger] = trigger,
+            [WebhookMessagePropertyNames.ReturnId] = id,
+            [WebhookMessagePropertyNames.DedupeKey] = messageId,
+        };
+        if (!string.IsNullOrEmpty(loopReturn.State))
+        {
+            properties[WebhookMessagePropertyNames.State] = loopReturn.State;
+        }
+
+        foreach ((string key, string value) in extra ?? new Dictionary<string, string>())
+        {
+            properties[key] = value;
+        }
+
+        return new OutboundMessage(QueueNames.LoopReturns, body, messageId, id, properties);
+    }
+}

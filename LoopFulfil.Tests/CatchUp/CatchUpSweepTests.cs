@@ -1,0 +1,121 @@
+using System.Collections.Concurrent;
+using System.Globalization;
+using LoopFulfil.Core.CatchUp;
+using LoopFulfil.Core.Errors;
+using LoopFulfil.Core.Messaging;
+using LoopFulfil.Core.Returns;
+using LoopFulfil.Core.Storage;
+using LoopFulfil.Tests.Infrastructure;
+using LoopFulfil.Tests.Loop;
+using LoopFulfil.Tests.Webhooks;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Time.Testing;
+
+namespace LoopFulfil.Tests.CatchUp;
+
+/// <summary>
+/// The catch-up sweep against the Loop sandbox over HTTP and the returns ledger and watermark on Azurite, with the
+/// sweep's clock driven by <see cref="FakeTimeProvider"/> (the returns carry their own fixed Loop times).
+/// </summary>
+public sealed class CatchUpSweepTests : IAsyncLifetime
+{
+    private static readonly DateTimeOffset T0 = new(2026, 3, 1, 0, 0, 0, TimeSpan.Zero);
+
+    private readonly FakeTimeProvider clock = new(T0);
+    private LoopTestHarness loop = null!;
+    private AzureTableStore tables = null!;
+    private ReturnLedger ledger = null!;
+    private CatchUpWatermarkStore watermarks = null!;
+
+    public async Task InitializeAsync()
+    {
+        loop = await LoopTestHarness.StartAsync();
+        tables = new AzureTableStore(StorageAccount.FromConnectionString(await AzuriteTestServer.GetConnectionStringAsync()), tablePrefix: AzuriteTestServer.UniqueTableName("cu"));
+        ledger = new ReturnLedger(tables, await AzuriteTestServer.CreateBlobStoreAsync(), clock);
+        watermarks = new CatchUpWatermarkStore(tables);
+    }
+
+    public async Task DisposeAsync() => await loop.DisposeAsync();
+
+    [Fact]
+    public async Task Sweep_after_a_two_day_outage_enqueues_exactly_the_returns_whose_snapshot_is_older_and_advances_the_watermark()
+    {
+        CatchUpResult? first = await Sweep(new RecordingMessageSender()).RunAsync(CancellationToken.None);
+        InLoop("101", "open", T0.AddHours(3));                                   // never seen: enqueued
+        InLoop("102", "open", T0.AddHours(20));
+        await Stored("102", "open", T0.AddHours(2));                             // stored older: enqueued
+        InLoop("103", "closed", T0.AddHours(30));
+        await Stored("103", "closed", T0.AddHours(30));                          // current: not
+        InLoop("104", "open", T0.AddHours(10));
+        await Stored("104", "open", T0.AddHours(12));                            // stored newer: not
+        InLoop("105", "open", T0.AddDays(-3));                                   // before the watermark: not listed
+        InLoop("106", "closed", T0.AddHours(40));
+        await Stored("106", "open", T0.AddHours(40));                            // same second, later state: enqueued
+        clock.Advance(TimeSpan.FromDays(2));
+        var sent = new RecordingMessageSender();
+
+        CatchUpResult? result = await Sweep(sent).RunAsync(CancellationToken.None);
+
+        Assert.Equal((0, T0), (first!.Enqueued, first.To));
+        Assert.Equal(["101", "102", "106"], sent.Sent.Select(m => m.SessionId!).Order(StringComparer.Ordinal));
+        Assert.All(sent.Sent, m => Assert.Equal(QueueNames.LoopReturns, m.Queue));
+        Assert.Contains(sent.Sent, m => m.MessageId == CatchUpSweep.MessageIdFor("106", T0.AddHours(40), "closed") && m.Properties["trigger"] == "return.closed");
+        Assert.Equal((T0.AddMinutes(-10), T0.AddDays(2), 5, 3), (result!.From, result.To, result.Listed, result.Enqueued));
+        Assert.Equal(T0.AddDays(2), (await watermarks.GetAsync(CancellationToken.None))!.CoveredUntil);
+    }
+
+    [Fact]
+    public async Task Failed_sweep_leaves_the_watermark_and_the_next_sweep_covers_the_gap_with_the_same_message_ids()
+    {
+        await Sweep(new RecordingMessageSender()).RunAsync(CancellationToken.None);
+        InLoop("201", "open", T0.AddHours(1));
+        InLoop("202", "open", T0.AddHours(2));
+        clock.Advance(TimeSpan.FromDays(2));
+        var failing = new FailingAfterFirstSender();
+
+        await Assert.ThrowsAsync<TransientIntegrationException>(() => Sweep(failing).RunAsync(CancellationToken.None));
+        CatchUpWatermark? afterFailure = await watermarks.GetAsync(CancellationToken.None);
+        var retried = new RecordingMessageSender();
+        CatchUpResult? result = await Sweep(retried).RunAsync(CancellationToken.None);
+
+        Assert.Equal(T0, afterFailure!.CoveredUntil);
+        Assert.Equal(2, result!.Enqueued);
+        Assert.Contains(retried.Sent, m => m.MessageId == Assert.Single(failing.Sent).MessageId);
+        Assert.Equal(T0.AddDays(2), (await watermarks.GetAsync(CancellationToken.None))!.CoveredUntil);
+    }
+
+    private CatchUpSweep Sweep(IMessageSender sender) => new(
+        loop.Client,
+        ledger,
+        sender,
+        watermarks,
+        new FixedOptionsMonitor<CatchUpOptions>(new CatchUpOptions { Overlap = TimeSpan.FromMinutes(10), InitialLookback = TimeSpan.Zero }),
+        clock,
+        NullLogger<CatchUpSweep>.Instance);
+
+    private void InLoop(string id, string state, DateTimeOffset updatedAt) => loop.Sandbox.AddReturn(
+        $$"""{"id": {{id}}, "state": "{{state}}", "created_at": "{{Text(updatedAt.AddHours(-1))}}", "updated_at": "{{Text(updatedAt)}}"}""",
+        sendCreatedWebhook: false);
+
+    private async Task Stored(string id, string state, DateTimeOffset eventTime) =>
+        Assert.Equal(SnapshotDecision.Applied, await ledger.AdvanceSnapshotAsync(id, eventTime, state, System.Text.Encoding.UTF8.GetBytes($$"""{"id":"{{id}}","state":"{{state}}"}"""), CancellationToken.None));
+
+    private static string Text(DateTimeOffset at) => at.ToString("yyyy-MM-dd'T'HH:mm:ss'+00:00'", CultureInfo.InvariantCulture);
+
+    /// <summary>Sends the first message, then fails like a Service Bus outage.</summary>
+    private sealed class FailingAfterFirstSender : IMessageSender
+    {
+        public ConcurrentQueue<OutboundMessage> Sent { get; } = new();
+
+        public Task SendAsync(OutboundMessage message, CancellationToken cancellationToken)
+        {
+            if (!Sent.IsEmpty)
+            {
+                throw new TransientIntegrationException("Service Bus unavailable");
+            }
+
+            Sent.Enqueue(message);
+            return Task.CompletedTask;
+        }
+    }
+}
