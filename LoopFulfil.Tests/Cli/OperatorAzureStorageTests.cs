@@ -27,7 +27,7 @@ public sealed class OperatorAzureStorageTests
 
         Assert.Equal(2, code);
         Assert.Contains("Azure account", stderr, StringComparison.Ordinal);
-        Assert.Contains("loopfulfil audit", stderr, StringComparison.Ordinal);
+        Assert.Contains("loopfulfil reconcile --read-only", stderr, StringComparison.Ordinal);
         Assert.DoesNotContain("repairs sent", stdout, StringComparison.Ordinal);
     }
 
