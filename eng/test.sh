@@ -10,7 +10,7 @@ export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPE
 
 step() { printf '\n== %s\n' "$*"; }
 
-step "npm ci (Azurite, tree-sitter-bicep)"
+step "npm ci (Azurite)"
 if [ ! -x node_modules/.bin/azurite ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   npm ci --no-audit --no-fund --loglevel=error || { echo "npm ci failed"; echo "0 passed, 1 failed"; exit 1; }
 fi
@@ -29,10 +29,8 @@ fi
 extra_passed=0
 extra_failed=0
 
-step "Bicep syntax check"
-if [ -f eng/check-bicep.mjs ]; then
-  if node eng/check-bicep.mjs; then extra_passed=$((extra_passed + 1)); else extra_failed=$((extra_failed + 1)); fi
-fi
+step "Bicep: the real compiler (NuGet Azure.Bicep.CommandLine) lints infra/ (warnings fail) and builds artifacts/arm/main.json"
+if dotnet build eng/Bicep/Bicep.csproj -c Release --nologo -v minimal; then extra_passed=$((extra_passed + 1)); else extra_failed=$((extra_failed + 1)); fi
 
 step "dotnet build"
 if ! dotnet build LoopFulfil.sln -c Release --nologo -v minimal; then

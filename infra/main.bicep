@@ -39,6 +39,7 @@ param instanceMemoryMB int = 2048
 @description('Object id of whoever deploys (azd passes AZURE_PRINCIPAL_ID): may then set the Key Vault secrets.')
 param principalId string = ''
 
+@description('Kind of the deployer principal (azd passes AZURE_PRINCIPAL_TYPE: User for a person, ServicePrincipal for a pipeline).')
 @allowed(['User', 'ServicePrincipal'])
 param principalType string = 'User'
 
@@ -56,18 +57,26 @@ param loopWebhookSecret string = ''
 @secure()
 param fulfilApiKey string = ''
 
+// Merchant values without defaults: `azd up` asks for each (and keeps the answers in the azd environment);
+// a pipeline sets them with `azd env set-config infra.parameters.<name> <value>` or a parameters file.
+// Their app settings pass the same options validation as the app's start-up (LoopFulfil.Tests ArmTemplateTests).
+@minLength(8)
 @description('Fulfil REST v2 base address, e.g. https://acme.fulfil.io/api/v2/')
-param fulfilBaseUrl string = ''
+param fulfilBaseUrl string
 @description('Fulfil company id (context).')
 param fulfilCompanyId string = '1'
+@minLength(1)
 @description('Fulfil warehouse (stock.location id) that receives returns.')
-param fulfilWarehouseId string = '0'
+param fulfilWarehouseId string
+@minLength(1)
 @description('Account code debited for refunds and store credit (returns clearing).')
-param fulfilReturnsClearingAccountCode string = ''
+param fulfilReturnsClearingAccountCode string
+@minLength(1)
 @description('Account code credited for store credit / gift cards (liability).')
-param fulfilGiftCardLiabilityAccountCode string = ''
+param fulfilGiftCardLiabilityAccountCode string
+@minLength(1)
 @description('Fulfil account.journal id for LoopFulfil journal entries.')
-param fulfilJournalId string = '0'
+param fulfilJournalId string
 @description('Fulfil sale.channel id for exchange orders (empty: Fulfil default).')
 param fulfilExchangeChannelId string = ''
 
@@ -81,6 +90,7 @@ var tags = {
 var names = {
   resourceGroup: empty(resourceGroupName) ? 'rg-${environmentName}' : resourceGroupName
   functionApp: empty(functionAppName) ? 'func-${prefix}-${token}' : functionAppName
+  identity: 'id-${prefix}-${token}'
   plan: 'plan-${prefix}-${token}'
   storage: empty(storageAccountName) ? take('st${compact}${token}', 24) : storageAccountName
   serviceBus: empty(serviceBusNamespaceName) ? 'sb-${prefix}-${token}' : serviceBusNamespaceName
@@ -143,6 +153,31 @@ module keyVault 'modules/keyVault.bicep' = {
   }
 }
 
+module identity 'modules/identity.bicep' = {
+  scope: rg
+  name: 'identity'
+  params: {
+    location: location
+    tags: tags
+    identityName: names.identity
+  }
+}
+
+// Granted before the site exists (functionApp depends on it), so the first start is already authorised.
+module roles 'modules/roleAssignments.bicep' = {
+  scope: rg
+  name: 'roleAssignments'
+  params: {
+    principalId: identity.outputs.principalId
+    storageAccountName: storage.outputs.storageAccountName
+    serviceBusNamespaceName: serviceBus.outputs.namespaceName
+    keyVaultName: keyVault.outputs.keyVaultName
+    appInsightsName: monitoring.outputs.appInsightsName
+    deployerPrincipalId: principalId
+    deployerPrincipalType: principalType
+  }
+}
+
 module functionApp 'modules/functionApp.bicep' = {
   scope: rg
   name: 'functionApp'
@@ -151,6 +186,8 @@ module functionApp 'modules/functionApp.bicep' = {
     tags: tags
     planName: names.plan
     functionAppName: names.functionApp
+    identityId: identity.outputs.identityId
+    identityClientId: identity.outputs.clientId
     storageAccountName: storage.outputs.storageAccountName
     blobEndpoint: storage.outputs.blobEndpoint
     deploymentContainerName: names.deploymentContainer
@@ -168,20 +205,7 @@ module functionApp 'modules/functionApp.bicep' = {
     fulfilJournalId: fulfilJournalId
     fulfilExchangeChannelId: fulfilExchangeChannelId
   }
-}
-
-module roles 'modules/roleAssignments.bicep' = {
-  scope: rg
-  name: 'roleAssignments'
-  params: {
-    principalId: functionApp.outputs.principalId
-    storageAccountName: storage.outputs.storageAccountName
-    serviceBusNamespaceName: serviceBus.outputs.namespaceName
-    keyVaultName: keyVault.outputs.keyVaultName
-    appInsightsName: monitoring.outputs.appInsightsName
-    deployerPrincipalId: principalId
-    deployerPrincipalType: principalType
-  }
+  dependsOn: [roles]
 }
 
 module alerts 'modules/alerts.bicep' = {

@@ -39,7 +39,7 @@ internal static class OutcomeWiring
         // Realtime posting leaves nothing pending, so the job is cheap to run on the schedule whatever the mode.
         services.AddLoopFulfilTimerJob(
             ScheduledPostingJobName,
-            ServeComposition.Schedule(configuration, null, $"{RefundsOptions.Section}:{nameof(RefundsOptions.PostingSchedule)}", new RefundsOptions().PostingSchedule),
+            ServeComposition.Schedule(configuration, "RefundsPostingSchedule", $"{RefundsOptions.Section}:{nameof(RefundsOptions.PostingSchedule)}", new RefundsOptions().PostingSchedule),
             static async (sp, ct) => await sp.GetRequiredService<ScheduledPostingJob>().RunAsync(ct).ConfigureAwait(false));
 
         // Commerce sync (registered by the composition root): the Functions app's two timers, same settings.

@@ -19,14 +19,15 @@ public sealed class WebhookFunction
     }
 
     /// <summary>
-    /// <c>POST /api/loop/webhooks</c>: Loop's webhook deliveries. Function key (the <c>code</c> query parameter of
-    /// the URL registered with Loop) on top of the HMAC signature. Verifies and enqueues to <c>loop-returns</c>
+    /// <c>POST /api/loop/webhooks</c>: Loop's webhook deliveries. Anonymous at the host: the HMAC signature is the
+    /// authentication (a function key would have to be in the registered URL, and Loop sends none, so every delivery
+    /// would get 401 before the signature is checked). Verifies and enqueues to <c>loop-returns</c>
     /// through <see cref="WebhookIngress.HandleAndSendAsync"/>: 202 when queued or parked, 401 bad signature, 413 too
     /// large, 503 + Retry-After when it could not be stored or sent (Loop retries).
     /// </summary>
     [Function("LoopWebhook")]
     public async Task<IActionResult> Run(
-        [HttpTrigger(AuthorizationLevel.Function, "post", Route = WebhookHttp.Route)] HttpRequest request)
+        [HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = WebhookHttp.Route)] HttpRequest request)
     {
         ArgumentNullException.ThrowIfNull(request);
         WebhookResponse response = await ingress.HandleAndSendAsync(WebhookHttp.ToWebhookRequest(request), sender, request.HttpContext.RequestAborted);

@@ -1,3 +1,4 @@
+using Azure.Core;
 using Azure.Messaging.ServiceBus;
 using LoopFulfil.Core.LocalHost;
 using LoopFulfil.Core.Messaging;
@@ -22,8 +23,14 @@ public static class ServiceBusSenderServiceCollectionExtensions
         ServiceBusConnectionSettings settings = ServiceBusConnectionSettings.FromConfiguration(configuration);
         services.AddSingleton(settings);
 
+        // The same identity for Service Bus and, unless the host registered its own, for storage (endpoint mode).
+        if (settings.UsesIdentity)
+        {
+            services.TryAddSingleton(_ => settings.CreateCredential());
+        }
+
         // Singletons: one AMQP connection per process, disposed (after the senders) when the host stops.
-        services.AddSingleton(sp => sp.GetRequiredService<ServiceBusConnectionSettings>().CreateClient());
+        services.AddSingleton(sp => settings.CreateClient(sp.GetService<TokenCredential>()));
         services.TryAddSingleton(sp => new ClaimCheck(sp.GetRequiredService<IBlobStore>(), sp.GetRequiredService<TimeProvider>()));
         services.AddSingleton(sp => new ServiceBusMessageSender(
             sp.GetRequiredService<ServiceBusClient>(),

@@ -133,13 +133,13 @@ public class WebhookFunctionTests
     }
 
     [Fact]
-    public void Webhook_is_a_post_on_api_loop_webhooks_behind_a_function_key()
+    public void Webhook_is_an_anonymous_post_on_api_loop_webhooks_so_the_signature_is_its_only_authentication()
     {
         var run = typeof(WebhookFunction).GetMethod(nameof(WebhookFunction.Run))!;
 
         Assert.Equal("LoopWebhook", run.GetCustomAttributes(typeof(FunctionAttribute), false).Cast<FunctionAttribute>().Single().Name);
         var trigger = run.GetParameters()[0].GetCustomAttributes(typeof(HttpTriggerAttribute), false).Cast<HttpTriggerAttribute>().Single();
-        Assert.Equal(AuthorizationLevel.Function, trigger.AuthLevel);
+        Assert.Equal(AuthorizationLevel.Anonymous, trigger.AuthLevel);
         Assert.Equal(["post"], trigger.Methods ?? []);
         Assert.Equal("loop/webhooks", trigger.Route);
     }

@@ -1,4 +1,5 @@
-// Flex Consumption plan + .NET 10 isolated Function App with a system-assigned identity, and THE app-settings block.
+// Flex Consumption plan + .NET 10 isolated Function App running as the user-assigned identity (identity.bicep,
+// whose roles exist before this site), and THE app-settings block.
 // Every setting the app reads lives in `appSettings` below, once. LoopFulfil options use the environment form
 // Section__Property; LoopFulfil.Tests/Configuration/SettingsDriftTests.cs fails when an Options property has no
 // entry here (or in local.settings.sample.json). Secrets are Key Vault references, never values.
@@ -6,6 +7,10 @@ param location string
 param tags object
 param planName string
 param functionAppName string
+@description('Resource id of the user-assigned identity the app runs as.')
+param identityId string
+@description('Client id of that identity: the extensions, the Azure SDKs and Key Vault references pick it by this.')
+param identityClientId string
 param storageAccountName string
 param blobEndpoint string
 param deploymentContainerName string
@@ -15,19 +20,19 @@ param keyVaultUri string
 param secretNames object
 
 @description('Fulfil REST v2 base address, e.g. https://acme.fulfil.io/api/v2/')
-param fulfilBaseUrl string = ''
+param fulfilBaseUrl string
 @description('Fulfil company id (context).')
-param fulfilCompanyId string = '1'
+param fulfilCompanyId string
 @description('Fulfil warehouse (stock.location id) that receives returns.')
-param fulfilWarehouseId string = '0'
+param fulfilWarehouseId string
 @description('Account code debited for refunds and store credit (returns clearing).')
-param fulfilReturnsClearingAccountCode string = ''
+param fulfilReturnsClearingAccountCode string
 @description('Account code credited for store credit / gift cards (liability).')
-param fulfilGiftCardLiabilityAccountCode string = ''
+param fulfilGiftCardLiabilityAccountCode string
 @description('Fulfil account.journal id for LoopFulfil journal entries.')
-param fulfilJournalId string = '0'
+param fulfilJournalId string
 @description('Fulfil sale.channel id for exchange orders (empty: Fulfil default).')
-param fulfilExchangeChannelId string = ''
+param fulfilExchangeChannelId string
 
 @description('Six-field NCRONTAB of the SKU recheck job. One value, two app settings: the option and the timer binding (docs/configuration.md).')
 param skuRecheckSchedule string = '0 */15 * * * *'
@@ -72,12 +77,15 @@ resource site 'Microsoft.Web/sites@2024-04-01' = {
   tags: union(tags, { 'azd-service-name': azdServiceName })
   kind: 'functionapp,linux'
   identity: {
-    type: 'SystemAssigned'
+    type: 'UserAssigned'
+    userAssignedIdentities: {
+      '${identityId}': {}
+    }
   }
   properties: {
     serverFarmId: plan.id
     httpsOnly: true
-    keyVaultReferenceIdentity: 'SystemAssigned'
+    keyVaultReferenceIdentity: identityId
     siteConfig: {
       minTlsVersion: '1.2'
       ftpsState: 'Disabled'
@@ -88,7 +96,8 @@ resource site 'Microsoft.Web/sites@2024-04-01' = {
           type: 'blobContainer'
           value: '${blobEndpoint}${deploymentContainerName}'
           authentication: {
-            type: 'SystemAssignedIdentity'
+            type: 'UserAssignedIdentity'
+            userAssignedIdentityResourceId: identityId
           }
         }
       }
@@ -115,13 +124,19 @@ resource appSettings 'Microsoft.Web/sites/config@2024-04-01' = {
     // Host storage by identity: account name only, no connection string, no key.
     AzureWebJobsStorage__accountName: storageAccountName
     AzureWebJobsStorage__credential: 'managedidentity'
+    AzureWebJobsStorage__clientId: identityClientId
 
-    // Service Bus triggers and outputs (Connection = "ServiceBusConnection") by identity.
+    // Service Bus triggers and the sender (Connection = "ServiceBusConnection") by the same identity.
     ServiceBusConnection__fullyQualifiedNamespace: serviceBusFullyQualifiedNamespace
+    ServiceBusConnection__credential: 'managedidentity'
+    ServiceBusConnection__clientId: identityClientId
+
+    // Azure SDK clients built with DefaultAzureCredential (e.g. LoopFulfil's own storage) pick the identity by this.
+    AZURE_CLIENT_ID: identityClientId
 
     // Telemetry, sent with the app's identity (local auth is off on the component).
     APPLICATIONINSIGHTS_CONNECTION_STRING: appInsightsConnectionString
-    APPLICATIONINSIGHTS_AUTHENTICATION_STRING: 'Authorization=AAD'
+    APPLICATIONINSIGHTS_AUTHENTICATION_STRING: 'ClientId=${identityClientId};Authorization=AAD'
 
     // LoopFulfil options (Section__Property).
     Health__StorageProbeTimeout: '00:00:05'
@@ -130,8 +145,8 @@ resource appSettings 'Microsoft.Web/sites/config@2024-04-01' = {
     Storage__TableEndpoint: 'https://${storageAccountName}.table.${environment().suffixes.storage}'
     Storage__QueueEndpoint: 'https://${storageAccountName}.queue.${environment().suffixes.storage}'
     Storage__BlobEndpoint: 'https://${storageAccountName}.blob.${environment().suffixes.storage}'
-    // Empty: the system-assigned identity (DefaultAzureCredential); a user-assigned identity's client id selects it.
-    Storage__ClientId: ''
+    // The user-assigned identity (its client id) for LoopFulfil's tables, queues and blobs.
+    Storage__ClientId: identityClientId
     Storage__TablePrefix: ''
     Webhooks__MaxBodyBytes: '1048576'
     Webhooks__RetryAfterSeconds: '60'
@@ -215,6 +230,7 @@ resource appSettings 'Microsoft.Web/sites/config@2024-04-01' = {
     CommerceSync__ReturnWindowDays: '90'
     CommerceSync__MaxConcurrency: '16'
     CommerceSync__RunBudget: '00:09:00'
+    // Loop writes per run (0 = no limit): caps a run's share of Loop's rate limit in work, not time.
     CommerceSync__RunWriteBudget: '0'
     // Go-live audit (loopfulfil audit, docs/go-live.md); the CLI reads the same names.
     Audit__LookbackDays: '30'
@@ -271,5 +287,4 @@ resource appSettings 'Microsoft.Web/sites/config@2024-04-01' = {
 
 output functionAppId string = site.id
 output functionAppName string = site.name
-output principalId string = site.identity.principalId
 output defaultHostName string = site.properties.defaultHostName

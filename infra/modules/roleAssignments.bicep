@@ -1,5 +1,6 @@
-// Data-plane roles for the Function App's system-assigned identity, each scoped to the one resource it needs,
-// plus (optionally) the deployer's right to set the Key Vault secrets.
+// Data-plane roles for the Function App's user-assigned identity, each scoped to the one resource it needs, plus
+// (optionally) the deployer's right to set the Key Vault secrets. Deployed before the site (main.bicep).
+@description('Principal (object) id of the Function App\'s user-assigned identity.')
 param principalId string
 param storageAccountName string
 param serviceBusNamespaceName string
@@ -18,8 +19,7 @@ var roles = {
   storageBlobDataOwner: 'b7e6dc6d-f1e8-4753-8033-0f276bb0955b'
   storageQueueDataContributor: '974c5e8b-45b9-4653-ba55-5f855dd0fb88'
   storageTableDataContributor: '0a9a7e1f-b9d0-4cc4-a60d-0319b160aaa3'
-  serviceBusDataSender: '69a216fc-b8fb-44d8-bc22-1f3c2cd27a39'
-  serviceBusDataReceiver: '4f6d3b9b-027b-4f4c-9142-0e5a2a2247e0'
+  serviceBusDataOwner: '090c5cfd-751d-490a-894a-3ce6f1109419'
   keyVaultSecretsUser: '4633458b-17de-408a-b874-0445c86b69e6'
   keyVaultSecretsOfficer: 'b86a8fe4-44ce-4948-aee5-eccb2c155cd7'
   monitoringMetricsPublisher: '3913510d-42f4-4e42-8a64-420c390055eb'
@@ -29,7 +29,7 @@ resource storage 'Microsoft.Storage/storageAccounts@2023-05-01' existing = {
   name: storageAccountName
 }
 
-resource serviceBus 'Microsoft.ServiceBus/namespaces@2022-10-01-preview' existing = {
+resource serviceBus 'Microsoft.ServiceBus/namespaces@2024-01-01' existing = {
   name: serviceBusNamespaceName
 }
 
@@ -75,21 +75,14 @@ resource tableContributor 'Microsoft.Authorization/roleAssignments@2022-04-01' =
   }
 }
 
-resource busSender 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+// Data Owner, not Sender + Receiver: besides sending and receiving, the scale controller reads each queue's
+// runtime properties (active message count, a Manage operation) with this identity to scale the Service Bus
+// functions out from zero on Flex Consumption; with Receiver alone the app never scales on queue length.
+resource busOwner 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
   scope: serviceBus
-  name: guid(serviceBus.id, principalId, roles.serviceBusDataSender)
+  name: guid(serviceBus.id, principalId, roles.serviceBusDataOwner)
   properties: {
-    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.serviceBusDataSender)
-    principalId: principalId
-    principalType: 'ServicePrincipal'
-  }
-}
-
-resource busReceiver 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
-  scope: serviceBus
-  name: guid(serviceBus.id, principalId, roles.serviceBusDataReceiver)
-  properties: {
-    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.serviceBusDataReceiver)
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.serviceBusDataOwner)
     principalId: principalId
     principalType: 'ServicePrincipal'
   }

@@ -15,7 +15,7 @@ param maxDeliveryCount int = 10
 @description('Duplicate detection window for Loop events. Loop retries a failed webhook 5 times with backoff and honours Retry-After up to 30 minutes, so one event can arrive hours apart; operators also replay. One day is the minimum that covers this; two leaves margin (the maximum is seven).')
 param loopReturnsDuplicateWindow string = 'P2D'
 
-resource namespace 'Microsoft.ServiceBus/namespaces@2022-10-01-preview' = {
+resource namespace 'Microsoft.ServiceBus/namespaces@2024-01-01' = {
   name: namespaceName
   location: location
   tags: tags
@@ -33,7 +33,7 @@ resource namespace 'Microsoft.ServiceBus/namespaces@2022-10-01-preview' = {
 // consumer at a time. Duplicate detection drops repeats by MessageId (the webhook dedupe key).
 // lockDuration 1 minute: the trigger renews the lock while a handler runs (host.json maxAutoLockRenewalDuration),
 // so a short lock only matters when an instance dies mid-message - and then a short lock means a quick redelivery.
-resource loopReturns 'Microsoft.ServiceBus/namespaces/queues@2022-10-01-preview' = {
+resource loopReturns 'Microsoft.ServiceBus/namespaces/queues@2024-01-01' = {
   parent: namespace
   name: 'loop-returns'
   properties: {
@@ -50,7 +50,7 @@ resource loopReturns 'Microsoft.ServiceBus/namespaces/queues@2022-10-01-preview'
 
 // Confirmed exchanges waiting to become priority sales orders in Fulfil: a duplicate would create a second order,
 // so duplicate detection is on here too. No ordering requirement between exchanges: no sessions.
-resource loopExchanges 'Microsoft.ServiceBus/namespaces/queues@2022-10-01-preview' = {
+resource loopExchanges 'Microsoft.ServiceBus/namespaces/queues@2024-01-01' = {
   parent: namespace
   name: 'loop-exchanges'
   properties: {
@@ -67,7 +67,7 @@ resource loopExchanges 'Microsoft.ServiceBus/namespaces/queues@2022-10-01-previe
 
 // Exception records on their way to alerting; the record itself is already in Table Storage, so expiry loses
 // only a notification, never the record.
-resource exceptions 'Microsoft.ServiceBus/namespaces/queues@2022-10-01-preview' = {
+resource exceptions 'Microsoft.ServiceBus/namespaces/queues@2024-01-01' = {
   parent: namespace
   name: 'exceptions'
   properties: {
