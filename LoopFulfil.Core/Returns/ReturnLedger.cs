@@ -26,7 +26,7 @@ public sealed class ReturnLedger
     // rows are found by row-key prefix, where overflow rows would be in the way.
     // One row, so a snapshot update stays a single ETag-checked write; 12 chunks (720,000 bytes) keep that write under
     // the 1 MB request Azurite accepts for an update (see ExceptionService.BodyLayout).
-    internal static readonly ChunkLayout SnapshotLayout = new("Snapshot", IndexDigits: 1, ChunksPerEntity: 12, MaxOverflowRows: 0);
+    internal static readonly ChunkLayout SnapshotLayout = new("Snapshot", IndexDigits: 1, ChunksPerEntity: StorageLimits.MaxEventBodyBytes / ChunkedBlobStore.MaxChunkBytes, MaxOverflowRows: 0);
 
     private readonly ITableStore _store;
     private readonly ChunkedBlobStore _blobs;

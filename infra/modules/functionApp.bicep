@@ -127,8 +127,9 @@ resource appSettings 'Microsoft.Web/sites/config@2024-04-01' = {
     Storage__TableEndpoint: 'https://${storageAccountName}.table.${environment().suffixes.storage}'
     Storage__QueueEndpoint: 'https://${storageAccountName}.queue.${environment().suffixes.storage}'
     Storage__TablePrefix: ''
-    Webhooks__MaxBodyBytes: '1048576'
+    Webhooks__MaxBodyBytes: '720000'
     Webhooks__RetryAfterSeconds: '60'
+    Webhooks__StorageTimeoutSeconds: '10'
     // During a secret rotation, point this at the new secret's Key Vault reference, then swap and clear it.
     Webhooks__SecondarySecret: ''
     Exceptions__DefaultOwner: 'operations'
