@@ -1,5 +1,3 @@
-using System.Collections.Concurrent;
-using System.Net;
 using System.Net.Http.Headers;
 using System.Text.Json;
 using LoopFulfil.Core.Exceptions;
@@ -12,7 +10,7 @@ namespace LoopFulfil.Tests.Webhooks;
 /// Whatever the bytes, a correctly signed body gets an answer with a reason and is either queued or parked: 10,000
 /// seeded mutations of the sample webhooks sent through the local host's real HTTP route.
 /// </summary>
-public sealed class WebhookFuzzTests(WebhookHttpHost host, Xunit.Abstractions.ITestOutputHelper output) : IClassFixture<WebhookHttpHost>
+public sealed class WebhookFuzzTests(WebhookHttpHost host) : IClassFixture<WebhookHttpHost>
 {
     private const int Cases = 10_000;
     private const int Concurrency = 16;
@@ -28,7 +26,6 @@ public sealed class WebhookFuzzTests(WebhookHttpHost host, Xunit.Abstractions.IT
 
         await Parallel.ForEachAsync(Enumerable.Range(0, Cases), new ParallelOptions { MaxDegreeOfParallelism = Concurrency }, async (i, ct) =>
         {
-            long t0 = System.Diagnostics.Stopwatch.GetTimestamp();
             byte[] body = cases[i].Body;
             using var content = new ByteArrayContent(body);
             content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
@@ -37,20 +34,7 @@ public sealed class WebhookFuzzTests(WebhookHttpHost host, Xunit.Abstractions.IT
             using HttpResponseMessage response = await http.SendAsync(request, ct);
             string text = await response.Content.ReadAsStringAsync(ct);
             answers[i] = new Answer((int)response.StatusCode, ReasonOf(text));
-            DiagLatency[i] = System.Diagnostics.Stopwatch.GetElapsedTime(t0).TotalMilliseconds;
         });
-        foreach (int i in Enumerable.Range(0, Cases).OrderByDescending(i => DiagLatency[i]).Take(15))
-        {
-            output.WriteLine($"DIAG #{i} {cases[i].Kind} {cases[i].Body.Length} B {answers[i]} {DiagLatency[i]:F0} ms");
-        }
-
-        output.WriteLine($"DIAG median {DiagLatency.Order().ElementAt(Cases / 2):F1} ms");
-        output.WriteLine($"DIAG self cpu {System.Diagnostics.Process.GetCurrentProcess().TotalProcessorTime.TotalSeconds:F1} s");
-        foreach (var node in System.Diagnostics.Process.GetProcessesByName("node"))
-        {
-            output.WriteLine($"DIAG node {node.Id} started {node.StartTime:HH:mm:ss} cpu {node.TotalProcessorTime.TotalSeconds:F1} s");
-        }
-
 
         // Every answer is a 202 with its reason: each body here is signed and within the limit.
         var wrong = Enumerable.Range(0, Cases).Where(i => answers[i].Status != 202 || answers[i].Reason is not ("queued" or "parked")).ToList();
@@ -94,8 +78,6 @@ public sealed class WebhookFuzzTests(WebhookHttpHost host, Xunit.Abstractions.IT
             return null;
         }
     }
-
-    private static readonly double[] DiagLatency = new double[Cases];
 
     private readonly record struct Answer(int Status, string? Reason);
 }
