@@ -74,7 +74,7 @@ public sealed partial class WebhookIngress : IDisposable
         if (request.ContentLength > current.MaxBodyBytes)
         {
             LogRejected(logger, 413, "declared_length");
-            return await RefuseOversizeAsync(request, ReadOnlyMemory<byte>.Empty, current, cancellationToken).ConfigureAwait(false);
+            return await RefuseOversizeAsync(request, ReadOnlyMemory<byte>.Empty, "declared_length", current, cancellationToken).ConfigureAwait(false);
         }
 
         byte[] buffer;
@@ -93,7 +93,7 @@ public sealed partial class WebhookIngress : IDisposable
         if (oversize)
         {
             LogRejected(logger, 413, "body_length");
-            return await RefuseOversizeAsync(request, buffer.AsMemory(0, length), current, cancellationToken).ConfigureAwait(false);
+            return await RefuseOversizeAsync(request, buffer.AsMemory(0, length), "body_length", current, cancellationToken).ConfigureAwait(false);
         }
 
         ReadOnlyMemory<byte> body = buffer.AsMemory(0, length);
@@ -221,11 +221,17 @@ public sealed partial class WebhookIngress : IDisposable
     /// its first bytes, owner — while a forged one leaves nothing. 503 when that record could not be written, so
     /// Loop comes back and the record is not lost.
     /// </summary>
-    private async Task<WebhookIngressResult> RefuseOversizeAsync(WebhookRequest request, ReadOnlyMemory<byte> alreadyRead, Settings current, CancellationToken cancellationToken)
+    private async Task<WebhookIngressResult> RefuseOversizeAsync(WebhookRequest request, ReadOnlyMemory<byte> alreadyRead, string reason, Settings current, CancellationToken cancellationToken)
     {
         if (DecodeSignature(request.Signature) is not { } signature)
         {
-            return Rejected("body_too_large", WebhookResponse.TooLarge);
+            return Rejected(reason, WebhookResponse.TooLarge);
+        }
+
+        if (request.ContentLength > MaxOversizeVerifiedBytes)
+        {
+            LogOversizeUnverified(logger, MaxOversizeVerifiedBytes);
+            return Rejected(reason, WebhookResponse.TooLarge);
         }
 
         OversizeBody? body;
@@ -236,13 +242,13 @@ public sealed partial class WebhookIngress : IDisposable
         catch (IOException ex) when (!cancellationToken.IsCancellationRequested)
         {
             LogBodyUnreadable(logger, ex);
-            return Rejected("body_too_large", WebhookResponse.TooLarge);
+            return Rejected(reason, WebhookResponse.TooLarge);
         }
 
         if (body is null)
         {
             LogOversizeUnverified(logger, MaxOversizeVerifiedBytes);
-            return Rejected("body_too_large", WebhookResponse.TooLarge);
+            return Rejected(reason, WebhookResponse.TooLarge);
         }
 
         if (!body.SignatureMatches(signature))
@@ -267,7 +273,7 @@ public sealed partial class WebhookIngress : IDisposable
             using Deadline deadline = StorageDeadline(cancellationToken);
             ExceptionRecord record = await exceptions.RaiseAsync(raise, deadline.Token).ConfigureAwait(false);
             LogParked(logger, record.Id, record.Category, record.Owner, record.Attempts);
-            return Rejected("body_too_large", WebhookResponse.TooLarge);
+            return Rejected(reason, WebhookResponse.TooLarge);
         }
         catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {
