@@ -68,7 +68,7 @@ internal static class DemoCommand
         try
         {
             console.MarkupLine("Starting Azurite, the Loop and Fulfil sandboxes and the serve host…");
-            sandbox = await SandboxEnvironment.StartAsync(CliConfiguration.Build(context), context.Stdout, freshStorage: true, context.Stopping).ConfigureAwait(false);
+            sandbox = await SandboxEnvironment.StartAsync(context.Stdout, context.Stopping).ConfigureAwait(false);
             var configuration = CliConfiguration.Build(context, DemoSettings(sandbox));
             host = await ServeHost.StartAsync(configuration, TextWriter.Synchronized(hostLog), sandbox, context.Stopping).ConfigureAwait(false);
             sandbox.SendWebhooksTo(host.WebhookUrl);

@@ -2,25 +2,23 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Net.Sockets;
 using System.Security.Cryptography;
-using LoopFulfil.Cli.Hosting;
 using LoopFulfil.Core.Fulfil;
 using LoopFulfil.Sandbox.Azurite;
 using LoopFulfil.Sandbox.Fulfil;
 using LoopFulfil.Sandbox.Loop;
-using Microsoft.Extensions.Configuration;
 
 namespace LoopFulfil.Cli.Sandbox;
 
 /// <summary>
-/// Sandbox mode: Azurite (the configured one when it answers, else one started from the repository's node_modules),
+/// Sandbox mode: a private in-memory Azurite (started from the repository's node_modules),
 /// the simulated Fulfil API with its demo data set and the simulated Loop API, all on loopback. <see cref="Settings"/>
 /// points the integration at them; <see cref="SendWebhooksTo"/> makes Loop deliver signed webhooks to the host.
 /// </summary>
 public sealed class SandboxEnvironment : IAsyncDisposable
 {
-    private readonly AzuriteProcess? _azurite;
+    private readonly AzuriteProcess _azurite;
 
-    private SandboxEnvironment(AzuriteProcess? azurite, string storageConnectionString, FulfilSandbox fulfil, LoopSandbox loop, string adminKey)
+    private SandboxEnvironment(AzuriteProcess azurite, string storageConnectionString, FulfilSandbox fulfil, LoopSandbox loop, string adminKey)
     {
         _azurite = azurite;
         StorageConnectionString = storageConnectionString;
@@ -31,14 +29,11 @@ public sealed class SandboxEnvironment : IAsyncDisposable
 
     public string StorageConnectionString { get; }
 
-    /// <summary>True when this environment started its own Azurite (in memory: gone when it stops).</summary>
-    public bool StartedAzurite => _azurite is not null;
-
     public FulfilSandbox Fulfil { get; }
 
     public LoopSandbox Loop { get; }
 
-    /// <summary>The key the ops routes take (the configured <c>LocalHost:AdminKey</c>, or one made up for this run).</summary>
+    /// <summary>The key the ops routes take: made up for this run (a configured <c>LocalHost:AdminKey</c> is not used).</summary>
     public string AdminKey { get; }
 
     /// <summary>The secret Loop signs webhooks with, and the host verifies (<c>Webhooks:Secret</c>).</summary>
@@ -71,12 +66,11 @@ public sealed class SandboxEnvironment : IAsyncDisposable
     };
 
     /// <summary>
-    /// Starts the sandbox. <paramref name="freshStorage"/>: always start a private in-memory Azurite (the demo);
-    /// otherwise use the configured storage when it answers.
+    /// Starts the sandbox: always its own in-memory Azurite (never the configured storage, which may be a real
+    /// deployment's) and its own keys, so nothing configured for real systems is used or shown.
     /// </summary>
-    public static async Task<SandboxEnvironment> StartAsync(IConfiguration configuration, TextWriter output, bool freshStorage, CancellationToken cancellationToken)
+    public static async Task<SandboxEnvironment> StartAsync(TextWriter output, CancellationToken cancellationToken)
     {
-        ArgumentNullException.ThrowIfNull(configuration);
         ArgumentNullException.ThrowIfNull(output);
         // Azurite (node) is the slow part on a busy machine; the simulated APIs start meanwhile.
         var fulfilStart = FulfilSandbox.StartAsync(new FulfilSandboxOptions(), cancellationToken);
@@ -84,30 +78,12 @@ public sealed class SandboxEnvironment : IAsyncDisposable
         AzuriteProcess? azurite = null;
         try
         {
-            var connection = configuration["Storage:ConnectionString"];
-            if (string.IsNullOrWhiteSpace(connection))
-            {
-                connection = "UseDevelopmentStorage=true";
-            }
-
-            if (freshStorage || !await StorageAnswersAsync(connection, cancellationToken).ConfigureAwait(false))
-            {
-                if (!freshStorage)
-                {
-                    output.WriteLine("No Azurite answers at the configured Storage__ConnectionString; starting one (in memory).");
-                }
-
-                await AzuriteInstaller.EnsureInstalledAsync(output, cancellationToken).ConfigureAwait(false);
-                azurite = await AzuriteProcess.StartNewAsync(TimeSpan.FromSeconds(90), cancellationToken).ConfigureAwait(false);
-                connection = azurite.ConnectionString;
-            }
-
+            await AzuriteInstaller.EnsureInstalledAsync(output, cancellationToken).ConfigureAwait(false);
+            azurite = await AzuriteProcess.StartNewAsync(TimeSpan.FromSeconds(90), cancellationToken).ConfigureAwait(false);
             var fulfil = await fulfilStart.ConfigureAwait(false);
             var loop = await loopStart.ConfigureAwait(false);
-            var adminKey = CliConfiguration.IsSet(configuration, "LocalHost:AdminKey")
-                ? configuration["LocalHost:AdminKey"]!
-                : "sandbox-" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(12));
-            return new SandboxEnvironment(azurite, connection, fulfil, loop, adminKey);
+            var adminKey = "sandbox-" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(12));
+            return new SandboxEnvironment(azurite, azurite.ConnectionString, fulfil, loop, adminKey);
         }
         catch
         {
@@ -142,10 +118,7 @@ public sealed class SandboxEnvironment : IAsyncDisposable
     {
         await Loop.DisposeAsync().ConfigureAwait(false);
         await Fulfil.DisposeAsync().ConfigureAwait(false);
-        if (_azurite is not null)
-        {
-            await _azurite.DisposeAsync().ConfigureAwait(false);
-        }
+        await _azurite.DisposeAsync().ConfigureAwait(false);
     }
 
     /// <summary>Whether the table, queue and blob endpoints of <paramref name="connectionString"/> accept connections.</summary>

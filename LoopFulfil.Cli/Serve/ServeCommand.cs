@@ -15,8 +15,9 @@ internal static class ServeCommand
         (Azurite Queue Storage) with its consumers, and the scheduled jobs, from the same settings as the Functions app.
 
         Options:
-          --sandbox       Use simulated Loop and Fulfil APIs (and Azurite, started if none answers). This is also the
-                          default when no Loop or Fulfil credentials are configured.
+          --sandbox       Use simulated Loop and Fulfil APIs and a private in-memory Azurite started for this run
+                          (never the configured storage). Without it, serve needs Loop__ApiKey, Fulfil__ApiKey and
+                          Fulfil__BaseUrl and refuses to start when any is missing.
           --urls <urls>   Where to listen (LocalHost__Urls; default http://127.0.0.1:7071).
 
         Routes:
@@ -32,7 +33,7 @@ internal static class ServeCommand
         Stop with Ctrl+C: in-flight messages finish (LocalHost__ShutdownGraceSeconds) or go back to the queue.
         """;
 
-    /// <summary>Settings whose absence turns sandbox mode on.</summary>
+    /// <summary>Settings serve needs to run against real systems (without <c>--sandbox</c>).</summary>
     internal static readonly string[] CredentialKeys = ["Loop:ApiKey", "Fulfil:ApiKey", "Fulfil:BaseUrl"];
 
     public static async Task<int> RunAsync(CliContext context, IReadOnlyList<string> args)
@@ -57,11 +58,13 @@ internal static class ServeCommand
         }
 
         var configuration = CliConfiguration.Build(context, overrides);
+        var sandboxMode = line.Has("--sandbox");
         var missing = CredentialKeys.Where(k => !CliConfiguration.IsSet(configuration, k)).ToList();
-        var sandboxMode = line.Has("--sandbox") || missing.Count > 0;
-        if (sandboxMode && !line.Has("--sandbox"))
+        if (!sandboxMode && missing.Count > 0)
         {
-            WriteSandboxBanner(context.Stdout, missing);
+            // Never fall into the sandbox by itself: a missing credential must not quietly simulate the ERP.
+            WriteMissingCredentials(context.Stderr, missing);
+            return 2;
         }
 
         SandboxEnvironment? sandbox = null;
@@ -70,7 +73,8 @@ internal static class ServeCommand
         {
             if (sandboxMode)
             {
-                sandbox = await SandboxEnvironment.StartAsync(configuration, context.Stdout, freshStorage: false, context.Stopping).ConfigureAwait(false);
+                WriteSandboxBanner(context.Stdout);
+                sandbox = await SandboxEnvironment.StartAsync(context.Stdout, context.Stopping).ConfigureAwait(false);
                 configuration = CliConfiguration.Build(context, Merge(sandbox.Settings, overrides));
             }
             else if (!await CheckStorageAsync(context, configuration).ConfigureAwait(false))
@@ -125,12 +129,18 @@ internal static class ServeCommand
         }
     }
 
-    private static void WriteSandboxBanner(TextWriter stdout, IReadOnlyList<string> missing)
+    private static void WriteMissingCredentials(TextWriter stderr, IReadOnlyList<string> missing)
+    {
+        stderr.WriteLine(
+            "serve needs Loop and Fulfil credentials; not set: " + string.Join(", ", missing.Select(CliConfiguration.EnvironmentName)) + ".");
+        stderr.WriteLine("Set them (see local.settings.sample.json), or run 'loopfulfil serve --sandbox' to use simulated Loop and Fulfil.");
+    }
+
+    private static void WriteSandboxBanner(TextWriter stdout)
     {
         stdout.WriteLine(new string('!', 100));
-        stdout.WriteLine("!! SANDBOX MODE: no Loop or Fulfil credentials are configured (" + string.Join(", ", missing.Select(CliConfiguration.EnvironmentName)) + ").");
-        stdout.WriteLine("!! Loop and Fulfil are SIMULATED on this machine; nothing reaches a real store or ERP.");
-        stdout.WriteLine("!! Set those settings (see local.settings.sample.json) to run against real systems.");
+        stdout.WriteLine("!! SANDBOX MODE (--sandbox): Loop and Fulfil are SIMULATED on this machine; nothing reaches a real store or ERP.");
+        stdout.WriteLine("!! Storage is a private in-memory Azurite started for this run; configured storage and keys are not used.");
         stdout.WriteLine(new string('!', 100));
     }
 
@@ -145,7 +155,7 @@ internal static class ServeCommand
             stdout.WriteLine("Sandbox:");
             stdout.WriteLine($"  Loop API        {sandbox.Loop.ApiBaseUrl} (X-Authorization: {sandbox.Loop.ApiKey}); sends signed webhooks to {host.WebhookUrl}");
             stdout.WriteLine($"  Fulfil API      {sandbox.Fulfil.BaseAddress} (X-API-KEY: {sandbox.Fulfil.ApiKey}); demo data: sales #1001-#1004, locations STOR/QUAR/DMG");
-            stdout.WriteLine($"  Storage         {(sandbox.StartedAzurite ? "Azurite started for this run (in memory)" : "the configured Azurite")}");
+            stdout.WriteLine("  Storage         private Azurite started for this run (in memory, gone when serve stops)");
             stdout.WriteLine($"  Webhook secret  {sandbox.WebhookSecret}   (sign: base64(HMAC-SHA256(body, secret)) in X-Loop-Signature)");
             stdout.WriteLine($"  Admin key       {sandbox.AdminKey}");
             stdout.WriteLine($"  Try: POST {new Uri(sandbox.Loop.BaseAddress, "_sandbox/returns")} with a Loop return to have Loop send return.created.");

@@ -20,6 +20,36 @@ internal static class ServeHost
     /// </summary>
     public static async Task<RunningHost> StartAsync(IConfiguration configuration, TextWriter log, SandboxEnvironment? sandbox, CancellationToken cancellationToken)
     {
+        var builder = CreateBuilder(configuration, log);
+        builder.Services.AddLoopFulfilServe(configuration);
+
+        var app = builder.Build();
+        ServeRoutes.Map(app);
+        try
+        {
+            await app.StartAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            await app.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+
+        return new RunningHost(app, ListeningAddress(app), sandbox);
+    }
+
+    /// <summary>The first address Kestrel listens on (with the real port when <c>LocalHost:Urls</c> asked for port 0).</summary>
+    internal static Uri ListeningAddress(WebApplication app)
+    {
+        ArgumentNullException.ThrowIfNull(app);
+        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses.FirstOrDefault()
+            ?? throw new InvalidOperationException("The started host reports no address it listens on.");
+        return new Uri(address.TrimEnd('/') + "/");
+    }
+
+    /// <summary>The web host of serve without its services: configuration, logging, where to listen and Kestrel's limits.</summary>
+    internal static WebApplicationBuilder CreateBuilder(IConfiguration configuration, TextWriter log)
+    {
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions
         {
             ApplicationName = "loopfulfil",
@@ -38,21 +68,6 @@ internal static class ServeHost
 
         var urls = configuration.GetSection(LocalHostOptions.Section).Get<LocalHostOptions>()?.Urls ?? new LocalHostOptions().Urls;
         builder.WebHost.UseUrls(urls);
-        builder.Services.AddLoopFulfilServe(configuration);
-
-        var app = builder.Build();
-        ServeRoutes.Map(app);
-        try
-        {
-            await app.StartAsync(cancellationToken).ConfigureAwait(false);
-        }
-        catch
-        {
-            await app.DisposeAsync().ConfigureAwait(false);
-            throw;
-        }
-
-        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses.FirstOrDefault() ?? urls.Split(';')[0];
-        return new RunningHost(app, new Uri(address.TrimEnd('/') + "/"), sandbox);
+        return builder;
     }
 }

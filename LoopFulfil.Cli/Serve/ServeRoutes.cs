@@ -34,7 +34,7 @@ internal static class ServeRoutes
 
     public static void Map(WebApplication app)
     {
-        app.MapPost(WebhookPath, ReceiveWebhookAsync);
+        MapWebhook(app);
         app.MapGet(HealthPath, HealthAsync);
         app.MapPost(InspectionPath, SubmitInspectionAsync).AddEndpointFilter(RequireAdminKeyAsync);
 
@@ -46,6 +46,9 @@ internal static class ServeRoutes
         ops.MapPost("/exceptions/replay", ReplayCategoryAsync);
         ops.MapGet("/reconciliation/{name}", ReconciliationReportAsync);
     }
+
+    /// <summary>The webhook route alone (it needs only <see cref="WebhookIngress"/> and an <see cref="IMessageSender"/>).</summary>
+    internal static void MapWebhook(IEndpointRouteBuilder app) => app.MapPost(WebhookPath, ReceiveWebhookAsync);
 
     private static async Task ReceiveWebhookAsync(HttpContext http, WebhookIngress ingress, IMessageSender sender)
     {

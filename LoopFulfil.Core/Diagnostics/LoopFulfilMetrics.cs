@@ -49,7 +49,7 @@ public sealed class LoopFulfilMetrics
     {
         Meter = meter;
         webhooksReceived = meter.CreateCounter<long>(WebhooksReceivedName, "{webhook}", "Loop webhook deliveries received, by outcome (queued, parked, rejected, unavailable).");
-        webhooksRejected = meter.CreateCounter<long>(WebhooksRejectedName, "{webhook}", "Loop webhook deliveries refused, by reason (missing_signature, invalid_signature, declared_length, body_length, not_configured).");
+        webhooksRejected = meter.CreateCounter<long>(WebhooksRejectedName, "{webhook}", "Loop webhook deliveries refused, by reason (missing_signature, invalid_signature, declared_length, body_length, body_unreadable, storage_unavailable, not_configured).");
         messagesProcessed = meter.CreateCounter<long>(MessagesProcessedName, "{message}", "Queue messages handled, by queue and outcome.");
         documentsPosted = meter.CreateCounter<long>(DocumentsPostedName, "{document}", "Fulfil documents created by LoopFulfil, by document type.");
         exceptionsRecorded = meter.CreateCounter<long>(ExceptionsRecordedName, "{exception}", "Exception records raised (first raise and repeats), by ExceptionCategory and Owner.");

@@ -48,6 +48,12 @@ public enum ExceptionCategory
     /// Resolves itself once a later run sends the record.
     /// </summary>
     CommerceRecordNotSent,
+
+    /// <summary>
+    /// A correctly signed webhook was refused with 413: its body is larger than the integration can store. The record
+    /// holds its size, trigger/topic and return id when readable, never the body; bring the return across by hand.
+    /// </summary>
+    EventTooLarge,
 }
 
 /// <summary>Lifecycle of an exception record.</summary>

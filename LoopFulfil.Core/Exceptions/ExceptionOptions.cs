@@ -25,6 +25,7 @@ public sealed class ExceptionOptions
         [ExceptionCategory.DeadLettered] = "operations",
         // Product data and order import are the e-commerce team's; they fix the record in Fulfil.
         [ExceptionCategory.CommerceRecordNotSent] = "ecommerce",
+        [ExceptionCategory.EventTooLarge] = "operations",
     };
 
     /// <summary>Owner of any category missing from <see cref="Owners"/>.</summary>

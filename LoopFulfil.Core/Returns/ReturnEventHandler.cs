@@ -368,8 +368,9 @@ public sealed partial class ReturnEventHandler
 
             return (trigger, returnId, topic, time);
         }
-        catch (JsonException)
+        catch (Exception ex) when (ex is JsonException or InvalidOperationException)
         {
+            // InvalidOperationException: text that is not valid UTF-8 or UTF-16 (GetString cannot transcode it).
             return default;
         }
 

@@ -24,7 +24,7 @@ public sealed class WebhookResponse
                 : $"{{\"status\":\"rejected\",\"reason\":\"{reason}\"}}");
     }
 
-    /// <summary>202, 401, 413 or 503.</summary>
+    /// <summary>202, 400 or 408 (body broken off by the client), 401, 413 or 503.</summary>
     public int StatusCode { get; }
 
     /// <summary>Short machine-readable reason (e.g. <c>queued</c>, <c>parked</c>, <c>invalid_signature</c>).</summary>
@@ -53,6 +53,9 @@ public sealed class WebhookResponse
     internal static WebhookResponse TooLarge { get; } = new(413, "body_too_large", null);
 
     internal static WebhookResponse Unavailable(string reason, TimeSpan retryAfter) => new(503, reason, retryAfter);
+
+    /// <summary>The request body could not be read to its end (bad framing, too slow, cut off): 400, or the status Kestrel chose.</summary>
+    internal static WebhookResponse BodyUnreadable(int statusCode) => new(statusCode, "body_unreadable", null);
 }
 
 /// <summary>

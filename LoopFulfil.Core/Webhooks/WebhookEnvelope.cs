@@ -1,6 +1,8 @@
+using System.Buffers;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
+using System.Text.Unicode;
 
 namespace LoopFulfil.Core.Webhooks;
 
@@ -10,6 +12,8 @@ internal enum EnvelopeProblem
     None,
     EmptyBody,
     MalformedJson,
+    InvalidUtf8,
+    InvalidText,
     NotAnObject,
     MissingTrigger,
     UnknownTrigger,
@@ -21,7 +25,7 @@ internal enum EnvelopeProblem
 /// <see cref="Utf8JsonReader"/> pass over the raw bytes (which also proves the whole body is well-formed JSON).
 /// Nothing else is materialised: the consumer deserialises the body later, off the request path.
 /// </summary>
-internal readonly struct WebhookEnvelope
+internal readonly partial struct WebhookEnvelope
 {
     private static readonly JsonReaderOptions ReaderOptions = new()
     {
@@ -80,7 +84,11 @@ internal readonly struct WebhookEnvelope
 
     public bool IsRoutable => Problem == EnvelopeProblem.None;
 
-    /// <summary>Reads the envelope. Never throws for bad input: the problem is reported instead.</summary>
+    /// <summary>
+    /// Reads the envelope. Never throws for bad input: the problem is reported instead. JSON text must be UTF-8
+    /// (RFC 8259), so a body that is not, or whose escapes make no valid Unicode, is a problem like malformed JSON:
+    /// everything downstream can then read every string of a routed body.
+    /// </summary>
     public static WebhookEnvelope Parse(ReadOnlySpan<byte> body)
     {
         if (body.Trim(" \t\r\n"u8).IsEmpty)
@@ -88,9 +96,33 @@ internal readonly struct WebhookEnvelope
             return Failed(EnvelopeProblem.EmptyBody);
         }
 
+        if (!Utf8.IsValid(body))
+        {
+            return Failed(EnvelopeProblem.InvalidUtf8);
+        }
+
+        return Read(body, isFinalBlock: true);
+    }
+
+    /// <summary>
+    /// What the first bytes of a body that was not kept whole (an oversize one) say: topic, trigger and return id
+    /// as far as they can be read. Never throws; nulls for what cannot be read.
+    /// </summary>
+    public static (string? Topic, string? Trigger, string? ReturnId) PeekPrefix(ReadOnlySpan<byte> prefix)
+    {
+        WebhookEnvelope envelope = Read(prefix, isFinalBlock: false);
+        string? returnId = envelope.ReturnId
+            ?? envelope.ReturnIdToken.TryGetIdentifier(prefix, MaxReturnIdChars)
+            ?? envelope.IdToken.TryGetIdentifier(prefix, MaxReturnIdChars);
+        return (envelope.Topic, envelope.Trigger, returnId);
+    }
+
+    private static WebhookEnvelope Read(ReadOnlySpan<byte> body, bool isFinalBlock)
+    {
         string? topic = null, trigger = null, state = null, returnState = null;
         TokenRange id = default, returnId = default, editedAt = default, updatedAt = default, labelUpdatedAt = default;
-        var reader = new Utf8JsonReader(body, ReaderOptions);
+        var reader = new Utf8JsonReader(body, isFinalBlock, new JsonReaderState(ReaderOptions));
+        EnvelopeProblem problem = EnvelopeProblem.None;
         try
         {
             if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
@@ -100,30 +132,27 @@ internal readonly struct WebhookEnvelope
                 {
                 }
 
-                return Failed(EnvelopeProblem.NotAnObject);
+                return Failed(isFinalBlock ? EnvelopeProblem.NotAnObject : EnvelopeProblem.MalformedJson);
             }
 
+            // Every token is visited (nothing is skipped) so every escaped string is proven to decode.
+            Field field = Field.Other;
             while (reader.Read())
             {
-                if (reader.TokenType == JsonTokenType.EndObject && reader.CurrentDepth == 0)
+                if (reader.ValueIsEscaped)
                 {
+                    EnsureDecodes(ref reader);
+                }
+
+                if (reader.TokenType == JsonTokenType.PropertyName)
+                {
+                    field = reader.CurrentDepth == 1 ? Classify(ref reader) : Field.Other;
                     continue;
                 }
 
-                if (reader.TokenType != JsonTokenType.PropertyName || reader.CurrentDepth != 1)
-                {
-                    continue;
-                }
-
-                Field field = Classify(ref reader);
-                reader.Read();
-                if (reader.TokenType is JsonTokenType.StartObject or JsonTokenType.StartArray)
-                {
-                    reader.Skip();
-                    continue;
-                }
-
-                switch (field)
+                Field current = field;
+                field = Field.Other;
+                switch (current)
                 {
                     case Field.Topic:
                         topic = ReadKnownOrCopy(ref reader, KnownTopics, MaxFreeTextChars);
@@ -159,7 +188,17 @@ internal readonly struct WebhookEnvelope
         }
         catch (JsonException)
         {
-            return Failed(EnvelopeProblem.MalformedJson);
+            problem = EnvelopeProblem.MalformedJson;
+        }
+        catch (InvalidOperationException)
+        {
+            // An escape that makes no valid UTF-16 (a lone surrogate such as \ud800), or text cut mid-character.
+            problem = EnvelopeProblem.InvalidText;
+        }
+
+        if (problem != EnvelopeProblem.None && isFinalBlock)
+        {
+            return Failed(problem);
         }
 
         state ??= returnState;
@@ -215,6 +254,8 @@ internal readonly struct WebhookEnvelope
     {
         EnvelopeProblem.EmptyBody => "Signed webhook with an empty body.",
         EnvelopeProblem.MalformedJson => "Signed webhook body is not well-formed JSON.",
+        EnvelopeProblem.InvalidUtf8 => "Signed webhook body is not valid UTF-8 (JSON text must be UTF-8).",
+        EnvelopeProblem.InvalidText => "Signed webhook body has a string whose escapes are not valid Unicode (e.g. a lone \\ud800).",
         EnvelopeProblem.NotAnObject => "Signed webhook body is JSON but not an object.",
         EnvelopeProblem.MissingTrigger => $"Signed webhook has no trigger (topic '{Topic ?? "none"}').",
         EnvelopeProblem.UnknownTrigger => $"Signed webhook has a trigger this integration does not route: '{Trigger}' (topic '{Topic ?? "none"}').",
@@ -321,8 +362,55 @@ internal readonly struct WebhookEnvelope
             }
         }
 
-        string value = reader.GetString()!;
-        return value.Length <= maxChars ? value : value[..maxChars];
+        return Printable(reader.GetString()!, maxChars);
+    }
+
+    /// <summary>
+    /// An unknown value as it may travel on: message properties, exception messages and table columns. Control
+    /// characters become U+FFFD and a cut never splits a surrogate pair, so no writer downstream can refuse it.
+    /// </summary>
+    private static string Printable(string value, int maxChars)
+    {
+        int length = Math.Min(value.Length, maxChars);
+        if (length < value.Length && length > 0 && char.IsHighSurrogate(value[length - 1]))
+        {
+            length--;
+        }
+
+        ReadOnlySpan<char> kept = value.AsSpan(0, length);
+        bool clean = true;
+        foreach (char c in kept)
+        {
+            clean &= !char.IsControl(c);
+        }
+
+        if (clean)
+        {
+            return length == value.Length ? value : kept.ToString();
+        }
+
+        return string.Create(length, value, static (destination, source) =>
+        {
+            for (int i = 0; i < destination.Length; i++)
+            {
+                destination[i] = char.IsControl(source[i]) ? '\uFFFD' : source[i];
+            }
+        });
+    }
+
+    /// <summary>Throws <see cref="InvalidOperationException"/> when an escaped string or name does not decode to valid UTF-16.</summary>
+    private static void EnsureDecodes(ref Utf8JsonReader reader)
+    {
+        // Unescaping never makes more UTF-16 units than there are bytes; property names and values are rarely escaped.
+        char[] buffer = ArrayPool<char>.Shared.Rent(Math.Max(1, reader.ValueSpan.Length));
+        try
+        {
+            reader.CopyString(buffer);
+        }
+        finally
+        {
+            ArrayPool<char>.Shared.Return(buffer);
+        }
     }
 
     private static Field Classify(ref Utf8JsonReader reader)
@@ -353,77 +441,5 @@ internal readonly struct WebhookEnvelope
         EditedAt,
         UpdatedAt,
         LabelUpdatedAt,
-    }
-
-    /// <summary>Where a scalar value sits in the body (offsets of the value itself, without quotes).</summary>
-    internal readonly struct TokenRange
-    {
-        private TokenRange(int valueStart, int length, JsonTokenType type, bool escaped)
-        {
-            ValueStart = valueStart;
-            Length = length;
-            Type = type;
-            Escaped = escaped;
-        }
-
-        public int ValueStart { get; }
-
-        public int Length { get; }
-
-        public JsonTokenType Type { get; }
-
-        public bool Escaped { get; }
-
-        public bool IsPresent => Type != JsonTokenType.None;
-
-        public bool IsString => Type == JsonTokenType.String && !Escaped;
-
-        public bool IsIdentifierCandidate => (Type == JsonTokenType.Number || IsString) && Length > 0;
-
-        public bool IsCanonicalisableNumber => Type == JsonTokenType.Number && Length is > 0 and <= MaxReturnIdChars;
-
-        public static TokenRange FromScalar(ref Utf8JsonReader reader)
-        {
-            int start = (int)reader.TokenStartIndex;
-            return reader.TokenType switch
-            {
-                // TokenStartIndex points at the opening quote.
-                JsonTokenType.String => new TokenRange(start + 1, reader.ValueSpan.Length, JsonTokenType.String, reader.ValueIsEscaped),
-                JsonTokenType.Number => new TokenRange(start, reader.ValueSpan.Length, JsonTokenType.Number, false),
-                _ => default,
-            };
-        }
-
-        /// <summary>The value as an id (ASCII letters, digits, '-', '_'; integers only for numbers), or null.</summary>
-        public string? TryGetIdentifier(ReadOnlySpan<byte> body, int maxChars)
-        {
-            if (!IsIdentifierCandidate || Length > maxChars)
-            {
-                return null;
-            }
-
-            ReadOnlySpan<byte> value = body.Slice(ValueStart, Length);
-            foreach (byte b in value)
-            {
-                bool ok = Type == JsonTokenType.Number
-                    ? b is >= (byte)'0' and <= (byte)'9'
-                    : b is (>= (byte)'0' and <= (byte)'9') or (>= (byte)'a' and <= (byte)'z') or (>= (byte)'A' and <= (byte)'Z') or (byte)'-' or (byte)'_';
-                if (!ok)
-                {
-                    return null;
-                }
-            }
-
-            return Encoding.ASCII.GetString(value);
-        }
-    }
-
-    /// <summary>One reusable incremental hasher per thread: hashing in pieces without a per-call allocation.</summary>
-    private static class Hashers
-    {
-        [ThreadStatic]
-        private static IncrementalHash? sha256;
-
-        public static IncrementalHash Sha256 => sha256 ??= IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
     }
 }

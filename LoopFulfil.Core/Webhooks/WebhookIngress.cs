@@ -1,9 +1,12 @@
 using System.Buffers;
+using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
 using LoopFulfil.Core.Diagnostics;
 using LoopFulfil.Core.Exceptions;
 using LoopFulfil.Core.Messaging;
+using LoopFulfil.Core.Storage;
+using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
@@ -21,26 +24,36 @@ namespace LoopFulfil.Core.Webhooks;
 /// </remarks>
 public sealed partial class WebhookIngress : IDisposable
 {
+    /// <summary>
+    /// How far an oversize body is read to check its signature (never kept): a forged delivery must not leave an
+    /// exception record, and an authentic one must. Below Kestrel's own 30 MB request limit; longer bodies get 413 unread.
+    /// </summary>
+    internal const int MaxOversizeVerifiedBytes = 16 * 1024 * 1024;
+
     private readonly ExceptionService exceptions;
     private readonly ILogger<WebhookIngress> logger;
     private readonly LoopFulfilMetrics metrics;
+    private readonly TimeProvider time;
     private readonly IDisposable? optionsSubscription;
     private volatile Settings settings;
 
-    public WebhookIngress(IOptionsMonitor<WebhookOptions> options, ExceptionService exceptions, ILogger<WebhookIngress> logger, LoopFulfilMetrics? metrics = null)
+    public WebhookIngress(IOptionsMonitor<WebhookOptions> options, ExceptionService exceptions, ILogger<WebhookIngress> logger, LoopFulfilMetrics? metrics = null, TimeProvider? time = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         this.exceptions = exceptions;
         this.logger = logger;
         this.metrics = metrics ?? LoopFulfilMetrics.Shared;
+        this.time = time ?? TimeProvider.System;
         settings = new Settings(options.CurrentValue);
         optionsSubscription = options.OnChange(o => settings = new Settings(o));
     }
 
     /// <summary>
     /// Handles one delivery. Returns the response to send when <see cref="WebhookIngressResult.Message"/> (if any)
-    /// has been enqueued. 401 for a missing/invalid signature, 413 for an oversize body, 202 for a routed or parked
-    /// event, 503 + Retry-After when a signed event could not be parked (storage down) so Loop retries.
+    /// has been enqueued. 401 for a missing/invalid signature, 413 for an oversize body (a signed one leaves an
+    /// <see cref="ExceptionCategory.EventTooLarge"/> record), 400/408 when the client broke the request body, 202 for a
+    /// routed or parked event — whatever its bytes — and 503 + Retry-After when a signed event could not be parked
+    /// (storage down) so Loop retries.
     /// </summary>
     public async ValueTask<WebhookIngressResult> HandleAsync(WebhookRequest request, CancellationToken cancellationToken)
     {
@@ -61,14 +74,26 @@ public sealed partial class WebhookIngress : IDisposable
         if (request.ContentLength > current.MaxBodyBytes)
         {
             LogRejected(logger, 413, "declared_length");
-            return Rejected("declared_length", WebhookResponse.TooLarge);
+            return await RefuseOversizeAsync(request, ReadOnlyMemory<byte>.Empty, "declared_length", current, cancellationToken).ConfigureAwait(false);
         }
 
-        (byte[]? buffer, int length) = await ReadBodyAsync(request.Body, request.ContentLength, current.MaxBodyBytes, cancellationToken).ConfigureAwait(false);
-        if (buffer is null)
+        byte[] buffer;
+        int length;
+        bool oversize;
+        try
+        {
+            (buffer, length, oversize) = await WebhookBodyReader.ReadAsync(request.Body, request.ContentLength, current.MaxBodyBytes, cancellationToken).ConfigureAwait(false);
+        }
+        catch (IOException ex) when (!cancellationToken.IsCancellationRequested)
+        {
+            // The client broke the request (bad chunking, too slow, connection reset): nothing signed arrived.
+            return Unreadable(ex);
+        }
+
+        if (oversize)
         {
             LogRejected(logger, 413, "body_length");
-            return Rejected("body_length", WebhookResponse.TooLarge);
+            return await RefuseOversizeAsync(request, buffer.AsMemory(0, length), "body_length", current, cancellationToken).ConfigureAwait(false);
         }
 
         ReadOnlyMemory<byte> body = buffer.AsMemory(0, length);
@@ -114,7 +139,8 @@ public sealed partial class WebhookIngress : IDisposable
 
         try
         {
-            await sender.SendAsync(result.Message, cancellationToken).ConfigureAwait(false);
+            using Deadline deadline = StorageDeadline(cancellationToken);
+            await sender.SendAsync(result.Message, deadline.Token).ConfigureAwait(false);
             return result.Response;
         }
         catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
@@ -123,6 +149,12 @@ public sealed partial class WebhookIngress : IDisposable
             return EnqueueFailed();
         }
     }
+
+    /// <summary>
+    /// The caller's token, cancelled as well once <see cref="WebhookOptions.StorageTimeoutSeconds"/> have passed: a
+    /// storage call that does not answer ends in 503 + Retry-After instead of holding Loop's request.
+    /// </summary>
+    private Deadline StorageDeadline(CancellationToken cancellationToken) => new(settings.StorageTimeout, time, cancellationToken);
 
     /// <summary>The answer when the host could not enqueue the message: 503 with Retry-After, so Loop retries.</summary>
     public WebhookResponse EnqueueFailed() => settings.EnqueueFailed;
@@ -142,6 +174,15 @@ public sealed partial class WebhookIngress : IDisposable
     }
 
     public void Dispose() => optionsSubscription?.Dispose();
+
+    /// <summary>The 32 bytes a signature header carries, or null when it is not one.</summary>
+    private static byte[]? DecodeSignature(string? header)
+    {
+        Span<byte> presented = stackalloc byte[48];
+        return header is not null && Convert.TryFromBase64String(header, presented, out int written) && written == HMACSHA256.HashSizeInBytes
+            ? presented[..written].ToArray()
+            : null;
+    }
 
     internal static bool SignatureIsValid(ReadOnlySpan<byte> body, string? header, Settings settings)
     {
@@ -174,98 +215,81 @@ public sealed partial class WebhookIngress : IDisposable
     }
 
     /// <summary>
-    /// Reads at most <paramref name="maxBytes"/> + 1 bytes. Returns a null buffer when the body is longer than the
-    /// limit. With a declared length the body is read straight into an array of that size; otherwise through a
-    /// pooled buffer that is copied once at the end.
+    /// A body over the limit: always 413. When its signature header is well-formed, the rest of the body is read
+    /// (never kept: hashed, up to <see cref="MaxOversizeVerifiedBytes"/>) so that an authentic delivery leaves an
+    /// <see cref="ExceptionCategory.EventTooLarge"/> record ops can see — size, topic, trigger and return id from
+    /// its first bytes, owner — while a forged one leaves nothing. 503 when that record could not be written, so
+    /// Loop comes back and the record is not lost.
     /// </summary>
-    internal static async ValueTask<(byte[]? Buffer, int Length)> ReadBodyAsync(Stream stream, long? contentLength, int maxBytes, CancellationToken cancellationToken)
+    private async Task<WebhookIngressResult> RefuseOversizeAsync(WebhookRequest request, ReadOnlyMemory<byte> alreadyRead, string reason, Settings current, CancellationToken cancellationToken)
     {
-        byte[] probe = ArrayPool<byte>.Shared.Rent(1);
+        if (DecodeSignature(request.Signature) is not { } signature)
+        {
+            return Rejected(reason, WebhookResponse.TooLarge);
+        }
+
+        if (request.ContentLength > MaxOversizeVerifiedBytes)
+        {
+            LogOversizeUnverified(logger, MaxOversizeVerifiedBytes);
+            return Rejected(reason, WebhookResponse.TooLarge);
+        }
+
+        OversizeBody? body;
         try
         {
-            if (contentLength is long declared and >= 0 and <= int.MaxValue && declared <= maxBytes)
-            {
-                var exact = new byte[declared];
-                int read = await stream.ReadAtLeastAsync(exact, exact.Length, throwOnEndOfStream: false, cancellationToken).ConfigureAwait(false);
-                if (read < exact.Length)
-                {
-                    // The sender stopped early: what arrived is the body (its signature will tell).
-                    return (exact, read);
-                }
-
-                int extra = await stream.ReadAsync(probe.AsMemory(0, 1), cancellationToken).ConfigureAwait(false);
-                if (extra == 0)
-                {
-                    return (exact, read);
-                }
-
-                // More bytes than declared (a host that does not enforce framing): keep reading under the limit.
-                return await ReadUnknownLengthAsync(stream, exact, probe[0], maxBytes, cancellationToken).ConfigureAwait(false);
-            }
-
-            return await ReadUnknownLengthAsync(stream, [], null, maxBytes, cancellationToken).ConfigureAwait(false);
+            body = await OversizeBody.ReadAsync(request.Body, alreadyRead, current, MaxOversizeVerifiedBytes, cancellationToken).ConfigureAwait(false);
         }
-        finally
+        catch (IOException ex) when (!cancellationToken.IsCancellationRequested)
         {
-            ArrayPool<byte>.Shared.Return(probe);
+            LogBodyUnreadable(logger, ex);
+            return Rejected(reason, WebhookResponse.TooLarge);
+        }
+
+        if (body is null)
+        {
+            LogOversizeUnverified(logger, MaxOversizeVerifiedBytes);
+            return Rejected(reason, WebhookResponse.TooLarge);
+        }
+
+        if (!body.SignatureMatches(signature))
+        {
+            LogRejected(logger, 401, "invalid_signature");
+            return Rejected("invalid_signature", WebhookResponse.InvalidSignature);
+        }
+
+        (string? topic, string? trigger, string? returnId) = WebhookEnvelope.PeekPrefix(body.Prefix);
+        string text = string.Create(
+            CultureInfo.InvariantCulture,
+            $"Signed webhook '{trigger ?? "unreadable"}' (topic '{topic ?? "unreadable"}') of {body.Length:N0} bytes is larger than the {current.MaxBodyBytes:N0} bytes the integration can store; refused with 413 and not kept. Loop retries, then gives up: bring return {returnId ?? "(id unreadable)"} across by hand.");
+        var raise = new ExceptionRaise(ExceptionCategory.EventTooLarge, returnId, text)
+        {
+            // One record per distinct body: Loop's retries of it bump attempts.
+            DetailKey = body.Sha256Hex,
+            Source = trigger is null ? "webhook" : $"webhook:{trigger}",
+        };
+
+        try
+        {
+            using Deadline deadline = StorageDeadline(cancellationToken);
+            ExceptionRecord record = await exceptions.RaiseAsync(raise, deadline.Token).ConfigureAwait(false);
+            LogParked(logger, record.Id, record.Category, record.Owner, record.Attempts);
+            return Rejected(reason, WebhookResponse.TooLarge);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+        {
+            LogParkFailed(logger, ex, ExceptionCategory.EventTooLarge);
+            return Rejected("storage_unavailable", current.ParkFailed);
         }
     }
 
-    private static async ValueTask<(byte[]? Buffer, int Length)> ReadUnknownLengthAsync(Stream stream, byte[] prefix, byte? nextByte, int maxBytes, CancellationToken cancellationToken)
+    private WebhookIngressResult Unreadable(IOException ex)
     {
-        int limit = maxBytes + 1;
-        int initial = Math.Max(prefix.Length + 1, Math.Min(limit, 16 * 1024));
-        if (prefix.Length + (nextByte.HasValue ? 1 : 0) > maxBytes)
-        {
-            return (null, 0);
-        }
+        LogBodyUnreadable(logger, ex);
 
-        byte[] rented = ArrayPool<byte>.Shared.Rent(initial);
-        try
-        {
-            prefix.CopyTo(rented, 0);
-            int total = prefix.Length;
-            if (nextByte is byte b)
-            {
-                rented[total++] = b;
-            }
-
-            while (true)
-            {
-                int capacity = Math.Min(rented.Length, limit);
-                if (total == capacity)
-                {
-                    if (capacity == limit)
-                    {
-                        return (null, 0);
-                    }
-
-                    byte[] larger = ArrayPool<byte>.Shared.Rent(Math.Min(limit, rented.Length * 2));
-                    rented.AsSpan(0, total).CopyTo(larger);
-                    ArrayPool<byte>.Shared.Return(rented);
-                    rented = larger;
-                    continue;
-                }
-
-                int n = await stream.ReadAsync(rented.AsMemory(total, capacity - total), cancellationToken).ConfigureAwait(false);
-                if (n == 0)
-                {
-                    break;
-                }
-
-                total += n;
-                if (total > maxBytes)
-                {
-                    return (null, 0);
-                }
-            }
-
-            return (rented.AsSpan(0, total).ToArray(), total);
-        }
-        finally
-        {
-            ArrayPool<byte>.Shared.Return(rented);
-        }
+        // Kestrel says why (408 too slow, 413 over its own limit, 400 bad framing); any other stream failure is a 400.
+        return ex is BadHttpRequestException bad && bad.StatusCode is >= 400 and < 500
+            ? Rejected("body_unreadable", WebhookResponse.BodyUnreadable(bad.StatusCode))
+            : Rejected("body_unreadable", WebhookResponse.BodyUnreadable(400));
     }
 
     private static OutboundMessage BuildMessage(in WebhookEnvelope envelope, ReadOnlyMemory<byte> body, string? messageIdSuffix = null, string? replayOf = null)
@@ -293,7 +317,8 @@ public sealed partial class WebhookIngress : IDisposable
 
         try
         {
-            ExceptionRecord record = await exceptions.RaiseAsync(raise, cancellationToken).ConfigureAwait(false);
+            using Deadline deadline = StorageDeadline(cancellationToken);
+            ExceptionRecord record = await exceptions.RaiseAsync(raise, deadline.Token).ConfigureAwait(false);
             LogParked(logger, record.Id, category, record.Owner, record.Attempts);
             return WebhookResponse.Parked;
         }
@@ -325,6 +350,33 @@ public sealed partial class WebhookIngress : IDisposable
     [LoggerMessage(EventId = 4006, Level = LogLevel.Error, Message = "Enqueueing webhook message {MessageId} failed; answering 503 so Loop retries")]
     private static partial void LogEnqueueFailed(ILogger logger, Exception exception, string messageId);
 
+    [LoggerMessage(EventId = 4007, Level = LogLevel.Warning, Message = "Webhook body could not be read (the client broke the request)")]
+    private static partial void LogBodyUnreadable(ILogger logger, Exception exception);
+
+    [LoggerMessage(EventId = 4008, Level = LogLevel.Warning, Message = "Oversize webhook body is longer than {MaxVerifiedBytes} bytes; refused with 413 without checking its signature (no exception record)")]
+    private static partial void LogOversizeUnverified(ILogger logger, int maxVerifiedBytes);
+
+    /// <summary>A caller's token that is also cancelled after a delay measured by a <see cref="TimeProvider"/>.</summary>
+    private sealed class Deadline : IDisposable
+    {
+        private readonly CancellationTokenSource timeout;
+        private readonly CancellationTokenSource linked;
+
+        public Deadline(TimeSpan after, TimeProvider time, CancellationToken caller)
+        {
+            timeout = new CancellationTokenSource(after, time);
+            linked = CancellationTokenSource.CreateLinkedTokenSource(caller, timeout.Token);
+        }
+
+        public CancellationToken Token => linked.Token;
+
+        public void Dispose()
+        {
+            linked.Dispose();
+            timeout.Dispose();
+        }
+    }
+
     /// <summary>Keys and canned answers derived from one options snapshot (rebuilt when options change).</summary>
     internal sealed class Settings
     {
@@ -337,7 +389,9 @@ public sealed partial class WebhookIngress : IDisposable
                 (PrimaryKey, SecondaryKey) = (SecondaryKey, null);
             }
 
-            MaxBodyBytes = options.MaxBodyBytes > 0 ? options.MaxBodyBytes : new WebhookOptions().MaxBodyBytes;
+            // Never more than storage keeps whole: an accepted body must always be storable.
+            MaxBodyBytes = options.MaxBodyBytes > 0 ? Math.Min(options.MaxBodyBytes, StorageLimits.MaxEventBodyBytes) : StorageLimits.MaxEventBodyBytes;
+            StorageTimeout = TimeSpan.FromSeconds(Math.Clamp(options.StorageTimeoutSeconds, 1, 60));
             var retryAfter = TimeSpan.FromSeconds(Math.Clamp(options.RetryAfterSeconds, 1, 1800));
             EnqueueFailed = WebhookResponse.Unavailable("enqueue_failed", retryAfter);
             ParkFailed = WebhookResponse.Unavailable("storage_unavailable", retryAfter);
@@ -351,6 +405,8 @@ public sealed partial class WebhookIngress : IDisposable
         public bool IsConfigured => PrimaryKey.Length > 0;
 
         public int MaxBodyBytes { get; }
+
+        public TimeSpan StorageTimeout { get; }
 
         public WebhookResponse EnqueueFailed { get; }
 

@@ -1,4 +1,5 @@
 using LoopFulfil.Core.Exceptions;
+using LoopFulfil.Core.Storage;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -17,8 +18,9 @@ public static class WebhookServiceCollectionExtensions
         services.AddOptions<WebhookOptions>()
             .Bind(configuration.GetSection(WebhookOptions.Section))
             .Validate(o => !string.IsNullOrWhiteSpace(o.Secret) || !string.IsNullOrWhiteSpace(o.SecondarySecret), "Webhooks:Secret is required (Loop Developer Tools → webhook secret).")
-            .Validate(o => o.MaxBodyBytes is > 0 and <= 64 * 1024 * 1024, "Webhooks:MaxBodyBytes must be between 1 and 67108864.")
+            .Validate(o => o.MaxBodyBytes is > 0 and <= StorageLimits.MaxEventBodyBytes, $"Webhooks:MaxBodyBytes must be between 1 and {StorageLimits.MaxEventBodyBytes} (the largest event body storage keeps whole).")
             .Validate(o => o.RetryAfterSeconds is >= 1 and <= 1800, "Webhooks:RetryAfterSeconds must be 1–1800 (Loop fails webhooks asked to wait longer than 30 minutes).")
+            .Validate(o => o.StorageTimeoutSeconds is >= 1 and <= 60, "Webhooks:StorageTimeoutSeconds must be 1–60.")
             .ValidateOnStart();
         services.AddLoopFulfilExceptions(configuration);
         services.TryAddSingleton<WebhookIngress>();

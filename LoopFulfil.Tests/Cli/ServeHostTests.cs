@@ -72,7 +72,7 @@ public sealed class ServeHostTests(ServeAzurite azurite) : IClassFixture<ServeAz
         var settings = FastSettings(azurite.ConnectionString);
         settings["LocalHost:ShutdownGraceSeconds"] = "0";
         settings["LocalHost:VisibilityTimeoutSeconds"] = "30";
-        await using var sandbox = await SandboxEnvironment.StartAsync(CliConfiguration.Build(new LoopFulfil.Cli.CliContext(TextWriter.Null, TextWriter.Null) { ReadProcessConfiguration = false, Settings = settings }), TextWriter.Null, freshStorage: false, CancellationToken.None);
+        await using var sandbox = await SandboxEnvironment.StartAsync(TextWriter.Null, CancellationToken.None);
         foreach (var (key, value) in sandbox.Settings)
         {
             settings[key] = value;
@@ -141,7 +141,7 @@ public sealed class ServeHostTests(ServeAzurite azurite) : IClassFixture<ServeAz
         Assert.True(record.RawEventLength > 0);
         Assert.Empty(ReturnOrders(sandbox.Fulfil, returnId));
 
-        var operator_ = new Dictionary<string, string?> { ["Storage:ConnectionString"] = azurite.ConnectionString };
+        var operator_ = new Dictionary<string, string?> { ["Storage:ConnectionString"] = sandbox.StorageConnectionString };
         var list = await RunAsync(operator_, "exceptions", "list", "--category", "DeadLettered");
         var replay = await RunAsync(operator_, "exceptions", "replay", record.Id);
         await WaitUntilAsync(() => ReturnOrders(sandbox.Fulfil, returnId).Count == 1, "the replayed return's order");

@@ -14,7 +14,7 @@ internal static class IngressHarness
         IMessageSender? alerts = null,
         string secret = WebhookTestKit.Secret,
         string secondarySecret = "",
-        int maxBodyBytes = 1_048_576,
+        int? maxBodyBytes = null,
         TimeProvider? time = null,
         IBlobStore? blobs = null)
     {
@@ -25,8 +25,8 @@ internal static class IngressHarness
             new FixedOptionsMonitor<ExceptionOptions>(new ExceptionOptions()),
             time ?? TimeProvider.System,
             NullLogger<ExceptionService>.Instance);
-        var options = new WebhookOptions { Secret = secret, SecondarySecret = secondarySecret, MaxBodyBytes = maxBodyBytes, RetryAfterSeconds = 120 };
-        return new WebhookIngress(new FixedOptionsMonitor<WebhookOptions>(options), exceptions, NullLogger<WebhookIngress>.Instance);
+        var options = new WebhookOptions { Secret = secret, SecondarySecret = secondarySecret, MaxBodyBytes = maxBodyBytes ?? new WebhookOptions().MaxBodyBytes, RetryAfterSeconds = 120 };
+        return new WebhookIngress(new FixedOptionsMonitor<WebhookOptions>(options), exceptions, NullLogger<WebhookIngress>.Instance, time: time);
     }
 
     public static WebhookRequest Request(byte[] body, string? signature, bool declareLength = true) =>

@@ -127,6 +127,21 @@ public class WebhookIngressTests
         Assert.InRange(stream.BytesRead, 4097, 4097);
     }
 
+    [Theory]
+    [InlineData(null, 400)]
+    [InlineData(408, 408)]
+    public async Task Body_the_client_breaks_off_is_answered_with_a_4xx_and_a_reason(int? kestrelStatus, int expected)
+    {
+        using var ingress = IngressHarness.Create(new NoStorageAllowed());
+        IOException broken = kestrelStatus is int status ? new Microsoft.AspNetCore.Http.BadHttpRequestException("too slow", status) : new IOException("connection reset");
+
+        WebhookIngressResult result = await ingress.HandleAsync(new WebhookRequest(new BreakingStream(broken), "c2ln", 1000), Ct);
+
+        Assert.Equal(expected, result.Response.StatusCode);
+        Assert.Equal("body_unreadable", result.Response.Reason);
+        Assert.Null(result.Message);
+    }
+
     [Fact]
     public async Task Body_of_exactly_the_limit_is_read_and_verified()
     {
@@ -254,6 +269,26 @@ public class WebhookIngressTests
         Assert.Equal(503, response.StatusCode);
         Assert.Equal("120", response.RetryAfterHeaderValue);
         Assert.Equal(503, ingress.EnqueueFailed().StatusCode);
+    }
+
+    [Fact]
+    public async Task Queue_that_never_answers_is_given_up_after_the_storage_timeout_with_503_and_retry_after()
+    {
+        byte[] body = Fixture("return-created.json");
+        var time = new Microsoft.Extensions.Time.Testing.FakeTimeProvider(new DateTimeOffset(2026, 12, 6, 9, 0, 0, TimeSpan.Zero));
+        using var ingress = IngressHarness.Create(new NoStorageAllowed(), time: time);
+        var sender = new NeverAnsweringSender();
+
+        ValueTask<WebhookResponse> pending = ingress.HandleAndSendAsync(IngressHarness.Request(body, Sign(body)), sender, Ct);
+        bool answeredBeforeTimeout = pending.IsCompleted;
+        time.Advance(TimeSpan.FromSeconds(new WebhookOptions().StorageTimeoutSeconds));
+        WebhookResponse response = await pending;
+
+        Assert.False(answeredBeforeTimeout);
+        Assert.Equal(1, sender.Calls);
+        Assert.Equal(503, response.StatusCode);
+        Assert.Equal("enqueue_failed", response.Reason);
+        Assert.Equal("120", response.RetryAfterHeaderValue);
     }
 
     [Fact]

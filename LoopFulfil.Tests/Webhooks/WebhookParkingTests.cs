@@ -56,6 +56,55 @@ public class WebhookParkingTests
     }
 
     [Fact]
+    public async Task Signed_body_with_invalid_utf8_inside_a_json_string_is_parked_with_its_raw_body_not_answered_500()
+    {
+        var (ingress, exceptions, _) = await CreateAsync();
+        byte[] body = [.. """{"topic":"return","trigger":"return.created","id":"123","state":"op"""u8, 0xC3, 0x28, .. """en"}"""u8];
+
+        WebhookIngressResult result = await ingress.HandleAsync(IngressHarness.Request(body, Sign(body)), Ct);
+
+        Assert.Equal(202, result.Response.StatusCode);
+        Assert.Equal("parked", result.Response.Reason);
+        Assert.Null(result.Message);
+        ExceptionRecord record = await SingleRecordAsync(exceptions, ExceptionCategory.UnparseableEvent);
+        Assert.Equal("operations", record.Owner);
+        Assert.Contains("not valid UTF-8", record.Message, StringComparison.Ordinal);
+        Assert.True(body.AsSpan().SequenceEqual(record.RawEvent.Span));
+    }
+
+    [Theory]
+    [InlineData("""{"topic":"return","trigger":"return.\ud800created","id":"123","state":"open"}""")]
+    [InlineData("""{"topic":"return","trigger":"return.created","id":"123","state":"\udc00open"}""")]
+    [InlineData("""{"topic":"return","trigger":"return.created","id":"123","state":"open","line_items":[{"sku":"\ud800"}]}""")]
+    public async Task Signed_body_with_an_escaped_lone_surrogate_is_parked_not_answered_500(string json)
+    {
+        var (ingress, exceptions, _) = await CreateAsync();
+        byte[] body = Utf8(json);
+
+        WebhookIngressResult result = await ingress.HandleAsync(IngressHarness.Request(body, Sign(body)), Ct);
+
+        Assert.Equal(202, result.Response.StatusCode);
+        Assert.Equal("parked", result.Response.Reason);
+        ExceptionRecord record = await SingleRecordAsync(exceptions, ExceptionCategory.UnparseableEvent);
+        Assert.Contains("not valid Unicode", record.Message, StringComparison.Ordinal);
+        Assert.True(body.AsSpan().SequenceEqual(record.RawEvent.Span));
+    }
+
+    [Fact]
+    public async Task Signed_unknown_trigger_with_control_characters_is_parked_with_a_printable_trigger()
+    {
+        var (ingress, exceptions, _) = await CreateAsync();
+        byte[] body = Utf8("""{"topic":"return","trigger":"shipment.\u0000processed","return_id":"123"}""");
+
+        WebhookIngressResult result = await ingress.HandleAsync(IngressHarness.Request(body, Sign(body)), Ct);
+
+        Assert.Equal(202, result.Response.StatusCode);
+        ExceptionRecord record = await SingleRecordAsync(exceptions, ExceptionCategory.UnknownTopic);
+        Assert.Contains("shipment.\uFFFDprocessed", record.Message, StringComparison.Ordinal);
+        Assert.True(body.AsSpan().SequenceEqual(record.RawEvent.Span));
+    }
+
+    [Fact]
     public async Task Signed_unknown_trigger_is_parked_as_unknown_topic()
     {
         var (ingress, exceptions, _) = await CreateAsync();

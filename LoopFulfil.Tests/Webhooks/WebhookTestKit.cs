@@ -60,6 +60,18 @@ internal sealed class UnavailableMessageSender : IMessageSender
     }
 }
 
+/// <summary>A sender whose queue takes the message and never answers (until the caller gives up).</summary>
+internal sealed class NeverAnsweringSender : IMessageSender
+{
+    public int Calls { get; private set; }
+
+    public Task SendAsync(OutboundMessage message, CancellationToken cancellationToken)
+    {
+        Calls++;
+        return Task.Delay(Timeout.Infinite, cancellationToken);
+    }
+}
+
 /// <summary>
 /// A request body that yields <paramref name="length"/> bytes of JSON-ish filler and counts how much was pulled,
 /// so a test can prove an oversize body was refused without being read to the end.
@@ -105,3 +117,32 @@ internal sealed class CountingStream(long length) : Stream
     public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
 }
 
+/// <summary>A request body whose read fails as a broken-off request does (reset, or Kestrel's 408/400).</summary>
+internal sealed class BreakingStream(IOException failure) : Stream
+{
+    public override bool CanRead => true;
+
+    public override bool CanSeek => false;
+
+    public override bool CanWrite => false;
+
+    public override long Length => throw new NotSupportedException();
+
+    public override long Position { get => 0; set => throw new NotSupportedException(); }
+
+    public override int Read(byte[] buffer, int offset, int count) => throw failure;
+
+    public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) => ValueTask.FromException<int>(failure);
+
+    public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) => Task.FromException<int>(failure);
+
+    public override void Flush()
+    {
+    }
+
+    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+    public override void SetLength(long value) => throw new NotSupportedException();
+
+    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+}

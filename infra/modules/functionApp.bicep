@@ -148,8 +148,9 @@ resource appSettings 'Microsoft.Web/sites/config@2024-04-01' = {
     // The user-assigned identity (its client id) for LoopFulfil's tables, queues and blobs.
     Storage__ClientId: identityClientId
     Storage__TablePrefix: ''
-    Webhooks__MaxBodyBytes: '1048576'
+    Webhooks__MaxBodyBytes: '4194304'
     Webhooks__RetryAfterSeconds: '60'
+    Webhooks__StorageTimeoutSeconds: '10'
     // During a secret rotation, point this at the new secret's Key Vault reference, then swap and clear it.
     Webhooks__SecondarySecret: ''
     Exceptions__DefaultOwner: 'operations'
