@@ -88,7 +88,7 @@ internal sealed class TrytonHarness : IAsyncDisposable
         collection.AddLoopFulfilReturns(configuration).AddLoopFulfilOutcomes(configuration);
         ServiceProvider provider = collection.BuildServiceProvider(new ServiceProviderOptions { ValidateOnBuild = true, ValidateScopes = true });
         var options = provider.GetRequiredService<IOptions<FulfilOptions>>().Value;
-        var http = new FulfilHttp(new HttpClient { BaseAddress = null, Timeout = TimeSpan.FromSeconds(60) }, options);
+        var http = new FulfilHttp(new HttpClient { BaseAddress = engine.BaseAddress, Timeout = TimeSpan.FromSeconds(60) }, options);
         return new TrytonHarness(engine, loop, provider, bus, http);
     }
 

@@ -44,10 +44,10 @@ public sealed class TrytonScenarioTests(TrytonFixture fixture)
     }
 
     [Fact]
-    public async Task Cancelled_return_cancels_the_tryton_return_sale_with_its_draft_shipment_and_credit_note()
+    public async Task Cancelled_return_cancels_the_draft_return_shipment_and_credit_note_tryton_made_for_it()
     {
-        // Tryton rule: a processing sale cannot be cancelled by sale.cancel (only draft/quotation can); Fulfil's
-        // cancellation of a return order has to go through Tryton's own cancel of its documents.
+        // Tryton rule: sale.cancel applies only to draft and quoted sales (a processing return sale stays processing);
+        // what a processing return sale made is undone by cancelling each draft document with its own workflow.
         await using TrytonHarness h = await TrytonHarness.StartAsync(fixture.Engine);
         var (r, _) = await ReturnOfOneTeeAsync(h, (b, x) => b.WithLine(Tee, Price, tax: Tax, lineItemId: x.Line(1)));
         await h.SendAsync(r.Created_());
@@ -55,7 +55,10 @@ public sealed class TrytonScenarioTests(TrytonFixture fixture)
         await h.SendAsync(r.Webhook("return.updated", "cancelled", 30));
 
         var order = Assert.Single(await h.ReturnOrders(r.ReturnId));
-        Assert.Equal("cancelled", order.GetProperty("state").GetString());
+        var shipment = Assert.Single(order.GetProperty("shipment_returns").EnumerateArray());
+        Assert.Equal("cancelled", Assert.Single(await h.Rows("stock.shipment.out.return", [new object[] { "id", "=", shipment.GetInt32() }], "state")).GetProperty("state").GetString());
+        Assert.All(await h.InvoicesOf(order.GetProperty("id").GetInt32()), i => Assert.Equal("cancelled", i.GetProperty("state").GetString()));
+        Assert.Empty(await h.ExceptionRecordsAsync());
     }
 
     [Fact]

@@ -2,7 +2,7 @@
 # adds to Tryton's models (sale.py, stock.py). Everything else is Tryton's own models and workflows.
 from trytond.pool import Pool
 
-from . import party, res, routes, sale, stock
+from . import party, product, res, routes, sale, stock
 
 __all__ = ['register', 'routes']
 
@@ -10,6 +10,7 @@ __all__ = ['register', 'routes']
 def register():
     Pool.register(
         party.Address,
+        product.Product,
         res.UserApplication,
         sale.Channel,
         sale.Sale,
