@@ -7,6 +7,7 @@ using LoopFulfil.Core.Fulfil;
 using LoopFulfil.Sandbox.Azurite;
 using LoopFulfil.Sandbox.Fulfil;
 using LoopFulfil.Sandbox.Loop;
+using LoopFulfil.Sandbox.Tryton;
 using Microsoft.Extensions.Configuration;
 
 namespace LoopFulfil.Cli.Sandbox;
@@ -20,9 +21,10 @@ public sealed class SandboxEnvironment : IAsyncDisposable
 {
     private readonly AzuriteProcess? _azurite;
 
-    private SandboxEnvironment(AzuriteProcess? azurite, string storageConnectionString, FulfilSandbox fulfil, LoopSandbox loop, string adminKey)
+    private SandboxEnvironment(AzuriteProcess? azurite, string storageConnectionString, FulfilSandbox fulfil, LoopSandbox loop, string adminKey, TrytonEngine? tryton = null)
     {
         _azurite = azurite;
+        Tryton = tryton;
         StorageConnectionString = storageConnectionString;
         Fulfil = fulfil;
         Loop = loop;
@@ -38,6 +40,9 @@ public sealed class SandboxEnvironment : IAsyncDisposable
 
     public LoopSandbox Loop { get; }
 
+    /// <summary>The real ERP engine (<c>--erp tryton</c>) the Fulfil client talks to instead of the simulator, or null.</summary>
+    public TrytonEngine? Tryton { get; }
+
     /// <summary>The key the ops routes take (the configured <c>LocalHost:AdminKey</c>, or one made up for this run).</summary>
     public string AdminKey { get; }
 
@@ -45,7 +50,21 @@ public sealed class SandboxEnvironment : IAsyncDisposable
     public string WebhookSecret => Loop.WebhookSecret;
 
     /// <summary>Settings that point the integration at the sandboxes (applied over all other configuration).</summary>
-    public IReadOnlyDictionary<string, string?> Settings => new Dictionary<string, string?>(StringComparer.OrdinalIgnoreCase)
+    public IReadOnlyDictionary<string, string?> Settings
+    {
+        get
+        {
+            var settings = SimulatorSettings;
+            foreach (var (key, value) in Tryton?.FulfilSettings ?? new Dictionary<string, string?>())
+            {
+                settings[key] = value;
+            }
+
+            return settings;
+        }
+    }
+
+    private Dictionary<string, string?> SimulatorSettings => new(StringComparer.OrdinalIgnoreCase)
     {
         ["Storage:ConnectionString"] = StorageConnectionString,
         ["Storage:TableEndpoint"] = string.Empty,
@@ -74,10 +93,12 @@ public sealed class SandboxEnvironment : IAsyncDisposable
     /// Starts the sandbox. <paramref name="freshStorage"/>: always start a private in-memory Azurite (the demo);
     /// otherwise use the configured storage when it answers.
     /// </summary>
-    public static async Task<SandboxEnvironment> StartAsync(IConfiguration configuration, TextWriter output, bool freshStorage, CancellationToken cancellationToken)
+    /// <param name="tryton">Also start Tryton (eng/tryton/start.sh) and point the Fulfil client at its façade.</param>
+    public static async Task<SandboxEnvironment> StartAsync(IConfiguration configuration, TextWriter output, bool freshStorage, CancellationToken cancellationToken, bool tryton = false)
     {
         ArgumentNullException.ThrowIfNull(configuration);
         ArgumentNullException.ThrowIfNull(output);
+        Task<TrytonEngine>? trytonStart = tryton ? TrytonEngine.StartAsync(output, cancellationToken) : null;
         // Azurite (node) is the slow part on a busy machine; the simulated APIs start meanwhile.
         var fulfilStart = FulfilSandbox.StartAsync(new FulfilSandboxOptions(), cancellationToken);
         var loopStart = LoopSandbox.StartAsync(new LoopSandboxOptions { SeedDemoData = true }, cancellationToken);
@@ -107,10 +128,16 @@ public sealed class SandboxEnvironment : IAsyncDisposable
             var adminKey = CliConfiguration.IsSet(configuration, "LocalHost:AdminKey")
                 ? configuration["LocalHost:AdminKey"]!
                 : "sandbox-" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(12));
-            return new SandboxEnvironment(azurite, connection, fulfil, loop, adminKey);
+            var engine = trytonStart is null ? null : await trytonStart.ConfigureAwait(false);
+            return new SandboxEnvironment(azurite, connection, fulfil, loop, adminKey, engine);
         }
         catch
         {
+            if (trytonStart is not null)
+            {
+                await DisposeStartedAsync(trytonStart).ConfigureAwait(false);
+            }
+
             await DisposeStartedAsync(fulfilStart).ConfigureAwait(false);
             await DisposeStartedAsync(loopStart).ConfigureAwait(false);
             if (azurite is not null)
@@ -140,6 +167,11 @@ public sealed class SandboxEnvironment : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        if (Tryton is not null)
+        {
+            await Tryton.DisposeAsync().ConfigureAwait(false);
+        }
+
         await Loop.DisposeAsync().ConfigureAwait(false);
         await Fulfil.DisposeAsync().ConfigureAwait(false);
         if (_azurite is not null)

@@ -9,7 +9,7 @@ namespace LoopFulfil.Cli.Serve;
 internal static class ServeCommand
 {
     public const string Help = """
-        Usage: loopfulfil serve [--sandbox] [--urls <urls>]
+        Usage: loopfulfil serve [--sandbox [--erp sandbox|tryton]] [--urls <urls>]
 
         Runs the integration on this machine: the Loop webhook endpoint, health and ops routes, the durable queue
         (Azurite Queue Storage) with its consumers, and the scheduled jobs, from the same settings as the Functions app.
@@ -17,6 +17,8 @@ internal static class ServeCommand
         Options:
           --sandbox       Use simulated Loop and Fulfil APIs (and Azurite, started if none answers). This is also the
                           default when no Loop or Fulfil credentials are configured.
+          --erp tryton    With --sandbox: Fulfil is a real Tryton 6.0 behind the Fulfil REST façade (eng/tryton/start.sh;
+                          installs the Debian packages the first time), Loop stays simulated.
           --urls <urls>   Where to listen (LocalHost__Urls; default http://127.0.0.1:7071).
 
         Routes:
@@ -37,7 +39,7 @@ internal static class ServeCommand
 
     public static async Task<int> RunAsync(CliContext context, IReadOnlyList<string> args)
     {
-        var line = CommandLine.Parse(args, ["--sandbox"], ["--urls"], out var error);
+        var line = CommandLine.Parse(args, ["--sandbox"], ["--urls", "--erp"], out var error);
         if (line is null || line.Positional.Count > 0)
         {
             context.Stderr.WriteLine((error ?? $"Unexpected argument '{line!.Positional[0]}'.") + " Run 'loopfulfil serve --help'.");
@@ -48,6 +50,12 @@ internal static class ServeCommand
         {
             context.Stdout.WriteLine(Help);
             return 0;
+        }
+
+        if (line.Value("--erp") is { } erp && (erp is not ("sandbox" or "tryton") || !line.Has("--sandbox")))
+        {
+            context.Stderr.WriteLine("--erp takes 'sandbox' or 'tryton', with --sandbox. Run 'loopfulfil serve --help'.");
+            return 2;
         }
 
         var overrides = new Dictionary<string, string?>(StringComparer.OrdinalIgnoreCase);
@@ -70,7 +78,7 @@ internal static class ServeCommand
         {
             if (sandboxMode)
             {
-                sandbox = await SandboxEnvironment.StartAsync(configuration, context.Stdout, freshStorage: false, context.Stopping).ConfigureAwait(false);
+                sandbox = await SandboxEnvironment.StartAsync(configuration, context.Stdout, freshStorage: false, context.Stopping, tryton: line.Value("--erp") == "tryton").ConfigureAwait(false);
                 configuration = CliConfiguration.Build(context, Merge(sandbox.Settings, overrides));
             }
             else if (!await CheckStorageAsync(context, configuration).ConfigureAwait(false))
@@ -145,6 +153,11 @@ internal static class ServeCommand
             stdout.WriteLine("Sandbox:");
             stdout.WriteLine($"  Loop API        {sandbox.Loop.ApiBaseUrl} (X-Authorization: {sandbox.Loop.ApiKey}); sends signed webhooks to {host.WebhookUrl}");
             stdout.WriteLine($"  Fulfil API      {sandbox.Fulfil.BaseAddress} (X-API-KEY: {sandbox.Fulfil.ApiKey}); demo data: sales #1001-#1004, locations STOR/QUAR/DMG");
+            if (sandbox.Tryton is { } tryton)
+            {
+                stdout.WriteLine($"  Fulfil (Tryton) {tryton.BaseAddress} (X-API-KEY in {tryton.DataDirectory}/setup.env); the Fulfil client uses this one");
+            }
+
             stdout.WriteLine($"  Storage         {(sandbox.StartedAzurite ? "Azurite started for this run (in memory)" : "the configured Azurite")}");
             stdout.WriteLine($"  Webhook secret  {sandbox.WebhookSecret}   (sign: base64(HMAC-SHA256(body, secret)) in X-Loop-Signature)");
             stdout.WriteLine($"  Admin key       {sandbox.AdminKey}");
