@@ -92,8 +92,8 @@ else
     || { tail -40 "$dir/admin.log" >&2; exit 4; }
   log "loading the merchant set-up…"
   $py "$here/setup.py" "$dir/trytond.conf" > "$dir/setup.env" 2>"$dir/setup.log" || { tail -40 "$dir/setup.log" >&2; exit 5; }
-  cp "$dir/db/$db.sqlite" "$cache/$key.sqlite.tmp" && mv "$cache/$key.sqlite.tmp" "$cache/$key.sqlite"
-  cp "$dir/setup.env" "$cache/$key.env"
+  cp "$dir/db/$db.sqlite" "$cache/$key.sqlite.$$" && mv "$cache/$key.sqlite.$$" "$cache/$key.sqlite"
+  cp "$dir/setup.env" "$cache/$key.env.$$" && mv "$cache/$key.env.$$" "$cache/$key.env"
   log "database ready in $(( $(date +%s) - start )) s (cached as $key)"
 fi
 cp "$cache/$key.env" "$dir/setup.env"
