@@ -32,11 +32,24 @@ extra_failed=0
 step "Bicep: the real compiler (NuGet Azure.Bicep.CommandLine) lints infra/ (warnings fail) and builds artifacts/arm/main.json"
 if dotnet build eng/Bicep/Bicep.csproj -c Release --nologo -v minimal; then extra_passed=$((extra_passed + 1)); else extra_failed=$((extra_failed + 1)); fi
 
+step "Tryton 6.0 for the Tryton scenario tests (Debian packages + cached merchant database; beside the build)"
+tryton_log="$root/artifacts/tryton-prepare.log"
+mkdir -p "$root/artifacts"
+bash eng/tryton/start.sh --prepare >"$tryton_log" 2>&1 &
+tryton_pid=$!
+
 step "dotnet build"
 if ! dotnet build LoopFulfil.sln -c Release --nologo -v minimal; then
   echo "build failed"
   echo "$extra_passed passed, $((extra_failed + 1)) failed"
   exit 1
+fi
+
+if wait "$tryton_pid"; then
+  echo "Tryton ready (see $tryton_log)"
+else
+  # No skipping: the Tryton tests start the script again and fail with its output.
+  echo "Tryton could not be prepared: the Tryton scenario tests will fail. Last lines of $tryton_log:"; tail -20 "$tryton_log"
 fi
 
 step "dotnet test"

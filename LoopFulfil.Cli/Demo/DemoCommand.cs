@@ -21,7 +21,7 @@ namespace LoopFulfil.Cli.Demo;
 internal static class DemoCommand
 {
     public const string Help = """
-        Usage: loopfulfil demo [--timeout <seconds>]
+        Usage: loopfulfil demo [--erp sandbox|tryton] [--timeout <seconds>]
 
         Runs the integration against simulated Loop and Fulfil APIs and a private in-memory Azurite (nothing leaves
         this machine, no configuration needed): signed webhooks for a set of scenarios, then a table of what Fulfil
@@ -29,12 +29,14 @@ internal static class DemoCommand
         Exits 0 when every scenario ended as expected, 1 (naming the failing scenarios) otherwise.
 
         Options:
-          --timeout <seconds>   How long scenarios may take in all (default 45).
+          --erp tryton          Fulfil is a real Tryton 6.0 behind the Fulfil REST façade (eng/tryton/start.sh; the first
+                                run installs the Debian packages); ends with Tryton's account balances and stock.
+          --timeout <seconds>   How long scenarios may take in all (default 45; 240 with --erp tryton).
         """;
 
     public static async Task<int> RunAsync(CliContext context, IReadOnlyList<string> args)
     {
-        var line = CommandLine.Parse(args, [], ["--timeout"], out var error);
+        var line = CommandLine.Parse(args, [], ["--timeout", "--erp"], out var error);
         if (line is null || line.Positional.Count > 0)
         {
             context.Stderr.WriteLine((error ?? "Unexpected argument.") + " Run 'loopfulfil demo --help'.");
@@ -47,7 +49,15 @@ internal static class DemoCommand
             return 0;
         }
 
-        var timeout = TimeSpan.FromSeconds(45);
+        var erp = line.Value("--erp") ?? "sandbox";
+        if (erp is not ("sandbox" or "tryton"))
+        {
+            context.Stderr.WriteLine("--erp takes 'sandbox' or 'tryton'.");
+            return 2;
+        }
+
+        var tryton = erp == "tryton";
+        var timeout = TimeSpan.FromSeconds(tryton ? 240 : 45);
         if (line.Value("--timeout") is { } text)
         {
             if (!int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var seconds) || seconds is < 5 or > 3600)
@@ -60,7 +70,9 @@ internal static class DemoCommand
         }
 
         var console = ConsoleOutput.For(context.Stdout);
-        console.MarkupLine("[bold]LoopFulfil demo[/]: sandbox mode end to end (simulated Loop and Fulfil on loopback, private Azurite).");
+        console.MarkupLine(tryton
+            ? "[bold]LoopFulfil demo[/]: end to end with Fulfil on a real Tryton 6.0 (simulated Loop on loopback, private Azurite)."
+            : "[bold]LoopFulfil demo[/]: sandbox mode end to end (simulated Loop and Fulfil on loopback, private Azurite).");
         var started = TimeProvider.System.GetTimestamp();
         var hostLog = new StringWriter(CultureInfo.InvariantCulture);
         SandboxEnvironment? sandbox = null;
@@ -68,11 +80,16 @@ internal static class DemoCommand
         try
         {
             console.MarkupLine("Starting Azurite, the Loop and Fulfil sandboxes and the serve host…");
-            sandbox = await SandboxEnvironment.StartAsync(context.Stdout, context.Stopping).ConfigureAwait(false);
+            sandbox = await SandboxEnvironment.StartAsync(context.Stdout, context.Stopping, tryton).ConfigureAwait(false);
             var configuration = CliConfiguration.Build(context, DemoSettings(sandbox));
             host = await ServeHost.StartAsync(configuration, TextWriter.Synchronized(hostLog), sandbox, context.Stopping).ConfigureAwait(false);
             sandbox.SendWebhooksTo(host.WebhookUrl);
             console.MarkupLine($"Host {Markup.Escape(host.BaseAddress.ToString())}; Loop sends signed webhooks to {Markup.Escape(host.WebhookUrl.ToString())}.");
+
+            if (sandbox.Tryton is { } engine)
+            {
+                return await RunOnTrytonAsync(context, console, sandbox, host, engine, timeout, started, hostLog).ConfigureAwait(false);
+            }
 
             // As a deployment starts: the commerce sync gives Loop the merchant's catalogue, customers and orders.
             console.MarkupLine("Commerce sync backfill (Fulfil → Loop):");
@@ -125,6 +142,33 @@ internal static class DemoCommand
                 await sandbox.DisposeAsync().ConfigureAwait(false);
             }
         }
+    }
+
+    private static async Task<int> RunOnTrytonAsync(CliContext context, IAnsiConsole console, SandboxEnvironment sandbox, RunningHost host, LoopFulfil.Sandbox.Tryton.TrytonEngine engine, TimeSpan timeout, long started, StringWriter hostLog)
+    {
+        console.MarkupLine($"Fulfil is Tryton 6.0 at {Markup.Escape(engine.BaseAddress.ToString())} (database in {Markup.Escape(engine.DataDirectory)}).");
+        using var http = new HttpClient { BaseAddress = engine.BaseAddress, Timeout = TimeSpan.FromSeconds(60) };
+        var tryton = new LoopFulfil.Core.Fulfil.FulfilHttp(http, new LoopFulfil.Core.Fulfil.FulfilOptions { ApiKey = engine.ApiKey, CompanyId = engine.CompanyId });
+        using var run = new DemoRun(sandbox, host.Services, host.BaseAddress, TimeProvider.System.GetUtcNow() + timeout, TimeProvider.System);
+        var scenarios = TrytonDemo.Scenarios(run, tryton);
+        var failures = await RunScenariosAsync(console, run, scenarios, host.Services, context.Stopping).ConfigureAwait(false);
+        var elapsed = TimeProvider.System.GetElapsedTime(started);
+        if (failures.Count > 0)
+        {
+            foreach (var (name, reason) in failures)
+            {
+                context.Stderr.WriteLine($"Scenario failed: {name}: {reason}");
+            }
+
+            context.Stderr.WriteLine("Host log:");
+            context.Stderr.WriteLine(hostLog.ToString());
+            await TrytonDemo.PrintBooksAsync(console, tryton, context.Stopping).ConfigureAwait(false);
+            return 1;
+        }
+
+        console.MarkupLine($"[green]All {scenarios.Count} scenarios ended as expected[/] in {elapsed.TotalSeconds:0.0} s (Tryton start included).");
+        await TrytonDemo.PrintBooksAsync(console, tryton, context.Stopping).ConfigureAwait(false);
+        return 0;
     }
 
     /// <summary>Sandbox settings, a free port, and quick polling so the demo finishes in seconds.</summary>

@@ -6,6 +6,7 @@ using LoopFulfil.Core.Fulfil;
 using LoopFulfil.Sandbox.Azurite;
 using LoopFulfil.Sandbox.Fulfil;
 using LoopFulfil.Sandbox.Loop;
+using LoopFulfil.Sandbox.Tryton;
 
 namespace LoopFulfil.Cli.Sandbox;
 
@@ -18,9 +19,10 @@ public sealed class SandboxEnvironment : IAsyncDisposable
 {
     private readonly AzuriteProcess _azurite;
 
-    private SandboxEnvironment(AzuriteProcess azurite, string storageConnectionString, FulfilSandbox fulfil, LoopSandbox loop, string adminKey)
+    private SandboxEnvironment(AzuriteProcess azurite, string storageConnectionString, FulfilSandbox fulfil, LoopSandbox loop, string adminKey, TrytonEngine? tryton = null)
     {
         _azurite = azurite;
+        Tryton = tryton;
         StorageConnectionString = storageConnectionString;
         Fulfil = fulfil;
         Loop = loop;
@@ -33,6 +35,9 @@ public sealed class SandboxEnvironment : IAsyncDisposable
 
     public LoopSandbox Loop { get; }
 
+    /// <summary>The real ERP engine (<c>--erp tryton</c>) the Fulfil client talks to instead of the simulator, or null.</summary>
+    public TrytonEngine? Tryton { get; }
+
     /// <summary>The key the ops routes take: made up for this run (a configured <c>LocalHost:AdminKey</c> is not used).</summary>
     public string AdminKey { get; }
 
@@ -40,7 +45,21 @@ public sealed class SandboxEnvironment : IAsyncDisposable
     public string WebhookSecret => Loop.WebhookSecret;
 
     /// <summary>Settings that point the integration at the sandboxes (applied over all other configuration).</summary>
-    public IReadOnlyDictionary<string, string?> Settings => new Dictionary<string, string?>(StringComparer.OrdinalIgnoreCase)
+    public IReadOnlyDictionary<string, string?> Settings
+    {
+        get
+        {
+            var settings = SimulatorSettings;
+            foreach (var (key, value) in Tryton?.FulfilSettings ?? new Dictionary<string, string?>())
+            {
+                settings[key] = value;
+            }
+
+            return settings;
+        }
+    }
+
+    private Dictionary<string, string?> SimulatorSettings => new(StringComparer.OrdinalIgnoreCase)
     {
         ["Storage:ConnectionString"] = StorageConnectionString,
         ["Storage:TableEndpoint"] = string.Empty,
@@ -69,9 +88,11 @@ public sealed class SandboxEnvironment : IAsyncDisposable
     /// Starts the sandbox: always its own in-memory Azurite (never the configured storage, which may be a real
     /// deployment's) and its own keys, so nothing configured for real systems is used or shown.
     /// </summary>
-    public static async Task<SandboxEnvironment> StartAsync(TextWriter output, CancellationToken cancellationToken)
+    /// <param name="tryton">Also start Tryton (eng/tryton/start.sh) and point the Fulfil client at its façade.</param>
+    public static async Task<SandboxEnvironment> StartAsync(TextWriter output, CancellationToken cancellationToken, bool tryton = false)
     {
         ArgumentNullException.ThrowIfNull(output);
+        Task<TrytonEngine>? trytonStart = tryton ? TrytonEngine.StartAsync(output, cancellationToken) : null;
         // Azurite (node) is the slow part on a busy machine; the simulated APIs start meanwhile.
         var fulfilStart = FulfilSandbox.StartAsync(new FulfilSandboxOptions(), cancellationToken);
         var loopStart = LoopSandbox.StartAsync(new LoopSandboxOptions { SeedDemoData = true }, cancellationToken);
@@ -83,10 +104,16 @@ public sealed class SandboxEnvironment : IAsyncDisposable
             var fulfil = await fulfilStart.ConfigureAwait(false);
             var loop = await loopStart.ConfigureAwait(false);
             var adminKey = "sandbox-" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(12));
-            return new SandboxEnvironment(azurite, azurite.ConnectionString, fulfil, loop, adminKey);
+            var engine = trytonStart is null ? null : await trytonStart.ConfigureAwait(false);
+            return new SandboxEnvironment(azurite, azurite.ConnectionString, fulfil, loop, adminKey, engine);
         }
         catch
         {
+            if (trytonStart is not null)
+            {
+                await DisposeStartedAsync(trytonStart).ConfigureAwait(false);
+            }
+
             await DisposeStartedAsync(fulfilStart).ConfigureAwait(false);
             await DisposeStartedAsync(loopStart).ConfigureAwait(false);
             if (azurite is not null)
@@ -116,6 +143,11 @@ public sealed class SandboxEnvironment : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        if (Tryton is not null)
+        {
+            await Tryton.DisposeAsync().ConfigureAwait(false);
+        }
+
         await Loop.DisposeAsync().ConfigureAwait(false);
         await Fulfil.DisposeAsync().ConfigureAwait(false);
         await _azurite.DisposeAsync().ConfigureAwait(false);

@@ -9,7 +9,7 @@ namespace LoopFulfil.Cli.Serve;
 internal static class ServeCommand
 {
     public const string Help = """
-        Usage: loopfulfil serve [--sandbox] [--urls <urls>]
+        Usage: loopfulfil serve [--sandbox [--erp sandbox|tryton]] [--urls <urls>]
 
         Runs the integration on this machine: the Loop webhook endpoint, health and ops routes, the durable queue
         (Azurite Queue Storage) with its consumers, and the scheduled jobs, from the same settings as the Functions app.
@@ -18,6 +18,8 @@ internal static class ServeCommand
           --sandbox       Use simulated Loop and Fulfil APIs and a private in-memory Azurite started for this run
                           (never the configured storage). Without it, serve needs Loop__ApiKey, Fulfil__ApiKey and
                           Fulfil__BaseUrl and refuses to start when any is missing.
+          --erp tryton    With --sandbox: Fulfil is a real Tryton 6.0 behind the Fulfil REST façade (eng/tryton/start.sh;
+                          installs the Debian packages the first time), Loop stays simulated.
           --urls <urls>   Where to listen (LocalHost__Urls; default http://127.0.0.1:7071).
 
         Routes:
@@ -38,7 +40,7 @@ internal static class ServeCommand
 
     public static async Task<int> RunAsync(CliContext context, IReadOnlyList<string> args)
     {
-        var line = CommandLine.Parse(args, ["--sandbox"], ["--urls"], out var error);
+        var line = CommandLine.Parse(args, ["--sandbox"], ["--urls", "--erp"], out var error);
         if (line is null || line.Positional.Count > 0)
         {
             context.Stderr.WriteLine((error ?? $"Unexpected argument '{line!.Positional[0]}'.") + " Run 'loopfulfil serve --help'.");
@@ -49,6 +51,12 @@ internal static class ServeCommand
         {
             context.Stdout.WriteLine(Help);
             return 0;
+        }
+
+        if (line.Value("--erp") is { } erp && (erp is not ("sandbox" or "tryton") || !line.Has("--sandbox")))
+        {
+            context.Stderr.WriteLine("--erp takes 'sandbox' or 'tryton', with --sandbox. Run 'loopfulfil serve --help'.");
+            return 2;
         }
 
         var overrides = new Dictionary<string, string?>(StringComparer.OrdinalIgnoreCase);
@@ -74,7 +82,7 @@ internal static class ServeCommand
             if (sandboxMode)
             {
                 WriteSandboxBanner(context.Stdout);
-                sandbox = await SandboxEnvironment.StartAsync(context.Stdout, context.Stopping).ConfigureAwait(false);
+                sandbox = await SandboxEnvironment.StartAsync(context.Stdout, context.Stopping, tryton: line.Value("--erp") == "tryton").ConfigureAwait(false);
                 configuration = CliConfiguration.Build(context, Merge(sandbox.Settings, overrides));
             }
             else if (!await CheckStorageAsync(context, configuration).ConfigureAwait(false))
@@ -155,6 +163,11 @@ internal static class ServeCommand
             stdout.WriteLine("Sandbox:");
             stdout.WriteLine($"  Loop API        {sandbox.Loop.ApiBaseUrl} (X-Authorization: {sandbox.Loop.ApiKey}); sends signed webhooks to {host.WebhookUrl}");
             stdout.WriteLine($"  Fulfil API      {sandbox.Fulfil.BaseAddress} (X-API-KEY: {sandbox.Fulfil.ApiKey}); demo data: sales #1001-#1004, locations STOR/QUAR/DMG");
+            if (sandbox.Tryton is { } tryton)
+            {
+                stdout.WriteLine($"  Fulfil (Tryton) {tryton.BaseAddress} (X-API-KEY in {tryton.DataDirectory}/setup.env); the Fulfil client uses this one");
+            }
+
             stdout.WriteLine("  Storage         private Azurite started for this run (in memory, gone when serve stops)");
             stdout.WriteLine($"  Webhook secret  {sandbox.WebhookSecret}   (sign: base64(HMAC-SHA256(body, secret)) in X-Loop-Signature)");
             stdout.WriteLine($"  Admin key       {sandbox.AdminKey}");

@@ -156,7 +156,25 @@ public sealed partial class FulfilClient : IFulfilClient
         }
 
         await _http.CallOnRecordAsync(Sale, returnOrderId, "cancel", [], cancellationToken).ConfigureAwait(false);
-        return await GetSaleAsync(returnOrderId, cancellationToken).ConfigureAwait(false);
+        sale = await GetSaleAsync(returnOrderId, cancellationToken).ConfigureAwait(false);
+        if (sale.State != "cancelled")
+        {
+            // Tryton cancels only draft and quoted sales; a processing return order is undone by cancelling the
+            // documents it made, each with its own workflow: the draft return shipments and draft credit notes.
+            var drafts = sale.ReturnShipmentIds.Count == 0 ? [] : await _http.SearchReadAllAsync<JsonElement>(ReturnShipment, [new object[] { "id", "in", sale.ReturnShipmentIds }, new object[] { "state", "=", "draft" }], ["id"], cancellationToken: cancellationToken).ConfigureAwait(false);
+            if (drafts.Count > 0)
+            {
+                await _http.CallAsync(ReturnShipment, "cancel", [drafts.Select(r => r.Id()).ToArray()], cancellationToken: cancellationToken).ConfigureAwait(false);
+            }
+
+            var notes = await _http.SearchReadAllAsync<JsonElement>(Invoice, [new object[] { "sales", "=", returnOrderId }, new object[] { "state", "=", "draft" }], ["id"], cancellationToken: cancellationToken).ConfigureAwait(false);
+            if (notes.Count > 0)
+            {
+                await _http.CallAsync(Invoice, "cancel", [notes.Select(r => r.Id()).ToArray()], cancellationToken: cancellationToken).ConfigureAwait(false);
+            }
+        }
+
+        return sale;
     }
 
     public async Task<IReadOnlyList<FulfilCustomerReturnShipment>> GetCustomerReturnShipmentsAsync(int returnOrderId, CancellationToken cancellationToken = default)
@@ -372,6 +390,11 @@ public sealed partial class FulfilClient : IFulfilClient
         ArgumentNullException.ThrowIfNull(request);
         ArgumentException.ThrowIfNullOrEmpty(request.Reference);
         EnsureBalanced(request);
+        // Tryton refuses a party on a line whose account does not take one (and requires it where the account does):
+        // the customer goes only on lines of party-required accounts.
+        var accountIds = request.Lines.Select(l => l.AccountId).Distinct().ToArray();
+        var takesParty = (await _http.SearchReadAllAsync<JsonElement>("account.account", [new object[] { "id", "in", accountIds }], ["id", "party_required"], cancellationToken: cancellationToken).ConfigureAwait(false))
+            .ToDictionary(r => r.Id(), r => r.Bool("party_required", whenMissing: false));
         var lines = request.Lines.Select(l =>
         {
             var line = new Dictionary<string, object?>(StringComparer.Ordinal)
@@ -381,7 +404,7 @@ public sealed partial class FulfilClient : IFulfilClient
                 ["credit"] = l.Credit,
                 ["description"] = l.Description,
             };
-            if (l.PartyId is { } party)
+            if (l.PartyId is { } party && takesParty.GetValueOrDefault(l.AccountId))
             {
                 line["party"] = party;
             }
@@ -421,10 +444,13 @@ public sealed partial class FulfilClient : IFulfilClient
             throw new FulfilRequestException($"Sales order {request.Reference} needs lines with positive quantities and non-negative prices.");
         }
 
+        // Tryton requires a sale line's unit; the product's default unit is what the storefront sold in.
+        var units = await DefaultUnitsAsync(request.Lines.Select(l => l.ProductId).ToArray(), cancellationToken).ConfigureAwait(false);
         var lines = request.Lines.Select(l => new Dictionary<string, object?>(StringComparer.Ordinal)
         {
             ["type"] = "line",
             ["product"] = l.ProductId,
+            ["unit"] = units.GetValueOrDefault(l.ProductId),
             ["quantity"] = new TrytonFloat(l.Quantity),
             ["unit_price"] = l.UnitPrice,
             ["description"] = l.Description,

@@ -43,6 +43,7 @@ internal static class FulfilSandboxSchema
         ["stock.shipment.out.return"] = ["incoming_moves", "inventory_moves", "moves"],
         ["account.invoice"] = ["lines", "total_amount", "sales"],
         ["account.move"] = ["lines"],
+        ["account.account"] = ["party_required"],
     };
 
     /// <summary>Many2one fields and their target model, for dotted paths (<c>product.code</c>).</summary>

@@ -607,9 +607,13 @@ public sealed partial class FulfilSandboxState
             ("account.invoice", "total_amount") => Children("account.invoice.line", "invoice", id).Sum(l => LineAmount(Rec("account.invoice.line", l))),
             ("account.invoice", "sales") => record.GetValueOrDefault("sales") as List<int> ?? [],
             ("account.move", "lines") => Children("account.move.line", "move", id),
+            ("account.account", "party_required") => PartyRequired(record),
             _ => record.GetValueOrDefault(field),
         };
     }
+
+    /// <summary>As Tryton's chart sets it: receivable and payable accounts take a party, the others refuse one.</summary>
+    private static bool PartyRequired(Dictionary<string, object?> account) => account.GetValueOrDefault("type") is "receivable" or "payable";
 
     private static decimal LineAmount(Dictionary<string, object?> line) =>
         decimal.Round((line.GetValueOrDefault("quantity") as decimal? ?? 0m) * (line.GetValueOrDefault("unit_price") as decimal? ?? 0m), 2);

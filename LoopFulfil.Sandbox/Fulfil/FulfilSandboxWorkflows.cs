@@ -112,6 +112,25 @@ public sealed partial class FulfilSandboxState
             RequireRef(values, "account", "account.account", model);
         }
 
+        if (model == "account.move.line" && values.GetValueOrDefault("account") is long accountId)
+        {
+            // Tryton: a party only on lines of accounts that take one, and always there.
+            var account = Rec("account.account", (int)accountId);
+            var hasParty = values.GetValueOrDefault("party") is not null;
+            if (hasParty != PartyRequired(account))
+            {
+                throw new SandboxUserError("E_MOVE_LINE_PARTY", hasParty
+                    ? $"To create a line on account \"{account.GetValueOrDefault("code")}\", you must remove the party."
+                    : $"To create a line on account \"{account.GetValueOrDefault("code")}\", you must set a party.");
+            }
+        }
+
+        if (model == "sale.line" && values.ContainsKey("product") && values.GetValueOrDefault("unit") is null)
+        {
+            // Tryton: a product line needs its unit.
+            throw new SandboxUserError("E_REQUIRED", "A value is required for field \"Unit\" in \"Sale Line\".");
+        }
+
         if (model == "account.move.line")
         {
             var debit = values.GetValueOrDefault("debit") as decimal? ?? 0m;

@@ -86,7 +86,7 @@ public class FulfilResilienceTests
         await Assert.ThrowsAsync<FulfilUserErrorException>(() => host.Client.CreateJournalEntryAsync(
             new FulfilJournalEntryRequest("LOOP-ONCE", new DateOnly(2025, 3, 3), [new FulfilJournalLine(3, 1m, 0m, null, null), new FulfilJournalLine(4, 0m, 1m, null, null)])));
 
-        Assert.Equal(1, host.Sandbox.Faults.RequestCount);
+        // The client reads the accounts first (which take a party); the refused write itself is never repeated.
         Assert.Equal(1, host.Sandbox.RequestCount("POST", "model/account.move"));
     }
 

@@ -1,0 +1,240 @@
+using System.Globalization;
+using System.Text.Json;
+using LoopFulfil.Core.Errors;
+using LoopFulfil.Core.Exceptions;
+using LoopFulfil.Core.Exchanges;
+using LoopFulfil.Core.Fulfil;
+using LoopFulfil.Core.Inspection;
+using LoopFulfil.Core.Loop;
+using LoopFulfil.Core.Messaging;
+using LoopFulfil.Core.Outcomes;
+using LoopFulfil.Core.Returns;
+using LoopFulfil.Core.Storage;
+using LoopFulfil.Core.Webhooks;
+using LoopFulfil.Sandbox.Loop;
+using LoopFulfil.Sandbox.Tryton;
+using LoopFulfil.Tests.Infrastructure;
+using LoopFulfil.Tests.Outcomes;
+using LoopFulfil.Tests.Webhooks;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace LoopFulfil.Tests.Tryton;
+
+/// <summary>
+/// The returns path with the outcome stages, wired as a host wires it, with Fulfil being the real Tryton engine behind
+/// the façade and Loop the simulated <see cref="LoopSandbox"/>. Reads Tryton's own records through the same REST
+/// interface (<see cref="Rows"/>), never through the integration's bookkeeping.
+/// </summary>
+internal sealed class TrytonHarness : IAsyncDisposable
+{
+    private static readonly bool[] ActiveOrArchived = [true, false];
+    private static long s_next = DateTimeOffset.UtcNow.ToUnixTimeSeconds() % 1_000_000;
+    private readonly ServiceProvider _services;
+
+    private TrytonHarness(TrytonEngine engine, LoopSandbox loop, ServiceProvider services, InProcessBus bus, FulfilHttp http)
+    {
+        Engine = engine;
+        Loop = loop;
+        _services = services;
+        Bus = bus;
+        Http = http;
+    }
+
+    public TrytonEngine Engine { get; }
+
+    public LoopSandbox Loop { get; }
+
+    public InProcessBus Bus { get; }
+
+    /// <summary>The façade, for reading Tryton's records and driving its workflows as a merchant's staff would.</summary>
+    public FulfilHttp Http { get; }
+
+    public static async Task<TrytonHarness> StartAsync(TrytonEngine engine, IDictionary<string, string?>? overrides = null)
+    {
+        LoopSandbox loop = await LoopSandbox.StartAsync(new LoopSandboxOptions { SeedDemoData = false });
+        ITableStore store = new AzureTableStore(StorageAccount.FromConnectionString(await AzuriteTestServer.GetConnectionStringAsync()), tablePrefix: AzuriteTestServer.UniqueTableName("tr"));
+        var settings = new Dictionary<string, string?>(engine.FulfilSettings, StringComparer.OrdinalIgnoreCase);
+        foreach (var (key, value) in OutcomesHarness.OutcomeSettings)
+        {
+            settings[key] = value;
+        }
+
+        settings["Refunds:HandlingFeeAccountCode"] = TrytonEngine.Codes.HandlingFees;
+        settings["Refunds:UpsellClearingAccountCode"] = TrytonEngine.Codes.Cash;
+        settings["Loop:BaseUrl"] = loop.ApiBaseUrl.ToString();
+        settings["Loop:ApiKey"] = loop.ApiKey;
+        settings["Webhooks:Secret"] = WebhookTestKit.Secret;
+        settings["HttpResilience:MaxRetryAttempts"] = "2";
+        settings["HttpResilience:BaseDelay"] = "00:00:00.010";
+        settings["HttpResilience:MaxDelay"] = "00:00:00.050";
+        settings["HttpResilience:CircuitBreakerEnabled"] = "false";
+        foreach (var (key, value) in overrides ?? new Dictionary<string, string?>())
+        {
+            settings[key] = value;
+        }
+
+        IConfiguration configuration = new ConfigurationBuilder().AddInMemoryCollection(settings).Build();
+        var bus = new InProcessBus();
+        var collection = new ServiceCollection();
+        collection.AddLogging(b => b.SetMinimumLevel(LogLevel.Warning));
+        collection.AddSingleton(store);
+        collection.AddSingleton<IMessageSender>(bus);
+        collection.AddLoopFulfilFulfil(configuration);
+        collection.AddLoopFulfilLoop(configuration);
+        collection.AddLoopFulfilWebhooks(configuration);
+        collection.AddLoopFulfilReturns(configuration).AddLoopFulfilOutcomes(configuration);
+        ServiceProvider provider = collection.BuildServiceProvider(new ServiceProviderOptions { ValidateOnBuild = true, ValidateScopes = true });
+        var options = provider.GetRequiredService<IOptions<FulfilOptions>>().Value;
+        var http = new FulfilHttp(new HttpClient { BaseAddress = engine.BaseAddress, Timeout = TimeSpan.FromSeconds(60) }, options);
+        return new TrytonHarness(engine, loop, provider, bus, http);
+    }
+
+    /// <summary>A reference no other test of this run or an earlier run on the same database uses.</summary>
+    public static string UniqueOrderName() => "#T" + Interlocked.Increment(ref s_next).ToString(CultureInfo.InvariantCulture);
+
+    /// <summary>Signs and posts the webhook through the ingress, then delivers everything queued on loop-returns.</summary>
+    public async Task SendAsync(byte[] body)
+    {
+        WebhookResponse response = await _services.GetRequiredService<WebhookIngress>().HandleAndSendAsync(IngressHarness.Request(body, WebhookTestKit.Sign(body)), Bus, CancellationToken.None);
+        Assert.Equal(202, response.StatusCode);
+        await DrainAsync();
+    }
+
+    public Task<IReadOnlyList<BusDelivery>> DrainAsync() => Bus.DrainAsync(async (message, ct) =>
+    {
+        await using AsyncServiceScope scope = _services.CreateAsyncScope();
+        return await scope.ServiceProvider.GetRequiredService<ReturnEventHandler>().HandleAsync(message, ct);
+    });
+
+    /// <summary>What the hosts' <c>POST /api/returns/{id}/inspection</c> does, then the queue delivery.</summary>
+    public async Task InspectAsync(string returnId, params LineInspection[] lines)
+    {
+        await using AsyncServiceScope scope = _services.CreateAsyncScope();
+        await scope.ServiceProvider.GetRequiredService<InspectionService>().SubmitAsync(returnId, lines, CancellationToken.None);
+        await DrainAsync();
+    }
+
+    /// <summary>Delivers every loop-exchanges message once (redelivering on transient errors), then drains loop-returns.</summary>
+    public async Task<IReadOnlyList<ExchangeHandlingResult>> DeliverExchangesAsync()
+    {
+        var results = new List<ExchangeHandlingResult>();
+        while (Bus.OtherQueues.TryDequeue(out OutboundMessage? message))
+        {
+            if (message.Queue != QueueNames.LoopExchanges)
+            {
+                continue;
+            }
+
+            for (int attempt = 1; ; attempt++)
+            {
+                try
+                {
+                    await using AsyncServiceScope scope = _services.CreateAsyncScope();
+                    results.Add(await scope.ServiceProvider.GetRequiredService<ExchangeOrderHandler>()
+                        .HandleAsync(new InboundMessage(message.Body, message.MessageId, message.SessionId, attempt, message.Properties), CancellationToken.None));
+                    break;
+                }
+                catch (TransientIntegrationException) when (attempt < 10)
+                {
+                }
+            }
+        }
+
+        await DrainAsync();
+        return results;
+    }
+
+    public async Task<IReadOnlyList<ExceptionRecord>> ExceptionRecordsAsync()
+    {
+        var records = new List<ExceptionRecord>();
+        await foreach (ExceptionRecord r in _services.GetRequiredService<ExceptionService>().ListAsync(null, null, CancellationToken.None))
+        {
+            records.Add(r);
+        }
+
+        return records;
+    }
+
+    public Task<IReadOnlyList<JsonElement>> Rows(string model, object?[] domain, params string[] fields) =>
+        Http.SearchReadAllAsync<JsonElement>(model, domain, ["id", .. fields]);
+
+    public async Task<int> IdOf(string model, string field, string value) =>
+        Assert.Single(await Rows(model, [new object[] { field, "=", value }])).GetProperty("id").GetInt32();
+
+    /// <summary>The return sales Tryton holds for a Loop return (channel_identifier, origin = a sale).</summary>
+    public Task<IReadOnlyList<JsonElement>> ReturnOrders(string returnId) =>
+        Rows("sale.sale", [new object[] { "channel_identifier", "=", returnId }, new object?[] { "origin", "!=", null }], "state", "origin", "return_location", "shipment_returns", "invoices", "total_amount");
+
+    /// <summary>Customer invoices and credit notes of a sale (Tryton's sale ↔ invoice link).</summary>
+    public Task<IReadOnlyList<JsonElement>> InvoicesOf(int saleId) =>
+        Rows("account.invoice", [new object[] { "sales", "=", saleId }], "state", "number", "total_amount", "tax_amount", "reference", "type");
+
+    /// <summary>On-hand quantity of a SKU in a location and its children, as Tryton computes it.</summary>
+    public async Task<decimal> Stock(string sku, string locationCode)
+    {
+        int location = await IdOf("stock.location", "code", locationCode);
+        var context = new Dictionary<string, object?> { ["locations"] = new[] { location }, ["with_childs"] = true };
+        var rows = await Http.SearchReadAsync<JsonElement>("product.product", [new object[] { "code", "=", sku }, new object[] { "active", "in", ActiveOrArchived }], 0, 1, ["id", "quantity"], context);
+        return Assert.Single(rows).GetProperty("quantity").GetDecimal();
+    }
+
+    /// <summary>An account's balance (debit − credit over posted and draft lines, Tryton's <c>balance</c>).</summary>
+    public async Task<decimal> Balance(string accountCode)
+    {
+        var row = Assert.Single(await Rows("account.account", [new object[] { "code", "=", accountCode }], "balance"));
+        return row.GetProperty("balance").Deserialize<decimal>(TrytonJson.Options);
+    }
+
+    /// <summary>
+    /// A web-store order quoted, confirmed and processed by Tryton, its invoice posted and its goods shipped (the state
+    /// most returns meet): every step is Tryton's own workflow, called through the façade.
+    /// </summary>
+    public async Task<int> CreateShippedSaleAsync(string reference, string customer, params (string Sku, decimal Quantity, decimal Price)[] lines)
+    {
+        int party = await IdOf("party.party", "name", customer);
+        int address = Assert.Single(await Rows("party.address", [new object[] { "party", "=", party }])).GetProperty("id").GetInt32();
+        var saleLines = new List<Dictionary<string, object?>>();
+        foreach (var (sku, quantity, price) in lines)
+        {
+            var product = Assert.Single(await Rows("product.product", [new object[] { "code", "=", sku }], "default_uom", "template.account_category"));
+            var taxes = await Rows("account.tax", [new object[] { "name", "=", "Sales tax 10%" }]);
+            saleLines.Add(new()
+            {
+                ["type"] = "line", ["product"] = product.GetProperty("id").GetInt32(), ["unit"] = product.GetProperty("default_uom").GetInt32(),
+                ["quantity"] = new TrytonFloat(quantity), ["unit_price"] = price, ["description"] = sku,
+                ["taxes"] = new object[] { new object[] { "add", taxes.Select(t => t.GetProperty("id").GetInt32()).ToArray() } },
+            });
+        }
+
+        var ids = await Http.CreateAsync("sale.sale", [new Dictionary<string, object?>
+        {
+            ["company"] = Engine.CompanyId, ["party"] = party, ["invoice_address"] = address, ["shipment_address"] = address, ["reference"] = reference,
+            ["channel_identifier"] = "555" + reference.TrimStart('#'), ["warehouse"] = Engine.WarehouseId, ["invoice_method"] = "order", ["shipment_method"] = "order",
+            ["lines"] = new object[] { new object[] { "create", saleLines } },
+        }]);
+        int sale = ids[0];
+        await Http.CallAsync("sale.sale", "quote", [new[] { sale }]);
+        await Http.CallAsync("sale.sale", "confirm", [new[] { sale }]);
+        foreach (var invoice in await InvoicesOf(sale))
+        {
+            await Http.CallAsync("account.invoice", "post", [new[] { invoice.GetProperty("id").GetInt32() }]);
+        }
+
+        var shipments = Assert.Single(await Rows("sale.sale", [new object[] { "id", "=", sale }], "shipments")).GetProperty("shipments").EnumerateArray().Select(e => e.GetInt32()).ToArray();
+        foreach (var step in new[] { "assign_force", "pick", "pack", "done" })
+        {
+            await Http.CallAsync("stock.shipment.out", step, [shipments]);
+        }
+
+        return sale;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _services.DisposeAsync();
+        await Loop.DisposeAsync();
+    }
+}
