@@ -81,6 +81,7 @@ internal sealed class TrytonHarness : IAsyncDisposable
         var collection = new ServiceCollection();
         collection.AddLogging(b => b.SetMinimumLevel(LogLevel.Warning));
         collection.AddSingleton(store);
+        collection.AddSingleton<IBlobStore>(await AzuriteTestServer.CreateBlobStoreAsync());
         collection.AddSingleton<IMessageSender>(bus);
         collection.AddLoopFulfilFulfil(configuration);
         collection.AddLoopFulfilLoop(configuration);
