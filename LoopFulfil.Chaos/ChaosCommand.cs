@@ -28,6 +28,8 @@ public static class ChaosCommand
                 PostingMode = Text(args, "--posting-mode") ?? defaults.PostingMode,
                 HostLogPath = Text(args, "--host-log"),
                 HostDll = Text(args, "--host-dll"),
+                MaxQuietWaitPolls = Number(args, "--max-quiet-polls", defaults.MaxQuietWaitPolls),
+                MaxPollsPerStep = Number(args, "--max-step-polls", defaults.MaxPollsPerStep),
             };
             options.Validate();
         }

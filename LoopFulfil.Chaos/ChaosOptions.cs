@@ -36,7 +36,7 @@ public sealed record ChaosOptions
     /// <summary>Polls a return's script waits for one step (a return order, Loop closing it) before it gives up.</summary>
     public int MaxPollsPerStep { get; init; } = 900;
 
-    /// <summary>Consecutive quiet polls (queues empty, no Fulfil call) that end the run.</summary>
+    /// <summary>Consecutive quiet polls (both return queues empty) that end the run (a poll is 5 × <see cref="PollInterval"/>).</summary>
     public int QuietPolls { get; init; } = 10;
 
     /// <summary>Polls spent waiting for quiet at most.</summary>

@@ -83,8 +83,9 @@ public static class ChaosRun
         }
 
         await all;
+        progress.WriteLine("chaos: every script has run; waiting for the queues to drain");
         var queues = new QueueServiceClient(sandbox.StorageConnectionString);
-        var quiet = await WaitForQuietAsync(options, fulfilProxy, queues, cancellationToken);
+        var quiet = await WaitForQuietAsync(options, queues, cancellationToken);
         var processed = Stopwatch.GetElapsedTime(processing);
         var verdict = ChaosVerdict.Compare(returns, sandbox.Fulfil.State);
         return new ChaosReport
@@ -137,17 +138,19 @@ public static class ChaosRun
         return settings;
     }
 
-    private static async Task<bool> WaitForQuietAsync(ChaosOptions options, FaultProxy fulfil, QueueServiceClient queues, CancellationToken cancellationToken)
+    /// <summary>
+    /// Quiet: no message left in <c>loop-returns</c> or <c>loop-exchanges</c> (visible, delayed or in flight) for
+    /// <see cref="ChaosOptions.QuietPolls"/> polls in a row. Fulfil calls are not a signal: the repair timer calls
+    /// Fulfil every few seconds whatever happens.
+    /// </summary>
+    private static async Task<bool> WaitForQuietAsync(ChaosOptions options, QueueServiceClient queues, CancellationToken cancellationToken)
     {
         var streak = 0;
-        var lastCalls = -1L;
         for (var poll = 0; poll < options.MaxQuietWaitPolls; poll++)
         {
             await Task.Delay(options.PollInterval * 5, cancellationToken);
-            var calls = fulfil.RequestCount;
             var queued = await CountAsync(queues, [QueueNames.LoopReturns, QueueNames.LoopExchanges], cancellationToken);
-            streak = queued == 0 && calls == lastCalls ? streak + 1 : 0;
-            lastCalls = calls;
+            streak = queued == 0 ? streak + 1 : 0;
             if (streak >= options.QuietPolls)
             {
                 return true;
