@@ -1,0 +1,66 @@
+namespace LoopFulfil.Chaos;
+
+/// <summary>Settings of one chaos run (see docs/benchmarks/chaos.md).</summary>
+public sealed record ChaosOptions
+{
+    /// <summary>Loop returns in the run (N).</summary>
+    public int Returns { get; init; } = 1000;
+
+    /// <summary>Seeds the mix, the delivery counts and order, the kill points and the proxy's fault decisions.</summary>
+    public int Seed { get; init; } = 1;
+
+    /// <summary>Fulfil calls failed before they reach Fulfil (429 with Retry-After, 503, connection reset).</summary>
+    public double FulfilBeforeCommitRate { get; init; } = 0.20;
+
+    /// <summary>Fulfil calls forwarded and committed, then answered 503 or dropped.</summary>
+    public double FulfilAfterCommitRate { get; init; } = 0.10;
+
+    /// <summary>Host kills asked for; the run makes at least 5 per 1,000 returns (rounded up) whatever this says.</summary>
+    public int MinRestarts { get; init; }
+
+    /// <summary>Returns whose scripts run at the same time.</summary>
+    public int Parallelism { get; init; } = 8;
+
+    /// <summary><c>Refunds:PostingMode</c> of the host (the posting timer runs in both modes on today's hosts).</summary>
+    public string PostingMode { get; init; } = "Realtime";
+
+    /// <summary>How often the posting timer runs (six-field NCRONTAB), so it races the handlers.</summary>
+    public string PostingSchedule { get; init; } = "*/3 * * * * *";
+
+    /// <summary>How often the repair (the reconciliation with self-heal) runs.</summary>
+    public string RepairSchedule { get; init; } = "*/5 * * * * *";
+
+    /// <summary>Wait between polls of a condition.</summary>
+    public TimeSpan PollInterval { get; init; } = TimeSpan.FromMilliseconds(200);
+
+    /// <summary>Polls a return's script waits for one step (a return order, Loop closing it) before it gives up.</summary>
+    public int MaxPollsPerStep { get; init; } = 900;
+
+    /// <summary>Consecutive quiet polls (both return queues empty) that end the run (a poll is 5 × <see cref="PollInterval"/>).</summary>
+    public int QuietPolls { get; init; } = 10;
+
+    /// <summary>Polls spent waiting for quiet at most.</summary>
+    public int MaxQuietWaitPolls { get; init; } = 600;
+
+    /// <summary>The host's <c>loopfulfil.dll</c>; null: the one next to this assembly.</summary>
+    public string? HostDll { get; init; }
+
+    /// <summary>Where the host's output goes; null: a temporary file.</summary>
+    public string? HostLogPath { get; init; }
+
+    /// <summary>Kills the run makes: <see cref="MinRestarts"/>, and never fewer than 5 per 1,000 returns.</summary>
+    public int Restarts => Math.Max(MinRestarts, (int)Math.Ceiling(Returns * 5 / 1000.0));
+
+    /// <summary>Throws on values the run cannot work with.</summary>
+    public void Validate()
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(Returns, 2);
+        ArgumentOutOfRangeException.ThrowIfLessThan(Parallelism, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(MaxPollsPerStep, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(QuietPolls, 1);
+        if (Restarts >= Returns)
+        {
+            throw new ArgumentOutOfRangeException(nameof(MinRestarts), "Kills happen between returns: ask for fewer kills than returns.");
+        }
+    }
+}

@@ -1,0 +1,206 @@
+using System.Globalization;
+using System.Text.Json.Nodes;
+using LoopFulfil.Cli.Demo;
+using LoopFulfil.Sandbox.Fulfil;
+
+namespace LoopFulfil.Chaos;
+
+/// <summary>The shapes of return the chaos run mixes (issue 13, item 11).</summary>
+internal enum ChaosKind
+{
+    CashRefund,
+    StoreCredit,
+
+    /// <summary>Even exchange, the item added to the original order (Loop's current shape).</summary>
+    Exchange,
+
+    /// <summary>Even exchange on its own <c>EXC-</c> order (the legacy shape).</summary>
+    ExchangeSeparateOrder,
+
+    /// <summary>Fails inspection (junk); CX closes it in Loop anyway; refunded.</summary>
+    Damaged,
+
+    /// <summary>Cancelled in Loop after the return order was made.</summary>
+    CancelledAfterAuthorisation,
+
+    /// <summary>One of two cash-refund returns on the same order.</summary>
+    TwoOnOneOrder,
+
+    /// <summary>A SKU Fulfil does not know: nothing may be posted.</summary>
+    UnknownSku,
+}
+
+/// <summary>A Fulfil document the Loop payload calls for: its kind, its key (reference, or return id for return orders) and, for money, its amount.</summary>
+internal sealed record ExpectedDocument(string Kind, string Key, decimal? Amount);
+
+/// <summary>One return of the run: the Loop payload the driver generated and the documents it calls for.</summary>
+internal sealed class ChaosReturn(string id, ChaosKind kind, JsonObject payload, IReadOnlyList<ExpectedDocument> expected)
+{
+    public string Id { get; } = id;
+
+    public ChaosKind Kind { get; } = kind;
+
+    /// <summary>The return as created in Loop (the Loop sandbox stamps later states).</summary>
+    public JsonObject Payload { get; } = payload;
+
+    /// <summary>Worked out from <see cref="Payload"/> alone, never from the integration's records.</summary>
+    public IReadOnlyList<ExpectedDocument> Expected { get; } = expected;
+
+    /// <summary>Line item ids of the payload (one per unit), for the inspection verdicts.</summary>
+    public IReadOnlyList<string> LineItemIds => [.. Payload["line_items"]!.AsArray().Select(l => (string)l!["line_item_id"]!)];
+
+    /// <summary>Where the driver's script for this return stopped short, or null when it ran to the end.</summary>
+    public string? Stalled { get; set; }
+}
+
+/// <summary>Builds the run's returns with the demo's payload builder (<see cref="DemoReturn"/>), and a Fulfil sale for each order.</summary>
+internal static class ChaosReturns
+{
+    public const string ReturnOrder = "return order";
+    public const string CreditNote = "credit note";
+    public const string StoreCreditJournal = "store credit journal";
+    public const string ExchangeOrder = "exchange order";
+    public const string Restock = "restock shipment";
+
+    private static readonly (ChaosKind Kind, int Weight)[] Mix =
+    [
+        (ChaosKind.CashRefund, 20), (ChaosKind.StoreCredit, 15), (ChaosKind.Exchange, 10), (ChaosKind.ExchangeSeparateOrder, 8),
+        (ChaosKind.Damaged, 12), (ChaosKind.CancelledAfterAuthorisation, 12), (ChaosKind.TwoOnOneOrder, 15), (ChaosKind.UnknownSku, 8),
+    ];
+
+    /// <summary>
+    /// <paramref name="count"/> returns in a seeded random mix, with ids from <paramref name="firstId"/> and one Fulfil
+    /// sale per order (added to <paramref name="fulfil"/>), created <paramref name="createdAt"/>.
+    /// </summary>
+    public static IReadOnlyList<ChaosReturn> Build(int count, Random random, FulfilSandboxState fulfil, long firstId, DateTimeOffset createdAt)
+    {
+        ArgumentNullException.ThrowIfNull(random);
+        ArgumentNullException.ThrowIfNull(fulfil);
+        var catalog = FulfilSandboxDemo.Catalog;
+        foreach (var (sku, _, _, _) in catalog)
+        {
+            // Exchanges ship from sellable stock: enough for any run.
+            fulfil.SetStock(sku, FulfilSandboxDemo.SellableLocationCode, 1_000_000m);
+        }
+
+        var party = fulfil.AddParty("Chaos customer");
+        var returns = new List<ChaosReturn>(count);
+        var nextId = firstId;
+        var order = 0;
+        while (returns.Count < count)
+        {
+            var kind = Pick(random);
+            if (kind == ChaosKind.TwoOnOneOrder && count - returns.Count < 2)
+            {
+                kind = ChaosKind.CashRefund;
+            }
+
+            order++;
+            var number = (40_000 + order).ToString(CultureInfo.InvariantCulture);
+            var orderName = "#" + number;
+            var index = random.Next(catalog.Count);
+            var (sku, _, price, _) = catalog[index];
+            var units = random.Next(1, 3);
+            string Id() => (nextId++).ToString(CultureInfo.InvariantCulture);
+            switch (kind)
+            {
+                case ChaosKind.TwoOnOneOrder:
+                    var (other, _, otherPrice, _) = catalog[(index + 1) % catalog.Count];
+                    fulfil.AddSale(orderName, "555000" + number, party, "done", (sku, 1m, price), (other, 1m, otherPrice));
+                    returns.Add(Refund(new DemoReturn(Id(), orderName, "refund").WithUnit(sku, price), kind, createdAt));
+                    returns.Add(Refund(new DemoReturn(Id(), orderName, "refund").WithUnit(other, otherPrice), kind, createdAt));
+                    break;
+                case ChaosKind.Exchange or ChaosKind.ExchangeSeparateOrder:
+                    fulfil.AddSale(orderName, "555000" + number, party, "done", ("TEE-BLK-L", 1m, 25.00m));
+                    returns.Add(Exchange(new DemoReturn(Id(), orderName, "exchange").WithUnit("TEE-BLK-L", 25.00m).WithExchange("TEE-BLK-M", 25.00m), kind, number, createdAt));
+                    break;
+                case ChaosKind.UnknownSku:
+                    fulfil.AddSale(orderName, "555000" + number, party, "done", (sku, 1m, price));
+                    var unknown = new DemoReturn(Id(), orderName, "refund").WithUnit("CHAOS-UNKNOWN-" + number, price);
+                    returns.Add(new ChaosReturn(unknown.Id, kind, unknown.ToJson(createdAt), []));
+                    break;
+                default:
+                    fulfil.AddSale(orderName, "555000" + number, party, "done", (sku, units, price));
+                    var demo = new DemoReturn(Id(), orderName, kind == ChaosKind.StoreCredit ? "credit" : "refund");
+                    for (var u = 0; u < units; u++)
+                    {
+                        demo.WithUnit(sku, price);
+                    }
+
+                    returns.Add(Refund(demo, kind, createdAt));
+                    break;
+            }
+        }
+
+        return returns;
+    }
+
+    private static ChaosKind Pick(Random random)
+    {
+        var roll = random.Next(Mix.Sum(m => m.Weight));
+        foreach (var (kind, weight) in Mix)
+        {
+            if (roll < weight)
+            {
+                return kind;
+            }
+
+            roll -= weight;
+        }
+
+        return ChaosKind.CashRefund;
+    }
+
+    private static ChaosReturn Refund(DemoReturn demo, ChaosKind kind, DateTimeOffset createdAt)
+    {
+        var payload = demo.ToJson(createdAt);
+        var refund = Money(payload, "refund");
+        var giftCard = Money(payload, "gift_card");
+        var expected = new List<ExpectedDocument> { new(ReturnOrder, demo.Id, null) };
+        switch (kind)
+        {
+            case ChaosKind.CancelledAfterAuthorisation:
+                break;
+            case ChaosKind.StoreCredit:
+                expected.Add(new(StoreCreditJournal, $"LOOP-{demo.Id}-SC", giftCard));
+                expected.Add(new(Restock, $"LOOP-{demo.Id}-RESTOCK-{FulfilSandboxDemo.SellableLocationCode}", null));
+                break;
+            case ChaosKind.Damaged:
+                expected.Add(new(CreditNote, $"LOOP-{demo.Id}-CN", refund));
+                expected.Add(new(Restock, $"LOOP-{demo.Id}-RESTOCK-{FulfilSandboxDemo.DamagedLocationCode}", null));
+                break;
+            default:
+                expected.Add(new(CreditNote, $"LOOP-{demo.Id}-CN", refund));
+                expected.Add(new(Restock, $"LOOP-{demo.Id}-RESTOCK-{FulfilSandboxDemo.SellableLocationCode}", null));
+                break;
+        }
+
+        return new ChaosReturn(demo.Id, kind, payload, expected);
+    }
+
+    private static ChaosReturn Exchange(DemoReturn demo, ChaosKind kind, string orderNumber, DateTimeOffset createdAt)
+    {
+        var payload = demo.ToJson(createdAt);
+        var key = "EXC";
+        if (kind == ChaosKind.ExchangeSeparateOrder)
+        {
+            // The legacy shape: the exchange lives on its own EXC- order instead of the original one.
+            key = "EXC-" + orderNumber;
+            foreach (var exchange in payload["exchanges"]!.AsArray())
+            {
+                exchange!["exchange_order_name"] = key;
+                exchange["exchange_order_id"] = "777000" + orderNumber;
+            }
+        }
+
+        return new ChaosReturn(demo.Id, kind, payload,
+        [
+            new(ReturnOrder, demo.Id, null),
+            new(ExchangeOrder, $"LOOP-{demo.Id}-{key}", null),
+            new(Restock, $"LOOP-{demo.Id}-RESTOCK-{FulfilSandboxDemo.SellableLocationCode}", null),
+        ]);
+    }
+
+    private static decimal Money(JsonObject payload, string field) =>
+        decimal.Parse((string?)payload[field] ?? "0", NumberStyles.Number, CultureInfo.InvariantCulture);
+}

@@ -1,0 +1,181 @@
+using System.Diagnostics;
+using System.Globalization;
+using Azure;
+using Azure.Storage.Queues;
+using LoopFulfil.Cli.Sandbox;
+using LoopFulfil.Core.Messaging;
+using LoopFulfil.Sandbox.Faults;
+using Microsoft.Extensions.Configuration;
+
+namespace LoopFulfil.Chaos;
+
+/// <summary>
+/// The chaos run (issue 13, item 11). In this process: the Loop and Fulfil sandboxes (demo seed plus one sale per
+/// generated order) and a YARP fault proxy in front of Fulfil; Azurite runs as its own node process;
+/// <c>loopfulfil serve</c> runs as a child process that is SIGKILLed and restarted at random points. Each
+/// return's webhooks are delivered 1–5 times, retries of earlier events shuffled in with later ones. At the end the
+/// run waits for quiet (bounded by polls) and compares Fulfil with the Loop payloads.
+/// </summary>
+public static class ChaosRun
+{
+    public static async Task<ChaosReport> RunAsync(ChaosOptions options, TextWriter progress, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(progress);
+        options.Validate();
+        var started = Stopwatch.GetTimestamp();
+        var random = new Random(options.Seed);
+        var hostDll = options.HostDll ?? ChaosHost.FindHostDll();
+        var logPath = options.HostLogPath ?? Path.Combine(Path.GetTempPath(), $"loopfulfil-chaos-host-{Environment.ProcessId}.log");
+
+        await using var sandbox = await SandboxEnvironment.StartAsync(progress, cancellationToken);
+        await using var fulfilProxy = await FaultProxy.StartAsync(sandbox.Fulfil.RootAddress, new FaultProxyOptions
+        {
+            Seed = options.Seed,
+            BeforeCommitRate = options.FulfilBeforeCommitRate,
+            AfterCommitRate = options.FulfilAfterCommitRate,
+        }, cancellationToken);
+
+        var returns = ChaosReturns.Build(options.Returns, random, sandbox.Fulfil.State, firstId: 7_100_001, TimeProvider.System.GetUtcNow().AddMinutes(-10));
+        var settings = HostSettings(options, sandbox, fulfilProxy);
+        await using var host = new ChaosHost(hostDll, settings, logPath);
+        progress.WriteLine($"chaos: {options.Returns} returns, seed {options.Seed}, Fulfil faults {options.FulfilBeforeCommitRate:P0} before / {options.FulfilAfterCommitRate:P0} after commit, {options.Restarts} kills; host log {logPath}");
+        await host.StartAsync(maxPolls: 600, cancellationToken);
+
+        var processing = Stopwatch.GetTimestamp();
+        using var driver = new ChaosDriver(options, sandbox, host);
+        using var gate = new SemaphoreSlim(options.Parallelism);
+        var launched = 0;
+        var scripts = returns.Select((r, i) => Task.Run(async () =>
+        {
+            await gate.WaitAsync(cancellationToken);
+            try
+            {
+                Interlocked.Increment(ref launched);
+                await driver.RunScriptAsync(r, new Random(HashCode.Combine(options.Seed, i)), cancellationToken);
+            }
+            finally
+            {
+                gate.Release();
+            }
+        }, cancellationToken)).ToList();
+
+        var killPoints = Enumerable.Range(1, options.Returns - 1).OrderBy(_ => random.Next()).Take(options.Restarts).Order().ToList();
+        var killer = Task.Run(async () =>
+        {
+            foreach (var point in killPoints)
+            {
+                while (Volatile.Read(ref launched) < point)
+                {
+                    await Task.Delay(50, cancellationToken);
+                }
+
+                await Task.Delay(random.Next(0, 1500), cancellationToken);
+                await host.RestartAsync(TimeSpan.FromMilliseconds(random.Next(0, 1000)), maxPolls: 600, cancellationToken);
+                progress.WriteLine($"chaos: host killed and restarted ({host.Restarts}/{options.Restarts}) after {Volatile.Read(ref launched)} returns started");
+            }
+        }, cancellationToken);
+
+        var all = Task.WhenAll([.. scripts, killer]);
+        while (await Task.WhenAny(all, Task.Delay(TimeSpan.FromSeconds(10), cancellationToken)) != all)
+        {
+            progress.WriteLine($"chaos: {driver.Finished}/{returns.Count} scripts done, {Volatile.Read(ref launched)} started; webhooks {driver.Accepted} accepted, {driver.Refused} refused (last {driver.LastRefusal}); Fulfil calls {fulfilProxy.RequestCount}, return orders {ChaosVerdict.ReturnOrders(sandbox.Fulfil.State)}; {Stopwatch.GetElapsedTime(started).TotalSeconds:0} s");
+        }
+
+        await all;
+        progress.WriteLine("chaos: every script has run; waiting for the queues to drain");
+        var queues = new QueueServiceClient(sandbox.StorageConnectionString);
+        var quiet = await WaitForQuietAsync(options, queues, cancellationToken);
+        var processed = Stopwatch.GetElapsedTime(processing);
+        var verdict = ChaosVerdict.Compare(returns, sandbox.Fulfil.State);
+        return new ChaosReport
+        {
+            Returns = returns.Count,
+            DuplicateDocuments = verdict.Duplicates,
+            MissingDocuments = verdict.Missing,
+            UnexpectedDocuments = verdict.Unexpected,
+            MoneyDifference = verdict.MoneyDifference,
+            Restarts = host.Restarts,
+            Elapsed = Stopwatch.GetElapsedTime(started),
+            Processing = processed,
+            FulfilRequests = fulfilProxy.RequestCount,
+            FulfilFaults = Enum.GetValues<ProxyFault>().ToDictionary(f => f, fulfilProxy.Count),
+            LoopRequests = sandbox.Loop.Requests.Count,
+            WebhooksAccepted = driver.Accepted,
+            WebhookAttemptsRefused = driver.Refused,
+            PoisonMessages = await CountAsync(queues, [QueueNames.LoopReturns + "-poison", QueueNames.LoopExchanges + "-poison"], cancellationToken),
+            Quiet = quiet,
+            Stalled = [.. returns.Where(r => r.Stalled is not null).Select(r => $"{r.Id} ({r.Kind}): {r.Stalled}")],
+            Problems = verdict.Problems,
+        };
+    }
+
+    /// <summary>
+    /// The host's settings, all explicit (it never falls back to a sandbox of its own): Fulfil through the fault proxy,
+    /// storage straight to Azurite, the posting timer and the repair on short schedules so they run
+    /// alongside the handlers, quick queue polling and a short visibility timeout so a killed host's messages return soon.
+    /// </summary>
+    private static Dictionary<string, string> HostSettings(ChaosOptions options, SandboxEnvironment sandbox, FaultProxy fulfil)
+    {
+        var settings = sandbox.Settings.Where(s => !string.IsNullOrEmpty(s.Value)).ToDictionary(s => s.Key, s => s.Value!, StringComparer.OrdinalIgnoreCase);
+        settings["Fulfil:BaseUrl"] = new Uri(fulfil.BaseAddress, "api/v2/").ToString();
+
+        settings["LocalHost:PollIntervalMilliseconds"] = "100";
+        settings["LocalHost:VisibilityTimeoutSeconds"] = "5";
+        settings["LocalHost:ShutdownGraceSeconds"] = "2";
+        settings["LocalHost:MaxRetryBackoffSeconds"] = "2";
+        settings["Refunds:PostingMode"] = options.PostingMode;
+        settings["Refunds:PostingSchedule"] = options.PostingSchedule;
+        settings["RefundsPostingSchedule"] = options.PostingSchedule;
+        settings["Reconciliation:Schedule"] = options.RepairSchedule;
+        settings["ReconciliationSchedule"] = options.RepairSchedule;
+        settings["Reconciliation:SelfHeal"] = "true";
+        // The commerce sync (catalogue, orders and refunds pushed to Loop) is not part of this run.
+        settings["CommerceSync:Enabled"] = "false";
+        settings["WriteBack:ExchangeOrders"] = "false";
+        settings["WriteBack:OrderRefunds"] = "false";
+        settings["Logging:LogLevel:Default"] = "Warning";
+        return settings;
+    }
+
+    /// <summary>
+    /// Quiet: no message left in <c>loop-returns</c> or <c>loop-exchanges</c> (visible, delayed or in flight) for
+    /// <see cref="ChaosOptions.QuietPolls"/> polls in a row. Fulfil calls are not a signal: the repair timer calls
+    /// Fulfil every few seconds whatever happens.
+    /// </summary>
+    private static async Task<bool> WaitForQuietAsync(ChaosOptions options, QueueServiceClient queues, CancellationToken cancellationToken)
+    {
+        var streak = 0;
+        for (var poll = 0; poll < options.MaxQuietWaitPolls; poll++)
+        {
+            await Task.Delay(options.PollInterval * 5, cancellationToken);
+            var queued = await CountAsync(queues, [QueueNames.LoopReturns, QueueNames.LoopExchanges], cancellationToken);
+            streak = queued == 0 ? streak + 1 : 0;
+            if (streak >= options.QuietPolls)
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>Messages in the queues, visible or not (0 for a queue never created).</summary>
+    private static async Task<int> CountAsync(QueueServiceClient queues, string[] names, CancellationToken cancellationToken)
+    {
+        var total = 0;
+        foreach (var name in names)
+        {
+            try
+            {
+                total += (await queues.GetQueueClient(name).GetPropertiesAsync(cancellationToken)).Value.ApproximateMessagesCount;
+            }
+            catch (RequestFailedException ex) when (ex.Status == 404)
+            {
+                // Never created: nothing in it.
+            }
+        }
+
+        return total;
+    }
+}
