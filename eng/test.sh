@@ -53,7 +53,8 @@ else
 fi
 
 step "dotnet test"
-dotnet test LoopFulfil.sln -c Release --no-build --nologo -v minimal \
+# The chaos run (Category=Chaos) takes longer than CI's budget on 2 cores: run it on its own (docs/benchmarks/chaos.md).
+dotnet test LoopFulfil.sln -c Release --no-build --nologo -v minimal --filter "Category!=Chaos" \
   --logger "trx;LogFilePrefix=results" --results-directory "$results" \
   --blame-hang --blame-hang-timeout 5m
 test_exit=$?

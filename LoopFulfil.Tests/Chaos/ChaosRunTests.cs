@@ -11,7 +11,12 @@ namespace LoopFulfil.Tests.Chaos;
 /// </summary>
 public sealed class ChaosRunTests(ITestOutputHelper output)
 {
+    /// <summary>
+    /// Left out of eng/test.sh (<c>Category!=Chaos</c>): at about 8 returns a minute on a 2-core machine, 100 returns
+    /// take longer than CI's budget. Run it with <c>dotnet test --filter Category=Chaos</c>; figures in docs/benchmarks/chaos.md.
+    /// </summary>
     [Fact]
+    [Trait("Category", "Chaos")]
     public async Task A_chaos_run_of_100_returns_with_host_kills_and_fulfil_faults_posts_every_document_exactly_once()
     {
         var options = new ChaosOptions
