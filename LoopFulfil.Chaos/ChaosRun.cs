@@ -130,6 +130,14 @@ public static class ChaosRun
         settings["Reconciliation:Schedule"] = options.RepairSchedule;
         settings["ReconciliationSchedule"] = options.RepairSchedule;
         settings["Reconciliation:SelfHeal"] = "true";
+        // Time scaled down like the queue settings: a killed host's step leases lapse, and rescheduled messages come
+        // back, within seconds rather than minutes. The lease still outlasts one Fulfil call with its retries.
+        settings["HttpResilience:AttemptTimeout"] = "00:00:05";
+        settings["HttpResilience:TotalTimeout"] = "00:00:20";
+        settings["Returns:StepLeaseDuration"] = "00:00:30";
+        settings["Redelivery:BaseDelay"] = "00:00:01";
+        settings["Redelivery:MaxDelay"] = "00:00:10";
+        settings["Redelivery:MaxAttempts"] = "30";
         // The commerce sync (catalogue, orders and refunds pushed to Loop) is not part of this run.
         settings["CommerceSync:Enabled"] = "false";
         settings["WriteBack:ExchangeOrders"] = "false";

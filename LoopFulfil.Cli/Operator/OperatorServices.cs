@@ -52,7 +52,7 @@ internal static class OperatorServices
     public static bool UsesLocalStorage(IConfiguration configuration)
     {
         ArgumentNullException.ThrowIfNull(configuration);
-        foreach (var key in new[] { "Storage:TableEndpoint", "Storage:QueueEndpoint" })
+        foreach (var key in new[] { "Storage:TableEndpoint", "Storage:QueueEndpoint", "Storage:BlobEndpoint" })
         {
             if (CliConfiguration.IsSet(configuration, key) && !IsLoopback(configuration[key]))
             {

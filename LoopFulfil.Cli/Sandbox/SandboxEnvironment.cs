@@ -64,6 +64,8 @@ public sealed class SandboxEnvironment : IAsyncDisposable
         ["Storage:ConnectionString"] = StorageConnectionString,
         ["Storage:TableEndpoint"] = string.Empty,
         ["Storage:QueueEndpoint"] = string.Empty,
+        ["Storage:BlobEndpoint"] = string.Empty,
+        ["Storage:ClientId"] = string.Empty,
         ["Fulfil:BaseUrl"] = Fulfil.BaseAddress.ToString(),
         ["Fulfil:ApiKey"] = Fulfil.ApiKey,
         ["Fulfil:AuthMode"] = nameof(FulfilAuthMode.ApiKey),

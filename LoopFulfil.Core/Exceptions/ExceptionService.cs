@@ -102,7 +102,7 @@ public sealed partial class ExceptionService
                 }
                 else
                 {
-                    await bodies.DiscardAsync(entity, BodyPrefix, cancellationToken).ConfigureAwait(false);
+                    await bodies.DiscardAsync(table, TableName, entity, BodyPrefix, cancellationToken).ConfigureAwait(false);
                 }
 
                 // AlreadyExists: someone raised the same problem concurrently; loop round and update theirs.
@@ -138,7 +138,7 @@ public sealed partial class ExceptionService
             }
             else if (!string.Equals(previousBlob, BodyStore.BlobOf(existing, BodyPrefix), StringComparison.Ordinal))
             {
-                await bodies.DiscardAsync(existing, BodyPrefix, cancellationToken).ConfigureAwait(false);
+                await bodies.DiscardAsync(table, TableName, existing, BodyPrefix, cancellationToken).ConfigureAwait(false);
             }
         }
 

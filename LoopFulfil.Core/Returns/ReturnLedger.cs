@@ -100,7 +100,7 @@ public sealed partial class ReturnLedger
                     return SnapshotDecision.Applied;
                 }
 
-                await _bodies.DiscardAsync(entity, BodyPrefix, cancellationToken);
+                await _bodies.DiscardAsync(_store, Table, entity, BodyPrefix, cancellationToken);
                 continue;
             }
 
@@ -112,7 +112,7 @@ public sealed partial class ReturnLedger
                 return SnapshotDecision.Applied;
             }
 
-            await _bodies.DiscardAsync(entity, BodyPrefix, cancellationToken);
+            await _bodies.DiscardAsync(_store, Table, entity, BodyPrefix, cancellationToken);
         }
 
         throw new Errors.TransientIntegrationException($"The snapshot of return {returnId} kept changing under concurrent writers.");
@@ -277,7 +277,7 @@ public sealed partial class ReturnLedger
             return true;
         }
 
-        await _bodies.DiscardAsync(entity, BodyPrefix, cancellationToken);
+        await _bodies.DiscardAsync(_store, Table, entity, BodyPrefix, cancellationToken);
         return false;
     }
 

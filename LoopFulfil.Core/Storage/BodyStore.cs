@@ -85,9 +85,25 @@ public sealed class BodyStore
         }
     }
 
-    /// <summary>After a write of <paramref name="head"/> was refused (ETag or insert conflict): deletes the blob written for it.</summary>
-    public Task DiscardAsync(TableEntity head, string prefix, CancellationToken cancellationToken) =>
-        BlobOf(head, prefix) is { } blob ? _blobs.DeleteAsync(Container, blob, cancellationToken) : Task.CompletedTask;
+    /// <summary>
+    /// After a write of <paramref name="head"/> was refused (ETag or insert conflict): deletes the blob written for it,
+    /// unless the stored row points at it. The storage client retries writes, so a write that committed but lost its
+    /// answer comes back refused by its own retry; deleting then would leave the committed row pointing at nothing.
+    /// </summary>
+    public async Task DiscardAsync(ITableStore store, string table, TableEntity head, string prefix, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(store);
+        if (BlobOf(head, prefix) is not { } blob)
+        {
+            return;
+        }
+
+        var stored = await store.GetAsync(table, head.PartitionKey, head.RowKey, cancellationToken).ConfigureAwait(false);
+        if (stored is null || !string.Equals(BlobOf(stored, prefix), blob, StringComparison.Ordinal))
+        {
+            await _blobs.DeleteAsync(Container, blob, cancellationToken).ConfigureAwait(false);
+        }
+    }
 
     // Keys are hashed: raw keys may hold characters, dot segments or lengths a blob name cannot.
     private static string NewBlobName(string table, TableEntity head) => string.Create(CultureInfo.InvariantCulture,
