@@ -85,6 +85,21 @@ internal sealed class ReconciliationHarness : IntegrationHarness
 
     public Task DeliverExchangeAsync(OutboundMessage message) => DeliverExchangeOnceAsync(message);
 
+    /// <summary>
+    /// An even exchange (TEE-BLK-M for TEE-BLK-L on #1001) created and closed: its exchange message is handed to
+    /// <c>loop-exchanges</c>, and the caller gets the messages waiting there (taken off the bus, not delivered).
+    /// </summary>
+    public async Task<(ReconReturn Return, IReadOnlyList<OutboundMessage> ExchangeMessages)> CloseEvenExchangeAsync()
+    {
+        ReconReturn r = new ReconReturn("#1001", (b, x) => b.WithLine("TEE-BLK-M", 25.00m, lineItemId: x.Line(1)).WithExchangeOnOriginalOrder("TEE-BLK-L", 25.00m));
+        r.InLoop(Loop);
+        await SendAsync(r.CreatedWebhook());
+        r.InLoop(Loop, "closed", 120);
+        await PostWebhookAsync(r.ClosedWebhook());
+        await DrainReturnsAsync();
+        return (r, TakeExchangeMessages());
+    }
+
     /// <summary>A run over every test return (updated from <see cref="WindowStart"/>) and the documents created up to now.</summary>
     public async Task<ReconciliationReport> ReconcileAsync(ReconciliationMode mode = ReconciliationMode.Daily)
     {

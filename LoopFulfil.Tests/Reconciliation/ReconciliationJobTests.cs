@@ -135,14 +135,9 @@ public sealed class ReconciliationJobTests
     public async Task Confirmed_exchange_without_its_sales_order_is_reported_for_cx_and_healed_by_resending_the_exchange()
     {
         await using ReconciliationHarness h = await ReconciliationHarness.StartAsync();
-        ReconReturn r = new ReconReturn("#1001", (b, x) => b.WithLine(TeeM, 25.00m, lineItemId: x.Line(1)).WithExchangeOnOriginalOrder(TeeL, 25.00m));
-        r.InLoop(h.Loop);
-        await h.SendAsync(r.CreatedWebhook());
-        r.InLoop(h.Loop, "closed", 120);
-        await h.PostWebhookAsync(r.ClosedWebhook());
-        await h.DrainReturnsAsync();
+        (ReconReturn r, IReadOnlyList<OutboundMessage> handedOff) = await h.CloseEvenExchangeAsync();
         // The loop-exchanges message was lost (dead-lettered and purged, say).
-        Assert.Single(h.TakeExchangeMessages());
+        Assert.Single(handedOff);
 
         ReconciliationReport audit = await h.ReconcileAsync(ReconciliationMode.Audit);
         ReconciliationMismatch m = Assert.Single(audit.Mismatches);

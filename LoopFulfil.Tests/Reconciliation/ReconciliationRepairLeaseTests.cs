@@ -9,20 +9,12 @@ namespace LoopFulfil.Tests.Reconciliation;
 /// <summary>The nightly repair re-sends only what no live step lease covers (real handlers, Fulfil sandbox, Azurite).</summary>
 public sealed class ReconciliationRepairLeaseTests
 {
-    private const string TeeM = "TEE-BLK-M";
-    private const string TeeL = "TEE-BLK-L";
-
     [Fact]
     public async Task Repair_does_not_resend_an_exchange_whose_order_step_a_worker_holds_and_resends_it_once_the_worker_gave_up()
     {
         await using ReconciliationHarness h = await ReconciliationHarness.StartAsync();
-        ReconReturn r = new ReconReturn("#1001", (b, x) => b.WithLine(TeeM, 25.00m, lineItemId: x.Line(1)).WithExchangeOnOriginalOrder(TeeL, 25.00m));
-        r.InLoop(h.Loop);
-        await h.SendAsync(r.CreatedWebhook());
-        r.InLoop(h.Loop, "closed", 120);
-        await h.PostWebhookAsync(r.ClosedWebhook());
-        await h.DrainReturnsAsync();
-        Assert.Single(h.TakeExchangeMessages());
+        (ReconReturn r, IReadOnlyList<OutboundMessage> handedOff) = await h.CloseEvenExchangeAsync();
+        Assert.Single(handedOff);
 
         // A worker is inside the exchange order's create (a slow Fulfil call) while the repair runs.
         var inCreate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
