@@ -1,4 +1,7 @@
+using System.CommandLine;
+using System.CommandLine.Help;
 using LoopFulfil.Cli.Demo;
+using LoopFulfil.Cli.Hosting;
 using LoopFulfil.Cli.Operator;
 using LoopFulfil.Cli.Serve;
 
@@ -7,23 +10,10 @@ namespace LoopFulfil.Cli;
 /// <summary>Entry point of the <c>loopfulfil</c> tool; testable without a process.</summary>
 public static class CliApp
 {
-    public const string Usage = """
-        loopfulfil — Loop Returns ⇄ Fulfil integration
+    public const string Name = "loopfulfil";
 
-        Usage:
-          loopfulfil serve [--sandbox] [--urls <urls>]   Run the integration on this machine (sandbox mode when no
-                                                         Loop/Fulfil credentials are configured).
-          loopfulfil demo                                Sandbox end to end: scenarios, then what Fulfil holds.
-          loopfulfil exceptions list [--status <s>] [--category <c>]
-          loopfulfil exceptions replay <id> | --category <c>
-          loopfulfil exceptions resolve <id> [--note <text>]
-          loopfulfil returns show <loop-return-id>       The ledger record of one return and its steps.
-          loopfulfil sync backfill                       Push Fulfil's catalogue, customers, orders, stock to Loop.
-          loopfulfil reconcile --from <d> --to <d> [--out <dir>]   Compare Loop, Fulfil and the ledger; repair.
-          loopfulfil reconcile --read-only --from <d> --to <d>     The same comparison, changing nothing.
-          loopfulfil audit [--days <n>] [--webhook-url <url>] [--out <dir>]   Go-live readiness report.
-          loopfulfil --help | <command> --help
-          loopfulfil --version
+    private const string Description = """
+        loopfulfil — Loop Returns ⇄ Fulfil integration
 
         Configuration: the keys of local.settings.sample.json, from environment variables (Storage__ConnectionString),
         appsettings.json, user secrets, or the Values of local.settings.json. See docs/local-host.md.
@@ -38,37 +28,53 @@ public static class CliApp
     {
         ArgumentNullException.ThrowIfNull(args);
         ArgumentNullException.ThrowIfNull(context);
-        if (args.Length == 0 || args[0] is "--help" or "-h" or "help")
+
+        // No response files: an argument such as --note "@ops fixed it" is text, not a file to read.
+        var parse = BuildRootCommand(context).Parse(args, new ParserConfiguration { ResponseFileTokenReplacer = null });
+        if (parse.Errors.Count > 0)
         {
-            context.Stdout.WriteLine(Usage);
-            return 0;
+            return CommandSyntax.UsageError(parse, context.Stderr);
         }
 
-        if (args[0] is "--version")
+        var invocation = new InvocationConfiguration
         {
-            context.Stdout.WriteLine(typeof(CliApp).Assembly.GetName().Version?.ToString(3));
-            return 0;
-        }
-
-        var rest = args.Skip(1).ToArray();
-        return args[0] switch
-        {
-            "serve" => await ServeCommand.RunAsync(context, rest).ConfigureAwait(false),
-            "demo" => await DemoCommand.RunAsync(context, rest).ConfigureAwait(false),
-            "exceptions" => await ExceptionsCommand.RunAsync(context, rest).ConfigureAwait(false),
-            "returns" => await ReturnsCommand.RunAsync(context, rest).ConfigureAwait(false),
-            "sync" => await SyncCommand.RunAsync(context, rest).ConfigureAwait(false),
-            "reconcile" => rest.Contains("--read-only")
-                ? await ReconcileCommand.RunAsync(context, [.. rest.Where(a => a != "--read-only")], Core.Reconciliation.ReconciliationMode.Audit).ConfigureAwait(false)
-                : await ReconcileCommand.RunAsync(context, rest, Core.Reconciliation.ReconciliationMode.Daily).ConfigureAwait(false),
-            "audit" => await AuditCommand.RunAsync(context, rest).ConfigureAwait(false),
-            _ => Unknown(context, args[0]),
+            Output = context.Stdout,
+            Error = context.Stderr,
+            // Exceptions reach the caller as before, and Ctrl+C stays with serve's host (its grace period), not the parser.
+            EnableDefaultExceptionHandler = false,
+            ProcessTerminationTimeout = null,
         };
+        return await parse.InvokeAsync(invocation, context.Stopping).ConfigureAwait(false);
     }
 
-    private static int Unknown(CliContext context, string command)
+    /// <summary>The command tree; each command file builds its own command (and binds it to <paramref name="context"/>).</summary>
+    internal static RootCommand BuildRootCommand(CliContext context)
     {
-        context.Stderr.WriteLine($"Unknown command '{command}'. Run 'loopfulfil --help'.");
-        return 2;
+        var root = new RootCommand(Description)
+        {
+            ServeCommand.Build(context),
+            DemoCommand.Build(context),
+            ExceptionsCommand.Build(context),
+            ReturnsCommand.Build(context),
+            SyncCommand.Build(context),
+            ReconcileCommand.Build(context),
+            AuditCommand.Build(context),
+        };
+        root.HelpName = Name;
+
+        var helpOption = root.Options.OfType<HelpOption>().Single();
+        var standard = (HelpAction)helpOption.Action!;
+        standard.MaxWidth = CommandSyntax.HelpWidth;
+        var help = new HelpWithNotes(standard);
+        helpOption.Action = help;
+
+        // 'loopfulfil' alone and 'loopfulfil help [command]' print help, as they always have.
+        root.SetAction(help.Invoke);
+        var topic = new Argument<string[]>("command") { Arity = ArgumentArity.ZeroOrMore };
+        var helpCommand = new Command("help") { Hidden = true };
+        helpCommand.Arguments.Add(topic);
+        helpCommand.SetAction(parse => root.Parse([.. parse.GetValue(topic) ?? [], "--help"]).Invoke(parse.InvocationConfiguration));
+        root.Subcommands.Add(helpCommand);
+        return root;
     }
 }

@@ -1,3 +1,4 @@
+using System.CommandLine;
 using System.Globalization;
 using LoopFulfil.Cli.Hosting;
 using LoopFulfil.Cli.Operator;
@@ -20,55 +21,33 @@ namespace LoopFulfil.Cli.Demo;
 /// </summary>
 internal static class DemoCommand
 {
-    public const string Help = """
-        Usage: loopfulfil demo [--erp sandbox|tryton] [--timeout <seconds>]
-
-        Runs the integration against simulated Loop and Fulfil APIs and a private in-memory Azurite (nothing leaves
-        this machine, no configuration needed): signed webhooks for a set of scenarios, then a table of what Fulfil
-        holds (return orders, credit notes, journals, exchange orders, stock by location) and the open exceptions.
-        Exits 0 when every scenario ended as expected, 1 (naming the failing scenarios) otherwise.
-
-        Options:
-          --erp tryton          Fulfil is a real Tryton 6.0 behind the Fulfil REST façade (eng/tryton/start.sh; the first
-                                run installs the Debian packages); ends with Tryton's account balances and stock.
-          --timeout <seconds>   How long scenarios may take in all (default 45; 240 with --erp tryton).
-        """;
-
-    public static async Task<int> RunAsync(CliContext context, IReadOnlyList<string> args)
+    public static Command Build(CliContext context)
     {
-        var line = CommandLine.Parse(args, [], ["--timeout", "--erp"], out var error);
-        if (line is null || line.Positional.Count > 0)
+        var erp = CommandSyntax.Erp("'tryton': Fulfil is a real Tryton 6.0 behind the Fulfil REST façade (eng/tryton/start.sh; the first "
+            + "run installs the Debian packages); ends with Tryton's account balances and stock.");
+        var timeout = CommandSyntax.WholeNumber("--timeout", "seconds", "How long scenarios may take in all (default 45; 240 with --erp tryton).", min: 5, max: 3600);
+        var command = new NotedCommand(
+            "demo",
+            "Sandbox end to end: scenarios, then what Fulfil holds.",
+            """
+            Runs the integration against simulated Loop and Fulfil APIs and a private in-memory Azurite (nothing leaves
+            this machine, no configuration needed): signed webhooks for a set of scenarios, then a table of what Fulfil
+            holds (return orders, credit notes, journals, exchange orders, stock by location) and the open exceptions.
+            Exits 0 when every scenario ended as expected, 1 (naming the failing scenarios) otherwise.
+            """)
         {
-            context.Stderr.WriteLine((error ?? "Unexpected argument.") + " Run 'loopfulfil demo --help'.");
-            return 2;
-        }
-
-        if (line.Help)
+            erp, timeout,
+        };
+        command.SetAction((parse, _) =>
         {
-            context.Stdout.WriteLine(Help);
-            return 0;
-        }
+            var tryton = parse.GetValue(erp) == "tryton";
+            return RunAsync(context, tryton, TimeSpan.FromSeconds(parse.GetValue(timeout) ?? (tryton ? 240 : 45)));
+        });
+        return command;
+    }
 
-        var erp = line.Value("--erp") ?? "sandbox";
-        if (erp is not ("sandbox" or "tryton"))
-        {
-            context.Stderr.WriteLine("--erp takes 'sandbox' or 'tryton'.");
-            return 2;
-        }
-
-        var tryton = erp == "tryton";
-        var timeout = TimeSpan.FromSeconds(tryton ? 240 : 45);
-        if (line.Value("--timeout") is { } text)
-        {
-            if (!int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var seconds) || seconds is < 5 or > 3600)
-            {
-                context.Stderr.WriteLine("--timeout must be 5-3600 seconds.");
-                return 2;
-            }
-
-            timeout = TimeSpan.FromSeconds(seconds);
-        }
-
+    private static async Task<int> RunAsync(CliContext context, bool tryton, TimeSpan timeout)
+    {
         var console = ConsoleOutput.For(context.Stdout);
         console.MarkupLine(tryton
             ? "[bold]LoopFulfil demo[/]: end to end with Fulfil on a real Tryton 6.0 (simulated Loop on loopback, private Azurite)."

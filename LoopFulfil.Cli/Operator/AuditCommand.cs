@@ -1,3 +1,4 @@
+using System.CommandLine;
 using System.Globalization;
 using LoopFulfil.Cli.Hosting;
 using LoopFulfil.Core.Fulfil;
@@ -13,51 +14,45 @@ namespace LoopFulfil.Cli.Operator;
 /// <summary><c>loopfulfil audit</c>: the go-live readiness report (reads Fulfil and Loop, changes nothing).</summary>
 internal static class AuditCommand
 {
-    public const string Help = """
-        Usage: loopfulfil audit [--days <n>] [--webhook-url <url>] [--out <dir>]
-
-        Go-live readiness: checks the Fulfil set-up (warehouse, quarantine/sellable/damaged locations and their types,
-        posting accounts, journal, the API key's access to every model the integration uses), the Loop set-up (webhook
-        secret, subscriptions pointing at this integration, API key), the catalogue and orders of recent Loop returns,
-        whether returns already reach Fulfil another way (which would double every document), and groups recent
-        returns by outcome shape with what is supported. Each check has a verdict, an owner and how to fix it.
-        Reads only. Exit code 0 when no check fails, 1 when one does, 2 on a usage or settings problem.
-
-        Options:
-          --days <n>          Days of Loop returns to read (Audit__LookbackDays, default 30).
-          --webhook-url <url> The URL Loop must deliver to (Audit__WebhookUrl).
-          --out <dir>         Also write the report as CSV and HTML files there.
-
-        Needs Fulfil__BaseUrl, Fulfil__ApiKey and Loop__ApiKey. The read-only document comparison that 'audit' used
-        to run is now 'loopfulfil reconcile --read-only'.
-        """;
-
     private static readonly string[] RequiredKeys = ["Fulfil:BaseUrl", "Fulfil:ApiKey", "Loop:ApiKey"];
 
-    public static async Task<int> RunAsync(CliContext context, IReadOnlyList<string> args)
+    public static Command Build(CliContext context)
     {
-        var line = CommandLine.Parse(args, [], ["--days", "--webhook-url", "--out"], out var error);
-        if (line is null || line.Positional.Count > 0)
-        {
-            context.Stderr.WriteLine((error ?? "Unexpected argument.") + " Run 'loopfulfil audit --help'.");
-            return 2;
-        }
+        var days = CommandSyntax.WholeNumber("--days", "n", "Days of Loop returns to read (Audit__LookbackDays, default 30).");
+        var webhookUrl = new Option<string>("--webhook-url") { Description = "The URL Loop must deliver to (Audit__WebhookUrl).", HelpName = "url" };
+        var output = new Option<string>("--out") { Description = "Also write the report as CSV and HTML files there.", HelpName = "dir" };
+        var command = new NotedCommand(
+            "audit",
+            "Go-live readiness report (reads Fulfil and Loop, changes nothing).",
+            """
+            Go-live readiness: checks the Fulfil set-up (warehouse, quarantine/sellable/damaged locations and their types,
+            posting accounts, journal, the API key's access to every model the integration uses), the Loop set-up (webhook
+            secret, subscriptions pointing at this integration, API key), the catalogue and orders of recent Loop returns,
+            whether returns already reach Fulfil another way (which would double every document), and groups recent
+            returns by outcome shape with what is supported. Each check has a verdict, an owner and how to fix it.
+            Reads only. Exit code 0 when no check fails, 1 when one does, 2 on a usage or settings problem.
 
-        if (line.Help)
+            Needs Fulfil__BaseUrl, Fulfil__ApiKey and Loop__ApiKey. The read-only document comparison that 'audit' used
+            to run is now 'loopfulfil reconcile --read-only'.
+            """)
         {
-            context.Stdout.WriteLine(Help);
-            return 0;
-        }
+            days, webhookUrl, output,
+        };
+        command.SetAction((parse, _) => RunAsync(context, parse.GetValue(days), parse.GetValue(webhookUrl), parse.GetValue(output)));
+        return command;
+    }
 
+    private static async Task<int> RunAsync(CliContext context, int? days, string? webhookUrl, string? output)
+    {
         var overrides = new Dictionary<string, string?>(StringComparer.OrdinalIgnoreCase);
-        if (line.Value("--days") is { } days)
+        if (days is not null)
         {
-            overrides["Audit:LookbackDays"] = days;
+            overrides["Audit:LookbackDays"] = days.Value.ToString(CultureInfo.InvariantCulture);
         }
 
-        if (line.Value("--webhook-url") is { } url)
+        if (webhookUrl is not null)
         {
-            overrides["Audit:WebhookUrl"] = url;
+            overrides["Audit:WebhookUrl"] = webhookUrl;
         }
 
         var configuration = CliConfiguration.Build(context, overrides);
@@ -81,7 +76,7 @@ internal static class AuditCommand
         }
 
         Print(report, context.Stdout);
-        if (line.Value("--out") is { Length: > 0 } dir)
+        if (output is { Length: > 0 } dir)
         {
             Directory.CreateDirectory(dir);
             var stamp = report.At.ToString("yyyyMMdd'T'HHmmss", CultureInfo.InvariantCulture);

@@ -1,3 +1,4 @@
+using System.CommandLine;
 using System.Globalization;
 using LoopFulfil.Cli.Hosting;
 using LoopFulfil.Cli.Serve;
@@ -10,82 +11,74 @@ namespace LoopFulfil.Cli.Operator;
 /// <summary><c>loopfulfil exceptions list|replay|resolve</c> against the configured storage.</summary>
 internal static class ExceptionsCommand
 {
-    public const string Help = """
-        Usage:
-          loopfulfil exceptions list [--status open|resolved|replayed] [--category <category>]
-          loopfulfil exceptions replay <id>
-          loopfulfil exceptions replay --category <category>     Replays every open record of the category.
-          loopfulfil exceptions resolve <id> [--note <text>]
-
-        Reads and writes the exception records in the configured storage (Storage__ConnectionString). A replay puts the
-        original Loop event back on the loop-returns queue that 'loopfulfil serve' consumes (an ExchangeOrderFailed
-        record: its exchange message on loop-exchanges); against the Azure deployment use
-        POST /api/ops/exceptions/{id}/replay on the Function App instead.
-        """;
-
-    public static async Task<int> RunAsync(CliContext context, IReadOnlyList<string> args)
+    public static Command Build(CliContext context)
     {
-        var sub = args.Count > 0 && !args[0].StartsWith('-') ? args[0] : null;
-        var line = CommandLine.Parse([.. args.Skip(sub is null ? 0 : 1)], [], ["--status", "--category", "--note"], out var error);
-        if (line is null)
+        var status = CommandSyntax.EnumFilter<ExceptionStatus>("--status", $"Only records with this status ({ServeRoutes.Names<ExceptionStatus>()}).");
+        var category = CommandSyntax.EnumFilter<ExceptionCategory>("--category", "Only records of this category.");
+        var list = new Command("list", "The exception records, newest first, with owners.") { status, category };
+        list.SetAction((parse, _) => WithServices(context, sp => ListAsync(context, sp.GetRequiredService<ExceptionService>(), parse.GetValue(status), parse.GetValue(category))));
+
+        var replayId = new Argument<string?>("id") { Arity = ArgumentArity.ZeroOrOne, Description = "The exception record to replay." };
+        var replayCategory = CommandSyntax.EnumFilter<ExceptionCategory>("--category", "Replay every open record of the category instead.");
+        var replay = new Command("replay", "Put the original Loop event back on the queue 'loopfulfil serve' consumes.") { replayId, replayCategory };
+        replay.Validators.Add(result =>
         {
-            context.Stderr.WriteLine(error + " Run 'loopfulfil exceptions --help'.");
-            return 2;
-        }
+            if ((result.GetValue(replayId) is null) == (result.GetResult(replayCategory) is null))
+            {
+                result.AddError("'exceptions replay' takes a record id or --category <category>, one of the two.");
+            }
+        });
+        replay.SetAction((parse, _) => ReplayAsync(context, parse.GetValue(replayId), parse.GetValue(replayCategory)));
 
-        if (line.Help || sub is null)
+        var resolveId = new Argument<string>("id") { Description = "The exception record to resolve." };
+        var note = new Option<string>("--note") { Description = "Why it is resolved (kept on the record).", HelpName = "text" };
+        var resolve = new Command("resolve", "Mark a record resolved.") { resolveId, note };
+        resolve.SetAction((parse, _) => ResolveAsync(context, parse.GetRequiredValue(resolveId), parse.GetValue(note)));
+
+        return new NotedCommand(
+            "exceptions",
+            "List, replay or resolve the exception records.",
+            """
+            Reads and writes the exception records in the configured storage (Storage__ConnectionString). A replay puts the
+            original Loop event back on the loop-returns queue that 'loopfulfil serve' consumes (an ExchangeOrderFailed
+            record: its exchange message on loop-exchanges); against the Azure deployment use
+            POST /api/ops/exceptions/{id}/replay on the Function App instead.
+            """)
         {
-            (sub is null && !line.Help ? context.Stderr : context.Stdout).WriteLine(Help);
-            return sub is null && !line.Help ? 2 : 0;
-        }
-
-        if (!ServeRoutes.TryParse<ExceptionStatus>(line.Value("--status"), out var status))
-        {
-            context.Stderr.WriteLine($"--status must be one of {ServeRoutes.Names<ExceptionStatus>()}.");
-            return 2;
-        }
-
-        if (!ServeRoutes.TryParse<ExceptionCategory>(line.Value("--category"), out var category))
-        {
-            context.Stderr.WriteLine($"--category must be one of {ServeRoutes.Names<ExceptionCategory>()}.");
-            return 2;
-        }
-
-        var configuration = CliConfiguration.Build(context);
-        switch (sub)
-        {
-            case "list":
-                return await OperatorServices.RunAsync(context, configuration, sp => ListAsync(context, sp.GetRequiredService<ExceptionService>(), status, category)).ConfigureAwait(false);
-            case "replay" when line.Positional.Count == 1 && category is null:
-            case "replay" when line.Positional.Count == 0 && category is not null:
-                if (!OperatorServices.UsesLocalStorage(configuration))
-                {
-                    context.Stderr.WriteLine(OperatorServices.AzureStorageRefusal(
-                        "a replay",
-                        "Replay there with POST /api/ops/exceptions/{id}/replay (or /api/ops/exceptions/replay?category=…) on the Function App, which sends to Service Bus."));
-                    return 2;
-                }
-
-                return await OperatorServices.RunAsync(context, configuration, sp => ReplayAsync(context, sp.GetRequiredService<ExceptionService>(), line.Positional.Count > 0 ? line.Positional[0] : null, category)).ConfigureAwait(false);
-            case "resolve" when line.Positional.Count == 1:
-                return await OperatorServices.RunAsync(context, configuration, async sp =>
-                {
-                    var record = await sp.GetRequiredService<ExceptionService>().ResolveAsync(line.Positional[0], line.Value("--note"), context.Stopping).ConfigureAwait(false);
-                    if (record is null)
-                    {
-                        context.Stderr.WriteLine($"No exception record {line.Positional[0]}.");
-                        return 1;
-                    }
-
-                    context.Stdout.WriteLine($"Resolved {record.Id} ({record.Category}, owner {record.Owner}).");
-                    return 0;
-                }).ConfigureAwait(false);
-            default:
-                context.Stderr.WriteLine($"Unknown or incomplete 'exceptions {sub}' command.");
-                context.Stderr.WriteLine(Help);
-                return 2;
-        }
+            list, replay, resolve,
+        };
     }
+
+    private static Task<int> WithServices(CliContext context, Func<IServiceProvider, Task<int>> run) =>
+        OperatorServices.RunAsync(context, CliConfiguration.Build(context), run);
+
+    private static Task<int> ReplayAsync(CliContext context, string? id, ExceptionCategory? category)
+    {
+        var configuration = CliConfiguration.Build(context);
+        if (!OperatorServices.UsesLocalStorage(configuration))
+        {
+            context.Stderr.WriteLine(OperatorServices.AzureStorageRefusal(
+                "a replay",
+                "Replay there with POST /api/ops/exceptions/{id}/replay (or /api/ops/exceptions/replay?category=…) on the Function App, which sends to Service Bus."));
+            return Task.FromResult(2);
+        }
+
+        return OperatorServices.RunAsync(context, configuration, sp => ReplayAsync(context, sp.GetRequiredService<ExceptionService>(), id, category));
+    }
+
+    private static Task<int> ResolveAsync(CliContext context, string id, string? note) =>
+        WithServices(context, async sp =>
+        {
+            var record = await sp.GetRequiredService<ExceptionService>().ResolveAsync(id, note, context.Stopping).ConfigureAwait(false);
+            if (record is null)
+            {
+                context.Stderr.WriteLine($"No exception record {id}.");
+                return 1;
+            }
+
+            context.Stdout.WriteLine($"Resolved {record.Id} ({record.Category}, owner {record.Owner}).");
+            return 0;
+        });
 
     private static async Task<int> ListAsync(CliContext context, ExceptionService exceptions, ExceptionStatus? status, ExceptionCategory? category)
     {

@@ -1,3 +1,4 @@
+using System.CommandLine;
 using System.Globalization;
 using LoopFulfil.Cli.Hosting;
 using LoopFulfil.Core.DependencyInjection;
@@ -14,45 +15,48 @@ namespace LoopFulfil.Cli.Operator;
 /// </summary>
 internal static class ReconcileCommand
 {
-    public const string Help = """
-        Usage: loopfulfil reconcile --from <yyyy-MM-dd> --to <yyyy-MM-dd> [--out <dir>]
-               loopfulfil reconcile --read-only --from <yyyy-MM-dd> --to <yyyy-MM-dd> [--out <dir>]
-
-        Compares every Loop return updated in [from, to) (UTC) with Fulfil and LoopFulfil's own records: return orders,
-        stock out of quarantine within Reconciliation__RestockSla, credit notes against cash refunds, journals against
-        store credit, exchange orders, duplicates, and LOOP- documents for returns Loop does not know.
-        'reconcile' re-enqueues returns with missing steps when Reconciliation__SelfHeal is on; --read-only changes nothing.
-        'reconcile' repairs only against this machine's storage (Azurite), whose queues 'loopfulfil serve' drains; against
-        an Azure account it refuses (nothing would read its repairs there): use --read-only, and the Function App's timers.
-        The report is stored (GET /api/ops/reconciliation/latest.html) and, with --out, written as CSV and HTML files.
-        Needs Loop__*, Fulfil__* and Storage__ConnectionString. Exit code 0 when nothing needs action, 1 otherwise.
-        """;
-
     private static readonly string[] RequiredKeys = ["Fulfil:BaseUrl", "Fulfil:ApiKey", "Loop:ApiKey"];
 
-    public static async Task<int> RunAsync(CliContext context, IReadOnlyList<string> args, ReconciliationMode mode)
+    public static Command Build(CliContext context)
     {
-        var line = CommandLine.Parse(args, [], ["--from", "--to", "--out"], out var error);
-        var verb = "reconcile";
-        if (line is null)
+        var readOnly = new Option<bool>("--read-only") { Description = "The same comparison, changing nothing (no repairs, on any storage)." };
+        var from = CommandSyntax.Date("--from", "First day compared (UTC).");
+        var to = CommandSyntax.Date("--to", "Day after the last one compared (UTC).");
+        var output = new Option<string>("--out") { Description = "Also write the report as CSV and HTML files there.", HelpName = "dir" };
+        var command = new NotedCommand(
+            "reconcile",
+            "Compare Loop, Fulfil and the ledger; repair (--read-only: change nothing).",
+            """
+            Compares every Loop return updated in [from, to) (UTC) with Fulfil and LoopFulfil's own records: return orders,
+            stock out of quarantine within Reconciliation__RestockSla, credit notes against cash refunds, journals against
+            store credit, exchange orders, duplicates, and LOOP- documents for returns Loop does not know.
+            'reconcile' re-enqueues returns with missing steps when Reconciliation__SelfHeal is on; --read-only changes nothing.
+            'reconcile' repairs only against this machine's storage (Azurite), whose queues 'loopfulfil serve' drains; against
+            an Azure account it refuses (nothing would read its repairs there): use --read-only, and the Function App's timers.
+            The report is stored (GET /api/ops/reconciliation/latest.html) and, with --out, written as CSV and HTML files.
+            Needs Loop__*, Fulfil__* and Storage__ConnectionString. Exit code 0 when nothing needs action, 1 otherwise.
+            """)
         {
-            context.Stderr.WriteLine($"{error} Run 'loopfulfil {verb} --help'.");
-            return 2;
-        }
-
-        if (line.Help)
+            readOnly, from, to, output,
+        };
+        command.Validators.Add(result =>
         {
-            context.Stdout.WriteLine(Help);
-            return 0;
-        }
+            if (result.ParsedValue(from) is { } first && result.ParsedValue(to) is { } last && last <= first)
+            {
+                result.AddError("--from and --to are dates (yyyy-MM-dd, UTC), with --to after --from.");
+            }
+        });
+        command.SetAction((parse, _) => RunAsync(
+            context,
+            parse.GetValue(readOnly) ? ReconciliationMode.Audit : ReconciliationMode.Daily,
+            parse.GetRequiredValue(from)!.Value,
+            parse.GetRequiredValue(to)!.Value,
+            parse.GetValue(output)));
+        return command;
+    }
 
-        if (!TryDate(line.Value("--from"), out var from) || !TryDate(line.Value("--to"), out var to) || to <= from)
-        {
-            context.Stderr.WriteLine("--from and --to are required dates (yyyy-MM-dd, UTC), with --to after --from.");
-            context.Stderr.WriteLine(Help);
-            return 2;
-        }
-
+    private static async Task<int> RunAsync(CliContext context, ReconciliationMode mode, DateTimeOffset from, DateTimeOffset to, string? output)
+    {
         var configuration = CliConfiguration.Build(context);
         if (mode == ReconciliationMode.Daily && !OperatorServices.UsesLocalStorage(configuration))
         {
@@ -66,7 +70,7 @@ internal static class ReconcileCommand
         var missing = RequiredKeys.Where(k => !CliConfiguration.IsSet(configuration, k)).ToList();
         if (missing.Count > 0)
         {
-            context.Stderr.WriteLine($"The {verb} needs " + string.Join(", ", missing.Select(CliConfiguration.EnvironmentName)) + " (see local.settings.sample.json).");
+            context.Stderr.WriteLine("The reconcile needs " + string.Join(", ", missing.Select(CliConfiguration.EnvironmentName)) + " (see local.settings.sample.json).");
             return 2;
         }
 
@@ -78,7 +82,7 @@ internal static class ReconcileCommand
         {
             var report = await sp.GetRequiredService<ReconciliationJob>().RunAsync(from, to, mode, context.Stopping).ConfigureAwait(false);
             Print(report, context.Stdout);
-            if (line.Value("--out") is { Length: > 0 } dir)
+            if (output is { Length: > 0 } dir)
             {
                 Directory.CreateDirectory(dir);
                 var reports = sp.GetRequiredService<ReconciliationReports>();
@@ -107,12 +111,5 @@ internal static class ReconcileCommand
         {
             output.WriteLine($"  needs action [{mismatch.Owner}] {mismatch.Kind} return {mismatch.ReturnId}: expected {mismatch.Expected}, found {mismatch.Actual}");
         }
-    }
-
-    private static bool TryDate(string? text, out DateTimeOffset value)
-    {
-        var ok = DateTime.TryParseExact(text, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out var date);
-        value = ok ? new DateTimeOffset(date, TimeSpan.Zero) : default;
-        return ok;
     }
 }

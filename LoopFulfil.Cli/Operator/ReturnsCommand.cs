@@ -1,3 +1,4 @@
+using System.CommandLine;
 using System.Globalization;
 using LoopFulfil.Cli.Hosting;
 using LoopFulfil.Core.Exceptions;
@@ -10,35 +11,26 @@ namespace LoopFulfil.Cli.Operator;
 /// <summary><c>loopfulfil returns show &lt;id&gt;</c>: what the ledger holds for one Loop return.</summary>
 internal static class ReturnsCommand
 {
-    public const string Help = """
-        Usage: loopfulfil returns show <loop-return-id>
-
-        Prints the per-return record from the ledger in the configured storage (Storage__ConnectionString): the
-        latest Loop state applied, each step with the Fulfil document it made, the events recorded, and the
-        exception records of the return.
-        """;
-
-    public static async Task<int> RunAsync(CliContext context, IReadOnlyList<string> args)
+    public static Command Build(CliContext context)
     {
-        var line = CommandLine.Parse(args, [], [], out var error);
-        if (line is null)
+        var returnId = new Argument<string>("loop-return-id") { Description = "The Loop return's id." };
+        var show = new Command("show", "The ledger record of one return and its steps.") { returnId };
+        show.SetAction((parse, _) => ShowAsync(context, parse.GetRequiredValue(returnId)));
+        return new NotedCommand(
+            "returns",
+            "The ledger record of one return and its steps.",
+            """
+            Prints the per-return record from the ledger in the configured storage (Storage__ConnectionString): the
+            latest Loop state applied, each step with the Fulfil document it made, the events recorded, and the
+            exception records of the return.
+            """)
         {
-            context.Stderr.WriteLine(error + " Run 'loopfulfil returns --help'.");
-            return 2;
-        }
+            show,
+        };
+    }
 
-        if (line.Help)
-        {
-            context.Stdout.WriteLine(Help);
-            return 0;
-        }
-
-        if (line.Positional is not ["show", var returnId])
-        {
-            context.Stderr.WriteLine(Help);
-            return 2;
-        }
-
+    private static async Task<int> ShowAsync(CliContext context, string returnId)
+    {
         var configuration = CliConfiguration.Build(context);
         return await OperatorServices.RunAsync(context, configuration, sp => ShowAsync(context, sp, returnId)).ConfigureAwait(false);
     }

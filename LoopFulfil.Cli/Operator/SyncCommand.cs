@@ -1,3 +1,4 @@
+using System.CommandLine;
 using System.Globalization;
 using LoopFulfil.Cli.Hosting;
 using LoopFulfil.Core.CommerceSync;
@@ -10,37 +11,27 @@ namespace LoopFulfil.Cli.Operator;
 /// <summary><c>loopfulfil sync backfill</c>: push Fulfil's catalogue, customers, orders and stock to Loop now.</summary>
 internal static class SyncCommand
 {
-    public const string Help = """
-        Usage: loopfulfil sync backfill
-
-        Runs CommerceSyncJob in backfill mode against the configured Fulfil, Loop and storage (Fulfil__*, Loop__*,
-        Storage__ConnectionString): starts a backfill, or resumes the one in progress from its checkpoints. Stops at
-        CommerceSync__RunBudget; run it again to continue. Prints progress and the counts per entity.
-        """;
-
     private static readonly string[] RequiredKeys = ["Fulfil:BaseUrl", "Fulfil:ApiKey", "Loop:ApiKey"];
 
-    public static async Task<int> RunAsync(CliContext context, IReadOnlyList<string> args)
+    public static Command Build(CliContext context)
     {
-        var line = CommandLine.Parse(args, [], [], out var error);
-        if (line is null)
+        var backfill = new Command("backfill", "Start a backfill, or resume the one in progress from its checkpoints.");
+        backfill.SetAction((_, _) => RunBackfillAsync(context));
+        return new NotedCommand(
+            "sync",
+            "Push Fulfil's catalogue, customers, orders and stock to Loop.",
+            """
+            'sync backfill' runs CommerceSyncJob in backfill mode against the configured Fulfil, Loop and storage (Fulfil__*,
+            Loop__*, Storage__ConnectionString): starts a backfill, or resumes the one in progress from its checkpoints. Stops
+            at CommerceSync__RunBudget; run it again to continue. Prints progress and the counts per entity.
+            """)
         {
-            context.Stderr.WriteLine(error + " Run 'loopfulfil sync --help'.");
-            return 2;
-        }
+            backfill,
+        };
+    }
 
-        if (line.Help)
-        {
-            context.Stdout.WriteLine(Help);
-            return 0;
-        }
-
-        if (line.Positional is not ["backfill"])
-        {
-            context.Stderr.WriteLine(Help);
-            return 2;
-        }
-
+    private static async Task<int> RunBackfillAsync(CliContext context)
+    {
         var configuration = CliConfiguration.Build(context);
         var missing = RequiredKeys.Where(k => !CliConfiguration.IsSet(configuration, k)).ToList();
         if (missing.Count > 0)

@@ -1,3 +1,4 @@
+using System.CommandLine;
 using LoopFulfil.Cli.Hosting;
 using LoopFulfil.Cli.Sandbox;
 using Microsoft.Extensions.Configuration;
@@ -8,19 +9,9 @@ namespace LoopFulfil.Cli.Serve;
 /// <summary><c>loopfulfil serve</c>: the whole integration on one machine.</summary>
 internal static class ServeCommand
 {
-    public const string Help = """
-        Usage: loopfulfil serve [--sandbox [--erp sandbox|tryton]] [--urls <urls>]
-
+    private const string Notes = """
         Runs the integration on this machine: the Loop webhook endpoint, health and ops routes, the durable queue
         (Azurite Queue Storage) with its consumers, and the scheduled jobs, from the same settings as the Functions app.
-
-        Options:
-          --sandbox       Use simulated Loop and Fulfil APIs and a private in-memory Azurite started for this run
-                          (never the configured storage). Without it, serve needs Loop__ApiKey, Fulfil__ApiKey and
-                          Fulfil__BaseUrl and refuses to start when any is missing.
-          --erp tryton    With --sandbox: Fulfil is a real Tryton 6.0 behind the Fulfil REST façade (eng/tryton/start.sh;
-                          installs the Debian packages the first time), Loop stays simulated.
-          --urls <urls>   Where to listen (LocalHost__Urls; default http://127.0.0.1:7071).
 
         Routes:
           POST /api/loop/webhooks                     Loop webhooks (X-Loop-Signature, Webhooks__Secret)
@@ -33,40 +24,49 @@ internal static class ServeCommand
           POST /api/ops/exceptions/replay?category=
 
         Stop with Ctrl+C: in-flight messages finish (LocalHost__ShutdownGraceSeconds) or go back to the queue.
+        Exit codes: 0 stopped, 2 usage or settings problem, 3 storage unreachable or cannot listen.
         """;
 
     /// <summary>Settings serve needs to run against real systems (without <c>--sandbox</c>).</summary>
     internal static readonly string[] CredentialKeys = ["Loop:ApiKey", "Fulfil:ApiKey", "Fulfil:BaseUrl"];
 
-    public static async Task<int> RunAsync(CliContext context, IReadOnlyList<string> args)
+    public static Command Build(CliContext context)
     {
-        var line = CommandLine.Parse(args, ["--sandbox"], ["--urls", "--erp"], out var error);
-        if (line is null || line.Positional.Count > 0)
+        var sandbox = new Option<bool>("--sandbox")
         {
-            context.Stderr.WriteLine((error ?? $"Unexpected argument '{line!.Positional[0]}'.") + " Run 'loopfulfil serve --help'.");
-            return 2;
-        }
-
-        if (line.Help)
+            Description = "Use simulated Loop and Fulfil APIs and a private in-memory Azurite started for this run (never the configured "
+                + "storage). Without it, serve needs Loop__ApiKey, Fulfil__ApiKey and Fulfil__BaseUrl and refuses to start when any is missing.",
+        };
+        var erp = CommandSyntax.Erp("With --sandbox: 'tryton' makes Fulfil a real Tryton 6.0 behind the Fulfil REST façade "
+            + "(eng/tryton/start.sh; installs the Debian packages the first time); Loop stays simulated.");
+        var urls = new Option<string>("--urls") { Description = "Where to listen (LocalHost__Urls; default http://127.0.0.1:7071).", HelpName = "urls" };
+        var command = new NotedCommand(
+            "serve",
+            "Run the integration on this machine: webhook endpoint, ops routes, queue consumers, scheduled jobs.",
+            Notes)
         {
-            context.Stdout.WriteLine(Help);
-            return 0;
-        }
-
-        if (line.Value("--erp") is { } erp && (erp is not ("sandbox" or "tryton") || !line.Has("--sandbox")))
+            sandbox, erp, urls,
+        };
+        command.Validators.Add(result =>
         {
-            context.Stderr.WriteLine("--erp takes 'sandbox' or 'tryton', with --sandbox. Run 'loopfulfil serve --help'.");
-            return 2;
-        }
+            if (result.GetResult(erp) is not null && !result.ParsedValue(sandbox))
+            {
+                result.AddError("--erp goes with --sandbox.");
+            }
+        });
+        command.SetAction((parse, _) => RunAsync(context, parse.GetValue(sandbox), parse.GetValue(erp) == "tryton", parse.GetValue(urls)));
+        return command;
+    }
 
+    private static async Task<int> RunAsync(CliContext context, bool sandboxMode, bool tryton, string? urls)
+    {
         var overrides = new Dictionary<string, string?>(StringComparer.OrdinalIgnoreCase);
-        if (line.Value("--urls") is { } urls)
+        if (urls is not null)
         {
             overrides["LocalHost:Urls"] = urls;
         }
 
         var configuration = CliConfiguration.Build(context, overrides);
-        var sandboxMode = line.Has("--sandbox");
         var missing = CredentialKeys.Where(k => !CliConfiguration.IsSet(configuration, k)).ToList();
         if (!sandboxMode && missing.Count > 0)
         {
@@ -82,7 +82,7 @@ internal static class ServeCommand
             if (sandboxMode)
             {
                 WriteSandboxBanner(context.Stdout);
-                sandbox = await SandboxEnvironment.StartAsync(context.Stdout, context.Stopping, tryton: line.Value("--erp") == "tryton").ConfigureAwait(false);
+                sandbox = await SandboxEnvironment.StartAsync(context.Stdout, context.Stopping, tryton).ConfigureAwait(false);
                 configuration = CliConfiguration.Build(context, Merge(sandbox.Settings, overrides));
             }
             else if (!await CheckStorageAsync(context, configuration).ConfigureAwait(false))
