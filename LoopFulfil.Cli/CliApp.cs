@@ -68,6 +68,8 @@ public static class CliApp
         var help = new HelpWithNotes(standard);
         helpOption.Action = help;
 
+        root.Options.OfType<VersionOption>().Single().Action = new ToolVersion();
+
         // 'loopfulfil' alone and 'loopfulfil help [command]' print help, as they always have.
         root.SetAction(help.Invoke);
         var topic = new Argument<string[]>("command") { Arity = ArgumentArity.ZeroOrMore };

@@ -146,3 +146,13 @@ internal sealed class HelpWithNotes(HelpAction standard) : SynchronousCommandLin
         return code;
     }
 }
+
+/// <summary><c>--version</c>: this tool's version, as before; the standard action prints the entry assembly's (a test host's, in tests).</summary>
+internal sealed class ToolVersion : SynchronousCommandLineAction
+{
+    public override int Invoke(ParseResult parseResult)
+    {
+        parseResult.InvocationConfiguration.Output.WriteLine(typeof(CliApp).Assembly.GetName().Version?.ToString(3));
+        return 0;
+    }
+}
