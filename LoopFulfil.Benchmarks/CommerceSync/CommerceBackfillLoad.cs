@@ -1,3 +1,4 @@
+using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
 using System.Text;
@@ -27,18 +28,42 @@ namespace LoopFulfil.Benchmarks.CommerceSync;
 /// </summary>
 public static class CommerceBackfillLoad
 {
-    public static async Task<int> RunAsync(string[] args)
+    public static Task<int> RunAsync(string[] args)
     {
         ArgumentNullException.ThrowIfNull(args);
-        var variants = Arg(args, "--variants", 5000);
-        var orders = Arg(args, "--orders", 10000);
-        var limit = Arg(args, "--limit", 300);
-        var windowMs = Arg(args, "--window-ms", 1000);
+        var variants = Number("--variants", 5000, "Product variants in the Fulfil sandbox.");
+        var orders = Number("--orders", 10000, "Shipped orders in the Fulfil sandbox.");
+        var limit = Number("--limit", 300, "Loop's limit: requests per window.");
+        var windowMs = Number("--window-ms", 1000, "Loop's rate window (time-compressed minute).");
         // The production padding is 1 s of 60 s; the same share of the compressed window unless told otherwise.
-        var paddingMs = Arg(args, "--padding-ms", Math.Max(1, windowMs / 60));
-        var concurrency = Arg(args, "--concurrency", 16);
-        var page = Arg(args, "--page", 200);
-        var output = ArgText(args, "--out") ?? Path.Combine("artifacts", "benchmarks", "commerce-backfill.md");
+        var paddingMs = new Option<int?>("--padding-ms") { Description = "Limiter padding (default: window/60)." };
+        var concurrency = Number("--concurrency", 16, "CommerceSync:MaxConcurrency.");
+        var page = Number("--page", 200, "CommerceSync:PageSize.");
+        var output = new Option<string>("--out")
+        {
+            Description = "Where the Markdown report is written.",
+            DefaultValueFactory = _ => Path.Combine("artifacts", "benchmarks", "commerce-backfill.md"),
+        };
+        var command = new RootCommand("Load run of the commerce backfill against the sandboxes.")
+        {
+            variants, orders, limit, windowMs, paddingMs, concurrency, page, output,
+        };
+        command.HelpName = "dotnet run -c Release --project LoopFulfil.Benchmarks -- commerce-backfill";
+        command.SetAction(parse =>
+        {
+            var window = parse.GetValue(windowMs);
+            return RunAsync(
+                parse.GetValue(variants), parse.GetValue(orders), parse.GetValue(limit), window,
+                parse.GetValue(paddingMs) ?? Math.Max(1, window / 60), parse.GetValue(concurrency), parse.GetValue(page), parse.GetValue(output)!);
+        });
+        return command.Parse(args).InvokeAsync();
+    }
+
+    private static Option<int> Number(string name, int fallback, string description) =>
+        new(name) { Description = description, DefaultValueFactory = _ => fallback };
+
+    private static async Task<int> RunAsync(int variants, int orders, int limit, int windowMs, int paddingMs, int concurrency, int page, string output)
+    {
         var perTemplate = 5;
 
         Console.WriteLine($"Commerce backfill load: {variants} variants, {orders} orders, Loop limit {limit} per {windowMs} ms (padding {paddingMs} ms), concurrency {concurrency}, page {page}");
@@ -243,15 +268,6 @@ public static class CommerceBackfillLoad
         }
 
         return best;
-    }
-
-    private static int Arg(string[] args, string name, int fallback) =>
-        ArgText(args, name) is { } text ? int.Parse(text, CultureInfo.InvariantCulture) : fallback;
-
-    private static string? ArgText(string[] args, string name)
-    {
-        var i = Array.IndexOf(args, name);
-        return i >= 0 && i + 1 < args.Length ? args[i + 1] : null;
     }
 
     private sealed class SyncProgressPrinter(Action<SyncProgress> print) : IProgress<SyncProgress>
