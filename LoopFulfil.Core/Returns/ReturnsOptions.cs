@@ -1,3 +1,5 @@
+using System.Collections.ObjectModel;
+
 namespace LoopFulfil.Core.Returns;
 
 /// <summary>Settings of the returns pipeline (configuration section <c>Returns</c>).</summary>
@@ -31,7 +33,7 @@ public sealed class ReturnsOptions
     /// or a non-zero number) means Loop processed the return, e.g. <c>was_processed</c>. Empty by default: Loop
     /// documents no such field (the refunds, exchange order and gift-card order of the fetched return still count).
     /// </summary>
-    public IList<string> ProcessedDetailFields { get; } = [];
+    public Collection<string> ProcessedDetailFields { get; } = [];
 
     /// <summary>Default of <see cref="StepLeaseDuration"/>: longer than one Fulfil call with its retries (3 min total timeout).</summary>
     public static readonly TimeSpan DefaultStepLeaseDuration = TimeSpan.FromMinutes(5);
