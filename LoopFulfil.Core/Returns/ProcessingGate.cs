@@ -15,7 +15,8 @@ namespace LoopFulfil.Core.Returns;
 /// mark it: an earlier verdict in the ledger; finance confirming (a replay, or the record no longer open); the
 /// payload (<c>refunds[]</c> present, an exchange order other than the original, a gift-card order: inferred);
 /// LoopFulfil's own Process call answered by <c>return.closed</c> with no failure since (confirmed);
-/// <c>giftcard.requested</c> or <c>restock.requested</c> received (confirmed: sent on processing); finally Loop's
+/// <c>giftcard.requested</c> or <c>restock.requested</c> received (confirmed: sent on processing); money or an exchange
+/// already acted on (returns handled before this check existed); finally Loop's
 /// Get Return Details (<see cref="ReturnsOptions.ConfirmProcessedWithLoop"/>, fields
 /// <see cref="ReturnsOptions.ProcessedDetailFields"/>). None: a finance exception, and no money or exchange.
 /// </summary>
@@ -109,6 +110,13 @@ public sealed partial class ProcessingGate
             {
                 return trigger + " received";
             }
+        }
+
+        // A return whose money or exchange was already acted on was judged processed before this check existed.
+        if ((await context.Ledger.GetStepsAsync(returnId, cancellationToken).ConfigureAwait(false))
+            .FirstOrDefault(s => s.Status == StepStatus.Done && (s.Step.StartsWith(OutcomeSteps.Posting(string.Empty), StringComparison.Ordinal) || s.Step.StartsWith(OutcomeSteps.ExchangeEnqueued(string.Empty), StringComparison.Ordinal))) is { } earlier)
+        {
+            return "acted on earlier (" + earlier.Step + ")";
         }
 
         ExceptionRecord? record = await exceptions.GetAsync(recordId, cancellationToken).ConfigureAwait(false);
