@@ -54,6 +54,19 @@ public enum ExceptionCategory
     /// holds its size, trigger/topic and return id when readable, never the body; bring the return across by hand.
     /// </summary>
     EventTooLarge,
+
+    /// <summary>
+    /// Loop closed the return with no sign that its outcomes ran (Close Return, not Process): nothing was posted and
+    /// no exchange shipped. Resolving or replaying the record confirms the outcomes did run, and the money then posts
+    /// once; Loop sending the processed signal later does the same and resolves the record.
+    /// </summary>
+    ClosedWithoutProcessing,
+
+    /// <summary>
+    /// Loop accepted Process Return but failed in the background (<c>return.processing.failed</c>): the return stays
+    /// open, its outcomes did not run. Fix the cause in Loop, then replay (Loop is asked to process again).
+    /// </summary>
+    LoopProcessingFailed,
 }
 
 /// <summary>Lifecycle of an exception record.</summary>

@@ -26,6 +26,10 @@ public sealed class ExceptionOptions
         // Product data and order import are the e-commerce team's; they fix the record in Fulfil.
         [ExceptionCategory.CommerceRecordNotSent] = "ecommerce",
         [ExceptionCategory.EventTooLarge] = "operations",
+        // Whether money is owed for a return Loop closed by hand is finance's call (docs/accounting.md row 12).
+        [ExceptionCategory.ClosedWithoutProcessing] = "finance",
+        // The customer's outcomes are stuck in Loop: customer experience fixes the return there.
+        [ExceptionCategory.LoopProcessingFailed] = "cx",
     };
 
     /// <summary>Owner of any category missing from <see cref="Owners"/>.</summary>

@@ -26,6 +26,12 @@ public sealed record ExceptionRaise(ExceptionCategory Category, string? ReturnId
     /// message). Null: the raw event is a Loop webhook body, replayed onto <c>loop-returns</c> through webhook routing.
     /// </summary>
     public string? ReplayQueue { get; init; }
+
+    /// <summary>
+    /// Owner as configured for this category instead of <see cref="Category"/>'s (e.g. a Fulfil refusal while posting
+    /// money goes to finance's team). Null: the category's owner.
+    /// </summary>
+    public ExceptionCategory? OwnerAs { get; init; }
 }
 
 /// <summary>A stored exception: one problem, its owner, its history and (optionally) the event to replay.</summary>

@@ -64,7 +64,7 @@ public sealed partial class ExceptionService
         string detailKey = raise.DetailKey ?? (skus.Length > 0 ? string.Join(',', skus) : string.Empty);
         string partition = raise.Category.ToString();
         string row = RowKeyFor(raise.Category, raise.ReturnId, detailKey);
-        string owner = current.OwnerOf(raise.Category);
+        string owner = current.OwnerOf(raise.OwnerAs ?? raise.Category);
         DateTimeOffset now = time.GetUtcNow();
         string? bodySha = raise.RawEvent.IsEmpty ? null : BodyStore.Sha256Hex(raise.RawEvent.Span);
 
@@ -226,7 +226,7 @@ public sealed partial class ExceptionService
     {
         ArgumentNullException.ThrowIfNull(detailKey);
         await EnsureTableAsync(cancellationToken).ConfigureAwait(false);
-        string id = $"{category}-{RowKeyFor(category, returnId, detailKey)}";
+        string id = IdFor(category, returnId, detailKey);
         ExceptionRecord? current = await GetAsync(id, cancellationToken).ConfigureAwait(false);
         return current is null || current.Status == ExceptionStatus.Resolved ? null : await ResolveAsync(id, note, cancellationToken).ConfigureAwait(false);
     }
@@ -317,6 +317,9 @@ public sealed partial class ExceptionService
         row = id[(dash + 1)..];
         return partition == id[..dash] && row.All(char.IsAsciiHexDigitLower);
     }
+
+    /// <summary>The id the record of (<paramref name="category"/>, <paramref name="returnId"/>, <paramref name="detailKey"/>) has or will have.</summary>
+    public static string IdFor(ExceptionCategory category, string? returnId, string detailKey) => $"{category}-{RowKeyFor(category, returnId, detailKey)}";
 
     internal static string RowKeyFor(ExceptionCategory category, string? returnId, string detailKey)
     {

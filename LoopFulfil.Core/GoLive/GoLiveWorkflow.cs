@@ -82,7 +82,7 @@ internal static class GoLiveWorkflow
         }
 
         return r.Refunds.Count == 0
-            ? ("closed without processing", "unsupported", "closed with no refund, credit or exchange: today treated as processed (accounting.md row 12, #15)", r)
+            ? ("closed without processing", "supported", "nothing posted; a ClosedWithoutProcessing exception asks finance to confirm (accounting.md row 12)", r)
             : ("closed, zero value", "supported", "nothing to post", r);
     }
 }

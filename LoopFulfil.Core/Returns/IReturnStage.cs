@@ -3,7 +3,8 @@ namespace LoopFulfil.Core.Returns;
 /// <summary>
 /// One step of bringing Fulfil in line with a Loop return. <see cref="ReturnEventHandler"/> runs every registered
 /// stage (<c>IEnumerable&lt;IReturnStage&gt;</c> from DI) in ascending <see cref="Order"/> for each message about the
-/// return, until a stage stops the pipeline (<see cref="ReturnContext.Stop"/> or <see cref="ReturnContext.RaiseAsync"/>).
+/// return. A stage that stops (<see cref="ReturnContext.Stop"/> or <see cref="ReturnContext.RaiseAsync"/>) stops the
+/// rest of its <see cref="Family"/> only; the other families still run (<see cref="ReturnStageFamilies.Blocks"/>).
 /// </summary>
 /// <remarks>
 /// Stages are level-triggered: each looks at the newest snapshot (<see cref="ReturnContext.Return"/>) and the ledger
@@ -12,7 +13,8 @@ namespace LoopFulfil.Core.Returns;
 /// so a redelivery or a replay never posts twice. A stage decides for itself whether the return's state concerns it.
 /// Error contract: let <see cref="Errors.TransientIntegrationException"/>, <see cref="HttpRequestException"/> and
 /// timeouts escape (the message is redelivered); a <see cref="Errors.PermanentIntegrationException"/> that escapes
-/// becomes an exception record (a <see cref="ReturnStageException"/> carries its category) and completes the message.
+/// becomes an exception record (a <see cref="ReturnStageException"/> carries its category) for the stage's family, and
+/// the message is completed once the other families ran.
 /// </remarks>
 public interface IReturnStage
 {
@@ -21,6 +23,9 @@ public interface IReturnStage
 
     /// <summary>Short stable name for logs and exception sources (e.g. <c>authorisation</c>).</summary>
     string Name { get; }
+
+    /// <summary>Whose work the stage does; by default taken from <see cref="Order"/>.</summary>
+    ReturnStageFamily Family => ReturnStageFamilies.ForOrder(Order);
 
     /// <summary>Performs whatever this stage still owes Fulfil (or Loop) for the snapshot in <paramref name="context"/>.</summary>
     Task ApplyAsync(ReturnContext context, CancellationToken cancellationToken);
@@ -65,4 +70,16 @@ public static class ReturnSteps
 
     /// <summary>The return order was cancelled; document id = the return order id.</summary>
     public const string ReturnOrderCancel = "return-order-cancel";
+
+    /// <summary>
+    /// The closed return is known to be processed (Loop executed its outcomes); document id = the evidence. Once
+    /// recorded it is not asked again (<see cref="ProcessingGate"/>).
+    /// </summary>
+    public const string LoopProcessed = "loop-processed";
+
+    /// <summary>
+    /// Loop reported <c>return.processing.failed</c>; document id = the LoopProcessingFailed record. While it stands,
+    /// an earlier Process call is not evidence that the return was processed; a replay of the record removes it.
+    /// </summary>
+    public const string LoopProcessingFailed = "loop-processing-failed";
 }

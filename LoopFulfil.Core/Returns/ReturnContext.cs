@@ -7,12 +7,13 @@ namespace LoopFulfil.Core.Returns;
 /// <summary>
 /// Everything a stage needs for one pass of the pipeline over one return: the newest snapshot, the event that
 /// triggered the pass, the per-return ledger, the Fulfil documents found so far, configuration, and a way to raise an
-/// exception record and stop. One instance per message; stages run one at a time, so it is not thread-safe.
+/// exception record and stop the raising stage's family. One instance per message; stages run one at a time, so it is not thread-safe.
 /// </summary>
 public sealed class ReturnContext
 {
     private readonly IReturnExceptionReporter reporter;
     private readonly List<ExceptionRecord> raised = [];
+    private readonly HashSet<ReturnStageFamily> stopped = [];
 
     public ReturnContext(
         ReturnEvent trigger,
@@ -72,11 +73,21 @@ public sealed class ReturnContext
     /// <summary>Scratch space for stages to hand results to later stages (keys: stage-defined, e.g. <c>receipt.shipments</c>).</summary>
     public IDictionary<string, object> Items { get; } = new Dictionary<string, object>(StringComparer.Ordinal);
 
-    /// <summary>True once a stage stopped the pipeline for this message.</summary>
-    public bool IsStopped { get; private set; }
-
-    /// <summary>Why the pipeline stopped (for the log), or null.</summary>
+    /// <summary>Why a family stopped (for the log), or null: the first reason given in this pass.</summary>
     public string? StopReason { get; private set; }
+
+    /// <summary>The families stopped during this pass.</summary>
+    public IReadOnlyCollection<ReturnStageFamily> StoppedFamilies => stopped;
+
+    /// <summary>The family of the stage running now (set by the handler); null outside a stage.</summary>
+    public ReturnStageFamily? CurrentFamily { get; internal set; }
+
+    /// <summary>
+    /// True when Loop executed the return's outcomes (it is closed and processed, not closed by hand): only then do
+    /// money, exchanges and write-back act on it (docs/accounting.md row 12). Settled by <see cref="ProcessingGate"/>
+    /// before the stages run.
+    /// </summary>
+    public bool IsProcessed { get; internal set; }
 
     /// <summary>Exception records raised during this pass.</summary>
     public IReadOnlyList<ExceptionRecord> RaisedExceptions => raised;
@@ -84,20 +95,40 @@ public sealed class ReturnContext
     /// <summary>True for <c>cancelled</c> and <c>expired</c>: nothing more will arrive at the warehouse.</summary>
     public bool IsCancelledOrExpired => State is ReturnStates.Cancelled or ReturnStates.Expired;
 
-    /// <summary>Ends the pipeline for this message after the current stage; later stages do not run.</summary>
+    /// <summary>
+    /// Ends the current stage's family for this message after the current stage; later stages of that family (and of
+    /// the families that depend on it, <see cref="ReturnStageFamilies.Blocks"/>) do not run. Outside a stage, or in
+    /// the authorisation family, everything stops.
+    /// </summary>
     public void Stop(string reason)
     {
-        IsStopped = true;
+        stopped.Add(CurrentFamily ?? ReturnStageFamily.Authorisation);
         StopReason ??= reason;
     }
 
+    /// <summary>True when a family stopped in this pass keeps <paramref name="family"/> from running.</summary>
+    public bool IsBlocked(ReturnStageFamily family) => stopped.Any(s => ReturnStageFamilies.Blocks(s, family));
+
     /// <summary>
     /// Records a permanent problem (with the raw event, for replay) under its owner, optionally flags the return in
-    /// Loop, and stops the pipeline. The message is still completed: the record is the follow-up.
+    /// Loop, and stops the current stage's family (<see cref="Stop"/>). The message is still completed: the record is
+    /// the follow-up.
     /// </summary>
     /// <param name="skus">SKUs involved, for SKU categories (the rechecker replays once they are all active).</param>
     /// <param name="detailKey">Separates several problems of one category on one return.</param>
     public async Task<ExceptionRecord> RaiseAsync(ExceptionCategory category, string message, string source, CancellationToken cancellationToken, IReadOnlyList<string>? skus = null, string? detailKey = null)
+    {
+        ExceptionRecord record = await ReportAsync(category, message, source, cancellationToken, skus, detailKey).ConfigureAwait(false);
+        Stop($"{category}: {record.Id}");
+        return record;
+    }
+
+    /// <summary>
+    /// Records a permanent problem like <see cref="RaiseAsync"/> without stopping anything: for problems whose
+    /// consequence the caller decides (e.g. a return closed without processing holds only the outcome families).
+    /// A generic Fulfil refusal inside a stage is owned by that stage family's team.
+    /// </summary>
+    public async Task<ExceptionRecord> ReportAsync(ExceptionCategory category, string message, string source, CancellationToken cancellationToken, IReadOnlyList<string>? skus = null, string? detailKey = null)
     {
         var raise = new ExceptionRaise(category, ReturnId, message)
         {
@@ -105,10 +136,10 @@ public sealed class ReturnContext
             DetailKey = detailKey,
             RawEvent = Event.Body,
             Source = source,
+            OwnerAs = category == ExceptionCategory.FulfilRejected && CurrentFamily is { } family ? ReturnStageFamilies.OwnerCategory(family) : null,
         };
         ExceptionRecord record = await reporter.ReportAsync(raise, cancellationToken).ConfigureAwait(false);
         raised.Add(record);
-        Stop($"{category}: {record.Id}");
         return record;
     }
 }

@@ -16,7 +16,9 @@ namespace LoopFulfil.Core.Returns;
 /// <summary>
 /// The consumer of the <c>loop-returns</c> queue (Functions: session-enabled Service Bus trigger; local host: the
 /// dispatcher). Level-triggered: a message only says "return X changed". The handler settles on the newest known
-/// snapshot of the return and runs the stage pipeline, which performs only the steps the ledger does not show done.
+/// snapshot of the return, settles whether Loop executed its outcomes (<see cref="ProcessingGate"/>) and runs the stage
+/// pipeline, which performs only the steps the ledger does not show done. Stage families do not block each other: a
+/// permanent problem stops only its own family (<see cref="ReturnStageFamilies"/>).
 /// </summary>
 /// <remarks>
 /// Outcome for the host: returning normally completes the message (including when a permanent problem was turned
@@ -32,6 +34,7 @@ public sealed partial class ReturnEventHandler
     private readonly ReturnLedger ledger;
     private readonly IReadOnlyList<IReturnStage> stages;
     private readonly IReturnExceptionReporter reporter;
+    private readonly ProcessingGate processing;
     private readonly ILoopClient loop;
     private readonly IOptionsMonitor<ReturnsOptions> options;
     private readonly IOptionsMonitor<FulfilOptions> fulfilOptions;
@@ -42,6 +45,7 @@ public sealed partial class ReturnEventHandler
         ReturnLedger ledger,
         IEnumerable<IReturnStage> stages,
         IReturnExceptionReporter reporter,
+        ProcessingGate processing,
         ILoopClient loop,
         IOptionsMonitor<ReturnsOptions> options,
         IOptionsMonitor<FulfilOptions> fulfilOptions,
@@ -53,6 +57,7 @@ public sealed partial class ReturnEventHandler
         // Stable sort: stages with equal Order keep their registration order.
         this.stages = [.. stages.OrderBy(s => s.Order)];
         this.reporter = reporter;
+        this.processing = processing;
         this.loop = loop;
         this.options = options;
         this.fulfilOptions = fulfilOptions;
@@ -131,13 +136,31 @@ public sealed partial class ReturnEventHandler
                 return new ReturnHandlingResult(ReturnHandlingOutcome.RecordedOnly, evt.ReturnId, null, []);
             }
 
+            await processing.ApplyAsync(context, cancellationToken).ConfigureAwait(false);
             foreach (IReturnStage stage in stages)
             {
-                await RunStageAsync(stage, context, cancellationToken).ConfigureAwait(false);
-                if (context.IsStopped)
+                ReturnStageFamily family = stage.Family;
+                if (context.IsBlocked(family))
                 {
-                    LogStopped(logger, evt.ReturnId, stage.Name, context.StopReason);
-                    break;
+                    // Its own family (or one it depends on) stopped earlier in this pass; the other families go on.
+                    LogStageSkipped(logger, evt.ReturnId, stage.Name, family, context.StopReason);
+                    continue;
+                }
+
+                if (ReturnStageFamilies.ActsOnExecutedOutcomes(family) && context.State == ReturnStates.Closed && !context.IsProcessed)
+                {
+                    // Closed without processing: Loop executed no outcome, so no money, exchange or report of them.
+                    continue;
+                }
+
+                context.CurrentFamily = family;
+                try
+                {
+                    await RunStageAsync(stage, context, cancellationToken).ConfigureAwait(false);
+                }
+                finally
+                {
+                    context.CurrentFamily = null;
                 }
             }
         }
@@ -393,8 +416,8 @@ public sealed partial class ReturnEventHandler
     [LoggerMessage(EventId = 4403, Level = LogLevel.Information, Message = "Return {ReturnId}: no snapshot known yet after {Trigger}; event recorded, nothing to reconcile")]
     private static partial void LogNoSnapshot(ILogger logger, string returnId, string trigger);
 
-    [LoggerMessage(EventId = 4404, Level = LogLevel.Information, Message = "Return {ReturnId}: pipeline stopped at stage {Stage}: {Reason}")]
-    private static partial void LogStopped(ILogger logger, string returnId, string stage, string? reason);
+    [LoggerMessage(EventId = 4404, Level = LogLevel.Information, Message = "Return {ReturnId}: stage {Stage} skipped, its {Family} work stopped earlier in this pass ({Reason})")]
+    private static partial void LogStageSkipped(ILogger logger, string returnId, string stage, ReturnStageFamily family, string? reason);
 
     [LoggerMessage(EventId = 4405, Level = LogLevel.Information, Message = "Return {ReturnId}: {Trigger} handled in state {State}: {Outcome}")]
     private static partial void LogHandled(ILogger logger, string returnId, string trigger, string state, ReturnHandlingOutcome outcome);
@@ -434,7 +457,7 @@ public enum ReturnHandlingOutcome
     /// <summary>A non-snapshot event arrived before any snapshot of its return: recorded only.</summary>
     RecordedOnly,
 
-    /// <summary>A permanent problem was recorded as an exception record (and the pipeline stopped).</summary>
+    /// <summary>A permanent problem was recorded as an exception record (its stage family stopped; the others ran).</summary>
     ExceptionRaised,
 }
 

@@ -225,6 +225,17 @@ public sealed partial class ReturnLedger
     public Task<StepResult> EnsureStepAsync(string returnId, string step, Func<CancellationToken, Task<string>> run, CancellationToken cancellationToken) =>
         EnsureStepAsync(returnId, step, _ => Task.FromResult<string?>(null), run, cancellationToken);
 
+    /// <summary>
+    /// Forgets a step so that a later pass performs it again: only for steps whose remote effect is meant to be
+    /// repeated (Loop's Process Return after it failed in the background and the failure was replayed). True when a
+    /// row was removed.
+    /// </summary>
+    public async Task<bool> ReopenStepAsync(string returnId, string step, CancellationToken cancellationToken)
+    {
+        await EnsureTableAsync(cancellationToken);
+        return await _store.DeleteAsync(Table, returnId, StepPrefix + step, cancellationToken);
+    }
+
     /// <summary>Every step of a return (for <c>loopfulfil returns show</c> and reconciliation).</summary>
     public async Task<IReadOnlyList<StepRecord>> GetStepsAsync(string returnId, CancellationToken cancellationToken)
     {

@@ -1,3 +1,5 @@
+using System.Collections.ObjectModel;
+
 namespace LoopFulfil.Core.Returns;
 
 /// <summary>Settings of the returns pipeline (configuration section <c>Returns</c>).</summary>
@@ -19,6 +21,19 @@ public sealed class ReturnsOptions
     /// return from Loop's API so the pipeline can still run. False: the event is only recorded.
     /// </summary>
     public bool FetchMissingSnapshotFromLoop { get; set; } = true;
+
+    /// <summary>
+    /// When a closed return shows no sign in the payload or the ledger that Loop executed its outcomes, ask Loop's
+    /// Get Return Details before treating it as closed without processing (docs/accounting.md row 12).
+    /// </summary>
+    public bool ConfirmProcessedWithLoop { get; set; } = true;
+
+    /// <summary>
+    /// Top-level fields of Get Return Details whose value (true, a non-empty string other than <c>false</c>/<c>0</c>,
+    /// or a non-zero number) means Loop processed the return, e.g. <c>was_processed</c>. Empty by default: Loop
+    /// documents no such field (the refunds, exchange order and gift-card order of the fetched return still count).
+    /// </summary>
+    public Collection<string> ProcessedDetailFields { get; } = [];
 
     /// <summary>Default of <see cref="StepLeaseDuration"/>: longer than one Fulfil call with its retries (3 min total timeout).</summary>
     public static readonly TimeSpan DefaultStepLeaseDuration = TimeSpan.FromMinutes(5);

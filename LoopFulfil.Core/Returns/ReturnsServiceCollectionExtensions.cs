@@ -30,6 +30,7 @@ public static class ReturnsServiceCollectionExtensions
         services.TryAddTransient<FulfilSkuCatalog>();
         services.TryAddTransient<ISkuCatalog>(sp => sp.GetRequiredService<FulfilSkuCatalog>());
         services.TryAddTransient<IReturnExceptionReporter, ReturnExceptionReporter>();
+        services.TryAddTransient<ProcessingGate>();
         services.AddLoopFulfilReturnStage<AuthorisationStage>();
         services.AddLoopFulfilReturnStage<CancellationStage>();
         services.TryAddTransient<ReturnEventHandler>();

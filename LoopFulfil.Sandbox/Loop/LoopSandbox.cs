@@ -142,19 +142,49 @@ public sealed class LoopSandbox : IAsyncDisposable
         return id;
     }
 
-    /// <summary>Sets a return's state directly (as if changed in Loop Admin) and sends <c>return.updated</c> (or <c>return.closed</c>).</summary>
+    /// <summary>
+    /// Sets a return's state directly (as if changed in Loop Admin) and sends <c>return.updated</c> (or
+    /// <c>return.closed</c>). <c>closed</c> is CX processing the return there: its outcomes run, as with Process
+    /// Return; use <see cref="CloseWithoutProcessing"/> for Loop's Close Return.
+    /// </summary>
     public void SetState(string returnId, string state, bool sendWebhook = true)
     {
         lock (_gate)
         {
             var r = FindReturn(returnId) ?? throw new KeyNotFoundException($"No sandbox return {returnId}.");
-            r["state"] = state;
-            r["updated_at"] = Stamp();
+            if (state == "closed")
+            {
+                MarkProcessedUnsafe(r);
+            }
+            else
+            {
+                r["state"] = state;
+                r["updated_at"] = Stamp();
+            }
         }
 
         if (sendWebhook)
         {
             QueueReturnWebhook(returnId, state == "closed" ? "return.closed" : "return.updated");
+        }
+    }
+
+    /// <summary>
+    /// Loop's Close Return (admin or API): the return is closed and <c>return.closed</c> sent, but no outcome runs:
+    /// no refund, gift card or exchange order, so <c>refunds</c> stays as it was (empty for an open return).
+    /// </summary>
+    public void CloseWithoutProcessing(string returnId, bool sendWebhook = true)
+    {
+        lock (_gate)
+        {
+            var r = FindReturn(returnId) ?? throw new KeyNotFoundException($"No sandbox return {returnId}.");
+            r["state"] = "closed";
+            r["updated_at"] = Stamp();
+        }
+
+        if (sendWebhook)
+        {
+            QueueReturnWebhook(returnId, "return.closed");
         }
     }
 
@@ -497,8 +527,7 @@ public sealed class LoopSandbox : IAsyncDisposable
 
                 if (!failed)
                 {
-                    r["state"] = "closed";
-                    r["updated_at"] = Stamp();
+                    MarkProcessedUnsafe(r);
                 }
 
                 state = Text(r["state"]);
@@ -520,6 +549,30 @@ public sealed class LoopSandbox : IAsyncDisposable
                 await SendReturnWebhookAsync(returnId, "return.closed");
             }
         }));
+    }
+
+    /// <summary>
+    /// Processing executes the outcomes and closes the return. What shows it in the payload is what Loop's samples
+    /// show (inferred): <c>refunds</c>, empty while open, gets one entry per gateway — the cash refund, or a manual
+    /// 0.00 when nothing went back to the original payment. Callers hold <see cref="Gate"/>.
+    /// </summary>
+    private void MarkProcessedUnsafe(JsonObject r)
+    {
+        r["state"] = "closed";
+        r["updated_at"] = Stamp();
+        if (r["refunds"] is JsonArray { Count: > 0 })
+        {
+            return;
+        }
+
+        var refund = decimal.TryParse(Text(r["refund"]), NumberStyles.Number, CultureInfo.InvariantCulture, out var amount) ? amount : 0m;
+        r["refunds"] = new JsonArray(new JsonObject
+        {
+            ["gateway"] = refund > 0 ? "shopify_payments" : "manual",
+            ["amount"] = refund.ToString("0.00", CultureInfo.InvariantCulture),
+            ["currency"] = Text(r["currency"]),
+            ["provider_refund_id"] = refund > 0 ? NextId().ToString(CultureInfo.InvariantCulture) : null,
+        });
     }
 
     /// <summary>Sends a <c>return</c> webhook with the return's current body, in the background.</summary>

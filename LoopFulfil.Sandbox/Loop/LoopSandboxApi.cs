@@ -139,6 +139,7 @@ internal static partial class LoopSandboxApi
             },
             "cancelled", "return.updated"));
 
+        // Close Return fulfils no outcome: the state changes and nothing else (no refunds, no exchange order).
         api.MapPost("/warehouse/return/{id}/close", (string id) => Transition(sandbox, id, "close",
             state => state is "open" or "review" or "needs review" or "expired" ? null : ($"Return is {state} and cannot be closed.", "UNPROCESSABLE_RETURN_STATE"),
             "closed", "return.closed"));

@@ -9,7 +9,7 @@ namespace LoopFulfil.Tests.Builders;
 /// <summary>
 /// Builds Loop return payloads the way Loop sends them (ids and money as strings, snake_case, <c>+00:00</c> offsets),
 /// for webhook bodies, sandbox returns (<c>LoopSandbox.AddReturn</c>) and parsed <see cref="LoopReturn"/>s.
-/// Totals follow the lines unless set explicitly.
+/// Totals follow the lines unless set explicitly. A closed return is a processed one unless <see cref="WithoutProcessing"/>.
 /// </summary>
 public sealed class LoopReturnBuilder
 {
@@ -34,6 +34,7 @@ public sealed class LoopReturnBuilder
     private decimal _upsell;
     private decimal? _refund;
     private string? _outcome;
+    private bool _unprocessed;
 
     private LoopReturnBuilder(string id) => _id = id;
 
@@ -178,6 +179,16 @@ public sealed class LoopReturnBuilder
         return this;
     }
 
+    /// <summary>
+    /// A closed return that Loop closed without executing its outcomes (Close Return): <c>refunds</c> stays empty.
+    /// Without it a closed return carries what processing leaves in the payload (see <see cref="BuildJson"/>).
+    /// </summary>
+    public LoopReturnBuilder WithoutProcessing()
+    {
+        _unprocessed = true;
+        return this;
+    }
+
     public LoopReturnBuilder WithHandlingFee(decimal amount)
     {
         _handlingFee = amount;
@@ -246,6 +257,12 @@ public sealed class LoopReturnBuilder
         json["upsell"] = Money(_upsell);
         json["refund"] = Money(refund);
         json["refunds"] = new JsonArray([.. _refunds.Select(r => r.DeepClone())]);
+        if (_refunds.Count == 0 && _state == "closed" && !_unprocessed)
+        {
+            // Processing fills refunds[] (empty while open): the cash refund, or a manual 0.00 (Loop's samples).
+            json["refunds"] = new JsonArray(new JsonObject { ["gateway"] = refund > 0 ? "shopify_payments" : "manual", ["amount"] = Money(refund), ["currency"] = _currency });
+        }
+
         json["line_items"] = new JsonArray([.. _lines.Select(Line)]);
         json["exchanges"] = new JsonArray([.. _exchanges.Select(e => Ids(e.DeepClone().AsObject(), "exchange_id", "exchange_order_id", "product_id", "variant_id"))]);
         json["carrier"] = "USPS";

@@ -158,6 +158,7 @@ resource appSettings 'Microsoft.Web/sites/config@2024-04-01' = {
     Returns__SkuCacheSeconds: '60'
     Returns__FetchMissingSnapshotFromLoop: 'true'
     Returns__StepLeaseDuration: '00:05:00'
+    Returns__ConfirmProcessedWithLoop: 'true'
     Exceptions__FlagReturnInLoop: 'true'
     Exceptions__SkuRecheckSchedule: skuRecheckSchedule
     // The Functions timer binding reads a flat name (%SkuRecheckSchedule%): ':' and '__' names do not resolve there.

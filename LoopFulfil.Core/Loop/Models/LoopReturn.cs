@@ -125,6 +125,10 @@ public sealed class LoopReturn
     public string? PackageReference { get; init; }
 
     public bool? MultiCurrency { get; init; }
+
+    /// <summary>Fields this model does not name (Loop adds fields at will); read by configured checks such as <c>Returns:ProcessedDetailFields</c>.</summary>
+    [System.Text.Json.Serialization.JsonExtensionData]
+    public IDictionary<string, System.Text.Json.JsonElement>? AdditionalFields { get; init; }
 }
 
 /// <summary>One returned unit.</summary>

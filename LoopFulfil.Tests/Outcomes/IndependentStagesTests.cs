@@ -1,0 +1,92 @@
+using LoopFulfil.Core.Exceptions;
+using LoopFulfil.Core.Inspection;
+using LoopFulfil.Core.Messaging;
+using LoopFulfil.Core.Returns;
+using LoopFulfil.Sandbox.Fulfil;
+
+namespace LoopFulfil.Tests.Outcomes;
+
+/// <summary>
+/// Stage families do not block each other (docs/accounting.md, issue #15 item 2): a permanent problem stops its own
+/// family and is recorded for its owner; the other families still run. End to end over the sandboxes and Azurite.
+/// </summary>
+public sealed class IndependentStagesTests
+{
+    private const string TeeM = "TEE-BLK-M";
+    private const string TeeL = "TEE-BLK-L";
+
+    [Fact]
+    public async Task Finance_amount_mismatch_on_a_return_with_an_exchange_still_creates_the_exchange_order_and_receives_the_stock()
+    {
+        await using OutcomesHarness h = await OutcomesHarness.StartAsync();
+        // The return is in EUR and the company books in USD: the refunds stage raises AmountMismatch and posts nothing.
+        OutcomeReturn r = new OutcomeReturn("#1001", (b, x) => b.WithCurrency("EUR").WithLine(TeeM, 25.00m, lineItemId: x.Line(1)).WithExchangeOnOriginalOrder(TeeL, 25.00m)).AddTo(h.Loop);
+
+        await h.SendAsync(r.Created_());
+        await h.InspectAsync(r.ReturnId, new LineInspection(r.Line(1), true, "back_to_stock"));
+        await h.SendAsync(r.Closed());
+
+        ExceptionRecord mismatch = Assert.Single(await h.ExceptionRecordsAsync());
+        Assert.Equal((ExceptionCategory.AmountMismatch, "finance"), (mismatch.Category, mismatch.Owner));
+        Assert.Contains("EUR", mismatch.Message, StringComparison.Ordinal);
+        Assert.Equal(0, h.Fulfil.State.Count("account.invoice"));
+        Assert.Equal(0, h.Fulfil.State.Count("account.move"));
+
+        // The exchange still goes out: one message, one priority sales order.
+        OutboundMessage exchange = Assert.Single(h.TakeExchangeMessages());
+        await h.DeliverExchangeAsync(exchange);
+        var order = Assert.Single(h.ExchangeOrders(r.ReturnId));
+        var line = Assert.Single(h.Fulfil.State.Where("sale.line", l => Equals(l.GetValueOrDefault("sale"), order.Id)));
+        Assert.Equal(h.Fulfil.State.ProductId(TeeL), line.Ref("product"));
+
+        // And the warehouse work stands: the unit was received and moved to sellable.
+        h.AssertMovedOutEqualsReceived(r.ReturnId, 1m);
+    }
+
+    [Fact]
+    public async Task Warehouse_exception_for_an_unknown_location_does_not_stop_the_refund()
+    {
+        // Sellable stock is configured to a location Fulfil does not have: the restock stage fails on every pass.
+        await using OutcomesHarness h = await OutcomesHarness.StartAsync(new Dictionary<string, string?> { ["Fulfil:SellableLocationCode"] = "NOWHERE" });
+        OutcomeReturn r = new OutcomeReturn("#1001", (b, x) => b.WithLine(TeeM, 25.00m, lineItemId: x.Line(1))).AddTo(h.Loop);
+        decimal sellableBefore = h.Stock(TeeM, FulfilSandboxDemo.SellableLocationCode);
+
+        await h.SendAsync(r.Created_());
+        await h.InspectAsync(r.ReturnId, new LineInspection(r.Line(1), true, "back_to_stock"));
+        await h.SendAsync(r.Closed());
+
+        ExceptionRecord warehouse = Assert.Single(await h.ExceptionRecordsAsync());
+        Assert.Equal((ExceptionCategory.FulfilRejected, "operations"), (warehouse.Category, warehouse.Owner));
+        Assert.Contains("NOWHERE", warehouse.Message, StringComparison.Ordinal);
+        Assert.Equal(1m, h.UnitsReceived(r.ReturnId));
+        Assert.Equal(0m, h.UnitsMovedOutOfQuarantine(r.ReturnId));
+        Assert.Equal(sellableBefore, h.Stock(TeeM, FulfilSandboxDemo.SellableLocationCode));
+
+        // The money is finance's and nothing of finance's failed: the refund credit note is posted.
+        var note = Assert.Single(h.CreditNotes(r.ReturnId));
+        Assert.Equal(("posted", -25.00m), (note.State, note.Number("total_amount")));
+    }
+
+    [Fact]
+    public async Task A_generic_fulfil_refusal_is_owned_by_the_team_of_the_family_it_stopped()
+    {
+        await using OutcomesHarness h = await OutcomesHarness.StartAsync();
+        OutcomeReturn r = new("#1001", (b, x) => b.WithLine(TeeM, 25.00m, lineItemId: x.Line(1)));
+        ReturnContext context = new(
+            new ReturnEvent { ReturnId = r.ReturnId, Trigger = ReturnTriggers.ReturnUpdated, Body = r.Created_(), MessageId = "m", DedupeKey = "m" },
+            Builders.LoopReturnBuilder.AReturn(r.ReturnId).Build(),
+            default,
+            h.Ledger,
+            new Core.Fulfil.FulfilOptions(),
+            new ReturnsOptions(),
+            (IReturnExceptionReporter)h.Services.GetService(typeof(IReturnExceptionReporter))!) { CurrentFamily = ReturnStageFamily.Finance };
+
+        ExceptionRecord record = await context.RaiseAsync(ExceptionCategory.FulfilRejected, "Fulfil: the fiscal period is closed.", "test", CancellationToken.None, detailKey: "refunds");
+
+        Assert.Equal("finance", record.Owner);
+        Assert.True(context.IsBlocked(ReturnStageFamily.Finance));
+        Assert.True(context.IsBlocked(ReturnStageFamily.WriteBack));
+        Assert.False(context.IsBlocked(ReturnStageFamily.Exchanges));
+        Assert.False(context.IsBlocked(ReturnStageFamily.Warehouse));
+    }
+}
