@@ -22,6 +22,7 @@ public static class CliApp
           loopfulfil reconcile --from <d> --to <d> [--out <dir>]   Compare Loop, Fulfil and the ledger; repair.
           loopfulfil reconcile --read-only --from <d> --to <d>     The same comparison, changing nothing.
           loopfulfil audit [--days <n>] [--webhook-url <url>] [--out <dir>]   Go-live readiness report.
+          loopfulfil privacy erase --email <address>     Erase one person's stored data; prints a receipt.
           loopfulfil --help | <command> --help
           loopfulfil --version
 
@@ -62,6 +63,7 @@ public static class CliApp
                 ? await ReconcileCommand.RunAsync(context, [.. rest.Where(a => a != "--read-only")], Core.Reconciliation.ReconciliationMode.Audit).ConfigureAwait(false)
                 : await ReconcileCommand.RunAsync(context, rest, Core.Reconciliation.ReconciliationMode.Daily).ConfigureAwait(false),
             "audit" => await AuditCommand.RunAsync(context, rest).ConfigureAwait(false),
+            "privacy" => await PrivacyCommand.RunAsync(context, rest).ConfigureAwait(false),
             _ => Unknown(context, args[0]),
         };
     }
