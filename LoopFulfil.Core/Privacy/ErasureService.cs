@@ -17,7 +17,7 @@ public sealed record PersonalDataTables(IReadOnlyList<string> Names);
 /// <remarks>
 /// Two passes over every table and the payload blobs. The first finds the records holding the e-mail and learns from
 /// them the person's Loop return ids and the other values that identify them (name, phone, street). The second
-/// changes every record of those returns, and any other record holding one of those values: each payload loses all
+/// changes every record of those returns, and any other record holding the e-mail, phone or street: each payload loses all
 /// its personal fields (<see cref="PersonalFields"/>) and any remaining occurrence of the values; text properties
 /// (messages, notes) lose the values. Claim-checked message bodies holding them are deleted (a body cannot be edited:
 /// its message checks its hash), as are payload blobs no record points at any more. Every rewrite is ETag-checked; a
@@ -57,9 +57,9 @@ public sealed partial class ErasureService
         DateTimeOffset started = time.GetUtcNow();
         var (returnIds, identifiers) = await DiscoverAsync(email, cancellationToken).ConfigureAwait(false);
 
-        // Records are matched on values that single one person out; first and last names alone would match strangers,
-        // so they are only masked inside records already found.
-        var match = new HashSet<string>(identifiers.Where(v => v.Contains('@', StringComparison.Ordinal) || v.Contains(' ', StringComparison.Ordinal) || v.Any(char.IsDigit)), StringComparer.OrdinalIgnoreCase) { email };
+        // Records are matched on values that single one person out (an e-mail, a phone, a street with its number);
+        // names would match strangers of the same name, so they are only masked inside records already found.
+        var match = new HashSet<string>(identifiers.Where(v => v.Contains('@', StringComparison.Ordinal) || v.Any(char.IsDigit)), StringComparer.OrdinalIgnoreCase) { email };
         var erase = new HashSet<string>(identifiers, StringComparer.OrdinalIgnoreCase) { email };
 
         var entries = new List<ErasureEntry>();

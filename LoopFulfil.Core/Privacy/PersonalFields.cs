@@ -32,13 +32,17 @@ public static class PersonalFields
     // Objects describing a person or where they live: every value inside is theirs, except the kept ones below.
     // "name" and "state" are personal only here (elsewhere they are a product's name and a return's state).
     private static readonly FrozenSet<string> PersonalObjects = FrozenSet.ToFrozenSet(
-        ["customer", "customer_detail", "address", "addresses", "shipping_address", "billing_address", "origin", "customer_address"],
+        ["customer", "customer_detail", "address", "shipping_address", "billing_address", "origin", "customer_address"],
         StringComparer.OrdinalIgnoreCase);
 
-    // Kept inside personal objects: references and the country (tax and customs reporting), never a person.
+    // Kept inside personal objects: references and the country (tax and customs reporting), never a person. A label
+    // request's "destination" is the merchant's warehouse, so only its "origin" is personal.
     private static readonly FrozenSet<string> KeptInPersonalObjects = FrozenSet.ToFrozenSet(
         ["id", "country", "country_code", "currency"],
         StringComparer.OrdinalIgnoreCase);
+
+    // References: never a person's value, never masked.
+    private static readonly FrozenSet<string> References = FrozenSet.ToFrozenSet(["sku", "barcode"], StringComparer.OrdinalIgnoreCase);
 
     // Where the values that identify one person are found (erasure looks for them elsewhere too).
     private static readonly FrozenSet<string> IdentifyingKeys = FrozenSet.ToFrozenSet(
@@ -96,7 +100,10 @@ public static class PersonalFields
         return Parse(body) is { } root && Texts(root).Any(t => ContainsAny(t, terms));
     }
 
-    /// <summary><paramref name="text"/> with every occurrence of <paramref name="erase"/> (ignoring case) replaced by <see cref="Mask"/>.</summary>
+    /// <summary>
+    /// <paramref name="text"/> with every whole-word occurrence of <paramref name="erase"/> (ignoring case) replaced by
+    /// <see cref="Mask"/>: "Ann" goes from "call Ann" but not from "Annapolis Tee".
+    /// </summary>
     public static string MaskIn(string text, IReadOnlyCollection<string> erase, out int changed)
     {
         ArgumentNullException.ThrowIfNull(text);
@@ -106,10 +113,17 @@ public static class PersonalFields
         // Longest first, so a full name is masked whole before its first name is looked for.
         foreach (string term in erase.Where(t => t.Length > 0).OrderByDescending(t => t.Length))
         {
-            int at;
-            while ((at = text.IndexOf(term, StringComparison.OrdinalIgnoreCase)) >= 0)
+            for (int at = text.IndexOf(term, StringComparison.OrdinalIgnoreCase); at >= 0; at = text.IndexOf(term, at, StringComparison.OrdinalIgnoreCase))
             {
-                text = string.Concat(text.AsSpan(0, at), Mask, text.AsSpan(at + term.Length));
+                int end = at + term.Length;
+                if ((at > 0 && char.IsLetterOrDigit(text[at - 1])) || (end < text.Length && char.IsLetterOrDigit(text[end])))
+                {
+                    at++;
+                    continue;
+                }
+
+                text = string.Concat(text.AsSpan(0, at), Mask, text.AsSpan(end));
+                at += Mask.Length;
                 changed++;
             }
         }
@@ -140,6 +154,7 @@ public static class PersonalFields
 
     private static int Walk(JsonNode node, bool personal, IReadOnlyCollection<string> erase)
     {
+        // Erasure masks a person's values inside other text, never inside a reference (ids, SKUs, barcodes).
         int changed = 0;
         if (node is JsonObject obj)
         {
@@ -149,7 +164,7 @@ public static class PersonalFields
                 bool personalValue = PersonalKeys.Contains(key) || (personal && !Kept(key));
                 if (child is JsonValue value)
                 {
-                    (JsonNode? replacement, bool replaced) = ReduceValue(value, personalValue, erase);
+                    (JsonNode? replacement, bool replaced) = ReduceValue(value, personalValue, Kept(key) ? [] : erase);
                     if (replaced)
                     {
                         obj[key] = replacement;
@@ -158,7 +173,7 @@ public static class PersonalFields
                 }
                 else if (child is not null)
                 {
-                    changed += Walk(child, personal || personalValue || PersonalObjects.Contains(key), erase);
+                    changed += Walk(child, personal || personalValue || PersonalObjects.Contains(key), Kept(key) ? [] : erase);
                 }
             }
         }
@@ -271,5 +286,5 @@ public static class PersonalFields
     }
 
     private static bool Kept(string key) =>
-        KeptInPersonalObjects.Contains(key) || key.EndsWith("_id", StringComparison.OrdinalIgnoreCase);
+        KeptInPersonalObjects.Contains(key) || References.Contains(key) || key.EndsWith("_id", StringComparison.OrdinalIgnoreCase) || key.EndsWith("_ids", StringComparison.OrdinalIgnoreCase);
 }

@@ -43,4 +43,18 @@ public sealed class PersonalFieldsTests
             ["+1 555 0100", "1 Long Road", "Ann", "Ann Example", "Example", "ann@example.test"],
             PersonalFields.Identifiers(Encoding.UTF8.GetBytes(Payload)).Order(StringComparer.Ordinal));
     }
+
+    [Fact]
+    public void Erasure_masks_a_name_as_a_whole_word_in_text_but_never_inside_an_id_a_sku_or_another_word()
+    {
+        byte[] body = Encoding.UTF8.GetBytes("""{"id":"ANN-1","line_items":[{"sku":"TEE-ANN","title":"Annapolis Tee","staff_remark":"ask Ann first"}]}""");
+
+        JsonNode reduced = JsonNode.Parse(PersonalFields.Reduce(body, ["Ann"], out int changed)!)!;
+
+        Assert.Equal(1, changed);
+        Assert.Equal("ask [erased] first", (string?)reduced["line_items"]![0]!["staff_remark"]);
+        Assert.Equal("ANN-1", (string?)reduced["id"]);
+        Assert.Equal("TEE-ANN", (string?)reduced["line_items"]![0]!["sku"]);
+        Assert.Equal("Annapolis Tee", (string?)reduced["line_items"]![0]!["title"]);
+    }
 }
