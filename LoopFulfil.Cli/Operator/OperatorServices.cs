@@ -1,6 +1,7 @@
 using LoopFulfil.Cli.Hosting;
 using LoopFulfil.Core.Exceptions;
 using LoopFulfil.Core.LocalHost;
+using LoopFulfil.Core.Privacy;
 using LoopFulfil.Core.Returns;
 using LoopFulfil.Core.Storage;
 using Microsoft.Extensions.Configuration;
@@ -34,6 +35,7 @@ internal static class OperatorServices
         services.AddLoopFulfilLocalHost(configuration);
         services.AddLoopFulfilExceptions(configuration);
         services.TryAddSingleton<ReturnLedger>();
+        services.AddLoopFulfilPrivacy(configuration);
         return services.BuildServiceProvider(new ServiceProviderOptions { ValidateScopes = true });
     }
 

@@ -2,6 +2,7 @@ using LoopFulfil.Core.DependencyInjection;
 using LoopFulfil.Core.Exceptions;
 using LoopFulfil.Core.LocalHost;
 using LoopFulfil.Core.Messaging;
+using LoopFulfil.Core.Privacy;
 using LoopFulfil.Core.Redelivery;
 using LoopFulfil.Core.Returns;
 using Microsoft.Extensions.Configuration;
@@ -18,6 +19,9 @@ internal static class ServeComposition
 {
     /// <summary>Timer job name of the SKU exception recheck (the Functions app's timer of the same schedule).</summary>
     public const string SkuRecheckJob = "sku-recheck";
+
+    /// <summary>Timer job name of the privacy retention (payload reduction and claim-check pruning; the Functions app's PrivacyRetention).</summary>
+    public const string PrivacyRetentionJob = "privacy-retention";
 
     public static IServiceCollection AddLoopFulfilServe(this IServiceCollection services, IConfiguration configuration)
     {
@@ -37,6 +41,11 @@ internal static class ServeComposition
             SkuRecheckJob,
             Schedule(configuration, "SkuRecheckSchedule", $"{ExceptionOptions.Section}:{nameof(ExceptionOptions.SkuRecheckSchedule)}", new ExceptionOptions().SkuRecheckSchedule),
             static async (sp, ct) => await sp.GetRequiredService<SkuExceptionRechecker>().RunAsync(ct).ConfigureAwait(false));
+
+        services.AddLoopFulfilTimerJob(
+            PrivacyRetentionJob,
+            Schedule(configuration, "PrivacyRetentionSchedule", $"{PrivacyOptions.Section}:{nameof(PrivacyOptions.RetentionSchedule)}", new PrivacyOptions().RetentionSchedule),
+            static async (sp, ct) => await sp.GetRequiredService<RetentionJob>().RunAsync(ct).ConfigureAwait(false));
 
         OutcomeWiring.Add(services, configuration);
         return services;

@@ -5,6 +5,7 @@ using LoopFulfil.Core.Fulfil;
 using LoopFulfil.Core.Health;
 using LoopFulfil.Core.Loop;
 using LoopFulfil.Core.Outcomes;
+using LoopFulfil.Core.Privacy;
 using LoopFulfil.Core.Reconciliation;
 using LoopFulfil.Core.Redelivery;
 using LoopFulfil.Core.Returns;
@@ -49,6 +50,9 @@ public static class LoopFulfilServiceCollectionExtensions
         // Backoff and dead letters of every queue consumer; the catch-up sweep of returns missed by webhooks.
         services.AddLoopFulfilRedelivery(configuration);
         services.AddLoopFulfilCatchUp(configuration);
+
+        // Retention of personal data and erasure on request (docs/privacy.md).
+        services.AddLoopFulfilPrivacy(configuration);
 
         return services;
     }

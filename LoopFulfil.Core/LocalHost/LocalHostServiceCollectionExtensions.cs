@@ -17,9 +17,6 @@ public static class LocalHostServiceCollectionExtensions
     /// <summary>Name of the built-in timer job that prunes expired duplicate detection rows.</summary>
     public const string DedupePruneJobName = "local-dedupe-prune";
 
-    /// <summary>Name of the built-in timer job that prunes expired claim-checked bodies.</summary>
-    public const string ClaimCheckPruneJobName = "local-claimcheck-prune";
-
     /// <summary>
     /// Binds <see cref="LocalHostOptions"/> (validated at start-up), registers <see cref="LocalMessageSender"/> as the
     /// <see cref="IMessageSender"/>, the <see cref="TimerScheduler"/> with an hourly duplicate detection prune, and
@@ -55,10 +52,8 @@ public static class LocalHostServiceCollectionExtensions
             DedupePruneJobName,
             "0 17 * * * *",
             (sp, ct) => sp.GetRequiredService<LocalMessageSender>().PruneDuplicateDetectionAsync(ct));
-        services.AddLoopFulfilTimerJob(
-            ClaimCheckPruneJobName,
-            "0 47 * * * *",
-            (sp, ct) => sp.GetRequiredService<ClaimCheck>().PruneAsync(ct));
+
+        // Claim-checked bodies are pruned by the privacy retention job, the same on both hosts (serve schedules it).
         return services;
     }
 

@@ -13,7 +13,8 @@ namespace LoopFulfil.Core.Messaging;
 /// <remarks>
 /// One blob per body in container <see cref="Container"/>, named by the claim id, uploaded before the message is sent.
 /// Blobs are not deleted when the message completes (a redelivery after a lost delete still needs them);
-/// <see cref="PruneAsync"/> removes them after <see cref="Retention"/>, longer than a queue message lives (7 days).
+/// <see cref="PruneAsync"/> removes them after <see cref="Retention"/>, longer than any message pointing at one can
+/// live (<see cref="MessageLifetimes"/>). Both hosts prune through the privacy retention job.
 /// </remarks>
 public sealed class ClaimCheck
 {
@@ -23,8 +24,8 @@ public sealed class ClaimCheck
     /// <summary>Message property naming the stored body: <c>{claim id}:{length}:{sha256 hex}</c>.</summary>
     public const string ReferenceProperty = "LoopFulfil-ClaimCheck";
 
-    /// <summary>How long stored bodies are kept: beyond the queue message time-to-live of 7 days.</summary>
-    public static readonly TimeSpan Retention = TimeSpan.FromDays(8);
+    /// <summary>How long stored bodies are kept: <see cref="MessageLifetimes.ClaimCheckBodyLifetime"/>, beyond every message's time-to-live.</summary>
+    public static readonly TimeSpan Retention = MessageLifetimes.ClaimCheckBodyLifetime;
 
     // Blob metadata, from the TimeProvider (not the service's Last-Modified) so retention follows the app's clock.
     private const string StoredAtMetadata = "storedat";

@@ -26,6 +26,9 @@ public sealed partial class AzureBlobStore : IBlobStore
         _containerPrefix = (containerPrefix ?? "").ToLowerInvariant();
     }
 
+    /// <summary>Prepended to every container name (tests scanning every blob of one run list them by it).</summary>
+    public string ContainerPrefix => _containerPrefix;
+
     public async Task UploadAsync(string container, string name, ReadOnlyMemory<byte> content, IReadOnlyDictionary<string, string>? metadata, CancellationToken cancellationToken)
     {
         var client = Container(container, out var full);

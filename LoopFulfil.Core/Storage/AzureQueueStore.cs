@@ -16,8 +16,9 @@ public sealed partial class AzureQueueStore : IQueueStore
 
     private const string Service = "Queue storage";
 
-    // -1 s: never expires. The default (7 days) would silently drop work that waited out a long outage.
-    private static readonly TimeSpan NeverExpires = TimeSpan.FromSeconds(-1);
+    // The same time-to-live as the Service Bus queues (the default, 7 days, would drop work that waited out a long
+    // outage sooner than in Azure), and bounded, so a claim-checked body always outlives the message pointing at it.
+    private static readonly TimeSpan MessageTimeToLive = Messaging.MessageLifetimes.TimeToLive;
     private static readonly TimeSpan MaxVisibility = TimeSpan.FromDays(7);
 
     private readonly QueueServiceClient _service;
@@ -59,7 +60,7 @@ public sealed partial class AzureQueueStore : IQueueStore
         TimeSpan? delay = initialVisibilityDelay is { } d && d > TimeSpan.Zero ? WholeSeconds(d, nameof(initialVisibilityDelay), allowZero: false) : null;
         try
         {
-            await client.SendMessageAsync(text, delay, NeverExpires, cancellationToken).ConfigureAwait(false);
+            await client.SendMessageAsync(text, delay, MessageTimeToLive, cancellationToken).ConfigureAwait(false);
         }
         catch (Exception ex) when (StorageFailures.Translate(ex, Service, $"send to '{queue}'", cancellationToken) is { } mapped)
         {

@@ -29,6 +29,9 @@ public sealed partial class AzureTableStore : ITableStore
         _tablePrefix = tablePrefix ?? "";
     }
 
+    /// <summary>Prepended to every table name (tests scanning every table of one run list them by it).</summary>
+    public string TablePrefix => _tablePrefix;
+
     /// <summary>Size limits are checked locally before sending; tests switch this off to exercise the service's own errors.</summary>
     internal bool CheckSizesBeforeSending { get; set; } = true;
 

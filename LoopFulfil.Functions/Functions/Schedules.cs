@@ -32,4 +32,7 @@ public static class Schedules
 
     /// <summary>App setting <c>CatchUpSchedule</c>; equals <c>CatchUp__Schedule</c>.</summary>
     public const string CatchUp = "%CatchUpSchedule%";
+
+    /// <summary>App setting <c>PrivacyRetentionSchedule</c>; equals <c>Privacy__RetentionSchedule</c>.</summary>
+    public const string PrivacyRetention = "%PrivacyRetentionSchedule%";
 }

@@ -145,6 +145,9 @@ internal sealed record OutgoingServiceBusMessage(
         {
             MessageId = MessageId,
             ContentType = ContentType,
+
+            // Never longer than a claim-checked body is kept, whatever the queue's default (MessageLifetimes).
+            TimeToLive = MessageLifetimes.TimeToLive,
         };
         if (SessionId is not null)
         {

@@ -178,7 +178,7 @@ public partial class ArmTemplateTests
         Dictionary<string, string> settings = DeployedAppSettings();
         var timers = Triggers<TimerTriggerAttribute>().ToList();
 
-        Assert.Equal(6, timers.Count);
+        Assert.Equal(7, timers.Count);
         foreach (TimerTriggerAttribute timer in timers)
         {
             string name = timer.Schedule.Trim('%');

@@ -20,6 +20,7 @@ public class FunctionsMetadataTests
         { "ReturnInspection", "Function|post|returns/{id}/inspection" },
         { "OpsListExceptions", "Admin|get|ops/exceptions" },
         { "OpsReplayException", "Admin|post|ops/exceptions/{id}/replay" },
+        { "OpsPrivacyErase", "Admin|post|ops/privacy/erase" },
         { "OpsReplayCategory", "Admin|post|ops/exceptions/replay" },
         { "OpsReconciliationReport", "Admin|get|ops/reconciliation/{name}" },
     };
@@ -42,6 +43,7 @@ public class FunctionsMetadataTests
         { "CommerceSyncIncremental", "%CommerceSyncIncrementalSchedule%" },
         { "CommerceSyncFullPass", "%CommerceSyncFullPassSchedule%" },
         { "CatchUp", "%CatchUpSchedule%" },
+        { "PrivacyRetention", "%PrivacyRetentionSchedule%" },
     };
 
     [Fact]

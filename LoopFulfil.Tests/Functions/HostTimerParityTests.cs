@@ -32,7 +32,7 @@ public class HostTimerParityTests
 
         var scheduled = services.Where(d => d.ServiceType == typeof(TimerJob)).Select(d => ((TimerJob)d.ImplementationInstance!).Schedule.Expression).ToHashSet();
 
-        Assert.Equal(6, flatSettings.Count);
+        Assert.Equal(7, flatSettings.Count);
         Assert.All(values, v => Assert.True(scheduled.Contains(v.Value), $"serve schedules no job from {v.Key}"));
     }
 }

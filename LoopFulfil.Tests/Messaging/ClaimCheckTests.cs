@@ -70,7 +70,7 @@ public sealed class ClaimCheckTests
         var time = new FakeTimeProvider(new DateTimeOffset(2026, 5, 1, 0, 0, 0, TimeSpan.Zero));
         var claims = new ClaimCheck(blobs, time);
         await claims.StoreAsync("old", LargeJson(100_000), CancellationToken.None);
-        time.Advance(TimeSpan.FromDays(9));
+        time.Advance(ClaimCheck.Retention + TimeSpan.FromSeconds(1));
         var reference = await claims.StoreAsync("new", LargeJson(70_000), CancellationToken.None);
 
         var pruned = await claims.PruneAsync(CancellationToken.None);

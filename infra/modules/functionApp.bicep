@@ -43,6 +43,14 @@ param reconciliationSchedule string = '0 0 2 * * *'
 @description('Six-field NCRONTAB of the catch-up sweep (every 15-60 minutes): enqueues returns Loop changed since the last successful sweep.')
 param catchUpSchedule string = '0 */15 * * * *'
 
+@description('Six-field NCRONTAB (UTC) of the privacy retention job: reduces settled returns\' payloads after the retention period and prunes claim-checked bodies.')
+param privacyRetentionSchedule string = '0 20 3 * * *'
+
+@description('Days after a return is settled (and a resolved exception) before its stored payloads lose personal data (docs/privacy.md).')
+@minValue(1)
+@maxValue(3650)
+param retainPayloadsDays int = 90
+
 @description('Six-field NCRONTAB (UTC) of the refund posting batch in Scheduled mode.')
 param refundsPostingSchedule string = '0 0 * * * *'
 
@@ -194,6 +202,13 @@ resource appSettings 'Microsoft.Web/sites/config@2024-04-01' = {
     CatchUp__Overlap: '00:10:00'
     CatchUp__InitialLookback: '00:00:00'
     CatchUp__Enabled: 'true'
+    // Retention of personal data (docs/privacy.md); flat name for the timer binding (%PrivacyRetentionSchedule%).
+    Privacy__RetainPayloadsDays: string(retainPayloadsDays)
+    Privacy__RetentionSchedule: privacyRetentionSchedule
+    PrivacyRetentionSchedule: privacyRetentionSchedule
+    Privacy__RetentionPageSize: '100'
+    Privacy__RetentionMaxPagesPerRun: '50'
+    Privacy__RetentionEnabled: 'true'
     // Backoff of transient failures (scheduled messages), then a DeadLettered exception record.
     Redelivery__MaxAttempts: '12'
     Redelivery__BaseDelay: '00:00:10'

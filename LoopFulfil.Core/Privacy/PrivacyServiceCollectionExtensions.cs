@@ -1,0 +1,57 @@
+using LoopFulfil.Core.CatchUp;
+using LoopFulfil.Core.CommerceSync;
+using LoopFulfil.Core.Exceptions;
+using LoopFulfil.Core.LocalHost;
+using LoopFulfil.Core.Messaging;
+using LoopFulfil.Core.Reconciliation;
+using LoopFulfil.Core.Refunds;
+using LoopFulfil.Core.Returns;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
+
+namespace LoopFulfil.Core.Privacy;
+
+public static class PrivacyServiceCollectionExtensions
+{
+    /// <summary>
+    /// Registers <see cref="RetentionJob"/> (the retention timer's entry point on both hosts), <see cref="ErasureService"/>
+    /// (the CLI's and the ops route's), the <see cref="ClaimCheck"/> they prune, and <see cref="PrivacyOptions"/> from
+    /// section <c>Privacy</c>, validated at start-up. Needs storage.
+    /// </summary>
+    public static IServiceCollection AddLoopFulfilPrivacy(this IServiceCollection services, IConfiguration configuration)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        ArgumentNullException.ThrowIfNull(configuration);
+        services.AddOptions<PrivacyOptions>()
+            .Bind(configuration.GetSection(PrivacyOptions.Section))
+            .ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<PrivacyOptions>, PrivacyOptionsValidator>());
+        services.TryAddSingleton(TimeProvider.System);
+        services.TryAddSingleton<ClaimCheck>();
+        services.TryAddSingleton<RetentionWatermarkStore>();
+        services.TryAddTransient<RetentionJob>();
+
+        // Every table LoopFulfil writes whose rows could carry a value copied from a payload.
+        string commerceTable = configuration[$"{CommerceSyncOptions.Section}:{nameof(CommerceSyncOptions.TableName)}"] is { Length: > 0 } configured
+            ? configured
+            : new CommerceSyncOptions().TableName;
+        services.TryAddSingleton(new PersonalDataTables(
+        [
+            ReturnLedger.Table, ExceptionService.TableName, PostingStore.Table, commerceTable, ReconciliationReportStore.Table,
+            CatchUpWatermarkStore.Table, LocalMessageSender.DedupeTable,
+        ]));
+        services.TryAddTransient<ErasureService>();
+        return services;
+    }
+
+    private sealed class PrivacyOptionsValidator : IValidateOptions<PrivacyOptions>
+    {
+        public ValidateOptionsResult Validate(string? name, PrivacyOptions options)
+        {
+            var problems = options.Validate();
+            return problems.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(problems);
+        }
+    }
+}
