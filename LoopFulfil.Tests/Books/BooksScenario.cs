@@ -59,6 +59,11 @@ internal sealed class BooksReturn(string orderName, BooksReturnSpec spec) : Loop
         {
             builder.WithRefundGateway("shopify_payments", Spec.RefundPaid);
         }
+        else if (!_processed)
+        {
+            // The builder's closed return is a processed one (refunds[] filled); Loop's Close Return leaves it empty.
+            builder.WithoutProcessing();
+        }
     }
 }
 

@@ -130,7 +130,7 @@ public sealed class ExpectedBooksTests
     [Fact]
     public void Row_12_closed_without_a_sign_of_processing_posts_nothing_although_loop_names_a_refund()
     {
-        var books = Expect(Builder(b => b.WithLine(Tee, 25.00m, tax: 2.50m)).WithTrigger("return.closed").WithState("closed").BuildJson());
+        var books = Expect(Builder(b => b.WithLine(Tee, 25.00m, tax: 2.50m)).WithTrigger("return.closed").WithState("closed").WithoutProcessing().BuildJson());
 
         Assert.Equal(27.50m, books.Figures.Refund);
         Assert.Equal(ReturnFate.ClosedWithoutProcessing, books.Fate);
