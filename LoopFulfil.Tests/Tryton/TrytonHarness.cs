@@ -63,7 +63,6 @@ internal sealed class TrytonHarness : IAsyncDisposable
         }
 
         settings["Refunds:HandlingFeeAccountCode"] = TrytonEngine.Codes.HandlingFees;
-        settings["Refunds:UpsellClearingAccountCode"] = TrytonEngine.Codes.Cash;
         settings["Loop:BaseUrl"] = loop.ApiBaseUrl.ToString();
         settings["Loop:ApiKey"] = loop.ApiKey;
         settings["Webhooks:Secret"] = WebhookTestKit.Secret;
