@@ -302,7 +302,8 @@ public sealed partial class ReconciliationJob
             }
         }
 
-        AddTotal(RefundType.CashRefund, r.Refund, creditNoteTotal);
+        // The cash part of the credit note: what it credits beyond the exchange credit the exchange invoice absorbs.
+        AddTotal(RefundType.CashRefund, r.Refund, creditNotes.Length == 0 ? 0m : creditNoteTotal - r.ExchangeCreditTotal);
         AddTotal(RefundType.StoreCredit, r.GiftCard, storeCreditTotal);
         AddTotal(RefundType.Exchange, r.ExchangeCreditTotal, exchangeTotal);
 

@@ -10,6 +10,10 @@ public sealed partial class FulfilSandboxState
     /// <summary>Lines of one account and one party whose debits equal their credits, joined as settled (tests inspect them).</summary>
     public IReadOnlyList<FulfilSandboxRecord> Reconciliations() => All("account.move.reconciliation");
 
+    /// <summary>Journal entries made through <c>account.move</c> itself: every move but those Fulfil posts for invoices.</summary>
+    public IReadOnlyList<FulfilSandboxRecord> JournalEntries() =>
+        Where("account.move", m => !(m.GetValueOrDefault("origin") as string ?? "").StartsWith("account.invoice,", StringComparison.Ordinal));
+
     /// <summary>Debit minus credit of the account's lines in posted moves (optionally of one party).</summary>
     public decimal Balance(string accountCode, int? partyId = null)
     {

@@ -37,7 +37,7 @@ internal static class FulfilSandboxSchema
 
     public static readonly Dictionary<string, string[]> Computed = new(StringComparer.Ordinal)
     {
-        ["product.product"] = ["quantity", "variant_name", "customer_taxes_used"],
+        ["product.product"] = ["quantity", "variant_name", "account_category"],
         ["sale.sale"] = ["lines", "total_amount", "shipment_returns", "has_return"],
         ["sale.line"] = ["amount"],
         ["stock.shipment.internal"] = ["moves"],

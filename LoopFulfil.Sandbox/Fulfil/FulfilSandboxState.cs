@@ -616,7 +616,7 @@ public sealed partial class FulfilSandboxState
             ("account.invoice", "lines_to_pay") => LinesToPay(record),
             ("account.invoice", "payment_lines") => new List<int>(), // LoopFulfil pays nothing through the invoice's payment wizard
             ("account.move.reconciliation", "lines") => Children("account.move.line", "reconciliation", id),
-            ("product.product", "customer_taxes_used") => new List<int>(), // the sandbox has no taxes
+            ("product.product", "account_category") => null, // the sandbox has no taxes, so no accounting categories
             ("account.account", "party_required") => PartyRequired(record),
             _ => record.GetValueOrDefault(field),
         };
