@@ -31,8 +31,8 @@ public sealed record SettlementResult(SettlementState State, string? Reason = nu
 /// (<c>LOOP-{id}-CN</c>, covering the returned units) pays for the exchange invoice(s) — the invoices Fulfil makes for the
 /// exchange sales orders, posted here if still draft. Upsell Loop collected (X &gt; V) is a payment on the exchange
 /// invoice (<c>LOOP-{id}-UPSELL</c>: Dr returns clearing U, Cr receivable U); a difference Loop refunded (X &lt; V) is the
-/// refund payment the refunds stage books (any posted journal <c>LOOP-{id}-…</c> with a receivable line of the
-/// customer). Once every document is there and the open receivable lines of the return net to zero, they are reconciled
+/// refund payment the refunds stage books (<c>LOOP-{id}-RF</c>). Every posted journal <c>LOOP-{id}-…</c> with a
+/// receivable line of the customer joins the settlement (refund payment, store credit). Once every document is there and the open receivable lines of the return net to zero, they are reconciled
 /// as <c>LOOP-{id}-SETTLE</c> — once: the ledger step and a lookup by that name come first, whichever document is posted
 /// last triggers it. A residue that no missing document explains is an AmountMismatch for finance.
 /// </summary>
@@ -58,6 +58,9 @@ public sealed partial class ExchangeSettlement
 
     /// <summary>Reference of the upsell payment journal: <c>LOOP-{id}-UPSELL</c>.</summary>
     public static string UpsellReference(string returnId) => PostingKinds.Reference(returnId, PostingKinds.Upsell);
+
+    /// <summary>Reference of the refund payment (Dr receivable R, Cr returns clearing R) the refunds stage books: <c>LOOP-{id}-RF</c>.</summary>
+    public static string RefundPaymentReference(string returnId) => $"LOOP-{returnId}-RF";
 
     /// <summary>Reference of the credit note this settlement expects (the refunds stage makes it).</summary>
     public static string CreditNoteReference(string returnId) => PostingKinds.Reference(returnId, PostingKinds.CreditNote);
@@ -138,10 +141,10 @@ public sealed partial class ExchangeSettlement
             decimal residue = open.Sum(l => l.Debit - l.Credit);
             if (residue != 0)
             {
-                // The refund of the difference (row 8) debits the receivable from a journal of the refunds stage.
-                if (r.Refund > 0 && !ofJournals.Any(l => l.AccountId == account && l.PartyId == party && l.Debit > 0))
+                // The refund of the difference (row 8) is the refunds stage's payment; until it is posted the customer is owed R.
+                if (r.Refund > 0 && await fulfil.FindJournalEntryAsync(RefundPaymentReference(returnId), cancellationToken).ConfigureAwait(false) is not { State: "posted" })
                 {
-                    return Wait(returnId, $"the refund payment of {Text(r.Refund)} is not posted yet");
+                    return Wait(returnId, $"refund payment {RefundPaymentReference(returnId)} of {Text(r.Refund)} is not posted yet");
                 }
 
                 throw Mismatch(returnId, $"its {open.Length} open receivable lines leave {Text(residue)} after the credit note, exchange invoice(s), upsell and refund payments (Loop: exchange {Text(r.ExchangeTotal)}, upsell {Text(r.Upsell)}, refund {Text(r.Refund)}). Nothing was reconciled.");
@@ -210,9 +213,9 @@ public sealed partial class ExchangeSettlement
 
     private static string Text(int id) => id.ToString(CultureInfo.InvariantCulture);
 
-    [LoggerMessage(EventId = 4671, Level = LogLevel.Information, Message = "Return {ReturnId}: exchange settlement waits: {Reason}")]
+    [LoggerMessage(EventId = 4666, Level = LogLevel.Information, Message = "Return {ReturnId}: exchange settlement waits: {Reason}")]
     private static partial void LogWaiting(ILogger logger, string returnId, string reason);
 
-    [LoggerMessage(EventId = 4672, Level = LogLevel.Information, Message = "Return {ReturnId}: receivable settled as {Name} (now: {Created})")]
+    [LoggerMessage(EventId = 4667, Level = LogLevel.Information, Message = "Return {ReturnId}: receivable settled as {Name} (now: {Created})")]
     private static partial void LogSettled(ILogger logger, string returnId, string name, bool created);
 }

@@ -92,10 +92,20 @@ public sealed partial class FulfilSandboxState
             }
         }
 
+        // The invoice's total as the model computes it (tax included where lines carry taxes): the difference from the
+        // lines is its tax, booked to a tax account (the revenue account when the chart has none), so the move balances.
+        var invoiced = Value("account.invoice", invoiceId, invoice, "total_amount", Ctx.Empty) as decimal? ?? total;
+        if (invoiced != total)
+        {
+            var tax = invoiced - total;
+            var taxAccount = Table("account.account").FirstOrDefault(kv => Equals(kv.Value.GetValueOrDefault("type"), "tax")).Key is var t and not 0 ? t : revenue;
+            Insert("account.move.line", new() { ["move"] = move, ["account"] = taxAccount, ["debit"] = tax < 0 ? -tax : 0m, ["credit"] = tax > 0 ? tax : 0m, ["description"] = "tax" });
+        }
+
         Insert("account.move.line", new()
         {
             ["move"] = move, ["account"] = receivable, ["party"] = invoice.GetValueOrDefault("party"),
-            ["debit"] = total > 0 ? total : 0m, ["credit"] = total < 0 ? -total : 0m,
+            ["debit"] = invoiced > 0 ? invoiced : 0m, ["credit"] = invoiced < 0 ? -invoiced : 0m,
         });
         invoice["account"] = receivable;
         invoice["move"] = move;

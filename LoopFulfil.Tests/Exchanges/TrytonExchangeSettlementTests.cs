@@ -7,11 +7,12 @@ using LoopFulfil.Core.Inspection;
 using LoopFulfil.Sandbox.Tryton;
 using LoopFulfil.Tests.Outcomes;
 using LoopFulfil.Tests.Tryton;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace LoopFulfil.Tests.Exchanges;
 
 /// <summary>
-/// docs/accounting.md rows 6 and 7 on the real engine (Tryton 6.0 behind the façade, 10% sales tax): Tryton's own credit
+/// docs/accounting.md rows 6, 7 and 8 on the real engine (Tryton 6.0 behind the façade, 10% sales tax): Tryton's own credit
 /// note for the return sale and Tryton's own invoice for the exchange sale are reconciled on the customer's receivable
 /// by Tryton's <c>account.move.reconciliation</c>, which refuses lines that do not net to zero. Expected figures come
 /// from the Loop payload.
@@ -53,6 +54,32 @@ public sealed class TrytonExchangeSettlementTests(TrytonFixture fixture)
         Assert.Equal(u, Dec(lines.Single(l => l.GetProperty("account.code").GetString() == TrytonEngine.Codes.Receivable), "credit"));
     }
 
+    [Fact]
+    public async Task Exchange_with_the_difference_refunded_on_tryton_nets_once_the_refund_payment_is_posted()
+    {
+        // Tryton rule: an unbalanced set of lines cannot be reconciled, so nothing is settled until the refund payment exists.
+        await using TrytonHarness h = await TrytonHarness.StartAsync(fixture.Engine);
+        var r = await ReturnAsync(h, (b, x) => b.WithLine(Tee, 25.00m, tax: 2.50m, lineItemId: x.Line(1)).WithExchangeOnOriginalOrder(TeeL, 20.00m, 2.00m));
+        decimal refund = Figure(r, "refund");
+        Assert.Equal(Figure(r, "return_total") - Figure(r, "exchange_total"), refund);
+
+        await CloseAndShipAsync(h, r);
+        Assert.Empty(await h.Rows("account.move.reconciliation", [new object[] { "name", "=", ExchangeSettlement.Name(r.ReturnId) }]));
+
+        // The refund payment as the refunds stage books it: Dr the customer's receivable R, Cr returns clearing R.
+        IFulfilClient fulfil = h.Services.GetRequiredService<IFulfilClient>();
+        int party = await h.IdOf("party.party", "name", "Demo Customer A");
+        var payment = await fulfil.CreateJournalEntryAsync(new FulfilJournalEntryRequest($"LOOP-{r.ReturnId}-RF", DateOnly.FromDateTime(TimeProvider.System.GetUtcNow().UtcDateTime),
+        [
+            new FulfilJournalLine(await h.IdOf("account.account", "code", TrytonEngine.Codes.Receivable), refund, 0m, party, "refund of the difference"),
+            new FulfilJournalLine(await h.IdOf("account.account", "code", TrytonEngine.Codes.ReturnsClearing), 0m, refund, null, "refund of the difference"),
+        ]));
+        await fulfil.PostJournalEntryAsync(payment.Id);
+        await h.SendAsync(r.Webhook("return.updated", "closed", 150));
+
+        await AssertSettledAsync(h, r, lines: 3);
+    }
+
     private static async Task<OutcomeReturn> ReturnAsync(TrytonHarness h, Action<Builders.LoopReturnBuilder, OutcomeReturn> configure)
     {
         string orderName = TrytonHarness.UniqueOrderName();
@@ -70,11 +97,11 @@ public sealed class TrytonExchangeSettlementTests(TrytonFixture fixture)
 
     /// <summary>
     /// From the payload: the credit note reverses V (its tax T), the exchange invoice charges X (its tax once), both
-    /// paid; the reconciliation joins debits X and credits V + U on the receivable of one party.
+    /// paid; the reconciliation joins debits X + R and credits V + U on the receivable of one party.
     /// </summary>
     private static async Task AssertSettledAsync(TrytonHarness h, OutcomeReturn r, int lines)
     {
-        decimal v = Figure(r, "return_total"), t = Figure(r, "return_tax_total"), x = Figure(r, "exchange_total"), tx = Figure(r, "exchange_tax_total"), u = Figure(r, "upsell");
+        decimal v = Figure(r, "return_total"), t = Figure(r, "return_tax_total"), x = Figure(r, "exchange_total"), tx = Figure(r, "exchange_tax_total"), u = Figure(r, "upsell"), refund = Figure(r, "refund");
         var note = Assert.Single(await h.Rows("account.invoice", [new object[] { "reference", "=", ExchangeSettlement.CreditNoteReference(r.ReturnId) }], "state", "total_amount", "tax_amount"));
         Assert.Equal((-v, -t, "paid"), (Dec(note, "total_amount"), Dec(note, "tax_amount"), note.GetProperty("state").GetString()));
         int order = await h.IdOf("sale.sale", "reference", ExchangeGroups.Reference(r.ReturnId, ExchangeGroups.OriginalOrderKey));
@@ -87,7 +114,7 @@ public sealed class TrytonExchangeSettlementTests(TrytonFixture fixture)
         Assert.Equal(lines, reconciled.Count);
         Assert.All(reconciled, l => Assert.Equal(TrytonEngine.Codes.Receivable, l.GetProperty("account.code").GetString()));
         Assert.Single(reconciled.Select(l => l.GetProperty("party").GetInt32()).Distinct());
-        Assert.Equal((x, v + u), (reconciled.Sum(l => Dec(l, "debit")), reconciled.Sum(l => Dec(l, "credit"))));
+        Assert.Equal((x + refund, v + u), (reconciled.Sum(l => Dec(l, "debit")), reconciled.Sum(l => Dec(l, "credit"))));
         Assert.Empty(await h.ExceptionRecordsAsync());
     }
 

@@ -52,6 +52,9 @@ internal sealed class TrytonHarness : IAsyncDisposable
     /// <summary>The façade, for reading Tryton's records and driving its workflows as a merchant's staff would.</summary>
     public FulfilHttp Http { get; }
 
+    /// <summary>The integration's services (e.g. the Fulfil client, to book what another stage would).</summary>
+    public IServiceProvider Services => _services;
+
     public static async Task<TrytonHarness> StartAsync(TrytonEngine engine, IDictionary<string, string?>? overrides = null)
     {
         LoopSandbox loop = await LoopSandbox.StartAsync(new LoopSandboxOptions { SeedDemoData = false });
