@@ -196,6 +196,8 @@ internal static class ChaosReturns
         return new ChaosReturn(demo.Id, kind, payload,
         [
             new(ReturnOrder, demo.Id, null),
+            // The returned units' credit note, which the exchange invoice is settled against (accounting.md row 6).
+            new(CreditNote, $"LOOP-{demo.Id}-CN", Money(payload, "refund") + Money(payload, "exchange_credit_total")),
             new(ExchangeOrder, $"LOOP-{demo.Id}-{key}", null),
             new(Restock, $"LOOP-{demo.Id}-RESTOCK-{FulfilSandboxDemo.SellableLocationCode}", null),
         ]);

@@ -286,8 +286,8 @@ internal static class DemoCommand
         console.Write(returns);
 
         var documents = new Table().Border(TableBorder.Rounded).Title("Fulfil: money and exchange documents").AddColumns("Kind", "Count", "Detail");
-        var creditNotes = state.Where("account.invoice", r => Equals(r.GetValueOrDefault("type"), "out"));
-        var journals = state.All("account.move");
+        var creditNotes = state.Where("account.invoice", r => Equals(r.GetValueOrDefault("type"), "out") && (r.GetValueOrDefault("reference") as string ?? "").EndsWith("-CN", StringComparison.Ordinal));
+        var journals = state.JournalEntries();
         var exchanges = state.Where("sale.sale", r => Equals(r.GetValueOrDefault("channel"), FulfilSandboxDemo.ExchangeChannelId) && !Equals(r.GetValueOrDefault("is_return"), true));
         documents.AddRow("Credit notes", creditNotes.Count.ToString(CultureInfo.InvariantCulture), Markup.Escape(string.Join(", ", creditNotes.Select(c => $"{c.Text("reference")} ({c.State})"))));
         documents.AddRow("Journal entries", journals.Count.ToString(CultureInfo.InvariantCulture), Markup.Escape(string.Join(", ", journals.Select(j => $"{j.Text("description")} ({j.State})"))));

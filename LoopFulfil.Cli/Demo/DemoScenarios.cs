@@ -79,14 +79,14 @@ internal static class DemoScenarios
             {
                 Name = "Exchange",
                 Expected = CommerceSyncInBuild
-                    ? "TEE-BLK-L returned for TEE-BLK-M: exchange sales order LOOP-{id}-EXC in Fulfil and in Loop, no refund documents"
-                    : "TEE-BLK-L returned for TEE-BLK-M: exchange sales order LOOP-{id}-EXC in Fulfil, no refund documents; "
+                    ? "TEE-BLK-L returned for TEE-BLK-M: exchange sales order LOOP-{id}-EXC in Fulfil and in Loop, its invoice paid by the credit note LOOP-{id}-CN (reconciled as LOOP-{id}-SETTLE)"
+                    : "TEE-BLK-L returned for TEE-BLK-M: exchange sales order LOOP-{id}-EXC in Fulfil, its invoice paid by the credit note LOOP-{id}-CN (reconciled as LOOP-{id}-SETTLE); "
                       + "Loop refuses the order (its catalogue comes from the commerce sync, not in this build): ExchangeOrderFailed for cx",
                 ActAsync = async (r, ct) => await InspectAfterAuthorisationAsync(r, exchange, passed: true, "back_to_stock", ct),
                 CheckAsync = async (r, ct) =>
                     LoopState(r, exchange.Id, "closed")
                     ?? ExchangeOrder(r, exchange.Id, "TEE-BLK-M")
-                    ?? Absent(r, "account.invoice", "reference", exchange.Id, "CN")
+                    ?? Settled(r, exchange.Id)
                     ?? (CommerceSyncInBuild
                         ? await NoExceptionsAsync(r, exchange.Id, ct)
                         : await OnlyExceptionAsync(r, exchange.Id, ExceptionCategory.ExchangeOrderFailed, ct)),
@@ -199,6 +199,15 @@ internal static class DemoScenarios
         var reference = $"LOOP-{returnId}-{kind}";
         var record = run.ByReference(model, field, reference);
         return record?.State == "posted" ? null : record is null ? $"no {model} {reference}" : $"{reference} is {record.State}, expected posted";
+    }
+
+    /// <summary>The exchange is booked once: the credit note paid the exchange invoice (accounting.md row 6).</summary>
+    private static string? Settled(DemoRun run, string returnId)
+    {
+        var note = run.ByReference("account.invoice", "reference", $"LOOP-{returnId}-CN");
+        return note is null ? $"no credit note LOOP-{returnId}-CN"
+            : note.State != "paid" ? $"credit note LOOP-{returnId}-CN is {note.State}, expected paid by the exchange invoice"
+            : run.ByReference("account.move.reconciliation", "name", $"LOOP-{returnId}-SETTLE") is null ? $"no reconciliation LOOP-{returnId}-SETTLE" : null;
     }
 
     private static string? Absent(DemoRun run, string model, string field, string returnId, string kind)

@@ -446,7 +446,8 @@ public sealed partial class FulfilClient : IFulfilClient
 
         // Tryton requires a sale line's unit; the product's default unit is what the storefront sold in.
         var units = await DefaultUnitsAsync(request.Lines.Select(l => l.ProductId).ToArray(), cancellationToken).ConfigureAwait(false);
-        var lines = request.Lines.Select(l => new Dictionary<string, object?>(StringComparer.Ordinal)
+        var taxes = await CustomerTaxesAsync(request.Lines.Select(l => l.ProductId).ToArray(), cancellationToken).ConfigureAwait(false);
+        var lines = request.Lines.Select(l => WithTaxes(new Dictionary<string, object?>(StringComparer.Ordinal)
         {
             ["type"] = "line",
             ["product"] = l.ProductId,
@@ -454,7 +455,7 @@ public sealed partial class FulfilClient : IFulfilClient
             ["quantity"] = new TrytonFloat(l.Quantity),
             ["unit_price"] = l.UnitPrice,
             ["description"] = l.Description,
-        }).ToList();
+        }, taxes.GetValueOrDefault(l.ProductId))).ToList();
         var record = new Dictionary<string, object?>(StringComparer.Ordinal)
         {
             ["company"] = _options.CompanyId,

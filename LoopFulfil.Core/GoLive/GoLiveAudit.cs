@@ -76,7 +76,6 @@ public sealed class GoLiveAudit(
             ("returns clearing account", "Fulfil__ReturnsClearingAccountCode", _fulfil.ReturnsClearingAccountCode, true),
             ("gift-card liability account", "Fulfil__GiftCardLiabilityAccountCode", _fulfil.GiftCardLiabilityAccountCode, _refunds.StoreCreditDocument == StoreCreditDocument.Journal),
             ("handling fee account", "Refunds__HandlingFeeAccountCode", _refunds.HandlingFeeAccountCode, true),
-            ("upsell clearing account", "Refunds__UpsellClearingAccountCode", _refunds.UpsellClearingAccountCode, true),
         };
         var codes = accounts.Where(a => !string.IsNullOrWhiteSpace(a.Code)).Select(a => a.Code).ToList();
         var found = codes.Count == 0 ? [] : await fulfil.GetAccountsByCodesAsync(codes, ct).ConfigureAwait(false);

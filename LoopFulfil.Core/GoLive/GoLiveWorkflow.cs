@@ -59,14 +59,12 @@ internal static class GoLiveWorkflow
         {
             if (r.Upsell > 0)
             {
-                return string.IsNullOrWhiteSpace(refunds.UpsellClearingAccountCode)
-                    ? ("exchange with upsell", "needs a setting", "Refunds__UpsellClearingAccountCode", r)
-                    : ("exchange with upsell", "supported", "exchange invoice not yet settled by the credit (accounting.md row 7, #15)", r);
+                return ("exchange with upsell", "supported", "upsell booked as a payment on the exchange invoice; credit note and invoice reconciled (accounting.md row 7)", r);
             }
 
             return r.Refund > 0
-                ? ("exchange with the difference refunded", "supported", "accounting.md row 8; exchange booking gap (#15)", r)
-                : ("even exchange", "supported", "accounting.md row 6; exchange booking gap (#15)", r);
+                ? ("exchange with the difference refunded", "supported", "credit note, exchange invoice and refund payment reconciled (accounting.md row 8)", r)
+                : ("even exchange", "supported", "credit note and exchange invoice reconciled (accounting.md row 6)", r);
         }
 
         if (r.GiftCard > 0)

@@ -38,6 +38,7 @@ public static class OutcomesServiceCollectionExtensions
 
         // Same named client as IFulfilClient: one base address, one resilience pipeline and circuit for Fulfil.
         services.AddHttpClient<IFulfilOutcomesClient, FulfilOutcomesClient>(FulfilServiceCollectionExtensions.HttpClientName);
+        services.AddHttpClient<IFulfilReceivables, FulfilReceivablesClient>(FulfilServiceCollectionExtensions.HttpClientName);
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<PostingStore>();
         // Commerce sync (when registered) values Loop order refunds from posted credit notes.
@@ -47,6 +48,7 @@ public static class OutcomesServiceCollectionExtensions
         services.TryAddTransient<InspectionService>();
         services.TryAddTransient<ScheduledPostingJob>();
         services.TryAddTransient<ExchangeOrderHandler>();
+        services.TryAddTransient<ExchangeSettlement>();
         services.AddLoopFulfilReturnStage<ReceiptStage>();
         services.AddLoopFulfilReturnStage<RestockStage>();
         services.AddLoopFulfilReturnStage<RefundsStage>();

@@ -274,7 +274,8 @@ public sealed partial class ReconciliationJob
         FulfilLoopDocument[] journals = [.. docs.Where(d => d.Type == LoopDocumentType.JournalEntry && d.Reference == PostingKinds.Reference(id, PostingKinds.StoreCredit))];
         FulfilLoopDocument[] giftCards = [.. docs.Where(d => d.Type == LoopDocumentType.GiftCard && d.Reference == PostingKinds.Reference(id, PostingKinds.GiftCard))];
         decimal creditNoteTotal = creditNotes.Sum(d => -(d.Amount ?? 0m));
-        await CheckMoneyAsync(ReconciliationMismatchKind.CreditNoteMismatch, PostingKinds.CreditNote, r.Refund, creditNotes.Length, creditNoteTotal, "credit note", "cash refund").ConfigureAwait(false);
+        // The credit note covers the units refunded and those paid for with exchange credit (RefundPlan).
+        await CheckMoneyAsync(ReconciliationMismatchKind.CreditNoteMismatch, PostingKinds.CreditNote, r.Refund + r.ExchangeCreditTotal, creditNotes.Length, creditNoteTotal, "credit note", "cash refund and exchange credit").ConfigureAwait(false);
         decimal storeCreditTotal;
         if (await StoreCreditKindAsync().ConfigureAwait(false) == PostingKinds.GiftCard)
         {
@@ -301,7 +302,8 @@ public sealed partial class ReconciliationJob
             }
         }
 
-        AddTotal(RefundType.CashRefund, r.Refund, creditNoteTotal);
+        // The cash part of the credit note: what it credits beyond the exchange credit the exchange invoice absorbs.
+        AddTotal(RefundType.CashRefund, r.Refund, creditNotes.Length == 0 ? 0m : creditNoteTotal - r.ExchangeCreditTotal);
         AddTotal(RefundType.StoreCredit, r.GiftCard, storeCreditTotal);
         AddTotal(RefundType.Exchange, r.ExchangeCreditTotal, exchangeTotal);
 

@@ -18,7 +18,7 @@ public static class PostingKinds
     /// <summary>Handling fee kept from the customer (<c>LOOP-{id}-FEE</c>).</summary>
     public const string HandlingFee = "FEE";
 
-    /// <summary>Upsell the customer paid on an exchange (<c>LOOP-{id}-UPSELL</c>).</summary>
+    /// <summary>Upsell the customer paid on an exchange (<c>LOOP-{id}-UPSELL</c>), booked by the exchange settlement as a payment on the exchange invoice.</summary>
     public const string Upsell = "UPSELL";
 
     public static string Reference(string returnId, string kind) => $"LOOP-{returnId}-{kind}";
@@ -65,10 +65,12 @@ public sealed record RefundPlan(IReadOnlyList<PlannedPosting> Postings, string? 
         }
 
         var postings = new List<PlannedPosting>(4);
-        Add(PostingKinds.CreditNote, r.Refund);
+        // The credit note also covers the units paid for with exchange credit: the exchange settlement reconciles it
+        // against the exchange invoice (accounting.md rows 6-8). Upsell is not a posting here: the settlement books it
+        // as a payment on the exchange invoice.
+        Add(PostingKinds.CreditNote, r.Refund + r.ExchangeCreditTotal);
         Add(storeCredit == StoreCreditDocument.GiftCard ? PostingKinds.GiftCard : PostingKinds.StoreCredit, r.GiftCard);
         Add(PostingKinds.HandlingFee, r.HandlingFee);
-        Add(PostingKinds.Upsell, r.Upsell);
         return new RefundPlan(postings, null);
 
         void Add(string kind, decimal amount)

@@ -148,7 +148,6 @@ public sealed class RefundPoster
         {
             PostingKinds.StoreCredit => (fo.ReturnsClearingAccountCode, "Fulfil:ReturnsClearingAccountCode", fo.GiftCardLiabilityAccountCode, "Fulfil:GiftCardLiabilityAccountCode", "store credit"),
             PostingKinds.HandlingFee => (fo.ReturnsClearingAccountCode, "Fulfil:ReturnsClearingAccountCode", ro.HandlingFeeAccountCode, "Refunds:HandlingFeeAccountCode", "handling fee"),
-            PostingKinds.Upsell => (ro.UpsellClearingAccountCode, "Refunds:UpsellClearingAccountCode", fo.ReturnsClearingAccountCode, "Fulfil:ReturnsClearingAccountCode", "upsell paid"),
             _ => throw new ReturnStageException(ExceptionCategory.FulfilRejected, $"Unknown posting kind {p.Kind}.") { DetailKey = p.Kind },
         };
         int debit = await AccountAsync(debitCode, debitSetting, ct).ConfigureAwait(false);

@@ -68,7 +68,4 @@ public sealed class RefundsOptions
 
     /// <summary>Revenue account credited with handling fees (<c>LOOP-{id}-FEE</c>, debit returns clearing).</summary>
     public string HandlingFeeAccountCode { get; set; } = "";
-
-    /// <summary>Clearing account debited with upsell the customer paid through Loop (<c>LOOP-{id}-UPSELL</c>, credit returns clearing).</summary>
-    public string UpsellClearingAccountCode { get; set; } = "";
 }

@@ -26,6 +26,7 @@ public static class FulfilSandboxDemo
 
     public const int CompanyId = 1;
     public const int WarehouseId = 1;
+    public const int RevenueJournalId = 1;
     public const int MiscJournalId = 2;
     public const int WebChannelId = 1;
     public const int ExchangeChannelId = 2;

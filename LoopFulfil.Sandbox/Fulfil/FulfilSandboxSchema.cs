@@ -25,10 +25,11 @@ internal static class FulfilSandboxSchema
         ["account.account"] = ["code", "name", "type", "active", "company"],
         ["account.journal"] = ["code", "name", "type"],
         ["account.period"] = ["name", "start_date", "end_date", "state", "company"],
-        ["account.invoice"] = ["type", "number", "reference", "description", "party", "invoice_address", "invoice_date", "company", "state", "journal", "account", "currency"],
+        ["account.invoice"] = ["type", "number", "reference", "description", "party", "invoice_address", "invoice_date", "company", "state", "journal", "account", "currency", "move"],
         ["account.invoice.line"] = ["invoice", "type", "product", "description", "quantity", "unit_price", "account", "unit"],
         ["account.move"] = ["number", "journal", "period", "date", "description", "origin", "company", "state", "post_date"],
-        ["account.move.line"] = ["move", "account", "debit", "credit", "party", "description"],
+        ["account.move.line"] = ["move", "account", "debit", "credit", "party", "description", "reconciliation"],
+        ["account.move.reconciliation"] = ["name", "company", "date"],
 
         // Openlabs/Fulfil gift card module (fulfil-api.md 5.10, unverified live): no recipient fields here, LoopFulfil sends none.
         ["gift_card.gift_card"] = ["number", "amount", "currency", "state", "origin", "comment", "message", "company"],
@@ -36,12 +37,13 @@ internal static class FulfilSandboxSchema
 
     public static readonly Dictionary<string, string[]> Computed = new(StringComparer.Ordinal)
     {
-        ["product.product"] = ["quantity", "variant_name"],
+        ["product.product"] = ["quantity", "variant_name", "account_category"],
         ["sale.sale"] = ["lines", "total_amount", "shipment_returns", "has_return"],
         ["sale.line"] = ["amount"],
         ["stock.shipment.internal"] = ["moves"],
         ["stock.shipment.out.return"] = ["incoming_moves", "inventory_moves", "moves"],
-        ["account.invoice"] = ["lines", "total_amount", "sales"],
+        ["account.invoice"] = ["lines", "total_amount", "sales", "lines_to_pay", "payment_lines"],
+        ["account.move.reconciliation"] = ["lines"],
         ["account.move"] = ["lines"],
         ["account.account"] = ["party_required"],
     };
@@ -79,6 +81,8 @@ internal static class FulfilSandboxSchema
         [("account.move.line", "move")] = "account.move",
         [("account.move.line", "account")] = "account.account",
         [("account.move.line", "party")] = "party.party",
+        [("account.move.line", "reconciliation")] = "account.move.reconciliation",
+        [("account.invoice", "move")] = "account.move",
     };
 
     /// <summary>One2many fields written with Tryton commands (<c>[["create",[…]]]</c>): target model and back-reference.</summary>

@@ -409,6 +409,12 @@ public sealed partial class FulfilSandboxState
         {
             // Validate everything before inserting anything, so a refused batch leaves no half-created records.
             var list = records.ToList();
+            if (model == "account.move.reconciliation")
+            {
+                list.ForEach(ValidateReconciliation);
+                return list.Select(CreateReconciliationLocked).ToList();
+            }
+
             foreach (var r in list)
             {
                 ValidateCreate(model, r);
@@ -607,6 +613,10 @@ public sealed partial class FulfilSandboxState
             ("account.invoice", "total_amount") => Children("account.invoice.line", "invoice", id).Sum(l => LineAmount(Rec("account.invoice.line", l))),
             ("account.invoice", "sales") => record.GetValueOrDefault("sales") as List<int> ?? [],
             ("account.move", "lines") => Children("account.move.line", "move", id),
+            ("account.invoice", "lines_to_pay") => LinesToPay(record),
+            ("account.invoice", "payment_lines") => new List<int>(), // LoopFulfil pays nothing through the invoice's payment wizard
+            ("account.move.reconciliation", "lines") => Children("account.move.line", "reconciliation", id),
+            ("product.product", "account_category") => null, // the sandbox has no taxes, so no accounting categories
             ("account.account", "party_required") => PartyRequired(record),
             _ => record.GetValueOrDefault(field),
         };

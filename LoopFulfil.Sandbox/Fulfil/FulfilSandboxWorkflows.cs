@@ -415,6 +415,8 @@ public sealed partial class FulfilSandboxState
         }
 
         Transition("sale.sale", id, ["quotation"], "confirmed");
+        // Tryton processes a confirmed sale at once (invoice method "order"); the state is left at confirmed here.
+        InvoiceSaleLocked(id);
     }
 
     private void SaleCancel(int id)
@@ -704,6 +706,7 @@ public sealed partial class FulfilSandboxState
         Transition("account.invoice", id, ["draft", "validated"], "posted");
         var total = Table("account.invoice.line").Values.Where(l => Equals(l.GetValueOrDefault("invoice"), id)).Sum(LineAmount);
         invoice["number"] = NextNumber(total < 0 ? "CN" : "INV");
+        PostInvoiceMoveLocked(id);
     }
 
     private void MovePost(int id)

@@ -64,7 +64,6 @@ internal sealed class OutcomesHarness : IntegrationHarness
     {
         ["Exceptions:FlagReturnInLoop"] = "false",
         ["Refunds:HandlingFeeAccountCode"] = FulfilSandboxDemo.ReturnFeeAccountCode,
-        ["Refunds:UpsellClearingAccountCode"] = FulfilSandboxDemo.CashAccountCode,
         ["WriteBack:ExchangeOrders"] = "false",
     };
 

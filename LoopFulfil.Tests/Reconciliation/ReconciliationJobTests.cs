@@ -251,10 +251,11 @@ public sealed class ReconciliationJobTests
         Assert.Equal((1, 50.00m, 50.00m), (credit.Returns, credit.LoopAmount, credit.FulfilAmount));
         RefundTotal exchange = Assert.Single(report.Totals, t => t.Type == RefundType.Exchange);
         Assert.Equal((1, 25.00m, 25.00m), (exchange.Returns, exchange.LoopAmount, exchange.FulfilAmount));
-        // The Fulfil side of the totals is the sandbox's own ledger.
+        // The Fulfil side of the totals is the sandbox's own ledger: the credit notes cover the cash refunds and the
+        // exchange credit (which the exchange invoice absorbs).
         decimal creditNotes = h.Fulfil.State.Where("account.invoice", i => (i.GetValueOrDefault("reference") as string)?.EndsWith("-CN", StringComparison.Ordinal) == true)
             .Sum(i => i.Number("total_amount"));
-        Assert.Equal(-refund.FulfilAmount, creditNotes);
+        Assert.Equal(-(refund.FulfilAmount + exchange.FulfilAmount), creditNotes);
 
         ReconciliationReport? latest = await h.Reports.GetLatestAsync(CancellationToken.None);
         Assert.NotNull(latest);

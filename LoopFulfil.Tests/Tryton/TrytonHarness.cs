@@ -56,6 +56,9 @@ internal sealed class TrytonHarness : IAsyncDisposable
     /// <summary>The façade, for reading Tryton's records and driving its workflows as a merchant's staff would.</summary>
     public FulfilHttp Http { get; }
 
+    /// <summary>The integration's services (e.g. the Fulfil client, to book what another stage would).</summary>
+    public IServiceProvider Services => _services;
+
     public static async Task<TrytonHarness> StartAsync(TrytonEngine engine, IDictionary<string, string?>? overrides = null)
     {
         LoopSandbox loop = await LoopSandbox.StartAsync(new LoopSandboxOptions { SeedDemoData = false });
@@ -67,7 +70,6 @@ internal sealed class TrytonHarness : IAsyncDisposable
         }
 
         settings["Refunds:HandlingFeeAccountCode"] = TrytonEngine.Codes.HandlingFees;
-        settings["Refunds:UpsellClearingAccountCode"] = TrytonEngine.Codes.Cash;
         settings["Loop:BaseUrl"] = loop.ApiBaseUrl.ToString();
         settings["Loop:ApiKey"] = loop.ApiKey;
         settings["Webhooks:Secret"] = WebhookTestKit.Secret;
