@@ -1,6 +1,8 @@
 using System.Globalization;
 using LoopFulfil.Core.Exceptions;
 using LoopFulfil.Core.Fulfil;
+using LoopFulfil.Core.Loop.Json;
+using LoopFulfil.Core.Loop.Models;
 using LoopFulfil.Core.Returns;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -9,8 +11,9 @@ namespace LoopFulfil.Core.Refunds;
 
 /// <summary>
 /// Refund accounting for a closed return (<c>return.closed</c>, or any later event such as <c>giftcard.requested</c>
-/// once the stored snapshot is closed): a posted credit note for the amount refunded to the original payment, a
-/// balanced store-credit liability journal, and journals for a handling fee and an upsell — each once. Figures that
+/// once the stored snapshot is closed), per docs/accounting.md: one posted credit note for every returned unit (with
+/// the handling-fee line), the refund payment, the store credit and its bonus against the receivable, and the upsell
+/// journal — each once. Figures that
 /// do not reconcile raise AmountMismatch (finance) and nothing is posted: postings already planned are marked
 /// <see cref="PostingStatus.Blocked"/> behind the record, and planned again from Loop's figures once it is resolved or
 /// replayed. In Scheduled mode the documents are only stored as pending postings for <see cref="ScheduledPostingJob"/>.
@@ -50,7 +53,8 @@ public sealed partial class RefundsStage : IReturnStage
         }
 
         RefundsOptions o = options.CurrentValue;
-        RefundPlan plan = RefundPlan.For(context.Return, o.AmountTolerance, o.CompanyCurrency, o.StoreCreditDocument);
+        LoopGiftCardEvent? giftCard = await GiftCardEventAsync(context, cancellationToken).ConfigureAwait(false);
+        RefundPlan plan = RefundPlan.For(context.Return, o.AmountTolerance, o.CompanyCurrency, o.StoreCreditDocument, giftCard);
         if (plan.Mismatch is { } why)
         {
             ExceptionRecord mismatch = await context.RaiseAsync(ExceptionCategory.AmountMismatch, why, Name, cancellationToken, detailKey: "amounts").ConfigureAwait(false);
@@ -85,6 +89,8 @@ public sealed partial class RefundsStage : IReturnStage
                 Reference = planned.Reference,
                 Currency = planned.Currency,
                 Amount = planned.Amount,
+                Tax = planned.Tax,
+                HandlingFee = planned.HandlingFee,
                 Status = PostingStatus.Pending,
                 PartyId = party,
                 ReturnOrderId = context.ReturnOrderId,
@@ -106,7 +112,7 @@ public sealed partial class RefundsStage : IReturnStage
                 }
 
                 // Resolved or replayed: Loop's figures now are what finance let through.
-                record = await postings.UnblockAsync(record.ReturnId, record.Kind, planned.Amount, planned.Currency, cancellationToken).ConfigureAwait(false) ?? record;
+                record = await postings.UnblockAsync(record.ReturnId, record.Kind, planned.Amount, planned.Currency, cancellationToken, planned.Tax, planned.HandlingFee).ConfigureAwait(false) ?? record;
                 LogUnblocked(logger, context.ReturnId, record.Reference, planned.Amount, planned.Currency);
             }
             else if (!added && changed)
@@ -142,6 +148,21 @@ public sealed partial class RefundsStage : IReturnStage
 
             LogPosted(logger, context.ReturnId, record.Reference, outcome.Number);
         }
+    }
+
+    /// <summary>
+    /// The return's <c>giftcard.requested</c> (this delivery's, else the latest recorded): it carries the credit issued
+    /// and the bonus (docs/accounting.md row 5). Null when none arrived (Shopify gift cards send none).
+    /// </summary>
+    private static async Task<LoopGiftCardEvent?> GiftCardEventAsync(ReturnContext context, CancellationToken cancellationToken)
+    {
+        if (context.Event.Trigger == ReturnTriggers.GiftCardRequested && !context.Event.IsStale)
+        {
+            return context.Event.Read<LoopGiftCardEvent>();
+        }
+
+        IReadOnlyList<RecordedReturnEvent> recorded = await context.Ledger.GetEventsAsync(context.ReturnId, ReturnTriggers.GiftCardRequested, cancellationToken).ConfigureAwait(false);
+        return recorded.Count == 0 ? null : LoopJson.Deserialize<LoopGiftCardEvent>(recorded[^1].Body);
     }
 
     private Task<ExceptionRecord> RaiseChangedAsync(ReturnContext context, PostingRecord record, PlannedPosting planned, CancellationToken cancellationToken) =>
