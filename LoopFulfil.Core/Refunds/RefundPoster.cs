@@ -212,14 +212,14 @@ public sealed class RefundPoster
     {
         decimal tolerance = options.CurrentValue.AmountTolerance;
         string what = $"Credit note {note.Number ?? documentId} ({p.Reference})";
-        if (Math.Abs(note.TotalAmount + p.Amount) > tolerance)
-        {
-            throw new ReturnStageException(ExceptionCategory.AmountMismatch, $"{what} totals {Text(note.TotalAmount)} but Loop credits {Text(-p.Amount)} {p.Currency} (returned value less handling fee {Text(p.HandlingFee)}); nothing more is posted for it.") { DetailKey = p.Kind };
-        }
-
         if (Math.Abs(note.TaxAmount + p.Tax) > tolerance)
         {
             throw new ReturnStageException(ExceptionCategory.AmountMismatch, $"{what} reverses tax {Text(note.TaxAmount)} but Loop's tax on the returned lines is {Text(p.Tax)} {p.Currency}; nothing more is posted for it.") { DetailKey = p.Kind };
+        }
+
+        if (Math.Abs(note.TotalAmount + p.Amount) > tolerance)
+        {
+            throw new ReturnStageException(ExceptionCategory.AmountMismatch, $"{what} totals {Text(note.TotalAmount)} but Loop credits {Text(-p.Amount)} {p.Currency} (returned value less handling fee {Text(p.HandlingFee)}); nothing more is posted for it.") { DetailKey = p.Kind };
         }
     }
 

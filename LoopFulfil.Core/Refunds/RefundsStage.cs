@@ -118,7 +118,15 @@ public sealed partial class RefundsStage : IReturnStage
             else if (!added && changed)
             {
                 ExceptionRecord raised = await RaiseChangedAsync(context, record, planned, cancellationToken).ConfigureAwait(false);
-                await BlockAsync(record.ReturnId, record.Kind, raised, cancellationToken).ConfigureAwait(false);
+                // The return's documents settle one another (docs/accounting.md): none is posted from stale figures.
+                foreach (PostingRecord other in await postings.ForReturnAsync(context.ReturnId, cancellationToken).ConfigureAwait(false))
+                {
+                    if (other.Status == PostingStatus.Pending || other.Kind == record.Kind)
+                    {
+                        await BlockAsync(other.ReturnId, other.Kind, raised, cancellationToken).ConfigureAwait(false);
+                    }
+                }
+
                 return;
             }
 
@@ -143,6 +151,12 @@ public sealed partial class RefundsStage : IReturnStage
                 // Fulfil's document disagrees with Loop: nothing more is posted for it until finance resolves the record.
                 ExceptionRecord raised = await context.RaiseAsync(ex.Category, ex.Message, Name, cancellationToken, detailKey: ex.DetailKey).ConfigureAwait(false);
                 await BlockAsync(record.ReturnId, record.Kind, raised, cancellationToken).ConfigureAwait(false);
+                foreach (PostingRecord waiting in stored.Where(r => r.Status == PostingStatus.Pending && r.Kind != record.Kind))
+                {
+                    // They settle the disputed document: held with it.
+                    await BlockAsync(waiting.ReturnId, waiting.Kind, raised, cancellationToken).ConfigureAwait(false);
+                }
+
                 return;
             }
 

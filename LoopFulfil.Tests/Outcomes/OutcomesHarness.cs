@@ -65,6 +65,7 @@ internal sealed class OutcomesHarness : IntegrationHarness
         ["Exceptions:FlagReturnInLoop"] = "false",
         ["Refunds:HandlingFeeAccountCode"] = FulfilSandboxDemo.ReturnFeeAccountCode,
         ["Refunds:UpsellClearingAccountCode"] = FulfilSandboxDemo.CashAccountCode,
+        ["Refunds:GiftCardBonusAccountCode"] = FulfilSandboxDemo.GiftCardBonusAccountCode,
         ["WriteBack:ExchangeOrders"] = "false",
     };
 

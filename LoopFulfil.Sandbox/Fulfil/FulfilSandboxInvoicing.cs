@@ -2,7 +2,7 @@ using System.Globalization;
 
 namespace LoopFulfil.Sandbox.Fulfil;
 
-// Taxes as Tryton computes them: a sale line and an invoice line carry taxes (many2many account.tax); an invoice's tax
+// Invoices and taxes as Tryton has them. Taxes: a sale line and an invoice line carry taxes (many2many account.tax); an invoice's tax
 // is computed from its lines' taxes, so a credit-note line without the sale line's taxes is visibly untaxed
 // (tax_amount 0) rather than silently right. Percentage taxes only, rounded per tax over the document.
 public sealed partial class FulfilSandboxState
@@ -13,6 +13,16 @@ public sealed partial class FulfilSandboxState
         lock (_gate)
         {
             return Insert("account.tax", new() { ["name"] = name, ["rate"] = rate, ["account"] = null });
+        }
+    }
+
+    /// <summary>Adds a line without product to an invoice (e.g. someone editing a draft credit note by hand in Fulfil).</summary>
+    public int AddInvoiceLine(int invoiceId, string description, decimal quantity, decimal unitPrice)
+    {
+        lock (_gate)
+        {
+            _ = Rec("account.invoice", invoiceId);
+            return Insert("account.invoice.line", new() { ["invoice"] = invoiceId, ["type"] = "line", ["description"] = description, ["quantity"] = quantity, ["unit_price"] = unitPrice });
         }
     }
 
