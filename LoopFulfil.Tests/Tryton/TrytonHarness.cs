@@ -64,6 +64,7 @@ internal sealed class TrytonHarness : IAsyncDisposable
 
         settings["Refunds:HandlingFeeAccountCode"] = TrytonEngine.Codes.HandlingFees;
         settings["Refunds:UpsellClearingAccountCode"] = TrytonEngine.Codes.Cash;
+        settings["Refunds:GiftCardBonusAccountCode"] = TrytonEngine.Codes.Expense;
         settings["Loop:BaseUrl"] = loop.ApiBaseUrl.ToString();
         settings["Loop:ApiKey"] = loop.ApiKey;
         settings["Webhooks:Secret"] = WebhookTestKit.Secret;
