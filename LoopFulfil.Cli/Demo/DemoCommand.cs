@@ -150,6 +150,7 @@ internal static class DemoCommand
         using var http = new HttpClient { BaseAddress = engine.BaseAddress, Timeout = TimeSpan.FromSeconds(60) };
         var tryton = new LoopFulfil.Core.Fulfil.FulfilHttp(http, new LoopFulfil.Core.Fulfil.FulfilOptions { ApiKey = engine.ApiKey, CompanyId = engine.CompanyId });
         using var run = new DemoRun(sandbox, host.Services, host.BaseAddress, TimeProvider.System.GetUtcNow() + timeout, TimeProvider.System);
+        int watermark = await new TrytonBooks(tryton).WatermarkAsync(context.Stopping).ConfigureAwait(false);
         var scenarios = TrytonDemo.Scenarios(run, tryton);
         var failures = await RunScenariosAsync(console, run, scenarios, host.Services, context.Stopping).ConfigureAwait(false);
         var elapsed = TimeProvider.System.GetElapsedTime(started);
@@ -163,11 +164,13 @@ internal static class DemoCommand
             context.Stderr.WriteLine("Host log:");
             context.Stderr.WriteLine(hostLog.ToString());
             await TrytonDemo.PrintBooksAsync(console, tryton, context.Stopping).ConfigureAwait(false);
+            await TrytonDemo.PrintBooksLineAsync(console, tryton, watermark, sandbox, context.Stopping).ConfigureAwait(false);
             return 1;
         }
 
         console.MarkupLine($"[green]All {scenarios.Count} scenarios ended as expected[/] in {elapsed.TotalSeconds:0.0} s (Tryton start included).");
         await TrytonDemo.PrintBooksAsync(console, tryton, context.Stopping).ConfigureAwait(false);
+        await TrytonDemo.PrintBooksLineAsync(console, tryton, watermark, sandbox, context.Stopping).ConfigureAwait(false);
         return 0;
     }
 

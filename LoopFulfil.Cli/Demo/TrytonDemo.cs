@@ -1,8 +1,10 @@
 using System.Globalization;
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using LoopFulfil.Cli.Sandbox;
 using LoopFulfil.Core.Exceptions;
 using LoopFulfil.Core.Fulfil;
+using LoopFulfil.Sandbox.Books;
 using LoopFulfil.Sandbox.Tryton;
 using Spectre.Console;
 
@@ -104,24 +106,28 @@ internal static class TrytonDemo
             stock.AddColumn(new TableColumn(location).RightAligned());
         }
 
-        var ids = await tryton.SearchReadAllAsync<JsonElement>("stock.location", [new object[] { "code", "in", locations }], ["id", "code"], cancellationToken: cancellationToken).ConfigureAwait(false);
-        var quantities = new Dictionary<(string Sku, string Location), decimal>();
-        foreach (var location in ids)
-        {
-            var context = new Dictionary<string, object?> { ["locations"] = new[] { location.GetProperty("id").GetInt32() }, ["with_childs"] = true };
-            var products = await tryton.SearchReadAllAsync<JsonElement>("product.product", [new object[] { "code", "in", Skus }], ["id", "code", "quantity"], context, cancellationToken: cancellationToken).ConfigureAwait(false);
-            foreach (var p in products)
-            {
-                quantities[(p.GetProperty("code").GetString()!, location.GetProperty("code").GetString()!)] = p.GetProperty("quantity").GetDecimal();
-            }
-        }
-
+        var quantities = await new TrytonBooks(tryton).StockAsync(Skus, locations, cancellationToken).ConfigureAwait(false);
         foreach (var sku in Skus)
         {
             stock.AddRow([Markup.Escape(sku), .. locations.Select(l => quantities.GetValueOrDefault((sku, l)).ToString("0.##", CultureInfo.InvariantCulture))]);
         }
 
         console.Write(stock);
+    }
+
+    /// <summary>
+    /// The line <c>books: N returns, difference X.XX</c>: the books oracle (docs/accounting.md applied to the Loop
+    /// webhooks the run sent, never the integration's plan) against Tryton's posted move lines since
+    /// <paramref name="watermark"/>; the difference is Σ |expected − Tryton| over the accounts of the table.
+    /// </summary>
+    public static async Task PrintBooksLineAsync(IAnsiConsole console, FulfilHttp tryton, int watermark, SandboxEnvironment sandbox, CancellationToken cancellationToken)
+    {
+        var bodies = sandbox.Loop.WebhookDeliveries.Select(d => JsonNode.Parse(d.Body) as JsonObject).OfType<JsonObject>();
+        var expected = LoopReturnPayloads.FromWebhooks(bodies).Where(p => p.Return is not null).Select(p => ExpectedBooks.For(p)).ToList();
+        var chart = BookChart.From(TrytonEngine.Codes.Receivable, TrytonEngine.Codes.Revenue, TrytonEngine.Codes.Tax, sandbox.Settings);
+        var actual = await new TrytonBooks(tryton).BalancesAsync(watermark, cancellationToken).ConfigureAwait(false);
+        decimal difference = chart.Difference(chart.ByCode(ExpectedBooks.Sum(expected)), actual);
+        console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"books: {expected.Count} returns, difference {difference:0.00}"));
     }
 
     private static async Task InspectAfterAuthorisationAsync(DemoRun run, FulfilHttp tryton, DemoReturn demo, bool passed, string disposition, CancellationToken cancellationToken)

@@ -34,9 +34,10 @@ internal sealed class TrytonHarness : IAsyncDisposable
     private static long s_next = DateTimeOffset.UtcNow.ToUnixTimeSeconds() % 1_000_000;
     private readonly ServiceProvider _services;
 
-    private TrytonHarness(TrytonEngine engine, LoopSandbox loop, ServiceProvider services, InProcessBus bus, FulfilHttp http)
+    private TrytonHarness(TrytonEngine engine, LoopSandbox loop, ServiceProvider services, InProcessBus bus, FulfilHttp http, IReadOnlyDictionary<string, string?> settings)
     {
         Engine = engine;
+        Settings = settings;
         Loop = loop;
         _services = services;
         Bus = bus;
@@ -44,6 +45,9 @@ internal sealed class TrytonHarness : IAsyncDisposable
     }
 
     public TrytonEngine Engine { get; }
+
+    /// <summary>The host's configuration (the engine's Fulfil settings with the harness's and the caller's).</summary>
+    public IReadOnlyDictionary<string, string?> Settings { get; }
 
     public LoopSandbox Loop { get; }
 
@@ -91,7 +95,7 @@ internal sealed class TrytonHarness : IAsyncDisposable
         ServiceProvider provider = collection.BuildServiceProvider(new ServiceProviderOptions { ValidateOnBuild = true, ValidateScopes = true });
         var options = provider.GetRequiredService<IOptions<FulfilOptions>>().Value;
         var http = new FulfilHttp(new HttpClient { BaseAddress = engine.BaseAddress, Timeout = TimeSpan.FromSeconds(60) }, options);
-        return new TrytonHarness(engine, loop, provider, bus, http);
+        return new TrytonHarness(engine, loop, provider, bus, http, settings);
     }
 
     /// <summary>A reference no other test of this run or an earlier run on the same database uses.</summary>
