@@ -44,7 +44,8 @@ public sealed record PlannedPosting(string ReturnId, string Kind, string Referen
 /// (never the line <c>refund</c>, which Loop sends either as the line's value or as 0), outcomes from the header and
 /// the <c>giftcard.requested</c> event.
 /// </summary>
-public sealed record ReturnMoney(decimal Net, decimal Tax, decimal HandlingFee, decimal Refund, decimal StoreCredit, decimal Bonus, decimal Exchange, decimal Upsell)
+/// <param name="ExchangeCredit">Loop's <c>exchange_credit_total</c>: the part of the return value the exchange used.</param>
+public sealed record ReturnMoney(decimal Net, decimal Tax, decimal HandlingFee, decimal Refund, decimal StoreCredit, decimal Bonus, decimal Exchange, decimal Upsell, decimal ExchangeCredit)
 {
     /// <summary>V = N + T: what the returned units are worth, tax included.</summary>
     public decimal Value => Net + Tax;
@@ -54,6 +55,13 @@ public sealed record ReturnMoney(decimal Net, decimal Tax, decimal HandlingFee, 
 
     /// <summary>How the outcomes settle it: R + (G − B) + X − U.</summary>
     public decimal Settled => Refund + (StoreCredit - Bonus) + Exchange - Upsell;
+
+    /// <summary>
+    /// True when Loop's outcomes settle V − F: R + (G − B) + X − U, or, reading the exchange as the credit it used
+    /// (<c>exchange_credit_total</c>, whose exact meaning Loop does not document), R + (G − B) + exchange credit.
+    /// </summary>
+    public bool Reconciles(decimal tolerance) =>
+        Math.Abs(Credited - Settled) <= tolerance || Math.Abs(Credited - (Refund + (StoreCredit - Bonus) + ExchangeCredit)) <= tolerance;
 
     /// <param name="giftCard">The return's <c>giftcard.requested</c> event, when one arrived: G and B come from it.</param>
     public static ReturnMoney Of(LoopReturn r, LoopGiftCardEvent? giftCard)
@@ -65,7 +73,7 @@ public sealed record ReturnMoney(decimal Net, decimal Tax, decimal HandlingFee, 
         decimal bonus = giftCard?.BonusCredit ?? 0m;
         // exchange_total (tax included) is X; a payload without it names the exchange only in exchange_credit_total.
         decimal exchange = r.ExchangeTotal > 0 ? r.ExchangeTotal : r.ExchangeCreditTotal;
-        return new ReturnMoney(net, tax, r.HandlingFee, r.Refund, storeCredit, bonus, exchange, r.Upsell);
+        return new ReturnMoney(net, tax, r.HandlingFee, r.Refund, storeCredit, bonus, exchange, r.Upsell, r.ExchangeCreditTotal);
     }
 }
 
@@ -115,7 +123,7 @@ public sealed record RefundPlan(IReadOnlyList<PlannedPosting> Postings, string? 
             return Fail($"Return {id}: the gift card bonus {Text(m.Bonus)} exceeds the credit issued {Text(m.StoreCredit)} {currency}.");
         }
 
-        if (Math.Abs(m.Credited - m.Settled) > tolerance)
+        if (!m.Reconciles(tolerance))
         {
             return Fail($"Return {id}: the returned lines are worth {Text(m.Value)} {currency} (net {Text(m.Net)} + tax {Text(m.Tax)}) less handling fee {Text(m.HandlingFee)} = {Text(m.Credited)}, but refund {Text(m.Refund)} + store credit {Text(m.StoreCredit - m.Bonus)} + exchange {Text(m.Exchange)} − upsell {Text(m.Upsell)} = {Text(m.Settled)}. Nothing was posted.");
         }

@@ -286,12 +286,20 @@ public sealed class RefundPoster
         return (step.DocumentId, posted.Number);
     }
 
-    /// <summary>The receivable the return's credit note booked against (transient until that credit note exists).</summary>
+    /// <summary>
+    /// The receivable the return's posted credit note booked against, found by its posting's document id (an ERP credit
+    /// note posted before we saw it may not carry our reference). Transient until that credit note is posted.
+    /// </summary>
     private async Task<int> ReceivableAsync(PostingRecord p, CancellationToken ct)
     {
         string reference = PostingKinds.Reference(p.ReturnId, PostingKinds.CreditNote);
-        FulfilCreditNote note = await fulfil.FindCreditNoteAsync(reference, ct).ConfigureAwait(false)
-            ?? throw new TransientIntegrationException($"{p.Reference} waits for the return's credit note {reference}: it settles that credit note's receivable.");
+        PostingRecord? posted = await postings.GetAsync(p.ReturnId, PostingKinds.CreditNote, ct).ConfigureAwait(false);
+        if (posted is not { Status: PostingStatus.Posted, DocumentId: { } document })
+        {
+            throw new TransientIntegrationException($"{p.Reference} waits for the return's credit note {reference}: it settles that credit note's receivable.");
+        }
+
+        FulfilCreditNote note = await fulfil.GetCreditNoteAsync(int.Parse(document, CultureInfo.InvariantCulture), ct).ConfigureAwait(false);
         if (note.AccountId is { } account)
         {
             return account;
