@@ -54,39 +54,42 @@ internal static class DemoScenarios
             new DemoScenario
             {
                 Name = "Cash refund",
-                Expected = "inspected back to stock: unit moved QUAR→STOR, Loop processed and closed it, credit note LOOP-{id}-CN posted",
+                Expected = "inspected back to stock: unit moved QUAR→STOR, Loop processed and closed it, credit note LOOP-{id}-CN and refund payment LOOP-{id}-RF posted",
                 ActAsync = async (r, ct) => await InspectAfterAuthorisationAsync(r, cashRefund, passed: true, "back_to_stock", ct),
                 CheckAsync = async (r, ct) =>
                     OneReturnOrderToQuarantine(r, cashRefund.Id)
                     ?? Restocked(r, cashRefund.Id, FulfilSandboxDemo.SellableLocationCode)
                     ?? LoopState(r, cashRefund.Id, "closed")
                     ?? Posted(r, "account.invoice", "reference", cashRefund.Id, "CN")
+                    ?? Posted(r, "account.move", "description", cashRefund.Id, "RF")
                     ?? Absent(r, "account.move", "description", cashRefund.Id, "SC")
                     ?? await NoExceptionsAsync(r, cashRefund.Id, ct),
             },
             new DemoScenario
             {
                 Name = "Store credit",
-                Expected = "closed as a gift card: store-credit liability journal LOOP-{id}-SC posted, no credit note",
+                Expected = "closed as a gift card: credit note LOOP-{id}-CN and store credit LOOP-{id}-SC against its receivable posted, no refund payment",
                 ActAsync = async (r, ct) => await InspectAfterAuthorisationAsync(r, storeCredit, passed: true, "back_to_stock", ct),
                 CheckAsync = async (r, ct) =>
                     LoopState(r, storeCredit.Id, "closed")
                     ?? Posted(r, "account.move", "description", storeCredit.Id, "SC")
-                    ?? Absent(r, "account.invoice", "reference", storeCredit.Id, "CN")
+                    ?? Posted(r, "account.invoice", "reference", storeCredit.Id, "CN")
+                    ?? Absent(r, "account.move", "description", storeCredit.Id, "RF")
                     ?? await NoExceptionsAsync(r, storeCredit.Id, ct),
             },
             new DemoScenario
             {
                 Name = "Exchange",
                 Expected = CommerceSyncInBuild
-                    ? "TEE-BLK-L returned for TEE-BLK-M: exchange sales order LOOP-{id}-EXC in Fulfil and in Loop, its invoice paid by the credit note LOOP-{id}-CN (reconciled as LOOP-{id}-SETTLE)"
-                    : "TEE-BLK-L returned for TEE-BLK-M: exchange sales order LOOP-{id}-EXC in Fulfil, its invoice paid by the credit note LOOP-{id}-CN (reconciled as LOOP-{id}-SETTLE); "
+                    ? "TEE-BLK-L returned for TEE-BLK-M: exchange sales order LOOP-{id}-EXC in Fulfil and in Loop, its invoice paid by the credit note LOOP-{id}-CN (reconciled as LOOP-{id}-SETTLE), no refund payment"
+                    : "TEE-BLK-L returned for TEE-BLK-M: exchange sales order LOOP-{id}-EXC in Fulfil, its invoice paid by the credit note LOOP-{id}-CN (reconciled as LOOP-{id}-SETTLE), no refund payment; "
                       + "Loop refuses the order (its catalogue comes from the commerce sync, not in this build): ExchangeOrderFailed for cx",
                 ActAsync = async (r, ct) => await InspectAfterAuthorisationAsync(r, exchange, passed: true, "back_to_stock", ct),
                 CheckAsync = async (r, ct) =>
                     LoopState(r, exchange.Id, "closed")
                     ?? ExchangeOrder(r, exchange.Id, "TEE-BLK-M")
                     ?? Settled(r, exchange.Id)
+                    ?? Absent(r, "account.move", "description", exchange.Id, "RF")
                     ?? (CommerceSyncInBuild
                         ? await NoExceptionsAsync(r, exchange.Id, ct)
                         : await OnlyExceptionAsync(r, exchange.Id, ExceptionCategory.ExchangeOrderFailed, ct)),

@@ -64,14 +64,18 @@ public sealed record FulfilCreditNoteRequest(
     DateOnly InvoiceDate,
     string? Description,
     IReadOnlyList<FulfilCreditNoteLine> Lines,
-    int? InvoiceAddressId = null);
+    int? InvoiceAddressId = null,
+    int? ReceivableAccountId = null);
 
 /// <param name="Quantity">Negative on a credit note.</param>
 /// <param name="AccountId">Revenue/clearing account of the line; null lets Fulfil use the product's.</param>
-public sealed record FulfilCreditNoteLine(int? ProductId, string Description, decimal Quantity, decimal UnitPrice, int? AccountId);
+/// <param name="TaxIds">The taxes of the sale line the credit line reverses (Fulfil computes the reversal).</param>
+public sealed record FulfilCreditNoteLine(int? ProductId, string Description, decimal Quantity, decimal UnitPrice, int? AccountId, IReadOnlyList<int>? TaxIds = null);
 
 /// <summary>An <c>account.invoice</c> credit note.</summary>
-public sealed record FulfilCreditNote(int Id, string? Reference, string? Number, string State, int? PartyId, DateOnly? InvoiceDate, decimal TotalAmount);
+/// <param name="TaxAmount">Fulfil's computed tax (negative on a credit note).</param>
+/// <param name="AccountId">The receivable the invoice books against (the party's).</param>
+public sealed record FulfilCreditNote(int Id, string? Reference, string? Number, string State, int? PartyId, DateOnly? InvoiceDate, decimal TotalAmount, decimal TaxAmount = 0m, int? AccountId = null);
 
 /// <summary>An <c>account.move</c> to create; debits must equal credits.</summary>
 public sealed record FulfilJournalEntryRequest(string Reference, DateOnly Date, IReadOnlyList<FulfilJournalLine> Lines);

@@ -64,6 +64,9 @@ public partial interface IFulfilClient
     /// <summary>The customer credit note with this reference, or null.</summary>
     Task<FulfilCreditNote?> FindCreditNoteAsync(string reference, CancellationToken cancellationToken = default);
 
+    /// <summary>The customer invoice or credit note with this id (total, tax and receivable as Fulfil computes them).</summary>
+    Task<FulfilCreditNote> GetCreditNoteAsync(int id, CancellationToken cancellationToken = default);
+
     /// <summary>Creates a draft credit note. Its total must be negative.</summary>
     Task<FulfilCreditNote> CreateCreditNoteAsync(FulfilCreditNoteRequest request, CancellationToken cancellationToken = default);
 

@@ -15,6 +15,12 @@ public sealed record FulfilStockMove(int Id, int ProductId, decimal Quantity, st
 /// <summary>A customer invoice or credit note that Fulfil generated for a sale (e.g. a return order's credit note).</summary>
 public sealed record FulfilSaleInvoice(int Id, string? Number, string State, decimal TotalAmount, string? Reference);
 
+/// <summary>A line of a return sale, as its credit note must reverse it: negative quantity, price, the sale line's taxes.</summary>
+public sealed record FulfilReturnSaleLine(int Id, int? ProductId, string? Description, decimal Quantity, decimal UnitPrice, IReadOnlyList<int> TaxIds);
+
+/// <summary>A line of an invoice (to find a fee line already added).</summary>
+public sealed record FulfilInvoiceLine(int Id, int? AccountId, decimal Quantity, decimal UnitPrice, string? Description);
+
 /// <summary>A Fulfil gift card (model <see cref="FulfilOptions.GiftCardModel"/>).</summary>
 /// <param name="State"><c>draft</c>, <c>active</c>, <c>canceled</c> or <c>used</c>.</param>
 /// <param name="CurrencyId">The card's <c>currency.currency</c>.</param>
@@ -49,6 +55,24 @@ public interface IFulfilOutcomesClient
 
     /// <summary>Activates a draft gift card; an active (or already used) one is returned as it is. A cancelled one is refused (permanent).</summary>
     Task<FulfilGiftCard> ActivateGiftCardAsync(int giftCardId, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// The sale's <c>invoice_method</c> (Tryton: <c>manual</c>, <c>order</c>, <c>shipment</c>), or null when Fulfil does
+    /// not answer it: whether the ERP makes the return's credit note itself.
+    /// </summary>
+    Task<string?> GetInvoiceMethodAsync(int saleId, CancellationToken cancellationToken);
+
+    /// <summary>The lines of a return sale with their taxes.</summary>
+    Task<IReadOnlyList<FulfilReturnSaleLine>> GetSaleLinesAsync(int saleId, CancellationToken cancellationToken);
+
+    /// <summary>The lines of an invoice.</summary>
+    Task<IReadOnlyList<FulfilInvoiceLine>> GetInvoiceLinesAsync(int invoiceId, CancellationToken cancellationToken);
+
+    /// <summary>Adds a line without product or taxes (a fee) to a draft invoice.</summary>
+    Task AddInvoiceLineAsync(int invoiceId, int accountId, decimal quantity, decimal unitPrice, string description, CancellationToken cancellationToken);
+
+    /// <summary>The party's own receivable account, or null when Fulfil uses the company default.</summary>
+    Task<int?> GetPartyReceivableAsync(int partyId, CancellationToken cancellationToken);
 
     /// <summary>Inferred: the <c>account.invoice</c> field that links an invoice to its sales (Tryton's <c>sales</c>).</summary>
     string RefundsInvoiceDomainField { get; }
@@ -119,6 +143,51 @@ public sealed class FulfilOutcomesClient : IFulfilOutcomesClient
 
     public Task SetInvoiceReferenceAsync(int invoiceId, string reference, CancellationToken cancellationToken) =>
         http.WriteAsync("account.invoice", [invoiceId], new Dictionary<string, object?>(StringComparer.Ordinal) { [options.CreditNoteReferenceField] = reference }, cancellationToken);
+
+    public async Task<string?> GetInvoiceMethodAsync(int saleId, CancellationToken cancellationToken)
+    {
+        IReadOnlyList<JsonElement> rows = await http.SearchReadAsync<JsonElement>("sale.sale", [new object[] { "id", "=", saleId }], 0, 1, ["id", "invoice_method"], cancellationToken: cancellationToken).ConfigureAwait(false);
+        return rows.Count == 0 ? throw new FulfilNotFoundException($"Fulfil has no sale.sale {Text(saleId)}.") : rows[0].Str("invoice_method");
+    }
+
+    public async Task<IReadOnlyList<FulfilReturnSaleLine>> GetSaleLinesAsync(int saleId, CancellationToken cancellationToken)
+    {
+        IReadOnlyList<JsonElement> rows = await http.SearchReadAllAsync<JsonElement>(
+            "sale.line", [new object[] { "sale", "=", saleId }, new object[] { "type", "=", "line" }], ["id", "product", "description", "quantity", "unit_price", "taxes"], cancellationToken: cancellationToken).ConfigureAwait(false);
+        return [.. rows.Select(r => new FulfilReturnSaleLine(r.Id(), r.IntOrNull("product"), r.Str("description"), r.Dec("quantity"), r.Dec("unit_price"), r.Ids("taxes")))];
+    }
+
+    public async Task<IReadOnlyList<FulfilInvoiceLine>> GetInvoiceLinesAsync(int invoiceId, CancellationToken cancellationToken)
+    {
+        IReadOnlyList<JsonElement> rows = await http.SearchReadAllAsync<JsonElement>(
+            "account.invoice.line", [new object[] { "invoice", "=", invoiceId }], ["id", "account", "quantity", "unit_price", "description"], cancellationToken: cancellationToken).ConfigureAwait(false);
+        return [.. rows.Select(r => new FulfilInvoiceLine(r.Id(), r.IntOrNull("account"), r.Dec("quantity"), r.Dec("unit_price"), r.Str("description")))];
+    }
+
+    public Task AddInvoiceLineAsync(int invoiceId, int accountId, decimal quantity, decimal unitPrice, string description, CancellationToken cancellationToken) =>
+        http.WriteAsync("account.invoice", [invoiceId], new Dictionary<string, object?>(StringComparer.Ordinal)
+        {
+            ["lines"] = new object[]
+            {
+                new object[]
+                {
+                    "create",
+                    new object[]
+                    {
+                        new Dictionary<string, object?>(StringComparer.Ordinal)
+                        {
+                            ["type"] = "line", ["account"] = accountId, ["quantity"] = new TrytonFloat(quantity), ["unit_price"] = unitPrice, ["description"] = description,
+                        },
+                    },
+                },
+            },
+        }, cancellationToken);
+
+    public async Task<int?> GetPartyReceivableAsync(int partyId, CancellationToken cancellationToken)
+    {
+        IReadOnlyList<JsonElement> rows = await http.SearchReadAsync<JsonElement>("party.party", [new object[] { "id", "=", partyId }], 0, 1, ["id", "account_receivable"], cancellationToken: cancellationToken).ConfigureAwait(false);
+        return rows.Count == 0 ? null : rows[0].IntOrNull("account_receivable");
+    }
 
     public async Task<FulfilGiftCard?> FindGiftCardAsync(string reference, CancellationToken cancellationToken)
     {

@@ -17,7 +17,7 @@ public enum LoopDocumentType
     /// <summary><c>account.invoice</c> (customer credit note) <c>LOOP-{id}-CN</c>.</summary>
     CreditNote,
 
-    /// <summary><c>account.move</c> <c>LOOP-{id}-SC</c>, <c>-FEE</c>, <c>-UPSELL</c>.</summary>
+    /// <summary><c>account.move</c> <c>LOOP-{id}-RF</c>, <c>-SC</c>, <c>-BONUS</c>, <c>-UPSELL</c> (<c>-FEE</c> before the fee became a credit-note line).</summary>
     JournalEntry,
 
     /// <summary><c>stock.shipment.internal</c> <c>LOOP-{id}-RESTOCK-{location}</c>.</summary>
@@ -220,7 +220,7 @@ public static class LoopReferences
     public const string Prefix = "LOOP-";
 
     // The suffixes the outcome stages append (Refunds.PostingKinds, exchange keys, restock shipments).
-    private static readonly string[] Suffixes = ["CN", "SC", "GC", "FEE", "UPSELL", "EXC", "RESTOCK"];
+    private static readonly string[] Suffixes = ["CN", "RF", "SC", "GC", "BONUS", "FEE", "UPSELL", "EXC", "RESTOCK"];
 
     /// <param name="Suffix">Null for the return order's own reference.</param>
     public sealed record Parsed(string ReturnId, string? Suffix);

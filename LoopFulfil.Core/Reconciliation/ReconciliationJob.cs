@@ -273,9 +273,12 @@ public sealed partial class ReconciliationJob
         FulfilLoopDocument[] creditNotes = [.. docs.Where(d => d.Type == LoopDocumentType.CreditNote && d.Reference == PostingKinds.Reference(id, PostingKinds.CreditNote))];
         FulfilLoopDocument[] journals = [.. docs.Where(d => d.Type == LoopDocumentType.JournalEntry && d.Reference == PostingKinds.Reference(id, PostingKinds.StoreCredit))];
         FulfilLoopDocument[] giftCards = [.. docs.Where(d => d.Type == LoopDocumentType.GiftCard && d.Reference == PostingKinds.Reference(id, PostingKinds.GiftCard))];
+        FulfilLoopDocument[] refundPayments = [.. docs.Where(d => d.Type == LoopDocumentType.JournalEntry && d.Reference == PostingKinds.Reference(id, PostingKinds.RefundPayment))];
         decimal creditNoteTotal = creditNotes.Sum(d => -(d.Amount ?? 0m));
-        // The credit note covers the units refunded and those paid for with exchange credit (RefundPlan).
-        await CheckMoneyAsync(ReconciliationMismatchKind.CreditNoteMismatch, PostingKinds.CreditNote, r.Refund + r.ExchangeCreditTotal, creditNotes.Length, creditNoteTotal, "credit note", "cash refund and exchange credit").ConfigureAwait(false);
+        decimal refundTotal = refundPayments.Sum(d => d.Amount ?? 0m);
+        // docs/accounting.md: the one credit note credits every returned unit less the fee; the refund payment is R.
+        await CheckMoneyAsync(ReconciliationMismatchKind.CreditNoteMismatch, PostingKinds.CreditNote, ReturnMoney.Of(r, null).Credited, creditNotes.Length, creditNoteTotal, "credit note", "returned value less handling fee").ConfigureAwait(false);
+        await CheckMoneyAsync(ReconciliationMismatchKind.JournalMismatch, PostingKinds.RefundPayment, r.Refund, refundPayments.Length, refundTotal, "refund payment journal", "cash refund").ConfigureAwait(false);
         decimal storeCreditTotal;
         if (await StoreCreditKindAsync().ConfigureAwait(false) == PostingKinds.GiftCard)
         {
@@ -302,8 +305,7 @@ public sealed partial class ReconciliationJob
             }
         }
 
-        // The cash part of the credit note: what it credits beyond the exchange credit the exchange invoice absorbs.
-        AddTotal(RefundType.CashRefund, r.Refund, creditNotes.Length == 0 ? 0m : creditNoteTotal - r.ExchangeCreditTotal);
+        AddTotal(RefundType.CashRefund, r.Refund, refundTotal);
         AddTotal(RefundType.StoreCredit, r.GiftCard, storeCreditTotal);
         AddTotal(RefundType.Exchange, r.ExchangeCreditTotal, exchangeTotal);
 

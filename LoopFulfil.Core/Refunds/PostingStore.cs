@@ -40,6 +40,12 @@ public sealed record PostingRecord
     /// <summary>Fulfil return order (for credit notes taken from it).</summary>
     public int? ReturnOrderId { get; init; }
 
+    /// <summary>Credit note only: Loop's tax on the returned lines (T), the check on the tax Fulfil computes.</summary>
+    public decimal Tax { get; init; }
+
+    /// <summary>Credit note only: the handling fee Loop kept (F), a fee line on the credit note.</summary>
+    public decimal HandlingFee { get; init; }
+
     public string? DocumentId { get; init; }
 
     public string? DocumentNumber { get; init; }
@@ -98,6 +104,8 @@ public sealed class PostingStore
             ["Status"] = record.Status,
             ["CreatedAt"] = record.CreatedAt,
             ["FailedAttempts"] = 0,
+            ["Tax"] = record.Tax.ToString(CultureInfo.InvariantCulture),
+            ["HandlingFee"] = record.HandlingFee.ToString(CultureInfo.InvariantCulture),
         };
         if (record.PartyId is { } party)
         {
@@ -239,7 +247,7 @@ public sealed class PostingStore
     /// Makes a blocked posting pending again with the figures planned now (ETag-checked); returns the stored posting
     /// (unchanged when it was not blocked).
     /// </summary>
-    public async Task<PostingRecord?> UnblockAsync(string returnId, string kind, decimal amount, string currency, CancellationToken cancellationToken)
+    public async Task<PostingRecord?> UnblockAsync(string returnId, string kind, decimal amount, string currency, CancellationToken cancellationToken, decimal tax = 0m, decimal handlingFee = 0m)
     {
         await EnsureTableAsync(cancellationToken).ConfigureAwait(false);
         for (int attempt = 0; attempt < RowLease.MaxClaimAttempts; attempt++)
@@ -255,6 +263,8 @@ public sealed class PostingStore
                 ["Status"] = PostingStatus.Pending,
                 ["Amount"] = amount.ToString(CultureInfo.InvariantCulture),
                 ["Currency"] = currency,
+                ["Tax"] = tax.ToString(CultureInfo.InvariantCulture),
+                ["HandlingFee"] = handlingFee.ToString(CultureInfo.InvariantCulture),
                 ["BlockedBy"] = string.Empty,
                 ["LastError"] = string.Empty,
                 ETag = e.ETag,
@@ -300,6 +310,8 @@ public sealed class PostingStore
         Status = e.GetString("Status") ?? PostingStatus.Pending,
         PartyId = e.GetInt32("PartyId"),
         ReturnOrderId = e.GetInt32("ReturnOrderId"),
+        Tax = e.GetDecimal("Tax") ?? 0m,
+        HandlingFee = e.GetDecimal("HandlingFee") ?? 0m,
         DocumentId = NullIfEmpty(e.GetString("DocumentId")),
         DocumentNumber = NullIfEmpty(e.GetString("DocumentNumber")),
         LastError = NullIfEmpty(e.GetString("LastError")),

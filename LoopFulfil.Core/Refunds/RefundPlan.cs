@@ -3,19 +3,28 @@ using LoopFulfil.Core.Loop.Models;
 
 namespace LoopFulfil.Core.Refunds;
 
-/// <summary>Kinds of financial document a return can produce, and their reference suffixes.</summary>
+/// <summary>Kinds of financial document a return can produce, and their reference suffixes (docs/accounting.md).</summary>
 public static class PostingKinds
 {
-    /// <summary>Credit note for the amount refunded to the original payment (<c>LOOP-{id}-CN</c>).</summary>
+    /// <summary>
+    /// The one credit note of the return (<c>LOOP-{id}-CN</c>): every returned unit at p − d with its sale line's taxes,
+    /// plus the handling-fee line; total −(V − F). Made by Fulfil from the return order, or by LoopFulfil.
+    /// </summary>
     public const string CreditNote = "CN";
 
-    /// <summary>Store-credit liability journal (<c>LOOP-{id}-SC</c>).</summary>
+    /// <summary>Refund to the original payment (<c>LOOP-{id}-RF</c>): Dr receivable R, Cr returns clearing R.</summary>
+    public const string RefundPayment = "RF";
+
+    /// <summary>Store credit issued against the receivable (<c>LOOP-{id}-SC</c>): Dr receivable G − B, Cr gift-card liability G − B.</summary>
     public const string StoreCredit = "SC";
 
     /// <summary>Store credit issued as a Fulfil gift card (<c>LOOP-{id}-GC</c>), when <see cref="StoreCreditDocument.GiftCard"/>.</summary>
     public const string GiftCard = "GC";
 
-    /// <summary>Handling fee kept from the customer (<c>LOOP-{id}-FEE</c>).</summary>
+    /// <summary>Gift-card bonus (<c>LOOP-{id}-BONUS</c>): Dr store-credit bonus B, Cr gift-card liability B.</summary>
+    public const string GiftCardBonus = "BONUS";
+
+    /// <summary>Handling fee: kept for postings planned before it became a line of the credit note; no longer planned.</summary>
     public const string HandlingFee = "FEE";
 
     /// <summary>Upsell the customer paid on an exchange (<c>LOOP-{id}-UPSELL</c>), booked by the exchange settlement as a payment on the exchange invoice.</summary>
@@ -25,52 +34,118 @@ public static class PostingKinds
 }
 
 /// <summary>One document a closed return owes Fulfil.</summary>
-/// <param name="Amount">Positive, in <paramref name="Currency"/>.</param>
-public sealed record PlannedPosting(string ReturnId, string Kind, string Reference, string Currency, decimal Amount);
+/// <param name="Amount">Positive, in <paramref name="Currency"/>. For the credit note: the magnitude of its total, V − F.</param>
+/// <param name="Tax">Credit note only: Loop's tax T on the returned lines (the check on Fulfil's computed tax).</param>
+/// <param name="HandlingFee">Credit note only: the fee line F.</param>
+public sealed record PlannedPosting(string ReturnId, string Kind, string Reference, string Currency, decimal Amount, decimal Tax = 0m, decimal HandlingFee = 0m);
+
+/// <summary>
+/// Loop's money figures of one return, named as in docs/accounting.md: values from price, discount and tax of the lines
+/// (never the line <c>refund</c>, which Loop sends either as the line's value or as 0), outcomes from the header and
+/// the <c>giftcard.requested</c> event.
+/// </summary>
+/// <param name="ExchangeCredit">Loop's <c>exchange_credit_total</c>: the part of the return value the exchange used.</param>
+public sealed record ReturnMoney(decimal Net, decimal Tax, decimal HandlingFee, decimal Refund, decimal StoreCredit, decimal Bonus, decimal Exchange, decimal Upsell, decimal ExchangeCredit)
+{
+    /// <summary>V = N + T: what the returned units are worth, tax included.</summary>
+    public decimal Value => Net + Tax;
+
+    /// <summary>What the credit note credits the customer: V − F.</summary>
+    public decimal Credited => Value - HandlingFee;
+
+    /// <summary>How the outcomes settle it: R + (G − B) + X − U.</summary>
+    public decimal Settled => Refund + (StoreCredit - Bonus) + Exchange - Upsell;
+
+    /// <summary>
+    /// True when Loop's outcomes settle V − F: R + (G − B) + X − U, or, reading the exchange as the credit it used
+    /// (<c>exchange_credit_total</c>, whose exact meaning Loop does not document), R + (G − B) + exchange credit.
+    /// </summary>
+    public bool Reconciles(decimal tolerance) =>
+        Math.Abs(Credited - Settled) <= tolerance || Math.Abs(Credited - (Refund + (StoreCredit - Bonus) + ExchangeCredit)) <= tolerance;
+
+    /// <param name="giftCard">The return's <c>giftcard.requested</c> event, when one arrived: G and B come from it.</param>
+    public static ReturnMoney Of(LoopReturn r, LoopGiftCardEvent? giftCard)
+    {
+        ArgumentNullException.ThrowIfNull(r);
+        decimal net = r.LineItems.Sum(l => l.Price - l.Discount);
+        decimal tax = r.LineItems.Sum(l => l.Tax);
+        decimal storeCredit = giftCard is { TotalCreditIssued: > 0 } ? giftCard.TotalCreditIssued : r.GiftCard;
+        decimal bonus = giftCard?.BonusCredit ?? 0m;
+        // exchange_total (tax included) is X; a payload without it names the exchange only in exchange_credit_total.
+        decimal exchange = r.ExchangeTotal > 0 ? r.ExchangeTotal : r.ExchangeCreditTotal;
+        return new ReturnMoney(net, tax, r.HandlingFee, r.Refund, storeCredit, bonus, exchange, r.Upsell, r.ExchangeCreditTotal);
+    }
+}
 
 /// <summary>The documents of a return, or why its figures cannot be trusted.</summary>
 public sealed record RefundPlan(IReadOnlyList<PlannedPosting> Postings, string? Mismatch)
 {
     /// <summary>
-    /// Works out the documents from the return's header split. Loop's figures must reconcile before anything is posted:
-    /// Σ line refunds = refund + gift card + exchange credit + handling fee (within <paramref name="tolerance"/>), no
-    /// figure negative, a currency present and equal to the company's. Otherwise: <see cref="Mismatch"/>, no postings.
+    /// Works out the documents of docs/accounting.md rows 1–5 and 9: one credit note for every returned unit (V − F),
+    /// settled by the refund payment R, the store credit G − B (plus the bonus B from its own account) and the exchange.
+    /// Loop's figures must reconcile first: V − F = R + (G − B) + X − U within <paramref name="tolerance"/>, no figure
+    /// negative, one currency equal to the company's. Otherwise: <see cref="Mismatch"/>, no postings.
     /// </summary>
-    public static RefundPlan For(LoopReturn r, decimal tolerance, string companyCurrency, StoreCreditDocument storeCredit = StoreCreditDocument.Journal)
+    public static RefundPlan For(LoopReturn r, decimal tolerance, string companyCurrency, StoreCreditDocument storeCredit = StoreCreditDocument.Journal, LoopGiftCardEvent? giftCard = null)
     {
         ArgumentNullException.ThrowIfNull(r);
         string id = r.Id ?? string.Empty;
+        string company = companyCurrency.Trim().ToUpperInvariant();
         string? currency = string.IsNullOrWhiteSpace(r.Currency) ? null : r.Currency.Trim().ToUpperInvariant();
         if (currency is null)
         {
             return Fail($"Return {id} carries no currency; amounts cannot be posted.");
         }
 
-        if (!string.Equals(currency, companyCurrency.Trim(), StringComparison.OrdinalIgnoreCase))
+        if (!string.Equals(currency, company, StringComparison.Ordinal))
         {
-            return Fail($"Return {id} is in {currency} but Fulfil books in {companyCurrency.Trim().ToUpperInvariant()}; LoopFulfil does not convert. Post it manually at the rate finance chooses.");
+            return Fail($"Return {id} is in {currency} but Fulfil books in {company}; LoopFulfil does not convert. Post it manually at the rate finance chooses.");
         }
 
-        decimal lines = r.LineItems.Sum(l => l.Refund);
-        decimal split = r.Refund + r.GiftCard + r.ExchangeCreditTotal + r.HandlingFee;
-        (string Name, decimal Value)[] figures = [("refund", r.Refund), ("gift_card", r.GiftCard), ("exchange_credit_total", r.ExchangeCreditTotal), ("handling_fee", r.HandlingFee), ("upsell", r.Upsell)];
+        if (giftCard?.Currency is { Length: > 0 } cardCurrency && !string.Equals(cardCurrency.Trim(), company, StringComparison.OrdinalIgnoreCase))
+        {
+            return Fail($"Return {id}: the gift card was issued in {cardCurrency.Trim().ToUpperInvariant()} but Fulfil books in {company}; LoopFulfil does not convert.");
+        }
+
+        ReturnMoney m = ReturnMoney.Of(r, giftCard);
+        (string Name, decimal Value)[] figures =
+        [
+            ("price − discount", m.Net), ("tax", m.Tax), ("refund", m.Refund), ("gift card", m.StoreCredit), ("gift card bonus", m.Bonus),
+            ("exchange", m.Exchange), ("handling_fee", m.HandlingFee), ("upsell", m.Upsell),
+        ];
         if (figures.FirstOrDefault(f => f.Value < 0) is { Name: not null } negative)
         {
             return Fail($"Return {id}: {negative.Name} is negative ({Text(negative.Value)} {currency}).");
         }
 
-        if (Math.Abs(lines - split) > tolerance)
+        if (m.Bonus > m.StoreCredit)
         {
-            return Fail($"Return {id}: line refunds sum to {Text(lines)} {currency} but refund {Text(r.Refund)} + gift card {Text(r.GiftCard)} + exchange credit {Text(r.ExchangeCreditTotal)} + handling fee {Text(r.HandlingFee)} = {Text(split)}. Nothing was posted.");
+            return Fail($"Return {id}: the gift card bonus {Text(m.Bonus)} exceeds the credit issued {Text(m.StoreCredit)} {currency}.");
         }
 
-        var postings = new List<PlannedPosting>(4);
-        // The credit note also covers the units paid for with exchange credit: the exchange settlement reconciles it
-        // against the exchange invoice (accounting.md rows 6-8). Upsell is not a posting here: the settlement books it
-        // as a payment on the exchange invoice.
-        Add(PostingKinds.CreditNote, r.Refund + r.ExchangeCreditTotal);
-        Add(storeCredit == StoreCreditDocument.GiftCard ? PostingKinds.GiftCard : PostingKinds.StoreCredit, r.GiftCard);
-        Add(PostingKinds.HandlingFee, r.HandlingFee);
+        if (!m.Reconciles(tolerance))
+        {
+            return Fail($"Return {id}: the returned lines are worth {Text(m.Value)} {currency} (net {Text(m.Net)} + tax {Text(m.Tax)}) less handling fee {Text(m.HandlingFee)} = {Text(m.Credited)}, but refund {Text(m.Refund)} + store credit {Text(m.StoreCredit - m.Bonus)} + exchange {Text(m.Exchange)} − upsell {Text(m.Upsell)} = {Text(m.Settled)}. Nothing was posted.");
+        }
+
+        var postings = new List<PlannedPosting>(5);
+        if (m.Credited > 0)
+        {
+            postings.Add(new PlannedPosting(id, PostingKinds.CreditNote, PostingKinds.Reference(id, PostingKinds.CreditNote), currency, m.Credited, m.Tax, m.HandlingFee));
+        }
+
+        Add(PostingKinds.RefundPayment, m.Refund);
+        if (storeCredit == StoreCreditDocument.GiftCard)
+        {
+            // A Fulfil gift card carries the whole credit issued; its module books the liability.
+            Add(PostingKinds.GiftCard, m.StoreCredit);
+        }
+        else
+        {
+            Add(PostingKinds.StoreCredit, m.StoreCredit - m.Bonus);
+            Add(PostingKinds.GiftCardBonus, m.Bonus);
+        }
+        // Upsell is not a posting here: the exchange settlement books it as a payment on the exchange invoice.
         return new RefundPlan(postings, null);
 
         void Add(string kind, decimal amount)

@@ -70,57 +70,164 @@ public sealed class RefundPoster
         }
     }
 
+    /// <summary>
+    /// The return's one credit note (docs/accounting.md, "one credit document per refund"). Every attempt looks up
+    /// first, by our reference and then by the return sale, so a retry after a commit never makes a second one. The
+    /// ERP's own credit note of the return sale (invoice method order or shipment) is adopted: the handling-fee line is
+    /// added while it is draft, our reference written, its total and tax checked against Loop, then it is posted. Only
+    /// when the return sale is invoiced manually does LoopFulfil create it, from the return sale's lines and taxes.
+    /// </summary>
     private async Task<(string Id, string? Number)> CreditNoteAsync(PostingRecord p, DateOnly today, CancellationToken ct)
     {
         int party = p.PartyId ?? throw new ReturnStageException(ExceptionCategory.OrderNotFound, $"Posting {p.Reference}: the customer (original sale party) is unknown.") { DetailKey = p.Kind };
         StepResult step = await ledger.EnsureStepAsync(
             p.ReturnId,
             OutcomeSteps.Posting(p.Kind),
-            async c => (await fulfil.FindCreditNoteAsync(p.Reference, c).ConfigureAwait(false))?.Id.ToString(CultureInfo.InvariantCulture),
-            async c => options.CurrentValue.CreditNoteSource == CreditNoteSource.InvoiceFromReturnOrder
-                ? await TakeOverReturnOrderInvoiceAsync(p, c).ConfigureAwait(false)
-                : (await fulfil.CreateCreditNoteAsync(
-                    new FulfilCreditNoteRequest(p.Reference, party, today, $"Loop return {p.ReturnId}: refund to original payment",
-                        [new FulfilCreditNoteLine(null, $"Loop return {p.ReturnId} refund", -1m, p.Amount, await AccountAsync(fulfilOptions.CurrentValue.ReturnsClearingAccountCode, "Fulfil:ReturnsClearingAccountCode", c).ConfigureAwait(false))]),
-                    c).ConfigureAwait(false)).Id.ToString(CultureInfo.InvariantCulture),
+            async c => (await FindCreditNoteAsync(p, c).ConfigureAwait(false))?.ToString(CultureInfo.InvariantCulture),
+            async c => (await CreateCreditNoteAsync(p, party, today, c).ConfigureAwait(false)).ToString(CultureInfo.InvariantCulture),
             ct).ConfigureAwait(false);
         int id = int.Parse(step.DocumentId, CultureInfo.InvariantCulture);
-        FulfilCreditNote posted = await fulfil.PostCreditNoteAsync(id, ct).ConfigureAwait(false);
-        if (posted.TotalAmount != -p.Amount)
+        FulfilCreditNote note = await fulfil.GetCreditNoteAsync(id, ct).ConfigureAwait(false);
+        if (note.State is "draft" or "validated")
         {
-            // A document found by our reference with another amount was not made by us for this figure.
-            throw new ReturnStageException(ExceptionCategory.AmountMismatch, $"Credit note {posted.Number ?? step.DocumentId} ({p.Reference}) totals {posted.TotalAmount.ToString(CultureInfo.InvariantCulture)} but the refund is {p.Amount.ToString(CultureInfo.InvariantCulture)} {p.Currency}.") { DetailKey = p.Kind };
+            await AddFeeLineAsync(p, id, ct).ConfigureAwait(false);
+            if (!string.Equals(note.Reference, p.Reference, StringComparison.Ordinal))
+            {
+                await outcomes.SetInvoiceReferenceAsync(id, p.Reference, ct).ConfigureAwait(false);
+            }
+
+            // Checked while draft: a credit note that disagrees with Loop is never posted.
+            CheckCreditNote(p, await fulfil.GetCreditNoteAsync(id, ct).ConfigureAwait(false), step.DocumentId);
         }
 
+        FulfilCreditNote posted = await fulfil.PostCreditNoteAsync(id, ct).ConfigureAwait(false);
+        CheckCreditNote(p, posted, step.DocumentId);
         return (step.DocumentId, posted.Number);
     }
 
-    private async Task<string> TakeOverReturnOrderInvoiceAsync(PostingRecord p, CancellationToken ct)
+    /// <summary>Ours by reference, else the live credit note the ERP made for the return sale.</summary>
+    private async Task<int?> FindCreditNoteAsync(PostingRecord p, CancellationToken ct)
+    {
+        if (await fulfil.FindCreditNoteAsync(p.Reference, ct).ConfigureAwait(false) is { } ours)
+        {
+            return ours.Id;
+        }
+
+        if (p.ReturnOrderId is not int order)
+        {
+            return null;
+        }
+
+        FulfilSaleInvoice[] credits = [.. (await outcomes.GetInvoicesOfSaleAsync(order, ct).ConfigureAwait(false)).Where(i => i.TotalAmount < 0)];
+        if (credits.Length > 1)
+        {
+            throw new ReturnStageException(ExceptionCategory.AmountMismatch, $"Return order {order} has {credits.Length} credit notes ({string.Join(", ", credits.Select(c => c.Number ?? FulfilOutcomesClient.Text(c.Id)))}); {p.Reference} is one credit note per return. Cancel the extra one.") { DetailKey = p.Kind };
+        }
+
+        return credits.Length == 1 ? credits[0].Id : null;
+    }
+
+    /// <summary>Runs only when no credit note exists: waits for the ERP's, or creates it when the ERP makes none.</summary>
+    private async Task<int> CreateCreditNoteAsync(PostingRecord p, int party, DateOnly today, CancellationToken ct)
     {
         int order = p.ReturnOrderId ?? throw new ReturnStageException(ExceptionCategory.OrderNotFound, $"Posting {p.Reference}: the return order is unknown.") { DetailKey = p.Kind };
-        FulfilSaleInvoice[] credits = [.. (await outcomes.GetInvoicesOfSaleAsync(order, ct).ConfigureAwait(false)).Where(i => i.TotalAmount < 0)];
-        if (credits.Length == 0)
+        if (!await ErpInvoicesReturnAsync(order, ct).ConfigureAwait(false))
         {
-            // Fulfil invoices return orders on its own schedule (invoice method "order" or "shipment"): a transient wait,
-            // never a fallback to building one, since Fulfil's own invoice would then make two credit notes for one
-            // refund. Realtime: redelivered, and dead-lettered past the delivery limit (reconciliation then reports the
-            // missing credit note); Scheduled: stays pending for the next batch. Tested in CreditNoteFromReturnOrderTests.
-            throw new TransientIntegrationException($"Return order {order} has no credit note yet; waiting for Fulfil to generate it.");
+            return (await fulfil.CreateCreditNoteAsync(await CreditNoteRequestAsync(p, order, party, today, ct).ConfigureAwait(false), ct).ConfigureAwait(false)).Id;
         }
 
-        FulfilSaleInvoice? match = credits.FirstOrDefault(i => i.TotalAmount == -p.Amount);
-        if (match is null)
-        {
-            throw new ReturnStageException(ExceptionCategory.AmountMismatch, $"Return order {order} credit note(s) total {string.Join(", ", credits.Select(c => c.TotalAmount.ToString(CultureInfo.InvariantCulture)))} but Loop refunded {p.Amount.ToString(CultureInfo.InvariantCulture)} {p.Currency}; nothing was posted.") { DetailKey = p.Kind };
-        }
-
-        if (match.State is "draft" or "validated")
-        {
-            await outcomes.SetInvoiceReferenceAsync(match.Id, p.Reference, ct).ConfigureAwait(false);
-        }
-
-        return match.Id.ToString(CultureInfo.InvariantCulture);
+        // Invoice method order or shipment: Fulfil credits the return sale on its own schedule (shipment: once received).
+        // A transient wait, never a fallback to building one, which would make two credit notes for one return.
+        // Realtime: redelivered, dead-lettered past the delivery limit (reconciliation then reports the missing credit
+        // note); Scheduled: stays pending for the next batch.
+        throw new TransientIntegrationException($"Return order {order} has no credit note yet; waiting for Fulfil to generate it.");
     }
+
+    /// <summary>
+    /// Whether the ERP makes the return sale's credit note itself: the return sale's invoice method (manual: no),
+    /// unless <see cref="RefundsOptions.CreditNoteSource"/> overrides it, or must when Fulfil does not answer the method.
+    /// </summary>
+    private async Task<bool> ErpInvoicesReturnAsync(int order, CancellationToken ct)
+    {
+        switch (options.CurrentValue.CreditNoteSource)
+        {
+            case CreditNoteSource.Create:
+                return false;
+            case CreditNoteSource.InvoiceFromReturnOrder:
+                return true;
+        }
+
+        return await outcomes.GetInvoiceMethodAsync(order, ct).ConfigureAwait(false) switch
+        {
+            "manual" => false,
+            "order" or "shipment" => true,
+            var other => throw new ReturnStageException(ExceptionCategory.FulfilRejected, $"Return order {order} has invoice method '{other ?? "(not answered)"}'; LoopFulfil cannot tell whether Fulfil makes its credit note. Set Refunds:CreditNoteSource to Create or InvoiceFromReturnOrder.") { DetailKey = "credit-note-source" },
+        };
+    }
+
+    /// <summary>A line per return-sale line (its quantity, price and the sale line's taxes), plus the handling-fee line.</summary>
+    private async Task<FulfilCreditNoteRequest> CreditNoteRequestAsync(PostingRecord p, int order, int party, DateOnly today, CancellationToken ct)
+    {
+        var lines = new List<FulfilCreditNoteLine>();
+        foreach (FulfilReturnSaleLine l in await outcomes.GetSaleLinesAsync(order, ct).ConfigureAwait(false))
+        {
+            if (l.Quantity < 0)
+            {
+                lines.Add(new FulfilCreditNoteLine(l.ProductId, l.Description ?? $"Loop return {p.ReturnId}", l.Quantity, l.UnitPrice, null, l.TaxIds));
+            }
+        }
+
+        if (lines.Count == 0)
+        {
+            throw new ReturnStageException(ExceptionCategory.OrderNotFound, $"Return order {order} has no returned lines to credit ({p.Reference}).") { DetailKey = p.Kind };
+        }
+
+        if (p.HandlingFee > 0)
+        {
+            lines.Add(new FulfilCreditNoteLine(null, FeeDescription(p), 1m, p.HandlingFee, await FeeAccountAsync(ct).ConfigureAwait(false)));
+        }
+
+        int? receivable = await outcomes.GetPartyReceivableAsync(party, ct).ConfigureAwait(false);
+        return new FulfilCreditNoteRequest(p.Reference, party, today, $"Loop return {p.ReturnId}", lines, ReceivableAccountId: receivable);
+    }
+
+    /// <summary>Adds the handling-fee line to a draft credit note unless it carries it already.</summary>
+    private async Task AddFeeLineAsync(PostingRecord p, int invoiceId, CancellationToken ct)
+    {
+        if (p.HandlingFee <= 0)
+        {
+            return;
+        }
+
+        int account = await FeeAccountAsync(ct).ConfigureAwait(false);
+        IReadOnlyList<FulfilInvoiceLine> lines = await outcomes.GetInvoiceLinesAsync(invoiceId, ct).ConfigureAwait(false);
+        if (!lines.Any(l => l.AccountId == account && l.Quantity * l.UnitPrice == p.HandlingFee))
+        {
+            await outcomes.AddInvoiceLineAsync(invoiceId, account, 1m, p.HandlingFee, FeeDescription(p), ct).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>The credit note must credit V − F, and its tax (Fulfil's, from the sale lines' taxes) must be Loop's T.</summary>
+    private void CheckCreditNote(PostingRecord p, FulfilCreditNote note, string documentId)
+    {
+        decimal tolerance = options.CurrentValue.AmountTolerance;
+        string what = $"Credit note {note.Number ?? documentId} ({p.Reference})";
+        if (Math.Abs(note.TaxAmount + p.Tax) > tolerance)
+        {
+            throw new ReturnStageException(ExceptionCategory.AmountMismatch, $"{what} reverses tax {Text(note.TaxAmount)} but Loop's tax on the returned lines is {Text(p.Tax)} {p.Currency}; nothing more is posted for it.") { DetailKey = p.Kind };
+        }
+
+        if (Math.Abs(note.TotalAmount + p.Amount) > tolerance)
+        {
+            throw new ReturnStageException(ExceptionCategory.AmountMismatch, $"{what} totals {Text(note.TotalAmount)} but Loop credits {Text(-p.Amount)} {p.Currency} (returned value less handling fee {Text(p.HandlingFee)}); nothing more is posted for it.") { DetailKey = p.Kind };
+        }
+    }
+
+    private Task<int> FeeAccountAsync(CancellationToken ct) => AccountAsync(options.CurrentValue.HandlingFeeAccountCode, "Refunds:HandlingFeeAccountCode", ct);
+
+    private static string FeeDescription(PostingRecord p) => $"Loop return {p.ReturnId} handling fee";
+
+    private static string Text(decimal value) => value.ToString(CultureInfo.InvariantCulture);
 
     private async Task<(string Id, string? Number)> GiftCardAsync(PostingRecord p, CancellationToken ct)
     {
@@ -140,23 +247,28 @@ public sealed class RefundPoster
         return (step.DocumentId, card.Number);
     }
 
+    /// <summary>
+    /// A balanced journal. Refund payment and store credit settle the receivable the credit note credited (its own
+    /// account), so that the return's receivable nets to zero (docs/accounting.md rows 1, 4, 5).
+    /// </summary>
     private async Task<(string Id, string? Number)> JournalAsync(PostingRecord p, DateOnly today, CancellationToken ct)
     {
         FulfilOptions fo = fulfilOptions.CurrentValue;
         RefundsOptions ro = options.CurrentValue;
-        (string debitCode, string debitSetting, string creditCode, string creditSetting, string what) = p.Kind switch
+        (int debit, int credit, string what) = p.Kind switch
         {
-            PostingKinds.StoreCredit => (fo.ReturnsClearingAccountCode, "Fulfil:ReturnsClearingAccountCode", fo.GiftCardLiabilityAccountCode, "Fulfil:GiftCardLiabilityAccountCode", "store credit"),
-            PostingKinds.HandlingFee => (fo.ReturnsClearingAccountCode, "Fulfil:ReturnsClearingAccountCode", ro.HandlingFeeAccountCode, "Refunds:HandlingFeeAccountCode", "handling fee"),
+            PostingKinds.RefundPayment => (await ReceivableAsync(p, ct).ConfigureAwait(false), await AccountAsync(fo.ReturnsClearingAccountCode, "Fulfil:ReturnsClearingAccountCode", ct).ConfigureAwait(false), "refund to original payment"),
+            PostingKinds.StoreCredit => (await ReceivableAsync(p, ct).ConfigureAwait(false), await AccountAsync(fo.GiftCardLiabilityAccountCode, "Fulfil:GiftCardLiabilityAccountCode", ct).ConfigureAwait(false), "store credit"),
+            PostingKinds.GiftCardBonus => (await AccountAsync(ro.GiftCardBonusAccountCode, "Refunds:GiftCardBonusAccountCode", ct).ConfigureAwait(false), await AccountAsync(fo.GiftCardLiabilityAccountCode, "Fulfil:GiftCardLiabilityAccountCode", ct).ConfigureAwait(false), "store-credit bonus"),
+            PostingKinds.HandlingFee => (await AccountAsync(fo.ReturnsClearingAccountCode, "Fulfil:ReturnsClearingAccountCode", ct).ConfigureAwait(false), await FeeAccountAsync(ct).ConfigureAwait(false), "handling fee"),
             _ => throw new ReturnStageException(ExceptionCategory.FulfilRejected, $"Unknown posting kind {p.Kind}.") { DetailKey = p.Kind },
         };
-        int debit = await AccountAsync(debitCode, debitSetting, ct).ConfigureAwait(false);
-        int credit = await AccountAsync(creditCode, creditSetting, ct).ConfigureAwait(false);
         string description = $"Loop return {p.ReturnId} {what} {p.Amount.ToString(CultureInfo.InvariantCulture)} {p.Currency}";
+        // The party goes on every line; the client keeps it only where the account takes one (the receivable).
         var request = new FulfilJournalEntryRequest(p.Reference, today,
         [
-            new FulfilJournalLine(debit, p.Amount, 0m, null, description),
-            new FulfilJournalLine(credit, 0m, p.Amount, p.Kind == PostingKinds.StoreCredit ? p.PartyId : null, description),
+            new FulfilJournalLine(debit, p.Amount, 0m, p.PartyId, description),
+            new FulfilJournalLine(credit, 0m, p.Amount, p.PartyId, description),
         ]);
         StepResult step = await ledger.EnsureStepAsync(
             p.ReturnId,
@@ -171,6 +283,30 @@ public sealed class RefundPoster
         }
 
         return (step.DocumentId, posted.Number);
+    }
+
+    /// <summary>
+    /// The receivable the return's posted credit note booked against, found by its posting's document id (an ERP credit
+    /// note posted before we saw it may not carry our reference). Transient until that credit note is posted.
+    /// </summary>
+    private async Task<int> ReceivableAsync(PostingRecord p, CancellationToken ct)
+    {
+        string reference = PostingKinds.Reference(p.ReturnId, PostingKinds.CreditNote);
+        PostingRecord? posted = await postings.GetAsync(p.ReturnId, PostingKinds.CreditNote, ct).ConfigureAwait(false);
+        if (posted is not { Status: PostingStatus.Posted, DocumentId: { } document })
+        {
+            throw new TransientIntegrationException($"{p.Reference} waits for the return's credit note {reference}: it settles that credit note's receivable.");
+        }
+
+        FulfilCreditNote note = await fulfil.GetCreditNoteAsync(int.Parse(document, CultureInfo.InvariantCulture), ct).ConfigureAwait(false);
+        if (note.AccountId is { } account)
+        {
+            return account;
+        }
+
+        int party = p.PartyId ?? throw new ReturnStageException(ExceptionCategory.OrderNotFound, $"Posting {p.Reference}: the customer (original sale party) is unknown.") { DetailKey = p.Kind };
+        return await outcomes.GetPartyReceivableAsync(party, ct).ConfigureAwait(false)
+            ?? throw new ReturnStageException(ExceptionCategory.FulfilRejected, $"Posting {p.Reference}: neither credit note {reference} nor the customer names a receivable account.") { DetailKey = p.Kind };
     }
 
     private async Task<int> AccountAsync(string code, string setting, CancellationToken ct)

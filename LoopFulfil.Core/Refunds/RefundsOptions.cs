@@ -10,13 +10,19 @@ public enum PostingMode
     Scheduled,
 }
 
-/// <summary>Where the refund credit note comes from.</summary>
+/// <summary>Who makes the return's credit note.</summary>
 public enum CreditNoteSource
 {
-    /// <summary>LoopFulfil creates the credit note (one line, the refunded amount).</summary>
+    /// <summary>
+    /// Detected from the return sale's <c>invoice_method</c>: <c>manual</c> → LoopFulfil creates it; <c>order</c> or
+    /// <c>shipment</c> → Fulfil makes it and LoopFulfil adopts it. The other values override the detection.
+    /// </summary>
+    Detect,
+
+    /// <summary>LoopFulfil creates the credit note from the return sale's lines and taxes (Fulfil makes none).</summary>
     Create,
 
-    /// <summary>Fulfil generated it from the return order: LoopFulfil finds it, checks the amount, references and posts it.</summary>
+    /// <summary>Fulfil generates it from the return order: LoopFulfil waits for it, completes, checks, references and posts it.</summary>
     InvoiceFromReturnOrder,
 }
 
@@ -46,7 +52,7 @@ public sealed class RefundsOptions
     /// <summary>Six-field NCRONTAB schedule of <see cref="ScheduledPostingJob"/> (Scheduled mode); default hourly.</summary>
     public string PostingSchedule { get; set; } = "0 0 * * * *";
 
-    public CreditNoteSource CreditNoteSource { get; set; } = CreditNoteSource.Create;
+    public CreditNoteSource CreditNoteSource { get; set; } = CreditNoteSource.Detect;
 
     /// <summary>
     /// What store credit becomes in Fulfil. Decided when the return's postings are planned: a return already planned
@@ -55,8 +61,8 @@ public sealed class RefundsOptions
     public StoreCreditDocument StoreCreditDocument { get; set; } = StoreCreditDocument.Journal;
 
     /// <summary>
-    /// Largest accepted difference between the sum of line refunds and the header split (refund + store credit +
-    /// exchange credit + handling fee). Beyond it: AmountMismatch and nothing is posted for the return.
+    /// Largest accepted difference between what the returned lines are worth less the fee (V − F) and how Loop settled
+    /// it (R + (G − B) + X − U), and between a credit note's total or tax and Loop's. Beyond it: AmountMismatch.
     /// </summary>
     public decimal AmountTolerance { get; set; }
 
@@ -66,6 +72,10 @@ public sealed class RefundsOptions
     /// </summary>
     public string CompanyCurrency { get; set; } = "USD";
 
-    /// <summary>Revenue account credited with handling fees (<c>LOOP-{id}-FEE</c>, debit returns clearing).</summary>
+    /// <summary>Revenue account of the handling-fee line on the return's credit note (+F).</summary>
     public string HandlingFeeAccountCode { get; set; } = "";
+
+    /// <summary>Expense account debited with the bonus Loop adds to store credit (<c>LOOP-{id}-BONUS</c>, credit gift-card liability).</summary>
+    public string GiftCardBonusAccountCode { get; set; } = "";
+
 }

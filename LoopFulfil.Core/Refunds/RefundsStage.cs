@@ -1,6 +1,8 @@
 using System.Globalization;
 using LoopFulfil.Core.Exceptions;
 using LoopFulfil.Core.Fulfil;
+using LoopFulfil.Core.Loop.Json;
+using LoopFulfil.Core.Loop.Models;
 using LoopFulfil.Core.Returns;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -9,8 +11,9 @@ namespace LoopFulfil.Core.Refunds;
 
 /// <summary>
 /// Refund accounting for a closed return (<c>return.closed</c>, or any later event such as <c>giftcard.requested</c>
-/// once the stored snapshot is closed): a posted credit note for the amount refunded to the original payment, a
-/// balanced store-credit liability journal, and journals for a handling fee and an upsell — each once. Figures that
+/// once the stored snapshot is closed), per docs/accounting.md: one posted credit note for every returned unit (with
+/// the handling-fee line), the refund payment, the store credit and its bonus against the receivable, and the upsell
+/// journal — each once. Figures that
 /// do not reconcile raise AmountMismatch (finance) and nothing is posted: postings already planned are marked
 /// <see cref="PostingStatus.Blocked"/> behind the record, and planned again from Loop's figures once it is resolved or
 /// replayed. In Scheduled mode the documents are only stored as pending postings for <see cref="ScheduledPostingJob"/>.
@@ -50,7 +53,8 @@ public sealed partial class RefundsStage : IReturnStage
         }
 
         RefundsOptions o = options.CurrentValue;
-        RefundPlan plan = RefundPlan.For(context.Return, o.AmountTolerance, o.CompanyCurrency, o.StoreCreditDocument);
+        LoopGiftCardEvent? giftCard = await GiftCardEventAsync(context, cancellationToken).ConfigureAwait(false);
+        RefundPlan plan = RefundPlan.For(context.Return, o.AmountTolerance, o.CompanyCurrency, o.StoreCreditDocument, giftCard);
         if (plan.Mismatch is { } why)
         {
             ExceptionRecord mismatch = await context.RaiseAsync(ExceptionCategory.AmountMismatch, why, Name, cancellationToken, detailKey: "amounts").ConfigureAwait(false);
@@ -85,6 +89,8 @@ public sealed partial class RefundsStage : IReturnStage
                 Reference = planned.Reference,
                 Currency = planned.Currency,
                 Amount = planned.Amount,
+                Tax = planned.Tax,
+                HandlingFee = planned.HandlingFee,
                 Status = PostingStatus.Pending,
                 PartyId = party,
                 ReturnOrderId = context.ReturnOrderId,
@@ -106,13 +112,21 @@ public sealed partial class RefundsStage : IReturnStage
                 }
 
                 // Resolved or replayed: Loop's figures now are what finance let through.
-                record = await postings.UnblockAsync(record.ReturnId, record.Kind, planned.Amount, planned.Currency, cancellationToken).ConfigureAwait(false) ?? record;
+                record = await postings.UnblockAsync(record.ReturnId, record.Kind, planned.Amount, planned.Currency, cancellationToken, planned.Tax, planned.HandlingFee).ConfigureAwait(false) ?? record;
                 LogUnblocked(logger, context.ReturnId, record.Reference, planned.Amount, planned.Currency);
             }
             else if (!added && changed)
             {
                 ExceptionRecord raised = await RaiseChangedAsync(context, record, planned, cancellationToken).ConfigureAwait(false);
-                await BlockAsync(record.ReturnId, record.Kind, raised, cancellationToken).ConfigureAwait(false);
+                // The return's documents settle one another (docs/accounting.md): none is posted from stale figures.
+                foreach (PostingRecord other in await postings.ForReturnAsync(context.ReturnId, cancellationToken).ConfigureAwait(false))
+                {
+                    if (other.Status == PostingStatus.Pending || other.Kind == record.Kind)
+                    {
+                        await BlockAsync(other.ReturnId, other.Kind, raised, cancellationToken).ConfigureAwait(false);
+                    }
+                }
+
                 return;
             }
 
@@ -137,11 +151,32 @@ public sealed partial class RefundsStage : IReturnStage
                 // Fulfil's document disagrees with Loop: nothing more is posted for it until finance resolves the record.
                 ExceptionRecord raised = await context.RaiseAsync(ex.Category, ex.Message, Name, cancellationToken, detailKey: ex.DetailKey).ConfigureAwait(false);
                 await BlockAsync(record.ReturnId, record.Kind, raised, cancellationToken).ConfigureAwait(false);
+                foreach (PostingRecord waiting in stored.Where(r => r.Status == PostingStatus.Pending && r.Kind != record.Kind))
+                {
+                    // They settle the disputed document: held with it.
+                    await BlockAsync(waiting.ReturnId, waiting.Kind, raised, cancellationToken).ConfigureAwait(false);
+                }
+
                 return;
             }
 
             LogPosted(logger, context.ReturnId, record.Reference, outcome.Number);
         }
+    }
+
+    /// <summary>
+    /// The return's <c>giftcard.requested</c> (this delivery's, else the latest recorded): it carries the credit issued
+    /// and the bonus (docs/accounting.md row 5). Null when none arrived (Shopify gift cards send none).
+    /// </summary>
+    private static async Task<LoopGiftCardEvent?> GiftCardEventAsync(ReturnContext context, CancellationToken cancellationToken)
+    {
+        if (context.Event.Trigger == ReturnTriggers.GiftCardRequested && !context.Event.IsStale)
+        {
+            return context.Event.Read<LoopGiftCardEvent>();
+        }
+
+        IReadOnlyList<RecordedReturnEvent> recorded = await context.Ledger.GetEventsAsync(context.ReturnId, ReturnTriggers.GiftCardRequested, cancellationToken).ConfigureAwait(false);
+        return recorded.Count == 0 ? null : LoopJson.Deserialize<LoopGiftCardEvent>(recorded[^1].Body);
     }
 
     private Task<ExceptionRecord> RaiseChangedAsync(ReturnContext context, PostingRecord record, PlannedPosting planned, CancellationToken cancellationToken) =>

@@ -175,7 +175,7 @@ public sealed partial class AuthorisationStage : IReturnStage
         CancellationToken cancellationToken)
     {
         var remaining = sale.Lines.Where(l => l.Quantity > 0).ToDictionary(l => l.Id, l => l.Quantity);
-        var byLine = new Dictionary<int, (decimal Quantity, List<string> LoopIds, string? Reason)>();
+        var byLine = new Dictionary<int, (decimal Quantity, List<string> LoopIds, string? Reason, decimal Net)>();
         var unmatched = new List<string>();
         var groups = units
             .GroupBy(u => (Provider: u.ProviderLineItemId ?? string.Empty, Sku: u.Sku!.Trim()))
@@ -197,8 +197,9 @@ public sealed partial class AuthorisationStage : IReturnStage
             }
 
             remaining[line.Id] -= quantity;
-            (decimal Quantity, List<string> LoopIds, string? Reason) entry = byLine.TryGetValue(line.Id, out var existing) ? existing : (0m, new List<string>(), group.First().ReturnReason);
+            (decimal Quantity, List<string> LoopIds, string? Reason, decimal Net) entry = byLine.TryGetValue(line.Id, out var existing) ? existing : (0m, new List<string>(), group.First().ReturnReason, 0m);
             entry.Quantity += quantity;
+            entry.Net += group.Sum(u => u.Price - u.Discount);
             entry.LoopIds.AddRange(group.Select(u => u.LineItemId).OfType<string>());
             byLine[line.Id] = entry;
         }
@@ -218,7 +219,8 @@ public sealed partial class AuthorisationStage : IReturnStage
         return [.. byLine.OrderBy(kv => kv.Key).Select(kv => new FulfilReturnLineRequest(
             kv.Key,
             kv.Value.Quantity,
-            UnitPrice: null,
+            // Fulfil's own credit note of the return sale then credits what Loop values (p − d), not the sale price.
+            UnitPrice: decimal.Round(kv.Value.Net / kv.Value.Quantity, 4, MidpointRounding.AwayFromZero),
             LoopLineId: string.Join(',', kv.Value.LoopIds.Distinct(StringComparer.Ordinal)),
             Reason: kv.Value.Reason))];
     }

@@ -23,6 +23,7 @@ public static class FulfilSandboxDemo
     public const string GiftCardLiabilityAccountCode = "2400";
     public const string CashAccountCode = "1000";
     public const string ReturnFeeAccountCode = "4100";
+    public const string GiftCardBonusAccountCode = "5100";
 
     public const int CompanyId = 1;
     public const int WarehouseId = 1;
@@ -67,6 +68,7 @@ public static class FulfilSandboxDemo
         insert("account.account", new() { ["code"] = GiftCardLiabilityAccountCode, ["name"] = "Gift card liability", ["type"] = "liability" });
         insert("account.account", new() { ["code"] = RevenueAccountCode, ["name"] = "Sales revenue", ["type"] = "revenue" });
         insert("account.account", new() { ["code"] = ReturnFeeAccountCode, ["name"] = "Return handling fees", ["type"] = "revenue" });
+        insert("account.account", new() { ["code"] = GiftCardBonusAccountCode, ["name"] = "Store-credit bonus", ["type"] = "expense" });
         insert("account.journal", new() { ["code"] = "REV", ["name"] = "Revenue", ["type"] = "revenue" });
         insert("account.journal", new() { ["code"] = "MISC", ["name"] = "Miscellaneous", ["type"] = "general" });
 

@@ -17,8 +17,8 @@ internal static class FulfilSandboxSchema
         ["product.product"] = ["code", "name", "template", "list_price", "cost_price", "active", "default_uom"],
         ["stock.location"] = ["name", "code", "type", "parent", "active", "input_location", "storage_location"],
         ["sale.channel"] = ["name", "code"],
-        ["sale.sale"] = ["reference", "number", "party", "shipment_address", "invoice_address", "sale_date", "description", "comment", "currency", "warehouse", "company", "channel", "channel_identifier", "priority", "state", "is_return", "origin_sale", "return_location"],
-        ["sale.line"] = ["sale", "type", "product", "description", "quantity", "unit", "unit_price", "channel_identifier", "return_reason", "note", "origin_line", "warehouse"],
+        ["sale.sale"] = ["reference", "number", "party", "shipment_address", "invoice_address", "sale_date", "description", "comment", "currency", "warehouse", "company", "channel", "channel_identifier", "priority", "state", "is_return", "origin_sale", "return_location", "invoice_method"],
+        ["sale.line"] = ["sale", "type", "product", "description", "quantity", "unit", "unit_price", "channel_identifier", "return_reason", "note", "origin_line", "warehouse", "taxes"],
         ["stock.move"] = ["product", "uom", "unit", "quantity", "from_location", "to_location", "state", "shipment", "company", "effective_date", "planned_date", "unit_price", "origin"],
         ["stock.shipment.internal"] = ["reference", "number", "from_location", "to_location", "planned_date", "planned_start_date", "effective_date", "company", "state"],
         ["stock.shipment.out.return"] = ["reference", "number", "customer", "warehouse", "destination_location", "origin_sale", "company", "state", "effective_date"],
@@ -26,7 +26,8 @@ internal static class FulfilSandboxSchema
         ["account.journal"] = ["code", "name", "type"],
         ["account.period"] = ["name", "start_date", "end_date", "state", "company"],
         ["account.invoice"] = ["type", "number", "reference", "description", "party", "invoice_address", "invoice_date", "company", "state", "journal", "account", "currency", "move"],
-        ["account.invoice.line"] = ["invoice", "type", "product", "description", "quantity", "unit_price", "account", "unit"],
+        ["account.invoice.line"] = ["invoice", "type", "product", "description", "quantity", "unit_price", "account", "unit", "taxes"],
+        ["account.tax"] = ["name", "rate", "account"],
         ["account.move"] = ["number", "journal", "period", "date", "description", "origin", "company", "state", "post_date"],
         ["account.move.line"] = ["move", "account", "debit", "credit", "party", "description", "reconciliation"],
         ["account.move.reconciliation"] = ["name", "company", "date"],
@@ -42,9 +43,10 @@ internal static class FulfilSandboxSchema
         ["sale.line"] = ["amount"],
         ["stock.shipment.internal"] = ["moves"],
         ["stock.shipment.out.return"] = ["incoming_moves", "inventory_moves", "moves"],
-        ["account.invoice"] = ["lines", "total_amount", "sales", "lines_to_pay", "payment_lines"],
+        ["account.invoice"] = ["lines", "total_amount", "tax_amount", "untaxed_amount", "sales", "lines_to_pay", "payment_lines"],
         ["account.move.reconciliation"] = ["lines"],
         ["account.move"] = ["lines"],
+        ["party.party"] = ["account_receivable"],
         ["account.account"] = ["party_required"],
     };
 
@@ -95,7 +97,10 @@ internal static class FulfilSandboxSchema
     };
 
     /// <summary>Numeric fields: must arrive as Tryton Decimal objects, never JSON numbers.</summary>
-    public static readonly HashSet<string> Money = new(StringComparer.Ordinal) { "list_price", "cost_price", "unit_price", "debit", "credit", "amount" };
+    public static readonly HashSet<string> Money = new(StringComparer.Ordinal) { "list_price", "cost_price", "unit_price", "debit", "credit", "amount", "rate" };
+
+    /// <summary>Many2many fields: written with Tryton commands (<c>[["add",[ids]]]</c>), read as id lists.</summary>
+    public static readonly HashSet<string> Many2Many = new(StringComparer.Ordinal) { "taxes" };
 
     /// <summary>Float fields: JSON numbers on the wire (Decimal objects are accepted too).</summary>
     public static readonly HashSet<string> Floats = new(StringComparer.Ordinal) { "quantity" };

@@ -435,7 +435,7 @@ public sealed partial class FulfilSandboxState
                     throw new SandboxUserError("E_STATE_WRITE", $"The state of {model} cannot be written; use the workflow methods.");
                 }
 
-                if (!FulfilSandboxSchema.Stored[model].Contains(field))
+                if (!FulfilSandboxSchema.Stored[model].Contains(field) && !FulfilSandboxSchema.One2Many.ContainsKey((model, field)))
                 {
                     throw new SandboxBadRequest($"Field '{field}' does not exist on {model} or cannot be written.");
                 }
@@ -451,6 +451,12 @@ public sealed partial class FulfilSandboxState
 
                 foreach (var (field, value) in values)
                 {
+                    if (FulfilSandboxSchema.One2Many.ContainsKey((model, field)))
+                    {
+                        CreateChildrenLocked(model, id, field, value);
+                        continue;
+                    }
+
                     record[field] = Normalize(model, field, value);
                     IndexChildren(model, id, record, field);
                 }
@@ -556,6 +562,11 @@ public sealed partial class FulfilSandboxState
                 : throw new SandboxBadRequest($"{model}.{field} must be sent as a Tryton Decimal object, not a JSON {value.GetType().Name}.");
         }
 
+        if (FulfilSandboxSchema.Many2Many.Contains(field))
+        {
+            return TaxIds(model, field, value);
+        }
+
         if (FulfilSandboxSchema.Floats.Contains(field))
         {
             return value switch
@@ -601,7 +612,7 @@ public sealed partial class FulfilSandboxState
                 : Table("stock.location").Where(kv => Equals(kv.Value.GetValueOrDefault("type"), "warehouse")).Sum(kv => OnHand(id, kv.Key, true)),
             ("product.product", "variant_name") => record.GetValueOrDefault("name"),
             ("sale.sale", "lines") => Children("sale.line", "sale", id),
-            ("sale.sale", "total_amount") => Children("sale.line", "sale", id).Sum(l => LineAmount(Rec("sale.line", l))),
+            ("sale.sale", "total_amount") => TotalWithTax(Children("sale.line", "sale", id).Select(l => Rec("sale.line", l))),
             ("sale.sale", "shipment_returns") => Children("stock.shipment.out.return", "origin_sale", id),
             ("sale.sale", "has_return") => Children("sale.sale", "origin_sale", id).Count > 0,
             ("sale.line", "amount") => LineAmount(record),
@@ -610,7 +621,10 @@ public sealed partial class FulfilSandboxState
             ("stock.shipment.out.return", "inventory_moves") => ShipmentMoves(model, id, m => Equals(m.GetValueOrDefault("kind"), "inventory")),
             ("stock.shipment.out.return", "moves") => ShipmentMoves(model, id, _ => true),
             ("account.invoice", "lines") => Children("account.invoice.line", "invoice", id),
-            ("account.invoice", "total_amount") => Children("account.invoice.line", "invoice", id).Sum(l => LineAmount(Rec("account.invoice.line", l))),
+            ("account.invoice", "total_amount") => TotalWithTax(Children("account.invoice.line", "invoice", id).Select(l => Rec("account.invoice.line", l))),
+            ("account.invoice", "untaxed_amount") => Children("account.invoice.line", "invoice", id).Sum(l => LineAmount(Rec("account.invoice.line", l))),
+            ("account.invoice", "tax_amount") => TaxAmount(Children("account.invoice.line", "invoice", id).Select(l => Rec("account.invoice.line", l))),
+            ("party.party", "account_receivable") => ReceivableAccountLocked(),
             ("account.invoice", "sales") => record.GetValueOrDefault("sales") as List<int> ?? [],
             ("account.move", "lines") => Children("account.move.line", "move", id),
             ("account.invoice", "lines_to_pay") => LinesToPay(record),

@@ -112,6 +112,11 @@ public sealed partial class FulfilSandboxState
             RequireRef(values, "account", "account.account", model);
         }
 
+        if (values.GetValueOrDefault("taxes") is { } taxes && TaxIds(model, "taxes", taxes).FirstOrDefault(t => !Table("account.tax").ContainsKey(t)) is var missing && missing != 0)
+        {
+            throw new SandboxUserError("E_MISSING_TAXES", $"{model}.taxes must reference existing account.tax records (got {missing}).");
+        }
+
         if (model == "account.move.line" && values.GetValueOrDefault("account") is long accountId)
         {
             // Tryton: a party only on lines of accounts that take one, and always there.
@@ -220,28 +225,39 @@ public sealed partial class FulfilSandboxState
         }
 
         var id = Insert(model, stored);
-        foreach (var ((owner, field), (target, inverse)) in FulfilSandboxSchema.One2Many)
+        foreach (var ((owner, field), _) in FulfilSandboxSchema.One2Many)
         {
-            if (owner != model || !values.TryGetValue(field, out var commands))
+            if (owner == model && values.TryGetValue(field, out var commands))
             {
-                continue;
-            }
-
-            foreach (var child in CreateCommands(commands, model, field))
-            {
-                var row = child.ToDictionary(kv => kv.Key, kv => Normalize(target, kv.Key, kv.Value), StringComparer.Ordinal);
-                row[inverse] = model.StartsWith("stock.shipment", StringComparison.Ordinal) ? ShipmentRef(model, id) : id;
-                if (target == "stock.move")
-                {
-                    row["state"] = "draft";
-                    row["company"] ??= CompanyId;
-                }
-
-                Insert(target, row);
+                CreateChildrenLocked(model, id, field, commands);
             }
         }
 
         return id;
+    }
+
+    /// <summary>The <c>create</c> commands of a One2many field, on create and on write (as Tryton takes both).</summary>
+    private void CreateChildrenLocked(string model, int id, string field, object? commands)
+    {
+        var (target, inverse) = FulfilSandboxSchema.One2Many[(model, field)];
+        var children = CreateCommands(commands, model, field).ToList();
+        foreach (var child in children)
+        {
+            ValidateChild(target, child);
+        }
+
+        foreach (var child in children)
+        {
+            var row = child.ToDictionary(kv => kv.Key, kv => Normalize(target, kv.Key, kv.Value), StringComparer.Ordinal);
+            row[inverse] = model.StartsWith("stock.shipment", StringComparison.Ordinal) ? ShipmentRef(model, id) : id;
+            if (target == "stock.move")
+            {
+                row["state"] = "draft";
+                row["company"] ??= CompanyId;
+            }
+
+            Insert(target, row);
+        }
     }
 
     /// <summary>The period covering <paramref name="date"/>, created (open) on first use.</summary>
@@ -522,6 +538,7 @@ public sealed partial class FulfilSandboxState
             ["shipment_address"] = sale.GetValueOrDefault("shipment_address"), ["invoice_address"] = sale.GetValueOrDefault("invoice_address"),
             ["sale_date"] = Today(), ["warehouse"] = warehouse, ["company"] = CompanyId, ["channel"] = sale.GetValueOrDefault("channel"), ["channel_identifier"] = ci,
             ["priority"] = sale.GetValueOrDefault("priority"), ["state"] = "processing", ["is_return"] = true, ["origin_sale"] = saleId, ["return_location"] = destination,
+            ["invoice_method"] = ReturnInvoiceMethod switch { ReturnInvoicing.Order => "order", ReturnInvoicing.Shipment => "shipment", _ => "manual" },
         });
         foreach (var (original, quantity, price, line) in planned)
         {
@@ -530,6 +547,7 @@ public sealed partial class FulfilSandboxState
                 ["sale"] = returnId, ["type"] = "line", ["product"] = original.GetValueOrDefault("product"), ["description"] = original.GetValueOrDefault("description"), ["quantity"] = -quantity,
                 ["unit"] = original.GetValueOrDefault("unit"), ["unit_price"] = price, ["channel_identifier"] = line.GetValueOrDefault("channel_identifier") as string,
                 ["return_reason"] = line.GetValueOrDefault("return_reason") as string, ["note"] = line.GetValueOrDefault("note") as string, ["origin_line"] = original.GetValueOrDefault("id"),
+                ["taxes"] = TaxesOf(original),
             });
         }
 
@@ -574,7 +592,7 @@ public sealed partial class FulfilSandboxState
         {
             ["type"] = "out", ["reference"] = sale.GetValueOrDefault("reference"), ["description"] = sale.GetValueOrDefault("description"), ["party"] = sale.GetValueOrDefault("party"),
             ["invoice_address"] = sale.GetValueOrDefault("invoice_address"), ["invoice_date"] = Today(), ["company"] = CompanyId, ["state"] = "draft", ["currency"] = sale.GetValueOrDefault("currency"),
-            ["sales"] = new List<int> { returnSaleId },
+            ["sales"] = new List<int> { returnSaleId }, ["account"] = ReceivableAccountLocked(),
         });
         foreach (var line in Children("sale.line", "sale", returnSaleId).Select(l => Rec("sale.line", l)))
         {
@@ -582,6 +600,7 @@ public sealed partial class FulfilSandboxState
             {
                 ["invoice"] = invoice, ["type"] = "line", ["product"] = line.GetValueOrDefault("product"), ["description"] = line.GetValueOrDefault("description"),
                 ["quantity"] = line.GetValueOrDefault("quantity"), ["unit_price"] = line.GetValueOrDefault("unit_price"), ["unit"] = line.GetValueOrDefault("unit"),
+                ["taxes"] = TaxesOf(line),
             });
         }
 

@@ -59,6 +59,9 @@ public sealed class TrytonEngine : IAsyncDisposable
         public const string Revenue = "4000";
         public const string HandlingFees = "4100";
         public const string Cash = "1000";
+
+        /// <summary>Tryton's expense account of the set-up; the store-credit bonus is booked there.</summary>
+        public const string Expense = "5000";
     }
 
     /// <summary>The Fulfil settings that point the integration at this engine.</summary>
@@ -78,9 +81,9 @@ public sealed class TrytonEngine : IAsyncDisposable
         ["Fulfil:ReturnsClearingAccountCode"] = Codes.ReturnsClearing,
         ["Fulfil:GiftCardLiabilityAccountCode"] = Codes.GiftCardLiability,
         ["Fulfil:SaleLookup"] = "OrderName",
-        // Tryton makes the credit note of a return sale itself (invoice method "order"); a second one would credit twice.
-        ["Refunds:CreditNoteSource"] = "InvoiceFromReturnOrder",
+        // Refunds:CreditNoteSource stays Detect: the return sale's invoice method says Tryton makes its credit note.
         ["Refunds:HandlingFeeAccountCode"] = Codes.HandlingFees,
+        ["Refunds:GiftCardBonusAccountCode"] = Codes.Expense,
     };
 
     /// <summary>What start.sh and trytond wrote so far (for failure messages).</summary>

@@ -22,55 +22,55 @@ public sealed class BooksOnTrytonTests(TrytonFixture fixture)
 {
     private static readonly string[] Locations = [TrytonEngine.Codes.Quarantine, TrytonEngine.Codes.Sellable, TrytonEngine.Codes.Damaged];
 
-    [BooksFact(Skip = "Fails until #15 gap 11 is merged: the credit note posts (4000 +25.00, 2300 +2.50) but no refund payment is booked: receivable 1200 expected 0.00, Tryton -27.50; returns clearing 2350 expected -27.50, Tryton 0.00")]
+    [BooksFact]
     public Task Row_01_refund_with_line_refund_carrying_the_value() => AssertBooksAsync(BooksScenarios.Refund(lineCarriesValue: true));
 
-    [BooksFact(Skip = "Fails until #15 gaps 2 and 11 are merged: AmountMismatch (line refunds 0.00 vs refund 27.50), nothing posted: 4000 expected 25.00, Tryton 0.00; 2300 2.50 vs 0.00; 2350 -27.50 vs 0.00; credit notes 1 vs 0")]
+    [BooksFact]
     public Task Row_01_refund_with_line_refund_zero() => AssertBooksAsync(BooksScenarios.Refund(lineCarriesValue: false));
 
-    [BooksFact(Skip = "Fails until #15 gaps 4 and 11 are merged: AmountMismatch (Tryton's credit note -27.50, no fee line, vs refund 25.50), nothing posted: 4000 expected 25.00, Tryton 0.00; 2300 2.50 vs 0.00; 4100 -2.00 vs 0.00; 2350 -25.50 vs 0.00; credit notes 1 vs 0")]
+    [BooksFact]
     public Task Row_02_handling_fee_with_line_refund_carrying_the_value() => AssertBooksAsync(BooksScenarios.HandlingFee(lineCarriesValue: true));
 
-    [BooksFact(Skip = "Fails until #15 gaps 2, 4 and 11 are merged: AmountMismatch (line refunds 0.00 vs 27.50), nothing posted: 4000 expected 25.00, Tryton 0.00; 2300 2.50 vs 0.00; 4100 -2.00 vs 0.00; 2350 -25.50 vs 0.00; credit notes 1 vs 0")]
+    [BooksFact]
     public Task Row_02_handling_fee_with_line_refund_zero() => AssertBooksAsync(BooksScenarios.HandlingFee(lineCarriesValue: false));
 
-    [BooksFact(Skip = "Fails until #15 gaps 4 and 5 are merged: no credit note posted (4000 expected 25.00, Tryton 0.00; 2300 2.50 vs 0.00; credit notes 1 vs 0) and the store-credit entry debits returns clearing instead of the receivable (2350 expected 0.00, Tryton 27.50)")]
+    [BooksFact]
     public Task Row_04_store_credit_with_line_refund_carrying_the_value() => AssertBooksAsync(BooksScenarios.StoreCredit(lineCarriesValue: true));
 
-    [BooksFact(Skip = "Fails until #15 gaps 2, 4 and 5 are merged: AmountMismatch (line refunds 0.00 vs gift card 27.50), nothing posted: 4000 expected 25.00, Tryton 0.00; 2300 2.50 vs 0.00; 2400 -27.50 vs 0.00; credit notes 1 vs 0, store credit 1 vs 0")]
+    [BooksFact]
     public Task Row_04_store_credit_with_line_refund_zero() => AssertBooksAsync(BooksScenarios.StoreCredit(lineCarriesValue: false));
 
-    [BooksFact(Skip = "Fails until #15 gap 6 is merged (and a bonus account, Refunds:GiftCardBonusAccountCode, exists on Tryton): AmountMismatch (line refunds 27.50 vs gift card 30.00), nothing posted: bonus expected 2.50 (no account), 2400 -30.00 vs 0.00; 4000 25.00 vs 0.00; 2300 2.50 vs 0.00; credit notes 1 vs 0, store credit 1 vs 0")]
+    [BooksFact]
     public Task Row_05_store_credit_with_bonus_with_line_refund_carrying_the_value() => AssertBooksAsync(BooksScenarios.StoreCreditWithBonus(lineCarriesValue: true));
 
-    [BooksFact(Skip = "Fails until #15 gaps 2 and 6 are merged (and a bonus account exists on Tryton): AmountMismatch (line refunds 0.00 vs 30.00), nothing posted: bonus expected 2.50 (no account), 2400 -30.00 vs 0.00; 4000 25.00 vs 0.00; 2300 2.50 vs 0.00; credit notes 1 vs 0, store credit 1 vs 0")]
+    [BooksFact]
     public Task Row_05_store_credit_with_bonus_with_line_refund_zero() => AssertBooksAsync(BooksScenarios.StoreCreditWithBonus(lineCarriesValue: false));
 
     [BooksFact]
     public Task Row_06_even_exchange_with_line_refund_carrying_the_value() => AssertBooksAsync(BooksScenarios.EvenExchange(lineCarriesValue: true));
 
-    [BooksFact(Skip = "Fails until #15 gap 2 is merged: AmountMismatch (line refunds 0.00 vs exchange credit 27.50); documents expected 1 credit note and 1 exchange invoice posted, Tryton 0 and 0")]
+    [BooksFact]
     public Task Row_06_even_exchange_with_line_refund_zero() => AssertBooksAsync(BooksScenarios.EvenExchange(lineCarriesValue: false));
 
     [BooksFact]
     public Task Row_07_exchange_with_upsell_with_line_refund_carrying_the_value() => AssertBooksAsync(BooksScenarios.Upsell(lineCarriesValue: true));
 
-    [BooksFact(Skip = "Fails until #15 gap 2 is merged: AmountMismatch (line refunds 0.00 vs exchange credit 27.50), nothing posted: 2350 expected +60.49, Tryton 0.00; 4000 -54.99 vs 0.00; 2300 -5.50 vs 0.00; documents 1 1 vs 0 0")]
+    [BooksFact]
     public Task Row_07_exchange_with_upsell_with_line_refund_zero() => AssertBooksAsync(BooksScenarios.Upsell(lineCarriesValue: false));
 
-    [BooksFact(Skip = "Fails until #15 gap 11 (refund payment LOOP-{id}-RF) is merged: credit note, exchange invoice and taxes agree; the refund of the difference is not booked: 1200 expected 0.00, Tryton -14.30; 2350 expected -14.30, Tryton 0.00. The exchange side settles once it is (Exchanges/TrytonExchangeSettlementTests)")]
+    [BooksFact]
     public Task Row_08_exchange_with_the_difference_refunded_with_line_refund_carrying_the_value() => AssertBooksAsync(BooksScenarios.ExchangeForLess(lineCarriesValue: true));
 
-    [BooksFact(Skip = "Fails until #15 gaps 1, 2, 4 and 11 are merged: AmountMismatch (line refunds 0.00 vs 27.50), nothing posted: 2350 expected -14.30, Tryton 0.00; 4000 13.00 vs 0.00; 2300 1.30 vs 0.00; documents 1 1 vs 0 0")]
+    [BooksFact]
     public Task Row_08_exchange_with_the_difference_refunded_with_line_refund_zero() => AssertBooksAsync(BooksScenarios.ExchangeForLess(lineCarriesValue: false));
 
-    [BooksFact(Skip = "Fails until #15 gaps 1, 4, 5 and 11 are merged: AmountMismatch (Tryton's credit note -76.45 vs refund 19.45), nothing posted: 4000 expected 44.50, Tryton 0.00; 2300 4.45 vs 0.00; 2350 -19.45 vs 0.00; 2400 -27.50 vs 0.00; 4100 -2.00 vs 0.00; documents 1 1 1 vs 0 0 0")]
+    [BooksFact]
     public Task Row_09_mixed_lines_with_line_refund_carrying_the_value() => AssertBooksAsync(BooksScenarios.Mixed(lineCarriesValue: true));
 
-    [BooksFact(Skip = "Fails until #15 gaps 1, 2, 4, 5 and 11 are merged: AmountMismatch (line refunds 0.00 vs 76.45), nothing posted: 4000 expected 44.50, Tryton 0.00; 2300 4.45 vs 0.00; 2350 -19.45 vs 0.00; 2400 -27.50 vs 0.00; 4100 -2.00 vs 0.00; documents 1 1 1 vs 0 0 0")]
+    [BooksFact]
     public Task Row_09_mixed_lines_with_line_refund_zero() => AssertBooksAsync(BooksScenarios.Mixed(lineCarriesValue: false));
 
-    [BooksFact(Skip = "Fails until #15 gap 11 is merged: both credit notes post (4000 +50.00, 2300 +5.00, stock +2 STOR) but no refund payments: 1200 expected 0.00, Tryton -55.00; 2350 expected -55.00, Tryton 0.00")]
+    [BooksFact]
     public Task Row_10_two_partial_returns_on_one_order_line() => AssertBooksAsync(BooksScenarios.TwoReturnsOnOneOrder());
 
     [BooksFact]

@@ -94,7 +94,6 @@ public sealed class GoLiveAuditTests
         ["Fulfil:GiftCardLiabilityAccountCode"] = FulfilSandboxDemo.GiftCardLiabilityAccountCode,
         ["Fulfil:SaleLookup"] = "OrderName",
         ["Refunds:HandlingFeeAccountCode"] = FulfilSandboxDemo.ReturnFeeAccountCode,
-        ["Refunds:UpsellClearingAccountCode"] = FulfilSandboxDemo.CashAccountCode,
         ["Loop:BaseUrl"] = loop.ApiBaseUrl.ToString(),
         ["Loop:ApiKey"] = loop.ApiKey,
         ["Webhooks:Secret"] = "audit-test-secret",

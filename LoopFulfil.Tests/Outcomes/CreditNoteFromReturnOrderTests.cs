@@ -7,8 +7,9 @@ using LoopFulfil.Tests.Infrastructure;
 namespace LoopFulfil.Tests.Outcomes;
 
 /// <summary>
-/// <c>Refunds:CreditNoteSource=InvoiceFromReturnOrder</c> end to end: the Fulfil sandbox invoices the return sale as
-/// Fulfil does (a draft credit invoice linked to it), and LoopFulfil takes that invoice over instead of building one.
+/// The credit note Fulfil makes from the return order, end to end: the Fulfil sandbox invoices the return sale as Fulfil
+/// does (a draft credit invoice linked to it), and LoopFulfil takes that invoice over instead of building one, detected
+/// from the return sale's invoice method or forced by <c>Refunds:CreditNoteSource=InvoiceFromReturnOrder</c>.
 /// </summary>
 public sealed class CreditNoteFromReturnOrderTests
 {
@@ -19,7 +20,7 @@ public sealed class CreditNoteFromReturnOrderTests
     [Fact]
     public async Task Fulfils_return_invoice_is_checked_referenced_and_posted_as_the_only_credit_note_even_delivered_five_times()
     {
-        await using OutcomesHarness h = await OutcomesHarness.StartAsync(FromReturnOrder);
+        await using OutcomesHarness h = await OutcomesHarness.StartAsync();
         h.Fulfil.State.ReturnInvoiceMethod = ReturnInvoicing.Order;
         OutcomeReturn r = new OutcomeReturn("#1001", (b, x) => b.WithLine(TeeM, 25.00m, lineItemId: x.Line(1)).WithLine(TeeM, 25.00m, lineItemId: x.Line(2))).AddTo(h.Loop);
 
@@ -36,35 +37,36 @@ public sealed class CreditNoteFromReturnOrderTests
         Assert.Equal(generated.Id, note.Id);
         Assert.Equal(("posted", -50.00m, $"LOOP-{r.ReturnId}-CN"), (note.State, note.Number("total_amount"), note.Text("reference")));
         Assert.Equal(h.ReturnOrder(r.ReturnId).Id, Assert.Single(note.Ids("sales")));
-        PostingRecord posting = Assert.Single(await h.Postings.ForReturnAsync(r.ReturnId, CancellationToken.None));
+        PostingRecord posting = Assert.Single(await h.Postings.ForReturnAsync(r.ReturnId, CancellationToken.None), p => p.Kind == PostingKinds.CreditNote);
         Assert.Equal((PostingStatus.Posted, note.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)), (posting.Status, posting.DocumentId));
         Assert.Contains(h.Loop.GetNotes(r.ReturnId), n => n.Contains(note.Text("number")!, StringComparison.Ordinal));
         Assert.Empty(await h.ExceptionRecordsAsync());
     }
 
     [Fact]
-    public async Task Return_invoice_for_another_amount_than_the_refund_is_an_amount_mismatch_for_finance_and_nothing_is_posted()
+    public async Task Return_invoice_for_another_amount_than_loop_credits_is_an_amount_mismatch_for_finance_and_nothing_is_posted()
     {
-        await using OutcomesHarness h = await OutcomesHarness.StartAsync(FromReturnOrder);
+        await using OutcomesHarness h = await OutcomesHarness.StartAsync();
         h.Fulfil.State.ReturnInvoiceMethod = ReturnInvoicing.Order;
-        // Loop kept a 2.00 handling fee: it refunds 48.00 of the 50.00 Fulfil credits.
-        OutcomeReturn r = new OutcomeReturn("#1001", (b, x) => b.WithLine(TeeM, 25.00m, lineItemId: x.Line(1)).WithLine(TeeM, 25.00m, lineItemId: x.Line(2)).WithHandlingFee(2.00m)).AddTo(h.Loop);
+        OutcomeReturn r = new OutcomeReturn("#1001", (b, x) => b.WithLine(TeeM, 25.00m, lineItemId: x.Line(1)).WithLine(TeeM, 25.00m, lineItemId: x.Line(2))).AddTo(h.Loop);
 
         await h.SendAsync(r.Created_());
+        // Someone in Fulfil adds a line to the draft credit note: it now credits 60.00 where Loop credits 50.00.
+        FulfilSandboxRecord generated = Assert.Single(h.Fulfil.State.All("account.invoice"));
+        h.Fulfil.State.AddInvoiceLine(generated.Id, "Goodwill", -1m, 10.00m);
         await h.InspectAsync(r.ReturnId, new LineInspection(r.Line(1), true), new LineInspection(r.Line(2), true));
         await h.SendAsync(r.Closed());
         await h.SendAsync(r.Closed());
 
         FulfilSandboxRecord invoice = Assert.Single(h.Fulfil.State.All("account.invoice"));
         Assert.Equal("draft", invoice.State);
-        Assert.NotEqual($"LOOP-{r.ReturnId}-CN", invoice.Text("reference"));
-        Assert.Empty(h.CreditNotes(r.ReturnId));
         ExceptionRecord record = Assert.Single(await h.ExceptionRecordsAsync(), e => e.Category == ExceptionCategory.AmountMismatch);
         // Held back behind the record: no timer or redelivery posts it until finance resolves or replays it.
         PostingRecord posting = (await h.Postings.GetAsync(r.ReturnId, PostingKinds.CreditNote, CancellationToken.None))!;
         Assert.Equal((PostingStatus.Blocked, record.Id), (posting.Status, posting.BlockedBy));
         Assert.Equal("finance", record.Owner);
-        Assert.Contains("48", record.Message, StringComparison.Ordinal);
+        Assert.Contains("-60", record.Message, StringComparison.Ordinal);
+        Assert.Empty(h.Fulfil.State.All("account.move"));
     }
 
     [Fact]

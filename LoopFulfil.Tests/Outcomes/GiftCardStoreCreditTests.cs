@@ -18,7 +18,7 @@ public sealed class GiftCardStoreCreditTests
     private static readonly Dictionary<string, string?> GiftCardMode = new() { ["Refunds:StoreCreditDocument"] = "GiftCard" };
 
     [Fact]
-    public async Task Store_credit_with_gift_card_mode_issues_one_active_gift_card_and_no_journal_or_credit_note_even_delivered_five_times()
+    public async Task Store_credit_with_gift_card_mode_issues_one_active_gift_card_beside_the_credit_note_and_no_journal_even_delivered_five_times()
     {
         await using OutcomesHarness h = await OutcomesHarness.StartAsync(GiftCardMode);
         OutcomeReturn r = new OutcomeReturn("#1001", (b, x) => b.WithLine(Hoodie, 79.99m, lineItemId: x.Line(1)).WithGiftCard(79.99m)).AddTo(h.Loop);
@@ -38,9 +38,10 @@ public sealed class GiftCardStoreCreditTests
         Assert.Single(h.Fulfil.State.All("gift_card.gift_card"));
         Assert.Empty(h.Journals(r.ReturnId, "SC"));
         Assert.Equal(0, h.Fulfil.State.Count("account.move"));
-        Assert.Equal(0, h.Fulfil.State.Count("account.invoice"));
+        // The returned unit is credited once (docs/accounting.md row 4); the card is the store credit.
+        Assert.Equal(-79.99m, Assert.Single(h.Fulfil.State.All("account.invoice")).Number("total_amount"));
 
-        PostingRecord posting = Assert.Single(await h.Postings.ForReturnAsync(r.ReturnId, CancellationToken.None));
+        PostingRecord posting = Assert.Single(await h.Postings.ForReturnAsync(r.ReturnId, CancellationToken.None), p => p.Kind != PostingKinds.CreditNote);
         Assert.Equal((PostingKinds.GiftCard, PostingStatus.Posted, card.Text("number")), (posting.Kind, posting.Status, posting.DocumentNumber));
         Assert.Contains(h.Loop.GetNotes(r.ReturnId), n => n.Contains($"LOOP-{r.ReturnId}-GC {card.Text("number")}", StringComparison.Ordinal));
         Assert.Empty(await h.ExceptionRecordsAsync());
@@ -65,11 +66,11 @@ public sealed class GiftCardStoreCreditTests
         }
 
         await h.DrainAsync();
-        Assert.Equal([new PostingTotal("CN", "USD", 1, 20.00m), new PostingTotal("GC", "USD", 1, 30.00m)], summary.Totals);
+        Assert.Equal([new PostingTotal("CN", "USD", 1, 50.00m), new PostingTotal("GC", "USD", 1, 30.00m), new PostingTotal("RF", "USD", 1, 20.00m)], summary.Totals);
         FulfilSandboxRecord card = Assert.Single(GiftCards(h, r.ReturnId));
         Assert.Equal(("active", 30.00m), (card.State, card.Number("amount")));
-        Assert.Equal(-20.00m, Assert.Single(h.CreditNotes(r.ReturnId)).Number("total_amount"));
-        Assert.Empty(h.Fulfil.State.JournalEntries());
+        Assert.Equal(-50.00m, Assert.Single(h.CreditNotes(r.ReturnId)).Number("total_amount"));
+        Assert.Equal(20.00m, h.JournalLines(Assert.Single(h.Journals(r.ReturnId, "RF")).Id).Sum(l => l.Number("debit")));
         Assert.Contains(h.Loop.GetNotes(r.ReturnId), n => n.Contains($"LOOP-{r.ReturnId}-GC", StringComparison.Ordinal) && n.Contains($"LOOP-{r.ReturnId}-CN", StringComparison.Ordinal));
 
         using (IServiceScope scope = h.Services.CreateScope())
@@ -97,7 +98,7 @@ public sealed class GiftCardStoreCreditTests
             await scope.ServiceProvider.GetRequiredService<ScheduledPostingJob>().RunAsync(CancellationToken.None);
         }
 
-        Assert.Equal(PostingKinds.StoreCredit, Assert.Single(await h.Postings.ForReturnAsync(r.ReturnId, CancellationToken.None)).Kind);
+        Assert.Equal(PostingKinds.StoreCredit, Assert.Single(await h.Postings.ForReturnAsync(r.ReturnId, CancellationToken.None), p => p.Kind != PostingKinds.CreditNote).Kind);
         Assert.Equal("posted", Assert.Single(h.Journals(r.ReturnId, "SC")).State);
         Assert.Empty(GiftCards(h, r.ReturnId));
     }

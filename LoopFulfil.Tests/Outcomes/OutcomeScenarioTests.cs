@@ -22,7 +22,7 @@ public sealed class OutcomeScenarioTests
     private const string Damaged = FulfilSandboxDemo.DamagedLocationCode;
 
     [Fact]
-    public async Task Cash_refund_posts_one_credit_note_for_the_refunded_amount_and_no_journal()
+    public async Task Cash_refund_posts_one_credit_note_and_one_refund_payment_from_the_receivable_to_returns_clearing()
     {
         await using OutcomesHarness h = await OutcomesHarness.StartAsync();
         OutcomeReturn r = new OutcomeReturn("#1001", (b, x) => b.WithLine(TeeM, 25.00m, lineItemId: x.Line(1), providerLineItemId: "p1").WithLine(TeeM, 25.00m, lineItemId: x.Line(2), providerLineItemId: "p1")).AddTo(h.Loop);
@@ -36,7 +36,12 @@ public sealed class OutcomeScenarioTests
         Assert.Equal("posted", note.State);
         Assert.Equal(-50.00m, note.Number("total_amount"));
         Assert.Empty(h.Journals(r.ReturnId, "SC"));
-        Assert.Empty(h.Fulfil.State.JournalEntries());
+        // docs/accounting.md row 1: the refund payment settles the credit note's receivable through returns clearing.
+        var payment = Assert.Single(h.Fulfil.State.JournalEntries());
+        Assert.Equal(payment.Id, Assert.Single(h.Journals(r.ReturnId, "RF")).Id);
+        var paid = h.JournalLines(payment.Id);
+        Assert.Equal(50.00m, paid.Single(l => l.Ref("account") == h.Fulfil.State.AccountId(FulfilSandboxDemo.ReceivableAccountCode)).Number("debit"));
+        Assert.Equal(50.00m, paid.Single(l => l.Ref("account") == h.Fulfil.State.AccountId(FulfilSandboxDemo.ReturnsClearingAccountCode)).Number("credit"));
         Assert.Equal(sellableBefore + 2, h.Stock(TeeM, Sellable));
         h.AssertMovedOutEqualsReceived(r.ReturnId, 2m);
         Assert.Contains(h.Loop.GetNotes(r.ReturnId), n => n.Contains($"LOOP-{r.ReturnId}-CN", StringComparison.Ordinal) && n.Contains(note.Text("number")!, StringComparison.Ordinal));
@@ -44,7 +49,7 @@ public sealed class OutcomeScenarioTests
     }
 
     [Fact]
-    public async Task Store_credit_refund_posts_one_balanced_liability_journal_not_credit_note()
+    public async Task Store_credit_posts_the_credit_note_and_one_balanced_journal_from_its_receivable_to_the_liability()
     {
         await using OutcomesHarness h = await OutcomesHarness.StartAsync();
         OutcomeReturn r = new OutcomeReturn("#1001", (b, x) => b.WithLine(Hoodie, 79.99m, lineItemId: x.Line(1)).WithGiftCard(79.99m)).AddTo(h.Loop);
@@ -53,12 +58,13 @@ public sealed class OutcomeScenarioTests
         await h.InspectAsync(r.ReturnId, new LineInspection(r.Line(1), true));
         await h.SendAsync(r.Closed());
 
-        Assert.Empty(h.CreditNotes(r.ReturnId));
+        // docs/accounting.md row 4: the credit note credits the receivable; store credit is issued against it.
+        Assert.Equal(("posted", -79.99m), (Assert.Single(h.CreditNotes(r.ReturnId)).State, Assert.Single(h.CreditNotes(r.ReturnId)).Number("total_amount")));
         var journal = Assert.Single(h.Journals(r.ReturnId, "SC"));
         Assert.Equal("posted", journal.State);
         var lines = h.JournalLines(journal.Id);
         Assert.Equal(lines.Sum(l => l.Number("debit")), lines.Sum(l => l.Number("credit")));
-        Assert.Equal(79.99m, lines.Single(l => l.Ref("account") == h.Fulfil.State.AccountId(FulfilSandboxDemo.ReturnsClearingAccountCode)).Number("debit"));
+        Assert.Equal(79.99m, lines.Single(l => l.Ref("account") == h.Fulfil.State.AccountId(FulfilSandboxDemo.ReceivableAccountCode)).Number("debit"));
         Assert.Equal(79.99m, lines.Single(l => l.Ref("account") == h.Fulfil.State.AccountId(FulfilSandboxDemo.GiftCardLiabilityAccountCode)).Number("credit"));
         Assert.Single(h.Fulfil.State.All("account.move"));
         h.AssertMovedOutEqualsReceived(r.ReturnId, 1m);
@@ -134,15 +140,14 @@ public sealed class OutcomeScenarioTests
         OutboundMessage exchange = Assert.Single(h.TakeExchangeMessages());
         await h.DeliverExchangeAsync(exchange, times: 5);
 
-        // The credit note covers the refunded units and those paid for with exchange credit; the exchange settlement
-        // waits for the refund payment of the cash part before it reconciles (accounting.md rows 1 and 9).
+        // docs/accounting.md row 9: one credit note for all returned units; refund and store credit each settle part of it.
         var creditNote = Assert.Single(h.CreditNotes(r.ReturnId));
-        Assert.Equal(-(Figure(r, "refund") + Figure(r, "exchange_credit_total")), creditNote.Number("total_amount"));
+        Assert.Equal(-(25.00m + 25.00m + 79.99m), creditNote.Number("total_amount"));
         Assert.Equal("posted", creditNote.State);
-        Assert.Empty(h.Fulfil.State.Reconciliations());
         var journal = Assert.Single(h.Journals(r.ReturnId, "SC"));
         Assert.Equal(50.00m, h.JournalLines(journal.Id).Sum(l => l.Number("credit")));
-        Assert.Single(h.Fulfil.State.JournalEntries());
+        Assert.Equal(54.99m, h.JournalLines(Assert.Single(h.Journals(r.ReturnId, "RF")).Id).Sum(l => l.Number("credit")));
+        Assert.Equal(2, h.Fulfil.State.JournalEntries().Count);
         Assert.Single(h.ExchangeOrders(r.ReturnId));
         Assert.Single(h.Fulfil.State.Where("sale.sale", s => Equals(s.GetValueOrDefault("channel_identifier"), r.ReturnId)));
         Assert.Equal(sellableBefore + 2, h.Stock(TeeM, Sellable));
@@ -283,14 +288,15 @@ public sealed class OutcomeScenarioTests
         }
 
         await h.DrainAsync();
-        Assert.Equal(3, summary.Pending);
-        Assert.Equal(3, summary.Posted);
+        // Two credit notes (25.00 less the 5.00 fee line; 25.00), the refund payment 20.00 and the store credit 25.00.
+        Assert.Equal(4, summary.Pending);
+        Assert.Equal(4, summary.Posted);
         Assert.Empty(summary.Failures);
         Assert.Equal(
-            [new PostingTotal("CN", "USD", 1, 20.00m), new PostingTotal("FEE", "USD", 1, 5.00m), new PostingTotal("SC", "USD", 1, 25.00m)],
+            [new PostingTotal("CN", "USD", 2, 20.00m + 25.00m), new PostingTotal("RF", "USD", 1, 20.00m), new PostingTotal("SC", "USD", 1, 25.00m)],
             summary.Totals);
         Assert.Equal(-20.00m, Assert.Single(h.CreditNotes(cash.ReturnId)).Number("total_amount"));
-        Assert.Equal("posted", Assert.Single(h.Journals(cash.ReturnId, "FEE")).State);
+        Assert.Equal("posted", Assert.Single(h.Journals(cash.ReturnId, "RF")).State);
         Assert.Equal("posted", Assert.Single(h.Journals(credit.ReturnId, "SC")).State);
         Assert.Contains(h.Loop.GetNotes(cash.ReturnId), n => n.Contains($"LOOP-{cash.ReturnId}-CN", StringComparison.Ordinal));
 
@@ -301,7 +307,7 @@ public sealed class OutcomeScenarioTests
         }
 
         Assert.Equal(0, again.Pending);
-        Assert.Equal(1, h.Fulfil.State.Count("account.invoice"));
+        Assert.Equal(54.99m, h.JournalLines(Assert.Single(h.Journals(r.ReturnId, "RF")).Id).Sum(l => l.Number("credit")));
         Assert.Equal(2, h.Fulfil.State.JournalEntries().Count);
         h.AssertMovedOutEqualsReceived(cash.ReturnId, 1m);
         h.AssertMovedOutEqualsReceived(credit.ReturnId, 1m);

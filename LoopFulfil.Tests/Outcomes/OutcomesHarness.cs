@@ -64,6 +64,7 @@ internal sealed class OutcomesHarness : IntegrationHarness
     {
         ["Exceptions:FlagReturnInLoop"] = "false",
         ["Refunds:HandlingFeeAccountCode"] = FulfilSandboxDemo.ReturnFeeAccountCode,
+        ["Refunds:GiftCardBonusAccountCode"] = FulfilSandboxDemo.GiftCardBonusAccountCode,
         ["WriteBack:ExchangeOrders"] = "false",
     };
 

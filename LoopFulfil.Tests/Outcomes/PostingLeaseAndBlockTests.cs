@@ -77,8 +77,9 @@ public sealed class PostingLeaseAndBlockTests
         Assert.Equal(0, replan.Posted);
         Assert.Equal(2, afterResolution.Posted);
         Assert.Equal(0, again.Posted);
-        Assert.Equal(-20.00m, Assert.Single(h.CreditNotes(r.ReturnId)).Number("total_amount"));
-        Assert.Single(h.Journals(r.ReturnId, PostingKinds.HandlingFee));
+        // 25.00 returned less the 5.00 fee line, settled by the 20.00 refund payment.
+        Assert.Equal(-(25.00m - 5.00m), Assert.Single(h.CreditNotes(r.ReturnId)).Number("total_amount"));
+        Assert.Equal(25.00m - 5.00m, h.JournalLines(Assert.Single(h.Journals(r.ReturnId, PostingKinds.RefundPayment)).Id).Sum(l => l.Number("credit")));
     }
 
     private static PostingRecord Fee(string returnId, decimal amount) => new()

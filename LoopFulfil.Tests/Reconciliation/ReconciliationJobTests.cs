@@ -63,8 +63,10 @@ public sealed class ReconciliationJobTests
 
         ReconciliationReport report = await h.ReconcileAsync();
 
-        ReconciliationMismatch cn = Assert.Single(report.Mismatches);
-        Assert.Equal(ReconciliationMismatchKind.CreditNoteMismatch, cn.Kind);
+        // docs/accounting.md row 1: the credit note and the refund payment that settles it are both missing.
+        Assert.Equal([ReconciliationMismatchKind.CreditNoteMismatch, ReconciliationMismatchKind.JournalMismatch], report.Mismatches.Select(m => m.Kind));
+        Assert.Equal($"LOOP-{r.ReturnId}-RF", report.Mismatches[1].Reference);
+        ReconciliationMismatch cn = report.Mismatches[0];
         Assert.Equal("50.00", cn.Expected);
         Assert.Equal(ReconciliationValues.Missing, cn.Actual);
         Assert.Equal("USD", cn.Currency);
@@ -94,8 +96,10 @@ public sealed class ReconciliationJobTests
         ReconReturn r = new ReconReturn("#1001", (b, x) => b.WithLine(TeeM, 25.00m, lineItemId: x.Line(1)).WithLine(TeeM, 25.00m, lineItemId: x.Line(2)));
         await h.SendAsync(r.CreatedWebhook());
         r.InLoop(h.Loop, "closed", 120);
-        // Someone posted the credit note by hand, for 45.00 instead of 50.00.
+        // Someone posted the credit note by hand, for 45.00 instead of 50.00, and the 50.00 refund payment.
         h.Fulfil.State.AddCreditNote($"LOOP-{r.ReturnId}-CN", h.PartyA, Today, "posted", ("Loop refund", -1m, 45.00m));
+        h.Fulfil.State.AddJournalEntry($"LOOP-{r.ReturnId}-RF", Today, "posted",
+            (FulfilSandboxDemo.ReceivableAccountCode, 50.00m, 0m), (FulfilSandboxDemo.ReturnsClearingAccountCode, 0m, 50.00m));
 
         ReconciliationReport report = await h.ReconcileAsync();
 
@@ -118,8 +122,9 @@ public sealed class ReconciliationJobTests
         ReconReturn r = new ReconReturn("#1001", (b, x) => b.WithLine(Hoodie, 79.99m, lineItemId: x.Line(1)).WithGiftCard(79.99m));
         await h.SendAsync(r.CreatedWebhook());
         r.InLoop(h.Loop, "closed", 120);
+        h.Fulfil.State.AddCreditNote($"LOOP-{r.ReturnId}-CN", h.PartyA, Today, "posted", ("Loop return", -1m, 79.99m));
         h.Fulfil.State.AddJournalEntry($"LOOP-{r.ReturnId}-SC", Today, "posted",
-            (FulfilSandboxDemo.ReturnsClearingAccountCode, 70.00m, 0m), (FulfilSandboxDemo.GiftCardLiabilityAccountCode, 0m, 70.00m));
+            (FulfilSandboxDemo.ReceivableAccountCode, 70.00m, 0m), (FulfilSandboxDemo.GiftCardLiabilityAccountCode, 0m, 70.00m));
 
         ReconciliationReport report = await h.ReconcileAsync(ReconciliationMode.Audit);
 
@@ -251,11 +256,10 @@ public sealed class ReconciliationJobTests
         Assert.Equal((1, 50.00m, 50.00m), (credit.Returns, credit.LoopAmount, credit.FulfilAmount));
         RefundTotal exchange = Assert.Single(report.Totals, t => t.Type == RefundType.Exchange);
         Assert.Equal((1, 25.00m, 25.00m), (exchange.Returns, exchange.LoopAmount, exchange.FulfilAmount));
-        // The Fulfil side of the totals is the sandbox's own ledger: the credit notes cover the cash refunds and the
-        // exchange credit (which the exchange invoice absorbs).
-        decimal creditNotes = h.Fulfil.State.Where("account.invoice", i => (i.GetValueOrDefault("reference") as string)?.EndsWith("-CN", StringComparison.Ordinal) == true)
-            .Sum(i => i.Number("total_amount"));
-        Assert.Equal(-(refund.FulfilAmount + exchange.FulfilAmount), creditNotes);
+        // The Fulfil side of the totals is the sandbox's own ledger: the refund payments (docs/accounting.md row 1).
+        decimal payments = h.Fulfil.State.Where("account.move", m => (m.GetValueOrDefault("description") as string)?.EndsWith("-RF", StringComparison.Ordinal) == true)
+            .Sum(m => h.Fulfil.State.Where("account.move.line", l => Equals(l.GetValueOrDefault("move"), m.Id)).Sum(l => l.Number("credit")));
+        Assert.Equal(refund.FulfilAmount, payments);
 
         ReconciliationReport? latest = await h.Reports.GetLatestAsync(CancellationToken.None);
         Assert.NotNull(latest);

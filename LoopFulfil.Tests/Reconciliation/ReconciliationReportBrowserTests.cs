@@ -55,7 +55,7 @@ public sealed class ReconciliationReportBrowserTests(ReportScenario scenario) : 
         Assert.Equal(r.ReturnsChecked.ToString(CultureInfo.InvariantCulture), await Text(tab, "[data-metric=returns-checked]"));
         Assert.Equal(r.NeedingAction.Count().ToString(CultureInfo.InvariantCulture), await Text(tab, "[data-metric=needs-action]"));
         Assert.Equal("104.99", await Text(tab, "[data-metric='loop-CashRefund-USD']"));
-        Assert.Equal("99.99", await Text(tab, "[data-metric='fulfil-CashRefund-USD']"));
+        Assert.Equal("104.99", await Text(tab, "[data-metric='fulfil-CashRefund-USD']"));
         Assert.Equal("50.00", await Text(tab, "[data-metric='loop-StoreCredit-USD']"));
         Assert.Equal(3, await tab.Locator("table[data-section=action] tr[data-kind]").CountAsync());
         string actionText = await tab.Locator("table[data-section=action]").InnerTextAsync();

@@ -1,5 +1,6 @@
 using System.Globalization;
 using LoopFulfil.Core.Reconciliation;
+using LoopFulfil.Sandbox.Fulfil;
 
 namespace LoopFulfil.Tests.Reconciliation;
 
@@ -47,6 +48,8 @@ public sealed class ReportScenario : IAsyncLifetime
         await h.SendAsync(shortPaid.CreatedWebhook());
         shortPaid.InLoop(h.Loop, "closed", 120);
         h.Fulfil.State.AddCreditNote($"LOOP-{shortPaid.ReturnId}-CN", h.PartyA, today, "posted", ("Loop refund", -1m, 45.00m));
+        // The refund payment itself was right (docs/accounting.md row 1): only the credit note is short.
+        h.Fulfil.State.AddJournalEntry($"LOOP-{shortPaid.ReturnId}-RF", today, "posted", (FulfilSandboxDemo.ReceivableAccountCode, 50.00m, 0m), (FulfilSandboxDemo.ReturnsClearingAccountCode, 0m, 50.00m));
 
         ReconReturn lost = new ReconReturn("#1003", (b, x) => b.WithLine("SOCK-3PK", 12.00m, lineItemId: x.Line(1))).InLoop(h.Loop);
         MissingOrderReturnId = lost.ReturnId;

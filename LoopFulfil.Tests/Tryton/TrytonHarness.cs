@@ -70,6 +70,7 @@ internal sealed class TrytonHarness : IAsyncDisposable
         }
 
         settings["Refunds:HandlingFeeAccountCode"] = TrytonEngine.Codes.HandlingFees;
+        settings["Refunds:GiftCardBonusAccountCode"] = TrytonEngine.Codes.Expense;
         settings["Loop:BaseUrl"] = loop.ApiBaseUrl.ToString();
         settings["Loop:ApiKey"] = loop.ApiKey;
         settings["Webhooks:Secret"] = WebhookTestKit.Secret;

@@ -177,13 +177,13 @@ resource appSettings 'Microsoft.Web/sites/config@2024-04-01' = {
     Refunds__PostingMode: 'Realtime'
     Refunds__PostingSchedule: refundsPostingSchedule
     RefundsPostingSchedule: refundsPostingSchedule
-    Refunds__CreditNoteSource: 'Create'
+    Refunds__CreditNoteSource: 'Detect'
     Refunds__StoreCreditDocument: 'Journal'
     Refunds__AmountTolerance: '0.00'
     Refunds__CompanyCurrency: 'USD'
     // Finance fills these in before handling fees or upsells can post (AmountMismatch until then).
     Refunds__HandlingFeeAccountCode: ''
-    Refunds__UpsellClearingAccountCode: ''
+    Refunds__GiftCardBonusAccountCode: ''
     WriteBack__Note: 'true'
     WriteBack__ExchangeOrders: 'true'
     WriteBack__OrderRefunds: 'true'

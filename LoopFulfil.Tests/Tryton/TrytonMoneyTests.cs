@@ -1,0 +1,109 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using LoopFulfil.Core.Fulfil;
+using LoopFulfil.Core.Inspection;
+using LoopFulfil.Sandbox.Tryton;
+using LoopFulfil.Tests.Outcomes;
+
+namespace LoopFulfil.Tests.Tryton;
+
+/// <summary>
+/// docs/accounting.md rows 1, 2, 4 and 5 on the real engine: Tryton makes the return sale's credit note (invoice method
+/// order) from the unit prices LoopFulfil passes, with the sale line's taxes; LoopFulfil adds the fee line, posts it and
+/// settles the receivable. Expected account movements are worked out from the Loop payload figures; each account is
+/// read from Tryton before and after (its balance is debit − credit).
+/// </summary>
+[Collection(TrytonTests.Name)]
+public sealed class TrytonMoneyTests(TrytonFixture fixture)
+{
+    private const string Tee = "TEE-BLK-M";
+    private const decimal SalePrice = 25.00m;
+    private const decimal Rate = 0.10m;
+
+    [Fact]
+    public async Task Discounted_refund_with_handling_fee_credits_revenue_and_tax_at_price_less_discount_and_nets_the_receivable_to_zero()
+    {
+        await using TrytonHarness h = await TrytonHarness.StartAsync(fixture.Engine);
+        const decimal price = SalePrice, discount = 5.00m, fee = 2.00m;
+        decimal tax = (price - discount) * Rate;
+        decimal refund = price - discount + tax - fee;
+        var (r, _) = await ReturnOfOneTeeAsync(h, (b, x) => b.WithLine(Tee, price, tax: tax, discount: discount, refund: 0m, lineItemId: x.Line(1)).WithHandlingFee(fee).WithRefund(refund));
+        Dictionary<string, decimal> before = await BalancesAsync(h);
+
+        await h.SendAsync(r.Created_());
+        await h.InspectAsync(r.ReturnId, new LineInspection(r.Line(1), true, "back_to_stock"));
+        await h.SendAsync(r.Closed());
+        await h.SendAsync(r.Closed());
+
+        var order = Assert.Single(await h.ReturnOrders(r.ReturnId));
+        var note = Assert.Single(await h.InvoicesOf(order.GetProperty("id").GetInt32()));
+        Assert.Equal(("posted", $"LOOP-{r.ReturnId}-CN", -refund, -tax), (note.GetProperty("state").GetString(), note.GetProperty("reference").GetString(), Dec(note, "total_amount"), Dec(note, "tax_amount")));
+        Dictionary<string, decimal> moved = Delta(before, await BalancesAsync(h));
+        Assert.Equal(price - discount, moved[TrytonEngine.Codes.Revenue]);
+        Assert.Equal(tax, moved[TrytonEngine.Codes.Tax]);
+        Assert.Equal(-fee, moved[TrytonEngine.Codes.HandlingFees]);
+        Assert.Equal(-refund, moved[TrytonEngine.Codes.ReturnsClearing]);
+        Assert.Equal(0m, moved[TrytonEngine.Codes.Receivable]);
+        Assert.Empty(await h.ExceptionRecordsAsync());
+    }
+
+    [Fact]
+    public async Task Store_credit_with_bonus_credits_the_liability_with_the_whole_credit_issued_and_nets_the_receivable_to_zero()
+    {
+        await using TrytonHarness h = await TrytonHarness.StartAsync(fixture.Engine);
+        const decimal price = SalePrice, bonus = 2.50m;
+        decimal tax = price * Rate;
+        decimal issued = price + tax + bonus;
+        var (r, _) = await ReturnOfOneTeeAsync(h, (b, x) => b.WithLine(Tee, price, tax: tax, refund: 0m, lineItemId: x.Line(1)).WithGiftCard(issued - bonus));
+        Dictionary<string, decimal> before = await BalancesAsync(h);
+
+        await h.SendAsync(r.Created_());
+        await h.InspectAsync(r.ReturnId, new LineInspection(r.Line(1), true, "back_to_stock"));
+        await h.SendAsync(r.Closed());
+        await h.SendAsync(GiftCardRequested(r.ReturnId, issued, bonus));
+
+        Dictionary<string, decimal> moved = Delta(before, await BalancesAsync(h));
+        Assert.Equal(price, moved[TrytonEngine.Codes.Revenue]);
+        Assert.Equal(tax, moved[TrytonEngine.Codes.Tax]);
+        Assert.Equal(-issued, moved[TrytonEngine.Codes.GiftCardLiability]);
+        Assert.Equal(bonus, moved[TrytonEngine.Codes.Expense]);
+        Assert.Equal(0m, moved[TrytonEngine.Codes.Receivable]);
+        Assert.Equal(0m, moved[TrytonEngine.Codes.ReturnsClearing]);
+        Assert.Empty(await h.ExceptionRecordsAsync());
+    }
+
+    private static readonly string[] Accounts =
+    [
+        TrytonEngine.Codes.Receivable, TrytonEngine.Codes.Revenue, TrytonEngine.Codes.Tax, TrytonEngine.Codes.ReturnsClearing,
+        TrytonEngine.Codes.GiftCardLiability, TrytonEngine.Codes.HandlingFees, TrytonEngine.Codes.Expense,
+    ];
+
+    private static async Task<Dictionary<string, decimal>> BalancesAsync(TrytonHarness h)
+    {
+        var balances = new Dictionary<string, decimal>(StringComparer.Ordinal);
+        foreach (string code in Accounts)
+        {
+            balances[code] = await h.Balance(code);
+        }
+
+        return balances;
+    }
+
+    private static Dictionary<string, decimal> Delta(Dictionary<string, decimal> before, Dictionary<string, decimal> after) =>
+        after.ToDictionary(kv => kv.Key, kv => kv.Value - before[kv.Key], StringComparer.Ordinal);
+
+    private static async Task<(OutcomeReturn Return, int SaleId)> ReturnOfOneTeeAsync(TrytonHarness h, Action<Builders.LoopReturnBuilder, OutcomeReturn> configure)
+    {
+        string orderName = TrytonHarness.UniqueOrderName();
+        int sale = await h.CreateShippedSaleAsync(orderName, "Demo Customer A", (Tee, 1m, SalePrice));
+        return (new OutcomeReturn(orderName, configure).AddTo(h.Loop), sale);
+    }
+
+    private static byte[] GiftCardRequested(string returnId, decimal issued, decimal bonus) => Encoding.UTF8.GetBytes(
+        $$"""{"topic":"giftcard","trigger":"giftcard.requested","id":"gc-{{returnId}}","total_credit_issued":"{{M(issued)}}","gift_card_subtotal":"{{M(issued - bonus)}}","gift_card_tax":"0.00","gift_card_bonus_credit":"{{M(bonus)}}","currency":"USD","return_id":"{{returnId}}"}""");
+
+    private static string M(decimal value) => value.ToString("0.00", CultureInfo.InvariantCulture);
+
+    private static decimal Dec(JsonElement row, string field) => row.GetProperty(field).Deserialize<decimal>(TrytonJson.Options);
+}
