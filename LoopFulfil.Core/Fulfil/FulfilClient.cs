@@ -100,11 +100,6 @@ public sealed partial class FulfilClient : IFulfilClient
             args["reference"] = request.Reference;
         }
 
-        if (!string.IsNullOrEmpty(_options.ReturnOrderDestinationField))
-        {
-            args[_options.ReturnOrderDestinationField] = await RequireLocationIdAsync(_options.QuarantineLocationCode, cancellationToken).ConfigureAwait(false);
-        }
-
         var result = await _http.CallOnRecordAsync(Sale, request.OriginalSaleId, "return_order", [args], cancellationToken).ConfigureAwait(false);
 
         // The answer's shape is undocumented; an id is used when present, otherwise the idempotency key finds the order.
@@ -608,12 +603,6 @@ public sealed partial class FulfilClient : IFulfilClient
             r.DecOrNull("total_amount"),
             linesBySale[r.Id()].Select(ToSaleLine).ToList(),
             r.Ids(_options.ReturnShipmentsField))).ToList();
-    }
-
-    private async Task<int> RequireLocationIdAsync(string code, CancellationToken cancellationToken)
-    {
-        var found = await GetLocationsByCodesAsync([code], cancellationToken).ConfigureAwait(false);
-        return found.Count > 0 ? found[0].Id : throw new FulfilRequestException($"Fulfil has no stock.location with code '{code}' (check the Fulfil location settings).");
     }
 
     private async Task<Dictionary<int, int>> DefaultUnitsAsync(int[] productIds, CancellationToken cancellationToken)

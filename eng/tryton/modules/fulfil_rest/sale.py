@@ -24,9 +24,6 @@ class Sale(metaclass=PoolMeta):
     channel = fields.Many2One('sale.channel', "Channel", ondelete='RESTRICT')
     channel_identifier = fields.Char("Channel Identifier", select=True)
     priority = fields.Selection(PRIORITIES, "Priority")
-    return_location = fields.Many2One(
-        'stock.location', "Return Location", readonly=True,
-        domain=[('type', 'in', ['storage', 'lost_found'])])
     origin_sale = fields.Function(
         fields.Many2One('sale.sale', "Origin Sale"),
         'get_origin_sale', searcher='search_origin_sale')
@@ -101,14 +98,12 @@ class Sale(metaclass=PoolMeta):
                 note=values.get('note'))
             lines.append(line)
 
-        location = args.get('return_location')
         sale = self.__class__(
             company=self.company, party=self.party, invoice_address=self.invoice_address,
             shipment_address=self.shipment_address, currency=self.currency, payment_term=self.payment_term,
             warehouse=warehouse, invoice_method=self.invoice_method, shipment_method=self.shipment_method,
             reference=args.get('reference') or self.reference, channel=self.channel,
-            channel_identifier=identifier, priority=self.priority, origin=self, sale_date=Date.today(),
-            return_location=Location(location) if location else None, lines=lines)
+            channel_identifier=identifier, priority=self.priority, origin=self, sale_date=Date.today(), lines=lines)
         sale.save()
         # Tryton's own workflow from here: quote, confirm (which queues process: credit note, return shipment).
         self.__class__.quote([sale])
