@@ -520,11 +520,12 @@ public sealed partial class FulfilClient : IFulfilClient
         }
 
         // Tryton computes product.quantity for the locations in the context; one call per location keeps the
-        // figures per location instead of summed.
+        // figures per location instead of summed. stock_assign counts assigned outgoing moves as gone: stock promised
+        // to orders is not available (issue #15 item 8).
         var levels = new List<FulfilStockLevel>();
         foreach (var location in locationIds.Distinct())
         {
-            var context = new Dictionary<string, object?>(StringComparer.Ordinal) { ["locations"] = new[] { location }, ["with_childs"] = true };
+            var context = new Dictionary<string, object?>(StringComparer.Ordinal) { ["locations"] = new[] { location }, ["with_childs"] = true, ["stock_assign"] = true };
             var rows = await _http.SearchReadAllAsync<JsonElement>(Product, [new object[] { "id", "in", productIds.Distinct().ToArray() }, ActiveOrArchived], ["id", "code", "quantity"], context, cancellationToken: cancellationToken).ConfigureAwait(false);
             levels.AddRange(rows.Select(r => new FulfilStockLevel(r.Id(), r.Str("code") ?? "", location, r.Dec("quantity"))));
         }

@@ -89,7 +89,7 @@ public partial interface IFulfilClient
     /// <summary>Confirms a quoted sales order, quoting it first if it is still a draft.</summary>
     Task<FulfilSale> ConfirmSaleOrderAsync(int saleId, CancellationToken cancellationToken = default);
 
-    /// <summary>Quantity on hand per product × location (child locations included).</summary>
+    /// <summary>Quantity available per product × location (child locations included): on hand less what assigned moves are taking out.</summary>
     Task<IReadOnlyList<FulfilStockLevel>> GetStockAsync(IReadOnlyCollection<int> productIds, IReadOnlyCollection<int> locationIds, CancellationToken cancellationToken = default);
 
     /// <summary>Locations by code (one search); unknown codes are absent from the result.</summary>

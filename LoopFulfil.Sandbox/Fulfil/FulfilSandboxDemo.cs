@@ -86,6 +86,10 @@ public static class FulfilSandboxDemo
         var a = state.AddParty("Demo Customer A");
         var b = state.AddParty("Demo Customer B");
         var c = state.AddParty("Demo Customer C");
+        // As the Tryton set-up: every demo customer has an email (Loop's order lookup asks for it).
+        state.AddContact(a, "email", "a@example.com");
+        state.AddContact(b, "email", "b@example.com");
+        state.AddContact(c, "email", "c@example.com");
 
         foreach (var (sku, name, price, stock) in Catalog)
         {

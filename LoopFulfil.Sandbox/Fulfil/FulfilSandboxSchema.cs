@@ -10,6 +10,7 @@ internal static class FulfilSandboxSchema
         ["company.company"] = ["name", "currency"],
         ["currency.currency"] = ["name", "code", "digits"],
         ["party.party"] = ["name", "code", "active"],
+        ["party.contact_mechanism"] = ["party", "type", "value", "active"],
         ["party.address"] = ["party", "name", "party_name", "street", "street_bis", "city", "zip", "country", "subdivision", "active"],
         ["country.country"] = ["name", "code"],
         ["country.subdivision"] = ["name", "code", "type", "country"],
@@ -55,6 +56,7 @@ internal static class FulfilSandboxSchema
         [("sale.sale", "shipment_address")] = "party.address",
         [("sale.sale", "invoice_address")] = "party.address",
         [("party.address", "party")] = "party.party",
+        [("party.contact_mechanism", "party")] = "party.party",
         [("party.address", "country")] = "country.country",
         [("party.address", "subdivision")] = "country.subdivision",
         [("country.subdivision", "country")] = "country.country",
@@ -97,7 +99,7 @@ internal static class FulfilSandboxSchema
     public static readonly HashSet<string> Floats = new(StringComparer.Ordinal) { "quantity" };
 
     /// <summary>Models with an <c>active</c> flag: searches skip archived records unless the domain mentions <c>active</c>.</summary>
-    public static readonly HashSet<string> Archivable = new(StringComparer.Ordinal) { "product.product", "product.template", "party.party", "party.address", "stock.location", "account.account" };
+    public static readonly HashSet<string> Archivable = new(StringComparer.Ordinal) { "product.product", "product.template", "party.party", "party.address", "party.contact_mechanism", "stock.location", "account.account" };
 
     public static bool Knows(string model, string field) =>
         Common.Contains(field)

@@ -52,6 +52,12 @@ class Sale(metaclass=PoolMeta):
         returned = {s.origin_sale for s in cls.search([('origin_sale', 'in', [s.id for s in sales]), ('state', '!=', 'cancelled')])}
         return {s.id: s.id in returned for s in sales}
 
+    @staticmethod
+    def _withdrawn(sale):
+        "A return sale whose customer return shipments were all cancelled brings nothing back (Tryton keeps a processing sale processing)."
+        shipments = sale.shipment_returns
+        return bool(shipments) and all(s.state == 'cancelled' for s in shipments)
+
     def return_order(self, args):
         "Fulfil's return_order: one return sale per channel_identifier (idempotent)."
         pool = Pool()
@@ -82,7 +88,8 @@ class Sale(metaclass=PoolMeta):
             if original.sale != self or original.type != 'line':
                 raise UserError("Sale line %s is not on sale %s." % (values.get('order_line_id'), self.rec_name))
             returned = sum(-l.quantity for l in Line.search([
-                        ('origin_line', '=', original.id), ('sale.state', '!=', 'cancelled')]))
+                        ('origin_line', '=', original.id), ('sale.state', '!=', 'cancelled')])
+                if not self._withdrawn(l.sale))
             planned = sum(-l.quantity for l in lines if l.origin_line == original)
             returnable = original.quantity - returned - planned
             quantity = values.get('return_quantity')
