@@ -1,3 +1,4 @@
+using System.Text.Json;
 using LoopFulfil.Core.Inspection;
 using LoopFulfil.Sandbox.Tryton;
 using LoopFulfil.Tests.Inspection;
@@ -48,6 +49,36 @@ public sealed class TrytonQuarantineTests(TrytonFixture fixture)
         var order = Assert.Single(await h.ReturnOrders(r.ReturnId));
         var shipment = Assert.Single(order.GetProperty("shipment_returns").EnumerateArray());
         Assert.Equal("done", Assert.Single(await h.Rows("stock.shipment.out.return", [new object[] { "id", "=", shipment.GetInt32() }], "state")).GetProperty("state").GetString());
+        Assert.Empty(await h.ExceptionRecordsAsync());
+    }
+
+    [Fact]
+    public async Task Edited_return_withdraws_the_processing_tryton_return_sale_and_makes_one_for_the_current_lines()
+    {
+        // Tryton rules: a processing sale keeps its lines (sale.cancel applies to draft and quoted sales only), so the
+        // stale return sale's draft return shipment and draft credit note are cancelled and a new return sale is made.
+        await using TrytonHarness h = await TrytonHarness.StartAsync(fixture.Engine);
+        string orderName = TrytonHarness.UniqueOrderName();
+        await h.CreateShippedSaleAsync(orderName, "Demo Customer A", (Tee, 2m, Price));
+        bool edited = false;
+        OutcomeReturn r = new OutcomeReturn(orderName, (b, x) =>
+        {
+            b.WithLine(Tee, Price, tax: Tax, lineItemId: x.Line(1));
+            if (!edited)
+            {
+                b.WithLine(Tee, Price, tax: Tax, lineItemId: x.Line(2));
+            }
+        }).AddTo(h.Loop);
+        await h.SendAsync(r.Created_());
+        int stale = Assert.Single(await h.ReturnOrders(r.ReturnId)).GetProperty("id").GetInt32();
+
+        edited = true;
+        await h.SendAsync(r.Webhook("return.updated", "open", 10));
+
+        var current = Assert.Single(await h.ReturnOrders(r.ReturnId));
+        Assert.NotEqual(stale, current.GetProperty("id").GetInt32());
+        Assert.Equal(-(Price + Tax), Assert.Single(await h.InvoicesOf(current.GetProperty("id").GetInt32())).GetProperty("total_amount").Deserialize<decimal>(Core.Fulfil.TrytonJson.Options));
+        Assert.All(await h.InvoicesOf(stale), i => Assert.Equal("cancelled", i.GetProperty("state").GetString()));
         Assert.Empty(await h.ExceptionRecordsAsync());
     }
 }
