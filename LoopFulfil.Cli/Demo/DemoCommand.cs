@@ -269,18 +269,18 @@ internal static class DemoCommand
     private static async Task PrintFulfilAsync(IAnsiConsole console, DemoRun run, CancellationToken cancellationToken)
     {
         var state = run.Sandbox.Fulfil.State;
-        string LocationCode(int? id) => id is { } value ? state.Get("stock.location", value).Text("code") ?? "?" : "-";
         string Sku(int? productId) => productId is { } value ? state.Get("product.product", value).Text("code") ?? "?" : "?";
 
         var returns = new Table().Border(TableBorder.Rounded).Title("Fulfil: return orders")
-            .AddColumns("Reference", "Loop return", "State", "Lines", "Receives into");
+            .AddColumns("Reference", "Loop return", "State", "Lines", "Return shipment");
         foreach (var order in state.Where("sale.sale", r => Equals(r.GetValueOrDefault("is_return"), true)))
         {
             var lines = state.Where("sale.line", l => Equals(l.GetValueOrDefault("sale"), order.Id))
                 .Select(l => $"{Sku(l.Ref("product"))} × {-l.Number("quantity"):0.##}");
             returns.AddRow(
                 Markup.Escape(order.Text("reference") ?? "-"), Markup.Escape(order.Text("channel_identifier") ?? "-"),
-                Markup.Escape(order.State ?? "-"), Markup.Escape(string.Join(", ", lines)), Markup.Escape(LocationCode(order.Ref("return_location"))));
+                Markup.Escape(order.State ?? "-"), Markup.Escape(string.Join(", ", lines)),
+                Markup.Escape(string.Join(", ", state.Where("stock.shipment.out.return", x => Equals(x.GetValueOrDefault("origin_sale"), order.Id)).Select(x => x.State))));
         }
 
         console.Write(returns);

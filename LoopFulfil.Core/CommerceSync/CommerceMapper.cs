@@ -13,8 +13,10 @@ namespace LoopFulfil.Core.CommerceSync;
 /// </summary>
 public static class CommerceMapper
 {
-    /// <summary>Loop's limits on customer names.</summary>
+    /// <summary>Loop's limits on customer names, emails and phone numbers.</summary>
     private const int MaxNameLength = 50;
+    private const int MaxEmailLength = 255;
+    private const int MaxPhoneLength = 30;
 
     /// <summary>Content hash of a body as Loop would receive it (SHA-256 of its JSON, hex).</summary>
     public static string Hash<T>(T body, string? salt = null)
@@ -66,7 +68,10 @@ public static class CommerceMapper
         Price = (product.ListPrice ?? template?.ListPrice) is { } price ? LoopMoney.FromDecimal(price, currency) : null,
     };
 
-    /// <summary>A Loop customer from a Fulfil party. The name is split at its last space; email and phone are not read.</summary>
+    /// <summary>
+    /// A Loop customer from a Fulfil party. The name is split at its last space; email and phone come from the party's
+    /// contact mechanisms (Loop's order lookup asks the customer for the email). Personal data: sent to Loop only.
+    /// </summary>
     public static LoopCustomerUpsert Customer(FulfilParty party, string channel)
     {
         var name = (party.Name ?? "").Trim();
@@ -78,6 +83,30 @@ public static class CommerceMapper
             Channel = channel,
             FirstName = Clip(NonEmpty(first)),
             LastName = Clip(NonEmpty(last)),
+            Email = Clip(NonEmpty(party.Email), MaxEmailLength),
+            Phone = Clip(NonEmpty(party.Phone), MaxPhoneLength),
+        };
+    }
+
+    /// <summary>A Loop address from a Fulfil party address (region: the part of the ISO 3166-2 code after the country).</summary>
+    public static LoopCommerceAddress? Address(FulfilPostalAddress? address)
+    {
+        if (address is null || NonEmpty(address.Street) is null)
+        {
+            return null;
+        }
+
+        var lines = address.Street!.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        var subdivision = NonEmpty(address.SubdivisionCode);
+        return new LoopCommerceAddress
+        {
+            Name = NonEmpty(address.Name),
+            Address1 = lines.Length > 0 ? lines[0] : null,
+            Address2 = NonEmpty(address.StreetBis) ?? (lines.Length > 1 ? string.Join(", ", lines[1..]) : null),
+            City = NonEmpty(address.City),
+            Region = subdivision is null ? null : subdivision[(subdivision.IndexOf('-', StringComparison.Ordinal) + 1)..],
+            PostalCode = NonEmpty(address.Zip),
+            CountryCode = NonEmpty(address.CountryCode),
         };
     }
 
@@ -168,6 +197,8 @@ public static class CommerceMapper
             Status = status,
             Channel = channel,
             Customer = customerLoopId is null ? null : LoopIdReference.ByLoopId(customerLoopId),
+            ShippingAddress = Address(snapshot.ShipmentAddress),
+            BillingAddress = Address(snapshot.InvoiceAddress),
             TotalPrice = sale.TotalAmount is { } total ? LoopMoney.FromDecimal(total, currency) : null,
             LineItems = lines.Select(l => new LoopOrderLineItem
             {
@@ -267,5 +298,5 @@ public static class CommerceMapper
 
     private static string? NonEmpty(string? value) => string.IsNullOrWhiteSpace(value) ? null : value.Trim();
 
-    private static string? Clip(string? value) => value is null || value.Length <= MaxNameLength ? value : value[..MaxNameLength];
+    private static string? Clip(string? value, int max = MaxNameLength) => value is null || value.Length <= max ? value : value[..max];
 }

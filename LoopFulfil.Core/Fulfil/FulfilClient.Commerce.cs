@@ -67,7 +67,12 @@ public sealed partial class FulfilClient
     public async Task<IReadOnlyList<FulfilParty>> GetPartiesByIdsAsync(IReadOnlyCollection<int> partyIds, CancellationToken cancellationToken = default)
     {
         var rows = await ReadByIdsAsync("party.party", partyIds, ["id", "name", "code", "active", "write_date"], archivedToo: true, cancellationToken).ConfigureAwait(false);
-        return rows.Select(r => new FulfilParty(r.Id(), r.Str("name"), r.Str("code"), r.Bool("active", true), r.DateTime("write_date"))).ToList();
+        var contacts = await ContactsOfAsync(rows.Select(r => r.Id()).ToArray(), cancellationToken).ConfigureAwait(false);
+        return rows.Select(r => new FulfilParty(r.Id(), r.Str("name"), r.Str("code"), r.Bool("active", true), r.DateTime("write_date"))
+        {
+            Email = contacts.GetValueOrDefault(r.Id()).Email,
+            Phone = contacts.GetValueOrDefault(r.Id()).Phone,
+        }).ToList();
     }
 
     public async Task<IReadOnlyList<FulfilSaleSnapshot>> GetSaleSnapshotsByIdsAsync(IReadOnlyCollection<int> saleIds, CancellationToken cancellationToken = default)
@@ -160,6 +165,7 @@ public sealed partial class FulfilClient
 
         var lineRows = await _http.SearchReadAllAsync<JsonElement>(SaleLine, [new object[] { "sale", "in", rows.Select(r => r.Id()).ToArray() }], [.. LineFields, originLine], cancellationToken: cancellationToken).ConfigureAwait(false);
         var linesBySale = lineRows.ToLookup(r => r.IntOrNull("sale"));
+        var addresses = await PostalAddressesAsync(rows.SelectMany(r => new[] { r.IntOrNull("shipment_address"), r.IntOrNull("invoice_address") }).OfType<int>().ToArray(), cancellationToken).ConfigureAwait(false);
         return rows.Select(r =>
         {
             var lines = linesBySale[r.Id()].ToList();
@@ -169,7 +175,11 @@ public sealed partial class FulfilClient
                 lines.Select(ToSaleLine).ToList(), []);
             var origins = lines.Where(l => l.IntOrNull(originLine) is not null).ToDictionary(l => l.Id(), l => l.IntOrNull(originLine)!.Value);
             var originSaleId = r.IntOrNull(originSale);
-            return new FulfilSaleSnapshot(sale, r.DateTime("create_date"), r.DateTime("write_date"), originSaleId is not null, originSaleId, origins);
+            return new FulfilSaleSnapshot(sale, r.DateTime("create_date"), r.DateTime("write_date"), originSaleId is not null, originSaleId, origins)
+            {
+                ShipmentAddress = r.IntOrNull("shipment_address") is { } ship ? addresses.GetValueOrDefault(ship) : null,
+                InvoiceAddress = r.IntOrNull("invoice_address") is { } invoice ? addresses.GetValueOrDefault(invoice) : null,
+            };
         }).ToList();
     }
 }

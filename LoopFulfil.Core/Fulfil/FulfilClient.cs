@@ -100,11 +100,6 @@ public sealed partial class FulfilClient : IFulfilClient
             args["reference"] = request.Reference;
         }
 
-        if (!string.IsNullOrEmpty(_options.ReturnOrderDestinationField))
-        {
-            args[_options.ReturnOrderDestinationField] = await RequireLocationIdAsync(_options.QuarantineLocationCode, cancellationToken).ConfigureAwait(false);
-        }
-
         var result = await _http.CallOnRecordAsync(Sale, request.OriginalSaleId, "return_order", [args], cancellationToken).ConfigureAwait(false);
 
         // The answer's shape is undocumented; an id is used when present, otherwise the idempotency key finds the order.
@@ -536,11 +531,12 @@ public sealed partial class FulfilClient : IFulfilClient
         }
 
         // Tryton computes product.quantity for the locations in the context; one call per location keeps the
-        // figures per location instead of summed.
+        // figures per location instead of summed. stock_assign counts assigned outgoing moves as gone: stock promised
+        // to orders is not available (issue #15 item 8).
         var levels = new List<FulfilStockLevel>();
         foreach (var location in locationIds.Distinct())
         {
-            var context = new Dictionary<string, object?>(StringComparer.Ordinal) { ["locations"] = new[] { location }, ["with_childs"] = true };
+            var context = new Dictionary<string, object?>(StringComparer.Ordinal) { ["locations"] = new[] { location }, ["with_childs"] = true, ["stock_assign"] = true };
             var rows = await _http.SearchReadAllAsync<JsonElement>(Product, [new object[] { "id", "in", productIds.Distinct().ToArray() }, ActiveOrArchived], ["id", "code", "quantity"], context, cancellationToken: cancellationToken).ConfigureAwait(false);
             levels.AddRange(rows.Select(r => new FulfilStockLevel(r.Id(), r.Str("code") ?? "", location, r.Dec("quantity"))));
         }
@@ -619,12 +615,6 @@ public sealed partial class FulfilClient : IFulfilClient
             r.DecOrNull("total_amount"),
             linesBySale[r.Id()].Select(ToSaleLine).ToList(),
             r.Ids(_options.ReturnShipmentsField))).ToList();
-    }
-
-    private async Task<int> RequireLocationIdAsync(string code, CancellationToken cancellationToken)
-    {
-        var found = await GetLocationsByCodesAsync([code], cancellationToken).ConfigureAwait(false);
-        return found.Count > 0 ? found[0].Id : throw new FulfilRequestException($"Fulfil has no stock.location with code '{code}' (check the Fulfil location settings).");
     }
 
     private async Task<Dictionary<int, int>> DefaultUnitsAsync(int[] productIds, CancellationToken cancellationToken)

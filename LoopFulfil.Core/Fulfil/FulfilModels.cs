@@ -143,13 +143,29 @@ public sealed record FulfilStamp(int Id, DateTime WriteDate, int? Ref = null);
 public sealed record FulfilProductTemplate(int Id, string? Name, decimal? ListPrice, bool Active, DateTime? WriteDate);
 
 /// <summary>A <c>party.party</c> (customer). Personal data: never log anything but the id.</summary>
-public sealed record FulfilParty(int Id, string? Name, string? Code, bool Active, DateTime? WriteDate);
+public sealed record FulfilParty(int Id, string? Name, string? Code, bool Active, DateTime? WriteDate)
+{
+    /// <summary>The party's first active email contact mechanism (Loop's order lookup asks the customer for it).</summary>
+    public string? Email { get; init; }
+
+    /// <summary>The party's first active phone or mobile contact mechanism.</summary>
+    public string? Phone { get; init; }
+}
+
+/// <summary>A <c>party.address</c> as the commerce push sends it. Personal data: never log it.</summary>
+/// <param name="SubdivisionCode">ISO 3166-2 code of the state or province (<c>US-NY</c>), when set.</param>
+public sealed record FulfilPostalAddress(int Id, string? Name, string? Street, string? StreetBis, string? City, string? Zip, string? CountryCode, string? SubdivisionCode);
 
 /// <summary>A <c>stock.location</c> with the tree and warehouse links needed to tell sellable stock apart.</summary>
 public sealed record FulfilLocationNode(int Id, string Code, string Name, string Type, int? ParentId, int? StorageLocationId, bool Active, DateTime? WriteDate);
 
-/// <summary>A sale with what the commerce push needs beyond <see cref="FulfilSale"/>: dates and the return link.</summary>
-public sealed record FulfilSaleSnapshot(FulfilSale Sale, DateTime? CreateDate, DateTime? WriteDate, bool IsReturn, int? OriginSaleId, IReadOnlyDictionary<int, int> OriginLineBySaleLine);
+/// <summary>A sale with what the commerce push needs beyond <see cref="FulfilSale"/>: dates, the return link and addresses.</summary>
+public sealed record FulfilSaleSnapshot(FulfilSale Sale, DateTime? CreateDate, DateTime? WriteDate, bool IsReturn, int? OriginSaleId, IReadOnlyDictionary<int, int> OriginLineBySaleLine)
+{
+    public FulfilPostalAddress? ShipmentAddress { get; init; }
+
+    public FulfilPostalAddress? InvoiceAddress { get; init; }
+}
 
 /// <summary>A done stock move that took a sale line's goods to a customer location (a fulfilment).</summary>
 public sealed record FulfilOutgoingMove(int Id, int SaleLineId, decimal Quantity, string? Shipment, int? FromLocationId, DateOnly? EffectiveDate);

@@ -85,9 +85,6 @@ public sealed class FulfilOptions
     /// <summary>Records per <c>search_read</c> page.</summary>
     public int PageSize { get; set; } = 500;
 
-    /// <summary>Inferred: <c>return_order</c> argument naming where returned goods are received.</summary>
-    public string ReturnOrderDestinationField { get; set; } = "return_location";
-
     /// <summary>Inferred: <c>account.move</c> field that carries our idempotency reference.</summary>
     public string JournalReferenceField { get; set; } = "description";
 

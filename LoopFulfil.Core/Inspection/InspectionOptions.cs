@@ -3,8 +3,10 @@ namespace LoopFulfil.Core.Inspection;
 /// <summary>
 /// Where inspected returned goods go (configuration section <c>Inspection</c>). The condition signal of a unit is, in
 /// order: the disposition of its inspection (Loop's <c>back_to_stock, resale_hold, recycle, donate, missing</c>), its
-/// condition (<c>grade_a…grade_d, incorrect_item, missing, junk</c>), <c>passed</c>/<c>failed</c>, and (for units
-/// restocked on close without an inspection) the return reason. <see cref="Destinations"/> maps the signal to a target.
+/// condition (<c>grade_a…grade_d, incorrect_item, missing, junk</c>), or <c>passed</c>/<c>failed</c>.
+/// <see cref="Destinations"/> maps the signal to a target. Goods are received into quarantine as soon as the parcel
+/// is known to have arrived (an inspection, a label status in <see cref="ReceivedLabelStatuses"/>, or the settings
+/// below); an inspection verdict is the only way out of quarantine.
 /// </summary>
 public sealed class InspectionOptions
 {
@@ -45,14 +47,34 @@ public sealed class InspectionOptions
     };
 
     /// <summary>
-    /// When a return closes (or Loop sends <c>restock.requested</c>) and some of its units were never inspected through
-    /// LoopFulfil: true treats them as arrived, routed by their return reason (else <c>passed</c>); false leaves them
-    /// unreceived until an inspection arrives (warehouses that inspect every return).
+    /// <c>label_status</c> values (from <c>label.created</c>/<c>label.updated</c>, or the return's own label fields)
+    /// that mean the parcel reached the warehouse, comma-separated. Loop documents that the label webhook reports status
+    /// changes ("new → in transit …"); the name of the final status is not documented, so it is a setting.
+    /// Case-insensitive; empty: labels never count as arrival.
     /// </summary>
-    public bool RestockUninspectedOnClose { get; set; }
+    public string ReceivedLabelStatuses { get; set; } = "delivered";
+
+    /// <summary>
+    /// <c>restock.requested</c> counts as the parcel having arrived (Loop sends it when the return is processed and
+    /// asks for the goods to be restocked): the units are received into quarantine and wait there for an inspection;
+    /// it never moves anything to sellable stock.
+    /// </summary>
+    public bool ReceiveOnRestockRequested { get; set; } = true;
+
+    /// <summary>
+    /// A return Loop closed counts as the parcel having arrived (for warehouses that process returns in Loop only once
+    /// the goods are in hand). The units are received into quarantine; an inspection is still the only way out.
+    /// </summary>
+    public bool ReceiveOnClose { get; set; }
 
     /// <summary>When every unit passes inspection, ask Loop to process the return (auto-processing off in Loop).</summary>
     public bool ProcessPassedReturnsInLoop { get; set; } = true;
+
+    /// <summary>True when <paramref name="labelStatus"/> is one of <see cref="ReceivedLabelStatuses"/>.</summary>
+    public bool MeansReceived(string? labelStatus) =>
+        !string.IsNullOrWhiteSpace(labelStatus)
+        && (ReceivedLabelStatuses ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+            .Contains(labelStatus.Trim(), StringComparer.OrdinalIgnoreCase);
 
     /// <summary>The target of <paramref name="signal"/>, <see cref="Quarantine"/> when unmapped.</summary>
     public string TargetOf(string? signal) =>

@@ -7,10 +7,12 @@ using Microsoft.Extensions.Logging;
 namespace LoopFulfil.Core.Inspection;
 
 /// <summary>
-/// Receipt: once the fate of every unit is settled (<see cref="ReturnUnitPlan.CanReceive"/>), the return order's
-/// customer return shipment is received into quarantine with exactly the units that arrived. A unit reported missing
-/// is not received: the draft incoming move is lowered to what arrived first (a partial receipt). Units Fulfil
-/// already received (by someone in Fulfil, or an earlier pass) are not received again.
+/// Receipt: as soon as the parcel is known to have arrived (<see cref="ReturnUnitPlan.ParcelArrived"/>: an inspection,
+/// a delivered label, a restock request), the return order's customer return shipments are received into the
+/// warehouse's quarantine through Tryton's return flow (<see cref="QuarantineLocation"/>): receive, point the
+/// inventory moves at quarantine, done. Inspected verdicts are not awaited: units wait for them in quarantine. A unit
+/// inspected as missing is not received (the draft incoming move is lowered first: a partial receipt). A shipment
+/// someone received by hand in Fulfil is finished into quarantine too; units already there are not received again.
 /// </summary>
 public sealed partial class ReceiptStage : IReturnStage
 {
@@ -42,21 +44,21 @@ public sealed partial class ReceiptStage : IReturnStage
         }
 
         ReturnUnitPlan plan = await plans.LoadAsync(context, cancellationToken).ConfigureAwait(false);
-        if (!plan.CanReceive)
+        if (!plan.ParcelArrived || plan.ToReceive.Count == 0)
         {
-            LogWaiting(logger, context.ReturnId, plan.Units.Count(u => !u.Decided), plan.Failed.Count);
+            LogWaiting(logger, context.ReturnId, plan.Units.Count);
             return;
         }
 
-        IReadOnlyDictionary<int, int> arrived = await ArrivedByProductAsync(catalog, plan, cancellationToken).ConfigureAwait(false);
-        int quarantine = await QuarantineStock.LocationIdAsync(fulfil, context.FulfilOptions.QuarantineLocationCode, cancellationToken).ConfigureAwait(false);
+        IReadOnlyDictionary<int, int> arrived = await ProductsAsync(catalog, plan.ToReceiveBySku, cancellationToken).ConfigureAwait(false);
+        QuarantineLocation quarantine = await QuarantineLocation.ResolveAsync(context, fulfil, outcomes, returnOrderId, cancellationToken).ConfigureAwait(false);
         IReadOnlyList<FulfilReturnShipmentMoves> shipments = await outcomes.GetReturnShipmentMovesAsync(returnOrderId, cancellationToken).ConfigureAwait(false);
-        if (await FinishStartedReceiptsAsync(context, shipments, cancellationToken).ConfigureAwait(false))
+        if (await FinishReceivedAsync(context, shipments, quarantine, cancellationToken).ConfigureAwait(false))
         {
             shipments = await outcomes.GetReturnShipmentMovesAsync(returnOrderId, cancellationToken).ConfigureAwait(false);
         }
 
-        IReadOnlyDictionary<int, decimal> received = QuarantineStock.ReceivedByProduct(shipments, quarantine);
+        IReadOnlyDictionary<int, decimal> received = QuarantineStock.ReceivedByProduct(shipments, quarantine.Id);
         var need = arrived.ToDictionary(kv => kv.Key, kv => Math.Max(0m, kv.Value - received.GetValueOrDefault(kv.Key)));
 
         foreach (FulfilReturnShipmentMoves shipment in shipments.Where(s => s.State == "draft").OrderBy(s => s.Id))
@@ -85,45 +87,49 @@ public sealed partial class ReceiptStage : IReturnStage
                         await outcomes.SetDraftMoveQuantityAsync(move.Id, quantity, ct).ConfigureAwait(false);
                     }
 
-                    FulfilCustomerReturnShipment done = await fulfil.ReceiveCustomerReturnShipmentAsync(shipment.Id, ct).ConfigureAwait(false);
+                    FulfilReturnShipmentMoves done = await outcomes.ReceiveIntoAsync(shipment.Id, quarantine.Id, quarantine.InputIsStorage, ct).ConfigureAwait(false);
                     return done.Id.ToString(System.Globalization.CultureInfo.InvariantCulture);
                 },
                 cancellationToken).ConfigureAwait(false);
-            LogReceived(logger, context.ReturnId, shipment.Id, take.Sum(t => t.Quantity), take.Sum(t => t.Move.Quantity), step.Created);
+            LogReceived(logger, context.ReturnId, shipment.Id, take.Sum(t => t.Quantity), take.Sum(t => t.Move.Quantity), quarantine.Code, plan.ArrivalSignal!, step.Created);
         }
     }
 
     /// <summary>
-    /// A receipt this stage started whose shipment is already <c>received</c>: the receive call committed but its answer
-    /// was lost (or the worker stopped before <c>done</c>). Finishing it (receive is a no-op there, done follows) keeps
-    /// its units counted once; without this the shipment is no longer draft and would be skipped for good.
+    /// Shipments already <c>received</c>: a receipt of ours whose <c>done</c> was lost (the answer to a committed call,
+    /// or the worker stopped), or one someone received by hand in Fulfil, whose inventory moves still point at
+    /// storage. Finishing it into quarantine (receive is not repeated, done follows) keeps its units counted once and
+    /// keeps unexamined goods out of sellable stock.
     /// </summary>
-    private async Task<bool> FinishStartedReceiptsAsync(ReturnContext context, IReadOnlyList<FulfilReturnShipmentMoves> shipments, CancellationToken cancellationToken)
+    private async Task<bool> FinishReceivedAsync(ReturnContext context, IReadOnlyList<FulfilReturnShipmentMoves> shipments, QuarantineLocation quarantine, CancellationToken cancellationToken)
     {
         var finished = false;
         foreach (FulfilReturnShipmentMoves shipment in shipments.Where(s => s.State == "received").OrderBy(s => s.Id))
         {
-            StepRecord? started = await context.Ledger.GetStepAsync(context.ReturnId, OutcomeSteps.Receipt(shipment.Id), cancellationToken).ConfigureAwait(false);
-            if (started is not { Status: StepStatus.Started })
+            StepRecord? step = await context.Ledger.GetStepAsync(context.ReturnId, OutcomeSteps.Receipt(shipment.Id), cancellationToken).ConfigureAwait(false);
+            if (step is { Status: StepStatus.Done })
             {
-                continue;
+                // Recorded done but still received in Fulfil: finish it directly (every call reads the state first).
+                await outcomes.ReceiveIntoAsync(shipment.Id, quarantine.Id, quarantine.InputIsStorage, cancellationToken).ConfigureAwait(false);
+            }
+            else
+            {
+                await context.Ledger.EnsureStepAsync(
+                    context.ReturnId,
+                    OutcomeSteps.Receipt(shipment.Id),
+                    async ct => (await outcomes.ReceiveIntoAsync(shipment.Id, quarantine.Id, quarantine.InputIsStorage, ct).ConfigureAwait(false)).Id.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                    cancellationToken).ConfigureAwait(false);
             }
 
-            await context.Ledger.EnsureStepAsync(
-                context.ReturnId,
-                OutcomeSteps.Receipt(shipment.Id),
-                async ct => (await fulfil.ReceiveCustomerReturnShipmentAsync(shipment.Id, ct).ConfigureAwait(false)).Id.ToString(System.Globalization.CultureInfo.InvariantCulture),
-                cancellationToken).ConfigureAwait(false);
             finished = true;
         }
 
         return finished;
     }
 
-    /// <summary>Arrived units per Fulfil product id (SKUs the catalog does not know are skipped: authorisation reports them).</summary>
-    internal static async Task<IReadOnlyDictionary<int, int>> ArrivedByProductAsync(FulfilSkuCatalog catalog, ReturnUnitPlan plan, CancellationToken cancellationToken)
+    /// <summary>Units per Fulfil product id (SKUs the catalog does not know are skipped: authorisation reports them).</summary>
+    internal static async Task<IReadOnlyDictionary<int, int>> ProductsAsync(FulfilSkuCatalog catalog, IReadOnlyDictionary<string, int> bySku, CancellationToken cancellationToken)
     {
-        IReadOnlyDictionary<string, int> bySku = plan.ArrivedBySku;
         IReadOnlyDictionary<string, FulfilProduct> products = await catalog.GetProductsAsync([.. bySku.Keys], cancellationToken).ConfigureAwait(false);
         var result = new Dictionary<int, int>();
         foreach ((string sku, int count) in bySku)
@@ -137,20 +143,23 @@ public sealed partial class ReceiptStage : IReturnStage
         return result;
     }
 
-    [LoggerMessage(EventId = 4611, Level = LogLevel.Information, Message = "Return {ReturnId}: not receiving yet ({Undecided} units undecided, {Failed} failed)")]
-    private static partial void LogWaiting(ILogger logger, string returnId, int undecided, int failed);
+    [LoggerMessage(EventId = 4611, Level = LogLevel.Information, Message = "Return {ReturnId}: not receiving yet ({Units} units; no sign the parcel arrived)")]
+    private static partial void LogWaiting(ILogger logger, string returnId, int units);
 
-    [LoggerMessage(EventId = 4612, Level = LogLevel.Information, Message = "Return {ReturnId}: customer return shipment {ShipmentId} received with {Units} of {Expected} units (now: {Created})")]
-    private static partial void LogReceived(ILogger logger, string returnId, int shipmentId, decimal units, decimal expected, bool created);
+    [LoggerMessage(EventId = 4612, Level = LogLevel.Information, Message = "Return {ReturnId}: customer return shipment {ShipmentId} received into {Location} with {Units} of {Expected} units on {Signal} (now: {Created})")]
+    private static partial void LogReceived(ILogger logger, string returnId, int shipmentId, decimal units, decimal expected, string location, string signal, bool created);
 }
 
 /// <summary>What a return put into quarantine, read from Fulfil.</summary>
 internal static class QuarantineStock
 {
-    /// <summary>Units per product that the return's shipments moved into quarantine (done inventory moves).</summary>
+    /// <summary>
+    /// Units per product that the return's shipments moved into quarantine: done inventory moves, or done incoming
+    /// moves where the warehouse receives straight into storage.
+    /// </summary>
     public static IReadOnlyDictionary<int, decimal> ReceivedByProduct(IReadOnlyList<FulfilReturnShipmentMoves> shipments, int quarantineId) =>
         shipments.Where(s => s.State is "done" or "received")
-            .SelectMany(s => s.InventoryMoves)
+            .SelectMany(s => s.InventoryMoves.Concat(s.IncomingMoves))
             .Where(m => m.State == "done" && m.ToLocationId == quarantineId)
             .GroupBy(m => m.ProductId)
             .ToDictionary(g => g.Key, g => g.Sum(m => m.Quantity));

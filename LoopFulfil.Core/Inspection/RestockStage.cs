@@ -11,7 +11,8 @@ using Microsoft.Extensions.Options;
 namespace LoopFulfil.Core.Inspection;
 
 /// <summary>
-/// Inspection and restock: moves received units out of quarantine to the location their condition maps to, one
+/// Inspection and restock: moves received units out of quarantine to the location their inspected condition maps to (the
+/// only way out of quarantine; <c>restock.requested</c> never moves anything), one
 /// internal shipment per destination (<c>LOOP-{returnId}-RESTOCK-{locationCode}</c>), quantities summed per product
 /// and never more than the return put into quarantine. Then Loop's inspection flow: every unit passed → process the
 /// return in Loop; a unit failed → flag it with a note (each once).
@@ -70,7 +71,8 @@ public sealed partial class RestockStage : IReturnStage
             await FlagInLoopAsync(context, plan, cancellationToken).ConfigureAwait(false);
         }
 
-        if (plan.CanReceive)
+        // Only an inspection verdict moves units out of quarantine (a restock request from Loop does not).
+        if (plan.CanLeaveQuarantine)
         {
             await MoveOutOfQuarantineAsync(context, plan, returnOrderId, cancellationToken).ConfigureAwait(false);
         }
@@ -99,7 +101,7 @@ public sealed partial class RestockStage : IReturnStage
         }
 
         IReadOnlyDictionary<string, FulfilProduct> products = await catalog.GetProductsAsync([.. unitsBySku.Keys.Select(k => k.Sku).Distinct(StringComparer.Ordinal)], cancellationToken).ConfigureAwait(false);
-        int quarantine = await QuarantineStock.LocationIdAsync(fulfil, fo.QuarantineLocationCode, cancellationToken).ConfigureAwait(false);
+        int quarantine = (await QuarantineLocation.ResolveAsync(context, fulfil, outcomes, returnOrderId, cancellationToken).ConfigureAwait(false)).Id;
         IReadOnlyList<FulfilReturnShipmentMoves> shipments = await outcomes.GetReturnShipmentMovesAsync(returnOrderId, cancellationToken).ConfigureAwait(false);
         var remaining = QuarantineStock.ReceivedByProduct(shipments, quarantine).ToDictionary(kv => kv.Key, kv => kv.Value);
 
@@ -190,7 +192,7 @@ public sealed partial class RestockStage : IReturnStage
         await context.Ledger.EnsureStepAsync(context.ReturnId, OutcomeSteps.MissingReported, async ct =>
         {
             ExceptionRecord r = await reporter.ReportAsync(new ExceptionRaise(ExceptionCategory.RestockDelayed, context.ReturnId,
-                $"Return {context.ReturnId}: {missing.Length} unit(s) reported missing on inspection (line items {string.Join(", ", missing.Select(u => u.LineItemId).Distinct(StringComparer.Ordinal))}); they were not received. Check the parcel and any refund for them.")
+                $"Return {context.ReturnId}: {missing.Length} unit(s) reported missing on inspection (line items {string.Join(", ", missing.Select(u => u.LineItemId).Distinct(StringComparer.Ordinal))}); they are not received (if the parcel was received before the inspection, take them out of quarantine in Fulfil). Check the parcel and any refund for them.")
             { DetailKey = "missing", RawEvent = context.Event.Body, Source = ExceptionAlertHandler.InlineFlaggingSourcePrefix + ":" + Name }, ct).ConfigureAwait(false);
             return r.Id;
         }, cancellationToken).ConfigureAwait(false);

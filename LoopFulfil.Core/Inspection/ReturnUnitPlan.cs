@@ -4,30 +4,35 @@ using LoopFulfil.Core.Returns;
 namespace LoopFulfil.Core.Inspection;
 
 /// <summary>What is known about one returned unit (Loop sends one line item per unit).</summary>
-/// <param name="Decided">True when the unit's fate is known: inspected, restock-requested by Loop, or (configured) closed.</param>
+/// <param name="Decided">True when an inspection gave the unit a verdict (the only thing that lets it leave quarantine).</param>
 /// <param name="Target">One of the <see cref="InspectionOptions"/> targets or a Fulfil location code.</param>
-/// <param name="Inspected">True when a LoopFulfil inspection covers it.</param>
+/// <param name="Inspected">True when a LoopFulfil inspection covers it (same as <paramref name="Decided"/>).</param>
 public sealed record ReturnUnit(string LineItemId, string Sku, string? Signal, string Target, bool Decided, bool Inspected, bool Passed, string? Note)
 {
+    /// <summary>Inspected and reported missing: nothing arrived for it.</summary>
+    public bool Missing => Decided && string.Equals(Target, InspectionOptions.Missing, StringComparison.OrdinalIgnoreCase);
+
     /// <summary>Decided and physically there (anything but <see cref="InspectionOptions.Missing"/>).</summary>
-    public bool Arrived => Decided && !string.Equals(Target, InspectionOptions.Missing, StringComparison.OrdinalIgnoreCase);
+    public bool Arrived => Decided && !Missing;
 
     /// <summary>Leaves quarantine once received.</summary>
     public bool LeavesQuarantine => Arrived && !string.Equals(Target, InspectionOptions.Quarantine, StringComparison.OrdinalIgnoreCase);
 }
 
 /// <summary>
-/// The fate of every unit of a return, worked out from the stored inspections, Loop's restock requests and the
-/// return's state. Receipt and restock act on it only when <see cref="CanReceive"/>: nothing leaves quarantine while
-/// the verdict is open (some units undecided, or a failed unit on a return Loop has not closed).
+/// The state of every unit of a return, worked out from the stored inspections, Loop's label, restock and state
+/// signals. Two separate questions: has the parcel arrived (<see cref="ParcelArrived"/>: receive what came into
+/// quarantine now, whether or not it was inspected), and may units leave quarantine (<see cref="CanLeaveQuarantine"/>:
+/// only on an inspection verdict for every unit, and with a failed unit only once Loop closed the return).
 /// </summary>
 public sealed class ReturnUnitPlan
 {
-    private ReturnUnitPlan(IReadOnlyList<ReturnUnit> units, bool closed, bool hasInspection)
+    private ReturnUnitPlan(IReadOnlyList<ReturnUnit> units, bool closed, bool hasInspection, string? arrivalSignal)
     {
         Units = units;
         IsClosed = closed;
         HasInspection = hasInspection;
+        ArrivalSignal = arrivalSignal;
     }
 
     public IReadOnlyList<ReturnUnit> Units { get; }
@@ -37,7 +42,13 @@ public sealed class ReturnUnitPlan
     /// <summary>At least one LoopFulfil inspection was submitted for the return.</summary>
     public bool HasInspection { get; }
 
-    /// <summary>Every unit's fate is known.</summary>
+    /// <summary>What said the parcel arrived (<c>inspection</c>, <c>label:delivered</c>, <c>restock.requested</c>, <c>closed</c>), or null.</summary>
+    public string? ArrivalSignal { get; }
+
+    /// <summary>The parcel is at the warehouse: its units belong in quarantine.</summary>
+    public bool ParcelArrived => ArrivalSignal is not null;
+
+    /// <summary>Every unit has an inspection verdict.</summary>
     public bool IsComplete => Units.Count > 0 && Units.All(u => u.Decided);
 
     /// <summary>Every unit was inspected and passed.</summary>
@@ -45,27 +56,33 @@ public sealed class ReturnUnitPlan
 
     public IReadOnlyList<ReturnUnit> Failed => [.. Units.Where(u => u.Inspected && !u.Passed)];
 
-    /// <summary>
-    /// Goods may be received and moved: the fate of every unit is known and either nothing failed or Loop closed the
-    /// return (a person resolved the flagged return).
-    /// </summary>
-    public bool CanReceive => IsComplete && (Failed.Count == 0 || IsClosed) && Units.Any(u => u.Arrived);
+    /// <summary>Units to receive into quarantine: once the parcel arrived, every unit not inspected as missing.</summary>
+    public IReadOnlyList<ReturnUnit> ToReceive => ParcelArrived ? [.. Units.Where(u => !u.Missing)] : [];
 
-    /// <summary>Arrived units per SKU.</summary>
-    public IReadOnlyDictionary<string, int> ArrivedBySku => Units.Where(u => u.Arrived).GroupBy(u => u.Sku, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.Count(), StringComparer.Ordinal);
+    /// <summary>
+    /// Units may leave quarantine: every unit has a verdict and either nothing failed or Loop closed the return (a
+    /// person resolved the flagged return).
+    /// </summary>
+    public bool CanLeaveQuarantine => IsComplete && (Failed.Count == 0 || IsClosed) && Units.Any(u => u.Arrived);
+
+    /// <summary>Units to receive per SKU.</summary>
+    public IReadOnlyDictionary<string, int> ToReceiveBySku => ToReceive.GroupBy(u => u.Sku, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.Count(), StringComparer.Ordinal);
 
     /// <summary>
     /// Builds the plan. Inspections: a later submission's lines for a line id replace earlier ones; one inspection for
-    /// a repeated line id covers all its units, several cover that many units in order.
+    /// a repeated line id covers all its units, several cover that many units in order. <paramref name="labelStatuses"/>
+    /// are the statuses of the return's label events.
     /// </summary>
     public static ReturnUnitPlan Build(
         LoopReturn snapshot,
         string normalisedState,
         IReadOnlyList<InspectionSubmission> submissions,
-        IReadOnlyList<LoopRestockEvent> restocks,
+        IReadOnlyList<string?> labelStatuses,
+        bool restockRequested,
         InspectionOptions options)
     {
         ArgumentNullException.ThrowIfNull(snapshot);
+        ArgumentNullException.ThrowIfNull(labelStatuses);
         ArgumentNullException.ThrowIfNull(options);
         var latest = new Dictionary<string, List<LineInspection>>(StringComparer.Ordinal);
         foreach (InspectionSubmission s in submissions)
@@ -73,16 +90,6 @@ public sealed class ReturnUnitPlan
             foreach (IGrouping<string, LineInspection> g in s.Lines.GroupBy(l => l.LineItemId, StringComparer.Ordinal))
             {
                 latest[g.Key] = [.. g];
-            }
-        }
-
-        // Loop's restock instructions name variants; each adjustment unit decides one uninspected unit of that variant.
-        var restockBudget = new Dictionary<string, int>(StringComparer.Ordinal);
-        foreach (LoopRestockItem item in restocks.SelectMany(r => r.RestockItems))
-        {
-            if (!string.IsNullOrEmpty(item.VariantId) && item.AvailableAdjustment > 0)
-            {
-                restockBudget[item.VariantId] = Math.Max(restockBudget.GetValueOrDefault(item.VariantId), item.AvailableAdjustment);
             }
         }
 
@@ -100,26 +107,32 @@ public sealed class ReturnUnitPlan
                 inspection = verdicts.Count == 1 ? verdicts[0] : index <= verdicts.Count ? verdicts[index - 1] : null;
             }
 
-            if (inspection is not null)
-            {
-                units.Add(new ReturnUnit(id, sku, inspection.Signal, options.TargetOf(inspection.Signal), Decided: true, Inspected: true, inspection.Passed, inspection.Note));
-            }
-            else if (!string.IsNullOrEmpty(line.VariantId) && restockBudget.TryGetValue(line.VariantId, out int left) && left > 0)
-            {
-                restockBudget[line.VariantId] = left - 1;
-                units.Add(new ReturnUnit(id, sku, "back_to_stock", options.TargetOf("back_to_stock"), Decided: true, Inspected: false, Passed: true, null));
-            }
-            else if (closed && options.RestockUninspectedOnClose)
-            {
-                string signal = !string.IsNullOrWhiteSpace(line.ReturnReason) && options.Destinations.ContainsKey(line.ReturnReason.Trim()) ? line.ReturnReason.Trim() : "passed";
-                units.Add(new ReturnUnit(id, sku, signal, options.TargetOf(signal), Decided: true, Inspected: false, Passed: true, null));
-            }
-            else
-            {
-                units.Add(new ReturnUnit(id, sku, null, InspectionOptions.Quarantine, Decided: false, Inspected: false, Passed: false, null));
-            }
+            units.Add(inspection is not null
+                ? new ReturnUnit(id, sku, inspection.Signal, options.TargetOf(inspection.Signal), Decided: true, Inspected: true, inspection.Passed, inspection.Note)
+                : new ReturnUnit(id, sku, null, InspectionOptions.Quarantine, Decided: false, Inspected: false, Passed: false, null));
         }
 
-        return new ReturnUnitPlan(units, closed, latest.Count > 0);
+        return new ReturnUnitPlan(units, closed, latest.Count > 0, ArrivalSignalOf(snapshot, closed, latest.Count > 0, labelStatuses, restockRequested, options));
+    }
+
+    private static string? ArrivalSignalOf(LoopReturn snapshot, bool closed, bool inspected, IReadOnlyList<string?> labelStatuses, bool restockRequested, InspectionOptions options)
+    {
+        if (inspected)
+        {
+            return "inspection";
+        }
+
+        string? label = labelStatuses.Append(snapshot.LabelStatus).Concat(snapshot.Labels.Select(l => l.Status)).FirstOrDefault(options.MeansReceived);
+        if (label is not null)
+        {
+            return "label:" + label.Trim().ToLowerInvariant();
+        }
+
+        if (restockRequested && options.ReceiveOnRestockRequested)
+        {
+            return ReturnTriggers.RestockRequested;
+        }
+
+        return closed && options.ReceiveOnClose ? ReturnStates.Closed : null;
     }
 }

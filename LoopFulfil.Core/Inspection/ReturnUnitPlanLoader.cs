@@ -22,9 +22,15 @@ public sealed class ReturnUnitPlanLoader
         }
 
         IReadOnlyList<InspectionSubmission> inspections = await InspectionService.ReadAsync(context.Ledger, context.ReturnId, cancellationToken).ConfigureAwait(false);
-        IReadOnlyList<RecordedReturnEvent> restockEvents = await context.Ledger.GetEventsAsync(context.ReturnId, ReturnTriggers.RestockRequested, cancellationToken).ConfigureAwait(false);
-        LoopRestockEvent[] restocks = [.. restockEvents.Select(e => LoopJson.Deserialize<LoopRestockEvent>(e.Body))];
-        plan = ReturnUnitPlan.Build(context.Return, context.State, inspections, restocks, options.CurrentValue);
+        IReadOnlyList<RecordedReturnEvent> restocks = await context.Ledger.GetEventsAsync(context.ReturnId, ReturnTriggers.RestockRequested, cancellationToken).ConfigureAwait(false);
+        var labels = new List<string?>();
+        foreach (string trigger in (string[])[ReturnTriggers.LabelCreated, ReturnTriggers.LabelUpdated])
+        {
+            IReadOnlyList<RecordedReturnEvent> events = await context.Ledger.GetEventsAsync(context.ReturnId, trigger, cancellationToken).ConfigureAwait(false);
+            labels.AddRange(events.Select(e => LoopJson.Deserialize<LoopLabelEvent>(e.Body).LabelStatus));
+        }
+
+        plan = ReturnUnitPlan.Build(context.Return, context.State, inspections, labels, restocks.Count > 0, options.CurrentValue);
         context.Items[OutcomeItems.Plan] = plan;
         return plan;
     }

@@ -9,6 +9,10 @@ namespace LoopFulfil.Core.Outcomes;
 /// <param name="State"><c>draft</c>, <c>received</c>, <c>done</c> or <c>cancelled</c>.</param>
 public sealed record FulfilReturnShipmentMoves(int Id, string? Number, string State, IReadOnlyList<FulfilStockMove> IncomingMoves, IReadOnlyList<FulfilStockMove> InventoryMoves);
 
+/// <summary>A warehouse with the locations Tryton's customer return flow uses.</summary>
+/// <param name="WasteIds">Locations outside storage that a return shipment may receive into (Tryton's <c>stock.location.waste</c>).</param>
+public sealed record FulfilWarehouseFlow(int WarehouseId, int? InputId, int? StorageId, IReadOnlyList<int> WasteIds);
+
 /// <summary>A <c>stock.move</c>.</summary>
 public sealed record FulfilStockMove(int Id, int ProductId, decimal Quantity, string State, int? ToLocationId);
 
@@ -76,10 +80,22 @@ public interface IFulfilOutcomesClient
 
     /// <summary>Inferred: the <c>account.invoice</c> field that links an invoice to its sales (Tryton's <c>sales</c>).</summary>
     string RefundsInvoiceDomainField { get; }
+
+    /// <summary>The warehouse's return flow locations: input, storage and its waste locations (Tryton <c>waste_locations</c>).</summary>
+    Task<FulfilWarehouseFlow> GetWarehouseFlowAsync(int warehouseId, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Receives a customer return shipment into <paramref name="locationId"/> the way Tryton allows it: receive (the
+    /// incoming moves customer → input are done, draft inventory moves input → storage appear), point the draft
+    /// inventory moves at the location, then done. When the warehouse's input is its storage there are no inventory
+    /// moves and the incoming moves are pointed at the location before receive. Reads the state first at every step:
+    /// safe to repeat, and it finishes a shipment someone received by hand.
+    /// </summary>
+    Task<FulfilReturnShipmentMoves> ReceiveIntoAsync(int shipmentId, int locationId, bool inputIsStorage, CancellationToken cancellationToken);
 }
 
 /// <inheritdoc cref="IFulfilOutcomesClient"/>
-public sealed class FulfilOutcomesClient : IFulfilOutcomesClient
+public sealed partial class FulfilOutcomesClient : IFulfilOutcomesClient
 {
     private const string ReturnShipment = "stock.shipment.out.return";
     private readonly FulfilHttp http;
@@ -108,7 +124,12 @@ public sealed class FulfilOutcomesClient : IFulfilOutcomesClient
             return [];
         }
 
-        IReadOnlyList<JsonElement> shipments = await http.SearchReadAllAsync<JsonElement>(ReturnShipment, [new object[] { "id", "in", shipmentIds }], ["id", "number", "state", "incoming_moves", "inventory_moves"], cancellationToken: cancellationToken).ConfigureAwait(false);
+        IReadOnlyList<JsonElement> shipments = await http.SearchReadAllAsync<JsonElement>(ReturnShipment, [new object[] { "id", "in", shipmentIds }], ShipmentMoveFields, cancellationToken: cancellationToken).ConfigureAwait(false);
+        return await WithMovesAsync(shipments, cancellationToken).ConfigureAwait(false);
+    }
+
+    private async Task<IReadOnlyList<FulfilReturnShipmentMoves>> WithMovesAsync(IReadOnlyList<JsonElement> shipments, CancellationToken cancellationToken)
+    {
         int[] moveIds = [.. shipments.SelectMany(s => s.Ids("incoming_moves").Concat(s.Ids("inventory_moves"))).Distinct()];
         Dictionary<int, FulfilStockMove> moves = [];
         if (moveIds.Length > 0)

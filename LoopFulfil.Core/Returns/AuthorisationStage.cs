@@ -9,7 +9,7 @@ namespace LoopFulfil.Core.Returns;
 
 /// <summary>
 /// Authorisation: every SKU exists and is active in Fulfil, the original sale is found, and one return order exists
-/// for the Loop return with its goods destined for quarantine. Runs for open and review returns, and for a closed
+/// for the Loop return's current lines (an edit before receipt replaces it: AuthorisationStage.Edits.cs). Runs for open and review returns, and for a closed
 /// return whose return order does not exist yet (a return closed before we saw it created still needs one).
 /// </summary>
 public sealed partial class AuthorisationStage : IReturnStage
@@ -36,7 +36,7 @@ public sealed partial class AuthorisationStage : IReturnStage
         StepRecord? done = await context.Ledger.GetStepAsync(returnId, ReturnSteps.ReturnOrder, cancellationToken).ConfigureAwait(false);
         if (done is { Status: StepStatus.Done } && int.TryParse(done.DocumentId, NumberStyles.None, CultureInfo.InvariantCulture, out int recordedId))
         {
-            context.ReturnOrderId = recordedId;
+            context.ReturnOrderId = await CurrentReturnOrderAsync(context, recordedId, cancellationToken).ConfigureAwait(false);
             StepRecord? saleStep = await context.Ledger.GetStepAsync(returnId, ReturnSteps.OriginalSale, cancellationToken).ConfigureAwait(false);
             if (saleStep is { Status: StepStatus.Done } && int.TryParse(saleStep.DocumentId, NumberStyles.None, CultureInfo.InvariantCulture, out int saleId))
             {
@@ -93,6 +93,8 @@ public sealed partial class AuthorisationStage : IReturnStage
 
         context.ReturnOrderId = int.Parse(step.DocumentId, CultureInfo.InvariantCulture);
         context.ReturnOrder = created;
+        string orderId = step.DocumentId;
+        await context.Ledger.EnsureStepAsync(returnId, LinesStep(units), _ => Task.FromResult(orderId), cancellationToken).ConfigureAwait(false);
         LogReturnOrder(logger, returnId, context.ReturnOrderId.Value, sale.Id, step.Created, lines.Count);
     }
 
@@ -163,9 +165,8 @@ public sealed partial class AuthorisationStage : IReturnStage
     }
 
     /// <summary>
-    /// Loop sends one line item per unit. Units are grouped by (platform order line, SKU) and each group goes to one sale
-    /// line: the one whose channel_identifier is that platform line, else the first line of the same product with
-    /// enough quantity left, else the first line of the product (Fulfil then judges the quantity). Null: stop.
+    /// Maps the units to sale lines with <see cref="ReturnLineMatcher"/>, counting what the sale's other return orders
+    /// already took from each line (a second return on one order never returns more than was sold). Null: stop.
     /// </summary>
     private async Task<IReadOnlyList<FulfilReturnLineRequest>?> MapLinesAsync(
         ReturnContext context,
@@ -174,55 +175,32 @@ public sealed partial class AuthorisationStage : IReturnStage
         FulfilSale sale,
         CancellationToken cancellationToken)
     {
-        var remaining = sale.Lines.Where(l => l.Quantity > 0).ToDictionary(l => l.Id, l => l.Quantity);
-        var byLine = new Dictionary<int, (decimal Quantity, List<string> LoopIds, string? Reason, decimal Net)>();
-        var unmatched = new List<string>();
-        var groups = units
-            .GroupBy(u => (Provider: u.ProviderLineItemId ?? string.Empty, Sku: u.Sku!.Trim()))
-            .OrderBy(g => g.Key.Sku, StringComparer.Ordinal)
-            .ThenBy(g => g.Key.Provider, StringComparer.Ordinal);
-        foreach (var group in groups)
+        IReadOnlyList<FulfilSaleSnapshot> earlier = await fulfil.GetReturnSalesAsync([sale.Id], cancellationToken).ConfigureAwait(false);
+        ReturnLineMatcher.Result matched = ReturnLineMatcher.Match(units, products, sale, ReturnLineMatcher.ReturnedByLine(earlier, context.ReturnId));
+        if (matched.UnmatchedSkus.Count > 0)
         {
-            FulfilProduct product = products[group.Key.Sku];
-            decimal quantity = group.Count();
-            FulfilSaleLine[] candidates = [.. sale.Lines.Where(l => l.Quantity > 0 && (l.ProductId == product.Id || string.Equals(l.ProductCode, product.Sku, StringComparison.Ordinal)))];
-            FulfilSaleLine? line =
-                candidates.FirstOrDefault(l => group.Key.Provider.Length > 0 && string.Equals(l.ChannelIdentifier, group.Key.Provider, StringComparison.Ordinal))
-                ?? candidates.FirstOrDefault(l => remaining[l.Id] >= quantity)
-                ?? candidates.FirstOrDefault();
-            if (line is null)
-            {
-                unmatched.Add(group.Key.Sku);
-                continue;
-            }
-
-            remaining[line.Id] -= quantity;
-            (decimal Quantity, List<string> LoopIds, string? Reason, decimal Net) entry = byLine.TryGetValue(line.Id, out var existing) ? existing : (0m, new List<string>(), group.First().ReturnReason, 0m);
-            entry.Quantity += quantity;
-            entry.Net += group.Sum(u => u.Price - u.Discount);
-            entry.LoopIds.AddRange(group.Select(u => u.LineItemId).OfType<string>());
-            byLine[line.Id] = entry;
-        }
-
-        if (unmatched.Count > 0)
-        {
-            string[] skus = [.. unmatched.Distinct(StringComparer.Ordinal)];
             await context.RaiseAsync(
                 ExceptionCategory.OrderNotFound,
-                $"Return {context.ReturnId}: Fulfil sale {sale.Id} ({sale.Reference}) has no line for SKU {string.Join(", ", skus)}.",
+                $"Return {context.ReturnId}: Fulfil sale {sale.Id} ({sale.Reference}) has no line for SKU {string.Join(", ", matched.UnmatchedSkus)}.",
                 Name,
                 cancellationToken,
-                detailKey: "lines:" + string.Join(',', skus)).ConfigureAwait(false);
+                detailKey: "lines:" + string.Join(',', matched.UnmatchedSkus)).ConfigureAwait(false);
             return null;
         }
 
-        return [.. byLine.OrderBy(kv => kv.Key).Select(kv => new FulfilReturnLineRequest(
-            kv.Key,
-            kv.Value.Quantity,
-            // Fulfil's own credit note of the return sale then credits what Loop values (p − d), not the sale price.
-            UnitPrice: decimal.Round(kv.Value.Net / kv.Value.Quantity, 4, MidpointRounding.AwayFromZero),
-            LoopLineId: string.Join(',', kv.Value.LoopIds.Distinct(StringComparer.Ordinal)),
-            Reason: kv.Value.Reason))];
+        if (matched.Shortfalls.Count > 0)
+        {
+            string what = string.Join("; ", matched.Shortfalls.Select(f => $"{f.Wanted.ToString(CultureInfo.InvariantCulture)} unit(s) of {f.Sku} asked, {f.Returnable.ToString(CultureInfo.InvariantCulture)} still returnable"));
+            await context.RaiseAsync(
+                ExceptionCategory.ReturnStateConflict,
+                $"Return {context.ReturnId}: sale {sale.Reference ?? sale.Id.ToString(CultureInfo.InvariantCulture)} has already been returned in part by other returns: {what}. No return order was made; check the returns on this order.",
+                Name,
+                cancellationToken,
+                detailKey: "returnable:" + string.Join(',', matched.Shortfalls.Select(f => f.Sku))).ConfigureAwait(false);
+            return null;
+        }
+
+        return matched.Lines;
     }
 
     [LoggerMessage(EventId = 4501, Level = LogLevel.Information, Message = "Return {ReturnId}: return order {ReturnOrderId} against sale {SaleId} (created now: {Created}, {Lines} lines)")]

@@ -221,7 +221,7 @@ public sealed class FulfilSandbox : IAsyncDisposable
 
         var locations = (context.GetValueOrDefault("locations") as List<object?>)?.Select(l => Convert.ToInt32(l, CultureInfo.InvariantCulture)).ToList();
         var withChilds = context.GetValueOrDefault("with_childs") is not false;
-        return new FulfilSandboxState.Ctx(locations, withChilds);
+        return new FulfilSandboxState.Ctx(locations, withChilds, context.GetValueOrDefault("stock_assign") is true);
     }
 
     private static async Task WriteJson(HttpResponse response, int status, JsonNode? body)

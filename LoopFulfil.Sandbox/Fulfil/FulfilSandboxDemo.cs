@@ -52,7 +52,9 @@ public static class FulfilSandboxDemo
         insert("company.company", new() { ["name"] = "LoopFulfil Demo Co", ["currency"] = 1 });
 
         // Location ids follow insertion order: WH=1, IN=2, STOR=3, STOR-A1=4, QUAR=5, DMG=6, CUST=7, SUP=8, INV=9.
-        insert("stock.location", new() { ["name"] = "Main Warehouse", ["code"] = WarehouseCode, ["type"] = "warehouse", ["input_location"] = 2, ["storage_location"] = 3 });
+        // Quarantine and damaged sit outside the sellable storage tree as the warehouse's waste locations, as in the
+        // Tryton set-up (eng/tryton/setup.py): the only places besides storage a return shipment may receive into.
+        insert("stock.location", new() { ["name"] = "Main Warehouse", ["code"] = WarehouseCode, ["type"] = "warehouse", ["input_location"] = 2, ["storage_location"] = 3, ["waste_locations"] = new List<int> { 5, 6 } });
         insert("stock.location", new() { ["name"] = "Input", ["code"] = InputLocationCode, ["type"] = "storage", ["parent"] = 1 });
         insert("stock.location", new() { ["name"] = "Storage (sellable)", ["code"] = SellableLocationCode, ["type"] = "storage", ["parent"] = 1 });
         insert("stock.location", new() { ["name"] = "Storage bin A1", ["code"] = SellableBinCode, ["type"] = "storage", ["parent"] = 3 });
@@ -87,6 +89,10 @@ public static class FulfilSandboxDemo
         var a = state.AddParty("Demo Customer A");
         var b = state.AddParty("Demo Customer B");
         var c = state.AddParty("Demo Customer C");
+        // As the Tryton set-up: every demo customer has an email (Loop's order lookup asks for it).
+        state.AddContact(a, "email", "a@example.com");
+        state.AddContact(b, "email", "b@example.com");
+        state.AddContact(c, "email", "c@example.com");
 
         foreach (var (sku, name, price, stock) in Catalog)
         {

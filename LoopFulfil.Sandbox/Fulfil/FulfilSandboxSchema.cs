@@ -10,14 +10,15 @@ internal static class FulfilSandboxSchema
         ["company.company"] = ["name", "currency"],
         ["currency.currency"] = ["name", "code", "digits"],
         ["party.party"] = ["name", "code", "active"],
+        ["party.contact_mechanism"] = ["party", "type", "value", "active"],
         ["party.address"] = ["party", "name", "party_name", "street", "street_bis", "city", "zip", "country", "subdivision", "active"],
         ["country.country"] = ["name", "code"],
         ["country.subdivision"] = ["name", "code", "type", "country"],
         ["product.template"] = ["name", "list_price", "cost_price", "active", "default_uom"],
         ["product.product"] = ["code", "name", "template", "list_price", "cost_price", "active", "default_uom"],
-        ["stock.location"] = ["name", "code", "type", "parent", "active", "input_location", "storage_location"],
+        ["stock.location"] = ["name", "code", "type", "parent", "active", "input_location", "storage_location", "waste_locations"],
         ["sale.channel"] = ["name", "code"],
-        ["sale.sale"] = ["reference", "number", "party", "shipment_address", "invoice_address", "sale_date", "description", "comment", "currency", "warehouse", "company", "channel", "channel_identifier", "priority", "state", "is_return", "origin_sale", "return_location", "invoice_method"],
+        ["sale.sale"] = ["reference", "number", "party", "shipment_address", "invoice_address", "sale_date", "description", "comment", "currency", "warehouse", "company", "channel", "channel_identifier", "priority", "state", "is_return", "origin_sale", "invoice_method"],
         ["sale.line"] = ["sale", "type", "product", "description", "quantity", "unit", "unit_price", "channel_identifier", "return_reason", "note", "origin_line", "warehouse", "taxes"],
         ["stock.move"] = ["product", "uom", "unit", "quantity", "from_location", "to_location", "state", "shipment", "company", "effective_date", "planned_date", "unit_price", "origin"],
         ["stock.shipment.internal"] = ["reference", "number", "from_location", "to_location", "planned_date", "planned_start_date", "effective_date", "company", "state"],
@@ -59,6 +60,7 @@ internal static class FulfilSandboxSchema
         [("sale.sale", "shipment_address")] = "party.address",
         [("sale.sale", "invoice_address")] = "party.address",
         [("party.address", "party")] = "party.party",
+        [("party.contact_mechanism", "party")] = "party.party",
         [("party.address", "country")] = "country.country",
         [("party.address", "subdivision")] = "country.subdivision",
         [("country.subdivision", "country")] = "country.country",
@@ -106,7 +108,7 @@ internal static class FulfilSandboxSchema
     public static readonly HashSet<string> Floats = new(StringComparer.Ordinal) { "quantity" };
 
     /// <summary>Models with an <c>active</c> flag: searches skip archived records unless the domain mentions <c>active</c>.</summary>
-    public static readonly HashSet<string> Archivable = new(StringComparer.Ordinal) { "product.product", "product.template", "party.party", "party.address", "stock.location", "account.account" };
+    public static readonly HashSet<string> Archivable = new(StringComparer.Ordinal) { "product.product", "product.template", "party.party", "party.address", "party.contact_mechanism", "stock.location", "account.account" };
 
     public static bool Knows(string model, string field) =>
         Common.Contains(field)

@@ -51,7 +51,8 @@ public sealed partial class FulfilSandboxState
 
     private ReturnInvoicing _returnInvoicing = ReturnInvoicing.Manual;
 
-    internal readonly record struct Ctx(IReadOnlyList<int>? Locations, bool WithChilds)
+    /// <param name="StockAssign">Tryton's <c>stock_assign</c> context: quantities count assigned outgoing moves as gone (available stock).</param>
+    internal readonly record struct Ctx(IReadOnlyList<int>? Locations, bool WithChilds, bool StockAssign = false)
     {
         public static readonly Ctx Empty = new(null, true);
     }
@@ -428,6 +429,12 @@ public sealed partial class FulfilSandboxState
     {
         lock (_gate)
         {
+            if (WritesReturnShipmentMoves(model, values))
+            {
+                WriteReturnShipmentMoves(ids, values);
+                return;
+            }
+
             foreach (var field in values.Keys)
             {
                 if (field == "state")
@@ -608,7 +615,7 @@ public sealed partial class FulfilSandboxState
         return (model, field) switch
         {
             ("product.product", "quantity") => ctx.Locations is { Count: > 0 } locations
-                ? locations.Sum(l => OnHand(id, l, ctx.WithChilds))
+                ? locations.Sum(l => OnHand(id, l, ctx.WithChilds) - (ctx.StockAssign ? AssignedOut(id, l, ctx.WithChilds) : 0m))
                 : Table("stock.location").Where(kv => Equals(kv.Value.GetValueOrDefault("type"), "warehouse")).Sum(kv => OnHand(id, kv.Key, true)),
             ("product.product", "variant_name") => record.GetValueOrDefault("name"),
             ("sale.sale", "lines") => Children("sale.line", "sale", id),

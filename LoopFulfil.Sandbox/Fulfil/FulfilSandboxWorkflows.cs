@@ -492,16 +492,8 @@ public sealed partial class FulfilSandboxState
             throw new SandboxUserError("E_WAREHOUSE", $"Location {warehouse} is not a warehouse.");
         }
 
+        // As Tryton: a return shipment receives into the warehouse's storage; nothing in return_order names another place.
         var destination = (int)wh.GetValueOrDefault("storage_location")!;
-        if (args.GetValueOrDefault("return_location") is long dest)
-        {
-            if (!Table("stock.location").TryGetValue((int)dest, out var d) || !InternalLocationTypes.Contains(d.GetValueOrDefault("type") as string))
-            {
-                throw new SandboxUserError("E_RETURN_LOCATION", $"Location {dest} cannot receive returned goods.");
-            }
-
-            destination = (int)dest;
-        }
 
         var lines = (args.GetValueOrDefault("lines") as List<object?> ?? []).Cast<Dictionary<string, object?>>().ToList();
         if (lines.Count == 0)
@@ -537,7 +529,7 @@ public sealed partial class FulfilSandboxState
             ["reference"] = args.GetValueOrDefault("reference") as string ?? sale.GetValueOrDefault("reference"), ["number"] = NextNumber("SO"), ["party"] = sale.GetValueOrDefault("party"),
             ["shipment_address"] = sale.GetValueOrDefault("shipment_address"), ["invoice_address"] = sale.GetValueOrDefault("invoice_address"),
             ["sale_date"] = Today(), ["warehouse"] = warehouse, ["company"] = CompanyId, ["channel"] = sale.GetValueOrDefault("channel"), ["channel_identifier"] = ci,
-            ["priority"] = sale.GetValueOrDefault("priority"), ["state"] = "processing", ["is_return"] = true, ["origin_sale"] = saleId, ["return_location"] = destination,
+            ["priority"] = sale.GetValueOrDefault("priority"), ["state"] = "processing", ["is_return"] = true, ["origin_sale"] = saleId,
             ["invoice_method"] = ReturnInvoiceMethod switch { ReturnInvoicing.Order => "order", ReturnInvoicing.Shipment => "shipment", _ => "manual" },
         });
         foreach (var (original, quantity, price, line) in planned)

@@ -14,7 +14,7 @@ namespace LoopFulfil.Sandbox.Loop;
 /// the paginated returns list, return actions and notes, Commerce Data upserts, webhook subscriptions, and signed
 /// webhooks sent on state changes. Faults come from <see cref="Faults"/>. Independent of Core's client on purpose.
 /// </summary>
-public sealed class LoopSandbox : IAsyncDisposable
+public sealed partial class LoopSandbox : IAsyncDisposable
 {
     /// <summary>Resources whose writes are counted by <see cref="CommerceWriteCount"/>.</summary>
     public static readonly IReadOnlyList<string> CommerceResources = ["products", "variants", "orders", "customers", "locations", "inventories"];

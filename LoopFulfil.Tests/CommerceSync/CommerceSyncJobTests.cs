@@ -66,7 +66,7 @@ public class CommerceSyncJobTests
         Assert.Matches(@"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}[+-]\d{2}:\d{2}$", loopOrder["created_at"]!.ToString());
         Assert.Equal(12999, loopOrder["total_price"]!["amount"]!.GetValue<long>()); // 2 × 25.00 + 79.99 in cents
         Assert.Equal(2, loopOrder["fulfillments"]!.AsArray().Single()!["line_items"]!.AsArray().Count);
-        Assert.Equal("archived", loopOrder["status"]!.ToString()); // done in Fulfil
+        Assert.Equal("active", loopOrder["status"]!.ToString()); // done in Fulfil: shipped, so returnable
         Assert.Equal("active", h.Loop.GetCommerceRecord("orders", Id(SaleId(h.Fulfil, "#1002")))!["status"]!.ToString());
     }
 

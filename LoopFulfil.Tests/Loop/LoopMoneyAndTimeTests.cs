@@ -79,7 +79,7 @@ public class LoopMoneyAndTimeTests
     [Theory]
     [InlineData("confirmed", LoopOrderStatus.Active)]
     [InlineData("processing", LoopOrderStatus.Active)]
-    [InlineData("done", LoopOrderStatus.Archived)]
+    [InlineData("done", LoopOrderStatus.Active)]
     [InlineData("cancel", LoopOrderStatus.Cancelled)]
     [InlineData("cancelled", LoopOrderStatus.Cancelled)]
     [InlineData("draft", LoopOrderStatus.Unknown)]

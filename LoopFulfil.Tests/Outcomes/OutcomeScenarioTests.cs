@@ -199,7 +199,7 @@ public sealed class OutcomeScenarioTests
     }
 
     [Fact]
-    public async Task Failed_inspection_flags_the_return_in_loop_with_a_note_and_restocks_nothing()
+    public async Task Failed_inspection_flags_the_return_in_loop_with_a_note_and_keeps_the_unit_in_quarantine()
     {
         await using OutcomesHarness h = await OutcomesHarness.StartAsync();
         OutcomeReturn r = new OutcomeReturn("#1001", (b, x) => b.WithLine(TeeM, 25.00m, lineItemId: x.Line(1))).AddTo(h.Loop);
@@ -217,11 +217,13 @@ public sealed class OutcomeScenarioTests
         Assert.Equal(0, h.Loop.Requests.Count(q => q.Path.EndsWith("/process", StringComparison.Ordinal)));
         Assert.Empty(h.RestockShipments(r.ReturnId));
         Assert.Equal(sellableBefore, h.Stock(TeeM, Sellable));
-        h.AssertMovedOutEqualsReceived(r.ReturnId, 0m);
+        // The inspected parcel is in hand: its unit waits in quarantine for the flagged return to be resolved.
+        Assert.Equal(1m, h.UnitsReceived(r.ReturnId));
+        Assert.Equal(0m, h.UnitsMovedOutOfQuarantine(r.ReturnId));
     }
 
     [Fact]
-    public async Task Missing_unit_is_not_received_and_the_rest_is_received_partially_once_loop_closes_the_return()
+    public async Task Missing_unit_is_not_received_the_rest_is_received_at_once_and_leaves_quarantine_once_loop_closes_the_return()
     {
         await using OutcomesHarness h = await OutcomesHarness.StartAsync();
         OutcomeReturn r = new OutcomeReturn("#1001", (b, x) => b.WithLine(TeeM, 25.00m, lineItemId: x.Line(1), providerLineItemId: "p1").WithLine(TeeM, 25.00m, lineItemId: x.Line(2), providerLineItemId: "p1")).AddTo(h.Loop);
@@ -229,7 +231,8 @@ public sealed class OutcomeScenarioTests
 
         await h.SendAsync(r.Created_());
         await h.InspectAsync(r.ReturnId, new LineInspection(r.Line(1), true, "back_to_stock"), new LineInspection(r.Line(2), false, "missing", "empty bag"));
-        Assert.Equal(0m, h.UnitsReceived(r.ReturnId));
+        Assert.Equal(1m, h.UnitsReceived(r.ReturnId));
+        Assert.Equal(0m, h.UnitsMovedOutOfQuarantine(r.ReturnId));
         Assert.Equal(1, h.Loop.FlagCount(r.ReturnId));
 
         // A person resolves the flagged return in Loop; Loop closes it.

@@ -1,6 +1,7 @@
 using LoopFulfil.Core.Exceptions;
 using LoopFulfil.Core.Fulfil;
 using LoopFulfil.Core.Returns;
+using LoopFulfil.Sandbox.Fulfil;
 using LoopFulfil.Tests.Infrastructure;
 
 namespace LoopFulfil.Tests.Returns;
@@ -12,7 +13,7 @@ namespace LoopFulfil.Tests.Returns;
 public sealed class ReturnEventHandlerTests
 {
     [Fact]
-    public async Task Return_created_makes_one_return_order_keyed_by_return_id_and_destined_for_quarantine()
+    public async Task Return_created_makes_one_return_order_keyed_by_return_id_whose_shipment_comes_into_the_warehouse_input()
     {
         await using ReturnsHarness h = await ReturnsHarness.StartAsync();
         ReturnPayload r = ReturnPayload.OnOrder1001()
@@ -24,13 +25,15 @@ public sealed class ReturnEventHandlerTests
         BusDelivery delivery = Assert.Single(deliveries);
         AssertOutcome(ReturnHandlingOutcome.Reconciled, delivery);
         var order = Assert.Single(h.ReturnOrders(r.ReturnId));
-        Assert.Equal(h.QuarantineId, order.Ref("return_location"));
         Assert.Equal("LOOP-" + r.ReturnId, order.Text("reference"));
         var lines = h.LinesOf(order.Id);
         Assert.Equal(-2m, lines.Single(l => l.Ref("product") == h.Fulfil.State.ProductId(Demo.TeeM)).Number("quantity"));
         Assert.Equal(-1m, lines.Single(l => l.Ref("product") == h.Fulfil.State.ProductId(Demo.Hoodie)).Number("quantity"));
+        // No location argument: quarantine is reached later through the shipment (customer → input → quarantine).
         var shipment = Assert.Single(h.Fulfil.State.Where("stock.shipment.out.return", s => Equals(s.GetValueOrDefault("origin_sale"), order.Id)));
-        Assert.Equal(h.QuarantineId, shipment.Ref("destination_location"));
+        int input = h.Fulfil.State.LocationId(FulfilSandboxDemo.InputLocationCode);
+        Assert.All(h.Fulfil.State.Where("stock.move", m => Equals(m.GetValueOrDefault("shipment"), "stock.shipment.out.return," + shipment.Id.ToString(System.Globalization.CultureInfo.InvariantCulture))),
+            m => Assert.Equal(input, m.Ref("to_location")));
         StepRecord? step = await h.Ledger.GetStepAsync(r.ReturnId, ReturnSteps.ReturnOrder, CancellationToken.None);
         Assert.Equal(StepStatus.Done, step!.Status);
         Assert.Equal(order.Id.ToString(System.Globalization.CultureInfo.InvariantCulture), step.DocumentId);
@@ -105,8 +108,7 @@ public sealed class ReturnEventHandlerTests
         await h.DrainAsync();
 
         Assert.Equal(1, summary.Replayed);
-        var order = Assert.Single(h.ReturnOrders(r.ReturnId));
-        Assert.Equal(h.QuarantineId, order.Ref("return_location"));
+        Assert.Single(h.ReturnOrders(r.ReturnId));
         ExceptionRecord record = Assert.Single(await h.ExceptionRecordsAsync());
         Assert.Equal(ExceptionStatus.Replayed, record.Status);
 
@@ -167,24 +169,6 @@ public sealed class ReturnEventHandlerTests
         Assert.Equal(StepStatus.Done, step!.Status);
         Assert.Equal(order.Id.ToString(System.Globalization.CultureInfo.InvariantCulture), step.DocumentId);
         Assert.Equal(2, step.Attempts);
-    }
-
-    [Fact]
-    public async Task Received_units_land_in_quarantine_and_sellable_stock_does_not_change()
-    {
-        await using ReturnsHarness h = await ReturnsHarness.StartAsync();
-        ReturnPayload r = ReturnPayload.OnOrder1001().WithUnits(Demo.TeeM, 2, 25.00m, "11001");
-        decimal sellableBefore = h.Fulfil.State.StockOf(Demo.TeeM, Demo.Sellable);
-        decimal quarantineBefore = h.Fulfil.State.StockOf(Demo.TeeM, Demo.Quarantine);
-        await h.SendAsync(r.Webhook("return.created"));
-        int orderId = Assert.Single(h.ReturnOrders(r.ReturnId)).Id;
-
-        // The warehouse receives the parcel in Fulfil.
-        var shipment = Assert.Single(await h.FulfilClient.GetCustomerReturnShipmentsAsync(orderId));
-        await h.FulfilClient.ReceiveCustomerReturnShipmentAsync(shipment.Id);
-
-        Assert.Equal(quarantineBefore + 2m, h.Fulfil.State.StockOf(Demo.TeeM, Demo.Quarantine));
-        Assert.Equal(sellableBefore, h.Fulfil.State.StockOf(Demo.TeeM, Demo.Sellable));
     }
 
     [Fact]

@@ -174,7 +174,7 @@ internal sealed class TrytonHarness : IAsyncDisposable
 
     /// <summary>The return sales Tryton holds for a Loop return (channel_identifier, origin = a sale).</summary>
     public Task<IReadOnlyList<JsonElement>> ReturnOrders(string returnId) =>
-        Rows("sale.sale", [new object[] { "channel_identifier", "=", returnId }, new object?[] { "origin", "!=", null }], "state", "origin", "return_location", "shipment_returns", "invoices", "total_amount");
+        Rows("sale.sale", [new object[] { "channel_identifier", "=", returnId }, new object?[] { "origin", "!=", null }], "state", "origin", "shipment_returns", "invoices", "total_amount");
 
     /// <summary>Customer invoices and credit notes of a sale (Tryton's sale ↔ invoice link).</summary>
     public Task<IReadOnlyList<JsonElement>> InvoicesOf(int saleId) =>

@@ -172,7 +172,9 @@ resource appSettings 'Microsoft.Web/sites/config@2024-04-01' = {
     // The Functions timer binding reads a flat name (%SkuRecheckSchedule%): ':' and '__' names do not resolve there.
     SkuRecheckSchedule: skuRecheckSchedule
     // Outcomes: where inspected goods go, how refunds are posted, what is written back to Loop.
-    Inspection__RestockUninspectedOnClose: 'false'
+    Inspection__ReceivedLabelStatuses: 'delivered'
+    Inspection__ReceiveOnRestockRequested: 'true'
+    Inspection__ReceiveOnClose: 'false'
     Inspection__ProcessPassedReturnsInLoop: 'true'
     Refunds__PostingMode: 'Realtime'
     Refunds__PostingSchedule: refundsPostingSchedule
@@ -232,7 +234,6 @@ resource appSettings 'Microsoft.Web/sites/config@2024-04-01' = {
     Fulfil__AddressNameField: 'name'
     Fulfil__AddressSubdivisionLookup: 'true'
     Fulfil__PageSize: '500'
-    Fulfil__ReturnOrderDestinationField: 'return_location'
     Fulfil__JournalReferenceField: 'description'
     Fulfil__CreditNoteReferenceField: 'reference'
     Fulfil__GiftCardModel: 'gift_card.gift_card'

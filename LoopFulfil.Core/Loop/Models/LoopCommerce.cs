@@ -211,8 +211,9 @@ public static class LoopOrderStatusMap
     /// </summary>
     public static LoopOrderStatus FromFulfilSaleState(string? state) => state?.Trim().ToLowerInvariant() switch
     {
-        "confirmed" or "processing" => LoopOrderStatus.Active,
-        "done" => LoopOrderStatus.Archived,
+        // A done sale is shipped and invoiced: exactly the orders customers return (issue #15 item 8). Orders leave
+        // Loop's returnable set only when fully returned or out of the return window (CommerceMapper.Status).
+        "confirmed" or "processing" or "done" => LoopOrderStatus.Active,
         "cancel" or "cancelled" => LoopOrderStatus.Cancelled,
         _ => LoopOrderStatus.Unknown,
     };

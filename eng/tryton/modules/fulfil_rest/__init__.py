@@ -1,8 +1,8 @@
 # The Fulfil REST v2 façade over Tryton 6.0: the routes Fulfil serves (routes.py) and the few fields and methods Fulfil
-# adds to Tryton's models (sale.py, stock.py). Everything else is Tryton's own models and workflows.
+# adds to Tryton's models (sale.py). Receiving into quarantine is Tryton's own return shipment flow. Everything else is Tryton's own models and workflows.
 from trytond.pool import Pool
 
-from . import party, product, res, routes, sale, stock
+from . import party, product, res, routes, sale
 
 __all__ = ['register', 'routes']
 
@@ -15,5 +15,4 @@ def register():
         sale.Channel,
         sale.Sale,
         sale.SaleLine,
-        stock.ShipmentOutReturn,
         module='fulfil_rest', type_='model')

@@ -24,9 +24,6 @@ class Sale(metaclass=PoolMeta):
     channel = fields.Many2One('sale.channel', "Channel", ondelete='RESTRICT')
     channel_identifier = fields.Char("Channel Identifier", select=True)
     priority = fields.Selection(PRIORITIES, "Priority")
-    return_location = fields.Many2One(
-        'stock.location', "Return Location", readonly=True,
-        domain=[('type', 'in', ['storage', 'lost_found'])])
     origin_sale = fields.Function(
         fields.Many2One('sale.sale', "Origin Sale"),
         'get_origin_sale', searcher='search_origin_sale')
@@ -54,6 +51,12 @@ class Sale(metaclass=PoolMeta):
     def get_has_return(cls, sales, name):
         returned = {s.origin_sale for s in cls.search([('origin_sale', 'in', [s.id for s in sales]), ('state', '!=', 'cancelled')])}
         return {s.id: s.id in returned for s in sales}
+
+    @staticmethod
+    def _withdrawn(sale):
+        "A return sale whose customer return shipments were all cancelled brings nothing back (Tryton keeps a processing sale processing)."
+        shipments = sale.shipment_returns
+        return bool(shipments) and all(s.state == 'cancelled' for s in shipments)
 
     def return_order(self, args):
         "Fulfil's return_order: one return sale per channel_identifier (idempotent)."
@@ -85,7 +88,8 @@ class Sale(metaclass=PoolMeta):
             if original.sale != self or original.type != 'line':
                 raise UserError("Sale line %s is not on sale %s." % (values.get('order_line_id'), self.rec_name))
             returned = sum(-l.quantity for l in Line.search([
-                        ('origin_line', '=', original.id), ('sale.state', '!=', 'cancelled')]))
+                        ('origin_line', '=', original.id), ('sale.state', '!=', 'cancelled')])
+                if not self._withdrawn(l.sale))
             planned = sum(-l.quantity for l in lines if l.origin_line == original)
             returnable = original.quantity - returned - planned
             quantity = values.get('return_quantity')
@@ -101,14 +105,12 @@ class Sale(metaclass=PoolMeta):
                 note=values.get('note'))
             lines.append(line)
 
-        location = args.get('return_location')
         sale = self.__class__(
             company=self.company, party=self.party, invoice_address=self.invoice_address,
             shipment_address=self.shipment_address, currency=self.currency, payment_term=self.payment_term,
             warehouse=warehouse, invoice_method=self.invoice_method, shipment_method=self.shipment_method,
             reference=args.get('reference') or self.reference, channel=self.channel,
-            channel_identifier=identifier, priority=self.priority, origin=self, sale_date=Date.today(),
-            return_location=Location(location) if location else None, lines=lines)
+            channel_identifier=identifier, priority=self.priority, origin=self, sale_date=Date.today(), lines=lines)
         sale.save()
         # Tryton's own workflow from here: quote, confirm (which queues process: credit note, return shipment).
         self.__class__.quote([sale])

@@ -1,0 +1,72 @@
+using LoopFulfil.Core.Exceptions;
+using LoopFulfil.Core.Fulfil;
+using LoopFulfil.Core.Outcomes;
+using LoopFulfil.Core.Returns;
+
+namespace LoopFulfil.Core.Inspection;
+
+/// <summary>
+/// The warehouse's quarantine as Tryton's customer return flow reaches it: goods come from the customer into the
+/// warehouse input, and the return shipment's inventory moves may then go only to a location inside the warehouse's
+/// storage or to one of its waste locations. The location is found by <see cref="FulfilOptions.QuarantineLocationCode"/>
+/// and must be one of those; nothing is passed to <c>return_order</c> for it.
+/// </summary>
+/// <param name="InputIsStorage">The warehouse receives straight into storage (no inventory moves; the incoming moves are pointed at quarantine).</param>
+public sealed record QuarantineLocation(int Id, string Code, bool InputIsStorage)
+{
+    private const string Item = "inspection.quarantine";
+
+    /// <summary>Resolves and checks the location once per pass.</summary>
+    public static async Task<QuarantineLocation> ResolveAsync(ReturnContext context, IFulfilClient fulfil, IFulfilOutcomesClient outcomes, int returnOrderId, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        ArgumentNullException.ThrowIfNull(fulfil);
+        ArgumentNullException.ThrowIfNull(outcomes);
+        if (context.Items.TryGetValue(Item, out object? cached) && cached is QuarantineLocation known)
+        {
+            return known;
+        }
+
+        FulfilOptions fo = context.FulfilOptions;
+        int warehouseId = fo.WarehouseId > 0 ? fo.WarehouseId
+            : (await fulfil.GetSaleAsync(returnOrderId, cancellationToken).ConfigureAwait(false)).WarehouseId
+              ?? throw Problem($"Return order {returnOrderId} names no warehouse and Fulfil:WarehouseId is not set.", "warehouse");
+        FulfilWarehouseFlow flow = await outcomes.GetWarehouseFlowAsync(warehouseId, cancellationToken).ConfigureAwait(false);
+        int id = await QuarantineStock.LocationIdAsync(fulfil, fo.QuarantineLocationCode, cancellationToken).ConfigureAwait(false);
+        if (id == flow.StorageId || id == flow.InputId)
+        {
+            throw Problem($"Quarantine location '{fo.QuarantineLocationCode}' is the warehouse's {(id == flow.StorageId ? "storage" : "input")} location: returned goods would count as sellable before inspection.", "location:" + fo.QuarantineLocationCode);
+        }
+
+        if (!flow.WasteIds.Contains(id) && !(flow.StorageId is { } storage && await IsInsideAsync(fulfil, id, storage, cancellationToken).ConfigureAwait(false)))
+        {
+            throw Problem(
+                $"Quarantine location '{fo.QuarantineLocationCode}' is neither inside warehouse {warehouseId}'s storage nor one of its waste locations, so its customer return shipments cannot receive into it. Make it a waste location of the warehouse (or a child of storage).",
+                "location:" + fo.QuarantineLocationCode);
+        }
+
+        var location = new QuarantineLocation(id, fo.QuarantineLocationCode, flow.InputId is not null && flow.InputId == flow.StorageId);
+        context.Items[Item] = location;
+        return location;
+    }
+
+    private static async Task<bool> IsInsideAsync(IFulfilClient fulfil, int id, int root, CancellationToken cancellationToken)
+    {
+        IReadOnlyList<FulfilLocationNode> all = await fulfil.GetAllLocationsAsync(cancellationToken).ConfigureAwait(false);
+        Dictionary<int, int?> parents = all.ToDictionary(l => l.Id, l => l.ParentId);
+        // Bounded by the number of locations: a malformed parent cycle cannot loop forever.
+        int? at = parents.GetValueOrDefault(id);
+        for (int hops = 0; at is { } current && hops <= parents.Count; hops++, at = parents.GetValueOrDefault(current))
+        {
+            if (current == root)
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    private static ReturnStageException Problem(string message, string detailKey) =>
+        new(ExceptionCategory.FulfilRejected, message) { DetailKey = detailKey };
+}
