@@ -310,7 +310,7 @@ public sealed class OutcomeScenarioTests
         }
 
         Assert.Equal(0, again.Pending);
-        Assert.Equal(54.99m, h.JournalLines(Assert.Single(h.Journals(r.ReturnId, "RF")).Id).Sum(l => l.Number("credit")));
+        Assert.Equal(2, h.Fulfil.State.Count("account.invoice"));
         Assert.Equal(2, h.Fulfil.State.JournalEntries().Count);
         h.AssertMovedOutEqualsReceived(cash.ReturnId, 1m);
         h.AssertMovedOutEqualsReceived(credit.ReturnId, 1m);
