@@ -122,8 +122,9 @@ public static class ChaosRun
 
     /// <summary>
     /// The host's settings, all explicit (it never falls back to a sandbox of its own): Fulfil through the fault proxy,
-    /// storage straight to Azurite, the posting timer and the repair on short schedules so they run
-    /// alongside the handlers, quick queue polling and a short visibility timeout so a killed host's messages return soon.
+    /// storage through the counting relays (the caller sets it), the posting timer and the repair on short schedules so
+    /// they run alongside the handlers, many partitions so many returns are handled at once, and a short visibility
+    /// timeout so a killed host's messages return soon. Table in docs/benchmarks/chaos.md.
     /// </summary>
     /// <summary>The host's <c>HttpResilience:AttemptTimeout</c>: how long it waits for one Fulfil answer (a stall ends there).</summary>
     private static readonly TimeSpan HostAttemptTimeout = TimeSpan.FromSeconds(2);
@@ -134,7 +135,7 @@ public static class ChaosRun
         settings["Fulfil:BaseUrl"] = new Uri(fulfil.BaseAddress, "api/v2/").ToString();
 
         settings["LocalHost:Partitions"] = options.HostPartitions.ToString(CultureInfo.InvariantCulture);
-        settings["LocalHost:PollIntervalMilliseconds"] = "50";
+        settings["LocalHost:PollIntervalMilliseconds"] = "200";
         settings["LocalHost:VisibilityTimeoutSeconds"] = "10";
         settings["LocalHost:ShutdownGraceSeconds"] = "2";
         settings["LocalHost:MaxRetryBackoffSeconds"] = "1";
