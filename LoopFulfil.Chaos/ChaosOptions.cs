@@ -39,8 +39,11 @@ public sealed record ChaosOptions
     /// <summary>Wait between polls of a condition.</summary>
     public TimeSpan PollInterval { get; init; } = TimeSpan.FromMilliseconds(200);
 
-    /// <summary>Polls a return's script waits for one step (a return order, Loop closing it) before it gives up.</summary>
-    public int MaxPollsPerStep { get; init; } = 900;
+    /// <summary>
+    /// Polls a return's script waits for one step (a return order, Loop closing it) before it gives up (10 minutes at
+    /// 200 ms; reached only when something is stuck: under a load average of 60–100 a step took up to 280 s).
+    /// </summary>
+    public int MaxPollsPerStep { get; init; } = 3000;
 
     /// <summary>
     /// Consecutive settled polls (both return queues empty and every document the payloads call for in Fulfil) that

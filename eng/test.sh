@@ -60,7 +60,7 @@ test_exit=$?
 
 step "chaos run: 100 returns, 2 host kills, Fulfil faults before and after commit (docs/benchmarks/chaos.md)"
 # On its own, after the suite: it starts its own Azurite, sandboxes and host processes and keeps the 2 cores busy for
-# about 2-3 minutes, so it neither slows the other tests nor counts against their 5-minute hang limit.
+# about 3-4 minutes, so it neither slows the other tests nor counts against their 5-minute hang limit.
 dotnet test LoopFulfil.Tests/LoopFulfil.Tests.csproj -c Release --no-build --nologo -v minimal --filter "Category=Chaos" \
   --logger "trx;LogFilePrefix=chaos" --results-directory "$results" \
   --blame-hang --blame-hang-timeout 15m

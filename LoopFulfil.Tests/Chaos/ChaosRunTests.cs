@@ -12,7 +12,7 @@ namespace LoopFulfil.Tests.Chaos;
 public sealed class ChaosRunTests(ITestOutputHelper output)
 {
     /// <summary>
-    /// Part of eng/test.sh: with the host's time scaled down and 64 returns in flight, 100 returns take about 2–3
+    /// Part of eng/test.sh: with the host's time scaled down and 64 returns in flight, 100 returns took 3–4
     /// minutes on a loaded 2-core machine (figures in docs/benchmarks/chaos.md). Bounded by poll counts, never by time.
     /// </summary>
     [Fact]
