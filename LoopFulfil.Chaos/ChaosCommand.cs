@@ -4,7 +4,8 @@ namespace LoopFulfil.Chaos;
 
 /// <summary>
 /// <c>dotnet run -c Release --project LoopFulfil.Benchmarks -- chaos [--returns 1000] [--seed 1] [--before 0.2]
-/// [--after 0.1] [--restarts 0] [--parallel 8] [--posting-mode Realtime] [--host-log path]</c>. Prints the figures
+/// [--after 0.1] [--restarts 0] [--parallel 32] [--partitions 16] [--posting-mode Realtime] [--host-log path]
+/// [--set key=value]…</c>. Prints the figures
 /// and, last, the summary line; exits 1 on any duplicate, missing or unexpected document or money difference.
 /// </summary>
 public static class ChaosCommand
@@ -25,11 +26,13 @@ public static class ChaosCommand
                 FulfilAfterCommitRate = Rate(args, "--after", defaults.FulfilAfterCommitRate),
                 MinRestarts = Number(args, "--restarts", defaults.MinRestarts),
                 Parallelism = Number(args, "--parallel", defaults.Parallelism),
+                HostPartitions = Number(args, "--partitions", defaults.HostPartitions),
                 PostingMode = Text(args, "--posting-mode") ?? defaults.PostingMode,
                 HostLogPath = Text(args, "--host-log"),
                 HostDll = Text(args, "--host-dll"),
                 MaxQuietWaitPolls = Number(args, "--max-quiet-polls", defaults.MaxQuietWaitPolls),
                 MaxPollsPerStep = Number(args, "--max-step-polls", defaults.MaxPollsPerStep),
+                ExtraHostSettings = Settings(args),
             };
             options.Validate();
         }
@@ -52,6 +55,22 @@ public static class ChaosCommand
     {
         var i = Array.IndexOf(args, name);
         return i >= 0 && i + 1 < args.Length ? args[i + 1] : null;
+    }
+
+    /// <summary>Every <c>--set key=value</c> (host settings in configuration-key form, e.g. <c>Logging:LogLevel:Default=Information</c>).</summary>
+    private static Dictionary<string, string> Settings(string[] args)
+    {
+        var settings = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
+        for (var i = 0; i + 1 < args.Length; i++)
+        {
+            if (args[i] == "--set")
+            {
+                var pair = args[i + 1].Split('=', 2);
+                settings[pair[0]] = pair.Length == 2 ? pair[1] : throw new FormatException($"--set wants key=value, not '{args[i + 1]}'.");
+            }
+        }
+
+        return settings;
     }
 
     private static int Number(string[] args, string name, int fallback) =>

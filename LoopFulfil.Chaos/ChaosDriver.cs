@@ -54,7 +54,10 @@ internal sealed class ChaosDriver(ChaosOptions options, SandboxEnvironment sandb
             return;
         }
 
-        if (!await WaitAsync(() => ReturnOrders(r.Id) > 0, cancellationToken))
+        var waiting = System.Diagnostics.Stopwatch.GetTimestamp();
+        var ordered = await WaitAsync(() => ReturnOrders(r.Id) > 0, cancellationToken);
+        r.ReturnOrderWait = System.Diagnostics.Stopwatch.GetElapsedTime(waiting);
+        if (!ordered)
         {
             await StallAsync(r, "no return order in Fulfil", held, cancellationToken);
             return;
@@ -73,11 +76,9 @@ internal sealed class ChaosDriver(ChaosOptions options, SandboxEnvironment sandb
                     return;
                 }
 
-                // CX reviews the flagged return in Loop and closes it anyway (after a short wait for the flag).
-                if (!await WaitAsync(() => loop.FlagCount(r.Id) > 0, cancellationToken, maxPolls: 50))
-                {
-                    r.Stalled = "never flagged in Loop (closed anyway)";
-                }
+                // CX reviews the flagged return in Loop and closes it anyway, after a short wait for the flag: when the
+                // inspection's handling is slow (faults, redeliveries), CX closes it first and the two race, as in life.
+                r.ClosedBeforeFlag = !await WaitAsync(() => loop.FlagCount(r.Id) > 0, cancellationToken, maxPolls: 50);
 
                 loop.SetState(r.Id, "closed", sendWebhook: false);
                 await DeliverAsync(r.Id, "return.closed", random, held, final: true, cancellationToken);
@@ -89,7 +90,10 @@ internal sealed class ChaosDriver(ChaosOptions options, SandboxEnvironment sandb
                     return;
                 }
 
-                if (!await WaitAsync(() => loop.GetState(r.Id) == "closed", cancellationToken))
+                waiting = System.Diagnostics.Stopwatch.GetTimestamp();
+                var closed = await WaitAsync(() => loop.GetState(r.Id) == "closed", cancellationToken);
+                r.ClosedWait = System.Diagnostics.Stopwatch.GetElapsedTime(waiting);
+                if (!closed)
                 {
                     await StallAsync(r, "never processed in Loop", held, cancellationToken);
                     return;

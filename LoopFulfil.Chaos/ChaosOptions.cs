@@ -18,8 +18,14 @@ public sealed record ChaosOptions
     /// <summary>Host kills asked for; the run makes at least 5 per 1,000 returns (rounded up) whatever this says.</summary>
     public int MinRestarts { get; init; }
 
-    /// <summary>Returns whose scripts run at the same time.</summary>
-    public int Parallelism { get; init; } = 8;
+    /// <summary>
+    /// Returns whose scripts run at the same time. A return spends most of its time waiting (retry backoff, redelivery
+    /// delays, leases), so many in flight keep the host busy; the host's <see cref="HostPartitions"/> bound its handlers.
+    /// </summary>
+    public int Parallelism { get; init; } = 64;
+
+    /// <summary><c>LocalHost:Partitions</c> of the host: sessions (returns) handled at the same time per queue.</summary>
+    public int HostPartitions { get; init; } = 64;
 
     /// <summary><c>Refunds:PostingMode</c> of the host (the posting timer runs in both modes on today's hosts).</summary>
     public string PostingMode { get; init; } = "Realtime";
@@ -33,14 +39,24 @@ public sealed record ChaosOptions
     /// <summary>Wait between polls of a condition.</summary>
     public TimeSpan PollInterval { get; init; } = TimeSpan.FromMilliseconds(200);
 
-    /// <summary>Polls a return's script waits for one step (a return order, Loop closing it) before it gives up.</summary>
-    public int MaxPollsPerStep { get; init; } = 900;
+    /// <summary>
+    /// Polls a return's script waits for one step (a return order, Loop closing it) before it gives up (10 minutes at
+    /// 200 ms; reached only when something is stuck: under a load average of 60–100 a step took up to 280 s).
+    /// </summary>
+    public int MaxPollsPerStep { get; init; } = 3000;
 
-    /// <summary>Consecutive quiet polls (both return queues empty) that end the run (a poll is 5 × <see cref="PollInterval"/>).</summary>
-    public int QuietPolls { get; init; } = 10;
+    /// <summary>
+    /// Consecutive settled polls (both return queues empty and every document the payloads call for in Fulfil) that
+    /// end the run. At 30 × <see cref="PollInterval"/> (6 s) the window spans a run of the repair and two of the posting
+    /// timer, so a late second document would still be seen.
+    /// </summary>
+    public int QuietPolls { get; init; } = 30;
 
-    /// <summary>Polls spent waiting for quiet at most.</summary>
+    /// <summary>Polls (of <see cref="PollInterval"/>) spent waiting to settle at most; reached only when something is lost or stuck.</summary>
     public int MaxQuietWaitPolls { get; init; } = 600;
+
+    /// <summary>Host settings added to (or replacing) the run's own, e.g. a log level for a profile (<c>--set key=value</c>).</summary>
+    public IReadOnlyDictionary<string, string> ExtraHostSettings { get; init; } = new Dictionary<string, string>();
 
     /// <summary>The host's <c>loopfulfil.dll</c>; null: the one next to this assembly.</summary>
     public string? HostDll { get; init; }
@@ -56,6 +72,7 @@ public sealed record ChaosOptions
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(Returns, 2);
         ArgumentOutOfRangeException.ThrowIfLessThan(Parallelism, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(HostPartitions, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(MaxPollsPerStep, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(QuietPolls, 1);
         if (Restarts >= Returns)

@@ -33,6 +33,12 @@ public sealed record ChaosReport
 
     public required long LoopRequests { get; init; }
 
+    /// <summary>Blob, queue and table requests the host made (counted by a relay in front of Azurite).</summary>
+    public required long StorageRequests { get; init; }
+
+    /// <summary>Host connections to Azurite whose requests the relay could not count (chunked bodies); expected 0.</summary>
+    public long StorageUncountedConnections { get; init; }
+
     public required long WebhooksAccepted { get; init; }
 
     public required long WebhookAttemptsRefused { get; init; }
@@ -43,6 +49,9 @@ public sealed record ChaosReport
 
     /// <summary>Returns whose script stopped short, with where.</summary>
     public required IReadOnlyList<string> Stalled { get; init; }
+
+    /// <summary>Where the scripts waited for the integration (percentiles of <see cref="ChaosReturn.ReturnOrderWait"/> and <see cref="ChaosReturn.ClosedWait"/>).</summary>
+    public string ScriptWaits { get; init; } = "";
 
     /// <summary>The first problems found, one line each.</summary>
     public required IReadOnlyList<string> Problems { get; init; }
@@ -55,8 +64,13 @@ public sealed record ChaosReport
         var n = (double)Returns;
         yield return Invariant($"fulfil calls: {FulfilRequests} through the fault proxy ({string.Join(", ", FulfilFaults.Select(f => $"{f.Key} {f.Value}"))})");
         yield return Invariant($"webhooks: {WebhooksAccepted} deliveries accepted, {WebhookAttemptsRefused} attempts refused or unanswered (host down) and retried");
-        yield return Invariant($"per return: {FulfilRequests / n:0.0} Fulfil calls, {LoopRequests / n:0.0} Loop calls (Loop sandbox request log); storage operations not counted (Azurite exposes no request count, and a pass-through proxy in front of it broke the host's table request signatures)");
+        yield return Invariant($"per return: {FulfilRequests / n:0.0} Fulfil calls, {LoopRequests / n:0.0} Loop calls (Loop sandbox request log), {StorageRequests / n:0.0} storage operations (host requests to Azurite, blob + queue + table{(StorageUncountedConnections > 0 ? $"; {StorageUncountedConnections} connections not counted" : "")})");
         yield return Invariant($"returns per minute: {Returns / Math.Max(Processing.TotalMinutes, 1e-9):0.0} ({Processing.TotalSeconds:0} s from the first webhook to quiet{(Quiet ? "" : ", NOT quiet at the poll bound")})");
+        if (ScriptWaits.Length > 0)
+        {
+            yield return ScriptWaits;
+        }
+
         yield return Invariant($"poison messages: {PoisonMessages}; unexpected documents: {UnexpectedDocuments}; stalled scripts: {Stalled.Count}");
         foreach (var line in Stalled.Take(10))
         {
@@ -69,6 +83,21 @@ public sealed record ChaosReport
         }
 
         yield return Invariant($"chaos: {Returns} returns, {DuplicateDocuments} duplicate documents, {MissingDocuments} missing documents, money difference {MoneyDifference:0.00}, {Restarts} restarts, {Elapsed.TotalSeconds:0} s");
+    }
+
+    /// <summary>The script waits line: p50 / p90 / max of each wait, in seconds.</summary>
+    internal static string Waits(IReadOnlyList<ChaosReturn> returns)
+    {
+        static string Of(IEnumerable<TimeSpan?> waits)
+        {
+            var sorted = waits.OfType<TimeSpan>().Select(w => w.TotalSeconds).Order().ToList();
+            return sorted.Count == 0
+                ? "none"
+                : Invariant($"{sorted[(sorted.Count - 1) / 2]:0.0} / {sorted[(int)((sorted.Count - 1) * 0.9)]:0.0} / {sorted[^1]:0.0} s");
+        }
+
+        return $"script waits (p50 / p90 / max): return order in Fulfil {Of(returns.Select(r => r.ReturnOrderWait))}; Loop closed after inspection {Of(returns.Select(r => r.ClosedWait))}; " +
+            Invariant($"damaged returns closed by CX before the flag arrived (racing the inspection): {returns.Count(r => r.ClosedBeforeFlag)} of {returns.Count(r => r.Kind == ChaosKind.Damaged)}");
     }
 
     private static string Invariant(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);

@@ -51,6 +51,15 @@ internal sealed class ChaosReturn(string id, ChaosKind kind, JsonObject payload,
 
     /// <summary>Where the driver's script for this return stopped short, or null when it ran to the end.</summary>
     public string? Stalled { get; set; }
+
+    /// <summary>Damaged: CX closed it in Loop before the integration's flag arrived (the close raced the inspection).</summary>
+    public bool ClosedBeforeFlag { get; set; }
+
+    /// <summary>From the last delivery of <c>return.created</c> until Fulfil held the return order (the profile of a run).</summary>
+    public TimeSpan? ReturnOrderWait { get; set; }
+
+    /// <summary>From the accepted inspection until Loop had closed the return (the integration asked it to).</summary>
+    public TimeSpan? ClosedWait { get; set; }
 }
 
 /// <summary>Builds the run's returns with the demo's payload builder (<see cref="DemoReturn"/>), and a Fulfil sale for each order.</summary>

@@ -34,10 +34,14 @@ public static class ChaosRun
             Seed = options.Seed,
             BeforeCommitRate = options.FulfilBeforeCommitRate,
             AfterCommitRate = options.FulfilAfterCommitRate,
+            // Held past the host's attempt timeout (HostSettings), so the host's own timeout ends every stall.
+            StallFor = HostAttemptTimeout * 3,
         }, cancellationToken);
 
+        await using var storage = ChaosStorage.Start(sandbox.StorageConnectionString);
         var returns = ChaosReturns.Build(options.Returns, random, sandbox.Fulfil.State, firstId: 7_100_001, TimeProvider.System.GetUtcNow().AddMinutes(-10));
         var settings = HostSettings(options, sandbox, fulfilProxy);
+        settings["Storage:ConnectionString"] = storage.ConnectionString;
         await using var host = new ChaosHost(hostDll, settings, logPath);
         progress.WriteLine($"chaos: {options.Returns} returns, seed {options.Seed}, Fulfil faults {options.FulfilBeforeCommitRate:P0} before / {options.FulfilAfterCommitRate:P0} after commit, {options.Restarts} kills; host log {logPath}");
         await host.StartAsync(maxPolls: 600, cancellationToken);
@@ -60,19 +64,22 @@ public static class ChaosRun
             }
         }, cancellationToken)).ToList();
 
-        var killPoints = Enumerable.Range(1, options.Returns - 1).OrderBy(_ => random.Next()).Take(options.Restarts).Order().ToList();
+        // Kill points count finished scripts, drawn where a full set of scripts is still in flight, so every kill
+        // lands in the middle of work (counting started scripts would put every kill at the start: they all start at once).
+        var span = Math.Max(1, options.Returns - options.Parallelism);
+        var killPoints = Enumerable.Range(0, options.Restarts).Select(_ => random.Next(span)).Order().ToList();
         var killer = Task.Run(async () =>
         {
             foreach (var point in killPoints)
             {
-                while (Volatile.Read(ref launched) < point)
+                while (driver.Finished < point)
                 {
                     await Task.Delay(50, cancellationToken);
                 }
 
                 await Task.Delay(random.Next(0, 1500), cancellationToken);
                 await host.RestartAsync(TimeSpan.FromMilliseconds(random.Next(0, 1000)), maxPolls: 600, cancellationToken);
-                progress.WriteLine($"chaos: host killed and restarted ({host.Restarts}/{options.Restarts}) after {Volatile.Read(ref launched)} returns started");
+                progress.WriteLine($"chaos: host killed and restarted ({host.Restarts}/{options.Restarts}) after {driver.Finished} returns finished, {Volatile.Read(ref launched)} started");
             }
         }, cancellationToken);
 
@@ -83,9 +90,9 @@ public static class ChaosRun
         }
 
         await all;
-        progress.WriteLine("chaos: every script has run; waiting for the queues to drain");
+        progress.WriteLine("chaos: every script has run; waiting for the queues to drain and every document to arrive");
         var queues = new QueueServiceClient(sandbox.StorageConnectionString);
-        var quiet = await WaitForQuietAsync(options, queues, cancellationToken);
+        var quiet = await WaitForQuietAsync(options, queues, () => ChaosVerdict.Compare(returns, sandbox.Fulfil.State, maxProblems: 0).Missing, cancellationToken);
         var processed = Stopwatch.GetElapsedTime(processing);
         var verdict = ChaosVerdict.Compare(returns, sandbox.Fulfil.State);
         return new ChaosReport
@@ -101,64 +108,87 @@ public static class ChaosRun
             FulfilRequests = fulfilProxy.RequestCount,
             FulfilFaults = Enum.GetValues<ProxyFault>().ToDictionary(f => f, fulfilProxy.Count),
             LoopRequests = sandbox.Loop.Requests.Count,
+            StorageRequests = storage.Requests,
+            StorageUncountedConnections = storage.UncountedConnections,
             WebhooksAccepted = driver.Accepted,
             WebhookAttemptsRefused = driver.Refused,
             PoisonMessages = await CountAsync(queues, [QueueNames.LoopReturns + "-poison", QueueNames.LoopExchanges + "-poison"], cancellationToken),
             Quiet = quiet,
             Stalled = [.. returns.Where(r => r.Stalled is not null).Select(r => $"{r.Id} ({r.Kind}): {r.Stalled}")],
+            ScriptWaits = ChaosReport.Waits(returns),
             Problems = verdict.Problems,
         };
     }
 
     /// <summary>
     /// The host's settings, all explicit (it never falls back to a sandbox of its own): Fulfil through the fault proxy,
-    /// storage straight to Azurite, the posting timer and the repair on short schedules so they run
-    /// alongside the handlers, quick queue polling and a short visibility timeout so a killed host's messages return soon.
+    /// storage through the counting relays (the caller sets it), the posting timer and the repair on short schedules so
+    /// they run alongside the handlers, many partitions so many returns are handled at once, and a short visibility
+    /// timeout so a killed host's messages return soon. Table in docs/benchmarks/chaos.md.
     /// </summary>
+    /// <summary>The host's <c>HttpResilience:AttemptTimeout</c>: how long it waits for one Fulfil answer (a stall ends there).</summary>
+    private static readonly TimeSpan HostAttemptTimeout = TimeSpan.FromSeconds(2);
+
     private static Dictionary<string, string> HostSettings(ChaosOptions options, SandboxEnvironment sandbox, FaultProxy fulfil)
     {
         var settings = sandbox.Settings.Where(s => !string.IsNullOrEmpty(s.Value)).ToDictionary(s => s.Key, s => s.Value!, StringComparer.OrdinalIgnoreCase);
         settings["Fulfil:BaseUrl"] = new Uri(fulfil.BaseAddress, "api/v2/").ToString();
 
-        settings["LocalHost:PollIntervalMilliseconds"] = "100";
-        settings["LocalHost:VisibilityTimeoutSeconds"] = "5";
+        settings["LocalHost:Partitions"] = options.HostPartitions.ToString(CultureInfo.InvariantCulture);
+        settings["LocalHost:PollIntervalMilliseconds"] = "200";
+        settings["LocalHost:VisibilityTimeoutSeconds"] = "10";
         settings["LocalHost:ShutdownGraceSeconds"] = "2";
-        settings["LocalHost:MaxRetryBackoffSeconds"] = "2";
+        settings["LocalHost:MaxRetryBackoffSeconds"] = "1";
+        // A webhook whose send a kill cut off between claim and enqueue is refused (503) until its claim times out.
+        settings["LocalHost:PendingClaimTimeoutSeconds"] = "15";
         settings["Refunds:PostingMode"] = options.PostingMode;
         settings["Refunds:PostingSchedule"] = options.PostingSchedule;
         settings["RefundsPostingSchedule"] = options.PostingSchedule;
         settings["Reconciliation:Schedule"] = options.RepairSchedule;
         settings["ReconciliationSchedule"] = options.RepairSchedule;
         settings["Reconciliation:SelfHeal"] = "true";
-        // Time scaled down like the queue settings: a killed host's step leases lapse, and rescheduled messages come
-        // back, within seconds rather than minutes. The lease still outlasts one Fulfil call with its retries.
-        settings["HttpResilience:AttemptTimeout"] = "00:00:05";
-        settings["HttpResilience:TotalTimeout"] = "00:00:20";
+        // Time scaled down like the queue settings, on loopback where a call takes milliseconds: in-process retries
+        // back off from 50 ms (not 500 ms), a stalled attempt is given up after 2 s, an open circuit breaks for 5 s,
+        // rescheduled messages come back after 1-4 s, and a killed host's step leases lapse after 30 s. The lease still
+        // outlasts a step's look-up and create with all their retries (2 × TotalTimeout), as production's does.
+        settings["HttpResilience:BaseDelay"] = "00:00:00.05";
+        settings["HttpResilience:MaxDelay"] = "00:00:01";
+        settings["HttpResilience:AttemptTimeout"] = HostAttemptTimeout.ToString("c", CultureInfo.InvariantCulture);
+        settings["HttpResilience:TotalTimeout"] = "00:00:12";
+        settings["HttpResilience:CircuitBreakerBreakDuration"] = "00:00:05";
+        settings["HttpResilience:CircuitBreakerSamplingDuration"] = "00:00:10";
         settings["Returns:StepLeaseDuration"] = "00:00:30";
         settings["Redelivery:BaseDelay"] = "00:00:01";
-        settings["Redelivery:MaxDelay"] = "00:00:10";
-        settings["Redelivery:MaxAttempts"] = "30";
+        settings["Redelivery:MaxDelay"] = "00:00:04";
+        settings["Redelivery:MaxAttempts"] = "40";
         // The commerce sync (catalogue, orders and refunds pushed to Loop) is not part of this run.
         settings["CommerceSync:Enabled"] = "false";
         settings["WriteBack:ExchangeOrders"] = "false";
         settings["WriteBack:OrderRefunds"] = "false";
         settings["Logging:LogLevel:Default"] = "Warning";
+        foreach (var (key, value) in options.ExtraHostSettings)
+        {
+            settings[key] = value;
+        }
+
         return settings;
     }
 
     /// <summary>
-    /// Quiet: no message left in <c>loop-returns</c> or <c>loop-exchanges</c> (visible, delayed or in flight) for
-    /// <see cref="ChaosOptions.QuietPolls"/> polls in a row. Fulfil calls are not a signal: the repair timer calls
-    /// Fulfil every few seconds whatever happens.
+    /// Settled: no message left in <c>loop-returns</c> or <c>loop-exchanges</c> (visible, delayed or in flight) and no
+    /// document missing, for <see cref="ChaosOptions.QuietPolls"/> polls in a row, bounded by
+    /// <see cref="ChaosOptions.MaxQuietWaitPolls"/>. Missing documents are part of it because in Scheduled mode the
+    /// posting timer, and for a lost message the repair, create documents with no message queued. Fulfil calls are no
+    /// signal: the repair calls Fulfil every few seconds whatever happens.
     /// </summary>
-    private static async Task<bool> WaitForQuietAsync(ChaosOptions options, QueueServiceClient queues, CancellationToken cancellationToken)
+    private static async Task<bool> WaitForQuietAsync(ChaosOptions options, QueueServiceClient queues, Func<int> missing, CancellationToken cancellationToken)
     {
         var streak = 0;
         for (var poll = 0; poll < options.MaxQuietWaitPolls; poll++)
         {
-            await Task.Delay(options.PollInterval * 5, cancellationToken);
+            await Task.Delay(options.PollInterval, cancellationToken);
             var queued = await CountAsync(queues, [QueueNames.LoopReturns, QueueNames.LoopExchanges], cancellationToken);
-            streak = queued == 0 ? streak + 1 : 0;
+            streak = queued == 0 && missing() == 0 ? streak + 1 : 0;
             if (streak >= options.QuietPolls)
             {
                 return true;

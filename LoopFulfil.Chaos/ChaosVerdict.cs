@@ -81,7 +81,17 @@ internal static partial class ChaosVerdict
     }
 
     /// <summary>Return orders in Fulfil (all returns), for progress lines.</summary>
-    public static int ReturnOrders(FulfilSandboxState fulfil) => fulfil.Where("sale.sale", s => Equals(s.GetValueOrDefault("is_return"), true)).Count;
+    public static int ReturnOrders(FulfilSandboxState fulfil)
+    {
+        // Counted in the filter: returning them would work out every return order's computed fields under the sandbox's lock.
+        var count = 0;
+        fulfil.Where("sale.sale", s =>
+        {
+            count += Equals(s.GetValueOrDefault("is_return"), true) ? 1 : 0;
+            return false;
+        });
+        return count;
+    }
 
     private sealed record Document(string? State, decimal Amount);
 
@@ -89,7 +99,7 @@ internal static partial class ChaosVerdict
     private static Dictionary<(string Kind, string Key), List<Document>> Actual(FulfilSandboxState fulfil, HashSet<string> ids)
     {
         var result = new Dictionary<(string Kind, string Key), List<Document>>();
-        void Add(string kind, string? key, FulfilSandboxRecord record, decimal amount = 0m)
+        void Add(string kind, string? key, string? state, decimal amount = 0m)
         {
             if (key is null)
             {
@@ -101,50 +111,63 @@ internal static partial class ChaosVerdict
                 result[(kind, key)] = list = [];
             }
 
-            list.Add(new Document(record.State, amount));
+            list.Add(new Document(state, amount));
         }
 
         bool Ours(string? reference) => reference is not null && ReturnIdOf().Match(reference) is { Success: true } m && ids.Contains(m.Groups[1].Value);
 
-        foreach (var sale in fulfil.All("sale.sale"))
+        // The sandbox works out computed fields (lines, totals) for every record it returns, under its one lock, so
+        // sales (thousands) are read from their stored fields inside the filter and never returned: a full read per
+        // poll made a 1,000-return run's end wait quadratic and stalled the sandbox the host was calling.
+        var sales = new List<(string Kind, string Key, string? State)>();
+        fulfil.Where("sale.sale", r =>
         {
-            if (Equals(sale["is_return"], true))
+            var state = r.GetValueOrDefault("state") as string;
+            if (Equals(r.GetValueOrDefault("is_return"), true))
             {
-                if (sale.Text("channel_identifier") is { } id && ids.Contains(id))
+                if (r.GetValueOrDefault("channel_identifier") is string id && ids.Contains(id))
                 {
-                    Add(ChaosReturns.ReturnOrder, id, sale);
+                    sales.Add((ChaosReturns.ReturnOrder, id, state));
                 }
             }
-            else if (Ours(sale.Text("reference")))
+            else if (r.GetValueOrDefault("reference") is string reference && Ours(reference))
             {
-                Add(ChaosReturns.ExchangeOrder, sale.Text("reference"), sale);
+                sales.Add((ChaosReturns.ExchangeOrder, reference, state));
             }
+
+            return false;
+        });
+        foreach (var (kind, key, state) in sales)
+        {
+            Add(kind, key, state);
         }
 
-        foreach (var invoice in fulfil.Where("account.invoice", r => Equals(r.GetValueOrDefault("type"), "out")))
+        // Lines grouped once: a look-up per document made every poll of a 1,000-return run quadratic.
+        var invoiceTotals = fulfil.All("account.invoice.line").Where(l => l.Ref("invoice") is not null).GroupBy(l => l.Ref("invoice")!.Value)
+            .ToDictionary(g => g.Key, g => g.Sum(l => l.Number("quantity") * l.Number("unit_price")));
+        foreach (var invoice in fulfil.Where("account.invoice", r => Equals(r.GetValueOrDefault("type"), "out") && Ours(r.GetValueOrDefault("reference") as string)))
         {
             if (Ours(invoice.Text("reference")))
             {
-                var total = fulfil.Where("account.invoice.line", l => Equals(l.GetValueOrDefault("invoice"), invoice.Id))
-                    .Sum(l => l.Number("quantity") * l.Number("unit_price"));
-                Add(ChaosReturns.CreditNote, invoice.Text("reference"), invoice, Math.Abs(total));
+                Add(ChaosReturns.CreditNote, invoice.Text("reference"), invoice.State, Math.Abs(invoiceTotals.GetValueOrDefault(invoice.Id)));
             }
         }
 
-        foreach (var move in fulfil.All("account.move"))
+        var moveDebits = fulfil.All("account.move.line").Where(l => l.Ref("move") is not null).GroupBy(l => l.Ref("move")!.Value)
+            .ToDictionary(g => g.Key, g => g.Sum(l => l.Number("debit")));
+        foreach (var move in fulfil.Where("account.move", r => Ours(r.GetValueOrDefault("description") as string)))
         {
             if (Ours(move.Text("description")))
             {
-                var debit = fulfil.Where("account.move.line", l => Equals(l.GetValueOrDefault("move"), move.Id)).Sum(l => l.Number("debit"));
-                Add(ChaosReturns.StoreCreditJournal, move.Text("description"), move, debit);
+                Add(ChaosReturns.StoreCreditJournal, move.Text("description"), move.State, moveDebits.GetValueOrDefault(move.Id));
             }
         }
 
-        foreach (var shipment in fulfil.All("stock.shipment.internal"))
+        foreach (var shipment in fulfil.Where("stock.shipment.internal", r => Ours(r.GetValueOrDefault("reference") as string)))
         {
             if (Ours(shipment.Text("reference")))
             {
-                Add(ChaosReturns.Restock, shipment.Text("reference"), shipment);
+                Add(ChaosReturns.Restock, shipment.Text("reference"), shipment.State);
             }
         }
 

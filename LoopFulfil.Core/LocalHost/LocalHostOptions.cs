@@ -29,6 +29,16 @@ public sealed class LocalHostOptions
     /// <summary>A MessageId sent again within this window is dropped (Service Bus duplicate detection).</summary>
     public int DuplicateDetectionWindowHours { get; set; } = 24;
 
+    /// <summary>Default of <see cref="PendingClaimTimeoutSeconds"/>.</summary>
+    public const int DefaultPendingClaimTimeoutSeconds = 120;
+
+    /// <summary>
+    /// How long a duplicate-detection claim may stay pending (its sender claimed the MessageId but has not yet marked it
+    /// sent) before another send of the same MessageId takes it over. Until then a repeat is refused as transient (a
+    /// webhook gets 503 and Loop retries), never dropped: the first sender may have died before sending.
+    /// </summary>
+    public int PendingClaimTimeoutSeconds { get; set; } = DefaultPendingClaimTimeoutSeconds;
+
     /// <summary>
     /// On shutdown, how long running handlers may finish before their messages are released for redelivery.
     /// Keep it below the host's shutdown timeout.
@@ -65,6 +75,7 @@ public sealed class LocalHostOptions
         Check(PollIntervalMilliseconds is >= 10 and <= 60_000, nameof(PollIntervalMilliseconds), "10-60000");
         Check(DuplicateDetectionWindowHours is >= 0 and <= 168, nameof(DuplicateDetectionWindowHours), "0-168 (0 turns detection off)");
         Check(ShutdownGraceSeconds is >= 0 and <= 600, nameof(ShutdownGraceSeconds), "0-600");
+        Check(PendingClaimTimeoutSeconds is >= 1 and <= 3600, nameof(PendingClaimTimeoutSeconds), "1-3600");
         Check(MaxRetryBackoffSeconds is >= 0 and <= 3600, nameof(MaxRetryBackoffSeconds), "0-3600");
         return problems;
 

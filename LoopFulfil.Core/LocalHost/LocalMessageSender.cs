@@ -22,18 +22,20 @@ public enum LocalSendOutcome
 /// </summary>
 /// <remarks>
 /// Duplicate detection claims <c>(queue, MessageId)</c> in the <see cref="DedupeTable"/> table by insert-if-absent
-/// before sending, then marks the claim sent. Repeats within the window are dropped. A claim whose send failed is
-/// removed so the caller's retry goes through; a claim left pending by a crash is taken over after
-/// <see cref="PendingClaimTimeout"/>, so a crash between claim and send can delay a message, never lose it for the
-/// whole window.
+/// before sending, then marks the claim sent. Repeats of a message marked sent within the window are dropped. A claim
+/// whose send failed is removed so the caller's retry goes through. A repeat that finds the claim still pending is
+/// refused with a <see cref="TransientIntegrationException"/>, never dropped: the first sender may have died between
+/// claim and send (a killed host), and a repeat answered as a duplicate would be acknowledged and lost (Loop stops
+/// retrying a webhook answered 202). A pending claim older than <see cref="LocalHostOptions.PendingClaimTimeoutSeconds"/>
+/// is taken over, so a crash between claim and send delays a message, never loses it.
 /// </remarks>
 public sealed partial class LocalMessageSender : IMessageSender
 {
     /// <summary>Table holding one row per (queue, MessageId) sent within the window.</summary>
     public const string DedupeTable = "dedupe";
 
-    /// <summary>How long a claim may stay pending (sender still sending) before another send may take it over.</summary>
-    public static readonly TimeSpan PendingClaimTimeout = TimeSpan.FromMinutes(2);
+    /// <summary>Default of <see cref="LocalHostOptions.PendingClaimTimeoutSeconds"/>: how long a claim may stay pending before another send may take it over.</summary>
+    public static readonly TimeSpan PendingClaimTimeout = TimeSpan.FromSeconds(LocalHostOptions.DefaultPendingClaimTimeoutSeconds);
 
     /// <summary>The longest a scheduled message is hidden (Queue Storage allows 7 days).</summary>
     public static readonly TimeSpan MaxScheduleDelay = TimeSpan.FromDays(6);
@@ -49,6 +51,7 @@ public sealed partial class LocalMessageSender : IMessageSender
     private readonly ILogger<LocalMessageSender> _logger;
     private readonly ClaimCheck _claims;
     private readonly TimeSpan _window;
+    private readonly TimeSpan _pendingTimeout;
     private readonly ConcurrentDictionary<string, Lazy<Task>> _created = new(StringComparer.Ordinal);
 
     public LocalMessageSender(IQueueStore queues, ITableStore tables, ClaimCheck claims, IOptions<LocalHostOptions> options, TimeProvider time, ILogger<LocalMessageSender> logger)
@@ -60,6 +63,7 @@ public sealed partial class LocalMessageSender : IMessageSender
         _logger = logger;
         _claims = claims;
         _window = TimeSpan.FromHours(options.Value.DuplicateDetectionWindowHours);
+        _pendingTimeout = TimeSpan.FromSeconds(options.Value.PendingClaimTimeoutSeconds);
     }
 
     /// <inheritdoc />
@@ -68,6 +72,7 @@ public sealed partial class LocalMessageSender : IMessageSender
     /// <summary>Sends, reporting whether duplicate detection dropped the message.</summary>
     /// <remarks>A body that makes the envelope larger than <see cref="LocalQueueEnvelope.MaxEncodedBytes"/> is claim-checked (<see cref="ClaimCheck"/>).</remarks>
     /// <exception cref="PermanentIntegrationException">The envelope is too large even without its body (huge properties).</exception>
+    /// <exception cref="TransientIntegrationException">Another send of this MessageId is pending (or died pending): try again later.</exception>
     public async Task<LocalSendOutcome> SendWithOutcomeAsync(OutboundMessage message, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(message);
@@ -102,7 +107,15 @@ public sealed partial class LocalMessageSender : IMessageSender
 
         await EnsureCreatedAsync("table:" + DedupeTable, () => _tables.CreateTableIfNotExistsAsync(DedupeTable, CancellationToken.None)).ConfigureAwait(false);
 
-        if (!await TryClaimAsync(message.Queue, message.MessageId, cancellationToken).ConfigureAwait(false))
+        var (claimed, pendingFor) = await TryClaimAsync(message.Queue, message.MessageId, cancellationToken).ConfigureAwait(false);
+        if (pendingFor is { } wait)
+        {
+            LogPendingRefused(message.Queue, message.MessageId);
+            throw new TransientIntegrationException(
+                $"Message {message.MessageId} for queue {message.Queue} is being sent by another sender (or one that stopped before it was sent); try again later.", null, wait);
+        }
+
+        if (!claimed)
         {
             LogDuplicateDropped(message.Queue, message.MessageId);
             return LocalSendOutcome.DroppedDuplicate;
@@ -152,7 +165,7 @@ public sealed partial class LocalMessageSender : IMessageSender
     public async Task<int> PruneDuplicateDetectionAsync(CancellationToken cancellationToken)
     {
         await _tables.CreateTableIfNotExistsAsync(DedupeTable, cancellationToken).ConfigureAwait(false);
-        var cutoff = _time.GetUtcNow() - (_window > PendingClaimTimeout ? _window : PendingClaimTimeout);
+        var cutoff = _time.GetUtcNow() - (_window > _pendingTimeout ? _window : _pendingTimeout);
         var filter = TableFilter.LessThan(SentAtProperty, cutoff);
         var deleted = 0;
         var expired = new List<(string Partition, string Row)>();
@@ -201,10 +214,12 @@ public sealed partial class LocalMessageSender : IMessageSender
         }
     }
 
-    private async Task<bool> TryClaimAsync(string queue, string messageId, CancellationToken cancellationToken)
+    /// <returns>Claimed; or not, with how long a live pending claim has left (null: the message was sent, a duplicate).</returns>
+    private async Task<(bool Claimed, TimeSpan? PendingFor)> TryClaimAsync(string queue, string messageId, CancellationToken cancellationToken)
     {
         // Each pass either claims, sees a live claim, or loses a race and looks again; three passes settle any
         // interleaving of two senders.
+        TimeSpan? pendingFor = null;
         for (var attempt = 0; attempt < 3; attempt++)
         {
             var now = _time.GetUtcNow();
@@ -215,7 +230,7 @@ public sealed partial class LocalMessageSender : IMessageSender
             };
             if (await _tables.InsertAsync(DedupeTable, claim, cancellationToken).ConfigureAwait(false) == InsertOutcome.Inserted)
             {
-                return true;
+                return (true, null);
             }
 
             var existing = await _tables.GetAsync(DedupeTable, queue, messageId, cancellationToken).ConfigureAwait(false);
@@ -225,10 +240,11 @@ public sealed partial class LocalMessageSender : IMessageSender
             }
 
             var at = existing.GetDateTimeOffset(SentAtProperty) ?? DateTimeOffset.MinValue;
-            var live = existing.GetString(StateProperty) == Sent ? _window : PendingClaimTimeout;
+            var sent = existing.GetString(StateProperty) == Sent;
+            var live = sent ? _window : _pendingTimeout;
             if (now - at < live)
             {
-                return false;
+                return (false, sent ? null : live - (now - at));
             }
 
             // Expired (or abandoned) claim: take it over only if nobody else did since we read it.
@@ -240,11 +256,15 @@ public sealed partial class LocalMessageSender : IMessageSender
             };
             if (await _tables.UpdateAsync(DedupeTable, takeOver, UpsertMode.Replace, cancellationToken).ConfigureAwait(false) == UpdateOutcome.Updated)
             {
-                return true;
+                return (true, null);
             }
+
+            // Another sender took it over first: its claim is pending now.
+            pendingFor = _pendingTimeout;
         }
 
-        return false;
+        // Still racing after three passes: someone else's claim is pending.
+        return (false, pendingFor ?? _pendingTimeout);
     }
 
     private async Task EnsureCreatedAsync(string key, Func<Task> create)
@@ -264,6 +284,9 @@ public sealed partial class LocalMessageSender : IMessageSender
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Dropped duplicate message {MessageId} for queue {Queue} (already sent within the detection window)")]
     private partial void LogDuplicateDropped(string queue, string messageId);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Message {MessageId} for queue {Queue} has a pending send (another sender, or one that stopped before sending); refused as transient so the caller tries again")]
+    private partial void LogPendingRefused(string queue, string messageId);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Could not release the duplicate detection claim of message {MessageId} for queue {Queue} after a failed send")]
     private partial void LogClaimReleaseFailed(Exception exception, string queue, string messageId);

@@ -12,8 +12,8 @@ namespace LoopFulfil.Sandbox.Faults;
 /// <summary>
 /// A YARP reverse proxy on loopback in front of one server (a sandbox, Tryton's façade, Azurite) that fails a seeded
 /// random share of requests either <b>before</b> they reach the server (429 with Retry-After, 503, connection reset)
-/// or <b>after</b> the server has committed them (the request is forwarded and answered, then the client gets 503 or
-/// a dropped connection instead). The second kind is what a client cannot tell from a lost request, so it is the
+/// or <b>after</b> the server has committed them (the request is forwarded and answered, then the client gets 503, a
+/// dropped connection, or a stall until its own timeout, instead). The second kind is what a client cannot tell from a lost request, so it is the
 /// fault that shows whether every write is safe to repeat. With both rates 0 it only counts requests.
 /// </summary>
 public sealed class FaultProxy : IAsyncDisposable
@@ -76,7 +76,7 @@ public sealed class FaultProxy : IAsyncDisposable
                             context.Abort();
                             return;
                         default:
-                            await forwarder.SendAsync(context, prefix, invoker, requestConfig, AfterCommitTransformer.For(fault));
+                            await forwarder.SendAsync(context, prefix, invoker, requestConfig, AfterCommitTransformer.For(fault, options.StallFor));
                             return;
                     }
                 }),
@@ -125,25 +125,31 @@ public sealed class FaultProxy : IAsyncDisposable
             }
 
             return roll < options.BeforeCommitRate + options.AfterCommitRate
-                ? pick % 2 == 0 ? ProxyFault.UnavailableAfterCommit : ProxyFault.DroppedAfterCommit
+                ? (pick % 3) switch
+                {
+                    0 => ProxyFault.UnavailableAfterCommit,
+                    1 => ProxyFault.DroppedAfterCommit,
+                    _ => ProxyFault.StalledAfterCommit,
+                }
                 : ProxyFault.None;
         }
     }
 
     /// <summary>
     /// Forwards the request target exactly as received, then relays the response, or (after-commit faults) reads it
-    /// to the end and answers 503 or drops the connection instead.
+    /// to the end and answers 503, drops the connection, or stalls until the client gives up and then drops it.
     /// </summary>
-    private sealed class AfterCommitTransformer(ProxyFault fault) : HttpTransformer
+    private sealed class AfterCommitTransformer(ProxyFault fault, TimeSpan stallFor) : HttpTransformer
     {
-        private static readonly AfterCommitTransformer Relay = new(ProxyFault.None);
-        private static readonly AfterCommitTransformer Unavailable = new(ProxyFault.UnavailableAfterCommit);
-        private static readonly AfterCommitTransformer Dropped = new(ProxyFault.DroppedAfterCommit);
+        private static readonly AfterCommitTransformer Relay = new(ProxyFault.None, TimeSpan.Zero);
+        private static readonly AfterCommitTransformer Unavailable = new(ProxyFault.UnavailableAfterCommit, TimeSpan.Zero);
+        private static readonly AfterCommitTransformer Dropped = new(ProxyFault.DroppedAfterCommit, TimeSpan.Zero);
 
-        public static AfterCommitTransformer For(ProxyFault fault) => fault switch
+        public static AfterCommitTransformer For(ProxyFault fault, TimeSpan stallFor) => fault switch
         {
             ProxyFault.UnavailableAfterCommit => Unavailable,
             ProxyFault.DroppedAfterCommit => Dropped,
+            ProxyFault.StalledAfterCommit => new(fault, stallFor),
             _ => Relay,
         };
 
@@ -167,7 +173,20 @@ public sealed class FaultProxy : IAsyncDisposable
 
             // The server has answered, so it has committed; reading the body to its end makes sure it finished.
             await proxyResponse.Content.ReadAsByteArrayAsync(cancellationToken);
-            if (fault == ProxyFault.DroppedAfterCommit)
+            if (fault == ProxyFault.StalledAfterCommit)
+            {
+                // Held until the client's attempt timeout closes the request (or the stall ends), then dropped.
+                try
+                {
+                    await Task.Delay(stallFor, httpContext.RequestAborted);
+                }
+                catch (OperationCanceledException)
+                {
+                    // The client gave up: the point of the stall.
+                }
+            }
+
+            if (fault is ProxyFault.DroppedAfterCommit or ProxyFault.StalledAfterCommit)
             {
                 httpContext.Abort();
                 return false;

@@ -20,6 +20,12 @@ public enum ProxyFault
 
     /// <summary>Forwarded (the server commits), then the connection is dropped instead of relaying the response.</summary>
     DroppedAfterCommit,
+
+    /// <summary>
+    /// Forwarded (the server commits), then the response is held back until the client gives up (its attempt timeout)
+    /// or <see cref="FaultProxyOptions.StallFor"/> passes, and the connection is dropped: a stall after the write.
+    /// </summary>
+    StalledAfterCommit,
 }
 
 /// <summary>Settings of a <see cref="FaultProxy"/>. Rates are fractions of all requests (0–1, together at most 1).</summary>
@@ -31,11 +37,17 @@ public sealed record FaultProxyOptions
     /// <summary>Requests failed before they reach the server (429 with Retry-After, 503, or reset, in equal parts).</summary>
     public double BeforeCommitRate { get; init; }
 
-    /// <summary>Requests forwarded and committed whose response is replaced (503, or a dropped connection, in equal parts).</summary>
+    /// <summary>Requests forwarded and committed whose response is replaced (503, a dropped connection, or a stall, in equal parts).</summary>
     public double AfterCommitRate { get; init; }
 
     /// <summary>Seconds sent in Retry-After with the injected 429s.</summary>
     public int RetryAfterSeconds { get; init; } = 1;
+
+    /// <summary>
+    /// Longest a stalled response is held before the connection is dropped; make it longer than the client's attempt
+    /// timeout so the client's own timeout ends the stall (it then cannot know whether the write happened).
+    /// </summary>
+    public TimeSpan StallFor { get; init; } = TimeSpan.FromSeconds(10);
 
     /// <summary>0 for a free port.</summary>
     public int Port { get; init; }
@@ -49,5 +61,6 @@ public sealed record FaultProxyOptions
         }
 
         ArgumentOutOfRangeException.ThrowIfNegative(RetryAfterSeconds);
+        ArgumentOutOfRangeException.ThrowIfLessThan(StallFor, TimeSpan.Zero);
     }
 }

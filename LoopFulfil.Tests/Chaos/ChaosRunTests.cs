@@ -12,8 +12,8 @@ namespace LoopFulfil.Tests.Chaos;
 public sealed class ChaosRunTests(ITestOutputHelper output)
 {
     /// <summary>
-    /// Left out of eng/test.sh (<c>Category!=Chaos</c>): at about 8 returns a minute on a 2-core machine, 100 returns
-    /// take longer than CI's budget. Run it with <c>dotnet test --filter Category=Chaos</c>; figures in docs/benchmarks/chaos.md.
+    /// Part of eng/test.sh: with the host's time scaled down and 64 returns in flight, 100 returns took 3–4
+    /// minutes on a loaded 2-core machine (figures in docs/benchmarks/chaos.md). Bounded by poll counts, never by time.
     /// </summary>
     [Fact]
     [Trait("Category", "Chaos")]
@@ -24,24 +24,29 @@ public sealed class ChaosRunTests(ITestOutputHelper output)
             Returns = 100,
             Seed = 13,
             MinRestarts = 2,
-            MaxPollsPerStep = 600,
-            MaxQuietWaitPolls = 240,
             HostLogPath = Path.Combine(Path.GetTempPath(), $"loopfulfil-chaos-test-{Environment.ProcessId}.log"),
         };
         var progress = new StringWriter();
 
         var report = await ChaosRun.RunAsync(options, progress, CancellationToken.None);
 
-        foreach (var line in progress.ToString().Split('\n').Concat(report.Lines()))
+        var lines = report.Lines().ToList();
+        foreach (var line in progress.ToString().Split('\n').Concat(lines))
         {
             output.WriteLine(line.TrimEnd());
         }
 
-        Assert.True(report.Restarts >= 2, $"{report.Restarts} restarts");
-        Assert.Equal(100, report.Returns);
-        Assert.Equal(0, report.DuplicateDocuments);
-        Assert.Equal(0, report.MissingDocuments);
+        // The figures as the command prints them, last line: what an operator reads.
+        var last = System.Text.RegularExpressions.Regex.Match(lines[^1],
+            @"^chaos: (?<n>\d+) returns, (?<d>\d+) duplicate documents, (?<m>\d+) missing documents, money difference (?<x>\d+\.\d\d), (?<k>\d+) restarts, \d+ s$");
+        Assert.True(last.Success, lines[^1]);
+        Assert.Equal("100", last.Groups["n"].Value);
+        Assert.Equal("0", last.Groups["d"].Value);
+        Assert.Equal("0", last.Groups["m"].Value);
+        Assert.Equal("0.00", last.Groups["x"].Value);
+        Assert.True(int.Parse(last.Groups["k"].Value, System.Globalization.CultureInfo.InvariantCulture) >= 2, lines[^1]);
         Assert.Equal(0, report.UnexpectedDocuments);
-        Assert.Equal(0.00m, report.MoneyDifference);
+        Assert.True(report.FulfilFaults[LoopFulfil.Sandbox.Faults.ProxyFault.StalledAfterCommit] > 0 && report.FulfilFaults[LoopFulfil.Sandbox.Faults.ProxyFault.DroppedAfterCommit] > 0
+            && report.FulfilFaults[LoopFulfil.Sandbox.Faults.ProxyFault.ResetBeforeCommit] > 0, "every fault kind was injected");
     }
 }

@@ -101,7 +101,18 @@ public sealed class LocalMessageSenderTests
     {
         var (sender, queues, _, queue) = await NewSenderAsync();
 
-        var outcomes = await Task.WhenAll(Enumerable.Range(0, 8).Select(_ => sender.SendWithOutcomeAsync(Message(queue, "evt-burst"), CancellationToken.None)));
+        // A send that finds another one still pending is refused as transient (the caller tries again), not dropped.
+        var outcomes = await Task.WhenAll(Enumerable.Range(0, 8).Select(async _ =>
+        {
+            try
+            {
+                return (LocalSendOutcome?)await sender.SendWithOutcomeAsync(Message(queue, "evt-burst"), CancellationToken.None);
+            }
+            catch (TransientIntegrationException)
+            {
+                return null;
+            }
+        }));
 
         Assert.Single(outcomes, o => o == LocalSendOutcome.Enqueued);
         Assert.Equal(1, await queues.GetApproximateCountAsync(queue, CancellationToken.None));
@@ -121,7 +132,7 @@ public sealed class LocalMessageSenderTests
     }
 
     [Fact]
-    public async Task Claim_left_pending_by_a_crashed_sender_blocks_briefly_then_is_taken_over()
+    public async Task Repeat_of_a_message_whose_sender_died_between_claim_and_send_is_refused_as_transient_not_dropped_then_sent()
     {
         var (sender, queues, tables, queue) = await NewSenderAsync();
         await tables.CreateTableIfNotExistsAsync(LocalMessageSender.DedupeTable, CancellationToken.None);
@@ -130,11 +141,15 @@ public sealed class LocalMessageSenderTests
             new TableEntity(queue, "evt-1") { ["State"] = "Pending", ["SentAt"] = _time.GetUtcNow() },
             CancellationToken.None);
 
-        var whileInFlight = await sender.SendWithOutcomeAsync(Message(queue, "evt-1"), CancellationToken.None);
+        // Dropping this repeat as a duplicate would answer Loop 202 for a webhook that never reached the queue (issue 13 chaos run).
+        var whileInFlight = await Assert.ThrowsAsync<TransientIntegrationException>(() => sender.SendWithOutcomeAsync(Message(queue, "evt-1"), CancellationToken.None));
+        await queues.CreateQueueIfNotExistsAsync(queue, CancellationToken.None);
+        var queuedMeanwhile = await queues.GetApproximateCountAsync(queue, CancellationToken.None);
         _time.Advance(LocalMessageSender.PendingClaimTimeout + TimeSpan.FromSeconds(1));
         var afterTimeout = await sender.SendWithOutcomeAsync(Message(queue, "evt-1"), CancellationToken.None);
 
-        Assert.Equal(LocalSendOutcome.DroppedDuplicate, whileInFlight);
+        Assert.Equal(LocalMessageSender.PendingClaimTimeout, whileInFlight.RetryAfter);
+        Assert.Equal(0, queuedMeanwhile);
         Assert.Equal(LocalSendOutcome.Enqueued, afterTimeout);
         Assert.Equal(1, await queues.GetApproximateCountAsync(queue, CancellationToken.None));
     }
