@@ -182,7 +182,7 @@ public sealed class BooksOnTrytonTests(TrytonFixture fixture)
                 await SendAsync(h, r.CancelledWebhook(), sent);
                 return;
             case BooksEnding.ClosedWithoutProcessing:
-                h.Loop.SetState(r.ReturnId, "closed", sendWebhook: false);
+                h.Loop.CloseWithoutProcessing(r.ReturnId, sendWebhook: false);
                 await SendAsync(h, r.ClosedWebhook(processed: false), sent);
                 return;
         }

@@ -63,7 +63,7 @@ public sealed class ExchangeSettlementTests
     }
 
     [Fact]
-    public async Task Exchange_with_the_difference_refunded_nets_once_the_refund_payment_of_the_difference_is_posted()
+    public async Task Exchange_with_the_difference_refunded_nets_with_the_refund_payment_of_the_difference()
     {
         await using OutcomesHarness h = await OutcomesHarness.StartAsync();
         OutcomeReturn r = new OutcomeReturn("#1001", (b, x) => b.WithLine(TeeM, 25.00m, lineItemId: x.Line(1)).WithExchangeOnOriginalOrder(TeeL, 20.00m)).AddTo(h.Loop);
@@ -73,18 +73,14 @@ public sealed class ExchangeSettlementTests
         decimal receivableBefore = h.Fulfil.State.Balance(Receivable, party);
 
         await CloseAndShipExchangeAsync(h, r);
-
-        // Credit note −V and exchange invoice +X are posted; the customer is owed R until the refund payment is booked.
-        Assert.Equal(-f.R, h.Fulfil.State.Balance(Receivable, party) - receivableBefore);
-        Assert.Empty(h.Fulfil.State.Reconciliations());
-        Assert.Empty(await h.ExceptionRecordsAsync());
-
-        // The refund payment as the refunds stage books it: any posted journal LOOP-{id}-… with the customer's receivable line.
-        await PostRefundPaymentAsync(h, r.ReturnId, party, f.R);
         await h.SendAsync(r.Webhook("return.updated", "closed", 150));
 
+        // Credit note −V, exchange invoice +X and the refunds stage's payment LOOP-{id}-RF of R net to zero, once.
+        var payment = Assert.Single(h.Journals(r.ReturnId, "RF"));
+        Assert.Equal(f.R, h.JournalLines(payment.Id).Sum(l => l.Number("debit")));
         Settled settled = AssertSettled(h, r, f, party, receivableBefore);
         Assert.Equal(3, settled.Lines.Count);
+        Assert.Empty(await h.ExceptionRecordsAsync());
     }
 
     [Fact]
@@ -161,17 +157,6 @@ public sealed class ExchangeSettlementTests
         Assert.Equal((f.X + f.R, f.V + f.U), (lines.Sum(l => l.Number("debit")), lines.Sum(l => l.Number("credit"))));
         Assert.Equal(receivableBefore, h.Fulfil.State.Balance(Receivable, party));
         return new Settled(lines);
-    }
-
-    private static async Task PostRefundPaymentAsync(OutcomesHarness h, string returnId, int party, decimal amount)
-    {
-        IFulfilClient fulfil = h.Services.GetRequiredService<IFulfilClient>();
-        var entry = await fulfil.CreateJournalEntryAsync(new FulfilJournalEntryRequest($"LOOP-{returnId}-RF", new DateOnly(2026, 11, 3),
-        [
-            new FulfilJournalLine(h.Fulfil.State.AccountId(Receivable), amount, 0m, party, "refund of the difference"),
-            new FulfilJournalLine(h.Fulfil.State.AccountId(FulfilSandboxDemo.ReturnsClearingAccountCode), 0m, amount, null, "refund of the difference"),
-        ]));
-        await fulfil.PostJournalEntryAsync(entry.Id);
     }
 
     private static int PartyOf(OutcomesHarness h, string orderName) =>

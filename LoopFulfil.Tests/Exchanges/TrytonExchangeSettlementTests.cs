@@ -55,28 +55,21 @@ public sealed class TrytonExchangeSettlementTests(TrytonFixture fixture)
     }
 
     [Fact]
-    public async Task Exchange_with_the_difference_refunded_on_tryton_nets_once_the_refund_payment_is_posted()
+    public async Task Exchange_with_the_difference_refunded_on_tryton_nets_with_the_refund_payment()
     {
-        // Tryton rule: an unbalanced set of lines cannot be reconciled, so nothing is settled until the refund payment exists.
+        // Tryton rule: an unbalanced set of lines cannot be reconciled; the refunds stage's payment LOOP-{id}-RF makes them net.
         await using TrytonHarness h = await TrytonHarness.StartAsync(fixture.Engine);
         var r = await ReturnAsync(h, (b, x) => b.WithLine(Tee, 25.00m, tax: 2.50m, lineItemId: x.Line(1)).WithExchangeOnOriginalOrder(TeeL, 20.00m, 2.00m));
         decimal refund = Figure(r, "refund");
         Assert.Equal(Figure(r, "return_total") - Figure(r, "exchange_total"), refund);
 
         await CloseAndShipAsync(h, r);
-        Assert.Empty(await h.Rows("account.move.reconciliation", [new object[] { "name", "=", ExchangeSettlement.Name(r.ReturnId) }]));
-
-        // The refund payment as the refunds stage books it: Dr the customer's receivable R, Cr returns clearing R.
-        IFulfilClient fulfil = h.Services.GetRequiredService<IFulfilClient>();
-        int party = await h.IdOf("party.party", "name", "Demo Customer A");
-        var payment = await fulfil.CreateJournalEntryAsync(new FulfilJournalEntryRequest($"LOOP-{r.ReturnId}-RF", DateOnly.FromDateTime(TimeProvider.System.GetUtcNow().UtcDateTime),
-        [
-            new FulfilJournalLine(await h.IdOf("account.account", "code", TrytonEngine.Codes.Receivable), refund, 0m, party, "refund of the difference"),
-            new FulfilJournalLine(await h.IdOf("account.account", "code", TrytonEngine.Codes.ReturnsClearing), 0m, refund, null, "refund of the difference"),
-        ]));
-        await fulfil.PostJournalEntryAsync(payment.Id);
         await h.SendAsync(r.Webhook("return.updated", "closed", 150));
 
+        var payment = Assert.Single(await h.Rows("account.move", [new object[] { "description", "=", $"LOOP-{r.ReturnId}-RF" }], "state", "lines"));
+        Assert.Equal("posted", payment.GetProperty("state").GetString());
+        var lines = await h.Rows("account.move.line", [new object[] { "move", "=", payment.GetProperty("id").GetInt32() }], "account.code", "debit", "credit");
+        Assert.Equal(refund, Dec(lines.Single(l => l.GetProperty("account.code").GetString() == TrytonEngine.Codes.Receivable), "debit"));
         await AssertSettledAsync(h, r, lines: 3);
     }
 

@@ -66,7 +66,7 @@ public sealed class CreditNoteFromReturnOrderTests
         Assert.Equal((PostingStatus.Blocked, record.Id), (posting.Status, posting.BlockedBy));
         Assert.Equal("finance", record.Owner);
         Assert.Contains("-60", record.Message, StringComparison.Ordinal);
-        Assert.Empty(h.Fulfil.State.All("account.move"));
+        Assert.Empty(h.Fulfil.State.JournalEntries());
     }
 
     [Fact]
