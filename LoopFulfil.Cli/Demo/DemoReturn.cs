@@ -14,6 +14,9 @@ internal sealed class DemoReturn(string id, string orderName, string outcome)
 
     public string Id { get; } = id;
 
+    /// <summary>Sales tax the shop charged on each unit (Loop's line <c>tax</c>); 0 against the sandbox, Tryton's 10% against it.</summary>
+    public decimal TaxRate { get; init; }
+
     public string OrderName { get; } = orderName;
 
     public DemoReturn WithUnit(string sku, decimal price)
@@ -38,7 +41,9 @@ internal sealed class DemoReturn(string id, string orderName, string outcome)
     public JsonObject ToJson(DateTimeOffset createdAt)
     {
         var digits = new string(OrderName.Where(char.IsAsciiDigit).ToArray());
-        var total = _units.Sum(u => u.Price);
+        var net = _units.Sum(u => u.Price);
+        var tax = _units.Sum(u => Tax(u.Price));
+        var total = net + tax;
         var stamp = createdAt.ToUniversalTime().ToString("yyyy-MM-dd'T'HH:mm:sszzz", CultureInfo.InvariantCulture);
         var lines = new JsonArray();
         for (var i = 0; i < _units.Count; i++)
@@ -56,8 +61,8 @@ internal sealed class DemoReturn(string id, string orderName, string outcome)
                 ["title"] = sku,
                 ["price"] = Money(price),
                 ["discount"] = "0.00",
-                ["tax"] = "0.00",
-                ["refund"] = Money(price),
+                ["tax"] = Money(Tax(price)),
+                ["refund"] = Money(price + Tax(price)),
                 ["returned_at"] = null,
                 ["exchange_variant"] = "",
                 ["return_reason"] = "Did not fit",
@@ -83,14 +88,16 @@ internal sealed class DemoReturn(string id, string orderName, string outcome)
                 ["title"] = sku,
                 ["price"] = Money(price),
                 ["discount"] = "0.00",
-                ["tax"] = "0.00",
-                ["total"] = Money(price),
+                ["tax"] = Money(Tax(price)),
+                ["total"] = Money(price + Tax(price)),
                 ["out_of_stock"] = false,
                 ["out_of_stock_resolution"] = null,
             });
         }
 
-        var exchangeTotal = _exchanges.Sum(e => e.Price);
+        var exchangeNet = _exchanges.Sum(e => e.Price);
+        var exchangeTax = _exchanges.Sum(e => Tax(e.Price));
+        var exchangeTotal = exchangeNet + exchangeTax;
         var credit = Math.Min(total, exchangeTotal);
         var rest = total - credit;
         return new JsonObject
@@ -108,14 +115,14 @@ internal sealed class DemoReturn(string id, string orderName, string outcome)
             ["order_number"] = digits,
             ["customer"] = "demo-customer@example.com",
             ["currency"] = "USD",
-            ["return_product_total"] = Money(total),
+            ["return_product_total"] = Money(net),
             ["return_discount_total"] = "0.00",
-            ["return_tax_total"] = "0.00",
+            ["return_tax_total"] = Money(tax),
             ["return_total"] = Money(total),
             ["return_credit_total"] = Money(credit),
-            ["exchange_product_total"] = Money(exchangeTotal),
+            ["exchange_product_total"] = Money(exchangeNet),
             ["exchange_discount_total"] = "0.00",
-            ["exchange_tax_total"] = "0.00",
+            ["exchange_tax_total"] = Money(exchangeTax),
             ["exchange_total"] = Money(exchangeTotal),
             ["exchange_credit_total"] = Money(credit),
             ["gift_card"] = outcome == "credit" ? Money(rest) : "0.00",
@@ -130,6 +137,8 @@ internal sealed class DemoReturn(string id, string orderName, string outcome)
             ["label_status"] = "new",
         };
     }
+
+    private decimal Tax(decimal price) => decimal.Round(price * TaxRate, 2, MidpointRounding.AwayFromZero);
 
     private static string Money(decimal value) => value.ToString("0.00", CultureInfo.InvariantCulture);
 }

@@ -16,15 +16,18 @@ namespace LoopFulfil.Cli.Demo;
 /// </summary>
 internal static class TrytonDemo
 {
+    // The sales tax eng/tryton/setup.py puts on every product; Loop's payloads carry the tax the shop charged.
+    private const decimal TrytonSalesTax = 0.10m;
+
     private static readonly string[] Skus = ["TEE-BLK-M", "HOOD/GRY:XL", "SOCK-3PK", "TEE-BLK-L"];
 
     public static IReadOnlyList<DemoScenario> Scenarios(DemoRun run, FulfilHttp tryton)
     {
-        var authorised = new DemoReturn(run.NextReturnId(), "#1001", "refund").WithUnit("HOOD/GRY:XL", 79.99m);
-        var cancelled = new DemoReturn(run.NextReturnId(), "#1001", "refund").WithUnit("TEE-BLK-M", 25.00m);
-        var storeCredit = new DemoReturn(run.NextReturnId(), "#1003", "credit").WithUnit("SOCK-3PK", 12.00m);
-        var damaged = new DemoReturn(run.NextReturnId(), "#1003", "refund").WithUnit("SOCK-3PK", 12.00m);
-        var unknownSku = new DemoReturn(run.NextReturnId(), "#1003", "refund").WithUnit("TEE-NEW-XS", 30.00m);
+        var authorised = new DemoReturn(run.NextReturnId(), "#1001", "refund") { TaxRate = TrytonSalesTax }.WithUnit("HOOD/GRY:XL", 79.99m);
+        var cancelled = new DemoReturn(run.NextReturnId(), "#1001", "refund") { TaxRate = TrytonSalesTax }.WithUnit("TEE-BLK-M", 25.00m);
+        var storeCredit = new DemoReturn(run.NextReturnId(), "#1003", "credit") { TaxRate = TrytonSalesTax }.WithUnit("SOCK-3PK", 12.00m);
+        var damaged = new DemoReturn(run.NextReturnId(), "#1003", "refund") { TaxRate = TrytonSalesTax }.WithUnit("SOCK-3PK", 12.00m);
+        var unknownSku = new DemoReturn(run.NextReturnId(), "#1003", "refund") { TaxRate = TrytonSalesTax }.WithUnit("TEE-NEW-XS", 30.00m);
         return
         [
             new DemoScenario
