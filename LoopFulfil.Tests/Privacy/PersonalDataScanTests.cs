@@ -1,6 +1,5 @@
 using System.Collections.Concurrent;
 using System.Diagnostics.Metrics;
-using System.Text.Json.Nodes;
 using LoopFulfil.Core.Diagnostics;
 using LoopFulfil.Core.Exceptions;
 using LoopFulfil.Core.Reconciliation;
@@ -96,21 +95,7 @@ public sealed class PersonalDataScanTests
         Assert.True(leaks.Count == 0, "Personal data written:\n" + string.Join("\n", leaks.Take(20)));
     }
 
-    private static LoopReturnBuilder Pii(LoopReturnBuilder b) => b
-            .Set("customer", Email)
-            .Set("address", new JsonObject
-            {
-                ["name"] = $"{FirstName} {LastName}",
-                ["company"] = "",
-                ["address1"] = Street,
-                ["address2"] = "",
-                ["city"] = City,
-                ["state"] = "New York",
-                ["zip"] = "10024",
-                ["country"] = "United States",
-                ["country_code"] = "US",
-                ["phone"] = Phone,
-            });
+    private static LoopReturnBuilder Pii(LoopReturnBuilder b) => new PersonalValues(Email, FirstName, LastName, Street, Phone, City).On(b);
 
     private static string Excerpt(string text, string value)
     {
