@@ -67,7 +67,8 @@ internal static class ChaosReturns
 {
     public const string ReturnOrder = "return order";
     public const string CreditNote = "credit note";
-    public const string StoreCreditJournal = "store credit journal";
+    /// <summary>A journal entry <c>LOOP-{id}-…</c>: refund payment (RF), store credit (SC).</summary>
+    public const string Journal = "journal entry";
     public const string ExchangeOrder = "exchange order";
     public const string Restock = "restock shipment";
 
@@ -163,28 +164,40 @@ internal static class ChaosReturns
     private static ChaosReturn Refund(DemoReturn demo, ChaosKind kind, DateTimeOffset createdAt)
     {
         var payload = demo.ToJson(createdAt);
-        var refund = Money(payload, "refund");
-        var giftCard = Money(payload, "gift_card");
         var expected = new List<ExpectedDocument> { new(ReturnOrder, demo.Id, null) };
         switch (kind)
         {
             case ChaosKind.CancelledAfterAuthorisation:
                 break;
-            case ChaosKind.StoreCredit:
-                expected.Add(new(StoreCreditJournal, $"LOOP-{demo.Id}-SC", giftCard));
-                expected.Add(new(Restock, $"LOOP-{demo.Id}-RESTOCK-{FulfilSandboxDemo.SellableLocationCode}", null));
-                break;
             case ChaosKind.Damaged:
-                expected.Add(new(CreditNote, $"LOOP-{demo.Id}-CN", refund));
+                AddMoney(expected, demo.Id, payload);
                 expected.Add(new(Restock, $"LOOP-{demo.Id}-RESTOCK-{FulfilSandboxDemo.DamagedLocationCode}", null));
                 break;
             default:
-                expected.Add(new(CreditNote, $"LOOP-{demo.Id}-CN", refund));
+                AddMoney(expected, demo.Id, payload);
                 expected.Add(new(Restock, $"LOOP-{demo.Id}-RESTOCK-{FulfilSandboxDemo.SellableLocationCode}", null));
                 break;
         }
 
         return new ChaosReturn(demo.Id, kind, payload, expected);
+    }
+
+    /// <summary>
+    /// The money documents docs/accounting.md gives a processed return, from Loop's figures: one credit note for every
+    /// returned unit less the handling fee, the refund payment of <c>refund</c>, the store credit of <c>gift_card</c>.
+    /// </summary>
+    private static void AddMoney(List<ExpectedDocument> expected, string id, JsonObject payload)
+    {
+        expected.Add(new(CreditNote, $"LOOP-{id}-CN", Money(payload, "return_total") - Money(payload, "handling_fee")));
+        if (Money(payload, "refund") is > 0m and var refund)
+        {
+            expected.Add(new(Journal, $"LOOP-{id}-RF", refund));
+        }
+
+        if (Money(payload, "gift_card") is > 0m and var giftCard)
+        {
+            expected.Add(new(Journal, $"LOOP-{id}-SC", giftCard));
+        }
     }
 
     private static ChaosReturn Exchange(DemoReturn demo, ChaosKind kind, string orderNumber, DateTimeOffset createdAt)
@@ -202,14 +215,15 @@ internal static class ChaosReturns
             }
         }
 
-        return new ChaosReturn(demo.Id, kind, payload,
+        List<ExpectedDocument> expected =
         [
             new(ReturnOrder, demo.Id, null),
-            // The returned units' credit note, which the exchange invoice is settled against (accounting.md row 6).
-            new(CreditNote, $"LOOP-{demo.Id}-CN", Money(payload, "refund") + Money(payload, "exchange_credit_total")),
             new(ExchangeOrder, $"LOOP-{demo.Id}-{key}", null),
             new(Restock, $"LOOP-{demo.Id}-RESTOCK-{FulfilSandboxDemo.SellableLocationCode}", null),
-        ]);
+        ];
+        // The returned units' credit note, which the exchange invoice is settled against (accounting.md row 6).
+        AddMoney(expected, demo.Id, payload);
+        return new ChaosReturn(demo.Id, kind, payload, expected);
     }
 
     private static decimal Money(JsonObject payload, string field) =>

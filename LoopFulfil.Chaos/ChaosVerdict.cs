@@ -68,10 +68,10 @@ internal static partial class ChaosVerdict
             }
         }
 
-        // Money documents no payload calls for (a credit note for store credit) are money Loop never gave.
+        // Money documents no payload calls for (a second refund payment, store credit on a cash refund) are money Loop never gave.
         foreach (var ((kind, key), documents) in actual)
         {
-            if (!expected.ContainsKey((kind, key)) && kind is ChaosReturns.CreditNote or ChaosReturns.StoreCreditJournal)
+            if (!expected.ContainsKey((kind, key)) && kind is ChaosReturns.CreditNote or ChaosReturns.Journal)
             {
                 money += documents.Where(d => d.State != "cancelled").Sum(d => d.Amount);
             }
@@ -159,7 +159,7 @@ internal static partial class ChaosVerdict
         {
             if (Ours(move.Text("description")))
             {
-                Add(ChaosReturns.StoreCreditJournal, move.Text("description"), move.State, moveDebits.GetValueOrDefault(move.Id));
+                Add(ChaosReturns.Journal, move.Text("description"), move.State, moveDebits.GetValueOrDefault(move.Id));
             }
         }
 
