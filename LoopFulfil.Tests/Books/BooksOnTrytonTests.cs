@@ -22,61 +22,61 @@ public sealed class BooksOnTrytonTests(TrytonFixture fixture)
 {
     private static readonly string[] Locations = [TrytonEngine.Codes.Quarantine, TrytonEngine.Codes.Sellable, TrytonEngine.Codes.Damaged];
 
-    [BooksFact]
+    [Fact]
     public Task Row_01_refund_with_line_refund_carrying_the_value() => AssertBooksAsync(BooksScenarios.Refund(lineCarriesValue: true));
 
-    [BooksFact]
+    [Fact]
     public Task Row_01_refund_with_line_refund_zero() => AssertBooksAsync(BooksScenarios.Refund(lineCarriesValue: false));
 
-    [BooksFact]
+    [Fact]
     public Task Row_02_handling_fee_with_line_refund_carrying_the_value() => AssertBooksAsync(BooksScenarios.HandlingFee(lineCarriesValue: true));
 
-    [BooksFact]
+    [Fact]
     public Task Row_02_handling_fee_with_line_refund_zero() => AssertBooksAsync(BooksScenarios.HandlingFee(lineCarriesValue: false));
 
-    [BooksFact]
+    [Fact]
     public Task Row_04_store_credit_with_line_refund_carrying_the_value() => AssertBooksAsync(BooksScenarios.StoreCredit(lineCarriesValue: true));
 
-    [BooksFact]
+    [Fact]
     public Task Row_04_store_credit_with_line_refund_zero() => AssertBooksAsync(BooksScenarios.StoreCredit(lineCarriesValue: false));
 
-    [BooksFact]
+    [Fact]
     public Task Row_05_store_credit_with_bonus_with_line_refund_carrying_the_value() => AssertBooksAsync(BooksScenarios.StoreCreditWithBonus(lineCarriesValue: true));
 
-    [BooksFact]
+    [Fact]
     public Task Row_05_store_credit_with_bonus_with_line_refund_zero() => AssertBooksAsync(BooksScenarios.StoreCreditWithBonus(lineCarriesValue: false));
 
-    [BooksFact]
+    [Fact]
     public Task Row_06_even_exchange_with_line_refund_carrying_the_value() => AssertBooksAsync(BooksScenarios.EvenExchange(lineCarriesValue: true));
 
-    [BooksFact]
+    [Fact]
     public Task Row_06_even_exchange_with_line_refund_zero() => AssertBooksAsync(BooksScenarios.EvenExchange(lineCarriesValue: false));
 
-    [BooksFact]
+    [Fact]
     public Task Row_07_exchange_with_upsell_with_line_refund_carrying_the_value() => AssertBooksAsync(BooksScenarios.Upsell(lineCarriesValue: true));
 
-    [BooksFact]
+    [Fact]
     public Task Row_07_exchange_with_upsell_with_line_refund_zero() => AssertBooksAsync(BooksScenarios.Upsell(lineCarriesValue: false));
 
-    [BooksFact]
+    [Fact]
     public Task Row_08_exchange_with_the_difference_refunded_with_line_refund_carrying_the_value() => AssertBooksAsync(BooksScenarios.ExchangeForLess(lineCarriesValue: true));
 
-    [BooksFact]
+    [Fact]
     public Task Row_08_exchange_with_the_difference_refunded_with_line_refund_zero() => AssertBooksAsync(BooksScenarios.ExchangeForLess(lineCarriesValue: false));
 
-    [BooksFact]
+    [Fact]
     public Task Row_09_mixed_lines_with_line_refund_carrying_the_value() => AssertBooksAsync(BooksScenarios.Mixed(lineCarriesValue: true));
 
-    [BooksFact]
+    [Fact]
     public Task Row_09_mixed_lines_with_line_refund_zero() => AssertBooksAsync(BooksScenarios.Mixed(lineCarriesValue: false));
 
-    [BooksFact]
+    [Fact]
     public Task Row_10_two_partial_returns_on_one_order_line() => AssertBooksAsync(BooksScenarios.TwoReturnsOnOneOrder());
 
-    [BooksFact]
+    [Fact]
     public Task Row_11_cancelled_after_authorisation() => AssertBooksAsync(BooksScenarios.CancelledAfterAuthorisation());
 
-    [BooksFact]
+    [Fact]
     public Task Row_12_closed_without_processing() => AssertBooksAsync(BooksScenarios.ClosedWithoutProcessing());
 
     [Fact]
