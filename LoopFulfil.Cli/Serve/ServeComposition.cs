@@ -3,7 +3,6 @@ using LoopFulfil.Core.Exceptions;
 using LoopFulfil.Core.LocalHost;
 using LoopFulfil.Core.Messaging;
 using LoopFulfil.Core.Privacy;
-using LoopFulfil.Core.Redelivery;
 using LoopFulfil.Core.Returns;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -30,7 +29,7 @@ internal static class ServeComposition
 
         services.AddLoopFulfilLocalHost(configuration);
         // Poisoned messages become replayable DeadLettered exception records (the same recorder as the Functions' dead-letter triggers).
-        services.AddSingleton<IPoisonMessageSink>(static sp => sp.GetRequiredService<DeadLetterRecorder>());
+        services.AddSingleton<IPoisonMessageSink, DeadLetterPoisonSink>();
 
         services.AddLoopFulfilQueueHandler(QueueNames.LoopReturns, static (sp, message, ct) =>
             sp.GetRequiredService<ReturnEventHandler>().HandleAsync(message, ct));

@@ -1,4 +1,5 @@
 using LoopFulfil.Core.Messaging;
+using LoopFulfil.Core.Privacy;
 using LoopFulfil.Core.Redelivery;
 using LoopFulfil.Core.Scheduling;
 using LoopFulfil.Core.Storage;
@@ -47,6 +48,8 @@ public static class LocalHostServiceCollectionExtensions
         services.TryAddSingleton<LocalMessageSender>();
         services.TryAddSingleton<ClaimCheck>();
         services.AddSingleton<IMessageSender>(sp => sp.GetRequiredService<LocalMessageSender>());
+        // Core's erasure does not know this host's tables: it searches the dedupe table because it is named here.
+        services.AddSingleton(new HostPersonalDataTable(LocalMessageSender.DedupeTable));
 
         services.AddLoopFulfilTimerJob(
             DedupePruneJobName,

@@ -10,6 +10,9 @@ namespace LoopFulfil.Core.Privacy;
 /// <summary>The tables erasure searches (every table LoopFulfil writes that could hold a value from a payload).</summary>
 public sealed record PersonalDataTables(IReadOnlyList<string> Names);
 
+/// <summary>A table a host writes (not Core) whose rows could hold a payload value; erasure searches it too.</summary>
+public sealed record HostPersonalDataTable(string Name);
+
 /// <summary>
 /// Erasure on request (<c>loopfulfil privacy erase --email</c>, <c>POST /api/ops/privacy/erase</c>): finds every stored
 /// record holding one person's data and takes the personal values out, keeping the money and stock facts.

@@ -1,7 +1,6 @@
 using LoopFulfil.Core.CatchUp;
 using LoopFulfil.Core.CommerceSync;
 using LoopFulfil.Core.Exceptions;
-using LoopFulfil.Core.LocalHost;
 using LoopFulfil.Core.Messaging;
 using LoopFulfil.Core.Reconciliation;
 using LoopFulfil.Core.Refunds;
@@ -37,10 +36,11 @@ public static class PrivacyServiceCollectionExtensions
         string commerceTable = configuration[$"{CommerceSyncOptions.Section}:{nameof(CommerceSyncOptions.TableName)}"] is { Length: > 0 } configured
             ? configured
             : new CommerceSyncOptions().TableName;
-        services.TryAddSingleton(new PersonalDataTables(
+        // A host adds its own such tables as HostPersonalDataTable (the single-machine sender's dedupe table).
+        services.TryAddSingleton(sp => new PersonalDataTables(
         [
             ReturnLedger.Table, ExceptionService.TableName, PostingStore.Table, commerceTable, ReconciliationReportStore.Table,
-            CatchUpWatermarkStore.Table, LocalMessageSender.DedupeTable,
+            CatchUpWatermarkStore.Table, .. sp.GetServices<HostPersonalDataTable>().Select(t => t.Name),
         ]));
         services.TryAddTransient<ErasureService>();
         return services;

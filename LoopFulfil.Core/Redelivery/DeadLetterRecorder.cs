@@ -3,7 +3,6 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using LoopFulfil.Core.Errors;
 using LoopFulfil.Core.Exceptions;
-using LoopFulfil.Core.LocalHost;
 using LoopFulfil.Core.Messaging;
 using LoopFulfil.Core.Webhooks;
 using Microsoft.Extensions.Logging;
@@ -13,7 +12,7 @@ namespace LoopFulfil.Core.Redelivery;
 /// <summary>A message a host gave up on: moved to a dead-letter (poison) queue, or parked after its last attempt.</summary>
 /// <param name="Queue">The queue it was consumed from.</param>
 /// <param name="Message">The message, its claim-checked body in place when it could be read.</param>
-/// <param name="Reason">Why (Service Bus <c>DeadLetterReason</c>, <see cref="PoisonReasons"/>, or <see cref="MessageRedelivery.AttemptsExhaustedReason"/>).</param>
+/// <param name="Reason">Why (Service Bus <c>DeadLetterReason</c>, the single-machine host's poison reason, or <see cref="MessageRedelivery.AttemptsExhaustedReason"/>).</param>
 /// <param name="ErrorDescription">The last failure, when known.</param>
 public sealed record DeadLetteredMessage(string Queue, InboundMessage Message, string Reason, string? ErrorDescription);
 
@@ -21,7 +20,7 @@ public sealed record DeadLetteredMessage(string Queue, InboundMessage Message, s
 /// Turns every message a host gave up on into a <see cref="ExceptionCategory.DeadLettered"/> exception record with its
 /// body, so its owner sees it and <c>exceptions replay</c> (or <c>POST /api/ops/exceptions/{id}/replay</c>) sends it
 /// again under a fresh MessageId. The one entry point of the Functions dead-letter triggers, the single-machine
-/// poison queues (<see cref="IPoisonMessageSink"/>) and parking after the last backoff attempt.
+/// poison queues (through the local host's poison sink) and parking after the last backoff attempt.
 /// </summary>
 /// <remarks>
 /// <c>loop-returns</c> messages are stored as a routable Loop event (topic and trigger from the message properties
@@ -29,7 +28,7 @@ public sealed record DeadLetteredMessage(string Queue, InboundMessage Message, s
 /// stored as they are and replayed onto their queue. Alerts of the <c>exceptions</c> queue are only logged: each alerts
 /// about a record that already exists, and recording it would raise another alert on the same failing queue.
 /// </remarks>
-public sealed partial class DeadLetterRecorder : IPoisonMessageSink
+public sealed partial class DeadLetterRecorder
 {
     /// <summary>Service Bus application property naming why a message was dead-lettered.</summary>
     public const string DeadLetterReasonProperty = "DeadLetterReason";
@@ -54,13 +53,6 @@ public sealed partial class DeadLetterRecorder : IPoisonMessageSink
         ArgumentNullException.ThrowIfNull(message);
         string reason = message.Properties.GetValueOrDefault(DeadLetterReasonProperty) is { Length: > 0 } r ? r : "DeadLettered";
         return RecordAsync(new DeadLetteredMessage(queue, message, reason, message.Properties.GetValueOrDefault(DeadLetterErrorDescriptionProperty)), cancellationToken);
-    }
-
-    /// <inheritdoc />
-    public Task OnPoisonedAsync(PoisonedMessage message, CancellationToken cancellationToken)
-    {
-        ArgumentNullException.ThrowIfNull(message);
-        return RecordAsync(new DeadLetteredMessage(message.Queue, message.Message, message.Reason, message.ErrorDescription), cancellationToken);
     }
 
     /// <summary>Raises (or refreshes) the record; null for the <c>exceptions</c> queue, whose alerts are only logged.</summary>

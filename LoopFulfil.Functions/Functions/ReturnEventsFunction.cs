@@ -1,4 +1,3 @@
-using LoopFulfil.Core.LocalHost;
 using LoopFulfil.Core.Messaging;
 using LoopFulfil.Core.Redelivery;
 using LoopFulfil.Core.Returns;

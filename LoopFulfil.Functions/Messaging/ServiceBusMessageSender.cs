@@ -1,7 +1,6 @@
 using System.Collections.Concurrent;
 using Azure.Messaging.ServiceBus;
 using LoopFulfil.Core.Errors;
-using LoopFulfil.Core.LocalHost;
 using LoopFulfil.Core.Messaging;
 using Microsoft.Extensions.Logging;
 

@@ -1,6 +1,5 @@
 using Azure.Core;
 using Azure.Messaging.ServiceBus;
-using LoopFulfil.Core.LocalHost;
 using LoopFulfil.Core.Messaging;
 using LoopFulfil.Core.Storage;
 using Microsoft.Extensions.Configuration;

@@ -32,7 +32,7 @@ public sealed class LocalRedeliveryTests
         RedeliveryParts.CreateAsync(options, (tables, claims, clock) => new LocalMessageSender(store, tables, claims, Options.Create(FastOptions()), clock, NullLogger<LocalMessageSender>.Instance));
 
     private QueueDispatcher Dispatcher(IQueueStore store, string queue, RedeliveryParts parts, Func<InboundMessage, CancellationToken, Task> handler) =>
-        new(queue, (m, ct) => parts.Redelivery.HandleAsync(queue, m, handler, ct), store, FastOptions(), parts.Recorder.OnPoisonedAsync, TimeProvider.System, logger);
+        new(queue, (m, ct) => parts.Redelivery.HandleAsync(queue, m, handler, ct), store, FastOptions(), new DeadLetterPoisonSink(parts.Recorder).OnPoisonedAsync, TimeProvider.System, logger);
 
     [Fact]
     public async Task Transient_failure_is_re_enqueued_hidden_for_its_retry_after_and_not_retried_at_once()
