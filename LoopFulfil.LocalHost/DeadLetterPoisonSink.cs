@@ -1,6 +1,6 @@
 using LoopFulfil.Core.Redelivery;
 
-namespace LoopFulfil.Core.LocalHost;
+namespace LoopFulfil.LocalHost;
 
 /// <summary>
 /// Poisoned messages become replayable DeadLettered exception records through the same <see cref="DeadLetterRecorder"/>

@@ -1,4 +1,4 @@
-namespace LoopFulfil.Core.LocalHost;
+namespace LoopFulfil.LocalHost;
 
 /// <summary>
 /// Settings of the single-machine host (<c>loopfulfil serve</c>): the stand-ins for the Functions host, Service Bus

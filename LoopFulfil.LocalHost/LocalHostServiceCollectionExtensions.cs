@@ -1,8 +1,10 @@
+using LoopFulfil.Core.Errors;
 using LoopFulfil.Core.Messaging;
 using LoopFulfil.Core.Privacy;
 using LoopFulfil.Core.Redelivery;
 using LoopFulfil.Core.Scheduling;
 using LoopFulfil.Core.Storage;
+using LoopFulfil.LocalHost.Scheduling;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -10,7 +12,7 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
-namespace LoopFulfil.Core.LocalHost;
+namespace LoopFulfil.LocalHost;
 
 /// <summary>Registration of the single-machine host's runtime: message sender, queue dispatchers, timers.</summary>
 public static class LocalHostServiceCollectionExtensions
@@ -153,7 +155,7 @@ public static class LocalHostServiceCollectionExtensions
         {
             return poisoned with { Message = await claims.ResolveAsync(poisoned.Message, cancellationToken).ConfigureAwait(false) };
         }
-        catch (Errors.PermanentIntegrationException)
+        catch (PermanentIntegrationException)
         {
             // The body itself is what went missing: the sinks still hear of the message, with the reference.
             return poisoned;

@@ -5,7 +5,7 @@ using LoopFulfil.Core.Storage;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
-namespace LoopFulfil.Core.LocalHost;
+namespace LoopFulfil.LocalHost;
 
 /// <summary>What <see cref="LocalMessageSender.SendWithOutcomeAsync"/> did with a message.</summary>
 public enum LocalSendOutcome

@@ -1,7 +1,7 @@
 using System.Text;
 using System.Text.Json;
 
-namespace LoopFulfil.Core.LocalHost;
+namespace LoopFulfil.LocalHost;
 
 /// <summary>
 /// What the single-machine host puts in an Azure Queue Storage message: the Service Bus message fields a queue

@@ -1,6 +1,6 @@
 using LoopFulfil.Core.Messaging;
 
-namespace LoopFulfil.Core.LocalHost;
+namespace LoopFulfil.LocalHost;
 
 /// <summary>A message moved to its poison queue (the single-machine dead-letter queue).</summary>
 /// <param name="Queue">The queue it came from.</param>
@@ -16,7 +16,7 @@ public static class PoisonReasons
     /// <summary>The handler failed on the last allowed delivery, or the message came back after it.</summary>
     public const string MaxDeliveryCountExceeded = "MaxDeliveryCountExceeded";
 
-    /// <summary>The handler threw a <see cref="Errors.PermanentIntegrationException"/>: retrying cannot help.</summary>
+    /// <summary>The handler threw a <see cref="Core.Errors.PermanentIntegrationException"/>: retrying cannot help.</summary>
     public const string PermanentFailure = "PermanentFailure";
 
     /// <summary>The queue message is not a <see cref="LocalQueueEnvelope"/>.</summary>

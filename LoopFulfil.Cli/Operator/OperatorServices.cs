@@ -1,9 +1,9 @@
 using LoopFulfil.Cli.Hosting;
 using LoopFulfil.Core.Exceptions;
-using LoopFulfil.Core.LocalHost;
 using LoopFulfil.Core.Privacy;
 using LoopFulfil.Core.Returns;
 using LoopFulfil.Core.Storage;
+using LoopFulfil.LocalHost;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;

@@ -2,8 +2,8 @@ using System.CommandLine;
 using System.Globalization;
 using LoopFulfil.Cli.Hosting;
 using LoopFulfil.Core.DependencyInjection;
-using LoopFulfil.Core.LocalHost;
 using LoopFulfil.Core.Reconciliation;
+using LoopFulfil.LocalHost;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace LoopFulfil.Cli.Operator;

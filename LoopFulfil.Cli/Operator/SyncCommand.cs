@@ -3,7 +3,7 @@ using System.Globalization;
 using LoopFulfil.Cli.Hosting;
 using LoopFulfil.Core.CommerceSync;
 using LoopFulfil.Core.DependencyInjection;
-using LoopFulfil.Core.LocalHost;
+using LoopFulfil.LocalHost;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace LoopFulfil.Cli.Operator;

@@ -1,10 +1,10 @@
 using LoopFulfil.Core.CatchUp;
 using LoopFulfil.Core.CommerceSync;
 using LoopFulfil.Core.Exchanges;
-using LoopFulfil.Core.LocalHost;
 using LoopFulfil.Core.Messaging;
 using LoopFulfil.Core.Reconciliation;
 using LoopFulfil.Core.Refunds;
+using LoopFulfil.LocalHost;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 

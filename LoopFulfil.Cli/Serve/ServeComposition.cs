@@ -1,9 +1,10 @@
 using LoopFulfil.Core.DependencyInjection;
 using LoopFulfil.Core.Exceptions;
-using LoopFulfil.Core.LocalHost;
 using LoopFulfil.Core.Messaging;
 using LoopFulfil.Core.Privacy;
 using LoopFulfil.Core.Returns;
+using LoopFulfil.LocalHost;
+using LoopFulfil.LocalHost.Scheduling;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 

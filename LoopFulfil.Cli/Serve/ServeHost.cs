@@ -1,6 +1,6 @@
 using LoopFulfil.Cli.Hosting;
 using LoopFulfil.Cli.Sandbox;
-using LoopFulfil.Core.LocalHost;
+using LoopFulfil.LocalHost;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;

@@ -1,8 +1,9 @@
+using LoopFulfil.Core.Scheduling;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
-namespace LoopFulfil.Core.Scheduling;
+namespace LoopFulfil.LocalHost.Scheduling;
 
 /// <summary>A named job on an NCRONTAB schedule, the single-machine equivalent of a timer-triggered function.</summary>
 /// <param name="Name">Unique name, used in logs and by <see cref="TimerScheduler.RunNowAsync"/>.</param>

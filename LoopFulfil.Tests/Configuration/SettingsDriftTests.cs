@@ -4,6 +4,7 @@ using System.Text.Json;
 using System.Text.RegularExpressions;
 using LoopFulfil.Core.Health;
 using LoopFulfil.Core.Storage;
+using LoopFulfil.LocalHost;
 
 namespace LoopFulfil.Tests.Configuration;
 
@@ -76,9 +77,12 @@ public partial class SettingsDriftTests
         Assert.False(IsPresent("Loop__WebhookSecrets", new HashSet<string>(StringComparer.Ordinal) { "Loop__WebhookSecretsOld" }));
     }
 
+    // Core and the single-machine host (its LocalHost section is read only by `serve`).
+    private static readonly Assembly[] OptionsAssemblies = [typeof(ITableStore).Assembly, typeof(LocalHostOptions).Assembly];
+
     internal static IReadOnlyList<Type> DiscoverOptionsTypes() =>
     [
-        .. typeof(ITableStore).Assembly.GetTypes()
+        .. OptionsAssemblies.SelectMany(a => a.GetTypes())
             .Where(t => t is { IsClass: true, IsAbstract: false } && t.Name.EndsWith("Options", StringComparison.Ordinal) && SectionOf(t) is not null)
             .OrderBy(t => t.FullName, StringComparer.Ordinal),
     ];
@@ -127,7 +131,8 @@ public partial class SettingsDriftTests
             ? (string?)field.GetRawConstantValue()
             : null;
 
-    private static Type CoreType(string fullName) => typeof(ITableStore).Assembly.GetType(fullName, throwOnError: true)!;
+    private static Type CoreType(string fullName) =>
+        OptionsAssemblies.Select(a => a.GetType(fullName)).FirstOrDefault(t => t is not null) ?? throw new TypeLoadException(fullName);
 
     private static bool IsPresent(string key, HashSet<string> available) =>
         available.Contains(key) || available.Any(k => k.StartsWith(key + "__", StringComparison.Ordinal));

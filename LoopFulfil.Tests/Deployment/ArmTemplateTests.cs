@@ -87,7 +87,7 @@ public partial class ArmTemplateTests
         services.AddSingleton<IMessageSender>(new RecordingMessageSender());
         using ServiceProvider provider = services.BuildServiceProvider(new ServiceProviderOptions { ValidateOnBuild = true, ValidateScopes = true });
 
-        foreach (Type options in SettingsDriftTests.DiscoverOptionsTypes().Where(t => t != typeof(LoopFulfil.Core.LocalHost.LocalHostOptions)))
+        foreach (Type options in SettingsDriftTests.DiscoverOptionsTypes().Where(t => t != typeof(LoopFulfil.LocalHost.LocalHostOptions)))
         {
             // Reading Value runs the same validation as ValidateOnStart in the deployed worker.
             object accessor = provider.GetRequiredService(typeof(IOptions<>).MakeGenericType(options));

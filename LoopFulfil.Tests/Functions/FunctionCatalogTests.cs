@@ -136,7 +136,7 @@ public partial class FunctionCatalogTests
             Assert.NotNull(ActivatorUtilities.CreateInstance(scope.ServiceProvider, type));
         }
 
-        foreach (Type options in SettingsDriftTests.DiscoverOptionsTypes().Where(t => t != typeof(LoopFulfil.Core.LocalHost.LocalHostOptions)))
+        foreach (Type options in SettingsDriftTests.DiscoverOptionsTypes().Where(t => t != typeof(LoopFulfil.LocalHost.LocalHostOptions)))
         {
             // Reading Value runs the feature's validation: the sample must start a host.
             object accessor = provider.GetRequiredService(typeof(IOptions<>).MakeGenericType(options));

@@ -1,7 +1,7 @@
 using System.Reflection;
 using LoopFulfil.Cli.Serve;
-using LoopFulfil.Core.Scheduling;
 using LoopFulfil.Functions;
+using LoopFulfil.LocalHost.Scheduling;
 using Microsoft.Azure.Functions.Worker;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;

@@ -1,6 +1,5 @@
 using System.Text.Json;
 using LoopFulfil.Core.Exceptions;
-using LoopFulfil.Core.LocalHost;
 using LoopFulfil.Core.Messaging;
 using LoopFulfil.Core.Redelivery;
 using LoopFulfil.Core.Returns;
@@ -9,6 +8,7 @@ using LoopFulfil.Core.Webhooks;
 using LoopFulfil.Functions;
 using LoopFulfil.Functions.Functions;
 using LoopFulfil.Functions.Messaging;
+using LoopFulfil.LocalHost;
 using LoopFulfil.Sandbox.Fulfil;
 using LoopFulfil.Tests.Returns;
 using LoopFulfil.Tests.Webhooks;

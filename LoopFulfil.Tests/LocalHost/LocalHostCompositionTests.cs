@@ -1,8 +1,8 @@
 using System.Collections.Concurrent;
 using System.Text;
-using LoopFulfil.Core.LocalHost;
 using LoopFulfil.Core.Messaging;
 using LoopFulfil.Core.Storage;
+using LoopFulfil.LocalHost;
 using LoopFulfil.Tests.Infrastructure;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;

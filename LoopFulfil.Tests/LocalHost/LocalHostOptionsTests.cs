@@ -1,6 +1,6 @@
-using LoopFulfil.Core.LocalHost;
 using LoopFulfil.Core.Messaging;
-using LoopFulfil.Core.Scheduling;
+using LoopFulfil.LocalHost;
+using LoopFulfil.LocalHost.Scheduling;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;

@@ -1,6 +1,6 @@
 using System.Text;
-using LoopFulfil.Core.LocalHost;
 using LoopFulfil.Core.Storage;
+using LoopFulfil.LocalHost;
 
 namespace LoopFulfil.Tests.LocalHost;
 

@@ -1,12 +1,12 @@
-using Microsoft.Extensions.Time.Testing;
 using System.Text;
 using LoopFulfil.Core.Errors;
-using LoopFulfil.Core.LocalHost;
 using LoopFulfil.Core.Messaging;
 using LoopFulfil.Core.Storage;
+using LoopFulfil.LocalHost;
 using LoopFulfil.Tests.Infrastructure;
 using LoopFulfil.Tests.Scheduling;
 using Microsoft.Extensions.Options;
+using Microsoft.Extensions.Time.Testing;
 using static LoopFulfil.Tests.LocalHost.LocalHostTestSupport;
 
 namespace LoopFulfil.Tests.LocalHost;

@@ -1,5 +1,5 @@
 using System.Text;
-using LoopFulfil.Core.LocalHost;
+using LoopFulfil.LocalHost;
 
 namespace LoopFulfil.Tests.LocalHost;
 

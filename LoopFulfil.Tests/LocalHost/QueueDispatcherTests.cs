@@ -1,9 +1,9 @@
 using System.Collections.Concurrent;
 using System.Text;
 using LoopFulfil.Core.Errors;
-using LoopFulfil.Core.LocalHost;
 using LoopFulfil.Core.Messaging;
 using LoopFulfil.Core.Storage;
+using LoopFulfil.LocalHost;
 using LoopFulfil.Tests.Infrastructure;
 using LoopFulfil.Tests.Scheduling;
 using static LoopFulfil.Tests.LocalHost.LocalHostTestSupport;

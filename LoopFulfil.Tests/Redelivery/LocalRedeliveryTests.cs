@@ -1,10 +1,10 @@
 using System.Text;
 using LoopFulfil.Core.Errors;
 using LoopFulfil.Core.Exceptions;
-using LoopFulfil.Core.LocalHost;
 using LoopFulfil.Core.Messaging;
 using LoopFulfil.Core.Redelivery;
 using LoopFulfil.Core.Storage;
+using LoopFulfil.LocalHost;
 using LoopFulfil.Tests.Infrastructure;
 using LoopFulfil.Tests.Scheduling;
 using Microsoft.Extensions.Logging.Abstractions;

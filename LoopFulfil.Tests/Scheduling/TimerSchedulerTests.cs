@@ -1,6 +1,7 @@
-using LoopFulfil.Tests.Infrastructure;
 using System.Collections.Concurrent;
 using LoopFulfil.Core.Scheduling;
+using LoopFulfil.LocalHost.Scheduling;
+using LoopFulfil.Tests.Infrastructure;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 

@@ -1,9 +1,9 @@
 using LoopFulfil.Cli.Serve;
 using LoopFulfil.Core.Exceptions;
-using LoopFulfil.Core.LocalHost;
 using LoopFulfil.Core.Messaging;
 using LoopFulfil.Core.Storage;
 using LoopFulfil.Core.Webhooks;
+using LoopFulfil.LocalHost;
 using LoopFulfil.Sandbox.Azurite;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.Configuration;
