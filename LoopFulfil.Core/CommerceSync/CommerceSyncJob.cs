@@ -1,6 +1,7 @@
 using LoopFulfil.Core.Exceptions;
 using LoopFulfil.Core.Fulfil;
 using LoopFulfil.Core.Loop;
+using LoopFulfil.Core.WriteBack;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -19,7 +20,7 @@ namespace LoopFulfil.Core.CommerceSync;
 /// every page, so a run stopped by <see cref="CommerceSyncOptions.RunBudget"/> continues where it stopped; every push
 /// is recorded with a content hash, so records seen again cost no Loop call unless they changed.
 /// </remarks>
-public sealed partial class CommerceSyncJob
+public sealed partial class CommerceSyncJob : ILoopOrderPusher
 {
     internal const string MainStream = "main";
     internal const string FullPassStream = "fullpass";

@@ -1,4 +1,5 @@
 using LoopFulfil.Core.Scheduling;
+using LoopFulfil.Core.WriteBack;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -31,6 +32,8 @@ public static class CommerceSyncServiceCollectionExtensions
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<CommerceMappingStore>();
         services.TryAddSingleton<CommerceSyncJob>();
+        // The write-back records posted refunds on Loop orders through it.
+        services.TryAddSingleton<ILoopOrderPusher>(static sp => sp.GetRequiredService<CommerceSyncJob>());
         return services;
     }
 

@@ -1,16 +1,19 @@
 using LoopFulfil.Core.CatchUp;
 using LoopFulfil.Core.CommerceSync;
 using LoopFulfil.Core.Exceptions;
+using LoopFulfil.Core.Exchanges;
 using LoopFulfil.Core.Fulfil;
 using LoopFulfil.Core.Health;
+using LoopFulfil.Core.Inspection;
 using LoopFulfil.Core.Loop;
-using LoopFulfil.Core.Outcomes;
 using LoopFulfil.Core.Privacy;
 using LoopFulfil.Core.Reconciliation;
 using LoopFulfil.Core.Redelivery;
+using LoopFulfil.Core.Refunds;
 using LoopFulfil.Core.Returns;
 using LoopFulfil.Core.Storage;
 using LoopFulfil.Core.Webhooks;
+using LoopFulfil.Core.WriteBack;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -43,7 +46,10 @@ public static class LoopFulfilServiceCollectionExtensions
         services.AddLoopFulfilFulfil(configuration);
         services.AddLoopFulfilLoop(configuration);
         services.AddLoopFulfilReturns(configuration);
-        services.AddLoopFulfilOutcomes(configuration);
+        services.AddLoopFulfilInspection(configuration);
+        services.AddLoopFulfilRefunds(configuration);
+        services.AddLoopFulfilExchanges();
+        services.AddLoopFulfilWriteBack(configuration);
         services.AddLoopFulfilReconciliation(configuration);
         services.AddLoopFulfilCommerceSync(configuration);
 

@@ -12,6 +12,7 @@ using LoopFulfil.Core.Outcomes;
 using LoopFulfil.Core.Returns;
 using LoopFulfil.Core.Skus;
 using LoopFulfil.Core.Webhooks;
+using LoopFulfil.Core.WriteBack;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 

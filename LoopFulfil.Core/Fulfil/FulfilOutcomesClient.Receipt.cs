@@ -1,7 +1,6 @@
 using System.Text.Json;
-using LoopFulfil.Core.Fulfil;
 
-namespace LoopFulfil.Core.Outcomes;
+namespace LoopFulfil.Core.Fulfil;
 
 // Customer return receipts into quarantine through Tryton's own return shipment flow (money-semantics.md, part C):
 // customer → warehouse input (incoming moves), then input → a location of the warehouse (inventory moves, editable

@@ -1,9 +1,8 @@
 using System.Globalization;
 using System.Text.Json;
-using LoopFulfil.Core.Fulfil;
 using Microsoft.Extensions.Options;
 
-namespace LoopFulfil.Core.Outcomes;
+namespace LoopFulfil.Core.Fulfil;
 
 /// <summary>A customer return shipment of a return order with its stock moves (what arrived, and where it went).</summary>
 /// <param name="State"><c>draft</c>, <c>received</c>, <c>done</c> or <c>cancelled</c>.</param>

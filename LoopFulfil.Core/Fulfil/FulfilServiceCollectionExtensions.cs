@@ -11,7 +11,8 @@ public static class FulfilServiceCollectionExtensions
     public const string HttpClientName = "Fulfil";
 
     /// <summary>
-    /// Registers <see cref="IFulfilClient"/> (typed <c>HttpClient</c> with the shared resilience handler) and binds
+    /// Registers <see cref="IFulfilClient"/> (typed <c>HttpClient</c> with the shared resilience handler),
+    /// <see cref="IFulfilOutcomesClient"/> and <see cref="IFulfilReceivables"/> over the same named client, and binds
     /// <see cref="FulfilOptions"/> from section <c>Fulfil</c>, validated at start-up.
     /// </summary>
     public static IServiceCollection AddLoopFulfilFulfil(this IServiceCollection services, IConfiguration configuration)
@@ -29,6 +30,9 @@ public static class FulfilServiceCollectionExtensions
             var options = sp.GetRequiredService<IOptions<FulfilOptions>>().Value;
             http.BaseAddress = new Uri(options.BaseUrl.TrimEnd('/') + "/");
         });
+        // Same named client: one base address, one resilience pipeline and circuit for Fulfil.
+        services.AddHttpClient<IFulfilOutcomesClient, FulfilOutcomesClient>(HttpClientName);
+        services.AddHttpClient<IFulfilReceivables, FulfilReceivablesClient>(HttpClientName);
         return services;
     }
 }

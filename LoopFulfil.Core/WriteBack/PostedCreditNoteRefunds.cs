@@ -3,7 +3,7 @@ using LoopFulfil.Core.Fulfil;
 using LoopFulfil.Core.Refunds;
 using Microsoft.Extensions.Options;
 
-namespace LoopFulfil.Core.Outcomes;
+namespace LoopFulfil.Core.WriteBack;
 
 /// <summary>
 /// Tells commerce sync what each return order really refunded: its posted refund-to-original-payment credit note

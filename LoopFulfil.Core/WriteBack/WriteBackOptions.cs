@@ -1,4 +1,4 @@
-namespace LoopFulfil.Core.Outcomes;
+namespace LoopFulfil.Core.WriteBack;
 
 /// <summary>What LoopFulfil writes back to Loop (configuration section <c>WriteBack</c>); each switch is independent.</summary>
 public sealed class WriteBackOptions

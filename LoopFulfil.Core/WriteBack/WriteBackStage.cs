@@ -5,12 +5,13 @@ using LoopFulfil.Core.Exceptions;
 using LoopFulfil.Core.Exchanges;
 using LoopFulfil.Core.Fulfil;
 using LoopFulfil.Core.Loop;
+using LoopFulfil.Core.Outcomes;
 using LoopFulfil.Core.Refunds;
 using LoopFulfil.Core.Returns;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
-namespace LoopFulfil.Core.Outcomes;
+namespace LoopFulfil.Core.WriteBack;
 
 /// <summary>
 /// Write-back: once a closed return's documents all exist in Fulfil (every posting posted, every exchange order
@@ -27,13 +28,12 @@ public sealed partial class WriteBackStage : IReturnStage
     private readonly IOptionsMonitor<WriteBackOptions> options;
     private readonly ILogger<WriteBackStage> logger;
 
-    private readonly CommerceSyncJob? commerce;
+    private readonly ILoopOrderPusher? orders;
 
-    /// <param name="commerce">Commerce sync when the host registers it (it pushes orders to Loop); order refunds need it.</param>
-    public WriteBackStage(IFulfilClient fulfil, ILoopClient loop, PostingStore postings, IOptionsMonitor<WriteBackOptions> options, ILogger<WriteBackStage> logger, IEnumerable<CommerceSyncJob> commerce)
+    /// <param name="orders">Commerce sync, when the host registers it (it pushes orders to Loop); order refunds need it.</param>
+    public WriteBackStage(IFulfilClient fulfil, ILoopClient loop, PostingStore postings, IOptionsMonitor<WriteBackOptions> options, ILogger<WriteBackStage> logger, ILoopOrderPusher? orders = null)
     {
-        ArgumentNullException.ThrowIfNull(commerce);
-        this.commerce = commerce.FirstOrDefault();
+        this.orders = orders;
         this.fulfil = fulfil;
         this.loop = loop;
         this.postings = postings;
@@ -123,7 +123,7 @@ public sealed partial class WriteBackStage : IReturnStage
     /// </summary>
     private async Task OrderRefundAsync(ReturnContext context, CancellationToken cancellationToken)
     {
-        if (commerce is null || context.OriginalSaleId is not int saleId
+        if (orders is null || context.OriginalSaleId is not int saleId
             || await context.Ledger.IsDoneAsync(context.ReturnId, OutcomeSteps.WriteBackOrderRefund, cancellationToken).ConfigureAwait(false))
         {
             return;
@@ -139,7 +139,7 @@ public sealed partial class WriteBackStage : IReturnStage
         string sale = saleId.ToString(CultureInfo.InvariantCulture);
         await context.Ledger.EnsureStepAsync(context.ReturnId, OutcomeSteps.WriteBackOrderRefund, async ct =>
         {
-            CommerceOrderPush push = await commerce.PushOrderAsync(saleId, ct).ConfigureAwait(false);
+            CommerceOrderPush push = await orders.PushOrderAsync(saleId, ct).ConfigureAwait(false);
             LogOrderRefund(logger, context.ReturnId, creditNote.Reference, sale, push.Outcome);
             return push.Outcome switch
             {

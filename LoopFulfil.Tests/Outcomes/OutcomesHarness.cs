@@ -17,7 +17,7 @@ using Microsoft.Extensions.DependencyInjection;
 namespace LoopFulfil.Tests.Outcomes;
 
 /// <summary>
-/// The returns path with the outcome stages (AddLoopFulfilReturns + AddLoopFulfilOutcomes) on
+/// The returns path with the outcome stages (AddLoopFulfilReturns + AddOutcomeStages) on
 /// <see cref="IntegrationHarness"/>, with a small redelivering consumer for <c>loop-exchanges</c>.
 /// </summary>
 internal sealed class OutcomesHarness : IntegrationHarness
@@ -50,7 +50,7 @@ internal sealed class OutcomesHarness : IntegrationHarness
             Overrides = overrides,
             AddFeatures = (services, configuration) =>
             {
-                services.AddLoopFulfilReturns(configuration).AddLoopFulfilOutcomes(configuration);
+                services.AddLoopFulfilReturns(configuration).AddOutcomeStages(configuration);
                 if (commerceSync)
                 {
                     services.AddLoopFulfilCommerceSync(configuration);

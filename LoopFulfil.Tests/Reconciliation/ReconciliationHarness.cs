@@ -52,7 +52,7 @@ internal sealed class ReconciliationHarness : IntegrationHarness
             Logs = logs,
             Sender = bus => recorder = new RecordingSender(bus),
             AddFeatures = (services, configuration) => services.AddLoopFulfilDiagnostics()
-                .AddLoopFulfilReturns(configuration).AddLoopFulfilOutcomes(configuration).AddLoopFulfilReconciliation(configuration),
+                .AddLoopFulfilReturns(configuration).AddOutcomeStages(configuration).AddLoopFulfilReconciliation(configuration),
         });
         return new ReconciliationHarness(parts, clock, recorder!);
     }

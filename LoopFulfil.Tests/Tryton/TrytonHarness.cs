@@ -93,7 +93,7 @@ internal sealed class TrytonHarness : IAsyncDisposable
         collection.AddLoopFulfilFulfil(configuration);
         collection.AddLoopFulfilLoop(configuration);
         collection.AddLoopFulfilWebhooks(configuration);
-        collection.AddLoopFulfilReturns(configuration).AddLoopFulfilOutcomes(configuration);
+        collection.AddLoopFulfilReturns(configuration).AddOutcomeStages(configuration);
         ServiceProvider provider = collection.BuildServiceProvider(new ServiceProviderOptions { ValidateOnBuild = true, ValidateScopes = true });
         var options = provider.GetRequiredService<IOptions<FulfilOptions>>().Value;
         var http = new FulfilHttp(new HttpClient { BaseAddress = engine.BaseAddress, Timeout = TimeSpan.FromSeconds(60) }, options);
