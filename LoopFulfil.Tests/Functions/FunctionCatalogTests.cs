@@ -45,7 +45,7 @@ public partial class FunctionCatalogTests
 
         Assert.Equal(names.Count, names.Distinct(StringComparer.OrdinalIgnoreCase).Count());
         Assert.Equal(
-            ["CatchUp", "CommerceSyncFullPass", "CommerceSyncIncremental", "ExceptionAlerts", "ExchangeOrders", "Health", "LoopExchangesDeadLetters", "LoopReturnEvents", "LoopReturnsDeadLetters", "LoopWebhook", "OpsListExceptions", "OpsPrivacyErase", "OpsReconciliationReport", "OpsReplayCategory", "OpsReplayException", "PrivacyRetention", "Reconciliation", "RefundsPosting", "ReturnInspection", "SkuRecheck"],
+            ["CatchUp", "CommerceSyncFullPass", "CommerceSyncIncremental", "ExceptionAlerts", "ExchangeOrders", "Health", "LoopExchangesDeadLetters", "LoopReturnEvents", "LoopReturnsDeadLetters", "LoopWebhook", "OpsGetException", "OpsListExceptions", "OpsPrivacyErase", "OpsReconciliationReport", "OpsReplayCategory", "OpsReplayException", "OpsResolveException", "PrivacyRetention", "Reconciliation", "RefundsPosting", "ReturnInspection", "SkuRecheck"],
             names.Order(StringComparer.Ordinal));
     }
 
