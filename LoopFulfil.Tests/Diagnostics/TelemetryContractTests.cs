@@ -50,7 +50,14 @@ public sealed partial class TelemetryContractTests
 
             foreach (Match filter in Filter().Matches(query))
             {
-                string dimension = aliases[filter.Groups["alias"].Value];
+                string alias = filter.Groups["alias"].Value;
+                if (alias == "name")
+                {
+                    // The metric itself, checked above.
+                    continue;
+                }
+
+                Assert.True(aliases.TryGetValue(alias, out string? dimension), $"The query filters on {alias}, which is neither name nor extended from customDimensions:\n{query}");
                 foreach (string value in QuotedValue().Matches(filter.Groups["values"].Value).Select(m => m.Groups["value"].Value))
                 {
                     Assert.True(
@@ -169,9 +176,11 @@ public sealed partial class TelemetryContractTests
 
             new ReconReturn("#1003", (b, x) => b.WithLine("SOCK-3PK", 12.00m, lineItemId: x.Line(1))).InLoop(h.Loop);
             await h.ReconcileAsync(ReconciliationMode.Audit);
+
+            // Collect while the container's meter still exists.
+            Assert.True(meters.ForceFlush());
         }
 
-        meters.ForceFlush();
         loggerFactory.Dispose();
         return new Exported(Points(metrics), [.. logs]);
     }

@@ -7,6 +7,7 @@ using LoopFulfil.Core.Scheduling;
 using LoopFulfil.Functions;
 using LoopFulfil.Functions.Functions;
 using LoopFulfil.Functions.Messaging;
+using LoopFulfil.Functions.Telemetry;
 using LoopFulfil.Tests.Configuration;
 using LoopFulfil.Tests.Webhooks;
 using Microsoft.Azure.Functions.Worker;
@@ -125,6 +126,7 @@ public partial class FunctionCatalogTests
         var services = new ServiceCollection().AddLogging();
         services.AddLoopFulfil(configuration);
         services.AddLoopFulfilServiceBusSender(configuration);
+        services.AddLoopFulfilTelemetry(configuration);
 
         // The real sender would open an AMQP connection; everything else is what Program.cs registers.
         services.AddSingleton<IMessageSender>(new RecordingMessageSender());
