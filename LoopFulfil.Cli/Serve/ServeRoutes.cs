@@ -3,8 +3,10 @@ using System.Text;
 using System.Text.Json;
 using LoopFulfil.Core.Exceptions;
 using LoopFulfil.Core.Health;
+using LoopFulfil.Core.Hosting;
 using LoopFulfil.Core.Inspection;
 using LoopFulfil.Core.Messaging;
+using LoopFulfil.Core.Privacy;
 using LoopFulfil.Core.Reconciliation;
 using LoopFulfil.Core.Webhooks;
 using LoopFulfil.LocalHost;
@@ -25,7 +27,6 @@ internal static class ServeRoutes
     public const string WebhookPath = "/api/" + WebhookHttp.Route;
     public const string HealthPath = "/api/health";
     public const string OpsPrefix = "/api/ops";
-    public const string InspectionPath = "/api/returns/{id}/inspection";
 
     /// <summary>The header the Functions host reads function keys from; the ops routes read <c>LocalHost:AdminKey</c> from it.</summary>
     public const string AdminKeyHeader = "x-functions-key";
@@ -36,19 +37,34 @@ internal static class ServeRoutes
     {
         MapWebhook(app);
         app.MapGet(HealthPath, HealthAsync);
-        app.MapPost(InspectionPath, SubmitInspectionAsync).AddEndpointFilter(RequireAdminKeyAsync);
 
-        var ops = app.MapGroup(OpsPrefix).AddEndpointFilter(RequireAdminKeyAsync);
-        ops.MapGet("/exceptions", ListExceptionsAsync);
-        ops.MapGet("/exceptions/{id}", GetExceptionAsync);
-        ops.MapPost("/exceptions/{id}/replay", ReplayExceptionAsync);
-        ops.MapPost("/exceptions/{id}/resolve", ResolveExceptionAsync);
-        ops.MapPost("/exceptions/replay", ReplayCategoryAsync);
-        ops.MapGet("/reconciliation/{name}", ReconciliationReportAsync);
+        // Every other route of EntryPoints.Http, answered by OpsApi exactly as the Functions app answers it.
+        foreach (HttpEntryPoint entry in EntryPoints.Http.Where(e => e.Function is not "Health" and not "LoopWebhook"))
+        {
+            RouteHandlerBuilder route = app.MapMethods("/api/" + entry.Route, [entry.Method.ToUpperInvariant()], Handler(entry.Function)).WithName(entry.Function);
+            if (entry.Auth != HttpAuth.Anonymous)
+            {
+                // The Functions host checks a function or master key; serve has one key for both (LocalHost:AdminKey).
+                route.AddEndpointFilter(RequireAdminKeyAsync);
+            }
+        }
     }
 
     /// <summary>The webhook route alone (it needs only <see cref="WebhookIngress"/> and an <see cref="IMessageSender"/>).</summary>
     internal static void MapWebhook(IEndpointRouteBuilder app) => app.MapPost(WebhookPath, ReceiveWebhookAsync);
+
+    private static Delegate Handler(string function) => function switch
+    {
+        "ReturnInspection" => static (HttpContext http, InspectionService inspections, string id) => OpsApi.SubmitInspectionAsync(inspections, id, http.Request.Body, http.RequestAborted),
+        "OpsListExceptions" => static (ExceptionService exceptions, string? status, string? category, CancellationToken ct) => OpsApi.ListExceptionsAsync(exceptions, status, category, ct),
+        "OpsGetException" => static (ExceptionService exceptions, string id, CancellationToken ct) => OpsApi.GetExceptionAsync(exceptions, id, ct),
+        "OpsReplayException" => static (ExceptionService exceptions, string id, CancellationToken ct) => OpsApi.ReplayAsync(exceptions, id, ct),
+        "OpsResolveException" => static (ExceptionService exceptions, string id, string? note, CancellationToken ct) => OpsApi.ResolveAsync(exceptions, id, note, ct),
+        "OpsReplayCategory" => static (ExceptionService exceptions, string? category, CancellationToken ct) => OpsApi.ReplayCategoryAsync(exceptions, category, ct),
+        "OpsReconciliationReport" => static (ReconciliationReports reports, string name, string? mode, CancellationToken ct) => OpsApi.ReconciliationReportAsync(reports, name, mode, ct),
+        "OpsPrivacyErase" => static (HttpContext http, ErasureService erasure) => OpsApi.EraseAsync(erasure, http.Request.Body, http.RequestAborted),
+        _ => throw new InvalidOperationException($"serve has no handler for entry point {function}; add one here."),
+    };
 
     private static async Task ReceiveWebhookAsync(HttpContext http, WebhookIngress ingress, IMessageSender sender)
     {
@@ -57,105 +73,11 @@ internal static class ServeRoutes
         await WebhookHttp.WriteAsync(response, http.Response, http.RequestAborted).ConfigureAwait(false);
     }
 
-    private static async Task<IResult> SubmitInspectionAsync(HttpContext http, InspectionService inspections, string id)
-    {
-        try
-        {
-            var lines = await InspectionRequest.ReadLinesAsync(http.Request.Body, http.RequestAborted).ConfigureAwait(false);
-            var receipt = await inspections.SubmitAsync(id, lines, http.RequestAborted).ConfigureAwait(false);
-            return Results.Json(receipt, Json, statusCode: StatusCodes.Status202Accepted);
-        }
-        catch (InvalidInspectionException ex)
-        {
-            return Problem(StatusCodes.Status400BadRequest, ex.Message);
-        }
-    }
-
-    /// <summary>Same contract as the Functions app's OpsReconciliationReport: <c>latest|runId</c> with <c>.csv</c>, <c>.html</c> or JSON.</summary>
-    private static async Task<IResult> ReconciliationReportAsync(ReconciliationReports reports, string name, string? mode, CancellationToken cancellationToken)
-    {
-        ReconciliationMode? modeFilter = null;
-        if (!string.IsNullOrEmpty(mode))
-        {
-            if (!Enum.TryParse(mode, ignoreCase: true, out ReconciliationMode parsed) || !Enum.IsDefined(parsed))
-            {
-                return Problem(StatusCodes.Status400BadRequest, $"Unknown mode; use one of {string.Join(", ", Enum.GetNames<ReconciliationMode>())}.");
-            }
-
-            modeFilter = parsed;
-        }
-
-        var (runId, format) = ReconciliationReports.SplitName(name);
-        var report = runId == "latest" ? await reports.GetLatestAsync(modeFilter, cancellationToken).ConfigureAwait(false) : await reports.GetAsync(runId, cancellationToken).ConfigureAwait(false);
-        if (report is null)
-        {
-            return Problem(StatusCodes.Status404NotFound, runId == "latest" ? "No reconciliation has run yet." : $"No reconciliation run {runId}.");
-        }
-
-        return format switch
-        {
-            "csv" => Results.File(System.Text.Encoding.UTF8.GetBytes(ReconciliationReports.RenderCsv(report)), "text/csv; charset=utf-8", $"reconciliation-{report.RunId}.csv"),
-            "html" => Results.Content(reports.RenderHtml(report), "text/html; charset=utf-8"),
-            _ => Results.Content(ReconciliationReports.RenderJson(report), "application/json; charset=utf-8"),
-        };
-    }
-
     private static async Task<IResult> HealthAsync(HealthCheck health, CancellationToken cancellationToken)
     {
         var report = await health.CheckAsync(cancellationToken).ConfigureAwait(false);
         var body = new HealthBody(report.Healthy ? "healthy" : "unhealthy", report.Version, report.StorageReachable, report.CheckedAt);
         return Results.Json(body, Json, statusCode: report.Healthy ? StatusCodes.Status200OK : StatusCodes.Status503ServiceUnavailable);
-    }
-
-    private static async Task<IResult> ListExceptionsAsync(ExceptionService exceptions, string? status, string? category, CancellationToken cancellationToken)
-    {
-        if (!TryParse<ExceptionStatus>(status, out var statusFilter) || !TryParse<ExceptionCategory>(category, out var categoryFilter))
-        {
-            return Problem(StatusCodes.Status400BadRequest, $"status must be one of {Names<ExceptionStatus>()}; category one of {Names<ExceptionCategory>()}.");
-        }
-
-        var list = new List<ExceptionRecordView>();
-        await foreach (var record in exceptions.ListAsync(statusFilter, categoryFilter, cancellationToken).ConfigureAwait(false))
-        {
-            list.Add(ExceptionRecordView.From(record));
-        }
-
-        return Results.Json(list, Json);
-    }
-
-    private static async Task<IResult> GetExceptionAsync(ExceptionService exceptions, string id, CancellationToken cancellationToken)
-    {
-        var record = await exceptions.GetAsync(id, cancellationToken).ConfigureAwait(false);
-        return record is null ? Problem(StatusCodes.Status404NotFound, $"No exception record {id}.") : Results.Json(ExceptionRecordView.From(record), Json);
-    }
-
-    private static async Task<IResult> ReplayExceptionAsync(ExceptionService exceptions, string id, CancellationToken cancellationToken)
-    {
-        var result = await exceptions.ReplayAsync(id, cancellationToken).ConfigureAwait(false);
-        var status = result.Outcome switch
-        {
-            ReplayOutcome.Replayed => StatusCodes.Status200OK,
-            ReplayOutcome.NotFound => StatusCodes.Status404NotFound,
-            _ => StatusCodes.Status409Conflict,
-        };
-        return Results.Json(ReplayView.From(id, result), Json, statusCode: status);
-    }
-
-    private static async Task<IResult> ResolveExceptionAsync(ExceptionService exceptions, string id, string? note, CancellationToken cancellationToken)
-    {
-        var record = await exceptions.ResolveAsync(id, note, cancellationToken).ConfigureAwait(false);
-        return record is null ? Problem(StatusCodes.Status404NotFound, $"No exception record {id}.") : Results.Json(ExceptionRecordView.From(record), Json);
-    }
-
-    private static async Task<IResult> ReplayCategoryAsync(ExceptionService exceptions, string? category, CancellationToken cancellationToken)
-    {
-        if (string.IsNullOrWhiteSpace(category) || !TryParse<ExceptionCategory>(category, out var parsed) || parsed is null)
-        {
-            return Problem(StatusCodes.Status400BadRequest, $"category is required: one of {Names<ExceptionCategory>()}.");
-        }
-
-        var results = await exceptions.ReplayAllOpenAsync(parsed.Value, cancellationToken).ConfigureAwait(false);
-        return Results.Json(results.Select(r => ReplayView.From(r.Record?.Id ?? "?", r)).ToList(), Json);
     }
 
     private static async ValueTask<object?> RequireAdminKeyAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
@@ -177,29 +99,12 @@ internal static class ServeRoutes
     }
 
     internal static bool TryParse<TEnum>(string? text, out TEnum? value)
-        where TEnum : struct, Enum
-    {
-        value = null;
-        if (string.IsNullOrWhiteSpace(text))
-        {
-            return true;
-        }
-
-        if (Enum.TryParse<TEnum>(text.Trim(), ignoreCase: true, out var parsed) && Enum.IsDefined(parsed) && !int.TryParse(text, out _))
-        {
-            value = parsed;
-            return true;
-        }
-
-        return false;
-    }
+        where TEnum : struct, Enum => OpsApi.TryParse(text, out value);
 
     internal static string Names<TEnum>()
         where TEnum : struct, Enum => string.Join(", ", Enum.GetNames<TEnum>());
 
-    private static IResult Problem(int status, string detail) => Results.Json(new ProblemBody(status, detail), Json, statusCode: status);
-
-    private sealed record ProblemBody(int Status, string Detail);
+    private static OpsResponse Problem(int status, string detail) => OpsResponse.Problem(status, detail);
 }
 
 /// <summary>The body of <c>GET /api/health</c> (the same shape as the Functions app's).</summary>

@@ -4,6 +4,7 @@ using LoopFulfil.Core.Exceptions;
 using LoopFulfil.Core.Exchanges;
 using LoopFulfil.Core.Fulfil;
 using LoopFulfil.Core.Health;
+using LoopFulfil.Core.Hosting;
 using LoopFulfil.Core.Inspection;
 using LoopFulfil.Core.Loop;
 using LoopFulfil.Core.Privacy;
@@ -56,6 +57,9 @@ public static class LoopFulfilServiceCollectionExtensions
         // Backoff and dead letters of every queue consumer; the catch-up sweep of returns missed by webhooks.
         services.AddLoopFulfilRedelivery(configuration);
         services.AddLoopFulfilCatchUp(configuration);
+
+        // The queues, timers and routes both hosts bind (Core/Hosting/EntryPoints.cs).
+        services.AddLoopFulfilEntryPoints(configuration);
 
         // Retention of personal data and erasure on request (docs/privacy.md).
         services.AddLoopFulfilPrivacy(configuration);

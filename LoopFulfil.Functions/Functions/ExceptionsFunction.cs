@@ -1,6 +1,5 @@
-using LoopFulfil.Core.Exceptions;
+using LoopFulfil.Core.Hosting;
 using LoopFulfil.Core.Messaging;
-using LoopFulfil.Core.Redelivery;
 using LoopFulfil.Functions.Messaging;
 using Microsoft.Azure.Functions.Worker;
 
@@ -8,28 +7,22 @@ namespace LoopFulfil.Functions.Functions;
 
 public sealed class ExceptionsFunction
 {
-    private readonly ExceptionAlertHandler handler;
-    private readonly MessageRedelivery redelivery;
+    private readonly QueueEntryRunner runner;
 
-    public ExceptionsFunction(ExceptionAlertHandler handler, MessageRedelivery redelivery)
-    {
-        this.handler = handler;
-        this.redelivery = redelivery;
-    }
+    public ExceptionsFunction(QueueEntryRunner runner) => this.runner = runner;
 
     /// <summary>
-    /// <c>exceptions</c> queue: <see cref="ExceptionAlertHandler.HandleAsync"/> logs each new exception record with a
-    /// structured <c>ExceptionCategory</c> (the alert rules count those) and, when <c>Exceptions__FlagReturnInLoop</c>
-    /// is on, flags the return in Loop with a note saying why. A transient Loop failure reschedules the alert with
-    /// backoff (<see cref="MessageRedelivery.HandleAsync"/>).
+    /// <c>exceptions</c> queue: <see cref="Core.Exceptions.ExceptionAlertHandler"/> through <see cref="QueueEntryRunner"/>
+    /// logs each new exception record and, when <c>Exceptions__FlagReturnInLoop</c> is on, flags the return in Loop
+    /// with a note saying why. A transient Loop failure reschedules the alert with backoff.
     /// </summary>
     [Function("ExceptionAlerts")]
-    public async Task Run(
+    public Task Run(
         [ServiceBusTrigger(QueueNames.Exceptions, Connection = Connections.ServiceBus)] byte[] body,
         FunctionContext context)
     {
         ArgumentNullException.ThrowIfNull(context);
         InboundMessage message = ServiceBusBindingData.ToInboundMessage(body, context.BindingContext.BindingData);
-        await redelivery.HandleAsync(QueueNames.Exceptions, message, handler.HandleAsync, context.CancellationToken);
+        return runner.RunAsync(QueueNames.Exceptions, context.InstanceServices, message, context.CancellationToken);
     }
 }

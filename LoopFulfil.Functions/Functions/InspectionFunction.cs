@@ -1,4 +1,6 @@
+using LoopFulfil.Core.Hosting;
 using LoopFulfil.Core.Inspection;
+using LoopFulfil.Functions.Http;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.Azure.Functions.Worker;
@@ -12,9 +14,8 @@ public sealed class InspectionFunction
     public InspectionFunction(InspectionService inspections) => this.inspections = inspections;
 
     /// <summary>
-    /// <c>POST /api/returns/{id}/inspection</c> (function key): the warehouse's verdict per returned unit.
-    /// <see cref="InspectionService.SubmitAsync"/> stores it and enqueues the return, whose pipeline moves stock out of
-    /// quarantine and processes or flags the return in Loop. 202 with the receipt; 400 for an invalid inspection.
+    /// <c>POST /api/returns/{id}/inspection</c> (function key): the warehouse's verdict per returned unit, through
+    /// <see cref="OpsApi.SubmitInspectionAsync"/>: 202 with the receipt; 400 for an invalid inspection.
     /// </summary>
     [Function("ReturnInspection")]
     public async Task<IActionResult> Run(
@@ -22,15 +23,6 @@ public sealed class InspectionFunction
         string id)
     {
         ArgumentNullException.ThrowIfNull(request);
-        try
-        {
-            var lines = await InspectionRequest.ReadLinesAsync(request.Body, request.HttpContext.RequestAborted);
-            var receipt = await inspections.SubmitAsync(id, lines, request.HttpContext.RequestAborted);
-            return new ObjectResult(receipt) { StatusCode = StatusCodes.Status202Accepted };
-        }
-        catch (InvalidInspectionException ex)
-        {
-            return new BadRequestObjectResult(new { error = ex.Message });
-        }
+        return new OpsActionResult(await OpsApi.SubmitInspectionAsync(inspections, id, request.Body, request.HttpContext.RequestAborted));
     }
 }

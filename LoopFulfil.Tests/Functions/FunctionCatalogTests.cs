@@ -7,6 +7,7 @@ using LoopFulfil.Core.Scheduling;
 using LoopFulfil.Functions;
 using LoopFulfil.Functions.Functions;
 using LoopFulfil.Functions.Messaging;
+using LoopFulfil.Functions.Telemetry;
 using LoopFulfil.Tests.Configuration;
 using LoopFulfil.Tests.Webhooks;
 using Microsoft.Azure.Functions.Worker;
@@ -45,7 +46,7 @@ public partial class FunctionCatalogTests
 
         Assert.Equal(names.Count, names.Distinct(StringComparer.OrdinalIgnoreCase).Count());
         Assert.Equal(
-            ["CatchUp", "CommerceSyncFullPass", "CommerceSyncIncremental", "ExceptionAlerts", "ExchangeOrders", "Health", "LoopExchangesDeadLetters", "LoopReturnEvents", "LoopReturnsDeadLetters", "LoopWebhook", "OpsListExceptions", "OpsPrivacyErase", "OpsReconciliationReport", "OpsReplayCategory", "OpsReplayException", "PrivacyRetention", "Reconciliation", "RefundsPosting", "ReturnInspection", "SkuRecheck"],
+            ["CatchUp", "CommerceSyncFullPass", "CommerceSyncIncremental", "ExceptionAlerts", "ExchangeOrders", "Health", "LoopExchangesDeadLetters", "LoopReturnEvents", "LoopReturnsDeadLetters", "LoopWebhook", "OpsGetException", "OpsListExceptions", "OpsPrivacyErase", "OpsReconciliationReport", "OpsReplayCategory", "OpsReplayException", "OpsResolveException", "PrivacyRetention", "Reconciliation", "RefundsPosting", "ReturnInspection", "SkuRecheck"],
             names.Order(StringComparer.Ordinal));
     }
 
@@ -125,6 +126,7 @@ public partial class FunctionCatalogTests
         var services = new ServiceCollection().AddLogging();
         services.AddLoopFulfil(configuration);
         services.AddLoopFulfilServiceBusSender(configuration);
+        services.AddLoopFulfilTelemetry(configuration);
 
         // The real sender would open an AMQP connection; everything else is what Program.cs registers.
         services.AddSingleton<IMessageSender>(new RecordingMessageSender());

@@ -1,4 +1,6 @@
 using System.Text;
+using System.Text.Json;
+using LoopFulfil.Core.Hosting;
 using LoopFulfil.Core.Inspection;
 using LoopFulfil.Core.Messaging;
 using LoopFulfil.Core.Returns;
@@ -6,7 +8,7 @@ using LoopFulfil.Functions.Functions;
 using LoopFulfil.Tests.Exceptions;
 using LoopFulfil.Tests.Infrastructure;
 using LoopFulfil.Tests.Webhooks;
-using Microsoft.AspNetCore.Mvc;
+using LoopFulfil.Functions.Http;
 using Microsoft.Extensions.Logging.Abstractions;
 
 namespace LoopFulfil.Tests.Functions;
@@ -28,10 +30,10 @@ public class InspectionFunctionTests
         var (function, sent) = await CreateAsync();
         var request = FunctionTestKit.Post(Encoding.UTF8.GetBytes("""{"lines":[{"line_item_id":"501","passed":true,"disposition":"back_to_stock"},{"line_item_id":"502","passed":false,"disposition":"junk","note":"torn"}]}"""), signature: null);
 
-        var result = Assert.IsAssignableFrom<ObjectResult>(await function.Run(request, "7001"));
+        OpsResponse result = Assert.IsType<OpsActionResult>(await function.Run(request, "7001")).Response;
 
-        Assert.Equal(202, result.StatusCode);
-        var receipt = Assert.IsType<InspectionReceipt>(result.Value);
+        Assert.Equal(202, result.Status);
+        var receipt = JsonSerializer.Deserialize<InspectionReceipt>(result.Body, JsonSerializerOptions.Web)!;
         Assert.Equal(("7001", 2), (receipt.ReturnId, receipt.Lines));
         var message = Assert.Single(sent.Sent);
         Assert.Equal(QueueNames.LoopReturns, message.Queue);
@@ -47,9 +49,10 @@ public class InspectionFunctionTests
         var (function, sent) = await CreateAsync();
         var request = FunctionTestKit.Post(Encoding.UTF8.GetBytes(json), signature: null);
 
-        var result = Assert.IsAssignableFrom<ObjectResult>(await function.Run(request, "7002"));
+        OpsResponse result = Assert.IsType<OpsActionResult>(await function.Run(request, "7002")).Response;
 
-        Assert.Equal(400, result.StatusCode);
+        Assert.Equal(400, result.Status);
+        Assert.StartsWith("application/problem+json", result.ContentType, StringComparison.Ordinal);
         Assert.Empty(sent.Sent);
     }
 }

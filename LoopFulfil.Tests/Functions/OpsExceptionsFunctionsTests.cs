@@ -1,8 +1,11 @@
+using System.Text.Json;
 using LoopFulfil.Core.Exceptions;
+using LoopFulfil.Core.Hosting;
 using LoopFulfil.Core.Messaging;
 using LoopFulfil.Core.Storage;
 using LoopFulfil.Core.Webhooks;
 using LoopFulfil.Functions.Functions;
+using LoopFulfil.Functions.Http;
 using LoopFulfil.Tests.Exceptions;
 using LoopFulfil.Tests.Infrastructure;
 using LoopFulfil.Tests.Webhooks;
@@ -42,18 +45,18 @@ public class OpsExceptionsFunctionsTests
         await exceptions.ResolveAsync(resolved.Id, "fixed by hand", Ct);
         await exceptions.RaiseAsync(new ExceptionRaise(ExceptionCategory.AmountMismatch, "90003", "Totals differ."), Ct);
 
-        var result = Assert.IsType<OkObjectResult>(await ops.List(FunctionTestKit.Request("GET", "?status=open&category=SkuNotFound")));
+        OpsResponse result = Answer(await ops.List(FunctionTestKit.Request("GET", "?status=open&category=SkuNotFound")));
 
-        var views = Assert.IsAssignableFrom<IReadOnlyList<ExceptionRecordView>>(result.Value);
-        ExceptionRecordView only = Assert.Single(views);
+        Assert.Equal(StatusCodes.Status200OK, result.Status);
+        ExceptionRecordView only = Assert.Single(Read<List<ExceptionRecordView>>(result));
         Assert.Equal("90001", only.ReturnId);
         Assert.Equal("SkuNotFound", only.Category);
         Assert.Equal("Open", only.Status);
         Assert.True(only.RawEventLength > 0);
         Assert.DoesNotContain(typeof(ExceptionRecordView).GetProperties(), p => p.PropertyType == typeof(ReadOnlyMemory<byte>));
 
-        var all = Assert.IsType<OkObjectResult>(await ops.List(FunctionTestKit.Request("GET")));
-        Assert.Equal(3, Assert.IsAssignableFrom<IReadOnlyList<ExceptionRecordView>>(all.Value).Count);
+        Assert.Equal(3, Read<List<ExceptionRecordView>>(Answer(await ops.List(FunctionTestKit.Request("GET")))).Count);
+        Assert.DoesNotContain("rawEvent\"", Answer(await ops.List(FunctionTestKit.Request("GET"))).Text, StringComparison.Ordinal);
     }
 
     [Theory]
@@ -64,7 +67,11 @@ public class OpsExceptionsFunctionsTests
     {
         var (ops, _, _) = await CreateAsync();
 
-        Assert.IsType<BadRequestObjectResult>(await ops.List(FunctionTestKit.Request("GET", query)));
+        OpsResponse result = Answer(await ops.List(FunctionTestKit.Request("GET", query)));
+
+        Assert.Equal(StatusCodes.Status400BadRequest, result.Status);
+        Assert.Equal("application/problem+json; charset=utf-8", result.ContentType);
+        Assert.Equal(400, Read<JsonElement>(result).GetProperty("status").GetInt32());
     }
 
     [Fact]
@@ -73,10 +80,10 @@ public class OpsExceptionsFunctionsTests
         var (ops, exceptions, sent) = await CreateAsync();
         ExceptionRecord record = await exceptions.RaiseAsync(SkuMissing("90011", ReturnEvent("90011")), Ct);
 
-        var result = Assert.IsType<ObjectResult>(await ops.Replay(FunctionTestKit.Request("POST"), record.Id));
+        OpsResponse result = Answer(await ops.Replay(FunctionTestKit.Request("POST"), record.Id));
 
-        Assert.Equal(StatusCodes.Status200OK, result.StatusCode);
-        var view = Assert.IsType<ReplayView>(result.Value);
+        Assert.Equal(StatusCodes.Status200OK, result.Status);
+        var view = Read<ReplayView>(result);
         Assert.Equal("Replayed", view.Outcome);
         Assert.Equal("Replayed", view.Record!.Status);
         OutboundMessage replayed = Assert.Single(sent.On(QueueNames.LoopReturns));
@@ -92,12 +99,12 @@ public class OpsExceptionsFunctionsTests
         var (ops, exceptions, sent) = await CreateAsync();
         ExceptionRecord noEvent = await exceptions.RaiseAsync(new ExceptionRaise(ExceptionCategory.RestockDelayed, "90021", "Goods not received in 14 days."), Ct);
 
-        var missing = Assert.IsType<ObjectResult>(await ops.Replay(FunctionTestKit.Request("POST"), "SkuNotFound-0123456789abcdef0123456789abcdef"));
-        var conflict = Assert.IsType<ObjectResult>(await ops.Replay(FunctionTestKit.Request("POST"), noEvent.Id));
+        OpsResponse missing = Answer(await ops.Replay(FunctionTestKit.Request("POST"), "SkuNotFound-0123456789abcdef0123456789abcdef"));
+        OpsResponse conflict = Answer(await ops.Replay(FunctionTestKit.Request("POST"), noEvent.Id));
 
-        Assert.Equal(StatusCodes.Status404NotFound, missing.StatusCode);
-        Assert.Equal(StatusCodes.Status409Conflict, conflict.StatusCode);
-        Assert.Equal("NoRawEvent", Assert.IsType<ReplayView>(conflict.Value).Outcome);
+        Assert.Equal(StatusCodes.Status404NotFound, missing.Status);
+        Assert.Equal(StatusCodes.Status409Conflict, conflict.Status);
+        Assert.Equal("NoRawEvent", Read<ReplayView>(conflict).Outcome);
         Assert.Empty(sent.On(QueueNames.LoopReturns));
     }
 
@@ -109,13 +116,11 @@ public class OpsExceptionsFunctionsTests
         await exceptions.RaiseAsync(SkuMissing("90032", ReturnEvent("90032")), Ct);
         await exceptions.RaiseAsync(new ExceptionRaise(ExceptionCategory.OrderNotFound, "90033", "No order.") { RawEvent = ReturnEvent("90033") }, Ct);
 
-        var result = Assert.IsType<OkObjectResult>(await ops.ReplayCategory(FunctionTestKit.Request("POST", "?category=SkuNotFound")));
-
-        var views = Assert.IsAssignableFrom<IReadOnlyList<ReplayView>>(result.Value);
+        var views = Read<List<ReplayView>>(Answer(await ops.ReplayCategory(FunctionTestKit.Request("POST", "?category=SkuNotFound"))));
         Assert.Equal(2, views.Count);
         Assert.All(views, v => Assert.Equal("Replayed", v.Outcome));
         Assert.Equal(["90031", "90032"], sent.On(QueueNames.LoopReturns).Select(m => m.SessionId).Order());
-        Assert.IsType<BadRequestObjectResult>(await ops.ReplayCategory(FunctionTestKit.Request("POST")));
+        Assert.Equal(StatusCodes.Status400BadRequest, Answer(await ops.ReplayCategory(FunctionTestKit.Request("POST"))).Status);
     }
 
     [Fact]
@@ -125,11 +130,35 @@ public class OpsExceptionsFunctionsTests
             .SelectMany(m => m.GetParameters().SelectMany(p => p.GetCustomAttributes(typeof(HttpTriggerAttribute), false).Cast<HttpTriggerAttribute>()))
             .ToList();
 
-        Assert.Equal(3, triggers.Count);
+        Assert.Equal(5, triggers.Count);
         Assert.All(triggers, t => Assert.Equal(AuthorizationLevel.Admin, t.AuthLevel));
         Assert.All(triggers, t => Assert.StartsWith("ops/exceptions", t.Route, StringComparison.Ordinal));
         Assert.Equal(
-            ["GET ops/exceptions", "POST ops/exceptions/replay", "POST ops/exceptions/{id}/replay"],
+            ["GET ops/exceptions", "GET ops/exceptions/{id}", "POST ops/exceptions/replay", "POST ops/exceptions/{id}/replay", "POST ops/exceptions/{id}/resolve"],
             triggers.Select(t => $"{string.Join(',', t.Methods!).ToUpperInvariant()} {t.Route}").Order(StringComparer.Ordinal));
     }
+
+    [Fact]
+    public async Task Get_and_resolve_answer_one_record_and_404_for_an_unknown_id()
+    {
+        var (ops, exceptions, _) = await CreateAsync();
+        ExceptionRecord record = await exceptions.RaiseAsync(SkuMissing("90041", ReturnEvent("90041")), Ct);
+
+        ExceptionRecordView got = Read<ExceptionRecordView>(Answer(await ops.Get(FunctionTestKit.Request("GET"), record.Id)));
+        OpsResponse resolved = Answer(await ops.Resolve(FunctionTestKit.Request("POST", "?note=created%20the%20SKU"), record.Id));
+        OpsResponse unknown = Answer(await ops.Get(FunctionTestKit.Request("GET"), "SkuNotFound-0123456789abcdef0123456789abcdef"));
+        OpsResponse unknownResolve = Answer(await ops.Resolve(FunctionTestKit.Request("POST"), "SkuNotFound-0123456789abcdef0123456789abcdef"));
+
+        Assert.Equal(("90041", "Open"), (got.ReturnId, got.Status));
+        Assert.Equal(StatusCodes.Status200OK, resolved.Status);
+        Assert.Equal("Resolved", Read<ExceptionRecordView>(resolved).Status);
+        Assert.Equal("Resolved", (await exceptions.GetAsync(record.Id, Ct))!.Status.ToString());
+        Assert.Equal(StatusCodes.Status404NotFound, unknown.Status);
+        Assert.Equal(StatusCodes.Status404NotFound, unknownResolve.Status);
+        Assert.Equal("application/problem+json; charset=utf-8", unknown.ContentType);
+    }
+
+    private static OpsResponse Answer(IActionResult result) => Assert.IsType<OpsActionResult>(result).Response;
+
+    private static T Read<T>(OpsResponse response) => JsonSerializer.Deserialize<T>(response.Body, JsonSerializerOptions.Web)!;
 }

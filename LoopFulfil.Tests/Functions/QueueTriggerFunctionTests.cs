@@ -1,5 +1,7 @@
 using System.Text.Json;
 using LoopFulfil.Core.Exceptions;
+using LoopFulfil.Core.Hosting;
+using LoopFulfil.LocalHost;
 using LoopFulfil.Core.Messaging;
 using LoopFulfil.Core.Redelivery;
 using LoopFulfil.Core.Returns;
@@ -101,7 +103,8 @@ public class QueueTriggerFunctionTests
         // What the trigger gets: the body bytes, and the message's metadata as binding data (properties as JSON text).
         var context = TestFunctionContext.ForServiceBus(sent.MessageId, sent.SessionId, 1, JsonSerializer.Serialize(sent.Properties));
         await using AsyncServiceScope scope = h.Services.CreateAsyncScope();
-        var function = new ReturnEventsFunction(scope.ServiceProvider.GetRequiredService<ReturnEventHandler>(), new ClaimCheck(scope.ServiceProvider.GetRequiredService<IBlobStore>(), TimeProvider.System), Redelivery(scope.ServiceProvider));
+        context.InstanceServices = scope.ServiceProvider;
+        var function = new ReturnEventsFunction(Runner(scope.ServiceProvider));
 
         await function.Run(sent.Body.ToArray(), context);
 
@@ -118,9 +121,12 @@ public class QueueTriggerFunctionTests
         Assert.Equal(1, h.Loop.FlagCount(r.ReturnId));
         OutboundMessage alert = Assert.Single(h.Bus.OtherQueues, m => m.Queue == QueueNames.Exceptions);
         var logger = new StructuredLogger<ExceptionAlertHandler>();
-        var function = new ExceptionsFunction(AlertHandler(h.Services, logger, flag: true), Redelivery(h.Services));
+        var function = new ExceptionsFunction(Runner(h.Services));
+        TestFunctionContext context = AlertContext(alert, deliveryCount: 1);
+        await using ServiceProvider invocation = new ServiceCollection().AddSingleton(AlertHandler(h.Services, logger, flag: true)).BuildServiceProvider();
+        context.InstanceServices = invocation;
 
-        await function.Run(alert.Body.ToArray(), AlertContext(alert, deliveryCount: 1));
+        await function.Run(alert.Body.ToArray(), context);
 
         Assert.Equal(1, h.Loop.FlagCount(r.ReturnId));
         Assert.Single(h.Loop.GetNotes(r.ReturnId));
@@ -155,6 +161,28 @@ public class QueueTriggerFunctionTests
 
         // Counted once for the alert rules although delivered twice.
         Assert.Single(logger.Entries, e => e.Properties.ContainsKey("ExceptionCategory"));
+    }
+
+    [Fact]
+    public async Task A_claim_checked_alert_on_the_exceptions_queue_is_resolved_before_its_handler_runs()
+    {
+        await using ReturnsHarness h = await ReturnsHarness.StartAsync(flagReturnInLoop: false);
+        await h.Exceptions.RaiseAsync(new ExceptionRaise(ExceptionCategory.UnknownTopic, "21005", "Unrouted trigger.") { Source = "webhook" }, CancellationToken.None);
+        OutboundMessage alert = Assert.Single(h.Bus.OtherQueues, m => m.Queue == QueueNames.Exceptions);
+
+        // What the Service Bus sender does with a large body on any queue: store it, send the reference only.
+        var claims = new ClaimCheck(h.Services.GetRequiredService<IBlobStore>(), TimeProvider.System);
+        string reference = await claims.StoreAsync("alert-21005", alert.Body, CancellationToken.None);
+        var properties = new Dictionary<string, object?>(alert.Properties.Select(p => new KeyValuePair<string, object?>(p.Key, p.Value))) { [ClaimCheck.ReferenceProperty] = reference };
+        var context = TestFunctionContext.ForServiceBus(alert.MessageId, null, 1, properties);
+        var logger = new StructuredLogger<ExceptionAlertHandler>();
+        await using ServiceProvider invocation = new ServiceCollection().AddSingleton(AlertHandler(h.Services, logger, flag: false)).BuildServiceProvider();
+        context.InstanceServices = invocation;
+
+        await new ExceptionsFunction(Runner(h.Services)).Run([], context);
+
+        var logged = Assert.Single(logger.Entries, e => e.Properties.ContainsKey("ExceptionCategory"));
+        Assert.Equal(ExceptionCategory.UnknownTopic, logged.Properties["ExceptionCategory"]);
     }
 
     [Fact]
@@ -205,6 +233,10 @@ public class QueueTriggerFunctionTests
 
     private static TestFunctionContext AlertContext(OutboundMessage alert, int deliveryCount) =>
         TestFunctionContext.ForServiceBus(alert.MessageId, alert.SessionId, deliveryCount, new Dictionary<string, object?>(alert.Properties.Select(p => new KeyValuePair<string, object?>(p.Key, p.Value))));
+
+    /// <summary>What every queue function runs through: claim-check resolution, then <see cref="Redelivery"/>.</summary>
+    internal static QueueEntryRunner Runner(IServiceProvider services) =>
+        new(new ClaimCheck(services.GetRequiredService<IBlobStore>(), TimeProvider.System), Redelivery(services));
 
     /// <summary>The functions' backoff wrapper over the harness's sender and exception records.</summary>
     internal static MessageRedelivery Redelivery(IServiceProvider services) => new(

@@ -3,6 +3,7 @@ using LoopFulfil.Core.Privacy;
 using LoopFulfil.Core.Returns;
 using LoopFulfil.Core.Storage;
 using LoopFulfil.Functions.Functions;
+using LoopFulfil.Functions.Http;
 using LoopFulfil.Tests.Builders;
 using LoopFulfil.Tests.Infrastructure;
 using Microsoft.AspNetCore.Http;
@@ -34,11 +35,11 @@ public sealed class OpsPrivacyFunctionTests
         IActionResult missing = await function.Erase(Post("{\"mail\":\"x\"}"));
         IActionResult erased = await function.Erase(Post($"{{\"email\":\"{PersonalValues.Zeb.Email}\"}}"));
 
-        Assert.IsType<BadRequestObjectResult>(missing);
-        var receipt = Assert.IsType<ContentResult>(erased);
-        Assert.Equal(StatusCodes.Status200OK, receipt.StatusCode);
-        Assert.Contains("\"920001 / record\"", receipt.Content, StringComparison.Ordinal);
-        Assert.DoesNotContain(PersonalValues.Zeb.Email, receipt.Content, StringComparison.OrdinalIgnoreCase);
+        Assert.Equal(StatusCodes.Status400BadRequest, Assert.IsType<OpsActionResult>(missing).Response.Status);
+        var receipt = Assert.IsType<OpsActionResult>(erased).Response;
+        Assert.Equal(StatusCodes.Status200OK, receipt.Status);
+        Assert.Contains("\"920001 / record\"", receipt.Text, StringComparison.Ordinal);
+        Assert.DoesNotContain(PersonalValues.Zeb.Email, receipt.Text, StringComparison.OrdinalIgnoreCase);
         Assert.DoesNotContain(PersonalValues.Zeb.Email, Encoding.UTF8.GetString((await ledger.GetSnapshotAsync("920001", CancellationToken.None))!.Body), StringComparison.OrdinalIgnoreCase);
     }
 

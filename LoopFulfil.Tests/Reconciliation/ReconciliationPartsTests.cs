@@ -91,7 +91,7 @@ public sealed class ReconciliationPartsTests
         var store = new ReconciliationReportStore(tables);
         var function = new OpsReconciliationFunction(new ReconciliationReports(store, new StaticOptions(new ReconciliationOptions())));
 
-        Assert.IsType<NotFoundObjectResult>(await function.Run(new DefaultHttpContext().Request, "latest.html"));
+        Assert.Equal(404, Answer(await function.Run(new DefaultHttpContext().Request, "latest.html")).Status);
 
         var report = new ReconciliationReport
         {
@@ -106,21 +106,25 @@ public sealed class ReconciliationPartsTests
         };
         await store.SaveAsync(report, CancellationToken.None);
 
-        var html = Assert.IsType<ContentResult>(await function.Run(new DefaultHttpContext().Request, "latest.html"));
+        var html = Answer(await function.Run(new DefaultHttpContext().Request, "latest.html"));
         Assert.Equal("text/html; charset=utf-8", html.ContentType);
-        Assert.Contains("data-metric=\"returns-checked\">41<", html.Content, StringComparison.Ordinal);
-        var csv = Assert.IsType<FileContentResult>(await function.Run(new DefaultHttpContext().Request, report.RunId + ".csv"));
+        Assert.Contains("data-metric=\"returns-checked\">41<", html.Text, StringComparison.Ordinal);
+        var csv = Answer(await function.Run(new DefaultHttpContext().Request, report.RunId + ".csv"));
         Assert.Equal("text/csv; charset=utf-8", csv.ContentType);
-        Assert.Contains("77,JournalMismatch,finance,LOOP-77-SC,30.00,20.00,EUR,no,", System.Text.Encoding.UTF8.GetString(csv.FileContents), StringComparison.Ordinal);
-        var json = Assert.IsType<ContentResult>(await function.Run(new DefaultHttpContext().Request, "latest"));
-        Assert.Contains("\"returnsChecked\":41", json.Content, StringComparison.Ordinal);
+        Assert.Equal($"reconciliation-{report.RunId}.csv", csv.DownloadName);
+        Assert.Contains("77,JournalMismatch,finance,LOOP-77-SC,30.00,20.00,EUR,no,", csv.Text, StringComparison.Ordinal);
+        var json = Answer(await function.Run(new DefaultHttpContext().Request, "latest"));
+        Assert.Contains("\"returnsChecked\":41", json.Text, StringComparison.Ordinal);
         var audit = new DefaultHttpContext();
         audit.Request.QueryString = new QueryString("?mode=Audit");
-        Assert.IsType<NotFoundObjectResult>(await function.Run(audit.Request, "latest"));
+        Assert.Equal(404, Answer(await function.Run(audit.Request, "latest")).Status);
         var bad = new DefaultHttpContext();
         bad.Request.QueryString = new QueryString("?mode=Weekly");
-        Assert.IsType<BadRequestObjectResult>(await function.Run(bad.Request, "latest"));
+        Assert.Equal(400, Answer(await function.Run(bad.Request, "latest")).Status);
     }
+
+    private static LoopFulfil.Core.Hosting.OpsResponse Answer(Microsoft.AspNetCore.Mvc.IActionResult result) =>
+        Assert.IsType<LoopFulfil.Functions.Http.OpsActionResult>(result).Response;
 
     private sealed class StaticOptions(ReconciliationOptions value) : IOptionsMonitor<ReconciliationOptions>
     {

@@ -1,15 +1,15 @@
 // Alerts that route failures to people. One action group (e-mail); every rule below points at it.
 //
-// Telemetry contract the queries rely on (docs/deploy.md, "Alert signals"); the names are what the code emits:
-// - each raise of an exception record logs EventId 4101 (ExceptionService) with the structured property
-//   ExceptionCategory (for example ExchangeOrderFailed) and Owner;
-// - each reconciliation mismatch logs EventId 4802 (ReconciliationJob) with the property ReconciliationMismatch (its kind);
-// - webhook rejections are HTTP 401 requests on /api/loop/webhooks (the request log, no app logging needed).
-// The same events are also counted on meter "LoopFulfil" (loopfulfil.exceptions.recorded tagged ExceptionCategory,
-// loopfulfil.reconciliation.mismatches tagged ReconciliationMismatch, loopfulfil.webhooks.rejected tagged reason).
-// Alerts count the traces only: logs always reach Application Insights, metrics only once an exporter is added, and
-// counting both would page at half the threshold.
-// Worker logs forwarded by the Functions host carry structured properties as prop__Name; the queries accept both.
+// Telemetry contract the log alerts rely on (docs/deploy.md, "Alert signals"). The worker exports meter "LoopFulfil"
+// with OpenTelemetry and the Azure Monitor exporter (LoopFulfil.Functions/Telemetry); each counter arrives in the
+// customMetrics table under its instrument name, one row per export interval with the count in valueSum, and its tags
+// in customDimensions under their own names:
+// - loopfulfil.exceptions.recorded: every raise of an exception record, tagged ExceptionCategory and Owner;
+// - loopfulfil.reconciliation.mismatches: every difference reconciliation finds, tagged ReconciliationMismatch, Owner, mode;
+// - loopfulfil.webhooks.rejected: every refused Loop delivery, tagged reason (missing_signature, invalid_signature, …).
+// Metrics, not traces: the host samples the logs it forwards (host.json) and the exporter may drop logs of sampled
+// traces, while metrics are never sampled. TelemetryContractTests reads each query below from the compiled ARM JSON
+// and checks every metric name, dimension and value it filters on against what the code emits.
 param location string
 param tags object
 param namePrefix string
@@ -86,18 +86,18 @@ resource deadLetters 'Microsoft.Insights/metricAlerts@2018-03-01' = {
   }
 }
 
-var exceptionRecords = '''
-traces
-| extend Category = tostring(coalesce(customDimensions.ExceptionCategory, customDimensions.prop__ExceptionCategory))
-| where isnotempty(Category)
-'''
-
 var scheduledRules = [
   {
     name: 'exchange-order-failed'
     description: 'An exchange could not become a Fulfil sales order: the customer waits for a replacement.'
     severity: 1
-    query: '${exceptionRecords}| where Category == "ExchangeOrderFailed"\n| summarize Count = count()'
+    query: '''
+customMetrics
+| where name == "loopfulfil.exceptions.recorded"
+| extend Category = tostring(customDimensions.ExceptionCategory)
+| where Category == "ExchangeOrderFailed"
+| summarize Count = sum(valueSum)
+'''
     threshold: 0
     splitByCategory: false
   }
@@ -105,7 +105,12 @@ var scheduledRules = [
     name: 'exceptions-per-category'
     description: 'Exception records of one category above the threshold in 15 minutes.'
     severity: 2
-    query: '${exceptionRecords}| summarize Count = count() by Category'
+    query: '''
+customMetrics
+| where name == "loopfulfil.exceptions.recorded"
+| extend Category = tostring(customDimensions.ExceptionCategory)
+| summarize Count = sum(valueSum) by Category
+'''
     threshold: exceptionCategoryThreshold - 1
     splitByCategory: true
   }
@@ -114,21 +119,24 @@ var scheduledRules = [
     description: 'Reconciliation found Loop and Fulfil disagreeing (a missed webhook or a failed posting).'
     severity: 2
     query: '''
-traces
-| where isnotempty(tostring(coalesce(customDimensions.ReconciliationMismatch, customDimensions.prop__ReconciliationMismatch)))
-| summarize Count = count()
+customMetrics
+| where name == "loopfulfil.reconciliation.mismatches"
+| extend Kind = tostring(customDimensions.ReconciliationMismatch)
+| summarize Count = sum(valueSum)
 '''
     threshold: 0
     splitByCategory: false
   }
   {
     name: 'webhook-401-burst'
-    description: 'Loop webhooks are being rejected (signature mismatch): the secret was rotated or mistyped. Loop disables a webhook after repeated failures.'
+    description: 'Loop webhooks are being rejected (signature missing or wrong): the secret was rotated or mistyped. Loop disables a webhook after repeated failures.'
     severity: 1
     query: '''
-requests
-| where url has "/api/loop/webhooks" and resultCode == "401"
-| summarize Count = count()
+customMetrics
+| where name == "loopfulfil.webhooks.rejected"
+| extend Reason = tostring(customDimensions.reason)
+| where Reason in ("missing_signature", "invalid_signature")
+| summarize Count = sum(valueSum)
 '''
     threshold: webhook401Threshold - 1
     splitByCategory: false
