@@ -19,6 +19,10 @@ namespace LoopFulfil.Core.CommerceSync;
 /// orders that left the return window. Each entity is walked by (write_date, id) from a checkpoint written after
 /// every page, so a run stopped by <see cref="CommerceSyncOptions.RunBudget"/> continues where it stopped; every push
 /// is recorded with a content hash, so records seen again cost no Loop call unless they changed.
+/// The walk engine (cursors, checkpoints, budget, batched mapping writes, counters) is <c>Run</c>
+/// (CommerceSyncJob.Run.cs, .Writes.cs, .Progress.cs); each kind is one stream file (.Products.cs, .Variants.cs,
+/// .Customers.cs, .Orders.cs, .Inventory.cs); what is read from Fulfil is asked through
+/// <see cref="FulfilCommerceQueries"/>, so no Tryton model or domain appears here.
 /// </remarks>
 public sealed partial class CommerceSyncJob : ILoopOrderPusher
 {
@@ -26,10 +30,10 @@ public sealed partial class CommerceSyncJob : ILoopOrderPusher
     internal const string FullPassStream = "fullpass";
 
     private readonly IFulfilClient _fulfil;
+    private readonly FulfilCommerceQueries _queries;
     private readonly ILoopClient _loop;
     private readonly CommerceMappingStore _store;
     private readonly CommerceSyncOptions _options;
-    private readonly FulfilOptions _fulfilOptions;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private readonly ExceptionService? _exceptions;
@@ -58,7 +62,7 @@ public sealed partial class CommerceSyncJob : ILoopOrderPusher
         _loop = loop;
         _store = store;
         _options = options.Value;
-        _fulfilOptions = fulfilOptions.Value;
+        _queries = new FulfilCommerceQueries(fulfil, fulfilOptions.Value);
         _time = time ?? TimeProvider.System;
         _logger = (ILogger?)logger ?? NullLogger.Instance;
         _exceptions = exceptions;
@@ -80,7 +84,7 @@ public sealed partial class CommerceSyncJob : ILoopOrderPusher
         var run = new Run(this, SyncMode.Incremental, MainStream, null, cancellationToken);
         try
         {
-            return await run.PushOrderAsync(saleId).ConfigureAwait(false);
+            return await run.Orders.PushAsync(saleId).ConfigureAwait(false);
         }
         finally
         {

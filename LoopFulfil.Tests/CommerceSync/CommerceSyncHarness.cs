@@ -10,21 +10,32 @@ using LoopFulfil.Tests.Infrastructure;
 using LoopFulfil.Tests.Webhooks;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Time.Testing;
 
 namespace LoopFulfil.Tests.CommerceSync;
 
 /// <summary>
 /// Both sandboxes over real HTTP, Azurite for the mappings, and <see cref="CommerceSyncJob"/> composed exactly as the
 /// host composes it (storage, Fulfil client, Loop client with its limiter and resilience, commerce sync).
+/// The job and the Fulfil sandbox share <see cref="Clock"/>, a <see cref="FakeTimeProvider"/> that moves 1 ms each
+/// time it is read, so stamps strictly increase as in a real Fulfil and no test reads the wall clock; HTTP retries
+/// and the Loop limiter keep the system clock (their waits would never end on a clock nobody advances).
 /// </summary>
 internal sealed class CommerceSyncHarness : IAsyncDisposable
 {
-    private CommerceSyncHarness(FulfilSandbox fulfil, LoopSandbox loop, ServiceProvider services)
+    private CommerceSyncHarness(FakeTimeProvider clock, FulfilSandbox fulfil, LoopSandbox loop, ServiceProvider services)
     {
+        Clock = clock;
         Fulfil = fulfil;
         Loop = loop;
         Services = services;
     }
+
+    /// <summary>The time of the commerce sync and of the Fulfil sandbox (sale dates, write and create dates).</summary>
+    public FakeTimeProvider Clock { get; }
+
+    /// <summary>Today on <see cref="Clock"/>.</summary>
+    public DateOnly Today => DateOnly.FromDateTime(Clock.GetUtcNow().UtcDateTime);
 
     public FulfilSandbox Fulfil { get; }
 
@@ -38,9 +49,10 @@ internal sealed class CommerceSyncHarness : IAsyncDisposable
 
     public ExceptionService Exceptions => Services.GetRequiredService<ExceptionService>();
 
-    public static async Task<CommerceSyncHarness> StartAsync(IDictionary<string, string?>? settings = null, bool seedDemoData = true)
+    public static async Task<CommerceSyncHarness> StartAsync(IDictionary<string, string?>? settings = null, bool seedDemoData = true, Action<IServiceCollection>? configure = null)
     {
-        var fulfil = await FulfilSandbox.StartAsync(new FulfilSandboxOptions { SeedDemoData = seedDemoData });
+        var clock = new FakeTimeProvider(new DateTimeOffset(2026, 11, 23, 9, 0, 0, TimeSpan.Zero)) { AutoAdvanceAmount = TimeSpan.FromMilliseconds(1) };
+        var fulfil = await FulfilSandbox.StartAsync(new FulfilSandboxOptions { SeedDemoData = seedDemoData, TimeProvider = clock });
         var loop = await LoopSandbox.StartAsync();
         var values = new Dictionary<string, string?>
         {
@@ -65,16 +77,19 @@ internal sealed class CommerceSyncHarness : IAsyncDisposable
         }
 
         var configuration = new ConfigurationBuilder().AddInMemoryCollection(values).Build();
-        var services = new ServiceCollection()
+        var collection = new ServiceCollection();
+        configure?.Invoke(collection);
+        var services = collection
             .AddLogging()
             .AddLoopFulfilStorage(configuration)
             .AddLoopFulfilFulfil(configuration)
             .AddLoopFulfilLoop(configuration)
+            .AddSingleton(sp => ActivatorUtilities.CreateInstance<CommerceSyncJob>(sp, (TimeProvider)clock))
             .AddLoopFulfilCommerceSync(configuration)
             .AddLoopFulfilExceptions(configuration)
             .AddSingleton<IMessageSender>(new RecordingMessageSender())
             .BuildServiceProvider(validateScopes: true);
-        return new CommerceSyncHarness(fulfil, loop, services);
+        return new CommerceSyncHarness(clock, fulfil, loop, services);
     }
 
     public Task<CommerceSyncResult> RunAsync(SyncMode mode, IProgress<SyncProgress>? progress = null) =>

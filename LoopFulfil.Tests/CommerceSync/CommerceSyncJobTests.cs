@@ -205,11 +205,14 @@ public class CommerceSyncJobTests
     public async Task A_backfill_cancelled_mid_run_resumes_and_creates_every_record_in_loop_once()
     {
         const int concurrency = 3;
-        await using var h = await CommerceSyncHarness.StartAsync(new Dictionary<string, string?>
-        {
-            ["CommerceSync:PageSize"] = "5",
-            ["CommerceSync:MaxConcurrency"] = concurrency.ToString(CultureInfo.InvariantCulture),
-        });
+        var fifthOrder = new OrderWriteSignal(5);
+        await using var h = await CommerceSyncHarness.StartAsync(
+            new Dictionary<string, string?>
+            {
+                ["CommerceSync:PageSize"] = "5",
+                ["CommerceSync:MaxConcurrency"] = concurrency.ToString(CultureInfo.InvariantCulture),
+            },
+            configure: services => services.ConfigureHttpClientDefaults(b => b.AddHttpMessageHandler(() => new OrderWriteCounter(fifthOrder))));
         var state = h.Fulfil.State;
         var party = state.AddParty("Cancel Customer");
         for (var i = 0; i < 30; i++)
@@ -218,18 +221,12 @@ public class CommerceSyncJobTests
             state.AddSale($"#C{i:000}", null, party, "processing", ($"CANCEL-{i:00}", 1m, 5m + i));
         }
 
+        // Cancelled as soon as Loop has accepted the fifth order (a counted signal, not a poll).
         using var cancel = new CancellationTokenSource();
-        var watcher = Task.Run(async () =>
-        {
-            while (h.Loop.CommerceWrites.Count(w => w.Resource == "orders") < 5 && !cancel.IsCancellationRequested)
-            {
-                await Task.Delay(5);
-            }
-
-            await cancel.CancelAsync();
-        });
-        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => h.Job.RunAsync(SyncMode.Backfill, null, cancel.Token));
-        await watcher;
+        var run = h.Job.RunAsync(SyncMode.Backfill, null, cancel.Token);
+        await Task.WhenAny(fifthOrder.Reached, run);
+        await cancel.CancelAsync();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => run);
         var writtenBeforeResume = h.LoopWrites;
         Assert.True(h.Loop.CommerceWrites.Count(w => w.Resource == "orders") < 30, "the run finished before it could be cancelled");
 
@@ -422,7 +419,7 @@ public class CommerceSyncJobTests
         await h.RunAsync(SyncMode.Backfill);
         Assert.Equal("active", h.Loop.GetCommerceRecord("orders", Id(saleId))!["status"]!.ToString());
 
-        h.Fulfil.State.SetSaleDate(saleId, DateOnly.FromDateTime(DateTime.UtcNow).AddDays(-45));
+        h.Fulfil.State.SetSaleDate(saleId, h.Today.AddDays(-45));
         var incremental = await h.RunAsync(SyncMode.Incremental);
         Assert.Equal(0, incremental.LoopWrites); // out of the window: the incremental walk no longer sees it
         var before = h.LoopWrites;
@@ -496,11 +493,43 @@ public class CommerceSyncJobTests
     public void The_content_hash_changes_with_the_body_and_only_with_it()
     {
         var a = CommerceMapper.Variant(new FulfilProduct(2, "TEA-1", "Teapot", true, 1, 10m, null), null, "USD");
-        var same = CommerceMapper.Variant(new FulfilProduct(2, "TEA-1", "Teapot", true, 1, 10m, DateTime.UtcNow), null, "USD");
+        var same = CommerceMapper.Variant(new FulfilProduct(2, "TEA-1", "Teapot", true, 1, 10m, new DateTime(2026, 3, 4, 5, 6, 7, DateTimeKind.Utc)), null, "USD");
         var dearer = CommerceMapper.Variant(new FulfilProduct(2, "TEA-1", "Teapot", true, 1, 10.01m, null), null, "USD");
 
         Assert.Equal(CommerceMapper.Hash(a), CommerceMapper.Hash(same));
         Assert.NotEqual(CommerceMapper.Hash(a), CommerceMapper.Hash(dearer));
         Assert.NotEqual(CommerceMapper.Hash(a, "1"), CommerceMapper.Hash(a, "2"));
+    }
+
+    /// <summary>Completes once Loop has accepted <c>count</c> order upserts.</summary>
+    private sealed class OrderWriteSignal(int count)
+    {
+        private readonly TaskCompletionSource _reached = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private int _seen;
+
+        public Task Reached => _reached.Task;
+
+        public void Accepted()
+        {
+            if (Interlocked.Increment(ref _seen) >= count)
+            {
+                _reached.TrySetResult();
+            }
+        }
+    }
+
+    /// <summary>Counts the order upserts Loop answered with success, on the client side of every HTTP client.</summary>
+    private sealed class OrderWriteCounter(OrderWriteSignal signal) : DelegatingHandler
+    {
+        protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+        {
+            var response = await base.SendAsync(request, cancellationToken);
+            if (request.Method == HttpMethod.Put && request.RequestUri is { } uri && uri.AbsolutePath.EndsWith("/orders", StringComparison.Ordinal) && response.IsSuccessStatusCode)
+            {
+                signal.Accepted();
+            }
+
+            return response;
+        }
     }
 }
