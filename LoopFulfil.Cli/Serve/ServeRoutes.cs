@@ -141,9 +141,15 @@ internal static class ServeRoutes
         return Results.Json(ReplayView.From(id, result), Json, statusCode: status);
     }
 
-    private static async Task<IResult> ResolveExceptionAsync(ExceptionService exceptions, string id, string? note, CancellationToken cancellationToken)
+    private static async Task<IResult> ResolveExceptionAsync(ExceptionService exceptions, string id, string? note, bool? nothingToPost, CancellationToken cancellationToken)
     {
-        var record = await exceptions.ResolveAsync(id, note, cancellationToken).ConfigureAwait(false);
+        var resolution = nothingToPost == true ? ExceptionResolution.NothingToPost : ExceptionResolution.Fixed;
+        if (resolution == ExceptionResolution.NothingToPost && !id.StartsWith(nameof(ExceptionCategory.ClosedWithoutProcessing) + "-", StringComparison.Ordinal))
+        {
+            return Problem(StatusCodes.Status400BadRequest, $"nothingToPost applies only to {nameof(ExceptionCategory.ClosedWithoutProcessing)} records.");
+        }
+
+        var record = await exceptions.ResolveAsync(id, note, resolution, cancellationToken).ConfigureAwait(false);
         return record is null ? Problem(StatusCodes.Status404NotFound, $"No exception record {id}.") : Results.Json(ExceptionRecordView.From(record), Json);
     }
 

@@ -55,6 +55,12 @@ public interface IFulfilReconciliationReader
 
     /// <summary>Every document with a <c>LOOP-</c> reference created in [<paramref name="createdFrom"/>, <paramref name="createdBefore"/>).</summary>
     Task<IReadOnlyList<FulfilLoopDocument>> GetLoopDocumentsCreatedAsync(DateTimeOffset createdFrom, DateTimeOffset createdBefore, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// The customer invoice with this id as a credit note of <paramref name="returnId"/> (the id the ledger stored when
+    /// the credit note was adopted: an ERP-made credit note need not carry the Loop reference). Null when absent.
+    /// </summary>
+    Task<FulfilLoopDocument?> GetCreditNoteAsync(int invoiceId, string returnId, CancellationToken cancellationToken);
 }
 
 /// <summary>
@@ -118,6 +124,12 @@ public sealed class FulfilReconciliationReader : IFulfilReconciliationReader
         return found;
     }
 
+    public async Task<FulfilLoopDocument?> GetCreditNoteAsync(int invoiceId, string returnId, CancellationToken cancellationToken)
+    {
+        IReadOnlyList<FulfilLoopDocument> found = await SearchAsync([new object[] { "id", "=", invoiceId }], "account.invoice", cancellationToken, returnId).ConfigureAwait(false);
+        return found.Count > 0 ? found[0] : null;
+    }
+
     // The gift card model exists only where Fulfil's gift card module is installed: merchants booking store credit as
     // journals may not have it, and a search on an unknown model fails.
     private bool ReadsGiftCards => refunds.CurrentValue.StoreCreditDocument == StoreCreditDocument.GiftCard;
@@ -125,7 +137,8 @@ public sealed class FulfilReconciliationReader : IFulfilReconciliationReader
     private static IEnumerable<object> Likes(string[] patterns, string field) =>
         patterns.Select(p => (object)new object[] { field, "like", p });
 
-    private async Task<IReadOnlyList<FulfilLoopDocument>> SearchAsync(object[] domain, string model, CancellationToken cancellationToken)
+    /// <param name="owner">The return a credit note belongs to when its reference does not say (read by id).</param>
+    private async Task<IReadOnlyList<FulfilLoopDocument>> SearchAsync(object[] domain, string model, CancellationToken cancellationToken, string? owner = null)
     {
         string referenceField = model switch
         {
@@ -178,7 +191,7 @@ public sealed class FulfilReconciliationReader : IFulfilReconciliationReader
                     break;
                 case "account.invoice":
                     type = LoopDocumentType.CreditNote;
-                    returnId = parsed?.ReturnId;
+                    returnId = owner ?? parsed?.ReturnId;
                     break;
                 case "account.move":
                     type = LoopDocumentType.JournalEntry;
