@@ -50,20 +50,17 @@ public sealed partial class ReconciliationJob
         // docs/accounting.md: the one credit note credits every returned unit less the fee; the refund payment is R.
         Check(ReconciliationMismatchKind.CreditNoteMismatch, PostingKinds.CreditNote, money.Credited, creditNotes, -creditNotes.Sum(d => d.Amount ?? 0m), "credit note", "returned value less handling fee");
         Check(ReconciliationMismatchKind.JournalMismatch, PostingKinds.RefundPayment, money.Refund, refundPayments, refundTotal, "refund payment journal", "cash refund");
-        decimal storeCreditTotal;
-        if (StoreCreditKind() == PostingKinds.GiftCard)
+        // Rows 4 and 5, in both modes: the store credit settles the receivable with G − B, the bonus B from its own account.
+        decimal journalTotal = storeCredits.Sum(d => d.Amount ?? 0m);
+        decimal bonusTotal = bonuses.Sum(d => d.Amount ?? 0m);
+        decimal storeCreditTotal = journalTotal + bonusTotal;
+        Check(ReconciliationMismatchKind.JournalMismatch, PostingKinds.StoreCredit, money.StoreCredit - money.Bonus, storeCredits, journalTotal, "store-credit journal", "store credit less bonus");
+        Check(ReconciliationMismatchKind.JournalMismatch, PostingKinds.GiftCardBonus, money.Bonus, bonuses, bonusTotal, "store-credit bonus journal", "gift-card bonus");
+        if (GiftCardOwed())
         {
+            // The customer's card carries the whole credit issued (the journals above book it).
             storeCreditTotal = giftCards.Sum(d => d.Amount ?? 0m);
             Check(ReconciliationMismatchKind.GiftCardMismatch, PostingKinds.GiftCard, money.StoreCredit, giftCards, storeCreditTotal, "store-credit gift card", "store credit");
-        }
-        else
-        {
-            // Row 5: the store credit settles the receivable with G − B; the bonus B comes from its own account.
-            decimal journalTotal = storeCredits.Sum(d => d.Amount ?? 0m);
-            decimal bonusTotal = bonuses.Sum(d => d.Amount ?? 0m);
-            storeCreditTotal = journalTotal + bonusTotal;
-            Check(ReconciliationMismatchKind.JournalMismatch, PostingKinds.StoreCredit, money.StoreCredit - money.Bonus, storeCredits, journalTotal, "store-credit journal", "store credit less bonus");
-            Check(ReconciliationMismatchKind.JournalMismatch, PostingKinds.GiftCardBonus, money.Bonus, bonuses, bonusTotal, "store-credit bonus journal", "gift-card bonus");
         }
 
         IReadOnlyDictionary<string, IReadOnlyList<LoopExchange>> exchanges = ExchangeGroups.Of(r);
@@ -138,26 +135,17 @@ public sealed partial class ReconciliationJob
             return [.. found];
         }
 
-        // What the return's store credit is in Fulfil: the document that exists, else the one planned for it, else the
-        // current setting (a return whose webhook never arrived is owed the document the merchant now books).
-        string StoreCreditKind()
+        // Whether the return owes a Fulfil gift card: one exists or was planned, else the current setting unless its store
+        // credit was planned as a journal alone (before the setting changed: Loop's own card is the customer's).
+        bool GiftCardOwed()
         {
-            if (money.StoreCredit <= 0m && giftCards.Length == 0)
+            if (giftCards.Length > 0 || planned.ContainsKey(PostingKinds.GiftCard))
             {
-                return PostingKinds.StoreCredit;
+                return true;
             }
 
-            if (giftCards.Length > 0 || storeCredits.Length > 0)
-            {
-                return giftCards.Length > 0 ? PostingKinds.GiftCard : PostingKinds.StoreCredit;
-            }
-
-            if (planned.ContainsKey(PostingKinds.GiftCard) || planned.ContainsKey(PostingKinds.StoreCredit))
-            {
-                return planned.ContainsKey(PostingKinds.GiftCard) ? PostingKinds.GiftCard : PostingKinds.StoreCredit;
-            }
-
-            return refundsOptions.CurrentValue.StoreCreditDocument == StoreCreditDocument.GiftCard ? PostingKinds.GiftCard : PostingKinds.StoreCredit;
+            return money.StoreCredit > 0m && !planned.ContainsKey(PostingKinds.StoreCredit)
+                && refundsOptions.CurrentValue.StoreCreditDocument == StoreCreditDocument.GiftCard;
         }
 
         void Check(ReconciliationMismatchKind kind, string postingKind, decimal expected, FulfilLoopDocument[] found, decimal actual, string what, string loopWhat)

@@ -18,7 +18,10 @@ public static class PostingKinds
     /// <summary>Store credit issued against the receivable (<c>LOOP-{id}-SC</c>): Dr receivable G − B, Cr gift-card liability G − B.</summary>
     public const string StoreCredit = "SC";
 
-    /// <summary>Store credit issued as a Fulfil gift card (<c>LOOP-{id}-GC</c>), when <see cref="StoreCreditDocument.GiftCard"/>.</summary>
+    /// <summary>
+    /// Store credit issued as a Fulfil gift card (<c>LOOP-{id}-GC</c>, the whole credit G), when
+    /// <see cref="StoreCreditDocument.GiftCard"/>: the customer's card; the store-credit and bonus journals book it.
+    /// </summary>
     public const string GiftCard = "GC";
 
     /// <summary>Gift-card bonus (<c>LOOP-{id}-BONUS</c>): Dr store-credit bonus B, Cr gift-card liability B.</summary>
@@ -137,14 +140,15 @@ public sealed record RefundPlan(IReadOnlyList<PlannedPosting> Postings, string? 
         Add(PostingKinds.RefundPayment, m.Refund);
         if (storeCredit == StoreCreditDocument.GiftCard)
         {
-            // A Fulfil gift card carries the whole credit issued; its module books the liability.
+            // The customer's Fulfil gift card carries the whole credit issued. Fulfil's gift-card module books only cards
+            // it sold, so the books are the journals below in either mode; the card goes first so that a return found
+            // with store credit but no card was planned as a journal before the setting changed.
             Add(PostingKinds.GiftCard, m.StoreCredit);
         }
-        else
-        {
-            Add(PostingKinds.StoreCredit, m.StoreCredit - m.Bonus);
-            Add(PostingKinds.GiftCardBonus, m.Bonus);
-        }
+
+        // Rows 4 and 5: G − B settles the credit note's receivable against the liability, B from the bonus account.
+        Add(PostingKinds.StoreCredit, m.StoreCredit - m.Bonus);
+        Add(PostingKinds.GiftCardBonus, m.Bonus);
         // Upsell is not a posting here: the exchange settlement books it as a payment on the exchange invoice.
         return new RefundPlan(postings, null);
 
