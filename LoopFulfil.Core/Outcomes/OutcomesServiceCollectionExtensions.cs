@@ -41,6 +41,7 @@ public static class OutcomesServiceCollectionExtensions
         services.AddHttpClient<IFulfilReceivables, FulfilReceivablesClient>(FulfilServiceCollectionExtensions.HttpClientName);
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<PostingStore>();
+        services.TryAddSingleton(LoopReferences.Create);
         // Commerce sync (when registered) values Loop order refunds from posted credit notes.
         services.TryAddEnumerable(ServiceDescriptor.Singleton<ICommerceReturnRefunds, PostedCreditNoteRefunds>());
         services.TryAddSingleton<ReturnUnitPlanLoader>();

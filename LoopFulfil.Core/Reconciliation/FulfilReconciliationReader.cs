@@ -1,6 +1,7 @@
 using System.Text.Json;
 using LoopFulfil.Core.Fulfil;
 using LoopFulfil.Core.Refunds;
+using LoopFulfil.Core.Returns;
 using Microsoft.Extensions.Options;
 
 namespace LoopFulfil.Core.Reconciliation;
@@ -43,8 +44,6 @@ public sealed record FulfilLoopDocument(
     /// <summary>Cancelled documents do not count: a cancelled duplicate is already repaired.</summary>
     public bool IsLive => State is not ("cancelled" or "cancel" or "canceled");
 
-    /// <summary>The reference as the report shows it (<c>LOOP-{id}</c> for a return order without one).</summary>
-    public string DisplayReference => Reference ?? LoopReferences.Prefix + ReturnId;
 }
 
 /// <summary>Reads the Loop documents in Fulfil that reconciliation compares (all searches; nothing is written).</summary>
@@ -70,13 +69,15 @@ public interface IFulfilReconciliationReader
 /// </summary>
 public sealed class FulfilReconciliationReader : IFulfilReconciliationReader
 {
+    private readonly LoopReferences references;
     private readonly FulfilHttp http;
     private readonly FulfilOptions options;
     private readonly IOptionsMonitor<ReconciliationOptions> reconciliation;
     private readonly IOptionsMonitor<RefundsOptions> refunds;
 
-    public FulfilReconciliationReader(HttpClient httpClient, IOptions<FulfilOptions> options, IOptionsMonitor<ReconciliationOptions> reconciliation, IOptionsMonitor<RefundsOptions> refunds, TimeProvider timeProvider)
+    public FulfilReconciliationReader(HttpClient httpClient, IOptions<FulfilOptions> options, IOptionsMonitor<ReconciliationOptions> reconciliation, IOptionsMonitor<RefundsOptions> refunds, LoopReferences references, TimeProvider timeProvider)
     {
+        this.references = references;
         ArgumentNullException.ThrowIfNull(options);
         this.options = options.Value;
         this.reconciliation = reconciliation;
@@ -91,7 +92,7 @@ public sealed class FulfilReconciliationReader : IFulfilReconciliationReader
         int batch = Math.Max(1, reconciliation.CurrentValue.FulfilBatchSize);
         foreach (string[] ids in returnIds.Distinct(StringComparer.Ordinal).Chunk(batch))
         {
-            string[] patterns = [.. ids.Select(id => LoopReferences.Prefix + id + "-%")];
+            string[] patterns = [.. ids.Select(id => references.DocumentsOf(id) + "%")];
             found.AddRange(await SearchAsync(["OR", new object[] { "channel_identifier", "in", ids }, .. Likes(patterns, "reference")], "sale.sale", cancellationToken).ConfigureAwait(false));
             found.AddRange(await SearchAsync([new object[] { "type", "=", "out" }, (object[])["OR", .. Likes(patterns, options.CreditNoteReferenceField)]], "account.invoice", cancellationToken).ConfigureAwait(false));
             found.AddRange(await SearchAsync(["OR", .. Likes(patterns, options.JournalReferenceField)], "account.move", cancellationToken).ConfigureAwait(false));
@@ -110,7 +111,7 @@ public sealed class FulfilReconciliationReader : IFulfilReconciliationReader
     public async Task<IReadOnlyList<FulfilLoopDocument>> GetLoopDocumentsCreatedAsync(DateTimeOffset createdFrom, DateTimeOffset createdBefore, CancellationToken cancellationToken)
     {
         object[] window = [new object[] { "create_date", ">=", createdFrom.UtcDateTime }, new object[] { "create_date", "<", createdBefore.UtcDateTime }];
-        object Like(string field) => new object[] { field, "like", LoopReferences.Prefix + "%" };
+        object Like(string field) => new object[] { field, "like", references.Prefix + "%" };
         var found = new List<FulfilLoopDocument>();
         found.AddRange(await SearchAsync([.. window, Like("reference")], "sale.sale", cancellationToken).ConfigureAwait(false));
         found.AddRange(await SearchAsync([.. window, new object[] { "type", "=", "out" }, Like(options.CreditNoteReferenceField)], "account.invoice", cancellationToken).ConfigureAwait(false));
@@ -173,14 +174,14 @@ public sealed class FulfilReconciliationReader : IFulfilReconciliationReader
         foreach (JsonElement r in rows)
         {
             string? reference = r.Str(referenceField);
-            LoopReferences.Parsed? parsed = LoopReferences.Parse(reference);
+            LoopReferences.Parsed? parsed = references.Parse(reference);
             LoopDocumentType type;
             string? returnId;
             switch (model)
             {
                 case "sale.sale":
                     // A return order is keyed by channel_identifier (its reference is optional); exchanges by reference.
-                    bool exchange = parsed?.Suffix?.StartsWith("EXC", StringComparison.Ordinal) == true;
+                    bool exchange = parsed?.Suffix?.StartsWith(LoopReferences.Exchange, StringComparison.Ordinal) == true;
                     type = exchange ? LoopDocumentType.ExchangeOrder : LoopDocumentType.ReturnOrder;
                     returnId = exchange ? parsed!.ReturnId : r.Str("channel_identifier") ?? parsed?.ReturnId;
                     if (!exchange && parsed is { Suffix: not null })
@@ -224,44 +225,5 @@ public sealed class FulfilReconciliationReader : IFulfilReconciliationReader
         }
 
         return documents;
-    }
-}
-
-/// <summary>The <c>LOOP-{returnId}[-{suffix}]</c> references of the documents LoopFulfil creates.</summary>
-public static class LoopReferences
-{
-    public const string Prefix = "LOOP-";
-
-    // The suffixes the outcome stages append (Refunds.PostingKinds, exchange keys, restock shipments).
-    private static readonly string[] Suffixes = ["CN", "RF", "SC", "GC", "BONUS", "FEE", "UPSELL", "EXC", "RESTOCK"];
-
-    /// <param name="Suffix">Null for the return order's own reference.</param>
-    public sealed record Parsed(string ReturnId, string? Suffix);
-
-    /// <summary>
-    /// Splits a reference into return id and suffix at the first <c>-</c> followed by a known suffix (so a return id
-    /// holding a dash still parses); null when it is not a Loop reference.
-    /// </summary>
-    public static Parsed? Parse(string? reference)
-    {
-        if (reference is null || !reference.StartsWith(Prefix, StringComparison.Ordinal) || reference.Length == Prefix.Length)
-        {
-            return null;
-        }
-
-        string rest = reference[Prefix.Length..];
-        for (int i = rest.IndexOf('-', StringComparison.Ordinal); i > 0; i = rest.IndexOf('-', i + 1))
-        {
-            string tail = rest[(i + 1)..];
-            foreach (string suffix in Suffixes)
-            {
-                if (tail.StartsWith(suffix, StringComparison.Ordinal) && (tail.Length == suffix.Length || tail[suffix.Length] == '-'))
-                {
-                    return new Parsed(rest[..i], tail);
-                }
-            }
-        }
-
-        return new Parsed(rest, null);
     }
 }

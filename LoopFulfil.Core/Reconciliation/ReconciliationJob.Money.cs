@@ -40,11 +40,11 @@ public sealed partial class ReconciliationJob
         Dictionary<string, PostingRecord> planned = (await postings.ForReturnAsync(id, cancellationToken).ConfigureAwait(false)).ToDictionary(p => p.Kind, StringComparer.Ordinal);
         ReturnMoney money = ReturnMoney.Of(r, await GiftCardEventAsync(id, cancellationToken).ConfigureAwait(false));
         FulfilLoopDocument[] creditNotes = await CreditNotesAsync().ConfigureAwait(false);
-        FulfilLoopDocument[] Journals(string kind) => [.. docs.Where(d => d.Type == LoopDocumentType.JournalEntry && d.Reference == PostingKinds.Reference(id, kind))];
+        FulfilLoopDocument[] Journals(string kind) => [.. docs.Where(d => d.Type == LoopDocumentType.JournalEntry && d.Reference == references.Of(id, kind))];
         FulfilLoopDocument[] storeCredits = Journals(PostingKinds.StoreCredit);
         FulfilLoopDocument[] bonuses = Journals(PostingKinds.GiftCardBonus);
         FulfilLoopDocument[] refundPayments = Journals(PostingKinds.RefundPayment);
-        FulfilLoopDocument[] giftCards = [.. docs.Where(d => d.Type == LoopDocumentType.GiftCard && d.Reference == PostingKinds.Reference(id, PostingKinds.GiftCard))];
+        FulfilLoopDocument[] giftCards = [.. docs.Where(d => d.Type == LoopDocumentType.GiftCard && d.Reference == references.Of(id, PostingKinds.GiftCard))];
         decimal refundTotal = refundPayments.Sum(d => d.Amount ?? 0m);
 
         // docs/accounting.md: the one credit note credits every returned unit less the fee; the refund payment is R.
@@ -67,7 +67,7 @@ public sealed partial class ReconciliationJob
         decimal exchangeTotal = 0m;
         foreach (string key in exchanges.Keys)
         {
-            string reference = ExchangeGroups.Reference(id, key);
+            string reference = references.Of(id, key);
             FulfilLoopDocument[] orders = [.. docs.Where(d => d.Type == LoopDocumentType.ExchangeOrder && d.Reference == reference)];
             exchangeTotal += orders.Sum(d => d.Amount ?? 0m);
             if (orders.Length == 0)
@@ -123,7 +123,7 @@ public sealed partial class ReconciliationJob
         // does not carry the reference).
         async Task<FulfilLoopDocument[]> CreditNotesAsync()
         {
-            string reference = PostingKinds.Reference(id, PostingKinds.CreditNote);
+            string reference = references.Of(id, PostingKinds.CreditNote);
             int? stored = planned.TryGetValue(PostingKinds.CreditNote, out PostingRecord? note) && int.TryParse(note.DocumentId, out int documentId) ? documentId : null;
             List<FulfilLoopDocument> found = [.. docs.Where(d => d.Type == LoopDocumentType.CreditNote && (d.Reference == reference || d.Id == stored))];
             if (stored is int invoice && found.All(d => d.Id != invoice)
@@ -150,7 +150,7 @@ public sealed partial class ReconciliationJob
 
         void Check(ReconciliationMismatchKind kind, string postingKind, decimal expected, FulfilLoopDocument[] found, decimal actual, string what, string loopWhat)
         {
-            string reference = PostingKinds.Reference(id, postingKind);
+            string reference = references.Of(id, postingKind);
             PostingRecord? posting = planned.GetValueOrDefault(postingKind);
             bool missing = found.Length == 0 && expected > 0m;
             bool differs = found.Length > 0 && actual != expected;

@@ -42,6 +42,7 @@ public sealed partial class ReconciliationJob
     private readonly IOptionsMonitor<ReconciliationOptions> options;
     private readonly IOptionsMonitor<ExceptionOptions> exceptionOptions;
     private readonly IOptionsMonitor<RefundsOptions> refundsOptions;
+    private readonly LoopReferences references;
     private readonly TimeProvider time;
     private readonly LoopFulfilMetrics metrics;
     private readonly ILogger<ReconciliationJob> logger;
@@ -57,6 +58,7 @@ public sealed partial class ReconciliationJob
         IOptionsMonitor<ReconciliationOptions> options,
         IOptionsMonitor<ExceptionOptions> exceptionOptions,
         IOptionsMonitor<RefundsOptions> refundsOptions,
+        LoopReferences references,
         TimeProvider time,
         ILogger<ReconciliationJob> logger,
         LoopFulfilMetrics? metrics = null)
@@ -71,6 +73,7 @@ public sealed partial class ReconciliationJob
         this.options = options;
         this.exceptionOptions = exceptionOptions;
         this.refundsOptions = refundsOptions;
+        this.references = references;
         this.time = time;
         this.logger = logger;
         this.metrics = metrics ?? LoopFulfilMetrics.Shared;
@@ -233,7 +236,7 @@ public sealed partial class ReconciliationJob
         }
 
         // Duplicates: one reference (or one return's return order) more than once.
-        foreach (var group in docs.GroupBy(d => (d.Type, Ref: d.Type == LoopDocumentType.ReturnOrder ? LoopReferences.Prefix + id : d.Reference)).Where(g => g.Count() > 1))
+        foreach (var group in docs.GroupBy(d => (d.Type, Ref: d.Type == LoopDocumentType.ReturnOrder ? references.ReturnOrder(id) : d.Reference)).Where(g => g.Count() > 1))
         {
             string ids = string.Join(", ", group.Select(d => d.Number ?? d.Id.ToString(CultureInfo.InvariantCulture)));
             Add(ReconciliationMismatchKind.DuplicateDocument, group.Key.Ref, "1", group.Count().ToString(CultureInfo.InvariantCulture), null,
@@ -243,7 +246,7 @@ public sealed partial class ReconciliationJob
         FulfilLoopDocument[] returnOrders = [.. docs.Where(d => d.Type == LoopDocumentType.ReturnOrder)];
         if (returnOrders.Length == 0 && state is ReturnStates.Open or ReturnStates.Review or ReturnStates.Closed)
         {
-            Add(ReconciliationMismatchKind.MissingReturnOrder, LoopReferences.Prefix + id, "return order", ReconciliationValues.Missing, null,
+            Add(ReconciliationMismatchKind.MissingReturnOrder, references.ReturnOrder(id), "return order", ReconciliationValues.Missing, null,
                 $"Loop return {id} is {state} but Fulfil has no return order with channel_identifier {id}.");
         }
 
@@ -260,7 +263,7 @@ public sealed partial class ReconciliationJob
             else if (!restockedInFulfil && now - inAt > o.RestockSla)
             {
                 double hours = Math.Round((now - inAt).TotalHours, 1);
-                Add(ReconciliationMismatchKind.RestockDelayed, LoopReferences.Prefix + id + "-RESTOCK", $"restocked within {o.RestockSla.TotalHours.ToString(CultureInfo.InvariantCulture)} h",
+                Add(ReconciliationMismatchKind.RestockDelayed, references.Of(id, LoopReferences.Restock), $"restocked within {o.RestockSla.TotalHours.ToString(CultureInfo.InvariantCulture)} h",
                     $"in quarantine {hours.ToString(CultureInfo.InvariantCulture)} h", null,
                     $"Return {id}: goods received into quarantine at {inAt:u} have not left it ({hours.ToString(CultureInfo.InvariantCulture)} h, SLA {o.RestockSla.TotalHours.ToString(CultureInfo.InvariantCulture)} h).");
             }
@@ -296,9 +299,10 @@ public sealed partial class ReconciliationJob
             string owner = ReconciliationMismatchKinds.OwnerOf(ReconciliationMismatchKind.OrphanDocument, eo, o);
             foreach (FulfilLoopDocument d in group.DistinctBy(d => (d.Type, d.Id)))
             {
-                mismatches.Add(new ReconciliationMismatch(ReconciliationMismatchKind.OrphanDocument, group.Key, owner, d.DisplayReference, "no document", $"{d.Type} {d.Number ?? d.Id.ToString(CultureInfo.InvariantCulture)}",
+                string shown = d.Reference ?? references.ReturnOrder(d.ReturnId);
+                mismatches.Add(new ReconciliationMismatch(ReconciliationMismatchKind.OrphanDocument, group.Key, owner, shown, "no document", $"{d.Type} {d.Number ?? d.Id.ToString(CultureInfo.InvariantCulture)}",
                     null,
-                    $"Fulfil {d.Type} {d.DisplayReference} ({d.Number ?? d.Id.ToString(CultureInfo.InvariantCulture)}, {d.State}) names Loop return {group.Key}, which Loop does not know."));
+                    $"Fulfil {d.Type} {shown} ({d.Number ?? d.Id.ToString(CultureInfo.InvariantCulture)}, {d.State}) names Loop return {group.Key}, which Loop does not know."));
             }
         }
     }

@@ -54,7 +54,7 @@ public sealed partial class RefundsStage : IReturnStage
 
         RefundsOptions o = options.CurrentValue;
         LoopGiftCardEvent? giftCard = await GiftCardEventAsync(context, cancellationToken).ConfigureAwait(false);
-        RefundPlan plan = RefundPlan.For(context.Return, o.AmountTolerance, o.CompanyCurrency, o.StoreCreditDocument, giftCard);
+        RefundPlan plan = RefundPlan.For(context.Return, o.AmountTolerance, o.CompanyCurrency, o.StoreCreditDocument, giftCard, context.References);
         if (plan.Mismatch is { } why)
         {
             ExceptionRecord mismatch = await context.RaiseAsync(ExceptionCategory.AmountMismatch, why, Name, cancellationToken, detailKey: "amounts").ConfigureAwait(false);

@@ -139,6 +139,27 @@ public sealed class ReconciliationFindingsTests
         Assert.Empty(report.Mismatches);
     }
 
+    [Fact]
+    public async Task A_deployment_with_its_own_reference_prefix_names_every_document_with_it_and_reconciles_clean()
+    {
+        await using ReconciliationHarness h = await ReconciliationHarness.StartAsync(new Dictionary<string, string?> { ["Returns:ReturnOrderReferencePrefix"] = "RMA-" });
+        ReconReturn r = new ReconReturn("#1001", (b, x) => b.WithLine(TeeM, 25.00m, lineItemId: x.Line(1)));
+        await h.SendAsync(r.CreatedWebhook());
+        r.InLoop(h.Loop, "closed", 120);
+        await h.SendAsync(r.ClosedWebhook());
+
+        // Row 1: the return order, the credit note of 25.00 and the refund payment of 25.00, all under the one prefix.
+        Assert.Equal($"RMA-{r.ReturnId}", Assert.Single(h.ReturnOrders(r.ReturnId)).Text("reference"));
+        Assert.Equal(-25.00m, Assert.Single(h.Fulfil.State.Where("account.invoice", i => Equals(i.GetValueOrDefault("reference"), $"RMA-{r.ReturnId}-CN"))).Number("total_amount"));
+        Assert.Single(h.Fulfil.State.Where("account.move", m => Equals(m.GetValueOrDefault("description"), $"RMA-{r.ReturnId}-RF")));
+        Assert.Empty(h.Fulfil.State.Where("account.invoice", i => (i.GetValueOrDefault("reference") as string ?? "").StartsWith("LOOP-", StringComparison.Ordinal)));
+
+        ReconciliationReport report = await h.ReconcileAsync(ReconciliationMode.Audit);
+
+        Assert.Empty(report.Mismatches);
+        Assert.Equal((25.00m, 25.00m), (Assert.Single(report.Totals, t => t.Type == RefundType.CashRefund).LoopAmount, Assert.Single(report.Totals, t => t.Type == RefundType.CashRefund).FulfilAmount));
+    }
+
     private static byte[] GiftCardRequested(string returnId, decimal issued, decimal bonus) =>
         System.Text.Encoding.UTF8.GetBytes(BooksPayloads.GiftCardRequested(returnId, issued, bonus, 0m).ToJsonString());
 }
