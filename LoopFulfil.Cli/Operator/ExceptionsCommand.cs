@@ -32,8 +32,9 @@ internal static class ExceptionsCommand
 
         var resolveId = new Argument<string>("id") { Description = "The exception record to resolve." };
         var note = new Option<string>("--note") { Description = "Why it is resolved (kept on the record).", HelpName = "text" };
-        var resolve = new Command("resolve", "Mark a record resolved.") { resolveId, note };
-        resolve.SetAction((parse, _) => ResolveAsync(context, parse.GetRequiredValue(resolveId), parse.GetValue(note)));
+        var nothingToPost = new Option<bool>("--nothing-to-post") { Description = "ClosedWithoutProcessing only: confirm the return was closed without processing and nothing is to be posted (later events leave it resolved)." };
+        var resolve = new Command("resolve", "Mark a record resolved.") { resolveId, note, nothingToPost };
+        resolve.SetAction((parse, _) => ResolveAsync(context, parse.GetRequiredValue(resolveId), parse.GetValue(note), parse.GetValue(nothingToPost)));
 
         return new NotedCommand(
             "exceptions",
@@ -66,19 +67,28 @@ internal static class ExceptionsCommand
         return OperatorServices.RunAsync(context, configuration, sp => ReplayAsync(context, sp.GetRequiredService<ExceptionService>(), id, category));
     }
 
-    private static Task<int> ResolveAsync(CliContext context, string id, string? note) =>
-        WithServices(context, async sp =>
+    private static Task<int> ResolveAsync(CliContext context, string id, string? note, bool nothingToPost)
+    {
+        if (nothingToPost && !id.StartsWith(nameof(ExceptionCategory.ClosedWithoutProcessing) + "-", StringComparison.Ordinal))
         {
-            var record = await sp.GetRequiredService<ExceptionService>().ResolveAsync(id, note, context.Stopping).ConfigureAwait(false);
+            context.Stderr.WriteLine($"--nothing-to-post applies only to {nameof(ExceptionCategory.ClosedWithoutProcessing)} records.");
+            return Task.FromResult(2);
+        }
+
+        return WithServices(context, async sp =>
+        {
+            var resolution = nothingToPost ? ExceptionResolution.NothingToPost : ExceptionResolution.Fixed;
+            var record = await sp.GetRequiredService<ExceptionService>().ResolveAsync(id, note, resolution, context.Stopping).ConfigureAwait(false);
             if (record is null)
             {
                 context.Stderr.WriteLine($"No exception record {id}.");
                 return 1;
             }
 
-            context.Stdout.WriteLine($"Resolved {record.Id} ({record.Category}, owner {record.Owner}).");
+            context.Stdout.WriteLine($"Resolved {record.Id} ({record.Category}, owner {record.Owner}{(nothingToPost ? ", nothing to post" : "")}).");
             return 0;
         });
+    }
 
     private static async Task<int> ListAsync(CliContext context, ExceptionService exceptions, ExceptionStatus? status, ExceptionCategory? category)
     {

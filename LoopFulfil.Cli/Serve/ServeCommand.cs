@@ -20,7 +20,7 @@ internal static class ServeCommand
           GET  /api/ops/exceptions?status=&category=  ops routes: header x-functions-key = LocalHost__AdminKey
           GET  /api/ops/exceptions/{id}
           POST /api/ops/exceptions/{id}/replay
-          POST /api/ops/exceptions/{id}/resolve?note=
+          POST /api/ops/exceptions/{id}/resolve?note=&nothingToPost=true
           POST /api/ops/exceptions/replay?category=
 
         Stop with Ctrl+C: in-flight messages finish (LocalHost__ShutdownGraceSeconds) or go back to the queue.

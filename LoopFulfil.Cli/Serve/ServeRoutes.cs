@@ -59,7 +59,7 @@ internal static class ServeRoutes
         "OpsListExceptions" => static (ExceptionService exceptions, string? status, string? category, CancellationToken ct) => OpsApi.ListExceptionsAsync(exceptions, status, category, ct),
         "OpsGetException" => static (ExceptionService exceptions, string id, CancellationToken ct) => OpsApi.GetExceptionAsync(exceptions, id, ct),
         "OpsReplayException" => static (ExceptionService exceptions, string id, CancellationToken ct) => OpsApi.ReplayAsync(exceptions, id, ct),
-        "OpsResolveException" => static (ExceptionService exceptions, string id, string? note, CancellationToken ct) => OpsApi.ResolveAsync(exceptions, id, note, ct),
+        "OpsResolveException" => static (ExceptionService exceptions, string id, string? note, bool? nothingToPost, CancellationToken ct) => OpsApi.ResolveAsync(exceptions, id, note, nothingToPost, ct),
         "OpsReplayCategory" => static (ExceptionService exceptions, string? category, CancellationToken ct) => OpsApi.ReplayCategoryAsync(exceptions, category, ct),
         "OpsReconciliationReport" => static (ReconciliationReports reports, string name, string? mode, CancellationToken ct) => OpsApi.ReconciliationReportAsync(reports, name, mode, ct),
         "OpsPrivacyErase" => static (HttpContext http, ErasureService erasure) => OpsApi.EraseAsync(erasure, http.Request.Body, http.RequestAborted),

@@ -58,7 +58,8 @@ public enum ExceptionCategory
     /// <summary>
     /// Loop closed the return with no sign that its outcomes ran (Close Return, not Process): nothing was posted and
     /// no exchange shipped. Resolving or replaying the record confirms the outcomes did run, and the money then posts
-    /// once; Loop sending the processed signal later does the same and resolves the record.
+    /// once; Loop sending the processed signal later does the same and resolves the record. Resolving it as
+    /// <see cref="ExceptionResolution.NothingToPost"/> confirms the opposite, and later events leave it resolved.
     /// </summary>
     ClosedWithoutProcessing,
 
@@ -80,4 +81,18 @@ public enum ExceptionStatus
 
     /// <summary>The original event was re-enqueued; if it fails again the record reopens.</summary>
     Replayed,
+}
+
+/// <summary>What a person said when resolving a record.</summary>
+public enum ExceptionResolution
+{
+    /// <summary>The cause is fixed (for <see cref="ExceptionCategory.ClosedWithoutProcessing"/>: the outcomes did run, post them).</summary>
+    Fixed,
+
+    /// <summary>
+    /// <see cref="ExceptionCategory.ClosedWithoutProcessing"/> only: finance confirms the return was closed without
+    /// processing and nothing is to be posted. It sticks: later events of the return do not reopen the record (only
+    /// Loop's processed signal changes the verdict).
+    /// </summary>
+    NothingToPost,
 }

@@ -72,6 +72,9 @@ public sealed record ExceptionRecord
 
     public string? ResolutionNote { get; init; }
 
+    /// <summary>What the person who resolved it said (<see cref="ExceptionResolution.Fixed"/> unless stated).</summary>
+    public ExceptionResolution Resolution { get; init; }
+
     /// <summary>Length of the stored raw event (0: none).</summary>
     public int RawEventLength { get; init; }
 

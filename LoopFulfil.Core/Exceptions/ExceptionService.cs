@@ -117,6 +117,7 @@ public sealed partial class ExceptionService
             existing["Message"] = Truncate(raise.Message, MaxMessageChars);
             existing.Properties.Remove("ResolvedAt");
             existing.Properties.Remove("ResolutionNote");
+            existing.Properties.Remove("Resolution");
             SetOptional(existing, "Source", raise.Source);
             if (bodySha is not null)
             {
@@ -206,13 +207,27 @@ public sealed partial class ExceptionService
     }
 
     /// <summary>Marks a record resolved (by a person, without replay). Null when not found.</summary>
-    public async Task<ExceptionRecord?> ResolveAsync(string id, string? note, CancellationToken cancellationToken)
+    public Task<ExceptionRecord?> ResolveAsync(string id, string? note, CancellationToken cancellationToken) =>
+        ResolveAsync(id, note, ExceptionResolution.Fixed, cancellationToken);
+
+    /// <summary>
+    /// Marks a record resolved with what the person said. <see cref="ExceptionResolution.NothingToPost"/> is accepted
+    /// only for <see cref="ExceptionCategory.ClosedWithoutProcessing"/>. Null when not found.
+    /// </summary>
+    /// <exception cref="ArgumentException">NothingToPost for another category.</exception>
+    public async Task<ExceptionRecord?> ResolveAsync(string id, string? note, ExceptionResolution resolution, CancellationToken cancellationToken)
     {
+        if (resolution == ExceptionResolution.NothingToPost && (!TryParseId(id, out string partition, out _) || partition != nameof(ExceptionCategory.ClosedWithoutProcessing)))
+        {
+            throw new ArgumentException($"Only a {nameof(ExceptionCategory.ClosedWithoutProcessing)} record can be resolved as nothing to post ({id}).", nameof(resolution));
+        }
+
         TableEntity? updated = await UpdateRecordAsync(id, entity =>
         {
             entity["Status"] = nameof(ExceptionStatus.Resolved);
             entity["ResolvedAt"] = time.GetUtcNow();
             SetOptional(entity, "ResolutionNote", note is null ? null : Truncate(note, MaxMessageChars));
+            SetOptional(entity, "Resolution", resolution == ExceptionResolution.Fixed ? null : resolution.ToString());
         }, cancellationToken).ConfigureAwait(false);
         return updated is null ? null : ToRecord(updated);
     }
@@ -386,6 +401,7 @@ public sealed partial class ExceptionService
             LastReplayedAt = entity.GetDateTimeOffset("LastReplayedAt"),
             ResolvedAt = entity.GetDateTimeOffset("ResolvedAt"),
             ResolutionNote = entity.GetString("ResolutionNote"),
+            Resolution = Enum.TryParse(entity.GetString("Resolution"), out ExceptionResolution resolution) ? resolution : ExceptionResolution.Fixed,
             RawEventLength = entity.GetInt32("BodyLength") ?? 0,
             RawEventSha256 = entity.GetString("BodySha256"),
             ReplayQueue = entity.GetString("ReplayQueue"),

@@ -59,9 +59,11 @@ public sealed partial class ExchangeOrderHandler
     private readonly IOptionsMonitor<FulfilOptions> fulfilOptions;
     private readonly TimeProvider time;
     private readonly ILogger<ExchangeOrderHandler> logger;
+    private readonly LoopReferences references;
 
-    public ExchangeOrderHandler(ReturnLedger ledger, IFulfilClient fulfil, FulfilSkuCatalog catalog, ILoopClient loop, IReturnExceptionReporter reporter, IMessageSender sender, IOptionsMonitor<WriteBackOptions> writeBack, IOptionsMonitor<FulfilOptions> fulfilOptions, TimeProvider time, ILogger<ExchangeOrderHandler> logger)
+    public ExchangeOrderHandler(ReturnLedger ledger, IFulfilClient fulfil, FulfilSkuCatalog catalog, ILoopClient loop, IReturnExceptionReporter reporter, IMessageSender sender, IOptionsMonitor<WriteBackOptions> writeBack, IOptionsMonitor<FulfilOptions> fulfilOptions, LoopReferences references, TimeProvider time, ILogger<ExchangeOrderHandler> logger)
     {
+        this.references = references;
         this.fulfilOptions = fulfilOptions;
         this.ledger = ledger;
         this.fulfil = fulfil;
@@ -99,7 +101,7 @@ public sealed partial class ExchangeOrderHandler
         catch (PermanentIntegrationException ex)
         {
             LogFailed(logger, ex, request.ReturnId, request.Key);
-            return await FailAsync(message, request.ReturnId, request.Key, $"Exchange {ExchangeGroups.Reference(request.ReturnId, request.Key)}: {ex.Message}", cancellationToken).ConfigureAwait(false);
+            return await FailAsync(message, request.ReturnId, request.Key, $"Exchange {references.Of(request.ReturnId, request.Key)}: {ex.Message}", cancellationToken).ConfigureAwait(false);
         }
     }
 
@@ -142,7 +144,7 @@ public sealed partial class ExchangeOrderHandler
             .GroupBy(i => (Sku: i.Sku!.Trim(), Price: i.Price - i.Discount))
             .OrderBy(g => g.Key.Sku, StringComparer.Ordinal)
             .Select(g => new FulfilSaleOrderLine(products[g.Key.Sku].Id, g.Count(), g.Key.Price, g.First().Title ?? g.Key.Sku))];
-        string reference = ExchangeGroups.Reference(returnId, request.Key);
+        string reference = references.Of(returnId, request.Key);
         int? shipTo = await ShipToAsync(returnId, request.Key, r, party, original, cancellationToken).ConfigureAwait(false);
         var order = new FulfilSaleOrderRequest(
             reference,
@@ -216,7 +218,7 @@ public sealed partial class ExchangeOrderHandler
         var upsert = new LoopOrderUpsert
         {
             ExternalId = sale.Id.ToString(CultureInfo.InvariantCulture),
-            Name = sale.Number ?? sale.Reference ?? ExchangeGroups.Reference(returnId, key),
+            Name = sale.Number ?? sale.Reference ?? references.Of(returnId, key),
             Status = LoopOrderStatus.Active,
             Customer = sale.PartyId is int party ? LoopIdReference.ByExternalId(party.ToString(CultureInfo.InvariantCulture)) : null,
             TotalPrice = LoopMoney.FromDecimal(sale.Lines.Sum(l => l.Quantity * l.UnitPrice), currency),

@@ -43,9 +43,11 @@ public sealed partial class ExchangeSettlement
     private readonly IOptionsMonitor<FulfilOptions> fulfilOptions;
     private readonly TimeProvider time;
     private readonly ILogger<ExchangeSettlement> logger;
+    private readonly LoopReferences references;
 
-    public ExchangeSettlement(IFulfilClient fulfil, IFulfilReceivables receivables, IOptionsMonitor<FulfilOptions> fulfilOptions, TimeProvider time, ILogger<ExchangeSettlement> logger)
+    public ExchangeSettlement(IFulfilClient fulfil, IFulfilReceivables receivables, IOptionsMonitor<FulfilOptions> fulfilOptions, LoopReferences references, TimeProvider time, ILogger<ExchangeSettlement> logger)
     {
+        this.references = references;
         this.fulfil = fulfil;
         this.receivables = receivables;
         this.fulfilOptions = fulfilOptions;
@@ -54,16 +56,16 @@ public sealed partial class ExchangeSettlement
     }
 
     /// <summary>Name of the reconciliation that settles the return: <c>LOOP-{id}-SETTLE</c>.</summary>
-    public static string Name(string returnId) => $"LOOP-{returnId}-SETTLE";
+    public string Name(string returnId) => references.Of(returnId, LoopReferences.Settlement);
 
     /// <summary>Reference of the upsell payment journal: <c>LOOP-{id}-UPSELL</c>.</summary>
-    public static string UpsellReference(string returnId) => PostingKinds.Reference(returnId, PostingKinds.Upsell);
+    public string UpsellReference(string returnId) => references.Of(returnId, LoopReferences.Upsell);
 
     /// <summary>Reference of the refund payment (Dr receivable R, Cr returns clearing R) the refunds stage books: <c>LOOP-{id}-RF</c>.</summary>
-    public static string RefundPaymentReference(string returnId) => $"LOOP-{returnId}-RF";
+    public string RefundPaymentReference(string returnId) => references.Of(returnId, LoopReferences.RefundPayment);
 
     /// <summary>Reference of the credit note this settlement expects (the refunds stage makes it).</summary>
-    public static string CreditNoteReference(string returnId) => PostingKinds.Reference(returnId, PostingKinds.CreditNote);
+    public string CreditNoteReference(string returnId) => references.Of(returnId, LoopReferences.CreditNote);
 
     /// <summary>One attempt; safe to repeat and to run concurrently with the refunds stage and the exchange handler.</summary>
     /// <exception cref="ReturnStageException">AmountMismatch: the documents are all there but the receivable does not net to zero.</exception>
@@ -133,7 +135,7 @@ public sealed partial class ExchangeSettlement
         if (await receivables.FindReconciliationAsync(name, cancellationToken).ConfigureAwait(false) is null)
         {
             IReadOnlyList<FulfilMoveLine> ofInvoices = await receivables.GetMoveLinesAsync([.. invoices.Append(credit).SelectMany(d => d.ReceivableLineIds)], cancellationToken).ConfigureAwait(false);
-            IReadOnlyList<FulfilMoveLine> ofJournals = await receivables.GetJournalLinesAsync($"LOOP-{returnId}-", cancellationToken).ConfigureAwait(false);
+            IReadOnlyList<FulfilMoveLine> ofJournals = await receivables.GetJournalLinesAsync(references.DocumentsOf(returnId), cancellationToken).ConfigureAwait(false);
             FulfilMoveLine[] open = [.. ofInvoices.Concat(ofJournals)
                 .Where(l => l.AccountId == account && l.PartyId == party && l.ReconciliationId is null)
                 .DistinctBy(l => l.Id)

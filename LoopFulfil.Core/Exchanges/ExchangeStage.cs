@@ -18,7 +18,7 @@ public sealed record ExchangeMessage(
 public static class ExchangeGroups
 {
     /// <summary>Key of the items Loop added to the original order (the current shape).</summary>
-    public const string OriginalOrderKey = "EXC";
+    public const string OriginalOrderKey = LoopReferences.Exchange;
 
     /// <summary>
     /// Items to ship, grouped into orders: one for items added to the original order, one per separate <c>EXC-</c>
@@ -33,8 +33,6 @@ public static class ExchangeGroups
             .ToDictionary(g => g.Key, g => (IReadOnlyList<LoopExchange>)[.. g], StringComparer.Ordinal);
     }
 
-    /// <summary>Reference and channel identifier of the Fulfil order: <c>LOOP-{id}-EXC</c> or <c>LOOP-{id}-{EXC-order name}</c>.</summary>
-    public static string Reference(string returnId, string key) => $"LOOP-{returnId}-{key}";
 }
 
 /// <summary>

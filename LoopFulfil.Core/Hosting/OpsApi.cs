@@ -98,11 +98,22 @@ public static class OpsApi
         return OpsResponse.Ok(ReplayView.From(id, result), status);
     }
 
-    /// <summary><c>POST ops/exceptions/{id}/resolve?note=</c>: marks the record resolved by hand; 404 when there is none.</summary>
-    public static async Task<OpsResponse> ResolveAsync(ExceptionService exceptions, string id, string? note, CancellationToken cancellationToken)
+    /// <summary>
+    /// <c>POST ops/exceptions/{id}/resolve?note=&amp;nothingToPost=true</c>: marks the record resolved by hand; 404 when
+    /// there is none. <c>nothingToPost</c> (finance confirming a close without processing) applies only to
+    /// ClosedWithoutProcessing records, and sticks across the return's later events.
+    /// </summary>
+    public static async Task<OpsResponse> ResolveAsync(ExceptionService exceptions, string id, string? note, bool? nothingToPost, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(exceptions);
-        ExceptionRecord? record = await exceptions.ResolveAsync(id, note, cancellationToken).ConfigureAwait(false);
+        ArgumentNullException.ThrowIfNull(id);
+        ExceptionResolution resolution = nothingToPost == true ? ExceptionResolution.NothingToPost : ExceptionResolution.Fixed;
+        if (resolution == ExceptionResolution.NothingToPost && !id.StartsWith(nameof(ExceptionCategory.ClosedWithoutProcessing) + "-", StringComparison.Ordinal))
+        {
+            return OpsResponse.Problem(StatusCodes.Status400BadRequest, $"nothingToPost applies only to {nameof(ExceptionCategory.ClosedWithoutProcessing)} records.");
+        }
+
+        ExceptionRecord? record = await exceptions.ResolveAsync(id, note, resolution, cancellationToken).ConfigureAwait(false);
         return record is null ? NoRecord(id) : OpsResponse.Ok(ExceptionRecordView.From(record));
     }
 

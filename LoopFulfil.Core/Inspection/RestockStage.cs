@@ -158,7 +158,7 @@ public sealed partial class RestockStage : IReturnStage
             }
 
             int target = await QuarantineStock.LocationIdAsync(fulfil, code, cancellationToken).ConfigureAwait(false);
-            string reference = $"LOOP-{context.ReturnId}-RESTOCK-{code}";
+            string reference = context.References.RestockTo(context.ReturnId, code);
             var request = new FulfilInternalShipmentRequest(reference, quarantine, target, today, moves);
             StepResult step = await context.Ledger.EnsureStepAsync(
                 context.ReturnId,

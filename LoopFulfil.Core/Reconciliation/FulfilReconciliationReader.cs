@@ -1,6 +1,7 @@
 using System.Text.Json;
 using LoopFulfil.Core.Fulfil;
 using LoopFulfil.Core.Refunds;
+using LoopFulfil.Core.Returns;
 using Microsoft.Extensions.Options;
 
 namespace LoopFulfil.Core.Reconciliation;
@@ -43,8 +44,6 @@ public sealed record FulfilLoopDocument(
     /// <summary>Cancelled documents do not count: a cancelled duplicate is already repaired.</summary>
     public bool IsLive => State is not ("cancelled" or "cancel" or "canceled");
 
-    /// <summary>The reference as the report shows it (<c>LOOP-{id}</c> for a return order without one).</summary>
-    public string DisplayReference => Reference ?? LoopReferences.Prefix + ReturnId;
 }
 
 /// <summary>Reads the Loop documents in Fulfil that reconciliation compares (all searches; nothing is written).</summary>
@@ -55,6 +54,12 @@ public interface IFulfilReconciliationReader
 
     /// <summary>Every document with a <c>LOOP-</c> reference created in [<paramref name="createdFrom"/>, <paramref name="createdBefore"/>).</summary>
     Task<IReadOnlyList<FulfilLoopDocument>> GetLoopDocumentsCreatedAsync(DateTimeOffset createdFrom, DateTimeOffset createdBefore, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// The customer invoice with this id as a credit note of <paramref name="returnId"/> (the id the ledger stored when
+    /// the credit note was adopted: an ERP-made credit note need not carry the Loop reference). Null when absent.
+    /// </summary>
+    Task<FulfilLoopDocument?> GetCreditNoteAsync(int invoiceId, string returnId, CancellationToken cancellationToken);
 }
 
 /// <summary>
@@ -64,13 +69,15 @@ public interface IFulfilReconciliationReader
 /// </summary>
 public sealed class FulfilReconciliationReader : IFulfilReconciliationReader
 {
+    private readonly LoopReferences references;
     private readonly FulfilHttp http;
     private readonly FulfilOptions options;
     private readonly IOptionsMonitor<ReconciliationOptions> reconciliation;
     private readonly IOptionsMonitor<RefundsOptions> refunds;
 
-    public FulfilReconciliationReader(HttpClient httpClient, IOptions<FulfilOptions> options, IOptionsMonitor<ReconciliationOptions> reconciliation, IOptionsMonitor<RefundsOptions> refunds, TimeProvider timeProvider)
+    public FulfilReconciliationReader(HttpClient httpClient, IOptions<FulfilOptions> options, IOptionsMonitor<ReconciliationOptions> reconciliation, IOptionsMonitor<RefundsOptions> refunds, LoopReferences references, TimeProvider timeProvider)
     {
+        this.references = references;
         ArgumentNullException.ThrowIfNull(options);
         this.options = options.Value;
         this.reconciliation = reconciliation;
@@ -85,7 +92,7 @@ public sealed class FulfilReconciliationReader : IFulfilReconciliationReader
         int batch = Math.Max(1, reconciliation.CurrentValue.FulfilBatchSize);
         foreach (string[] ids in returnIds.Distinct(StringComparer.Ordinal).Chunk(batch))
         {
-            string[] patterns = [.. ids.Select(id => LoopReferences.Prefix + id + "-%")];
+            string[] patterns = [.. ids.Select(id => references.DocumentsOf(id) + "%")];
             found.AddRange(await SearchAsync(["OR", new object[] { "channel_identifier", "in", ids }, .. Likes(patterns, "reference")], "sale.sale", cancellationToken).ConfigureAwait(false));
             found.AddRange(await SearchAsync([new object[] { "type", "=", "out" }, (object[])["OR", .. Likes(patterns, options.CreditNoteReferenceField)]], "account.invoice", cancellationToken).ConfigureAwait(false));
             found.AddRange(await SearchAsync(["OR", .. Likes(patterns, options.JournalReferenceField)], "account.move", cancellationToken).ConfigureAwait(false));
@@ -104,7 +111,7 @@ public sealed class FulfilReconciliationReader : IFulfilReconciliationReader
     public async Task<IReadOnlyList<FulfilLoopDocument>> GetLoopDocumentsCreatedAsync(DateTimeOffset createdFrom, DateTimeOffset createdBefore, CancellationToken cancellationToken)
     {
         object[] window = [new object[] { "create_date", ">=", createdFrom.UtcDateTime }, new object[] { "create_date", "<", createdBefore.UtcDateTime }];
-        object Like(string field) => new object[] { field, "like", LoopReferences.Prefix + "%" };
+        object Like(string field) => new object[] { field, "like", references.Prefix + "%" };
         var found = new List<FulfilLoopDocument>();
         found.AddRange(await SearchAsync([.. window, Like("reference")], "sale.sale", cancellationToken).ConfigureAwait(false));
         found.AddRange(await SearchAsync([.. window, new object[] { "type", "=", "out" }, Like(options.CreditNoteReferenceField)], "account.invoice", cancellationToken).ConfigureAwait(false));
@@ -118,6 +125,12 @@ public sealed class FulfilReconciliationReader : IFulfilReconciliationReader
         return found;
     }
 
+    public async Task<FulfilLoopDocument?> GetCreditNoteAsync(int invoiceId, string returnId, CancellationToken cancellationToken)
+    {
+        IReadOnlyList<FulfilLoopDocument> found = await SearchAsync([new object[] { "id", "=", invoiceId }], "account.invoice", cancellationToken, returnId).ConfigureAwait(false);
+        return found.Count > 0 ? found[0] : null;
+    }
+
     // The gift card model exists only where Fulfil's gift card module is installed: merchants booking store credit as
     // journals may not have it, and a search on an unknown model fails.
     private bool ReadsGiftCards => refunds.CurrentValue.StoreCreditDocument == StoreCreditDocument.GiftCard;
@@ -125,7 +138,8 @@ public sealed class FulfilReconciliationReader : IFulfilReconciliationReader
     private static IEnumerable<object> Likes(string[] patterns, string field) =>
         patterns.Select(p => (object)new object[] { field, "like", p });
 
-    private async Task<IReadOnlyList<FulfilLoopDocument>> SearchAsync(object[] domain, string model, CancellationToken cancellationToken)
+    /// <param name="owner">The return a credit note belongs to when its reference does not say (read by id).</param>
+    private async Task<IReadOnlyList<FulfilLoopDocument>> SearchAsync(object[] domain, string model, CancellationToken cancellationToken, string? owner = null)
     {
         string referenceField = model switch
         {
@@ -160,14 +174,14 @@ public sealed class FulfilReconciliationReader : IFulfilReconciliationReader
         foreach (JsonElement r in rows)
         {
             string? reference = r.Str(referenceField);
-            LoopReferences.Parsed? parsed = LoopReferences.Parse(reference);
+            LoopReferences.Parsed? parsed = references.Parse(reference);
             LoopDocumentType type;
             string? returnId;
             switch (model)
             {
                 case "sale.sale":
                     // A return order is keyed by channel_identifier (its reference is optional); exchanges by reference.
-                    bool exchange = parsed?.Suffix?.StartsWith("EXC", StringComparison.Ordinal) == true;
+                    bool exchange = parsed?.Suffix?.StartsWith(LoopReferences.Exchange, StringComparison.Ordinal) == true;
                     type = exchange ? LoopDocumentType.ExchangeOrder : LoopDocumentType.ReturnOrder;
                     returnId = exchange ? parsed!.ReturnId : r.Str("channel_identifier") ?? parsed?.ReturnId;
                     if (!exchange && parsed is { Suffix: not null })
@@ -178,7 +192,7 @@ public sealed class FulfilReconciliationReader : IFulfilReconciliationReader
                     break;
                 case "account.invoice":
                     type = LoopDocumentType.CreditNote;
-                    returnId = parsed?.ReturnId;
+                    returnId = owner ?? parsed?.ReturnId;
                     break;
                 case "account.move":
                     type = LoopDocumentType.JournalEntry;
@@ -211,44 +225,5 @@ public sealed class FulfilReconciliationReader : IFulfilReconciliationReader
         }
 
         return documents;
-    }
-}
-
-/// <summary>The <c>LOOP-{returnId}[-{suffix}]</c> references of the documents LoopFulfil creates.</summary>
-public static class LoopReferences
-{
-    public const string Prefix = "LOOP-";
-
-    // The suffixes the outcome stages append (Refunds.PostingKinds, exchange keys, restock shipments).
-    private static readonly string[] Suffixes = ["CN", "RF", "SC", "GC", "BONUS", "FEE", "UPSELL", "EXC", "RESTOCK"];
-
-    /// <param name="Suffix">Null for the return order's own reference.</param>
-    public sealed record Parsed(string ReturnId, string? Suffix);
-
-    /// <summary>
-    /// Splits a reference into return id and suffix at the first <c>-</c> followed by a known suffix (so a return id
-    /// holding a dash still parses); null when it is not a Loop reference.
-    /// </summary>
-    public static Parsed? Parse(string? reference)
-    {
-        if (reference is null || !reference.StartsWith(Prefix, StringComparison.Ordinal) || reference.Length == Prefix.Length)
-        {
-            return null;
-        }
-
-        string rest = reference[Prefix.Length..];
-        for (int i = rest.IndexOf('-', StringComparison.Ordinal); i > 0; i = rest.IndexOf('-', i + 1))
-        {
-            string tail = rest[(i + 1)..];
-            foreach (string suffix in Suffixes)
-            {
-                if (tail.StartsWith(suffix, StringComparison.Ordinal) && (tail.Length == suffix.Length || tail[suffix.Length] == '-'))
-                {
-                    return new Parsed(rest[..i], tail);
-                }
-            }
-        }
-
-        return new Parsed(rest, null);
     }
 }

@@ -44,6 +44,7 @@ public static class ReconciliationHtml
         Card(h, "healed", healed.ToString(CultureInfo.InvariantCulture), "repaired automatically", null);
         Card(h, "open-exceptions", report.OpenExceptions.ToString(CultureInfo.InvariantCulture), "open exceptions", report.OpenExceptions > 0 ? "bad" : "ok");
         Card(h, "restock-median", Hours(report.RestockLatency.MedianHours), $"restock median (p95 {Hours(report.RestockLatency.P95Hours)}, {report.RestockLatency.Samples} returns)", null);
+        Card(h, "confirmed-without-processing", report.ConfirmedWithoutProcessing.Count.ToString(CultureInfo.InvariantCulture), "closed without processing, confirmed by finance (nothing to post)", null);
         h.Append("</div>");
 
         h.Append("<h2>Money (closed returns)</h2><table data-section=\"totals\"><tr><th>Refund type</th><th>Currency</th><th class=\"num\">Returns</th><th class=\"num\">Loop</th><th class=\"num\">Fulfil</th><th class=\"num\">Difference</th></tr>");

@@ -40,9 +40,8 @@ public sealed partial class ReconciliationJob
             }
 
             if (m.Kind == ReconciliationMismatchKind.MissingExchangeOrder && m.Reference is { } reference
-                && reference.StartsWith(LoopReferences.Prefix + m.ReturnId + "-", StringComparison.Ordinal))
+                && references.Parse(reference) is { Suffix: { } key } parsed && parsed.ReturnId == m.ReturnId)
             {
-                string key = reference[(LoopReferences.Prefix.Length + m.ReturnId.Length + 1)..];
                 if (Step(returnSteps, OutcomeSteps.ExchangeEnqueued(key)) is { Status: StepStatus.Done })
                 {
                     // The hand-off to loop-exchanges is recorded, so re-running the return would not resend it.

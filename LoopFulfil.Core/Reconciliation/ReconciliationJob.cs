@@ -42,6 +42,7 @@ public sealed partial class ReconciliationJob
     private readonly IOptionsMonitor<ReconciliationOptions> options;
     private readonly IOptionsMonitor<ExceptionOptions> exceptionOptions;
     private readonly IOptionsMonitor<RefundsOptions> refundsOptions;
+    private readonly LoopReferences references;
     private readonly TimeProvider time;
     private readonly LoopFulfilMetrics metrics;
     private readonly ILogger<ReconciliationJob> logger;
@@ -57,6 +58,7 @@ public sealed partial class ReconciliationJob
         IOptionsMonitor<ReconciliationOptions> options,
         IOptionsMonitor<ExceptionOptions> exceptionOptions,
         IOptionsMonitor<RefundsOptions> refundsOptions,
+        LoopReferences references,
         TimeProvider time,
         ILogger<ReconciliationJob> logger,
         LoopFulfilMetrics? metrics = null)
@@ -71,6 +73,7 @@ public sealed partial class ReconciliationJob
         this.options = options;
         this.exceptionOptions = exceptionOptions;
         this.refundsOptions = refundsOptions;
+        this.references = references;
         this.time = time;
         this.logger = logger;
         this.metrics = metrics ?? LoopFulfilMetrics.Shared;
@@ -139,12 +142,13 @@ public sealed partial class ReconciliationJob
         var mismatches = new List<ReconciliationMismatch>();
         var latencies = new List<double>();
         var totals = new Dictionary<(RefundType Type, string Currency), (int Returns, decimal Loop, decimal Fulfil)>();
+        var confirmed = new List<string>();
         DateTimeOffset now = time.GetUtcNow();
         foreach (LoopReturn r in returns.Values.OrderBy(r => r.Id, StringComparer.Ordinal))
         {
             FulfilLoopDocument[] docs = [.. byReturn[r.Id!].Where(d => d.IsLive)];
             IReadOnlyList<StepRecord> steps = await ledger.GetStepsAsync(r.Id!, cancellationToken).ConfigureAwait(false);
-            await CheckReturnAsync(r, docs, steps, now, o, eo, mismatches, latencies, totals, cancellationToken).ConfigureAwait(false);
+            await CheckReturnAsync(r, docs, steps, now, o, eo, mismatches, latencies, totals, confirmed, cancellationToken).ConfigureAwait(false);
         }
 
         await FindOrphansAsync(from, to, returns, o, eo, mismatches, cancellationToken).ConfigureAwait(false);
@@ -195,6 +199,7 @@ public sealed partial class ReconciliationJob
                 .Select(e => new OpenExceptionSummary(e.Id, e.Category.ToString(), e.Owner, e.ReturnId, e.FirstSeen, e.Attempts, e.Message))],
             RestockLatency = Latency(latencies),
             HealMessagesSent = healMessages,
+            ConfirmedWithoutProcessing = confirmed,
         };
 
         // History includes this run: save it first, then read the days back.
@@ -217,6 +222,7 @@ public sealed partial class ReconciliationJob
         List<ReconciliationMismatch> mismatches,
         List<double> latencies,
         Dictionary<(RefundType, string), (int, decimal, decimal)> totals,
+        List<string> confirmed,
         CancellationToken cancellationToken)
     {
         string id = r.Id!;
@@ -230,7 +236,7 @@ public sealed partial class ReconciliationJob
         }
 
         // Duplicates: one reference (or one return's return order) more than once.
-        foreach (var group in docs.GroupBy(d => (d.Type, Ref: d.Type == LoopDocumentType.ReturnOrder ? LoopReferences.Prefix + id : d.Reference)).Where(g => g.Count() > 1))
+        foreach (var group in docs.GroupBy(d => (d.Type, Ref: d.Type == LoopDocumentType.ReturnOrder ? references.ReturnOrder(id) : d.Reference)).Where(g => g.Count() > 1))
         {
             string ids = string.Join(", ", group.Select(d => d.Number ?? d.Id.ToString(CultureInfo.InvariantCulture)));
             Add(ReconciliationMismatchKind.DuplicateDocument, group.Key.Ref, "1", group.Count().ToString(CultureInfo.InvariantCulture), null,
@@ -240,7 +246,7 @@ public sealed partial class ReconciliationJob
         FulfilLoopDocument[] returnOrders = [.. docs.Where(d => d.Type == LoopDocumentType.ReturnOrder)];
         if (returnOrders.Length == 0 && state is ReturnStates.Open or ReturnStates.Review or ReturnStates.Closed)
         {
-            Add(ReconciliationMismatchKind.MissingReturnOrder, LoopReferences.Prefix + id, "return order", ReconciliationValues.Missing, null,
+            Add(ReconciliationMismatchKind.MissingReturnOrder, references.ReturnOrder(id), "return order", ReconciliationValues.Missing, null,
                 $"Loop return {id} is {state} but Fulfil has no return order with channel_identifier {id}.");
         }
 
@@ -257,7 +263,7 @@ public sealed partial class ReconciliationJob
             else if (!restockedInFulfil && now - inAt > o.RestockSla)
             {
                 double hours = Math.Round((now - inAt).TotalHours, 1);
-                Add(ReconciliationMismatchKind.RestockDelayed, LoopReferences.Prefix + id + "-RESTOCK", $"restocked within {o.RestockSla.TotalHours.ToString(CultureInfo.InvariantCulture)} h",
+                Add(ReconciliationMismatchKind.RestockDelayed, references.Of(id, LoopReferences.Restock), $"restocked within {o.RestockSla.TotalHours.ToString(CultureInfo.InvariantCulture)} h",
                     $"in quarantine {hours.ToString(CultureInfo.InvariantCulture)} h", null,
                     $"Return {id}: goods received into quarantine at {inAt:u} have not left it ({hours.ToString(CultureInfo.InvariantCulture)} h, SLA {o.RestockSla.TotalHours.ToString(CultureInfo.InvariantCulture)} h).");
             }
@@ -269,103 +275,7 @@ public sealed partial class ReconciliationJob
             return;
         }
 
-        string cur = currency ?? "?";
-        FulfilLoopDocument[] creditNotes = [.. docs.Where(d => d.Type == LoopDocumentType.CreditNote && d.Reference == PostingKinds.Reference(id, PostingKinds.CreditNote))];
-        FulfilLoopDocument[] journals = [.. docs.Where(d => d.Type == LoopDocumentType.JournalEntry && d.Reference == PostingKinds.Reference(id, PostingKinds.StoreCredit))];
-        FulfilLoopDocument[] giftCards = [.. docs.Where(d => d.Type == LoopDocumentType.GiftCard && d.Reference == PostingKinds.Reference(id, PostingKinds.GiftCard))];
-        FulfilLoopDocument[] refundPayments = [.. docs.Where(d => d.Type == LoopDocumentType.JournalEntry && d.Reference == PostingKinds.Reference(id, PostingKinds.RefundPayment))];
-        decimal creditNoteTotal = creditNotes.Sum(d => -(d.Amount ?? 0m));
-        decimal refundTotal = refundPayments.Sum(d => d.Amount ?? 0m);
-        // docs/accounting.md: the one credit note credits every returned unit less the fee; the refund payment is R.
-        await CheckMoneyAsync(ReconciliationMismatchKind.CreditNoteMismatch, PostingKinds.CreditNote, ReturnMoney.Of(r, null).Credited, creditNotes.Length, creditNoteTotal, "credit note", "returned value less handling fee").ConfigureAwait(false);
-        await CheckMoneyAsync(ReconciliationMismatchKind.JournalMismatch, PostingKinds.RefundPayment, r.Refund, refundPayments.Length, refundTotal, "refund payment journal", "cash refund").ConfigureAwait(false);
-        decimal storeCreditTotal;
-        if (await StoreCreditKindAsync().ConfigureAwait(false) == PostingKinds.GiftCard)
-        {
-            storeCreditTotal = giftCards.Sum(d => d.Amount ?? 0m);
-            await CheckMoneyAsync(ReconciliationMismatchKind.GiftCardMismatch, PostingKinds.GiftCard, r.GiftCard, giftCards.Length, storeCreditTotal, "store-credit gift card", "store credit").ConfigureAwait(false);
-        }
-        else
-        {
-            storeCreditTotal = journals.Sum(d => d.Amount ?? 0m);
-            await CheckMoneyAsync(ReconciliationMismatchKind.JournalMismatch, PostingKinds.StoreCredit, r.GiftCard, journals.Length, storeCreditTotal, "store-credit journal", "store credit").ConfigureAwait(false);
-        }
-
-        IReadOnlyDictionary<string, IReadOnlyList<LoopExchange>> exchanges = ExchangeGroups.Of(r);
-        decimal exchangeTotal = 0m;
-        foreach (string key in exchanges.Keys)
-        {
-            string reference = ExchangeGroups.Reference(id, key);
-            FulfilLoopDocument[] orders = [.. docs.Where(d => d.Type == LoopDocumentType.ExchangeOrder && d.Reference == reference)];
-            exchangeTotal += orders.Sum(d => d.Amount ?? 0m);
-            if (orders.Length == 0)
-            {
-                Add(ReconciliationMismatchKind.MissingExchangeOrder, reference, "sales order", ReconciliationValues.Missing, null,
-                    $"Loop confirmed exchange {key} of return {id} but Fulfil has no sales order {reference}.");
-            }
-        }
-
-        AddTotal(RefundType.CashRefund, r.Refund, refundTotal);
-        AddTotal(RefundType.StoreCredit, r.GiftCard, storeCreditTotal);
-        AddTotal(RefundType.Exchange, r.ExchangeCreditTotal, exchangeTotal);
-
-        void AddTotal(RefundType type, decimal loopAmount, decimal fulfilAmount)
-        {
-            if (loopAmount == 0m && fulfilAmount == 0m)
-            {
-                return;
-            }
-
-            (int n, decimal l, decimal f) = totals.GetValueOrDefault((type, cur));
-            totals[(type, cur)] = (n + 1, l + loopAmount, f + fulfilAmount);
-        }
-
-        // What the return's store credit is in Fulfil: the document that exists, else the one planned for it, else the
-        // current setting (a return whose webhook never arrived is owed the document the merchant now books).
-        async Task<string> StoreCreditKindAsync()
-        {
-            if (r.GiftCard <= 0m && giftCards.Length == 0)
-            {
-                return PostingKinds.StoreCredit;
-            }
-
-            if (giftCards.Length > 0 || journals.Length > 0)
-            {
-                return giftCards.Length > 0 ? PostingKinds.GiftCard : PostingKinds.StoreCredit;
-            }
-
-            if (await postings.GetAsync(id, PostingKinds.GiftCard, cancellationToken).ConfigureAwait(false) is not null)
-            {
-                return PostingKinds.GiftCard;
-            }
-
-            if (await postings.GetAsync(id, PostingKinds.StoreCredit, cancellationToken).ConfigureAwait(false) is not null)
-            {
-                return PostingKinds.StoreCredit;
-            }
-
-            return refundsOptions.CurrentValue.StoreCreditDocument == StoreCreditDocument.GiftCard ? PostingKinds.GiftCard : PostingKinds.StoreCredit;
-        }
-
-        async Task CheckMoneyAsync(ReconciliationMismatchKind kind, string postingKind, decimal expected, int found, decimal actual, string what, string loopWhat)
-        {
-            string reference = PostingKinds.Reference(id, postingKind);
-            if (found == 0 && expected > 0m)
-            {
-                // Scheduled posting mode: a pending posting is on its way, not missing.
-                PostingRecord? pending = await postings.GetAsync(id, postingKind, cancellationToken).ConfigureAwait(false);
-                if (pending is { Status: PostingStatus.Pending })
-                {
-                    return;
-                }
-
-                Add(kind, reference, Money(expected), ReconciliationValues.Missing, cur, $"Loop refunded {Money(expected)} {cur} as {loopWhat} on return {id}; Fulfil has no {what} {reference}.");
-            }
-            else if (found > 0 && actual != expected)
-            {
-                Add(kind, reference, Money(expected), Money(actual), cur, $"The {what} {reference} totals {Money(actual)} {cur}; Loop's {loopWhat} on return {id} is {Money(expected)} {cur}.");
-            }
-        }
+        await CheckClosedReturnAsync(r, docs, steps, currency ?? "?", o, eo, mismatches, totals, confirmed, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>
@@ -389,9 +299,10 @@ public sealed partial class ReconciliationJob
             string owner = ReconciliationMismatchKinds.OwnerOf(ReconciliationMismatchKind.OrphanDocument, eo, o);
             foreach (FulfilLoopDocument d in group.DistinctBy(d => (d.Type, d.Id)))
             {
-                mismatches.Add(new ReconciliationMismatch(ReconciliationMismatchKind.OrphanDocument, group.Key, owner, d.DisplayReference, "no document", $"{d.Type} {d.Number ?? d.Id.ToString(CultureInfo.InvariantCulture)}",
+                string shown = d.Reference ?? references.ReturnOrder(d.ReturnId);
+                mismatches.Add(new ReconciliationMismatch(ReconciliationMismatchKind.OrphanDocument, group.Key, owner, shown, "no document", $"{d.Type} {d.Number ?? d.Id.ToString(CultureInfo.InvariantCulture)}",
                     null,
-                    $"Fulfil {d.Type} {d.DisplayReference} ({d.Number ?? d.Id.ToString(CultureInfo.InvariantCulture)}, {d.State}) names Loop return {group.Key}, which Loop does not know."));
+                    $"Fulfil {d.Type} {shown} ({d.Number ?? d.Id.ToString(CultureInfo.InvariantCulture)}, {d.State}) names Loop return {group.Key}, which Loop does not know."));
             }
         }
     }

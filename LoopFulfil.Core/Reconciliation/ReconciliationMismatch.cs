@@ -28,6 +28,18 @@ public enum ReconciliationMismatchKind
 
     /// <summary>The store-credit gift card (<c>LOOP-{id}-GC</c>, <c>Refunds:StoreCreditDocument=GiftCard</c>) is missing, or differs from Loop's store credit.</summary>
     GiftCardMismatch,
+
+    /// <summary>
+    /// Loop closed the return with no sign its outcomes ran and finance has not yet confirmed it (the
+    /// ClosedWithoutProcessing record is open): nothing is owed until it does (docs/accounting.md row 12). Owner finance.
+    /// </summary>
+    ClosedWithoutProcessing,
+
+    /// <summary>
+    /// A posting held back by an AmountMismatch record (<see cref="ReconciliationMismatch.ExceptionId"/>): not missing,
+    /// waiting for finance to resolve or replay that record. Not healed, not raised again.
+    /// </summary>
+    PostingBlocked,
 }
 
 /// <summary>One difference between Loop, Fulfil and the ledger.</summary>
@@ -70,6 +82,14 @@ public static class ReconciliationMismatchKinds
         _ => null,
     };
 
+    /// <summary>Kinds that report an existing record (never raised again) and are owned like its category.</summary>
+    private static ExceptionCategory? OwnedLike(ReconciliationMismatchKind kind) => kind switch
+    {
+        ReconciliationMismatchKind.ClosedWithoutProcessing => ExceptionCategory.ClosedWithoutProcessing,
+        ReconciliationMismatchKind.PostingBlocked => ExceptionCategory.AmountMismatch,
+        _ => null,
+    };
+
     /// <summary>
     /// The owner: that of the exception category (<see cref="ExceptionOptions.OwnerOf"/>) when the kind has one, else
     /// <see cref="ReconciliationOptions.Owners"/>, else the exceptions' default owner.
@@ -78,7 +98,7 @@ public static class ReconciliationMismatchKinds
     {
         ArgumentNullException.ThrowIfNull(exceptions);
         ArgumentNullException.ThrowIfNull(options);
-        if (CategoryOf(kind) is { } category)
+        if ((OwnedLike(kind) ?? CategoryOf(kind)) is { } category)
         {
             return exceptions.OwnerOf(category);
         }
@@ -99,4 +119,7 @@ public static class ReconciliationMismatchKinds
 public static class ReconciliationValues
 {
     public const string Missing = "missing";
+
+    /// <summary>A posting held back by an exception record.</summary>
+    public const string Blocked = "blocked";
 }

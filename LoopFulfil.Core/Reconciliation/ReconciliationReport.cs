@@ -67,6 +67,12 @@ public sealed record ReconciliationReport
     /// <summary>The last <see cref="ReconciliationOptions.HistoryDays"/> days, oldest first (days without a run are absent).</summary>
     public IReadOnlyList<ReconciliationDay> History { get; init; } = [];
 
+    /// <summary>
+    /// Closed returns finance confirmed as closed without processing, nothing to post (docs/accounting.md row 12): not
+    /// mismatches, listed so the report accounts for every closed return.
+    /// </summary>
+    public IReadOnlyList<string> ConfirmedWithoutProcessing { get; init; } = [];
+
     /// <summary>Messages sent to repair returns (one per return, plus one per exchange re-sent).</summary>
     public int HealMessagesSent { get; init; }
 

@@ -1,6 +1,7 @@
 using LoopFulfil.Core.Diagnostics;
 using LoopFulfil.Core.Fulfil;
 using LoopFulfil.Core.Refunds;
+using LoopFulfil.Core.Returns;
 using LoopFulfil.Core.Scheduling;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -31,6 +32,7 @@ public static class ReconciliationServiceCollectionExtensions
         services.AddLoopFulfilDiagnostics();
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<ReconciliationReportStore>();
+        services.TryAddSingleton(LoopReferences.Create);
         services.TryAddSingleton<PostingStore>();
         services.TryAddTransient<ReconciliationReports>();
         // Same named client as IFulfilClient: one base address, one resilience pipeline and circuit for Fulfil.

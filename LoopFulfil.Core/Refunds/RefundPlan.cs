@@ -1,5 +1,6 @@
 using System.Globalization;
 using LoopFulfil.Core.Loop.Models;
+using LoopFulfil.Core.Returns;
 
 namespace LoopFulfil.Core.Refunds;
 
@@ -10,27 +11,29 @@ public static class PostingKinds
     /// The one credit note of the return (<c>LOOP-{id}-CN</c>): every returned unit at p − d with its sale line's taxes,
     /// plus the handling-fee line; total −(V − F). Made by Fulfil from the return order, or by LoopFulfil.
     /// </summary>
-    public const string CreditNote = "CN";
+    public const string CreditNote = LoopReferences.CreditNote;
 
     /// <summary>Refund to the original payment (<c>LOOP-{id}-RF</c>): Dr receivable R, Cr returns clearing R.</summary>
-    public const string RefundPayment = "RF";
+    public const string RefundPayment = LoopReferences.RefundPayment;
 
     /// <summary>Store credit issued against the receivable (<c>LOOP-{id}-SC</c>): Dr receivable G − B, Cr gift-card liability G − B.</summary>
-    public const string StoreCredit = "SC";
+    public const string StoreCredit = LoopReferences.StoreCredit;
 
-    /// <summary>Store credit issued as a Fulfil gift card (<c>LOOP-{id}-GC</c>), when <see cref="StoreCreditDocument.GiftCard"/>.</summary>
-    public const string GiftCard = "GC";
+    /// <summary>
+    /// Store credit issued as a Fulfil gift card (<c>LOOP-{id}-GC</c>, the whole credit G), when
+    /// <see cref="StoreCreditDocument.GiftCard"/>: the customer's card; the store-credit and bonus journals book it.
+    /// </summary>
+    public const string GiftCard = LoopReferences.GiftCard;
 
     /// <summary>Gift-card bonus (<c>LOOP-{id}-BONUS</c>): Dr store-credit bonus B, Cr gift-card liability B.</summary>
-    public const string GiftCardBonus = "BONUS";
+    public const string GiftCardBonus = LoopReferences.GiftCardBonus;
 
     /// <summary>Handling fee: kept for postings planned before it became a line of the credit note; no longer planned.</summary>
-    public const string HandlingFee = "FEE";
+    public const string HandlingFee = LoopReferences.HandlingFee;
 
     /// <summary>Upsell the customer paid on an exchange (<c>LOOP-{id}-UPSELL</c>), booked by the exchange settlement as a payment on the exchange invoice.</summary>
-    public const string Upsell = "UPSELL";
+    public const string Upsell = LoopReferences.Upsell;
 
-    public static string Reference(string returnId, string kind) => $"LOOP-{returnId}-{kind}";
 }
 
 /// <summary>One document a closed return owes Fulfil.</summary>
@@ -86,9 +89,11 @@ public sealed record RefundPlan(IReadOnlyList<PlannedPosting> Postings, string? 
     /// Loop's figures must reconcile first: V − F = R + (G − B) + X − U within <paramref name="tolerance"/>, no figure
     /// negative, one currency equal to the company's. Otherwise: <see cref="Mismatch"/>, no postings.
     /// </summary>
-    public static RefundPlan For(LoopReturn r, decimal tolerance, string companyCurrency, StoreCreditDocument storeCredit = StoreCreditDocument.Journal, LoopGiftCardEvent? giftCard = null)
+    /// <param name="references">The deployment's references (<see cref="LoopReferences.Default"/> when omitted).</param>
+    public static RefundPlan For(LoopReturn r, decimal tolerance, string companyCurrency, StoreCreditDocument storeCredit = StoreCreditDocument.Journal, LoopGiftCardEvent? giftCard = null, LoopReferences? references = null)
     {
         ArgumentNullException.ThrowIfNull(r);
+        LoopReferences refs = references ?? LoopReferences.Default;
         string id = r.Id ?? string.Empty;
         string company = companyCurrency.Trim().ToUpperInvariant();
         string? currency = string.IsNullOrWhiteSpace(r.Currency) ? null : r.Currency.Trim().ToUpperInvariant();
@@ -131,20 +136,21 @@ public sealed record RefundPlan(IReadOnlyList<PlannedPosting> Postings, string? 
         var postings = new List<PlannedPosting>(5);
         if (m.Credited > 0)
         {
-            postings.Add(new PlannedPosting(id, PostingKinds.CreditNote, PostingKinds.Reference(id, PostingKinds.CreditNote), currency, m.Credited, m.Tax, m.HandlingFee));
+            postings.Add(new PlannedPosting(id, PostingKinds.CreditNote, refs.Of(id, PostingKinds.CreditNote), currency, m.Credited, m.Tax, m.HandlingFee));
         }
 
         Add(PostingKinds.RefundPayment, m.Refund);
         if (storeCredit == StoreCreditDocument.GiftCard)
         {
-            // A Fulfil gift card carries the whole credit issued; its module books the liability.
+            // The customer's Fulfil gift card carries the whole credit issued. Fulfil's gift-card module books only cards
+            // it sold, so the books are the journals below in either mode; the card goes first so that a return found
+            // with store credit but no card was planned as a journal before the setting changed.
             Add(PostingKinds.GiftCard, m.StoreCredit);
         }
-        else
-        {
-            Add(PostingKinds.StoreCredit, m.StoreCredit - m.Bonus);
-            Add(PostingKinds.GiftCardBonus, m.Bonus);
-        }
+
+        // Rows 4 and 5: G − B settles the credit note's receivable against the liability, B from the bonus account.
+        Add(PostingKinds.StoreCredit, m.StoreCredit - m.Bonus);
+        Add(PostingKinds.GiftCardBonus, m.Bonus);
         // Upsell is not a posting here: the exchange settlement books it as a payment on the exchange invoice.
         return new RefundPlan(postings, null);
 
@@ -152,7 +158,7 @@ public sealed record RefundPlan(IReadOnlyList<PlannedPosting> Postings, string? 
         {
             if (amount > 0)
             {
-                postings.Add(new PlannedPosting(id, kind, PostingKinds.Reference(id, kind), currency, amount));
+                postings.Add(new PlannedPosting(id, kind, refs.Of(id, kind), currency, amount));
             }
         }
 

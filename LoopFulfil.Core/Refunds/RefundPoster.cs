@@ -291,8 +291,8 @@ public sealed class RefundPoster
     /// </summary>
     private async Task<int> ReceivableAsync(PostingRecord p, CancellationToken ct)
     {
-        string reference = PostingKinds.Reference(p.ReturnId, PostingKinds.CreditNote);
         PostingRecord? posted = await postings.GetAsync(p.ReturnId, PostingKinds.CreditNote, ct).ConfigureAwait(false);
+        string reference = posted?.Reference ?? "(not planned yet)";
         if (posted is not { Status: PostingStatus.Posted, DocumentId: { } document })
         {
             throw new TransientIntegrationException($"{p.Reference} waits for the return's credit note {reference}: it settles that credit note's receivable.");

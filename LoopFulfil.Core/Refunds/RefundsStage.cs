@@ -54,7 +54,7 @@ public sealed partial class RefundsStage : IReturnStage
 
         RefundsOptions o = options.CurrentValue;
         LoopGiftCardEvent? giftCard = await GiftCardEventAsync(context, cancellationToken).ConfigureAwait(false);
-        RefundPlan plan = RefundPlan.For(context.Return, o.AmountTolerance, o.CompanyCurrency, o.StoreCreditDocument, giftCard);
+        RefundPlan plan = RefundPlan.For(context.Return, o.AmountTolerance, o.CompanyCurrency, o.StoreCreditDocument, giftCard, context.References);
         if (plan.Mismatch is { } why)
         {
             ExceptionRecord mismatch = await context.RaiseAsync(ExceptionCategory.AmountMismatch, why, Name, cancellationToken, detailKey: "amounts").ConfigureAwait(false);
@@ -79,9 +79,13 @@ public sealed partial class RefundsStage : IReturnStage
         }
 
         var stored = new List<PostingRecord>(plan.Postings.Count);
-        foreach (PlannedPosting p in plan.Postings)
+        foreach (PlannedPosting planned in plan.Postings)
         {
-            PlannedPosting planned = await KeepStoreCreditDocumentAsync(p, cancellationToken).ConfigureAwait(false);
+            if (await PlannedAsJournalAsync(planned, cancellationToken).ConfigureAwait(false))
+            {
+                continue;
+            }
+
             (PostingRecord record, bool added) = await postings.AddAsync(new PostingRecord
             {
                 ReturnId = planned.ReturnId,
@@ -211,24 +215,13 @@ public sealed partial class RefundsStage : IReturnStage
     }
 
     /// <summary>
-    /// Store credit planned earlier as the other document (the setting changed since) stays that document: a second
-    /// kind would issue the customer's store credit twice.
+    /// A gift card for a return whose store credit was planned as a journal alone (the setting changed since): Loop's
+    /// own card is the customer's, so a Fulfil card would issue the store credit twice.
     /// </summary>
-    private async Task<PlannedPosting> KeepStoreCreditDocumentAsync(PlannedPosting planned, CancellationToken cancellationToken)
-    {
-        string? other = planned.Kind switch
-        {
-            PostingKinds.StoreCredit => PostingKinds.GiftCard,
-            PostingKinds.GiftCard => PostingKinds.StoreCredit,
-            _ => null,
-        };
-        if (other is null || await postings.GetAsync(planned.ReturnId, other, cancellationToken).ConfigureAwait(false) is null)
-        {
-            return planned;
-        }
-
-        return planned with { Kind = other, Reference = PostingKinds.Reference(planned.ReturnId, other) };
-    }
+    private async Task<bool> PlannedAsJournalAsync(PlannedPosting planned, CancellationToken cancellationToken) =>
+        planned.Kind == PostingKinds.GiftCard
+        && await postings.GetAsync(planned.ReturnId, PostingKinds.GiftCard, cancellationToken).ConfigureAwait(false) is null
+        && await postings.GetAsync(planned.ReturnId, PostingKinds.StoreCredit, cancellationToken).ConfigureAwait(false) is not null;
 
     [LoggerMessage(EventId = 4631, Level = LogLevel.Information, Message = "Return {ReturnId}: {Reference} {Amount} {Currency} planned (new: {Added})")]
     private static partial void LogPlanned(ILogger logger, string returnId, string reference, decimal amount, string currency, bool added);

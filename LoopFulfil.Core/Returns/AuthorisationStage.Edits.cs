@@ -80,7 +80,7 @@ public sealed partial class AuthorisationStage
             return null;
         }
 
-        var request = new FulfilReturnOrderRequest(sale!.Id, context.ReturnId, context.Options.ReturnOrderReferencePrefix + context.ReturnId, lines);
+        var request = new FulfilReturnOrderRequest(sale!.Id, context.ReturnId, context.References.ReturnOrder(context.ReturnId), lines);
         StepResult result = await context.Ledger.EnsureStepAsync(
             context.ReturnId,
             step,

@@ -78,7 +78,7 @@ public sealed partial class AuthorisationStage : IReturnStage
             return;
         }
 
-        var request = new FulfilReturnOrderRequest(sale.Id, returnId, context.Options.ReturnOrderReferencePrefix + returnId, lines);
+        var request = new FulfilReturnOrderRequest(sale.Id, returnId, context.References.ReturnOrder(returnId), lines);
         FulfilSale? created = null;
         StepResult step = await context.Ledger.EnsureStepAsync(
             returnId,

@@ -53,6 +53,14 @@ public sealed partial class ProcessingGate
         }
 
         string? evidence = await EvidenceAsync(context, cancellationToken).ConfigureAwait(false);
+        if (evidence is null && await IsConfirmedNothingToPostAsync(context.ReturnId, cancellationToken).ConfigureAwait(false))
+        {
+            // Finance confirmed it: the record stays resolved, nothing posts, and the question is not asked again.
+            context.IsProcessed = false;
+            LogConfirmedNothingToPost(logger, context.ReturnId);
+            return;
+        }
+
         if (evidence is null)
         {
             context.IsProcessed = false;
@@ -87,7 +95,7 @@ public sealed partial class ProcessingGate
             return verdict.DocumentId ?? "recorded";
         }
 
-        string recordId = ExceptionService.IdFor(ExceptionCategory.ClosedWithoutProcessing, returnId, ClosedKey);
+        string recordId = ClosedRecordId(returnId);
         if (string.Equals(context.Event.ReplayOf, recordId, StringComparison.Ordinal))
         {
             return "confirmed by finance (replay of " + recordId + ")";
@@ -120,13 +128,23 @@ public sealed partial class ProcessingGate
         }
 
         ExceptionRecord? record = await exceptions.GetAsync(recordId, cancellationToken).ConfigureAwait(false);
-        if (record is { Status: not ExceptionStatus.Open })
+        if (record is { Status: not ExceptionStatus.Open } && !IsNothingToPost(record))
         {
             return $"confirmed by finance ({record.Status.ToString().ToLowerInvariant()} {recordId})";
         }
 
         return context.Options.ConfirmProcessedWithLoop ? await AskLoopAsync(context, cancellationToken).ConfigureAwait(false) : null;
     }
+
+    /// <summary>The id of the return's ClosedWithoutProcessing record (reconciliation reads it too).</summary>
+    public static string ClosedRecordId(string returnId) => ExceptionService.IdFor(ExceptionCategory.ClosedWithoutProcessing, returnId, ClosedKey);
+
+    /// <summary>Finance resolved the record as "closed without processing, nothing to post".</summary>
+    public static bool IsNothingToPost(ExceptionRecord record) =>
+        record is { Status: ExceptionStatus.Resolved, Resolution: ExceptionResolution.NothingToPost };
+
+    private async Task<bool> IsConfirmedNothingToPostAsync(string returnId, CancellationToken cancellationToken) =>
+        await exceptions.GetAsync(ClosedRecordId(returnId), cancellationToken).ConfigureAwait(false) is { } record && IsNothingToPost(record);
 
     /// <summary>Get Return Details: the fetched return's own signs, and the configured fields. Null when Loop cannot tell.</summary>
     private async Task<string?> AskLoopAsync(ReturnContext context, CancellationToken cancellationToken)
@@ -232,6 +250,9 @@ public sealed partial class ProcessingGate
 
     [LoggerMessage(EventId = 4432, Level = LogLevel.Warning, Message = "Return {ReturnId}: closed in Loop with no sign of processing; nothing posted, no exchange, finance asked to confirm")]
     private static partial void LogClosedWithoutProcessing(ILogger logger, string returnId);
+
+    [LoggerMessage(EventId = 4437, Level = LogLevel.Information, Message = "Return {ReturnId}: closed without processing, confirmed by finance; nothing posted")]
+    private static partial void LogConfirmedNothingToPost(ILogger logger, string returnId);
 
     [LoggerMessage(EventId = 4433, Level = LogLevel.Warning, Message = "Return {ReturnId}: Loop's return details could not be read to confirm processing")]
     private static partial void LogLoopCannotTell(ILogger logger, Exception exception, string returnId);

@@ -32,6 +32,7 @@ public sealed class ReturnContext
         Ledger = ledger;
         FulfilOptions = fulfilOptions;
         Options = options;
+        References = LoopReferences.From(options);
         this.reporter = reporter;
         State = ReturnStates.Normalise(snapshot.State);
     }
@@ -57,6 +58,9 @@ public sealed class ReturnContext
     public FulfilOptions FulfilOptions { get; }
 
     public ReturnsOptions Options { get; }
+
+    /// <summary>The references of this deployment's documents (built from <see cref="Options"/>).</summary>
+    public LoopReferences References { get; }
 
     /// <summary>The original Fulfil sale, once a stage has found it.</summary>
     public FulfilSale? OriginalSale { get; set; }

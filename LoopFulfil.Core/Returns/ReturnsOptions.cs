@@ -7,8 +7,11 @@ public sealed class ReturnsOptions
 {
     public const string Section = "Returns";
 
-    /// <summary>Prefix of the return order reference (RMA) in Fulfil: <c>{prefix}{Loop return id}</c>.</summary>
-    public string ReturnOrderReferencePrefix { get; set; } = "LOOP-";
+    /// <summary>
+    /// Prefix of every reference LoopFulfil writes in Fulfil: the return order (RMA) <c>{prefix}{Loop return id}</c> and
+    /// its documents <c>{prefix}{Loop return id}-{suffix}</c> (<see cref="LoopReferences"/>). Not empty.
+    /// </summary>
+    public string ReturnOrderReferencePrefix { get; set; } = LoopReferences.DefaultPrefix;
 
     /// <summary>
     /// How long an active product found by SKU is remembered. Missing and archived answers are never cached, so a

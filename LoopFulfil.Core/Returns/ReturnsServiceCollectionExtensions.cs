@@ -20,11 +20,12 @@ public static class ReturnsServiceCollectionExtensions
         services.AddOptions<ReturnsOptions>()
             .Bind(configuration.GetSection(ReturnsOptions.Section))
             .Validate(o => o.SkuCacheSeconds >= 0, "Returns:SkuCacheSeconds must be zero or more.")
-            .Validate(o => o.ReturnOrderReferencePrefix is not null, "Returns:ReturnOrderReferencePrefix must be set (it may be empty).")
+            .Validate(o => !string.IsNullOrEmpty(o.ReturnOrderReferencePrefix), "Returns:ReturnOrderReferencePrefix must be set: every Loop document reference starts with it, so it cannot be empty.")
             .Validate(o => o.StepLeaseDuration > TimeSpan.Zero, "Returns:StepLeaseDuration must be positive.")
             .ValidateOnStart();
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<ReturnLedger>();
+        services.TryAddSingleton(LoopReferences.Create);
         services.TryAddSingleton<FulfilProductCache>();
         // Transient: they hold typed HttpClients, which must not be captured for the life of the process.
         services.TryAddTransient<FulfilSkuCatalog>();

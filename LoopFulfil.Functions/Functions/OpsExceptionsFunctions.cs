@@ -47,14 +47,15 @@ public sealed class OpsExceptionsFunctions
         return new OpsActionResult(await OpsApi.ReplayAsync(exceptions, id, request.HttpContext.RequestAborted));
     }
 
-    /// <summary><c>POST /api/ops/exceptions/{id}/resolve?note=…</c>: resolved by hand, 404 when there is none.</summary>
+    /// <summary><c>POST /api/ops/exceptions/{id}/resolve?note=…&amp;nothingToPost=true</c>: resolved by hand, 404 when there is none.</summary>
     [Function("OpsResolveException")]
     public async Task<IActionResult> Resolve(
         [HttpTrigger(AuthorizationLevel.Admin, "post", Route = "ops/exceptions/{id}/resolve")] HttpRequest request,
         string id)
     {
         ArgumentNullException.ThrowIfNull(request);
-        return new OpsActionResult(await OpsApi.ResolveAsync(exceptions, id, request.Query["note"], request.HttpContext.RequestAborted));
+        bool? nothingToPost = bool.TryParse(request.Query["nothingToPost"], out bool parsed) ? parsed : null;
+        return new OpsActionResult(await OpsApi.ResolveAsync(exceptions, id, request.Query["note"], nothingToPost, request.HttpContext.RequestAborted));
     }
 
     /// <summary><c>POST /api/ops/exceptions/replay?category=SkuNotFound</c> (required): every open record of it.</summary>

@@ -26,6 +26,15 @@ public sealed partial class FulfilSandboxState
         }
     }
 
+    /// <summary>Empties an invoice's reference (a credit note Fulfil posted itself before LoopFulfil could write its reference).</summary>
+    public void ClearInvoiceReference(int invoiceId)
+    {
+        lock (_gate)
+        {
+            Rec("account.invoice", invoiceId)["reference"] = null;
+        }
+    }
+
     /// <summary>Puts <paramref name="taxIds"/> on every line of the sale (as the product's customer taxes would).</summary>
     public void SetSaleTaxes(int saleId, params int[] taxIds)
     {

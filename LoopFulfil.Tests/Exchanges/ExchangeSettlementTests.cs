@@ -5,6 +5,7 @@ using LoopFulfil.Core.Exchanges;
 using LoopFulfil.Core.Fulfil;
 using LoopFulfil.Core.Inspection;
 using LoopFulfil.Core.Messaging;
+using LoopFulfil.Core.Returns;
 using LoopFulfil.Sandbox.Fulfil;
 using LoopFulfil.Tests.Outcomes;
 using Microsoft.Extensions.DependencyInjection;
@@ -151,7 +152,7 @@ public sealed class ExchangeSettlementTests
         Assert.Equal(f.X - f.ExchangeTax, h.Fulfil.State.Where("account.move.line", l => Equals(l.GetValueOrDefault("move"), invoice.Ref("move")) && Equals(l.GetValueOrDefault("account"), revenue)).Sum(l => l.Number("credit")));
 
         var reconciliation = Assert.Single(h.Fulfil.State.Reconciliations());
-        Assert.Equal(ExchangeSettlement.Name(r.ReturnId), reconciliation.Text("name"));
+        Assert.Equal(LoopReferences.Default.Of(r.ReturnId, LoopReferences.Settlement), reconciliation.Text("name"));
         var lines = h.Fulfil.State.Where("account.move.line", l => Equals(l.GetValueOrDefault("reconciliation"), reconciliation.Id));
         Assert.All(lines, l => Assert.Equal((h.Fulfil.State.AccountId(Receivable), party), (l.Ref("account"), l.Ref("party"))));
         Assert.Equal((f.X + f.R, f.V + f.U), (lines.Sum(l => l.Number("debit")), lines.Sum(l => l.Number("credit"))));

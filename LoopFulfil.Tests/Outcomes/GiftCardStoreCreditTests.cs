@@ -18,7 +18,7 @@ public sealed class GiftCardStoreCreditTests
     private static readonly Dictionary<string, string?> GiftCardMode = new() { ["Refunds:StoreCreditDocument"] = "GiftCard" };
 
     [Fact]
-    public async Task Store_credit_with_gift_card_mode_issues_one_active_gift_card_beside_the_credit_note_and_no_journal_even_delivered_five_times()
+    public async Task Store_credit_with_gift_card_mode_issues_one_active_gift_card_and_settles_the_credit_notes_receivable_against_the_liability_even_delivered_five_times()
     {
         await using OutcomesHarness h = await OutcomesHarness.StartAsync(GiftCardMode);
         OutcomeReturn r = new OutcomeReturn("#1001", (b, x) => b.WithLine(Hoodie, 79.99m, lineItemId: x.Line(1)).WithGiftCard(79.99m)).AddTo(h.Loop);
@@ -36,13 +36,18 @@ public sealed class GiftCardStoreCreditTests
         Assert.Equal(UsdCurrencyId(h), card.Ref("currency"));
         Assert.StartsWith("GC", card.Text("number"), StringComparison.Ordinal);
         Assert.Single(h.Fulfil.State.All("gift_card.gift_card"));
-        Assert.Empty(h.Journals(r.ReturnId, "SC"));
-        Assert.Empty(h.Fulfil.State.JournalEntries());
-        // The returned unit is credited once (docs/accounting.md row 4); the card is the store credit.
+        // The returned unit is credited once (docs/accounting.md row 4); the card is the customer's store credit, and
+        // the store-credit journal books it: Dr the credit note's receivable 79.99, Cr gift-card liability 79.99.
         Assert.Equal(-79.99m, Assert.Single(h.Fulfil.State.All("account.invoice")).Number("total_amount"));
+        FulfilSandboxRecord journal = Assert.Single(h.Fulfil.State.JournalEntries());
+        Assert.Equal(journal.Id, Assert.Single(h.Journals(r.ReturnId, "SC")).Id);
+        int receivable = h.Fulfil.State.AccountId(FulfilSandboxDemo.ReceivableAccountCode);
+        int liability = h.Fulfil.State.AccountId(FulfilSandboxDemo.GiftCardLiabilityAccountCode);
+        Assert.Equal(79.99m, h.JournalLines(journal.Id).Where(l => l.Ref("account") == receivable).Sum(l => l.Number("debit")));
+        Assert.Equal(79.99m, h.JournalLines(journal.Id).Where(l => l.Ref("account") == liability).Sum(l => l.Number("credit")));
 
-        PostingRecord posting = Assert.Single(await h.Postings.ForReturnAsync(r.ReturnId, CancellationToken.None), p => p.Kind != PostingKinds.CreditNote);
-        Assert.Equal((PostingKinds.GiftCard, PostingStatus.Posted, card.Text("number")), (posting.Kind, posting.Status, posting.DocumentNumber));
+        PostingRecord posting = Assert.Single(await h.Postings.ForReturnAsync(r.ReturnId, CancellationToken.None), p => p.Kind == PostingKinds.GiftCard);
+        Assert.Equal((PostingStatus.Posted, card.Text("number")), (posting.Status, posting.DocumentNumber));
         Assert.Contains(h.Loop.GetNotes(r.ReturnId), n => n.Contains($"LOOP-{r.ReturnId}-GC {card.Text("number")}", StringComparison.Ordinal));
         Assert.Empty(await h.ExceptionRecordsAsync());
     }
@@ -66,7 +71,7 @@ public sealed class GiftCardStoreCreditTests
         }
 
         await h.DrainAsync();
-        Assert.Equal([new PostingTotal("CN", "USD", 1, 50.00m), new PostingTotal("GC", "USD", 1, 30.00m), new PostingTotal("RF", "USD", 1, 20.00m)], summary.Totals);
+        Assert.Equal([new PostingTotal("CN", "USD", 1, 50.00m), new PostingTotal("GC", "USD", 1, 30.00m), new PostingTotal("RF", "USD", 1, 20.00m), new PostingTotal("SC", "USD", 1, 30.00m)], summary.Totals);
         FulfilSandboxRecord card = Assert.Single(GiftCards(h, r.ReturnId));
         Assert.Equal(("active", 30.00m), (card.State, card.Number("amount")));
         Assert.Equal(-50.00m, Assert.Single(h.CreditNotes(r.ReturnId)).Number("total_amount"));
@@ -101,6 +106,33 @@ public sealed class GiftCardStoreCreditTests
         Assert.Equal(PostingKinds.StoreCredit, Assert.Single(await h.Postings.ForReturnAsync(r.ReturnId, CancellationToken.None), p => p.Kind != PostingKinds.CreditNote).Kind);
         Assert.Equal("posted", Assert.Single(h.Journals(r.ReturnId, "SC")).State);
         Assert.Empty(GiftCards(h, r.ReturnId));
+    }
+
+    [Fact]
+    public async Task Gift_card_mode_with_a_bonus_books_the_whole_credit_issued_to_the_liability_the_bonus_to_its_account_and_nets_the_receivable()
+    {
+        await using OutcomesHarness h = await OutcomesHarness.StartAsync(GiftCardMode);
+        // Row 5 in gift-card mode: a 25.00 unit back, Loop issues G = 27.50 of which B = 2.50 is bonus.
+        const decimal price = 25.00m, issued = 27.50m, bonus = 2.50m;
+        OutcomeReturn r = new OutcomeReturn("#1001", (b, x) => b.WithLine(TeeM, price, lineItemId: x.Line(1)).WithGiftCard(issued)).AddTo(h.Loop);
+        await h.SendAsync(r.Created_());
+        await h.InspectAsync(r.ReturnId, new LineInspection(r.Line(1), true));
+        await h.SendAsync(System.Text.Encoding.UTF8.GetBytes(Books.BooksPayloads.GiftCardRequested(r.ReturnId, issued, bonus, 0m).ToJsonString()));
+        await h.SendAsync(r.Closed());
+        await h.SendAsync(r.Closed());
+
+        Assert.Equal(("active", issued), (Assert.Single(GiftCards(h, r.ReturnId)).State, Assert.Single(GiftCards(h, r.ReturnId)).Number("amount")));
+        var lines = h.Fulfil.State.All("account.move.line");
+        decimal Balance(string code) => lines.Where(l => l.Ref("account") == h.Fulfil.State.AccountId(code)).Sum(l => l.Number("debit") - l.Number("credit"));
+        Assert.Equal(-issued, Balance(FulfilSandboxDemo.GiftCardLiabilityAccountCode));
+        Assert.Equal(bonus, Balance(FulfilSandboxDemo.GiftCardBonusAccountCode));
+        // The credit note credited the receivable V = 25.00; the store credit G − B = 25.00 debits it back to zero.
+        FulfilSandboxRecord note = Assert.Single(h.CreditNotes(r.ReturnId));
+        Assert.Equal(-price, note.Number("total_amount"));
+        int receivable = h.Fulfil.State.AccountId(FulfilSandboxDemo.ReceivableAccountCode);
+        int[] moves = [note.Ref("move")!.Value, Assert.Single(h.Journals(r.ReturnId, PostingKinds.StoreCredit)).Id];
+        Assert.Equal(0m, lines.Where(l => l.Ref("account") == receivable && moves.Contains(l.Ref("move")!.Value)).Sum(l => l.Number("debit") - l.Number("credit")));
+        Assert.Empty(await h.ExceptionRecordsAsync());
     }
 
     internal static IReadOnlyList<FulfilSandboxRecord> GiftCards(OutcomesHarness h, string returnId) =>

@@ -1,5 +1,6 @@
 using LoopFulfil.Core.Exceptions;
 using LoopFulfil.Core.Refunds;
+using LoopFulfil.Core.Returns;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace LoopFulfil.Tests.Outcomes;
@@ -86,7 +87,7 @@ public sealed class PostingLeaseAndBlockTests
     {
         ReturnId = returnId,
         Kind = PostingKinds.HandlingFee,
-        Reference = PostingKinds.Reference(returnId, PostingKinds.HandlingFee),
+        Reference = LoopReferences.Default.Of(returnId, PostingKinds.HandlingFee),
         Currency = "USD",
         Amount = amount,
         Status = PostingStatus.Pending,

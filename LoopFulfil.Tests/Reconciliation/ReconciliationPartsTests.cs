@@ -1,5 +1,6 @@
 using LoopFulfil.Core.Exceptions;
 using LoopFulfil.Core.Reconciliation;
+using LoopFulfil.Core.Returns;
 using LoopFulfil.Core.Storage;
 using LoopFulfil.Functions.Functions;
 using LoopFulfil.Tests.Infrastructure;
@@ -23,7 +24,7 @@ public sealed class ReconciliationPartsTests
     [InlineData("LOOP-123-CNX", "123-CNX", null)]
     public void Loop_references_split_into_return_id_and_suffix(string reference, string returnId, string? suffix)
     {
-        Assert.Equal(new LoopReferences.Parsed(returnId, suffix), LoopReferences.Parse(reference));
+        Assert.Equal(new LoopReferences.Parsed(returnId, suffix), LoopReferences.Default.Parse(reference));
     }
 
     [Theory]
@@ -31,7 +32,19 @@ public sealed class ReconciliationPartsTests
     [InlineData("LOOP-")]
     [InlineData("SO-123")]
     [InlineData("loop-123-CN")]
-    public void Other_references_are_not_loop_references(string? reference) => Assert.Null(LoopReferences.Parse(reference));
+    public void Other_references_are_not_loop_references(string? reference) => Assert.Null(LoopReferences.Default.Parse(reference));
+
+    [Fact]
+    public void References_are_built_and_parsed_with_the_deployments_own_prefix()
+    {
+        var references = LoopReferences.From(new ReturnsOptions { ReturnOrderReferencePrefix = "RMA-" });
+
+        Assert.Equal(["RMA-77", "RMA-77-CN", "RMA-77-RESTOCK-STOR", "RMA-77-"], [references.ReturnOrder("77"), references.Of("77", LoopReferences.CreditNote), references.RestockTo("77", "STOR"), references.DocumentsOf("77")]);
+        Assert.Equal(new LoopReferences.Parsed("77", "SETTLE"), references.Parse("RMA-77-SETTLE"));
+        Assert.Equal(new LoopReferences.Parsed("77", null), references.Parse("RMA-77"));
+        // Another deployment's (or the default) prefix is not ours.
+        Assert.Null(references.Parse("LOOP-77-CN"));
+    }
 
     [Fact]
     public void Restock_latency_is_median_and_nearest_rank_p95()

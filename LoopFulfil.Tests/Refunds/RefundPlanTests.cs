@@ -76,6 +76,22 @@ public sealed class RefundPlanTests
         Assert.Equal(plan.Postings, RefundPlan.For(r, 0m, "USD", StoreCreditDocument.Journal, legacy).Postings);
     }
 
+    [Fact]
+    public void Gift_card_mode_plans_the_card_for_the_whole_credit_and_the_store_credit_and_bonus_journals_that_book_it()
+    {
+        // Row 5 in gift-card mode: V = 27.50, Loop issues G = 30.00 of which B = 2.50 is bonus.
+        const decimal issued = 30.00m, bonus = 2.50m;
+        LoopReturn r = LoopReturnBuilder.AReturn().WithLine(Tee, 25.00m, tax: 2.50m, refund: 0m).WithGiftCard(issued).Build();
+        var card = new LoopGiftCardEvent { TotalCreditIssued = issued, GiftCardBonusCredit = bonus, Currency = "USD", ReturnId = r.Id };
+
+        RefundPlan plan = RefundPlan.For(r, 0m, "USD", StoreCreditDocument.GiftCard, card);
+
+        Assert.Null(plan.Mismatch);
+        Assert.Equal(
+            [(PostingKinds.CreditNote, 27.50m), (PostingKinds.GiftCard, issued), (PostingKinds.StoreCredit, issued - bonus), (PostingKinds.GiftCardBonus, bonus)],
+            plan.Postings.Select(p => (p.Kind, p.Amount)));
+    }
+
     [Theory]
     [InlineData("EUR", null)]
     [InlineData("USD", "CAD")]

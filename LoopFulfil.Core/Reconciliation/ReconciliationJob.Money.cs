@@ -1,0 +1,190 @@
+using LoopFulfil.Core.Exceptions;
+using LoopFulfil.Core.Exchanges;
+using LoopFulfil.Core.Loop.Json;
+using LoopFulfil.Core.Loop.Models;
+using LoopFulfil.Core.Refunds;
+using LoopFulfil.Core.Returns;
+
+namespace LoopFulfil.Core.Reconciliation;
+
+/// <summary>The money and exchanges of a closed return, checked with the formulas the books use (docs/accounting.md).</summary>
+public sealed partial class ReconciliationJob
+{
+    /// <summary>
+    /// What a closed return owes Fulfil, from Loop's figures as the refunds stage reads them (<see cref="ReturnMoney"/>,
+    /// the bonus from the recorded <c>giftcard.requested</c>), compared with its documents. A return the processing
+    /// gate held (closed without processing) owes nothing until finance answers; a posting blocked by an exception
+    /// record is reported as blocked, not missing.
+    /// </summary>
+    private async Task CheckClosedReturnAsync(
+        LoopReturn r,
+        FulfilLoopDocument[] docs,
+        IReadOnlyList<StepRecord> steps,
+        string cur,
+        ReconciliationOptions o,
+        ExceptionOptions eo,
+        List<ReconciliationMismatch> mismatches,
+        Dictionary<(RefundType, string), (int, decimal, decimal)> totals,
+        List<string> confirmed,
+        CancellationToken cancellationToken)
+    {
+        string id = r.Id!;
+        void Add(ReconciliationMismatchKind kind, string? reference, string expected, string actual, string detail, string? exceptionId = null) =>
+            mismatches.Add(new ReconciliationMismatch(kind, id, ReconciliationMismatchKinds.OwnerOf(kind, eo, o), reference, expected, actual, cur, detail) { ExceptionId = exceptionId });
+
+        if (await HeldByGateAsync().ConfigureAwait(false))
+        {
+            return;
+        }
+
+        Dictionary<string, PostingRecord> planned = (await postings.ForReturnAsync(id, cancellationToken).ConfigureAwait(false)).ToDictionary(p => p.Kind, StringComparer.Ordinal);
+        ReturnMoney money = ReturnMoney.Of(r, await GiftCardEventAsync(id, cancellationToken).ConfigureAwait(false));
+        FulfilLoopDocument[] creditNotes = await CreditNotesAsync().ConfigureAwait(false);
+        FulfilLoopDocument[] Journals(string kind) => [.. docs.Where(d => d.Type == LoopDocumentType.JournalEntry && d.Reference == references.Of(id, kind))];
+        FulfilLoopDocument[] storeCredits = Journals(PostingKinds.StoreCredit);
+        FulfilLoopDocument[] bonuses = Journals(PostingKinds.GiftCardBonus);
+        FulfilLoopDocument[] refundPayments = Journals(PostingKinds.RefundPayment);
+        FulfilLoopDocument[] giftCards = [.. docs.Where(d => d.Type == LoopDocumentType.GiftCard && d.Reference == references.Of(id, PostingKinds.GiftCard))];
+        decimal refundTotal = refundPayments.Sum(d => d.Amount ?? 0m);
+
+        // docs/accounting.md: the one credit note credits every returned unit less the fee; the refund payment is R.
+        Check(ReconciliationMismatchKind.CreditNoteMismatch, PostingKinds.CreditNote, money.Credited, creditNotes, -creditNotes.Sum(d => d.Amount ?? 0m), "credit note", "returned value less handling fee");
+        Check(ReconciliationMismatchKind.JournalMismatch, PostingKinds.RefundPayment, money.Refund, refundPayments, refundTotal, "refund payment journal", "cash refund");
+        // Rows 4 and 5, in both modes: the store credit settles the receivable with G − B, the bonus B from its own account.
+        decimal journalTotal = storeCredits.Sum(d => d.Amount ?? 0m);
+        decimal bonusTotal = bonuses.Sum(d => d.Amount ?? 0m);
+        decimal storeCreditTotal = journalTotal + bonusTotal;
+        Check(ReconciliationMismatchKind.JournalMismatch, PostingKinds.StoreCredit, money.StoreCredit - money.Bonus, storeCredits, journalTotal, "store-credit journal", "store credit less bonus");
+        Check(ReconciliationMismatchKind.JournalMismatch, PostingKinds.GiftCardBonus, money.Bonus, bonuses, bonusTotal, "store-credit bonus journal", "gift-card bonus");
+        if (GiftCardOwed())
+        {
+            // The customer's card carries the whole credit issued (the journals above book it).
+            storeCreditTotal = giftCards.Sum(d => d.Amount ?? 0m);
+            Check(ReconciliationMismatchKind.GiftCardMismatch, PostingKinds.GiftCard, money.StoreCredit, giftCards, storeCreditTotal, "store-credit gift card", "store credit");
+        }
+
+        IReadOnlyDictionary<string, IReadOnlyList<LoopExchange>> exchanges = ExchangeGroups.Of(r);
+        decimal exchangeTotal = 0m;
+        foreach (string key in exchanges.Keys)
+        {
+            string reference = references.Of(id, key);
+            FulfilLoopDocument[] orders = [.. docs.Where(d => d.Type == LoopDocumentType.ExchangeOrder && d.Reference == reference)];
+            exchangeTotal += orders.Sum(d => d.Amount ?? 0m);
+            if (orders.Length == 0)
+            {
+                Add(ReconciliationMismatchKind.MissingExchangeOrder, reference, "sales order", ReconciliationValues.Missing,
+                    $"Loop confirmed exchange {key} of return {id} but Fulfil has no sales order {reference}.");
+            }
+        }
+
+        AddTotal(RefundType.CashRefund, money.Refund, refundTotal);
+        AddTotal(RefundType.StoreCredit, money.StoreCredit, storeCreditTotal);
+        AddTotal(RefundType.Exchange, r.ExchangeCreditTotal, exchangeTotal);
+
+        void AddTotal(RefundType type, decimal loopAmount, decimal fulfilAmount)
+        {
+            if (loopAmount == 0m && fulfilAmount == 0m)
+            {
+                return;
+            }
+
+            (int n, decimal l, decimal f) = totals.GetValueOrDefault((type, cur));
+            totals[(type, cur)] = (n + 1, l + loopAmount, f + fulfilAmount);
+        }
+
+        // Row 12: the gate's verdict is the ledger step; without it (and without a payload sign) the gate's record says
+        // whether finance was asked (open), answered "nothing to post" (confirmed) or "it ran" (owed, healed as usual).
+        // No record at all: the return's closing was never handled, so its documents are owed and a heal runs the gate.
+        async Task<bool> HeldByGateAsync()
+        {
+            if (steps.Any(s => s.Step == ReturnSteps.LoopProcessed && s.Status == StepStatus.Done) || ProcessingGate.PayloadEvidence(r) is not null
+                || await exceptions.GetAsync(ProcessingGate.ClosedRecordId(id), cancellationToken).ConfigureAwait(false) is not { } record)
+            {
+                return false;
+            }
+
+            if (ProcessingGate.IsNothingToPost(record))
+            {
+                confirmed.Add(id);
+                return true;
+            }
+
+            if (record.Status == ExceptionStatus.Resolved)
+            {
+                return false;
+            }
+
+            Add(ReconciliationMismatchKind.ClosedWithoutProcessing, null, "processed, or confirmed by finance", record.Status.ToString().ToLowerInvariant(),
+                $"Loop closed return {id} with no sign its outcomes ran; nothing is posted until finance confirms (exception {record.Id}).", record.Id);
+            return true;
+        }
+
+        // By our reference, and by the document id the ledger stored (an ERP credit note posted before it was adopted
+        // does not carry the reference).
+        async Task<FulfilLoopDocument[]> CreditNotesAsync()
+        {
+            string reference = references.Of(id, PostingKinds.CreditNote);
+            int? stored = planned.TryGetValue(PostingKinds.CreditNote, out PostingRecord? note) && int.TryParse(note.DocumentId, out int documentId) ? documentId : null;
+            List<FulfilLoopDocument> found = [.. docs.Where(d => d.Type == LoopDocumentType.CreditNote && (d.Reference == reference || d.Id == stored))];
+            if (stored is int invoice && found.All(d => d.Id != invoice)
+                && await fulfil.GetCreditNoteAsync(invoice, id, cancellationToken).ConfigureAwait(false) is { IsLive: true } byId)
+            {
+                found.Add(byId);
+            }
+
+            return [.. found];
+        }
+
+        // Whether the return owes a Fulfil gift card: one exists or was planned, else the current setting unless its store
+        // credit was planned as a journal alone (before the setting changed: Loop's own card is the customer's).
+        bool GiftCardOwed()
+        {
+            if (giftCards.Length > 0 || planned.ContainsKey(PostingKinds.GiftCard))
+            {
+                return true;
+            }
+
+            return money.StoreCredit > 0m && !planned.ContainsKey(PostingKinds.StoreCredit)
+                && refundsOptions.CurrentValue.StoreCreditDocument == StoreCreditDocument.GiftCard;
+        }
+
+        void Check(ReconciliationMismatchKind kind, string postingKind, decimal expected, FulfilLoopDocument[] found, decimal actual, string what, string loopWhat)
+        {
+            string reference = references.Of(id, postingKind);
+            PostingRecord? posting = planned.GetValueOrDefault(postingKind);
+            bool missing = found.Length == 0 && expected > 0m;
+            bool differs = found.Length > 0 && actual != expected;
+            if (!missing && !differs)
+            {
+                return;
+            }
+
+            if (posting is { Status: PostingStatus.Blocked })
+            {
+                // Finance owns it through the record that holds it back: not missing, and no second record.
+                Add(ReconciliationMismatchKind.PostingBlocked, reference, Money(expected), ReconciliationValues.Blocked,
+                    $"The {what} {reference} ({Money(expected)} {cur}, Loop's {loopWhat} on return {id}) is held back by exception {posting.BlockedBy}: nothing is posted until finance resolves or replays it.",
+                    posting.BlockedBy);
+            }
+            else if (missing && posting is { Status: PostingStatus.Pending })
+            {
+                // Scheduled posting mode (or a retry under way): a pending posting is on its way, not missing.
+            }
+            else if (missing)
+            {
+                Add(kind, reference, Money(expected), ReconciliationValues.Missing, $"Loop refunded {Money(expected)} {cur} as {loopWhat} on return {id}; Fulfil has no {what} {reference}.");
+            }
+            else
+            {
+                Add(kind, reference, Money(expected), Money(actual), $"The {what} {reference} totals {Money(actual)} {cur}; Loop's {loopWhat} on return {id} is {Money(expected)} {cur}.");
+            }
+        }
+    }
+
+    /// <summary>The return's latest recorded <c>giftcard.requested</c> (G and B, docs/accounting.md row 5), or null.</summary>
+    private async Task<LoopGiftCardEvent?> GiftCardEventAsync(string returnId, CancellationToken cancellationToken)
+    {
+        IReadOnlyList<RecordedReturnEvent> recorded = await ledger.GetEventsAsync(returnId, ReturnTriggers.GiftCardRequested, cancellationToken).ConfigureAwait(false);
+        return recorded.Count == 0 ? null : LoopJson.Deserialize<LoopGiftCardEvent>(recorded[^1].Body);
+    }
+}
