@@ -36,7 +36,7 @@ internal static class ServeRoutes
     {
         MapWebhook(app);
         app.MapGet(HealthPath, HealthAsync);
-        app.MapPost(InspectionPath, SubmitInspectionAsync).AddEndpointFilter(RequireAdminKeyAsync);
+        MapInspection(app);
 
         var ops = app.MapGroup(OpsPrefix).AddEndpointFilter(RequireAdminKeyAsync);
         ops.MapGet("/exceptions", ListExceptionsAsync);
@@ -50,6 +50,9 @@ internal static class ServeRoutes
     /// <summary>The webhook route alone (it needs only <see cref="WebhookIngress"/> and an <see cref="IMessageSender"/>).</summary>
     internal static void MapWebhook(IEndpointRouteBuilder app) => app.MapPost(WebhookPath, ReceiveWebhookAsync);
 
+    /// <summary>The inspection route alone, behind the admin key (it needs only <see cref="InspectionIngress"/> and <see cref="LocalHostOptions"/>).</summary>
+    internal static void MapInspection(IEndpointRouteBuilder app) => app.MapPost(InspectionPath, SubmitInspectionAsync).AddEndpointFilter(RequireAdminKeyAsync);
+
     private static async Task ReceiveWebhookAsync(HttpContext http, WebhookIngress ingress, IMessageSender sender)
     {
         // The same request/response mapping as the Functions trigger (WebhookHttp), so both hosts answer Loop alike.
@@ -57,18 +60,18 @@ internal static class ServeRoutes
         await WebhookHttp.WriteAsync(response, http.Response, http.RequestAborted).ConfigureAwait(false);
     }
 
-    private static async Task<IResult> SubmitInspectionAsync(HttpContext http, InspectionService inspections, string id)
+    private static async Task<IResult> SubmitInspectionAsync(HttpContext http, InspectionIngress inspections, string id)
     {
-        try
+        // The same mapping as the Functions trigger (InspectionIngress): 202, 400, or 503 + Retry-After.
+        var response = await inspections.SubmitAsync(id, http.Request.Body, http.RequestAborted).ConfigureAwait(false);
+        if (response.RetryAfterHeaderValue is { } retryAfter)
         {
-            var lines = await InspectionRequest.ReadLinesAsync(http.Request.Body, http.RequestAborted).ConfigureAwait(false);
-            var receipt = await inspections.SubmitAsync(id, lines, http.RequestAborted).ConfigureAwait(false);
-            return Results.Json(receipt, Json, statusCode: StatusCodes.Status202Accepted);
+            http.Response.Headers.RetryAfter = retryAfter;
         }
-        catch (InvalidInspectionException ex)
-        {
-            return Problem(StatusCodes.Status400BadRequest, ex.Message);
-        }
+
+        return response.Receipt is { } receipt
+            ? Results.Json(receipt, Json, statusCode: response.StatusCode)
+            : Problem(response.StatusCode, response.Error ?? "The inspection was not accepted.");
     }
 
     /// <summary>Same contract as the Functions app's OpsReconciliationReport: <c>latest|runId</c> with <c>.csv</c>, <c>.html</c> or JSON.</summary>

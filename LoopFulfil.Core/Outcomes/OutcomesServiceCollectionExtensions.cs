@@ -46,6 +46,7 @@ public static class OutcomesServiceCollectionExtensions
         services.TryAddSingleton<ReturnUnitPlanLoader>();
         services.TryAddTransient<RefundPoster>();
         services.TryAddTransient<InspectionService>();
+        services.TryAddTransient<InspectionIngress>();
         services.TryAddTransient<ScheduledPostingJob>();
         services.TryAddTransient<ExchangeOrderHandler>();
         services.TryAddTransient<ExchangeSettlement>();

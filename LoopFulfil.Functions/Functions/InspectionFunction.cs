@@ -7,14 +7,15 @@ namespace LoopFulfil.Functions.Functions;
 
 public sealed class InspectionFunction
 {
-    private readonly InspectionService inspections;
+    private readonly InspectionIngress inspections;
 
-    public InspectionFunction(InspectionService inspections) => this.inspections = inspections;
+    public InspectionFunction(InspectionIngress inspections) => this.inspections = inspections;
 
     /// <summary>
     /// <c>POST /api/returns/{id}/inspection</c> (function key): the warehouse's verdict per returned unit.
-    /// <see cref="InspectionService.SubmitAsync"/> stores it and enqueues the return, whose pipeline moves stock out of
-    /// quarantine and processes or flags the return in Loop. 202 with the receipt; 400 for an invalid inspection.
+    /// <see cref="InspectionIngress.SubmitAsync"/> stores it and enqueues the return, whose pipeline moves stock out of
+    /// quarantine and processes or flags the return in Loop. 202 with the receipt; 400 for an invalid inspection; 503
+    /// with Retry-After when it could not be stored or enqueued (the sender retries).
     /// </summary>
     [Function("ReturnInspection")]
     public async Task<IActionResult> Run(
@@ -22,15 +23,12 @@ public sealed class InspectionFunction
         string id)
     {
         ArgumentNullException.ThrowIfNull(request);
-        try
+        InspectionResponse response = await inspections.SubmitAsync(id, request.Body, request.HttpContext.RequestAborted);
+        if (response.RetryAfterHeaderValue is { } retryAfter)
         {
-            var lines = await InspectionRequest.ReadLinesAsync(request.Body, request.HttpContext.RequestAborted);
-            var receipt = await inspections.SubmitAsync(id, lines, request.HttpContext.RequestAborted);
-            return new ObjectResult(receipt) { StatusCode = StatusCodes.Status202Accepted };
+            request.HttpContext.Response.Headers.RetryAfter = retryAfter;
         }
-        catch (InvalidInspectionException ex)
-        {
-            return new BadRequestObjectResult(new { error = ex.Message });
-        }
+
+        return new ObjectResult(response.Receipt is { } receipt ? receipt : new { error = response.Error }) { StatusCode = response.StatusCode };
     }
 }
