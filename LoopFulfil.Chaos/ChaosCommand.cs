@@ -1,12 +1,15 @@
+using System.CommandLine;
+using System.CommandLine.Parsing;
 using System.Globalization;
 
 namespace LoopFulfil.Chaos;
 
 /// <summary>
 /// <c>dotnet run -c Release --project LoopFulfil.Benchmarks -- chaos [--returns 1000] [--seed 1] [--before 0.2]
-/// [--after 0.1] [--restarts 0] [--parallel 32] [--partitions 16] [--posting-mode Realtime] [--host-log path]
-/// [--set key=value]…</c>. Prints the figures
-/// and, last, the summary line; exits 1 on any duplicate, missing or unexpected document or money difference.
+/// [--after 0.1] [--loop-before 0.2] [--loop-after 0.1] [--restarts 0] [--parallel 64] [--partitions 64]
+/// [--posting-mode Realtime] [--host-log path] [--host-dll path] [--max-step-polls 3000] [--max-quiet-polls 600]
+/// [--set key=value]…</c> on System.CommandLine (ADR 0008). Prints the figures and, last, the summary line. Exit codes:
+/// 0 clean, 1 any duplicate, missing or unexpected document, duplicate Loop effect or money difference, 2 a usage error.
 /// </summary>
 public static class ChaosCommand
 {
@@ -15,67 +18,128 @@ public static class ChaosCommand
         ArgumentNullException.ThrowIfNull(args);
         ArgumentNullException.ThrowIfNull(output);
         var defaults = new ChaosOptions();
-        ChaosOptions options;
-        try
+        var returns = Number("--returns", defaults.Returns, "Loop returns in the run (N).");
+        var seed = Number("--seed", defaults.Seed, "Seeds the mix, the deliveries, the kill points and the fault decisions.");
+        var before = Rate("--before", defaults.FulfilBeforeCommitRate, "Share of Fulfil calls failed before commit (429, 503, reset).");
+        var after = Rate("--after", defaults.FulfilAfterCommitRate, "Share of Fulfil calls failed after commit (503, dropped, stalled).");
+        var loopBefore = Rate("--loop-before", defaults.LoopBeforeCommitRate, "Share of Loop calls failed before commit (429, 503, reset).");
+        var loopAfter = Rate("--loop-after", defaults.LoopAfterCommitRate, "Share of Loop calls failed after commit (503, dropped, stalled).");
+        var restarts = Number("--restarts", defaults.MinRestarts, "Host kills at least (never fewer than 5 per 1,000 returns).");
+        var parallel = Number("--parallel", defaults.Parallelism, "Return scripts in flight at once.");
+        var partitions = Number("--partitions", defaults.HostPartitions, "LocalHost:Partitions of the host.");
+        var postingMode = new Option<string>("--posting-mode") { Description = "Refunds:PostingMode of the host.", DefaultValueFactory = _ => defaults.PostingMode };
+        postingMode.AcceptOnlyFromAmong("Realtime", "Scheduled");
+        var hostLog = new Option<string?>("--host-log") { Description = "Where the host's output goes (default: a temporary file)." };
+        var hostDll = new Option<string?>("--host-dll") { Description = "The host's loopfulfil.dll (default: the one next to this assembly)." };
+        var maxQuiet = Number("--max-quiet-polls", defaults.MaxQuietWaitPolls, "Polls spent waiting for the system to settle at most.");
+        var maxStep = Number("--max-step-polls", defaults.MaxPollsPerStep, "Polls a return's script waits for one step at most.");
+        var set = new Option<Dictionary<string, string>>("--set")
         {
-            options = new ChaosOptions
+            Description = "A host setting, key=value in configuration-key form (repeatable).",
+            HelpName = "key=value",
+            Arity = ArgumentArity.ZeroOrMore,
+            AllowMultipleArgumentsPerToken = false,
+            DefaultValueFactory = _ => new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase),
+            CustomParser = ParseSettings,
+        };
+        var command = new RootCommand("The chaos run of issue 13 (docs/benchmarks/chaos.md).")
+        {
+            returns, seed, before, after, loopBefore, loopAfter, restarts, parallel, partitions, postingMode, hostLog, hostDll, maxQuiet, maxStep, set,
+        };
+        command.SetAction(async (parse, ct) =>
+        {
+            ChaosOptions options;
+            try
             {
-                Returns = Number(args, "--returns", defaults.Returns),
-                Seed = Number(args, "--seed", defaults.Seed),
-                FulfilBeforeCommitRate = Rate(args, "--before", defaults.FulfilBeforeCommitRate),
-                FulfilAfterCommitRate = Rate(args, "--after", defaults.FulfilAfterCommitRate),
-                MinRestarts = Number(args, "--restarts", defaults.MinRestarts),
-                Parallelism = Number(args, "--parallel", defaults.Parallelism),
-                HostPartitions = Number(args, "--partitions", defaults.HostPartitions),
-                PostingMode = Text(args, "--posting-mode") ?? defaults.PostingMode,
-                HostLogPath = Text(args, "--host-log"),
-                HostDll = Text(args, "--host-dll"),
-                MaxQuietWaitPolls = Number(args, "--max-quiet-polls", defaults.MaxQuietWaitPolls),
-                MaxPollsPerStep = Number(args, "--max-step-polls", defaults.MaxPollsPerStep),
-                ExtraHostSettings = Settings(args),
-            };
-            options.Validate();
-        }
-        catch (Exception ex) when (ex is FormatException or ArgumentException)
+                options = new ChaosOptions
+                {
+                    Returns = parse.GetValue(returns),
+                    Seed = parse.GetValue(seed),
+                    FulfilBeforeCommitRate = parse.GetValue(before),
+                    FulfilAfterCommitRate = parse.GetValue(after),
+                    LoopBeforeCommitRate = parse.GetValue(loopBefore),
+                    LoopAfterCommitRate = parse.GetValue(loopAfter),
+                    MinRestarts = parse.GetValue(restarts),
+                    Parallelism = parse.GetValue(parallel),
+                    HostPartitions = parse.GetValue(partitions),
+                    PostingMode = parse.GetValue(postingMode)!,
+                    HostLogPath = parse.GetValue(hostLog),
+                    HostDll = parse.GetValue(hostDll),
+                    MaxQuietWaitPolls = parse.GetValue(maxQuiet),
+                    MaxPollsPerStep = parse.GetValue(maxStep),
+                    ExtraHostSettings = parse.GetValue(set)!,
+                };
+                options.Validate();
+            }
+            catch (ArgumentException ex)
+            {
+                output.WriteLine("chaos: " + ex.Message);
+                return 2;
+            }
+
+            var report = await ChaosRun.RunAsync(options, output, ct);
+            foreach (var line in report.Lines())
+            {
+                output.WriteLine(line);
+            }
+
+            return report.Clean ? 0 : 1;
+        });
+
+        var parse = command.Parse(args, new ParserConfiguration { ResponseFileTokenReplacer = null });
+        if (parse.Errors.Count > 0)
         {
-            output.WriteLine("chaos: " + ex.Message);
+            // As before: the error on one line and exit code 2 (the package's error action exits 1 and prints the help).
+            foreach (var error in parse.Errors)
+            {
+                output.WriteLine("chaos: " + error.Message);
+            }
+
             return 2;
         }
 
-        var report = await ChaosRun.RunAsync(options, output, cancellationToken);
-        foreach (var line in report.Lines())
-        {
-            output.WriteLine(line);
-        }
-
-        return report.Clean ? 0 : 1;
+        return await parse.InvokeAsync(
+            new InvocationConfiguration { Output = output, Error = output, EnableDefaultExceptionHandler = false, ProcessTerminationTimeout = null },
+            cancellationToken);
     }
 
-    private static string? Text(string[] args, string name)
+    private static Option<int> Number(string name, int fallback, string description) =>
+        new(name) { Description = description, DefaultValueFactory = _ => fallback };
+
+    /// <summary>A share from 0 to 1 (invariant culture, as before).</summary>
+    private static Option<double> Rate(string name, double fallback, string description) => new(name)
     {
-        var i = Array.IndexOf(args, name);
-        return i >= 0 && i + 1 < args.Length ? args[i + 1] : null;
-    }
+        Description = description,
+        DefaultValueFactory = _ => fallback,
+        CustomParser = result =>
+        {
+            var text = result.Tokens.Count > 0 ? result.Tokens[0].Value : "";
+            if (double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var value) && value is >= 0 and <= 1)
+            {
+                return value;
+            }
+
+            result.AddError($"{name} takes a share from 0 to 1, not '{text}'.");
+            return fallback;
+        },
+    };
 
     /// <summary>Every <c>--set key=value</c> (host settings in configuration-key form, e.g. <c>Logging:LogLevel:Default=Information</c>).</summary>
-    private static Dictionary<string, string> Settings(string[] args)
+    private static Dictionary<string, string> ParseSettings(ArgumentResult result)
     {
         var settings = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
-        for (var i = 0; i + 1 < args.Length; i++)
+        foreach (var token in result.Tokens)
         {
-            if (args[i] == "--set")
+            var pair = token.Value.Split('=', 2);
+            if (pair.Length != 2 || pair[0].Length == 0)
             {
-                var pair = args[i + 1].Split('=', 2);
-                settings[pair[0]] = pair.Length == 2 ? pair[1] : throw new FormatException($"--set wants key=value, not '{args[i + 1]}'.");
+                result.AddError($"--set wants key=value, not '{token.Value}'.");
+                continue;
             }
+
+            settings[pair[0]] = pair[1];
         }
 
         return settings;
     }
-
-    private static int Number(string[] args, string name, int fallback) =>
-        Text(args, name) is { } text ? int.Parse(text, NumberStyles.Integer, CultureInfo.InvariantCulture) : fallback;
-
-    private static double Rate(string[] args, string name, double fallback) =>
-        Text(args, name) is { } text ? double.Parse(text, NumberStyles.Float, CultureInfo.InvariantCulture) : fallback;
 }

@@ -15,6 +15,12 @@ public sealed record ChaosOptions
     /// <summary>Fulfil calls forwarded and committed, then answered 503 or dropped.</summary>
     public double FulfilAfterCommitRate { get; init; } = 0.10;
 
+    /// <summary>Loop API calls the host makes (reads, process, flag, notes) failed before they reach Loop (429 with Retry-After, 503, reset).</summary>
+    public double LoopBeforeCommitRate { get; init; } = 0.20;
+
+    /// <summary>Loop API calls forwarded and committed, then answered 503, dropped, or stalled past the host's timeout.</summary>
+    public double LoopAfterCommitRate { get; init; } = 0.10;
+
     /// <summary>Host kills asked for; the run makes at least 5 per 1,000 returns (rounded up) whatever this says.</summary>
     public int MinRestarts { get; init; }
 

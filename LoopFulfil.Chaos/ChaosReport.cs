@@ -31,7 +31,13 @@ public sealed record ChaosReport
 
     public required IReadOnlyDictionary<ProxyFault, long> FulfilFaults { get; init; }
 
+    /// <summary>Loop API calls the host made (through the Loop fault proxy, faulted ones included).</summary>
     public required long LoopRequests { get; init; }
+
+    public IReadOnlyDictionary<ProxyFault, long> LoopFaults { get; init; } = new Dictionary<ProxyFault, long>();
+
+    /// <summary>What the host wrote to Loop, and the duplicates among it.</summary>
+    public ChaosLoopEffects LoopEffects { get; init; } = new(0, 0, 0, 0, []);
 
     /// <summary>Blob, queue and table requests the host made (counted by a relay in front of Azurite).</summary>
     public required long StorageRequests { get; init; }
@@ -56,15 +62,17 @@ public sealed record ChaosReport
     /// <summary>The first problems found, one line each.</summary>
     public required IReadOnlyList<string> Problems { get; init; }
 
-    /// <summary>No duplicate, missing or unexpected document, and no money difference.</summary>
-    public bool Clean => DuplicateDocuments == 0 && MissingDocuments == 0 && UnexpectedDocuments == 0 && MoneyDifference == 0m;
+    /// <summary>No duplicate, missing or unexpected document, no duplicate Loop effect, and no money difference.</summary>
+    public bool Clean => DuplicateDocuments == 0 && MissingDocuments == 0 && UnexpectedDocuments == 0 && LoopEffects.Duplicates == 0 && MoneyDifference == 0m;
 
     public IEnumerable<string> Lines()
     {
         var n = (double)Returns;
         yield return Invariant($"fulfil calls: {FulfilRequests} through the fault proxy ({string.Join(", ", FulfilFaults.Select(f => $"{f.Key} {f.Value}"))})");
+        yield return Invariant($"loop calls: {LoopRequests} through the fault proxy ({string.Join(", ", LoopFaults.Select(f => $"{f.Key} {f.Value}"))})");
+        yield return Invariant($"loop effects: {LoopEffects.Processes} processes, {LoopEffects.Flags} flags, {LoopEffects.Notes} notes; {LoopEffects.Duplicates} duplicate Loop effects");
         yield return Invariant($"webhooks: {WebhooksAccepted} deliveries accepted, {WebhookAttemptsRefused} attempts refused or unanswered (host down) and retried");
-        yield return Invariant($"per return: {FulfilRequests / n:0.0} Fulfil calls, {LoopRequests / n:0.0} Loop calls (Loop sandbox request log), {StorageRequests / n:0.0} storage operations (host requests to Azurite, blob + queue + table{(StorageUncountedConnections > 0 ? $"; {StorageUncountedConnections} connections not counted" : "")})");
+        yield return Invariant($"per return: {FulfilRequests / n:0.0} Fulfil calls, {LoopRequests / n:0.0} Loop calls (through the Loop fault proxy), {StorageRequests / n:0.0} storage operations (host requests to Azurite, blob + queue + table{(StorageUncountedConnections > 0 ? $"; {StorageUncountedConnections} connections not counted" : "")})");
         yield return Invariant($"returns per minute: {Returns / Math.Max(Processing.TotalMinutes, 1e-9):0.0} ({Processing.TotalSeconds:0} s from the first webhook to quiet{(Quiet ? "" : ", NOT quiet at the poll bound")})");
         if (ScriptWaits.Length > 0)
         {

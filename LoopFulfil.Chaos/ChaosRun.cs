@@ -38,12 +38,21 @@ public static class ChaosRun
             StallFor = HostAttemptTimeout * 3,
         }, cancellationToken);
 
+        // The same faults on the host's Loop calls (the driver plays Loop in this process and is not faulted).
+        await using var loopProxy = await FaultProxy.StartAsync(sandbox.Loop.BaseAddress, new FaultProxyOptions
+        {
+            Seed = HashCode.Combine(options.Seed, "loop"),
+            BeforeCommitRate = options.LoopBeforeCommitRate,
+            AfterCommitRate = options.LoopAfterCommitRate,
+            StallFor = HostAttemptTimeout * 3,
+        }, cancellationToken);
+
         await using var storage = ChaosStorage.Start(sandbox.StorageConnectionString);
         var returns = ChaosReturns.Build(options.Returns, random, sandbox.Fulfil.State, firstId: 7_100_001, TimeProvider.System.GetUtcNow().AddMinutes(-10));
-        var settings = HostSettings(options, sandbox, fulfilProxy);
+        var settings = HostSettings(options, sandbox, fulfilProxy, loopProxy);
         settings["Storage:ConnectionString"] = storage.ConnectionString;
         await using var host = new ChaosHost(hostDll, settings, logPath);
-        progress.WriteLine($"chaos: {options.Returns} returns, seed {options.Seed}, Fulfil faults {options.FulfilBeforeCommitRate:P0} before / {options.FulfilAfterCommitRate:P0} after commit, {options.Restarts} kills; host log {logPath}");
+        progress.WriteLine($"chaos: {options.Returns} returns, seed {options.Seed}, Fulfil faults {options.FulfilBeforeCommitRate:P0} before / {options.FulfilAfterCommitRate:P0} after commit, Loop faults {options.LoopBeforeCommitRate:P0} / {options.LoopAfterCommitRate:P0}, {options.Restarts} kills; host log {logPath}");
         await host.StartAsync(maxPolls: 600, cancellationToken);
 
         var processing = Stopwatch.GetTimestamp();
@@ -95,6 +104,7 @@ public static class ChaosRun
         var quiet = await WaitForQuietAsync(options, queues, () => ChaosVerdict.Compare(returns, sandbox.Fulfil.State, maxProblems: 0).Missing, cancellationToken);
         var processed = Stopwatch.GetElapsedTime(processing);
         var verdict = ChaosVerdict.Compare(returns, sandbox.Fulfil.State);
+        var loopEffects = ChaosLoopEffects.Of(returns, sandbox.Loop);
         return new ChaosReport
         {
             Returns = returns.Count,
@@ -107,7 +117,9 @@ public static class ChaosRun
             Processing = processed,
             FulfilRequests = fulfilProxy.RequestCount,
             FulfilFaults = Enum.GetValues<ProxyFault>().ToDictionary(f => f, fulfilProxy.Count),
-            LoopRequests = sandbox.Loop.Requests.Count,
+            LoopRequests = loopProxy.RequestCount,
+            LoopFaults = Enum.GetValues<ProxyFault>().ToDictionary(f => f, loopProxy.Count),
+            LoopEffects = loopEffects,
             StorageRequests = storage.Requests,
             StorageUncountedConnections = storage.UncountedConnections,
             WebhooksAccepted = driver.Accepted,
@@ -116,7 +128,7 @@ public static class ChaosRun
             Quiet = quiet,
             Stalled = [.. returns.Where(r => r.Stalled is not null).Select(r => $"{r.Id} ({r.Kind}): {r.Stalled}")],
             ScriptWaits = ChaosReport.Waits(returns),
-            Problems = verdict.Problems,
+            Problems = [.. verdict.Problems, .. loopEffects.Problems],
         };
     }
 
@@ -129,10 +141,13 @@ public static class ChaosRun
     /// <summary>The host's <c>HttpResilience:AttemptTimeout</c>: how long it waits for one Fulfil answer (a stall ends there).</summary>
     private static readonly TimeSpan HostAttemptTimeout = TimeSpan.FromSeconds(2);
 
-    private static Dictionary<string, string> HostSettings(ChaosOptions options, SandboxEnvironment sandbox, FaultProxy fulfil)
+    private static Dictionary<string, string> HostSettings(ChaosOptions options, SandboxEnvironment sandbox, FaultProxy fulfil, FaultProxy loop)
     {
         var settings = sandbox.Settings.Where(s => !string.IsNullOrEmpty(s.Value)).ToDictionary(s => s.Key, s => s.Value!, StringComparer.OrdinalIgnoreCase);
         settings["Fulfil:BaseUrl"] = new Uri(fulfil.BaseAddress, "api/v2/").ToString();
+        settings["Loop:BaseUrl"] = new Uri(loop.BaseAddress, sandbox.Loop.ApiBaseUrl.AbsolutePath.TrimStart('/')).ToString();
+        // A stalled Loop answer is given up after the same 2 s as a Fulfil one.
+        settings["Loop:TimeoutSeconds"] = ((int)HostAttemptTimeout.TotalSeconds).ToString(CultureInfo.InvariantCulture);
 
         settings["LocalHost:Partitions"] = options.HostPartitions.ToString(CultureInfo.InvariantCulture);
         settings["LocalHost:PollIntervalMilliseconds"] = "200";

@@ -41,12 +41,20 @@ internal static class ServeRoutes
         // Every other route of EntryPoints.Http, answered by OpsApi exactly as the Functions app answers it.
         foreach (HttpEntryPoint entry in EntryPoints.Http.Where(e => e.Function is not "Health" and not "LoopWebhook"))
         {
-            RouteHandlerBuilder route = app.MapMethods("/api/" + entry.Route, [entry.Method.ToUpperInvariant()], Handler(entry.Function)).WithName(entry.Function);
-            if (entry.Auth != HttpAuth.Anonymous)
-            {
-                // The Functions host checks a function or master key; serve has one key for both (LocalHost:AdminKey).
-                route.AddEndpointFilter(RequireAdminKeyAsync);
-            }
+            MapEntry(app, entry);
+        }
+    }
+
+    /// <summary>The inspection route alone, behind the admin key (it needs only <see cref="InspectionIngress"/> and the local host's options).</summary>
+    internal static void MapInspection(IEndpointRouteBuilder app) => MapEntry(app, EntryPoints.Http.Single(e => e.Function == "ReturnInspection"));
+
+    private static void MapEntry(IEndpointRouteBuilder app, HttpEntryPoint entry)
+    {
+        RouteHandlerBuilder route = app.MapMethods("/api/" + entry.Route, [entry.Method.ToUpperInvariant()], Handler(entry.Function)).WithName(entry.Function);
+        if (entry.Auth != HttpAuth.Anonymous)
+        {
+            // The Functions host checks a function or master key; serve has one key for both (LocalHost:AdminKey).
+            route.AddEndpointFilter(RequireAdminKeyAsync);
         }
     }
 
@@ -55,7 +63,7 @@ internal static class ServeRoutes
 
     private static Delegate Handler(string function) => function switch
     {
-        "ReturnInspection" => static (HttpContext http, InspectionService inspections, string id) => OpsApi.SubmitInspectionAsync(inspections, id, http.Request.Body, http.RequestAborted),
+        "ReturnInspection" => static (HttpContext http, InspectionIngress inspections, string id) => OpsApi.SubmitInspectionAsync(inspections, id, http.Request.Body, http.RequestAborted),
         "OpsListExceptions" => static (ExceptionService exceptions, string? status, string? category, CancellationToken ct) => OpsApi.ListExceptionsAsync(exceptions, status, category, ct),
         "OpsGetException" => static (ExceptionService exceptions, string id, CancellationToken ct) => OpsApi.GetExceptionAsync(exceptions, id, ct),
         "OpsReplayException" => static (ExceptionService exceptions, string id, CancellationToken ct) => OpsApi.ReplayAsync(exceptions, id, ct),

@@ -14,6 +14,9 @@ namespace LoopFulfil.Core.Hosting;
 /// </summary>
 public sealed record OpsResponse(int Status, string ContentType, byte[] Body, string? DownloadName = null) : IResult
 {
+    /// <summary>The Retry-After header (whole seconds) of a 503 the caller should retry; null: none.</summary>
+    public string? RetryAfter { get; init; }
+
     internal static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
     public string Text => Encoding.UTF8.GetString(Body);
@@ -36,6 +39,11 @@ public sealed record OpsResponse(int Status, string ContentType, byte[] Body, st
         response.StatusCode = Status;
         response.ContentType = ContentType;
         response.ContentLength = Body.Length;
+        if (RetryAfter is not null)
+        {
+            response.Headers.RetryAfter = RetryAfter;
+        }
+
         if (DownloadName is not null)
         {
             response.Headers.ContentDisposition = $"attachment; filename=\"{DownloadName}\"";
@@ -191,20 +199,14 @@ public static class OpsApi
         return new OpsResponse(StatusCodes.Status200OK, "application/json; charset=utf-8", Encoding.UTF8.GetBytes(receipt.ToJson()));
     }
 
-    /// <summary><c>POST returns/{id}/inspection</c>: 202 with the receipt; 400 for an invalid inspection.</summary>
-    public static async Task<OpsResponse> SubmitInspectionAsync(InspectionService inspections, string id, Stream body, CancellationToken cancellationToken)
+    /// <summary><c>POST returns/{id}/inspection</c>: 202 with the receipt; 400 for an invalid inspection; 503 with Retry-After when it could not be stored or enqueued.</summary>
+    public static async Task<OpsResponse> SubmitInspectionAsync(InspectionIngress inspections, string id, Stream body, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(inspections);
-        try
-        {
-            var lines = await InspectionRequest.ReadLinesAsync(body, cancellationToken).ConfigureAwait(false);
-            InspectionReceipt receipt = await inspections.SubmitAsync(id, lines, cancellationToken).ConfigureAwait(false);
-            return OpsResponse.Ok(receipt, StatusCodes.Status202Accepted);
-        }
-        catch (InvalidInspectionException ex)
-        {
-            return OpsResponse.Problem(StatusCodes.Status400BadRequest, ex.Message);
-        }
+        InspectionResponse response = await inspections.SubmitAsync(id, body, cancellationToken).ConfigureAwait(false);
+        return response.Receipt is { } receipt
+            ? OpsResponse.Ok(receipt, response.StatusCode)
+            : OpsResponse.Problem(response.StatusCode, response.Error ?? "The inspection was not accepted.") with { RetryAfter = response.RetryAfterHeaderValue };
     }
 
     /// <summary>Enum names only: a number would parse too but says nothing to the person reading the URL.</summary>

@@ -23,6 +23,7 @@ public static class InspectionServiceCollectionExtensions
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<ReturnUnitPlanLoader>();
         services.TryAddTransient<InspectionService>();
+        services.TryAddTransient<InspectionIngress>();
         services.AddLoopFulfilReturnStage<ReceiptStage>();
         services.AddLoopFulfilReturnStage<RestockStage>();
         return services;

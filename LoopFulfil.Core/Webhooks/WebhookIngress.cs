@@ -392,7 +392,7 @@ public sealed partial class WebhookIngress : IDisposable
             // Never more than storage keeps whole: an accepted body must always be storable.
             MaxBodyBytes = options.MaxBodyBytes > 0 ? Math.Min(options.MaxBodyBytes, StorageLimits.MaxEventBodyBytes) : StorageLimits.MaxEventBodyBytes;
             StorageTimeout = TimeSpan.FromSeconds(Math.Clamp(options.StorageTimeoutSeconds, 1, 60));
-            var retryAfter = TimeSpan.FromSeconds(Math.Clamp(options.RetryAfterSeconds, 1, 1800));
+            var retryAfter = options.RetryAfter;
             EnqueueFailed = WebhookResponse.Unavailable("enqueue_failed", retryAfter);
             ParkFailed = WebhookResponse.Unavailable("storage_unavailable", retryAfter);
             NotConfigured = WebhookResponse.Unavailable("not_configured", retryAfter);

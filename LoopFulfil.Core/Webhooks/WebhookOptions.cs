@@ -29,6 +29,9 @@ public sealed class WebhookOptions
     /// </summary>
     public int RetryAfterSeconds { get; set; } = 60;
 
+    /// <summary><see cref="RetryAfterSeconds"/> within Loop's bounds (1–1800 s): what every ingress sends with its 503.</summary>
+    internal TimeSpan RetryAfter => TimeSpan.FromSeconds(Math.Clamp(RetryAfterSeconds, 1, 1800));
+
     /// <summary>
     /// How long a delivery may wait on storage (enqueue, or parking an exception record) before it is answered 503
     /// + Retry-After instead: Loop expects an answer within seconds, and a storage call that never answers must not

@@ -9,13 +9,14 @@ namespace LoopFulfil.Functions.Functions;
 
 public sealed class InspectionFunction
 {
-    private readonly InspectionService inspections;
+    private readonly InspectionIngress inspections;
 
-    public InspectionFunction(InspectionService inspections) => this.inspections = inspections;
+    public InspectionFunction(InspectionIngress inspections) => this.inspections = inspections;
 
     /// <summary>
     /// <c>POST /api/returns/{id}/inspection</c> (function key): the warehouse's verdict per returned unit, through
-    /// <see cref="OpsApi.SubmitInspectionAsync"/>: 202 with the receipt; 400 for an invalid inspection.
+    /// <see cref="OpsApi.SubmitInspectionAsync"/>: 202 with the receipt; 400 for an invalid inspection;
+    /// 503 with Retry-After when it could not be stored or enqueued (the warehouse retries).
     /// </summary>
     [Function("ReturnInspection")]
     public async Task<IActionResult> Run(

@@ -25,6 +25,7 @@ public sealed partial class LoopSandbox : IAsyncDisposable
     private readonly List<JsonObject> _returns = [];
     private readonly Dictionary<string, List<JsonObject>> _notes = new(StringComparer.Ordinal);
     private readonly Dictionary<string, int> _flagCounts = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, int> _processCounts = new(StringComparer.Ordinal);
     private readonly Dictionary<string, JsonObject> _processDetails = new(StringComparer.Ordinal);
     private readonly Dictionary<string, string?> _failNextProcessing = new(StringComparer.Ordinal);
     private readonly Dictionary<string, Dictionary<string, JsonObject>> _commerce = new(StringComparer.Ordinal);
@@ -221,6 +222,15 @@ public sealed partial class LoopSandbox : IAsyncDisposable
         lock (_gate)
         {
             return _flagCounts.GetValueOrDefault(returnId);
+        }
+    }
+
+    /// <summary>How many times Process Return of a return was accepted (queued): more than once is a doubled write.</summary>
+    public int ProcessCount(string returnId)
+    {
+        lock (_gate)
+        {
+            return _processCounts.GetValueOrDefault(returnId);
         }
     }
 
@@ -475,8 +485,10 @@ public sealed partial class LoopSandbox : IAsyncDisposable
 
     internal void CountFlag(string returnId) => _flagCounts[returnId] = _flagCounts.GetValueOrDefault(returnId) + 1;
 
-    internal void SetProcessDetails(string returnId, JsonObject? details)
+    /// <summary>An accepted Process Return: counted, and its body kept (callers hold <see cref="Gate"/>).</summary>
+    internal void RecordProcessUnsafe(string returnId, JsonObject? details)
     {
+        _processCounts[returnId] = _processCounts.GetValueOrDefault(returnId) + 1;
         if (details is not null)
         {
             _processDetails[returnId] = details;

@@ -118,7 +118,7 @@ internal static partial class LoopSandboxApi
                     return Error(200, why.Message, why.Code);
                 }
 
-                sandbox.SetProcessDetails(id, details);
+                sandbox.RecordProcessUnsafe(id, details);
             }
 
             sandbox.QueueProcessing(id);

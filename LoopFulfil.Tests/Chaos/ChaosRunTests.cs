@@ -5,7 +5,7 @@ namespace LoopFulfil.Tests.Chaos;
 
 /// <summary>
 /// The small chaos run of issue 13 (item 11): 100 returns against <c>loopfulfil serve</c> as a child process, killed
-/// (SIGKILL) and restarted twice, with 20% of Fulfil calls failed before commit and 10% after, every webhook delivered
+/// (SIGKILL) and restarted twice, with 20% of Fulfil and of Loop calls failed before commit and 10% after, every webhook delivered
 /// 1–5 times. Expected documents and money come from the Loop payloads the run generates. Bounded by poll counts,
 /// never by wall-clock budgets.
 /// </summary>
@@ -46,6 +46,11 @@ public sealed class ChaosRunTests(ITestOutputHelper output)
         Assert.Equal("0.00", last.Groups["x"].Value);
         Assert.True(int.Parse(last.Groups["k"].Value, System.Globalization.CultureInfo.InvariantCulture) >= 2, lines[^1]);
         Assert.Equal(0, report.UnexpectedDocuments);
+        // Loop's side: every process, flag and note the integration wrote to Loop exists once, under Loop faults too.
+        Assert.Equal(0, report.LoopEffects.Duplicates);
+        Assert.True(report.LoopEffects.Processes > 0 && report.LoopEffects.Notes > 0, "the host wrote to Loop");
+        Assert.True(report.LoopFaults[LoopFulfil.Sandbox.Faults.ProxyFault.UnavailableAfterCommit] > 0 && report.LoopFaults[LoopFulfil.Sandbox.Faults.ProxyFault.RateLimitedBeforeCommit] > 0,
+            "Loop calls were faulted before and after commit");
         Assert.True(report.FulfilFaults[LoopFulfil.Sandbox.Faults.ProxyFault.StalledAfterCommit] > 0 && report.FulfilFaults[LoopFulfil.Sandbox.Faults.ProxyFault.DroppedAfterCommit] > 0
             && report.FulfilFaults[LoopFulfil.Sandbox.Faults.ProxyFault.ResetBeforeCommit] > 0, "every fault kind was injected");
     }
