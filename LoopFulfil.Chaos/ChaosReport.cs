@@ -1,5 +1,5 @@
 using System.Globalization;
-using LoopFulfil.Sandbox.Faults;
+using LoopFulfil.Sandbox.Hosting;
 
 namespace LoopFulfil.Chaos;
 
@@ -29,7 +29,7 @@ public sealed record ChaosReport
 
     public required long FulfilRequests { get; init; }
 
-    public required IReadOnlyDictionary<ProxyFault, long> FulfilFaults { get; init; }
+    public required IReadOnlyDictionary<SandboxFault, long> FulfilFaults { get; init; }
 
     public required long LoopRequests { get; init; }
 

@@ -106,7 +106,7 @@ public static class ChaosRun
             Elapsed = Stopwatch.GetElapsedTime(started),
             Processing = processed,
             FulfilRequests = fulfilProxy.RequestCount,
-            FulfilFaults = Enum.GetValues<ProxyFault>().ToDictionary(f => f, fulfilProxy.Count),
+            FulfilFaults = Enum.GetValues<LoopFulfil.Sandbox.Hosting.SandboxFault>().ToDictionary(f => f, fulfilProxy.Count),
             LoopRequests = sandbox.Loop.Requests.Count,
             StorageRequests = storage.Requests,
             StorageUncountedConnections = storage.UncountedConnections,

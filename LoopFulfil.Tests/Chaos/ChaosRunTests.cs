@@ -46,7 +46,7 @@ public sealed class ChaosRunTests(ITestOutputHelper output)
         Assert.Equal("0.00", last.Groups["x"].Value);
         Assert.True(int.Parse(last.Groups["k"].Value, System.Globalization.CultureInfo.InvariantCulture) >= 2, lines[^1]);
         Assert.Equal(0, report.UnexpectedDocuments);
-        Assert.True(report.FulfilFaults[LoopFulfil.Sandbox.Faults.ProxyFault.StalledAfterCommit] > 0 && report.FulfilFaults[LoopFulfil.Sandbox.Faults.ProxyFault.DroppedAfterCommit] > 0
-            && report.FulfilFaults[LoopFulfil.Sandbox.Faults.ProxyFault.ResetBeforeCommit] > 0, "every fault kind was injected");
+        Assert.True(report.FulfilFaults[LoopFulfil.Sandbox.Hosting.SandboxFault.DelayAfterCommit] > 0 && report.FulfilFaults[LoopFulfil.Sandbox.Hosting.SandboxFault.DropAfterCommit] > 0
+            && report.FulfilFaults[LoopFulfil.Sandbox.Hosting.SandboxFault.ResetBeforeCommit] > 0, "every fault kind was injected");
     }
 }
