@@ -1,5 +1,5 @@
 using System.Globalization;
-using LoopFulfil.Sandbox.Faults;
+using LoopFulfil.Sandbox.Hosting;
 
 namespace LoopFulfil.Chaos;
 
@@ -29,12 +29,12 @@ public sealed record ChaosReport
 
     public required long FulfilRequests { get; init; }
 
-    public required IReadOnlyDictionary<ProxyFault, long> FulfilFaults { get; init; }
+    public required IReadOnlyDictionary<SandboxFault, long> FulfilFaults { get; init; }
 
     /// <summary>Loop API calls the host made (through the Loop fault proxy, faulted ones included).</summary>
     public required long LoopRequests { get; init; }
 
-    public IReadOnlyDictionary<ProxyFault, long> LoopFaults { get; init; } = new Dictionary<ProxyFault, long>();
+    public IReadOnlyDictionary<SandboxFault, long> LoopFaults { get; init; } = new Dictionary<SandboxFault, long>();
 
     /// <summary>What the host wrote to Loop, and the duplicates among it.</summary>
     public ChaosLoopEffects LoopEffects { get; init; } = new(0, 0, 0, 0, []);

@@ -5,6 +5,7 @@ using Azure.Storage.Queues;
 using LoopFulfil.Cli.Sandbox;
 using LoopFulfil.Core.Messaging;
 using LoopFulfil.Sandbox.Faults;
+using LoopFulfil.Sandbox.Hosting;
 using Microsoft.Extensions.Configuration;
 
 namespace LoopFulfil.Chaos;
@@ -116,9 +117,9 @@ public static class ChaosRun
             Elapsed = Stopwatch.GetElapsedTime(started),
             Processing = processed,
             FulfilRequests = fulfilProxy.RequestCount,
-            FulfilFaults = Enum.GetValues<ProxyFault>().ToDictionary(f => f, fulfilProxy.Count),
+            FulfilFaults = Enum.GetValues<SandboxFault>().ToDictionary(f => f, fulfilProxy.Count),
             LoopRequests = loopProxy.RequestCount,
-            LoopFaults = Enum.GetValues<ProxyFault>().ToDictionary(f => f, loopProxy.Count),
+            LoopFaults = Enum.GetValues<SandboxFault>().ToDictionary(f => f, loopProxy.Count),
             LoopEffects = loopEffects,
             StorageRequests = storage.Requests,
             StorageUncountedConnections = storage.UncountedConnections,

@@ -4,6 +4,7 @@ using System.Net.Sockets;
 using System.Security.Cryptography;
 using LoopFulfil.Core.Fulfil;
 using LoopFulfil.Sandbox.Azurite;
+using LoopFulfil.Sandbox.Faults;
 using LoopFulfil.Sandbox.Fulfil;
 using LoopFulfil.Sandbox.Loop;
 using LoopFulfil.Sandbox.Tryton;
@@ -38,6 +39,12 @@ public sealed class SandboxEnvironment : IAsyncDisposable
     /// <summary>The real ERP engine (<c>--erp tryton</c>) the Fulfil client talks to instead of the simulator, or null.</summary>
     public TrytonEngine? Tryton { get; }
 
+    /// <summary>
+    /// The YARP fault proxy between the Fulfil client and the Fulfil it uses (Tryton's façade or the simulator), when
+    /// <see cref="PutFaultProxyInFrontOfFulfilAsync"/> started one; <see cref="Settings"/> then point the client at it.
+    /// </summary>
+    public FaultProxy? FulfilProxy { get; private set; }
+
     /// <summary>The key the ops routes take: made up for this run (a configured <c>LocalHost:AdminKey</c> is not used).</summary>
     public string AdminKey { get; }
 
@@ -53,6 +60,12 @@ public sealed class SandboxEnvironment : IAsyncDisposable
             foreach (var (key, value) in Tryton?.FulfilSettings ?? new Dictionary<string, string?>())
             {
                 settings[key] = value;
+            }
+
+            if (FulfilProxy is not null)
+            {
+                // Same path (the façade's is /{database}/api/v2/), through the proxy.
+                settings["Fulfil:BaseUrl"] = new Uri(FulfilProxy.BaseAddress, new Uri(settings["Fulfil:BaseUrl"]!).PathAndQuery).ToString();
             }
 
             return settings;
@@ -140,11 +153,31 @@ public sealed class SandboxEnvironment : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// Puts a <see cref="FaultProxy"/> with <paramref name="options"/> in front of the Fulfil the client uses (Tryton
+    /// with <c>--erp tryton</c>), so its calls fail before or after the ERP committed them.
+    /// </summary>
+    public async Task PutFaultProxyInFrontOfFulfilAsync(FaultProxyOptions options, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        if (FulfilProxy is not null)
+        {
+            throw new InvalidOperationException("The Fulfil fault proxy is already running.");
+        }
+
+        FulfilProxy = await FaultProxy.StartAsync(Tryton?.BaseAddress ?? Fulfil.BaseAddress, options, cancellationToken).ConfigureAwait(false);
+    }
+
     /// <summary>Loop (the sandbox) sends its signed webhooks to <paramref name="webhookUrl"/> from now on.</summary>
     public void SendWebhooksTo(Uri webhookUrl) => Loop.WebhookTargetUrl = webhookUrl;
 
     public async ValueTask DisposeAsync()
     {
+        if (FulfilProxy is not null)
+        {
+            await FulfilProxy.DisposeAsync().ConfigureAwait(false);
+        }
+
         if (Tryton is not null)
         {
             await Tryton.DisposeAsync().ConfigureAwait(false);

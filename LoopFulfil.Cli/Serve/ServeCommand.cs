@@ -1,6 +1,9 @@
 using System.CommandLine;
+using System.Globalization;
 using LoopFulfil.Cli.Hosting;
 using LoopFulfil.Cli.Sandbox;
+using LoopFulfil.Sandbox.Faults;
+using LoopFulfil.Sandbox.Hosting;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Options;
 
@@ -39,13 +42,14 @@ internal static class ServeCommand
         };
         var erp = CommandSyntax.Erp("With --sandbox: 'tryton' makes Fulfil a real Tryton 6.0 behind the Fulfil REST façade "
             + "(eng/tryton/start.sh; installs the Debian packages the first time); Loop stays simulated.");
+        var faults = FulfilFaults();
         var urls = new Option<string>("--urls") { Description = "Where to listen (LocalHost__Urls; default http://127.0.0.1:7071).", HelpName = "urls" };
         var command = new NotedCommand(
             "serve",
             "Run the integration on this machine: webhook endpoint, ops routes, queue consumers, scheduled jobs.",
             Notes)
         {
-            sandbox, erp, urls,
+            sandbox, erp, faults, urls,
         };
         command.Validators.Add(result =>
         {
@@ -53,12 +57,45 @@ internal static class ServeCommand
             {
                 result.AddError("--erp goes with --sandbox.");
             }
+
+            if (result.GetResult(faults) is not null && !result.ParsedValue(sandbox))
+            {
+                result.AddError("--fulfil-faults goes with --sandbox.");
+            }
         });
-        command.SetAction((parse, _) => RunAsync(context, parse.GetValue(sandbox), parse.GetValue(erp) == "tryton", parse.GetValue(urls)));
+        command.SetAction((parse, _) => RunAsync(context, parse.GetValue(sandbox), parse.GetValue(erp) == "tryton", parse.GetValue(urls), parse.GetValue(faults)));
         return command;
     }
 
-    private static async Task<int> RunAsync(CliContext context, bool sandboxMode, bool tryton, string? urls)
+    /// <summary><c>--fulfil-faults BEFORE,AFTER[,SEED]</c>: fractions of Fulfil calls failed before / after commit by the fault proxy.</summary>
+    private static Option<FaultProxyOptions?> FulfilFaults() => new("--fulfil-faults")
+    {
+        Description = "With --sandbox: a fault proxy between the Fulfil client and Fulfil (Tryton's façade with --erp tryton) fails this "
+            + "fraction of calls before they reach it (429/503/reset) and this fraction after it committed them (503/drop/stall), "
+            + "seeded (default seed 1), e.g. 0.2,0.1 or 0.2,0.1,7.",
+        HelpName = "before,after[,seed]",
+        CustomParser = result =>
+        {
+            var text = result.Tokens.Count > 0 ? result.Tokens[0].Value : "";
+            var parts = text.Split(',');
+            if (parts.Length is 2 or 3
+                && double.TryParse(parts[0], NumberStyles.Float, CultureInfo.InvariantCulture, out var before)
+                && double.TryParse(parts[1], NumberStyles.Float, CultureInfo.InvariantCulture, out var after)
+                && before is >= 0 and <= 1 && after is >= 0 and <= 1 && before + after <= 1)
+            {
+                var seed = 1;
+                if (parts.Length == 2 || int.TryParse(parts[2], NumberStyles.None, CultureInfo.InvariantCulture, out seed))
+                {
+                    return new FaultProxyOptions { BeforeCommitRate = before, AfterCommitRate = after, Seed = seed };
+                }
+            }
+
+            result.AddError($"--fulfil-faults takes two fractions (0-1, together at most 1) and an optional whole seed, e.g. 0.2,0.1,7; not '{text}'.");
+            return null;
+        },
+    };
+
+    private static async Task<int> RunAsync(CliContext context, bool sandboxMode, bool tryton, string? urls, FaultProxyOptions? fulfilFaults = null)
     {
         var overrides = new Dictionary<string, string?>(StringComparer.OrdinalIgnoreCase);
         if (urls is not null)
@@ -83,6 +120,11 @@ internal static class ServeCommand
             {
                 WriteSandboxBanner(context.Stdout);
                 sandbox = await SandboxEnvironment.StartAsync(context.Stdout, context.Stopping, tryton).ConfigureAwait(false);
+                if (fulfilFaults is not null)
+                {
+                    await sandbox.PutFaultProxyInFrontOfFulfilAsync(fulfilFaults, context.Stopping).ConfigureAwait(false);
+                }
+
                 configuration = CliConfiguration.Build(context, Merge(sandbox.Settings, overrides));
             }
             else if (!await CheckStorageAsync(context, configuration).ConfigureAwait(false))
@@ -106,6 +148,12 @@ internal static class ServeCommand
 
             context.Stdout.WriteLine("Stopping: finishing or releasing in-flight messages…");
             await host.StopAsync().ConfigureAwait(false);
+            if (sandbox?.FulfilProxy is { } proxy)
+            {
+                context.Stdout.WriteLine($"Fulfil fault proxy: {proxy.RequestCount} calls; injected "
+                    + string.Join(", ", Enum.GetValues<SandboxFault>().Select(f => string.Create(CultureInfo.InvariantCulture, $"{f} {proxy.Count(f)}"))) + ".");
+            }
+
             return 0;
         }
         catch (OptionsValidationException ex)
@@ -166,6 +214,11 @@ internal static class ServeCommand
             if (sandbox.Tryton is { } tryton)
             {
                 stdout.WriteLine($"  Fulfil (Tryton) {tryton.BaseAddress} (X-API-KEY in {tryton.DataDirectory}/setup.env); the Fulfil client uses this one");
+            }
+
+            if (sandbox.FulfilProxy is { } proxy)
+            {
+                stdout.WriteLine($"  Fault proxy     {proxy.BaseAddress}: the Fulfil client goes through it; {proxy.Faults.BeforeCommitRate:P0} of calls fail before commit, {proxy.Faults.AfterCommitRate:P0} after");
             }
 
             stdout.WriteLine("  Storage         private Azurite started for this run (in memory, gone when serve stops)");

@@ -1,34 +1,12 @@
+using LoopFulfil.Sandbox.Hosting;
+
 namespace LoopFulfil.Sandbox.Faults;
 
-/// <summary>What a <see cref="FaultProxy"/> does with one request.</summary>
-public enum ProxyFault
-{
-    /// <summary>Forwarded and the response relayed unchanged.</summary>
-    None,
-
-    /// <summary>Answered 429 with Retry-After; never forwarded.</summary>
-    RateLimitedBeforeCommit,
-
-    /// <summary>Answered 503; never forwarded.</summary>
-    UnavailableBeforeCommit,
-
-    /// <summary>Connection reset; never forwarded.</summary>
-    ResetBeforeCommit,
-
-    /// <summary>Forwarded (the server commits), then answered 503 instead of the server's response.</summary>
-    UnavailableAfterCommit,
-
-    /// <summary>Forwarded (the server commits), then the connection is dropped instead of relaying the response.</summary>
-    DroppedAfterCommit,
-
-    /// <summary>
-    /// Forwarded (the server commits), then the response is held back until the client gives up (its attempt timeout)
-    /// or <see cref="FaultProxyOptions.StallFor"/> passes, and the connection is dropped: a stall after the write.
-    /// </summary>
-    StalledAfterCommit,
-}
-
-/// <summary>Settings of a <see cref="FaultProxy"/>. Rates are fractions of all requests (0–1, together at most 1).</summary>
+/// <summary>
+/// Seeded random faults for a <see cref="FaultProxy"/>: shorthand for a <see cref="FaultInjection"/> plan with only
+/// its rates set (the kinds are <see cref="SandboxFault"/>, the same the simulators inject). Rates are fractions of all
+/// requests (0–1, together at most 1).
+/// </summary>
 public sealed record FaultProxyOptions
 {
     /// <summary>Seed of the per-request decisions: the same seed and request order give the same faults.</summary>
@@ -52,15 +30,17 @@ public sealed record FaultProxyOptions
     /// <summary>0 for a free port.</summary>
     public int Port { get; init; }
 
-    /// <summary>Throws when the rates are out of range.</summary>
-    public void Validate()
+    /// <summary>The fault plan these settings describe (throws when the rates are out of range).</summary>
+    public FaultInjection ToPlan()
     {
-        if (BeforeCommitRate is < 0 or > 1 || AfterCommitRate is < 0 or > 1 || BeforeCommitRate + AfterCommitRate > 1)
+        var plan = new FaultInjection(Seed)
         {
-            throw new ArgumentOutOfRangeException(nameof(BeforeCommitRate), $"Fault rates must be 0-1 and sum to at most 1 (before {BeforeCommitRate}, after {AfterCommitRate}).");
-        }
-
-        ArgumentOutOfRangeException.ThrowIfNegative(RetryAfterSeconds);
-        ArgumentOutOfRangeException.ThrowIfLessThan(StallFor, TimeSpan.Zero);
+            BeforeCommitRate = BeforeCommitRate,
+            AfterCommitRate = AfterCommitRate,
+            RetryAfterSeconds = RetryAfterSeconds,
+            TimeoutStall = StallFor,
+        };
+        plan.Validate();
+        return plan;
     }
 }

@@ -31,37 +31,50 @@ public enum SandboxFault
 }
 
 /// <summary>
-/// Faults a simulated API injects, changeable at run time by tests (and by <c>POST /_sandbox/faults</c>).
-/// Counters let a test fail exactly the next N requests, which keeps tests deterministic; <see cref="InjectNext"/>
-/// aims a fault at the next N requests with a given method and path ending (one create, one method call).
+/// The fault plan of a simulated API (its own middleware, <see cref="FaultInjectionExtensions.UseFaultInjection"/>)
+/// or of the <see cref="Faults.FaultProxy"/> in front of a real server (Tryton's façade): one plan and one set of
+/// kinds for both. Changeable at run time by tests (and by <c>POST /_sandbox/faults</c>). Counters let a test fail
+/// exactly the next N requests, <see cref="InjectNext"/> aims a fault at the next N requests with a given method and
+/// path ending, <see cref="InjectOnFirstOfEach"/> at the first of every distinct call, and the seeded rates fail a
+/// share of all requests before or after commit (same seed and request order, same faults).
 /// </summary>
 public sealed class FaultInjection
 {
     private readonly Lock _gate = new();
     private readonly List<FaultRule> _rules = [];
     private readonly Random _random;
+    private readonly Dictionary<SandboxFault, int> _injected = [];
+    private readonly List<string> _faultedCalls = [];
     private int _rateLimitNext;
     private int _errorNext;
     private int _timeoutNext;
+    private int _requestCount;
 
     public FaultInjection(int seed = 12345) => _random = new Random(seed);
 
     /// <summary>Seconds sent in Retry-After with injected 429s.</summary>
     public int RetryAfterSeconds { get; set; } = 1;
 
-    /// <summary>Fraction (0–1) of requests answered 500 or 503 at random.</summary>
+    /// <summary>Fraction (0–1) of requests answered 503 at random.</summary>
     public double ErrorRate { get; set; }
+
+    /// <summary>Fraction (0–1) of requests failed before they reach the handler: 429 with Retry-After, 503 or reset, in equal parts (seeded).</summary>
+    public double BeforeCommitRate { get; set; }
+
+    /// <summary>Fraction (0–1) of requests that run (commit) and are then answered 503, dropped or stalled, in equal parts (seeded).</summary>
+    public double AfterCommitRate { get; set; }
 
     /// <summary>Added to every request.</summary>
     public TimeSpan Latency { get; set; }
 
-    /// <summary>How long an injected timeout stalls before the connection is aborted.</summary>
+    /// <summary>
+    /// How long an injected timeout or after-commit stall is held before the connection is aborted; make it longer
+    /// than the client's attempt timeout so the client's own timeout ends the stall.
+    /// </summary>
     public TimeSpan TimeoutStall { get; set; } = TimeSpan.FromSeconds(30);
 
     /// <summary>Total requests seen (including faulted ones), for assertions on retry counts.</summary>
     public int RequestCount => Volatile.Read(ref _requestCount);
-
-    private int _requestCount;
 
     /// <summary>The next <paramref name="count"/> requests get 429 with Retry-After.</summary>
     public void RateLimitNext(int count) { lock (_gate) { _rateLimitNext = count; } }
@@ -83,11 +96,26 @@ public sealed class FaultInjection
         ArgumentOutOfRangeException.ThrowIfNegative(count);
         lock (_gate)
         {
-            _rules.Add(new FaultRule(fault, method, pathEndsWith) { Remaining = count });
+            _rules.Add(new FaultRule(fault, (m, p) => (method is null || string.Equals(method, m, StringComparison.OrdinalIgnoreCase))
+                && (pathEndsWith is null || p.EndsWith(pathEndsWith, StringComparison.Ordinal))) { Remaining = count });
         }
     }
 
-    /// <summary>How many requests a rule has faulted so far, per fault kind (for assertions that the fault fired).</summary>
+    /// <summary>
+    /// The first request of every distinct call (method and path) that <paramref name="matches"/> gets
+    /// <paramref name="fault"/>; repeats of that call pass. With an after-commit fault and a filter that picks the
+    /// writes, every create and method call a flow makes commits once and is then failed.
+    /// </summary>
+    public void InjectOnFirstOfEach(SandboxFault fault, Func<string, string, bool> matches)
+    {
+        ArgumentNullException.ThrowIfNull(matches);
+        lock (_gate)
+        {
+            _rules.Add(new FaultRule(fault, matches) { Remaining = int.MaxValue, Seen = new HashSet<string>(StringComparer.Ordinal) });
+        }
+    }
+
+    /// <summary>How many requests got <paramref name="fault"/> so far, from rules, counters or rates (for assertions that it fired).</summary>
     public int Injected(SandboxFault fault)
     {
         lock (_gate)
@@ -96,7 +124,17 @@ public sealed class FaultInjection
         }
     }
 
-    private readonly Dictionary<SandboxFault, int> _injected = [];
+    /// <summary>Every faulted request as <c>"{fault} {method} {path}"</c>, in arrival order.</summary>
+    public IReadOnlyList<string> FaultedCalls
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return [.. _faultedCalls];
+            }
+        }
+    }
 
     public void Reset()
     {
@@ -104,10 +142,23 @@ public sealed class FaultInjection
         {
             _rules.Clear();
             _injected.Clear();
+            _faultedCalls.Clear();
             _rateLimitNext = _errorNext = _timeoutNext = 0;
-            ErrorRate = 0;
+            ErrorRate = BeforeCommitRate = AfterCommitRate = 0;
             Latency = TimeSpan.Zero;
         }
+    }
+
+    /// <summary>Throws when the rates are out of range.</summary>
+    public void Validate()
+    {
+        if (ErrorRate is < 0 or > 1 || BeforeCommitRate is < 0 or > 1 || AfterCommitRate is < 0 or > 1 || BeforeCommitRate + AfterCommitRate > 1)
+        {
+            throw new ArgumentOutOfRangeException(nameof(BeforeCommitRate), $"Fault rates must be 0-1, before and after commit together at most 1 (error {ErrorRate}, before {BeforeCommitRate}, after {AfterCommitRate}).");
+        }
+
+        ArgumentOutOfRangeException.ThrowIfNegative(RetryAfterSeconds);
+        ArgumentOutOfRangeException.ThrowIfLessThan(TimeoutStall, TimeSpan.Zero);
     }
 
     internal SandboxFault? Next(string method, string path)
@@ -117,29 +168,49 @@ public sealed class FaultInjection
         {
             foreach (var rule in _rules)
             {
-                if (rule.Remaining > 0 && rule.Matches(method, path))
+                if (rule.Remaining > 0 && rule.Matches(method, path) && (rule.Seen is null || rule.Seen.Add(method + " " + path)))
                 {
                     rule.Remaining--;
-                    _injected[rule.Fault] = _injected.GetValueOrDefault(rule.Fault) + 1;
-                    return rule.Fault;
+                    return Fire(rule.Fault, method, path);
                 }
             }
 
-            if (_timeoutNext > 0) { _timeoutNext--; return SandboxFault.Timeout; }
-            if (_rateLimitNext > 0) { _rateLimitNext--; return SandboxFault.RateLimited; }
-            if (_errorNext > 0) { _errorNext--; return SandboxFault.ServerError; }
-            if (ErrorRate > 0 && _random.NextDouble() < ErrorRate) { return SandboxFault.ServerError; }
+            if (_timeoutNext > 0) { _timeoutNext--; return Fire(SandboxFault.Timeout, method, path); }
+            if (_rateLimitNext > 0) { _rateLimitNext--; return Fire(SandboxFault.RateLimited, method, path); }
+            if (_errorNext > 0) { _errorNext--; return Fire(SandboxFault.ServerError, method, path); }
+            if (ErrorRate > 0 && _random.NextDouble() < ErrorRate) { return Fire(SandboxFault.ServerError, method, path); }
+            if (BeforeCommitRate + AfterCommitRate > 0)
+            {
+                double roll = _random.NextDouble();
+                int pick = _random.Next(3);
+                if (roll < BeforeCommitRate)
+                {
+                    return Fire(pick switch { 0 => SandboxFault.RateLimited, 1 => SandboxFault.ServerError, _ => SandboxFault.ResetBeforeCommit }, method, path);
+                }
+
+                if (roll < BeforeCommitRate + AfterCommitRate)
+                {
+                    return Fire(pick switch { 0 => SandboxFault.ServerErrorAfterCommit, 1 => SandboxFault.DropAfterCommit, _ => SandboxFault.DelayAfterCommit }, method, path);
+                }
+            }
+
             return null;
         }
     }
 
-    private sealed record FaultRule(SandboxFault Fault, string? Method, string? PathEndsWith)
+    private SandboxFault Fire(SandboxFault fault, string method, string path)
+    {
+        _injected[fault] = _injected.GetValueOrDefault(fault) + 1;
+        _faultedCalls.Add($"{fault} {method} {path}");
+        return fault;
+    }
+
+    private sealed record FaultRule(SandboxFault Fault, Func<string, string, bool> Matches)
     {
         public int Remaining { get; set; }
 
-        public bool Matches(string method, string path) =>
-            (Method is null || string.Equals(Method, method, StringComparison.OrdinalIgnoreCase))
-            && (PathEndsWith is null || path.EndsWith(PathEndsWith, StringComparison.Ordinal));
+        /// <summary>Calls already faulted, for <see cref="InjectOnFirstOfEach"/> rules; null for counted rules.</summary>
+        public HashSet<string>? Seen { get; init; }
     }
 }
 
@@ -158,55 +229,28 @@ public static class FaultInjectionExtensions
                 return;
             }
 
-            if (faults.Latency > TimeSpan.Zero)
+            var fault = await FaultResponses.DecideAsync(faults, context);
+            if (await FaultResponses.AnswerBeforeCommitAsync(faults, context, fault))
             {
-                await Task.Delay(faults.Latency, context.RequestAborted);
+                return;
             }
 
-            var fault = faults.Next(context.Request.Method, context.Request.Path.Value ?? "");
-            switch (fault)
+            if (fault is not (SandboxFault.ServerErrorAfterCommit or SandboxFault.DropAfterCommit or SandboxFault.DelayAfterCommit))
             {
-                case SandboxFault.RateLimited:
-                    context.Response.StatusCode = StatusCodes.Status429TooManyRequests;
-                    context.Response.Headers.RetryAfter = faults.RetryAfterSeconds.ToString(CultureInfo.InvariantCulture);
-                    await context.Response.WriteAsJsonAsync(new { message = "Too Many Requests" });
-                    return;
-                case SandboxFault.ServerError:
-                    await WriteUnavailableAsync(context.Response);
-                    return;
-                case SandboxFault.Timeout:
-                    await StallAsync(faults, context);
-                    context.Abort();
-                    return;
-                case SandboxFault.ResetBeforeCommit:
-                    context.Abort();
-                    return;
-                case SandboxFault.ServerErrorAfterCommit or SandboxFault.DropAfterCommit or SandboxFault.DelayAfterCommit:
-                    await RunAndDiscardAnswerAsync(context, next);
-                    if (fault == SandboxFault.ServerErrorAfterCommit)
-                    {
-                        context.Response.Clear();
-                        await WriteUnavailableAsync(context.Response);
-                        return;
-                    }
-
-                    if (fault == SandboxFault.DelayAfterCommit)
-                    {
-                        await StallAsync(faults, context);
-                    }
-
-                    context.Abort();
-                    return;
-                default:
-                    await next(context);
-                    return;
+                await next(context);
+                return;
             }
+
+            await RunAndDiscardAnswerAsync(context, next);
+            await FaultResponses.AnswerAfterCommitAsync(faults, context, fault.Value);
         });
 
         app.MapPost("/_sandbox/faults", (FaultSettings s) =>
         {
             faults.Reset();
             faults.ErrorRate = s.ErrorRate;
+            faults.BeforeCommitRate = s.BeforeCommitRate;
+            faults.AfterCommitRate = s.AfterCommitRate;
             faults.Latency = TimeSpan.FromMilliseconds(s.LatencyMs);
             faults.RetryAfterSeconds = s.RetryAfterSeconds ?? faults.RetryAfterSeconds;
             faults.RateLimitNext(s.RateLimitNext);
@@ -217,6 +261,7 @@ public static class FaultInjectionExtensions
                 faults.InjectNext(rule.Fault, rule.Count, rule.Method, rule.PathEndsWith);
             }
 
+            faults.Validate();
             return Results.NoContent();
         });
     }
@@ -237,6 +282,73 @@ public static class FaultInjectionExtensions
         }
     }
 
+    /// <param name="Inject">Aimed faults (<see cref="FaultInjection.InjectNext"/>), e.g. <c>{"fault":"ServerErrorAfterCommit","count":1,"method":"POST","pathEndsWith":"model/account.invoice"}</c>.</param>
+    public sealed record FaultSettings(double ErrorRate, int LatencyMs, int RateLimitNext, int FailNext, int TimeoutNext, int? RetryAfterSeconds, IReadOnlyList<FaultRuleSettings>? Inject = null, double BeforeCommitRate = 0, double AfterCommitRate = 0);
+
+    /// <summary>One aimed fault of <see cref="FaultSettings"/>.</summary>
+    public sealed record FaultRuleSettings(SandboxFault Fault, int Count = 1, string? Method = null, string? PathEndsWith = null);
+}
+
+/// <summary>
+/// What a fault does to the client, the same whether a sandbox's middleware or the <see cref="Faults.FaultProxy"/>
+/// in front of a real server injects it: the executor only decides how the request reaches the server.
+/// </summary>
+internal static class FaultResponses
+{
+    /// <summary>Applies the plan's latency, then takes its decision for this request.</summary>
+    public static async Task<SandboxFault?> DecideAsync(FaultInjection faults, HttpContext context)
+    {
+        if (faults.Latency > TimeSpan.Zero)
+        {
+            await Task.Delay(faults.Latency, context.RequestAborted);
+        }
+
+        return faults.Next(context.Request.Method, context.Request.Path.Value ?? "");
+    }
+
+    /// <summary>Answers a fault that keeps the request from the server; false when the request must go on (no fault, or an after-commit one).</summary>
+    public static async Task<bool> AnswerBeforeCommitAsync(FaultInjection faults, HttpContext context, SandboxFault? fault)
+    {
+        switch (fault)
+        {
+            case SandboxFault.RateLimited:
+                context.Response.StatusCode = StatusCodes.Status429TooManyRequests;
+                context.Response.Headers.RetryAfter = faults.RetryAfterSeconds.ToString(CultureInfo.InvariantCulture);
+                await context.Response.WriteAsJsonAsync(new { message = "Too Many Requests" });
+                return true;
+            case SandboxFault.ServerError:
+                await WriteUnavailableAsync(context.Response);
+                return true;
+            case SandboxFault.Timeout:
+                await StallAsync(faults, context);
+                context.Abort();
+                return true;
+            case SandboxFault.ResetBeforeCommit:
+                context.Abort();
+                return true;
+            default:
+                return false;
+        }
+    }
+
+    /// <summary>After the server has answered (it committed) and its answer was discarded: 503, a dropped connection, or a stall and then a drop.</summary>
+    public static async Task AnswerAfterCommitAsync(FaultInjection faults, HttpContext context, SandboxFault fault)
+    {
+        if (fault == SandboxFault.ServerErrorAfterCommit)
+        {
+            context.Response.Clear();
+            await WriteUnavailableAsync(context.Response);
+            return;
+        }
+
+        if (fault == SandboxFault.DelayAfterCommit)
+        {
+            await StallAsync(faults, context);
+        }
+
+        context.Abort();
+    }
+
     private static async Task StallAsync(FaultInjection faults, HttpContext context)
     {
         try
@@ -254,10 +366,4 @@ public static class FaultInjectionExtensions
         response.StatusCode = StatusCodes.Status503ServiceUnavailable;
         await response.WriteAsync("Service Unavailable (injected)");
     }
-
-    /// <param name="Inject">Aimed faults (<see cref="FaultInjection.InjectNext"/>), e.g. <c>{"fault":"ServerErrorAfterCommit","count":1,"method":"POST","pathEndsWith":"model/account.invoice"}</c>.</param>
-    public sealed record FaultSettings(double ErrorRate, int LatencyMs, int RateLimitNext, int FailNext, int TimeoutNext, int? RetryAfterSeconds, IReadOnlyList<FaultRuleSettings>? Inject = null);
-
-    /// <summary>One aimed fault of <see cref="FaultSettings"/>.</summary>
-    public sealed record FaultRuleSettings(SandboxFault Fault, int Count = 1, string? Method = null, string? PathEndsWith = null);
 }

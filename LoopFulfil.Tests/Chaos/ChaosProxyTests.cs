@@ -52,9 +52,9 @@ public sealed class ChaosProxyTests
         }
 
         Assert.Equal(requests, committed);
-        Assert.Equal(proxy.Count(ProxyFault.UnavailableAfterCommit), unavailable);
-        Assert.Equal(proxy.Count(ProxyFault.DroppedAfterCommit), lost);
-        Assert.Equal(proxy.Count(ProxyFault.StalledAfterCommit), timedOut);
+        Assert.Equal(proxy.Count(SandboxFault.ServerErrorAfterCommit), unavailable);
+        Assert.Equal(proxy.Count(SandboxFault.DropAfterCommit), lost);
+        Assert.Equal(proxy.Count(SandboxFault.DelayAfterCommit), timedOut);
         Assert.True(timedOut > 0 && lost > 0 && unavailable > 0, $"503 {unavailable}, dropped {lost}, stalled {timedOut}: every after-commit kind occurs in 12 requests (seeded)");
     }
 

@@ -1,4 +1,5 @@
 using LoopFulfil.Chaos;
+using LoopFulfil.Sandbox.Hosting;
 using Xunit.Abstractions;
 
 namespace LoopFulfil.Tests.Chaos;
@@ -49,9 +50,9 @@ public sealed class ChaosRunTests(ITestOutputHelper output)
         // Loop's side: every process, flag and note the integration wrote to Loop exists once, under Loop faults too.
         Assert.Equal(0, report.LoopEffects.Duplicates);
         Assert.True(report.LoopEffects.Processes > 0 && report.LoopEffects.Notes > 0, "the host wrote to Loop");
-        Assert.True(report.LoopFaults[LoopFulfil.Sandbox.Faults.ProxyFault.UnavailableAfterCommit] > 0 && report.LoopFaults[LoopFulfil.Sandbox.Faults.ProxyFault.RateLimitedBeforeCommit] > 0,
+        Assert.True(report.LoopFaults[SandboxFault.ServerErrorAfterCommit] > 0 && report.LoopFaults[SandboxFault.RateLimited] > 0,
             "Loop calls were faulted before and after commit");
-        Assert.True(report.FulfilFaults[LoopFulfil.Sandbox.Faults.ProxyFault.StalledAfterCommit] > 0 && report.FulfilFaults[LoopFulfil.Sandbox.Faults.ProxyFault.DroppedAfterCommit] > 0
-            && report.FulfilFaults[LoopFulfil.Sandbox.Faults.ProxyFault.ResetBeforeCommit] > 0, "every fault kind was injected");
+        Assert.True(report.FulfilFaults[SandboxFault.DelayAfterCommit] > 0 && report.FulfilFaults[SandboxFault.DropAfterCommit] > 0
+            && report.FulfilFaults[SandboxFault.ResetBeforeCommit] > 0, "every fault kind was injected");
     }
 }

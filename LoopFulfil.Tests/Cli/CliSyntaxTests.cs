@@ -33,7 +33,7 @@ public sealed class CliSyntaxTests
     }
 
     [Theory]
-    [InlineData("serve", "--sandbox", "--erp", "--urls")]
+    [InlineData("serve", "--sandbox", "--erp", "--fulfil-faults", "--urls")]
     [InlineData("demo", "--erp", "--timeout")]
     [InlineData("reconcile", "--read-only", "--from", "--to", "--out")]
     [InlineData("audit", "--days", "--webhook-url", "--out")]
@@ -65,6 +65,7 @@ public sealed class CliSyntaxTests
     [InlineData("--from yyyy-MM-dd", "reconcile", "--from", "2026/11/01", "--to", "2026-11-02")]
     [InlineData("--category must be one of", "exceptions", "list", "--category", "7")]
     [InlineData("'tryton'", "serve", "--sandbox", "--erp", "oracle")]
+    [InlineData("--fulfil-faults 0.2,0.1,7 '0.9,0.5'", "serve", "--sandbox", "--fulfil-faults", "0.9,0.5")]
     public async Task Typed_option_with_a_bad_value_exits_2_with_what_it_takes(string expected, params string[] args)
     {
         var (code, _, stderr) = await RunAsync(new Dictionary<string, string?>(), args);
@@ -73,10 +74,12 @@ public sealed class CliSyntaxTests
         Assert.All(expected.Split(' '), part => Assert.Contains(part, stderr, StringComparison.Ordinal));
     }
 
-    [Fact]
-    public async Task Erp_without_sandbox_is_a_usage_error()
+    [Theory]
+    [InlineData("--erp", "tryton")]
+    [InlineData("--fulfil-faults", "0.2,0.1")]
+    public async Task Erp_or_fulfil_faults_without_sandbox_is_a_usage_error(string option, string value)
     {
-        var (code, _, stderr) = await RunAsync(new Dictionary<string, string?>(), "serve", "--erp", "tryton");
+        var (code, _, stderr) = await RunAsync(new Dictionary<string, string?>(), "serve", option, value);
 
         Assert.Equal(2, code);
         Assert.Contains("--sandbox", stderr, StringComparison.Ordinal);

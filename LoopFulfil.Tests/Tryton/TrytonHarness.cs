@@ -11,6 +11,8 @@ using LoopFulfil.Core.Outcomes;
 using LoopFulfil.Core.Returns;
 using LoopFulfil.Core.Storage;
 using LoopFulfil.Core.Webhooks;
+using LoopFulfil.Sandbox.Faults;
+using LoopFulfil.Sandbox.Hosting;
 using LoopFulfil.Sandbox.Loop;
 using LoopFulfil.Sandbox.Tryton;
 using LoopFulfil.Tests.Infrastructure;
@@ -34,9 +36,10 @@ internal sealed class TrytonHarness : IAsyncDisposable
     private static long s_next = DateTimeOffset.UtcNow.ToUnixTimeSeconds() % 1_000_000;
     private readonly ServiceProvider _services;
 
-    private TrytonHarness(TrytonEngine engine, LoopSandbox loop, ServiceProvider services, InProcessBus bus, FulfilHttp http, IReadOnlyDictionary<string, string?> settings)
+    private TrytonHarness(TrytonEngine engine, LoopSandbox loop, ServiceProvider services, InProcessBus bus, FulfilHttp http, IReadOnlyDictionary<string, string?> settings, FaultProxy? proxy)
     {
         Engine = engine;
+        Proxy = proxy;
         Settings = settings;
         Loop = loop;
         _services = services;
@@ -45,6 +48,9 @@ internal sealed class TrytonHarness : IAsyncDisposable
     }
 
     public TrytonEngine Engine { get; }
+
+    /// <summary>The fault proxy between the integration's Fulfil client and the façade, when the test asked for faults.</summary>
+    public FaultProxy? Proxy { get; }
 
     /// <summary>The host's configuration (the engine's Fulfil settings with the harness's and the caller's).</summary>
     public IReadOnlyDictionary<string, string?> Settings { get; }
@@ -59,14 +65,24 @@ internal sealed class TrytonHarness : IAsyncDisposable
     /// <summary>The integration's services (e.g. the Fulfil client, to book what another stage would).</summary>
     public IServiceProvider Services => _services;
 
-    public static async Task<TrytonHarness> StartAsync(TrytonEngine engine, IDictionary<string, string?>? overrides = null)
+    /// <param name="faults">
+    /// When set, the integration reaches Tryton through a <see cref="FaultProxy"/> that injects this plan; the harness's
+    /// own reads (<see cref="Http"/>) go straight to the façade.
+    /// </param>
+    public static async Task<TrytonHarness> StartAsync(TrytonEngine engine, IDictionary<string, string?>? overrides = null, FaultInjection? faults = null)
     {
+        FaultProxy? proxy = faults is null ? null : await FaultProxy.StartAsync(engine.BaseAddress, faults);
         LoopSandbox loop = await LoopSandbox.StartAsync(new LoopSandboxOptions { SeedDemoData = false });
         ITableStore store = new AzureTableStore(StorageAccount.FromConnectionString(await AzuriteTestServer.GetConnectionStringAsync()), tablePrefix: AzuriteTestServer.UniqueTableName("tr"));
         var settings = new Dictionary<string, string?>(engine.FulfilSettings, StringComparer.OrdinalIgnoreCase);
         foreach (var (key, value) in OutcomesHarness.OutcomeSettings)
         {
             settings[key] = value;
+        }
+
+        if (proxy is not null)
+        {
+            settings["Fulfil:BaseUrl"] = new Uri(proxy.BaseAddress, engine.BaseAddress.PathAndQuery).ToString();
         }
 
         settings["Refunds:HandlingFeeAccountCode"] = TrytonEngine.Codes.HandlingFees;
@@ -97,7 +113,7 @@ internal sealed class TrytonHarness : IAsyncDisposable
         ServiceProvider provider = collection.BuildServiceProvider(new ServiceProviderOptions { ValidateOnBuild = true, ValidateScopes = true });
         var options = provider.GetRequiredService<IOptions<FulfilOptions>>().Value;
         var http = new FulfilHttp(new HttpClient { BaseAddress = engine.BaseAddress, Timeout = TimeSpan.FromSeconds(60) }, options);
-        return new TrytonHarness(engine, loop, provider, bus, http, settings);
+        return new TrytonHarness(engine, loop, provider, bus, http, settings, proxy);
     }
 
     /// <summary>A reference no other test of this run or an earlier run on the same database uses.</summary>
@@ -244,5 +260,9 @@ internal sealed class TrytonHarness : IAsyncDisposable
     {
         await _services.DisposeAsync();
         await Loop.DisposeAsync();
+        if (Proxy is not null)
+        {
+            await Proxy.DisposeAsync();
+        }
     }
 }

@@ -15,20 +15,19 @@ namespace LoopFulfil.Tests.Tryton;
 /// read from Tryton before and after (its balance is debit − credit).
 /// </summary>
 [Collection(TrytonTests.Name)]
-public sealed class TrytonMoneyTests(TrytonFixture fixture)
+public sealed class TrytonMoneyTests(TrytonFixture fixture) : TrytonTestBase(fixture)
 {
-    private const string Tee = "TEE-BLK-M";
-    private const decimal SalePrice = 25.00m;
+    private const decimal SalePrice = Price;
     private const decimal Rate = 0.10m;
 
     [Fact]
     public async Task Discounted_refund_with_handling_fee_credits_revenue_and_tax_at_price_less_discount_and_nets_the_receivable_to_zero()
     {
-        await using TrytonHarness h = await TrytonHarness.StartAsync(fixture.Engine);
+        await using TrytonHarness h = await StartAsync();
         const decimal price = SalePrice, discount = 5.00m, fee = 2.00m;
         decimal tax = (price - discount) * Rate;
         decimal refund = price - discount + tax - fee;
-        var (r, _) = await ReturnOfOneTeeAsync(h, (b, x) => b.WithLine(Tee, price, tax: tax, discount: discount, refund: 0m, lineItemId: x.Line(1)).WithHandlingFee(fee).WithRefund(refund));
+        var (r, _) = await ReturnAsync(h, (b, x) => b.WithLine(Tee, price, tax: tax, discount: discount, refund: 0m, lineItemId: x.Line(1)).WithHandlingFee(fee).WithRefund(refund));
         Dictionary<string, decimal> before = await BalancesAsync(h);
 
         await h.SendAsync(r.Created_());
@@ -51,11 +50,11 @@ public sealed class TrytonMoneyTests(TrytonFixture fixture)
     [Fact]
     public async Task Store_credit_with_bonus_credits_the_liability_with_the_whole_credit_issued_and_nets_the_receivable_to_zero()
     {
-        await using TrytonHarness h = await TrytonHarness.StartAsync(fixture.Engine);
+        await using TrytonHarness h = await StartAsync();
         const decimal price = SalePrice, bonus = 2.50m;
         decimal tax = price * Rate;
         decimal issued = price + tax + bonus;
-        var (r, _) = await ReturnOfOneTeeAsync(h, (b, x) => b.WithLine(Tee, price, tax: tax, refund: 0m, lineItemId: x.Line(1)).WithGiftCard(issued - bonus));
+        var (r, _) = await ReturnAsync(h, (b, x) => b.WithLine(Tee, price, tax: tax, refund: 0m, lineItemId: x.Line(1)).WithGiftCard(issued - bonus));
         Dictionary<string, decimal> before = await BalancesAsync(h);
 
         await h.SendAsync(r.Created_());
@@ -73,37 +72,8 @@ public sealed class TrytonMoneyTests(TrytonFixture fixture)
         Assert.Empty(await h.ExceptionRecordsAsync());
     }
 
-    private static readonly string[] Accounts =
-    [
-        TrytonEngine.Codes.Receivable, TrytonEngine.Codes.Revenue, TrytonEngine.Codes.Tax, TrytonEngine.Codes.ReturnsClearing,
-        TrytonEngine.Codes.GiftCardLiability, TrytonEngine.Codes.HandlingFees, TrytonEngine.Codes.Expense,
-    ];
-
-    private static async Task<Dictionary<string, decimal>> BalancesAsync(TrytonHarness h)
-    {
-        var balances = new Dictionary<string, decimal>(StringComparer.Ordinal);
-        foreach (string code in Accounts)
-        {
-            balances[code] = await h.Balance(code);
-        }
-
-        return balances;
-    }
-
-    private static Dictionary<string, decimal> Delta(Dictionary<string, decimal> before, Dictionary<string, decimal> after) =>
-        after.ToDictionary(kv => kv.Key, kv => kv.Value - before[kv.Key], StringComparer.Ordinal);
-
-    private static async Task<(OutcomeReturn Return, int SaleId)> ReturnOfOneTeeAsync(TrytonHarness h, Action<Builders.LoopReturnBuilder, OutcomeReturn> configure)
-    {
-        string orderName = TrytonHarness.UniqueOrderName();
-        int sale = await h.CreateShippedSaleAsync(orderName, "Demo Customer A", (Tee, 1m, SalePrice));
-        return (new OutcomeReturn(orderName, configure).AddTo(h.Loop), sale);
-    }
-
     private static byte[] GiftCardRequested(string returnId, decimal issued, decimal bonus) => Encoding.UTF8.GetBytes(
         $$"""{"topic":"giftcard","trigger":"giftcard.requested","id":"gc-{{returnId}}","total_credit_issued":"{{M(issued)}}","gift_card_subtotal":"{{M(issued - bonus)}}","gift_card_tax":"0.00","gift_card_bonus_credit":"{{M(bonus)}}","currency":"USD","return_id":"{{returnId}}"}""");
 
     private static string M(decimal value) => value.ToString("0.00", CultureInfo.InvariantCulture);
-
-    private static decimal Dec(JsonElement row, string field) => row.GetProperty(field).Deserialize<decimal>(TrytonJson.Options);
 }

@@ -13,16 +13,12 @@ namespace LoopFulfil.Tests.Tryton;
 /// <c>ShipmentOutReturn.inventory_moves</c> domain); an internal shipment moves only what its source holds.
 /// </summary>
 [Collection(TrytonTests.Name)]
-public sealed class TrytonQuarantineTests(TrytonFixture fixture)
+public sealed class TrytonQuarantineTests(TrytonFixture fixture) : TrytonTestBase(fixture)
 {
-    private const string Tee = "TEE-BLK-M";
-    private const decimal Price = 25.00m;
-    private const decimal Tax = 2.50m;
-
     [Fact]
     public async Task Delivered_parcel_is_received_into_the_waste_location_quarantine_and_only_inspection_moves_it_to_storage()
     {
-        await using TrytonHarness h = await TrytonHarness.StartAsync(fixture.Engine);
+        await using TrytonHarness h = await StartAsync();
         string orderName = TrytonHarness.UniqueOrderName();
         await h.CreateShippedSaleAsync(orderName, "Demo Customer A", (Tee, 2m, Price));
         OutcomeReturn r = new OutcomeReturn(orderName, (b, x) => b.WithLine(Tee, Price, tax: Tax, lineItemId: x.Line(1)).WithLine(Tee, Price, tax: Tax, lineItemId: x.Line(2))).AddTo(h.Loop);
@@ -57,7 +53,7 @@ public sealed class TrytonQuarantineTests(TrytonFixture fixture)
     {
         // Tryton rules: a processing sale keeps its lines (sale.cancel applies to draft and quoted sales only), so the
         // stale return sale's draft return shipment and draft credit note are cancelled and a new return sale is made.
-        await using TrytonHarness h = await TrytonHarness.StartAsync(fixture.Engine);
+        await using TrytonHarness h = await StartAsync();
         string orderName = TrytonHarness.UniqueOrderName();
         await h.CreateShippedSaleAsync(orderName, "Demo Customer A", (Tee, 2m, Price));
         bool edited = false;

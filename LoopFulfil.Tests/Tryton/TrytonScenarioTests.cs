@@ -13,12 +13,8 @@ namespace LoopFulfil.Tests.Tryton;
 /// with Tryton's 10% sales tax: 27.50 paid), made and shipped through Tryton's own workflow.
 /// </summary>
 [Collection(TrytonTests.Name)]
-public sealed class TrytonScenarioTests(TrytonFixture fixture)
+public sealed class TrytonScenarioTests(TrytonFixture fixture) : TrytonTestBase(fixture)
 {
-    private const string Tee = "TEE-BLK-M";
-    private const string TeeL = "TEE-BLK-L";
-    private const decimal Price = 25.00m;
-    private const decimal Tax = 2.50m;
     private static readonly string[] ConfirmedOrLater = ["confirmed", "processing"];
 
     [Fact]
@@ -26,8 +22,8 @@ public sealed class TrytonScenarioTests(TrytonFixture fixture)
     {
         // Tryton rule: processing a sale with negative quantities creates a draft stock.shipment.out.return
         // (customer → warehouse input) and, with invoice method "order", a draft credit note including the tax.
-        await using TrytonHarness h = await TrytonHarness.StartAsync(fixture.Engine);
-        var (r, _) = await ReturnOfOneTeeAsync(h, (b, x) => b.WithLine(Tee, Price, tax: Tax, lineItemId: x.Line(1)));
+        await using TrytonHarness h = await StartAsync();
+        var (r, _) = await ReturnOnAnOrderOfBothSizesAsync(h, (b, x) => b.WithLine(Tee, Price, tax: Tax, lineItemId: x.Line(1)));
 
         await h.SendAsync(r.Created_());
 
@@ -47,8 +43,8 @@ public sealed class TrytonScenarioTests(TrytonFixture fixture)
     {
         // Tryton rule: sale.cancel applies only to draft and quoted sales (a processing return sale stays processing);
         // what a processing return sale made is undone by cancelling each draft document with its own workflow.
-        await using TrytonHarness h = await TrytonHarness.StartAsync(fixture.Engine);
-        var (r, _) = await ReturnOfOneTeeAsync(h, (b, x) => b.WithLine(Tee, Price, tax: Tax, lineItemId: x.Line(1)));
+        await using TrytonHarness h = await StartAsync();
+        var (r, _) = await ReturnOnAnOrderOfBothSizesAsync(h, (b, x) => b.WithLine(Tee, Price, tax: Tax, lineItemId: x.Line(1)));
         await h.SendAsync(r.Created_());
 
         await h.SendAsync(r.Webhook("return.updated", "cancelled", 30));
@@ -65,8 +61,8 @@ public sealed class TrytonScenarioTests(TrytonFixture fixture)
     {
         // Tryton rules: the return sale's credit note is Tryton's (no second one may be made); posting it needs an
         // open period; a return shipment receives into quarantine only because it is a waste location of the warehouse.
-        await using TrytonHarness h = await TrytonHarness.StartAsync(fixture.Engine);
-        var (r, _) = await ReturnOfOneTeeAsync(h, (b, x) => b.WithLine(Tee, Price, tax: Tax, lineItemId: x.Line(1)));
+        await using TrytonHarness h = await StartAsync();
+        var (r, _) = await ReturnOnAnOrderOfBothSizesAsync(h, (b, x) => b.WithLine(Tee, Price, tax: Tax, lineItemId: x.Line(1)));
         decimal sellable = await h.Stock(Tee, TrytonEngine.Codes.Sellable);
         decimal quarantine = await h.Stock(Tee, TrytonEngine.Codes.Quarantine);
 
@@ -87,8 +83,8 @@ public sealed class TrytonScenarioTests(TrytonFixture fixture)
     public async Task Store_credit_posts_a_balanced_liability_entry_in_an_open_period_against_trytons_posted_credit_note()
     {
         // Tryton rules: an account.move must balance and its date must fall in an open period to be posted.
-        await using TrytonHarness h = await TrytonHarness.StartAsync(fixture.Engine);
-        var (r, _) = await ReturnOfOneTeeAsync(h, (b, x) => b.WithLine(Tee, Price, tax: Tax, lineItemId: x.Line(1)).WithGiftCard(Price + Tax));
+        await using TrytonHarness h = await StartAsync();
+        var (r, _) = await ReturnOnAnOrderOfBothSizesAsync(h, (b, x) => b.WithLine(Tee, Price, tax: Tax, lineItemId: x.Line(1)).WithGiftCard(Price + Tax));
         decimal liability = await h.Balance(TrytonEngine.Codes.GiftCardLiability);
 
         await h.SendAsync(r.Created_());
@@ -110,8 +106,8 @@ public sealed class TrytonScenarioTests(TrytonFixture fixture)
     {
         // Tryton rule: an internal shipment moves stock only between storage/lost_found/view locations, and only
         // what the source location holds (assign_try answers false otherwise).
-        await using TrytonHarness h = await TrytonHarness.StartAsync(fixture.Engine);
-        var (r, _) = await ReturnOfOneTeeAsync(h, (b, x) => b.WithLine(Tee, Price, tax: Tax, lineItemId: x.Line(1)));
+        await using TrytonHarness h = await StartAsync();
+        var (r, _) = await ReturnOnAnOrderOfBothSizesAsync(h, (b, x) => b.WithLine(Tee, Price, tax: Tax, lineItemId: x.Line(1)));
         decimal sellable = await h.Stock(Tee, TrytonEngine.Codes.Sellable);
         decimal damaged = await h.Stock(Tee, TrytonEngine.Codes.Damaged);
 
@@ -128,8 +124,8 @@ public sealed class TrytonScenarioTests(TrytonFixture fixture)
     public async Task Exchange_becomes_a_confirmed_tryton_sale_that_tryton_processes_into_a_shipment()
     {
         // Tryton rules: a sale line needs its unit; confirming queues process, which creates the outgoing shipment.
-        await using TrytonHarness h = await TrytonHarness.StartAsync(fixture.Engine);
-        var (r, _) = await ReturnOfOneTeeAsync(h, (b, x) => b.WithLine(Tee, Price, tax: Tax, lineItemId: x.Line(1)).WithExchangeOnOriginalOrder(TeeL, Price, Tax));
+        await using TrytonHarness h = await StartAsync();
+        var (r, _) = await ReturnOnAnOrderOfBothSizesAsync(h, (b, x) => b.WithLine(Tee, Price, tax: Tax, lineItemId: x.Line(1)).WithExchangeOnOriginalOrder(TeeL, Price, Tax));
 
         await h.SendAsync(r.Created_());
         await h.InspectAsync(r.ReturnId, new LineInspection(r.Line(1), true, "back_to_stock"));
@@ -143,12 +139,6 @@ public sealed class TrytonScenarioTests(TrytonFixture fixture)
         Assert.Single(order.GetProperty("shipments").EnumerateArray());
     }
 
-    private static async Task<(OutcomeReturn Return, int SaleId)> ReturnOfOneTeeAsync(TrytonHarness h, Action<Builders.LoopReturnBuilder, OutcomeReturn> configure)
-    {
-        string orderName = TrytonHarness.UniqueOrderName();
-        int sale = await h.CreateShippedSaleAsync(orderName, "Demo Customer A", (Tee, 1m, Price), (TeeL, 1m, Price));
-        return (new OutcomeReturn(orderName, configure).AddTo(h.Loop), sale);
-    }
-
-    private static decimal Dec(JsonElement row, string field) => row.GetProperty(field).Deserialize<decimal>(TrytonJson.Options);
+    private static Task<(OutcomeReturn Return, int SaleId)> ReturnOnAnOrderOfBothSizesAsync(TrytonHarness h, Action<Builders.LoopReturnBuilder, OutcomeReturn> configure) =>
+        ReturnAsync(h, configure, (Tee, 1m, Price), (TeeL, 1m, Price));
 }
