@@ -1,7 +1,9 @@
 using LoopFulfil.Core.Errors;
 using LoopFulfil.Core.Fulfil;
+using LoopFulfil.Core.Inspection;
 using LoopFulfil.Core.Loop;
 using LoopFulfil.Core.Loop.Models;
+using LoopFulfil.Core.Outcomes;
 using LoopFulfil.Core.Refunds;
 using LoopFulfil.Core.Webhooks;
 using Microsoft.Extensions.Options;
@@ -15,6 +17,7 @@ namespace LoopFulfil.Core.GoLive;
 /// </summary>
 public sealed class GoLiveAudit(
     IFulfilClient fulfil,
+    IFulfilOutcomesClient outcomes,
     ILoopClient loop,
     IOptions<FulfilOptions> fulfilOptions,
     IOptions<RefundsOptions> refundsOptions,
@@ -62,8 +65,7 @@ public sealed class GoLiveAudit(
         var quarantine = Find(_fulfil.QuarantineLocationCode);
         var sellable = Find(_fulfil.SellableLocationCode);
         var damaged = Find(_fulfil.DamagedLocationCode);
-        findings.Add(LocationFinding("quarantine location", _fulfil.QuarantineLocationCode, quarantine, locations, ["storage"], "Fulfil__QuarantineLocationCode",
-            "an internal storage location of the warehouse, apart from sellable stock (inspection is the only way out of it)"));
+        findings.Add(await QuarantineFindingAsync(quarantine, warehouse is { Type: "warehouse" }, locations, ct).ConfigureAwait(false));
         findings.Add(LocationFinding("sellable location", _fulfil.SellableLocationCode, sellable, locations, ["storage"], "Fulfil__SellableLocationCode", "the warehouse's storage location"));
         findings.Add(LocationFinding("damaged location", _fulfil.DamagedLocationCode, damaged, locations, ["storage", "lost_found"], "Fulfil__DamagedLocationCode", "a storage or lost-and-found location for damaged goods"));
         if (quarantine is not null && sellable is not null && quarantine.Id == sellable.Id)
@@ -200,6 +202,31 @@ public sealed class GoLiveAudit(
             : Finding("Double path", "returns reaching Fulfil another way", AuditVerdict.Fail, "operations", $"{others.Count} return orders on recent Loop returns' orders were made another way (e.g. {Sample(others.Select(s => s.Sale.Reference ?? s.Sale.Number ?? s.Sale.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)).ToList())})", "switch off the other path (Fulfil's Shopify channel importing returns/refunds, or keying them by hand) at go-live, or every return is posted twice"));
     }
 
+    // The rule the receipt stage enforces (QuarantineLocation.Unfit): a waste location of the warehouse (Tryton's
+    // set-up: type lost_found, received through the return flow) or a location inside storage, never storage or input.
+    private async Task<AuditFinding> QuarantineFindingAsync(FulfilLocationNode? quarantine, bool warehouseFound, IReadOnlyList<FulfilLocationNode> all, CancellationToken ct)
+    {
+        const string Setting = "Fulfil__QuarantineLocationCode";
+        const string Wanted = "a waste location of the warehouse (or a location inside its storage), apart from sellable stock: inspection is the only way out of it";
+        string code = _fulfil.QuarantineLocationCode;
+        if (quarantine is null)
+        {
+            return Finding("Fulfil", "quarantine location", AuditVerdict.Fail, "operations", $"no location with code {code}", $"create {Wanted}, or correct {Setting}");
+        }
+
+        if (!warehouseFound)
+        {
+            return Finding("Fulfil", "quarantine location", AuditVerdict.Fail, "operations", $"{code} cannot be checked without the warehouse", "fix the warehouse first");
+        }
+
+        FulfilWarehouseFlow flow = await outcomes.GetWarehouseFlowAsync(_fulfil.WarehouseId, ct).ConfigureAwait(false);
+        bool waste = flow.WasteIds.Contains(quarantine.Id);
+        bool insideStorage = flow.StorageId is { } storage && IsInside(quarantine, storage, all);
+        return QuarantineLocation.Unfit(quarantine.Id, code, _fulfil.WarehouseId, flow, insideStorage) is { } problem
+            ? Finding("Fulfil", "quarantine location", AuditVerdict.Fail, "operations", $"{code} ({quarantine.Type}): {problem}", $"use {Wanted}, or correct {Setting}")
+            : Finding("Fulfil", "quarantine location", AuditVerdict.Pass, "operations", $"{code} ({quarantine.Type}, {(waste ? "a waste location of the warehouse" : "inside its storage")})", "");
+    }
+
     private AuditFinding LocationFinding(string check, string code, FulfilLocationNode? location, IReadOnlyList<FulfilLocationNode> all, string[] types, string setting, string wanted) =>
         location is null
             ? Finding("Fulfil", check, AuditVerdict.Fail, "operations", $"no location with code {code}", $"create {wanted}, or correct {setting}")
@@ -209,13 +236,15 @@ public sealed class GoLiveAudit(
                     ? Finding("Fulfil", check, AuditVerdict.Fail, "operations", $"{code} is not inside warehouse {_fulfil.WarehouseId}", $"use {wanted}")
                     : Finding("Fulfil", check, AuditVerdict.Pass, "operations", $"{code} ({location.Type})", "");
 
-    private bool InWarehouse(FulfilLocationNode location, IReadOnlyList<FulfilLocationNode> all)
+    private bool InWarehouse(FulfilLocationNode location, IReadOnlyList<FulfilLocationNode> all) => IsInside(location, _fulfil.WarehouseId, all);
+
+    private static bool IsInside(FulfilLocationNode location, int root, IReadOnlyList<FulfilLocationNode> all)
     {
         var byId = all.ToDictionary(l => l.Id);
         var depth = 0;
         for (var parent = location.ParentId; parent is { } id && depth < 64; parent = byId.GetValueOrDefault(id)?.ParentId, depth++)
         {
-            if (id == _fulfil.WarehouseId)
+            if (id == root)
             {
                 return true;
             }
