@@ -9,6 +9,7 @@ using LoopFulfil.Core.Privacy;
 using LoopFulfil.Core.Reconciliation;
 using LoopFulfil.Core.Redelivery;
 using LoopFulfil.Core.Returns;
+using LoopFulfil.Core.Shadow;
 using LoopFulfil.Core.Storage;
 using LoopFulfil.Core.Webhooks;
 using Microsoft.Extensions.Configuration;
@@ -42,6 +43,7 @@ public static class LoopFulfilServiceCollectionExtensions
         services.AddLoopFulfilWebhooks(configuration);
         services.AddLoopFulfilFulfil(configuration);
         services.AddLoopFulfilLoop(configuration);
+        services.AddLoopFulfilShadowMode(configuration);
         services.AddLoopFulfilReturns(configuration);
         services.AddLoopFulfilOutcomes(configuration);
         services.AddLoopFulfilReconciliation(configuration);
