@@ -48,7 +48,9 @@ public sealed class GoLiveAudit(
 
     private async Task FulfilSetupAsync(List<AuditFinding> findings, CancellationToken ct)
     {
-        foreach (var access in await fulfil.ProbeModelAccessAsync(ct).ConfigureAwait(false))
+        // Fulfil's gift-card model is read only with Refunds__StoreCreditDocument=GiftCard; Tryton has none.
+        foreach (var access in (await fulfil.ProbeModelAccessAsync(ct).ConfigureAwait(false))
+            .Where(a => _refunds.StoreCreditDocument == StoreCreditDocument.GiftCard || !a.Model.StartsWith("gift_card.", StringComparison.Ordinal)))
         {
             findings.Add(access.Problem is null
                 ? Finding("Fulfil", $"read {access.Model}", AuditVerdict.Pass, "operations", "the API key reads it", "")
@@ -65,9 +67,13 @@ public sealed class GoLiveAudit(
         var quarantine = Find(_fulfil.QuarantineLocationCode);
         var sellable = Find(_fulfil.SellableLocationCode);
         var damaged = Find(_fulfil.DamagedLocationCode);
-        findings.Add(await QuarantineFindingAsync(quarantine, warehouse is { Type: "warehouse" }, locations, ct).ConfigureAwait(false));
+        FulfilWarehouseFlow? flow = warehouse is { Type: "warehouse" } ? await outcomes.GetWarehouseFlowAsync(_fulfil.WarehouseId, ct).ConfigureAwait(false) : null;
+        findings.Add(QuarantineFinding(quarantine, flow, locations));
         findings.Add(LocationFinding("sellable location", _fulfil.SellableLocationCode, sellable, locations, ["storage"], "Fulfil__SellableLocationCode", "the warehouse's storage location"));
-        findings.Add(LocationFinding("damaged location", _fulfil.DamagedLocationCode, damaged, locations, ["storage", "lost_found"], "Fulfil__DamagedLocationCode", "a storage or lost-and-found location for damaged goods"));
+        // Inspection moves damaged units from quarantine to a waste location of the warehouse, as Tryton's set-up has it.
+        findings.Add(damaged is { Type: "lost_found" } && flow is not null && flow.WasteIds.Contains(damaged.Id)
+            ? Finding("Fulfil", "damaged location", AuditVerdict.Pass, "operations", $"{damaged.Code} (lost_found, a waste location of the warehouse)", "")
+            : LocationFinding("damaged location", _fulfil.DamagedLocationCode, damaged, locations, ["storage", "lost_found"], "Fulfil__DamagedLocationCode", "a storage or lost-and-found location of the warehouse (or one of its waste locations) for damaged goods"));
         if (quarantine is not null && sellable is not null && quarantine.Id == sellable.Id)
         {
             findings.Add(Finding("Fulfil", "quarantine kept apart", AuditVerdict.Fail, "operations", "quarantine and sellable are the same location: returned units would be sold before inspection", "create a quarantine location and set Fulfil__QuarantineLocationCode"));
@@ -204,7 +210,7 @@ public sealed class GoLiveAudit(
 
     // The rule the receipt stage enforces (QuarantineLocation.Unfit): a waste location of the warehouse (Tryton's
     // set-up: type lost_found, received through the return flow) or a location inside storage, never storage or input.
-    private async Task<AuditFinding> QuarantineFindingAsync(FulfilLocationNode? quarantine, bool warehouseFound, IReadOnlyList<FulfilLocationNode> all, CancellationToken ct)
+    private AuditFinding QuarantineFinding(FulfilLocationNode? quarantine, FulfilWarehouseFlow? flow, IReadOnlyList<FulfilLocationNode> all)
     {
         const string Setting = "Fulfil__QuarantineLocationCode";
         const string Wanted = "a waste location of the warehouse (or a location inside its storage), apart from sellable stock: inspection is the only way out of it";
@@ -214,12 +220,11 @@ public sealed class GoLiveAudit(
             return Finding("Fulfil", "quarantine location", AuditVerdict.Fail, "operations", $"no location with code {code}", $"create {Wanted}, or correct {Setting}");
         }
 
-        if (!warehouseFound)
+        if (flow is null)
         {
             return Finding("Fulfil", "quarantine location", AuditVerdict.Fail, "operations", $"{code} cannot be checked without the warehouse", "fix the warehouse first");
         }
 
-        FulfilWarehouseFlow flow = await outcomes.GetWarehouseFlowAsync(_fulfil.WarehouseId, ct).ConfigureAwait(false);
         bool waste = flow.WasteIds.Contains(quarantine.Id);
         bool insideStorage = flow.StorageId is { } storage && IsInside(quarantine, storage, all);
         return QuarantineLocation.Unfit(quarantine.Id, code, _fulfil.WarehouseId, flow, insideStorage) is { } problem
