@@ -59,6 +59,7 @@ public static class CliApp
             SyncCommand.Build(context),
             ReconcileCommand.Build(context),
             AuditCommand.Build(context),
+            ShadowCommand.Build(context),
             PrivacyCommand.Build(context),
         };
         root.HelpName = Name;

@@ -28,6 +28,9 @@ public sealed class CliContext
     /// <summary>Stops long-running commands (<c>serve</c>); the process entry point cancels it on Ctrl+C / SIGTERM.</summary>
     public CancellationToken Stopping { get; init; }
 
+    /// <summary>The clock of report-style commands (<c>audit</c>, <c>shadow report</c>); tests pass a FakeTimeProvider.</summary>
+    public TimeProvider Time { get; init; } = TimeProvider.System;
+
     /// <summary>Called once <c>serve</c> is listening, with the running host (tests use it to drive and stop it).</summary>
     public Action<Serve.RunningHost>? OnServeStarted { get; init; }
 

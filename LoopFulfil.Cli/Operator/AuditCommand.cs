@@ -63,7 +63,7 @@ internal static class AuditCommand
             return 2;
         }
 
-        await using var services = Compose(configuration);
+        await using var services = Compose(configuration, context.Time);
         GoLiveAuditReport report;
         try
         {
@@ -91,9 +91,10 @@ internal static class AuditCommand
     }
 
     // Only what the audit reads: the two clients and the settings it checks. No storage, no queues.
-    private static ServiceProvider Compose(IConfiguration configuration)
+    private static ServiceProvider Compose(IConfiguration configuration, TimeProvider time)
     {
         var services = new ServiceCollection();
+        services.AddSingleton(time);
         services.AddLogging();
         services.AddLoopFulfilFulfil(configuration);
         services.AddLoopFulfilLoop(configuration);

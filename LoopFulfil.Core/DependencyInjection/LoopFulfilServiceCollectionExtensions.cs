@@ -12,6 +12,7 @@ using LoopFulfil.Core.Reconciliation;
 using LoopFulfil.Core.Redelivery;
 using LoopFulfil.Core.Refunds;
 using LoopFulfil.Core.Returns;
+using LoopFulfil.Core.Shadow;
 using LoopFulfil.Core.Storage;
 using LoopFulfil.Core.Webhooks;
 using LoopFulfil.Core.WriteBack;
@@ -46,6 +47,7 @@ public static class LoopFulfilServiceCollectionExtensions
         services.AddLoopFulfilWebhooks(configuration);
         services.AddLoopFulfilFulfil(configuration);
         services.AddLoopFulfilLoop(configuration);
+        services.AddLoopFulfilShadowMode(configuration);
         services.AddLoopFulfilReturns(configuration);
         services.AddLoopFulfilInspection(configuration);
         services.AddLoopFulfilRefunds(configuration);

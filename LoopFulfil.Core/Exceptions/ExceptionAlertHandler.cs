@@ -3,6 +3,7 @@ using LoopFulfil.Core.Errors;
 using LoopFulfil.Core.Loop;
 using LoopFulfil.Core.Messaging;
 using LoopFulfil.Core.Returns;
+using LoopFulfil.Core.Shadow;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
@@ -115,6 +116,7 @@ public sealed partial class ExceptionAlertHandler
             return ExceptionAlertOutcome.Logged;
         }
 
+        bool shadow = false;
         try
         {
             await loop.FlagReturnAsync(returnId, cancellationToken).ConfigureAwait(false);
@@ -123,6 +125,11 @@ public sealed partial class ExceptionAlertHandler
         {
             // Loop refuses to flag some states (closed, already flagged); the note still tells the team why.
             LogFlagRefused(logger, ex, returnId, alert.Id);
+        }
+        catch (ShadowWritePlannedException)
+        {
+            // Shadow mode recorded the flag instead of sending it (docs/go-live.md); the note is planned the same way.
+            shadow = true;
         }
 
         try
@@ -133,8 +140,12 @@ public sealed partial class ExceptionAlertHandler
         {
             LogNoteRefused(logger, ex, returnId, alert.Id);
         }
+        catch (ShadowWritePlannedException)
+        {
+            shadow = true;
+        }
 
-        return ExceptionAlertOutcome.Flagged;
+        return shadow ? ExceptionAlertOutcome.Logged : ExceptionAlertOutcome.Flagged;
     }
 
     /// <summary>The same note the returns handler writes, so people see one format whichever path flagged.</summary>

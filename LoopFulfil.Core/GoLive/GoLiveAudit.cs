@@ -1,7 +1,9 @@
 using LoopFulfil.Core.Errors;
 using LoopFulfil.Core.Fulfil;
+using LoopFulfil.Core.Inspection;
 using LoopFulfil.Core.Loop;
 using LoopFulfil.Core.Loop.Models;
+using LoopFulfil.Core.Outcomes;
 using LoopFulfil.Core.Refunds;
 using LoopFulfil.Core.Webhooks;
 using Microsoft.Extensions.Options;
@@ -15,6 +17,7 @@ namespace LoopFulfil.Core.GoLive;
 /// </summary>
 public sealed class GoLiveAudit(
     IFulfilClient fulfil,
+    IFulfilOutcomesClient outcomes,
     ILoopClient loop,
     IOptions<FulfilOptions> fulfilOptions,
     IOptions<RefundsOptions> refundsOptions,
@@ -45,7 +48,9 @@ public sealed class GoLiveAudit(
 
     private async Task FulfilSetupAsync(List<AuditFinding> findings, CancellationToken ct)
     {
-        foreach (var access in await fulfil.ProbeModelAccessAsync(ct).ConfigureAwait(false))
+        // Fulfil's gift-card model is read only with Refunds__StoreCreditDocument=GiftCard; Tryton has none.
+        foreach (var access in (await fulfil.ProbeModelAccessAsync(ct).ConfigureAwait(false))
+            .Where(a => _refunds.StoreCreditDocument == StoreCreditDocument.GiftCard || !a.Model.StartsWith("gift_card.", StringComparison.Ordinal)))
         {
             findings.Add(access.Problem is null
                 ? Finding("Fulfil", $"read {access.Model}", AuditVerdict.Pass, "operations", "the API key reads it", "")
@@ -62,10 +67,13 @@ public sealed class GoLiveAudit(
         var quarantine = Find(_fulfil.QuarantineLocationCode);
         var sellable = Find(_fulfil.SellableLocationCode);
         var damaged = Find(_fulfil.DamagedLocationCode);
-        findings.Add(LocationFinding("quarantine location", _fulfil.QuarantineLocationCode, quarantine, locations, ["storage"], "Fulfil__QuarantineLocationCode",
-            "an internal storage location of the warehouse, apart from sellable stock (inspection is the only way out of it)"));
+        FulfilWarehouseFlow? flow = warehouse is { Type: "warehouse" } ? await outcomes.GetWarehouseFlowAsync(_fulfil.WarehouseId, ct).ConfigureAwait(false) : null;
+        findings.Add(QuarantineFinding(quarantine, flow, locations));
         findings.Add(LocationFinding("sellable location", _fulfil.SellableLocationCode, sellable, locations, ["storage"], "Fulfil__SellableLocationCode", "the warehouse's storage location"));
-        findings.Add(LocationFinding("damaged location", _fulfil.DamagedLocationCode, damaged, locations, ["storage", "lost_found"], "Fulfil__DamagedLocationCode", "a storage or lost-and-found location for damaged goods"));
+        // Inspection moves damaged units from quarantine to a waste location of the warehouse, as Tryton's set-up has it.
+        findings.Add(damaged is { Type: "lost_found" } && flow is not null && flow.WasteIds.Contains(damaged.Id)
+            ? Finding("Fulfil", "damaged location", AuditVerdict.Pass, "operations", $"{damaged.Code} (lost_found, a waste location of the warehouse)", "")
+            : LocationFinding("damaged location", _fulfil.DamagedLocationCode, damaged, locations, ["storage", "lost_found"], "Fulfil__DamagedLocationCode", "a storage or lost-and-found location of the warehouse (or one of its waste locations) for damaged goods"));
         if (quarantine is not null && sellable is not null && quarantine.Id == sellable.Id)
         {
             findings.Add(Finding("Fulfil", "quarantine kept apart", AuditVerdict.Fail, "operations", "quarantine and sellable are the same location: returned units would be sold before inspection", "create a quarantine location and set Fulfil__QuarantineLocationCode"));
@@ -200,6 +208,30 @@ public sealed class GoLiveAudit(
             : Finding("Double path", "returns reaching Fulfil another way", AuditVerdict.Fail, "operations", $"{others.Count} return orders on recent Loop returns' orders were made another way (e.g. {Sample(others.Select(s => s.Sale.Reference ?? s.Sale.Number ?? s.Sale.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)).ToList())})", "switch off the other path (Fulfil's Shopify channel importing returns/refunds, or keying them by hand) at go-live, or every return is posted twice"));
     }
 
+    // The rule the receipt stage enforces (QuarantineLocation.Unfit): a waste location of the warehouse (Tryton's
+    // set-up: type lost_found, received through the return flow) or a location inside storage, never storage or input.
+    private AuditFinding QuarantineFinding(FulfilLocationNode? quarantine, FulfilWarehouseFlow? flow, IReadOnlyList<FulfilLocationNode> all)
+    {
+        const string Setting = "Fulfil__QuarantineLocationCode";
+        const string Wanted = "a waste location of the warehouse (or a location inside its storage), apart from sellable stock: inspection is the only way out of it";
+        string code = _fulfil.QuarantineLocationCode;
+        if (quarantine is null)
+        {
+            return Finding("Fulfil", "quarantine location", AuditVerdict.Fail, "operations", $"no location with code {code}", $"create {Wanted}, or correct {Setting}");
+        }
+
+        if (flow is null)
+        {
+            return Finding("Fulfil", "quarantine location", AuditVerdict.Fail, "operations", $"{code} cannot be checked without the warehouse", "fix the warehouse first");
+        }
+
+        bool waste = flow.WasteIds.Contains(quarantine.Id);
+        bool insideStorage = flow.StorageId is { } storage && IsInside(quarantine, storage, all);
+        return QuarantineLocation.Unfit(quarantine.Id, code, _fulfil.WarehouseId, flow, insideStorage) is { } problem
+            ? Finding("Fulfil", "quarantine location", AuditVerdict.Fail, "operations", $"{code} ({quarantine.Type}): {problem}", $"use {Wanted}, or correct {Setting}")
+            : Finding("Fulfil", "quarantine location", AuditVerdict.Pass, "operations", $"{code} ({quarantine.Type}, {(waste ? "a waste location of the warehouse" : "inside its storage")})", "");
+    }
+
     private AuditFinding LocationFinding(string check, string code, FulfilLocationNode? location, IReadOnlyList<FulfilLocationNode> all, string[] types, string setting, string wanted) =>
         location is null
             ? Finding("Fulfil", check, AuditVerdict.Fail, "operations", $"no location with code {code}", $"create {wanted}, or correct {setting}")
@@ -209,13 +241,15 @@ public sealed class GoLiveAudit(
                     ? Finding("Fulfil", check, AuditVerdict.Fail, "operations", $"{code} is not inside warehouse {_fulfil.WarehouseId}", $"use {wanted}")
                     : Finding("Fulfil", check, AuditVerdict.Pass, "operations", $"{code} ({location.Type})", "");
 
-    private bool InWarehouse(FulfilLocationNode location, IReadOnlyList<FulfilLocationNode> all)
+    private bool InWarehouse(FulfilLocationNode location, IReadOnlyList<FulfilLocationNode> all) => IsInside(location, _fulfil.WarehouseId, all);
+
+    private static bool IsInside(FulfilLocationNode location, int root, IReadOnlyList<FulfilLocationNode> all)
     {
         var byId = all.ToDictionary(l => l.Id);
         var depth = 0;
         for (var parent = location.ParentId; parent is { } id && depth < 64; parent = byId.GetValueOrDefault(id)?.ParentId, depth++)
         {
-            if (id == _fulfil.WarehouseId)
+            if (id == root)
             {
                 return true;
             }

@@ -1,3 +1,5 @@
+using LoopFulfil.Core.Fulfil;
+using LoopFulfil.Core.Outcomes;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -13,6 +15,12 @@ public static class GoLiveServiceCollectionExtensions
             .Validate(o => o.LookbackDays is >= 1 and <= 365, "Audit:LookbackDays must be 1-365.")
             .Validate(o => o.WebhookUrl.Length == 0 || Uri.TryCreate(o.WebhookUrl, UriKind.Absolute, out _), "Audit:WebhookUrl must be an absolute URL.");
         services.TryAddSingleton(TimeProvider.System);
+        // The warehouse's return flow (waste locations) for the quarantine check; same named client as IFulfilClient.
+        if (!services.Any(d => d.ServiceType == typeof(IFulfilOutcomesClient)))
+        {
+            services.AddHttpClient<IFulfilOutcomesClient, FulfilOutcomesClient>(FulfilServiceCollectionExtensions.HttpClientName);
+        }
+
         services.TryAddTransient<GoLiveAudit>();
         return services;
     }

@@ -33,21 +33,34 @@ public sealed record QuarantineLocation(int Id, string Code, bool InputIsStorage
               ?? throw Problem($"Return order {returnOrderId} names no warehouse and Fulfil:WarehouseId is not set.", "warehouse");
         FulfilWarehouseFlow flow = await outcomes.GetWarehouseFlowAsync(warehouseId, cancellationToken).ConfigureAwait(false);
         int id = await QuarantineStock.LocationIdAsync(fulfil, fo.QuarantineLocationCode, cancellationToken).ConfigureAwait(false);
-        if (id == flow.StorageId || id == flow.InputId)
+        bool waste = flow.WasteIds.Contains(id);
+        bool insideStorage = !waste && flow.StorageId is { } storage && await IsInsideAsync(fulfil, id, storage, cancellationToken).ConfigureAwait(false);
+        if (Unfit(id, fo.QuarantineLocationCode, warehouseId, flow, insideStorage) is { } problem)
         {
-            throw Problem($"Quarantine location '{fo.QuarantineLocationCode}' is the warehouse's {(id == flow.StorageId ? "storage" : "input")} location: returned goods would count as sellable before inspection.", "location:" + fo.QuarantineLocationCode);
-        }
-
-        if (!flow.WasteIds.Contains(id) && !(flow.StorageId is { } storage && await IsInsideAsync(fulfil, id, storage, cancellationToken).ConfigureAwait(false)))
-        {
-            throw Problem(
-                $"Quarantine location '{fo.QuarantineLocationCode}' is neither inside warehouse {warehouseId}'s storage nor one of its waste locations, so its customer return shipments cannot receive into it. Make it a waste location of the warehouse (or a child of storage).",
-                "location:" + fo.QuarantineLocationCode);
+            throw Problem(problem, "location:" + fo.QuarantineLocationCode);
         }
 
         var location = new QuarantineLocation(id, fo.QuarantineLocationCode, flow.InputId is not null && flow.InputId == flow.StorageId);
         context.Items[Item] = location;
         return location;
+    }
+
+    /// <summary>
+    /// Why a location cannot be the warehouse's quarantine, or null when it can: not the storage or input location
+    /// (those count as sellable), and a waste location of the warehouse or inside its storage (where Tryton's return
+    /// flow may receive). The go-live audit checks the set-up with the same rule.
+    /// </summary>
+    public static string? Unfit(int id, string code, int warehouseId, FulfilWarehouseFlow flow, bool insideStorage)
+    {
+        ArgumentNullException.ThrowIfNull(flow);
+        if (id == flow.StorageId || id == flow.InputId)
+        {
+            return $"Quarantine location '{code}' is the warehouse's {(id == flow.StorageId ? "storage" : "input")} location: returned goods would count as sellable before inspection.";
+        }
+
+        return flow.WasteIds.Contains(id) || insideStorage
+            ? null
+            : $"Quarantine location '{code}' is neither inside warehouse {warehouseId}'s storage nor one of its waste locations, so its customer return shipments cannot receive into it. Make it a waste location of the warehouse (or a child of storage).";
     }
 
     private static async Task<bool> IsInsideAsync(IFulfilClient fulfil, int id, int root, CancellationToken cancellationToken)

@@ -2,6 +2,7 @@ using System.Globalization;
 using LoopFulfil.Core.Exceptions;
 using LoopFulfil.Core.Fulfil;
 using LoopFulfil.Core.Loop.Models;
+using LoopFulfil.Core.Shadow;
 using LoopFulfil.Core.Skus;
 using Microsoft.Extensions.Logging;
 
@@ -72,6 +73,11 @@ public sealed partial class AuthorisationStage : IReturnStage
             return;
         }
 
+        if (await AdoptExistingAsync(context, units, sale, cancellationToken).ConfigureAwait(false))
+        {
+            return;
+        }
+
         IReadOnlyList<FulfilReturnLineRequest>? lines = await MapLinesAsync(context, units, products, sale, cancellationToken).ConfigureAwait(false);
         if (lines is null)
         {
@@ -96,6 +102,35 @@ public sealed partial class AuthorisationStage : IReturnStage
         string orderId = step.DocumentId;
         await context.Ledger.EnsureStepAsync(returnId, LinesStep(units), _ => Task.FromResult(orderId), cancellationToken).ConfigureAwait(false);
         LogReturnOrder(logger, returnId, context.ReturnOrderId.Value, sale.Id, step.Created, lines.Count);
+    }
+
+    /// <summary>
+    /// docs/accounting.md, documents the existing process already posted: when no return order of ours exists and the
+    /// existing process (Fulfil's Shopify channel, or a person) made a return sale on the same order with exactly these
+    /// SKUs and quantities, that one becomes this return's return order (recorded in the ledger; nothing is written to
+    /// Fulfil), so going live never makes a second one. Its credit note is then adopted by the refunds stage when its
+    /// total matches Loop's (else an AmountMismatch for finance).
+    /// </summary>
+    private async Task<bool> AdoptExistingAsync(ReturnContext context, IReadOnlyList<LoopReturnLineItem> units, FulfilSale sale, CancellationToken cancellationToken)
+    {
+        string returnId = context.ReturnId;
+        if (await fulfil.FindReturnOrderAsync(returnId, cancellationToken).ConfigureAwait(false) is not null)
+        {
+            return false;
+        }
+
+        IReadOnlyList<FulfilSaleSnapshot> onOrder = await fulfil.GetReturnSalesAsync([sale.Id], cancellationToken).ConfigureAwait(false);
+        if (ExistingProcessDocuments.Adoptable(units, onOrder, returnId) is not { } existing)
+        {
+            return false;
+        }
+
+        string id = existing.Sale.Id.ToString(CultureInfo.InvariantCulture);
+        StepResult step = await context.Ledger.EnsureStepAsync(returnId, ReturnSteps.ReturnOrder, _ => Task.FromResult(id), cancellationToken).ConfigureAwait(false);
+        context.ReturnOrderId = int.Parse(step.DocumentId, CultureInfo.InvariantCulture);
+        await context.Ledger.EnsureStepAsync(returnId, LinesStep(units), _ => Task.FromResult(step.DocumentId), cancellationToken).ConfigureAwait(false);
+        LogAdopted(logger, returnId, context.ReturnOrderId.Value, sale.Id);
+        return true;
     }
 
     /// <summary>One batched lookup; missing and archived SKUs each become one exception record. Null: stop.</summary>
@@ -205,6 +240,9 @@ public sealed partial class AuthorisationStage : IReturnStage
 
     [LoggerMessage(EventId = 4501, Level = LogLevel.Information, Message = "Return {ReturnId}: return order {ReturnOrderId} against sale {SaleId} (created now: {Created}, {Lines} lines)")]
     private static partial void LogReturnOrder(ILogger logger, string returnId, int returnOrderId, int saleId, bool created, int lines);
+
+    [LoggerMessage(EventId = 4506, Level = LogLevel.Information, Message = "Return {ReturnId}: adopted return sale {ReturnOrderId} on sale {SaleId} that the existing process made (same SKUs and quantities); no second one is made")]
+    private static partial void LogAdopted(ILogger logger, string returnId, int returnOrderId, int saleId);
 
     [LoggerMessage(EventId = 4502, Level = LogLevel.Information, Message = "Return {ReturnId}: state {State} needs no return order")]
     private static partial void LogSkipped(ILogger logger, string returnId, string state);

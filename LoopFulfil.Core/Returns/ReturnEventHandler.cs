@@ -7,6 +7,7 @@ using LoopFulfil.Core.Loop;
 using LoopFulfil.Core.Loop.Json;
 using LoopFulfil.Core.Loop.Models;
 using LoopFulfil.Core.Messaging;
+using LoopFulfil.Core.Shadow;
 using LoopFulfil.Core.Webhooks;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -127,6 +128,7 @@ public sealed partial class ReturnEventHandler
         }
 
         using IDisposable? scope = logger.BeginScope(new Dictionary<string, object> { ["ReturnId"] = evt.ReturnId, ["Trigger"] = evt.Trigger, ["MessageId"] = evt.MessageId });
+        using IDisposable shadowScope = ShadowScope.ForReturn(evt.ReturnId);
         ReturnContext? context = null;
         try
         {
@@ -157,6 +159,12 @@ public sealed partial class ReturnEventHandler
                 try
                 {
                     await RunStageAsync(stage, context, cancellationToken).ConfigureAwait(false);
+                }
+                catch (ShadowWritePlannedException ex)
+                {
+                    // Shadow mode recorded the write instead of sending it; what follows needed its answer.
+                    LogShadowStopped(logger, evt.ReturnId, stage.Name, ex.Write.Model, ex.Write.Method);
+                    break;
                 }
                 finally
                 {
@@ -440,6 +448,9 @@ public sealed partial class ReturnEventHandler
 
     [LoggerMessage(EventId = 4414, Level = LogLevel.Warning, Message = "Return {ReturnId}: message {MessageId} abandoned after a transient failure (delivery {DeliveryCount}); the host redelivers it")]
     private static partial void LogAbandoned(ILogger logger, Exception exception, string? returnId, string messageId, int deliveryCount);
+
+    [LoggerMessage(EventId = 4415, Level = LogLevel.Information, Message = "Return {ReturnId}: shadow mode planned {Model}.{Method} in stage {Stage}; the chain stops here (done-in-shadow)")]
+    private static partial void LogShadowStopped(ILogger logger, string returnId, string stage, string model, string method);
 
     [LoggerMessage(EventId = 4407, Level = LogLevel.Error, Message = "Message {MessageId} names no trigger or return id; parked as an exception")]
     private static partial void LogUnroutable(ILogger logger, string messageId);

@@ -5,7 +5,7 @@ namespace LoopFulfil.Tests.Cli;
 /// <summary>The command line as System.CommandLine parses it: usage errors, help per command, typed values.</summary>
 public sealed class CliSyntaxTests
 {
-    private static readonly string[] Commands = ["serve", "demo", "exceptions", "returns", "sync", "reconcile", "audit", "privacy"];
+    private static readonly string[] Commands = ["serve", "demo", "exceptions", "returns", "sync", "reconcile", "audit", "shadow", "privacy"];
 
     private const string AzureAccount = "DefaultEndpointsProtocol=https;AccountName=loopfulfilprod;AccountKey=a2V5a2V5a2V5;EndpointSuffix=core.windows.net";
 
@@ -37,6 +37,7 @@ public sealed class CliSyntaxTests
     [InlineData("demo", "--erp", "--timeout")]
     [InlineData("reconcile", "--read-only", "--from", "--to", "--out")]
     [InlineData("audit", "--days", "--webhook-url", "--out")]
+    [InlineData("shadow report", "--out")]
     [InlineData("exceptions list", "--status", "--category")]
     [InlineData("exceptions replay", "--category")]
     [InlineData("exceptions resolve", "--note")]

@@ -51,7 +51,11 @@ internal static class CliTestSupport
         ["Logging:LogLevel:Default"] = "Warning",
     };
 
-    public static async Task<(int Code, string Stdout, string Stderr)> RunAsync(IDictionary<string, string?> settings, params string[] args)
+    public static Task<(int Code, string Stdout, string Stderr)> RunAsync(IDictionary<string, string?> settings, params string[] args) =>
+        RunAtAsync(TimeProvider.System, settings, args);
+
+    /// <summary>Runs a command whose clock is <paramref name="time"/> (a FakeTimeProvider in tests of dated reports).</summary>
+    public static async Task<(int Code, string Stdout, string Stderr)> RunAtAsync(TimeProvider time, IDictionary<string, string?> settings, params string[] args)
     {
         using var stdout = new StringWriter();
         using var stderr = new StringWriter();
@@ -59,6 +63,7 @@ internal static class CliTestSupport
         {
             ReadProcessConfiguration = false,
             Settings = settings,
+            Time = time,
         };
         var code = await CliApp.RunAsync(args, context);
         return (code, stdout.ToString(), stderr.ToString());

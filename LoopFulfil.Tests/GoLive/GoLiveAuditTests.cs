@@ -4,6 +4,7 @@ using System.Text.Json.Nodes;
 using LoopFulfil.Sandbox.Fulfil;
 using LoopFulfil.Sandbox.Loop;
 using LoopFulfil.Tests.Builders;
+using Microsoft.Extensions.Time.Testing;
 using static LoopFulfil.Tests.Cli.CliTestSupport;
 
 namespace LoopFulfil.Tests.GoLive;
@@ -14,7 +15,10 @@ namespace LoopFulfil.Tests.GoLive;
 /// </summary>
 public sealed class GoLiveAuditTests
 {
-    private const string WebhookUrl = "https://merchant-loopfulfil.example/api/loop/webhooks";
+    internal const string WebhookUrl = "https://merchant-loopfulfil.example/api/loop/webhooks";
+
+    // The audit reads the last 30 days from this clock; the returns below are dated from it.
+    private readonly FakeTimeProvider _time = new(new DateTimeOffset(2026, 11, 20, 9, 0, 0, TimeSpan.Zero));
 
     [Fact]
     public async Task Correct_set_up_exits_zero_with_no_failed_check()
@@ -22,10 +26,10 @@ public sealed class GoLiveAuditTests
         await using var fulfil = await FulfilSandbox.StartAsync();
         await using var loop = await LoopSandbox.StartAsync(new LoopSandboxOptions { SeedDemoData = false });
         await SubscribeAsync(loop, WebhookUrl, "return.created", "return.updated", "return.closed");
-        AddRecentReturn(loop, "#1001", "TEE-BLK-M");
-        AddRecentReturn(loop, "#1003", "SOCK-3PK", giftCard: 12.00m);
+        AddRecentReturn(loop, _time.GetUtcNow(), "#1001", "TEE-BLK-M");
+        AddRecentReturn(loop, _time.GetUtcNow(), "#1003", "SOCK-3PK", giftCard: 12.00m);
 
-        var (code, stdout, stderr) = await RunAsync(Settings(fulfil, loop), "audit", "--webhook-url", WebhookUrl);
+        var (code, stdout, stderr) = await RunAtAsync(_time, Settings(fulfil, loop), "audit", "--webhook-url", WebhookUrl);
 
         Assert.True(code == 0, $"audit exited {code}: {stderr}\n{stdout}");
         Assert.Contains("Go-live audit: ready", stdout, StringComparison.Ordinal);
@@ -41,14 +45,14 @@ public sealed class GoLiveAuditTests
         await using var loop = await LoopSandbox.StartAsync(new LoopSandboxOptions { SeedDemoData = false });
         await SubscribeAsync(loop, WebhookUrl, "return.created", "return.updated");
         await SubscribeAsync(loop, "https://old-integration.example/hooks", "return.closed"); // a wrong URL
-        AddRecentReturn(loop, "#1001", "TEE-BLK-M");
-        AddRecentReturn(loop, "#1003", "GHOST-SKU-404"); // not in Fulfil
+        AddRecentReturn(loop, _time.GetUtcNow(), "#1001", "TEE-BLK-M");
+        AddRecentReturn(loop, _time.GetUtcNow(), "#1003", "GHOST-SKU-404"); // not in Fulfil
         var settings = Settings(fulfil, loop);
         settings["Fulfil:GiftCardLiabilityAccountCode"] = "2999"; // no such account
         settings["Fulfil:QuarantineLocationCode"] = "INV"; // an inventory-adjustment (lost and found) location
         string outDir = Path.Combine(Path.GetTempPath(), "lf-audit-" + Guid.NewGuid().ToString("N"));
 
-        var (code, stdout, _) = await RunAsync(settings, "audit", "--webhook-url", WebhookUrl, "--out", outDir);
+        var (code, stdout, _) = await RunAtAsync(_time, settings, "audit", "--webhook-url", WebhookUrl, "--out", outDir);
 
         Assert.Equal(1, code);
         var failed = stdout.Split('\n').Where(l => l.TrimStart().StartsWith("FAIL", StringComparison.Ordinal)).Select(l => l.Trim()).ToList();
@@ -66,19 +70,53 @@ public sealed class GoLiveAuditTests
     }
 
     [Fact]
+    public async Task Lost_and_found_waste_location_of_the_warehouse_passes_as_quarantine_as_on_tryton()
+    {
+        await using var fulfil = await FulfilSandbox.StartAsync();
+        await using var loop = await LoopSandbox.StartAsync(new LoopSandboxOptions { SeedDemoData = false });
+        await SubscribeAsync(loop, WebhookUrl, "return.created", "return.updated", "return.closed");
+        fulfil.State.AddWasteLocation(FulfilSandboxDemo.WarehouseId, "RET-QUAR", "Returns quarantine (waste)");
+        var settings = Settings(fulfil, loop);
+        settings["Fulfil:QuarantineLocationCode"] = "RET-QUAR";
+
+        var (code, stdout, stderr) = await RunAtAsync(_time, settings, "audit", "--webhook-url", WebhookUrl);
+
+        Assert.True(code == 0, $"audit exited {code}: {stderr}\n{stdout}");
+        Assert.Contains(stdout.Split('\n'), l => l.TrimStart().StartsWith("PASS", StringComparison.Ordinal) && l.Contains("quarantine location", StringComparison.Ordinal) && l.Contains("RET-QUAR (lost_found, a waste location of the warehouse)", StringComparison.Ordinal));
+    }
+
+    [Theory]
+    [InlineData(FulfilSandboxDemo.SellableLocationCode, "storage")]
+    [InlineData(FulfilSandboxDemo.InputLocationCode, "input")]
+    public async Task Quarantine_that_counts_as_sellable_stock_fails(string quarantineCode, string which)
+    {
+        await using var fulfil = await FulfilSandbox.StartAsync();
+        await using var loop = await LoopSandbox.StartAsync(new LoopSandboxOptions { SeedDemoData = false });
+        await SubscribeAsync(loop, WebhookUrl, "return.created", "return.updated", "return.closed");
+        var settings = Settings(fulfil, loop);
+        settings["Fulfil:QuarantineLocationCode"] = quarantineCode;
+
+        var (code, stdout, _) = await RunAtAsync(_time, settings, "audit", "--webhook-url", WebhookUrl);
+
+        Assert.Equal(1, code);
+        Assert.Contains(stdout.Split('\n'), l => l.TrimStart().StartsWith("FAIL", StringComparison.Ordinal) && l.Contains("quarantine location", StringComparison.Ordinal)
+            && l.Contains($"the warehouse's {which} location", StringComparison.Ordinal) && l.Contains("sellable", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task Return_orders_made_outside_the_integration_are_reported_as_a_double_path()
     {
         await using var fulfil = await FulfilSandbox.StartAsync();
         await using var loop = await LoopSandbox.StartAsync(new LoopSandboxOptions { SeedDemoData = false });
         await SubscribeAsync(loop, WebhookUrl, "return.created", "return.updated", "return.closed");
-        AddRecentReturn(loop, "#1003", "SOCK-3PK");
+        AddRecentReturn(loop, _time.GetUtcNow(), "#1003", "SOCK-3PK");
         // A return sale keyed in by hand (or imported by Fulfil's Shopify channel) on the same order.
         int party = fulfil.State.AddParty("Walk-in");
         int handMade = fulfil.State.AddSale("RMA-HAND-1", null, party, "processing", ("SOCK-3PK", -1m, 12.00m));
         int original = Assert.Single(fulfil.State.FindByReference("sale.sale", "#1003")).Id;
         fulfil.State.LinkReturnSale(handMade, original);
 
-        var (code, stdout, _) = await RunAsync(Settings(fulfil, loop), "audit", "--webhook-url", WebhookUrl);
+        var (code, stdout, _) = await RunAtAsync(_time, Settings(fulfil, loop), "audit", "--webhook-url", WebhookUrl);
 
         Assert.Equal(1, code);
         Assert.Contains(stdout.Split('\n'), l => l.Contains("FAIL", StringComparison.Ordinal) && l.Contains("Double path", StringComparison.Ordinal) && l.Contains("RMA-HAND-1", StringComparison.Ordinal));
@@ -99,7 +137,7 @@ public sealed class GoLiveAuditTests
         ["Webhooks:Secret"] = "audit-test-secret",
     };
 
-    private static async Task SubscribeAsync(LoopSandbox loop, string url, params string[] triggers)
+    internal static async Task SubscribeAsync(LoopSandbox loop, string url, params string[] triggers)
     {
         using var http = new HttpClient { BaseAddress = new Uri(loop.ApiBaseUrl, "v1/") };
         http.DefaultRequestHeaders.Add("X-Authorization", loop.ApiKey);
@@ -110,9 +148,9 @@ public sealed class GoLiveAuditTests
         }
     }
 
-    private static void AddRecentReturn(LoopSandbox loop, string orderName, string sku, decimal giftCard = 0m)
+    internal static void AddRecentReturn(LoopSandbox loop, DateTimeOffset now, string orderName, string sku, decimal giftCard = 0m)
     {
-        var created = DateTimeOffset.UtcNow.AddDays(-2);
+        var created = now.AddDays(-2);
         var builder = LoopReturnBuilder.AReturn().WithTrigger(null).WithState("closed").ForOrder(orderName, "555000" + orderName.TrimStart('#'))
             .CreatedAt(created).WithLine(sku, 12.00m);
         if (giftCard > 0)

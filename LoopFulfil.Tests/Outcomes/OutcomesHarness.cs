@@ -8,6 +8,7 @@ using LoopFulfil.Core.Messaging;
 using LoopFulfil.Core.Outcomes;
 using LoopFulfil.Core.Refunds;
 using LoopFulfil.Core.Returns;
+using LoopFulfil.Core.Shadow;
 using LoopFulfil.Sandbox.Fulfil;
 using LoopFulfil.Sandbox.Loop;
 using LoopFulfil.Tests.Builders;
@@ -51,6 +52,8 @@ internal sealed class OutcomesHarness : IntegrationHarness
             AddFeatures = (services, configuration) =>
             {
                 services.AddLoopFulfilReturns(configuration).AddOutcomeStages(configuration);
+                // As AddLoopFulfil does: Live unless a test sets Integration:Mode=Shadow.
+                services.AddLoopFulfilShadowMode(configuration);
                 if (commerceSync)
                 {
                     services.AddLoopFulfilCommerceSync(configuration);

@@ -253,6 +253,8 @@ resource appSettings 'Microsoft.Web/sites/config@2024-04-01' = {
     // Go-live audit (loopfulfil audit, docs/go-live.md); the CLI reads the same names.
     Audit__LookbackDays: '30'
     Audit__WebhookUrl: ''
+    // Shadow mode (docs/go-live.md): Shadow plans and records every Fulfil and Loop write instead of sending it.
+    Integration__Mode: 'Live'
     CommerceSync__IncrementalSchedule: '0 */15 * * * *'
     CommerceSync__FullPassSchedule: '0 0 3 * * *'
     // Flat names for the timer bindings (%CommerceSyncIncrementalSchedule%), as for SkuRecheckSchedule.

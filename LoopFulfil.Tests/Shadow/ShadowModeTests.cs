@@ -1,0 +1,114 @@
+using System.Text.Json;
+using LoopFulfil.Core.Refunds;
+using LoopFulfil.Core.Shadow;
+using LoopFulfil.Sandbox.Fulfil;
+using LoopFulfil.Tests.Outcomes;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+
+namespace LoopFulfil.Tests.Shadow;
+
+/// <summary>
+/// Shadow mode (issue #18) over the simulators through real HTTP: the whole pipeline runs, Fulfil and Loop are left
+/// as they were (every record compared), the planned writes and documents are reported with amounts, and switching to
+/// Live posts only what the existing process had not (docs/accounting.md, documents the existing process posted).
+/// </summary>
+public sealed class ShadowModeTests
+{
+    private const string Tee = "TEE-BLK-M";
+    private const string Hoodie = "HOOD/GRY:XL";
+    private static readonly Dictionary<string, string?> Shadow = new() { ["Integration:Mode"] = "Shadow" };
+
+    [Fact]
+    public async Task Shadow_run_over_a_scenario_set_leaves_every_fulfil_record_unchanged_and_reports_the_planned_documents_with_amounts()
+    {
+        await using OutcomesHarness h = await OutcomesHarness.StartAsync(Shadow);
+        OutcomeReturn refund = new OutcomeReturn("#1001", (b, x) => b.WithLine(Tee, 25.00m, lineItemId: x.Line(1)).WithLine(Tee, 25.00m, lineItemId: x.Line(2))).AddTo(h.Loop);
+        OutcomeReturn credit = new OutcomeReturn("#1001", (b, x) => b.WithLine(Hoodie, 79.99m, lineItemId: x.Line(1)).WithGiftCard(79.99m)).AddTo(h.Loop);
+        string before = Dump(h.Fulfil.State);
+
+        foreach (OutcomeReturn r in new[] { refund, credit })
+        {
+            await h.SendAsync(r.Created_());
+            await h.SendAsync(r.Closed());
+        }
+
+        Assert.Equal(before, Dump(h.Fulfil.State));
+        Assert.Empty(h.Loop.GetNotes(refund.ReturnId));
+        Assert.Empty(await h.ExceptionRecordsAsync());
+        ShadowReport report = await h.Services.GetRequiredService<ShadowReportBuilder>().BuildAsync(CancellationToken.None);
+        // The first write of each return is its return order: sale.sale/{#1001}/return_order, planned once however often the pipeline ran.
+        int sale = Assert.Single(h.Fulfil.State.FindByReference("sale.sale", "#1001")).Id;
+        foreach (OutcomeReturn r in new[] { refund, credit })
+        {
+            PlannedWrite write = Assert.Single(report.Writes, w => w.ReturnId == r.ReturnId);
+            Assert.Equal(("Fulfil", "sale.sale", "return_order", (int?)sale), (write.Target, write.Model, write.Method, write.RecordId));
+        }
+
+        Assert.Equal(50.00m, Assert.Single(report.Writes, w => w.ReturnId == refund.ReturnId).Amount);
+
+        // Amounts from the payloads: 2 × 25.00 refunded in cash; one 79.99 hoodie as store credit.
+        Assert.Equal(50.00m, Row(report, refund.ReturnId, "return sale").Planned);
+        Assert.Equal(ShadowVerdict.MissingInFulfil, Row(report, refund.ReturnId, "return sale").Verdict);
+        Assert.Equal((50.00m, ShadowVerdict.MissingInFulfil), (Row(report, refund.ReturnId, "credit note").Planned, Row(report, refund.ReturnId, "credit note").Verdict));
+        Assert.Equal(50.00m, Row(report, refund.ReturnId, PostingKinds.RefundPayment).Planned);
+        Assert.Equal(79.99m, Row(report, credit.ReturnId, "credit note").Planned);
+        Assert.Equal(79.99m, Row(report, credit.ReturnId, PostingKinds.StoreCredit).Planned);
+        Assert.Contains($"LOOP-{refund.ReturnId}-CN", report.RenderCsv(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Return_the_existing_process_posted_is_matched_in_shadow_and_going_live_posts_only_what_it_had_not()
+    {
+        var settings = new Dictionary<string, string?>(Shadow) { ["Refunds:CreditNoteSource"] = "InvoiceFromReturnOrder" };
+        await using OutcomesHarness h = await OutcomesHarness.StartAsync(settings);
+        OutcomeReturn r = new OutcomeReturn("#1001", (b, x) => b.WithLine(Tee, 25.00m, lineItemId: x.Line(1)).WithLine(Tee, 25.00m, lineItemId: x.Line(2))).AddTo(h.Loop);
+        // The existing process (Fulfil's Shopify channel) already made the return sale and its credit note.
+        FulfilSandboxState fulfil = h.Fulfil.State;
+        int original = Assert.Single(fulfil.FindByReference("sale.sale", "#1001")).Id;
+        int party = fulfil.Get("sale.sale", original).Ref("party")!.Value;
+        int existing = fulfil.AddSale("SHOPIFY-RET-1", null, party, "processing", (Tee, -2m, 25.00m));
+        fulfil.LinkReturnSale(existing, original);
+        int existingNote = fulfil.InvoiceReturnOrder(existing);
+        string before = Dump(fulfil);
+        (int sales, int invoices) = (fulfil.Count("sale.sale"), fulfil.Count("account.invoice"));
+
+        await h.SendAsync(r.Created_());
+        await h.SendAsync(r.Closed());
+
+        Assert.Equal(before, Dump(fulfil));
+        ShadowReport report = await h.Services.GetRequiredService<ShadowReportBuilder>().BuildAsync(CancellationToken.None);
+        Assert.Equal((ShadowVerdict.Matched, "SHOPIFY-RET-1"), (Row(report, r.ReturnId, "return sale").Verdict, Row(report, r.ReturnId, "return sale").Existing));
+        Assert.Equal((ShadowVerdict.Matched, 50.00m, -50.00m), (Row(report, r.ReturnId, "credit note").Verdict, Row(report, r.ReturnId, "credit note").Planned, Row(report, r.ReturnId, "credit note").ExistingAmount));
+
+        // Live: a restart with Integration__Mode=Live, then Loop's next event for the return.
+        h.Services.GetRequiredService<IOptionsMonitor<IntegrationOptions>>().CurrentValue.Mode = IntegrationMode.Live;
+        await h.SendAsync(r.Webhook("return.updated", "closed", 180));
+
+        // No second return sale and no second credit note: the existing ones are this return's now.
+        Assert.Empty(h.ReturnOrders(r.ReturnId));
+        Assert.Equal(sales, fulfil.Count("sale.sale"));
+        Assert.Equal(invoices, fulfil.Count("account.invoice"));
+        Assert.Equal(existingNote, Assert.Single(h.CreditNotes(r.ReturnId)).Id);
+        // What the existing process had not posted: the refund payment, once.
+        Assert.Single(h.Journals(r.ReturnId, PostingKinds.RefundPayment));
+    }
+
+    [Fact]
+    public void Planned_write_names_model_method_record_reference_and_amount_of_a_tryton_request()
+    {
+        const string Body = """[[1,2],{"reference":"LOOP-77-CN","lines":[{"quantity":-2.0,"unit_price":{"__class__":"Decimal","decimal":"25.00"}},{"quantity":1.0,"unit_price":{"__class__":"Decimal","decimal":"-2.00"}}]}]""";
+        var at = new DateTimeOffset(2026, 11, 20, 9, 0, 0, TimeSpan.Zero);
+
+        PlannedWrite write = ShadowWriteHandler.Describe(ShadowWriteHandler.FulfilTarget, HttpMethod.Put, "/api/v2/model/account.invoice/9/write", Body, scopeReturnId: null, at);
+
+        Assert.Equal(("account.invoice", "write", (int?)9, "LOOP-77-CN", "77", (decimal?)(-52.00m)), (write.Model, write.Method, write.RecordId, write.Reference, write.ReturnId, write.Amount));
+    }
+
+    private static ShadowReportRow Row(ShadowReport report, string returnId, string document) =>
+        Assert.Single(report.Rows, r => r.ReturnId == returnId && r.Document == document);
+
+    // Every record of every model, fields in name order: any create, write or state change shows.
+    private static string Dump(FulfilSandboxState state) =>
+        string.Join('\n', state.Models.SelectMany(m => state.All(m).Select(r => $"{m}/{r.Id} {JsonSerializer.Serialize(new SortedDictionary<string, object?>(r.Fields.ToDictionary(), StringComparer.Ordinal))}")));
+}
