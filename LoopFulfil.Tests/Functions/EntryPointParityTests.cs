@@ -1,8 +1,9 @@
 using System.Text.Json.Nodes;
 using LoopFulfil.Cli.Serve;
 using LoopFulfil.Core.Hosting;
-using LoopFulfil.Core.LocalHost;
 using LoopFulfil.Core.Scheduling;
+using LoopFulfil.LocalHost;
+using LoopFulfil.LocalHost.Scheduling;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.Configuration;

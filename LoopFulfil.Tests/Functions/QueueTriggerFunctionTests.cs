@@ -1,7 +1,6 @@
 using System.Text.Json;
 using LoopFulfil.Core.Exceptions;
 using LoopFulfil.Core.Hosting;
-using LoopFulfil.LocalHost;
 using LoopFulfil.Core.Messaging;
 using LoopFulfil.Core.Redelivery;
 using LoopFulfil.Core.Returns;
