@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using LoopFulfil.Core.Fulfil;
 using LoopFulfil.Core.Loop;
 
@@ -6,15 +5,6 @@ namespace LoopFulfil.Core.CommerceSync;
 
 public sealed partial class CommerceSyncJob
 {
-    private enum ItemOutcome
-    {
-        Sent,
-        Unchanged,
-        NotSent,
-        Failed,
-        Skipped,
-    }
-
     /// <summary>One record's push, run by <see cref="Run.ProcessAsync"/> with bounded concurrency.</summary>
     private delegate Task<ItemOutcome> WorkItem(CancellationToken token);
 
@@ -40,8 +30,6 @@ public sealed partial class CommerceSyncJob
         private readonly string _stream;
         private readonly IProgress<SyncProgress>? _progress;
         private readonly long _startTimestamp;
-        private readonly ConcurrentDictionary<string, Lazy<Task<ConcurrentDictionary<string, CommerceMapping>>>> _maps = new(StringComparer.Ordinal);
-        private readonly ConcurrentDictionary<string, Lazy<Task<Resolved>>> _ensures = new(StringComparer.Ordinal);
         private volatile bool _stoppedByBudget;
 
         public Run(CommerceSyncJob job, SyncMode mode, string stream, IProgress<SyncProgress>? progress, CancellationToken cancellationToken)
@@ -105,23 +93,6 @@ public sealed partial class CommerceSyncJob
             (Options.RunWriteBudget > 0 && Interlocked.Read(ref _loopWrites) >= Options.RunWriteBudget)
             || Time.GetElapsedTime(_startTimestamp) >= Options.RunBudget;
 
-        public async Task<bool> ExecuteAsync()
-        {
-            var complete = await Inventory.WarehousesAsync().ConfigureAwait(false);
-            complete &= await WalkAsync(CommerceKinds.Product, FulfilCommerceSet.ProductTemplates, Products.PrepareAsync).ConfigureAwait(false);
-            complete &= await WalkAsync(CommerceKinds.Variant, FulfilCommerceSet.Variants, Variants.PrepareAsync).ConfigureAwait(false);
-            complete &= await WalkAsync(CommerceKinds.Customer, FulfilCommerceSet.Parties, Customers.PrepareAsync).ConfigureAwait(false);
-            complete &= await WalkAsync(CommerceKinds.Order, FulfilCommerceSet.Sales, Orders.PrepareFromStampsAsync).ConfigureAwait(false);
-            complete &= await Orders.RetryHeldBackAsync().ConfigureAwait(false);
-            complete &= await Inventory.StockAsync().ConfigureAwait(false);
-            if (Mode == SyncMode.FullPass)
-            {
-                complete &= await Orders.ArchiveAsync().ConfigureAwait(false);
-            }
-
-            return complete && !_stoppedByBudget;
-        }
-
         /// <summary>Checkpoint name of the create-date walk of <paramref name="name"/> (the write-date walk keeps the plain name).</summary>
         public static string CreatedWalk(string name) => name + ".created";
 
@@ -135,7 +106,7 @@ public sealed partial class CommerceSyncJob
         /// Walks <paramref name="set"/> twice, each walk from its own checkpoint: records never edited since their
         /// creation by (create_date, id) — Tryton leaves their write_date empty — then edited ones by (write_date, id).
         /// </summary>
-        private async Task<bool> WalkAsync(string name, FulfilCommerceSet set, PreparePage prepare)
+        public async Task<bool> WalkAsync(string name, FulfilCommerceSet set, PreparePage prepare)
         {
             var created = await WalkAsync(name, CreatedWalk(name), FulfilStampField.CreateDate, set, prepare).ConfigureAwait(false);
             if (!created && (_stoppedByBudget || Ct.IsCancellationRequested))
@@ -287,15 +258,6 @@ public sealed partial class CommerceSyncJob
             LogBudget(_job._logger, Mode, walk);
             return false;
         }
-
-        /// <summary>The run's view of the mappings of <paramref name="kind"/>, loaded once and updated as it sends.</summary>
-        public Task<ConcurrentDictionary<string, CommerceMapping>> MapAsync(string kind) =>
-            _maps.GetOrAdd(kind, k => new Lazy<Task<ConcurrentDictionary<string, CommerceMapping>>>(async () =>
-                new ConcurrentDictionary<string, CommerceMapping>(await Store.LoadAsync(k, Ct).ConfigureAwait(false), StringComparer.Ordinal))).Value;
-
-        /// <summary>Runs <paramref name="factory"/> once per run for <paramref name="key"/> (dependencies pushed on demand).</summary>
-        public Task<Resolved> Once(string key, Func<Task<Resolved>> factory) =>
-            _ensures.GetOrAdd(key, _ => new Lazy<Task<Resolved>>(factory)).Value;
 
         public static T? FirstOrNull<T>(IReadOnlyList<T> list)
             where T : class => list.Count > 0 ? list[0] : null;

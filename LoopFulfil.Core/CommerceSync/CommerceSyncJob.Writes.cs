@@ -8,6 +8,16 @@ namespace LoopFulfil.Core.CommerceSync;
 
 public sealed partial class CommerceSyncJob
 {
+    /// <summary>What became of one record in a run (counted per kind).</summary>
+    private enum ItemOutcome
+    {
+        Sent,
+        Unchanged,
+        NotSent,
+        Failed,
+        Skipped,
+    }
+
     /// <summary>Reason prefix of records Loop refused (as opposed to held back for a dependency).</summary>
     private const string LoopRefused = "Loop refused it: ";
 
@@ -16,9 +26,20 @@ public sealed partial class CommerceSyncJob
     // Sending to Loop and recording the outcome: one content-hashed mapping per record, written in batches.
     private sealed partial class Run
     {
+        private readonly ConcurrentDictionary<string, Lazy<Task<ConcurrentDictionary<string, CommerceMapping>>>> _maps = new(StringComparer.Ordinal);
+        private readonly ConcurrentDictionary<string, Lazy<Task<Resolved>>> _ensures = new(StringComparer.Ordinal);
         private readonly Lock _pendingGate = new();
         private readonly List<Task> _flushes = [];
         private List<CommerceMapping> _pending = [];
+
+        /// <summary>The run's view of the mappings of <paramref name="kind"/>, loaded once and updated as it sends.</summary>
+        public Task<ConcurrentDictionary<string, CommerceMapping>> MapAsync(string kind) =>
+            _maps.GetOrAdd(kind, k => new Lazy<Task<ConcurrentDictionary<string, CommerceMapping>>>(async () =>
+                new ConcurrentDictionary<string, CommerceMapping>(await Store.LoadAsync(k, Ct).ConfigureAwait(false), StringComparer.Ordinal))).Value;
+
+        /// <summary>Runs <paramref name="factory"/> once per run for <paramref name="key"/> (dependencies pushed on demand).</summary>
+        public Task<Resolved> Once(string key, Func<Task<Resolved>> factory) =>
+            _ensures.GetOrAdd(key, _ => new Lazy<Task<Resolved>>(factory)).Value;
 
         /// <summary>
         /// Sends <paramref name="body"/> unless Loop already holds exactly it (same content hash), and records the

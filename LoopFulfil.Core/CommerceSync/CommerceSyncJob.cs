@@ -132,7 +132,7 @@ public sealed partial class CommerceSyncJob : ILoopOrderPusher
         bool completed;
         try
         {
-            completed = await run.ExecuteAsync().ConfigureAwait(false);
+            completed = await ExecuteAsync(run).ConfigureAwait(false);
         }
         finally
         {
@@ -157,6 +157,27 @@ public sealed partial class CommerceSyncJob : ILoopOrderPusher
         run.Report("done", force: true);
         LogFinished(_logger, mode, result.Completed, result.StoppedByBudget, result.Sent, result.Failed, result.LoopWrites, result.Elapsed.TotalSeconds);
         return result;
+    }
+
+    /// <summary>
+    /// The streams in dependency order: warehouses, products, variants, customers, orders (and the orders held back
+    /// by a dependency), inventory, and in a full pass the archiving. False when a walk stopped early.
+    /// </summary>
+    private static async Task<bool> ExecuteAsync(Run run)
+    {
+        var complete = await run.Inventory.WarehousesAsync().ConfigureAwait(false);
+        complete &= await run.WalkAsync(CommerceKinds.Product, FulfilCommerceSet.ProductTemplates, run.Products.PrepareAsync).ConfigureAwait(false);
+        complete &= await run.WalkAsync(CommerceKinds.Variant, FulfilCommerceSet.Variants, run.Variants.PrepareAsync).ConfigureAwait(false);
+        complete &= await run.WalkAsync(CommerceKinds.Customer, FulfilCommerceSet.Parties, run.Customers.PrepareAsync).ConfigureAwait(false);
+        complete &= await run.WalkAsync(CommerceKinds.Order, FulfilCommerceSet.Sales, run.Orders.PrepareFromStampsAsync).ConfigureAwait(false);
+        complete &= await run.Orders.RetryHeldBackAsync().ConfigureAwait(false);
+        complete &= await run.Inventory.StockAsync().ConfigureAwait(false);
+        if (run.Mode == SyncMode.FullPass)
+        {
+            complete &= await run.Orders.ArchiveAsync().ConfigureAwait(false);
+        }
+
+        return complete && !run.StoppedByBudget;
     }
 
     /// <summary>Whether a backfill has been started and not yet finished (the CLI shows it; timers keep it going).</summary>

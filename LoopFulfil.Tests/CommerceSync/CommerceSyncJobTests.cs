@@ -206,13 +206,8 @@ public class CommerceSyncJobTests
     {
         const int concurrency = 3;
         var fifthOrder = new OrderWriteSignal(5);
-        await using var h = await CommerceSyncHarness.StartAsync(
-            new Dictionary<string, string?>
-            {
-                ["CommerceSync:PageSize"] = "5",
-                ["CommerceSync:MaxConcurrency"] = concurrency.ToString(CultureInfo.InvariantCulture),
-            },
-            configure: services => services.ConfigureHttpClientDefaults(b => b.AddHttpMessageHandler(() => new OrderWriteCounter(fifthOrder))));
+        var settings = new Dictionary<string, string?> { ["CommerceSync:PageSize"] = "5", ["CommerceSync:MaxConcurrency"] = concurrency.ToString(CultureInfo.InvariantCulture) };
+        await using var h = await CommerceSyncHarness.StartAsync(settings, configure: services => services.ConfigureHttpClientDefaults(b => b.AddHttpMessageHandler(() => new OrderWriteCounter(fifthOrder))));
         var state = h.Fulfil.State;
         var party = state.AddParty("Cancel Customer");
         for (var i = 0; i < 30; i++)
@@ -499,37 +494,5 @@ public class CommerceSyncJobTests
         Assert.Equal(CommerceMapper.Hash(a), CommerceMapper.Hash(same));
         Assert.NotEqual(CommerceMapper.Hash(a), CommerceMapper.Hash(dearer));
         Assert.NotEqual(CommerceMapper.Hash(a, "1"), CommerceMapper.Hash(a, "2"));
-    }
-
-    /// <summary>Completes once Loop has accepted <c>count</c> order upserts.</summary>
-    private sealed class OrderWriteSignal(int count)
-    {
-        private readonly TaskCompletionSource _reached = new(TaskCreationOptions.RunContinuationsAsynchronously);
-        private int _seen;
-
-        public Task Reached => _reached.Task;
-
-        public void Accepted()
-        {
-            if (Interlocked.Increment(ref _seen) >= count)
-            {
-                _reached.TrySetResult();
-            }
-        }
-    }
-
-    /// <summary>Counts the order upserts Loop answered with success, on the client side of every HTTP client.</summary>
-    private sealed class OrderWriteCounter(OrderWriteSignal signal) : DelegatingHandler
-    {
-        protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
-        {
-            var response = await base.SendAsync(request, cancellationToken);
-            if (request.Method == HttpMethod.Put && request.RequestUri is { } uri && uri.AbsolutePath.EndsWith("/orders", StringComparison.Ordinal) && response.IsSuccessStatusCode)
-            {
-                signal.Accepted();
-            }
-
-            return response;
-        }
     }
 }
