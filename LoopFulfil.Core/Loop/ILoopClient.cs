@@ -38,6 +38,13 @@ public interface ILoopClient
     /// <summary><c>POST warehouse/return/{id}/note</c>; <paramref name="content"/> must be 1–254 characters.</summary>
     Task AddReturnNoteAsync(string returnId, string content, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// As <see cref="AddReturnNoteAsync"/>, for a note whose text may differ between attempts (it names documents
+    /// that exist by then) while <paramref name="key"/>, its start, never does: skipped when a note starting with
+    /// <paramref name="key"/> is already there, so a repeat after an unclear outcome never writes a second one.
+    /// </summary>
+    Task AddReturnNoteOnceAsync(string returnId, string key, string content, CancellationToken cancellationToken);
+
     /// <summary><c>GET warehouse/return/{id}/notes</c>; empty when the return has none (Loop answers 422 then).</summary>
     Task<IReadOnlyList<LoopReturnNote>> GetReturnNotesAsync(string returnId, CancellationToken cancellationToken);
 

@@ -61,7 +61,23 @@ public sealed partial class LoopClient
     /// ours, so the text is the key: callers write deterministic texts). Residual risk: two different events that
     /// mean to add the same text add it once, which is what a reader of the timeline wants anyway.
     /// </remarks>
-    public async Task AddReturnNoteAsync(string returnId, string content, CancellationToken cancellationToken)
+    public Task AddReturnNoteAsync(string returnId, string content, CancellationToken cancellationToken) =>
+        AddNoteUnlessAsync(returnId, content, existing => string.Equals(existing, content, StringComparison.Ordinal), cancellationToken);
+
+    /// <remarks>The key is the look-up: any note starting with it counts as this note, whatever its text goes on to say.</remarks>
+    public Task AddReturnNoteOnceAsync(string returnId, string key, string content, CancellationToken cancellationToken)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(key);
+        ArgumentNullException.ThrowIfNull(content);
+        if (!content.StartsWith(key, StringComparison.Ordinal))
+        {
+            throw new ArgumentException("The note must start with its key.", nameof(content));
+        }
+
+        return AddNoteUnlessAsync(returnId, content, existing => existing?.StartsWith(key, StringComparison.Ordinal) == true, cancellationToken);
+    }
+
+    private async Task AddNoteUnlessAsync(string returnId, string content, Func<string?, bool> alreadyThere, CancellationToken cancellationToken)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(returnId);
         ArgumentException.ThrowIfNullOrWhiteSpace(content);
@@ -71,7 +87,7 @@ public sealed partial class LoopClient
         }
 
         var existing = await GetReturnNotesAsync(returnId, cancellationToken);
-        if (existing.Any(n => string.Equals(n.Content, content, StringComparison.Ordinal)))
+        if (existing.Any(n => alreadyThere(n.Content)))
         {
             _logger.LogInformation("Loop note skipped for return {ReturnId}: already there", returnId);
             return;

@@ -65,6 +65,9 @@ public sealed partial class WriteBackStage : IReturnStage
         }
     }
 
+    /// <summary>How the write-back note of a return with a return order starts, whatever follows.</summary>
+    internal const string NoteKey = "LoopFulfil: return order ";
+
     private async Task NoteAsync(ReturnContext context, CancellationToken cancellationToken)
     {
         if (await context.Ledger.IsDoneAsync(context.ReturnId, OutcomeSteps.WriteBackNote, cancellationToken).ConfigureAwait(false))
@@ -106,9 +109,12 @@ public sealed partial class WriteBackStage : IReturnStage
 
         string note = "LoopFulfil: " + string.Join("; ", parts);
         note = note.Length <= MaxNoteChars ? note : note[..(MaxNoteChars - 1)] + "…";
+        // The text names what exists when it is written, so a repeat after an unclear outcome (committed, then 503)
+        // may word it differently: the note is looked up by its fixed start, one write-back note per return.
+        string noteKey = context.ReturnOrderId is int ? NoteKey : note;
         await context.Ledger.EnsureStepAsync(context.ReturnId, OutcomeSteps.WriteBackNote, async ct =>
         {
-            await loop.AddReturnNoteAsync(context.ReturnId, note, ct).ConfigureAwait(false);
+            await loop.AddReturnNoteOnceAsync(context.ReturnId, noteKey, note, ct).ConfigureAwait(false);
             return "noted";
         }, cancellationToken).ConfigureAwait(false);
         LogNoted(logger, context.ReturnId, parts.Count);

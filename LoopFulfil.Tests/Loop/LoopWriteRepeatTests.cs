@@ -67,6 +67,23 @@ public sealed class LoopWriteRepeatTests
         Assert.Equal([Note], loop.GetNotes(id));
     }
 
+    [Fact]
+    public async Task Write_back_note_committed_then_answered_503_is_not_written_again_when_the_repeat_words_it_differently()
+    {
+        const string Key = "LoopFulfil: return order ";
+        await using var loop = await LoopSandbox.StartAsync();
+        using var services = ProductionClient(loop);
+        var client = services.GetRequiredService<ILoopClient>();
+        var id = loop.AddReturn(LoopReturnBuilder.AReturn().BuildString(), sendCreatedWebhook: false);
+        loop.Faults.InjectNext(SandboxFault.ServerErrorAfterCommit, method: "POST", pathEndsWith: $"/{id}/note");
+
+        await Assert.ThrowsAsync<LoopUnavailableException>(() => client.AddReturnNoteOnceAsync(id, Key, Key + "RO-1; LOOP-7001-CN CN-7 (25.00 USD)", CancellationToken.None));
+        // The redelivery names one more document that exists by then: still the same note.
+        await client.AddReturnNoteOnceAsync(id, Key, Key + "RO-1; LOOP-7001-CN CN-7 (25.00 USD); LOOP-7001-RF 12 (25.00 USD)", CancellationToken.None);
+
+        Assert.Equal([Key + "RO-1; LOOP-7001-CN CN-7 (25.00 USD)"], loop.GetNotes(id));
+    }
+
     /// <summary>The Loop client with the production handlers (resilience pipeline, rate limiter, attempt timeout), retries fast.</summary>
     private static ServiceProvider ProductionClient(LoopSandbox loop)
     {
