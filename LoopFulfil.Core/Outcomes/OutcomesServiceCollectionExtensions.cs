@@ -48,11 +48,12 @@ public static class OutcomesServiceCollectionExtensions
         services.TryAddTransient<InspectionService>();
         services.TryAddTransient<ScheduledPostingJob>();
         services.TryAddTransient<ExchangeOrderHandler>();
-        services.TryAddTransient<ExchangeSettlement>();
+        services.TryAddTransient<ReturnSettlement>();
         services.AddLoopFulfilReturnStage<ReceiptStage>();
         services.AddLoopFulfilReturnStage<RestockStage>();
         services.AddLoopFulfilReturnStage<RefundsStage>();
         services.AddLoopFulfilReturnStage<ExchangeStage>();
+        services.AddLoopFulfilReturnStage<SettlementStage>();
         services.AddLoopFulfilReturnStage<WriteBackStage>();
         return services;
     }

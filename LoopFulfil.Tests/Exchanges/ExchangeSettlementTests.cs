@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.Json.Nodes;
+using LoopFulfil.Core.Refunds;
 using LoopFulfil.Core.Exceptions;
 using LoopFulfil.Core.Exchanges;
 using LoopFulfil.Core.Fulfil;
@@ -151,7 +152,7 @@ public sealed class ExchangeSettlementTests
         Assert.Equal(f.X - f.ExchangeTax, h.Fulfil.State.Where("account.move.line", l => Equals(l.GetValueOrDefault("move"), invoice.Ref("move")) && Equals(l.GetValueOrDefault("account"), revenue)).Sum(l => l.Number("credit")));
 
         var reconciliation = Assert.Single(h.Fulfil.State.Reconciliations());
-        Assert.Equal(ExchangeSettlement.Name(r.ReturnId), reconciliation.Text("name"));
+        Assert.Equal(ReturnSettlement.Name(r.ReturnId), reconciliation.Text("name"));
         var lines = h.Fulfil.State.Where("account.move.line", l => Equals(l.GetValueOrDefault("reconciliation"), reconciliation.Id));
         Assert.All(lines, l => Assert.Equal((h.Fulfil.State.AccountId(Receivable), party), (l.Ref("account"), l.Ref("party"))));
         Assert.Equal((f.X + f.R, f.V + f.U), (lines.Sum(l => l.Number("debit")), lines.Sum(l => l.Number("credit"))));

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using LoopFulfil.Core.Refunds;
 using LoopFulfil.Core.Exchanges;
 using LoopFulfil.Core.Fulfil;
 using LoopFulfil.Core.Inspection;
@@ -46,7 +47,7 @@ public sealed class TrytonExchangeSettlementTests(TrytonFixture fixture)
         await CloseAndShipAsync(h, r);
 
         await AssertSettledAsync(h, r, lines: 3);
-        var upsell = Assert.Single(await h.Rows("account.move", [new object[] { "description", "=", ExchangeSettlement.UpsellReference(r.ReturnId) }], "state", "lines"));
+        var upsell = Assert.Single(await h.Rows("account.move", [new object[] { "description", "=", ReturnSettlement.UpsellReference(r.ReturnId) }], "state", "lines"));
         Assert.Equal("posted", upsell.GetProperty("state").GetString());
         var lines = await h.Rows("account.move.line", [new object[] { "move", "=", upsell.GetProperty("id").GetInt32() }], "account.code", "debit", "credit");
         decimal u = Figure(r, "upsell");
@@ -95,13 +96,13 @@ public sealed class TrytonExchangeSettlementTests(TrytonFixture fixture)
     private static async Task AssertSettledAsync(TrytonHarness h, OutcomeReturn r, int lines)
     {
         decimal v = Figure(r, "return_total"), t = Figure(r, "return_tax_total"), x = Figure(r, "exchange_total"), tx = Figure(r, "exchange_tax_total"), u = Figure(r, "upsell"), refund = Figure(r, "refund");
-        var note = Assert.Single(await h.Rows("account.invoice", [new object[] { "reference", "=", ExchangeSettlement.CreditNoteReference(r.ReturnId) }], "state", "total_amount", "tax_amount"));
+        var note = Assert.Single(await h.Rows("account.invoice", [new object[] { "reference", "=", ReturnSettlement.CreditNoteReference(r.ReturnId) }], "state", "total_amount", "tax_amount"));
         Assert.Equal((-v, -t, "paid"), (Dec(note, "total_amount"), Dec(note, "tax_amount"), note.GetProperty("state").GetString()));
         int order = await h.IdOf("sale.sale", "reference", ExchangeGroups.Reference(r.ReturnId, ExchangeGroups.OriginalOrderKey));
         var invoice = Assert.Single(await h.InvoicesOf(order));
         Assert.Equal((x, tx, "paid"), (Dec(invoice, "total_amount"), Dec(invoice, "tax_amount"), invoice.GetProperty("state").GetString()));
 
-        var reconciliation = Assert.Single(await h.Rows("account.move.reconciliation", [new object[] { "name", "=", ExchangeSettlement.Name(r.ReturnId) }], "lines"));
+        var reconciliation = Assert.Single(await h.Rows("account.move.reconciliation", [new object[] { "name", "=", ReturnSettlement.Name(r.ReturnId) }], "lines"));
         int[] ids = [.. reconciliation.GetProperty("lines").EnumerateArray().Select(e => e.GetInt32())];
         var reconciled = await h.Rows("account.move.line", [new object[] { "id", "in", ids }], "account.code", "party", "debit", "credit");
         Assert.Equal(lines, reconciled.Count);

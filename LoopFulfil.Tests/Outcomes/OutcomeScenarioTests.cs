@@ -102,7 +102,7 @@ public sealed class OutcomeScenarioTests
         // the receivable nor the revenue is left twice. Before #15 there was no credit note and the invoice stayed open.
         var note = Assert.Single(h.CreditNotes(r.ReturnId));
         Assert.Equal((-Figure(r, "return_total"), "paid"), (note.Number("total_amount"), note.State));
-        Assert.Equal(ExchangeSettlement.Name(r.ReturnId), Assert.Single(h.Fulfil.State.Reconciliations()).Text("name"));
+        Assert.Equal(ReturnSettlement.Name(r.ReturnId), Assert.Single(h.Fulfil.State.Reconciliations()).Text("name"));
         h.AssertMovedOutEqualsReceived(r.ReturnId, 1m);
         Assert.Contains(h.Loop.GetNotes(r.ReturnId), n => n.Contains(order.Text("number")!, StringComparison.Ordinal));
     }
@@ -145,7 +145,7 @@ public sealed class OutcomeScenarioTests
         Assert.Equal(-(25.00m + 25.00m + 79.99m), creditNote.Number("total_amount"));
         // The refund payment, store credit and exchange invoice together settle it (the receivable nets to zero).
         Assert.Equal("paid", creditNote.State);
-        Assert.Equal(ExchangeSettlement.Name(r.ReturnId), Assert.Single(h.Fulfil.State.Reconciliations()).Text("name"));
+        Assert.Equal(ReturnSettlement.Name(r.ReturnId), Assert.Single(h.Fulfil.State.Reconciliations()).Text("name"));
         var journal = Assert.Single(h.Journals(r.ReturnId, "SC"));
         Assert.Equal(50.00m, h.JournalLines(journal.Id).Sum(l => l.Number("credit")));
         Assert.Equal(54.99m, h.JournalLines(Assert.Single(h.Journals(r.ReturnId, "RF")).Id).Sum(l => l.Number("credit")));
