@@ -52,7 +52,7 @@ public sealed class ClosedWithoutProcessingTests
 
         // One credit note for both returned units (docs/accounting.md rows 1 and 6): the exchange invoice settles its half.
         var note = Assert.Single(h.CreditNotes(r.ReturnId));
-        Assert.Equal(("paid", -(25.00m + 25.00m)), (note.State, note.Number("total_amount")));
+        Assert.Equal(("posted", -(25.00m + 25.00m)), (note.State, note.Number("total_amount")));
         OutboundMessage exchange = Assert.Single(h.TakeExchangeMessages());
         await h.DeliverExchangeAsync(exchange);
         Assert.Single(h.ExchangeOrders(r.ReturnId));
