@@ -39,20 +39,16 @@ public static class ExchangeGroups
 /// Exchanges: once Loop confirms the exchange (the return is closed — processed — with exchange items), each exchange
 /// order is handed to <c>loop-exchanges</c>, where <see cref="ExchangeOrderHandler"/> creates it. Never earlier: an
 /// open return's exchange can still be edited or cancelled. The returned goods follow their own path (inspection).
-/// On every pass of a closed return it also tries <see cref="ExchangeSettlement"/>: the pass after the exchange order
-/// exists (<c>exchange.created</c>), after the credit note is posted (this pass in Realtime, <c>postings.posted</c> in
-/// Scheduled mode) or after any later event settles the receivable as soon as every document is there.
+/// The exchange invoice is settled against the credit note by <see cref="Refunds.SettlementStage"/>, like every return's receivable.
 /// </summary>
 public sealed partial class ExchangeStage : IReturnStage
 {
     private readonly IMessageSender sender;
-    private readonly ExchangeSettlement settlement;
     private readonly ILogger<ExchangeStage> logger;
 
-    public ExchangeStage(IMessageSender sender, ExchangeSettlement settlement, ILogger<ExchangeStage> logger)
+    public ExchangeStage(IMessageSender sender, ILogger<ExchangeStage> logger)
     {
         this.sender = sender;
-        this.settlement = settlement;
         this.logger = logger;
     }
 
@@ -81,8 +77,6 @@ public sealed partial class ExchangeStage : IReturnStage
             }, cancellationToken).ConfigureAwait(false);
             LogEnqueued(logger, context.ReturnId, key, step.Created);
         }
-
-        await settlement.SettleAsync(context.ReturnId, context.Return, context.Ledger, cancellationToken).ConfigureAwait(false);
     }
 
     [LoggerMessage(EventId = 4651, Level = LogLevel.Information, Message = "Return {ReturnId}: exchange {Key} handed to loop-exchanges (now: {Created})")]

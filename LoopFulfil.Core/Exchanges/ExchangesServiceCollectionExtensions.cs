@@ -8,14 +8,13 @@ public static class ExchangesServiceCollectionExtensions
 {
     /// <summary>
     /// Registers the exchange stage (<see cref="ReturnStageOrder.Exchanges"/>), the <c>loop-exchanges</c> queue's entry
-    /// point <see cref="ExchangeOrderHandler"/> and <see cref="ExchangeSettlement"/>.
+    /// point <see cref="ExchangeOrderHandler"/>.
     /// </summary>
     public static IServiceCollection AddLoopFulfilExchanges(this IServiceCollection services)
     {
         ArgumentNullException.ThrowIfNull(services);
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddTransient<ExchangeOrderHandler>();
-        services.TryAddTransient<ExchangeSettlement>();
         services.AddLoopFulfilReturnStage<ExchangeStage>();
         return services;
     }

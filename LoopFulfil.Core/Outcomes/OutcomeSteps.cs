@@ -36,8 +36,11 @@ public static class OutcomeSteps
     /// <summary><c>exchange-upsell-payment</c>: the upsell Loop collected is booked as a payment on the exchange invoice (<c>LOOP-{id}-UPSELL</c>).</summary>
     public const string ExchangeUpsellPayment = "exchange-upsell-payment";
 
-    /// <summary><c>exchange-settlement</c>: the return's receivable lines are reconciled (document id = Fulfil reconciliation id).</summary>
-    public const string ExchangeSettlement = "exchange-settlement";
+    /// <summary>
+    /// <c>exchange-settlement</c>: the return's receivable lines are reconciled (document id = Fulfil reconciliation id).
+    /// The name predates settling returns without an exchange and stays, so settled returns are not settled again.
+    /// </summary>
+    public const string ReturnSettlement = "exchange-settlement";
 
     /// <summary>The note with the Fulfil document numbers was added to the Loop return.</summary>
     public const string WriteBackNote = "writeback-note";

@@ -32,7 +32,6 @@ public static class ReconciliationServiceCollectionExtensions
         services.AddLoopFulfilDiagnostics();
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<ReconciliationReportStore>();
-        services.TryAddSingleton(LoopReferences.Create);
         services.TryAddSingleton<PostingStore>();
         services.TryAddTransient<ReconciliationReports>();
         // Same named client as IFulfilClient: one base address, one resilience pipeline and circuit for Fulfil.

@@ -28,7 +28,10 @@ public static class PostingKinds
     /// <summary>Gift-card bonus (<c>LOOP-{id}-BONUS</c>): Dr store-credit bonus B, Cr gift-card liability B.</summary>
     public const string GiftCardBonus = LoopReferences.GiftCardBonus;
 
-    /// <summary>Handling fee: kept for postings planned before it became a line of the credit note; no longer planned.</summary>
+    /// <summary>
+    /// Handling fee as its own journal (<c>LOOP-{id}-FEE</c>: Dr receivable F, Cr handling-fee income F), only when the ERP
+    /// posted its credit note before the fee line could be added; otherwise the fee is a line of the credit note.
+    /// </summary>
     public const string HandlingFee = LoopReferences.HandlingFee;
 
     /// <summary>Upsell the customer paid on an exchange (<c>LOOP-{id}-UPSELL</c>), booked by the exchange settlement as a payment on the exchange invoice.</summary>
@@ -60,11 +63,12 @@ public sealed record ReturnMoney(decimal Net, decimal Tax, decimal HandlingFee, 
     public decimal Settled => Refund + (StoreCredit - Bonus) + Exchange - Upsell;
 
     /// <summary>
-    /// True when Loop's outcomes settle V − F: R + (G − B) + X − U, or, reading the exchange as the credit it used
-    /// (<c>exchange_credit_total</c>, whose exact meaning Loop does not document), R + (G − B) + exchange credit.
+    /// True when Loop's outcomes settle V − F: R + (G − B) + X − U. The one rule for the plan and the settlement: the
+    /// settlement reconciles the credit note (V − F) against the refund payment R, the store credit G − B and the
+    /// exchange invoice X less the upsell payment U, so a plan that passed here nets on the receivable.
+    /// <c>exchange_credit_total</c> is X only when <c>exchange_total</c> is absent (<see cref="Of"/>).
     /// </summary>
-    public bool Reconciles(decimal tolerance) =>
-        Math.Abs(Credited - Settled) <= tolerance || Math.Abs(Credited - (Refund + (StoreCredit - Bonus) + ExchangeCredit)) <= tolerance;
+    public bool Reconciles(decimal tolerance) => Math.Abs(Credited - Settled) <= tolerance;
 
     /// <param name="giftCard">The return's <c>giftcard.requested</c> event, when one arrived: G and B come from it.</param>
     public static ReturnMoney Of(LoopReturn r, LoopGiftCardEvent? giftCard)

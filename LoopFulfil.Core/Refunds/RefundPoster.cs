@@ -23,8 +23,9 @@ public sealed class RefundPoster
     private readonly IOptionsMonitor<RefundsOptions> options;
     private readonly IOptionsMonitor<FulfilOptions> fulfilOptions;
     private readonly TimeProvider time;
+    private readonly LoopReferences references;
 
-    public RefundPoster(IFulfilClient fulfil, IFulfilOutcomesClient outcomes, ReturnLedger ledger, PostingStore postings, IOptionsMonitor<RefundsOptions> options, IOptionsMonitor<FulfilOptions> fulfilOptions, TimeProvider time)
+    public RefundPoster(IFulfilClient fulfil, IFulfilOutcomesClient outcomes, ReturnLedger ledger, PostingStore postings, IOptionsMonitor<RefundsOptions> options, IOptionsMonitor<FulfilOptions> fulfilOptions, TimeProvider time, LoopReferences references)
     {
         this.fulfil = fulfil;
         this.outcomes = outcomes;
@@ -54,13 +55,28 @@ public sealed class RefundPoster
         try
         {
             DateOnly today = DateOnly.FromDateTime(time.GetUtcNow().UtcDateTime);
-            (string id, string? number) = p.Kind switch
+            decimal separateFee = 0m;
+            string id;
+            string? number;
+            switch (p.Kind)
             {
-                PostingKinds.CreditNote => await CreditNoteAsync(p, today, cancellationToken).ConfigureAwait(false),
-                PostingKinds.GiftCard => await GiftCardAsync(p, cancellationToken).ConfigureAwait(false),
-                _ => await JournalAsync(p, today, cancellationToken).ConfigureAwait(false),
-            };
+                case PostingKinds.CreditNote:
+                    (id, number, separateFee) = await CreditNoteAsync(p, today, cancellationToken).ConfigureAwait(false);
+                    break;
+                case PostingKinds.GiftCard:
+                    (id, number) = await GiftCardAsync(p, cancellationToken).ConfigureAwait(false);
+                    break;
+                default:
+                    (id, number) = await JournalAsync(p, today, cancellationToken).ConfigureAwait(false);
+                    break;
+            }
+
             await postings.MarkPostedAsync(lease, id, number, time.GetUtcNow(), cancellationToken).ConfigureAwait(false);
+            if (separateFee > 0)
+            {
+                await PostSeparateFeeAsync(p, separateFee, cancellationToken).ConfigureAwait(false);
+            }
+
             return new PostingOutcome(PostedNow: true, number);
         }
         catch
@@ -71,13 +87,39 @@ public sealed class RefundPoster
     }
 
     /// <summary>
+    /// The handling fee of a credit note the ERP posted before LoopFulfil could add the fee line: its own journal
+    /// <c>LOOP-{id}-FEE</c> (Dr receivable F, Cr handling-fee income F), stored as a posting so the settlement waits
+    /// for it and a redelivery posts it (the stage posts a return's pending postings).
+    /// </summary>
+    private async Task PostSeparateFeeAsync(PostingRecord note, decimal fee, CancellationToken ct)
+    {
+        (PostingRecord record, _) = await postings.AddAsync(new PostingRecord
+        {
+            ReturnId = note.ReturnId,
+            Kind = PostingKinds.HandlingFee,
+            Reference = references.Of(note.ReturnId, PostingKinds.HandlingFee),
+            Currency = note.Currency,
+            Amount = fee,
+            Status = PostingStatus.Pending,
+            PartyId = note.PartyId,
+            ReturnOrderId = note.ReturnOrderId,
+            CreatedAt = time.GetUtcNow(),
+        }, ct).ConfigureAwait(false);
+        if (record.Status == PostingStatus.Pending)
+        {
+            await PostAsync(record, ct).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>
     /// The return's one credit note (docs/accounting.md, "one credit document per refund"). Every attempt looks up
     /// first, by our reference and then by the return sale, so a retry after a commit never makes a second one. The
     /// ERP's own credit note of the return sale (invoice method order or shipment) is adopted: the handling-fee line is
     /// added while it is draft, our reference written, its total and tax checked against Loop, then it is posted. Only
     /// when the return sale is invoiced manually does LoopFulfil create it, from the return sale's lines and taxes.
     /// </summary>
-    private async Task<(string Id, string? Number)> CreditNoteAsync(PostingRecord p, DateOnly today, CancellationToken ct)
+    /// <returns>The credit note, and the fee left to its own journal (0 when the fee is a line of the credit note).</returns>
+    private async Task<(string Id, string? Number, decimal SeparateFee)> CreditNoteAsync(PostingRecord p, DateOnly today, CancellationToken ct)
     {
         int party = p.PartyId ?? throw new ReturnStageException(ExceptionCategory.OrderNotFound, $"Posting {p.Reference}: the customer (original sale party) is unknown.") { DetailKey = p.Kind };
         StepResult step = await ledger.EnsureStepAsync(
@@ -88,6 +130,7 @@ public sealed class RefundPoster
             ct).ConfigureAwait(false);
         int id = int.Parse(step.DocumentId, CultureInfo.InvariantCulture);
         FulfilCreditNote note = await fulfil.GetCreditNoteAsync(id, ct).ConfigureAwait(false);
+        decimal separateFee = 0m;
         if (note.State is "draft" or "validated")
         {
             await AddFeeLineAsync(p, id, ct).ConfigureAwait(false);
@@ -96,13 +139,21 @@ public sealed class RefundPoster
                 await outcomes.SetInvoiceReferenceAsync(id, p.Reference, ct).ConfigureAwait(false);
             }
 
+            await AddRoundingLineAsync(p, id, ct).ConfigureAwait(false);
+
             // Checked while draft: a credit note that disagrees with Loop is never posted.
-            CheckCreditNote(p, await fulfil.GetCreditNoteAsync(id, ct).ConfigureAwait(false), step.DocumentId);
+            CheckCreditNote(p, await fulfil.GetCreditNoteAsync(id, ct).ConfigureAwait(false), step.DocumentId, 0m, await RoundingAllowanceAsync(id, ct).ConfigureAwait(false));
+        }
+        else if (p.HandlingFee > 0 && !await HasFeeLineAsync(p, id, ct).ConfigureAwait(false))
+        {
+            // The ERP posted its credit note before LoopFulfil saw it: it can take neither our reference nor the fee
+            // line (Tryton: a posted invoice is read-only). It credits V; the fee becomes its own journal.
+            separateFee = p.HandlingFee;
         }
 
         FulfilCreditNote posted = await fulfil.PostCreditNoteAsync(id, ct).ConfigureAwait(false);
-        CheckCreditNote(p, posted, step.DocumentId);
-        return (step.DocumentId, posted.Number);
+        CheckCreditNote(p, posted, step.DocumentId, separateFee, await RoundingAllowanceAsync(id, ct).ConfigureAwait(false));
+        return (step.DocumentId, posted.Number, separateFee);
     }
 
     /// <summary>Ours by reference, else the live credit note the ERP made for the return sale.</summary>
@@ -149,15 +200,25 @@ public sealed class RefundPoster
     /// </summary>
     private async Task<bool> ErpInvoicesReturnAsync(int order, CancellationToken ct)
     {
-        switch (options.CurrentValue.CreditNoteSource)
+        CreditNoteSource source = options.CurrentValue.CreditNoteSource;
+        if (source == CreditNoteSource.InvoiceFromReturnOrder)
         {
-            case CreditNoteSource.Create:
-                return false;
-            case CreditNoteSource.InvoiceFromReturnOrder:
-                return true;
+            return true;
         }
 
-        return await outcomes.GetInvoiceMethodAsync(order, ct).ConfigureAwait(false) switch
+        string? method = await outcomes.GetInvoiceMethodAsync(order, ct).ConfigureAwait(false);
+        if (source == CreditNoteSource.Create)
+        {
+            if (method is "order" or "shipment")
+            {
+                // Creating one here and Fulfil invoicing the return sale too would credit the customer twice.
+                throw new ReturnStageException(ExceptionCategory.AmountMismatch, $"Refunds:CreditNoteSource is Create but Fulfil invoices return order {order} itself (invoice method '{method}'), so a credit note LoopFulfil made would be a second one. Nothing was credited: set Refunds:CreditNoteSource to Detect (or set the return sale's invoice method to manual in Fulfil), then replay this record.") { DetailKey = "credit-note-source" };
+            }
+
+            return false;
+        }
+
+        return method switch
         {
             "manual" => false,
             "order" or "shipment" => true,
@@ -194,32 +255,85 @@ public sealed class RefundPoster
     /// <summary>Adds the handling-fee line to a draft credit note unless it carries it already.</summary>
     private async Task AddFeeLineAsync(PostingRecord p, int invoiceId, CancellationToken ct)
     {
-        if (p.HandlingFee <= 0)
+        if (p.HandlingFee > 0 && !await HasFeeLineAsync(p, invoiceId, ct).ConfigureAwait(false))
+        {
+            await outcomes.AddInvoiceLineAsync(invoiceId, await FeeAccountAsync(ct).ConfigureAwait(false), 1m, p.HandlingFee, FeeDescription(p), ct).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>
+    /// Tax rounding (docs/accounting.md): when Fulfil's tax differs from Loop's per-unit tax by no more than the rounding
+    /// allowance and that is the whole difference in the total, a line of the difference on
+    /// <see cref="RefundsOptions.RoundingAccountCode"/> makes the draft credit exactly what Loop refunded (so the
+    /// receivable nets); Fulfil's tax stays as it computed it. Repeats add nothing: the difference is then 0.
+    /// </summary>
+    private async Task AddRoundingLineAsync(PostingRecord p, int invoiceId, CancellationToken ct)
+    {
+        string code = options.CurrentValue.RoundingAccountCode;
+        if (string.IsNullOrWhiteSpace(code))
         {
             return;
         }
 
-        int account = await FeeAccountAsync(ct).ConfigureAwait(false);
-        IReadOnlyList<FulfilInvoiceLine> lines = await outcomes.GetInvoiceLinesAsync(invoiceId, ct).ConfigureAwait(false);
-        if (!lines.Any(l => l.AccountId == account && l.Quantity * l.UnitPrice == p.HandlingFee))
+        FulfilCreditNote note = await fulfil.GetCreditNoteAsync(invoiceId, ct).ConfigureAwait(false);
+        decimal difference = -p.Amount - note.TotalAmount;
+        decimal taxDifference = -p.Tax - note.TaxAmount;
+        if (difference == 0 || difference != taxDifference || Math.Abs(difference) > await RoundingAllowanceAsync(invoiceId, ct).ConfigureAwait(false))
         {
-            await outcomes.AddInvoiceLineAsync(invoiceId, account, 1m, p.HandlingFee, FeeDescription(p), ct).ConfigureAwait(false);
+            return;
         }
+
+        int account = await AccountAsync(code, "Refunds:RoundingAccountCode", ct).ConfigureAwait(false);
+        await outcomes.AddInvoiceLineAsync(invoiceId, account, 1m, difference, $"Loop return {p.ReturnId} tax rounding (per unit in Loop)", ct).ConfigureAwait(false);
     }
 
-    /// <summary>The credit note must credit V − F, and its tax (Fulfil's, from the sale lines' taxes) must be Loop's T.</summary>
-    private void CheckCreditNote(PostingRecord p, FulfilCreditNote note, string documentId)
+    /// <summary>
+    /// What per-unit (Loop) and per-line or per-document (Fulfil) tax rounding can differ by on this credit note: the
+    /// tolerance, or the currency unit × ⌊n/2⌋ for its n returned units, whichever is larger.
+    /// </summary>
+    private async Task<decimal> RoundingAllowanceAsync(int invoiceId, CancellationToken ct)
+    {
+        RefundsOptions o = options.CurrentValue;
+        if (o.TaxRoundingUnit <= 0)
+        {
+            return o.AmountTolerance;
+        }
+
+        int? fee = string.IsNullOrWhiteSpace(o.HandlingFeeAccountCode) ? null : await FeeAccountAsync(ct).ConfigureAwait(false);
+        int? rounding = string.IsNullOrWhiteSpace(o.RoundingAccountCode) ? null : await AccountAsync(o.RoundingAccountCode, "Refunds:RoundingAccountCode", ct).ConfigureAwait(false);
+        decimal units = (await outcomes.GetInvoiceLinesAsync(invoiceId, ct).ConfigureAwait(false))
+            .Where(l => l.AccountId is not { } a || (a != fee && a != rounding))
+            .Sum(l => Math.Abs(l.Quantity));
+        return Math.Max(o.AmountTolerance, o.TaxRoundingUnit * Math.Floor(units / 2));
+    }
+
+    private async Task<bool> HasFeeLineAsync(PostingRecord p, int invoiceId, CancellationToken ct)
+    {
+        int account = await FeeAccountAsync(ct).ConfigureAwait(false);
+        IReadOnlyList<FulfilInvoiceLine> lines = await outcomes.GetInvoiceLinesAsync(invoiceId, ct).ConfigureAwait(false);
+        return lines.Any(l => l.AccountId == account && l.Quantity * l.UnitPrice == p.HandlingFee);
+    }
+
+    /// <summary>
+    /// The credit note must credit V − F (V when the fee is its own journal, <paramref name="separateFee"/>), and its tax
+    /// (Fulfil's, from the sale lines' taxes) must be Loop's T.
+    /// </summary>
+    private void CheckCreditNote(PostingRecord p, FulfilCreditNote note, string documentId, decimal separateFee, decimal taxAllowance)
     {
         decimal tolerance = options.CurrentValue.AmountTolerance;
         string what = $"Credit note {note.Number ?? documentId} ({p.Reference})";
-        if (Math.Abs(note.TaxAmount + p.Tax) > tolerance)
+        if (Math.Abs(note.TaxAmount + p.Tax) > taxAllowance)
         {
             throw new ReturnStageException(ExceptionCategory.AmountMismatch, $"{what} reverses tax {Text(note.TaxAmount)} but Loop's tax on the returned lines is {Text(p.Tax)} {p.Currency}; nothing more is posted for it.") { DetailKey = p.Kind };
         }
 
-        if (Math.Abs(note.TotalAmount + p.Amount) > tolerance)
+        if (Math.Abs(note.TotalAmount + p.Amount + separateFee) > tolerance)
         {
-            throw new ReturnStageException(ExceptionCategory.AmountMismatch, $"{what} totals {Text(note.TotalAmount)} but Loop credits {Text(-p.Amount)} {p.Currency} (returned value less handling fee {Text(p.HandlingFee)}); nothing more is posted for it.") { DetailKey = p.Kind };
+            string fee = separateFee > 0 ? $"the returned value; its handling fee {Text(separateFee)} is a journal of its own" : $"returned value less handling fee {Text(p.HandlingFee)}";
+            string rounding = Math.Abs(note.TotalAmount + p.Amount + separateFee) <= taxAllowance && string.IsNullOrWhiteSpace(options.CurrentValue.RoundingAccountCode)
+                ? " The difference is tax rounding (Loop per unit, Fulfil per line): set Refunds:RoundingAccountCode to book it."
+                : string.Empty;
+            throw new ReturnStageException(ExceptionCategory.AmountMismatch, $"{what} totals {Text(note.TotalAmount)} but Loop credits {Text(-(p.Amount + separateFee))} {p.Currency} ({fee}); nothing more is posted for it.{rounding}") { DetailKey = p.Kind };
         }
     }
 
@@ -260,7 +374,8 @@ public sealed class RefundPoster
             PostingKinds.RefundPayment => (await ReceivableAsync(p, ct).ConfigureAwait(false), await AccountAsync(fo.ReturnsClearingAccountCode, "Fulfil:ReturnsClearingAccountCode", ct).ConfigureAwait(false), "refund to original payment"),
             PostingKinds.StoreCredit => (await ReceivableAsync(p, ct).ConfigureAwait(false), await AccountAsync(fo.GiftCardLiabilityAccountCode, "Fulfil:GiftCardLiabilityAccountCode", ct).ConfigureAwait(false), "store credit"),
             PostingKinds.GiftCardBonus => (await AccountAsync(ro.GiftCardBonusAccountCode, "Refunds:GiftCardBonusAccountCode", ct).ConfigureAwait(false), await AccountAsync(fo.GiftCardLiabilityAccountCode, "Fulfil:GiftCardLiabilityAccountCode", ct).ConfigureAwait(false), "store-credit bonus"),
-            PostingKinds.HandlingFee => (await AccountAsync(fo.ReturnsClearingAccountCode, "Fulfil:ReturnsClearingAccountCode", ct).ConfigureAwait(false), await FeeAccountAsync(ct).ConfigureAwait(false), "handling fee"),
+            // Only for a credit note the ERP posted without the fee line: the fee reduces what the customer is owed.
+            PostingKinds.HandlingFee => (await ReceivableAsync(p, ct).ConfigureAwait(false), await FeeAccountAsync(ct).ConfigureAwait(false), "handling fee"),
             _ => throw new ReturnStageException(ExceptionCategory.FulfilRejected, $"Unknown posting kind {p.Kind}.") { DetailKey = p.Kind },
         };
         string description = $"Loop return {p.ReturnId} {what} {p.Amount.ToString(CultureInfo.InvariantCulture)} {p.Currency}";

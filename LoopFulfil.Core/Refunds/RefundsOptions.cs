@@ -78,4 +78,16 @@ public sealed class RefundsOptions
     /// <summary>Expense account debited with the bonus Loop adds to store credit (<c>LOOP-{id}-BONUS</c>, credit gift-card liability).</summary>
     public string GiftCardBonusAccountCode { get; set; } = "";
 
+    /// <summary>
+    /// The currency's smallest unit, for tax rounding (docs/accounting.md, "Tax rounding"): Loop rounds tax per unit,
+    /// Fulfil per line or per document, so n units may differ by up to this unit × ⌊n/2⌋. 0: no allowance.
+    /// </summary>
+    public decimal TaxRoundingUnit { get; set; } = 0.01m;
+
+    /// <summary>
+    /// Account of the rounding line LoopFulfil adds to a draft credit note whose total differs from Loop's by tax
+    /// rounding only, so it credits exactly what Loop refunded. Empty: such a difference is an AmountMismatch.
+    /// </summary>
+    public string RoundingAccountCode { get; set; } = "";
+
 }

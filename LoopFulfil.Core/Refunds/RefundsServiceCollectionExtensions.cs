@@ -27,7 +27,9 @@ public static class RefundsServiceCollectionExtensions
         services.TryAddSingleton<PostingStore>();
         services.TryAddTransient<RefundPoster>();
         services.TryAddTransient<ScheduledPostingJob>();
+        services.TryAddTransient<ReturnSettlement>();
         services.AddLoopFulfilReturnStage<RefundsStage>();
+        services.AddLoopFulfilReturnStage<SettlementStage>();
         return services;
     }
 }

@@ -79,6 +79,7 @@ public sealed partial class RefundsStage : IReturnStage
         }
 
         var stored = new List<PostingRecord>(plan.Postings.Count);
+        bool heldForFinance = false;
         foreach (PlannedPosting planned in plan.Postings)
         {
             if (await PlannedAsJournalAsync(planned, cancellationToken).ConfigureAwait(false))
@@ -119,6 +120,15 @@ public sealed partial class RefundsStage : IReturnStage
                 record = await postings.UnblockAsync(record.ReturnId, record.Kind, planned.Amount, planned.Currency, cancellationToken, planned.Tax, planned.HandlingFee).ConfigureAwait(false) ?? record;
                 LogUnblocked(logger, context.ReturnId, record.Reference, planned.Amount, planned.Currency);
             }
+            else if (!added && changed && record.Status == PostingStatus.Posted)
+            {
+                if (!await PostedFigureReleasedAsync(context, record, planned, cancellationToken).ConfigureAwait(false))
+                {
+                    // Each posted document whose figure moved gets its own record in this pass; nothing new is posted.
+                    heldForFinance = true;
+                    continue;
+                }
+            }
             else if (!added && changed)
             {
                 ExceptionRecord raised = await RaiseChangedAsync(context, record, planned, cancellationToken).ConfigureAwait(false);
@@ -136,6 +146,20 @@ public sealed partial class RefundsStage : IReturnStage
 
             stored.Add(record);
             LogPlanned(logger, context.ReturnId, planned.Reference, planned.Amount, planned.Currency, added);
+        }
+
+        if (heldForFinance)
+        {
+            return;
+        }
+
+        foreach (PostingRecord extra in await postings.ForReturnAsync(context.ReturnId, cancellationToken).ConfigureAwait(false))
+        {
+            // A posting the poster added (the fee of a credit note the ERP posted without it) is posted like the plan's.
+            if (extra.Status == PostingStatus.Pending && !stored.Any(r => r.Kind == extra.Kind))
+            {
+                stored.Add(extra);
+            }
         }
 
         if (o.PostingMode == PostingMode.Scheduled)
@@ -181,6 +205,33 @@ public sealed partial class RefundsStage : IReturnStage
 
         IReadOnlyList<RecordedReturnEvent> recorded = await context.Ledger.GetEventsAsync(context.ReturnId, ReturnTriggers.GiftCardRequested, cancellationToken).ConfigureAwait(false);
         return recorded.Count == 0 ? null : LoopJson.Deserialize<LoopGiftCardEvent>(recorded[^1].Body);
+    }
+
+    /// <summary>
+    /// Loop's figure for a document already posted moved. LoopFulfil never changes or re-posts a posted document (its
+    /// reference is taken, and Fulfil keeps posted documents read-only), so a release cannot post the new figure: the
+    /// record says so and what finance books by hand. Once finance has resolved or replayed the record for this very
+    /// figure, it is acknowledged (true: the posted document stands, nothing is raised again); until then false.
+    /// </summary>
+    private async Task<bool> PostedFigureReleasedAsync(ReturnContext context, PostingRecord record, PlannedPosting planned, CancellationToken cancellationToken)
+    {
+        string key = $"posted-changed:{planned.Kind}:{planned.Amount.ToString(CultureInfo.InvariantCulture)}";
+        string id = ExceptionService.IdFor(ExceptionCategory.AmountMismatch, context.ReturnId, key);
+        ExceptionRecord? earlier = await exceptions.GetAsync(id, cancellationToken).ConfigureAwait(false);
+        if (string.Equals(context.Event.ReplayOf, id, StringComparison.Ordinal) || earlier is { Status: not ExceptionStatus.Open })
+        {
+            LogPostedFigureAcknowledged(logger, context.ReturnId, record.Reference, planned.Amount);
+            return true;
+        }
+
+        decimal difference = planned.Amount - record.Amount;
+        await context.RaiseAsync(
+            ExceptionCategory.AmountMismatch,
+            $"Return {context.ReturnId}: {record.Reference} was posted as {record.DocumentNumber ?? record.DocumentId} for {record.Amount.ToString(CultureInfo.InvariantCulture)} {record.Currency}, but Loop now says {planned.Amount.ToString(CultureInfo.InvariantCulture)} {planned.Currency}. LoopFulfil does not change or re-post a posted document, so releasing this record will not post Loop's new figure: book the difference of {difference.ToString(CultureInfo.InvariantCulture)} {planned.Currency} in Fulfil by hand (or reverse {record.Reference}), then resolve this record; it is not raised again for this figure.",
+            Name,
+            cancellationToken,
+            detailKey: key).ConfigureAwait(false);
+        return false;
     }
 
     private Task<ExceptionRecord> RaiseChangedAsync(ReturnContext context, PostingRecord record, PlannedPosting planned, CancellationToken cancellationToken) =>
@@ -234,6 +285,9 @@ public sealed partial class RefundsStage : IReturnStage
 
     [LoggerMessage(EventId = 4634, Level = LogLevel.Information, Message = "Return {ReturnId}: {Reference} stays blocked by exception {ExceptionId}")]
     private static partial void LogStillBlocked(ILogger logger, string returnId, string reference, string? exceptionId);
+
+    [LoggerMessage(EventId = 4636, Level = LogLevel.Information, Message = "Return {ReturnId}: {Reference} stays as posted; finance acknowledged Loop's later figure {Amount}")]
+    private static partial void LogPostedFigureAcknowledged(ILogger logger, string returnId, string reference, decimal amount);
 
     [LoggerMessage(EventId = 4635, Level = LogLevel.Information, Message = "Return {ReturnId}: {Reference} unblocked and planned again as {Amount} {Currency}")]
     private static partial void LogUnblocked(ILogger logger, string returnId, string reference, decimal amount, string currency);

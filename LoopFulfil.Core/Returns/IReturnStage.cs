@@ -52,6 +52,9 @@ public static class ReturnStageOrder
     /// <summary>Exchange sales orders.</summary>
     public const int Exchanges = 500;
 
+    /// <summary>Settlement of the return's receivable (family finance): after the refunds and the exchange of the same pass.</summary>
+    public const int Settlement = 800;
+
     /// <summary>Write results back to Loop (process, notes).</summary>
     public const int WriteBack = 900;
 }

@@ -28,7 +28,7 @@ public sealed class LoopReferences
     /// <summary>Gift-card bonus (journal).</summary>
     public const string GiftCardBonus = "BONUS";
 
-    /// <summary>Handling fee journal of postings planned before the fee became a credit-note line.</summary>
+    /// <summary>Handling fee as its own journal, when the ERP posted its credit note before the fee line could be added.</summary>
     public const string HandlingFee = "FEE";
 
     /// <summary>Upsell payment on the exchange invoice (journal).</summary>

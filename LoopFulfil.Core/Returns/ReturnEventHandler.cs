@@ -1,3 +1,4 @@
+using System.Runtime.ExceptionServices;
 using System.Text.Json;
 using LoopFulfil.Core.Diagnostics;
 using LoopFulfil.Core.Errors;
@@ -80,8 +81,7 @@ public sealed partial class ReturnEventHandler
         {
             result = await HandleCoreAsync(message, cancellationToken).ConfigureAwait(false);
         }
-        catch (Exception ex) when (ex is TransientIntegrationException or HttpRequestException or TimeoutException
-            || (ex is OperationCanceledException && !cancellationToken.IsCancellationRequested))
+        catch (Exception ex) when (IsTransient(ex, cancellationToken))
         {
             metrics.MessageProcessed(QueueNames.LoopReturns, "Abandoned");
             LogAbandoned(logger, ex, message.SessionId, message.MessageId, message.DeliveryCount);
@@ -108,6 +108,11 @@ public sealed partial class ReturnEventHandler
 
         return result;
     }
+
+    /// <summary>Failures the host retries by redelivering the message.</summary>
+    private static bool IsTransient(Exception ex, CancellationToken cancellationToken) =>
+        ex is TransientIntegrationException or HttpRequestException or TimeoutException
+        || (ex is OperationCanceledException && !cancellationToken.IsCancellationRequested);
 
     private async Task<ReturnHandlingResult> HandleCoreAsync(InboundMessage message, CancellationToken cancellationToken)
     {
@@ -139,6 +144,9 @@ public sealed partial class ReturnEventHandler
             }
 
             await processing.ApplyAsync(context, cancellationToken).ConfigureAwait(false);
+            // A transient wait in one family (e.g. Fulfil's credit note not made yet) lets the other families run
+            // first, then redelivers the message (docs/accounting.md, "Stages do not block each other").
+            ExceptionDispatchInfo? waiting = null;
             foreach (IReturnStage stage in stages)
             {
                 ReturnStageFamily family = stage.Family;
@@ -166,11 +174,20 @@ public sealed partial class ReturnEventHandler
                     LogShadowStopped(logger, evt.ReturnId, stage.Name, ex.Write.Model, ex.Write.Method);
                     break;
                 }
+                catch (Exception ex) when (family != ReturnStageFamily.Authorisation && IsTransient(ex, cancellationToken))
+                {
+                    // Its family (and what depends on it) waits for the redelivery; the others go on in this pass.
+                    LogStageWaiting(logger, evt.ReturnId, stage.Name, family, ex.Message);
+                    context.Stop($"{stage.Name} waits: {ex.Message}");
+                    waiting ??= ExceptionDispatchInfo.Capture(ex);
+                }
                 finally
                 {
                     context.CurrentFamily = null;
                 }
             }
+
+            waiting?.Throw();
         }
         catch (JsonException ex)
         {
@@ -426,6 +443,9 @@ public sealed partial class ReturnEventHandler
 
     [LoggerMessage(EventId = 4404, Level = LogLevel.Information, Message = "Return {ReturnId}: stage {Stage} skipped, its {Family} work stopped earlier in this pass ({Reason})")]
     private static partial void LogStageSkipped(ILogger logger, string returnId, string stage, ReturnStageFamily family, string? reason);
+
+    [LoggerMessage(EventId = 4408, Level = LogLevel.Information, Message = "Return {ReturnId}: stage {Stage} ({Family}) waits ({Reason}); the other families run, then the message is redelivered")]
+    private static partial void LogStageWaiting(ILogger logger, string returnId, string stage, ReturnStageFamily family, string reason);
 
     [LoggerMessage(EventId = 4405, Level = LogLevel.Information, Message = "Return {ReturnId}: {Trigger} handled in state {State}: {Outcome}")]
     private static partial void LogHandled(ILogger logger, string returnId, string trigger, string state, ReturnHandlingOutcome outcome);

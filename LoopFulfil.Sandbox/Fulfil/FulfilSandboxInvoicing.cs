@@ -16,6 +16,24 @@ public sealed partial class FulfilSandboxState
         }
     }
 
+    /// <summary>Adds an account to the chart (e.g. a rounding account a merchant configures).</summary>
+    public int AddAccount(string code, string name, string type)
+    {
+        lock (_gate)
+        {
+            return Insert("account.account", new() { ["code"] = code, ["name"] = name, ["type"] = type });
+        }
+    }
+
+    /// <summary>Posts an invoice as Fulfil would on its own (an automatic posting, or someone posting it by hand).</summary>
+    public void PostInvoice(int invoiceId)
+    {
+        lock (_gate)
+        {
+            InvoicePost(invoiceId);
+        }
+    }
+
     /// <summary>Adds a line without product to an invoice (e.g. someone editing a draft credit note by hand in Fulfil).</summary>
     public int AddInvoiceLine(int invoiceId, string description, decimal quantity, decimal unitPrice)
     {

@@ -451,7 +451,7 @@ public sealed partial class FulfilSandboxState
             foreach (var id in ids)
             {
                 var record = Rec(model, id);
-                if (record.GetValueOrDefault("state") is "done" or "posted" or "cancelled")
+                if (record.GetValueOrDefault("state") is "done" or "posted" or "paid" or "cancelled")
                 {
                     throw new SandboxUserError("E_READONLY", $"{model} {id} is {record.GetValueOrDefault("state")} and can no longer be modified.");
                 }

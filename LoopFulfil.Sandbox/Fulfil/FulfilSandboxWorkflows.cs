@@ -55,6 +55,10 @@ public sealed partial class FulfilSandboxState
 
                 RequireRef(values, "party", "party.party", model);
                 break;
+            case "account.invoice.line" when values.GetValueOrDefault("invoice") is long invoiceId
+                && Table("account.invoice").TryGetValue((int)invoiceId, out var invoice) && invoice.GetValueOrDefault("state") is "posted" or "paid" or "cancelled":
+                // Tryton's account.invoice.line check_modify: no line is added to an invoice once posted.
+                throw new SandboxUserError("E_READONLY", $"You cannot add a line to invoice {invoiceId} because it is {invoice.GetValueOrDefault("state")}.");
             case "gift_card.gift_card":
                 if (values.GetValueOrDefault("amount") is not decimal amount || amount <= 0)
                 {

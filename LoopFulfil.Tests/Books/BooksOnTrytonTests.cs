@@ -3,6 +3,7 @@ using System.Text;
 using System.Text.Json.Nodes;
 using LoopFulfil.Cli.Demo;
 using LoopFulfil.Core.Inspection;
+using LoopFulfil.Core.Refunds;
 using LoopFulfil.Sandbox.Books;
 using LoopFulfil.Sandbox.Tryton;
 using LoopFulfil.Tests.Tryton;
@@ -142,6 +143,13 @@ public sealed class BooksOnTrytonTests(TrytonFixture fixture)
         {
             TrytonReturnDocuments d = await books.DocumentsAsync(e.ReturnId);
             Line($"  return {Order(returns, e.ReturnId)} ({e.Fate})", $"{e.CreditNotes} {e.StoreCreditEntries} {e.ExchangeInvoices}", $"{d.CreditNotes} {d.StoreCreditEntries} {d.ExchangeInvoices}");
+        }
+
+        Section("receivable settled (LOOP-{id}-SETTLE: every return with a credit note)");
+        foreach (ExpectedReturnBooks e in expected)
+        {
+            int settled = (await h.Rows("account.move.reconciliation", [new object[] { "name", "=", LoopReferences.Default.Of(e.ReturnId, LoopReferences.Settlement) }])).Count;
+            Line($"  return {Order(returns, e.ReturnId)} ({e.Fate})", Qty(e.CreditNotes), Qty(settled));
         }
 
         Section("stock moved (QUAR STOR DMG)");

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.Json.Nodes;
+using LoopFulfil.Core.Refunds;
 using LoopFulfil.Core.Exceptions;
 using LoopFulfil.Core.Exchanges;
 using LoopFulfil.Core.Fulfil;

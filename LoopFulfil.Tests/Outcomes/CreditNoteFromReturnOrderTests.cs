@@ -35,7 +35,7 @@ public sealed class CreditNoteFromReturnOrderTests
 
         FulfilSandboxRecord note = Assert.Single(h.Fulfil.State.All("account.invoice"));
         Assert.Equal(generated.Id, note.Id);
-        Assert.Equal(("posted", -50.00m, $"LOOP-{r.ReturnId}-CN"), (note.State, note.Number("total_amount"), note.Text("reference")));
+        Assert.Equal(("paid", -50.00m, $"LOOP-{r.ReturnId}-CN"), (note.State, note.Number("total_amount"), note.Text("reference")));
         Assert.Equal(h.ReturnOrder(r.ReturnId).Id, Assert.Single(note.Ids("sales")));
         PostingRecord posting = Assert.Single(await h.Postings.ForReturnAsync(r.ReturnId, CancellationToken.None), p => p.Kind == PostingKinds.CreditNote);
         Assert.Equal((PostingStatus.Posted, note.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)), (posting.Status, posting.DocumentId));
@@ -92,6 +92,6 @@ public sealed class CreditNoteFromReturnOrderTests
         await h.SendAsync(r.Closed());
 
         FulfilSandboxRecord note = Assert.Single(h.Fulfil.State.All("account.invoice"));
-        Assert.Equal(("posted", -25.00m, $"LOOP-{r.ReturnId}-CN"), (note.State, note.Number("total_amount"), note.Text("reference")));
+        Assert.Equal(("paid", -25.00m, $"LOOP-{r.ReturnId}-CN"), (note.State, note.Number("total_amount"), note.Text("reference")));
     }
 }

@@ -1,8 +1,10 @@
+using LoopFulfil.Core.Errors;
 using LoopFulfil.Core.Exceptions;
 using LoopFulfil.Core.Inspection;
 using LoopFulfil.Core.Messaging;
 using LoopFulfil.Core.Returns;
 using LoopFulfil.Sandbox.Fulfil;
+using LoopFulfil.Tests.Infrastructure;
 
 namespace LoopFulfil.Tests.Outcomes;
 
@@ -14,6 +16,27 @@ public sealed class IndependentStagesTests
 {
     private const string TeeM = "TEE-BLK-M";
     private const string TeeL = "TEE-BLK-L";
+
+    [Fact]
+    public async Task Waiting_for_fulfils_credit_note_on_shipment_invoicing_still_hands_the_instant_exchange_over_then_redelivers()
+    {
+        await using OutcomesHarness h = await OutcomesHarness.StartAsync();
+        h.Fulfil.State.ReturnInvoiceMethod = ReturnInvoicing.Shipment;
+        OutcomeReturn r = new OutcomeReturn("#1001", (b, x) => b.WithLine(TeeM, 25.00m, lineItemId: x.Line(1)).WithExchangeOnOriginalOrder(TeeL, 25.00m)).AddTo(h.Loop);
+
+        // An instant exchange: Loop processes the return before the parcel is back, so Fulfil has no credit note yet.
+        await h.SendAsync(r.Created_());
+        IReadOnlyList<BusDelivery> deliveries = await h.SendAsync(r.Closed());
+
+        // Finance waits (the message is redelivered), the exchange order does not.
+        Assert.Contains(deliveries, d => d.Error is TransientIntegrationException);
+        OutboundMessage exchange = Assert.Single(h.TakeExchangeMessages());
+        await h.DeliverExchangeAsync(exchange);
+        Assert.Single(h.ExchangeOrders(r.ReturnId));
+        int returnSale = h.ReturnOrder(r.ReturnId).Id;
+        Assert.Empty(h.Fulfil.State.Where("account.invoice", i => i.GetValueOrDefault("sales") is List<int> s && s.Contains(returnSale)));
+        Assert.Empty(await h.ExceptionRecordsAsync());
+    }
 
     [Fact]
     public async Task Finance_amount_mismatch_on_a_return_with_an_exchange_still_creates_the_exchange_order_and_receives_the_stock()
@@ -64,7 +87,7 @@ public sealed class IndependentStagesTests
 
         // The money is finance's and nothing of finance's failed: the refund credit note is posted.
         var note = Assert.Single(h.CreditNotes(r.ReturnId));
-        Assert.Equal(("posted", -25.00m), (note.State, note.Number("total_amount")));
+        Assert.Equal(("paid", -25.00m), (note.State, note.Number("total_amount")));
     }
 
     [Fact]

@@ -34,7 +34,7 @@ public sealed class OutcomeScenarioTests
         await h.SendAsync(r.Closed());
 
         var note = Assert.Single(h.CreditNotes(r.ReturnId));
-        Assert.Equal("posted", note.State);
+        Assert.Equal("paid", note.State);
         Assert.Equal(-50.00m, note.Number("total_amount"));
         Assert.Empty(h.Journals(r.ReturnId, "SC"));
         // docs/accounting.md row 1: the refund payment settles the credit note's receivable through returns clearing.
@@ -60,7 +60,7 @@ public sealed class OutcomeScenarioTests
         await h.SendAsync(r.Closed());
 
         // docs/accounting.md row 4: the credit note credits the receivable; store credit is issued against it.
-        Assert.Equal(("posted", -79.99m), (Assert.Single(h.CreditNotes(r.ReturnId)).State, Assert.Single(h.CreditNotes(r.ReturnId)).Number("total_amount")));
+        Assert.Equal(("paid", -79.99m), (Assert.Single(h.CreditNotes(r.ReturnId)).State, Assert.Single(h.CreditNotes(r.ReturnId)).Number("total_amount")));
         var journal = Assert.Single(h.Journals(r.ReturnId, "SC"));
         Assert.Equal("posted", journal.State);
         var lines = h.JournalLines(journal.Id);

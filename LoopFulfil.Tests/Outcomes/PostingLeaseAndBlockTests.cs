@@ -1,3 +1,4 @@
+using System.Globalization;
 using LoopFulfil.Core.Exceptions;
 using LoopFulfil.Core.Refunds;
 using LoopFulfil.Core.Returns;
@@ -18,13 +19,13 @@ public sealed class PostingLeaseAndBlockTests
     {
         await using OutcomesHarness h = await OutcomesHarness.StartAsync();
         string returnId = "job-" + Guid.NewGuid().ToString("N")[..12];
-        await h.Postings.AddAsync(Fee(returnId, 5.00m), CancellationToken.None);
+        await h.Postings.AddAsync(Bonus(returnId, 5.00m), CancellationToken.None);
 
         PostingBatchSummary summary = await RunJobAsync(h);
 
         Assert.Equal(0, summary.Posted);
-        Assert.Empty(h.Journals(returnId, PostingKinds.HandlingFee));
-        Assert.Equal(PostingStatus.Pending, (await h.Postings.GetAsync(returnId, PostingKinds.HandlingFee, CancellationToken.None))!.Status);
+        Assert.Empty(h.Journals(returnId, PostingKinds.GiftCardBonus));
+        Assert.Equal(PostingStatus.Pending, (await h.Postings.GetAsync(returnId, PostingKinds.GiftCardBonus, CancellationToken.None))!.Status);
     }
 
     [Fact]
@@ -32,16 +33,16 @@ public sealed class PostingLeaseAndBlockTests
     {
         await using OutcomesHarness h = await OutcomesHarness.StartAsync(new Dictionary<string, string?> { ["Refunds:PostingMode"] = "Scheduled" });
         string returnId = "job-" + Guid.NewGuid().ToString("N")[..12];
-        await h.Postings.AddAsync(Fee(returnId, 5.00m), CancellationToken.None);
+        await h.Postings.AddAsync(Bonus(returnId, 5.00m), CancellationToken.None);
 
         PostingBatchSummary first = await RunJobAsync(h);
         PostingBatchSummary second = await RunJobAsync(h);
 
         Assert.Equal(1, first.Posted);
         Assert.Equal(0, second.Posted);
-        var journal = Assert.Single(h.Journals(returnId, PostingKinds.HandlingFee));
+        var journal = Assert.Single(h.Journals(returnId, PostingKinds.GiftCardBonus));
         Assert.Equal("posted", journal.State);
-        Assert.Equal(PostingStatus.Posted, (await h.Postings.GetAsync(returnId, PostingKinds.HandlingFee, CancellationToken.None))!.Status);
+        Assert.Equal(PostingStatus.Posted, (await h.Postings.GetAsync(returnId, PostingKinds.GiftCardBonus, CancellationToken.None))!.Status);
     }
 
     [Fact]
@@ -83,11 +84,47 @@ public sealed class PostingLeaseAndBlockTests
         Assert.Equal(25.00m - 5.00m, h.JournalLines(Assert.Single(h.Journals(r.ReturnId, PostingKinds.RefundPayment)).Id).Sum(l => l.Number("credit")));
     }
 
-    private static PostingRecord Fee(string returnId, decimal amount) => new()
+    [Fact]
+    public async Task Figure_loop_changes_after_its_document_was_posted_is_refused_with_what_to_book_and_a_release_is_not_raised_again()
+    {
+        await using OutcomesHarness h = await OutcomesHarness.StartAsync();
+        decimal fee = 0m;
+        const decimal price = 25.00m;
+        OutcomeReturn r = new OutcomeReturn("#1001", (b, x) => b.WithLine(TeeM, price, lineItemId: x.Line(1)).WithHandlingFee(fee)).AddTo(h.Loop);
+        await h.SendAsync(r.Created_());
+        await h.SendAsync(r.Closed());
+        Assert.Equal(-price, Assert.Single(h.CreditNotes(r.ReturnId)).Number("total_amount"));
+
+        // After the credit note and refund payment were posted, Loop says 5.00 was kept as a fee.
+        fee = 5.00m;
+        await h.SendAsync(r.Webhook("return.closed", "closed", 180));
+        IReadOnlyList<ExceptionRecord> refused = await h.ExceptionRecordsAsync();
+        Assert.Equal(2, refused.Count);
+        Assert.All(refused, e => Assert.Equal((ExceptionCategory.AmountMismatch, "finance"), (e.Category, e.Owner)));
+        Assert.All(refused, e => Assert.Contains("does not change or re-post a posted document", e.Message, StringComparison.Ordinal));
+        Assert.Contains(refused, e => e.Message.Contains($"LOOP-{r.ReturnId}-CN", StringComparison.Ordinal) && e.Message.Contains((price - fee).ToString(CultureInfo.InvariantCulture), StringComparison.Ordinal));
+
+        // Finance books the difference by hand and resolves both; later events neither reopen them nor post again.
+        ExceptionService exceptions = h.Services.GetRequiredService<ExceptionService>();
+        foreach (ExceptionRecord e in refused)
+        {
+            await exceptions.ResolveAsync(e.Id, "booked by hand", CancellationToken.None);
+        }
+
+        await h.SendAsync(r.Webhook("return.updated", "closed", 240));
+        await h.SendAsync(r.Webhook("return.updated", "closed", 300));
+
+        Assert.All(await h.ExceptionRecordsAsync(), e => Assert.Equal(ExceptionStatus.Resolved, e.Status));
+        Assert.Equal(-price, Assert.Single(h.CreditNotes(r.ReturnId)).Number("total_amount"));
+        Assert.Equal(price, h.JournalLines(Assert.Single(h.Journals(r.ReturnId, PostingKinds.RefundPayment)).Id).Sum(l => l.Number("credit")));
+    }
+
+    /// <summary>A posting that needs no other document first (the bonus journal: bonus account to gift-card liability).</summary>
+    private static PostingRecord Bonus(string returnId, decimal amount) => new()
     {
         ReturnId = returnId,
-        Kind = PostingKinds.HandlingFee,
-        Reference = LoopReferences.Default.Of(returnId, PostingKinds.HandlingFee),
+        Kind = PostingKinds.GiftCardBonus,
+        Reference = LoopReferences.Default.Of(returnId, PostingKinds.GiftCardBonus),
         Currency = "USD",
         Amount = amount,
         Status = PostingStatus.Pending,

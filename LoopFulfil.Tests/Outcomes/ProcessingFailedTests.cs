@@ -49,7 +49,7 @@ public sealed class ProcessingFailedTests
         await h.SendAsync(await NextWebhookAsync(h.Loop, "return.closed", 1));
 
         var note = Assert.Single(h.CreditNotes(r.ReturnId));
-        Assert.Equal(("posted", -25.00m), (note.State, note.Number("total_amount")));
+        Assert.Equal(("paid", -25.00m), (note.State, note.Number("total_amount")));
         ExceptionRecord after = Assert.Single(await h.ExceptionRecordsAsync());
         Assert.Equal(ExceptionStatus.Resolved, after.Status);
         Assert.False(await h.Ledger.IsDoneAsync(r.ReturnId, ReturnSteps.LoopProcessingFailed, CancellationToken.None));

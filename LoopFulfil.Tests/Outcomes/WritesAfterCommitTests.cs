@@ -144,7 +144,7 @@ public sealed class WritesAfterCommitTests
 
         Assert.Equal(r.ReturnId, h.ReturnOrder(r.ReturnId).Text("channel_identifier"));
         FulfilSandboxRecord note = Assert.Single(h.CreditNotes(r.ReturnId));
-        Assert.Equal(("posted", -50.00m), (note.State, note.Number("total_amount")));
+        Assert.Equal(("paid", -50.00m), (note.State, note.Number("total_amount")));
         Assert.Equal(1, h.Fulfil.State.Count("account.invoice"));
         Assert.Equal("done", Assert.Single(h.RestockShipments(r.ReturnId)).State);
         h.AssertMovedOutEqualsReceived(r.ReturnId, 2m);

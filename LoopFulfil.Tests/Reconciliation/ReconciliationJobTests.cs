@@ -84,7 +84,7 @@ public sealed class ReconciliationJobTests
 
         FulfilSandboxRecord note = Assert.Single(h.CreditNotes(r.ReturnId));
         Assert.Equal(-50.00m, note.Number("total_amount"));
-        Assert.Equal("posted", note.State);
+        Assert.Equal("paid", note.State);
         Assert.Empty(after.Mismatches);
         Assert.Empty(await h.ExceptionRecordsAsync());
     }

@@ -37,8 +37,32 @@ public sealed class CreditDocumentTests
 
         FulfilSandboxRecord note = Assert.Single(h.Fulfil.State.All("account.invoice"));
         Assert.Equal(made.Id, note.Id);
-        Assert.Equal(("posted", -(price + price), $"LOOP-{r.ReturnId}-CN"), (note.State, note.Number("total_amount"), note.Text("reference")));
+        Assert.Equal(("paid", -(price + price), $"LOOP-{r.ReturnId}-CN"), (note.State, note.Number("total_amount"), note.Text("reference")));
         Assert.Empty(await h.ExceptionRecordsAsync());
+    }
+
+    [Fact]
+    public async Task Create_source_on_a_return_sale_fulfil_invoices_on_shipment_is_refused_for_finance_and_makes_no_second_credit_note()
+    {
+        await using OutcomesHarness h = await OutcomesHarness.StartAsync(new Dictionary<string, string?> { ["Refunds:CreditNoteSource"] = "Create" });
+        h.Fulfil.State.ReturnInvoiceMethod = ReturnInvoicing.Shipment;
+        const decimal price = 25.00m;
+        OutcomeReturn r = new OutcomeReturn("#1001", (b, x) => b.WithLine(TeeM, price, lineItemId: x.Line(1))).AddTo(h.Loop);
+
+        // Loop processes the return before the parcel arrives: Fulfil has not credited the return sale yet.
+        await h.SendAsync(r.Created_());
+        await h.SendAsync(r.Closed());
+
+        Assert.Equal(0, h.Fulfil.State.Count("account.invoice"));
+        ExceptionRecord refused = Assert.Single(await h.ExceptionRecordsAsync());
+        Assert.Equal("finance", refused.Owner);
+        Assert.Contains("CreditNoteSource", refused.Message, StringComparison.Ordinal);
+        Assert.Contains("shipment", refused.Message, StringComparison.Ordinal);
+
+        // The parcel arrives: Fulfil credits the return sale, and that is the return's only credit note.
+        await h.InspectAsync(r.ReturnId, new LineInspection(r.Line(1), true));
+        FulfilSandboxRecord note = Assert.Single(h.Fulfil.State.All("account.invoice"));
+        Assert.Equal(-price, note.Number("total_amount"));
     }
 
     [Fact]
@@ -55,7 +79,7 @@ public sealed class CreditDocumentTests
         await h.SendAsync(r.Closed());
 
         FulfilSandboxRecord note = Assert.Single(h.Fulfil.State.All("account.invoice"));
-        Assert.Equal(("posted", -(price + price - fee)), (note.State, note.Number("total_amount")));
+        Assert.Equal(("paid", -(price + price - fee)), (note.State, note.Number("total_amount")));
         FulfilSandboxRecord feeLine = Assert.Single(h.Fulfil.State.Where("account.invoice.line", l => Equals(l.GetValueOrDefault("invoice"), note.Id) && Equals(l.GetValueOrDefault("account"), h.Fulfil.State.AccountId(FulfilSandboxDemo.ReturnFeeAccountCode))));
         Assert.Equal(fee, feeLine.Number("quantity") * feeLine.Number("unit_price"));
         FulfilSandboxRecord payment = Assert.Single(h.Journals(r.ReturnId, PostingKinds.RefundPayment));
@@ -77,7 +101,7 @@ public sealed class CreditDocumentTests
 
         FulfilSandboxRecord returned = Assert.Single(h.Fulfil.State.Where("sale.line", l => Equals(l.GetValueOrDefault("sale"), h.ReturnOrder(r.ReturnId).Id)));
         Assert.Equal(price - discount, returned.Number("unit_price"));
-        Assert.Equal(("posted", -(price - discount)), (Assert.Single(h.CreditNotes(r.ReturnId)).State, Assert.Single(h.CreditNotes(r.ReturnId)).Number("total_amount")));
+        Assert.Equal(("paid", -(price - discount)), (Assert.Single(h.CreditNotes(r.ReturnId)).State, Assert.Single(h.CreditNotes(r.ReturnId)).Number("total_amount")));
         Assert.Empty(await h.ExceptionRecordsAsync());
     }
 
@@ -96,7 +120,7 @@ public sealed class CreditDocumentTests
         await h.SendAsync(r.Closed());
 
         FulfilSandboxRecord note = Assert.Single(h.Fulfil.State.All("account.invoice"));
-        Assert.Equal(("posted", -tax, -(price + tax)), (note.State, note.Number("tax_amount"), note.Number("total_amount")));
+        Assert.Equal(("paid", -tax, -(price + tax)), (note.State, note.Number("tax_amount"), note.Number("total_amount")));
         FulfilSandboxRecord line = Assert.Single(h.Fulfil.State.Where("account.invoice.line", l => Equals(l.GetValueOrDefault("invoice"), note.Id)));
         Assert.Equal([salesTax], line.Ids("taxes"));
         Assert.Equal(price + tax, h.JournalLines(Assert.Single(h.Journals(r.ReturnId, PostingKinds.RefundPayment)).Id).Sum(l => l.Number("debit")));
@@ -124,6 +148,36 @@ public sealed class CreditDocumentTests
         Assert.Contains("tax", record.Message, StringComparison.Ordinal);
         Assert.Empty(h.Journals(r.ReturnId, PostingKinds.RefundPayment));
         Assert.All(await h.Postings.ForReturnAsync(r.ReturnId, CancellationToken.None), p => Assert.Equal(PostingStatus.Blocked, p.Status));
+    }
+
+    [Fact]
+    public async Task Tax_loop_rounds_per_unit_and_fulfil_per_line_differs_by_a_cent_that_goes_to_the_rounding_account_so_the_credit_note_matches_the_refund()
+    {
+        const string roundingCode = "7990";
+        await using OutcomesHarness h = await OutcomesHarness.StartAsync(new Dictionary<string, string?> { ["Refunds:RoundingAccountCode"] = roundingCode });
+        int rounding = h.Fulfil.State.AddAccount(roundingCode, "Rounding differences", "expense");
+        h.Fulfil.State.ReturnInvoiceMethod = ReturnInvoicing.Order;
+        const decimal price = 10.05m, rate = 0.10m;
+        h.Fulfil.State.SetSaleTaxes(OriginalSale(h, "#1001"), h.Fulfil.State.AddTax("Sales tax 10%", rate));
+        // Loop rounds each unit's tax (1.005 → 1.01); Fulfil rounds the line of two units (2.010 → 2.01).
+        decimal loopUnitTax = decimal.Round(price * rate, 2, MidpointRounding.AwayFromZero);
+        decimal fulfilTax = decimal.Round(2 * price * rate, 2, MidpointRounding.AwayFromZero);
+        Assert.Equal(0.01m, (2 * loopUnitTax) - fulfilTax);
+        OutcomeReturn r = new OutcomeReturn("#1001", (b, x) => b.WithLine(TeeM, price, tax: loopUnitTax, lineItemId: x.Line(1)).WithLine(TeeM, price, tax: loopUnitTax, lineItemId: x.Line(2))).AddTo(h.Loop);
+        decimal refund = 2 * (price + loopUnitTax);
+
+        await h.SendAsync(r.Created_());
+        await h.InspectAsync(r.ReturnId, new LineInspection(r.Line(1), true), new LineInspection(r.Line(2), true));
+        await h.SendAsync(r.Closed());
+        await h.SendAsync(r.Closed());
+
+        Assert.Empty(await h.ExceptionRecordsAsync());
+        FulfilSandboxRecord note = Assert.Single(h.Fulfil.State.All("account.invoice"));
+        Assert.Equal((-refund, -fulfilTax, "paid"), (note.Number("total_amount"), note.Number("tax_amount"), note.State));
+        FulfilSandboxRecord line = Assert.Single(h.Fulfil.State.Where("account.invoice.line", l => Equals(l.GetValueOrDefault("invoice"), note.Id) && Equals(l.GetValueOrDefault("account"), rounding)));
+        Assert.Equal(-((2 * loopUnitTax) - fulfilTax), line.Number("quantity") * line.Number("unit_price"));
+        Assert.Equal(refund, h.JournalLines(Assert.Single(h.Journals(r.ReturnId, PostingKinds.RefundPayment)).Id).Sum(l => l.Number("debit")));
+        Assert.Single(h.Fulfil.State.Reconciliations());
     }
 
     [Fact]

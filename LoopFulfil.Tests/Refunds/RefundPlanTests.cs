@@ -92,6 +92,24 @@ public sealed class RefundPlanTests
             plan.Postings.Select(p => (p.Kind, p.Amount)));
     }
 
+    [Fact]
+    public void Exchange_priced_above_the_return_without_upsell_is_a_mismatch_even_when_exchange_credit_total_matches_the_return()
+    {
+        // 25.00 returned for a 33.00 item, Loop says no upsell; exchange_credit_total (25.00) alone would "settle" it, but
+        // the exchange invoice of 33.00 less an upsell of 0 can never net against the 25.00 credit note on the receivable.
+        const decimal returned = 25.00m, exchanged = 33.00m;
+        LoopReturn r = LoopReturnBuilder.AReturn().WithLine(Tee, returned).WithExchangeOnOriginalOrder("TEE-BLK-L", exchanged).Build();
+        Assert.Equal(returned, r.ExchangeCreditTotal);
+
+        RefundPlan plan = RefundPlan.For(r, 0m, "USD");
+
+        Assert.Empty(plan.Postings);
+        Assert.Contains("33.00", plan.Mismatch, StringComparison.Ordinal);
+        Assert.Contains("25.00", plan.Mismatch, StringComparison.Ordinal);
+        // With the upsell Loop collected (X − U = V) the same exchange plans.
+        Assert.Null(RefundPlan.For(LoopReturnBuilder.AReturn().WithLine(Tee, returned).WithExchangeOnOriginalOrder("TEE-BLK-L", exchanged).WithUpsell(exchanged - returned).Build(), 0m, "USD").Mismatch);
+    }
+
     [Theory]
     [InlineData("EUR", null)]
     [InlineData("USD", "CAD")]

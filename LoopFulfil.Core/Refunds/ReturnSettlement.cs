@@ -1,25 +1,25 @@
 using System.Globalization;
 using LoopFulfil.Core.Exceptions;
+using LoopFulfil.Core.Exchanges;
 using LoopFulfil.Core.Fulfil;
 using LoopFulfil.Core.Loop.Models;
 using LoopFulfil.Core.Outcomes;
-using LoopFulfil.Core.Refunds;
 using LoopFulfil.Core.Returns;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
-namespace LoopFulfil.Core.Exchanges;
+namespace LoopFulfil.Core.Refunds;
 
-/// <summary>Where the settlement of a return's exchange stands after one attempt.</summary>
+/// <summary>Where the settlement of a return's receivable stands after one attempt.</summary>
 public enum SettlementState
 {
-    /// <summary>The return has no exchange to settle.</summary>
-    NotAnExchange,
+    /// <summary>The return has no credit note (nothing was credited to the customer, so nothing to settle).</summary>
+    NothingToSettle,
 
-    /// <summary>A document is still missing (exchange order or invoice, credit note, refund payment); a later pass settles.</summary>
+    /// <summary>A document is still missing or not posted (credit note, refund payment, store credit, exchange order or invoice); a later pass settles.</summary>
     Waiting,
 
-    /// <summary>The return's receivable lines are reconciled under <see cref="ExchangeSettlement.Name"/> (now or before).</summary>
+    /// <summary>The return's receivable lines are reconciled under <see cref="ReturnSettlement.Name"/> (now or before).</summary>
     Settled,
 }
 
@@ -27,29 +27,32 @@ public enum SettlementState
 public sealed record SettlementResult(SettlementState State, string? Reason = null);
 
 /// <summary>
-/// Settles an exchange on the customer receivable (docs/accounting.md rows 6–8): the return's credit note
-/// (<c>LOOP-{id}-CN</c>, covering the returned units) pays for the exchange invoice(s) — the invoices Fulfil makes for the
-/// exchange sales orders, posted here if still draft. Upsell Loop collected (X &gt; V) is a payment on the exchange
-/// invoice (<c>LOOP-{id}-UPSELL</c>: Dr returns clearing U, Cr receivable U); a difference Loop refunded (X &lt; V) is the
-/// refund payment the refunds stage books (<c>LOOP-{id}-RF</c>). Every posted journal <c>LOOP-{id}-…</c> with a
-/// receivable line of the customer joins the settlement (refund payment, store credit). Once every document is there and the open receivable lines of the return net to zero, they are reconciled
-/// as <c>LOOP-{id}-SETTLE</c> — once: the ledger step and a lookup by that name come first, whichever document is posted
-/// last triggers it. A residue that no missing document explains is an AmountMismatch for finance.
+/// Settles a processed return on the customer receivable (docs/accounting.md rows 1–9): the return's credit note (found
+/// by the document id its posting stored, so an ERP credit note posted before LoopFulfil saw it counts too) against
+/// what paid it — the refund payment <c>LOOP-{id}-RF</c>, the store credit <c>LOOP-{id}-SC</c>, a separate fee
+/// <c>LOOP-{id}-FEE</c>, and for an exchange the invoice(s) Fulfil makes for the exchange sales orders (posted here if
+/// still draft) less the upsell Loop collected (<c>LOOP-{id}-UPSELL</c>: Dr returns clearing U, Cr receivable U).
+/// Every posted journal <c>LOOP-{id}-…</c> with a receivable line of the customer joins. While any of the return's
+/// postings is not posted (Scheduled mode, a transient failure, a block for finance) it waits. Once the open
+/// receivable lines net to zero they are reconciled as <c>LOOP-{id}-SETTLE</c> — once: the ledger step and a lookup by
+/// that name come first. A residue no missing document explains is an AmountMismatch for finance.
 /// </summary>
-public sealed partial class ExchangeSettlement
+public sealed partial class ReturnSettlement
 {
     private readonly IFulfilClient fulfil;
     private readonly IFulfilReceivables receivables;
+    private readonly PostingStore postings;
     private readonly IOptionsMonitor<FulfilOptions> fulfilOptions;
     private readonly TimeProvider time;
-    private readonly ILogger<ExchangeSettlement> logger;
+    private readonly ILogger<ReturnSettlement> logger;
     private readonly LoopReferences references;
 
-    public ExchangeSettlement(IFulfilClient fulfil, IFulfilReceivables receivables, IOptionsMonitor<FulfilOptions> fulfilOptions, LoopReferences references, TimeProvider time, ILogger<ExchangeSettlement> logger)
+    public ReturnSettlement(IFulfilClient fulfil, IFulfilReceivables receivables, PostingStore postings, IOptionsMonitor<FulfilOptions> fulfilOptions, LoopReferences references, TimeProvider time, ILogger<ReturnSettlement> logger)
     {
         this.references = references;
         this.fulfil = fulfil;
         this.receivables = receivables;
+        this.postings = postings;
         this.fulfilOptions = fulfilOptions;
         this.time = time;
         this.logger = logger;
@@ -61,10 +64,7 @@ public sealed partial class ExchangeSettlement
     /// <summary>Reference of the upsell payment journal: <c>LOOP-{id}-UPSELL</c>.</summary>
     public string UpsellReference(string returnId) => references.Of(returnId, LoopReferences.Upsell);
 
-    /// <summary>Reference of the refund payment (Dr receivable R, Cr returns clearing R) the refunds stage books: <c>LOOP-{id}-RF</c>.</summary>
-    public string RefundPaymentReference(string returnId) => references.Of(returnId, LoopReferences.RefundPayment);
-
-    /// <summary>Reference of the credit note this settlement expects (the refunds stage makes it).</summary>
+    /// <summary>Reference LoopFulfil gives the return's credit note (an ERP credit note posted before it saw it may not carry it).</summary>
     public string CreditNoteReference(string returnId) => references.Of(returnId, LoopReferences.CreditNote);
 
     /// <summary>One attempt; safe to repeat and to run concurrently with the refunds stage and the exchange handler.</summary>
@@ -73,18 +73,26 @@ public sealed partial class ExchangeSettlement
     {
         ArgumentNullException.ThrowIfNull(r);
         ArgumentNullException.ThrowIfNull(ledger);
-        IReadOnlyDictionary<string, IReadOnlyList<LoopExchange>> groups = ExchangeGroups.Of(r);
-        if (groups.Count == 0)
-        {
-            return new SettlementResult(SettlementState.NotAnExchange);
-        }
-
-        if (await ledger.GetStepAsync(returnId, OutcomeSteps.ExchangeSettlement, cancellationToken).ConfigureAwait(false) is { Status: StepStatus.Done })
+        if (await ledger.GetStepAsync(returnId, OutcomeSteps.ReturnSettlement, cancellationToken).ConfigureAwait(false) is { Status: StepStatus.Done })
         {
             return new SettlementResult(SettlementState.Settled);
         }
 
+        IReadOnlyList<PostingRecord> documents = await postings.ForReturnAsync(returnId, cancellationToken).ConfigureAwait(false);
+        PostingRecord? creditNote = documents.FirstOrDefault(p => p.Kind == PostingKinds.CreditNote);
+        if (creditNote is null)
+        {
+            return new SettlementResult(SettlementState.NothingToSettle);
+        }
+
+        if (documents.FirstOrDefault(p => p.Status != PostingStatus.Posted) is { } unposted)
+        {
+            // Scheduled mode posts later; a block waits for finance. Either way the receivable is not final yet.
+            return Wait(returnId, $"{unposted.Reference} is {unposted.Status}, not posted yet");
+        }
+
         var invoices = new List<FulfilInvoiceReceivable>();
+        IReadOnlyDictionary<string, IReadOnlyList<LoopExchange>> groups = ExchangeGroups.Of(r);
         foreach (string key in groups.Keys)
         {
             StepRecord? order = await ledger.GetStepAsync(returnId, OutcomeSteps.ExchangeOrder(key), cancellationToken).ConfigureAwait(false);
@@ -107,25 +115,24 @@ public sealed partial class ExchangeSettlement
             }
         }
 
-        FulfilCreditNote? note = await fulfil.FindCreditNoteAsync(CreditNoteReference(returnId), cancellationToken).ConfigureAwait(false);
-        if (note is null || note.State is not ("posted" or "paid"))
+        if (!int.TryParse(creditNote.DocumentId, NumberStyles.None, CultureInfo.InvariantCulture, out int noteId))
         {
-            return Wait(returnId, $"credit note {CreditNoteReference(returnId)} is not posted yet");
+            return Wait(returnId, $"credit note {creditNote.Reference} has no document yet");
         }
 
-        FulfilInvoiceReceivable credit = await receivables.GetInvoiceAsync(note.Id, cancellationToken).ConfigureAwait(false);
-        FulfilInvoiceReceivable first = invoices[0];
+        FulfilInvoiceReceivable credit = await receivables.GetInvoiceAsync(noteId, cancellationToken).ConfigureAwait(false);
+        FulfilInvoiceReceivable first = invoices.Count > 0 ? invoices[0] : credit;
         if (first.PartyId is not int party || first.AccountId is not int account)
         {
-            throw Mismatch(returnId, $"exchange invoice {first.Number ?? Text(first.Id)} has no customer or receivable account.");
+            throw Mismatch(returnId, $"{first.Number ?? Text(first.Id)} has no customer or receivable account.");
         }
 
         if (invoices.Append(credit).FirstOrDefault(i => i.PartyId != party || i.AccountId != account) is { } other)
         {
-            throw Mismatch(returnId, $"{other.Number ?? Text(other.Id)} is on another customer or receivable account than exchange invoice {first.Number ?? Text(first.Id)}; they cannot settle each other.");
+            throw Mismatch(returnId, $"{other.Number ?? Text(other.Id)} is on another customer or receivable account than {first.Number ?? Text(first.Id)}; they cannot settle each other.");
         }
 
-        if (r.Upsell > 0)
+        if (r.Upsell > 0 && groups.Count > 0)
         {
             await EnsureUpsellPaymentAsync(returnId, r, party, account, ledger, cancellationToken).ConfigureAwait(false);
         }
@@ -143,13 +150,13 @@ public sealed partial class ExchangeSettlement
             decimal residue = open.Sum(l => l.Debit - l.Credit);
             if (residue != 0)
             {
-                // The refund of the difference (row 8) is the refunds stage's payment; until it is posted the customer is owed R.
-                if (r.Refund > 0 && await fulfil.FindJournalEntryAsync(RefundPaymentReference(returnId), cancellationToken).ConfigureAwait(false) is not { State: "posted" })
+                if (documents.Any(p => p.Kind == PostingKinds.GiftCard))
                 {
-                    return Wait(returnId, $"refund payment {RefundPaymentReference(returnId)} of {Text(r.Refund)} is not posted yet");
+                    // Store credit as a Fulfil gift card books no receivable entry (docs/accounting.md gap 6): not a figure Loop disputes.
+                    return Wait(returnId, $"store credit issued as a Fulfil gift card leaves {Text(residue)} on the receivable until an entry settles it");
                 }
 
-                throw Mismatch(returnId, $"its {open.Length} open receivable lines leave {Text(residue)} after the credit note, exchange invoice(s), upsell and refund payments (Loop: exchange {Text(r.ExchangeTotal)}, upsell {Text(r.Upsell)}, refund {Text(r.Refund)}). Nothing was reconciled.");
+                throw Mismatch(returnId, $"its {open.Length} open receivable lines leave {Text(residue)} after the credit note, refund payment, store credit, fee, exchange invoice(s) and upsell (Loop: refund {Text(r.Refund)}, exchange {Text(r.ExchangeTotal)}, upsell {Text(r.Upsell)}). Nothing was reconciled.");
             }
 
             if (open.Length < 2)
@@ -162,7 +169,7 @@ public sealed partial class ExchangeSettlement
 
         StepResult step = await ledger.EnsureStepAsync(
             returnId,
-            OutcomeSteps.ExchangeSettlement,
+            OutcomeSteps.ReturnSettlement,
             async ct => (await receivables.FindReconciliationAsync(name, ct).ConfigureAwait(false))?.Id.ToString(CultureInfo.InvariantCulture),
             async ct => (await receivables.ReconcileAsync(name, lines, DateOnly.FromDateTime(time.GetUtcNow().UtcDateTime), ct).ConfigureAwait(false)).Id.ToString(CultureInfo.InvariantCulture),
             cancellationToken).ConfigureAwait(false);
@@ -209,13 +216,13 @@ public sealed partial class ExchangeSettlement
     }
 
     private static ReturnStageException Mismatch(string returnId, string why) =>
-        new(ExceptionCategory.AmountMismatch, $"Exchange settlement of return {returnId}: {why}") { DetailKey = "exchange-settlement" };
+        new(ExceptionCategory.AmountMismatch, $"Settlement of return {returnId}: {why}") { DetailKey = "settlement" };
 
     private static string Text(decimal value) => value.ToString("0.00##", CultureInfo.InvariantCulture);
 
     private static string Text(int id) => id.ToString(CultureInfo.InvariantCulture);
 
-    [LoggerMessage(EventId = 4666, Level = LogLevel.Information, Message = "Return {ReturnId}: exchange settlement waits: {Reason}")]
+    [LoggerMessage(EventId = 4666, Level = LogLevel.Information, Message = "Return {ReturnId}: settlement waits: {Reason}")]
     private static partial void LogWaiting(ILogger logger, string returnId, string reason);
 
     [LoggerMessage(EventId = 4667, Level = LogLevel.Information, Message = "Return {ReturnId}: receivable settled as {Name} (now: {Created})")]
