@@ -34,6 +34,7 @@ public sealed class RefundPoster
         this.options = options;
         this.fulfilOptions = fulfilOptions;
         this.time = time;
+        this.references = references;
     }
 
     /// <summary>

@@ -4,6 +4,7 @@ using System.Text.Json.Nodes;
 using LoopFulfil.Cli.Demo;
 using LoopFulfil.Core.Inspection;
 using LoopFulfil.Core.Refunds;
+using LoopFulfil.Core.Returns;
 using LoopFulfil.Sandbox.Books;
 using LoopFulfil.Sandbox.Tryton;
 using LoopFulfil.Tests.Tryton;

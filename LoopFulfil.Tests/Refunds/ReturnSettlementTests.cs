@@ -3,6 +3,7 @@ using System.Text.Json.Nodes;
 using LoopFulfil.Core.Exceptions;
 using LoopFulfil.Core.Inspection;
 using LoopFulfil.Core.Refunds;
+using LoopFulfil.Core.Returns;
 using LoopFulfil.Sandbox.Fulfil;
 using LoopFulfil.Tests.Outcomes;
 using Microsoft.Extensions.DependencyInjection;
