@@ -60,7 +60,7 @@ internal static class DemoScenarios
                     OneReturnOrderWithItsShipment(r, cashRefund.Id)
                     ?? Restocked(r, cashRefund.Id, FulfilSandboxDemo.SellableLocationCode)
                     ?? LoopState(r, cashRefund.Id, "closed")
-                    ?? Posted(r, "account.invoice", "reference", cashRefund.Id, "CN")
+                    ?? CreditNotePaid(r, cashRefund.Id)
                     ?? Posted(r, "account.move", "description", cashRefund.Id, "RF")
                     ?? Absent(r, "account.move", "description", cashRefund.Id, "SC")
                     ?? await NoExceptionsAsync(r, cashRefund.Id, ct),
@@ -73,7 +73,7 @@ internal static class DemoScenarios
                 CheckAsync = async (r, ct) =>
                     LoopState(r, storeCredit.Id, "closed")
                     ?? Posted(r, "account.move", "description", storeCredit.Id, "SC")
-                    ?? Posted(r, "account.invoice", "reference", storeCredit.Id, "CN")
+                    ?? CreditNotePaid(r, storeCredit.Id)
                     ?? Absent(r, "account.move", "description", storeCredit.Id, "RF")
                     ?? await NoExceptionsAsync(r, storeCredit.Id, ct),
             },
@@ -112,7 +112,7 @@ internal static class DemoScenarios
                     (r.Sandbox.Loop.FlagCount(damaged.Id) == 1 ? null : $"flagged {r.Sandbox.Loop.FlagCount(damaged.Id)} times in Loop, expected once")
                     ?? Restocked(r, damaged.Id, FulfilSandboxDemo.DamagedLocationCode)
                     ?? Absent(r, "stock.shipment.internal", "reference", damaged.Id, "RESTOCK-" + FulfilSandboxDemo.SellableLocationCode)
-                    ?? Posted(r, "account.invoice", "reference", damaged.Id, "CN")),
+                    ?? CreditNotePaid(r, damaged.Id)),
             },
             new DemoScenario
             {
@@ -197,12 +197,15 @@ internal static class DemoScenarios
         return actual == state ? null : $"the Loop return is {actual}, expected {state}";
     }
 
-    private static string? Posted(DemoRun run, string model, string field, string returnId, string kind)
+    private static string? Posted(DemoRun run, string model, string field, string returnId, string kind, string state = "posted")
     {
         var reference = $"LOOP-{returnId}-{kind}";
         var record = run.ByReference(model, field, reference);
-        return record?.State == "posted" ? null : record is null ? $"no {model} {reference}" : $"{reference} is {record.State}, expected posted";
+        return record?.State == state ? null : record is null ? $"no {model} {reference}" : $"{reference} is {record.State}, expected {state}";
     }
+
+    /// <summary>The return's credit note, paid: the refund payment, store credit or exchange invoice settled it (LOOP-{id}-SETTLE).</summary>
+    private static string? CreditNotePaid(DemoRun run, string returnId) => Posted(run, "account.invoice", "reference", returnId, "CN", "paid");
 
     /// <summary>The exchange is booked once: the credit note paid the exchange invoice (accounting.md row 6).</summary>
     private static string? Settled(DemoRun run, string returnId)

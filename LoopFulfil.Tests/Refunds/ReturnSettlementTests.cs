@@ -3,7 +3,6 @@ using System.Text.Json.Nodes;
 using LoopFulfil.Core.Exceptions;
 using LoopFulfil.Core.Inspection;
 using LoopFulfil.Core.Refunds;
-using LoopFulfil.Core.Returns;
 using LoopFulfil.Sandbox.Fulfil;
 using LoopFulfil.Tests.Outcomes;
 using Microsoft.Extensions.DependencyInjection;
@@ -136,7 +135,7 @@ public sealed class ReturnSettlementTests
     private static IReadOnlyList<FulfilSandboxRecord> SettledLines(OutcomesHarness h, OutcomeReturn r, int party)
     {
         FulfilSandboxRecord reconciliation = Assert.Single(h.Fulfil.State.Reconciliations());
-        Assert.Equal(LoopReferences.Default.Of(r.ReturnId, LoopReferences.Settlement), reconciliation.Text("name"));
+        Assert.Equal($"LOOP-{r.ReturnId}-SETTLE", reconciliation.Text("name"));
         IReadOnlyList<FulfilSandboxRecord> lines = h.Fulfil.State.Where("account.move.line", l => Equals(l.GetValueOrDefault("reconciliation"), reconciliation.Id));
         Assert.All(lines, l => Assert.Equal((h.Fulfil.State.AccountId(Receivable), party), (l.Ref("account"), l.Ref("party"))));
         return lines;

@@ -182,6 +182,8 @@ resource appSettings 'Microsoft.Web/sites/config@2024-04-01' = {
     Refunds__CreditNoteSource: 'Detect'
     Refunds__StoreCreditDocument: 'Journal'
     Refunds__AmountTolerance: '0.00'
+    Refunds__TaxRoundingUnit: '0.01'
+    Refunds__RoundingAccountCode: ''
     Refunds__CompanyCurrency: 'USD'
     // Finance fills these in before handling fees or upsells can post (AmountMismatch until then).
     Refunds__HandlingFeeAccountCode: ''
