@@ -45,10 +45,21 @@ public sealed partial class ReconciliationJob
         FulfilLoopDocument[] bonuses = Journals(PostingKinds.GiftCardBonus);
         FulfilLoopDocument[] refundPayments = Journals(PostingKinds.RefundPayment);
         FulfilLoopDocument[] giftCards = [.. docs.Where(d => d.Type == LoopDocumentType.GiftCard && d.Reference == references.Of(id, PostingKinds.GiftCard))];
+        FulfilLoopDocument[] fees = Journals(PostingKinds.HandlingFee);
         decimal refundTotal = refundPayments.Sum(d => d.Amount ?? 0m);
 
         // docs/accounting.md: the one credit note credits every returned unit less the fee; the refund payment is R.
-        Check(ReconciliationMismatchKind.CreditNoteMismatch, PostingKinds.CreditNote, money.Credited, creditNotes, -creditNotes.Sum(d => d.Amount ?? 0m), "credit note", "returned value less handling fee");
+        // An ERP credit note posted before LoopFulfil saw it credits V; its fee F is the LOOP-{id}-FEE journal.
+        if (fees.Length > 0 || planned.ContainsKey(PostingKinds.HandlingFee))
+        {
+            Check(ReconciliationMismatchKind.CreditNoteMismatch, PostingKinds.CreditNote, money.Value, creditNotes, -creditNotes.Sum(d => d.Amount ?? 0m), "credit note", "returned value (its fee is a journal of its own)");
+            Check(ReconciliationMismatchKind.JournalMismatch, PostingKinds.HandlingFee, money.HandlingFee, fees, fees.Sum(d => d.Amount ?? 0m), "handling-fee journal", "handling fee");
+        }
+        else
+        {
+            Check(ReconciliationMismatchKind.CreditNoteMismatch, PostingKinds.CreditNote, money.Credited, creditNotes, -creditNotes.Sum(d => d.Amount ?? 0m), "credit note", "returned value less handling fee");
+        }
+
         Check(ReconciliationMismatchKind.JournalMismatch, PostingKinds.RefundPayment, money.Refund, refundPayments, refundTotal, "refund payment journal", "cash refund");
         // Rows 4 and 5, in both modes: the store credit settles the receivable with G − B, the bonus B from its own account.
         decimal journalTotal = storeCredits.Sum(d => d.Amount ?? 0m);

@@ -94,6 +94,20 @@ public sealed class RefundPoster
     /// </summary>
     private async Task PostSeparateFeeAsync(PostingRecord note, decimal fee, CancellationToken ct)
     {
+        PostingRecord record = await AddSeparateFeeAsync(note, fee, ct).ConfigureAwait(false);
+        if (record.Status == PostingStatus.Pending)
+        {
+            await PostAsync(record, ct).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>
+    /// Stores the pending <c>FEE</c> posting (idempotent: the stored one when it exists). Called as soon as the fee is
+    /// known to need its own journal, before the credit note is posted or marked posted, so a crash in between leaves
+    /// the fee pending for the redelivery instead of lost.
+    /// </summary>
+    private async Task<PostingRecord> AddSeparateFeeAsync(PostingRecord note, decimal fee, CancellationToken ct)
+    {
         (PostingRecord record, _) = await postings.AddAsync(new PostingRecord
         {
             ReturnId = note.ReturnId,
@@ -106,10 +120,7 @@ public sealed class RefundPoster
             ReturnOrderId = note.ReturnOrderId,
             CreatedAt = time.GetUtcNow(),
         }, ct).ConfigureAwait(false);
-        if (record.Status == PostingStatus.Pending)
-        {
-            await PostAsync(record, ct).ConfigureAwait(false);
-        }
+        return record;
     }
 
     /// <summary>
@@ -150,6 +161,7 @@ public sealed class RefundPoster
             // The ERP posted its credit note before LoopFulfil saw it: it can take neither our reference nor the fee
             // line (Tryton: a posted invoice is read-only). It credits V; the fee becomes its own journal.
             separateFee = p.HandlingFee;
+            await AddSeparateFeeAsync(p, separateFee, ct).ConfigureAwait(false);
         }
 
         FulfilCreditNote posted = await fulfil.PostCreditNoteAsync(id, ct).ConfigureAwait(false);

@@ -179,7 +179,8 @@ public sealed partial class RefundsStage : IReturnStage
                 // Fulfil's document disagrees with Loop: nothing more is posted for it until finance resolves the record.
                 ExceptionRecord raised = await context.RaiseAsync(ex.Category, ex.Message, Name, cancellationToken, detailKey: ex.DetailKey).ConfigureAwait(false);
                 await BlockAsync(record.ReturnId, record.Kind, raised, cancellationToken).ConfigureAwait(false);
-                foreach (PostingRecord waiting in stored.Where(r => r.Status == PostingStatus.Pending && r.Kind != record.Kind))
+                // Read again: the poster may have stored a posting in this pass (the FEE of an ERP-posted credit note).
+                foreach (PostingRecord waiting in (await postings.ForReturnAsync(context.ReturnId, cancellationToken).ConfigureAwait(false)).Where(r => r.Status == PostingStatus.Pending && r.Kind != record.Kind))
                 {
                     // They settle the disputed document: held with it.
                     await BlockAsync(waiting.ReturnId, waiting.Kind, raised, cancellationToken).ConfigureAwait(false);

@@ -150,9 +150,10 @@ public sealed partial class ReturnSettlement
             decimal residue = open.Sum(l => l.Debit - l.Credit);
             if (residue != 0)
             {
-                if (documents.Any(p => p.Kind == PostingKinds.GiftCard))
+                if (documents.Any(p => p.Kind == PostingKinds.GiftCard) && !documents.Any(p => p.Kind == PostingKinds.StoreCredit))
                 {
-                    // Store credit as a Fulfil gift card books no receivable entry (docs/accounting.md gap 6): not a figure Loop disputes.
+                    // A gift card without the SC journal (planned before gift-card mode booked it) books no receivable
+                    // entry (docs/accounting.md gap 6): not a figure Loop disputes. With the SC journal a residue is real.
                     return Wait(returnId, $"store credit issued as a Fulfil gift card leaves {Text(residue)} on the receivable until an entry settles it");
                 }
 

@@ -135,6 +135,9 @@ public sealed partial class ReturnEventHandler
         using IDisposable? scope = logger.BeginScope(new Dictionary<string, object> { ["ReturnId"] = evt.ReturnId, ["Trigger"] = evt.Trigger, ["MessageId"] = evt.MessageId });
         using IDisposable shadowScope = ShadowScope.ForReturn(evt.ReturnId);
         ReturnContext? context = null;
+        // A transient wait in one family (e.g. Fulfil's credit note not made yet) lets the other families run
+        // first, then redelivers the message (docs/accounting.md, "Stages do not block each other").
+        ExceptionDispatchInfo? waiting = null;
         try
         {
             context = await BuildContextAsync(evt, cancellationToken).ConfigureAwait(false);
@@ -144,9 +147,6 @@ public sealed partial class ReturnEventHandler
             }
 
             await processing.ApplyAsync(context, cancellationToken).ConfigureAwait(false);
-            // A transient wait in one family (e.g. Fulfil's credit note not made yet) lets the other families run
-            // first, then redelivers the message (docs/accounting.md, "Stages do not block each other").
-            ExceptionDispatchInfo? waiting = null;
             foreach (IReturnStage stage in stages)
             {
                 ReturnStageFamily family = stage.Family;
@@ -191,17 +191,17 @@ public sealed partial class ReturnEventHandler
         }
         catch (JsonException ex)
         {
-            return await ReportOutsideStagesAsync(evt, context, ExceptionCategory.UnparseableEvent, $"{evt.Trigger} body for return {evt.ReturnId} does not read as a Loop payload: {ex.Message}", evt.DedupeKey, cancellationToken).ConfigureAwait(false);
+            return await ReportOutsideStagesAsync(evt, context, waiting, ExceptionCategory.UnparseableEvent, $"{evt.Trigger} body for return {evt.ReturnId} does not read as a Loop payload: {ex.Message}", evt.DedupeKey, cancellationToken).ConfigureAwait(false);
         }
         catch (ReturnStageException ex)
         {
-            return await ReportOutsideStagesAsync(evt, context, ex.Category, ex.Message, ex.DetailKey ?? evt.DedupeKey, cancellationToken).ConfigureAwait(false);
+            return await ReportOutsideStagesAsync(evt, context, waiting, ex.Category, ex.Message, ex.DetailKey ?? evt.DedupeKey, cancellationToken).ConfigureAwait(false);
         }
         catch (PermanentIntegrationException ex)
         {
             // E.g. Loop refused the API key while fetching a missing snapshot: a person must act, retrying will not help.
             LogPermanent(logger, ex, evt.ReturnId, "snapshot");
-            return await ReportOutsideStagesAsync(evt, context, ExceptionCategory.FulfilRejected, ex.Message, "snapshot", cancellationToken).ConfigureAwait(false);
+            return await ReportOutsideStagesAsync(evt, context, waiting, ExceptionCategory.FulfilRejected, ex.Message, "snapshot", cancellationToken).ConfigureAwait(false);
         }
 
         ReturnHandlingOutcome outcome = context.RaisedExceptions.Count > 0
@@ -209,14 +209,6 @@ public sealed partial class ReturnEventHandler
             : context.Event.IsStale ? ReturnHandlingOutcome.StaleReconciled : ReturnHandlingOutcome.Reconciled;
         LogHandled(logger, evt.ReturnId, evt.Trigger, context.State, outcome);
         return new ReturnHandlingResult(outcome, evt.ReturnId, context.State, context.RaisedExceptions);
-    }
-
-    private async Task<ReturnHandlingResult> ReportOutsideStagesAsync(ReturnEvent evt, ReturnContext? context, ExceptionCategory category, string message, string? detailKey, CancellationToken cancellationToken)
-    {
-        ExceptionRecord record = await reporter.ReportAsync(
-            new ExceptionRaise(category, evt.ReturnId, message) { RawEvent = evt.Body, DetailKey = detailKey, Source = Source },
-            cancellationToken).ConfigureAwait(false);
-        return new ReturnHandlingResult(ReturnHandlingOutcome.ExceptionRaised, evt.ReturnId, context?.State, [.. context?.RaisedExceptions ?? [], record]);
     }
 
     private async Task RunStageAsync(IReturnStage stage, ReturnContext context, CancellationToken cancellationToken)

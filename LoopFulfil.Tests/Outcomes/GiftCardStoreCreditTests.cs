@@ -1,3 +1,5 @@
+using LoopFulfil.Core.Exceptions;
+using LoopFulfil.Core.Fulfil;
 using LoopFulfil.Core.Inspection;
 using LoopFulfil.Core.Refunds;
 using LoopFulfil.Sandbox.Fulfil;
@@ -133,6 +135,34 @@ public sealed class GiftCardStoreCreditTests
         int[] moves = [note.Ref("move")!.Value, Assert.Single(h.Journals(r.ReturnId, PostingKinds.StoreCredit)).Id];
         Assert.Equal(0m, lines.Where(l => l.Ref("account") == receivable && moves.Contains(l.Ref("move")!.Value)).Sum(l => l.Number("debit") - l.Number("credit")));
         Assert.Empty(await h.ExceptionRecordsAsync());
+    }
+
+    [Fact]
+    public async Task Gift_card_mode_with_its_store_credit_journal_raises_a_receivable_residue_as_an_amount_mismatch_instead_of_waiting()
+    {
+        await using OutcomesHarness h = await OutcomesHarness.StartAsync(GiftCardMode);
+        const decimal price = 25.00m, stray = 1.00m;
+        OutcomeReturn r = new OutcomeReturn("#1001", (b, x) => b.WithLine(TeeM, price, lineItemId: x.Line(1)).WithGiftCard(price)).AddTo(h.Loop);
+        await h.SendAsync(r.Created_());
+        await h.InspectAsync(r.ReturnId, new LineInspection(r.Line(1), true));
+        // A stray 1.00 on the customer's receivable under one of the return's references (a store-credit return has no
+        // refund payment LOOP-{id}-RF): the credit note V and the store credit G net to zero, the stray line does not.
+        int party = h.Fulfil.State.Get("sale.sale", Assert.Single(h.Fulfil.State.FindByReference("sale.sale", "#1001")).Id).Ref("party")!.Value;
+        IFulfilClient fulfil = h.Services.GetRequiredService<IFulfilClient>();
+        FulfilJournalEntry entry = await fulfil.CreateJournalEntryAsync(new FulfilJournalEntryRequest($"LOOP-{r.ReturnId}-RF", DateOnly.FromDateTime(h.Services.GetRequiredService<TimeProvider>().GetUtcNow().UtcDateTime),
+        [
+            new FulfilJournalLine(h.Fulfil.State.AccountId(FulfilSandboxDemo.ReceivableAccountCode), stray, 0m, party, "stray"),
+            new FulfilJournalLine(h.Fulfil.State.AccountId(FulfilSandboxDemo.ReturnFeeAccountCode), 0m, stray, null, "stray"),
+        ]));
+        await fulfil.PostJournalEntryAsync(entry.Id);
+
+        await h.SendAsync(r.Closed());
+
+        Assert.Single(h.Journals(r.ReturnId, PostingKinds.StoreCredit));
+        Assert.Empty(h.Fulfil.State.Reconciliations());
+        ExceptionRecord mismatch = Assert.Single(await h.ExceptionRecordsAsync());
+        Assert.Equal(ExceptionCategory.AmountMismatch, mismatch.Category);
+        Assert.Contains(stray.ToString("0.00", System.Globalization.CultureInfo.InvariantCulture), mismatch.Message, StringComparison.Ordinal);
     }
 
     internal static IReadOnlyList<FulfilSandboxRecord> GiftCards(OutcomesHarness h, string returnId) =>

@@ -5,6 +5,7 @@ using LoopFulfil.Core.Messaging;
 using LoopFulfil.Core.Returns;
 using LoopFulfil.Sandbox.Fulfil;
 using LoopFulfil.Tests.Infrastructure;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace LoopFulfil.Tests.Outcomes;
 
@@ -36,6 +37,32 @@ public sealed class IndependentStagesTests
         int returnSale = h.ReturnOrder(r.ReturnId).Id;
         Assert.Empty(h.Fulfil.State.Where("account.invoice", i => i.GetValueOrDefault("sales") is List<int> s && s.Contains(returnSale)));
         Assert.Empty(await h.ExceptionRecordsAsync());
+    }
+
+    [Fact]
+    public async Task A_later_stage_failing_outside_its_own_handling_reports_it_and_still_redelivers_the_family_that_waits()
+    {
+        await using OutcomesHarness h = await OutcomesHarness.StartAsync(addServices: s => s.AddSingleton<IReturnStage, UnreadableOnCloseStage>());
+        h.Fulfil.State.ReturnInvoiceMethod = ReturnInvoicing.Shipment;
+        OutcomeReturn r = new OutcomeReturn("#1001", (b, x) => b.WithLine(TeeM, 25.00m, lineItemId: x.Line(1)).WithExchangeOnOriginalOrder(TeeL, 25.00m)).AddTo(h.Loop);
+
+        await h.SendAsync(r.Created_());
+        // Finance waits for Fulfil's credit note; the exchange-family stage after it then throws what no stage catches.
+        IReadOnlyList<BusDelivery> deliveries = await h.SendAsync(r.Closed());
+
+        Assert.Contains(deliveries, d => d.Error is TransientIntegrationException);
+        Assert.Equal(ExceptionCategory.UnparseableEvent, Assert.Single(await h.ExceptionRecordsAsync()).Category);
+    }
+
+    /// <summary>A stage (exchanges family) whose failure escapes the stage handling, as a JsonException does.</summary>
+    private sealed class UnreadableOnCloseStage : IReturnStage
+    {
+        public int Order => ReturnStageOrder.Exchanges + 1;
+
+        public string Name => "unreadable-on-close";
+
+        public Task ApplyAsync(ReturnContext context, CancellationToken cancellationToken) =>
+            context.State == ReturnStates.Closed ? throw new System.Text.Json.JsonException("unreadable") : Task.CompletedTask;
     }
 
     [Fact]

@@ -33,7 +33,8 @@ internal sealed class OutcomesHarness : IntegrationHarness
     public int QuarantineId => Fulfil.State.LocationId(FulfilSandboxDemo.QuarantineLocationCode);
 
     /// <param name="commerceSync">Also registers commerce sync (orders pushed to Loop, as a Loop Anywhere host does).</param>
-    public static async Task<OutcomesHarness> StartAsync(IDictionary<string, string?>? overrides = null, bool commerceSync = false)
+    /// <param name="addServices">Extra registrations (e.g. a test stage), after the features.</param>
+    public static async Task<OutcomesHarness> StartAsync(IDictionary<string, string?>? overrides = null, bool commerceSync = false, Action<IServiceCollection>? addServices = null)
     {
         var settings = OutcomeSettings;
         if (commerceSync)
@@ -58,6 +59,8 @@ internal sealed class OutcomesHarness : IntegrationHarness
                 {
                     services.AddLoopFulfilCommerceSync(configuration);
                 }
+
+                addServices?.Invoke(services);
             },
         }));
     }

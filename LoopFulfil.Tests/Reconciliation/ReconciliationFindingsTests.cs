@@ -140,6 +140,27 @@ public sealed class ReconciliationFindingsTests
     }
 
     [Fact]
+    public async Task Credit_note_fulfil_posted_with_the_full_value_and_the_fee_as_its_own_journal_reconciles_clean()
+    {
+        await using ReconciliationHarness h = await ReconciliationHarness.StartAsync();
+        h.Fulfil.State.ReturnInvoiceMethod = ReturnInvoicing.Order;
+        // V = 2 × 25.00, F = 2.00, R = V − F = 48.00. Fulfil posts its credit note (V) before LoopFulfil can add the fee line.
+        const decimal price = 25.00m, fee = 2.00m;
+        ReconReturn r = new ReconReturn("#1001", (b, x) => b.WithLine(TeeM, price, lineItemId: x.Line(1)).WithLine(TeeM, price, lineItemId: x.Line(2)).WithHandlingFee(fee));
+        await h.SendAsync(r.CreatedWebhook());
+        h.Fulfil.State.PostInvoice(Assert.Single(h.Fulfil.State.All("account.invoice")).Id);
+        r.InLoop(h.Loop, "closed", 120);
+        await h.SendAsync(r.ClosedWebhook());
+        await h.SendAsync(r.ClosedWebhook());
+        Assert.Equal(-2 * price, Assert.Single(h.Fulfil.State.All("account.invoice")).Number("total_amount"));
+        Assert.Single(h.Fulfil.State.Where("account.move", m => Equals(m.GetValueOrDefault("description"), $"LOOP-{r.ReturnId}-FEE")));
+
+        ReconciliationReport report = await h.ReconcileAsync(ReconciliationMode.Audit);
+
+        Assert.Empty(report.Mismatches);
+    }
+
+    [Fact]
     public async Task A_deployment_with_its_own_reference_prefix_names_every_document_with_it_and_reconciles_clean()
     {
         await using ReconciliationHarness h = await ReconciliationHarness.StartAsync(new Dictionary<string, string?> { ["Returns:ReturnOrderReferencePrefix"] = "RMA-" });
