@@ -60,6 +60,8 @@ internal static class ShadowCommand
         services.AddHttpClient<IFulfilOutcomesClient, FulfilOutcomesClient>(FulfilServiceCollectionExtensions.HttpClientName);
         services.AddOptions<RefundsOptions>().Bind(configuration.GetSection(RefundsOptions.Section));
         services.TryAddSingleton<ReturnLedger>();
+        services.AddOptions<ReturnsOptions>().Bind(configuration.GetSection(ReturnsOptions.Section));
+        services.TryAddSingleton(LoopReferences.Create);
         services.AddLoopFulfilShadowMode(configuration);
         return await OperatorServices.RunAsync(context, configuration, services, async sp =>
         {
