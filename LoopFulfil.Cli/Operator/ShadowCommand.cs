@@ -3,7 +3,6 @@ using System.Globalization;
 using LoopFulfil.Cli.Hosting;
 using LoopFulfil.Core.Fulfil;
 using LoopFulfil.Core.Loop;
-using LoopFulfil.Core.Outcomes;
 using LoopFulfil.Core.Refunds;
 using LoopFulfil.Core.Returns;
 using LoopFulfil.Core.Shadow;
@@ -57,9 +56,10 @@ internal static class ShadowCommand
         services.AddLoopFulfilStorage(configuration);
         services.AddLoopFulfilFulfil(configuration);
         services.AddLoopFulfilLoop(configuration);
-        services.AddHttpClient<IFulfilOutcomesClient, FulfilOutcomesClient>(FulfilServiceCollectionExtensions.HttpClientName);
         services.AddOptions<RefundsOptions>().Bind(configuration.GetSection(RefundsOptions.Section));
         services.TryAddSingleton<ReturnLedger>();
+        services.AddOptions<ReturnsOptions>().Bind(configuration.GetSection(ReturnsOptions.Section));
+        services.TryAddSingleton(LoopReferences.Create);
         services.AddLoopFulfilShadowMode(configuration);
         return await OperatorServices.RunAsync(context, configuration, services, async sp =>
         {

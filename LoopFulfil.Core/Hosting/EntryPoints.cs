@@ -7,6 +7,7 @@ using LoopFulfil.Core.Privacy;
 using LoopFulfil.Core.Reconciliation;
 using LoopFulfil.Core.Refunds;
 using LoopFulfil.Core.Returns;
+using LoopFulfil.Core.Shadow;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 
@@ -63,19 +64,19 @@ public static class EntryPoints
     public static IReadOnlyList<TimerEntryPoint> Timers { get; } =
     [
         new("SkuRecheck", "SkuRecheckSchedule", Key(ExceptionOptions.Section, nameof(ExceptionOptions.SkuRecheckSchedule)), new ExceptionOptions().SkuRecheckSchedule,
-            static (sp, ct) => sp.GetRequiredService<SkuExceptionRechecker>().RunAsync(ct)),
+            ShadowRuns.StopQuietly("SkuRecheck", static (sp, ct) => sp.GetRequiredService<SkuExceptionRechecker>().RunAsync(ct))),
         new("Reconciliation", "ReconciliationSchedule", Key(ReconciliationOptions.Section, nameof(ReconciliationOptions.Schedule)), new ReconciliationOptions().Schedule,
-            static (sp, ct) => sp.GetRequiredService<ReconciliationJob>().RunScheduledAsync(ct)),
+            ShadowRuns.StopQuietly("Reconciliation", static (sp, ct) => sp.GetRequiredService<ReconciliationJob>().RunScheduledAsync(ct))),
         new("RefundsPosting", "RefundsPostingSchedule", Key(RefundsOptions.Section, nameof(RefundsOptions.PostingSchedule)), new RefundsOptions().PostingSchedule,
-            static (sp, ct) => sp.GetRequiredService<ScheduledPostingJob>().RunAsync(ct)),
+            ShadowRuns.StopQuietly("RefundsPosting", static (sp, ct) => sp.GetRequiredService<ScheduledPostingJob>().RunAsync(ct))),
         new("CommerceSyncIncremental", "CommerceSyncIncrementalSchedule", Key(CommerceSyncOptions.Section, nameof(CommerceSyncOptions.IncrementalSchedule)), new CommerceSyncOptions().IncrementalSchedule,
-            static (sp, ct) => sp.GetRequiredService<CommerceSyncJob>().RunAsync(SyncMode.Incremental, progress: null, ct)),
+            ShadowRuns.StopQuietly("CommerceSyncIncremental", static (sp, ct) => sp.GetRequiredService<CommerceSyncJob>().RunAsync(SyncMode.Incremental, progress: null, ct))),
         new("CommerceSyncFullPass", "CommerceSyncFullPassSchedule", Key(CommerceSyncOptions.Section, nameof(CommerceSyncOptions.FullPassSchedule)), new CommerceSyncOptions().FullPassSchedule,
-            static (sp, ct) => sp.GetRequiredService<CommerceSyncJob>().RunAsync(SyncMode.FullPass, progress: null, ct)),
+            ShadowRuns.StopQuietly("CommerceSyncFullPass", static (sp, ct) => sp.GetRequiredService<CommerceSyncJob>().RunAsync(SyncMode.FullPass, progress: null, ct))),
         new("CatchUp", "CatchUpSchedule", Key(CatchUpOptions.Section, nameof(CatchUpOptions.Schedule)), new CatchUpOptions().Schedule,
-            static (sp, ct) => sp.GetRequiredService<CatchUpSweep>().RunAsync(ct)) { RunsOnStart = true },
+            ShadowRuns.StopQuietly("CatchUp", static (sp, ct) => sp.GetRequiredService<CatchUpSweep>().RunAsync(ct))) { RunsOnStart = true },
         new("PrivacyRetention", "PrivacyRetentionSchedule", Key(PrivacyOptions.Section, nameof(PrivacyOptions.RetentionSchedule)), new PrivacyOptions().RetentionSchedule,
-            static (sp, ct) => sp.GetRequiredService<RetentionJob>().RunAsync(ct)),
+            ShadowRuns.StopQuietly("PrivacyRetention", static (sp, ct) => sp.GetRequiredService<RetentionJob>().RunAsync(ct))),
     ];
 
     /// <summary>HTTP routes; the ops ones answer through <see cref="OpsApi"/> on both hosts, so status codes and bodies match.</summary>

@@ -3,6 +3,7 @@ using System.Runtime.ExceptionServices;
 using System.Security.Cryptography;
 using System.Text;
 using LoopFulfil.Core.Messaging;
+using LoopFulfil.Core.Shadow;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
@@ -19,6 +20,13 @@ public enum RedeliveryOutcome
 
     /// <summary>The handler failed transiently too often; the message is now a <c>DeadLettered</c> exception record.</summary>
     Parked,
+
+    /// <summary>
+    /// Shadow mode: the handler planned a write (<see cref="ShadowWritePlannedException"/>), which is recorded in the
+    /// plan; the message is done in shadow, neither retried nor dead-lettered (a replay after going live must not
+    /// make what the existing process made).
+    /// </summary>
+    CompletedInShadow,
 }
 
 /// <summary>
@@ -84,6 +92,11 @@ public sealed partial class MessageRedelivery
         {
             await handler(message, cancellationToken).ConfigureAwait(false);
             return RedeliveryOutcome.Completed;
+        }
+        catch (Exception ex) when (ShadowRuns.Planned(ex) is { } planned && !cancellationToken.IsCancellationRequested)
+        {
+            LogDoneInShadow(logger, queue, message.MessageId, planned.Write.Model, planned.Write.Method);
+            return RedeliveryOutcome.CompletedInShadow;
         }
         catch (Exception ex) when (RedeliveryPolicy.IsTransient(ex) && !cancellationToken.IsCancellationRequested)
         {
@@ -169,6 +182,9 @@ public sealed partial class MessageRedelivery
 
     [LoggerMessage(EventId = 5302, Level = LogLevel.Error, Message = "Queue {Queue}: message {MessageId} failed transiently on its last attempt ({Attempt}); parked as an exception record")]
     private static partial void LogParked(ILogger logger, string queue, string messageId, int attempt);
+
+    [LoggerMessage(EventId = 5304, Level = LogLevel.Information, Message = "Queue {Queue}: message {MessageId} planned a write in shadow mode ({Model}.{Method}, recorded in the shadow plan); completed as done in shadow")]
+    private static partial void LogDoneInShadow(ILogger logger, string queue, string messageId, string model, string method);
 
     [LoggerMessage(EventId = 5303, Level = LogLevel.Error, Message = "Queue {Queue}: could not reschedule or park message {MessageId}; the host redelivers it")]
     private static partial void LogSettleFailed(ILogger logger, Exception exception, string queue, string messageId);

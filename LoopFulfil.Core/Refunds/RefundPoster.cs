@@ -142,6 +142,13 @@ public sealed class RefundPoster
             ct).ConfigureAwait(false);
         int id = int.Parse(step.DocumentId, CultureInfo.InvariantCulture);
         FulfilCreditNote note = await fulfil.GetCreditNoteAsync(id, ct).ConfigureAwait(false);
+        if (note.State == "paid" && !string.Equals(note.Reference, p.Reference, StringComparison.Ordinal))
+        {
+            // Adopted already paid: the existing process settled its receivable (refunded the customer), so a refund
+            // payment or store credit from LoopFulfil would pay twice. Held for finance with everything it settles.
+            throw new ReturnStageException(ExceptionCategory.AmountMismatch, $"Credit note {note.Number ?? step.DocumentId} of return order {p.ReturnOrderId} was already paid by the existing process; LoopFulfil posted no refund payment or store credit for {p.Reference}. Check the customer was refunded once, then resolve this record.") { DetailKey = "already-paid" };
+        }
+
         decimal separateFee = 0m;
         if (note.State is "draft" or "validated")
         {

@@ -104,6 +104,12 @@ public sealed partial class ScheduledPostingJob
                 failures.Add(new PostingFailure(p.ReturnId, p.Reference, ex.Message, Permanent: true));
                 ExceptionRecord record = await exceptions.RaiseAsync(new ExceptionRaise(ex.Category, p.ReturnId, $"Scheduled posting {p.Reference}: {ex.Message}") { DetailKey = "posting:" + p.Kind, Source = "scheduled-posting" }, cancellationToken).ConfigureAwait(false);
                 await postings.MarkBlockedAsync(p.ReturnId, p.Kind, record.Id, ex.Message, time.GetUtcNow(), cancellationToken).ConfigureAwait(false);
+                foreach (PostingRecord other in pending.Where(o => string.Equals(o.ReturnId, p.ReturnId, StringComparison.Ordinal) && o.Kind != p.Kind))
+                {
+                    // The return's documents settle one another (as in the refunds stage): a refund payment or store
+                    // credit is never posted against a disputed (e.g. already paid) credit note. Posted ones stay.
+                    await postings.MarkBlockedAsync(other.ReturnId, other.Kind, record.Id, ex.Message, time.GetUtcNow(), cancellationToken).ConfigureAwait(false);
+                }
             }
             catch (Exception ex) when (ex is TransientIntegrationException or HttpRequestException or TimeoutException || (ex is OperationCanceledException && !cancellationToken.IsCancellationRequested))
             {

@@ -17,12 +17,14 @@ public sealed partial class AuthorisationStage : IReturnStage
 {
     private readonly IFulfilClient fulfil;
     private readonly FulfilSkuCatalog catalog;
+    private readonly LoopReferences references;
     private readonly ILogger<AuthorisationStage> logger;
 
-    public AuthorisationStage(IFulfilClient fulfil, FulfilSkuCatalog catalog, ILogger<AuthorisationStage> logger)
+    public AuthorisationStage(IFulfilClient fulfil, FulfilSkuCatalog catalog, LoopReferences references, ILogger<AuthorisationStage> logger)
     {
         this.fulfil = fulfil;
         this.catalog = catalog;
+        this.references = references;
         this.logger = logger;
     }
 
@@ -120,7 +122,21 @@ public sealed partial class AuthorisationStage : IReturnStage
         }
 
         IReadOnlyList<FulfilSaleSnapshot> onOrder = await fulfil.GetReturnSalesAsync([sale.Id], cancellationToken).ConfigureAwait(false);
-        if (ExistingProcessDocuments.Adoptable(units, onOrder, returnId) is not { } existing)
+        // Two Loop returns of the same units on one order must not both adopt one sale (and then one credit note): the
+        // sale id is claimed for one return (insert-if-absent); a sale another return holds is passed over.
+        FulfilSaleSnapshot? existing = null;
+        foreach (FulfilSaleSnapshot candidate in ExistingProcessDocuments.AdoptableAll(units, onOrder, returnId, references))
+        {
+            if (await context.Ledger.ClaimAsync(AdoptedSaleClaim(candidate.Sale.Id), returnId, cancellationToken).ConfigureAwait(false))
+            {
+                existing = candidate;
+                break;
+            }
+
+            LogAdoptionTaken(logger, returnId, candidate.Sale.Id);
+        }
+
+        if (existing is null)
         {
             return false;
         }
@@ -132,6 +148,8 @@ public sealed partial class AuthorisationStage : IReturnStage
         LogAdopted(logger, returnId, context.ReturnOrderId.Value, sale.Id);
         return true;
     }
+
+    private static string AdoptedSaleClaim(int saleId) => "fulfil-sale:" + saleId.ToString(CultureInfo.InvariantCulture);
 
     /// <summary>One batched lookup; missing and archived SKUs each become one exception record. Null: stop.</summary>
     private async Task<IReadOnlyDictionary<string, FulfilProduct>?> ValidateSkusAsync(ReturnContext context, IReadOnlyList<LoopReturnLineItem> units, CancellationToken cancellationToken)
@@ -243,6 +261,9 @@ public sealed partial class AuthorisationStage : IReturnStage
 
     [LoggerMessage(EventId = 4506, Level = LogLevel.Information, Message = "Return {ReturnId}: adopted return sale {ReturnOrderId} on sale {SaleId} that the existing process made (same SKUs and quantities); no second one is made")]
     private static partial void LogAdopted(ILogger logger, string returnId, int returnOrderId, int saleId);
+
+    [LoggerMessage(EventId = 4507, Level = LogLevel.Information, Message = "Return {ReturnId}: the existing process's return sale {FulfilSaleId} is already adopted by another return; not adopted again")]
+    private static partial void LogAdoptionTaken(ILogger logger, string returnId, int fulfilSaleId);
 
     [LoggerMessage(EventId = 4502, Level = LogLevel.Information, Message = "Return {ReturnId}: state {State} needs no return order")]
     private static partial void LogSkipped(ILogger logger, string returnId, string state);

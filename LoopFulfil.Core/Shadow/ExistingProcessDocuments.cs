@@ -12,23 +12,28 @@ namespace LoopFulfil.Core.Shadow;
 /// </summary>
 public static class ExistingProcessDocuments
 {
-    /// <summary>Return sales on the order that another process made (not this return's, not one LoopFulfil superseded, not cancelled).</summary>
-    public static IReadOnlyList<FulfilSaleSnapshot> OtherProcess(IEnumerable<FulfilSaleSnapshot> returnSales, string loopReturnId)
+    /// <summary>Return sales on the order that another process made (not this return's, not one LoopFulfil superseded or made for another return (its reference prefix), not cancelled).</summary>
+    public static IReadOnlyList<FulfilSaleSnapshot> OtherProcess(IEnumerable<FulfilSaleSnapshot> returnSales, string loopReturnId, LoopReferences references)
     {
         ArgumentNullException.ThrowIfNull(returnSales);
+        ArgumentNullException.ThrowIfNull(references);
         return [.. returnSales.Where(r =>
             r.Sale.State is not ("cancel" or "cancelled")
             && !string.Equals(r.Sale.ChannelIdentifier, loopReturnId, StringComparison.Ordinal)
             && !(r.Sale.ChannelIdentifier ?? "").Contains(ReturnLineMatcher.SupersededMarker, StringComparison.Ordinal)
-            && !LooksLikeLoopFulfils(r.Sale))];
+            && r.Sale.Reference?.StartsWith(references.Prefix, StringComparison.Ordinal) != true)];
     }
 
     /// <summary>The other-process return sale with exactly the return's SKUs and quantities, or null (the oldest wins a tie).</summary>
-    public static FulfilSaleSnapshot? Adoptable(IReadOnlyList<LoopReturnLineItem> units, IEnumerable<FulfilSaleSnapshot> returnSales, string loopReturnId)
+    public static FulfilSaleSnapshot? Adoptable(IReadOnlyList<LoopReturnLineItem> units, IEnumerable<FulfilSaleSnapshot> returnSales, string loopReturnId, LoopReferences references) =>
+        AdoptableAll(units, returnSales, loopReturnId, references) is [var first, ..] ? first : null;
+
+    /// <summary>Every other-process return sale with exactly the return's SKUs and quantities, oldest first (adoption claims the first one no other return holds).</summary>
+    public static IReadOnlyList<FulfilSaleSnapshot> AdoptableAll(IReadOnlyList<LoopReturnLineItem> units, IEnumerable<FulfilSaleSnapshot> returnSales, string loopReturnId, LoopReferences references)
     {
         ArgumentNullException.ThrowIfNull(units);
         IReadOnlyDictionary<string, decimal> wanted = Units(units);
-        return OtherProcess(returnSales, loopReturnId).OrderBy(r => r.Sale.Id).FirstOrDefault(r => SameUnits(wanted, Units(r.Sale)));
+        return [.. OtherProcess(returnSales, loopReturnId, references).OrderBy(r => r.Sale.Id).Where(r => SameUnits(wanted, Units(r.Sale)))];
     }
 
     /// <summary>Units per SKU of the Loop return (one line item is one unit).</summary>
@@ -49,8 +54,4 @@ public static class ExistingProcessDocuments
         ArgumentNullException.ThrowIfNull(b);
         return a.Count == b.Count && a.All(kv => b.TryGetValue(kv.Key, out decimal q) && q == kv.Value);
     }
-
-    // LoopFulfil's return orders carry the LOOP- reference (Returns:ReturnOrderReferencePrefix), whichever return they are for.
-    private static bool LooksLikeLoopFulfils(FulfilSale sale) =>
-        sale.Reference?.StartsWith("LOOP-", StringComparison.Ordinal) == true;
 }

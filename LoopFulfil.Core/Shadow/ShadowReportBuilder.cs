@@ -23,9 +23,11 @@ public sealed class ShadowReportBuilder(
     IFulfilOutcomesClient outcomes,
     ILoopClient loop,
     IOptions<RefundsOptions> refundsOptions,
-    TimeProvider time)
+    TimeProvider time,
+    LoopReferences? references = null)
 {
     private readonly RefundsOptions _refunds = refundsOptions.Value;
+    private readonly LoopReferences _references = references ?? LoopReferences.Default;
 
     public async Task<ShadowReport> BuildAsync(CancellationToken cancellationToken)
     {
@@ -55,7 +57,7 @@ public sealed class ShadowReportBuilder(
         FulfilSale? sale = r.OrderName is null && r.ProviderOrderId is null ? null
             : await fulfil.FindOriginalSaleAsync(r.OrderName ?? "", r.ProviderOrderId, ct).ConfigureAwait(false);
         IReadOnlyList<FulfilSaleSnapshot> others = sale is null ? []
-            : ExistingProcessDocuments.OtherProcess(await fulfil.GetReturnSalesAsync([sale.Id], ct).ConfigureAwait(false), returnId);
+            : ExistingProcessDocuments.OtherProcess(await fulfil.GetReturnSalesAsync([sale.Id], ct).ConfigureAwait(false), returnId, _references);
         var rows = new List<ShadowReportRow>();
         ShadowReportRow Row(string document, string? reference, decimal? planned, string? existing, decimal? existingAmount, ShadowVerdict verdict, string note) =>
             new(returnId, r.OrderName, document, reference, planned, existing, existingAmount, verdict, note);
@@ -63,7 +65,7 @@ public sealed class ShadowReportBuilder(
         // The return sale: units per SKU at price less discount (docs/accounting.md, rule "one credit document").
         decimal net = r.LineItems.Sum(l => l.Price - l.Discount);
         string units = Describe(ExistingProcessDocuments.Units(r.LineItems));
-        FulfilSaleSnapshot? match = ExistingProcessDocuments.Adoptable(r.LineItems, others, returnId);
+        FulfilSaleSnapshot? match = ExistingProcessDocuments.Adoptable(r.LineItems, others, returnId, _references);
         if (sale is null)
         {
             rows.Add(Row("return sale", units, net, null, null, ShadowVerdict.MissingInFulfil, $"order {r.OrderName} not found in Fulfil: live mode raises OrderNotFound"));

@@ -315,6 +315,17 @@ public sealed partial class FulfilSandboxState
         }
     }
 
+    /// <summary>Marks an invoice paid as a process outside LoopFulfil would leave it (crafted: no reconciliation lines).</summary>
+    public void MarkInvoicePaid(int invoiceId)
+    {
+        lock (_gate)
+        {
+            var invoice = Rec("account.invoice", invoiceId);
+            invoice["number"] = invoice.GetValueOrDefault("number") ?? NextNumber("CN");
+            invoice["state"] = "paid";
+        }
+    }
+
     /// <summary>Adds a journal entry directly (no balance or period check: crafted states may be broken on purpose).</summary>
     public int AddJournalEntry(string description, DateOnly date, string state, params (string AccountCode, decimal Debit, decimal Credit)[] lines)
     {

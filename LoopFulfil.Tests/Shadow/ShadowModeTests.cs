@@ -1,5 +1,8 @@
+using System.Globalization;
 using System.Text.Json;
+using LoopFulfil.Core.Exceptions;
 using LoopFulfil.Core.Refunds;
+using LoopFulfil.Core.Returns;
 using LoopFulfil.Core.Shadow;
 using LoopFulfil.Sandbox.Fulfil;
 using LoopFulfil.Tests.Outcomes;
@@ -92,6 +95,57 @@ public sealed class ShadowModeTests
         Assert.Equal(existingNote, Assert.Single(h.CreditNotes(r.ReturnId)).Id);
         // What the existing process had not posted: the refund payment, once.
         Assert.Single(h.Journals(r.ReturnId, PostingKinds.RefundPayment));
+    }
+
+    [Fact]
+    public async Task Going_live_on_a_return_whose_credit_note_the_existing_process_already_paid_posts_no_refund_and_raises_one_finance_record()
+    {
+        await using OutcomesHarness h = await OutcomesHarness.StartAsync(new Dictionary<string, string?> { ["Refunds:CreditNoteSource"] = "InvoiceFromReturnOrder" });
+        OutcomeReturn r = new OutcomeReturn("#1001", (b, x) => b.WithLine(Tee, 25.00m, lineItemId: x.Line(1)).WithLine(Tee, 25.00m, lineItemId: x.Line(2))).AddTo(h.Loop);
+        // The existing process made the return sale and its credit note, and already refunded the customer (paid).
+        FulfilSandboxState fulfil = h.Fulfil.State;
+        int original = Assert.Single(fulfil.FindByReference("sale.sale", "#1001")).Id;
+        int party = fulfil.Get("sale.sale", original).Ref("party")!.Value;
+        int existing = fulfil.AddSale("SHOPIFY-RET-1", null, party, "processing", (Tee, -2m, 25.00m));
+        fulfil.LinkReturnSale(existing, original);
+        int existingNote = fulfil.InvoiceReturnOrder(existing);
+        fulfil.MarkInvoicePaid(existingNote);
+
+        await h.SendAsync(r.Created_());
+        await h.SendAsync(r.Closed());
+
+        Assert.Empty(h.ReturnOrders(r.ReturnId));
+        Assert.Empty(h.Journals(r.ReturnId, PostingKinds.RefundPayment));
+        Assert.Equal("paid", fulfil.Get("account.invoice", existingNote).State);
+        ExceptionRecord record = Assert.Single(await h.ExceptionRecordsAsync());
+        Assert.Equal((ExceptionCategory.AmountMismatch, "finance"), (record.Category, record.Owner));
+        Assert.Contains("already paid", record.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Two_returns_of_the_same_unit_on_one_order_adopt_the_one_existing_process_return_sale_only_once()
+    {
+        await using OutcomesHarness h = await OutcomesHarness.StartAsync(new Dictionary<string, string?> { ["Refunds:CreditNoteSource"] = "InvoiceFromReturnOrder" });
+        OutcomeReturn first = new OutcomeReturn("#1001", (b, x) => b.WithLine(Tee, 25.00m, lineItemId: x.Line(1))).AddTo(h.Loop);
+        OutcomeReturn second = new OutcomeReturn("#1001", (b, x) => b.WithLine(Tee, 25.00m, lineItemId: x.Line(1))).AddTo(h.Loop);
+        // The existing process returned one tee on the order; Loop has two returns of one tee each.
+        FulfilSandboxState fulfil = h.Fulfil.State;
+        int original = Assert.Single(fulfil.FindByReference("sale.sale", "#1001")).Id;
+        int party = fulfil.Get("sale.sale", original).Ref("party")!.Value;
+        int existing = fulfil.AddSale("SHOPIFY-RET-1", null, party, "processing", (Tee, -1m, 25.00m));
+        fulfil.LinkReturnSale(existing, original);
+
+        await h.SendAsync(first.Created_());
+        await h.SendAsync(second.Created_());
+
+        ReturnLedger ledger = h.Services.GetRequiredService<ReturnLedger>();
+        string? firstOrder = (await ledger.GetStepAsync(first.ReturnId, ReturnSteps.ReturnOrder, CancellationToken.None))?.DocumentId;
+        string? secondOrder = (await ledger.GetStepAsync(second.ReturnId, ReturnSteps.ReturnOrder, CancellationToken.None))?.DocumentId;
+        Assert.Equal(existing.ToString(CultureInfo.InvariantCulture), firstOrder);
+        Assert.Empty(h.ReturnOrders(first.ReturnId));
+        // The second return made its own return order instead of adopting the sale the first one holds.
+        Assert.Equal(Assert.Single(h.ReturnOrders(second.ReturnId)).Id.ToString(CultureInfo.InvariantCulture), secondOrder);
+        Assert.NotEqual(firstOrder, secondOrder);
     }
 
     [Fact]
