@@ -385,17 +385,23 @@ public sealed partial class LoopSandbox : IAsyncDisposable
     /// <summary>Base64(HMAC-SHA256(body, webhook secret)), as Loop signs.</summary>
     public string Sign(byte[] body) => Convert.ToBase64String(HMACSHA256.HashData(Encoding.UTF8.GetBytes(WebhookSecret), body));
 
-    public async ValueTask DisposeAsync()
+    /// <summary>
+    /// Completes when the background work queued so far (Process Return's closing, webhooks) has finished: the signal a
+    /// test awaits instead of polling the return's state.
+    /// </summary>
+    public Task BackgroundWorkDone()
     {
-        Task[] pending;
         lock (_gate)
         {
-            pending = [.. _background];
+            return Task.WhenAll([.. _background]);
         }
+    }
 
+    public async ValueTask DisposeAsync()
+    {
         try
         {
-            await Task.WhenAll(pending).WaitAsync(TimeSpan.FromSeconds(10));
+            await BackgroundWorkDone().WaitAsync(TimeSpan.FromSeconds(10));
         }
         catch (TimeoutException)
         {

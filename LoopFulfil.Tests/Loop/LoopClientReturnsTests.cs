@@ -214,7 +214,8 @@ public class LoopClientReturnsTests
 
         var remaining = await h.Client.GetReturnAsync(id, CancellationToken.None);
         Assert.Equal(["882"], remaining.LineItems.Select(l => l.LineItemId));
-        await WaitUntilAsync(() => h.Sandbox.GetState(id) == "closed");
+        await h.Sandbox.BackgroundWorkDone().WaitAsync(TimeSpan.FromMinutes(1));
+        Assert.Equal("closed", h.Sandbox.GetState(id));
         var afterClose = await Assert.ThrowsAsync<LoopActionRejectedException>(() => h.Client.RemoveLineItemsAsync(id, ["882"], CancellationToken.None));
         Assert.Equal("UNPROCESSABLE_RETURN_STATE", afterClose.Code);
     }
@@ -237,14 +238,4 @@ public class LoopClientReturnsTests
 
     private static DateTimeOffset Parse(string? text)
         => DateTimeOffset.ParseExact(text!, "yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal);
-
-    private static async Task WaitUntilAsync(Func<bool> condition)
-    {
-        var deadline = DateTime.UtcNow + Generous;
-        while (!condition())
-        {
-            Assert.True(DateTime.UtcNow < deadline, "Condition not met in time.");
-            await Task.Delay(20);
-        }
-    }
 }

@@ -325,11 +325,8 @@ public sealed class OutcomeScenarioTests
 
     private static async Task<string?> WaitForClosedAsync(OutcomesHarness h, string returnId)
     {
-        // Loop processes in the background; the sandbox closes the return shortly after the process call.
-        for (int i = 0; i < 100 && h.Loop.GetState(returnId) != "closed"; i++)
-        {
-            await Task.Delay(100);
-        }
+        // Loop processes in the background; await that work (the timeout only guards against a hang).
+        await h.Loop.BackgroundWorkDone().WaitAsync(TimeSpan.FromMinutes(1));
 
         return h.Loop.GetState(returnId);
     }
