@@ -126,7 +126,7 @@ public sealed class CliCommandTests
         Assert.True(code == 0, $"demo exited {code}: {stderr}\n{stdout}");
         Assert.Contains("scenarios ended as expected", stdout, StringComparison.Ordinal);
         Assert.Contains("LOOP-", stdout, StringComparison.Ordinal);
-        Assert.Contains("-CN (posted)", stdout, StringComparison.Ordinal);
+        Assert.Contains("-CN (paid)", stdout, StringComparison.Ordinal);
         Assert.Contains("SkuNotFound", stdout, StringComparison.Ordinal);
         Assert.Contains("-EXC (", stdout, StringComparison.Ordinal);
         Assert.Contains("Commerce sync backfill completed", stdout, StringComparison.Ordinal);
