@@ -6,7 +6,8 @@ namespace LoopFulfil.Core.Refunds;
 /// Settles the receivable of every processed return that has a credit note (<see cref="ReturnSettlement"/>), after the
 /// refunds and exchanges of the same pass, so whichever document is posted last (credit note, refund payment, store
 /// credit, exchange invoice; <c>postings.posted</c> in Scheduled mode, <c>exchange.created</c>, or any later event)
-/// triggers it. It is finance's work: a finance stop earlier in the pass skips it, an exchange problem does not.
+/// triggers it. It is finance's work (its order is in the second finance range): a finance stop earlier in the pass
+/// skips it, an exchange problem does not.
 /// </summary>
 public sealed class SettlementStage : IReturnStage
 {
@@ -17,8 +18,6 @@ public sealed class SettlementStage : IReturnStage
     public int Order => ReturnStageOrder.Settlement;
 
     public string Name => "settlement";
-
-    public ReturnStageFamily Family => ReturnStageFamily.Finance;
 
     public async Task ApplyAsync(ReturnContext context, CancellationToken cancellationToken)
     {

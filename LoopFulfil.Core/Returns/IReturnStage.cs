@@ -31,7 +31,12 @@ public interface IReturnStage
     Task ApplyAsync(ReturnContext context, CancellationToken cancellationToken);
 }
 
-/// <summary>Reserved <see cref="IReturnStage.Order"/> values; leave gaps so stages can be inserted between them.</summary>
+/// <summary>
+/// Reserved <see cref="IReturnStage.Order"/> values; leave gaps so stages can be inserted between them. The order is
+/// the run order and, by range, the family (<see cref="ReturnStageFamilies.ForOrder"/>): 100s authorisation, 200s–300s
+/// warehouse, 400s finance (postings), 500s exchanges, 600s–800s finance again (the settlement, which nets what the
+/// postings and the exchange of the same pass left on the receivable), 900s write-back.
+/// </summary>
 public static class ReturnStageOrder
 {
     /// <summary>SKU validation, original sale lookup, return order into quarantine.</summary>
@@ -53,7 +58,7 @@ public static class ReturnStageOrder
     public const int Exchanges = 500;
 
     /// <summary>Settlement of the return's receivable (family finance): after the refunds and the exchange of the same pass.</summary>
-    public const int Settlement = 800;
+    public const int Settlement = 600;
 
     /// <summary>Write results back to Loop (process, notes).</summary>
     public const int WriteBack = 900;

@@ -28,13 +28,14 @@ public enum ReturnStageFamily
 /// <summary>The rules between families, in one place.</summary>
 public static class ReturnStageFamilies
 {
-    /// <summary>The family of a stage at <paramref name="order"/> (see <see cref="ReturnStageOrder"/>).</summary>
+    /// <summary>The family of a stage at <paramref name="order"/> (the ranges of <see cref="ReturnStageOrder"/>).</summary>
     public static ReturnStageFamily ForOrder(int order) => order switch
     {
         < ReturnStageOrder.Receipt => ReturnStageFamily.Authorisation,
         < ReturnStageOrder.Refunds => ReturnStageFamily.Warehouse,
         < ReturnStageOrder.Exchanges => ReturnStageFamily.Finance,
-        < ReturnStageOrder.WriteBack => ReturnStageFamily.Exchanges,
+        < ReturnStageOrder.Settlement => ReturnStageFamily.Exchanges,
+        < ReturnStageOrder.WriteBack => ReturnStageFamily.Finance,
         _ => ReturnStageFamily.WriteBack,
     };
 
