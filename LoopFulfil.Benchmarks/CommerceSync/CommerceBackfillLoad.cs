@@ -4,6 +4,7 @@ using System.Globalization;
 using System.Text;
 using LoopFulfil.Core.CommerceSync;
 using LoopFulfil.Core.Fulfil;
+using LoopFulfil.Core.Http;
 using LoopFulfil.Core.Loop;
 using LoopFulfil.Core.Storage;
 using LoopFulfil.Sandbox.Azurite;
@@ -98,6 +99,7 @@ public static class CommerceBackfillLoad
         await using var services = new ServiceCollection()
             .AddLogging()
             .AddLoopFulfilStorage(configuration)
+            .AddLoopFulfilHttpResilience(configuration)
             .AddLoopFulfilFulfil(configuration)
             .AddLoopFulfilLoop(configuration)
             .AddLoopFulfilCommerceSync(configuration)

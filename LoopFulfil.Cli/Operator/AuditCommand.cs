@@ -3,6 +3,7 @@ using System.Globalization;
 using LoopFulfil.Cli.Hosting;
 using LoopFulfil.Core.Fulfil;
 using LoopFulfil.Core.GoLive;
+using LoopFulfil.Core.Http;
 using LoopFulfil.Core.Loop;
 using LoopFulfil.Core.Refunds;
 using LoopFulfil.Core.Webhooks;
@@ -96,6 +97,7 @@ internal static class AuditCommand
         var services = new ServiceCollection();
         services.AddSingleton(time);
         services.AddLogging();
+        services.AddLoopFulfilHttpResilience(configuration);
         services.AddLoopFulfilFulfil(configuration);
         services.AddLoopFulfilLoop(configuration);
         services.AddOptions<WebhookOptions>().Bind(configuration.GetSection(WebhookOptions.Section));

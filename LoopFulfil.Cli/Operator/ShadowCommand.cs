@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using LoopFulfil.Cli.Hosting;
 using LoopFulfil.Core.Fulfil;
+using LoopFulfil.Core.Http;
 using LoopFulfil.Core.Loop;
 using LoopFulfil.Core.Refunds;
 using LoopFulfil.Core.Returns;
@@ -54,6 +55,7 @@ internal static class ShadowCommand
         services.AddLogging();
         services.AddSingleton(context.Time);
         services.AddLoopFulfilStorage(configuration);
+        services.AddLoopFulfilHttpResilience(configuration);
         services.AddLoopFulfilFulfil(configuration);
         services.AddLoopFulfilLoop(configuration);
         services.AddOptions<RefundsOptions>().Bind(configuration.GetSection(RefundsOptions.Section));

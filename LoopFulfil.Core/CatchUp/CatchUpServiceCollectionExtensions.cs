@@ -1,4 +1,3 @@
-using LoopFulfil.Core.Returns;
 using LoopFulfil.Core.Scheduling;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -11,7 +10,7 @@ public static class CatchUpServiceCollectionExtensions
     /// <summary>
     /// Registers <see cref="CatchUpSweep"/> (the timer's entry point on both hosts), its watermark store and
     /// <see cref="CatchUpOptions"/> from section <c>CatchUp</c>, validated at start-up. Needs the Loop client, the
-    /// returns ledger, storage and an <c>IMessageSender</c>.
+    /// returns ledger (<c>AddLoopFulfilReturns</c>), storage and an <c>IMessageSender</c>.
     /// </summary>
     public static IServiceCollection AddLoopFulfilCatchUp(this IServiceCollection services, IConfiguration configuration)
     {
@@ -24,7 +23,6 @@ public static class CatchUpServiceCollectionExtensions
             .Validate(o => o.InitialLookback >= TimeSpan.Zero && o.InitialLookback <= TimeSpan.FromDays(120), "CatchUp:InitialLookback must be 0-120 days.")
             .ValidateOnStart();
         services.TryAddSingleton(TimeProvider.System);
-        services.TryAddSingleton<ReturnLedger>();
         services.TryAddSingleton<CatchUpWatermarkStore>();
         services.TryAddTransient<CatchUpSweep>();
         return services;

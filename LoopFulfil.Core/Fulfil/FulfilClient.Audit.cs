@@ -8,12 +8,12 @@ public sealed partial class FulfilClient
 {
     private const string Journal = "account.journal";
 
-    public async Task<IReadOnlyList<FulfilModelAccess>> ProbeModelAccessAsync(CancellationToken cancellationToken = default)
+    public async Task<IReadOnlyList<FulfilModelAccess>> ProbeModelAccessAsync(bool includeGiftCards, CancellationToken cancellationToken = default)
     {
         string[] models =
         [
             Sale, SaleLine, Product, "product.template", "party.party", PartyAddress, Country, "stock.location", "stock.move",
-            ReturnShipment, InternalShipment, Invoice, Move, MoveLine, "account.account", Journal, _options.GiftCardModel,
+            ReturnShipment, InternalShipment, Invoice, Move, MoveLine, "account.account", Journal, includeGiftCards ? _options.GiftCardModel : "",
         ];
         var results = new List<FulfilModelAccess>(models.Length);
         foreach (var model in models.Where(m => !string.IsNullOrWhiteSpace(m)).Distinct(StringComparer.Ordinal))

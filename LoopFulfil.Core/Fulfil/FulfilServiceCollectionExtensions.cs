@@ -11,9 +11,10 @@ public static class FulfilServiceCollectionExtensions
     public const string HttpClientName = "Fulfil";
 
     /// <summary>
-    /// Registers <see cref="IFulfilClient"/> (typed <c>HttpClient</c> with the shared resilience handler),
-    /// <see cref="IFulfilOutcomesClient"/> and <see cref="IFulfilReceivables"/> over the same named client, and binds
-    /// <see cref="FulfilOptions"/> from section <c>Fulfil</c>, validated at start-up.
+    /// Registers <see cref="IFulfilClient"/> (typed <c>HttpClient</c> with the shared resilience handler; the pipeline
+    /// provider comes from <c>AddLoopFulfilHttpResilience</c>), <see cref="IFulfilOutcomesClient"/>,
+    /// <see cref="IFulfilReceivables"/> and <see cref="IFulfilReconciliationReader"/> over the same named client, and
+    /// binds <see cref="FulfilOptions"/> from section <c>Fulfil</c>, validated at start-up.
     /// </summary>
     public static IServiceCollection AddLoopFulfilFulfil(this IServiceCollection services, IConfiguration configuration)
     {
@@ -25,7 +26,7 @@ public static class FulfilServiceCollectionExtensions
             .Validate(o => !string.IsNullOrWhiteSpace(o.ApiKey), "Fulfil:ApiKey is required.")
             .Validate(o => o.PageSize > 0, "Fulfil:PageSize must be positive.")
             .ValidateOnStart();
-        services.AddLoopFulfilResilientHttpClient<IFulfilClient, FulfilClient>(configuration, HttpClientName, static (sp, http) =>
+        services.AddLoopFulfilResilientHttpClient<IFulfilClient, FulfilClient>(HttpClientName, static (sp, http) =>
         {
             var options = sp.GetRequiredService<IOptions<FulfilOptions>>().Value;
             http.BaseAddress = new Uri(options.BaseUrl.TrimEnd('/') + "/");
@@ -33,6 +34,7 @@ public static class FulfilServiceCollectionExtensions
         // Same named client: one base address, one resilience pipeline and circuit for Fulfil.
         services.AddHttpClient<IFulfilOutcomesClient, FulfilOutcomesClient>(HttpClientName);
         services.AddHttpClient<IFulfilReceivables, FulfilReceivablesClient>(HttpClientName);
+        services.AddHttpClient<IFulfilReconciliationReader, FulfilReconciliationReader>(HttpClientName);
         return services;
     }
 }

@@ -11,7 +11,11 @@ public partial interface IFulfilClient
     /// A dry read (one record at most) of every model the integration reads or writes, so a key without access to one
     /// of them is found before go-live rather than by the first return that needs it. Reads only.
     /// </summary>
-    Task<IReadOnlyList<FulfilModelAccess>> ProbeModelAccessAsync(CancellationToken cancellationToken = default);
+    /// <param name="includeGiftCards">
+    /// Whether the gift-card model (<c>Fulfil:GiftCardModel</c>) is read too: only with store credit as gift cards
+    /// (Fulfil's gift-card module need not be installed otherwise, and Tryton has none).
+    /// </param>
+    Task<IReadOnlyList<FulfilModelAccess>> ProbeModelAccessAsync(bool includeGiftCards, CancellationToken cancellationToken = default);
 
     /// <summary>Name of the <c>account.journal</c> with this id, or null when there is none.</summary>
     Task<string?> GetJournalNameAsync(int journalId, CancellationToken cancellationToken = default);

@@ -13,7 +13,8 @@ public static class HttpResilienceServiceCollectionExtensions
 {
     /// <summary>
     /// Binds <see cref="HttpResilienceOptions"/> (section <c>HttpResilience</c>) for every client name and registers the
-    /// pipeline provider. Safe to call from several features.
+    /// pipeline provider the resilience handlers of every client use. The composition root calls it once (a second call
+    /// does nothing); a host composing features by hand calls it before a client with <see cref="AddLoopFulfilResilience"/>.
     /// </summary>
     public static IServiceCollection AddLoopFulfilHttpResilience(this IServiceCollection services, IConfiguration configuration)
     {
@@ -36,12 +37,14 @@ public static class HttpResilienceServiceCollectionExtensions
     /// Adds the resilience handler to a client. The pipeline (and its circuit) is per client name; <paramref name="configure"/>
     /// overrides the bound settings for this client only. HttpClient's own timeout is switched off: the pipeline owns timeouts.
     /// </summary>
+    /// <remarks>
+    /// It configures the caller's own client and registers no service: the pipeline provider the handlers resolve is
+    /// registered by <see cref="AddLoopFulfilHttpResilience"/> (the composition root calls it), so a folder calling this
+    /// for its client does not register the Http folder's services (<c>FolderRegistrationTests</c>).
+    /// </remarks>
     public static IHttpClientBuilder AddLoopFulfilResilience(this IHttpClientBuilder builder, Action<HttpResilienceOptions>? configure = null)
     {
         ArgumentNullException.ThrowIfNull(builder);
-        builder.Services.AddOptions();
-        builder.Services.TryAddSingleton(TimeProvider.System);
-        builder.Services.TryAddSingleton<HttpResiliencePipelineProvider>();
         if (configure is not null)
         {
             builder.Services.Configure(builder.Name, configure);
@@ -55,26 +58,23 @@ public static class HttpResilienceServiceCollectionExtensions
             name,
             sp.GetRequiredService<TimeProvider>(),
             sp.GetService<ILoggerFactory>()?.CreateLogger("LoopFulfil.Http." + name)));
-        builder.AddHttpMessageHandler(sp => new ResilienceHandler(sp.GetRequiredService<HttpResiliencePipelineProvider>().Get(name)));
+        builder.AddHttpMessageHandler(sp => new ResilienceHandler(PipelineProvider(sp).Get(name)));
         builder.AddHttpMessageHandler(sp => new UpstreamAttemptHandler(name, sp.GetRequiredService<TimeProvider>(), sp.GetService<LoopFulfilMetrics>()));
         return builder;
     }
 
     /// <summary>
-    /// Registers <typeparamref name="TClient"/> as a typed client named <paramref name="name"/> with the resilience handler
-    /// (options bound from <c>HttpResilience</c>). <paramref name="configureClient"/> sets the base address and headers.
+    /// Registers the caller's <typeparamref name="TImplementation"/> as a typed client named <paramref name="name"/> with
+    /// the resilience handler (see <see cref="AddLoopFulfilResilience"/>: the pipeline provider comes from
+    /// <see cref="AddLoopFulfilHttpResilience"/>). <paramref name="configureClient"/> sets the base address and headers.
     /// </summary>
     public static IHttpClientBuilder AddLoopFulfilResilientHttpClient<TClient, TImplementation>(
         this IServiceCollection services,
-        IConfiguration configuration,
         string name,
         Action<IServiceProvider, HttpClient> configureClient)
         where TClient : class
         where TImplementation : class, TClient
-    {
-        services.AddLoopFulfilHttpResilience(configuration);
-        return services.AddHttpClient<TClient, TImplementation>(name, configureClient).AddLoopFulfilResilience();
-    }
+        => services.AddHttpClient<TClient, TImplementation>(name, configureClient).AddLoopFulfilResilience();
 
     /// <summary>
     /// An <c>HttpClient</c> with the resilience handler, without DI (CLI, tools). The caller owns and disposes it; keep one
@@ -91,6 +91,10 @@ public static class HttpResilienceServiceCollectionExtensions
             logger ?? NullLogger.Instance);
         return new HttpClient(handler) { BaseAddress = baseAddress, Timeout = Timeout.InfiniteTimeSpan };
     }
+
+    private static HttpResiliencePipelineProvider PipelineProvider(IServiceProvider services) =>
+        services.GetService<HttpResiliencePipelineProvider>()
+        ?? throw new InvalidOperationException("An HttpClient with the LoopFulfil resilience handler needs AddLoopFulfilHttpResilience (the composition root AddLoopFulfil calls it).");
 
     private sealed class ResilienceConfigurationMarker;
 }

@@ -14,13 +14,10 @@ public static class LoopServiceCollectionExtensions
     /// <summary>
     /// Registers <see cref="ILoopClient"/> (typed HttpClient "Loop") with the shared resilience handler (retries with
     /// backoff honouring Retry-After, timeouts, circuit breaker) outside the rate limiter, plus <see cref="LoopRateLimiter"/>
-    /// and <see cref="LoopOptions"/>.
+    /// and <see cref="LoopOptions"/>. The pipeline provider comes from <c>AddLoopFulfilHttpResilience</c>.
     /// </summary>
     public static IServiceCollection AddLoopFulfilLoop(this IServiceCollection services, IConfiguration configuration)
-    {
-        services.AddLoopFulfilHttpResilience(configuration);
-        return services.AddLoopFulfilLoop(configuration, builder => builder.AddLoopFulfilResilience());
-    }
+        => services.AddLoopFulfilLoop(configuration, builder => builder.AddLoopFulfilResilience());
 
     /// <summary>
     /// As <see cref="AddLoopFulfilLoop(IServiceCollection, IConfiguration)"/>; <paramref name="configureOuterHandlers"/>

@@ -16,8 +16,8 @@ public static class PrivacyServiceCollectionExtensions
 {
     /// <summary>
     /// Registers <see cref="RetentionJob"/> (the retention timer's entry point on both hosts), <see cref="ErasureService"/>
-    /// (the CLI's and the ops route's), the <see cref="ClaimCheck"/> they prune, and <see cref="PrivacyOptions"/> from
-    /// section <c>Privacy</c>, validated at start-up. Needs storage.
+    /// (the CLI's and the ops route's) and <see cref="PrivacyOptions"/> from section <c>Privacy</c>, validated at
+    /// start-up. Needs storage and the <see cref="ClaimCheck"/> they prune (<c>AddLoopFulfilMessaging</c>).
     /// </summary>
     public static IServiceCollection AddLoopFulfilPrivacy(this IServiceCollection services, IConfiguration configuration)
     {
@@ -28,7 +28,6 @@ public static class PrivacyServiceCollectionExtensions
             .ValidateOnStart();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<PrivacyOptions>, PrivacyOptionsValidator>());
         services.TryAddSingleton(TimeProvider.System);
-        services.TryAddSingleton<ClaimCheck>();
         services.TryAddSingleton<RetentionWatermarkStore>();
         services.TryAddTransient<RetentionJob>();
 

@@ -1,5 +1,6 @@
 using LoopFulfil.Core.Exceptions;
 using LoopFulfil.Core.Exchanges;
+using LoopFulfil.Core.Fulfil;
 using LoopFulfil.Core.Loop.Json;
 using LoopFulfil.Core.Loop.Models;
 using LoopFulfil.Core.Refunds;
@@ -41,37 +42,37 @@ public sealed partial class ReconciliationJob
         ReturnMoney money = ReturnMoney.Of(r, await GiftCardEventAsync(id, cancellationToken).ConfigureAwait(false));
         FulfilLoopDocument[] creditNotes = await CreditNotesAsync().ConfigureAwait(false);
         FulfilLoopDocument[] Journals(string kind) => [.. docs.Where(d => d.Type == LoopDocumentType.JournalEntry && d.Reference == references.Of(id, kind))];
-        FulfilLoopDocument[] storeCredits = Journals(PostingKinds.StoreCredit);
-        FulfilLoopDocument[] bonuses = Journals(PostingKinds.GiftCardBonus);
-        FulfilLoopDocument[] refundPayments = Journals(PostingKinds.RefundPayment);
-        FulfilLoopDocument[] giftCards = [.. docs.Where(d => d.Type == LoopDocumentType.GiftCard && d.Reference == references.Of(id, PostingKinds.GiftCard))];
-        FulfilLoopDocument[] fees = Journals(PostingKinds.HandlingFee);
+        FulfilLoopDocument[] storeCredits = Journals(LoopReferences.StoreCredit);
+        FulfilLoopDocument[] bonuses = Journals(LoopReferences.GiftCardBonus);
+        FulfilLoopDocument[] refundPayments = Journals(LoopReferences.RefundPayment);
+        FulfilLoopDocument[] giftCards = [.. docs.Where(d => d.Type == LoopDocumentType.GiftCard && d.Reference == references.Of(id, LoopReferences.GiftCard))];
+        FulfilLoopDocument[] fees = Journals(LoopReferences.HandlingFee);
         decimal refundTotal = refundPayments.Sum(d => d.Amount ?? 0m);
 
         // docs/accounting.md: the one credit note credits every returned unit less the fee; the refund payment is R.
         // An ERP credit note posted before LoopFulfil saw it credits V; its fee F is the LOOP-{id}-FEE journal.
-        if (fees.Length > 0 || planned.ContainsKey(PostingKinds.HandlingFee))
+        if (fees.Length > 0 || planned.ContainsKey(LoopReferences.HandlingFee))
         {
-            Check(ReconciliationMismatchKind.CreditNoteMismatch, PostingKinds.CreditNote, money.Value, creditNotes, -creditNotes.Sum(d => d.Amount ?? 0m), "credit note", "returned value (its fee is a journal of its own)");
-            Check(ReconciliationMismatchKind.JournalMismatch, PostingKinds.HandlingFee, money.HandlingFee, fees, fees.Sum(d => d.Amount ?? 0m), "handling-fee journal", "handling fee");
+            Check(ReconciliationMismatchKind.CreditNoteMismatch, LoopReferences.CreditNote, money.Value, creditNotes, -creditNotes.Sum(d => d.Amount ?? 0m), "credit note", "returned value (its fee is a journal of its own)");
+            Check(ReconciliationMismatchKind.JournalMismatch, LoopReferences.HandlingFee, money.HandlingFee, fees, fees.Sum(d => d.Amount ?? 0m), "handling-fee journal", "handling fee");
         }
         else
         {
-            Check(ReconciliationMismatchKind.CreditNoteMismatch, PostingKinds.CreditNote, money.Credited, creditNotes, -creditNotes.Sum(d => d.Amount ?? 0m), "credit note", "returned value less handling fee");
+            Check(ReconciliationMismatchKind.CreditNoteMismatch, LoopReferences.CreditNote, money.Credited, creditNotes, -creditNotes.Sum(d => d.Amount ?? 0m), "credit note", "returned value less handling fee");
         }
 
-        Check(ReconciliationMismatchKind.JournalMismatch, PostingKinds.RefundPayment, money.Refund, refundPayments, refundTotal, "refund payment journal", "cash refund");
+        Check(ReconciliationMismatchKind.JournalMismatch, LoopReferences.RefundPayment, money.Refund, refundPayments, refundTotal, "refund payment journal", "cash refund");
         // Rows 4 and 5, in both modes: the store credit settles the receivable with G − B, the bonus B from its own account.
         decimal journalTotal = storeCredits.Sum(d => d.Amount ?? 0m);
         decimal bonusTotal = bonuses.Sum(d => d.Amount ?? 0m);
         decimal storeCreditTotal = journalTotal + bonusTotal;
-        Check(ReconciliationMismatchKind.JournalMismatch, PostingKinds.StoreCredit, money.StoreCredit - money.Bonus, storeCredits, journalTotal, "store-credit journal", "store credit less bonus");
-        Check(ReconciliationMismatchKind.JournalMismatch, PostingKinds.GiftCardBonus, money.Bonus, bonuses, bonusTotal, "store-credit bonus journal", "gift-card bonus");
+        Check(ReconciliationMismatchKind.JournalMismatch, LoopReferences.StoreCredit, money.StoreCredit - money.Bonus, storeCredits, journalTotal, "store-credit journal", "store credit less bonus");
+        Check(ReconciliationMismatchKind.JournalMismatch, LoopReferences.GiftCardBonus, money.Bonus, bonuses, bonusTotal, "store-credit bonus journal", "gift-card bonus");
         if (GiftCardOwed())
         {
             // The customer's card carries the whole credit issued (the journals above book it).
             storeCreditTotal = giftCards.Sum(d => d.Amount ?? 0m);
-            Check(ReconciliationMismatchKind.GiftCardMismatch, PostingKinds.GiftCard, money.StoreCredit, giftCards, storeCreditTotal, "store-credit gift card", "store credit");
+            Check(ReconciliationMismatchKind.GiftCardMismatch, LoopReferences.GiftCard, money.StoreCredit, giftCards, storeCreditTotal, "store-credit gift card", "store credit");
         }
 
         IReadOnlyDictionary<string, IReadOnlyList<LoopExchange>> exchanges = ExchangeGroups.Of(r);
@@ -134,8 +135,8 @@ public sealed partial class ReconciliationJob
         // does not carry the reference).
         async Task<FulfilLoopDocument[]> CreditNotesAsync()
         {
-            string reference = references.Of(id, PostingKinds.CreditNote);
-            int? stored = planned.TryGetValue(PostingKinds.CreditNote, out PostingRecord? note) && int.TryParse(note.DocumentId, out int documentId) ? documentId : null;
+            string reference = references.Of(id, LoopReferences.CreditNote);
+            int? stored = planned.TryGetValue(LoopReferences.CreditNote, out PostingRecord? note) && int.TryParse(note.DocumentId, out int documentId) ? documentId : null;
             List<FulfilLoopDocument> found = [.. docs.Where(d => d.Type == LoopDocumentType.CreditNote && (d.Reference == reference || d.Id == stored))];
             if (stored is int invoice && found.All(d => d.Id != invoice)
                 && await fulfil.GetCreditNoteAsync(invoice, id, cancellationToken).ConfigureAwait(false) is { IsLive: true } byId)
@@ -150,12 +151,12 @@ public sealed partial class ReconciliationJob
         // credit was planned as a journal alone (before the setting changed: Loop's own card is the customer's).
         bool GiftCardOwed()
         {
-            if (giftCards.Length > 0 || planned.ContainsKey(PostingKinds.GiftCard))
+            if (giftCards.Length > 0 || planned.ContainsKey(LoopReferences.GiftCard))
             {
                 return true;
             }
 
-            return money.StoreCredit > 0m && !planned.ContainsKey(PostingKinds.StoreCredit)
+            return money.StoreCredit > 0m && !planned.ContainsKey(LoopReferences.StoreCredit)
                 && refundsOptions.CurrentValue.StoreCreditDocument == StoreCreditDocument.GiftCard;
         }
 

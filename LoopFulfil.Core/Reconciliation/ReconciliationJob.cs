@@ -4,6 +4,7 @@ using System.Text.Json;
 using LoopFulfil.Core.Diagnostics;
 using LoopFulfil.Core.Exceptions;
 using LoopFulfil.Core.Exchanges;
+using LoopFulfil.Core.Fulfil;
 using LoopFulfil.Core.Loop;
 using LoopFulfil.Core.Loop.Json;
 using LoopFulfil.Core.Loop.Models;

@@ -1,7 +1,3 @@
-using LoopFulfil.Core.Diagnostics;
-using LoopFulfil.Core.Fulfil;
-using LoopFulfil.Core.Refunds;
-using LoopFulfil.Core.Returns;
 using LoopFulfil.Core.Scheduling;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -13,9 +9,9 @@ public static class ReconciliationServiceCollectionExtensions
 {
     /// <summary>
     /// Registers <see cref="ReconciliationJob"/> (timer and <c>loopfulfil reconcile|audit</c>), <see cref="ReconciliationReports"/>
-    /// (the report routes), the report store, the Fulfil reader (on the <c>Fulfil</c> named client) and
-    /// <see cref="ReconciliationOptions"/> from section <c>Reconciliation</c>, validated at start-up. Requires the Fulfil,
-    /// Loop, returns, outcomes and exceptions registrations, storage and an <c>IMessageSender</c>.
+    /// (the report routes), the report store and <see cref="ReconciliationOptions"/> from section <c>Reconciliation</c>,
+    /// validated at start-up. Requires the Fulfil (its reconciliation reader), Loop, returns, refunds (the posting
+    /// store), exceptions and diagnostics registrations, storage and an <c>IMessageSender</c>.
     /// </summary>
     public static IServiceCollection AddLoopFulfilReconciliation(this IServiceCollection services, IConfiguration configuration)
     {
@@ -29,13 +25,9 @@ public static class ReconciliationServiceCollectionExtensions
             .Validate(o => o.OldestExceptionsShown >= 0, "Reconciliation:OldestExceptionsShown must be zero or more.")
             .Validate(o => o.FulfilBatchSize is >= 1 and <= 200, "Reconciliation:FulfilBatchSize must be 1-200.")
             .ValidateOnStart();
-        services.AddLoopFulfilDiagnostics();
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<ReconciliationReportStore>();
-        services.TryAddSingleton<PostingStore>();
         services.TryAddTransient<ReconciliationReports>();
-        // Same named client as IFulfilClient: one base address, one resilience pipeline and circuit for Fulfil.
-        services.AddHttpClient<IFulfilReconciliationReader, FulfilReconciliationReader>(FulfilServiceCollectionExtensions.HttpClientName);
         services.TryAddTransient<ReconciliationJob>();
         return services;
     }

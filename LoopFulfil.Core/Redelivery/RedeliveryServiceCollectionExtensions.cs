@@ -10,7 +10,7 @@ public static class RedeliveryServiceCollectionExtensions
     /// <summary>
     /// Registers <see cref="MessageRedelivery"/> (every queue consumer runs through it), <see cref="DeadLetterRecorder"/>
     /// and <see cref="RedeliveryOptions"/> from section <c>Redelivery</c>, validated at start-up. Needs the exception
-    /// service, storage and the host's <see cref="IMessageSender"/>.
+    /// service, the claim check (<c>AddLoopFulfilMessaging</c>), storage and the host's <see cref="IMessageSender"/>.
     /// </summary>
     public static IServiceCollection AddLoopFulfilRedelivery(this IServiceCollection services, IConfiguration configuration)
     {
@@ -21,7 +21,6 @@ public static class RedeliveryServiceCollectionExtensions
             .Validate(o => o.Validate().Count == 0, "Redelivery settings are invalid: MaxAttempts 1-100, BaseDelay above zero and at most 01:00:00, MaxDelay from BaseDelay to 1.00:00:00.")
             .ValidateOnStart();
         services.TryAddSingleton(TimeProvider.System);
-        services.TryAddSingleton<ClaimCheck>();
         services.TryAddSingleton<DeadLetterRecorder>();
         services.TryAddSingleton<MessageRedelivery>();
         return services;

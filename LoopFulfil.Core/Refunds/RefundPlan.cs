@@ -4,41 +4,6 @@ using LoopFulfil.Core.Returns;
 
 namespace LoopFulfil.Core.Refunds;
 
-/// <summary>Kinds of financial document a return can produce, and their reference suffixes (docs/accounting.md).</summary>
-public static class PostingKinds
-{
-    /// <summary>
-    /// The one credit note of the return (<c>LOOP-{id}-CN</c>): every returned unit at p − d with its sale line's taxes,
-    /// plus the handling-fee line; total −(V − F). Made by Fulfil from the return order, or by LoopFulfil.
-    /// </summary>
-    public const string CreditNote = LoopReferences.CreditNote;
-
-    /// <summary>Refund to the original payment (<c>LOOP-{id}-RF</c>): Dr receivable R, Cr returns clearing R.</summary>
-    public const string RefundPayment = LoopReferences.RefundPayment;
-
-    /// <summary>Store credit issued against the receivable (<c>LOOP-{id}-SC</c>): Dr receivable G − B, Cr gift-card liability G − B.</summary>
-    public const string StoreCredit = LoopReferences.StoreCredit;
-
-    /// <summary>
-    /// Store credit issued as a Fulfil gift card (<c>LOOP-{id}-GC</c>, the whole credit G), when
-    /// <see cref="StoreCreditDocument.GiftCard"/>: the customer's card; the store-credit and bonus journals book it.
-    /// </summary>
-    public const string GiftCard = LoopReferences.GiftCard;
-
-    /// <summary>Gift-card bonus (<c>LOOP-{id}-BONUS</c>): Dr store-credit bonus B, Cr gift-card liability B.</summary>
-    public const string GiftCardBonus = LoopReferences.GiftCardBonus;
-
-    /// <summary>
-    /// Handling fee as its own journal (<c>LOOP-{id}-FEE</c>: Dr receivable F, Cr handling-fee income F), only when the ERP
-    /// posted its credit note before the fee line could be added; otherwise the fee is a line of the credit note.
-    /// </summary>
-    public const string HandlingFee = LoopReferences.HandlingFee;
-
-    /// <summary>Upsell the customer paid on an exchange (<c>LOOP-{id}-UPSELL</c>), booked by the exchange settlement as a payment on the exchange invoice.</summary>
-    public const string Upsell = LoopReferences.Upsell;
-
-}
-
 /// <summary>One document a closed return owes Fulfil.</summary>
 /// <param name="Amount">Positive, in <paramref name="Currency"/>. For the credit note: the magnitude of its total, V − F.</param>
 /// <param name="Tax">Credit note only: Loop's tax T on the returned lines (the check on Fulfil's computed tax).</param>
@@ -140,21 +105,21 @@ public sealed record RefundPlan(IReadOnlyList<PlannedPosting> Postings, string? 
         var postings = new List<PlannedPosting>(5);
         if (m.Credited > 0)
         {
-            postings.Add(new PlannedPosting(id, PostingKinds.CreditNote, refs.Of(id, PostingKinds.CreditNote), currency, m.Credited, m.Tax, m.HandlingFee));
+            postings.Add(new PlannedPosting(id, LoopReferences.CreditNote, refs.Of(id, LoopReferences.CreditNote), currency, m.Credited, m.Tax, m.HandlingFee));
         }
 
-        Add(PostingKinds.RefundPayment, m.Refund);
+        Add(LoopReferences.RefundPayment, m.Refund);
         if (storeCredit == StoreCreditDocument.GiftCard)
         {
             // The customer's Fulfil gift card carries the whole credit issued. Fulfil's gift-card module books only cards
             // it sold, so the books are the journals below in either mode; the card goes first so that a return found
             // with store credit but no card was planned as a journal before the setting changed.
-            Add(PostingKinds.GiftCard, m.StoreCredit);
+            Add(LoopReferences.GiftCard, m.StoreCredit);
         }
 
         // Rows 4 and 5: G − B settles the credit note's receivable against the liability, B from the bonus account.
-        Add(PostingKinds.StoreCredit, m.StoreCredit - m.Bonus);
-        Add(PostingKinds.GiftCardBonus, m.Bonus);
+        Add(LoopReferences.StoreCredit, m.StoreCredit - m.Bonus);
+        Add(LoopReferences.GiftCardBonus, m.Bonus);
         // Upsell is not a posting here: the exchange settlement books it as a payment on the exchange invoice.
         return new RefundPlan(postings, null);
 

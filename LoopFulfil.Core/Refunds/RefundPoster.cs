@@ -61,10 +61,10 @@ public sealed class RefundPoster
             string? number;
             switch (p.Kind)
             {
-                case PostingKinds.CreditNote:
+                case LoopReferences.CreditNote:
                     (id, number, separateFee) = await CreditNoteAsync(p, today, cancellationToken).ConfigureAwait(false);
                     break;
-                case PostingKinds.GiftCard:
+                case LoopReferences.GiftCard:
                     (id, number) = await GiftCardAsync(p, cancellationToken).ConfigureAwait(false);
                     break;
                 default:
@@ -111,8 +111,8 @@ public sealed class RefundPoster
         (PostingRecord record, _) = await postings.AddAsync(new PostingRecord
         {
             ReturnId = note.ReturnId,
-            Kind = PostingKinds.HandlingFee,
-            Reference = references.Of(note.ReturnId, PostingKinds.HandlingFee),
+            Kind = LoopReferences.HandlingFee,
+            Reference = references.Of(note.ReturnId, LoopReferences.HandlingFee),
             Currency = note.Currency,
             Amount = fee,
             Status = PostingStatus.Pending,
@@ -391,11 +391,11 @@ public sealed class RefundPoster
         RefundsOptions ro = options.CurrentValue;
         (int debit, int credit, string what) = p.Kind switch
         {
-            PostingKinds.RefundPayment => (await ReceivableAsync(p, ct).ConfigureAwait(false), await AccountAsync(fo.ReturnsClearingAccountCode, "Fulfil:ReturnsClearingAccountCode", ct).ConfigureAwait(false), "refund to original payment"),
-            PostingKinds.StoreCredit => (await ReceivableAsync(p, ct).ConfigureAwait(false), await AccountAsync(fo.GiftCardLiabilityAccountCode, "Fulfil:GiftCardLiabilityAccountCode", ct).ConfigureAwait(false), "store credit"),
-            PostingKinds.GiftCardBonus => (await AccountAsync(ro.GiftCardBonusAccountCode, "Refunds:GiftCardBonusAccountCode", ct).ConfigureAwait(false), await AccountAsync(fo.GiftCardLiabilityAccountCode, "Fulfil:GiftCardLiabilityAccountCode", ct).ConfigureAwait(false), "store-credit bonus"),
+            LoopReferences.RefundPayment => (await ReceivableAsync(p, ct).ConfigureAwait(false), await AccountAsync(fo.ReturnsClearingAccountCode, "Fulfil:ReturnsClearingAccountCode", ct).ConfigureAwait(false), "refund to original payment"),
+            LoopReferences.StoreCredit => (await ReceivableAsync(p, ct).ConfigureAwait(false), await AccountAsync(fo.GiftCardLiabilityAccountCode, "Fulfil:GiftCardLiabilityAccountCode", ct).ConfigureAwait(false), "store credit"),
+            LoopReferences.GiftCardBonus => (await AccountAsync(ro.GiftCardBonusAccountCode, "Refunds:GiftCardBonusAccountCode", ct).ConfigureAwait(false), await AccountAsync(fo.GiftCardLiabilityAccountCode, "Fulfil:GiftCardLiabilityAccountCode", ct).ConfigureAwait(false), "store-credit bonus"),
             // Only for a credit note the ERP posted without the fee line: the fee reduces what the customer is owed.
-            PostingKinds.HandlingFee => (await ReceivableAsync(p, ct).ConfigureAwait(false), await FeeAccountAsync(ct).ConfigureAwait(false), "handling fee"),
+            LoopReferences.HandlingFee => (await ReceivableAsync(p, ct).ConfigureAwait(false), await FeeAccountAsync(ct).ConfigureAwait(false), "handling fee"),
             _ => throw new ReturnStageException(ExceptionCategory.FulfilRejected, $"Unknown posting kind {p.Kind}.") { DetailKey = p.Kind },
         };
         string description = $"Loop return {p.ReturnId} {what} {p.Amount.ToString(CultureInfo.InvariantCulture)} {p.Currency}";
@@ -426,7 +426,7 @@ public sealed class RefundPoster
     /// </summary>
     private async Task<int> ReceivableAsync(PostingRecord p, CancellationToken ct)
     {
-        PostingRecord? posted = await postings.GetAsync(p.ReturnId, PostingKinds.CreditNote, ct).ConfigureAwait(false);
+        PostingRecord? posted = await postings.GetAsync(p.ReturnId, LoopReferences.CreditNote, ct).ConfigureAwait(false);
         string reference = posted?.Reference ?? "(not planned yet)";
         if (posted is not { Status: PostingStatus.Posted, DocumentId: { } document })
         {

@@ -271,9 +271,9 @@ public sealed partial class RefundsStage : IReturnStage
     /// own card is the customer's, so a Fulfil card would issue the store credit twice.
     /// </summary>
     private async Task<bool> PlannedAsJournalAsync(PlannedPosting planned, CancellationToken cancellationToken) =>
-        planned.Kind == PostingKinds.GiftCard
-        && await postings.GetAsync(planned.ReturnId, PostingKinds.GiftCard, cancellationToken).ConfigureAwait(false) is null
-        && await postings.GetAsync(planned.ReturnId, PostingKinds.StoreCredit, cancellationToken).ConfigureAwait(false) is not null;
+        planned.Kind == LoopReferences.GiftCard
+        && await postings.GetAsync(planned.ReturnId, LoopReferences.GiftCard, cancellationToken).ConfigureAwait(false) is null
+        && await postings.GetAsync(planned.ReturnId, LoopReferences.StoreCredit, cancellationToken).ConfigureAwait(false) is not null;
 
     [LoggerMessage(EventId = 4631, Level = LogLevel.Information, Message = "Return {ReturnId}: {Reference} {Amount} {Currency} planned (new: {Added})")]
     private static partial void LogPlanned(ILogger logger, string returnId, string reference, decimal amount, string currency, bool added);

@@ -79,7 +79,7 @@ public sealed partial class ReturnSettlement
         }
 
         IReadOnlyList<PostingRecord> documents = await postings.ForReturnAsync(returnId, cancellationToken).ConfigureAwait(false);
-        PostingRecord? creditNote = documents.FirstOrDefault(p => p.Kind == PostingKinds.CreditNote);
+        PostingRecord? creditNote = documents.FirstOrDefault(p => p.Kind == LoopReferences.CreditNote);
         if (creditNote is null)
         {
             return new SettlementResult(SettlementState.NothingToSettle);
@@ -150,7 +150,7 @@ public sealed partial class ReturnSettlement
             decimal residue = open.Sum(l => l.Debit - l.Credit);
             if (residue != 0)
             {
-                if (documents.Any(p => p.Kind == PostingKinds.GiftCard) && !documents.Any(p => p.Kind == PostingKinds.StoreCredit))
+                if (documents.Any(p => p.Kind == LoopReferences.GiftCard) && !documents.Any(p => p.Kind == LoopReferences.StoreCredit))
                 {
                     // A gift card without the SC journal (planned before gift-card mode booked it) books no receivable
                     // entry (docs/accounting.md gap 6): not a figure Loop disputes. With the SC journal a residue is real.

@@ -8,30 +8,41 @@ namespace LoopFulfil.Core.Returns;
 /// <c>{prefix}{returnId}</c> for the return order and <c>{prefix}{returnId}-{suffix}</c> for every other document, the
 /// prefix being <see cref="ReturnsOptions.ReturnOrderReferencePrefix"/> (default <c>LOOP-</c>). Every write looks its
 /// document up by these references first, and reconciliation reads them back, so both sides must use this type.
+/// The suffixes of the money documents are also the kinds of posting (<c>PostingRecord.Kind</c>) the refunds stage
+/// plans and records (docs/accounting.md): one name for the document and its reference.
 /// </summary>
 public sealed class LoopReferences
 {
     public const string DefaultPrefix = "LOOP-";
 
-    /// <summary>The return's one credit note.</summary>
+    /// <summary>
+    /// The one credit note of the return (<c>LOOP-{id}-CN</c>): every returned unit at p − d with its sale line's taxes,
+    /// plus the handling-fee line; total −(V − F). Made by Fulfil from the return order, or by LoopFulfil.
+    /// </summary>
     public const string CreditNote = "CN";
 
-    /// <summary>Refund to the original payment (journal).</summary>
+    /// <summary>Refund to the original payment (<c>LOOP-{id}-RF</c>, journal): Dr receivable R, Cr returns clearing R.</summary>
     public const string RefundPayment = "RF";
 
-    /// <summary>Store credit against the receivable (journal).</summary>
+    /// <summary>Store credit issued against the receivable (<c>LOOP-{id}-SC</c>, journal): Dr receivable G − B, Cr gift-card liability G − B.</summary>
     public const string StoreCredit = "SC";
 
-    /// <summary>Store credit as a Fulfil gift card.</summary>
+    /// <summary>
+    /// Store credit issued as a Fulfil gift card (<c>LOOP-{id}-GC</c>, the whole credit G), when
+    /// <c>Refunds:StoreCreditDocument</c> is GiftCard: the customer's card; the store-credit and bonus journals book it.
+    /// </summary>
     public const string GiftCard = "GC";
 
-    /// <summary>Gift-card bonus (journal).</summary>
+    /// <summary>Gift-card bonus (<c>LOOP-{id}-BONUS</c>, journal): Dr store-credit bonus B, Cr gift-card liability B.</summary>
     public const string GiftCardBonus = "BONUS";
 
-    /// <summary>Handling fee as its own journal, when the ERP posted its credit note before the fee line could be added.</summary>
+    /// <summary>
+    /// Handling fee as its own journal (<c>LOOP-{id}-FEE</c>: Dr receivable F, Cr handling-fee income F), only when the ERP
+    /// posted its credit note before the fee line could be added; otherwise the fee is a line of the credit note.
+    /// </summary>
     public const string HandlingFee = "FEE";
 
-    /// <summary>Upsell payment on the exchange invoice (journal).</summary>
+    /// <summary>Upsell the customer paid on an exchange (<c>LOOP-{id}-UPSELL</c>), booked by the exchange settlement as a payment on the exchange invoice.</summary>
     public const string Upsell = "UPSELL";
 
     /// <summary>Exchange order on the original order's key; separate exchange orders append their name (<c>EXC-…</c>).</summary>

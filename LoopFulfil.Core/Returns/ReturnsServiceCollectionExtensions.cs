@@ -1,4 +1,3 @@
-using LoopFulfil.Core.Skus;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -8,10 +7,10 @@ namespace LoopFulfil.Core.Returns;
 public static class ReturnsServiceCollectionExtensions
 {
     /// <summary>
-    /// Registers <see cref="ReturnEventHandler"/> (the <c>loop-returns</c> consumer), the ledger, the Fulfil SKU
-    /// catalog (<see cref="ISkuCatalog"/>), the exception reporter and the Authorisation and Cancellation stages, with
-    /// <see cref="ReturnsOptions"/> bound from section <c>Returns</c>. The host provides <c>ITableStore</c>,
-    /// <c>IMessageSender</c>, and the Fulfil, Loop and Exceptions registrations.
+    /// Registers <see cref="ReturnEventHandler"/> (the <c>loop-returns</c> consumer), the ledger, the references, the
+    /// exception reporter and the Authorisation and Cancellation stages, with <see cref="ReturnsOptions"/> bound from
+    /// section <c>Returns</c>. The host provides <c>ITableStore</c>, <c>IMessageSender</c>, and the Fulfil, Loop,
+    /// SKU catalog (<c>AddLoopFulfilSkus</c>) and Exceptions registrations.
     /// </summary>
     public static IServiceCollection AddLoopFulfilReturns(this IServiceCollection services, IConfiguration configuration)
     {
@@ -26,10 +25,6 @@ public static class ReturnsServiceCollectionExtensions
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<ReturnLedger>();
         services.TryAddSingleton(LoopReferences.Create);
-        services.TryAddSingleton<FulfilProductCache>();
-        // Transient: they hold typed HttpClients, which must not be captured for the life of the process.
-        services.TryAddTransient<FulfilSkuCatalog>();
-        services.TryAddTransient<ISkuCatalog>(sp => sp.GetRequiredService<FulfilSkuCatalog>());
         services.TryAddTransient<IReturnExceptionReporter, ReturnExceptionReporter>();
         services.TryAddTransient<ProcessingGate>();
         services.AddLoopFulfilReturnStage<AuthorisationStage>();

@@ -104,7 +104,7 @@ public sealed class ShadowReportBuilder(
         IReadOnlyList<FulfilSaleInvoice> notes = match is null ? [] : [.. (await outcomes.GetInvoicesOfSaleAsync(match.Sale.Id, ct).ConfigureAwait(false)).Where(i => i.State is not "cancelled" and not "cancel")];
         foreach (PlannedPosting p in money.Postings)
         {
-            if (p.Kind != PostingKinds.CreditNote)
+            if (p.Kind != LoopReferences.CreditNote)
             {
                 rows.Add(Row(p.Kind, p.Reference, p.Amount, null, null, ShadowVerdict.Planned, "the existing process's payments and store credit are not read: compare them in Fulfil before going live"));
                 continue;

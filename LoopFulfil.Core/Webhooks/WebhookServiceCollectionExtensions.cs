@@ -1,4 +1,3 @@
-using LoopFulfil.Core.Exceptions;
 using LoopFulfil.Core.Storage;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -10,7 +9,8 @@ public static class WebhookServiceCollectionExtensions
 {
     /// <summary>
     /// Registers <see cref="WebhookIngress"/> with <see cref="WebhookOptions"/> bound from section <c>Webhooks</c>
-    /// (a secret is required at start-up), plus the exception records it parks events in.
+    /// (a secret is required at start-up). Needs the exception records it parks events in
+    /// (<c>AddLoopFulfilExceptions</c>).
     /// </summary>
     public static IServiceCollection AddLoopFulfilWebhooks(this IServiceCollection services, IConfiguration configuration)
     {
@@ -22,7 +22,6 @@ public static class WebhookServiceCollectionExtensions
             .Validate(o => o.RetryAfterSeconds is >= 1 and <= 1800, "Webhooks:RetryAfterSeconds must be 1–1800 (Loop fails webhooks asked to wait longer than 30 minutes).")
             .Validate(o => o.StorageTimeoutSeconds is >= 1 and <= 60, "Webhooks:StorageTimeoutSeconds must be 1–60.")
             .ValidateOnStart();
-        services.AddLoopFulfilExceptions(configuration);
         services.TryAddSingleton<WebhookIngress>();
         return services;
     }

@@ -1,6 +1,7 @@
 using LoopFulfil.Core.CommerceSync;
 using LoopFulfil.Core.Fulfil;
 using LoopFulfil.Core.Refunds;
+using LoopFulfil.Core.Returns;
 using Microsoft.Extensions.Options;
 
 namespace LoopFulfil.Core.WriteBack;
@@ -37,7 +38,7 @@ public sealed class PostedCreditNoteRefunds : ICommerceReturnRefunds
                 continue;
             }
 
-            PostingRecord? note = await postings.GetAsync(r.Sale.ChannelIdentifier, PostingKinds.CreditNote, cancellationToken).ConfigureAwait(false);
+            PostingRecord? note = await postings.GetAsync(r.Sale.ChannelIdentifier, LoopReferences.CreditNote, cancellationToken).ConfigureAwait(false);
             if (note is { Status: PostingStatus.Posted } && (note.ReturnOrderId is null || note.ReturnOrderId == r.Sale.Id))
             {
                 found[r.Sale.Id] = new CommerceReturnRefund(note.Reference, note.Amount, note.PostedAt ?? note.CreatedAt);

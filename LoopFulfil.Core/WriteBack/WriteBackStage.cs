@@ -135,7 +135,7 @@ public sealed partial class WriteBackStage : IReturnStage
             return;
         }
 
-        PostingRecord? creditNote = await postings.GetAsync(context.ReturnId, PostingKinds.CreditNote, cancellationToken).ConfigureAwait(false);
+        PostingRecord? creditNote = await postings.GetAsync(context.ReturnId, LoopReferences.CreditNote, cancellationToken).ConfigureAwait(false);
         if (creditNote is not { Status: PostingStatus.Posted })
         {
             // No cash refund, or not posted yet (scheduled postings enqueue the return again once posted).

@@ -1,6 +1,13 @@
 using System.Reflection;
 using LoopFulfil.Core.DependencyInjection;
+using LoopFulfil.Core.Diagnostics;
+using LoopFulfil.Core.Exceptions;
+using LoopFulfil.Core.Http;
 using LoopFulfil.Core.Inspection;
+using LoopFulfil.Core.Messaging;
+using LoopFulfil.Core.Refunds;
+using LoopFulfil.Core.Returns;
+using LoopFulfil.Core.Skus;
 using LoopFulfil.Core.Storage;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -15,10 +22,24 @@ namespace LoopFulfil.Tests.Architecture;
 /// <c>DependencyInjection</c>), which calls every folder's extension and is the only place allowed to cross folders.
 /// </summary>
 /// <remarks>
+/// <para>
 /// Each extension runs on an empty collection with empty configuration. A registration counts by its implementation
 /// type (or instance type), the options type it binds (the <c>T</c> of <c>IConfigureOptions&lt;T&gt;</c> and the
 /// like), or for a factory of a class by that class; a factory registered under an interface cannot be seen (typed
 /// <c>HttpClient</c>s).
+/// </para>
+/// <para>
+/// What a folder may call: the scan judges what ends up in the collection, not whose method put it there, so calling
+/// another folder's extension (as <c>Webhooks</c> once called <c>AddLoopFulfilExceptions</c>) is a crossing. A shared
+/// helper that registers or configures the caller's own type is allowed, because all it adds is the caller's:
+/// <c>AddLoopFulfilReturnStage&lt;T&gt;</c> registers the caller's stage, and the Http folder's
+/// <c>AddLoopFulfilResilience</c> / <c>AddLoopFulfilResilientHttpClient</c> register the caller's typed client and put
+/// the resilience handlers on that client's own named options. Those helpers register no Http service: the pipeline
+/// provider and the bound <c>HttpResilience</c> settings the handlers resolve are the Http folder's registration
+/// (<c>AddLoopFulfilHttpResilience</c>), made by the composition root. A helper that also registered its own folder's
+/// services for the caller would show here as the caller's crossing, and so does a per-client override of
+/// <c>HttpResilienceOptions</c> (see <see cref="The_scan_sees_a_shared_helper_registering_its_own_folder_services_as_the_callers"/>).
+/// </para>
 /// </remarks>
 public sealed class FolderRegistrationTests
 {
@@ -26,32 +47,39 @@ public sealed class FolderRegistrationTests
 
     private static readonly Assembly Core = typeof(ITableStore).Assembly;
 
-    // Cross-folder registrations older than the rule, as (extension's folder, registered type's folder). Each is a
-    // debt: move the registration to its own folder's extension and remove the entry. A stale entry fails the test,
-    // so the list only shrinks.
-    private static readonly HashSet<(string From, string To)> KnownDebts =
-    [
-        ("CatchUp", "Returns"), // ReturnLedger
-        ("Fulfil", "Http"), // the shared resilience pipeline, through AddLoopFulfilResilientHttpClient
-        ("Loop", "Http"), // the same
-        ("Privacy", "Messaging"), // ClaimCheck
-        ("Reconciliation", "Diagnostics"), // LoopFulfilMetrics
-        ("Reconciliation", "Refunds"), // PostingStore
-        ("Redelivery", "Messaging"), // ClaimCheck
-        ("Returns", "Skus"), // FulfilProductCache, FulfilSkuCatalog
-        ("Webhooks", "Exceptions"), // AddLoopFulfilExceptions
-    ];
-
     [Fact]
     public void Every_core_folder_extension_registers_only_its_own_folder_types()
     {
-        var crossings = Crossings();
+        var crossings = Crossings().Select(c => $"{c.Method} ({c.From}) registers {c.Type.FullName} ({c.To})").Distinct().ToList();
 
-        var found = crossings.Select(c => (c.From, c.To)).ToHashSet();
-        var unexpected = crossings.Where(c => !KnownDebts.Contains((c.From, c.To))).Select(c => $"{c.Method} ({c.From}) registers {c.Type.FullName} ({c.To})").Distinct().ToList();
-        var stale = KnownDebts.Where(d => !found.Contains(d)).Select(d => $"{d.From} → {d.To}").ToList();
-        Assert.True(unexpected.Count == 0, "Register these in their own folder's extension (the composition root calls it):\n" + string.Join("\n", unexpected));
-        Assert.True(stale.Count == 0, "Fixed; remove from KnownDebts: " + string.Join(", ", stale));
+        Assert.True(crossings.Count == 0, "Register these in their own folder's extension (the composition root calls it):\n" + string.Join("\n", crossings));
+    }
+
+    [Fact]
+    public void The_scan_sees_a_shared_helper_registering_its_own_folder_services_as_the_callers()
+    {
+        // The resilience helper on a client of the caller's adds nothing of Http's; a per-client override binds Http's
+        // options type, which the scan sees (a caller outside Http doing that would be reported).
+        var plain = new ServiceCollection();
+        plain.AddHttpClient("Caller").AddLoopFulfilResilience();
+        var overridden = new ServiceCollection();
+        overridden.AddHttpClient("Caller").AddLoopFulfilResilience(o => o.MaxRetryAttempts = 1);
+
+        Assert.DoesNotContain(plain.SelectMany(Types), t => t.Assembly == Core);
+        Assert.Contains(typeof(HttpResilienceOptions), overridden.SelectMany(Types));
+        Assert.Equal("Http", FolderOf(typeof(HttpResilienceOptions)));
+    }
+
+    [Fact]
+    public void The_composition_root_registers_what_the_folder_extensions_need_from_shared_folders()
+    {
+        var services = new ServiceCollection();
+
+        services.AddLoopFulfil(new ConfigurationBuilder().Build());
+
+        // Each was registered by another folder's extension before the rule; now only the composition root brings them.
+        Type[] shared = [typeof(HttpResiliencePipelineProvider), typeof(ClaimCheck), typeof(LoopFulfilMetrics), typeof(ReturnLedger), typeof(PostingStore), typeof(FulfilSkuCatalog), typeof(FulfilProductCache), typeof(ExceptionService)];
+        Assert.All(shared, t => Assert.Contains(services, d => d.ImplementationType == t || d.ServiceType == t));
     }
 
     [Fact]

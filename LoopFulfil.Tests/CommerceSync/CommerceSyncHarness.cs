@@ -1,5 +1,6 @@
 using LoopFulfil.Core.CommerceSync;
 using LoopFulfil.Core.Exceptions;
+using LoopFulfil.Core.Http;
 using LoopFulfil.Core.Messaging;
 using LoopFulfil.Core.Fulfil;
 using LoopFulfil.Core.Loop;
@@ -82,6 +83,7 @@ internal sealed class CommerceSyncHarness : IAsyncDisposable
         var services = collection
             .AddLogging()
             .AddLoopFulfilStorage(configuration)
+            .AddLoopFulfilHttpResilience(configuration)
             .AddLoopFulfilFulfil(configuration)
             .AddLoopFulfilLoop(configuration)
             .AddSingleton(sp => ActivatorUtilities.CreateInstance<CommerceSyncJob>(sp, (TimeProvider)clock))

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using LoopFulfil.Core.Fulfil;
+using LoopFulfil.Core.Http;
 using LoopFulfil.Sandbox.Fulfil;
 using LoopFulfil.Tests.Infrastructure;
 using Microsoft.Extensions.Configuration;
@@ -53,6 +54,7 @@ internal sealed class FulfilTestHost : IAsyncDisposable
         var logs = new CapturingLoggerProvider();
         var services = new ServiceCollection();
         services.AddLogging(b => b.AddProvider(logs).SetMinimumLevel(LogLevel.Debug));
+        services.AddLoopFulfilHttpResilience(configuration);
         services.AddLoopFulfilFulfil(configuration);
         return new FulfilTestHost(sandbox, services.BuildServiceProvider(), logs);
     }

@@ -1,3 +1,4 @@
+using LoopFulfil.Core.Http;
 using LoopFulfil.Core.Loop;
 using LoopFulfil.Sandbox.Hosting;
 using LoopFulfil.Sandbox.Loop;
@@ -91,6 +92,6 @@ public sealed class LoopWriteRepeatTests
             ["HttpResilience:BaseDelay"] = "00:00:00.01",
             ["HttpResilience:MaxDelay"] = "00:00:00.05",
         }).Build();
-        return new ServiceCollection().AddLogging().AddLoopFulfilLoop(configuration).BuildServiceProvider(validateScopes: true);
+        return new ServiceCollection().AddLogging().AddLoopFulfilHttpResilience(configuration).AddLoopFulfilLoop(configuration).BuildServiceProvider(validateScopes: true);
     }
 }

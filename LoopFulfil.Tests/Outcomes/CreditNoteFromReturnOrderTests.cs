@@ -1,6 +1,7 @@
 using LoopFulfil.Core.Exceptions;
 using LoopFulfil.Core.Inspection;
 using LoopFulfil.Core.Refunds;
+using LoopFulfil.Core.Returns;
 using LoopFulfil.Sandbox.Fulfil;
 using LoopFulfil.Tests.Infrastructure;
 
@@ -37,7 +38,7 @@ public sealed class CreditNoteFromReturnOrderTests
         Assert.Equal(generated.Id, note.Id);
         Assert.Equal(("paid", -50.00m, $"LOOP-{r.ReturnId}-CN"), (note.State, note.Number("total_amount"), note.Text("reference")));
         Assert.Equal(h.ReturnOrder(r.ReturnId).Id, Assert.Single(note.Ids("sales")));
-        PostingRecord posting = Assert.Single(await h.Postings.ForReturnAsync(r.ReturnId, CancellationToken.None), p => p.Kind == PostingKinds.CreditNote);
+        PostingRecord posting = Assert.Single(await h.Postings.ForReturnAsync(r.ReturnId, CancellationToken.None), p => p.Kind == LoopReferences.CreditNote);
         Assert.Equal((PostingStatus.Posted, note.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)), (posting.Status, posting.DocumentId));
         Assert.Contains(h.Loop.GetNotes(r.ReturnId), n => n.Contains(note.Text("number")!, StringComparison.Ordinal));
         Assert.Empty(await h.ExceptionRecordsAsync());
@@ -62,7 +63,7 @@ public sealed class CreditNoteFromReturnOrderTests
         Assert.Equal("draft", invoice.State);
         ExceptionRecord record = Assert.Single(await h.ExceptionRecordsAsync(), e => e.Category == ExceptionCategory.AmountMismatch);
         // Held back behind the record: no timer or redelivery posts it until finance resolves or replays it.
-        PostingRecord posting = (await h.Postings.GetAsync(r.ReturnId, PostingKinds.CreditNote, CancellationToken.None))!;
+        PostingRecord posting = (await h.Postings.GetAsync(r.ReturnId, LoopReferences.CreditNote, CancellationToken.None))!;
         Assert.Equal((PostingStatus.Blocked, record.Id), (posting.Status, posting.BlockedBy));
         Assert.Equal("finance", record.Owner);
         Assert.Contains("-60", record.Message, StringComparison.Ordinal);
@@ -84,7 +85,7 @@ public sealed class CreditNoteFromReturnOrderTests
         // A transient wait: redelivered, no document, no exception record for a person.
         Assert.Contains(waiting, d => d.Error is Core.Errors.TransientIntegrationException);
         Assert.Equal(0, h.Fulfil.State.Count("account.invoice"));
-        Assert.Equal(PostingStatus.Pending, (await h.Postings.GetAsync(r.ReturnId, PostingKinds.CreditNote, CancellationToken.None))!.Status);
+        Assert.Equal(PostingStatus.Pending, (await h.Postings.GetAsync(r.ReturnId, LoopReferences.CreditNote, CancellationToken.None))!.Status);
         Assert.DoesNotContain(await h.ExceptionRecordsAsync(), e => e.Category == ExceptionCategory.AmountMismatch);
 
         // Fulfil invoices the return order later; the next delivery takes that invoice over.

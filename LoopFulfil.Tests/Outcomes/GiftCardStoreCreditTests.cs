@@ -2,6 +2,7 @@ using LoopFulfil.Core.Exceptions;
 using LoopFulfil.Core.Fulfil;
 using LoopFulfil.Core.Inspection;
 using LoopFulfil.Core.Refunds;
+using LoopFulfil.Core.Returns;
 using LoopFulfil.Sandbox.Fulfil;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
@@ -48,7 +49,7 @@ public sealed class GiftCardStoreCreditTests
         Assert.Equal(79.99m, h.JournalLines(journal.Id).Where(l => l.Ref("account") == receivable).Sum(l => l.Number("debit")));
         Assert.Equal(79.99m, h.JournalLines(journal.Id).Where(l => l.Ref("account") == liability).Sum(l => l.Number("credit")));
 
-        PostingRecord posting = Assert.Single(await h.Postings.ForReturnAsync(r.ReturnId, CancellationToken.None), p => p.Kind == PostingKinds.GiftCard);
+        PostingRecord posting = Assert.Single(await h.Postings.ForReturnAsync(r.ReturnId, CancellationToken.None), p => p.Kind == LoopReferences.GiftCard);
         Assert.Equal((PostingStatus.Posted, card.Text("number")), (posting.Status, posting.DocumentNumber));
         Assert.Contains(h.Loop.GetNotes(r.ReturnId), n => n.Contains($"LOOP-{r.ReturnId}-GC {card.Text("number")}", StringComparison.Ordinal));
         Assert.Empty(await h.ExceptionRecordsAsync());
@@ -105,7 +106,7 @@ public sealed class GiftCardStoreCreditTests
             await scope.ServiceProvider.GetRequiredService<ScheduledPostingJob>().RunAsync(CancellationToken.None);
         }
 
-        Assert.Equal(PostingKinds.StoreCredit, Assert.Single(await h.Postings.ForReturnAsync(r.ReturnId, CancellationToken.None), p => p.Kind != PostingKinds.CreditNote).Kind);
+        Assert.Equal(LoopReferences.StoreCredit, Assert.Single(await h.Postings.ForReturnAsync(r.ReturnId, CancellationToken.None), p => p.Kind != LoopReferences.CreditNote).Kind);
         Assert.Equal("posted", Assert.Single(h.Journals(r.ReturnId, "SC")).State);
         Assert.Empty(GiftCards(h, r.ReturnId));
     }
@@ -132,7 +133,7 @@ public sealed class GiftCardStoreCreditTests
         FulfilSandboxRecord note = Assert.Single(h.CreditNotes(r.ReturnId));
         Assert.Equal(-price, note.Number("total_amount"));
         int receivable = h.Fulfil.State.AccountId(FulfilSandboxDemo.ReceivableAccountCode);
-        int[] moves = [note.Ref("move")!.Value, Assert.Single(h.Journals(r.ReturnId, PostingKinds.StoreCredit)).Id];
+        int[] moves = [note.Ref("move")!.Value, Assert.Single(h.Journals(r.ReturnId, LoopReferences.StoreCredit)).Id];
         Assert.Equal(0m, lines.Where(l => l.Ref("account") == receivable && moves.Contains(l.Ref("move")!.Value)).Sum(l => l.Number("debit") - l.Number("credit")));
         Assert.Empty(await h.ExceptionRecordsAsync());
     }
@@ -158,7 +159,7 @@ public sealed class GiftCardStoreCreditTests
 
         await h.SendAsync(r.Closed());
 
-        Assert.Single(h.Journals(r.ReturnId, PostingKinds.StoreCredit));
+        Assert.Single(h.Journals(r.ReturnId, LoopReferences.StoreCredit));
         Assert.Empty(h.Fulfil.State.Reconciliations());
         ExceptionRecord mismatch = Assert.Single(await h.ExceptionRecordsAsync());
         Assert.Equal(ExceptionCategory.AmountMismatch, mismatch.Category);

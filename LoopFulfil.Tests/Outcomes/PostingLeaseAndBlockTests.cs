@@ -24,8 +24,8 @@ public sealed class PostingLeaseAndBlockTests
         PostingBatchSummary summary = await RunJobAsync(h);
 
         Assert.Equal(0, summary.Posted);
-        Assert.Empty(h.Journals(returnId, PostingKinds.GiftCardBonus));
-        Assert.Equal(PostingStatus.Pending, (await h.Postings.GetAsync(returnId, PostingKinds.GiftCardBonus, CancellationToken.None))!.Status);
+        Assert.Empty(h.Journals(returnId, LoopReferences.GiftCardBonus));
+        Assert.Equal(PostingStatus.Pending, (await h.Postings.GetAsync(returnId, LoopReferences.GiftCardBonus, CancellationToken.None))!.Status);
     }
 
     [Fact]
@@ -40,9 +40,9 @@ public sealed class PostingLeaseAndBlockTests
 
         Assert.Equal(1, first.Posted);
         Assert.Equal(0, second.Posted);
-        var journal = Assert.Single(h.Journals(returnId, PostingKinds.GiftCardBonus));
+        var journal = Assert.Single(h.Journals(returnId, LoopReferences.GiftCardBonus));
         Assert.Equal("posted", journal.State);
-        Assert.Equal(PostingStatus.Posted, (await h.Postings.GetAsync(returnId, PostingKinds.GiftCardBonus, CancellationToken.None))!.Status);
+        Assert.Equal(PostingStatus.Posted, (await h.Postings.GetAsync(returnId, LoopReferences.GiftCardBonus, CancellationToken.None))!.Status);
     }
 
     [Fact]
@@ -53,7 +53,7 @@ public sealed class PostingLeaseAndBlockTests
         OutcomeReturn r = new OutcomeReturn("#1001", (b, x) => b.WithLine(TeeM, 25.00m, lineItemId: x.Line(1)).WithHandlingFee(fee)).AddTo(h.Loop);
         await h.SendAsync(r.Created_());
         await h.SendAsync(r.Closed());
-        Assert.Equal(25.00m, (await h.Postings.GetAsync(r.ReturnId, PostingKinds.CreditNote, CancellationToken.None))!.Amount);
+        Assert.Equal(25.00m, (await h.Postings.GetAsync(r.ReturnId, LoopReferences.CreditNote, CancellationToken.None))!.Amount);
 
         // Loop changes its mind after the refund was worked out: 20.00 refunded, 5.00 kept as a fee.
         fee = 5.00m;
@@ -65,7 +65,7 @@ public sealed class PostingLeaseAndBlockTests
 
         Assert.Equal(0, whileBlocked.Posted);
         Assert.Empty(h.CreditNotes(r.ReturnId));
-        Assert.Equal(PostingStatus.Blocked, (await h.Postings.GetAsync(r.ReturnId, PostingKinds.CreditNote, CancellationToken.None))!.Status);
+        Assert.Equal(PostingStatus.Blocked, (await h.Postings.GetAsync(r.ReturnId, LoopReferences.CreditNote, CancellationToken.None))!.Status);
 
         // Finance resolves the record: the next run hands the return back to the refunds stage, which plans Loop's figures.
         await h.Services.GetRequiredService<ExceptionService>().ResolveAsync(mismatch.Id, "Loop's figures are right", CancellationToken.None);
@@ -81,7 +81,7 @@ public sealed class PostingLeaseAndBlockTests
         Assert.Equal(0, again.Posted);
         // 25.00 returned less the 5.00 fee line, settled by the 20.00 refund payment.
         Assert.Equal(-(25.00m - 5.00m), Assert.Single(h.CreditNotes(r.ReturnId)).Number("total_amount"));
-        Assert.Equal(25.00m - 5.00m, h.JournalLines(Assert.Single(h.Journals(r.ReturnId, PostingKinds.RefundPayment)).Id).Sum(l => l.Number("credit")));
+        Assert.Equal(25.00m - 5.00m, h.JournalLines(Assert.Single(h.Journals(r.ReturnId, LoopReferences.RefundPayment)).Id).Sum(l => l.Number("credit")));
     }
 
     [Fact]
@@ -116,15 +116,15 @@ public sealed class PostingLeaseAndBlockTests
 
         Assert.All(await h.ExceptionRecordsAsync(), e => Assert.Equal(ExceptionStatus.Resolved, e.Status));
         Assert.Equal(-price, Assert.Single(h.CreditNotes(r.ReturnId)).Number("total_amount"));
-        Assert.Equal(price, h.JournalLines(Assert.Single(h.Journals(r.ReturnId, PostingKinds.RefundPayment)).Id).Sum(l => l.Number("credit")));
+        Assert.Equal(price, h.JournalLines(Assert.Single(h.Journals(r.ReturnId, LoopReferences.RefundPayment)).Id).Sum(l => l.Number("credit")));
     }
 
     /// <summary>A posting that needs no other document first (the bonus journal: bonus account to gift-card liability).</summary>
     private static PostingRecord Bonus(string returnId, decimal amount) => new()
     {
         ReturnId = returnId,
-        Kind = PostingKinds.GiftCardBonus,
-        Reference = LoopReferences.Default.Of(returnId, PostingKinds.GiftCardBonus),
+        Kind = LoopReferences.GiftCardBonus,
+        Reference = LoopReferences.Default.Of(returnId, LoopReferences.GiftCardBonus),
         Currency = "USD",
         Amount = amount,
         Status = PostingStatus.Pending,

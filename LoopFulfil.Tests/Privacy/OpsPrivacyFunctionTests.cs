@@ -1,4 +1,5 @@
 using System.Text;
+using LoopFulfil.Core.Messaging;
 using LoopFulfil.Core.Privacy;
 using LoopFulfil.Core.Returns;
 using LoopFulfil.Core.Storage;
@@ -28,6 +29,7 @@ public sealed class OpsPrivacyFunctionTests
             PersonalValues.Zeb.On(LoopReturnBuilder.AReturn("920001").WithState("closed").WithLine("TEE-BLK-M", 25.00m)).BuildBytes(), CancellationToken.None);
         await using ServiceProvider services = new ServiceCollection().AddLogging()
             .AddSingleton<ITableStore>(tables).AddSingleton<IBlobStore>(blobs)
+            .AddLoopFulfilMessaging()
             .AddLoopFulfilPrivacy(new ConfigurationBuilder().Build())
             .BuildServiceProvider();
         var function = new OpsPrivacyFunction(services.GetRequiredService<ErasureService>());

@@ -1,3 +1,4 @@
+using LoopFulfil.Core.Messaging;
 using LoopFulfil.Core.Privacy;
 using LoopFulfil.Core.Reconciliation;
 using LoopFulfil.Core.Storage;
@@ -21,6 +22,7 @@ internal static class PrivacyHarness
             .AddSingleton(time)
             .AddSingleton(h.Services.GetRequiredService<ITableStore>())
             .AddSingleton(h.Services.GetRequiredService<IBlobStore>())
+            .AddLoopFulfilMessaging()
             .AddLoopFulfilPrivacy(new ConfigurationBuilder().AddInMemoryCollection(settings ?? new Dictionary<string, string?>()).Build())
             .BuildServiceProvider(new ServiceProviderOptions { ValidateOnBuild = true, ValidateScopes = true });
 

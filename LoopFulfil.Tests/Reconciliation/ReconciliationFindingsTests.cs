@@ -1,6 +1,7 @@
 using LoopFulfil.Core.Exceptions;
 using LoopFulfil.Core.Reconciliation;
 using LoopFulfil.Core.Refunds;
+using LoopFulfil.Core.Returns;
 using LoopFulfil.Sandbox.Fulfil;
 using LoopFulfil.Tests.Books;
 using Microsoft.Extensions.DependencyInjection;
@@ -131,7 +132,7 @@ public sealed class ReconciliationFindingsTests
         // The ERP's own credit note, as Fulfil posted it before LoopFulfil could write LOOP-{id}-CN on it.
         FulfilSandboxRecord note = Assert.Single(h.CreditNotes(r.ReturnId));
         h.Fulfil.State.ClearInvoiceReference(note.Id);
-        PostingRecord? posting = await h.Services.GetRequiredService<PostingStore>().GetAsync(r.ReturnId, PostingKinds.CreditNote, CancellationToken.None);
+        PostingRecord? posting = await h.Services.GetRequiredService<PostingStore>().GetAsync(r.ReturnId, LoopReferences.CreditNote, CancellationToken.None);
         Assert.Equal(note.Id.ToString(System.Globalization.CultureInfo.InvariantCulture), posting?.DocumentId);
 
         ReconciliationReport report = await h.ReconcileAsync(ReconciliationMode.Audit);

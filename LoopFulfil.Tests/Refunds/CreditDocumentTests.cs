@@ -3,6 +3,7 @@ using System.Text;
 using LoopFulfil.Core.Exceptions;
 using LoopFulfil.Core.Inspection;
 using LoopFulfil.Core.Refunds;
+using LoopFulfil.Core.Returns;
 using LoopFulfil.Sandbox.Fulfil;
 using LoopFulfil.Tests.Outcomes;
 
@@ -82,7 +83,7 @@ public sealed class CreditDocumentTests
         Assert.Equal(("paid", -(price + price - fee)), (note.State, note.Number("total_amount")));
         FulfilSandboxRecord feeLine = Assert.Single(h.Fulfil.State.Where("account.invoice.line", l => Equals(l.GetValueOrDefault("invoice"), note.Id) && Equals(l.GetValueOrDefault("account"), h.Fulfil.State.AccountId(FulfilSandboxDemo.ReturnFeeAccountCode))));
         Assert.Equal(fee, feeLine.Number("quantity") * feeLine.Number("unit_price"));
-        FulfilSandboxRecord payment = Assert.Single(h.Journals(r.ReturnId, PostingKinds.RefundPayment));
+        FulfilSandboxRecord payment = Assert.Single(h.Journals(r.ReturnId, LoopReferences.RefundPayment));
         Assert.Equal(price + price - fee, h.JournalLines(payment.Id).Sum(l => l.Number("credit")));
         Assert.Empty(await h.ExceptionRecordsAsync());
     }
@@ -123,7 +124,7 @@ public sealed class CreditDocumentTests
         Assert.Equal(("paid", -tax, -(price + tax)), (note.State, note.Number("tax_amount"), note.Number("total_amount")));
         FulfilSandboxRecord line = Assert.Single(h.Fulfil.State.Where("account.invoice.line", l => Equals(l.GetValueOrDefault("invoice"), note.Id)));
         Assert.Equal([salesTax], line.Ids("taxes"));
-        Assert.Equal(price + tax, h.JournalLines(Assert.Single(h.Journals(r.ReturnId, PostingKinds.RefundPayment)).Id).Sum(l => l.Number("debit")));
+        Assert.Equal(price + tax, h.JournalLines(Assert.Single(h.Journals(r.ReturnId, LoopReferences.RefundPayment)).Id).Sum(l => l.Number("debit")));
         Assert.Empty(await h.ExceptionRecordsAsync());
     }
 
@@ -146,7 +147,7 @@ public sealed class CreditDocumentTests
         ExceptionRecord record = Assert.Single(await h.ExceptionRecordsAsync(), e => e.Category == ExceptionCategory.AmountMismatch);
         Assert.Equal("finance", record.Owner);
         Assert.Contains("tax", record.Message, StringComparison.Ordinal);
-        Assert.Empty(h.Journals(r.ReturnId, PostingKinds.RefundPayment));
+        Assert.Empty(h.Journals(r.ReturnId, LoopReferences.RefundPayment));
         Assert.All(await h.Postings.ForReturnAsync(r.ReturnId, CancellationToken.None), p => Assert.Equal(PostingStatus.Blocked, p.Status));
     }
 
@@ -176,7 +177,7 @@ public sealed class CreditDocumentTests
         Assert.Equal((-refund, -fulfilTax, "paid"), (note.Number("total_amount"), note.Number("tax_amount"), note.State));
         FulfilSandboxRecord line = Assert.Single(h.Fulfil.State.Where("account.invoice.line", l => Equals(l.GetValueOrDefault("invoice"), note.Id) && Equals(l.GetValueOrDefault("account"), rounding)));
         Assert.Equal(-((2 * loopUnitTax) - fulfilTax), line.Number("quantity") * line.Number("unit_price"));
-        Assert.Equal(refund, h.JournalLines(Assert.Single(h.Journals(r.ReturnId, PostingKinds.RefundPayment)).Id).Sum(l => l.Number("debit")));
+        Assert.Equal(refund, h.JournalLines(Assert.Single(h.Journals(r.ReturnId, LoopReferences.RefundPayment)).Id).Sum(l => l.Number("debit")));
         Assert.Single(h.Fulfil.State.Reconciliations());
     }
 
@@ -202,9 +203,9 @@ public sealed class CreditDocumentTests
         Assert.Equal(bonus, lines.Where(l => l.Ref("account") == bonusAccount).Sum(l => l.Number("debit")));
         // Store credit is issued against the receivable the credit note credited (−25.00): +25.00 on it.
         Assert.Equal(-price, Assert.Single(h.CreditNotes(r.ReturnId)).Number("total_amount"));
-        var storeCredit = Assert.Single(h.Journals(r.ReturnId, PostingKinds.StoreCredit));
+        var storeCredit = Assert.Single(h.Journals(r.ReturnId, LoopReferences.StoreCredit));
         Assert.Equal(price, h.JournalLines(storeCredit.Id).Where(l => l.Ref("account") == receivable).Sum(l => l.Number("debit") - l.Number("credit")));
-        Assert.Equal("posted", Assert.Single(h.Journals(r.ReturnId, PostingKinds.GiftCardBonus)).State);
+        Assert.Equal("posted", Assert.Single(h.Journals(r.ReturnId, LoopReferences.GiftCardBonus)).State);
         Assert.Empty(await h.ExceptionRecordsAsync());
     }
 
@@ -228,8 +229,8 @@ public sealed class CreditDocumentTests
         foreach (OutcomeReturn r in (OutcomeReturn[])[valued, zeroed])
         {
             Assert.Equal(-price, Assert.Single(h.CreditNotes(r.ReturnId)).Number("total_amount"));
-            Assert.Equal(refund, h.JournalLines(Assert.Single(h.Journals(r.ReturnId, PostingKinds.RefundPayment)).Id).Sum(l => l.Number("credit")));
-            Assert.Equal(price - refund, h.JournalLines(Assert.Single(h.Journals(r.ReturnId, PostingKinds.StoreCredit)).Id).Sum(l => l.Number("credit")));
+            Assert.Equal(refund, h.JournalLines(Assert.Single(h.Journals(r.ReturnId, LoopReferences.RefundPayment)).Id).Sum(l => l.Number("credit")));
+            Assert.Equal(price - refund, h.JournalLines(Assert.Single(h.Journals(r.ReturnId, LoopReferences.StoreCredit)).Id).Sum(l => l.Number("credit")));
         }
     }
 

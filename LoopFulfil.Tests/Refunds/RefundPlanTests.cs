@@ -1,5 +1,6 @@
 using LoopFulfil.Core.Loop.Models;
 using LoopFulfil.Core.Refunds;
+using LoopFulfil.Core.Returns;
 using LoopFulfil.Tests.Builders;
 
 namespace LoopFulfil.Tests.Refunds;
@@ -33,14 +34,14 @@ public sealed class RefundPlanTests
         Assert.Null(b.Mismatch);
         Assert.Equal(a.Postings.Select(p => p with { ReturnId = "", Reference = p.Kind }), b.Postings.Select(p => p with { ReturnId = "", Reference = p.Kind }));
         // One credit note for every returned unit: Σ(price − discount + tax) less the fee, with Loop's tax as the check.
-        PlannedPosting note = Assert.Single(b.Postings, p => p.Kind == PostingKinds.CreditNote);
+        PlannedPosting note = Assert.Single(b.Postings, p => p.Kind == LoopReferences.CreditNote);
         decimal value = zeroed.LineItems.Sum(l => l.Price - l.Discount + l.Tax);
         Assert.Equal(value - zeroed.HandlingFee, note.Amount);
         Assert.Equal(zeroed.LineItems.Sum(l => l.Tax), note.Tax);
         Assert.Equal(zeroed.HandlingFee, note.HandlingFee);
         // What settles it: the cash refund and the store credit, each its own document (the exchange is the exchange invoice).
-        Assert.Equal(zeroed.Refund, b.Postings.Where(p => p.Kind == PostingKinds.RefundPayment).Sum(p => p.Amount));
-        Assert.Equal(zeroed.GiftCard, b.Postings.Where(p => p.Kind == PostingKinds.StoreCredit).Sum(p => p.Amount));
+        Assert.Equal(zeroed.Refund, b.Postings.Where(p => p.Kind == LoopReferences.RefundPayment).Sum(p => p.Amount));
+        Assert.Equal(zeroed.GiftCard, b.Postings.Where(p => p.Kind == LoopReferences.StoreCredit).Sum(p => p.Amount));
     }
 
     [Fact]
@@ -68,9 +69,9 @@ public sealed class RefundPlanTests
         RefundPlan plan = RefundPlan.For(r, 0m, "USD", StoreCreditDocument.Journal, card);
 
         Assert.Null(plan.Mismatch);
-        Assert.Equal(issued - bonus, Assert.Single(plan.Postings, p => p.Kind == PostingKinds.StoreCredit).Amount);
-        Assert.Equal(bonus, Assert.Single(plan.Postings, p => p.Kind == PostingKinds.GiftCardBonus).Amount);
-        Assert.Equal(issued, plan.Postings.Where(p => p.Kind is PostingKinds.StoreCredit or PostingKinds.GiftCardBonus).Sum(p => p.Amount));
+        Assert.Equal(issued - bonus, Assert.Single(plan.Postings, p => p.Kind == LoopReferences.StoreCredit).Amount);
+        Assert.Equal(bonus, Assert.Single(plan.Postings, p => p.Kind == LoopReferences.GiftCardBonus).Amount);
+        Assert.Equal(issued, plan.Postings.Where(p => p.Kind is LoopReferences.StoreCredit or LoopReferences.GiftCardBonus).Sum(p => p.Amount));
         // The legacy field name carries the same bonus.
         var legacy = new LoopGiftCardEvent { TotalCreditIssued = issued, GiftCardBonus = bonus, Currency = "USD" };
         Assert.Equal(plan.Postings, RefundPlan.For(r, 0m, "USD", StoreCreditDocument.Journal, legacy).Postings);
@@ -88,7 +89,7 @@ public sealed class RefundPlanTests
 
         Assert.Null(plan.Mismatch);
         Assert.Equal(
-            [(PostingKinds.CreditNote, 27.50m), (PostingKinds.GiftCard, issued), (PostingKinds.StoreCredit, issued - bonus), (PostingKinds.GiftCardBonus, bonus)],
+            [(LoopReferences.CreditNote, 27.50m), (LoopReferences.GiftCard, issued), (LoopReferences.StoreCredit, issued - bonus), (LoopReferences.GiftCardBonus, bonus)],
             plan.Postings.Select(p => (p.Kind, p.Amount)));
     }
 

@@ -3,6 +3,7 @@ using System.Text.Json.Nodes;
 using LoopFulfil.Core.Exceptions;
 using LoopFulfil.Core.Inspection;
 using LoopFulfil.Core.Refunds;
+using LoopFulfil.Core.Returns;
 using LoopFulfil.Sandbox.Fulfil;
 using LoopFulfil.Tests.Outcomes;
 using Microsoft.Extensions.DependencyInjection;
@@ -80,11 +81,11 @@ public sealed class ReturnSettlementTests
         Assert.Empty(await h.ExceptionRecordsAsync());
         FulfilSandboxRecord note = Assert.Single(h.Fulfil.State.All("account.invoice"));
         Assert.Equal((erpNote.Id, -f.V, "paid"), (note.Id, note.Number("total_amount"), note.State));
-        FulfilSandboxRecord feeJournal = Assert.Single(h.Journals(r.ReturnId, PostingKinds.HandlingFee));
+        FulfilSandboxRecord feeJournal = Assert.Single(h.Journals(r.ReturnId, LoopReferences.HandlingFee));
         IReadOnlyList<FulfilSandboxRecord> feeLines = h.JournalLines(feeJournal.Id);
         Assert.Equal((f.F, party), (feeLines.Single(l => l.Ref("account") == h.Fulfil.State.AccountId(Receivable)).Number("debit"), feeLines.Single(l => l.Ref("account") == h.Fulfil.State.AccountId(Receivable)).Ref("party")));
         Assert.Equal(f.F, feeLines.Single(l => l.Ref("account") == h.Fulfil.State.AccountId(FulfilSandboxDemo.ReturnFeeAccountCode)).Number("credit"));
-        Assert.Equal(f.R, h.JournalLines(Assert.Single(h.Journals(r.ReturnId, PostingKinds.RefundPayment)).Id).Sum(l => l.Number("debit")));
+        Assert.Equal(f.R, h.JournalLines(Assert.Single(h.Journals(r.ReturnId, LoopReferences.RefundPayment)).Id).Sum(l => l.Number("debit")));
         IReadOnlyList<FulfilSandboxRecord> lines = SettledLines(h, r, party);
         Assert.Equal((f.F + f.R, f.V), (lines.Sum(l => l.Number("debit")), lines.Sum(l => l.Number("credit"))));
         Assert.Equal(before, h.Fulfil.State.Balance(Receivable, party));
@@ -108,7 +109,7 @@ public sealed class ReturnSettlementTests
         // The batch posts the credit note; the store credit is still pending when the next event arrives.
         using (IServiceScope scope = h.Services.CreateScope())
         {
-            PostingRecord note = (await h.Postings.GetAsync(r.ReturnId, PostingKinds.CreditNote, CancellationToken.None))!;
+            PostingRecord note = (await h.Postings.GetAsync(r.ReturnId, LoopReferences.CreditNote, CancellationToken.None))!;
             await scope.ServiceProvider.GetRequiredService<RefundPoster>().PostAsync(note, CancellationToken.None);
         }
 

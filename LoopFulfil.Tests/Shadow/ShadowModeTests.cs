@@ -54,9 +54,9 @@ public sealed class ShadowModeTests
         Assert.Equal(50.00m, Row(report, refund.ReturnId, "return sale").Planned);
         Assert.Equal(ShadowVerdict.MissingInFulfil, Row(report, refund.ReturnId, "return sale").Verdict);
         Assert.Equal((50.00m, ShadowVerdict.MissingInFulfil), (Row(report, refund.ReturnId, "credit note").Planned, Row(report, refund.ReturnId, "credit note").Verdict));
-        Assert.Equal(50.00m, Row(report, refund.ReturnId, PostingKinds.RefundPayment).Planned);
+        Assert.Equal(50.00m, Row(report, refund.ReturnId, LoopReferences.RefundPayment).Planned);
         Assert.Equal(79.99m, Row(report, credit.ReturnId, "credit note").Planned);
-        Assert.Equal(79.99m, Row(report, credit.ReturnId, PostingKinds.StoreCredit).Planned);
+        Assert.Equal(79.99m, Row(report, credit.ReturnId, LoopReferences.StoreCredit).Planned);
         Assert.Contains($"LOOP-{refund.ReturnId}-CN", report.RenderCsv(), StringComparison.Ordinal);
     }
 
@@ -94,7 +94,7 @@ public sealed class ShadowModeTests
         Assert.Equal(invoices, fulfil.Count("account.invoice"));
         Assert.Equal(existingNote, Assert.Single(h.CreditNotes(r.ReturnId)).Id);
         // What the existing process had not posted: the refund payment, once.
-        Assert.Single(h.Journals(r.ReturnId, PostingKinds.RefundPayment));
+        Assert.Single(h.Journals(r.ReturnId, LoopReferences.RefundPayment));
     }
 
     [Fact]
@@ -115,7 +115,7 @@ public sealed class ShadowModeTests
         await h.SendAsync(r.Closed());
 
         Assert.Empty(h.ReturnOrders(r.ReturnId));
-        Assert.Empty(h.Journals(r.ReturnId, PostingKinds.RefundPayment));
+        Assert.Empty(h.Journals(r.ReturnId, LoopReferences.RefundPayment));
         Assert.Equal("paid", fulfil.Get("account.invoice", existingNote).State);
         ExceptionRecord record = Assert.Single(await h.ExceptionRecordsAsync());
         Assert.Equal((ExceptionCategory.AmountMismatch, "finance"), (record.Category, record.Owner));

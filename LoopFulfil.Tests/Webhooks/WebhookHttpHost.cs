@@ -40,7 +40,7 @@ public sealed class WebhookHttpHost : IAsyncLifetime
             ["Logging:LogLevel:Default"] = "Error",
         }).Build();
         WebApplicationBuilder builder = ServeHost.CreateBuilder(configuration, TextWriter.Null);
-        builder.Services.AddLoopFulfilStorage(configuration).AddLoopFulfilWebhooks(configuration).AddLoopFulfilLocalHost(configuration);
+        builder.Services.AddLoopFulfilStorage(configuration).AddLoopFulfilExceptions(configuration).AddLoopFulfilWebhooks(configuration).AddLoopFulfilLocalHost(configuration);
         app = builder.Build();
         ServeRoutes.MapWebhook(app);
         await app.StartAsync();

@@ -21,7 +21,9 @@ public class WebhookRegistrationTests
         services.AddSingleton<ITableStore, NoStorageAllowed>();
         services.AddSingleton<IBlobStore, NoBlobsAllowed>();
         services.AddSingleton<IMessageSender, RecordingMessageSender>();
-        services.AddLoopFulfilWebhooks(new ConfigurationBuilder().AddInMemoryCollection(settings).Build());
+        IConfiguration configuration = new ConfigurationBuilder().AddInMemoryCollection(settings).Build();
+        services.AddLoopFulfilExceptions(configuration);
+        services.AddLoopFulfilWebhooks(configuration);
         return services.BuildServiceProvider();
     }
 
