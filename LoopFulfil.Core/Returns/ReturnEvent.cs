@@ -90,13 +90,15 @@ public sealed record ReturnEvent
         string? topic = Get(p, WebhookMessagePropertyNames.Topic);
         string? time = Get(p, WebhookMessagePropertyNames.EventTime);
         DateTimeOffset? eventTime = WebhookMessageProperties.ParseEventTime(time);
-        if (trigger is null || returnId is null || time is null)
+        // No time property, or one a host rewrote past reading: the body says, by the same rule.
+        bool timeUnknown = time is null || (eventTime is null && time != WebhookMessagePropertyNames.NoEventTime);
+        if (trigger is null || returnId is null || timeUnknown)
         {
             WebhookEnvelope envelope = WebhookEnvelope.Parse(message.Body.Span);
             trigger ??= envelope.Trigger;
             returnId ??= envelope.ReturnId;
             topic ??= envelope.Topic;
-            eventTime = time is null ? envelope.EventTime : eventTime;
+            eventTime = timeUnknown ? envelope.EventTime : eventTime;
         }
 
         if (string.IsNullOrEmpty(trigger) || string.IsNullOrEmpty(returnId))

@@ -145,5 +145,8 @@ internal sealed class WebhookMessageProperties : IReadOnlyDictionary<string, str
 
     /// <summary>The time an <see cref="WebhookMessagePropertyNames.EventTime"/> value holds; null for none or unreadable.</summary>
     public static DateTimeOffset? ParseEventTime(string? value) =>
-        value is not null && DateTimeOffset.TryParseExact(value, "O", CultureInfo.InvariantCulture, DateTimeStyles.RoundtripKind, out DateTimeOffset t) ? t : null;
+        value is not null && value != WebhookMessagePropertyNames.NoEventTime
+            && DateTimeOffset.TryParse(value, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out DateTimeOffset t)
+            ? t
+            : null;
 }

@@ -81,5 +81,20 @@ public sealed class EventTimeTests
         Assert.Equal(expected.Item1, ReturnEvent.From(Inbound(message with { Properties = withoutTime }))!.EventTime);
     }
 
+    [Theory]
+    [InlineData("2019-04-01T12:00:00Z")]
+    [InlineData("04/01/2019 12:00:00")]
+    [InlineData("not a time")]
+    public async Task An_event_time_a_host_rewrote_still_reads_as_the_same_instant(string rewritten)
+    {
+        // A host that turned the property into a DateTime and back, or mangled it: the same instant, or the body's.
+        OutboundMessage message = await QueuedAsync(Fixture("label-updated-return-id.json"));
+        var properties = new Dictionary<string, string>(message.Properties, StringComparer.Ordinal) { [WebhookMessagePropertyNames.EventTime] = rewritten };
+
+        ReturnEvent evt = ReturnEvent.From(Inbound(message with { Properties = properties }))!;
+
+        Assert.Equal(new DateTimeOffset(2019, 4, 1, 12, 0, 0, TimeSpan.Zero), evt.EventTime);
+    }
+
     private static InboundMessage Inbound(OutboundMessage m) => new(m.Body, m.MessageId, m.SessionId, 1, m.Properties);
 }
