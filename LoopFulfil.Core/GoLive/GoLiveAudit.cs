@@ -26,10 +26,10 @@ public sealed class GoLiveAudit(
     TimeProvider time)
 {
     /// <summary>Triggers the returns path needs; without them returns never reach Fulfil.</summary>
-    internal static readonly string[] RequiredTriggers = ["return.created", "return.updated", "return.closed"];
+    internal static readonly string[] RequiredTriggers = TriggerTable.LoopTriggers(TriggerSubscription.Required);
 
     /// <summary>Triggers the integration routes but does not need; subscribing is a choice.</summary>
-    internal static readonly string[] OptionalTriggers = ["return.processing.failed", "restock.requested", "giftcard.requested", "label.created", "label.updated"];
+    internal static readonly string[] OptionalTriggers = TriggerTable.LoopTriggers(TriggerSubscription.Optional);
 
     private readonly FulfilOptions _fulfil = fulfilOptions.Value;
     private readonly RefundsOptions _refunds = refundsOptions.Value;

@@ -1,8 +1,13 @@
 using LoopFulfil.Core.Loop.Json;
+using LoopFulfil.Core.Messaging;
+using LoopFulfil.Core.Webhooks;
 
 namespace LoopFulfil.Core.Returns;
 
-/// <summary>Loop webhook triggers the returns pipeline routes (the <c>trigger</c> field of the raw event).</summary>
+/// <summary>
+/// Names of the Loop webhook triggers (the <c>trigger</c> field of the raw event). Where each goes, or that it is
+/// parked, is in <see cref="TriggerTable"/>.
+/// </summary>
 public static class ReturnTriggers
 {
     public const string ReturnCreated = "return.created";
@@ -18,7 +23,7 @@ public static class ReturnTriggers
     public const string ShipmentProcessed = "shipment.processed";
 
     /// <summary>True for the triggers whose body is a full return snapshot (<c>return.created/updated/closed</c>).</summary>
-    public static bool CarriesSnapshot(string? trigger) => trigger is ReturnCreated or ReturnUpdated or ReturnClosed;
+    public static bool CarriesSnapshot(string? trigger) => TriggerTable.CarriesSnapshot(trigger);
 }
 
 /// <summary>
@@ -52,7 +57,7 @@ public sealed record ReturnEvent
     /// <summary>1 on first delivery.</summary>
     public int DeliveryCount { get; init; } = 1;
 
-    /// <summary>The event's own time (edited_at/updated_at/created_at, or label_updated_at), when it has one.</summary>
+    /// <summary>The event's own time: the latest time its body carries (<see cref="WebhookEnvelope.EventTime"/>), when it has one.</summary>
     public DateTimeOffset? EventTime { get; init; }
 
     /// <summary>
@@ -69,4 +74,52 @@ public sealed record ReturnEvent
 
     /// <summary>Reads the body as a Loop model (e.g. <c>LoopRestockEvent</c>) with the tolerant Loop options.</summary>
     public T Read<T>() => LoopJson.Deserialize<T>(Body.Span);
+
+    /// <summary>
+    /// The event a <c>loop-returns</c> message carries, from what the ingress read and put in its properties
+    /// (trigger, return id, event time). A message queued without them — before the ingress wrote the event time,
+    /// or by a host that dropped properties — is read with the same envelope reader the ingress uses, so one id rule
+    /// and one time rule hold either way. Null when neither names a trigger and a return id.
+    /// </summary>
+    public static ReturnEvent? From(InboundMessage message)
+    {
+        ArgumentNullException.ThrowIfNull(message);
+        IReadOnlyDictionary<string, string> p = message.Properties;
+        string? trigger = Get(p, WebhookMessagePropertyNames.Trigger);
+        string? returnId = Get(p, WebhookMessagePropertyNames.ReturnId) ?? message.SessionId;
+        string? topic = Get(p, WebhookMessagePropertyNames.Topic);
+        string? time = Get(p, WebhookMessagePropertyNames.EventTime);
+        DateTimeOffset? eventTime = WebhookMessageProperties.ParseEventTime(time);
+        // No time property, or one a host rewrote past reading: the body says, by the same rule.
+        bool timeUnknown = time is null || (eventTime is null && time != WebhookMessagePropertyNames.NoEventTime);
+        if (trigger is null || returnId is null || timeUnknown)
+        {
+            WebhookEnvelope envelope = WebhookEnvelope.Parse(message.Body.Span);
+            trigger ??= envelope.Trigger;
+            returnId ??= envelope.ReturnId;
+            topic ??= envelope.Topic;
+            eventTime = timeUnknown ? envelope.EventTime : eventTime;
+        }
+
+        if (string.IsNullOrEmpty(trigger) || string.IsNullOrEmpty(returnId))
+        {
+            return null;
+        }
+
+        return new ReturnEvent
+        {
+            ReturnId = returnId,
+            Trigger = trigger,
+            Topic = topic,
+            Body = message.Body,
+            MessageId = message.MessageId,
+            DedupeKey = Get(p, WebhookMessagePropertyNames.DedupeKey) ?? message.MessageId,
+            ReplayOf = Get(p, WebhookMessagePropertyNames.ReplayOf),
+            DeliveryCount = message.DeliveryCount,
+            EventTime = eventTime,
+        };
+
+        static string? Get(IReadOnlyDictionary<string, string> p, string name) =>
+            p.TryGetValue(name, out string? v) && !string.IsNullOrWhiteSpace(v) ? v : null;
+    }
 }

@@ -116,7 +116,7 @@ public sealed partial class ReturnEventHandler
 
     private async Task<ReturnHandlingResult> HandleCoreAsync(InboundMessage message, CancellationToken cancellationToken)
     {
-        ReturnEvent? evt = ReadEvent(message);
+        ReturnEvent? evt = ReturnEvent.From(message);
         if (evt is null)
         {
             // Ingress never enqueues such a message; one arriving anyway is parked for a person, not retried.
@@ -240,10 +240,9 @@ public sealed partial class ReturnEventHandler
         if (evt.CarriesSnapshot)
         {
             LoopReturn payload = LoopJson.Deserialize<LoopReturn>(evt.Body.Span);
-            // Every time the payload carries (closed_at-style fields the model does not know included); none at all:
-            // the ledger orders it by Loop's lifecycle alone.
-            DateTimeOffset? eventTime = SnapshotOrder.Later(SnapshotTimeOf(payload), SnapshotOrder.LatestTime(evt.Body.Span));
-            evt = evt with { EventTime = eventTime };
+            // The envelope's time: every time the payload carries (closed_at-style fields the model does not know
+            // included), as the ingress read it; none at all: the ledger orders it by Loop's lifecycle alone.
+            DateTimeOffset? eventTime = evt.EventTime;
             SnapshotDecision decision = await ledger.AdvanceSnapshotAsync(evt.ReturnId, eventTime, ReturnStates.Normalise(payload.State), evt.Body, cancellationToken).ConfigureAwait(false);
             if (decision is SnapshotDecision.Applied or SnapshotDecision.Unchanged)
             {
@@ -339,89 +338,6 @@ public sealed partial class ReturnEventHandler
         }
 
         return latest;
-    }
-
-    /// <summary>Reads routing from the message properties the ingress sets, or from the body when a host dropped them.</summary>
-    private static ReturnEvent? ReadEvent(InboundMessage message)
-    {
-        IReadOnlyDictionary<string, string> p = message.Properties;
-        string? trigger = Get(p, WebhookMessagePropertyNames.Trigger);
-        string? returnId = Get(p, WebhookMessagePropertyNames.ReturnId) ?? message.SessionId;
-        string? topic = Get(p, WebhookMessagePropertyNames.Topic);
-        DateTimeOffset? eventTime = null;
-        if (trigger is null || returnId is null || !ReturnTriggers.CarriesSnapshot(trigger))
-        {
-            (string? bodyTrigger, string? bodyReturnId, string? bodyTopic, eventTime) = PeekBody(message.Body.Span);
-            trigger ??= bodyTrigger;
-            returnId ??= bodyReturnId;
-            topic ??= bodyTopic;
-        }
-
-        if (string.IsNullOrEmpty(trigger) || string.IsNullOrEmpty(returnId))
-        {
-            return null;
-        }
-
-        return new ReturnEvent
-        {
-            ReturnId = returnId,
-            Trigger = trigger,
-            Topic = topic,
-            Body = message.Body,
-            MessageId = message.MessageId,
-            DedupeKey = Get(p, WebhookMessagePropertyNames.DedupeKey) ?? message.MessageId,
-            ReplayOf = Get(p, WebhookMessagePropertyNames.ReplayOf),
-            DeliveryCount = message.DeliveryCount,
-            EventTime = eventTime,
-        };
-
-        static string? Get(IReadOnlyDictionary<string, string> p, string name) =>
-            p.TryGetValue(name, out string? v) && !string.IsNullOrWhiteSpace(v) ? v : null;
-    }
-
-    /// <summary>Top-level trigger, return id and time of a raw event; nulls when the body does not read.</summary>
-    private static (string? Trigger, string? ReturnId, string? Topic, DateTimeOffset? Time) PeekBody(ReadOnlySpan<byte> body)
-    {
-        try
-        {
-            var reader = new Utf8JsonReader(body, new JsonReaderOptions { AllowTrailingCommas = true, CommentHandling = JsonCommentHandling.Skip });
-            using JsonDocument doc = JsonDocument.ParseValue(ref reader);
-            if (doc.RootElement.ValueKind != JsonValueKind.Object)
-            {
-                return default;
-            }
-
-            JsonElement root = doc.RootElement;
-            string? trigger = Text(root, "trigger");
-            string? topic = Text(root, "topic");
-            // Return events carry the return in "id"; the others in "return_id" (labels: either).
-            string? returnId = ReturnTriggers.CarriesSnapshot(trigger) ? Text(root, "id") : Text(root, "return_id") ?? Text(root, "id");
-            DateTimeOffset? time = null;
-            foreach (string name in (ReadOnlySpan<string>)["edited_at", "updated_at", "label_updated_at", "created_at"])
-            {
-                if (Text(root, name) is { } s && DateTimeOffset.TryParse(s, System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.AssumeUniversal, out DateTimeOffset t))
-                {
-                    time = t;
-                    break;
-                }
-            }
-
-            return (trigger, returnId, topic, time);
-        }
-        catch (Exception ex) when (ex is JsonException or InvalidOperationException)
-        {
-            // InvalidOperationException: text that is not valid UTF-8 or UTF-16 (GetString cannot transcode it).
-            return default;
-        }
-
-        static string? Text(JsonElement e, string name) => e.TryGetProperty(name, out JsonElement v)
-            ? v.ValueKind switch
-            {
-                JsonValueKind.String => string.IsNullOrWhiteSpace(v.GetString()) ? null : v.GetString(),
-                JsonValueKind.Number => v.GetRawText(),
-                _ => null,
-            }
-            : null;
     }
 
     [LoggerMessage(EventId = 4401, Level = LogLevel.Information, Message = "Return {ReturnId}: {Trigger} is older ({EventTime:o}) than the snapshot applied; reconciling from the stored snapshot")]

@@ -3,6 +3,7 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using System.Text.Unicode;
+using LoopFulfil.Core.Returns;
 
 namespace LoopFulfil.Core.Webhooks;
 
@@ -17,12 +18,15 @@ internal enum EnvelopeProblem
     NotAnObject,
     MissingTrigger,
     UnknownTrigger,
+    ParkedTrigger,
     MissingReturnId,
 }
 
 /// <summary>
-/// The few top-level fields of a Loop webhook that routing and de-duplication need, read with a forward-only
-/// <see cref="Utf8JsonReader"/> pass over the raw bytes (which also proves the whole body is well-formed JSON).
+/// The one reader of a Loop event's envelope: the few fields that routing, de-duplication and snapshot order need
+/// (trigger, return id, state, event time), read with a forward-only <see cref="Utf8JsonReader"/> pass over the raw
+/// bytes (which also proves the whole body is well-formed JSON). The ingress reads it once and puts what it read in
+/// the message properties; a consumer reads it again only for a message queued without them (<c>ReturnEvent.From</c>).
 /// Nothing else is materialised: the consumer deserialises the body later, off the request path.
 /// </summary>
 internal readonly partial struct WebhookEnvelope
@@ -36,13 +40,6 @@ internal readonly partial struct WebhookEnvelope
         CommentHandling = JsonCommentHandling.Disallow,
     };
 
-    private static readonly string[] KnownTriggers =
-    [
-        "return.created", "return.updated", "return.closed", "return.processing.failed",
-        "label.created", "label.updated", "label.request.issued", "label.request.cancelled",
-        "restock.requested", "giftcard.requested", "shipment.processed",
-    ];
-
     private static readonly string[] KnownTopics =
         ["return", "label", "restock", "giftcard", "label.request", "return.processing", "happy.returns.shipment"];
 
@@ -52,9 +49,10 @@ internal readonly partial struct WebhookEnvelope
     private const int MaxReturnIdChars = 128;
     private const int MaxTimestampBytes = 64;
 
-    private WebhookEnvelope(EnvelopeProblem problem, string? topic, string? trigger, string? returnId, string? state, TokenRange timestamp, TokenRange id, TokenRange returnIdToken)
+    private WebhookEnvelope(EnvelopeProblem problem, string? topic, string? trigger, string? returnId, string? state, TokenRange timestamp, TokenRange id, TokenRange returnIdToken, DateTimeOffset? eventTime = null)
     {
         Problem = problem;
+        EventTime = eventTime;
         Topic = topic;
         Trigger = trigger;
         ReturnId = returnId;
@@ -75,8 +73,18 @@ internal readonly partial struct WebhookEnvelope
 
     public string? State { get; }
 
-    /// <summary>edited_at, else updated_at, else label_updated_at (raw value bytes).</summary>
+    /// <summary>edited_at, else updated_at, else label_updated_at (raw value bytes): part of the message id.</summary>
     public TokenRange Timestamp { get; }
+
+    /// <summary>
+    /// The event's time: the latest of every time the body carries (each top-level <c>*_at</c> field, closed_at-style
+    /// fields included, and each label's <c>updated_at</c>), parsed as Loop's models parse times; null when none parses.
+    /// Equal or missing times are settled by Loop's lifecycle (<c>SnapshotOrder</c>).
+    /// </summary>
+    public DateTimeOffset? EventTime { get; }
+
+    /// <summary>The trigger's row in <see cref="TriggerTable"/>, or null when the trigger is missing or unknown.</summary>
+    public TriggerRoute? Route => TriggerTable.Find(Trigger);
 
     public TokenRange IdToken { get; }
 
@@ -101,6 +109,7 @@ internal readonly partial struct WebhookEnvelope
             return Failed(EnvelopeProblem.InvalidUtf8);
         }
 
+        EnvelopeReads.Count();
         return Read(body, isFinalBlock: true);
     }
 
@@ -121,6 +130,8 @@ internal readonly partial struct WebhookEnvelope
     {
         string? topic = null, trigger = null, state = null, returnState = null;
         TokenRange id = default, returnId = default, editedAt = default, updatedAt = default, labelUpdatedAt = default;
+        DateTimeOffset? latest = null;
+        bool inLabels = false;
         var reader = new Utf8JsonReader(body, isFinalBlock, new JsonReaderState(ReaderOptions));
         EnvelopeProblem problem = EnvelopeProblem.None;
         try
@@ -146,8 +157,15 @@ internal readonly partial struct WebhookEnvelope
 
                 if (reader.TokenType == JsonTokenType.PropertyName)
                 {
-                    field = reader.CurrentDepth == 1 ? Classify(ref reader) : Field.Other;
+                    field = reader.CurrentDepth == 1 ? Classify(ref reader)
+                        : inLabels && reader.CurrentDepth == 3 && reader.ValueTextEquals("updated_at"u8) ? Field.OtherTime
+                        : Field.Other;
                     continue;
+                }
+
+                if (inLabels && reader.TokenType == JsonTokenType.EndArray && reader.CurrentDepth == 1)
+                {
+                    inLabels = false;
                 }
 
                 Field current = field;
@@ -158,7 +176,7 @@ internal readonly partial struct WebhookEnvelope
                         topic = ReadKnownOrCopy(ref reader, KnownTopics, MaxFreeTextChars);
                         break;
                     case Field.Trigger:
-                        trigger = ReadKnownOrCopy(ref reader, KnownTriggers, MaxFreeTextChars);
+                        trigger = ReadKnownOrCopy(ref reader, TriggerTable.Names, MaxFreeTextChars);
                         break;
                     case Field.State:
                         state = ReadKnownOrCopy(ref reader, KnownStates, MaxFreeTextChars);
@@ -174,12 +192,21 @@ internal readonly partial struct WebhookEnvelope
                         break;
                     case Field.EditedAt:
                         editedAt = TokenRange.FromScalar(ref reader);
+                        latest = SnapshotOrder.Later(latest, ReadTime(ref reader));
                         break;
                     case Field.UpdatedAt:
                         updatedAt = TokenRange.FromScalar(ref reader);
+                        latest = SnapshotOrder.Later(latest, ReadTime(ref reader));
                         break;
                     case Field.LabelUpdatedAt:
                         labelUpdatedAt = TokenRange.FromScalar(ref reader);
+                        latest = SnapshotOrder.Later(latest, ReadTime(ref reader));
+                        break;
+                    case Field.OtherTime:
+                        latest = SnapshotOrder.Later(latest, ReadTime(ref reader));
+                        break;
+                    case Field.Labels:
+                        inLabels = reader.TokenType == JsonTokenType.StartArray;
                         break;
                     default:
                         break;
@@ -206,19 +233,25 @@ internal readonly partial struct WebhookEnvelope
 
         if (trigger is null)
         {
-            return new WebhookEnvelope(EnvelopeProblem.MissingTrigger, topic, null, null, state, timestamp, id, returnId);
+            return new WebhookEnvelope(EnvelopeProblem.MissingTrigger, topic, null, null, state, timestamp, id, returnId, latest);
         }
 
-        if (!IsRoutableTrigger(trigger))
+        // Only Loop's own triggers come in through a webhook; the integration's are never accepted from outside.
+        if (TriggerTable.Find(trigger) is not { Source: TriggerSource.Loop } route)
         {
-            return new WebhookEnvelope(EnvelopeProblem.UnknownTrigger, topic, trigger, null, state, timestamp, id, returnId);
+            return new WebhookEnvelope(EnvelopeProblem.UnknownTrigger, topic, trigger, null, state, timestamp, id, returnId, latest);
         }
 
-        TokenRange chosen = ChooseReturnIdToken(trigger, id, returnId);
+        if (route.IsParked)
+        {
+            return new WebhookEnvelope(EnvelopeProblem.ParkedTrigger, topic, trigger, null, state, timestamp, id, returnId, latest);
+        }
+
+        TokenRange chosen = ChooseReturnIdToken(route.ReturnIdIn, id, returnId);
         string? normalised = chosen.TryGetIdentifier(body, MaxReturnIdChars);
         return normalised is null
-            ? new WebhookEnvelope(EnvelopeProblem.MissingReturnId, topic, trigger, null, state, timestamp, id, returnId)
-            : new WebhookEnvelope(EnvelopeProblem.None, topic, trigger, normalised, state, timestamp, id, returnId);
+            ? new WebhookEnvelope(EnvelopeProblem.MissingReturnId, topic, trigger, null, state, timestamp, id, returnId, latest)
+            : new WebhookEnvelope(EnvelopeProblem.None, topic, trigger, normalised, state, timestamp, id, returnId, latest);
     }
 
     /// <summary>
@@ -259,6 +292,7 @@ internal readonly partial struct WebhookEnvelope
         EnvelopeProblem.NotAnObject => "Signed webhook body is JSON but not an object.",
         EnvelopeProblem.MissingTrigger => $"Signed webhook has no trigger (topic '{Topic ?? "none"}').",
         EnvelopeProblem.UnknownTrigger => $"Signed webhook has a trigger this integration does not route: '{Trigger}' (topic '{Topic ?? "none"}').",
+        EnvelopeProblem.ParkedTrigger => $"Signed webhook '{Trigger}' (topic '{Topic ?? "none"}') is parked by design: {Route?.Purpose}.",
         EnvelopeProblem.MissingReturnId => $"Signed webhook '{Trigger}' carries no usable Loop return id.",
         _ => "Routable.",
     };
@@ -300,31 +334,18 @@ internal readonly partial struct WebhookEnvelope
         h.GetHashAndReset(destination);
     }
 
-    private static bool IsRoutableTrigger(string trigger) =>
-        trigger.StartsWith("return.", StringComparison.Ordinal)
-        || trigger.StartsWith("label.", StringComparison.Ordinal)
-        || trigger is "restock.requested" or "giftcard.requested";
-
     /// <summary>
-    /// Which field is the Loop return id. Return events: <c>id</c>. Gift card and return-processing events:
-    /// <c>return_id</c> only (a gift card's <c>id</c> is the gift card, and may be null). Restock: Loop documents
-    /// <c>id</c> as the return id and sends no <c>return_id</c>, but a <c>return_id</c> wins if it ever appears.
-    /// Label events come both ways in published samples (<c>return_id</c>, or <c>id</c>), so <c>return_id</c> then <c>id</c>.
+    /// The return id token by the trigger's <see cref="ReturnIdField"/>. Return events: <c>id</c>. Gift card and
+    /// return-processing events: <c>return_id</c> only (a gift card's <c>id</c> is the gift card, and may be null).
+    /// Restock: Loop documents <c>id</c> as the return id and sends no <c>return_id</c>, but a <c>return_id</c> wins if
+    /// it ever appears. Label events come both ways in published samples, so <c>return_id</c> then <c>id</c>.
     /// </summary>
-    private static TokenRange ChooseReturnIdToken(string trigger, TokenRange id, TokenRange returnId)
+    private static TokenRange ChooseReturnIdToken(ReturnIdField field, TokenRange id, TokenRange returnId) => field switch
     {
-        if (trigger is "return.created" or "return.updated" or "return.closed")
-        {
-            return id;
-        }
-
-        if (trigger.StartsWith("giftcard.", StringComparison.Ordinal) || trigger.StartsWith("return.", StringComparison.Ordinal))
-        {
-            return returnId;
-        }
-
-        return returnId.IsIdentifierCandidate ? returnId : id;
-    }
+        ReturnIdField.Id => id,
+        ReturnIdField.ReturnId => returnId,
+        _ => returnId.IsIdentifierCandidate ? returnId : id,
+    };
 
     private static TokenRange FirstString(TokenRange a, TokenRange b, TokenRange c) =>
         a.IsString ? a : b.IsString ? b : c.IsString ? c : default;
@@ -424,7 +445,8 @@ internal readonly partial struct WebhookEnvelope
         if (reader.ValueTextEquals("edited_at"u8)) return Field.EditedAt;
         if (reader.ValueTextEquals("updated_at"u8)) return Field.UpdatedAt;
         if (reader.ValueTextEquals("label_updated_at"u8)) return Field.LabelUpdatedAt;
-        return Field.Other;
+        if (reader.ValueTextEquals("labels"u8)) return Field.Labels;
+        return reader.ValueSpan.EndsWith("_at"u8) ? Field.OtherTime : Field.Other;
     }
 
     private static WebhookEnvelope Failed(EnvelopeProblem problem) => new(problem, null, null, null, null, default, default, default);
@@ -441,5 +463,7 @@ internal readonly partial struct WebhookEnvelope
         EditedAt,
         UpdatedAt,
         LabelUpdatedAt,
+        OtherTime,
+        Labels,
     }
 }

@@ -297,15 +297,19 @@ public sealed partial class WebhookIngress : IDisposable
         string dedupeKey = envelope.ComputeMessageId(body.Span);
         string messageId = messageIdSuffix is null ? dedupeKey : string.Concat(dedupeKey, messageIdSuffix);
         string returnId = envelope.ReturnId!;
-        var properties = new WebhookMessageProperties(envelope.Topic, envelope.Trigger!, returnId, envelope.State, dedupeKey, replayOf);
+        var properties = new WebhookMessageProperties(envelope.Topic, envelope.Trigger!, returnId, envelope.State, dedupeKey, envelope.EventTime, replayOf);
         return new OutboundMessage(QueueNames.LoopReturns, body, messageId, returnId, properties);
     }
 
     private async Task<WebhookResponse> ParkAsync(WebhookEnvelope envelope, ReadOnlyMemory<byte> body, Settings current, CancellationToken cancellationToken)
     {
-        ExceptionCategory category = envelope.Problem is EnvelopeProblem.UnknownTrigger or EnvelopeProblem.MissingTrigger
-            ? ExceptionCategory.UnknownTopic
-            : ExceptionCategory.UnparseableEvent;
+        ExceptionCategory category = envelope.Problem switch
+        {
+            // A trigger the table parks names its own category (and so its owner).
+            EnvelopeProblem.ParkedTrigger => envelope.Route?.ParkedAs ?? ExceptionCategory.UnknownTopic,
+            EnvelopeProblem.UnknownTrigger or EnvelopeProblem.MissingTrigger => ExceptionCategory.UnknownTopic,
+            _ => ExceptionCategory.UnparseableEvent,
+        };
         string bodyHash = Convert.ToHexStringLower(SHA256.HashData(body.Span));
         var raise = new ExceptionRaise(category, envelope.ReturnId ?? BestEffortReturnId(envelope, body.Span), envelope.Describe())
         {

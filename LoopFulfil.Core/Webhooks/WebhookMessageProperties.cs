@@ -1,5 +1,6 @@
 using System.Collections;
 using System.Diagnostics.CodeAnalysis;
+using System.Globalization;
 
 namespace LoopFulfil.Core.Webhooks;
 
@@ -19,6 +20,16 @@ public static class WebhookMessagePropertyNames
 
     /// <summary>Set on replays: the exception record id the event was replayed from.</summary>
     public const string ReplayOf = "replayOf";
+
+    /// <summary>
+    /// The event's time as the ingress read it (<see cref="WebhookEnvelope.EventTime"/>): round-trip ISO 8601 in
+    /// UTC, or <see cref="NoEventTime"/> when the body carries none. Absent on messages queued before it existed:
+    /// consumers then read the body.
+    /// </summary>
+    public const string EventTime = "eventTime";
+
+    /// <summary>The <see cref="EventTime"/> value when the ingress read the body and found no time in it.</summary>
+    public const string NoEventTime = "none";
 }
 
 /// <summary>
@@ -33,15 +44,18 @@ internal sealed class WebhookMessageProperties : IReadOnlyDictionary<string, str
     private readonly string? state;
     private readonly string dedupeKey;
     private readonly string? replayOf;
+    private readonly string eventTime;
 
     private static readonly string[] Names =
     [
         WebhookMessagePropertyNames.Topic, WebhookMessagePropertyNames.Trigger, WebhookMessagePropertyNames.ReturnId,
         WebhookMessagePropertyNames.State, WebhookMessagePropertyNames.DedupeKey, WebhookMessagePropertyNames.ReplayOf,
+        WebhookMessagePropertyNames.EventTime,
     ];
 
-    public WebhookMessageProperties(string? topic, string trigger, string returnId, string? state, string dedupeKey, string? replayOf = null)
+    public WebhookMessageProperties(string? topic, string trigger, string returnId, string? state, string dedupeKey, DateTimeOffset? eventTime, string? replayOf = null)
     {
+        this.eventTime = FormatEventTime(eventTime);
         this.topic = topic;
         this.trigger = trigger;
         this.returnId = returnId;
@@ -121,6 +135,18 @@ internal sealed class WebhookMessageProperties : IReadOnlyDictionary<string, str
         2 => returnId,
         3 => state,
         4 => dedupeKey,
-        _ => replayOf,
+        5 => replayOf,
+        _ => eventTime,
     };
+
+    /// <summary>The <see cref="WebhookMessagePropertyNames.EventTime"/> value for a time (or for none).</summary>
+    public static string FormatEventTime(DateTimeOffset? time) =>
+        time is { } t ? t.ToUniversalTime().ToString("O", CultureInfo.InvariantCulture) : WebhookMessagePropertyNames.NoEventTime;
+
+    /// <summary>The time an <see cref="WebhookMessagePropertyNames.EventTime"/> value holds; null for none or unreadable.</summary>
+    public static DateTimeOffset? ParseEventTime(string? value) =>
+        value is not null && value != WebhookMessagePropertyNames.NoEventTime
+            && DateTimeOffset.TryParse(value, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out DateTimeOffset t)
+            ? t
+            : null;
 }

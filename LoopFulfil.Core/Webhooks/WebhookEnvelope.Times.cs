@@ -1,0 +1,51 @@
+using System.Text.Json;
+using LoopFulfil.Core.Loop.Json;
+
+namespace LoopFulfil.Core.Webhooks;
+
+/// <summary>The event time rule: every time the body carries, parsed as Loop's models parse them; the latest wins.</summary>
+internal readonly partial struct WebhookEnvelope
+{
+    // Unix seconds DateTimeOffset can hold (0001-01-01 to 9999-12-31).
+    private const long MinUnixSeconds = -62_135_596_800;
+    private const long MaxUnixSeconds = 253_402_300_799;
+
+    /// <summary>
+    /// The time a scalar holds, or null: never throws for a value that is not a time (a mutated or odd body is
+    /// still routed by its other fields). Strings go through <see cref="LoopTimestamps.TryParse"/> (zoneless text is
+    /// UTC, as in the models); numbers are Unix seconds, as <c>LoopTimestampConverter</c> reads them.
+    /// </summary>
+    private static DateTimeOffset? ReadTime(ref Utf8JsonReader reader) => reader.TokenType switch
+    {
+        JsonTokenType.String when reader.ValueSpan.Length <= MaxTimestampBytes
+            => LoopTimestamps.TryParse(reader.GetString(), out DateTimeOffset t) ? t.ToUniversalTime() : null,
+        JsonTokenType.Number when reader.TryGetInt64(out long seconds) && seconds is >= MinUnixSeconds and <= MaxUnixSeconds
+            => DateTimeOffset.FromUnixTimeSeconds(seconds),
+        _ => null,
+    };
+}
+
+/// <summary>
+/// Counts full envelope reads in the current async flow, so a test can show how often one body is read between
+/// HTTP and Fulfil. Off (one null check per read) unless a test starts a count.
+/// </summary>
+internal static class EnvelopeReads
+{
+    private static readonly AsyncLocal<ReadCount?> Current = new();
+
+    /// <summary>Starts counting in this async flow and what it calls.</summary>
+    public static ReadCount Start() => Current.Value = new ReadCount();
+
+    public static void Count()
+    {
+        if (Current.Value is { } box)
+        {
+            Interlocked.Increment(ref box.Reads);
+        }
+    }
+
+    internal sealed class ReadCount
+    {
+        public int Reads;
+    }
+}
