@@ -393,7 +393,8 @@ public sealed class QueueDispatcherTests
                     throw;
                 }
             },
-            FastOptions(o => { o.ShutdownGraceSeconds = 1; o.VisibilityTimeoutSeconds = 60; }));
+            // The lock (the longest allowed) outlasts the hang guard: a redelivery seen below did not wait for it to end.
+            FastOptions(o => { o.ShutdownGraceSeconds = 1; o.VisibilityTimeoutSeconds = 300; }));
         await first.StartAsync(CancellationToken.None);
         await started.Task.Guarded();
         await first.StopAsync(CancellationToken.None);
@@ -406,9 +407,8 @@ public sealed class QueueDispatcherTests
         {
             redelivered.Enqueue((message.MessageId, message.DeliveryCount));
             return Task.CompletedTask;
-        }, FastOptions(o => o.VisibilityTimeoutSeconds = 600));
+        }, FastOptions(o => o.VisibilityTimeoutSeconds = 60));
         await second.StartAsync(CancellationToken.None);
-        // The lock outlasts the hang guard many times over: a redelivery seen here did not wait for the lock to end.
         await WaitUntilAsync(() => redelivered.Count >= 2, "both messages redelivered");
         await second.StopAsync(CancellationToken.None);
 
