@@ -1,6 +1,6 @@
 using System.Globalization;
+using System.Text.Json.Nodes;
 using LoopFulfil.Tests.Builders;
-using LoopFulfil.Tests.Infrastructure;
 
 namespace LoopFulfil.Tests.Books;
 
@@ -35,12 +35,22 @@ internal sealed record BooksScenario(string Name, (string Sku, decimal Quantity,
     public override string ToString() => Name;
 }
 
-/// <summary>A Loop return of a books scenario with stable line ids; the closed payload carries the processed signals.</summary>
-internal sealed class BooksReturn(string orderName, BooksReturnSpec spec) : LoopTestReturn(orderName)
+/// <summary>A Loop return of a books scenario (a demo sale's) with stable ids; the closed payload carries the processed signals.</summary>
+internal sealed class BooksReturn(string orderName, BooksReturnSpec spec)
 {
     private bool _processed;
 
+    public string ReturnId { get; } = LoopReturnBuilder.NextId();
+
+    public string OrderName => orderName;
+
     public BooksReturnSpec Spec { get; } = spec;
+
+    public string Line(int n) => LoopReturnBuilder.LineId(ReturnId, n);
+
+    public JsonObject Json(string state, int minutes) => Body(state, minutes).ReturnJson();
+
+    public byte[] Webhook(string trigger, string state, int minutes) => Body(state, minutes).Webhook(trigger);
 
     public byte[] CreatedWebhook() => Webhook("return.created", "open", 0);
 
@@ -52,7 +62,11 @@ internal sealed class BooksReturn(string orderName, BooksReturnSpec spec) : Loop
         return Webhook("return.closed", "closed", 120);
     }
 
-    protected override void Configure(LoopReturnBuilder builder)
+    // A fresh builder per body: whether the close was processed shapes that body only.
+    private LoopReturnBuilder Body(string state, int minutes) =>
+        LoopReturnBuilder.ForDemoSale(orderName, ReturnId).AsOf(state, minutes).Configure(Configure);
+
+    private void Configure(LoopReturnBuilder builder)
     {
         Spec.Lines(builder, this);
         if (_processed && Spec.RefundPaid > 0)

@@ -3,6 +3,7 @@ using System.Text;
 using System.Text.Json.Nodes;
 using LoopFulfil.Core.Loop.Json;
 using LoopFulfil.Core.Loop.Models;
+using LoopFulfil.Sandbox.Loop;
 
 namespace LoopFulfil.Tests.Builders;
 
@@ -10,9 +11,15 @@ namespace LoopFulfil.Tests.Builders;
 /// Builds Loop return payloads the way Loop sends them (ids and money as strings, snake_case, <c>+00:00</c> offsets),
 /// for webhook bodies, sandbox returns (<c>LoopSandbox.AddReturn</c>) and parsed <see cref="LoopReturn"/>s.
 /// Totals follow the lines unless set explicitly. A closed return is a processed one unless <see cref="WithoutProcessing"/>.
+/// The integration tests' returns start from <see cref="ForDemoSale"/>; every body of one return (created, closed…)
+/// carries the same ids, whether built again from the same id (<see cref="LineId"/>) or from this builder.
 /// </summary>
 public sealed class LoopReturnBuilder
 {
+    /// <summary>When the returns of <see cref="ForDemoSale"/> were created in Loop.</summary>
+    public static readonly DateTimeOffset DemoSaleReturnCreated = new(2025, 3, 1, 10, 0, 0, TimeSpan.Zero);
+
+    // Unique within the test run, which is all ids need: sandboxes, Azurite and the Tryton database are new each run.
     private static long s_nextId = 7_500_000;
 
     private readonly JsonObject _overrides = [];
@@ -35,15 +42,35 @@ public sealed class LoopReturnBuilder
     private decimal? _refund;
     private string? _outcome;
     private bool _unprocessed;
+    private int? _editedMinutes;
 
     private LoopReturnBuilder(string id) => _id = id;
 
     /// <summary>A new open return (<c>return.created</c>) for order #1001 with no lines yet.</summary>
-    public static LoopReturnBuilder AReturn(string? id = null)
-        => new(id ?? Interlocked.Increment(ref s_nextId).ToString(CultureInfo.InvariantCulture));
+    public static LoopReturnBuilder AReturn(string? id = null) => new(id ?? NextId());
+
+    /// <summary>
+    /// A return of the integration tests against a Fulfil sandbox demo sale (provider order id <c>555000</c> and the
+    /// order's number), created at <see cref="DemoSaleReturnCreated"/> and not edited since, with no trigger (bodies
+    /// for webhooks come from <see cref="Webhook"/>). <paramref name="returnId"/> builds another body of that return.
+    /// </summary>
+    public static LoopReturnBuilder ForDemoSale(string orderName = "#1001", string? returnId = null)
+        => AReturn(returnId).WithTrigger(null).ForOrder(orderName, "555000" + orderName.TrimStart('#')).CreatedAt(DemoSaleReturnCreated).EditedAtMinutes(0);
+
+    /// <summary>A new id, unique within the test run.</summary>
+    public static string NextId() => Interlocked.Increment(ref s_nextId).ToString(CultureInfo.InvariantCulture);
 
     /// <summary>The return id this builder writes.</summary>
     public string ReturnId => _id;
+
+    /// <summary>When Loop last edited the return (<see cref="EditedAtMinutes"/>; creation when not set).</summary>
+    public DateTimeOffset EditedAt => _createdAt.AddMinutes(_editedMinutes ?? 0);
+
+    /// <summary>Line id of the <paramref name="n"/>th unit (1-based): the return id and two digits.</summary>
+    public string LineId(int n) => LineId(_id, n);
+
+    /// <inheritdoc cref="LineId(int)"/>
+    public static string LineId(string returnId, int n) => returnId + n.ToString("00", CultureInfo.InvariantCulture);
 
     public LoopReturnBuilder WithId(string id)
     {
@@ -87,6 +114,9 @@ public sealed class LoopReturnBuilder
         return this;
     }
 
+    /// <summary>A return whose order Loop holds without the platform's order id.</summary>
+    public LoopReturnBuilder WithoutProviderOrderId() => Set("provider_order_id", null);
+
     public LoopReturnBuilder WithCurrency(string currency)
     {
         _currency = currency;
@@ -96,6 +126,23 @@ public sealed class LoopReturnBuilder
     public LoopReturnBuilder CreatedAt(DateTimeOffset createdAt)
     {
         _createdAt = createdAt;
+        return this;
+    }
+
+    /// <summary>Sets <c>updated_at</c> and <c>edited_at</c> this many minutes after <c>created_at</c>.</summary>
+    public LoopReturnBuilder EditedAtMinutes(int minutesAfterCreation)
+    {
+        _editedMinutes = minutesAfterCreation;
+        return this;
+    }
+
+    /// <summary>The return as Loop holds it <paramref name="minutesAfterCreation"/> minutes after creation, in <paramref name="state"/>.</summary>
+    public LoopReturnBuilder AsOf(string state, int minutesAfterCreation) => WithState(state).EditedAtMinutes(minutesAfterCreation);
+
+    /// <summary>Applies a scenario's lines and money.</summary>
+    public LoopReturnBuilder Configure(Action<LoopReturnBuilder> configure)
+    {
+        configure(this);
         return this;
     }
 
@@ -129,6 +176,20 @@ public sealed class LoopReturnBuilder
             ["parent_return_reason"] = reason,
             ["outcome"] = "default",
         });
+        return this;
+    }
+
+    /// <summary>
+    /// Adds <paramref name="units"/> units of the order line <paramref name="providerLineItemId"/>, with line ids
+    /// <see cref="LineId(int)"/> in the order added (so another body of the return built the same way has the same ids).
+    /// </summary>
+    public LoopReturnBuilder WithUnits(string sku, int units, decimal price, string providerLineItemId, string reason = "Too small")
+    {
+        for (var i = 0; i < units; i++)
+        {
+            WithLine(sku, price, lineItemId: LineId(_lines.Count + 1), providerLineItemId: providerLineItemId, reason: reason);
+        }
+
         return this;
     }
 
@@ -269,6 +330,12 @@ public sealed class LoopReturnBuilder
         json["tracking_number"] = "9400100000000000000000";
         json["label_status"] = "new";
         json["label_updated_at"] = Stamp(_createdAt.AddSeconds(2));
+        if (_editedMinutes is not null)
+        {
+            json["updated_at"] = Stamp(EditedAt);
+            json["edited_at"] = Stamp(EditedAt);
+        }
+
         foreach (var (key, value) in _overrides)
         {
             json[key] = value?.DeepClone();
@@ -285,6 +352,62 @@ public sealed class LoopReturnBuilder
 
     /// <summary>The payload parsed with the production options.</summary>
     public LoopReturn Build() => LoopJson.Deserialize<LoopReturn>(BuildBytes());
+
+    /// <summary>The return as Loop's API and sandbox hold it: no topic or trigger, whatever trigger is set.</summary>
+    public JsonObject ReturnJson() => WithTriggerOnce(null, BuildJson);
+
+    /// <summary>The webhook body Loop sends for <paramref name="trigger"/> (the builder's own trigger stays as it was).</summary>
+    public byte[] Webhook(string trigger) => WithTriggerOnce(trigger, BuildBytes);
+
+    /// <summary>Adds the return to the Loop sandbox as Loop holds it (no webhook sent), so flag, note and details calls find it.</summary>
+    public LoopReturnBuilder AddTo(LoopSandbox loop)
+    {
+        loop.AddReturn(ReturnJson(), sendCreatedWebhook: false);
+        return this;
+    }
+
+    /// <summary>A <c>label.updated</c> webhook of this return (return id in <c>return_id</c>, as one published shape has it).</summary>
+    public byte[] LabelUpdated(string status) => Encoding.UTF8.GetBytes(new JsonObject
+    {
+        ["topic"] = "label",
+        ["trigger"] = "label.updated",
+        ["return_id"] = _id,
+        ["order_id"] = "4" + _id,
+        ["provider_order_id"] = ProviderOrderIdNode(),
+        ["carrier"] = "USPS",
+        ["tracking_number"] = "9400" + _id,
+        ["label_status"] = status,
+        ["label_updated_at"] = Stamp(EditedAt.AddHours(1)),
+    }.ToJsonString());
+
+    /// <summary>A <c>restock.requested</c> webhook of this return (one unit of variant 7100 at location 1).</summary>
+    public byte[] RestockRequested() => Encoding.UTF8.GetBytes(new JsonObject
+    {
+        ["topic"] = "restock",
+        ["trigger"] = "restock.requested",
+        ["id"] = _id,
+        ["order_id"] = "4" + _id,
+        ["provider_order_id"] = ProviderOrderIdNode(),
+        ["restock_items"] = new JsonArray(new JsonObject { ["location_id"] = "1", ["variant_id"] = "7100", ["available_adjustment"] = 1 }),
+    }.ToJsonString());
+
+
+    private JsonNode? ProviderOrderIdNode()
+        => _overrides.TryGetPropertyValue("provider_order_id", out var set) ? set?.DeepClone() : Id(_providerOrderId);
+
+    private T WithTriggerOnce<T>(string? trigger, Func<T> build)
+    {
+        var kept = _trigger;
+        _trigger = trigger;
+        try
+        {
+            return build();
+        }
+        finally
+        {
+            _trigger = kept;
+        }
+    }
 
     private LoopReturnBuilder AddExchange(string sku, decimal price, decimal tax, string orderId, string orderName, bool outOfStock)
     {

@@ -4,6 +4,7 @@ using LoopFulfil.Cli.Demo;
 using LoopFulfil.Cli.Serve;
 using LoopFulfil.Sandbox.Azurite;
 using LoopFulfil.Sandbox.Fulfil;
+using LoopFulfil.Tests.Infrastructure;
 
 namespace LoopFulfil.Tests.Cli;
 
@@ -17,7 +18,7 @@ public sealed class ServeAzurite : IAsyncLifetime
 
     public string ConnectionString => _azurite?.ConnectionString ?? throw new InvalidOperationException("Not started.");
 
-    public async Task InitializeAsync() => _azurite = await AzuriteProcess.StartNewAsync(TimeSpan.FromSeconds(90));
+    public async Task InitializeAsync() => _azurite = await AzuriteProcess.StartNewAsync(HangGuard.Limit);
 
     public async Task DisposeAsync()
     {
@@ -31,9 +32,11 @@ public sealed class ServeAzurite : IAsyncLifetime
 /// <summary>Running CLI commands in-process with their own settings, and helpers over the sandboxes.</summary>
 internal static class CliTestSupport
 {
-    public static readonly TimeSpan Patience = TimeSpan.FromSeconds(90);
+    /// <summary>When the test returns were made in Loop (data only: nothing compares it with the clock).</summary>
+    public static readonly DateTimeOffset ReturnCreated = new(2026, 11, 24, 9, 0, 0, TimeSpan.Zero);
 
-    private static long s_nextId = 700_000 + (DateTimeOffset.UtcNow.ToUnixTimeSeconds() % 100_000);
+    // Sandboxes and Azurite (in memory) are new for each run: ids need to differ only within one.
+    private static long s_nextId = 700_000;
 
     /// <summary>Settings for a quick serve host on a free port against <paramref name="storage"/>.</summary>
     public static Dictionary<string, string?> FastSettings(string storage) => new(StringComparer.OrdinalIgnoreCase)
@@ -84,7 +87,7 @@ internal static class CliTestSupport
             OnServeStarted = host => started.TrySetResult(host),
         };
         var run = CliApp.RunAsync(["serve", .. args], context);
-        var first = await Task.WhenAny(started.Task, run, Task.Delay(Patience));
+        var first = await Task.WhenAny(started.Task, run).Guarded();
         if (first != started.Task)
         {
             throw new InvalidOperationException($"serve did not start: {stdout}\n{stderr}");
@@ -97,39 +100,17 @@ internal static class CliTestSupport
     public static (string Id, JsonObject Json) ReturnOn1001(string sku = "TEE-BLK-M", decimal price = 25.00m)
     {
         var id = Interlocked.Increment(ref s_nextId).ToString(System.Globalization.CultureInfo.InvariantCulture);
-        return (id, new DemoReturn(id, "#1001", "refund").WithUnit(sku, price).ToJson(DateTimeOffset.UtcNow.AddMinutes(-5)));
+        return (id, new DemoReturn(id, "#1001", "refund").WithUnit(sku, price).ToJson(ReturnCreated));
     }
 
     public static IReadOnlyList<FulfilSandboxRecord> ReturnOrders(FulfilSandbox fulfil, string returnId) =>
         fulfil.State.Where("sale.sale", r => Equals(r.GetValueOrDefault("is_return"), true) && Equals(r.GetValueOrDefault("channel_identifier"), returnId));
 
-    public static async Task WaitUntilAsync(Func<bool> condition, string what)
-    {
-        var deadline = DateTime.UtcNow + Patience;
-        while (!condition())
-        {
-            if (DateTime.UtcNow > deadline)
-            {
-                throw new TimeoutException("Timed out waiting for: " + what);
-            }
+    /// <summary>Polls until <paramref name="condition"/> holds (serve runs on real time; see <see cref="HangGuard"/>).</summary>
+    public static Task WaitUntilAsync(Func<bool> condition, string what) => HangGuard.UntilAsync(condition, what);
 
-            await Task.Delay(50);
-        }
-    }
-
-    public static async Task WaitUntilAsync(Func<Task<bool>> condition, string what)
-    {
-        var deadline = DateTime.UtcNow + Patience;
-        while (!await condition())
-        {
-            if (DateTime.UtcNow > deadline)
-            {
-                throw new TimeoutException("Timed out waiting for: " + what);
-            }
-
-            await Task.Delay(100);
-        }
-    }
+    /// <inheritdoc cref="WaitUntilAsync(Func{bool}, string)"/>
+    public static Task WaitUntilAsync(Func<Task<bool>> condition, string what) => HangGuard.UntilAsync(condition, what);
 }
 
 /// <summary>A <c>serve</c> run in-process.</summary>
@@ -145,7 +126,7 @@ internal sealed class ServeRun(RunningHost host, Task<int> exit, CancellationTok
     public async Task<int> StopAsync()
     {
         await stop.CancelAsync();
-        return await exit.WaitAsync(CliTestSupport.Patience);
+        return await exit.Guarded();
     }
 
     public async ValueTask DisposeAsync()

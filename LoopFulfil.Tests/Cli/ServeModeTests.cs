@@ -1,5 +1,6 @@
 using LoopFulfil.Cli;
 using LoopFulfil.Core.Storage;
+using LoopFulfil.Tests.Infrastructure;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 using static LoopFulfil.Tests.Cli.CliTestSupport;
@@ -32,7 +33,7 @@ public sealed class ServeModeTests(ServeAzurite azurite) : IClassFixture<ServeAz
             },
         };
 
-        var code = await CliApp.RunAsync(["serve"], context).WaitAsync(Patience);
+        var code = await CliApp.RunAsync(["serve"], context).Guarded();
 
         Assert.False(started, "serve started a host without Loop and Fulfil credentials");
         Assert.Equal(2, code);

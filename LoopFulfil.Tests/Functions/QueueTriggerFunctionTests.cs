@@ -11,6 +11,7 @@ using LoopFulfil.Functions.Functions;
 using LoopFulfil.Functions.Messaging;
 using LoopFulfil.LocalHost;
 using LoopFulfil.Sandbox.Fulfil;
+using LoopFulfil.Tests.Builders;
 using LoopFulfil.Tests.Returns;
 using LoopFulfil.Tests.Webhooks;
 using Microsoft.Azure.Functions.Worker;
@@ -91,7 +92,7 @@ public class QueueTriggerFunctionTests
     public async Task Return_event_delivered_as_service_bus_would_runs_the_returns_handler_to_a_fulfil_return_order()
     {
         await using ReturnsHarness h = await ReturnsHarness.StartAsync();
-        ReturnPayload r = ReturnPayload.OnOrder1001().WithUnits(Demo.TeeM, 1, 25.00m, "21001");
+        LoopReturnBuilder r = LoopReturnBuilder.ForDemoSale().WithUnits(Demo.TeeM, 1, 25.00m, "21001");
         byte[] webhook = r.Webhook("return.created");
         var captured = new RecordingMessageSender();
         WebhookResponse accepted = await h.Services.GetRequiredService<WebhookIngress>()
@@ -115,7 +116,7 @@ public class QueueTriggerFunctionTests
     public async Task Alert_raised_by_the_returns_handler_is_logged_but_not_flagged_a_second_time()
     {
         await using ReturnsHarness h = await ReturnsHarness.StartAsync(flagReturnInLoop: true);
-        ReturnPayload r = new ReturnPayload().ForOrder("#9996", null).WithUnits(Demo.TeeM, 1, 25.00m, "21002").AddTo(h.Loop);
+        LoopReturnBuilder r = LoopReturnBuilder.ForDemoSale("#9996").WithoutProviderOrderId().WithUnits(Demo.TeeM, 1, 25.00m, "21002").AddTo(h.Loop);
         await h.SendAsync(r.Webhook("return.created"));
         Assert.Equal(1, h.Loop.FlagCount(r.ReturnId));
         OutboundMessage alert = Assert.Single(h.Bus.OtherQueues, m => m.Queue == QueueNames.Exceptions);
@@ -137,7 +138,7 @@ public class QueueTriggerFunctionTests
     public async Task Alert_for_a_parked_webhook_flags_the_return_once_with_a_note_even_when_redelivered()
     {
         await using ReturnsHarness h = await ReturnsHarness.StartAsync(flagReturnInLoop: true);
-        ReturnPayload r = new ReturnPayload().ForOrder("#9995", null).WithUnits(Demo.TeeM, 1, 25.00m, "21003").AddTo(h.Loop);
+        LoopReturnBuilder r = LoopReturnBuilder.ForDemoSale("#9995").WithoutProviderOrderId().WithUnits(Demo.TeeM, 1, 25.00m, "21003").AddTo(h.Loop);
         ExceptionRecord record = await h.Exceptions.RaiseAsync(
             new ExceptionRaise(ExceptionCategory.UnknownTopic, r.ReturnId, "Signed webhook has a trigger this integration does not route: 'shipment.processed'.")
             {
@@ -188,7 +189,7 @@ public class QueueTriggerFunctionTests
     public async Task With_flagging_off_the_alert_is_only_logged_and_loop_is_not_called()
     {
         await using ReturnsHarness h = await ReturnsHarness.StartAsync(flagReturnInLoop: true);
-        ReturnPayload r = new ReturnPayload().ForOrder("#9994", null).WithUnits(Demo.TeeM, 1, 25.00m, "21004").AddTo(h.Loop);
+        LoopReturnBuilder r = LoopReturnBuilder.ForDemoSale("#9994").WithoutProviderOrderId().WithUnits(Demo.TeeM, 1, 25.00m, "21004").AddTo(h.Loop);
         await h.Exceptions.RaiseAsync(new ExceptionRaise(ExceptionCategory.UnknownTopic, r.ReturnId, "Unrouted trigger.") { Source = "webhook" }, CancellationToken.None);
         OutboundMessage alert = Assert.Single(h.Bus.OtherQueues, m => m.Queue == QueueNames.Exceptions);
         int loopCallsBefore = h.Loop.Requests.Count;

@@ -4,6 +4,7 @@ using LoopFulfil.Core.Messaging;
 using LoopFulfil.Core.Webhooks;
 using LoopFulfil.Functions;
 using LoopFulfil.Functions.Messaging;
+using LoopFulfil.Tests.Infrastructure;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Logging.Abstractions;
 
@@ -103,7 +104,7 @@ public class ServiceBusMessageSenderTests
             .. Enumerable.Range(0, 4).Select(i => Task.Run(() => sender.SendAsync(new OutboundMessage(QueueNames.Exceptions, "{}"u8.ToArray(), $"e-{i}", null, new Dictionary<string, string>()), CancellationToken.None))),
         ];
         gate.SetResult();
-        await Task.WhenAll(sends).WaitAsync(TimeSpan.FromSeconds(30));
+        await Task.WhenAll(sends).Guarded();
 
         Assert.Equal(2, created());
         Assert.Equal(16, links[QueueNames.LoopReturns].Sent.Count);
@@ -131,7 +132,7 @@ public class ServiceBusMessageSenderTests
         Task send = sender.SendAsync(ReturnMessage(), cts.Token);
         await cts.CancelAsync();
 
-        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => send.WaitAsync(TimeSpan.FromSeconds(30)));
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => send.Guarded());
     }
 
     [Fact]

@@ -2,6 +2,7 @@ using Microsoft.Extensions.Time.Testing;
 using LoopFulfil.Core.DependencyInjection;
 using LoopFulfil.Core.Health;
 using LoopFulfil.Core.Storage;
+using LoopFulfil.Tests.Infrastructure;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -42,10 +43,13 @@ public class HealthCheckTests
     public async Task Storage_that_hangs_and_ignores_cancellation_is_unreachable_once_the_probe_timeout_passes()
     {
         var store = new ProbeTableStore { HangIgnoringCancellation = true };
-        var check = NewCheck(store, TimeProvider.System, TimeSpan.FromMilliseconds(200));
+        var time = new ObservedFakeTimeProvider(Now);
+        var check = NewCheck(store, time, TimeSpan.FromMilliseconds(200));
 
-        // Generous outer bound: only proves the probe does not wait on the hung store forever.
-        var report = await check.CheckAsync(CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(30));
+        var pending = check.CheckAsync(CancellationToken.None);
+        await time.WaitForArmedTimersAsync(2); // the probe's cancellation and the wait's bound
+        time.Advance(TimeSpan.FromMilliseconds(200));
+        var report = await pending.Guarded();
 
         Assert.False(report.StorageReachable);
         store.ReleaseHang();
@@ -55,9 +59,13 @@ public class HealthCheckTests
     public async Task Storage_that_honours_the_timeout_token_is_unreachable_not_an_error()
     {
         var store = new ProbeTableStore { HangUntilCancelled = true };
-        var check = NewCheck(store, TimeProvider.System, TimeSpan.FromMilliseconds(200));
+        var time = new ObservedFakeTimeProvider(Now);
+        var check = NewCheck(store, time, TimeSpan.FromMilliseconds(200));
 
-        var report = await check.CheckAsync(CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(30));
+        var pending = check.CheckAsync(CancellationToken.None);
+        await time.WaitForArmedTimersAsync(2); // the probe's cancellation and the wait's bound
+        time.Advance(TimeSpan.FromMilliseconds(200));
+        var report = await pending.Guarded();
 
         Assert.False(report.StorageReachable);
     }
@@ -67,12 +75,12 @@ public class HealthCheckTests
     {
         var store = new ProbeTableStore { HangUntilCancelled = true };
         using var caller = new CancellationTokenSource();
-        var check = NewCheck(store, TimeProvider.System, TimeSpan.FromMinutes(1));
+        var check = NewCheck(store, new FakeTimeProvider(Now), TimeSpan.FromMinutes(1));
 
         var pending = check.CheckAsync(caller.Token);
         await caller.CancelAsync();
 
-        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => pending.WaitAsync(TimeSpan.FromSeconds(30)));
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => pending.Guarded());
     }
 
     [Fact]

@@ -16,6 +16,7 @@ using LoopFulfil.Tests.Webhooks;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 
 namespace LoopFulfil.Tests.Infrastructure;
 
@@ -37,7 +38,11 @@ internal sealed class IntegrationHarnessOptions
     /// <summary>Wraps the Azurite table store (fault injection into the ledger).</summary>
     public Func<ITableStore, ITableStore>? WrapStore { get; init; }
 
-    /// <summary>Registered as the <see cref="TimeProvider"/> when set; otherwise the registrations' default.</summary>
+    /// <summary>
+    /// When set: the services' <see cref="TimeProvider"/> and both sandboxes' clock (so their stamps agree with the
+    /// ledger's); HTTP retries, timeouts and the Loop limiter keep the system clock (nothing advances a test clock
+    /// while a call waits). Otherwise the registrations' default and the sandboxes' system clock.
+    /// </summary>
     public TimeProvider? Clock { get; init; }
 
     /// <summary>Receives every log entry at every level when set (otherwise warnings and above go nowhere).</summary>
@@ -107,8 +112,9 @@ internal abstract class IntegrationHarness : IAsyncDisposable
     /// <summary>Starts both sandboxes and composes the services over Azurite; the caller owns the parts.</summary>
     protected static async Task<IntegrationParts> StartPartsAsync(IntegrationHarnessOptions options)
     {
-        FulfilSandbox fulfil = await FulfilSandbox.StartAsync();
-        LoopSandbox loop = await LoopSandbox.StartAsync(new LoopSandboxOptions { SeedDemoData = false });
+        TimeProvider sandboxClock = options.Clock ?? TimeProvider.System;
+        FulfilSandbox fulfil = await FulfilSandbox.StartAsync(new FulfilSandboxOptions { TimeProvider = sandboxClock });
+        LoopSandbox loop = await LoopSandbox.StartAsync(new LoopSandboxOptions { SeedDemoData = false, TimeProvider = sandboxClock });
         // A table prefix of its own: the ledger ("returns") and exception tables of this test are nobody else's.
         ITableStore store = new AzureTableStore(StorageAccount.FromConnectionString(await AzuriteTestServer.GetConnectionStringAsync()), tablePrefix: AzuriteTestServer.UniqueTableName(options.TablePrefix));
         if (options.WrapStore is not null)
@@ -146,6 +152,15 @@ internal abstract class IntegrationHarness : IAsyncDisposable
         if (options.Clock is not null)
         {
             collection.AddSingleton(options.Clock);
+            // Registered before the clients (which only TryAdd these): the waits inside one HTTP call run on real timers.
+            collection.AddSingleton(sp => new HttpResiliencePipelineProvider(
+                sp.GetRequiredService<IOptionsMonitor<HttpResilienceOptions>>(), TimeProvider.System, sp.GetRequiredService<ILoggerFactory>()));
+            collection.AddSingleton(sp =>
+            {
+                IOptions<LoopOptions> loopOptions = sp.GetRequiredService<IOptions<LoopOptions>>();
+                ITableStore? shared = loopOptions.Value.SharedRateLimit ? sp.GetRequiredService<ITableStore>() : null;
+                return new LoopRateLimiter(loopOptions, TimeProvider.System, shared, sp.GetService<ILogger<LoopRateLimiter>>());
+            });
         }
 
         collection.AddSingleton(store);

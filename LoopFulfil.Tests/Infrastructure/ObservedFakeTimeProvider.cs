@@ -31,19 +31,8 @@ internal sealed class ObservedFakeTimeProvider(DateTimeOffset start) : FakeTimeP
         return observed;
     }
 
-    /// <summary>Waits until at least <paramref name="count"/> timers are armed; the real-time limit only stops a hung test.</summary>
-    public async Task WaitForArmedTimersAsync(int count)
-    {
-        for (var polls = 0; ArmedTimers < count; polls++)
-        {
-            if (polls > 6_000)
-            {
-                throw new TimeoutException($"Expected {count} armed timer(s), have {ArmedTimers}.");
-            }
-
-            await Task.Delay(5);
-        }
-    }
+    /// <summary>Waits until at least <paramref name="count"/> timers are armed (polls bounded by <see cref="HangGuard"/>).</summary>
+    public Task WaitForArmedTimersAsync(int count) => HangGuard.UntilAsync(() => ArmedTimers >= count, $"{count} armed timer(s)");
 
     private void Track(ObservedTimer timer, bool armed)
     {

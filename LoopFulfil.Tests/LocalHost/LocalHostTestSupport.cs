@@ -1,15 +1,13 @@
 using System.Text;
 using LoopFulfil.Core.Storage;
 using LoopFulfil.LocalHost;
+using LoopFulfil.Tests.Infrastructure;
 
 namespace LoopFulfil.Tests.LocalHost;
 
 /// <summary>Shared settings and helpers for the single-machine host tests on Azurite.</summary>
 internal static class LocalHostTestSupport
 {
-    /// <summary>Generous: the machine may be slow and shared.</summary>
-    public static readonly TimeSpan Patience = TimeSpan.FromSeconds(60);
-
     /// <summary>Short lock and polling so tests run in seconds; no retry backoff unless a test asks for it.</summary>
     public static LocalHostOptions FastOptions(Action<LocalHostOptions>? change = null)
     {
@@ -27,26 +25,18 @@ internal static class LocalHostTestSupport
         return options;
     }
 
+    /// <summary>The enqueue time the test envelopes carry (data only: the dispatcher does not read it).</summary>
+    public static readonly DateTimeOffset EnqueuedAt = new(2026, 11, 24, 9, 0, 0, TimeSpan.Zero);
+
     public static Task SendEnvelopeAsync(IQueueStore store, string queue, string messageId, string? sessionId, string body, IReadOnlyDictionary<string, string>? properties = null) =>
         store.SendAsync(
             queue,
-            new LocalQueueEnvelope(messageId, sessionId, properties ?? new Dictionary<string, string>(), Encoding.UTF8.GetBytes(body), DateTimeOffset.UtcNow).Encode(),
+            new LocalQueueEnvelope(messageId, sessionId, properties ?? new Dictionary<string, string>(), Encoding.UTF8.GetBytes(body), EnqueuedAt).Encode(),
             null,
             CancellationToken.None);
 
-    public static async Task WaitUntilAsync(Func<bool> condition, string what, TimeSpan? timeout = null)
-    {
-        var deadline = DateTime.UtcNow + (timeout ?? Patience);
-        while (!condition())
-        {
-            if (DateTime.UtcNow > deadline)
-            {
-                throw new TimeoutException($"Timed out waiting for: {what}");
-            }
-
-            await Task.Delay(20);
-        }
-    }
+    /// <summary>Polls until <paramref name="condition"/> holds (the dispatcher runs on real time; see <see cref="HangGuard"/>).</summary>
+    public static Task WaitUntilAsync(Func<bool> condition, string what) => HangGuard.UntilAsync(condition, what);
 
     /// <summary>Reads every message of a queue without removing any (receives, then makes them visible again).</summary>
     public static async Task<List<LocalQueueEnvelope>> PeekAllAsync(IQueueStore store, string queue)

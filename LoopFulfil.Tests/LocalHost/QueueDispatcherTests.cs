@@ -128,7 +128,7 @@ public sealed class QueueDispatcherTests
             return Task.CompletedTask;
         });
         await dispatcher.StartAsync(CancellationToken.None);
-        await done.Task.WaitAsync(Patience);
+        await done.Task.Guarded();
         await WaitUntilAsync(() => store.GetApproximateCountAsync(queue, CancellationToken.None).Result == 0, "the message deleted");
         await dispatcher.StopAsync(CancellationToken.None);
 
@@ -331,7 +331,7 @@ public sealed class QueueDispatcherTests
             finished.TrySetResult();
         });
         await dispatcher.StartAsync(CancellationToken.None);
-        await finished.Task.WaitAsync(Patience);
+        await finished.Task.Guarded();
         await WaitUntilAsync(() => store.GetApproximateCountAsync(queue, CancellationToken.None).Result == 0, "the message deleted");
         await dispatcher.StopAsync(CancellationToken.None);
 
@@ -360,7 +360,7 @@ public sealed class QueueDispatcherTests
             completed.Enqueue(message.MessageId);
         });
         await dispatcher.StartAsync(CancellationToken.None);
-        await started.Task.WaitAsync(Patience);
+        await started.Task.Guarded();
 
         await dispatcher.StopAsync(CancellationToken.None);
 
@@ -393,9 +393,10 @@ public sealed class QueueDispatcherTests
                     throw;
                 }
             },
-            FastOptions(o => { o.ShutdownGraceSeconds = 1; o.VisibilityTimeoutSeconds = 60; }));
+            // The lock (the longest allowed) outlasts the hang guard: a redelivery seen below did not wait for it to end.
+            FastOptions(o => { o.ShutdownGraceSeconds = 1; o.VisibilityTimeoutSeconds = 300; }));
         await first.StartAsync(CancellationToken.None);
-        await started.Task.WaitAsync(Patience);
+        await started.Task.Guarded();
         await first.StopAsync(CancellationToken.None);
         first.Dispose();
         Assert.True(sawCancellation);
@@ -408,7 +409,7 @@ public sealed class QueueDispatcherTests
             return Task.CompletedTask;
         }, FastOptions(o => o.VisibilityTimeoutSeconds = 60));
         await second.StartAsync(CancellationToken.None);
-        await WaitUntilAsync(() => redelivered.Count >= 2, "both messages redelivered", TimeSpan.FromSeconds(30));
+        await WaitUntilAsync(() => redelivered.Count >= 2, "both messages redelivered");
         await second.StopAsync(CancellationToken.None);
 
         Assert.Equal([("stuck", 2), ("next", 2)], redelivered);

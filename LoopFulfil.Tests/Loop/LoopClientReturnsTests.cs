@@ -3,12 +3,13 @@ using System.Net;
 using LoopFulfil.Core.Loop;
 using LoopFulfil.Sandbox.Loop;
 using LoopFulfil.Tests.Builders;
+using LoopFulfil.Tests.Infrastructure;
 
 namespace LoopFulfil.Tests.Loop;
 
 public class LoopClientReturnsTests
 {
-    private static readonly TimeSpan Generous = TimeSpan.FromSeconds(15);
+    private static readonly TimeSpan Generous = HangGuard.Limit;
 
     [Fact]
     public async Task Return_details_come_back_with_lines_exchanges_and_money_as_decimals()
@@ -214,7 +215,7 @@ public class LoopClientReturnsTests
 
         var remaining = await h.Client.GetReturnAsync(id, CancellationToken.None);
         Assert.Equal(["882"], remaining.LineItems.Select(l => l.LineItemId));
-        await h.Sandbox.BackgroundWorkDone().WaitAsync(TimeSpan.FromMinutes(1));
+        await h.Sandbox.BackgroundWorkDone().Guarded();
         Assert.Equal("closed", h.Sandbox.GetState(id));
         var afterClose = await Assert.ThrowsAsync<LoopActionRejectedException>(() => h.Client.RemoveLineItemsAsync(id, ["882"], CancellationToken.None));
         Assert.Equal("UNPROCESSABLE_RETURN_STATE", afterClose.Code);

@@ -3,6 +3,7 @@ using LoopFulfil.Core.Loop;
 using LoopFulfil.Sandbox.Hosting;
 using LoopFulfil.Sandbox.Loop;
 using LoopFulfil.Tests.Builders;
+using LoopFulfil.Tests.Infrastructure;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 
@@ -27,7 +28,7 @@ public sealed class LoopWriteRepeatTests
 
         await Assert.ThrowsAsync<LoopUnavailableException>(() => client.ProcessReturnAsync(id, null, CancellationToken.None));
         // Loop processes in the background; the redelivery comes after it has (the timeout only guards against a hang).
-        await loop.BackgroundWorkDone().WaitAsync(TimeSpan.FromMinutes(1));
+        await loop.BackgroundWorkDone().Guarded();
 
         await client.ProcessReturnAsync(id, null, CancellationToken.None);
 

@@ -5,6 +5,7 @@ using LoopFulfil.Core.Messaging;
 using LoopFulfil.Core.Refunds;
 using LoopFulfil.Core.Returns;
 using LoopFulfil.Sandbox.Fulfil;
+using LoopFulfil.Tests.Infrastructure;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace LoopFulfil.Tests.Outcomes;
@@ -326,7 +327,7 @@ public sealed class OutcomeScenarioTests
     private static async Task<string?> WaitForClosedAsync(OutcomesHarness h, string returnId)
     {
         // Loop processes in the background; await that work (the timeout only guards against a hang).
-        await h.Loop.BackgroundWorkDone().WaitAsync(TimeSpan.FromMinutes(1));
+        await h.Loop.BackgroundWorkDone().Guarded();
 
         return h.Loop.GetState(returnId);
     }

@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Text.Json.Nodes;
 using LoopFulfil.Core.CommerceSync;
 using LoopFulfil.Core.Exceptions;
 using LoopFulfil.Core.Exchanges;
@@ -153,9 +154,19 @@ internal sealed class OutcomesHarness : IntegrationHarness
     }
 }
 
-/// <summary>A <see cref="LoopTestReturn"/> of the outcome scenarios.</summary>
-internal sealed class OutcomeReturn(string orderName, Action<LoopReturnBuilder, OutcomeReturn> configure) : LoopTestReturn(orderName)
+/// <summary>A Loop return of the outcome scenarios (a demo sale's); every body has the same ids.</summary>
+internal sealed class OutcomeReturn(string orderName, Action<LoopReturnBuilder, OutcomeReturn> configure)
 {
+    public string ReturnId { get; } = LoopReturnBuilder.NextId();
+
+    public string OrderName => orderName;
+
+    public string Line(int n) => LoopReturnBuilder.LineId(ReturnId, n);
+
+    public JsonObject Json(string state, int minutes) => Body(state, minutes).ReturnJson();
+
+    public byte[] Webhook(string trigger, string state, int minutes) => Body(state, minutes).Webhook(trigger);
+
     public byte[] Created_() => Webhook("return.created", "open", 0);
 
     public byte[] Closed() => Webhook("return.closed", "closed", 120);
@@ -163,9 +174,10 @@ internal sealed class OutcomeReturn(string orderName, Action<LoopReturnBuilder, 
     /// <summary>Adds the open return to the Loop sandbox so process/flag/note calls find it.</summary>
     public OutcomeReturn AddTo(LoopSandbox loop)
     {
-        loop.AddReturn(Json("open", 0), sendCreatedWebhook: false);
+        Body("open", 0).AddTo(loop);
         return this;
     }
 
-    protected override void Configure(LoopReturnBuilder builder) => configure(builder, this);
+    private LoopReturnBuilder Body(string state, int minutes) =>
+        LoopReturnBuilder.ForDemoSale(orderName, ReturnId).AsOf(state, minutes).Configure(b => configure(b, this));
 }

@@ -5,6 +5,7 @@ using LoopFulfil.Core.Inspection;
 using LoopFulfil.Core.Outcomes;
 using LoopFulfil.Core.Returns;
 using LoopFulfil.Sandbox.Loop;
+using LoopFulfil.Tests.Infrastructure;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace LoopFulfil.Tests.Outcomes;
@@ -97,7 +98,7 @@ public sealed class ProcessingFailedTests
     private static async Task<byte[]> NextWebhookAsync(LoopSandbox loop, string trigger, int n)
     {
         // The timeout only guards against a hang; the wait itself is for the sandbox's queued work to finish.
-        await loop.BackgroundWorkDone().WaitAsync(TimeSpan.FromMinutes(1));
+        await loop.BackgroundWorkDone().Guarded();
         LoopSandboxWebhookDelivery[] sent = [.. loop.WebhookDeliveries.Where(d => d.Trigger == trigger)];
         return sent.Length >= n
             ? sent[n - 1].Body

@@ -1,3 +1,4 @@
+using System.Text.Json.Nodes;
 using LoopFulfil.Core.Diagnostics;
 using LoopFulfil.Core.Messaging;
 using LoopFulfil.Core.Outcomes;
@@ -9,27 +10,35 @@ using LoopFulfil.Tests.Builders;
 using LoopFulfil.Tests.Infrastructure;
 using LoopFulfil.Tests.Outcomes;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Time.Testing;
 
 namespace LoopFulfil.Tests.Reconciliation;
 
 /// <summary>
 /// The whole returns path (returns + outcomes) plus reconciliation on <see cref="IntegrationHarness"/> (its bus has no
-/// duplicate detection: idempotency must come from the handlers). <see cref="Clock"/> shifts "now" for the ledger,
-/// exception service and reconciliation; the sandboxes keep the real clock.
+/// duplicate detection: idempotency must come from the handlers). <see cref="Clock"/> is "now" for the ledger,
+/// exception service, reconciliation and both sandboxes; it moves 1 ms each time it is read, so stamps strictly
+/// increase as on a real clock, and tests move it on with <c>Advance</c>.
 /// </summary>
 internal sealed class ReconciliationHarness : IntegrationHarness
 {
     /// <summary>Loop returns of these tests are updated from here (see <see cref="ReconReturn"/>).</summary>
     public static readonly DateTimeOffset WindowStart = new(2025, 2, 1, 0, 0, 0, TimeSpan.Zero);
 
-    private ReconciliationHarness(IntegrationParts parts, ShiftedTimeProvider clock, RecordingSender sent)
+    /// <summary>Where <see cref="Clock"/> starts: long after the test returns were updated.</summary>
+    public static readonly DateTimeOffset Start = new(2026, 11, 24, 9, 0, 0, TimeSpan.Zero);
+
+    /// <summary>The date of <see cref="Start"/> (documents the tests add to Fulfil themselves).</summary>
+    public static readonly DateOnly Today = DateOnly.FromDateTime(Start.UtcDateTime);
+
+    private ReconciliationHarness(IntegrationParts parts, FakeTimeProvider clock, RecordingSender sent)
         : base(parts)
     {
         Clock = clock;
         Sent = sent;
     }
 
-    public ShiftedTimeProvider Clock { get; }
+    public FakeTimeProvider Clock { get; }
 
     /// <summary>Every message the services sent (webhook messages go to the bus directly and are not here).</summary>
     public RecordingSender Sent { get; }
@@ -40,7 +49,7 @@ internal sealed class ReconciliationHarness : IntegrationHarness
 
     public static async Task<ReconciliationHarness> StartAsync(IDictionary<string, string?>? overrides = null, Microsoft.Extensions.Logging.ILoggerProvider? logs = null)
     {
-        var clock = new ShiftedTimeProvider();
+        var clock = new FakeTimeProvider(Start) { AutoAdvanceAmount = TimeSpan.FromMilliseconds(1) };
         RecordingSender? recorder = null;
         IntegrationParts parts = await StartPartsAsync(new IntegrationHarnessOptions
         {
@@ -108,9 +117,19 @@ internal sealed class ReconciliationHarness : IntegrationHarness
     }
 }
 
-/// <summary>A <see cref="LoopTestReturn"/> of the reconciliation tests, updated in March 2025.</summary>
-internal sealed class ReconReturn(string orderName, Action<LoopReturnBuilder, ReconReturn> configure) : LoopTestReturn(orderName)
+/// <summary>A Loop return of the reconciliation tests (a demo sale's, updated in March 2025); every body has the same ids.</summary>
+internal sealed class ReconReturn(string orderName, Action<LoopReturnBuilder, ReconReturn> configure)
 {
+    public string ReturnId { get; } = LoopReturnBuilder.NextId();
+
+    public string OrderName => orderName;
+
+    public string Line(int n) => LoopReturnBuilder.LineId(ReturnId, n);
+
+    public JsonObject Json(string state, int minutes) => Body(state, minutes).ReturnJson();
+
+    public byte[] Webhook(string trigger, string state, int minutes) => Body(state, minutes).Webhook(trigger);
+
     public byte[] CreatedWebhook() => Webhook("return.created", "open", 0);
 
     public byte[] ClosedWebhook() => Webhook("return.closed", "closed", 120);
@@ -118,9 +137,10 @@ internal sealed class ReconReturn(string orderName, Action<LoopReturnBuilder, Re
     /// <summary>Puts the return into the Loop sandbox as Loop holds it now (no webhook sent).</summary>
     public ReconReturn InLoop(LoopSandbox loop, string state = "open", int minutes = 0)
     {
-        loop.AddReturn(Json(state, minutes), sendCreatedWebhook: false);
+        Body(state, minutes).AddTo(loop);
         return this;
     }
 
-    protected override void Configure(LoopReturnBuilder builder) => configure(builder, this);
+    private LoopReturnBuilder Body(string state, int minutes) =>
+        LoopReturnBuilder.ForDemoSale(orderName, ReturnId).AsOf(state, minutes).Configure(b => configure(b, this));
 }

@@ -1,9 +1,9 @@
-using System.Globalization;
 using LoopFulfil.Core.Exceptions;
 using LoopFulfil.Core.Messaging;
 using LoopFulfil.Core.Outcomes;
 using LoopFulfil.Core.Reconciliation;
 using LoopFulfil.Sandbox.Fulfil;
+using LoopFulfil.Tests.Builders;
 
 namespace LoopFulfil.Tests.Reconciliation;
 
@@ -17,7 +17,7 @@ public sealed class ReconciliationJobTests
     private const string TeeL = "TEE-BLK-L";
     private const string Hoodie = "HOOD/GRY:XL";
 
-    private static readonly DateOnly Today = DateOnly.FromDateTime(DateTime.UtcNow);
+    private static readonly DateOnly Today = ReconciliationHarness.Today;
 
     [Fact]
     public async Task Missing_return_order_is_found_and_self_heal_creates_exactly_one_even_when_the_heal_is_delivered_twice()
@@ -186,7 +186,7 @@ public sealed class ReconciliationJobTests
     public async Task A_loop_document_for_a_return_loop_does_not_know_is_an_orphan()
     {
         await using ReconciliationHarness h = await ReconciliationHarness.StartAsync();
-        string unknown = "9" + DateTime.UtcNow.Ticks.ToString(CultureInfo.InvariantCulture)[^9..];
+        string unknown = LoopReturnBuilder.NextId();
         h.Fulfil.State.AddCreditNote($"LOOP-{unknown}-CN", h.PartyA, Today, "posted", ("refund", -1m, 12.00m));
         h.Fulfil.State.AddCreditNote("MANUAL-123", h.PartyA, Today, "posted", ("not ours", -1m, 5.00m));
 

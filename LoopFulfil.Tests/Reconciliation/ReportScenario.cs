@@ -1,6 +1,6 @@
-using System.Globalization;
 using LoopFulfil.Core.Reconciliation;
 using LoopFulfil.Sandbox.Fulfil;
+using LoopFulfil.Tests.Builders;
 
 namespace LoopFulfil.Tests.Reconciliation;
 
@@ -29,7 +29,7 @@ public sealed class ReportScenario : IAsyncLifetime
     public async Task InitializeAsync()
     {
         ReconciliationHarness h = harness = await ReconciliationHarness.StartAsync(new Dictionary<string, string?> { ["Reconciliation:SelfHeal"] = "false" });
-        DateOnly today = DateOnly.FromDateTime(DateTime.UtcNow);
+        DateOnly today = ReconciliationHarness.Today;
 
         ReconReturn mixed = new ReconReturn("#1001", (b, x) => b
             .WithLine("TEE-BLK-M", 25.00m, lineItemId: x.Line(1), providerLineItemId: "p1")
@@ -54,7 +54,7 @@ public sealed class ReportScenario : IAsyncLifetime
         ReconReturn lost = new ReconReturn("#1003", (b, x) => b.WithLine("SOCK-3PK", 12.00m, lineItemId: x.Line(1))).InLoop(h.Loop);
         MissingOrderReturnId = lost.ReturnId;
 
-        OrphanReturnId = "9" + DateTime.UtcNow.Ticks.ToString(CultureInfo.InvariantCulture)[^9..];
+        OrphanReturnId = LoopReturnBuilder.NextId();
         h.Fulfil.State.AddCreditNote($"LOOP-{OrphanReturnId}-CN", h.PartyA, today, "posted", ("refund", -1m, 12.00m));
 
         // Three daily runs: the chart gets three days.

@@ -2,6 +2,7 @@ using LoopFulfil.Core.Exceptions;
 using LoopFulfil.Core.Fulfil;
 using LoopFulfil.Core.Returns;
 using LoopFulfil.Sandbox.Fulfil;
+using LoopFulfil.Tests.Builders;
 using LoopFulfil.Tests.Infrastructure;
 
 namespace LoopFulfil.Tests.Returns;
@@ -16,7 +17,7 @@ public sealed class ReturnEventHandlerTests
     public async Task Return_created_makes_one_return_order_keyed_by_return_id_whose_shipment_comes_into_the_warehouse_input()
     {
         await using ReturnsHarness h = await ReturnsHarness.StartAsync();
-        ReturnPayload r = ReturnPayload.OnOrder1001()
+        LoopReturnBuilder r = LoopReturnBuilder.ForDemoSale()
             .WithUnits(Demo.TeeM, 2, 25.00m, "11001")
             .WithUnits(Demo.Hoodie, 1, 79.99m, "11002");
 
@@ -44,9 +45,9 @@ public sealed class ReturnEventHandlerTests
     public async Task Same_webhook_five_times_and_closed_before_created_yield_exactly_one_return_order()
     {
         await using ReturnsHarness h = await ReturnsHarness.StartAsync();
-        ReturnPayload created = new ReturnPayload().ForOrder("#1003", "5550001003").WithUnits("SOCK-3PK", 2, 12.00m, "13001");
-        ReturnPayload closed = new ReturnPayload(created.ReturnId).ForOrder("#1003", "5550001003").WithUnits("SOCK-3PK", 2, 12.00m, "13001")
-            .InState("closed").EditedAtMinutes(90);
+        LoopReturnBuilder created = LoopReturnBuilder.ForDemoSale("#1003").WithUnits("SOCK-3PK", 2, 12.00m, "13001");
+        LoopReturnBuilder closed = LoopReturnBuilder.ForDemoSale("#1003", created.ReturnId).WithUnits("SOCK-3PK", 2, 12.00m, "13001")
+            .WithState("closed").EditedAtMinutes(90);
 
         // Loop delivered the close first (its created webhook was delayed), then the created one five times.
         await h.PostWebhookAsync(closed.Webhook("return.closed"));
@@ -72,7 +73,7 @@ public sealed class ReturnEventHandlerTests
     public async Task Unknown_sku_raises_one_merchandising_exception_and_posts_nothing_to_fulfil()
     {
         await using ReturnsHarness h = await ReturnsHarness.StartAsync();
-        ReturnPayload r = new ReturnPayload().ForOrder("#2001", "5550002001").WithUnits("TEE-NEW-XS", 1, 30.00m, "21001");
+        LoopReturnBuilder r = LoopReturnBuilder.ForDemoSale("#2001").WithUnits("TEE-NEW-XS", 1, 30.00m, "21001");
         byte[] body = r.Webhook("return.created");
 
         await h.SendAsync(body);
@@ -94,7 +95,7 @@ public sealed class ReturnEventHandlerTests
     public async Task Sku_created_later_then_recheck_replays_the_return_and_posts_it_once()
     {
         await using ReturnsHarness h = await ReturnsHarness.StartAsync();
-        ReturnPayload r = new ReturnPayload().ForOrder("#2002", "5550002002").WithUnits("TEE-NEW-S", 1, 30.00m, "22001");
+        LoopReturnBuilder r = LoopReturnBuilder.ForDemoSale("#2002").WithUnits("TEE-NEW-S", 1, 30.00m, "22001");
         await h.SendAsync(r.Webhook("return.created"));
         SkuExceptionRechecker rechecker = h.Rechecker;
         Assert.Equal(1, (await rechecker.RunAsync(CancellationToken.None)).StillBlocked);
@@ -124,7 +125,7 @@ public sealed class ReturnEventHandlerTests
     public async Task Archived_sku_raises_sku_archived_and_posts_nothing()
     {
         await using ReturnsHarness h = await ReturnsHarness.StartAsync();
-        ReturnPayload r = new ReturnPayload().ForOrder("#1004", "5550001004").WithUnits(FulfilSandboxDemoArchived, 1, 20.00m, "14001");
+        LoopReturnBuilder r = LoopReturnBuilder.ForDemoSale("#1004").WithUnits(FulfilSandboxDemoArchived, 1, 20.00m, "14001");
 
         await h.SendAsync(r.Webhook("return.created"));
 
@@ -138,7 +139,7 @@ public sealed class ReturnEventHandlerTests
     public async Task Unknown_order_raises_order_not_found_for_operations()
     {
         await using ReturnsHarness h = await ReturnsHarness.StartAsync();
-        ReturnPayload r = new ReturnPayload().ForOrder("#9999", "5550009999").WithUnits(Demo.TeeM, 1, 25.00m, "19001");
+        LoopReturnBuilder r = LoopReturnBuilder.ForDemoSale("#9999").WithUnits(Demo.TeeM, 1, 25.00m, "19001");
 
         IReadOnlyList<BusDelivery> deliveries = await h.SendAsync(r.Webhook("return.created"));
 
@@ -154,7 +155,7 @@ public sealed class ReturnEventHandlerTests
     {
         FailStepDoneOnceStore? crashing = null;
         await using ReturnsHarness h = await ReturnsHarness.StartAsync(wrapStore: s => crashing = new FailStepDoneOnceStore(s, ReturnSteps.ReturnOrder));
-        ReturnPayload r = ReturnPayload.OnOrder1001().WithUnits(Demo.TeeM, 1, 25.00m, "11001");
+        LoopReturnBuilder r = LoopReturnBuilder.ForDemoSale().WithUnits(Demo.TeeM, 1, 25.00m, "11001");
 
         IReadOnlyList<BusDelivery> deliveries = await h.SendAsync(r.Webhook("return.created"));
 
@@ -175,9 +176,9 @@ public sealed class ReturnEventHandlerTests
     public async Task Cancelled_before_receipt_cancels_the_return_order()
     {
         await using ReturnsHarness h = await ReturnsHarness.StartAsync();
-        ReturnPayload r = ReturnPayload.OnOrder1001().WithUnits(Demo.Hoodie, 1, 79.99m, "11002");
+        LoopReturnBuilder r = LoopReturnBuilder.ForDemoSale().WithUnits(Demo.Hoodie, 1, 79.99m, "11002");
         await h.SendAsync(r.Webhook("return.created"));
-        ReturnPayload cancelled = new ReturnPayload(r.ReturnId).WithUnits(Demo.Hoodie, 1, 79.99m, "11002").InState("cancelled").EditedAtMinutes(30);
+        LoopReturnBuilder cancelled = LoopReturnBuilder.ForDemoSale(returnId: r.ReturnId).WithUnits(Demo.Hoodie, 1, 79.99m, "11002").WithState("cancelled").EditedAtMinutes(30);
 
         IReadOnlyList<BusDelivery> deliveries = await h.SendAsync(cancelled.Webhook("return.updated"));
         await h.SendAsync(cancelled.Webhook("return.updated"));
@@ -194,12 +195,12 @@ public sealed class ReturnEventHandlerTests
     public async Task Cancelled_after_receipt_raises_return_state_conflict_and_keeps_the_return_order()
     {
         await using ReturnsHarness h = await ReturnsHarness.StartAsync();
-        ReturnPayload r = ReturnPayload.OnOrder1001().WithUnits(Demo.TeeM, 1, 25.00m, "11001");
+        LoopReturnBuilder r = LoopReturnBuilder.ForDemoSale().WithUnits(Demo.TeeM, 1, 25.00m, "11001");
         await h.SendAsync(r.Webhook("return.created"));
         int orderId = Assert.Single(h.ReturnOrders(r.ReturnId)).Id;
         var shipment = Assert.Single(await h.FulfilClient.GetCustomerReturnShipmentsAsync(orderId));
         await h.FulfilClient.ReceiveCustomerReturnShipmentAsync(shipment.Id);
-        ReturnPayload cancelled = new ReturnPayload(r.ReturnId).WithUnits(Demo.TeeM, 1, 25.00m, "11001").InState("cancelled").EditedAtMinutes(45);
+        LoopReturnBuilder cancelled = LoopReturnBuilder.ForDemoSale(returnId: r.ReturnId).WithUnits(Demo.TeeM, 1, 25.00m, "11001").WithState("cancelled").EditedAtMinutes(45);
 
         IReadOnlyList<BusDelivery> deliveries = await h.SendAsync(cancelled.Webhook("return.updated"));
 
@@ -215,7 +216,7 @@ public sealed class ReturnEventHandlerTests
     public async Task Fulfil_503_storm_is_transient_redelivered_and_ends_with_one_return_order()
     {
         await using ReturnsHarness h = await ReturnsHarness.StartAsync();
-        ReturnPayload r = ReturnPayload.OnOrder1001().WithUnits(Demo.TeeM, 1, 25.00m, "11001");
+        LoopReturnBuilder r = LoopReturnBuilder.ForDemoSale().WithUnits(Demo.TeeM, 1, 25.00m, "11001");
         await h.PostWebhookAsync(r.Webhook("return.created"));
         // Three attempts per call (two retries): twelve 503s outlast several deliveries.
         h.Fulfil.Faults.FailNext(12);
@@ -235,10 +236,10 @@ public sealed class ReturnEventHandlerTests
     public async Task Stale_event_after_a_newer_one_is_skipped_without_changes()
     {
         await using ReturnsHarness h = await ReturnsHarness.StartAsync();
-        ReturnPayload open = ReturnPayload.OnOrder1001().WithUnits(Demo.TeeM, 1, 25.00m, "11001").EditedAtMinutes(60);
+        LoopReturnBuilder open = LoopReturnBuilder.ForDemoSale().WithUnits(Demo.TeeM, 1, 25.00m, "11001").EditedAtMinutes(60);
         await h.SendAsync(open.Webhook("return.updated"));
         // An older "cancelled" arrives late: acting on it would cancel a live return.
-        ReturnPayload olderCancelled = new ReturnPayload(open.ReturnId).WithUnits(Demo.TeeM, 1, 25.00m, "11001").InState("cancelled").EditedAtMinutes(5);
+        LoopReturnBuilder olderCancelled = LoopReturnBuilder.ForDemoSale(returnId: open.ReturnId).WithUnits(Demo.TeeM, 1, 25.00m, "11001").WithState("cancelled").EditedAtMinutes(5);
 
         IReadOnlyList<BusDelivery> deliveries = await h.SendAsync(olderCancelled.Webhook("return.updated"));
 
@@ -255,7 +256,7 @@ public sealed class ReturnEventHandlerTests
     public async Task Label_event_before_any_return_event_fetches_the_return_from_loop_and_records_the_event()
     {
         await using ReturnsHarness h = await ReturnsHarness.StartAsync();
-        ReturnPayload r = ReturnPayload.OnOrder1001().WithUnits(Demo.TeeM, 1, 25.00m, "11001").AddTo(h.Loop);
+        LoopReturnBuilder r = LoopReturnBuilder.ForDemoSale().WithUnits(Demo.TeeM, 1, 25.00m, "11001").AddTo(h.Loop);
 
         IReadOnlyList<BusDelivery> deliveries = await h.SendAsync(r.LabelUpdated("in_transit"));
 
@@ -270,7 +271,7 @@ public sealed class ReturnEventHandlerTests
     public async Task Restock_event_is_recorded_once_and_reconciles_the_stored_snapshot()
     {
         await using ReturnsHarness h = await ReturnsHarness.StartAsync();
-        ReturnPayload r = ReturnPayload.OnOrder1001().WithUnits(Demo.TeeM, 1, 25.00m, "11001");
+        LoopReturnBuilder r = LoopReturnBuilder.ForDemoSale().WithUnits(Demo.TeeM, 1, 25.00m, "11001");
         await h.SendAsync(r.Webhook("return.created"));
 
         await h.SendAsync(r.RestockRequested());
@@ -286,8 +287,8 @@ public sealed class ReturnEventHandlerTests
     public async Task Flag_in_loop_option_flags_and_notes_the_return_and_a_loop_outage_keeps_the_record()
     {
         await using ReturnsHarness h = await ReturnsHarness.StartAsync(flagReturnInLoop: true);
-        ReturnPayload flagged = new ReturnPayload().ForOrder("#9998", null).WithUnits(Demo.TeeM, 1, 25.00m, "19001").AddTo(h.Loop);
-        ReturnPayload outage = new ReturnPayload().ForOrder("#9997", null).WithUnits(Demo.TeeM, 1, 25.00m, "19002").AddTo(h.Loop);
+        LoopReturnBuilder flagged = LoopReturnBuilder.ForDemoSale("#9998").WithoutProviderOrderId().WithUnits(Demo.TeeM, 1, 25.00m, "19001").AddTo(h.Loop);
+        LoopReturnBuilder outage = LoopReturnBuilder.ForDemoSale("#9997").WithoutProviderOrderId().WithUnits(Demo.TeeM, 1, 25.00m, "19002").AddTo(h.Loop);
 
         await h.SendAsync(flagged.Webhook("return.created"));
         h.Loop.Faults.FailNext(50);

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json.Nodes;
 using LoopFulfil.Core.Returns;
+using LoopFulfil.Tests.Builders;
 
 namespace LoopFulfil.Tests.Returns;
 
@@ -15,8 +16,8 @@ public sealed class SnapshotOrderTests
     public async Task A_retried_return_created_with_the_same_time_as_return_closed_keeps_the_return_closed()
     {
         await using ReturnsHarness h = await ReturnsHarness.StartAsync();
-        ReturnPayload open = ReturnPayload.OnOrder1001().WithUnits(Demo.TeeM, 1, 25.00m, "11001");
-        ReturnPayload closed = new ReturnPayload(open.ReturnId).ForOrder("#1001", "5550001001").WithUnits(Demo.TeeM, 1, 25.00m, "11001").InState("closed");
+        LoopReturnBuilder open = LoopReturnBuilder.ForDemoSale().WithUnits(Demo.TeeM, 1, 25.00m, "11001");
+        LoopReturnBuilder closed = LoopReturnBuilder.ForDemoSale("#1001", open.ReturnId).WithUnits(Demo.TeeM, 1, 25.00m, "11001").WithState("closed");
 
         await h.SendAsync(open.Webhook("return.created"));
         await h.SendAsync(closed.Webhook("return.closed"));
@@ -30,11 +31,11 @@ public sealed class SnapshotOrderTests
     public async Task A_close_stamped_only_in_closed_at_is_newer_than_an_earlier_update()
     {
         await using ReturnsHarness h = await ReturnsHarness.StartAsync();
-        ReturnPayload updated = ReturnPayload.OnOrder1001().WithUnits(Demo.TeeM, 1, 25.00m, "11001").EditedAtMinutes(30);
-        ReturnPayload closed = new ReturnPayload(updated.ReturnId).ForOrder("#1001", "5550001001").WithUnits(Demo.TeeM, 1, 25.00m, "11001").InState("closed");
+        LoopReturnBuilder updated = LoopReturnBuilder.ForDemoSale().WithUnits(Demo.TeeM, 1, 25.00m, "11001").EditedAtMinutes(30);
+        LoopReturnBuilder closed = LoopReturnBuilder.ForDemoSale("#1001", updated.ReturnId).WithUnits(Demo.TeeM, 1, 25.00m, "11001").WithState("closed");
         // The close carries its moment only in closed_at (an hour in); updated_at/edited_at stay at creation.
         JsonObject closeBody = JsonNode.Parse(closed.Webhook("return.closed"))!.AsObject();
-        closeBody["closed_at"] = closed.CreatedAt.AddHours(1).ToString("yyyy-MM-dd'T'HH:mm:ss'+00:00'", CultureInfo.InvariantCulture);
+        closeBody["closed_at"] = LoopReturnBuilder.DemoSaleReturnCreated.AddHours(1).ToString("yyyy-MM-dd'T'HH:mm:ss'+00:00'", CultureInfo.InvariantCulture);
 
         await h.SendAsync(Encoding.UTF8.GetBytes(closeBody.ToJsonString()));
         await h.SendAsync(updated.Webhook("return.updated"));

@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using LoopFulfil.Core.Errors;
 using LoopFulfil.Core.Returns;
 using LoopFulfil.Core.Storage;
+using LoopFulfil.Tests.Builders;
 using LoopFulfil.Tests.Infrastructure;
 using Microsoft.Extensions.Time.Testing;
 
@@ -107,7 +108,7 @@ public sealed class StepLeaseTests
     {
         (ReturnLedger ledger, FakeTimeProvider clock, ITableStore store) = await LedgerAsync();
         string returnId = NewReturnId();
-        byte[] body = ReturnPayload.OnOrder1001().WithUnits(Demo.TeeM, 1, 25.00m, "11001").Webhook("return.created");
+        byte[] body = LoopReturnBuilder.ForDemoSale().WithUnits(Demo.TeeM, 1, 25.00m, "11001").Webhook("return.created");
         var time = new DateTimeOffset(2025, 3, 1, 10, 0, 0, TimeSpan.Zero);
         await ledger.AdvanceSnapshotAsync(returnId, time, "open", body, CancellationToken.None);
         TableEntity? before = await store.GetAsync(ReturnLedger.Table, returnId, "record", CancellationToken.None);

@@ -9,7 +9,7 @@ namespace LoopFulfil.Tests.Scheduling;
 
 public sealed class TimerSchedulerTests : IDisposable
 {
-    private static readonly TimeSpan Wait = TimeSpan.FromSeconds(30);
+    private static readonly TimeSpan Wait = HangGuard.Limit;
 
     private readonly ServiceProvider _services = new ServiceCollection().BuildServiceProvider();
     private readonly ObservedFakeTimeProvider _time = new(new DateTimeOffset(2026, 3, 10, 10, 2, 30, TimeSpan.Zero));
