@@ -160,6 +160,8 @@ public static class ChaosRun
         settings["Refunds:PostingMode"] = options.PostingMode;
         settings["Refunds:PostingSchedule"] = options.PostingSchedule;
         settings["RefundsPostingSchedule"] = options.PostingSchedule;
+        // Scheduled mode: the timer posts this many returns at once (production default 4), as the 64 partitions handle returns.
+        settings["Refunds:PostingParallelism"] = "16";
         settings["Reconciliation:Schedule"] = options.RepairSchedule;
         settings["ReconciliationSchedule"] = options.RepairSchedule;
         settings["Reconciliation:SelfHeal"] = "true";

@@ -60,6 +60,9 @@ public sealed record PostingRecord
 
     /// <summary>Id of the exception record that blocks the posting (<see cref="PostingStatus.Blocked"/>).</summary>
     public string? BlockedBy { get; init; }
+
+    /// <summary>Claimed by <see cref="ScheduledPostingJob"/>, and its return's <c>postings.posted</c> message not yet sent.</summary>
+    public bool AnnounceDue { get; init; }
 }
 
 /// <summary>A pending posting claimed by one worker (<see cref="PostingStore.ClaimAsync"/>); only it marks the posting posted.</summary>
@@ -85,6 +88,9 @@ public sealed class PostingLease
 public sealed class PostingStore
 {
     public const string Table = "postings";
+    private const string AnnounceProperty = "Announce";
+    private const string AnnounceDue = "due";
+    private const string AnnounceSent = "sent";
     private readonly ITableStore store;
     private int ready;
 
@@ -159,7 +165,16 @@ public sealed class PostingStore
     /// Null when the posting is no longer pending (posted or blocked meanwhile): nothing to do.
     /// </summary>
     /// <exception cref="StepLeaseHeldException">Another worker is posting it: back off.</exception>
-    public async Task<PostingLease?> ClaimAsync(string returnId, string kind, DateTimeOffset now, TimeSpan duration, CancellationToken cancellationToken)
+    public Task<PostingLease?> ClaimAsync(string returnId, string kind, DateTimeOffset now, TimeSpan duration, CancellationToken cancellationToken) =>
+        ClaimAsync(returnId, kind, now, duration, announce: false, cancellationToken);
+
+    /// <summary>
+    /// As <see cref="ClaimAsync(string, string, DateTimeOffset, TimeSpan, CancellationToken)"/>; with
+    /// <paramref name="announce"/> the claim also marks the posting's return as owed a <c>postings.posted</c> message
+    /// (<see cref="AnnounceDueAsync"/>), in the same ETag-checked write, so a worker that dies after posting leaves the
+    /// announcement due for the next run instead of losing it.
+    /// </summary>
+    public async Task<PostingLease?> ClaimAsync(string returnId, string kind, DateTimeOffset now, TimeSpan duration, bool announce, CancellationToken cancellationToken)
     {
         await EnsureTableAsync(cancellationToken).ConfigureAwait(false);
         string owner = RowLease.NewOwner();
@@ -171,7 +186,8 @@ public sealed class PostingStore
                 return null;
             }
 
-            TableEntity? held = await RowLease.TryClaimAsync(store, Table, e, owner, now, duration, $"Posting {e.GetString("Reference")}", null, cancellationToken).ConfigureAwait(false);
+            Action<TableEntity>? also = announce ? patch => patch[AnnounceProperty] = AnnounceDue : null;
+            TableEntity? held = await RowLease.TryClaimAsync(store, Table, e, owner, now, duration, $"Posting {e.GetString("Reference")}", also, cancellationToken).ConfigureAwait(false);
             if (held is not null)
             {
                 return new PostingLease(ToRecord(e), held);
@@ -288,6 +304,36 @@ public sealed class PostingStore
         }
     }
 
+    /// <summary>
+    /// Returns with a posting posted under an announcing claim whose <c>postings.posted</c> message was not sent yet
+    /// (the worker died or the send failed after the posting was recorded).
+    /// </summary>
+    public async Task<IReadOnlyList<string>> AnnounceDueAsync(CancellationToken cancellationToken)
+    {
+        await EnsureTableAsync(cancellationToken).ConfigureAwait(false);
+        var returns = new SortedSet<string>(StringComparer.Ordinal);
+        string filter = TableFilter.And(TableFilter.Equal("Status", PostingStatus.Posted), TableFilter.Equal(AnnounceProperty, AnnounceDue));
+        await foreach (TableEntity e in store.QueryAsync(Table, filter, cancellationToken).ConfigureAwait(false))
+        {
+            returns.Add(e.PartitionKey);
+        }
+
+        return [.. returns];
+    }
+
+    /// <summary>Records that the return's <c>postings.posted</c> message was sent: its posted postings are no longer due.</summary>
+    public async Task MarkAnnouncedAsync(string returnId, CancellationToken cancellationToken)
+    {
+        foreach (PostingRecord p in await ForReturnAsync(returnId, cancellationToken).ConfigureAwait(false))
+        {
+            if (p.Status == PostingStatus.Posted && p.AnnounceDue)
+            {
+                // Posted rows are never claimed again, so an unconditional merge races no lease.
+                await store.UpdateAsync(Table, new TableEntity(returnId, p.Kind) { [AnnounceProperty] = AnnounceSent, ETag = "*" }, UpsertMode.Merge, cancellationToken).ConfigureAwait(false);
+            }
+        }
+    }
+
     public async Task MarkFailedAsync(PostingRecord record, string error, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(record);
@@ -319,6 +365,7 @@ public sealed class PostingStore
         CreatedAt = e.GetDateTimeOffset("CreatedAt") ?? DateTimeOffset.MinValue,
         PostedAt = e.GetDateTimeOffset("PostedAt"),
         BlockedBy = NullIfEmpty(e.GetString("BlockedBy")),
+        AnnounceDue = e.GetString(AnnounceProperty) == AnnounceDue,
     };
 
     private static string? NullIfEmpty(string? s) => string.IsNullOrEmpty(s) ? null : s;

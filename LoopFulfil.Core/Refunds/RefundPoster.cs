@@ -42,10 +42,13 @@ public sealed class RefundPoster
     /// holder, marks the posting posted. A posting that is no longer pending (posted or blocked meanwhile) is left alone.
     /// </summary>
     /// <exception cref="StepLeaseHeldException">Another worker is posting it (transient: retry later).</exception>
-    public async Task<PostingOutcome> PostAsync(PostingRecord posting, CancellationToken cancellationToken)
+    public Task<PostingOutcome> PostAsync(PostingRecord posting, CancellationToken cancellationToken) => PostAsync(posting, announce: false, cancellationToken);
+
+    /// <summary>As <see cref="PostAsync(PostingRecord, CancellationToken)"/>; <paramref name="announce"/>: the claim marks the return as owed a <c>postings.posted</c> message (<see cref="PostingStore.AnnounceDueAsync"/>).</summary>
+    public async Task<PostingOutcome> PostAsync(PostingRecord posting, bool announce, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(posting);
-        PostingLease? lease = await postings.ClaimAsync(posting.ReturnId, posting.Kind, time.GetUtcNow(), ledger.LeaseDuration, cancellationToken).ConfigureAwait(false);
+        PostingLease? lease = await postings.ClaimAsync(posting.ReturnId, posting.Kind, time.GetUtcNow(), ledger.LeaseDuration, announce, cancellationToken).ConfigureAwait(false);
         if (lease is null)
         {
             return new PostingOutcome(PostedNow: false, (await postings.GetAsync(posting.ReturnId, posting.Kind, cancellationToken).ConfigureAwait(false))?.DocumentNumber);

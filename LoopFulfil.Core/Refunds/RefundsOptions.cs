@@ -52,6 +52,12 @@ public sealed class RefundsOptions
     /// <summary>Six-field NCRONTAB schedule of <see cref="ScheduledPostingJob"/> (Scheduled mode); default hourly.</summary>
     public string PostingSchedule { get; set; } = "0 0 * * * *";
 
+    /// <summary>
+    /// Returns <see cref="ScheduledPostingJob"/> posts at the same time (a return's own postings one after another).
+    /// Each posting is under its own claim, so this bounds only the load on Fulfil; 1 posts one return at a time.
+    /// </summary>
+    public int PostingParallelism { get; set; } = 4;
+
     public CreditNoteSource CreditNoteSource { get; set; } = CreditNoteSource.Detect;
 
     /// <summary>

@@ -21,6 +21,7 @@ public static class RefundsServiceCollectionExtensions
             .Bind(configuration.GetSection(RefundsOptions.Section))
             .Validate(o => o.AmountTolerance >= 0, "Refunds:AmountTolerance must be zero or more.")
             .Validate(o => !string.IsNullOrWhiteSpace(o.CompanyCurrency), "Refunds:CompanyCurrency is required.")
+            .Validate(o => o.PostingParallelism >= 1, "Refunds:PostingParallelism must be 1 or more.")
             .Validate(o => o.PostingMode != PostingMode.Scheduled || CronExpression.TryParse(o.PostingSchedule, out _, out _), "Refunds:PostingSchedule must be a six-field NCRONTAB expression.")
             .ValidateOnStart();
         services.TryAddSingleton(TimeProvider.System);

@@ -32,12 +32,14 @@ public sealed record PostingBatchSummary(string BatchId, int Pending, int Posted
 
 /// <summary>
 /// Timer entry point (<c>Refunds:PostingSchedule</c>), active only in Scheduled mode (in Realtime the refunds stage
-/// posts, and a timer posting too would race it): posts every pending posting in one batch, each under its claim (a
+/// posts, and a timer posting too would race it): posts every pending posting in one batch, returns in parallel
+/// (<c>Refunds:PostingParallelism</c>), each posting under its claim (a
 /// posting another worker holds is left for the next run), and returns (and logs) a summary. A posting that fails stays
 /// pending for the next run; a permanent failure also raises an exception record, and an AmountMismatch blocks the
 /// posting until the record is resolved. A blocked posting whose record was resolved is handed back to the refunds
 /// stage (a <c>postings.replan</c> message) to be planned again from Loop's figures. Returns whose documents were
-/// posted are enqueued on <c>loop-returns</c> so write-back runs.
+/// posted are enqueued on <c>loop-returns</c> (<c>postings.posted</c>) as soon as their own postings are done, so
+/// settlement and write-back run; the claim marks that message owed, so one a killed run never sent is sent by the next.
 /// </summary>
 public sealed partial class ScheduledPostingJob
 {
@@ -81,62 +83,138 @@ public sealed partial class ScheduledPostingJob
             pending.Add(p);
         }
 
-        var posted = new List<PostingRecord>();
-        var failures = new List<PostingFailure>();
-        int leased = 0;
-        foreach (PostingRecord p in pending.OrderBy(p => p.CreatedAt).ThenBy(p => p.ReturnId, StringComparer.Ordinal).ThenBy(p => p.Kind, StringComparer.Ordinal))
+        // Announcements a dead worker (or a failed send) left owed: the later stages of those returns run now. A return
+        // with postings still pending is announced once they are posted, below.
+        var pendingReturns = pending.Select(p => p.ReturnId).ToHashSet(StringComparer.Ordinal);
+        foreach (string returnId in await postings.AnnounceDueAsync(cancellationToken).ConfigureAwait(false))
         {
-            try
+            if (!pendingReturns.Contains(returnId))
             {
-                PostingOutcome outcome = await poster.PostAsync(p, cancellationToken).ConfigureAwait(false);
-                if (outcome.PostedNow)
+                try
                 {
-                    posted.Add(p);
+                    await AnnounceAsync(returnId, batchId, cancellationToken).ConfigureAwait(false);
                 }
-            }
-            catch (StepLeaseHeldException)
-            {
-                // A handler or another run is posting it; not a failure.
-                leased++;
-            }
-            catch (ReturnStageException ex) when (ex.Category == ExceptionCategory.AmountMismatch)
-            {
-                failures.Add(new PostingFailure(p.ReturnId, p.Reference, ex.Message, Permanent: true));
-                ExceptionRecord record = await exceptions.RaiseAsync(new ExceptionRaise(ex.Category, p.ReturnId, $"Scheduled posting {p.Reference}: {ex.Message}") { DetailKey = "posting:" + p.Kind, Source = "scheduled-posting" }, cancellationToken).ConfigureAwait(false);
-                await postings.MarkBlockedAsync(p.ReturnId, p.Kind, record.Id, ex.Message, time.GetUtcNow(), cancellationToken).ConfigureAwait(false);
-                foreach (PostingRecord other in pending.Where(o => string.Equals(o.ReturnId, p.ReturnId, StringComparison.Ordinal) && o.Kind != p.Kind))
+                catch (Exception ex) when (IsTransient(ex, cancellationToken))
                 {
-                    // The return's documents settle one another (as in the refunds stage): a refund payment or store
-                    // credit is never posted against a disputed (e.g. already paid) credit note. Posted ones stay.
-                    await postings.MarkBlockedAsync(other.ReturnId, other.Kind, record.Id, ex.Message, time.GetUtcNow(), cancellationToken).ConfigureAwait(false);
+                    // Still owed: the next run tries again.
+                    LogReturnFailed(logger, ex, batchId, returnId);
                 }
-            }
-            catch (Exception ex) when (ex is TransientIntegrationException or HttpRequestException or TimeoutException || (ex is OperationCanceledException && !cancellationToken.IsCancellationRequested))
-            {
-                failures.Add(new PostingFailure(p.ReturnId, p.Reference, ex.Message, Permanent: false));
-                await postings.MarkFailedAsync(p, ex.Message, cancellationToken).ConfigureAwait(false);
-            }
-            catch (PermanentIntegrationException ex)
-            {
-                failures.Add(new PostingFailure(p.ReturnId, p.Reference, ex.Message, Permanent: true));
-                await postings.MarkFailedAsync(p, ex.Message, cancellationToken).ConfigureAwait(false);
-                ExceptionCategory category = ex is ReturnStageException rse ? rse.Category : ExceptionCategory.FulfilRejected;
-                await exceptions.RaiseAsync(new ExceptionRaise(category, p.ReturnId, $"Scheduled posting {p.Reference}: {ex.Message}") { DetailKey = "posting:" + p.Kind, Source = "scheduled-posting" }, cancellationToken).ConfigureAwait(false);
             }
         }
 
-        foreach (string returnId in posted.Select(p => p.ReturnId).Distinct(StringComparer.Ordinal))
-        {
-            await SendAsync(PostedTrigger, returnId, batchId, cancellationToken).ConfigureAwait(false);
-        }
+        // Returns in parallel (bounded), a return's postings in planned order: they settle one another, and an
+        // AmountMismatch on one holds the rest back. Each posting is under its own claim, so parallel is safe.
+        PostingRecord[][] returns = [.. pending.GroupBy(p => p.ReturnId, StringComparer.Ordinal)
+            .Select(g => g.OrderBy(p => p.CreatedAt).ThenBy(p => p.Kind, StringComparer.Ordinal).ToArray())
+            .OrderBy(g => g[0].CreatedAt).ThenBy(g => g[0].ReturnId, StringComparer.Ordinal)];
+        var outcomes = new ReturnBatch[returns.Length];
+        var parallel = new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, options.CurrentValue.PostingParallelism), CancellationToken = cancellationToken };
+        await Parallel.ForEachAsync(Enumerable.Range(0, returns.Length), parallel, async (i, ct) => outcomes[i] = await PostReturnAsync(returns[i], batchId, ct).ConfigureAwait(false)).ConfigureAwait(false);
 
+        PostingRecord[] posted = [.. outcomes.SelectMany(o => o.Posted)];
+        PostingFailure[] failures = [.. outcomes.SelectMany(o => o.Failures)];
+        int leased = outcomes.Sum(o => o.Leased);
         int replanned = await ReplanResolvedAsync(batchId, cancellationToken).ConfigureAwait(false);
         PostingTotal[] totals = [.. posted.GroupBy(p => (p.Kind, p.Currency))
             .OrderBy(g => g.Key.Kind, StringComparer.Ordinal).ThenBy(g => g.Key.Currency, StringComparer.Ordinal)
             .Select(g => new PostingTotal(g.Key.Kind, g.Key.Currency, g.Count(), g.Sum(p => p.Amount)))];
-        var summary = new PostingBatchSummary(batchId, pending.Count, posted.Count, totals, failures) { Leased = leased, Replanned = replanned };
-        LogSummary(logger, batchId, pending.Count, posted.Count, failures.Count, string.Join("; ", totals.Select(t => $"{t.Kind} {t.Currency}: {t.Count} = {t.Amount.ToString(CultureInfo.InvariantCulture)}")));
+        var summary = new PostingBatchSummary(batchId, pending.Count, posted.Length, totals, failures) { Leased = leased, Replanned = replanned };
+        LogSummary(logger, batchId, pending.Count, posted.Length, failures.Length, string.Join("; ", totals.Select(t => $"{t.Kind} {t.Currency}: {t.Count} = {t.Amount.ToString(CultureInfo.InvariantCulture)}")));
         return summary;
+    }
+
+    /// <summary>What the batch did for one return.</summary>
+    private sealed record ReturnBatch(IReadOnlyList<PostingRecord> Posted, IReadOnlyList<PostingFailure> Failures, int Leased);
+
+    /// <summary>
+    /// Posts one return's pending postings in order, then sends its <c>postings.posted</c> message at once (not at the
+    /// end of the batch), so its settlement and write-back need not wait for the other returns. A transient failure of
+    /// the bookkeeping around a posting ends only this return's turn; it is tried again on the next run.
+    /// </summary>
+    private async Task<ReturnBatch> PostReturnAsync(PostingRecord[] group, string batchId, CancellationToken cancellationToken)
+    {
+        var posted = new List<PostingRecord>();
+        var failures = new List<PostingFailure>();
+        int leased = 0;
+        string returnId = group[0].ReturnId;
+        try
+        {
+            foreach (PostingRecord p in group)
+            {
+                if (!await PostOneAsync(p, group, posted, failures, cancellationToken).ConfigureAwait(false))
+                {
+                    leased++;
+                }
+            }
+
+            if (posted.Count > 0)
+            {
+                await AnnounceAsync(returnId, batchId, cancellationToken).ConfigureAwait(false);
+            }
+        }
+        catch (Exception ex) when (IsTransient(ex, cancellationToken))
+        {
+            // E.g. the exception record or the message could not be written: what is posted stays posted, and a
+            // posting marked with its announcement due is announced by a later run.
+            failures.Add(new PostingFailure(returnId, string.Join(", ", group.Select(p => p.Reference)), ex.Message, Permanent: false));
+            LogReturnFailed(logger, ex, batchId, returnId);
+        }
+
+        return new ReturnBatch(posted, failures, leased);
+    }
+
+    /// <summary>Posts one posting; false when another worker holds it (left for the next run, not a failure).</summary>
+    private async Task<bool> PostOneAsync(PostingRecord p, PostingRecord[] group, List<PostingRecord> posted, List<PostingFailure> failures, CancellationToken cancellationToken)
+    {
+        try
+        {
+            PostingOutcome outcome = await poster.PostAsync(p, announce: true, cancellationToken).ConfigureAwait(false);
+            if (outcome.PostedNow)
+            {
+                posted.Add(p);
+            }
+        }
+        catch (StepLeaseHeldException)
+        {
+            // A handler or another run is posting it; not a failure.
+            return false;
+        }
+        catch (ReturnStageException ex) when (ex.Category == ExceptionCategory.AmountMismatch)
+        {
+            failures.Add(new PostingFailure(p.ReturnId, p.Reference, ex.Message, Permanent: true));
+            ExceptionRecord record = await exceptions.RaiseAsync(new ExceptionRaise(ex.Category, p.ReturnId, $"Scheduled posting {p.Reference}: {ex.Message}") { DetailKey = "posting:" + p.Kind, Source = "scheduled-posting" }, cancellationToken).ConfigureAwait(false);
+            await postings.MarkBlockedAsync(p.ReturnId, p.Kind, record.Id, ex.Message, time.GetUtcNow(), cancellationToken).ConfigureAwait(false);
+            foreach (PostingRecord other in group.Where(o => o.Kind != p.Kind))
+            {
+                // The return's documents settle one another (as in the refunds stage): a refund payment or store
+                // credit is never posted against a disputed (e.g. already paid) credit note. Posted ones stay.
+                await postings.MarkBlockedAsync(other.ReturnId, other.Kind, record.Id, ex.Message, time.GetUtcNow(), cancellationToken).ConfigureAwait(false);
+            }
+        }
+        catch (Exception ex) when (IsTransient(ex, cancellationToken))
+        {
+            failures.Add(new PostingFailure(p.ReturnId, p.Reference, ex.Message, Permanent: false));
+            await postings.MarkFailedAsync(p, ex.Message, cancellationToken).ConfigureAwait(false);
+        }
+        catch (PermanentIntegrationException ex)
+        {
+            failures.Add(new PostingFailure(p.ReturnId, p.Reference, ex.Message, Permanent: true));
+            await postings.MarkFailedAsync(p, ex.Message, cancellationToken).ConfigureAwait(false);
+            ExceptionCategory category = ex is ReturnStageException rse ? rse.Category : ExceptionCategory.FulfilRejected;
+            await exceptions.RaiseAsync(new ExceptionRaise(category, p.ReturnId, $"Scheduled posting {p.Reference}: {ex.Message}") { DetailKey = "posting:" + p.Kind, Source = "scheduled-posting" }, cancellationToken).ConfigureAwait(false);
+        }
+
+        return true;
+    }
+
+    private static bool IsTransient(Exception ex, CancellationToken cancellationToken) =>
+        ex is TransientIntegrationException or HttpRequestException or TimeoutException || (ex is OperationCanceledException && !cancellationToken.IsCancellationRequested);
+
+    /// <summary>Sends the return's <c>postings.posted</c> message (its settlement and write-back run), then records it sent.</summary>
+    private async Task AnnounceAsync(string returnId, string batchId, CancellationToken cancellationToken)
+    {
+        await SendAsync(PostedTrigger, returnId, batchId, cancellationToken).ConfigureAwait(false);
+        await postings.MarkAnnouncedAsync(returnId, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Blocked postings whose record is no longer open go back to the refunds stage, once per return per run.</summary>
@@ -177,6 +255,9 @@ public sealed partial class ScheduledPostingJob
 
     [LoggerMessage(EventId = 4642, Level = LogLevel.Information, Message = "Posting batch {BatchId}: Refunds:PostingMode is not Scheduled; the refunds stage posts, the job does nothing")]
     private static partial void LogNotScheduled(ILogger logger, string batchId);
+
+    [LoggerMessage(EventId = 4643, Level = LogLevel.Warning, Message = "Posting batch {BatchId}: return {ReturnId} stopped after a transient failure; the next run goes on")]
+    private static partial void LogReturnFailed(ILogger logger, Exception exception, string batchId, string returnId);
 
     [LoggerMessage(EventId = 4641, Level = LogLevel.Information, Message = "Posting batch {BatchId}: {Pending} pending, {Posted} posted, {Failed} failed; totals {Totals}")]
     private static partial void LogSummary(ILogger logger, string batchId, int pending, int posted, int failed, string totals);

@@ -179,6 +179,7 @@ resource appSettings 'Microsoft.Web/sites/config@2024-04-01' = {
     Refunds__PostingMode: 'Realtime'
     Refunds__PostingSchedule: refundsPostingSchedule
     RefundsPostingSchedule: refundsPostingSchedule
+    Refunds__PostingParallelism: '4'
     Refunds__CreditNoteSource: 'Detect'
     Refunds__StoreCreditDocument: 'Journal'
     Refunds__AmountTolerance: '0.00'
