@@ -29,6 +29,8 @@ public static class ChaosCommand
         var partitions = Number("--partitions", defaults.HostPartitions, "LocalHost:Partitions of the host.");
         var postingMode = new Option<string>("--posting-mode") { Description = "Refunds:PostingMode of the host.", DefaultValueFactory = _ => defaults.PostingMode };
         postingMode.AcceptOnlyFromAmong("Realtime", "Scheduled");
+        var erp = new Option<string>("--erp") { Description = "The ERP behind Fulfil: the in-memory simulator, or Tryton 6.0 behind the Fulfil façade (eng/tryton/start.sh).", DefaultValueFactory = _ => defaults.Erp };
+        erp.AcceptOnlyFromAmong("simulator", "tryton");
         var hostLog = new Option<string?>("--host-log") { Description = "Where the host's output goes (default: a temporary file)." };
         var hostDll = new Option<string?>("--host-dll") { Description = "The host's loopfulfil.dll (default: the one next to this assembly)." };
         var maxQuiet = Number("--max-quiet-polls", defaults.MaxQuietWaitPolls, "Polls spent waiting for the system to settle at most.");
@@ -44,7 +46,7 @@ public static class ChaosCommand
         };
         var command = new RootCommand("The chaos run of issue 13 (docs/benchmarks/chaos.md).")
         {
-            returns, seed, before, after, loopBefore, loopAfter, restarts, parallel, partitions, postingMode, hostLog, hostDll, maxQuiet, maxStep, set,
+            returns, seed, before, after, loopBefore, loopAfter, restarts, parallel, partitions, postingMode, erp, hostLog, hostDll, maxQuiet, maxStep, set,
         };
         command.SetAction(async (parse, ct) =>
         {
@@ -63,6 +65,7 @@ public static class ChaosCommand
                     Parallelism = parse.GetValue(parallel),
                     HostPartitions = parse.GetValue(partitions),
                     PostingMode = parse.GetValue(postingMode)!,
+                    Erp = parse.GetValue(erp)!,
                     HostLogPath = parse.GetValue(hostLog),
                     HostDll = parse.GetValue(hostDll),
                     MaxQuietWaitPolls = parse.GetValue(maxQuiet),

@@ -12,7 +12,7 @@ namespace LoopFulfil.Chaos;
 /// cancels it. Every webhook is delivered 1–5 times, and retries of earlier events may be held back and shuffled in
 /// with later ones, as Loop's retries arrive. A delivery or an inspection the (killed) host does not answer is retried.
 /// </summary>
-internal sealed class ChaosDriver(ChaosOptions options, SandboxEnvironment sandbox, ChaosHost host) : IDisposable
+internal sealed class ChaosDriver(ChaosOptions options, SandboxEnvironment sandbox, ChaosHost host, IChaosErp erp) : IDisposable
 {
     private const int MaxAttempts = 3000;
     private readonly HttpClient _http = new() { Timeout = TimeSpan.FromSeconds(30) };
@@ -55,7 +55,7 @@ internal sealed class ChaosDriver(ChaosOptions options, SandboxEnvironment sandb
         }
 
         var waiting = System.Diagnostics.Stopwatch.GetTimestamp();
-        var ordered = await WaitAsync(() => ReturnOrders(r.Id) > 0, cancellationToken);
+        var ordered = await WaitAsync(() => erp.HasReturnOrderAsync(r.Id, cancellationToken), cancellationToken);
         r.ReturnOrderWait = System.Diagnostics.Stopwatch.GetElapsedTime(waiting);
         if (!ordered)
         {
@@ -105,9 +105,6 @@ internal sealed class ChaosDriver(ChaosOptions options, SandboxEnvironment sandb
     }
 
     public void Dispose() => _http.Dispose();
-
-    private int ReturnOrders(string returnId) =>
-        sandbox.Fulfil.State.Where("sale.sale", s => Equals(s.GetValueOrDefault("is_return"), true) && Equals(s.GetValueOrDefault("channel_identifier"), returnId)).Count;
 
     private async Task StallAsync(ChaosReturn r, string step, List<byte[]> held, CancellationToken cancellationToken)
     {
@@ -214,11 +211,14 @@ internal sealed class ChaosDriver(ChaosOptions options, SandboxEnvironment sandb
         }
     }
 
-    private async Task<bool> WaitAsync(Func<bool> condition, CancellationToken cancellationToken, int? maxPolls = null)
+    private Task<bool> WaitAsync(Func<bool> condition, CancellationToken cancellationToken, int? maxPolls = null) =>
+        WaitAsync(() => Task.FromResult(condition()), cancellationToken, maxPolls);
+
+    private async Task<bool> WaitAsync(Func<Task<bool>> condition, CancellationToken cancellationToken, int? maxPolls = null)
     {
         for (var poll = 0; poll < (maxPolls ?? options.MaxPollsPerStep); poll++)
         {
-            if (condition())
+            if (await condition())
             {
                 return true;
             }
@@ -226,6 +226,6 @@ internal sealed class ChaosDriver(ChaosOptions options, SandboxEnvironment sandb
             await Task.Delay(options.PollInterval, cancellationToken);
         }
 
-        return condition();
+        return await condition();
     }
 }

@@ -36,6 +36,12 @@ public sealed record ChaosOptions
     /// <summary><c>Refunds:PostingMode</c> of the host (the posting timer runs in both modes on today's hosts).</summary>
     public string PostingMode { get; init; } = "Realtime";
 
+    /// <summary>
+    /// The ERP behind the Fulfil client: <c>simulator</c> (in-memory, in this process) or <c>tryton</c> (Tryton 6.0
+    /// behind the Fulfil façade, started by eng/tryton/start.sh in a process of its own).
+    /// </summary>
+    public string Erp { get; init; } = "simulator";
+
     /// <summary>How often the posting timer runs (six-field NCRONTAB), so it races the handlers.</summary>
     public string PostingSchedule { get; init; } = "*/3 * * * * *";
 
@@ -81,6 +87,11 @@ public sealed record ChaosOptions
         ArgumentOutOfRangeException.ThrowIfLessThan(HostPartitions, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(MaxPollsPerStep, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(QuietPolls, 1);
+        if (Erp is not ("simulator" or "tryton"))
+        {
+            throw new ArgumentException($"Unknown ERP '{Erp}': simulator or tryton.", nameof(Erp));
+        }
+
         if (Restarts >= Returns)
         {
             throw new ArgumentOutOfRangeException(nameof(MinRestarts), "Kills happen between returns: ask for fewer kills than returns.");

@@ -79,27 +79,24 @@ internal static class ChaosReturns
     ];
 
     /// <summary>
-    /// <paramref name="count"/> returns in a seeded random mix, with ids from <paramref name="firstId"/> and one Fulfil
-    /// sale per order (added to <paramref name="fulfil"/>), created <paramref name="createdAt"/>.
+    /// <paramref name="count"/> returns in a seeded random mix (without the <paramref name="unsupported"/> kinds), with
+    /// ids from <paramref name="firstId"/>, created <paramref name="createdAt"/>, each unit carrying
+    /// <paramref name="taxRate"/> of tax as the ERP charges it; and the one Fulfil sale per order the ERP must hold.
     /// </summary>
-    public static IReadOnlyList<ChaosReturn> Build(int count, Random random, FulfilSandboxState fulfil, long firstId, DateTimeOffset createdAt)
+    public static (IReadOnlyList<ChaosReturn> Returns, IReadOnlyList<ChaosSale> Sales) Build(int count, Random random, long firstId, DateTimeOffset createdAt, decimal taxRate = 0m, IReadOnlySet<ChaosKind>? unsupported = null)
     {
         ArgumentNullException.ThrowIfNull(random);
-        ArgumentNullException.ThrowIfNull(fulfil);
         var catalog = FulfilSandboxDemo.Catalog;
-        foreach (var (sku, _, _, _) in catalog)
-        {
-            // Exchanges ship from sellable stock: enough for any run.
-            fulfil.SetStock(sku, FulfilSandboxDemo.SellableLocationCode, 1_000_000m);
-        }
-
-        var party = fulfil.AddParty("Chaos customer");
+        var sales = new List<ChaosSale>();
+        void AddSale(string orderName, string number, params (string Sku, decimal Quantity, decimal Price)[] lines) =>
+            sales.Add(new ChaosSale(orderName, "555000" + number, lines));
+        DemoReturn Return(string id, string orderName, string outcome) => new(id, orderName, outcome) { TaxRate = taxRate };
         var returns = new List<ChaosReturn>(count);
         var nextId = firstId;
         var order = 0;
         while (returns.Count < count)
         {
-            var kind = Pick(random);
+            var kind = Pick(random, unsupported);
             if (kind == ChaosKind.TwoOnOneOrder && count - returns.Count < 2)
             {
                 kind = ChaosKind.CashRefund;
@@ -116,22 +113,22 @@ internal static class ChaosReturns
             {
                 case ChaosKind.TwoOnOneOrder:
                     var (other, _, otherPrice, _) = catalog[(index + 1) % catalog.Count];
-                    fulfil.AddSale(orderName, "555000" + number, party, "done", (sku, 1m, price), (other, 1m, otherPrice));
-                    returns.Add(Refund(new DemoReturn(Id(), orderName, "refund").WithUnit(sku, price), kind, createdAt));
-                    returns.Add(Refund(new DemoReturn(Id(), orderName, "refund").WithUnit(other, otherPrice), kind, createdAt));
+                    AddSale(orderName, number, (sku, 1m, price), (other, 1m, otherPrice));
+                    returns.Add(Refund(Return(Id(), orderName, "refund").WithUnit(sku, price), kind, createdAt));
+                    returns.Add(Refund(Return(Id(), orderName, "refund").WithUnit(other, otherPrice), kind, createdAt));
                     break;
                 case ChaosKind.Exchange or ChaosKind.ExchangeSeparateOrder:
-                    fulfil.AddSale(orderName, "555000" + number, party, "done", ("TEE-BLK-L", 1m, 25.00m));
-                    returns.Add(Exchange(new DemoReturn(Id(), orderName, "exchange").WithUnit("TEE-BLK-L", 25.00m).WithExchange("TEE-BLK-M", 25.00m), kind, number, createdAt));
+                    AddSale(orderName, number, ("TEE-BLK-L", 1m, 25.00m));
+                    returns.Add(Exchange(Return(Id(), orderName, "exchange").WithUnit("TEE-BLK-L", 25.00m).WithExchange("TEE-BLK-M", 25.00m), kind, number, createdAt));
                     break;
                 case ChaosKind.UnknownSku:
-                    fulfil.AddSale(orderName, "555000" + number, party, "done", (sku, 1m, price));
-                    var unknown = new DemoReturn(Id(), orderName, "refund").WithUnit("CHAOS-UNKNOWN-" + number, price);
+                    AddSale(orderName, number, (sku, 1m, price));
+                    var unknown = Return(Id(), orderName, "refund").WithUnit("CHAOS-UNKNOWN-" + number, price);
                     returns.Add(new ChaosReturn(unknown.Id, kind, unknown.ToJson(createdAt), []));
                     break;
                 default:
-                    fulfil.AddSale(orderName, "555000" + number, party, "done", (sku, units, price));
-                    var demo = new DemoReturn(Id(), orderName, kind == ChaosKind.StoreCredit ? "credit" : "refund");
+                    AddSale(orderName, number, (sku, units, price));
+                    var demo = Return(Id(), orderName, kind == ChaosKind.StoreCredit ? "credit" : "refund");
                     for (var u = 0; u < units; u++)
                     {
                         demo.WithUnit(sku, price);
@@ -142,13 +139,14 @@ internal static class ChaosReturns
             }
         }
 
-        return returns;
+        return (returns, sales);
     }
 
-    private static ChaosKind Pick(Random random)
+    private static ChaosKind Pick(Random random, IReadOnlySet<ChaosKind>? unsupported)
     {
-        var roll = random.Next(Mix.Sum(m => m.Weight));
-        foreach (var (kind, weight) in Mix)
+        var mix = Mix.Where(m => unsupported?.Contains(m.Kind) != true).ToArray();
+        var roll = random.Next(mix.Sum(m => m.Weight));
+        foreach (var (kind, weight) in mix)
         {
             if (roll < weight)
             {

@@ -29,15 +29,33 @@ public static class ChaosRun
         var hostDll = options.HostDll ?? ChaosHost.FindHostDll();
         var logPath = options.HostLogPath ?? Path.Combine(Path.GetTempPath(), $"loopfulfil-chaos-host-{Environment.ProcessId}.log");
 
-        await using var sandbox = await SandboxEnvironment.StartAsync(progress, cancellationToken);
-        await using var fulfilProxy = await FaultProxy.StartAsync(sandbox.Fulfil.RootAddress, new FaultProxyOptions
+        var onTryton = options.Erp == "tryton";
+        var attemptTimeout = onTryton ? TrytonAttemptTimeout : HostAttemptTimeout;
+        await using var sandbox = await SandboxEnvironment.StartAsync(progress, cancellationToken, tryton: onTryton);
+        var fulfilFaults = new FaultProxyOptions
         {
             Seed = options.Seed,
             BeforeCommitRate = options.FulfilBeforeCommitRate,
             AfterCommitRate = options.FulfilAfterCommitRate,
             // Held past the host's attempt timeout (HostSettings), so the host's own timeout ends every stall.
-            StallFor = HostAttemptTimeout * 3,
-        }, cancellationToken);
+            StallFor = attemptTimeout * 3,
+        };
+        // Tryton: the sandbox's own proxy in front of the façade (as serve --sandbox --erp tryton --fulfil-faults), which
+        // its Settings then point the host at; the simulator: a proxy in front of the sandbox's root, as before.
+        FaultProxy? simulatorProxy = null;
+        if (onTryton)
+        {
+            await sandbox.PutFaultProxyInFrontOfFulfilAsync(fulfilFaults, cancellationToken);
+        }
+        else
+        {
+            simulatorProxy = await FaultProxy.StartAsync(sandbox.Fulfil.RootAddress, fulfilFaults, cancellationToken);
+        }
+
+        await using var ownedProxy = simulatorProxy;
+        var fulfilProxy = simulatorProxy ?? sandbox.FulfilProxy!;
+        using var trytonErp = onTryton ? new TrytonChaosErp(sandbox.Tryton!) : null;
+        IChaosErp erp = trytonErp ?? (IChaosErp)new SimulatorChaosErp(sandbox.Fulfil.State);
 
         // The same faults on the host's Loop calls (the driver plays Loop in this process and is not faulted).
         await using var loopProxy = await FaultProxy.StartAsync(sandbox.Loop.BaseAddress, new FaultProxyOptions
@@ -49,15 +67,18 @@ public static class ChaosRun
         }, cancellationToken);
 
         await using var storage = ChaosStorage.Start(sandbox.StorageConnectionString);
-        var returns = ChaosReturns.Build(options.Returns, random, sandbox.Fulfil.State, firstId: 7_100_001, TimeProvider.System.GetUtcNow().AddMinutes(-10));
-        var settings = HostSettings(options, sandbox, fulfilProxy, loopProxy);
+        var (returns, sales) = ChaosReturns.Build(options.Returns, random, firstId: 7_100_001, TimeProvider.System.GetUtcNow().AddMinutes(-10), erp.TaxRate, erp.Unsupported);
+        var returnIds = returns.Select(r => r.Id).ToHashSet(StringComparer.Ordinal);
+        progress.WriteLine($"chaos: creating {sales.Count} original orders in the {erp.Name}");
+        await erp.CreateSalesAsync(sales, cancellationToken);
+        var settings = HostSettings(options, sandbox, fulfilProxy, loopProxy, attemptTimeout);
         settings["Storage:ConnectionString"] = storage.ConnectionString;
         await using var host = new ChaosHost(hostDll, settings, logPath);
-        progress.WriteLine($"chaos: {options.Returns} returns, seed {options.Seed}, Fulfil faults {options.FulfilBeforeCommitRate:P0} before / {options.FulfilAfterCommitRate:P0} after commit, Loop faults {options.LoopBeforeCommitRate:P0} / {options.LoopAfterCommitRate:P0}, {options.Restarts} kills; host log {logPath}");
+        progress.WriteLine($"chaos: {options.Returns} returns on the {erp.Name}, seed {options.Seed}, Fulfil faults {options.FulfilBeforeCommitRate:P0} before / {options.FulfilAfterCommitRate:P0} after commit, Loop faults {options.LoopBeforeCommitRate:P0} / {options.LoopAfterCommitRate:P0}, {options.Restarts} kills; host log {logPath}");
         await host.StartAsync(maxPolls: 600, cancellationToken);
 
         var processing = Stopwatch.GetTimestamp();
-        using var driver = new ChaosDriver(options, sandbox, host);
+        using var driver = new ChaosDriver(options, sandbox, host, erp);
         using var gate = new SemaphoreSlim(options.Parallelism);
         var launched = 0;
         var scripts = returns.Select((r, i) => Task.Run(async () =>
@@ -96,15 +117,15 @@ public static class ChaosRun
         var all = Task.WhenAll([.. scripts, killer]);
         while (await Task.WhenAny(all, Task.Delay(TimeSpan.FromSeconds(10), cancellationToken)) != all)
         {
-            progress.WriteLine($"chaos: {driver.Finished}/{returns.Count} scripts done, {Volatile.Read(ref launched)} started; webhooks {driver.Accepted} accepted, {driver.Refused} refused (last {driver.LastRefusal}); Fulfil calls {fulfilProxy.RequestCount}, return orders {ChaosVerdict.ReturnOrders(sandbox.Fulfil.State)}; {Stopwatch.GetElapsedTime(started).TotalSeconds:0} s");
+            progress.WriteLine($"chaos: {driver.Finished}/{returns.Count} scripts done, {Volatile.Read(ref launched)} started; webhooks {driver.Accepted} accepted, {driver.Refused} refused (last {driver.LastRefusal}); Fulfil calls {fulfilProxy.RequestCount}, return orders {await erp.ReturnOrdersAsync(returnIds, cancellationToken)}; {Stopwatch.GetElapsedTime(started).TotalSeconds:0} s");
         }
 
         await all;
         progress.WriteLine("chaos: every script has run; waiting for the queues to drain and every document to arrive");
         var queues = new QueueServiceClient(sandbox.StorageConnectionString);
-        var quiet = await WaitForQuietAsync(options, queues, () => ChaosVerdict.Compare(returns, sandbox.Fulfil.State, maxProblems: 0).Missing, cancellationToken);
+        var quiet = await WaitForQuietAsync(options, queues, async () => (await ChaosVerdict.CompareAsync(returns, erp, cancellationToken, maxProblems: 0)).Missing, cancellationToken);
         var processed = Stopwatch.GetElapsedTime(processing);
-        var verdict = ChaosVerdict.Compare(returns, sandbox.Fulfil.State);
+        var verdict = await ChaosVerdict.CompareAsync(returns, erp, cancellationToken);
         var loopEffects = ChaosLoopEffects.Of(returns, sandbox.Loop);
         return new ChaosReport
         {
@@ -142,10 +163,21 @@ public static class ChaosRun
     /// <summary>The host's <c>HttpResilience:AttemptTimeout</c>: how long it waits for one Fulfil answer (a stall ends there).</summary>
     private static readonly TimeSpan HostAttemptTimeout = TimeSpan.FromSeconds(2);
 
-    private static Dictionary<string, string> HostSettings(ChaosOptions options, SandboxEnvironment sandbox, FaultProxy fulfil, FaultProxy loop)
+    /// <summary>
+    /// On Tryton: trytond on SQLite writes one transaction at a time, so a write can queue behind others for seconds;
+    /// 2 s would turn most writes under load into unclear outcomes.
+    /// </summary>
+    private static readonly TimeSpan TrytonAttemptTimeout = TimeSpan.FromSeconds(10);
+
+    private static Dictionary<string, string> HostSettings(ChaosOptions options, SandboxEnvironment sandbox, FaultProxy fulfil, FaultProxy loop, TimeSpan attemptTimeout)
     {
         var settings = sandbox.Settings.Where(s => !string.IsNullOrEmpty(s.Value)).ToDictionary(s => s.Key, s => s.Value!, StringComparer.OrdinalIgnoreCase);
-        settings["Fulfil:BaseUrl"] = new Uri(fulfil.BaseAddress, "api/v2/").ToString();
+        if (sandbox.Tryton is null)
+        {
+            // On Tryton the sandbox's settings already point through its proxy, at the façade's path.
+            settings["Fulfil:BaseUrl"] = new Uri(fulfil.BaseAddress, "api/v2/").ToString();
+        }
+
         settings["Loop:BaseUrl"] = new Uri(loop.BaseAddress, sandbox.Loop.ApiBaseUrl.AbsolutePath.TrimStart('/')).ToString();
         // A stalled Loop answer is given up after the same 2 s as a Fulfil one.
         settings["Loop:TimeoutSeconds"] = ((int)HostAttemptTimeout.TotalSeconds).ToString(CultureInfo.InvariantCulture);
@@ -171,11 +203,12 @@ public static class ChaosRun
         // outlasts a step's look-up and create with all their retries (2 × TotalTimeout), as production's does.
         settings["HttpResilience:BaseDelay"] = "00:00:00.05";
         settings["HttpResilience:MaxDelay"] = "00:00:01";
-        settings["HttpResilience:AttemptTimeout"] = HostAttemptTimeout.ToString("c", CultureInfo.InvariantCulture);
-        settings["HttpResilience:TotalTimeout"] = "00:00:12";
+        settings["HttpResilience:AttemptTimeout"] = attemptTimeout.ToString("c", CultureInfo.InvariantCulture);
+        settings["HttpResilience:TotalTimeout"] = (attemptTimeout * 6).ToString("c", CultureInfo.InvariantCulture);
         settings["HttpResilience:CircuitBreakerBreakDuration"] = "00:00:05";
         settings["HttpResilience:CircuitBreakerSamplingDuration"] = "00:00:10";
-        settings["Returns:StepLeaseDuration"] = "00:00:30";
+        // Outlasts a step's look-up and create with all their retries (2 × TotalTimeout), on either ERP.
+        settings["Returns:StepLeaseDuration"] = (attemptTimeout * 15).ToString("c", CultureInfo.InvariantCulture);
         settings["Redelivery:BaseDelay"] = "00:00:01";
         settings["Redelivery:MaxDelay"] = "00:00:04";
         settings["Redelivery:MaxAttempts"] = "40";
@@ -199,14 +232,14 @@ public static class ChaosRun
     /// posting timer, and for a lost message the repair, create documents with no message queued. Fulfil calls are no
     /// signal: the repair calls Fulfil every few seconds whatever happens.
     /// </summary>
-    private static async Task<bool> WaitForQuietAsync(ChaosOptions options, QueueServiceClient queues, Func<int> missing, CancellationToken cancellationToken)
+    private static async Task<bool> WaitForQuietAsync(ChaosOptions options, QueueServiceClient queues, Func<Task<int>> missing, CancellationToken cancellationToken)
     {
         var streak = 0;
         for (var poll = 0; poll < options.MaxQuietWaitPolls; poll++)
         {
             await Task.Delay(options.PollInterval, cancellationToken);
             var queued = await CountAsync(queues, [QueueNames.LoopReturns, QueueNames.LoopExchanges], cancellationToken);
-            streak = queued == 0 && missing() == 0 ? streak + 1 : 0;
+            streak = queued == 0 && await missing() == 0 ? streak + 1 : 0;
             if (streak >= options.QuietPolls)
             {
                 return true;

@@ -153,7 +153,7 @@ internal static class DemoScenarios
             new DemoScenario
             {
                 Name = "Cancelled before receipt",
-                Expected = "the return order is cancelled in Fulfil",
+                Expected = "as on Tryton, the return order stays processing and its return shipment is cancelled in Fulfil",
                 ActAsync = async (r, ct) =>
                 {
                     await r.AddReturnAsync(cancelled, sendCreated: true);
@@ -163,8 +163,15 @@ internal static class DemoScenarios
                 CheckAsync = (r, _) =>
                 {
                     var orders = r.ReturnOrders(cancelled.Id);
-                    return Task.FromResult(orders.Count != 1 ? $"{orders.Count} return orders, expected 1"
-                        : orders[0].State != "cancelled" ? $"return order is {orders[0].State}, expected cancelled" : null);
+                    if (orders.Count != 1)
+                    {
+                        return Task.FromResult<string?>($"{orders.Count} return orders, expected 1");
+                    }
+
+                    // Tryton's sale.cancel moves only draft and quoted sales; the return shipment's own cancel undoes it.
+                    var shipments = r.Sandbox.Fulfil.State.Where("stock.shipment.out.return", s => Equals(s.GetValueOrDefault("origin_sale"), orders[0].Id));
+                    return Task.FromResult<string?>(shipments.Count == 0 || shipments.Any(s => s.State != "cancelled")
+                        ? $"return shipments are {string.Join(", ", shipments.Select(s => s.State))}, expected cancelled" : null);
                 },
             },
             ExceptionScenario("Unknown SKU", unknownSku, ExceptionCategory.SkuNotFound),

@@ -186,7 +186,7 @@ public static class CommerceMapper
             })
             .ToList();
         var refunds = returns
-            .Where(r => r.Sale.State is not ("cancel" or "cancelled" or "draft"))
+            .Where(r => r.Stands && r.Sale.State != "draft")
             .OrderBy(r => r.Sale.Id)
             .SelectMany(r => ReturnRefunds(r, lineIds, returnRefunds?.GetValueOrDefault(r.Sale.Id), currency))
             .ToList();
@@ -262,11 +262,11 @@ public static class CommerceMapper
         return utc.AddTicks(-(utc.Ticks % TimeSpan.TicksPerSecond));
     }
 
-    /// <summary>Quantity returned per original sale line, over return orders that are not cancelled or drafts.</summary>
+    /// <summary>Quantity returned per original sale line, over return orders that stand (not cancelled, withdrawn or drafts).</summary>
     public static Dictionary<int, decimal> ReturnedByLine(IEnumerable<FulfilSaleSnapshot> returns)
     {
         var result = new Dictionary<int, decimal>();
-        foreach (var r in returns.Where(r => r.Sale.State is not ("cancel" or "cancelled" or "draft")))
+        foreach (var r in returns.Where(r => r.Stands && r.Sale.State != "draft"))
         {
             foreach (var line in r.Sale.Lines)
             {

@@ -156,7 +156,7 @@ public sealed partial class FulfilClient
     {
         var originSale = _options.ReturnOriginSaleField;
         var originLine = _options.ReturnOriginLineField;
-        string[] fields = ["id", "reference", "number", "state", "party", "shipment_address", "invoice_address", "channel", "channel_identifier", "priority", "warehouse", "sale_date", "total_amount", "create_date", "write_date", originSale];
+        string[] fields = ["id", "reference", "number", "state", "party", "shipment_address", "invoice_address", "channel", "channel_identifier", "priority", "warehouse", "sale_date", "total_amount", "create_date", "write_date", originSale, _options.ReturnShipmentsField];
         var rows = await _http.SearchReadAllAsync<JsonElement>(Sale, domain, fields, cancellationToken: cancellationToken).ConfigureAwait(false);
         if (rows.Count == 0)
         {
@@ -166,6 +166,9 @@ public sealed partial class FulfilClient
         var lineRows = await _http.SearchReadAllAsync<JsonElement>(SaleLine, [new object[] { "sale", "in", rows.Select(r => r.Id()).ToArray() }], [.. LineFields, originLine], cancellationToken: cancellationToken).ConfigureAwait(false);
         var linesBySale = lineRows.ToLookup(r => r.IntOrNull("sale"));
         var addresses = await PostalAddressesAsync(rows.SelectMany(r => new[] { r.IntOrNull("shipment_address"), r.IntOrNull("invoice_address") }).OfType<int>().ToArray(), cancellationToken).ConfigureAwait(false);
+        var shipmentIds = rows.Where(r => r.IntOrNull(originSale) is not null).SelectMany(r => r.Ids(_options.ReturnShipmentsField)).Distinct().ToArray();
+        var shipmentStates = shipmentIds.Length == 0 ? new Dictionary<int, string>() : (await _http.SearchReadAllAsync<JsonElement>(ReturnShipment, [new object[] { "id", "in", shipmentIds }], ["id", "state"], cancellationToken: cancellationToken).ConfigureAwait(false))
+            .ToDictionary(s => s.Id(), s => s.Str("state") ?? "");
         return rows.Select(r =>
         {
             var lines = linesBySale[r.Id()].ToList();
@@ -179,6 +182,8 @@ public sealed partial class FulfilClient
             {
                 ShipmentAddress = r.IntOrNull("shipment_address") is { } ship ? addresses.GetValueOrDefault(ship) : null,
                 InvoiceAddress = r.IntOrNull("invoice_address") is { } invoice ? addresses.GetValueOrDefault(invoice) : null,
+                Withdrawn = originSaleId is not null && r.Ids(_options.ReturnShipmentsField) is { Count: > 0 } shipments
+                    && shipments.All(s => shipmentStates.GetValueOrDefault(s) == "cancelled"),
             };
         }).ToList();
     }

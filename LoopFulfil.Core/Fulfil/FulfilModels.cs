@@ -165,6 +165,16 @@ public sealed record FulfilSaleSnapshot(FulfilSale Sale, DateTime? CreateDate, D
     public FulfilPostalAddress? ShipmentAddress { get; init; }
 
     public FulfilPostalAddress? InvoiceAddress { get; init; }
+
+    /// <summary>
+    /// A return sale that brings nothing back: it made customer return shipments and every one was cancelled. Tryton
+    /// keeps such a sale <c>processing</c> (its <c>sale.cancel</c> moves only draft and quoted sales), so the state
+    /// alone does not say the return was withdrawn; its quantities no longer count as returned.
+    /// </summary>
+    public bool Withdrawn { get; init; }
+
+    /// <summary>Neither cancelled nor withdrawn: its quantities count as returned.</summary>
+    public bool Stands => Sale.State is not ("cancel" or "cancelled") && !Withdrawn;
 }
 
 /// <summary>A done stock move that took a sale line's goods to a customer location (a fulfilment).</summary>

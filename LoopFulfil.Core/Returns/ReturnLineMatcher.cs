@@ -23,7 +23,9 @@ public static class ReturnLineMatcher
 
     /// <summary>
     /// Quantity already taken from each original sale line by return orders that still stand: not cancelled, not
-    /// superseded, and not the order of <paramref name="ownLoopReturnId"/> (its own lines are being decided).
+    /// withdrawn (every return shipment cancelled: a Loop return cancelled after authorisation, whose sale Tryton
+    /// keeps processing), not superseded, and not the order of <paramref name="ownLoopReturnId"/> (its own lines are
+    /// being decided).
     /// </summary>
     public static IReadOnlyDictionary<int, decimal> ReturnedByLine(IEnumerable<FulfilSaleSnapshot> returnOrders, string ownLoopReturnId)
     {
@@ -32,7 +34,7 @@ public static class ReturnLineMatcher
         foreach (FulfilSaleSnapshot r in returnOrders)
         {
             string ci = r.Sale.ChannelIdentifier ?? string.Empty;
-            if (r.Sale.State is "cancel" or "cancelled" || ci.Contains(SupersededMarker, StringComparison.Ordinal) || string.Equals(ci, ownLoopReturnId, StringComparison.Ordinal))
+            if (!r.Stands || ci.Contains(SupersededMarker, StringComparison.Ordinal) || string.Equals(ci, ownLoopReturnId, StringComparison.Ordinal))
             {
                 continue;
             }

@@ -441,25 +441,24 @@ public sealed partial class FulfilSandboxState
 
     private void SaleCancel(int id)
     {
-        var sale = Rec("sale.sale", id);
-        if (Equals(sale.GetValueOrDefault("is_return"), true))
+        // As Tryton 6.0's @Workflow.transition('cancelled'): only draft and quoted sales move; any other sale (a
+        // processing return sale too) is skipped without an error and keeps its state and its documents. Undoing a
+        // processing return is its documents' own workflows (cancel the draft return shipment and credit note).
+        var state = Rec("sale.sale", id).GetValueOrDefault("state") as string;
+        if (state is "draft" or "quotation")
         {
-            var shipments = Children("stock.shipment.out.return", "origin_sale", id);
-            if (shipments.Any(s => !Equals(Rec("stock.shipment.out.return", s).GetValueOrDefault("state"), "draft") && !Equals(Rec("stock.shipment.out.return", s).GetValueOrDefault("state"), "cancelled")))
-            {
-                throw new SandboxUserError("E_RETURN_RECEIVED", $"Return {sale.GetValueOrDefault("channel_identifier")} has received goods and cannot be cancelled.");
-            }
-
-            foreach (var s in shipments)
-            {
-                ReturnCancel(s);
-            }
-
-            Transition("sale.sale", id, ["processing", "confirmed", "quotation", "draft"], "cancelled");
-            return;
+            Transition("sale.sale", id, ["draft", "quotation"], "cancelled");
         }
+    }
 
-        Transition("sale.sale", id, ["draft", "quotation"], "cancelled");
+    /// <summary>
+    /// A return sale that brings nothing back: every customer return shipment it made was cancelled (Tryton keeps such
+    /// a sale processing; the façade's return_order does not count its quantities either).
+    /// </summary>
+    private bool Withdrawn(int saleId)
+    {
+        var shipments = Children("stock.shipment.out.return", "origin_sale", saleId);
+        return shipments.Count > 0 && shipments.All(s => Equals(Rec("stock.shipment.out.return", s).GetValueOrDefault("state"), "cancelled"));
     }
 
     private int ReturnOrder(int saleId, Dictionary<string, object?> args)
@@ -515,7 +514,7 @@ public sealed partial class FulfilSandboxState
             }
 
             var returned = Table("sale.line").Values
-                .Where(r => Equals(r.GetValueOrDefault("origin_line"), lineId) && !Equals(Rec("sale.sale", (int)r.GetValueOrDefault("sale")!).GetValueOrDefault("state"), "cancelled"))
+                .Where(r => Equals(r.GetValueOrDefault("origin_line"), lineId) && !Equals(Rec("sale.sale", (int)r.GetValueOrDefault("sale")!).GetValueOrDefault("state"), "cancelled") && !Withdrawn((int)r.GetValueOrDefault("sale")!))
                 .Sum(r => -(decimal)r.GetValueOrDefault("quantity")!);
             var returnable = (decimal)original.GetValueOrDefault("quantity")! - returned - planned.Where(p => ReferenceEquals(p.Original, original)).Sum(p => p.Quantity);
             var quantity = line.TryGetValue("return_quantity", out var q) && q is not null ? (decimal)Normalize("sale.line", "quantity", q)! : returnable;

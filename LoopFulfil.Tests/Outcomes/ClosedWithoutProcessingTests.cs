@@ -132,7 +132,9 @@ public sealed class ClosedWithoutProcessingTests
         await h.SendAsync(r.Created_());
         await h.SendAsync(r.Webhook("return.updated", "cancelled", 60));
 
-        Assert.Equal("cancelled", h.ReturnOrder(r.ReturnId).State);
+        // Tryton keeps a processing return sale processing; its draft return shipment is what gets cancelled.
+        Assert.Equal("processing", h.ReturnOrder(r.ReturnId).State);
+        Assert.All(h.Fulfil.State.Where("stock.shipment.out.return", s => Equals(s.GetValueOrDefault("origin_sale"), h.ReturnOrder(r.ReturnId).Id)), s => Assert.Equal("cancelled", s.State));
         Assert.Empty(await h.ExceptionRecordsAsync());
         Assert.Empty(h.CreditNotes(r.ReturnId));
         Assert.DoesNotContain(h.Loop.Requests, q => q.Path.Contains("/warehouse/return/details", StringComparison.Ordinal));

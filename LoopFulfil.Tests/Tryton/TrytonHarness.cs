@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
+using LoopFulfil.Cli.Sandbox;
 using LoopFulfil.Core.Errors;
 using LoopFulfil.Core.Exceptions;
 using LoopFulfil.Core.Exchanges;
@@ -219,47 +220,10 @@ internal sealed class TrytonHarness : IAsyncDisposable
 
     /// <summary>
     /// A web-store order quoted, confirmed and processed by Tryton, its invoice posted and its goods shipped (the state
-    /// most returns meet): every step is Tryton's own workflow, called through the façade.
+    /// most returns meet): every step is Tryton's own workflow, called through the façade (<see cref="TrytonSales"/>).
     /// </summary>
-    public async Task<int> CreateShippedSaleAsync(string reference, string customer, params (string Sku, decimal Quantity, decimal Price)[] lines)
-    {
-        int party = await IdOf("party.party", "name", customer);
-        int address = Assert.Single(await Rows("party.address", [new object[] { "party", "=", party }])).GetProperty("id").GetInt32();
-        var saleLines = new List<Dictionary<string, object?>>();
-        foreach (var (sku, quantity, price) in lines)
-        {
-            var product = Assert.Single(await Rows("product.product", [new object[] { "code", "=", sku }], "default_uom", "template.account_category"));
-            var taxes = await Rows("account.tax", [new object[] { "name", "=", "Sales tax 10%" }]);
-            saleLines.Add(new()
-            {
-                ["type"] = "line", ["product"] = product.GetProperty("id").GetInt32(), ["unit"] = product.GetProperty("default_uom").GetInt32(),
-                ["quantity"] = new TrytonFloat(quantity), ["unit_price"] = price, ["description"] = sku,
-                ["taxes"] = new object[] { new object[] { "add", taxes.Select(t => t.GetProperty("id").GetInt32()).ToArray() } },
-            });
-        }
-
-        var ids = await Http.CreateAsync("sale.sale", [new Dictionary<string, object?>
-        {
-            ["company"] = Engine.CompanyId, ["party"] = party, ["invoice_address"] = address, ["shipment_address"] = address, ["reference"] = reference,
-            ["channel_identifier"] = "555" + reference.TrimStart('#'), ["warehouse"] = Engine.WarehouseId, ["invoice_method"] = "order", ["shipment_method"] = "order",
-            ["lines"] = new object[] { new object[] { "create", saleLines } },
-        }]);
-        int sale = ids[0];
-        await Http.CallAsync("sale.sale", "quote", [new[] { sale }]);
-        await Http.CallAsync("sale.sale", "confirm", [new[] { sale }]);
-        foreach (var invoice in await InvoicesOf(sale))
-        {
-            await Http.CallAsync("account.invoice", "post", [new[] { invoice.GetProperty("id").GetInt32() }]);
-        }
-
-        var shipments = Assert.Single(await Rows("sale.sale", [new object[] { "id", "=", sale }], "shipments")).GetProperty("shipments").EnumerateArray().Select(e => e.GetInt32()).ToArray();
-        foreach (var step in new[] { "assign_force", "pick", "pack", "done" })
-        {
-            await Http.CallAsync("stock.shipment.out", step, [shipments]);
-        }
-
-        return sale;
-    }
+    public Task<int> CreateShippedSaleAsync(string reference, string customer, params (string Sku, decimal Quantity, decimal Price)[] lines) =>
+        new TrytonSales(Http, Engine).CreateShippedSaleAsync(reference, "555" + reference.TrimStart('#'), customer, lines);
 
     public async ValueTask DisposeAsync()
     {
