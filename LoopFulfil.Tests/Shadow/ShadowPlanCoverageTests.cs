@@ -9,7 +9,7 @@ namespace LoopFulfil.Tests.Shadow;
 
 /// <summary>
 /// How far shadow mode's plan gets (issue #18): a planned write stops only the stages that need its answer, so the
-/// independent ones (the parcel's receipt, the credit note) are both planned; every document the plan could not reach
+/// independent ones (the warehouse's inspection result, the credit note) are both planned; every document the plan could not reach
 /// is listed in the report with the planned write it waits on.
 /// </summary>
 public sealed class ShadowPlanCoverageTests
@@ -17,7 +17,7 @@ public sealed class ShadowPlanCoverageTests
     private const string Tee = "TEE-BLK-M";
 
     [Fact]
-    public async Task Adopted_return_plans_its_receipt_and_its_credit_note_and_reports_the_refund_payment_as_waiting_on_the_credit_note()
+    public async Task Adopted_return_plans_its_inspection_result_and_its_credit_note_and_reports_the_refund_payment_as_waiting_on_the_credit_note()
     {
         await using OutcomesHarness h = await OutcomesHarness.StartAsync(new Dictionary<string, string?> { ["Integration:Mode"] = "Shadow", ["Refunds:CreditNoteSource"] = "InvoiceFromReturnOrder" });
         OutcomeReturn r = new OutcomeReturn("#1001", (b, x) => b.WithLine(Tee, 25.00m, lineItemId: x.Line(1)).WithLine(Tee, 25.00m, lineItemId: x.Line(2))).AddTo(h.Loop);
@@ -35,10 +35,12 @@ public sealed class ShadowPlanCoverageTests
 
         Assert.Equal(before, ShadowTestKit.Dump(fulfil));
         List<PlannedWrite> plan = (await ShadowTestKit.PlanAsync(h.Services)).Where(w => w.ReturnId == r.ReturnId).ToList();
-        // Two stages planned past each other: the warehouse's receipt, and finance's reference on the adopted credit note.
-        Assert.Contains(plan, w => w.Model.StartsWith("stock.", StringComparison.Ordinal));
-        PlannedWrite reference = Assert.Single(plan, w => w.Model == "account.invoice" && w.RecordId == note && w.Method == "write");
+        // Two stages planned past each other: the warehouse's inspection result to Loop (the first planned write of the
+        // closed pass too), and finance's reference on the adopted credit note, which a stop of the whole chain never reached.
+        Assert.Contains(plan, w => w.Target == ShadowWriteHandler.LoopTarget && w.Model.EndsWith("/process", StringComparison.Ordinal));
+        PlannedWrite reference = Assert.Single(plan, w => w.Model == "account.invoice" && w.Method == "write");
         Assert.Equal($"LOOP-{r.ReturnId}-CN", reference.Reference);
+        Assert.StartsWith($"[[{note}]", reference.Body, StringComparison.Ordinal);
 
         ShadowReport report = await h.Services.GetRequiredService<ShadowReportBuilder>().BuildAsync(CancellationToken.None);
         Assert.Equal(ShadowPlanCoverage.NoneNeeded, Row(report, r.ReturnId, "return sale").Write);

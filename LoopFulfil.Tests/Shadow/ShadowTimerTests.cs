@@ -126,7 +126,8 @@ public sealed class ShadowTimerTests
     /// <summary>A pending posting that needs no other document first (the bonus journal), as Scheduled mode leaves it.</summary>
     private static async Task<string> AddPendingBonusAsync(OutcomesHarness h, decimal amount)
     {
-        string returnId = "tmr-" + Guid.NewGuid().ToString("N")[..12];
+        // Digits and letters only, as Loop's ids: the plan reads the return from the LOOP-{id}-… reference (a timer has no return scope).
+        string returnId = "tmr" + Guid.NewGuid().ToString("N")[..12];
         await h.Postings.AddAsync(new PostingRecord
         {
             ReturnId = returnId,

@@ -64,6 +64,9 @@ public sealed class TrytonShadowModeTests(TrytonFixture fixture) : TrytonTestBas
         int creditSale = await ExistingReturnSaleAsync(h, credit.SaleId, "SHOPIFY-RET-" + credit.Return.ReturnId);
         int creditNote = Assert.Single(await h.InvoicesOf(creditSale)).GetProperty("id").GetInt32();
         SortedDictionary<string, string> before = await SnapshotAsync(h);
+        // The snapshot holds what the existing process made, with Tryton's write dates.
+        Assert.Contains("\"write_date\"", before[$"account.invoice/{refundNote}"], StringComparison.Ordinal);
+        Assert.Contains($"sale.sale/{creditSale}", before.Keys);
 
         var sent = new List<JsonObject>();
         foreach (var (r, _) in new[] { refund, credit, exchange })
@@ -124,6 +127,10 @@ public sealed class TrytonShadowModeTests(TrytonFixture fixture) : TrytonTestBas
         IReadOnlyDictionary<string, decimal> actual = await books.BalancesAsync(watermark);
         Assert.Equal(Text(expected, chart.Codes.Union(expected.Keys)), Text(actual, chart.Codes.Union(expected.Keys)));
         Assert.Empty(await h.ExceptionRecordsAsync());
+        // The same comparison sees what live mode wrote: it could have failed in shadow mode.
+        List<string> written = Differences(before, await SnapshotAsync(h));
+        Assert.Contains(written, d => d.StartsWith("created account.move/", StringComparison.Ordinal));
+        Assert.Contains(written, d => d.StartsWith($"changed account.invoice/{creditNote}:", StringComparison.Ordinal));
     }
 
     /// <summary>A shipped Tryton sale of the scenario's items and the scenario's one Loop return on it.</summary>
