@@ -89,7 +89,7 @@ internal static class ShadowCommand
         foreach (var r in report.Rows)
         {
             output.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"  {r.Verdict,-15} {r.ReturnId} {r.OrderName} {r.Document,-12} {r.Reference} planned {ShadowReport.Money(r.Planned),10}  Fulfil {r.Existing} {ShadowReport.Money(r.ExistingAmount)} — {r.Note}"));
+                $"  {r.Verdict,-15} {r.ReturnId} {r.OrderName} {r.Document,-12} {r.Reference} planned {ShadowReport.Money(r.Planned),10}  Fulfil {r.Existing} {ShadowReport.Money(r.ExistingAmount)} — {r.Note}{(r.Write is null ? "" : "; " + r.Write)}"));
         }
     }
 }

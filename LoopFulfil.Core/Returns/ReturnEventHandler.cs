@@ -170,9 +170,14 @@ public sealed partial class ReturnEventHandler
                 }
                 catch (ShadowWritePlannedException ex)
                 {
-                    // Shadow mode recorded the write instead of sending it; what follows needed its answer.
+                    // Shadow mode recorded the write instead of sending it. What needed its answer (its family, and
+                    // every family after an authorisation) stops; the other families go on planning, as they would
+                    // run after a transient wait. Exchanges stop too: their hand-off is recorded in the ledger as done,
+                    // and in shadow the order could only be planned, so going live would find it handed off already.
                     LogShadowStopped(logger, evt.ReturnId, stage.Name, ex.Write.Model, ex.Write.Method);
-                    break;
+                    context.Stop($"{stage.Name} planned {ex.Write.Model}.{ex.Write.Method} in shadow mode");
+                    context.CurrentFamily = ReturnStageFamily.Exchanges;
+                    context.Stop("shadow mode: exchanges wait for live mode");
                 }
                 catch (Exception ex) when (family != ReturnStageFamily.Authorisation && IsTransient(ex, cancellationToken))
                 {
@@ -377,7 +382,7 @@ public sealed partial class ReturnEventHandler
     [LoggerMessage(EventId = 4414, Level = LogLevel.Warning, Message = "Return {ReturnId}: message {MessageId} abandoned after a transient failure (delivery {DeliveryCount}); the host redelivers it")]
     private static partial void LogAbandoned(ILogger logger, Exception exception, string? returnId, string messageId, int deliveryCount);
 
-    [LoggerMessage(EventId = 4415, Level = LogLevel.Information, Message = "Return {ReturnId}: shadow mode planned {Model}.{Method} in stage {Stage}; the chain stops here (done-in-shadow)")]
+    [LoggerMessage(EventId = 4415, Level = LogLevel.Information, Message = "Return {ReturnId}: shadow mode planned {Model}.{Method} in stage {Stage}; its family stops here (done-in-shadow)")]
     private static partial void LogShadowStopped(ILogger logger, string returnId, string stage, string model, string method);
 
     [LoggerMessage(EventId = 4407, Level = LogLevel.Error, Message = "Message {MessageId} names no trigger or return id; parked as an exception")]

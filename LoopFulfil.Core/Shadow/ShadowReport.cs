@@ -23,7 +23,12 @@ public enum ShadowVerdict
 }
 
 /// <summary>One document of one return: what LoopFulfil planned against what the existing process holds.</summary>
-public sealed record ShadowReportRow(string ReturnId, string? OrderName, string Document, string? Reference, decimal? Planned, string? Existing, decimal? ExistingAmount, ShadowVerdict Verdict, string Note);
+/// <param name="Write">
+/// Whether shadow mode planned the write that makes (or adopts) this document — <c>planned: model.method</c> — or,
+/// when the return's chain stopped before it, <c>not planned: …</c> naming the planned write it waits on
+/// (<see cref="ShadowReportBuilder"/>); null for rows that are not LoopFulfil's documents.
+/// </param>
+public sealed record ShadowReportRow(string ReturnId, string? OrderName, string Document, string? Reference, decimal? Planned, string? Existing, decimal? ExistingAmount, ShadowVerdict Verdict, string Note, string? Write = null);
 
 /// <summary>
 /// The shadow report (<c>loopfulfil shadow report</c>): per return seen in shadow mode, the documents the accounting
@@ -32,7 +37,7 @@ public sealed record ShadowReportRow(string ReturnId, string? OrderName, string 
 /// </summary>
 public sealed record ShadowReport(DateTimeOffset At, IReadOnlyList<ShadowReportRow> Rows, IReadOnlyList<PlannedWrite> Writes)
 {
-    public static readonly IReadOnlyList<string> CsvHeader = ["return", "order", "document", "reference", "planned", "existing", "existing_amount", "verdict", "note"];
+    public static readonly IReadOnlyList<string> CsvHeader = ["return", "order", "document", "reference", "planned", "existing", "existing_amount", "verdict", "note", "write"];
 
     public int Count(ShadowVerdict verdict) => Rows.Count(r => r.Verdict == verdict);
 
@@ -41,7 +46,7 @@ public sealed record ShadowReport(DateTimeOffset At, IReadOnlyList<ShadowReportR
         var sb = new StringBuilder().AppendJoin(',', CsvHeader).Append('\n');
         foreach (var r in Rows)
         {
-            sb.AppendJoin(',', new[] { r.ReturnId, r.OrderName ?? "", r.Document, r.Reference ?? "", Money(r.Planned), r.Existing ?? "", Money(r.ExistingAmount), r.Verdict.ToString(), r.Note }.Select(Csv)).Append('\n');
+            sb.AppendJoin(',', new[] { r.ReturnId, r.OrderName ?? "", r.Document, r.Reference ?? "", Money(r.Planned), r.Existing ?? "", Money(r.ExistingAmount), r.Verdict.ToString(), r.Note, r.Write ?? "" }.Select(Csv)).Append('\n');
         }
 
         return sb.ToString();
@@ -55,10 +60,10 @@ public sealed record ShadowReport(DateTimeOffset At, IReadOnlyList<ShadowReportR
             .Append(".Differs,.OnlyInFulfil{background:#fdd}.MissingInFulfil{background:#ffd}.Matched{background:#dfd}td.n{text-align:right}</style></head><body>")
             .Append(CultureInfo.InvariantCulture, $"<h1>Shadow report</h1><p>{H(At.ToString("u", CultureInfo.InvariantCulture))}: {Rows.Select(r => r.ReturnId).Distinct().Count()} returns, {Writes.Count} writes planned and not sent; ")
             .Append(CultureInfo.InvariantCulture, $"{Count(ShadowVerdict.Matched)} matched, {Count(ShadowVerdict.Differs)} differ, {Count(ShadowVerdict.MissingInFulfil)} missing in Fulfil, {Count(ShadowVerdict.OnlyInFulfil)} only in Fulfil.</p>")
-            .Append("<table><tr><th>Return</th><th>Order</th><th>Document</th><th>Reference</th><th>Planned</th><th>In Fulfil</th><th>Amount</th><th>Verdict</th><th>Note</th></tr>");
+            .Append("<table><tr><th>Return</th><th>Order</th><th>Document</th><th>Reference</th><th>Planned</th><th>In Fulfil</th><th>Amount</th><th>Verdict</th><th>Note</th><th>Write</th></tr>");
         foreach (var r in Rows)
         {
-            sb.Append(CultureInfo.InvariantCulture, $"<tr class=\"{r.Verdict}\"><td>{H(r.ReturnId)}</td><td>{H(r.OrderName ?? "")}</td><td>{H(r.Document)}</td><td>{H(r.Reference ?? "")}</td><td class=\"n\">{Money(r.Planned)}</td><td>{H(r.Existing ?? "")}</td><td class=\"n\">{Money(r.ExistingAmount)}</td><td>{r.Verdict}</td><td>{H(r.Note)}</td></tr>");
+            sb.Append(CultureInfo.InvariantCulture, $"<tr class=\"{r.Verdict}\"><td>{H(r.ReturnId)}</td><td>{H(r.OrderName ?? "")}</td><td>{H(r.Document)}</td><td>{H(r.Reference ?? "")}</td><td class=\"n\">{Money(r.Planned)}</td><td>{H(r.Existing ?? "")}</td><td class=\"n\">{Money(r.ExistingAmount)}</td><td>{r.Verdict}</td><td>{H(r.Note)}</td><td>{H(r.Write ?? "")}</td></tr>");
         }
 
         sb.Append("</table><h2>Writes planned</h2><table><tr><th>Return</th><th>Target</th><th>Model</th><th>Method</th><th>Reference</th><th>Amount</th></tr>");

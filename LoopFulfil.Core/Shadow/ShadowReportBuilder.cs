@@ -40,7 +40,8 @@ public sealed class ShadowReportBuilder(
         var rows = new List<ShadowReportRow>();
         foreach (string returnId in writes.Select(w => w.ReturnId).OfType<string>().Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal))
         {
-            rows.AddRange(await ReturnRowsAsync(returnId, cancellationToken).ConfigureAwait(false));
+            IReadOnlyList<PlannedWrite> own = [.. writes.Where(w => w.ReturnId == returnId).OrderBy(w => w.At)];
+            rows.AddRange(ShadowPlanCoverage.Annotate(await ReturnRowsAsync(returnId, cancellationToken).ConfigureAwait(false), own));
         }
 
         return new ShadowReport(time.GetUtcNow(), rows, writes);
@@ -115,6 +116,7 @@ public sealed class ShadowReportBuilder(
                 ? Row("credit note", p.Reference, p.Amount, null, null, ShadowVerdict.MissingInFulfil, "live mode posts it")
                 : Math.Abs(Math.Abs(note.TotalAmount) - p.Amount) <= _refunds.AmountTolerance
                     ? Row("credit note", p.Reference, p.Amount, note.Number ?? note.Reference ?? string.Create(CultureInfo.InvariantCulture, $"invoice {note.Id}"), note.TotalAmount, ShadowVerdict.Matched, "the existing process's credit note has Loop's total: live mode adopts it")
+                        with { Write = note.State is "posted" or "paid" ? ShadowPlanCoverage.NoneNeeded : null }
                     : Row("credit note", p.Reference, p.Amount, note.Number ?? note.Reference ?? string.Create(CultureInfo.InvariantCulture, $"invoice {note.Id}"), note.TotalAmount, ShadowVerdict.Differs, "totals differ: live mode raises an AmountMismatch for finance and posts nothing for it"));
         }
 

@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Text.Json;
 using LoopFulfil.Core.Exceptions;
 using LoopFulfil.Core.Refunds;
 using LoopFulfil.Core.Returns;
@@ -28,7 +27,7 @@ public sealed class ShadowModeTests
         await using OutcomesHarness h = await OutcomesHarness.StartAsync(Shadow);
         OutcomeReturn refund = new OutcomeReturn("#1001", (b, x) => b.WithLine(Tee, 25.00m, lineItemId: x.Line(1)).WithLine(Tee, 25.00m, lineItemId: x.Line(2))).AddTo(h.Loop);
         OutcomeReturn credit = new OutcomeReturn("#1001", (b, x) => b.WithLine(Hoodie, 79.99m, lineItemId: x.Line(1)).WithGiftCard(79.99m)).AddTo(h.Loop);
-        string before = Dump(h.Fulfil.State);
+        string before = ShadowTestKit.Dump(h.Fulfil.State);
 
         foreach (OutcomeReturn r in new[] { refund, credit })
         {
@@ -36,7 +35,7 @@ public sealed class ShadowModeTests
             await h.SendAsync(r.Closed());
         }
 
-        Assert.Equal(before, Dump(h.Fulfil.State));
+        Assert.Equal(before, ShadowTestKit.Dump(h.Fulfil.State));
         Assert.Empty(h.Loop.GetNotes(refund.ReturnId));
         Assert.Empty(await h.ExceptionRecordsAsync());
         ShadowReport report = await h.Services.GetRequiredService<ShadowReportBuilder>().BuildAsync(CancellationToken.None);
@@ -58,6 +57,13 @@ public sealed class ShadowModeTests
         Assert.Equal(79.99m, Row(report, credit.ReturnId, "credit note").Planned);
         Assert.Equal(79.99m, Row(report, credit.ReturnId, LoopReferences.StoreCredit).Planned);
         Assert.Contains($"LOOP-{refund.ReturnId}-CN", report.RenderCsv(), StringComparison.Ordinal);
+
+        // How far the plan got: the return sale's write is planned; the credit note and payment wait on it, and say so.
+        Assert.Equal("planned: sale.sale.return_order", Row(report, refund.ReturnId, "return sale").Write);
+        foreach (string document in new[] { "credit note", PostingKinds.RefundPayment })
+        {
+            Assert.StartsWith("not planned: it needs what sale.sale.return_order", Row(report, refund.ReturnId, document).Write, StringComparison.Ordinal);
+        }
     }
 
     [Fact]
@@ -73,13 +79,13 @@ public sealed class ShadowModeTests
         int existing = fulfil.AddSale("SHOPIFY-RET-1", null, party, "processing", (Tee, -2m, 25.00m));
         fulfil.LinkReturnSale(existing, original);
         int existingNote = fulfil.InvoiceReturnOrder(existing);
-        string before = Dump(fulfil);
+        string before = ShadowTestKit.Dump(fulfil);
         (int sales, int invoices) = (fulfil.Count("sale.sale"), fulfil.Count("account.invoice"));
 
         await h.SendAsync(r.Created_());
         await h.SendAsync(r.Closed());
 
-        Assert.Equal(before, Dump(fulfil));
+        Assert.Equal(before, ShadowTestKit.Dump(fulfil));
         ShadowReport report = await h.Services.GetRequiredService<ShadowReportBuilder>().BuildAsync(CancellationToken.None);
         Assert.Equal((ShadowVerdict.Matched, "SHOPIFY-RET-1"), (Row(report, r.ReturnId, "return sale").Verdict, Row(report, r.ReturnId, "return sale").Existing));
         Assert.Equal((ShadowVerdict.Matched, 50.00m, -50.00m), (Row(report, r.ReturnId, "credit note").Verdict, Row(report, r.ReturnId, "credit note").Planned, Row(report, r.ReturnId, "credit note").ExistingAmount));
@@ -161,8 +167,4 @@ public sealed class ShadowModeTests
 
     private static ShadowReportRow Row(ShadowReport report, string returnId, string document) =>
         Assert.Single(report.Rows, r => r.ReturnId == returnId && r.Document == document);
-
-    // Every record of every model, fields in name order: any create, write or state change shows.
-    private static string Dump(FulfilSandboxState state) =>
-        string.Join('\n', state.Models.SelectMany(m => state.All(m).Select(r => $"{m}/{r.Id} {JsonSerializer.Serialize(new SortedDictionary<string, object?>(r.Fields.ToDictionary(), StringComparer.Ordinal))}")));
 }

@@ -11,6 +11,7 @@ using LoopFulfil.Core.Loop;
 using LoopFulfil.Core.Messaging;
 using LoopFulfil.Core.Outcomes;
 using LoopFulfil.Core.Returns;
+using LoopFulfil.Core.Shadow;
 using LoopFulfil.Core.Skus;
 using LoopFulfil.Core.Storage;
 using LoopFulfil.Core.Webhooks;
@@ -116,6 +117,7 @@ internal sealed class TrytonHarness : IAsyncDisposable
         collection.AddLoopFulfilSkus();
         collection.AddLoopFulfilWebhooks(configuration);
         collection.AddLoopFulfilReturns(configuration).AddOutcomeStages(configuration);
+        collection.AddLoopFulfilShadowMode(configuration);
         ServiceProvider provider = collection.BuildServiceProvider(new ServiceProviderOptions { ValidateOnBuild = true, ValidateScopes = true });
         var options = provider.GetRequiredService<IOptions<FulfilOptions>>().Value;
         var http = new FulfilHttp(new HttpClient { BaseAddress = engine.BaseAddress, Timeout = TimeSpan.FromSeconds(60) }, options);

@@ -1,0 +1,66 @@
+using LoopFulfil.Core.Refunds;
+
+namespace LoopFulfil.Core.Shadow;
+
+/// <summary>
+/// Which of a return's documents shadow mode actually planned a write for. A return's chain stops at its first planned
+/// write (docs/go-live.md): the stages after it read what that write would have made — the return sale's id, and the
+/// credit note and return shipment Fulfil makes when it processes the return sale — so they cannot be planned with a
+/// placeholder without inventing Fulfil's answer. Each document row of the report says either which planned write makes
+/// it or which planned write it waits on.
+/// </summary>
+public static class ShadowPlanCoverage
+{
+    /// <summary>
+    /// Adds <see cref="ShadowReportRow.Write"/> to the document rows of one return (in the report's order: return sale,
+    /// credit note, payments); <paramref name="writes"/> are the return's planned writes, oldest first. A document not
+    /// planned waits on the write of the document before it (the credit note on the return sale, a payment on the
+    /// credit note), else on the return's first planned write.
+    /// </summary>
+    public static IEnumerable<ShadowReportRow> Annotate(IEnumerable<ShadowReportRow> rows, IReadOnlyList<PlannedWrite> writes)
+    {
+        ArgumentNullException.ThrowIfNull(rows);
+        ArgumentNullException.ThrowIfNull(writes);
+        PlannedWrite? before = null;
+        foreach (ShadowReportRow row in rows)
+        {
+            if (row.Write is not null || row.Document == "money" || row.Verdict == ShadowVerdict.OnlyInFulfil || (row.Reference is null && row.Document != "return sale"))
+            {
+                yield return row;
+                continue;
+            }
+
+            if (writes.FirstOrDefault(w => Makes(row, w)) is { } made)
+            {
+                before = made;
+                yield return row with { Write = $"planned: {made.Model}.{made.Method}" };
+                continue;
+            }
+
+            if (row.Document == "return sale" && row.Verdict == ShadowVerdict.Matched)
+            {
+                yield return row with { Write = NoneNeeded };
+                continue;
+            }
+
+            PlannedWrite? stop = before ?? (writes.Count > 0 ? writes[0] : null);
+            yield return row with
+            {
+                Write = stop is null
+                    ? "not planned: no write of this return was planned yet"
+                    : $"not planned: it needs what {stop.Model}.{stop.Method} (planned{(stop.Reference is null ? "" : " for " + stop.Reference)}) would make, so its stage stopped there",
+            };
+        }
+    }
+
+    /// <summary>What a document of the existing process that live mode adopts without writing on it says.</summary>
+    public const string NoneNeeded = "none needed: the existing process's document is adopted as it is";
+
+    private static bool Makes(ShadowReportRow row, PlannedWrite write) => row.Document switch
+    {
+        "return sale" => write.Model == "sale.sale" && write.Method == "return_order",
+        "credit note" => write.Model == "account.invoice" && (write.Reference == row.Reference || write.Body.Contains(row.Reference ?? "\u0000", StringComparison.Ordinal)),
+        PostingKinds.GiftCard => write.Reference == row.Reference,
+        _ => write.Reference is not null && write.Reference == row.Reference,
+    };
+}
