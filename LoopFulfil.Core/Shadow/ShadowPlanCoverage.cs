@@ -1,4 +1,5 @@
 using LoopFulfil.Core.Refunds;
+using LoopFulfil.Core.Returns;
 
 namespace LoopFulfil.Core.Shadow;
 
@@ -60,7 +61,7 @@ public static class ShadowPlanCoverage
     {
         "return sale" => write.Model == "sale.sale" && write.Method == "return_order",
         "credit note" => write.Model == "account.invoice" && (write.Reference == row.Reference || write.Body.Contains(row.Reference ?? "\u0000", StringComparison.Ordinal)),
-        PostingKinds.GiftCard => write.Reference == row.Reference,
+        LoopReferences.GiftCard => write.Reference == row.Reference,
         _ => write.Reference is not null && write.Reference == row.Reference,
     };
 }

@@ -49,7 +49,7 @@ public sealed class ScheduledPostingDrainTests
         Assert.Equal(parallelism, claims.MostWaitingAtOnce);
         Assert.Equal(returns.Length, summary.Posted);
         Assert.Empty(summary.Failures);
-        Assert.All(returns, id => Assert.Equal("posted", Assert.Single(h.Journals(id, PostingKinds.GiftCardBonus)).State));
+        Assert.All(returns, id => Assert.Equal("posted", Assert.Single(h.Journals(id, LoopReferences.GiftCardBonus)).State));
         Assert.Equal(returns.Order(StringComparer.Ordinal), h.Announced.Order(StringComparer.Ordinal));
     }
 
@@ -67,7 +67,7 @@ public sealed class ScheduledPostingDrainTests
         // Both posted; the first return's message failed (as if the host died right after posting), the other's went.
         Assert.Equal(2, first.Posted);
         Assert.Equal([other], h.Announced);
-        Assert.Equal(PostingStatus.Posted, (await h.Postings.GetAsync(failing, PostingKinds.GiftCardBonus, CancellationToken.None))!.Status);
+        Assert.Equal(PostingStatus.Posted, (await h.Postings.GetAsync(failing, LoopReferences.GiftCardBonus, CancellationToken.None))!.Status);
 
         h.Clock.Advance(TimeSpan.FromMinutes(1));
         PostingBatchSummary second = await h.RunJobAsync();
@@ -77,16 +77,16 @@ public sealed class ScheduledPostingDrainTests
         // Nothing is posted again; the owed message is sent once, by the next run.
         Assert.Equal((0, 0), (second.Posted, third.Posted));
         Assert.Equal([other, failing], h.Announced);
-        Assert.Single(h.Journals(failing, PostingKinds.GiftCardBonus));
-        Assert.Single(h.Journals(other, PostingKinds.GiftCardBonus));
+        Assert.Single(h.Journals(failing, LoopReferences.GiftCardBonus));
+        Assert.Single(h.Journals(other, LoopReferences.GiftCardBonus));
     }
 
     /// <summary>A posting that needs no other document first (the bonus journal: bonus account to gift-card liability).</summary>
     private static PostingRecord Bonus(string returnId, decimal amount) => new()
     {
         ReturnId = returnId,
-        Kind = PostingKinds.GiftCardBonus,
-        Reference = LoopReferences.Default.Of(returnId, PostingKinds.GiftCardBonus),
+        Kind = LoopReferences.GiftCardBonus,
+        Reference = LoopReferences.Default.Of(returnId, LoopReferences.GiftCardBonus),
         Currency = "USD",
         Amount = amount,
         Status = PostingStatus.Pending,

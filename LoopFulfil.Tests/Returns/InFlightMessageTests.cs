@@ -1,6 +1,7 @@
 using LoopFulfil.Core.Messaging;
 using LoopFulfil.Core.Returns;
 using LoopFulfil.Core.Webhooks;
+using LoopFulfil.Tests.Builders;
 using LoopFulfil.Tests.Infrastructure;
 using LoopFulfil.Tests.Webhooks;
 using Microsoft.Extensions.DependencyInjection;
@@ -20,7 +21,7 @@ public sealed class InFlightMessageTests
     public async Task A_webhook_body_is_read_by_the_envelope_reader_once_between_http_and_fulfil()
     {
         await using ReturnsHarness h = await ReturnsHarness.StartAsync();
-        ReturnPayload r = ReturnPayload.OnOrder1001().WithUnits(Demo.TeeM, 1, 25.00m, "11001");
+        LoopReturnBuilder r = LoopReturnBuilder.ForDemoSale().WithUnits(Demo.TeeM, 1, 25.00m, "11001");
         EnvelopeReads.ReadCount reads = EnvelopeReads.Start();
 
         IReadOnlyList<BusDelivery> deliveries = await h.SendAsync(r.Webhook("return.created"));
@@ -34,7 +35,7 @@ public sealed class InFlightMessageTests
     public async Task The_handler_orders_snapshots_by_the_event_time_in_the_message_not_by_reading_the_body_again()
     {
         await using ReturnsHarness h = await ReturnsHarness.StartAsync();
-        ReturnPayload r = ReturnPayload.OnOrder1001().WithUnits(Demo.TeeM, 1, 25.00m, "11001").EditedAtMinutes(30);
+        LoopReturnBuilder r = LoopReturnBuilder.ForDemoSale().WithUnits(Demo.TeeM, 1, 25.00m, "11001").EditedAtMinutes(30);
         OutboundMessage queued = await QueuedByIngressAsync(h, r.Webhook("return.created"));
         // A time the body does not carry: only the property can put it in the ledger.
         DateTimeOffset stamped = r.EditedAt.AddDays(1);
@@ -50,9 +51,9 @@ public sealed class InFlightMessageTests
     public async Task Messages_queued_before_the_ingress_wrote_the_event_time_are_ordered_by_the_time_their_body_carries()
     {
         await using ReturnsHarness h = await ReturnsHarness.StartAsync();
-        ReturnPayload created = ReturnPayload.OnOrder1001().WithUnits(Demo.TeeM, 1, 25.00m, "11001");
-        ReturnPayload closed = new ReturnPayload(created.ReturnId).ForOrder("#1001", "5550001001").WithUnits(Demo.TeeM, 1, 25.00m, "11001")
-            .InState("closed").EditedAtMinutes(90);
+        LoopReturnBuilder created = LoopReturnBuilder.ForDemoSale().WithUnits(Demo.TeeM, 1, 25.00m, "11001");
+        LoopReturnBuilder closed = LoopReturnBuilder.ForDemoSale("#1001", created.ReturnId).WithUnits(Demo.TeeM, 1, 25.00m, "11001")
+            .WithState("closed").EditedAtMinutes(90);
         // Both were queued by the previous ingress (every property but the event time); the close arrives first.
         foreach (byte[] body in (byte[][])[closed.Webhook("return.closed"), created.Webhook("return.created")])
         {
@@ -72,7 +73,7 @@ public sealed class InFlightMessageTests
     public async Task A_message_that_lost_every_property_is_routed_by_its_body_with_the_ingress_rules()
     {
         await using ReturnsHarness h = await ReturnsHarness.StartAsync();
-        ReturnPayload r = ReturnPayload.OnOrder1001().WithUnits(Demo.TeeM, 1, 25.00m, "11001").EditedAtMinutes(30);
+        LoopReturnBuilder r = LoopReturnBuilder.ForDemoSale().WithUnits(Demo.TeeM, 1, 25.00m, "11001").EditedAtMinutes(30);
         OutboundMessage queued = await QueuedByIngressAsync(h, r.Webhook("return.created"));
         await h.Bus.SendAsync(queued with { SessionId = null, Properties = new Dictionary<string, string>() }, Ct);
         EnvelopeReads.ReadCount reads = EnvelopeReads.Start();

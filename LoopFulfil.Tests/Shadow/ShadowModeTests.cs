@@ -60,7 +60,7 @@ public sealed class ShadowModeTests
 
         // How far the plan got: the return sale's write is planned; the credit note and payment wait on it, and say so.
         Assert.Equal("planned: sale.sale.return_order", Row(report, refund.ReturnId, "return sale").Write);
-        foreach (string document in new[] { "credit note", PostingKinds.RefundPayment })
+        foreach (string document in new[] { "credit note", LoopReferences.RefundPayment })
         {
             Assert.StartsWith("not planned: it needs what sale.sale.return_order", Row(report, refund.ReturnId, document).Write, StringComparison.Ordinal);
         }

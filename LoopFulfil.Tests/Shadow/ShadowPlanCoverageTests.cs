@@ -1,5 +1,6 @@
 using LoopFulfil.Core.Inspection;
 using LoopFulfil.Core.Refunds;
+using LoopFulfil.Core.Returns;
 using LoopFulfil.Core.Shadow;
 using LoopFulfil.Sandbox.Fulfil;
 using LoopFulfil.Tests.Outcomes;
@@ -45,7 +46,7 @@ public sealed class ShadowPlanCoverageTests
         ShadowReport report = await h.Services.GetRequiredService<ShadowReportBuilder>().BuildAsync(CancellationToken.None);
         Assert.Equal(ShadowPlanCoverage.NoneNeeded, Row(report, r.ReturnId, "return sale").Write);
         Assert.Equal("planned: account.invoice.write", Row(report, r.ReturnId, "credit note").Write);
-        ShadowReportRow payment = Row(report, r.ReturnId, PostingKinds.RefundPayment);
+        ShadowReportRow payment = Row(report, r.ReturnId, LoopReferences.RefundPayment);
         Assert.Equal(50.00m, payment.Planned);
         Assert.StartsWith($"not planned: it needs what account.invoice.write (planned for LOOP-{r.ReturnId}-CN)", payment.Write, StringComparison.Ordinal);
         Assert.Contains("not planned", report.RenderCsv(), StringComparison.Ordinal);

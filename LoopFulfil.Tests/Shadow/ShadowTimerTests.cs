@@ -47,9 +47,9 @@ public sealed class ShadowTimerTests
         Assert.Equal(loopWrites, h.Loop.CommerceWrites.Count);
         List<PlannedWrite> plan = await ShadowTestKit.PlanAsync(h.Services);
         // The posting timer planned the pending bonus journal (5.00 from the posting) and left it pending for live mode.
-        PlannedWrite posting = Assert.Single(plan, w => w.Reference == LoopReferences.Default.Of(pendingReturn, PostingKinds.GiftCardBonus));
+        PlannedWrite posting = Assert.Single(plan, w => w.Reference == LoopReferences.Default.Of(pendingReturn, LoopReferences.GiftCardBonus));
         Assert.Equal(("Fulfil", "account.move", "create", (decimal?)5.00m), (posting.Target, posting.Model, posting.Method, posting.Amount));
-        Assert.Equal(PostingStatus.Pending, (await h.Postings.GetAsync(pendingReturn, PostingKinds.GiftCardBonus, CancellationToken.None))!.Status);
+        Assert.Equal(PostingStatus.Pending, (await h.Postings.GetAsync(pendingReturn, LoopReferences.GiftCardBonus, CancellationToken.None))!.Status);
         // The commerce push planned its first Loop write.
         Assert.Contains(plan, w => w.Target == ShadowWriteHandler.LoopTarget);
     }
@@ -72,7 +72,7 @@ public sealed class ShadowTimerTests
             await EntryPoints.Timer("RefundsPosting").Run(scope.ServiceProvider, CancellationToken.None);
         }
 
-        Assert.Empty(h.Journals(pendingReturn, PostingKinds.GiftCardBonus));
+        Assert.Empty(h.Journals(pendingReturn, LoopReferences.GiftCardBonus));
         PlannedWrite write = Assert.Single(await ShadowTestKit.PlanAsync(h.Services), w => w.ReturnId == pendingReturn);
         Assert.Equal(7.25m, write.Amount);
     }
@@ -131,8 +131,8 @@ public sealed class ShadowTimerTests
         await h.Postings.AddAsync(new PostingRecord
         {
             ReturnId = returnId,
-            Kind = PostingKinds.GiftCardBonus,
-            Reference = LoopReferences.Default.Of(returnId, PostingKinds.GiftCardBonus),
+            Kind = LoopReferences.GiftCardBonus,
+            Reference = LoopReferences.Default.Of(returnId, LoopReferences.GiftCardBonus),
             Currency = "USD",
             Amount = amount,
             Status = PostingStatus.Pending,

@@ -6,6 +6,7 @@ using LoopFulfil.Cli.Demo;
 using LoopFulfil.Core.Fulfil;
 using LoopFulfil.Core.Inspection;
 using LoopFulfil.Core.Refunds;
+using LoopFulfil.Core.Returns;
 using LoopFulfil.Core.Shadow;
 using LoopFulfil.Sandbox.Books;
 using LoopFulfil.Sandbox.Tryton;
@@ -88,16 +89,16 @@ public sealed class TrytonShadowModeTests(TrytonFixture fixture) : TrytonTestBas
             Assert.Equal(f.Value - f.HandlingFee, Row(report, r.ReturnId, "credit note").Planned);
         }
 
-        Assert.Equal(figures[refund.Return.ReturnId].Refund, Row(report, refund.Return.ReturnId, PostingKinds.RefundPayment).Planned);
-        Assert.Equal(figures[credit.Return.ReturnId].GiftCard - figures[credit.Return.ReturnId].Bonus, Row(report, credit.Return.ReturnId, PostingKinds.StoreCredit).Planned);
+        Assert.Equal(figures[refund.Return.ReturnId].Refund, Row(report, refund.Return.ReturnId, LoopReferences.RefundPayment).Planned);
+        Assert.Equal(figures[credit.Return.ReturnId].GiftCard - figures[credit.Return.ReturnId].Bonus, Row(report, credit.Return.ReturnId, LoopReferences.StoreCredit).Planned);
         // Matched where the existing process made the documents; the plan went past the adopted return sales.
         Assert.Equal(
             (ShadowVerdict.Matched, "SHOPIFY-RET-" + refund.Return.ReturnId, ShadowPlanCoverage.NoneNeeded),
             (Row(report, refund.Return.ReturnId, "return sale").Verdict, Row(report, refund.Return.ReturnId, "return sale").Existing, Row(report, refund.Return.ReturnId, "return sale").Write));
         Assert.Equal((ShadowVerdict.Matched, -figures[refund.Return.ReturnId].Value), (Row(report, refund.Return.ReturnId, "credit note").Verdict, Row(report, refund.Return.ReturnId, "credit note").ExistingAmount));
-        Assert.Equal("planned: account.move.create", Row(report, refund.Return.ReturnId, PostingKinds.RefundPayment).Write);
+        Assert.Equal("planned: account.move.create", Row(report, refund.Return.ReturnId, LoopReferences.RefundPayment).Write);
         Assert.Equal((ShadowVerdict.Matched, "planned: account.invoice.write"), (Row(report, credit.Return.ReturnId, "credit note").Verdict, Row(report, credit.Return.ReturnId, "credit note").Write));
-        Assert.StartsWith("not planned: it needs what account.invoice.write", Row(report, credit.Return.ReturnId, PostingKinds.StoreCredit).Write, StringComparison.Ordinal);
+        Assert.StartsWith("not planned: it needs what account.invoice.write", Row(report, credit.Return.ReturnId, LoopReferences.StoreCredit).Write, StringComparison.Ordinal);
         Assert.Equal((ShadowVerdict.MissingInFulfil, "planned: sale.sale.return_order"), (Row(report, exchange.Return.ReturnId, "return sale").Verdict, Row(report, exchange.Return.ReturnId, "return sale").Write));
         Assert.StartsWith("not planned: it needs what sale.sale.return_order", Row(report, exchange.Return.ReturnId, "credit note").Write, StringComparison.Ordinal);
 
@@ -117,8 +118,8 @@ public sealed class TrytonShadowModeTests(TrytonFixture fixture) : TrytonTestBas
         Assert.Equal(refundNote, await OneCreditNoteAsync(h, refundSale, refund.Return.ReturnId));
         Assert.Equal(creditNote, await OneCreditNoteAsync(h, creditSale, credit.Return.ReturnId));
         await OneCreditNoteAsync(h, exchangeSale, exchange.Return.ReturnId);
-        Assert.Single(await h.Rows("account.move", [new object[] { "description", "=", $"LOOP-{refund.Return.ReturnId}-{PostingKinds.RefundPayment}" }, new object[] { "state", "=", "posted" }]));
-        Assert.Single(await h.Rows("account.move", [new object[] { "description", "=", $"LOOP-{credit.Return.ReturnId}-{PostingKinds.StoreCredit}" }, new object[] { "state", "=", "posted" }]));
+        Assert.Single(await h.Rows("account.move", [new object[] { "description", "=", $"LOOP-{refund.Return.ReturnId}-{LoopReferences.RefundPayment}" }, new object[] { "state", "=", "posted" }]));
+        Assert.Single(await h.Rows("account.move", [new object[] { "description", "=", $"LOOP-{credit.Return.ReturnId}-{LoopReferences.StoreCredit}" }, new object[] { "state", "=", "posted" }]));
         Assert.Single(await h.Rows("sale.sale", [new object[] { "reference", "like", $"LOOP-{exchange.Return.ReturnId}-EXC%" }]));
 
         // The books, from the Loop payloads alone (docs/accounting.md rows 1, 4 and 6), to the cent.
