@@ -1,3 +1,4 @@
+using LoopFulfil.Core.Fulfil;
 using LoopFulfil.Core.Refunds;
 using LoopFulfil.Core.Returns;
 
@@ -59,8 +60,8 @@ public static class ShadowPlanCoverage
 
     private static bool Makes(ShadowReportRow row, PlannedWrite write) => row.Document switch
     {
-        "return sale" => write.Model == "sale.sale" && write.Method == "return_order",
-        "credit note" => write.Model == "account.invoice" && (write.Reference == row.Reference || write.Body.Contains(row.Reference ?? "\u0000", StringComparison.Ordinal)),
+        "return sale" => FulfilWriteKinds.MakesReturnSale(write.Model, write.Method),
+        "credit note" => FulfilWriteKinds.WritesInvoice(write.Model) && (write.Reference == row.Reference || write.Body.Contains(row.Reference ?? "\u0000", StringComparison.Ordinal)),
         LoopReferences.GiftCard => write.Reference == row.Reference,
         _ => write.Reference is not null && write.Reference == row.Reference,
     };

@@ -1,6 +1,7 @@
 using LoopFulfil.Core.CatchUp;
 using LoopFulfil.Core.CommerceSync;
 using LoopFulfil.Core.Hosting;
+using LoopFulfil.Core.Messaging;
 using LoopFulfil.Core.Privacy;
 using LoopFulfil.Core.Reconciliation;
 using LoopFulfil.Core.Refunds;
@@ -120,6 +121,7 @@ public sealed class ShadowTimerTests
         addServices: services =>
         {
             IConfiguration configuration = new ConfigurationBuilder().AddInMemoryCollection(ShadowScheduled).Build();
+            services.AddLoopFulfilMessaging();
             services.AddLoopFulfilReconciliation(configuration).AddLoopFulfilCatchUp(configuration).AddLoopFulfilPrivacy(configuration);
         });
 
