@@ -75,10 +75,7 @@ public sealed partial class CancellationStage : IReturnStage
         StepResult step = await context.Ledger.EnsureStepAsync(
             returnId,
             ReturnSteps.ReturnOrderCancel,
-            // Done when the sale is cancelled, or (Tryton keeps a processing sale processing) when every return
-            // shipment it made is cancelled: nothing is left to come back.
-            async ct => (await fulfil.GetSaleAsync(id, ct).ConfigureAwait(false)).State == "cancelled"
-                || (await fulfil.GetCustomerReturnShipmentsAsync(id, ct).ConfigureAwait(false)) is { Count: > 0 } all && all.All(s => s.State == "cancelled") ? documentId : null,
+            async ct => (await fulfil.GetSaleAsync(id, ct).ConfigureAwait(false)).State == "cancelled" ? documentId : null,
             async ct =>
             {
                 context.ReturnOrder = await fulfil.CancelReturnOrderAsync(id, ct).ConfigureAwait(false);

@@ -198,13 +198,6 @@ public sealed partial class ReturnLedger
                 p["FoundExisting"] = !created;
             }, cancellationToken);
         }
-        catch (Http.UpstreamUnavailableException ex) when (ex is { MayHaveBeenApplied: true, Reason: Http.UpstreamFailure.Timeout })
-        {
-            // The client gave up, not the server: the create may still be running there and commit later (seen on
-            // Tryton, whose SQLite writes queue for seconds: a look-up right away found nothing and a second return
-            // sale was made). The lease is kept, so the next look-up comes after it expires.
-            throw;
-        }
         catch
         {
             // The retry need not wait for the expiry: this worker knows its call ended.

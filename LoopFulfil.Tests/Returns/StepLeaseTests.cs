@@ -1,6 +1,5 @@
 using System.Collections.Concurrent;
 using LoopFulfil.Core.Errors;
-using LoopFulfil.Core.Http;
 using LoopFulfil.Core.Returns;
 using LoopFulfil.Core.Storage;
 using LoopFulfil.Tests.Builders;
@@ -72,28 +71,6 @@ public sealed class StepLeaseTests
         Assert.Equal(0, remote.Creates);
         hang.SetException(new TransientIntegrationException("the holder's call failed"));
         await Assert.ThrowsAsync<TransientIntegrationException>(() => holder);
-    }
-
-    [Fact]
-    public async Task A_create_that_timed_out_keeps_its_lease_so_no_worker_creates_again_while_the_server_may_still_commit_it()
-    {
-        (ReturnLedger ledger, FakeTimeProvider clock, _) = await LedgerAsync();
-        var remote = new Remote();
-        string returnId = NewReturnId();
-        // The client gives up after its attempt timeout while the server is still working on the create.
-        await Assert.ThrowsAsync<UpstreamUnavailableException>(() => ledger.EnsureStepAsync(returnId, Step, remote.FindAsync, _ =>
-            Task.FromException<string>(new UpstreamUnavailableException("Fulfil", UpstreamFailure.Timeout, "/model/sale.sale/1/return_order", null, null) { MayHaveBeenApplied = true }),
-            CancellationToken.None));
-
-        Exception? retry = await Record.ExceptionAsync(() => ledger.EnsureStepAsync(returnId, Step, remote.FindAsync, _ => Task.FromResult(remote.Create("second")), CancellationToken.None));
-        remote.Create("first"); // the server commits the timed-out create
-        clock.Advance(Lease + TimeSpan.FromSeconds(1));
-        StepResult after = await ledger.EnsureStepAsync(returnId, Step, remote.FindAsync, _ => Task.FromResult(remote.Create("third")), CancellationToken.None);
-
-        Assert.IsAssignableFrom<TransientIntegrationException>(retry);
-        Assert.Equal(1, remote.Creates);
-        Assert.False(after.Created);
-        Assert.Equal("first", after.DocumentId);
     }
 
     [Fact]
