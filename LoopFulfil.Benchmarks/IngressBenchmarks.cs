@@ -19,12 +19,12 @@ namespace LoopFulfil.Benchmarks;
 public class IngressBenchmarks : IDisposable
 {
     private const string Secret = "benchmark-webhook-secret";
-    private byte[] key = [];
-    private byte[] body = [];
-    private string signature = "";
-    private MemoryStream stream = new();
-    private WebhookIngress ingress = null!;
-    private readonly byte[] digest = new byte[32];
+    private byte[] _key = [];
+    private byte[] _body = [];
+    private string _signature = "";
+    private MemoryStream _stream = new();
+    private WebhookIngress _ingress = null!;
+    private readonly byte[] _digest = new byte[32];
 
     [Params(2 * 1024, 32 * 1024)]
     public int BodyBytes { get; set; }
@@ -32,12 +32,12 @@ public class IngressBenchmarks : IDisposable
     [GlobalSetup]
     public void Setup()
     {
-        key = Encoding.UTF8.GetBytes(Secret);
-        body = ReturnPayload(BodyBytes);
-        signature = Convert.ToBase64String(HMACSHA256.HashData(key, body));
-        stream = new MemoryStream(body, writable: false);
+        _key = Encoding.UTF8.GetBytes(Secret);
+        _body = ReturnPayload(BodyBytes);
+        _signature = Convert.ToBase64String(HMACSHA256.HashData(_key, _body));
+        _stream = new MemoryStream(_body, writable: false);
         var exceptions = new ExceptionService(new NoTableStore(), new NoBlobStore(), new NoSender(), new Monitor<ExceptionOptions>(new()), TimeProvider.System, NullLogger<ExceptionService>.Instance);
-        ingress = new WebhookIngress(new Monitor<WebhookOptions>(new() { Secret = Secret }), exceptions, NullLogger<WebhookIngress>.Instance);
+        _ingress = new WebhookIngress(new Monitor<WebhookOptions>(new() { Secret = Secret }), exceptions, NullLogger<WebhookIngress>.Instance);
         if (Ingress() is not { Length: 64 })
         {
             throw new InvalidOperationException("The benchmark body must be accepted and routed.");
@@ -47,23 +47,23 @@ public class IngressBenchmarks : IDisposable
     [GlobalCleanup]
     public void Dispose()
     {
-        ingress?.Dispose();
-        stream.Dispose();
+        _ingress?.Dispose();
+        _stream.Dispose();
         GC.SuppressFinalize(this);
     }
 
     [Benchmark(Baseline = true)]
     public byte HmacSha256Floor()
     {
-        HMACSHA256.HashData(key, body, digest);
-        return digest[0];
+        HMACSHA256.HashData(_key, _body, _digest);
+        return _digest[0];
     }
 
     [Benchmark]
     public string? Ingress()
     {
-        stream.Position = 0;
-        ValueTask<WebhookIngressResult> pending = ingress.HandleAsync(new WebhookRequest(stream, signature, body.Length), CancellationToken.None);
+        _stream.Position = 0;
+        var pending = _ingress.HandleAsync(new WebhookRequest(_stream, _signature, _body.Length), CancellationToken.None);
         // The body stream is in memory, so this completes synchronously: measure the work, not the awaiting.
         if (!pending.IsCompleted)
         {
@@ -75,14 +75,14 @@ public class IngressBenchmarks : IDisposable
 
     /// <summary>Component: the forward-only envelope pass alone (explains the ratio).</summary>
     [Benchmark]
-    public string? EnvelopeOnly() => WebhookEnvelope.Parse(body).ReturnId;
+    public string? EnvelopeOnly() => WebhookEnvelope.Parse(_body).ReturnId;
 
     /// <summary>Component: SHA-256 of the body for the dedupe key alone (explains the ratio).</summary>
     [Benchmark]
     public byte BodySha256()
     {
-        SHA256.HashData(body, digest);
-        return digest[0];
+        SHA256.HashData(_body, _digest);
+        return _digest[0];
     }
 
     /// <summary>A return.updated payload shaped like Loop's, grown with line items to about <paramref name="size"/> bytes.</summary>
@@ -90,7 +90,7 @@ public class IngressBenchmarks : IDisposable
     {
         var sb = new StringBuilder();
         sb.Append("""{"topic":"return","trigger":"return.updated","shop_id":9876,"id":6042537,"state":"open","created_at":"2026-10-29T16:07:31+00:00","edited_at":"2026-10-29T17:01:02+00:00","total":"120.13","order_id":26442641,"order_name":"#90507","provider_order_id":"2773679177825","currency":"USD","return_product_total":"120.00","return_discount_total":"0.00","return_tax_total":"0.13","return_total":"120.13","refund":"120.13","refunds":[{"gateway":"manual","amount":"120.13"}],"exchanges":[],"line_items":[""");
-        int i = 0;
+        var i = 0;
         const string tail = """],"carrier":"USPS","tracking_number":"9461","label_status":"new","label_updated_at":"2026-10-29T16:07:35+00:00"}""";
         while (sb.Length + tail.Length < size - 420)
         {

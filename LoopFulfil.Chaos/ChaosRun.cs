@@ -55,7 +55,7 @@ public static class ChaosRun
         await using var ownedProxy = simulatorProxy;
         var fulfilProxy = simulatorProxy ?? sandbox.FulfilProxy!;
         using var trytonErp = onTryton ? new TrytonChaosErp(sandbox.Tryton!) : null;
-        IChaosErp erp = trytonErp ?? (IChaosErp)new SimulatorChaosErp(sandbox.Fulfil.State);
+        var erp = trytonErp ?? (IChaosErp)new SimulatorChaosErp(sandbox.Fulfil.State);
 
         // The same faults on the host's Loop calls (the driver plays Loop in this process and is not faulted).
         await using var loopProxy = await FaultProxy.StartAsync(sandbox.Loop.BaseAddress, new FaultProxyOptions

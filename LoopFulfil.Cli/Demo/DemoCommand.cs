@@ -129,7 +129,7 @@ internal static class DemoCommand
         using var http = new HttpClient { BaseAddress = engine.BaseAddress, Timeout = TimeSpan.FromSeconds(60) };
         var tryton = new LoopFulfil.Core.Fulfil.FulfilHttp(http, new LoopFulfil.Core.Fulfil.FulfilOptions { ApiKey = engine.ApiKey, CompanyId = engine.CompanyId });
         using var run = new DemoRun(sandbox, host.Services, host.BaseAddress, TimeProvider.System.GetUtcNow() + timeout, TimeProvider.System);
-        int watermark = await new TrytonBooks(tryton).WatermarkAsync(context.Stopping).ConfigureAwait(false);
+        var watermark = await new TrytonBooks(tryton).WatermarkAsync(context.Stopping).ConfigureAwait(false);
         var scenarios = TrytonDemo.Scenarios(run, tryton);
         var failures = await RunScenariosAsync(console, run, scenarios, host.Services, context.Stopping).ConfigureAwait(false);
         var elapsed = TimeProvider.System.GetElapsedTime(started);

@@ -40,7 +40,7 @@ internal sealed class TrytonBooks(FulfilHttp tryton)
         var balances = new SortedDictionary<string, decimal>(StringComparer.Ordinal);
         foreach (var line in await PostedLinesAsync(after, cancellationToken).ConfigureAwait(false))
         {
-            string code = line.GetProperty("account.code").GetString() ?? "(no code)";
+            var code = line.GetProperty("account.code").GetString() ?? "(no code)";
             balances[code] = balances.GetValueOrDefault(code) + Dec(line, "debit") - Dec(line, "credit");
         }
 
@@ -66,12 +66,12 @@ internal sealed class TrytonBooks(FulfilHttp tryton)
         }
 
         credits.AddRange(await tryton.SearchReadAllAsync<JsonElement>("account.invoice", [new object[] { "reference", "=", $"LOOP-{returnId}-CN" }], fields, cancellationToken: cancellationToken).ConfigureAwait(false));
-        int creditNotes = credits.Where(i => IsDone(i) && Dec(i, "total_amount") < 0).Select(i => i.GetProperty("id").GetInt32()).Distinct().Count();
+        var creditNotes = credits.Where(i => IsDone(i) && Dec(i, "total_amount") < 0).Select(i => i.GetProperty("id").GetInt32()).Distinct().Count();
 
-        int storeCredit = await tryton.SearchCountAsync("account.move", [new object[] { "description", "=", $"LOOP-{returnId}-SC" }, new object[] { "state", "=", "posted" }], cancellationToken).ConfigureAwait(false);
+        var storeCredit = await tryton.SearchCountAsync("account.move", [new object[] { "description", "=", $"LOOP-{returnId}-SC" }, new object[] { "state", "=", "posted" }], cancellationToken).ConfigureAwait(false);
 
         var exchangeSales = await IdsAsync("sale.sale", [new object[] { "reference", "like", $"LOOP-{returnId}-EXC%" }], cancellationToken).ConfigureAwait(false);
-        int exchangeInvoices = 0;
+        var exchangeInvoices = 0;
         if (exchangeSales.Length > 0)
         {
             var invoices = await tryton.SearchReadAllAsync<JsonElement>("account.invoice", [new object[] { "sales", "in", exchangeSales }], fields, cancellationToken: cancellationToken).ConfigureAwait(false);
@@ -96,9 +96,9 @@ internal sealed class TrytonBooks(FulfilHttp tryton)
             }
         }
 
-        foreach (string sku in skus)
+        foreach (var sku in skus)
         {
-            foreach (string code in locationCodes)
+            foreach (var code in locationCodes)
             {
                 stock.TryAdd((sku, code), 0m);
             }

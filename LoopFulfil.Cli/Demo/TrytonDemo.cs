@@ -129,7 +129,7 @@ internal static class TrytonDemo
         var expected = LoopReturnPayloads.FromWebhooks(bodies).Where(p => p.Return is not null).Select(p => ExpectedBooks.For(p)).ToList();
         var chart = BookChart.From(TrytonEngine.Codes.Receivable, TrytonEngine.Codes.Revenue, TrytonEngine.Codes.Tax, sandbox.Settings);
         var actual = await new TrytonBooks(tryton).BalancesAsync(watermark, cancellationToken).ConfigureAwait(false);
-        decimal difference = chart.Difference(chart.ByCode(ExpectedBooks.Sum(expected)), actual);
+        var difference = chart.Difference(chart.ByCode(ExpectedBooks.Sum(expected)), actual);
         console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"books: {expected.Count} returns, difference {difference:0.00}"));
     }
 

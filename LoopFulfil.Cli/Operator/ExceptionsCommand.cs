@@ -135,7 +135,7 @@ internal static class ExceptionsCommand
 
     private static async Task<int> ReplayAsync(CliContext context, ExceptionService exceptions, string? id, ExceptionCategory? category)
     {
-        IReadOnlyList<ReplayResult> results = id is not null
+        var results = id is not null
             ? [await exceptions.ReplayAsync(id, context.Stopping).ConfigureAwait(false)]
             : await exceptions.ReplayAllOpenAsync(category!.Value, context.Stopping).ConfigureAwait(false);
         if (results.Count == 0)

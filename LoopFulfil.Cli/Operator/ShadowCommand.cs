@@ -65,7 +65,7 @@ internal static class ShadowCommand
         services.AddLoopFulfilShadowMode(configuration);
         return await OperatorServices.RunAsync(context, configuration, services, async sp =>
         {
-            ShadowReport report = await sp.GetRequiredService<ShadowReportBuilder>().BuildAsync(context.Stopping).ConfigureAwait(false);
+            var report = await sp.GetRequiredService<ShadowReportBuilder>().BuildAsync(context.Stopping).ConfigureAwait(false);
             Print(report, context.Stdout);
             if (output is { Length: > 0 } dir)
             {

@@ -107,7 +107,7 @@ public sealed class SandboxEnvironment : IAsyncDisposable
     public static async Task<SandboxEnvironment> StartAsync(TextWriter output, CancellationToken cancellationToken, bool tryton = false)
     {
         ArgumentNullException.ThrowIfNull(output);
-        Task<TrytonEngine>? trytonStart = tryton ? TrytonEngine.StartAsync(output, cancellationToken) : null;
+        var trytonStart = tryton ? TrytonEngine.StartAsync(output, cancellationToken) : null;
         // Azurite (node) is the slow part on a busy machine; the simulated APIs start meanwhile.
         var fulfilStart = FulfilSandbox.StartAsync(new FulfilSandboxOptions(), cancellationToken);
         var loopStart = LoopSandbox.StartAsync(new LoopSandboxOptions { SeedDemoData = true }, cancellationToken);

@@ -49,7 +49,7 @@ internal sealed class TrytonSales(FulfilHttp tryton, TrytonEngine engine)
             ["channel_identifier"] = channelIdentifier, ["warehouse"] = engine.WarehouseId, ["invoice_method"] = "order", ["shipment_method"] = "order",
             ["lines"] = new object[] { new object[] { "create", saleLines } },
         }], cancellationToken).ConfigureAwait(false);
-        int sale = ids[0];
+        var sale = ids[0];
         await tryton.CallAsync("sale.sale", "quote", [new[] { sale }], cancellationToken: cancellationToken).ConfigureAwait(false);
         await tryton.CallAsync("sale.sale", "confirm", [new[] { sale }], cancellationToken: cancellationToken).ConfigureAwait(false);
         foreach (var invoice in await RowsAsync("account.invoice", [new object[] { "sales", "=", sale }], [], cancellationToken).ConfigureAwait(false))
@@ -71,8 +71,8 @@ internal sealed class TrytonSales(FulfilHttp tryton, TrytonEngine engine)
     {
         if (!_customers.TryGetValue(name, out var found))
         {
-            int party = (await RowsAsync("party.party", [new object[] { "name", "=", name }], [], cancellationToken).ConfigureAwait(false)).Single().GetProperty("id").GetInt32();
-            int address = (await RowsAsync("party.address", [new object[] { "party", "=", party }], [], cancellationToken).ConfigureAwait(false)).Single().GetProperty("id").GetInt32();
+            var party = (await RowsAsync("party.party", [new object[] { "name", "=", name }], [], cancellationToken).ConfigureAwait(false)).Single().GetProperty("id").GetInt32();
+            var address = (await RowsAsync("party.address", [new object[] { "party", "=", party }], [], cancellationToken).ConfigureAwait(false)).Single().GetProperty("id").GetInt32();
             _customers[name] = found = (party, address);
         }
 

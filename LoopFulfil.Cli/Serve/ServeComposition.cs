@@ -26,13 +26,13 @@ internal static class ServeComposition
 
         // The dispatcher resolves claim-checked bodies and runs each handler through MessageRedelivery, as
         // QueueEntryRunner does for the Functions triggers.
-        foreach (QueueEntryPoint queue in EntryPoints.Queues)
+        foreach (var queue in EntryPoints.Queues)
         {
             services.AddLoopFulfilQueueHandler(queue.Queue, queue.Handle);
         }
 
         // Each timer from the flat setting the Functions trigger binds (%Setting%); serve also runs the catch-up on start.
-        foreach (TimerEntryPoint timer in EntryPoints.Timers)
+        foreach (var timer in EntryPoints.Timers)
         {
             services.AddLoopFulfilTimerJob(timer.Function, EntryPoints.Schedule(timer, configuration), timer.Run, runOnStartup: timer.RunsOnStart);
         }

@@ -39,7 +39,7 @@ internal static class ServeRoutes
         app.MapGet(HealthPath, HealthAsync);
 
         // Every other route of EntryPoints.Http, answered by OpsApi exactly as the Functions app answers it.
-        foreach (HttpEntryPoint entry in EntryPoints.Http.Where(e => e.Function is not "Health" and not "LoopWebhook"))
+        foreach (var entry in EntryPoints.Http.Where(e => e.Function is not "Health" and not "LoopWebhook"))
         {
             MapEntry(app, entry);
         }
@@ -50,7 +50,7 @@ internal static class ServeRoutes
 
     private static void MapEntry(IEndpointRouteBuilder app, HttpEntryPoint entry)
     {
-        RouteHandlerBuilder route = app.MapMethods("/api/" + entry.Route, [entry.Method.ToUpperInvariant()], Handler(entry.Function)).WithName(entry.Function);
+        var route = app.MapMethods("/api/" + entry.Route, [entry.Method.ToUpperInvariant()], Handler(entry.Function)).WithName(entry.Function);
         if (entry.Auth != HttpAuth.Anonymous)
         {
             // The Functions host checks a function or master key; serve has one key for both (LocalHost:AdminKey).

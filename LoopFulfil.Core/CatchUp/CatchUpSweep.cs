@@ -33,48 +33,48 @@ public sealed partial class CatchUpSweep
 {
     private static readonly string[] AllStates = [ReturnStates.Open, ReturnStates.Review, ReturnStates.Closed, ReturnStates.Cancelled, ReturnStates.Expired];
 
-    private readonly ILoopClient loop;
-    private readonly ReturnLedger ledger;
-    private readonly IMessageSender sender;
-    private readonly CatchUpWatermarkStore watermarks;
-    private readonly IOptionsMonitor<CatchUpOptions> options;
-    private readonly TimeProvider time;
-    private readonly ILogger<CatchUpSweep> logger;
+    private readonly ILoopClient _loop;
+    private readonly ReturnLedger _ledger;
+    private readonly IMessageSender _sender;
+    private readonly CatchUpWatermarkStore _watermarks;
+    private readonly IOptionsMonitor<CatchUpOptions> _options;
+    private readonly TimeProvider _time;
+    private readonly ILogger<CatchUpSweep> _logger;
 
     public CatchUpSweep(ILoopClient loop, ReturnLedger ledger, IMessageSender sender, CatchUpWatermarkStore watermarks, IOptionsMonitor<CatchUpOptions> options, TimeProvider time, ILogger<CatchUpSweep> logger)
     {
-        this.loop = loop;
-        this.ledger = ledger;
-        this.sender = sender;
-        this.watermarks = watermarks;
-        this.options = options;
-        this.time = time;
-        this.logger = logger;
+        _loop = loop;
+        _ledger = ledger;
+        _sender = sender;
+        _watermarks = watermarks;
+        _options = options;
+        _time = time;
+        _logger = logger;
     }
 
     /// <summary>One pass. Null when switched off. Failures escape and leave the watermark where it was.</summary>
     public async Task<CatchUpResult?> RunAsync(CancellationToken cancellationToken)
     {
-        CatchUpOptions o = options.CurrentValue;
+        var o = _options.CurrentValue;
         if (!o.Enabled)
         {
             return null;
         }
 
-        DateTimeOffset to = time.GetUtcNow();
-        CatchUpWatermark? watermark = await watermarks.GetAsync(cancellationToken).ConfigureAwait(false);
-        DateTimeOffset from = (watermark?.CoveredUntil ?? to - o.InitialLookback) - o.Overlap;
+        var to = _time.GetUtcNow();
+        var watermark = await _watermarks.GetAsync(cancellationToken).ConfigureAwait(false);
+        var from = (watermark?.CoveredUntil ?? to - o.InitialLookback) - o.Overlap;
         if (from > to)
         {
             // The clock went back below the watermark: look at the overlap only.
             from = to - o.Overlap;
         }
 
-        LogStarted(logger, from, to, watermark is null);
+        LogStarted(_logger, from, to, watermark is null);
         var query = new LoopReturnListQuery { From = from, To = to, Filter = LoopReturnListFilter.UpdatedAt, States = AllStates };
-        int listed = 0;
-        int enqueued = 0;
-        await foreach (LoopReturn r in loop.ListReturnsAsync(query, cancellationToken).ConfigureAwait(false))
+        var listed = 0;
+        var enqueued = 0;
+        await foreach (var r in _loop.ListReturnsAsync(query, cancellationToken).ConfigureAwait(false))
         {
             listed++;
             if (string.IsNullOrEmpty(r.Id) || ReturnEventHandler.SnapshotTimeOf(r) is not { } loopTime)
@@ -82,27 +82,27 @@ public sealed partial class CatchUpSweep
                 continue;
             }
 
-            string state = ReturnStates.Normalise(r.State);
-            ReturnSnapshotRecord? stored = await ledger.GetSnapshotAsync(r.Id, cancellationToken).ConfigureAwait(false);
+            var state = ReturnStates.Normalise(r.State);
+            var stored = await _ledger.GetSnapshotAsync(r.Id, cancellationToken).ConfigureAwait(false);
             if (stored is not null && (stored.EventTime > loopTime || (stored.EventTime == loopTime && stored.State == state)))
             {
                 continue;
             }
 
-            await sender.SendAsync(ReturnRepairMessage.Build(r, MessageIdFor(r.Id, loopTime, state), new Dictionary<string, string>(StringComparer.Ordinal) { ["catchUp"] = "true" }), cancellationToken).ConfigureAwait(false);
+            await _sender.SendAsync(ReturnRepairMessage.Build(r, MessageIdFor(r.Id, loopTime, state), new Dictionary<string, string>(StringComparer.Ordinal) { ["catchUp"] = "true" }), cancellationToken).ConfigureAwait(false);
             enqueued++;
-            LogEnqueued(logger, r.Id, loopTime, stored?.EventTime);
+            LogEnqueued(_logger, r.Id, loopTime, stored?.EventTime);
         }
 
-        await watermarks.AdvanceAsync(to, time.GetUtcNow(), cancellationToken).ConfigureAwait(false);
-        LogCompleted(logger, from, to, listed, enqueued);
+        await _watermarks.AdvanceAsync(to, _time.GetUtcNow(), cancellationToken).ConfigureAwait(false);
+        LogCompleted(_logger, from, to, listed, enqueued);
         return new CatchUpResult(from, to, listed, enqueued);
     }
 
     /// <summary>The same return at the same snapshot time and state always gets the same id (at most 128 characters).</summary>
     public static string MessageIdFor(string returnId, DateTimeOffset snapshotTime, string state)
     {
-        string id = string.Create(CultureInfo.InvariantCulture, $"catchup-{returnId}-{snapshotTime.UtcDateTime:yyyyMMdd'T'HHmmss'.'fffffff'Z'}-{state}");
+        var id = string.Create(CultureInfo.InvariantCulture, $"catchup-{returnId}-{snapshotTime.UtcDateTime:yyyyMMdd'T'HHmmss'.'fffffff'Z'}-{state}");
         return id.Length <= 128 ? id : "catchup-" + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(id)));
     }
 

@@ -21,16 +21,16 @@ public sealed class CatchUpWatermarkStore
     private const string CoveredUntilProperty = "CoveredUntil";
     private const string SweptAtProperty = "SweptAt";
 
-    private readonly ITableStore tables;
-    private volatile bool tableReady;
+    private readonly ITableStore _tables;
+    private volatile bool _tableReady;
 
-    public CatchUpWatermarkStore(ITableStore tables) => this.tables = tables;
+    public CatchUpWatermarkStore(ITableStore tables) => _tables = tables;
 
     /// <summary>The stored watermark, or null before the first successful sweep.</summary>
     public async Task<CatchUpWatermark?> GetAsync(CancellationToken cancellationToken)
     {
         await EnsureTableAsync(cancellationToken).ConfigureAwait(false);
-        TableEntity? row = await tables.GetAsync(Table, Partition, Row, cancellationToken).ConfigureAwait(false);
+        var row = await _tables.GetAsync(Table, Partition, Row, cancellationToken).ConfigureAwait(false);
         return row?.GetDateTimeOffset(CoveredUntilProperty) is { } covered
             ? new CatchUpWatermark(covered, row.GetDateTimeOffset(SweptAtProperty) ?? covered)
             : null;
@@ -40,13 +40,13 @@ public sealed class CatchUpWatermarkStore
     public async Task AdvanceAsync(DateTimeOffset coveredUntil, DateTimeOffset sweptAt, CancellationToken cancellationToken)
     {
         await EnsureTableAsync(cancellationToken).ConfigureAwait(false);
-        for (int attempt = 0; attempt < 5; attempt++)
+        for (var attempt = 0; attempt < 5; attempt++)
         {
-            TableEntity? existing = await tables.GetAsync(Table, Partition, Row, cancellationToken).ConfigureAwait(false);
+            var existing = await _tables.GetAsync(Table, Partition, Row, cancellationToken).ConfigureAwait(false);
             if (existing is null)
             {
                 var entity = new TableEntity(Partition, Row) { [CoveredUntilProperty] = coveredUntil, [SweptAtProperty] = sweptAt };
-                if (await tables.InsertAsync(Table, entity, cancellationToken).ConfigureAwait(false) == InsertOutcome.Inserted)
+                if (await _tables.InsertAsync(Table, entity, cancellationToken).ConfigureAwait(false) == InsertOutcome.Inserted)
                 {
                     return;
                 }
@@ -61,7 +61,7 @@ public sealed class CatchUpWatermarkStore
 
             existing[CoveredUntilProperty] = coveredUntil;
             existing[SweptAtProperty] = sweptAt;
-            if (await tables.UpdateAsync(Table, existing, UpsertMode.Replace, cancellationToken).ConfigureAwait(false) == UpdateOutcome.Updated)
+            if (await _tables.UpdateAsync(Table, existing, UpsertMode.Replace, cancellationToken).ConfigureAwait(false) == UpdateOutcome.Updated)
             {
                 return;
             }
@@ -72,10 +72,10 @@ public sealed class CatchUpWatermarkStore
 
     private async Task EnsureTableAsync(CancellationToken cancellationToken)
     {
-        if (!tableReady)
+        if (!_tableReady)
         {
-            await tables.CreateTableIfNotExistsAsync(Table, cancellationToken).ConfigureAwait(false);
-            tableReady = true;
+            await _tables.CreateTableIfNotExistsAsync(Table, cancellationToken).ConfigureAwait(false);
+            _tableReady = true;
         }
     }
 }

@@ -133,7 +133,7 @@ public sealed partial class CommerceSyncJob
             var returnSales = await returnsTask.ConfigureAwait(false);
             var returnsByOrigin = returnSales.ToLookup(r => r.OriginSaleId);
             var shipped = await shippedTask.ConfigureAwait(false);
-            IReadOnlyDictionary<int, CommerceReturnRefund> refunds = run.ReturnRefunds is { } source && returnSales.Count > 0
+            var refunds = run.ReturnRefunds is { } source && returnSales.Count > 0
                 ? await source.GetAsync(returnSales, run.Ct).ConfigureAwait(false)
                 : new Dictionary<int, CommerceReturnRefund>();
             return snapshots.Select(s => (WorkItem)(token =>

@@ -31,14 +31,14 @@ public sealed class LoopFulfilMetrics
 
     private static readonly Lazy<LoopFulfilMetrics> SharedInstance = new(() => new LoopFulfilMetrics(new Meter(MeterName)));
 
-    private readonly Counter<long> webhooksReceived;
-    private readonly Counter<long> webhooksRejected;
-    private readonly Counter<long> messagesProcessed;
-    private readonly Counter<long> documentsPosted;
-    private readonly Counter<long> exceptionsRecorded;
-    private readonly Counter<long> reconciliationMismatches;
-    private readonly Histogram<double> upstreamDuration;
-    private readonly Counter<long> upstreamThrottled;
+    private readonly Counter<long> _webhooksReceived;
+    private readonly Counter<long> _webhooksRejected;
+    private readonly Counter<long> _messagesProcessed;
+    private readonly Counter<long> _documentsPosted;
+    private readonly Counter<long> _exceptionsRecorded;
+    private readonly Counter<long> _reconciliationMismatches;
+    private readonly Histogram<double> _upstreamDuration;
+    private readonly Counter<long> _upstreamThrottled;
 
     public LoopFulfilMetrics(IMeterFactory meterFactory)
         : this((meterFactory ?? throw new ArgumentNullException(nameof(meterFactory))).Create(MeterName))
@@ -48,14 +48,14 @@ public sealed class LoopFulfilMetrics
     private LoopFulfilMetrics(Meter meter)
     {
         Meter = meter;
-        webhooksReceived = meter.CreateCounter<long>(WebhooksReceivedName, "{webhook}", "Loop webhook deliveries received, by outcome (queued, parked, rejected, unavailable).");
-        webhooksRejected = meter.CreateCounter<long>(WebhooksRejectedName, "{webhook}", "Loop webhook deliveries refused, by reason (missing_signature, invalid_signature, declared_length, body_length, body_unreadable, storage_unavailable, not_configured).");
-        messagesProcessed = meter.CreateCounter<long>(MessagesProcessedName, "{message}", "Queue messages handled, by queue and outcome.");
-        documentsPosted = meter.CreateCounter<long>(DocumentsPostedName, "{document}", "Fulfil documents created by LoopFulfil, by document type.");
-        exceptionsRecorded = meter.CreateCounter<long>(ExceptionsRecordedName, "{exception}", "Exception records raised (first raise and repeats), by ExceptionCategory and Owner.");
-        reconciliationMismatches = meter.CreateCounter<long>(ReconciliationMismatchesName, "{mismatch}", "Differences reconciliation found between Loop, Fulfil and the ledger, by ReconciliationMismatch kind and Owner.");
-        upstreamDuration = meter.CreateHistogram<double>(UpstreamDurationName, "ms", "Duration of each HTTP attempt to Loop or Fulfil, by client and status code.");
-        upstreamThrottled = meter.CreateCounter<long>(UpstreamThrottledName, "{response}", "429 Too Many Requests answers from Loop or Fulfil, by client.");
+        _webhooksReceived = meter.CreateCounter<long>(WebhooksReceivedName, "{webhook}", "Loop webhook deliveries received, by outcome (queued, parked, rejected, unavailable).");
+        _webhooksRejected = meter.CreateCounter<long>(WebhooksRejectedName, "{webhook}", "Loop webhook deliveries refused, by reason (missing_signature, invalid_signature, declared_length, body_length, body_unreadable, storage_unavailable, not_configured).");
+        _messagesProcessed = meter.CreateCounter<long>(MessagesProcessedName, "{message}", "Queue messages handled, by queue and outcome.");
+        _documentsPosted = meter.CreateCounter<long>(DocumentsPostedName, "{document}", "Fulfil documents created by LoopFulfil, by document type.");
+        _exceptionsRecorded = meter.CreateCounter<long>(ExceptionsRecordedName, "{exception}", "Exception records raised (first raise and repeats), by ExceptionCategory and Owner.");
+        _reconciliationMismatches = meter.CreateCounter<long>(ReconciliationMismatchesName, "{mismatch}", "Differences reconciliation found between Loop, Fulfil and the ledger, by ReconciliationMismatch kind and Owner.");
+        _upstreamDuration = meter.CreateHistogram<double>(UpstreamDurationName, "ms", "Duration of each HTTP attempt to Loop or Fulfil, by client and status code.");
+        _upstreamThrottled = meter.CreateCounter<long>(UpstreamThrottledName, "{response}", "429 Too Many Requests answers from Loop or Fulfil, by client.");
     }
 
     /// <summary>For call sites constructed without DI (CLI tools, tests that new a class up).</summary>
@@ -63,20 +63,20 @@ public sealed class LoopFulfilMetrics
 
     public Meter Meter { get; }
 
-    public void WebhookReceived(string outcome) => webhooksReceived.Add(1, new KeyValuePair<string, object?>("outcome", outcome));
+    public void WebhookReceived(string outcome) => _webhooksReceived.Add(1, new KeyValuePair<string, object?>("outcome", outcome));
 
-    public void WebhookRejected(string reason) => webhooksRejected.Add(1, new KeyValuePair<string, object?>("reason", reason));
+    public void WebhookRejected(string reason) => _webhooksRejected.Add(1, new KeyValuePair<string, object?>("reason", reason));
 
     public void MessageProcessed(string queue, string outcome) =>
-        messagesProcessed.Add(1, new KeyValuePair<string, object?>("queue", queue), new KeyValuePair<string, object?>("outcome", outcome));
+        _messagesProcessed.Add(1, new KeyValuePair<string, object?>("queue", queue), new KeyValuePair<string, object?>("outcome", outcome));
 
-    public void DocumentPosted(string documentType) => documentsPosted.Add(1, new KeyValuePair<string, object?>("document_type", documentType));
+    public void DocumentPosted(string documentType) => _documentsPosted.Add(1, new KeyValuePair<string, object?>("document_type", documentType));
 
     public void ExceptionRecorded(string category, string owner) =>
-        exceptionsRecorded.Add(1, new KeyValuePair<string, object?>("ExceptionCategory", category), new KeyValuePair<string, object?>("Owner", owner));
+        _exceptionsRecorded.Add(1, new KeyValuePair<string, object?>("ExceptionCategory", category), new KeyValuePair<string, object?>("Owner", owner));
 
     public void ReconciliationMismatch(string kind, string owner, string mode) =>
-        reconciliationMismatches.Add(
+        _reconciliationMismatches.Add(
             1,
             new KeyValuePair<string, object?>("ReconciliationMismatch", kind),
             new KeyValuePair<string, object?>("Owner", owner),
@@ -90,10 +90,10 @@ public sealed class LoopFulfilMetrics
             { "client", client },
             { "status_code", statusCode },
         };
-        upstreamDuration.Record(elapsed.TotalMilliseconds, tags);
+        _upstreamDuration.Record(elapsed.TotalMilliseconds, tags);
         if (statusCode == 429)
         {
-            upstreamThrottled.Add(1, new KeyValuePair<string, object?>("client", client));
+            _upstreamThrottled.Add(1, new KeyValuePair<string, object?>("client", client));
         }
     }
 

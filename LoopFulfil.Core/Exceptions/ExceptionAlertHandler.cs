@@ -59,15 +59,15 @@ public sealed partial class ExceptionAlertHandler
     /// </summary>
     public const string InlineFlaggingSourcePrefix = "returns-handler";
 
-    private readonly ILoopClient loop;
-    private readonly IOptionsMonitor<ExceptionOptions> options;
-    private readonly ILogger<ExceptionAlertHandler> logger;
+    private readonly ILoopClient _loop;
+    private readonly IOptionsMonitor<ExceptionOptions> _options;
+    private readonly ILogger<ExceptionAlertHandler> _logger;
 
     public ExceptionAlertHandler(ILoopClient loop, IOptionsMonitor<ExceptionOptions> options, ILogger<ExceptionAlertHandler> logger)
     {
-        this.loop = loop;
-        this.options = options;
-        this.logger = logger;
+        _loop = loop;
+        _options = options;
+        _logger = logger;
     }
 
     /// <summary>
@@ -77,20 +77,20 @@ public sealed partial class ExceptionAlertHandler
     public async Task<ExceptionAlertOutcome> HandleAsync(InboundMessage message, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(message);
-        ExceptionAlert? alert = TryRead(message.Body.Span);
+        var alert = TryRead(message.Body.Span);
         if (alert is null)
         {
-            LogUnreadable(logger, message.MessageId);
+            LogUnreadable(_logger, message.MessageId);
             return ExceptionAlertOutcome.Unreadable;
         }
 
         // One trace per raise: a redelivery (after a Loop hiccup below) must not count twice towards the alert rules.
         if (message.DeliveryCount <= 1)
         {
-            LogAlert(logger, alert.Category, alert.Id, alert.Owner, alert.ReturnId, alert.Attempts, alert.Source);
+            LogAlert(_logger, alert.Category, alert.Id, alert.Owner, alert.ReturnId, alert.Attempts, alert.Source);
         }
 
-        if (!alert.FlagReturnInLoop || !options.CurrentValue.FlagReturnInLoop || alert.ReturnId is not { } returnId || alert.Attempts > 1)
+        if (!alert.FlagReturnInLoop || !_options.CurrentValue.FlagReturnInLoop || alert.ReturnId is not { } returnId || alert.Attempts > 1)
         {
             // A repeat of the same problem already flagged the return the first time.
             return ExceptionAlertOutcome.Logged;
@@ -103,7 +103,7 @@ public sealed partial class ExceptionAlertHandler
 
         try
         {
-            var notes = await loop.GetReturnNotesAsync(returnId, cancellationToken).ConfigureAwait(false);
+            var notes = await _loop.GetReturnNotesAsync(returnId, cancellationToken).ConfigureAwait(false);
             if (notes.Any(n => n.Content?.Contains(alert.Id, StringComparison.Ordinal) == true))
             {
                 return ExceptionAlertOutcome.AlreadyFlagged;
@@ -112,19 +112,19 @@ public sealed partial class ExceptionAlertHandler
         catch (LoopNotFoundException)
         {
             // A parked webhook's best-effort return id that Loop does not know: nothing to flag.
-            LogNoSuchReturn(logger, alert.Id, returnId);
+            LogNoSuchReturn(_logger, alert.Id, returnId);
             return ExceptionAlertOutcome.Logged;
         }
 
-        bool shadow = false;
+        var shadow = false;
         try
         {
-            await loop.FlagReturnAsync(returnId, cancellationToken).ConfigureAwait(false);
+            await _loop.FlagReturnAsync(returnId, cancellationToken).ConfigureAwait(false);
         }
         catch (PermanentIntegrationException ex)
         {
             // Loop refuses to flag some states (closed, already flagged); the note still tells the team why.
-            LogFlagRefused(logger, ex, returnId, alert.Id);
+            LogFlagRefused(_logger, ex, returnId, alert.Id);
         }
         catch (ShadowWritePlannedException)
         {
@@ -134,11 +134,11 @@ public sealed partial class ExceptionAlertHandler
 
         try
         {
-            await loop.AddReturnNoteAsync(returnId, NoteFor(alert), cancellationToken).ConfigureAwait(false);
+            await _loop.AddReturnNoteAsync(returnId, NoteFor(alert), cancellationToken).ConfigureAwait(false);
         }
         catch (PermanentIntegrationException ex)
         {
-            LogNoteRefused(logger, ex, returnId, alert.Id);
+            LogNoteRefused(_logger, ex, returnId, alert.Id);
         }
         catch (ShadowWritePlannedException)
         {
@@ -169,8 +169,8 @@ public sealed partial class ExceptionAlertHandler
         try
         {
             var reader = new Utf8JsonReader(body);
-            using JsonDocument document = JsonDocument.ParseValue(ref reader);
-            JsonElement root = document.RootElement;
+            using var document = JsonDocument.ParseValue(ref reader);
+            var root = document.RootElement;
             if (root.ValueKind != JsonValueKind.Object
                 || Text(root, "id") is not { } id
                 || Text(root, "owner") is not { } owner
@@ -180,8 +180,8 @@ public sealed partial class ExceptionAlertHandler
                 return null;
             }
 
-            int attempts = root.TryGetProperty("attempts", out JsonElement a) && a.ValueKind == JsonValueKind.Number && a.TryGetInt32(out int n) ? n : 1;
-            bool flag = root.TryGetProperty("flagReturnInLoop", out JsonElement f) && f.ValueKind == JsonValueKind.True;
+            var attempts = root.TryGetProperty("attempts", out var a) && a.ValueKind == JsonValueKind.Number && a.TryGetInt32(out var n) ? n : 1;
+            var flag = root.TryGetProperty("flagReturnInLoop", out var f) && f.ValueKind == JsonValueKind.True;
             return new ExceptionAlert(id, category, owner, Text(root, "returnId"), Text(root, "message") ?? string.Empty, Text(root, "source"), attempts, flag);
         }
         catch (JsonException)
@@ -190,7 +190,7 @@ public sealed partial class ExceptionAlertHandler
         }
 
         static string? Text(JsonElement e, string name) =>
-            e.TryGetProperty(name, out JsonElement v) && v.ValueKind == JsonValueKind.String && !string.IsNullOrWhiteSpace(v.GetString()) ? v.GetString() : null;
+            e.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.String && !string.IsNullOrWhiteSpace(v.GetString()) ? v.GetString() : null;
     }
 
     // The placeholder names are the custom dimensions the alert queries read: keep ExceptionCategory as it is.

@@ -46,5 +46,5 @@ public sealed class ExceptionOptions
 
     /// <summary>The owner configured for <paramref name="category"/>.</summary>
     public string OwnerOf(ExceptionCategory category) =>
-        Owners.TryGetValue(category, out string? owner) && !string.IsNullOrWhiteSpace(owner) ? owner : DefaultOwner;
+        Owners.TryGetValue(category, out var owner) && !string.IsNullOrWhiteSpace(owner) ? owner : DefaultOwner;
 }

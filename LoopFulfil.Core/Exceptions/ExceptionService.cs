@@ -30,24 +30,24 @@ public sealed partial class ExceptionService
     private const int MaxUpdateAttempts = 10;
     private const string KindRecord = "record";
 
-    private readonly ITableStore table;
-    private readonly BodyStore bodies;
-    private readonly IMessageSender sender;
-    private readonly IOptionsMonitor<ExceptionOptions> options;
-    private readonly TimeProvider time;
-    private readonly ILogger<ExceptionService> logger;
-    private readonly LoopFulfilMetrics metrics;
-    private volatile bool tableReady;
+    private readonly ITableStore _table;
+    private readonly BodyStore _bodies;
+    private readonly IMessageSender _sender;
+    private readonly IOptionsMonitor<ExceptionOptions> _options;
+    private readonly TimeProvider _time;
+    private readonly ILogger<ExceptionService> _logger;
+    private readonly LoopFulfilMetrics _metrics;
+    private volatile bool _tableReady;
 
     public ExceptionService(ITableStore table, IBlobStore blobs, IMessageSender sender, IOptionsMonitor<ExceptionOptions> options, TimeProvider time, ILogger<ExceptionService> logger, LoopFulfilMetrics? metrics = null)
     {
-        this.metrics = metrics ?? LoopFulfilMetrics.Shared;
-        this.table = table;
-        bodies = new BodyStore(blobs);
-        this.sender = sender;
-        this.options = options;
-        this.time = time;
-        this.logger = logger;
+        _metrics = metrics ?? LoopFulfilMetrics.Shared;
+        _table = table;
+        _bodies = new BodyStore(blobs);
+        _sender = sender;
+        _options = options;
+        _time = time;
+        _logger = logger;
     }
 
     /// <summary>
@@ -59,19 +59,19 @@ public sealed partial class ExceptionService
         ArgumentNullException.ThrowIfNull(raise);
         await EnsureTableAsync(cancellationToken).ConfigureAwait(false);
 
-        ExceptionOptions current = options.CurrentValue;
+        var current = _options.CurrentValue;
         string[] skus = [.. raise.Skus.Where(s => !string.IsNullOrWhiteSpace(s)).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal)];
-        string detailKey = raise.DetailKey ?? (skus.Length > 0 ? string.Join(',', skus) : string.Empty);
-        string partition = raise.Category.ToString();
-        string row = RowKeyFor(raise.Category, raise.ReturnId, detailKey);
-        string owner = current.OwnerOf(raise.OwnerAs ?? raise.Category);
-        DateTimeOffset now = time.GetUtcNow();
-        string? bodySha = raise.RawEvent.IsEmpty ? null : BodyStore.Sha256Hex(raise.RawEvent.Span);
+        var detailKey = raise.DetailKey ?? (skus.Length > 0 ? string.Join(',', skus) : string.Empty);
+        var partition = raise.Category.ToString();
+        var row = RowKeyFor(raise.Category, raise.ReturnId, detailKey);
+        var owner = current.OwnerOf(raise.OwnerAs ?? raise.Category);
+        var now = _time.GetUtcNow();
+        var bodySha = raise.RawEvent.IsEmpty ? null : BodyStore.Sha256Hex(raise.RawEvent.Span);
 
         ExceptionRecord? stored = null;
-        for (int attempt = 0; attempt < MaxUpdateAttempts && stored is null; attempt++)
+        for (var attempt = 0; attempt < MaxUpdateAttempts && stored is null; attempt++)
         {
-            TableEntity? existing = await table.GetAsync(TableName, partition, row, cancellationToken).ConfigureAwait(false);
+            var existing = await _table.GetAsync(TableName, partition, row, cancellationToken).ConfigureAwait(false);
             if (existing is null)
             {
                 var entity = new TableEntity(partition, row)
@@ -93,23 +93,23 @@ public sealed partial class ExceptionService
                 if (bodySha is not null)
                 {
                     SetOptional(entity, "ReplayQueue", raise.ReplayQueue);
-                    await bodies.WriteAsync(TableName, entity, BodyPrefix, raise.RawEvent, cancellationToken).ConfigureAwait(false);
+                    await _bodies.WriteAsync(TableName, entity, BodyPrefix, raise.RawEvent, cancellationToken).ConfigureAwait(false);
                 }
 
-                if (await table.InsertAsync(TableName, entity, cancellationToken).ConfigureAwait(false) == InsertOutcome.Inserted)
+                if (await _table.InsertAsync(TableName, entity, cancellationToken).ConfigureAwait(false) == InsertOutcome.Inserted)
                 {
                     stored = ToRecord(entity);
                 }
                 else
                 {
-                    await bodies.DiscardAsync(table, TableName, entity, BodyPrefix, cancellationToken).ConfigureAwait(false);
+                    await _bodies.DiscardAsync(_table, TableName, entity, BodyPrefix, cancellationToken).ConfigureAwait(false);
                 }
 
                 // AlreadyExists: someone raised the same problem concurrently; loop round and update theirs.
                 continue;
             }
 
-            string? previousBlob = BodyStore.BlobOf(existing, BodyPrefix);
+            var previousBlob = BodyStore.BlobOf(existing, BodyPrefix);
             existing["Owner"] = owner;
             existing["Status"] = nameof(ExceptionStatus.Open);
             existing["LastSeen"] = now;
@@ -128,18 +128,18 @@ public sealed partial class ExceptionService
             if (bodySha is not null && !string.Equals(existing.GetString("BodySha256"), bodySha, StringComparison.Ordinal))
             {
                 // The latest failing event is the one to replay: it carries the return's newest state.
-                await bodies.WriteAsync(TableName, existing, BodyPrefix, raise.RawEvent, cancellationToken).ConfigureAwait(false);
+                await _bodies.WriteAsync(TableName, existing, BodyPrefix, raise.RawEvent, cancellationToken).ConfigureAwait(false);
             }
 
-            UpdateOutcome outcome = await table.UpdateAsync(TableName, existing, UpsertMode.Replace, cancellationToken).ConfigureAwait(false);
+            var outcome = await _table.UpdateAsync(TableName, existing, UpsertMode.Replace, cancellationToken).ConfigureAwait(false);
             if (outcome == UpdateOutcome.Updated)
             {
                 stored = ToRecord(existing);
-                await bodies.ReleaseAsync(previousBlob, existing, BodyPrefix, cancellationToken).ConfigureAwait(false);
+                await _bodies.ReleaseAsync(previousBlob, existing, BodyPrefix, cancellationToken).ConfigureAwait(false);
             }
             else if (!string.Equals(previousBlob, BodyStore.BlobOf(existing, BodyPrefix), StringComparison.Ordinal))
             {
-                await bodies.DiscardAsync(table, TableName, existing, BodyPrefix, cancellationToken).ConfigureAwait(false);
+                await _bodies.DiscardAsync(_table, TableName, existing, BodyPrefix, cancellationToken).ConfigureAwait(false);
             }
         }
 
@@ -148,9 +148,9 @@ public sealed partial class ExceptionService
             throw new TransientIntegrationException($"Exception record {partition}-{row} kept changing under concurrent writers; retry.");
         }
 
-        LogRaised(logger, stored.Id, stored.Category, stored.Owner, stored.ReturnId, stored.Attempts);
-        metrics.ExceptionRecorded(stored.Category.ToString(), stored.Owner);
-        await sender.SendAsync(BuildAlert(stored, current.FlagReturnInLoop), cancellationToken).ConfigureAwait(false);
+        LogRaised(_logger, stored.Id, stored.Category, stored.Owner, stored.ReturnId, stored.Attempts);
+        _metrics.ExceptionRecorded(stored.Category.ToString(), stored.Owner);
+        await _sender.SendAsync(BuildAlert(stored, current.FlagReturnInLoop), cancellationToken).ConfigureAwait(false);
         return stored;
     }
 
@@ -169,9 +169,9 @@ public sealed partial class ExceptionService
             clauses.Add(TableFilter.PartitionKeyEquals(c.ToString()));
         }
 
-        string filter = TableFilter.And([.. clauses]);
+        var filter = TableFilter.And([.. clauses]);
 
-        await foreach (TableEntity entity in table.QueryAsync(TableName, filter, cancellationToken).ConfigureAwait(false))
+        await foreach (var entity in _table.QueryAsync(TableName, filter, cancellationToken).ConfigureAwait(false))
         {
             yield return ToRecord(entity);
         }
@@ -180,21 +180,21 @@ public sealed partial class ExceptionService
     /// <summary>One record with its raw event, or null.</summary>
     public async Task<ExceptionRecord?> GetAsync(string id, CancellationToken cancellationToken)
     {
-        if (!TryParseId(id, out string partition, out string row))
+        if (!TryParseId(id, out var partition, out var row))
         {
             return null;
         }
 
         await EnsureTableAsync(cancellationToken).ConfigureAwait(false);
-        for (int attempt = 0; attempt < 3; attempt++)
+        for (var attempt = 0; attempt < 3; attempt++)
         {
-            TableEntity? entity = await table.GetAsync(TableName, partition, row, cancellationToken).ConfigureAwait(false);
+            var entity = await _table.GetAsync(TableName, partition, row, cancellationToken).ConfigureAwait(false);
             if (entity is null || entity.GetString("Kind") != KindRecord)
             {
                 return null;
             }
 
-            byte[]? body = await bodies.ReadAsync(entity, BodyPrefix, cancellationToken).ConfigureAwait(false);
+            var body = await _bodies.ReadAsync(entity, BodyPrefix, cancellationToken).ConfigureAwait(false);
             if (body is not null)
             {
                 return ToRecord(entity) with { RawEvent = body };
@@ -217,15 +217,15 @@ public sealed partial class ExceptionService
     /// <exception cref="ArgumentException">NothingToPost for another category.</exception>
     public async Task<ExceptionRecord?> ResolveAsync(string id, string? note, ExceptionResolution resolution, CancellationToken cancellationToken)
     {
-        if (resolution == ExceptionResolution.NothingToPost && (!TryParseId(id, out string partition, out _) || partition != nameof(ExceptionCategory.ClosedWithoutProcessing)))
+        if (resolution == ExceptionResolution.NothingToPost && (!TryParseId(id, out var partition, out _) || partition != nameof(ExceptionCategory.ClosedWithoutProcessing)))
         {
             throw new ArgumentException($"Only a {nameof(ExceptionCategory.ClosedWithoutProcessing)} record can be resolved as nothing to post ({id}).", nameof(resolution));
         }
 
-        TableEntity? updated = await UpdateRecordAsync(id, entity =>
+        var updated = await UpdateRecordAsync(id, entity =>
         {
             entity["Status"] = nameof(ExceptionStatus.Resolved);
-            entity["ResolvedAt"] = time.GetUtcNow();
+            entity["ResolvedAt"] = _time.GetUtcNow();
             SetOptional(entity, "ResolutionNote", note is null ? null : Truncate(note, MaxMessageChars));
             SetOptional(entity, "Resolution", resolution == ExceptionResolution.Fixed ? null : resolution.ToString());
         }, cancellationToken).ConfigureAwait(false);
@@ -241,8 +241,8 @@ public sealed partial class ExceptionService
     {
         ArgumentNullException.ThrowIfNull(detailKey);
         await EnsureTableAsync(cancellationToken).ConfigureAwait(false);
-        string id = IdFor(category, returnId, detailKey);
-        ExceptionRecord? current = await GetAsync(id, cancellationToken).ConfigureAwait(false);
+        var id = IdFor(category, returnId, detailKey);
+        var current = await GetAsync(id, cancellationToken).ConfigureAwait(false);
         return current is null || current.Status == ExceptionStatus.Resolved ? null : await ResolveAsync(id, note, cancellationToken).ConfigureAwait(false);
     }
 
@@ -254,7 +254,7 @@ public sealed partial class ExceptionService
     /// </summary>
     public async Task<ReplayResult> ReplayAsync(string id, CancellationToken cancellationToken)
     {
-        ExceptionRecord? record = await GetAsync(id, cancellationToken).ConfigureAwait(false);
+        var record = await GetAsync(id, cancellationToken).ConfigureAwait(false);
         if (record is null)
         {
             return new ReplayResult(ReplayOutcome.NotFound, null, null, $"No exception record {id}.");
@@ -265,8 +265,8 @@ public sealed partial class ExceptionService
             return new ReplayResult(ReplayOutcome.NoRawEvent, record, null, "The record holds no raw event to replay.");
         }
 
-        int replayNumber = record.ReplayCount + 1;
-        OutboundMessage? message = record.ReplayQueue is { Length: > 0 } queue && queue != QueueNames.LoopReturns
+        var replayNumber = record.ReplayCount + 1;
+        var message = record.ReplayQueue is { Length: > 0 } queue && queue != QueueNames.LoopReturns
             ? QueueReplay(record, queue, replayNumber)
             : WebhookIngress.TryBuildMessage(
                 record.RawEvent,
@@ -277,14 +277,14 @@ public sealed partial class ExceptionService
             return new ReplayResult(ReplayOutcome.NotRoutable, record, null, WebhookIngress.DescribeRoutingProblem(record.RawEvent.Span));
         }
 
-        await sender.SendAsync(message, cancellationToken).ConfigureAwait(false);
-        TableEntity? updated = await UpdateRecordAsync(id, entity =>
+        await _sender.SendAsync(message, cancellationToken).ConfigureAwait(false);
+        var updated = await UpdateRecordAsync(id, entity =>
         {
             entity["Status"] = nameof(ExceptionStatus.Replayed);
             entity["ReplayCount"] = Math.Max(replayNumber, (entity.GetInt32("ReplayCount") ?? 0) + 1);
-            entity["LastReplayedAt"] = time.GetUtcNow();
+            entity["LastReplayedAt"] = _time.GetUtcNow();
         }, cancellationToken).ConfigureAwait(false);
-        LogReplayed(logger, id, message.MessageId);
+        LogReplayed(_logger, id, message.MessageId);
         return new ReplayResult(ReplayOutcome.Replayed, updated is null ? record : ToRecord(updated), message.MessageId, null);
     }
 
@@ -304,13 +304,13 @@ public sealed partial class ExceptionService
     public async Task<IReadOnlyList<ReplayResult>> ReplayAllOpenAsync(ExceptionCategory category, CancellationToken cancellationToken)
     {
         var ids = new List<string>();
-        await foreach (ExceptionRecord record in ListAsync(ExceptionStatus.Open, category, cancellationToken).ConfigureAwait(false))
+        await foreach (var record in ListAsync(ExceptionStatus.Open, category, cancellationToken).ConfigureAwait(false))
         {
             ids.Add(record.Id);
         }
 
         var results = new List<ReplayResult>(ids.Count);
-        foreach (string id in ids)
+        foreach (var id in ids)
         {
             results.Add(await ReplayAsync(id, cancellationToken).ConfigureAwait(false));
         }
@@ -322,7 +322,7 @@ public sealed partial class ExceptionService
     public static bool TryParseId(string? id, out string partition, out string row)
     {
         partition = row = string.Empty;
-        int dash = id?.IndexOf('-', StringComparison.Ordinal) ?? -1;
+        var dash = id?.IndexOf('-', StringComparison.Ordinal) ?? -1;
         if (id is null || dash <= 0 || dash == id.Length - 1 || !Enum.TryParse(id.AsSpan(0, dash), out ExceptionCategory category) || !Enum.IsDefined(category))
         {
             return false;
@@ -338,37 +338,37 @@ public sealed partial class ExceptionService
 
     internal static string RowKeyFor(ExceptionCategory category, string? returnId, string detailKey)
     {
-        string key = string.Join('\n', category.ToString(), returnId ?? string.Empty, detailKey);
+        var key = string.Join('\n', category.ToString(), returnId ?? string.Empty, detailKey);
         return Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(key)))[..32];
     }
 
     private async Task EnsureTableAsync(CancellationToken cancellationToken)
     {
-        if (!tableReady)
+        if (!_tableReady)
         {
-            await table.CreateTableIfNotExistsAsync(TableName, cancellationToken).ConfigureAwait(false);
-            tableReady = true;
+            await _table.CreateTableIfNotExistsAsync(TableName, cancellationToken).ConfigureAwait(false);
+            _tableReady = true;
         }
     }
 
     private async Task<TableEntity?> UpdateRecordAsync(string id, Action<TableEntity> change, CancellationToken cancellationToken)
     {
-        if (!TryParseId(id, out string partition, out string row))
+        if (!TryParseId(id, out var partition, out var row))
         {
             return null;
         }
 
         await EnsureTableAsync(cancellationToken).ConfigureAwait(false);
-        for (int attempt = 0; attempt < MaxUpdateAttempts; attempt++)
+        for (var attempt = 0; attempt < MaxUpdateAttempts; attempt++)
         {
-            TableEntity? entity = await table.GetAsync(TableName, partition, row, cancellationToken).ConfigureAwait(false);
+            var entity = await _table.GetAsync(TableName, partition, row, cancellationToken).ConfigureAwait(false);
             if (entity is null || entity.GetString("Kind") != KindRecord)
             {
                 return null;
             }
 
             change(entity);
-            if (await table.UpdateAsync(TableName, entity, UpsertMode.Replace, cancellationToken).ConfigureAwait(false) == UpdateOutcome.Updated)
+            if (await _table.UpdateAsync(TableName, entity, UpsertMode.Replace, cancellationToken).ConfigureAwait(false) == UpdateOutcome.Updated)
             {
                 return entity;
             }
@@ -380,9 +380,9 @@ public sealed partial class ExceptionService
     private static ExceptionRecord ToRecord(TableEntity entity)
     {
         // A record whose status cannot be read is shown as open: better a false alarm than a hidden problem.
-        ExceptionStatus status = Enum.TryParse(entity.GetString("Status"), out ExceptionStatus s) ? s : ExceptionStatus.Open;
-        ExceptionCategory category = Enum.Parse<ExceptionCategory>(entity.PartitionKey);
-        string? skus = entity.GetString("Skus");
+        var status = Enum.TryParse(entity.GetString("Status"), out ExceptionStatus s) ? s : ExceptionStatus.Open;
+        var category = Enum.Parse<ExceptionCategory>(entity.PartitionKey);
+        var skus = entity.GetString("Skus");
         return new ExceptionRecord
         {
             Id = $"{entity.PartitionKey}-{entity.RowKey}",
@@ -420,7 +420,7 @@ public sealed partial class ExceptionService
             writer.WriteString("owner", record.Owner);
             writer.WriteString("returnId", record.ReturnId);
             writer.WriteStartArray("skus");
-            foreach (string sku in record.Skus)
+            foreach (var sku in record.Skus)
             {
                 writer.WriteStringValue(sku);
             }

@@ -21,15 +21,15 @@ public sealed partial class SkuExceptionRechecker
 
     private static readonly ExceptionCategory[] SkuCategories = [ExceptionCategory.SkuNotFound, ExceptionCategory.SkuArchived];
 
-    private readonly ExceptionService exceptions;
-    private readonly ISkuCatalog catalog;
-    private readonly ILogger<SkuExceptionRechecker> logger;
+    private readonly ExceptionService _exceptions;
+    private readonly ISkuCatalog _catalog;
+    private readonly ILogger<SkuExceptionRechecker> _logger;
 
     public SkuExceptionRechecker(ExceptionService exceptions, ISkuCatalog catalog, ILogger<SkuExceptionRechecker> logger)
     {
-        this.exceptions = exceptions;
-        this.catalog = catalog;
-        this.logger = logger;
+        _exceptions = exceptions;
+        _catalog = catalog;
+        _logger = logger;
     }
 
     /// <summary>
@@ -40,9 +40,9 @@ public sealed partial class SkuExceptionRechecker
     public async Task<SkuRecheckSummary> RunAsync(CancellationToken cancellationToken)
     {
         var open = new List<ExceptionRecord>();
-        foreach (ExceptionCategory category in SkuCategories)
+        foreach (var category in SkuCategories)
         {
-            await foreach (ExceptionRecord record in exceptions.ListAsync(ExceptionStatus.Open, category, cancellationToken).ConfigureAwait(false))
+            await foreach (var record in _exceptions.ListAsync(ExceptionStatus.Open, category, cancellationToken).ConfigureAwait(false))
             {
                 if (record.Skus.Count > 0)
                 {
@@ -58,17 +58,17 @@ public sealed partial class SkuExceptionRechecker
 
         string[] distinct = [.. open.SelectMany(r => r.Skus).Distinct(StringComparer.Ordinal)];
         var statuses = new Dictionary<string, SkuStatus>(StringComparer.Ordinal);
-        foreach (string[] batch in distinct.Chunk(LookupBatchSize))
+        foreach (var batch in distinct.Chunk(LookupBatchSize))
         {
-            IReadOnlyDictionary<string, SkuStatus> answer = await catalog.LookupAsync(batch, cancellationToken).ConfigureAwait(false);
-            foreach (string sku in batch)
+            var answer = await _catalog.LookupAsync(batch, cancellationToken).ConfigureAwait(false);
+            foreach (var sku in batch)
             {
-                statuses[sku] = answer.TryGetValue(sku, out SkuStatus s) ? s : SkuStatus.Missing;
+                statuses[sku] = answer.TryGetValue(sku, out var s) ? s : SkuStatus.Missing;
             }
         }
 
         int replayed = 0, blocked = 0, notReplayable = 0;
-        foreach (ExceptionRecord record in open)
+        foreach (var record in open)
         {
             if (!record.Skus.All(sku => statuses[sku] == SkuStatus.Active))
             {
@@ -76,7 +76,7 @@ public sealed partial class SkuExceptionRechecker
                 continue;
             }
 
-            ReplayResult result = await exceptions.ReplayAsync(record.Id, cancellationToken).ConfigureAwait(false);
+            var result = await _exceptions.ReplayAsync(record.Id, cancellationToken).ConfigureAwait(false);
             if (result.Outcome == ReplayOutcome.Replayed)
             {
                 replayed++;
@@ -84,11 +84,11 @@ public sealed partial class SkuExceptionRechecker
             else
             {
                 notReplayable++;
-                LogNotReplayable(logger, record.Id, result.Outcome);
+                LogNotReplayable(_logger, record.Id, result.Outcome);
             }
         }
 
-        LogRun(logger, open.Count, replayed, blocked, notReplayable);
+        LogRun(_logger, open.Count, replayed, blocked, notReplayable);
         return new SkuRecheckSummary(open.Count, replayed, blocked, notReplayable);
     }
 

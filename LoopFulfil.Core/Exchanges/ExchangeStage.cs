@@ -43,13 +43,13 @@ public static class ExchangeGroups
 /// </summary>
 public sealed partial class ExchangeStage : IReturnStage
 {
-    private readonly IMessageSender sender;
-    private readonly ILogger<ExchangeStage> logger;
+    private readonly IMessageSender _sender;
+    private readonly ILogger<ExchangeStage> _logger;
 
     public ExchangeStage(IMessageSender sender, ILogger<ExchangeStage> logger)
     {
-        this.sender = sender;
-        this.logger = logger;
+        _sender = sender;
+        _logger = logger;
     }
 
     public int Order => ReturnStageOrder.Exchanges;
@@ -64,18 +64,18 @@ public sealed partial class ExchangeStage : IReturnStage
             return;
         }
 
-        foreach (string key in ExchangeGroups.Of(context.Return).Keys)
+        foreach (var key in ExchangeGroups.Of(context.Return).Keys)
         {
-            StepResult step = await context.Ledger.EnsureStepAsync(context.ReturnId, OutcomeSteps.ExchangeEnqueued(key), async ct =>
+            var step = await context.Ledger.EnsureStepAsync(context.ReturnId, OutcomeSteps.ExchangeEnqueued(key), async ct =>
             {
-                byte[] body = JsonSerializer.SerializeToUtf8Bytes(new ExchangeMessage(context.ReturnId, key));
-                string messageId = $"exchange-{context.ReturnId}-{key}";
+                var body = JsonSerializer.SerializeToUtf8Bytes(new ExchangeMessage(context.ReturnId, key));
+                var messageId = $"exchange-{context.ReturnId}-{key}";
                 var properties = new Dictionary<string, string>(StringComparer.Ordinal) { ["returnId"] = context.ReturnId, ["exchangeKey"] = key };
                 // Duplicate detection on loop-exchanges drops a resend with this id; the handler's ledger step drops the rest.
-                await sender.SendAsync(new OutboundMessage(QueueNames.LoopExchanges, body, messageId, null, properties), ct).ConfigureAwait(false);
+                await _sender.SendAsync(new OutboundMessage(QueueNames.LoopExchanges, body, messageId, null, properties), ct).ConfigureAwait(false);
                 return messageId;
             }, cancellationToken).ConfigureAwait(false);
-            LogEnqueued(logger, context.ReturnId, key, step.Created);
+            LogEnqueued(_logger, context.ReturnId, key, step.Created);
         }
     }
 

@@ -11,14 +11,14 @@ public sealed partial class FulfilOutcomesClient
 
     public async Task<FulfilWarehouseFlow> GetWarehouseFlowAsync(int warehouseId, CancellationToken cancellationToken)
     {
-        IReadOnlyList<JsonElement> rows = await http.SearchReadAsync<JsonElement>(
+        var rows = await _http.SearchReadAsync<JsonElement>(
             "stock.location", [new object[] { "id", "=", warehouseId }], 0, 1, ["id", "type", "input_location", "storage_location", "waste_locations"], cancellationToken: cancellationToken).ConfigureAwait(false);
         if (rows.Count == 0 || rows[0].Str("type") != "warehouse")
         {
             throw new FulfilNotFoundException($"Fulfil has no warehouse stock.location {Text(warehouseId)} (check Fulfil:WarehouseId).");
         }
 
-        JsonElement w = rows[0];
+        var w = rows[0];
         return new FulfilWarehouseFlow(warehouseId, w.IntOrNull("input_location"), w.IntOrNull("storage_location"), w.Ids("waste_locations"));
     }
 
@@ -27,7 +27,7 @@ public sealed partial class FulfilOutcomesClient
         // draft → received → done; at most one transition per pass, each decided from the state just read.
         for (var pass = 0; pass < 4; pass++)
         {
-            FulfilReturnShipmentMoves shipment = await ReadShipmentAsync(shipmentId, cancellationToken).ConfigureAwait(false);
+            var shipment = await ReadShipmentAsync(shipmentId, cancellationToken).ConfigureAwait(false);
             switch (shipment.State)
             {
                 case "done":
@@ -38,18 +38,18 @@ public sealed partial class FulfilOutcomesClient
                         await PointAtAsync(shipmentId, "incoming_moves", shipment.IncomingMoves, locationId, cancellationToken).ConfigureAwait(false);
                     }
 
-                    await http.CallAsync(ReturnShipment, "receive", [new[] { shipmentId }], cancellationToken: cancellationToken).ConfigureAwait(false);
+                    await _http.CallAsync(ReturnShipment, "receive", [new[] { shipmentId }], cancellationToken: cancellationToken).ConfigureAwait(false);
                     break;
                 case "received":
                     await PointAtAsync(shipmentId, "inventory_moves", shipment.InventoryMoves, locationId, cancellationToken).ConfigureAwait(false);
-                    await http.CallAsync(ReturnShipment, "done", [new[] { shipmentId }], cancellationToken: cancellationToken).ConfigureAwait(false);
+                    await _http.CallAsync(ReturnShipment, "done", [new[] { shipmentId }], cancellationToken: cancellationToken).ConfigureAwait(false);
                     break;
                 default:
                     throw new FulfilRequestException($"Customer return shipment {shipment.Number ?? Text(shipmentId)} is {shipment.State}; it cannot be received.");
             }
         }
 
-        FulfilReturnShipmentMoves final = await ReadShipmentAsync(shipmentId, cancellationToken).ConfigureAwait(false);
+        var final = await ReadShipmentAsync(shipmentId, cancellationToken).ConfigureAwait(false);
         return final.State == "done" ? final : throw new FulfilRequestException($"Customer return shipment {final.Number ?? Text(shipmentId)} stayed {final.State} after receive and done.");
     }
 
@@ -63,13 +63,13 @@ public sealed partial class FulfilOutcomesClient
         if (redirect.Length > 0)
         {
             var values = new Dictionary<string, object?>(StringComparer.Ordinal) { ["to_location"] = locationId };
-            await http.WriteAsync(ReturnShipment, [shipmentId], new Dictionary<string, object?>(StringComparer.Ordinal) { [field] = new object[] { new object[] { "write", redirect, values } } }, cancellationToken).ConfigureAwait(false);
+            await _http.WriteAsync(ReturnShipment, [shipmentId], new Dictionary<string, object?>(StringComparer.Ordinal) { [field] = new object[] { new object[] { "write", redirect, values } } }, cancellationToken).ConfigureAwait(false);
         }
     }
 
     private async Task<FulfilReturnShipmentMoves> ReadShipmentAsync(int shipmentId, CancellationToken cancellationToken)
     {
-        IReadOnlyList<JsonElement> rows = await http.SearchReadAsync<JsonElement>(ReturnShipment, [new object[] { "id", "=", shipmentId }], 0, 1, ShipmentMoveFields, cancellationToken: cancellationToken).ConfigureAwait(false);
+        var rows = await _http.SearchReadAsync<JsonElement>(ReturnShipment, [new object[] { "id", "=", shipmentId }], 0, 1, ShipmentMoveFields, cancellationToken: cancellationToken).ConfigureAwait(false);
         if (rows.Count == 0)
         {
             throw new FulfilNotFoundException($"Fulfil has no {ReturnShipment} {Text(shipmentId)}.");

@@ -97,33 +97,33 @@ public interface IFulfilOutcomesClient
 public sealed partial class FulfilOutcomesClient : IFulfilOutcomesClient
 {
     private const string ReturnShipment = "stock.shipment.out.return";
-    private readonly FulfilHttp http;
-    private readonly FulfilOptions options;
+    private readonly FulfilHttp _http;
+    private readonly FulfilOptions _options;
 
     public FulfilOutcomesClient(HttpClient httpClient, IOptions<FulfilOptions> options, TimeProvider timeProvider)
     {
         ArgumentNullException.ThrowIfNull(options);
-        this.options = options.Value;
-        http = new FulfilHttp(httpClient, this.options, timeProvider);
+        _options = options.Value;
+        _http = new FulfilHttp(httpClient, _options, timeProvider);
     }
 
     public string RefundsInvoiceDomainField => "sales";
 
     public async Task<IReadOnlyList<FulfilReturnShipmentMoves>> GetReturnShipmentMovesAsync(int returnOrderId, CancellationToken cancellationToken)
     {
-        IReadOnlyList<JsonElement> sales = await http.SearchReadAsync<JsonElement>("sale.sale", [new object[] { "id", "=", returnOrderId }], 0, 1, ["id", options.ReturnShipmentsField], cancellationToken: cancellationToken).ConfigureAwait(false);
+        var sales = await _http.SearchReadAsync<JsonElement>("sale.sale", [new object[] { "id", "=", returnOrderId }], 0, 1, ["id", _options.ReturnShipmentsField], cancellationToken: cancellationToken).ConfigureAwait(false);
         if (sales.Count == 0)
         {
             throw new FulfilNotFoundException($"Fulfil has no sale.sale {returnOrderId}.");
         }
 
-        IReadOnlyList<int> shipmentIds = sales[0].Ids(options.ReturnShipmentsField);
+        var shipmentIds = sales[0].Ids(_options.ReturnShipmentsField);
         if (shipmentIds.Count == 0)
         {
             return [];
         }
 
-        IReadOnlyList<JsonElement> shipments = await http.SearchReadAllAsync<JsonElement>(ReturnShipment, [new object[] { "id", "in", shipmentIds }], ShipmentMoveFields, cancellationToken: cancellationToken).ConfigureAwait(false);
+        var shipments = await _http.SearchReadAllAsync<JsonElement>(ReturnShipment, [new object[] { "id", "in", shipmentIds }], ShipmentMoveFields, cancellationToken: cancellationToken).ConfigureAwait(false);
         return await WithMovesAsync(shipments, cancellationToken).ConfigureAwait(false);
     }
 
@@ -133,8 +133,8 @@ public sealed partial class FulfilOutcomesClient : IFulfilOutcomesClient
         Dictionary<int, FulfilStockMove> moves = [];
         if (moveIds.Length > 0)
         {
-            IReadOnlyList<JsonElement> rows = await http.SearchReadAllAsync<JsonElement>("stock.move", [new object[] { "id", "in", moveIds }], ["id", "product", "quantity", "state", "to_location"], cancellationToken: cancellationToken).ConfigureAwait(false);
-            foreach (JsonElement r in rows)
+            var rows = await _http.SearchReadAllAsync<JsonElement>("stock.move", [new object[] { "id", "in", moveIds }], ["id", "product", "quantity", "state", "to_location"], cancellationToken: cancellationToken).ConfigureAwait(false);
+            foreach (var r in rows)
             {
                 moves[r.Id()] = new FulfilStockMove(r.Id(), r.IntOrNull("product") ?? 0, r.Dec("quantity"), r.Str("state") ?? "", r.IntOrNull("to_location"));
             }
@@ -149,43 +149,43 @@ public sealed partial class FulfilOutcomesClient : IFulfilOutcomesClient
     }
 
     public Task SetDraftMoveQuantityAsync(int moveId, decimal quantity, CancellationToken cancellationToken) =>
-        http.WriteAsync("stock.move", [moveId], new Dictionary<string, object?>(StringComparer.Ordinal) { ["quantity"] = new TrytonFloat(quantity) }, cancellationToken);
+        _http.WriteAsync("stock.move", [moveId], new Dictionary<string, object?>(StringComparer.Ordinal) { ["quantity"] = new TrytonFloat(quantity) }, cancellationToken);
 
     public async Task<IReadOnlyList<FulfilSaleInvoice>> GetInvoicesOfSaleAsync(int saleId, CancellationToken cancellationToken)
     {
-        IReadOnlyList<JsonElement> rows = await http.SearchReadAllAsync<JsonElement>(
+        var rows = await _http.SearchReadAllAsync<JsonElement>(
             "account.invoice",
             [new object[] { RefundsInvoiceDomainField, "=", saleId }, new object[] { "type", "=", "out" }, new object[] { "state", "!=", "cancelled" }],
-            ["id", "number", "state", "total_amount", options.CreditNoteReferenceField],
+            ["id", "number", "state", "total_amount", _options.CreditNoteReferenceField],
             cancellationToken: cancellationToken).ConfigureAwait(false);
-        return [.. rows.Select(r => new FulfilSaleInvoice(r.Id(), r.Str("number"), r.Str("state") ?? "", r.Dec("total_amount"), r.Str(options.CreditNoteReferenceField)))];
+        return [.. rows.Select(r => new FulfilSaleInvoice(r.Id(), r.Str("number"), r.Str("state") ?? "", r.Dec("total_amount"), r.Str(_options.CreditNoteReferenceField)))];
     }
 
     public Task SetInvoiceReferenceAsync(int invoiceId, string reference, CancellationToken cancellationToken) =>
-        http.WriteAsync("account.invoice", [invoiceId], new Dictionary<string, object?>(StringComparer.Ordinal) { [options.CreditNoteReferenceField] = reference }, cancellationToken);
+        _http.WriteAsync("account.invoice", [invoiceId], new Dictionary<string, object?>(StringComparer.Ordinal) { [_options.CreditNoteReferenceField] = reference }, cancellationToken);
 
     public async Task<string?> GetInvoiceMethodAsync(int saleId, CancellationToken cancellationToken)
     {
-        IReadOnlyList<JsonElement> rows = await http.SearchReadAsync<JsonElement>("sale.sale", [new object[] { "id", "=", saleId }], 0, 1, ["id", "invoice_method"], cancellationToken: cancellationToken).ConfigureAwait(false);
+        var rows = await _http.SearchReadAsync<JsonElement>("sale.sale", [new object[] { "id", "=", saleId }], 0, 1, ["id", "invoice_method"], cancellationToken: cancellationToken).ConfigureAwait(false);
         return rows.Count == 0 ? throw new FulfilNotFoundException($"Fulfil has no sale.sale {Text(saleId)}.") : rows[0].Str("invoice_method");
     }
 
     public async Task<IReadOnlyList<FulfilReturnSaleLine>> GetSaleLinesAsync(int saleId, CancellationToken cancellationToken)
     {
-        IReadOnlyList<JsonElement> rows = await http.SearchReadAllAsync<JsonElement>(
+        var rows = await _http.SearchReadAllAsync<JsonElement>(
             "sale.line", [new object[] { "sale", "=", saleId }, new object[] { "type", "=", "line" }], ["id", "product", "description", "quantity", "unit_price", "taxes"], cancellationToken: cancellationToken).ConfigureAwait(false);
         return [.. rows.Select(r => new FulfilReturnSaleLine(r.Id(), r.IntOrNull("product"), r.Str("description"), r.Dec("quantity"), r.Dec("unit_price"), r.Ids("taxes")))];
     }
 
     public async Task<IReadOnlyList<FulfilInvoiceLine>> GetInvoiceLinesAsync(int invoiceId, CancellationToken cancellationToken)
     {
-        IReadOnlyList<JsonElement> rows = await http.SearchReadAllAsync<JsonElement>(
+        var rows = await _http.SearchReadAllAsync<JsonElement>(
             "account.invoice.line", [new object[] { "invoice", "=", invoiceId }], ["id", "account", "quantity", "unit_price", "description"], cancellationToken: cancellationToken).ConfigureAwait(false);
         return [.. rows.Select(r => new FulfilInvoiceLine(r.Id(), r.IntOrNull("account"), r.Dec("quantity"), r.Dec("unit_price"), r.Str("description")))];
     }
 
     public Task AddInvoiceLineAsync(int invoiceId, int accountId, decimal quantity, decimal unitPrice, string description, CancellationToken cancellationToken) =>
-        http.WriteAsync("account.invoice", [invoiceId], new Dictionary<string, object?>(StringComparer.Ordinal)
+        _http.WriteAsync("account.invoice", [invoiceId], new Dictionary<string, object?>(StringComparer.Ordinal)
         {
             ["lines"] = new object[]
             {
@@ -205,15 +205,15 @@ public sealed partial class FulfilOutcomesClient : IFulfilOutcomesClient
 
     public async Task<int?> GetPartyReceivableAsync(int partyId, CancellationToken cancellationToken)
     {
-        IReadOnlyList<JsonElement> rows = await http.SearchReadAsync<JsonElement>("party.party", [new object[] { "id", "=", partyId }], 0, 1, ["id", "account_receivable"], cancellationToken: cancellationToken).ConfigureAwait(false);
+        var rows = await _http.SearchReadAsync<JsonElement>("party.party", [new object[] { "id", "=", partyId }], 0, 1, ["id", "account_receivable"], cancellationToken: cancellationToken).ConfigureAwait(false);
         return rows.Count == 0 ? null : rows[0].IntOrNull("account_receivable");
     }
 
     public async Task<FulfilGiftCard?> FindGiftCardAsync(string reference, CancellationToken cancellationToken)
     {
         ArgumentException.ThrowIfNullOrEmpty(reference);
-        IReadOnlyList<JsonElement> rows = await http.SearchReadAsync<JsonElement>(
-            options.GiftCardModel, [new object[] { options.GiftCardReferenceField, "=", reference }, new object[] { "state", "!=", "canceled" }], 0, 1, GiftCardFields(), cancellationToken: cancellationToken).ConfigureAwait(false);
+        var rows = await _http.SearchReadAsync<JsonElement>(
+            _options.GiftCardModel, [new object[] { _options.GiftCardReferenceField, "=", reference }, new object[] { "state", "!=", "canceled" }], 0, 1, GiftCardFields(), cancellationToken: cancellationToken).ConfigureAwait(false);
         return rows.Count == 0 ? null : ToGiftCard(rows[0]);
     }
 
@@ -225,19 +225,19 @@ public sealed partial class FulfilOutcomesClient : IFulfilOutcomesClient
             throw new FulfilRequestException($"Gift card {reference} needs a positive amount (got {amount.ToString(CultureInfo.InvariantCulture)}).");
         }
 
-        IReadOnlyList<JsonElement> currencies = await http.SearchReadAsync<JsonElement>("currency.currency", [new object[] { "code", "=", currencyCode }], 0, 1, ["id", "code"], cancellationToken: cancellationToken).ConfigureAwait(false);
+        var currencies = await _http.SearchReadAsync<JsonElement>("currency.currency", [new object[] { "code", "=", currencyCode }], 0, 1, ["id", "code"], cancellationToken: cancellationToken).ConfigureAwait(false);
         if (currencies.Count == 0)
         {
             throw new FulfilRequestException($"Fulfil has no currency {currencyCode}; gift card {reference} cannot be issued.");
         }
 
-        IReadOnlyList<int> ids = await http.CreateAsync(options.GiftCardModel,
+        var ids = await _http.CreateAsync(_options.GiftCardModel,
         [
             new Dictionary<string, object?>(StringComparer.Ordinal)
             {
                 ["amount"] = amount,
                 ["currency"] = currencies[0].Id(),
-                [options.GiftCardReferenceField] = reference,
+                [_options.GiftCardReferenceField] = reference,
                 ["message"] = message,
             },
         ], cancellationToken).ConfigureAwait(false);
@@ -246,14 +246,14 @@ public sealed partial class FulfilOutcomesClient : IFulfilOutcomesClient
 
     public async Task<FulfilGiftCard> ActivateGiftCardAsync(int giftCardId, CancellationToken cancellationToken)
     {
-        FulfilGiftCard card = await ReadGiftCardAsync(giftCardId, cancellationToken).ConfigureAwait(false);
+        var card = await ReadGiftCardAsync(giftCardId, cancellationToken).ConfigureAwait(false);
         switch (card.State)
         {
             case "active":
             case "used":
                 return card;
             case "draft":
-                await http.CallAsync(options.GiftCardModel, "activate", [new[] { giftCardId }], cancellationToken: cancellationToken).ConfigureAwait(false);
+                await _http.CallAsync(_options.GiftCardModel, "activate", [new[] { giftCardId }], cancellationToken: cancellationToken).ConfigureAwait(false);
                 return await ReadGiftCardAsync(giftCardId, cancellationToken).ConfigureAwait(false);
             default:
                 throw new FulfilRequestException($"Gift card {card.Number ?? card.Reference ?? Text(giftCardId)} is {card.State}; it cannot be activated.");
@@ -262,14 +262,14 @@ public sealed partial class FulfilOutcomesClient : IFulfilOutcomesClient
 
     private async Task<FulfilGiftCard> ReadGiftCardAsync(int id, CancellationToken cancellationToken)
     {
-        IReadOnlyList<JsonElement> rows = await http.SearchReadAsync<JsonElement>(options.GiftCardModel, [new object[] { "id", "=", id }], 0, 1, GiftCardFields(), cancellationToken: cancellationToken).ConfigureAwait(false);
-        return rows.Count == 0 ? throw new FulfilNotFoundException($"Fulfil has no {options.GiftCardModel} {Text(id)}.") : ToGiftCard(rows[0]);
+        var rows = await _http.SearchReadAsync<JsonElement>(_options.GiftCardModel, [new object[] { "id", "=", id }], 0, 1, GiftCardFields(), cancellationToken: cancellationToken).ConfigureAwait(false);
+        return rows.Count == 0 ? throw new FulfilNotFoundException($"Fulfil has no {_options.GiftCardModel} {Text(id)}.") : ToGiftCard(rows[0]);
     }
 
-    private string[] GiftCardFields() => ["id", "number", "state", "amount", "currency", options.GiftCardReferenceField];
+    private string[] GiftCardFields() => ["id", "number", "state", "amount", "currency", _options.GiftCardReferenceField];
 
     private FulfilGiftCard ToGiftCard(JsonElement r) =>
-        new(r.Id(), r.Str("number"), r.Str("state") ?? "", r.Dec("amount"), r.IntOrNull("currency"), r.Str(options.GiftCardReferenceField));
+        new(r.Id(), r.Str("number"), r.Str("state") ?? "", r.Dec("amount"), r.IntOrNull("currency"), r.Str(_options.GiftCardReferenceField));
 
     internal static string Text(int id) => id.ToString(CultureInfo.InvariantCulture);
 }

@@ -68,19 +68,19 @@ public sealed class FulfilReceivablesClient : IFulfilReceivables
     private static readonly string[] InvoiceFields = ["id", "number", "state", "party", "account", "total_amount", "lines_to_pay", "payment_lines"];
     private static readonly string[] MoveLineFields = ["id", "move", "account", "party", "debit", "credit", "reconciliation"];
 
-    private readonly FulfilHttp http;
-    private readonly FulfilOptions options;
+    private readonly FulfilHttp _http;
+    private readonly FulfilOptions _options;
 
     public FulfilReceivablesClient(HttpClient httpClient, IOptions<FulfilOptions> options, TimeProvider timeProvider)
     {
         ArgumentNullException.ThrowIfNull(options);
-        this.options = options.Value;
-        http = new FulfilHttp(httpClient, this.options, timeProvider);
+        _options = options.Value;
+        _http = new FulfilHttp(httpClient, _options, timeProvider);
     }
 
     public async Task<IReadOnlyList<FulfilInvoiceReceivable>> GetSaleInvoicesAsync(int saleId, CancellationToken cancellationToken = default)
     {
-        IReadOnlyList<JsonElement> rows = await http.SearchReadAllAsync<JsonElement>(
+        var rows = await _http.SearchReadAllAsync<JsonElement>(
             Invoice,
             [new object[] { "sales", "=", saleId }, new object[] { "type", "=", "out" }, new object[] { "state", "!=", "cancelled" }],
             InvoiceFields,
@@ -90,13 +90,13 @@ public sealed class FulfilReceivablesClient : IFulfilReceivables
 
     public async Task<FulfilInvoiceReceivable> GetInvoiceAsync(int invoiceId, CancellationToken cancellationToken = default)
     {
-        IReadOnlyList<JsonElement> rows = await http.SearchReadAsync<JsonElement>(Invoice, [new object[] { "id", "=", invoiceId }], 0, 1, InvoiceFields, cancellationToken: cancellationToken).ConfigureAwait(false);
+        var rows = await _http.SearchReadAsync<JsonElement>(Invoice, [new object[] { "id", "=", invoiceId }], 0, 1, InvoiceFields, cancellationToken: cancellationToken).ConfigureAwait(false);
         return rows.Count == 1 ? ToInvoice(rows[0]) : throw new FulfilNotFoundException($"Fulfil has no {Invoice} {Text(invoiceId)}.");
     }
 
     public async Task<FulfilInvoiceReceivable> PostInvoiceAsync(int invoiceId, CancellationToken cancellationToken = default)
     {
-        FulfilInvoiceReceivable invoice = await GetInvoiceAsync(invoiceId, cancellationToken).ConfigureAwait(false);
+        var invoice = await GetInvoiceAsync(invoiceId, cancellationToken).ConfigureAwait(false);
         switch (invoice.State)
         {
             case "posted":
@@ -104,7 +104,7 @@ public sealed class FulfilReceivablesClient : IFulfilReceivables
                 return invoice;
             case "draft":
             case "validated":
-                await http.CallAsync(Invoice, "post", [new[] { invoiceId }], cancellationToken: cancellationToken).ConfigureAwait(false);
+                await _http.CallAsync(Invoice, "post", [new[] { invoiceId }], cancellationToken: cancellationToken).ConfigureAwait(false);
                 return await GetInvoiceAsync(invoiceId, cancellationToken).ConfigureAwait(false);
             default:
                 throw new FulfilRequestException($"Invoice {invoice.Number ?? Text(invoiceId)} is {invoice.State}; it cannot be posted.");
@@ -115,9 +115,9 @@ public sealed class FulfilReceivablesClient : IFulfilReceivables
     {
         ArgumentException.ThrowIfNullOrEmpty(referencePrefix);
         // Two reads, not a dotted domain on the lines: the reference field is a setting and may not be searchable through a relation.
-        IReadOnlyList<JsonElement> moves = await http.SearchReadAllAsync<JsonElement>(
+        var moves = await _http.SearchReadAllAsync<JsonElement>(
             Move,
-            [new object[] { options.JournalReferenceField, "like", referencePrefix + "%" }, new object[] { "state", "=", "posted" }],
+            [new object[] { _options.JournalReferenceField, "like", referencePrefix + "%" }, new object[] { "state", "=", "posted" }],
             ["id"],
             cancellationToken: cancellationToken).ConfigureAwait(false);
         if (moves.Count == 0)
@@ -125,7 +125,7 @@ public sealed class FulfilReceivablesClient : IFulfilReceivables
             return [];
         }
 
-        IReadOnlyList<JsonElement> lines = await http.SearchReadAllAsync<JsonElement>(MoveLine, [new object[] { "move", "in", moves.Select(m => m.Id()).ToArray() }], MoveLineFields, cancellationToken: cancellationToken).ConfigureAwait(false);
+        var lines = await _http.SearchReadAllAsync<JsonElement>(MoveLine, [new object[] { "move", "in", moves.Select(m => m.Id()).ToArray() }], MoveLineFields, cancellationToken: cancellationToken).ConfigureAwait(false);
         return [.. lines.Select(ToMoveLine)];
     }
 
@@ -137,14 +137,14 @@ public sealed class FulfilReceivablesClient : IFulfilReceivables
             return [];
         }
 
-        IReadOnlyList<JsonElement> lines = await http.SearchReadAllAsync<JsonElement>(MoveLine, [new object[] { "id", "in", lineIds.Distinct().ToArray() }], MoveLineFields, cancellationToken: cancellationToken).ConfigureAwait(false);
+        var lines = await _http.SearchReadAllAsync<JsonElement>(MoveLine, [new object[] { "id", "in", lineIds.Distinct().ToArray() }], MoveLineFields, cancellationToken: cancellationToken).ConfigureAwait(false);
         return [.. lines.Select(ToMoveLine)];
     }
 
     public async Task<FulfilReconciliation?> FindReconciliationAsync(string name, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrEmpty(name);
-        IReadOnlyList<JsonElement> rows = await http.SearchReadAsync<JsonElement>(Reconciliation, [new object[] { "name", "=", name }], 0, 1, ["id", "name", "lines"], cancellationToken: cancellationToken).ConfigureAwait(false);
+        var rows = await _http.SearchReadAsync<JsonElement>(Reconciliation, [new object[] { "name", "=", name }], 0, 1, ["id", "name", "lines"], cancellationToken: cancellationToken).ConfigureAwait(false);
         return rows.Count == 0 ? null : new FulfilReconciliation(rows[0].Id(), rows[0].Str("name") ?? name, rows[0].Ids("lines"));
     }
 
@@ -157,12 +157,12 @@ public sealed class FulfilReceivablesClient : IFulfilReceivables
             throw new FulfilRequestException($"Reconciliation {name} needs at least two lines.");
         }
 
-        IReadOnlyList<int> ids = await http.CreateAsync(Reconciliation,
+        var ids = await _http.CreateAsync(Reconciliation,
         [
             new Dictionary<string, object?>(StringComparer.Ordinal)
             {
                 ["name"] = name,
-                ["company"] = options.CompanyId,
+                ["company"] = _options.CompanyId,
                 ["date"] = reconciledOn,
                 ["lines"] = new object[] { new object[] { "add", lineIds.Distinct().Order().ToArray() } },
             },

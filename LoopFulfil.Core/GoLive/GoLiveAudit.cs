@@ -66,7 +66,7 @@ public sealed class GoLiveAudit(
         var quarantine = Find(_fulfil.QuarantineLocationCode);
         var sellable = Find(_fulfil.SellableLocationCode);
         var damaged = Find(_fulfil.DamagedLocationCode);
-        FulfilWarehouseFlow? flow = warehouse is { Type: "warehouse" } ? await outcomes.GetWarehouseFlowAsync(_fulfil.WarehouseId, ct).ConfigureAwait(false) : null;
+        var flow = warehouse is { Type: "warehouse" } ? await outcomes.GetWarehouseFlowAsync(_fulfil.WarehouseId, ct).ConfigureAwait(false) : null;
         findings.Add(QuarantineFinding(quarantine, flow, locations));
         findings.Add(LocationFinding("sellable location", _fulfil.SellableLocationCode, sellable, locations, ["storage"], "Fulfil__SellableLocationCode", "the warehouse's storage location"));
         // Inspection moves damaged units from quarantine to a waste location of the warehouse, as Tryton's set-up has it.
@@ -213,7 +213,7 @@ public sealed class GoLiveAudit(
     {
         const string Setting = "Fulfil__QuarantineLocationCode";
         const string Wanted = "a waste location of the warehouse (or a location inside its storage), apart from sellable stock: inspection is the only way out of it";
-        string code = _fulfil.QuarantineLocationCode;
+        var code = _fulfil.QuarantineLocationCode;
         if (quarantine is null)
         {
             return Finding("Fulfil", "quarantine location", AuditVerdict.Fail, "operations", $"no location with code {code}", $"create {Wanted}, or correct {Setting}");
@@ -224,8 +224,8 @@ public sealed class GoLiveAudit(
             return Finding("Fulfil", "quarantine location", AuditVerdict.Fail, "operations", $"{code} cannot be checked without the warehouse", "fix the warehouse first");
         }
 
-        bool waste = flow.WasteIds.Contains(quarantine.Id);
-        bool insideStorage = flow.StorageId is { } storage && IsInside(quarantine, storage, all);
+        var waste = flow.WasteIds.Contains(quarantine.Id);
+        var insideStorage = flow.StorageId is { } storage && IsInside(quarantine, storage, all);
         return QuarantineLocation.Unfit(quarantine.Id, code, _fulfil.WarehouseId, flow, insideStorage) is { } problem
             ? Finding("Fulfil", "quarantine location", AuditVerdict.Fail, "operations", $"{code} ({quarantine.Type}): {problem}", $"use {Wanted}, or correct {Setting}")
             : Finding("Fulfil", "quarantine location", AuditVerdict.Pass, "operations", $"{code} ({quarantine.Type}, {(waste ? "a waste location of the warehouse" : "inside its storage")})", "");

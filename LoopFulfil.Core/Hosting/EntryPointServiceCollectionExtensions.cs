@@ -33,15 +33,15 @@ public static class EntryPointServiceCollectionExtensions
     {
         ArgumentNullException.ThrowIfNull(configuration);
         var problems = new List<string>();
-        foreach (TimerEntryPoint timer in EntryPoints.Timers)
+        foreach (var timer in EntryPoints.Timers)
         {
-            string schedule = EntryPoints.Schedule(timer, configuration);
+            var schedule = EntryPoints.Schedule(timer, configuration);
             if (!CronExpression.TryParse(schedule, out _, out _))
             {
                 problems.Add($"{timer.ScheduleSetting} must be a six-field NCRONTAB expression; '{schedule}' is not.");
             }
 
-            string? option = configuration[timer.OptionKey];
+            var option = configuration[timer.OptionKey];
             if (!string.IsNullOrWhiteSpace(option) && !string.Equals(option.Trim(), schedule, StringComparison.Ordinal))
             {
                 problems.Add($"{timer.OptionKey.Replace(":", "__", StringComparison.Ordinal)} is '{option.Trim()}' but timer {timer.Function} runs on {timer.ScheduleSetting} = '{schedule}': set both to the same value.");
@@ -55,7 +55,7 @@ public static class EntryPointServiceCollectionExtensions
     {
         public ValidateOptionsResult Validate(string? name, TimerScheduleCheck options)
         {
-            IReadOnlyList<string> problems = TimerScheduleProblems(configuration);
+            var problems = TimerScheduleProblems(configuration);
             return problems.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(problems);
         }
     }

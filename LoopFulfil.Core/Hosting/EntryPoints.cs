@@ -108,7 +108,7 @@ public static class EntryPoints
     {
         ArgumentNullException.ThrowIfNull(timer);
         ArgumentNullException.ThrowIfNull(configuration);
-        string? flat = configuration[timer.ScheduleSetting];
+        var flat = configuration[timer.ScheduleSetting];
         return string.IsNullOrWhiteSpace(flat) ? timer.DefaultSchedule : flat.Trim();
     }
 

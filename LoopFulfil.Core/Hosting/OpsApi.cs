@@ -76,7 +76,7 @@ public static class OpsApi
         }
 
         var records = new List<ExceptionRecordView>();
-        await foreach (ExceptionRecord record in exceptions.ListAsync(statusFilter, categoryFilter, cancellationToken).ConfigureAwait(false))
+        await foreach (var record in exceptions.ListAsync(statusFilter, categoryFilter, cancellationToken).ConfigureAwait(false))
         {
             records.Add(ExceptionRecordView.From(record));
         }
@@ -88,7 +88,7 @@ public static class OpsApi
     public static async Task<OpsResponse> GetExceptionAsync(ExceptionService exceptions, string id, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(exceptions);
-        ExceptionRecord? record = await exceptions.GetAsync(id, cancellationToken).ConfigureAwait(false);
+        var record = await exceptions.GetAsync(id, cancellationToken).ConfigureAwait(false);
         return record is null ? NoRecord(id) : OpsResponse.Ok(ExceptionRecordView.From(record));
     }
 
@@ -96,8 +96,8 @@ public static class OpsApi
     public static async Task<OpsResponse> ReplayAsync(ExceptionService exceptions, string id, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(exceptions);
-        ReplayResult result = await exceptions.ReplayAsync(id, cancellationToken).ConfigureAwait(false);
-        int status = result.Outcome switch
+        var result = await exceptions.ReplayAsync(id, cancellationToken).ConfigureAwait(false);
+        var status = result.Outcome switch
         {
             ReplayOutcome.Replayed => StatusCodes.Status200OK,
             ReplayOutcome.NotFound => StatusCodes.Status404NotFound,
@@ -115,13 +115,13 @@ public static class OpsApi
     {
         ArgumentNullException.ThrowIfNull(exceptions);
         ArgumentNullException.ThrowIfNull(id);
-        ExceptionResolution resolution = nothingToPost == true ? ExceptionResolution.NothingToPost : ExceptionResolution.Fixed;
+        var resolution = nothingToPost == true ? ExceptionResolution.NothingToPost : ExceptionResolution.Fixed;
         if (resolution == ExceptionResolution.NothingToPost && !id.StartsWith(nameof(ExceptionCategory.ClosedWithoutProcessing) + "-", StringComparison.Ordinal))
         {
             return OpsResponse.Problem(StatusCodes.Status400BadRequest, $"nothingToPost applies only to {nameof(ExceptionCategory.ClosedWithoutProcessing)} records.");
         }
 
-        ExceptionRecord? record = await exceptions.ResolveAsync(id, note, resolution, cancellationToken).ConfigureAwait(false);
+        var record = await exceptions.ResolveAsync(id, note, resolution, cancellationToken).ConfigureAwait(false);
         return record is null ? NoRecord(id) : OpsResponse.Ok(ExceptionRecordView.From(record));
     }
 
@@ -134,7 +134,7 @@ public static class OpsApi
             return OpsResponse.Problem(StatusCodes.Status400BadRequest, $"A category is required; use one of {Names<ExceptionCategory>()}.");
         }
 
-        IReadOnlyList<ReplayResult> results = await exceptions.ReplayAllOpenAsync(parsed.Value, cancellationToken).ConfigureAwait(false);
+        var results = await exceptions.ReplayAllOpenAsync(parsed.Value, cancellationToken).ConfigureAwait(false);
         return OpsResponse.Ok(results.Select(r => ReplayView.From(r.Record?.Id ?? string.Empty, r)).ToList());
     }
 
@@ -151,8 +151,8 @@ public static class OpsApi
             return OpsResponse.Problem(StatusCodes.Status400BadRequest, $"Unknown mode; use one of {Names<ReconciliationMode>()}.");
         }
 
-        (string runId, string format) = ReconciliationReports.SplitName(name);
-        ReconciliationReport? report = runId == "latest"
+        (var runId, var format) = ReconciliationReports.SplitName(name);
+        var report = runId == "latest"
             ? await reports.GetLatestAsync(modeFilter, cancellationToken).ConfigureAwait(false)
             : await reports.GetAsync(runId, cancellationToken).ConfigureAwait(false);
         if (report is null)
@@ -179,8 +179,8 @@ public static class OpsApi
         string? email = null;
         try
         {
-            using JsonDocument json = await JsonDocument.ParseAsync(body, cancellationToken: cancellationToken).ConfigureAwait(false);
-            if (json.RootElement.ValueKind == JsonValueKind.Object && json.RootElement.TryGetProperty("email", out JsonElement value) && value.ValueKind == JsonValueKind.String)
+            using var json = await JsonDocument.ParseAsync(body, cancellationToken: cancellationToken).ConfigureAwait(false);
+            if (json.RootElement.ValueKind == JsonValueKind.Object && json.RootElement.TryGetProperty("email", out var value) && value.ValueKind == JsonValueKind.String)
             {
                 email = value.GetString();
             }
@@ -195,7 +195,7 @@ public static class OpsApi
             return OpsResponse.Problem(StatusCodes.Status400BadRequest, "Send {\"email\": \"name@domain\"} as the JSON body.");
         }
 
-        ErasureReceipt receipt = await erasure.EraseAsync(email, cancellationToken).ConfigureAwait(false);
+        var receipt = await erasure.EraseAsync(email, cancellationToken).ConfigureAwait(false);
         return new OpsResponse(StatusCodes.Status200OK, "application/json; charset=utf-8", Encoding.UTF8.GetBytes(receipt.ToJson()));
     }
 
@@ -203,7 +203,7 @@ public static class OpsApi
     public static async Task<OpsResponse> SubmitInspectionAsync(InspectionIngress inspections, string id, Stream body, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(inspections);
-        InspectionResponse response = await inspections.SubmitAsync(id, body, cancellationToken).ConfigureAwait(false);
+        var response = await inspections.SubmitAsync(id, body, cancellationToken).ConfigureAwait(false);
         return response.Receipt is { } receipt
             ? OpsResponse.Ok(receipt, response.StatusCode)
             : OpsResponse.Problem(response.StatusCode, response.Error ?? "The inspection was not accepted.") with { RetryAfter = response.RetryAfterHeaderValue };
@@ -219,7 +219,7 @@ public static class OpsApi
             return true;
         }
 
-        string trimmed = text.Trim();
+        var trimmed = text.Trim();
         if (Enum.TryParse(trimmed, ignoreCase: true, out T parsed) && Enum.IsDefined(parsed) && !char.IsAsciiDigit(trimmed[0]) && trimmed[0] != '-')
         {
             value = parsed;

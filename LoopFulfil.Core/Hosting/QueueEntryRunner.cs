@@ -12,13 +12,13 @@ namespace LoopFulfil.Core.Hosting;
 /// </summary>
 public sealed class QueueEntryRunner
 {
-    private readonly ClaimCheck claims;
-    private readonly MessageRedelivery redelivery;
+    private readonly ClaimCheck _claims;
+    private readonly MessageRedelivery _redelivery;
 
     public QueueEntryRunner(ClaimCheck claims, MessageRedelivery redelivery)
     {
-        this.claims = claims;
-        this.redelivery = redelivery;
+        _claims = claims;
+        _redelivery = redelivery;
     }
 
     /// <param name="queue">The queue the message came from (<see cref="EntryPoints.Queues"/>).</param>
@@ -29,15 +29,15 @@ public sealed class QueueEntryRunner
     {
         ArgumentNullException.ThrowIfNull(services);
         ArgumentNullException.ThrowIfNull(message);
-        QueueEntryPoint entry = EntryPoints.Queue(queue);
+        var entry = EntryPoints.Queue(queue);
 
         // One span per delivery; tags are the queue and the outcome only (message ids carry no personal data, bodies might).
-        using Activity? activity = LoopFulfilTelemetry.Source.StartActivity(entry.Function, ActivityKind.Consumer);
+        using var activity = LoopFulfilTelemetry.Source.StartActivity(entry.Function, ActivityKind.Consumer);
         activity?.SetTag("messaging.destination.name", entry.Queue);
         activity?.SetTag("messaging.message.id", message.MessageId);
 
-        InboundMessage resolved = await claims.ResolveAsync(message, cancellationToken).ConfigureAwait(false);
-        RedeliveryOutcome outcome = await redelivery.HandleAsync(entry.Queue, resolved, (m, ct) => entry.Handle(services, m, ct), cancellationToken).ConfigureAwait(false);
+        var resolved = await _claims.ResolveAsync(message, cancellationToken).ConfigureAwait(false);
+        var outcome = await _redelivery.HandleAsync(entry.Queue, resolved, (m, ct) => entry.Handle(services, m, ct), cancellationToken).ConfigureAwait(false);
         activity?.SetTag("loopfulfil.redelivery", outcome.ToString());
     }
 }

@@ -24,15 +24,15 @@ public sealed record InspectionResponse(int StatusCode, InspectionReceipt? Recei
 /// </summary>
 public sealed partial class InspectionIngress
 {
-    private readonly InspectionService inspections;
-    private readonly IOptionsMonitor<WebhookOptions> webhookOptions;
-    private readonly ILogger<InspectionIngress> logger;
+    private readonly InspectionService _inspections;
+    private readonly IOptionsMonitor<WebhookOptions> _webhookOptions;
+    private readonly ILogger<InspectionIngress> _logger;
 
     public InspectionIngress(InspectionService inspections, IOptionsMonitor<WebhookOptions> webhookOptions, ILogger<InspectionIngress> logger)
     {
-        this.inspections = inspections;
-        this.webhookOptions = webhookOptions;
-        this.logger = logger;
+        _inspections = inspections;
+        _webhookOptions = webhookOptions;
+        _logger = logger;
     }
 
     public async Task<InspectionResponse> SubmitAsync(string returnId, Stream body, CancellationToken cancellationToken)
@@ -40,8 +40,8 @@ public sealed partial class InspectionIngress
         ArgumentNullException.ThrowIfNull(body);
         try
         {
-            IReadOnlyList<LineInspection> lines = await InspectionRequest.ReadLinesAsync(body, cancellationToken).ConfigureAwait(false);
-            InspectionReceipt receipt = await inspections.SubmitAsync(returnId, lines, cancellationToken).ConfigureAwait(false);
+            var lines = await InspectionRequest.ReadLinesAsync(body, cancellationToken).ConfigureAwait(false);
+            var receipt = await _inspections.SubmitAsync(returnId, lines, cancellationToken).ConfigureAwait(false);
             return new InspectionResponse(202, receipt, null, null);
         }
         catch (InvalidInspectionException ex)
@@ -51,8 +51,8 @@ public sealed partial class InspectionIngress
         catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {
             // As the webhook ingress: whatever stopped the store or the enqueue, the sender keeps the inspection and retries.
-            LogSubmitFailed(logger, ex, returnId);
-            return new InspectionResponse(503, null, "The inspection could not be stored or enqueued; retry later.", webhookOptions.CurrentValue.RetryAfter);
+            LogSubmitFailed(_logger, ex, returnId);
+            return new InspectionResponse(503, null, "The inspection could not be stored or enqueued; retry later.", _webhookOptions.CurrentValue.RetryAfter);
         }
     }
 

@@ -78,7 +78,7 @@ public sealed class InspectionOptions
 
     /// <summary>The target of <paramref name="signal"/>, <see cref="Quarantine"/> when unmapped.</summary>
     public string TargetOf(string? signal) =>
-        !string.IsNullOrWhiteSpace(signal) && Destinations.TryGetValue(signal.Trim(), out string? target) && !string.IsNullOrWhiteSpace(target)
+        !string.IsNullOrWhiteSpace(signal) && Destinations.TryGetValue(signal.Trim(), out var target) && !string.IsNullOrWhiteSpace(target)
             ? target.Trim()
             : Quarantine;
 }

@@ -22,19 +22,19 @@ public sealed record QuarantineLocation(int Id, string Code, bool InputIsStorage
         ArgumentNullException.ThrowIfNull(context);
         ArgumentNullException.ThrowIfNull(fulfil);
         ArgumentNullException.ThrowIfNull(outcomes);
-        if (context.Items.TryGetValue(Item, out object? cached) && cached is QuarantineLocation known)
+        if (context.Items.TryGetValue(Item, out var cached) && cached is QuarantineLocation known)
         {
             return known;
         }
 
-        FulfilOptions fo = context.FulfilOptions;
-        int warehouseId = fo.WarehouseId > 0 ? fo.WarehouseId
+        var fo = context.FulfilOptions;
+        var warehouseId = fo.WarehouseId > 0 ? fo.WarehouseId
             : (await fulfil.GetSaleAsync(returnOrderId, cancellationToken).ConfigureAwait(false)).WarehouseId
               ?? throw Problem($"Return order {returnOrderId} names no warehouse and Fulfil:WarehouseId is not set.", "warehouse");
-        FulfilWarehouseFlow flow = await outcomes.GetWarehouseFlowAsync(warehouseId, cancellationToken).ConfigureAwait(false);
-        int id = await QuarantineStock.LocationIdAsync(fulfil, fo.QuarantineLocationCode, cancellationToken).ConfigureAwait(false);
-        bool waste = flow.WasteIds.Contains(id);
-        bool insideStorage = !waste && flow.StorageId is { } storage && await IsInsideAsync(fulfil, id, storage, cancellationToken).ConfigureAwait(false);
+        var flow = await outcomes.GetWarehouseFlowAsync(warehouseId, cancellationToken).ConfigureAwait(false);
+        var id = await QuarantineStock.LocationIdAsync(fulfil, fo.QuarantineLocationCode, cancellationToken).ConfigureAwait(false);
+        var waste = flow.WasteIds.Contains(id);
+        var insideStorage = !waste && flow.StorageId is { } storage && await IsInsideAsync(fulfil, id, storage, cancellationToken).ConfigureAwait(false);
         if (Unfit(id, fo.QuarantineLocationCode, warehouseId, flow, insideStorage) is { } problem)
         {
             throw Problem(problem, "location:" + fo.QuarantineLocationCode);
@@ -65,11 +65,11 @@ public sealed record QuarantineLocation(int Id, string Code, bool InputIsStorage
 
     private static async Task<bool> IsInsideAsync(IFulfilClient fulfil, int id, int root, CancellationToken cancellationToken)
     {
-        IReadOnlyList<FulfilLocationNode> all = await fulfil.GetAllLocationsAsync(cancellationToken).ConfigureAwait(false);
-        Dictionary<int, int?> parents = all.ToDictionary(l => l.Id, l => l.ParentId);
+        var all = await fulfil.GetAllLocationsAsync(cancellationToken).ConfigureAwait(false);
+        var parents = all.ToDictionary(l => l.Id, l => l.ParentId);
         // Bounded by the number of locations: a malformed parent cycle cannot loop forever.
-        int? at = parents.GetValueOrDefault(id);
-        for (int hops = 0; at is { } current && hops <= parents.Count; hops++, at = parents.GetValueOrDefault(current))
+        var at = parents.GetValueOrDefault(id);
+        for (var hops = 0; at is { } current && hops <= parents.Count; hops++, at = parents.GetValueOrDefault(current))
         {
             if (current == root)
             {

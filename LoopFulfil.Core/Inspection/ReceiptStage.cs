@@ -16,19 +16,19 @@ namespace LoopFulfil.Core.Inspection;
 /// </summary>
 public sealed partial class ReceiptStage : IReturnStage
 {
-    private readonly IFulfilClient fulfil;
-    private readonly IFulfilOutcomesClient outcomes;
-    private readonly FulfilSkuCatalog catalog;
-    private readonly ReturnUnitPlanLoader plans;
-    private readonly ILogger<ReceiptStage> logger;
+    private readonly IFulfilClient _fulfil;
+    private readonly IFulfilOutcomesClient _outcomes;
+    private readonly FulfilSkuCatalog _catalog;
+    private readonly ReturnUnitPlanLoader _plans;
+    private readonly ILogger<ReceiptStage> _logger;
 
     public ReceiptStage(IFulfilClient fulfil, IFulfilOutcomesClient outcomes, FulfilSkuCatalog catalog, ReturnUnitPlanLoader plans, ILogger<ReceiptStage> logger)
     {
-        this.fulfil = fulfil;
-        this.outcomes = outcomes;
-        this.catalog = catalog;
-        this.plans = plans;
-        this.logger = logger;
+        _fulfil = fulfil;
+        _outcomes = outcomes;
+        _catalog = catalog;
+        _plans = plans;
+        _logger = logger;
     }
 
     public int Order => ReturnStageOrder.Receipt;
@@ -43,31 +43,31 @@ public sealed partial class ReceiptStage : IReturnStage
             return;
         }
 
-        ReturnUnitPlan plan = await plans.LoadAsync(context, cancellationToken).ConfigureAwait(false);
+        var plan = await _plans.LoadAsync(context, cancellationToken).ConfigureAwait(false);
         if (!plan.ParcelArrived || plan.ToReceive.Count == 0)
         {
-            LogWaiting(logger, context.ReturnId, plan.Units.Count);
+            LogWaiting(_logger, context.ReturnId, plan.Units.Count);
             return;
         }
 
-        IReadOnlyDictionary<int, int> arrived = await ProductsAsync(catalog, plan.ToReceiveBySku, cancellationToken).ConfigureAwait(false);
-        QuarantineLocation quarantine = await QuarantineLocation.ResolveAsync(context, fulfil, outcomes, returnOrderId, cancellationToken).ConfigureAwait(false);
-        IReadOnlyList<FulfilReturnShipmentMoves> shipments = await outcomes.GetReturnShipmentMovesAsync(returnOrderId, cancellationToken).ConfigureAwait(false);
+        var arrived = await ProductsAsync(_catalog, plan.ToReceiveBySku, cancellationToken).ConfigureAwait(false);
+        var quarantine = await QuarantineLocation.ResolveAsync(context, _fulfil, _outcomes, returnOrderId, cancellationToken).ConfigureAwait(false);
+        var shipments = await _outcomes.GetReturnShipmentMovesAsync(returnOrderId, cancellationToken).ConfigureAwait(false);
         if (await FinishReceivedAsync(context, shipments, quarantine, cancellationToken).ConfigureAwait(false))
         {
-            shipments = await outcomes.GetReturnShipmentMovesAsync(returnOrderId, cancellationToken).ConfigureAwait(false);
+            shipments = await _outcomes.GetReturnShipmentMovesAsync(returnOrderId, cancellationToken).ConfigureAwait(false);
         }
 
-        IReadOnlyDictionary<int, decimal> received = QuarantineStock.ReceivedByProduct(shipments, quarantine.Id);
+        var received = QuarantineStock.ReceivedByProduct(shipments, quarantine.Id);
         var need = arrived.ToDictionary(kv => kv.Key, kv => Math.Max(0m, kv.Value - received.GetValueOrDefault(kv.Key)));
 
-        foreach (FulfilReturnShipmentMoves shipment in shipments.Where(s => s.State == "draft").OrderBy(s => s.Id))
+        foreach (var shipment in shipments.Where(s => s.State == "draft").OrderBy(s => s.Id))
         {
             // What this shipment will bring in, product by product, bounded by what it expects.
             var take = new List<(FulfilStockMove Move, decimal Quantity)>();
-            foreach (FulfilStockMove move in shipment.IncomingMoves.Where(m => m.State == "draft"))
+            foreach (var move in shipment.IncomingMoves.Where(m => m.State == "draft"))
             {
-                decimal quantity = Math.Min(move.Quantity, need.GetValueOrDefault(move.ProductId));
+                var quantity = Math.Min(move.Quantity, need.GetValueOrDefault(move.ProductId));
                 need[move.ProductId] = need.GetValueOrDefault(move.ProductId) - quantity;
                 take.Add((move, quantity));
             }
@@ -77,21 +77,21 @@ public sealed partial class ReceiptStage : IReturnStage
                 continue;
             }
 
-            StepResult step = await context.Ledger.EnsureStepAsync(
+            var step = await context.Ledger.EnsureStepAsync(
                 context.ReturnId,
                 OutcomeSteps.Receipt(shipment.Id),
                 async ct =>
                 {
-                    foreach ((FulfilStockMove move, decimal quantity) in take.Where(t => t.Quantity != t.Move.Quantity))
+                    foreach ((var move, var quantity) in take.Where(t => t.Quantity != t.Move.Quantity))
                     {
-                        await outcomes.SetDraftMoveQuantityAsync(move.Id, quantity, ct).ConfigureAwait(false);
+                        await _outcomes.SetDraftMoveQuantityAsync(move.Id, quantity, ct).ConfigureAwait(false);
                     }
 
-                    FulfilReturnShipmentMoves done = await outcomes.ReceiveIntoAsync(shipment.Id, quarantine.Id, quarantine.InputIsStorage, ct).ConfigureAwait(false);
+                    var done = await _outcomes.ReceiveIntoAsync(shipment.Id, quarantine.Id, quarantine.InputIsStorage, ct).ConfigureAwait(false);
                     return done.Id.ToString(System.Globalization.CultureInfo.InvariantCulture);
                 },
                 cancellationToken).ConfigureAwait(false);
-            LogReceived(logger, context.ReturnId, shipment.Id, take.Sum(t => t.Quantity), take.Sum(t => t.Move.Quantity), quarantine.Code, plan.ArrivalSignal!, step.Created);
+            LogReceived(_logger, context.ReturnId, shipment.Id, take.Sum(t => t.Quantity), take.Sum(t => t.Move.Quantity), quarantine.Code, plan.ArrivalSignal!, step.Created);
         }
     }
 
@@ -104,20 +104,20 @@ public sealed partial class ReceiptStage : IReturnStage
     private async Task<bool> FinishReceivedAsync(ReturnContext context, IReadOnlyList<FulfilReturnShipmentMoves> shipments, QuarantineLocation quarantine, CancellationToken cancellationToken)
     {
         var finished = false;
-        foreach (FulfilReturnShipmentMoves shipment in shipments.Where(s => s.State == "received").OrderBy(s => s.Id))
+        foreach (var shipment in shipments.Where(s => s.State == "received").OrderBy(s => s.Id))
         {
-            StepRecord? step = await context.Ledger.GetStepAsync(context.ReturnId, OutcomeSteps.Receipt(shipment.Id), cancellationToken).ConfigureAwait(false);
+            var step = await context.Ledger.GetStepAsync(context.ReturnId, OutcomeSteps.Receipt(shipment.Id), cancellationToken).ConfigureAwait(false);
             if (step is { Status: StepStatus.Done })
             {
                 // Recorded done but still received in Fulfil: finish it directly (every call reads the state first).
-                await outcomes.ReceiveIntoAsync(shipment.Id, quarantine.Id, quarantine.InputIsStorage, cancellationToken).ConfigureAwait(false);
+                await _outcomes.ReceiveIntoAsync(shipment.Id, quarantine.Id, quarantine.InputIsStorage, cancellationToken).ConfigureAwait(false);
             }
             else
             {
                 await context.Ledger.EnsureStepAsync(
                     context.ReturnId,
                     OutcomeSteps.Receipt(shipment.Id),
-                    async ct => (await outcomes.ReceiveIntoAsync(shipment.Id, quarantine.Id, quarantine.InputIsStorage, ct).ConfigureAwait(false)).Id.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                    async ct => (await _outcomes.ReceiveIntoAsync(shipment.Id, quarantine.Id, quarantine.InputIsStorage, ct).ConfigureAwait(false)).Id.ToString(System.Globalization.CultureInfo.InvariantCulture),
                     cancellationToken).ConfigureAwait(false);
             }
 
@@ -130,11 +130,11 @@ public sealed partial class ReceiptStage : IReturnStage
     /// <summary>Units per Fulfil product id (SKUs the catalog does not know are skipped: authorisation reports them).</summary>
     internal static async Task<IReadOnlyDictionary<int, int>> ProductsAsync(FulfilSkuCatalog catalog, IReadOnlyDictionary<string, int> bySku, CancellationToken cancellationToken)
     {
-        IReadOnlyDictionary<string, FulfilProduct> products = await catalog.GetProductsAsync([.. bySku.Keys], cancellationToken).ConfigureAwait(false);
+        var products = await catalog.GetProductsAsync([.. bySku.Keys], cancellationToken).ConfigureAwait(false);
         var result = new Dictionary<int, int>();
-        foreach ((string sku, int count) in bySku)
+        foreach ((var sku, var count) in bySku)
         {
-            if (products.TryGetValue(sku, out FulfilProduct? p))
+            if (products.TryGetValue(sku, out var p))
             {
                 result[p.Id] = result.GetValueOrDefault(p.Id) + count;
             }
@@ -166,7 +166,7 @@ internal static class QuarantineStock
 
     public static async Task<int> LocationIdAsync(IFulfilClient fulfil, string code, CancellationToken cancellationToken)
     {
-        IReadOnlyList<FulfilLocation> found = await fulfil.GetLocationsByCodesAsync([code], cancellationToken).ConfigureAwait(false);
+        var found = await fulfil.GetLocationsByCodesAsync([code], cancellationToken).ConfigureAwait(false);
         return found.FirstOrDefault(l => string.Equals(l.Code, code, StringComparison.Ordinal))?.Id
             ?? throw new ReturnStageException(Exceptions.ExceptionCategory.FulfilRejected, $"Fulfil has no stock.location with code '{code}' (check the Fulfil and Inspection location settings).") { DetailKey = "location:" + code };
     }

@@ -20,15 +20,15 @@ namespace LoopFulfil.Core.Inspection;
 public sealed partial class RestockStage : IReturnStage
 {
     private const int MaxNoteChars = 254;
-    private readonly IFulfilClient fulfil;
-    private readonly IFulfilOutcomesClient outcomes;
-    private readonly ILoopClient loop;
-    private readonly FulfilSkuCatalog catalog;
-    private readonly ReturnUnitPlanLoader plans;
-    private readonly IReturnExceptionReporter reporter;
-    private readonly IOptionsMonitor<InspectionOptions> options;
-    private readonly TimeProvider time;
-    private readonly ILogger<RestockStage> logger;
+    private readonly IFulfilClient _fulfil;
+    private readonly IFulfilOutcomesClient _outcomes;
+    private readonly ILoopClient _loop;
+    private readonly FulfilSkuCatalog _catalog;
+    private readonly ReturnUnitPlanLoader _plans;
+    private readonly IReturnExceptionReporter _reporter;
+    private readonly IOptionsMonitor<InspectionOptions> _options;
+    private readonly TimeProvider _time;
+    private readonly ILogger<RestockStage> _logger;
 
     public RestockStage(
         IFulfilClient fulfil,
@@ -41,15 +41,15 @@ public sealed partial class RestockStage : IReturnStage
         TimeProvider time,
         ILogger<RestockStage> logger)
     {
-        this.fulfil = fulfil;
-        this.outcomes = outcomes;
-        this.loop = loop;
-        this.catalog = catalog;
-        this.plans = plans;
-        this.reporter = reporter;
-        this.options = options;
-        this.time = time;
-        this.logger = logger;
+        _fulfil = fulfil;
+        _outcomes = outcomes;
+        _loop = loop;
+        _catalog = catalog;
+        _plans = plans;
+        _reporter = reporter;
+        _options = options;
+        _time = time;
+        _logger = logger;
     }
 
     public int Order => ReturnStageOrder.InspectionRestock;
@@ -64,7 +64,7 @@ public sealed partial class RestockStage : IReturnStage
             return;
         }
 
-        ReturnUnitPlan plan = await plans.LoadAsync(context, cancellationToken).ConfigureAwait(false);
+        var plan = await _plans.LoadAsync(context, cancellationToken).ConfigureAwait(false);
         await ReportMissingAsync(context, plan, cancellationToken).ConfigureAwait(false);
         if (plan.HasInspection && plan.Failed.Count > 0 && context.State == ReturnStates.Open)
         {
@@ -77,21 +77,21 @@ public sealed partial class RestockStage : IReturnStage
             await MoveOutOfQuarantineAsync(context, plan, returnOrderId, cancellationToken).ConfigureAwait(false);
         }
 
-        if (plan.HasInspection && plan.AllPassed && context.State == ReturnStates.Open && options.CurrentValue.ProcessPassedReturnsInLoop)
+        if (plan.HasInspection && plan.AllPassed && context.State == ReturnStates.Open && _options.CurrentValue.ProcessPassedReturnsInLoop)
         {
             await context.Ledger.EnsureStepAsync(context.ReturnId, OutcomeSteps.LoopProcess, async ct =>
             {
                 // Queued only: Loop confirms with return.closed, which runs the refund and exchange stages.
-                await loop.ProcessReturnAsync(context.ReturnId, new Dictionary<string, string>(StringComparer.Ordinal) { ["loopfulfil_inspection"] = "passed" }, ct).ConfigureAwait(false);
+                await _loop.ProcessReturnAsync(context.ReturnId, new Dictionary<string, string>(StringComparer.Ordinal) { ["loopfulfil_inspection"] = "passed" }, ct).ConfigureAwait(false);
                 return "processed";
             }, cancellationToken).ConfigureAwait(false);
-            LogProcessed(logger, context.ReturnId);
+            LogProcessed(_logger, context.ReturnId);
         }
     }
 
     private async Task MoveOutOfQuarantineAsync(ReturnContext context, ReturnUnitPlan plan, int returnOrderId, CancellationToken cancellationToken)
     {
-        FulfilOptions fo = context.FulfilOptions;
+        var fo = context.FulfilOptions;
         var unitsBySku = plan.Units.Where(u => u.LeavesQuarantine)
             .GroupBy(u => (Code: LocationCode(u.Target, fo), u.Sku))
             .ToDictionary(g => g.Key, g => g.Count());
@@ -100,31 +100,31 @@ public sealed partial class RestockStage : IReturnStage
             return;
         }
 
-        IReadOnlyDictionary<string, FulfilProduct> products = await catalog.GetProductsAsync([.. unitsBySku.Keys.Select(k => k.Sku).Distinct(StringComparer.Ordinal)], cancellationToken).ConfigureAwait(false);
-        int quarantine = (await QuarantineLocation.ResolveAsync(context, fulfil, outcomes, returnOrderId, cancellationToken).ConfigureAwait(false)).Id;
-        IReadOnlyList<FulfilReturnShipmentMoves> shipments = await outcomes.GetReturnShipmentMovesAsync(returnOrderId, cancellationToken).ConfigureAwait(false);
+        var products = await _catalog.GetProductsAsync([.. unitsBySku.Keys.Select(k => k.Sku).Distinct(StringComparer.Ordinal)], cancellationToken).ConfigureAwait(false);
+        var quarantine = (await QuarantineLocation.ResolveAsync(context, _fulfil, _outcomes, returnOrderId, cancellationToken).ConfigureAwait(false)).Id;
+        var shipments = await _outcomes.GetReturnShipmentMovesAsync(returnOrderId, cancellationToken).ConfigureAwait(false);
         var remaining = QuarantineStock.ReceivedByProduct(shipments, quarantine).ToDictionary(kv => kv.Key, kv => kv.Value);
 
         // Desired quantity per destination and product (several units of one SKU become one move).
         var desired = new SortedDictionary<string, Dictionary<int, decimal>>(StringComparer.Ordinal);
-        foreach (((string code, string sku), int count) in unitsBySku)
+        foreach (((var code, var sku), var count) in unitsBySku)
         {
-            if (!products.TryGetValue(sku, out FulfilProduct? product))
+            if (!products.TryGetValue(sku, out var product))
             {
                 continue;
             }
 
-            Dictionary<int, decimal> perProduct = desired.TryGetValue(code, out var d) ? d : desired[code] = [];
+            var perProduct = desired.TryGetValue(code, out var d) ? d : desired[code] = [];
             perProduct[product.Id] = perProduct.GetValueOrDefault(product.Id) + count;
         }
 
         // Destinations already moved used up their share of what was received.
         var pending = new List<string>();
-        foreach ((string code, Dictionary<int, decimal> perProduct) in desired)
+        foreach ((var code, var perProduct) in desired)
         {
             if (await context.Ledger.IsDoneAsync(context.ReturnId, OutcomeSteps.Restock(code), cancellationToken).ConfigureAwait(false))
             {
-                foreach ((int productId, decimal quantity) in perProduct)
+                foreach ((var productId, var quantity) in perProduct)
                 {
                     remaining[productId] = remaining.GetValueOrDefault(productId) - quantity;
                 }
@@ -135,15 +135,15 @@ public sealed partial class RestockStage : IReturnStage
             }
         }
 
-        decimal shortfall = 0m;
-        DateOnly today = DateOnly.FromDateTime(time.GetUtcNow().UtcDateTime);
-        foreach (string code in pending)
+        var shortfall = 0m;
+        var today = DateOnly.FromDateTime(_time.GetUtcNow().UtcDateTime);
+        foreach (var code in pending)
         {
             var moves = new List<FulfilMoveRequest>();
-            foreach ((int productId, decimal quantity) in desired[code].OrderBy(kv => kv.Key))
+            foreach ((var productId, var quantity) in desired[code].OrderBy(kv => kv.Key))
             {
                 // Never more than this return put into quarantine: quarantine holds other returns' goods too.
-                decimal movable = Math.Max(0m, Math.Min(quantity, remaining.GetValueOrDefault(productId)));
+                var movable = Math.Max(0m, Math.Min(quantity, remaining.GetValueOrDefault(productId)));
                 shortfall += quantity - movable;
                 remaining[productId] = remaining.GetValueOrDefault(productId) - movable;
                 if (movable > 0)
@@ -157,22 +157,22 @@ public sealed partial class RestockStage : IReturnStage
                 continue;
             }
 
-            int target = await QuarantineStock.LocationIdAsync(fulfil, code, cancellationToken).ConfigureAwait(false);
-            string reference = context.References.RestockTo(context.ReturnId, code);
+            var target = await QuarantineStock.LocationIdAsync(_fulfil, code, cancellationToken).ConfigureAwait(false);
+            var reference = context.References.RestockTo(context.ReturnId, code);
             var request = new FulfilInternalShipmentRequest(reference, quarantine, target, today, moves);
-            StepResult step = await context.Ledger.EnsureStepAsync(
+            var step = await context.Ledger.EnsureStepAsync(
                 context.ReturnId,
                 OutcomeSteps.Restock(code),
-                async ct => (await fulfil.TransferStockAsync(request, ct).ConfigureAwait(false)).Id.ToString(CultureInfo.InvariantCulture),
+                async ct => (await _fulfil.TransferStockAsync(request, ct).ConfigureAwait(false)).Id.ToString(CultureInfo.InvariantCulture),
                 cancellationToken).ConfigureAwait(false);
-            LogMoved(logger, context.ReturnId, moves.Sum(m => m.Quantity), code, reference, step.Created);
+            LogMoved(_logger, context.ReturnId, moves.Sum(m => m.Quantity), code, reference, step.Created);
         }
 
         if (shortfall > 0)
         {
             await context.Ledger.EnsureStepAsync(context.ReturnId, OutcomeSteps.ShortfallReported, async ct =>
             {
-                ExceptionRecord r = await reporter.ReportAsync(new ExceptionRaise(ExceptionCategory.RestockDelayed, context.ReturnId,
+                var r = await _reporter.ReportAsync(new ExceptionRaise(ExceptionCategory.RestockDelayed, context.ReturnId,
                     $"Return {context.ReturnId}: {shortfall.ToString(CultureInfo.InvariantCulture)} inspected unit(s) were not received into quarantine in Fulfil; receive them there, then replay.")
                 { DetailKey = "shortfall", RawEvent = context.Event.Body, Source = ExceptionAlertHandler.InlineFlaggingSourcePrefix + ":" + Name }, ct).ConfigureAwait(false);
                 return r.Id;
@@ -191,7 +191,7 @@ public sealed partial class RestockStage : IReturnStage
         // Reported, not stopped: the rest of the return (other units, refunds Loop already decided) proceeds.
         await context.Ledger.EnsureStepAsync(context.ReturnId, OutcomeSteps.MissingReported, async ct =>
         {
-            ExceptionRecord r = await reporter.ReportAsync(new ExceptionRaise(ExceptionCategory.RestockDelayed, context.ReturnId,
+            var r = await _reporter.ReportAsync(new ExceptionRaise(ExceptionCategory.RestockDelayed, context.ReturnId,
                 $"Return {context.ReturnId}: {missing.Length} unit(s) reported missing on inspection (line items {string.Join(", ", missing.Select(u => u.LineItemId).Distinct(StringComparer.Ordinal))}); they are not received (if the parcel was received before the inspection, take them out of quarantine in Fulfil). Check the parcel and any refund for them.")
             { DetailKey = "missing", RawEvent = context.Event.Body, Source = ExceptionAlertHandler.InlineFlaggingSourcePrefix + ":" + Name }, ct).ConfigureAwait(false);
             return r.Id;
@@ -200,30 +200,30 @@ public sealed partial class RestockStage : IReturnStage
 
     private async Task FlagInLoopAsync(ReturnContext context, ReturnUnitPlan plan, CancellationToken cancellationToken)
     {
-        IReadOnlyList<ReturnUnit> failed = plan.Failed;
+        var failed = plan.Failed;
         await context.Ledger.EnsureStepAsync(context.ReturnId, OutcomeSteps.LoopFlag, async ct =>
         {
             try
             {
-                await loop.FlagReturnAsync(context.ReturnId, ct).ConfigureAwait(false);
+                await _loop.FlagReturnAsync(context.ReturnId, ct).ConfigureAwait(false);
             }
             catch (LoopActionRejectedException ex)
             {
                 // Already flagged (or no longer open): the note still tells the reviewer why.
-                LogFlagRefused(logger, ex, context.ReturnId);
+                LogFlagRefused(_logger, ex, context.ReturnId);
             }
 
-            await loop.AddReturnNoteAsync(context.ReturnId, FailureNote(failed, plan.Units.Count), ct).ConfigureAwait(false);
+            await _loop.AddReturnNoteAsync(context.ReturnId, FailureNote(failed, plan.Units.Count), ct).ConfigureAwait(false);
             return "flagged";
         }, cancellationToken).ConfigureAwait(false);
-        LogFlagged(logger, context.ReturnId, failed.Count);
+        LogFlagged(_logger, context.ReturnId, failed.Count);
     }
 
     internal static string FailureNote(IReadOnlyList<ReturnUnit> failed, int units)
     {
-        string details = string.Join("; ", failed.GroupBy(u => u.LineItemId, StringComparer.Ordinal)
+        var details = string.Join("; ", failed.GroupBy(u => u.LineItemId, StringComparer.Ordinal)
             .Select(g => $"{g.Key} ({g.First().Signal}{(string.IsNullOrWhiteSpace(g.First().Note) ? "" : ": " + g.First().Note!.Trim())})"));
-        string note = $"LoopFulfil inspection: {failed.Count} of {units} unit(s) failed, return not processed. {details}";
+        var note = $"LoopFulfil inspection: {failed.Count} of {units} unit(s) failed, return not processed. {details}";
         return note.Length <= MaxNoteChars ? note : note[..(MaxNoteChars - 1)] + "…";
     }
 

@@ -85,24 +85,24 @@ public sealed class ReturnUnitPlan
         ArgumentNullException.ThrowIfNull(labelStatuses);
         ArgumentNullException.ThrowIfNull(options);
         var latest = new Dictionary<string, List<LineInspection>>(StringComparer.Ordinal);
-        foreach (InspectionSubmission s in submissions)
+        foreach (var s in submissions)
         {
-            foreach (IGrouping<string, LineInspection> g in s.Lines.GroupBy(l => l.LineItemId, StringComparer.Ordinal))
+            foreach (var g in s.Lines.GroupBy(l => l.LineItemId, StringComparer.Ordinal))
             {
                 latest[g.Key] = [.. g];
             }
         }
 
-        bool closed = normalisedState == ReturnStates.Closed;
+        var closed = normalisedState == ReturnStates.Closed;
         var units = new List<ReturnUnit>(snapshot.LineItems.Count);
         var seenPerId = new Dictionary<string, int>(StringComparer.Ordinal);
-        foreach (LoopReturnLineItem line in snapshot.LineItems)
+        foreach (var line in snapshot.LineItems)
         {
-            string id = line.LineItemId ?? string.Empty;
-            string sku = (line.Sku ?? string.Empty).Trim();
-            int index = seenPerId[id] = seenPerId.GetValueOrDefault(id) + 1;
+            var id = line.LineItemId ?? string.Empty;
+            var sku = (line.Sku ?? string.Empty).Trim();
+            var index = seenPerId[id] = seenPerId.GetValueOrDefault(id) + 1;
             LineInspection? inspection = null;
-            if (latest.TryGetValue(id, out List<LineInspection>? verdicts))
+            if (latest.TryGetValue(id, out var verdicts))
             {
                 inspection = verdicts.Count == 1 ? verdicts[0] : index <= verdicts.Count ? verdicts[index - 1] : null;
             }
@@ -122,7 +122,7 @@ public sealed class ReturnUnitPlan
             return "inspection";
         }
 
-        string? label = labelStatuses.Append(snapshot.LabelStatus).Concat(snapshot.Labels.Select(l => l.Status)).FirstOrDefault(options.MeansReceived);
+        var label = labelStatuses.Append(snapshot.LabelStatus).Concat(snapshot.Labels.Select(l => l.Status)).FirstOrDefault(options.MeansReceived);
         if (label is not null)
         {
             return "label:" + label.Trim().ToLowerInvariant();

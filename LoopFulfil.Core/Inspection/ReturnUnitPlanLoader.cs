@@ -9,28 +9,28 @@ namespace LoopFulfil.Core.Inspection;
 /// <summary>Builds the <see cref="ReturnUnitPlan"/> of a pass once and shares it between receipt and restock.</summary>
 public sealed class ReturnUnitPlanLoader
 {
-    private readonly IOptionsMonitor<InspectionOptions> options;
+    private readonly IOptionsMonitor<InspectionOptions> _options;
 
-    public ReturnUnitPlanLoader(IOptionsMonitor<InspectionOptions> options) => this.options = options;
+    public ReturnUnitPlanLoader(IOptionsMonitor<InspectionOptions> options) => _options = options;
 
     public async Task<ReturnUnitPlan> LoadAsync(ReturnContext context, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(context);
-        if (context.Items.TryGetValue(OutcomeItems.Plan, out object? cached) && cached is ReturnUnitPlan plan)
+        if (context.Items.TryGetValue(OutcomeItems.Plan, out var cached) && cached is ReturnUnitPlan plan)
         {
             return plan;
         }
 
-        IReadOnlyList<InspectionSubmission> inspections = await InspectionService.ReadAsync(context.Ledger, context.ReturnId, cancellationToken).ConfigureAwait(false);
-        IReadOnlyList<RecordedReturnEvent> restocks = await context.Ledger.GetEventsAsync(context.ReturnId, ReturnTriggers.RestockRequested, cancellationToken).ConfigureAwait(false);
+        var inspections = await InspectionService.ReadAsync(context.Ledger, context.ReturnId, cancellationToken).ConfigureAwait(false);
+        var restocks = await context.Ledger.GetEventsAsync(context.ReturnId, ReturnTriggers.RestockRequested, cancellationToken).ConfigureAwait(false);
         var labels = new List<string?>();
-        foreach (string trigger in (string[])[ReturnTriggers.LabelCreated, ReturnTriggers.LabelUpdated])
+        foreach (var trigger in (string[])[ReturnTriggers.LabelCreated, ReturnTriggers.LabelUpdated])
         {
-            IReadOnlyList<RecordedReturnEvent> events = await context.Ledger.GetEventsAsync(context.ReturnId, trigger, cancellationToken).ConfigureAwait(false);
+            var events = await context.Ledger.GetEventsAsync(context.ReturnId, trigger, cancellationToken).ConfigureAwait(false);
             labels.AddRange(events.Select(e => LoopJson.Deserialize<LoopLabelEvent>(e.Body).LabelStatus));
         }
 
-        plan = ReturnUnitPlan.Build(context.Return, context.State, inspections, labels, restocks.Count > 0, options.CurrentValue);
+        plan = ReturnUnitPlan.Build(context.Return, context.State, inspections, labels, restocks.Count > 0, _options.CurrentValue);
         context.Items[OutcomeItems.Plan] = plan;
         return plan;
     }

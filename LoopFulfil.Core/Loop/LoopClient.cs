@@ -92,7 +92,7 @@ public sealed partial class LoopClient : ILoopClient
         {
             foreach (var state in states)
             {
-                string? url = ListUrl(windowFrom, windowTo, query.Filter, state, pageSize);
+                var url = ListUrl(windowFrom, windowTo, query.Filter, state, pageSize);
                 while (url is not null)
                 {
                     var page = await GetListPageAsync(url, cancellationToken);

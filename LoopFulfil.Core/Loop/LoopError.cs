@@ -18,7 +18,7 @@ internal sealed record LoopError(string? Code, string? Message)
             using var document = JsonDocument.Parse(body, new JsonDocumentOptions { AllowTrailingCommas = true });
             var root = document.RootElement;
             string? code = null;
-            string? message = Text(root, "message");
+            var message = Text(root, "message");
             foreach (var name in (ReadOnlySpan<string>)["errors", "error"])
             {
                 if (!root.TryGetProperty(name, out var errors) || errors.ValueKind != JsonValueKind.Object)

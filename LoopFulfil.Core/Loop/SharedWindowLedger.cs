@@ -139,7 +139,7 @@ internal sealed class SharedWindowLedger
                 return;
             }
 
-            List<Block> written = sentInFallback > 0 ? [.. blocks, new Block(now, sentInFallback, now, _owner)] : blocks;
+            var written = sentInFallback > 0 ? [.. blocks, new Block(now, sentInFallback, now, _owner)] : blocks;
             if (await TryWriteAsync(entity, written, cancellationToken))
             {
                 Closed(closes);

@@ -51,7 +51,7 @@ public sealed record ErasureReceipt
         text.AppendLine(CultureInfo.InvariantCulture, $"Searched:  {string.Join(", ", Searched)}");
         text.AppendLine(CultureInfo.InvariantCulture, $"Loop returns of the person: {(ReturnIds.Count == 0 ? "none" : string.Join(", ", ReturnIds))}");
         text.AppendLine(CultureInfo.InvariantCulture, $"Records holding the person's data: {Entries.Count}; changed now: {RecordsChanged}");
-        foreach (ErasureEntry entry in Entries)
+        foreach (var entry in Entries)
         {
             text.AppendLine(CultureInfo.InvariantCulture, $"  {entry.Store}  {entry.Key}  [{string.Join(", ", entry.Fields)}]  {entry.Action}");
         }

@@ -30,21 +30,21 @@ public sealed partial class ErasureService
 {
     private const int MaxRewriteAttempts = 5;
 
-    private readonly ITableStore tables;
-    private readonly IBlobStore blobs;
-    private readonly StoredPayloads payloads;
-    private readonly PersonalDataTables searched;
-    private readonly TimeProvider time;
-    private readonly ILogger<ErasureService> logger;
+    private readonly ITableStore _tables;
+    private readonly IBlobStore _blobs;
+    private readonly StoredPayloads _payloads;
+    private readonly PersonalDataTables _searched;
+    private readonly TimeProvider _time;
+    private readonly ILogger<ErasureService> _logger;
 
     public ErasureService(ITableStore tables, IBlobStore blobs, PersonalDataTables searched, TimeProvider time, ILogger<ErasureService> logger)
     {
-        this.tables = tables;
-        this.blobs = blobs;
-        payloads = new StoredPayloads(tables, blobs);
-        this.searched = searched;
-        this.time = time;
-        this.logger = logger;
+        _tables = tables;
+        _blobs = blobs;
+        _payloads = new StoredPayloads(tables, blobs);
+        _searched = searched;
+        _time = time;
+        _logger = logger;
     }
 
     /// <summary>Erases the stored data of the person with <paramref name="email"/>; returns the receipt.</summary>
@@ -57,7 +57,7 @@ public sealed partial class ErasureService
             throw new ArgumentException("An e-mail address is needed (name@domain).", nameof(email));
         }
 
-        DateTimeOffset started = time.GetUtcNow();
+        var started = _time.GetUtcNow();
         var (returnIds, identifiers) = await DiscoverAsync(email, cancellationToken).ConfigureAwait(false);
 
         // Records are matched on values that single one person out (an e-mail, a phone, a street with its number);
@@ -67,9 +67,9 @@ public sealed partial class ErasureService
 
         var entries = new List<ErasureEntry>();
         var referenced = new HashSet<string>(StringComparer.Ordinal);
-        foreach (string table in searched.Names)
+        foreach (var table in _searched.Names)
         {
-            await foreach (TableEntity entity in TableScan.AllAsync(tables, table, null, cancellationToken).ConfigureAwait(false))
+            await foreach (var entity in TableScan.AllAsync(_tables, table, null, cancellationToken).ConfigureAwait(false))
             {
                 if (await EraseEntityAsync(table, entity, returnIds, match, erase, cancellationToken).ConfigureAwait(false) is { } entry)
                 {
@@ -78,7 +78,7 @@ public sealed partial class ErasureService
             }
 
             // Read again after the rewrites: the blobs records point at now are the ones to keep.
-            await foreach (TableEntity entity in TableScan.AllAsync(tables, table, null, cancellationToken).ConfigureAwait(false))
+            await foreach (var entity in TableScan.AllAsync(_tables, table, null, cancellationToken).ConfigureAwait(false))
             {
                 referenced.UnionWith(StoredPayloads.PrefixesOf(entity).Select(p => BodyStore.BlobOf(entity, p)).OfType<string>());
             }
@@ -90,12 +90,12 @@ public sealed partial class ErasureService
         var receipt = new ErasureReceipt
         {
             StartedAt = started,
-            CompletedAt = time.GetUtcNow(),
+            CompletedAt = _time.GetUtcNow(),
             ReturnIds = [.. returnIds.Order(StringComparer.Ordinal)],
             Entries = entries,
-            Searched = [.. searched.Names.Select(t => "table " + t), "blob " + BodyStore.Container, "blob " + ClaimCheck.Container],
+            Searched = [.. _searched.Names.Select(t => "table " + t), "blob " + BodyStore.Container, "blob " + ClaimCheck.Container],
         };
-        LogErased(logger, receipt.ReturnIds.Count, receipt.Entries.Count, receipt.RecordsChanged);
+        LogErased(_logger, receipt.ReturnIds.Count, receipt.Entries.Count, receipt.RecordsChanged);
         return receipt;
     }
 
@@ -105,14 +105,14 @@ public sealed partial class ErasureService
         var returnIds = new HashSet<string>(StringComparer.Ordinal);
         var identifiers = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
         string[] terms = [email];
-        foreach (string table in searched.Names)
+        foreach (var table in _searched.Names)
         {
-            await foreach (TableEntity entity in TableScan.AllAsync(tables, table, null, cancellationToken).ConfigureAwait(false))
+            await foreach (var entity in TableScan.AllAsync(_tables, table, null, cancellationToken).ConfigureAwait(false))
             {
-                bool holds = false;
-                foreach (string prefix in StoredPayloads.PrefixesOf(entity))
+                var holds = false;
+                foreach (var prefix in StoredPayloads.PrefixesOf(entity))
                 {
-                    if (await payloads.ReadAsync(entity, prefix, cancellationToken).ConfigureAwait(false) is { } body && PersonalFields.Contains(body, terms))
+                    if (await _payloads.ReadAsync(entity, prefix, cancellationToken).ConfigureAwait(false) is { } body && PersonalFields.Contains(body, terms))
                     {
                         holds = true;
                         identifiers.UnionWith(PersonalFields.Identifiers(body));
@@ -140,23 +140,23 @@ public sealed partial class ErasureService
 
     private async Task<ErasureEntry?> EraseEntityAsync(string table, TableEntity entity, HashSet<string> returnIds, HashSet<string> match, HashSet<string> erase, CancellationToken cancellationToken)
     {
-        string key = $"{entity.PartitionKey} / {entity.RowKey}";
+        var key = $"{entity.PartitionKey} / {entity.RowKey}";
         if (PersonalFields.ContainsAny(key, match))
         {
             // A key cannot be masked, and printing it would print the value: say so, by position only.
             return new ErasureEntry("table " + table, "(a key holding the value)", ["PartitionKey/RowKey"], "left: the record's key holds the value; delete it by hand");
         }
 
-        bool ofReturn = (table == ReturnLedger.Table && returnIds.Contains(entity.PartitionKey))
+        var ofReturn = (table == ReturnLedger.Table && returnIds.Contains(entity.PartitionKey))
             || (entity.GetString("ReturnId") is { Length: > 0 } rid && returnIds.Contains(rid));
-        for (int attempt = 0; attempt < MaxRewriteAttempts; attempt++)
+        for (var attempt = 0; attempt < MaxRewriteAttempts; attempt++)
         {
             var replacements = new Dictionary<string, byte[]>(StringComparer.Ordinal);
             var properties = new Dictionary<string, object?>(StringComparer.Ordinal);
-            bool stale = false;
-            foreach (string prefix in StoredPayloads.PrefixesOf(entity))
+            var stale = false;
+            foreach (var prefix in StoredPayloads.PrefixesOf(entity))
             {
-                byte[]? body = await payloads.ReadAsync(entity, prefix, cancellationToken).ConfigureAwait(false);
+                var body = await _payloads.ReadAsync(entity, prefix, cancellationToken).ConfigureAwait(false);
                 if (body is null)
                 {
                     stale = true;
@@ -169,7 +169,7 @@ public sealed partial class ErasureService
                 }
 
                 // A body that is not JSON keeps its text with the values masked.
-                byte[] reduced = PersonalFields.Reduce(body, erase, out int changed)
+                var reduced = PersonalFields.Reduce(body, erase, out var changed)
                     ?? Encoding.UTF8.GetBytes(PersonalFields.MaskIn(Encoding.UTF8.GetString(body), erase, out changed));
                 if (changed > 0)
                 {
@@ -177,9 +177,9 @@ public sealed partial class ErasureService
                 }
             }
 
-            foreach ((string name, string value) in TextProperties(entity))
+            foreach ((var name, var value) in TextProperties(entity))
             {
-                string masked = PersonalFields.MaskIn(value, erase, out int changed);
+                var masked = PersonalFields.MaskIn(value, erase, out var changed);
                 if (changed > 0 && (ofReturn || PersonalFields.ContainsAny(value, match)))
                 {
                     properties[name] = masked;
@@ -193,16 +193,16 @@ public sealed partial class ErasureService
                     return null;
                 }
 
-                properties["ErasedAt"] = time.GetUtcNow();
+                properties["ErasedAt"] = _time.GetUtcNow();
                 IReadOnlyList<string> fields = [.. replacements.Keys, .. properties.Keys.Where(k => k != "ErasedAt")];
-                if (await payloads.RewriteAsync(table, entity, replacements, properties, cancellationToken).ConfigureAwait(false))
+                if (await _payloads.RewriteAsync(table, entity, replacements, properties, cancellationToken).ConfigureAwait(false))
                 {
                     return new ErasureEntry("table " + table, key, fields, "masked");
                 }
             }
 
             // Changed under us (the pipeline wrote it meanwhile): read it again and decide again.
-            if (await tables.GetAsync(table, entity.PartitionKey, entity.RowKey, cancellationToken).ConfigureAwait(false) is not { } fresh)
+            if (await _tables.GetAsync(table, entity.PartitionKey, entity.RowKey, cancellationToken).ConfigureAwait(false) is not { } fresh)
             {
                 return null;
             }
@@ -216,7 +216,7 @@ public sealed partial class ErasureService
     private async Task<IReadOnlyList<ErasureEntry>> DeleteBlobsAsync(string container, Func<string, bool> candidate, HashSet<string> match, CancellationToken cancellationToken)
     {
         var names = new List<string>();
-        await foreach (StoredBlob blob in blobs.ListAsync(container, null, cancellationToken).ConfigureAwait(false))
+        await foreach (var blob in _blobs.ListAsync(container, null, cancellationToken).ConfigureAwait(false))
         {
             if (candidate(blob.Name))
             {
@@ -225,11 +225,11 @@ public sealed partial class ErasureService
         }
 
         var entries = new List<ErasureEntry>();
-        foreach (string name in names)
+        foreach (var name in names)
         {
-            if (await blobs.DownloadAsync(container, name, cancellationToken).ConfigureAwait(false) is { } body
+            if (await _blobs.DownloadAsync(container, name, cancellationToken).ConfigureAwait(false) is { } body
                 && PersonalFields.Contains(body, match)
-                && await blobs.DeleteAsync(container, name, cancellationToken).ConfigureAwait(false))
+                && await _blobs.DeleteAsync(container, name, cancellationToken).ConfigureAwait(false))
             {
                 entries.Add(new ErasureEntry("blob " + container, name, ["body"], "deleted"));
             }

@@ -111,11 +111,11 @@ public static class PersonalFields
         changed = 0;
 
         // Longest first, so a full name is masked whole before its first name is looked for.
-        foreach (string term in erase.Where(t => t.Length > 0).OrderByDescending(t => t.Length))
+        foreach (var term in erase.Where(t => t.Length > 0).OrderByDescending(t => t.Length))
         {
-            for (int at = text.IndexOf(term, StringComparison.OrdinalIgnoreCase); at >= 0; at = text.IndexOf(term, at, StringComparison.OrdinalIgnoreCase))
+            for (var at = text.IndexOf(term, StringComparison.OrdinalIgnoreCase); at >= 0; at = text.IndexOf(term, at, StringComparison.OrdinalIgnoreCase))
             {
-                int end = at + term.Length;
+                var end = at + term.Length;
                 if ((at > 0 && char.IsLetterOrDigit(text[at - 1])) || (end < text.Length && char.IsLetterOrDigit(text[end])))
                 {
                     at++;
@@ -155,16 +155,16 @@ public static class PersonalFields
     private static int Walk(JsonNode node, bool personal, IReadOnlyCollection<string> erase)
     {
         // Erasure masks a person's values inside other text, never inside a reference (ids, SKUs, barcodes).
-        int changed = 0;
+        var changed = 0;
         if (node is JsonObject obj)
         {
-            foreach (string key in obj.Select(p => p.Key).ToList())
+            foreach (var key in obj.Select(p => p.Key).ToList())
             {
-                JsonNode? child = obj[key];
-                bool personalValue = PersonalKeys.Contains(key) || (personal && !Kept(key));
+                var child = obj[key];
+                var personalValue = PersonalKeys.Contains(key) || (personal && !Kept(key));
                 if (child is JsonValue value)
                 {
-                    (JsonNode? replacement, bool replaced) = ReduceValue(value, personalValue, Kept(key) ? [] : erase);
+                    (var replacement, var replaced) = ReduceValue(value, personalValue, Kept(key) ? [] : erase);
                     if (replaced)
                     {
                         obj[key] = replacement;
@@ -179,11 +179,11 @@ public static class PersonalFields
         }
         else if (node is JsonArray array)
         {
-            for (int i = 0; i < array.Count; i++)
+            for (var i = 0; i < array.Count; i++)
             {
                 if (array[i] is JsonValue value)
                 {
-                    (JsonNode? replacement, bool replaced) = ReduceValue(value, personal, erase);
+                    (var replacement, var replaced) = ReduceValue(value, personal, erase);
                     if (replaced)
                     {
                         array[i] = replacement;
@@ -202,18 +202,18 @@ public static class PersonalFields
 
     private static (JsonNode? Replacement, bool Replaced) ReduceValue(JsonValue value, bool personal, IReadOnlyCollection<string> erase)
     {
-        JsonValueKind kind = value.GetValueKind();
+        var kind = value.GetValueKind();
         if (personal)
         {
             // Booleans say nothing about a person; an empty string has nothing left to take.
-            bool empty = kind == JsonValueKind.String && value.GetValue<string>().Length == 0;
+            var empty = kind == JsonValueKind.String && value.GetValue<string>().Length == 0;
             return kind is JsonValueKind.String or JsonValueKind.Number && !empty ? (null, true) : (null, false);
         }
 
         if (kind == JsonValueKind.String && erase.Count > 0)
         {
-            string text = value.GetValue<string>();
-            string masked = MaskIn(text, erase, out int count);
+            var text = value.GetValue<string>();
+            var masked = MaskIn(text, erase, out var count);
             return count > 0 ? (JsonValue.Create(masked), true) : (null, false);
         }
 
@@ -228,9 +228,9 @@ public static class PersonalFields
                 yield return value.GetValue<string>();
                 break;
             case JsonObject obj:
-                foreach (JsonNode? child in obj.Select(p => p.Value))
+                foreach (var child in obj.Select(p => p.Value))
                 {
-                    foreach (string text in child is null ? [] : Texts(child))
+                    foreach (var text in child is null ? [] : Texts(child))
                     {
                         yield return text;
                     }
@@ -238,9 +238,9 @@ public static class PersonalFields
 
                 break;
             case JsonArray array:
-                foreach (JsonNode? child in array)
+                foreach (var child in array)
                 {
-                    foreach (string text in child is null ? [] : Texts(child))
+                    foreach (var text in child is null ? [] : Texts(child))
                     {
                         yield return text;
                     }
@@ -254,14 +254,14 @@ public static class PersonalFields
     {
         if (node is JsonObject obj)
         {
-            foreach ((string key, JsonNode? child) in obj)
+            foreach ((var key, var child) in obj)
             {
                 if (child is JsonValue value && value.GetValueKind() == JsonValueKind.String)
                 {
-                    string text = value.GetValue<string>().Trim();
+                    var text = value.GetValue<string>().Trim();
 
                     // "name" identifies a person only inside a personal object (elsewhere it names a product).
-                    bool identifying = IdentifyingKeys.Contains(key) && (personal || !key.Equals("name", StringComparison.OrdinalIgnoreCase));
+                    var identifying = IdentifyingKeys.Contains(key) && (personal || !key.Equals("name", StringComparison.OrdinalIgnoreCase));
                     if (identifying && text.Length >= 3)
                     {
                         found.Add(text);
@@ -275,7 +275,7 @@ public static class PersonalFields
         }
         else if (node is JsonArray array)
         {
-            foreach (JsonNode? child in array)
+            foreach (var child in array)
             {
                 if (child is not null)
                 {

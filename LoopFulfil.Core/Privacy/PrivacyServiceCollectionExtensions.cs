@@ -32,7 +32,7 @@ public static class PrivacyServiceCollectionExtensions
         services.TryAddTransient<RetentionJob>();
 
         // Every table LoopFulfil writes whose rows could carry a value copied from a payload.
-        string commerceTable = configuration[$"{CommerceSyncOptions.Section}:{nameof(CommerceSyncOptions.TableName)}"] is { Length: > 0 } configured
+        var commerceTable = configuration[$"{CommerceSyncOptions.Section}:{nameof(CommerceSyncOptions.TableName)}"] is { Length: > 0 } configured
             ? configured
             : new CommerceSyncOptions().TableName;
         // A host adds its own such tables as HostPersonalDataTable (the single-machine sender's dedupe table).

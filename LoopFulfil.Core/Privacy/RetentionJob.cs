@@ -52,55 +52,55 @@ public sealed partial class RetentionJob
 
     private static readonly string[] SettledStates = ["closed", "cancelled", "expired"];
 
-    private readonly ITableStore tables;
-    private readonly StoredPayloads payloads;
-    private readonly ClaimCheck claims;
-    private readonly RetentionWatermarkStore watermarks;
-    private readonly IOptionsMonitor<PrivacyOptions> options;
-    private readonly TimeProvider time;
-    private readonly ILogger<RetentionJob> logger;
+    private readonly ITableStore _tables;
+    private readonly StoredPayloads _payloads;
+    private readonly ClaimCheck _claims;
+    private readonly RetentionWatermarkStore _watermarks;
+    private readonly IOptionsMonitor<PrivacyOptions> _options;
+    private readonly TimeProvider _time;
+    private readonly ILogger<RetentionJob> _logger;
 
     public RetentionJob(ITableStore tables, IBlobStore blobs, ClaimCheck claims, RetentionWatermarkStore watermarks, IOptionsMonitor<PrivacyOptions> options, TimeProvider time, ILogger<RetentionJob> logger)
     {
-        this.tables = tables;
-        payloads = new StoredPayloads(tables, blobs);
-        this.claims = claims;
-        this.watermarks = watermarks;
-        this.options = options;
-        this.time = time;
-        this.logger = logger;
+        _tables = tables;
+        _payloads = new StoredPayloads(tables, blobs);
+        _claims = claims;
+        _watermarks = watermarks;
+        _options = options;
+        _time = time;
+        _logger = logger;
     }
 
     public async Task<RetentionReport> RunAsync(CancellationToken cancellationToken)
     {
-        PrivacyOptions current = options.CurrentValue;
-        var report = new RetentionReport { ClaimCheckBodiesDeleted = await claims.PruneAsync(cancellationToken).ConfigureAwait(false) };
+        var current = _options.CurrentValue;
+        var report = new RetentionReport { ClaimCheckBodiesDeleted = await _claims.PruneAsync(cancellationToken).ConfigureAwait(false) };
         if (current.RetentionEnabled)
         {
-            DateTimeOffset cutoff = time.GetUtcNow() - TimeSpan.FromDays(current.RetainPayloadsDays);
+            var cutoff = _time.GetUtcNow() - TimeSpan.FromDays(current.RetainPayloadsDays);
             report = await ReturnsAsync(report, cutoff, current, cancellationToken).ConfigureAwait(false);
             report = await ExceptionsAsync(report, cutoff, current, cancellationToken).ConfigureAwait(false);
         }
 
-        LogRun(logger, report.ReturnsExamined, report.ReturnsReduced, report.PayloadsReduced, report.ReturnsKeptForOpenException, report.ReturnsKeptWithinPeriod,
+        LogRun(_logger, report.ReturnsExamined, report.ReturnsReduced, report.PayloadsReduced, report.ReturnsKeptForOpenException, report.ReturnsKeptWithinPeriod,
             report.ExceptionRawEventsReduced, report.ClaimCheckBodiesDeleted, report.ReturnsPassFinished, report.ExceptionsPassFinished);
         return report;
     }
 
     private async Task<RetentionReport> ReturnsAsync(RetentionReport report, DateTimeOffset cutoff, PrivacyOptions current, CancellationToken cancellationToken)
     {
-        RetentionPosition position = await watermarks.GetAsync(ReturnsPass, cancellationToken).ConfigureAwait(false);
-        for (int page = 0; page < current.RetentionMaxPagesPerRun; page++)
+        var position = await _watermarks.GetAsync(ReturnsPass, cancellationToken).ConfigureAwait(false);
+        for (var page = 0; page < current.RetentionMaxPagesPerRun; page++)
         {
-            IReadOnlyList<TableEntity> records = await TableScan.PageAsync(tables, ReturnLedger.Table, TableFilter.RowKeyEquals("record"), position, current.RetentionPageSize, cancellationToken).ConfigureAwait(false);
-            foreach (TableEntity record in records)
+            var records = await TableScan.PageAsync(_tables, ReturnLedger.Table, TableFilter.RowKeyEquals("record"), position, current.RetentionPageSize, cancellationToken).ConfigureAwait(false);
+            foreach (var record in records)
             {
                 report = await ReturnAsync(report with { ReturnsExamined = report.ReturnsExamined + 1 }, record, cutoff, cancellationToken).ConfigureAwait(false);
             }
 
-            bool finished = records.Count < current.RetentionPageSize;
+            var finished = records.Count < current.RetentionPageSize;
             position = finished ? RetentionPosition.Start : new RetentionPosition(records[^1].PartitionKey, records[^1].RowKey);
-            await watermarks.SetAsync(ReturnsPass, position, time.GetUtcNow(), cancellationToken).ConfigureAwait(false);
+            await _watermarks.SetAsync(ReturnsPass, position, _time.GetUtcNow(), cancellationToken).ConfigureAwait(false);
             if (finished)
             {
                 return report with { ReturnsPassFinished = true };
@@ -112,7 +112,7 @@ public sealed partial class RetentionJob
 
     private async Task<RetentionReport> ReturnAsync(RetentionReport report, TableEntity record, DateTimeOffset cutoff, CancellationToken cancellationToken)
     {
-        string returnId = record.PartitionKey;
+        var returnId = record.PartitionKey;
         if (!SettledStates.Contains(record.GetString("State") ?? "", StringComparer.OrdinalIgnoreCase)
             || StoredPayloads.PrefixesOf(record).All(p => StoredPayloads.IsReduced(record, p)))
         {
@@ -120,9 +120,9 @@ public sealed partial class RetentionJob
         }
 
         // Settled when the last snapshot was applied or the last exception resolved, whichever is later.
-        DateTimeOffset settledAt = record.GetDateTimeOffset("UpdatedAt") ?? DateTimeOffset.MinValue;
-        string exceptionsOfReturn = TableFilter.And(TableFilter.Equal("Kind", "record"), TableFilter.Equal("ReturnId", returnId));
-        await foreach (TableEntity exception in TableScan.AllAsync(tables, ExceptionService.TableName, exceptionsOfReturn, cancellationToken).ConfigureAwait(false))
+        var settledAt = record.GetDateTimeOffset("UpdatedAt") ?? DateTimeOffset.MinValue;
+        var exceptionsOfReturn = TableFilter.And(TableFilter.Equal("Kind", "record"), TableFilter.Equal("ReturnId", returnId));
+        await foreach (var exception in TableScan.AllAsync(_tables, ExceptionService.TableName, exceptionsOfReturn, cancellationToken).ConfigureAwait(false))
         {
             if (exception.GetString("Status") != nameof(ExceptionStatus.Resolved))
             {
@@ -141,14 +141,14 @@ public sealed partial class RetentionJob
         }
 
         // Event rows first, the record row last: a run cut short finds the record unreduced and does the return again.
-        int reduced = 0;
+        var reduced = 0;
         var rows = new List<TableEntity>();
-        await foreach (TableEntity row in TableScan.AllAsync(tables, ReturnLedger.Table, TableFilter.PartitionKeyEquals(returnId), cancellationToken).ConfigureAwait(false))
+        await foreach (var row in TableScan.AllAsync(_tables, ReturnLedger.Table, TableFilter.PartitionKeyEquals(returnId), cancellationToken).ConfigureAwait(false))
         {
             rows.Add(row);
         }
 
-        foreach (TableEntity row in rows.OrderBy(r => r.RowKey == record.RowKey))
+        foreach (var row in rows.OrderBy(r => r.RowKey == record.RowKey))
         {
             reduced += await ReduceAsync(ReturnLedger.Table, row, cancellationToken).ConfigureAwait(false);
         }
@@ -158,12 +158,12 @@ public sealed partial class RetentionJob
 
     private async Task<RetentionReport> ExceptionsAsync(RetentionReport report, DateTimeOffset cutoff, PrivacyOptions current, CancellationToken cancellationToken)
     {
-        RetentionPosition position = await watermarks.GetAsync(ExceptionsPass, cancellationToken).ConfigureAwait(false);
-        string resolved = TableFilter.And(TableFilter.Equal("Kind", "record"), TableFilter.Equal("Status", nameof(ExceptionStatus.Resolved)));
-        for (int page = 0; page < current.RetentionMaxPagesPerRun; page++)
+        var position = await _watermarks.GetAsync(ExceptionsPass, cancellationToken).ConfigureAwait(false);
+        var resolved = TableFilter.And(TableFilter.Equal("Kind", "record"), TableFilter.Equal("Status", nameof(ExceptionStatus.Resolved)));
+        for (var page = 0; page < current.RetentionMaxPagesPerRun; page++)
         {
-            IReadOnlyList<TableEntity> records = await TableScan.PageAsync(tables, ExceptionService.TableName, resolved, position, current.RetentionPageSize, cancellationToken).ConfigureAwait(false);
-            foreach (TableEntity record in records)
+            var records = await TableScan.PageAsync(_tables, ExceptionService.TableName, resolved, position, current.RetentionPageSize, cancellationToken).ConfigureAwait(false);
+            foreach (var record in records)
             {
                 if (record.GetDateTimeOffset("ResolvedAt") is { } resolvedAt && resolvedAt <= cutoff)
                 {
@@ -171,9 +171,9 @@ public sealed partial class RetentionJob
                 }
             }
 
-            bool finished = records.Count < current.RetentionPageSize;
+            var finished = records.Count < current.RetentionPageSize;
             position = finished ? RetentionPosition.Start : new RetentionPosition(records[^1].PartitionKey, records[^1].RowKey);
-            await watermarks.SetAsync(ExceptionsPass, position, time.GetUtcNow(), cancellationToken).ConfigureAwait(false);
+            await _watermarks.SetAsync(ExceptionsPass, position, _time.GetUtcNow(), cancellationToken).ConfigureAwait(false);
             if (finished)
             {
                 return report with { ExceptionsPassFinished = true };
@@ -187,9 +187,9 @@ public sealed partial class RetentionJob
     private async Task<int> ReduceAsync(string table, TableEntity entity, CancellationToken cancellationToken)
     {
         var replacements = new Dictionary<string, byte[]>(StringComparer.Ordinal);
-        foreach (string prefix in StoredPayloads.PrefixesOf(entity).Where(p => !StoredPayloads.IsReduced(entity, p)))
+        foreach (var prefix in StoredPayloads.PrefixesOf(entity).Where(p => !StoredPayloads.IsReduced(entity, p)))
         {
-            if (await payloads.ReadAsync(entity, prefix, cancellationToken).ConfigureAwait(false) is not { } body)
+            if (await _payloads.ReadAsync(entity, prefix, cancellationToken).ConfigureAwait(false) is not { } body)
             {
                 // Being rewritten by its owner right now: the next run sees the new body.
                 return 0;
@@ -204,8 +204,8 @@ public sealed partial class RetentionJob
             return 0;
         }
 
-        var marks = new Dictionary<string, object?>(StringComparer.Ordinal) { ["PayloadsReducedAt"] = time.GetUtcNow() };
-        bool written = await payloads.RewriteAsync(table, entity, replacements, marks, cancellationToken).ConfigureAwait(false);
+        var marks = new Dictionary<string, object?>(StringComparer.Ordinal) { ["PayloadsReducedAt"] = _time.GetUtcNow() };
+        var written = await _payloads.RewriteAsync(table, entity, replacements, marks, cancellationToken).ConfigureAwait(false);
         return written ? replacements.Count : 0;
     }
 

@@ -19,15 +19,15 @@ public sealed class RetentionWatermarkStore
     public const string Table = "privacy";
 
     private const string Partition = "retention";
-    private readonly ITableStore tables;
-    private volatile bool tableReady;
+    private readonly ITableStore _tables;
+    private volatile bool _tableReady;
 
-    public RetentionWatermarkStore(ITableStore tables) => this.tables = tables;
+    public RetentionWatermarkStore(ITableStore tables) => _tables = tables;
 
     public async Task<RetentionPosition> GetAsync(string pass, CancellationToken cancellationToken)
     {
         await EnsureTableAsync(cancellationToken).ConfigureAwait(false);
-        TableEntity? row = await tables.GetAsync(Table, Partition, pass, cancellationToken).ConfigureAwait(false);
+        var row = await _tables.GetAsync(Table, Partition, pass, cancellationToken).ConfigureAwait(false);
         return row is null ? RetentionPosition.Start : new RetentionPosition(row.GetString("AfterPartition") ?? "", row.GetString("AfterRow") ?? "");
     }
 
@@ -41,15 +41,15 @@ public sealed class RetentionWatermarkStore
             ["AfterRow"] = position.AfterRow,
             ["UpdatedAt"] = at,
         };
-        await tables.UpsertAsync(Table, row, UpsertMode.Replace, cancellationToken).ConfigureAwait(false);
+        await _tables.UpsertAsync(Table, row, UpsertMode.Replace, cancellationToken).ConfigureAwait(false);
     }
 
     private async Task EnsureTableAsync(CancellationToken cancellationToken)
     {
-        if (!tableReady)
+        if (!_tableReady)
         {
-            await tables.CreateTableIfNotExistsAsync(Table, cancellationToken).ConfigureAwait(false);
-            tableReady = true;
+            await _tables.CreateTableIfNotExistsAsync(Table, cancellationToken).ConfigureAwait(false);
+            _tableReady = true;
         }
     }
 }

@@ -12,13 +12,13 @@ internal sealed class StoredPayloads
     /// <summary>On an entity: <c>{prefix}ReducedSha256</c>, the hash of the body as this class last reduced it.</summary>
     internal const string ReducedSuffix = "ReducedSha256";
 
-    private readonly ITableStore tables;
-    private readonly BodyStore bodies;
+    private readonly ITableStore _tables;
+    private readonly BodyStore _bodies;
 
     public StoredPayloads(ITableStore tables, IBlobStore blobs)
     {
-        this.tables = tables;
-        bodies = new BodyStore(blobs);
+        _tables = tables;
+        _bodies = new BodyStore(blobs);
     }
 
     /// <summary>The body prefixes on <paramref name="entity"/> (e.g. <c>Snapshot</c> on a ledger row, <c>Body</c> on an exception record).</summary>
@@ -36,7 +36,7 @@ internal sealed class StoredPayloads
 
     /// <summary>The body, or null when its blob is gone or was replaced meanwhile (read the entity again).</summary>
     public Task<byte[]?> ReadAsync(TableEntity entity, string prefix, CancellationToken cancellationToken) =>
-        bodies.ReadAsync(entity, prefix, cancellationToken);
+        _bodies.ReadAsync(entity, prefix, cancellationToken);
 
     /// <summary>
     /// Writes <paramref name="replacements"/> (prefix → new body) and <paramref name="properties"/> onto the stored
@@ -51,32 +51,32 @@ internal sealed class StoredPayloads
         CancellationToken cancellationToken)
     {
         var previous = replacements.Keys.ToDictionary(p => p, p => BodyStore.BlobOf(entity, p), StringComparer.Ordinal);
-        foreach ((string prefix, byte[] body) in replacements)
+        foreach ((var prefix, var body) in replacements)
         {
-            await bodies.WriteAsync(table, entity, prefix, body, cancellationToken).ConfigureAwait(false);
+            await _bodies.WriteAsync(table, entity, prefix, body, cancellationToken).ConfigureAwait(false);
             entity[prefix + ReducedSuffix] = entity.GetString(prefix + "Sha256");
         }
 
-        foreach ((string name, object? value) in properties)
+        foreach ((var name, var value) in properties)
         {
             entity[name] = value;
         }
 
-        if (await tables.UpdateAsync(table, entity, UpsertMode.Merge, cancellationToken).ConfigureAwait(false) == UpdateOutcome.Updated)
+        if (await _tables.UpdateAsync(table, entity, UpsertMode.Merge, cancellationToken).ConfigureAwait(false) == UpdateOutcome.Updated)
         {
-            foreach ((string prefix, string? blob) in previous)
+            foreach ((var prefix, var blob) in previous)
             {
-                await bodies.ReleaseAsync(blob, entity, prefix, cancellationToken).ConfigureAwait(false);
+                await _bodies.ReleaseAsync(blob, entity, prefix, cancellationToken).ConfigureAwait(false);
             }
 
             return true;
         }
 
-        foreach (string prefix in replacements.Keys)
+        foreach (var prefix in replacements.Keys)
         {
             if (!string.Equals(previous[prefix], BodyStore.BlobOf(entity, prefix), StringComparison.Ordinal))
             {
-                await bodies.DiscardAsync(tables, table, entity, prefix, cancellationToken).ConfigureAwait(false);
+                await _bodies.DiscardAsync(_tables, table, entity, prefix, cancellationToken).ConfigureAwait(false);
             }
         }
 

@@ -9,7 +9,7 @@ internal static class TableScan
     /// <summary>Every entity of <paramref name="table"/> matching <paramref name="filter"/> (null: all), streamed.</summary>
     public static async IAsyncEnumerable<TableEntity> AllAsync(ITableStore tables, string table, string? filter, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
-        IAsyncEnumerator<TableEntity> rows = tables.QueryAsync(table, filter, cancellationToken).GetAsyncEnumerator(cancellationToken);
+        var rows = tables.QueryAsync(table, filter, cancellationToken).GetAsyncEnumerator(cancellationToken);
         await using (rows.ConfigureAwait(false))
         {
             while (true)
@@ -37,12 +37,12 @@ internal static class TableScan
     /// </summary>
     public static async Task<IReadOnlyList<TableEntity>> PageAsync(ITableStore tables, string table, string? filter, RetentionPosition after, int size, CancellationToken cancellationToken)
     {
-        string? keyset = after.AtStart
+        var keyset = after.AtStart
             ? null
             : TableFilter.Or(
                 TableFilter.GreaterThan("PartitionKey", after.AfterPartition),
                 TableFilter.And(TableFilter.PartitionKeyEquals(after.AfterPartition), TableFilter.GreaterThan("RowKey", after.AfterRow)));
-        string? combined = (filter, keyset) switch
+        var combined = (filter, keyset) switch
         {
             (null, null) => null,
             (null, _) => keyset,
@@ -51,7 +51,7 @@ internal static class TableScan
         };
 
         var page = new List<TableEntity>(size);
-        await foreach (TableEntity entity in AllAsync(tables, table, combined, cancellationToken).ConfigureAwait(false))
+        await foreach (var entity in AllAsync(tables, table, combined, cancellationToken).ConfigureAwait(false))
         {
             page.Add(entity);
             if (page.Count == size)

@@ -15,7 +15,7 @@ public static class ReconciliationCsv
         ArgumentNullException.ThrowIfNull(report);
         var csv = new StringBuilder();
         AppendRow(csv, Header);
-        foreach (ReconciliationMismatch m in report.Mismatches)
+        foreach (var m in report.Mismatches)
         {
             AppendRow(csv, [m.ReturnId, m.Kind.ToString(), m.Owner, m.Reference ?? "", m.Expected, m.Actual, m.Currency ?? "", m.Healed ? "yes" : "no", m.ExceptionId ?? "", m.Detail]);
         }
@@ -25,7 +25,7 @@ public static class ReconciliationCsv
 
     private static void AppendRow(StringBuilder csv, IReadOnlyList<string> cells)
     {
-        for (int i = 0; i < cells.Count; i++)
+        for (var i = 0; i < cells.Count; i++)
         {
             if (i > 0)
             {

@@ -19,7 +19,7 @@ public static class ReconciliationHtml
     {
         ArgumentNullException.ThrowIfNull(report);
         ReconciliationMismatch[] action = [.. report.NeedingAction.OrderBy(m => m.Owner, StringComparer.Ordinal).ThenBy(m => m.Kind).ThenBy(m => m.ReturnId, StringComparer.Ordinal)];
-        int healed = report.Mismatches.Count(m => m.Healed);
+        var healed = report.Mismatches.Count(m => m.Healed);
         var h = new StringBuilder(16 * 1024);
         h.Append("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">");
         h.Append("<title>LoopFulfil reconciliation ").Append(E(Day(report.From))).Append(" – ").Append(E(Day(report.To.AddTicks(-1)))).Append("</title>");
@@ -53,10 +53,10 @@ public static class ReconciliationHtml
             h.Append("<tr><td colspan=\"6\">No closed returns with money in this window.</td></tr>");
         }
 
-        foreach (RefundTotal t in report.Totals)
+        foreach (var t in report.Totals)
         {
-            decimal diff = t.FulfilAmount - t.LoopAmount;
-            string key = $"{t.Type}-{t.Currency}";
+            var diff = t.FulfilAmount - t.LoopAmount;
+            var key = $"{t.Type}-{t.Currency}";
             h.Append("<tr data-total=\"").Append(E(key)).Append("\"><td>").Append(E(Label(t.Type))).Append("</td><td>").Append(E(t.Currency))
                 .Append("</td><td class=\"num\">").Append(t.Returns.ToString(CultureInfo.InvariantCulture))
                 .Append("</td><td class=\"num\" data-metric=\"loop-").Append(E(key)).Append("\">").Append(Money(t.LoopAmount))
@@ -77,7 +77,7 @@ public static class ReconciliationHtml
         else
         {
             h.Append("<table data-section=\"action\"><tr><th>Owner</th><th>Category</th><th>Return</th><th>Reference</th><th class=\"num\">Expected</th><th class=\"num\">Actual</th><th>Currency</th><th>What</th></tr>");
-            foreach (ReconciliationMismatch m in action)
+            foreach (var m in action)
             {
                 h.Append("<tr data-kind=\"").Append(E(m.Kind.ToString())).Append("\"><td><span class=\"owner\">").Append(E(m.Owner)).Append("</span></td><td>").Append(E(m.Kind.ToString()))
                     .Append("</td><td class=\"id\">").Append(E(m.ReturnId)).Append("</td><td class=\"ref\">").Append(E(m.Reference ?? ""))
@@ -94,7 +94,7 @@ public static class ReconciliationHtml
             h.Append("<tr><td colspan=\"4\">None.</td></tr>");
         }
 
-        foreach (MismatchCount c in report.MismatchCounts)
+        foreach (var c in report.MismatchCounts)
         {
             h.Append("<tr><td>").Append(E(c.Kind.ToString())).Append("</td><td><span class=\"owner\">").Append(E(c.Owner)).Append("</span></td><td class=\"num\" data-metric=\"count-")
                 .Append(E(c.Kind.ToString())).Append("\">").Append(c.Count.ToString(CultureInfo.InvariantCulture)).Append("</td><td class=\"num\">").Append(c.Healed.ToString(CultureInfo.InvariantCulture)).Append("</td></tr>");
@@ -108,7 +108,7 @@ public static class ReconciliationHtml
             h.Append("<tr><td colspan=\"6\">None open.</td></tr>");
         }
 
-        foreach (OpenExceptionSummary e in report.OldestOpenExceptions)
+        foreach (var e in report.OldestOpenExceptions)
         {
             h.Append("<tr><td class=\"when\">").Append(E(Stamp(e.FirstSeen))).Append("</td><td>").Append(E(e.Category)).Append("</td><td><span class=\"owner\">").Append(E(e.Owner))
                 .Append("</span></td><td>").Append(E(e.ReturnId ?? "")).Append("</td><td class=\"num\">").Append(e.Attempts.ToString(CultureInfo.InvariantCulture))
@@ -122,31 +122,31 @@ public static class ReconciliationHtml
     /// <summary>Bars: mismatches per day (repaired part lighter); a day without a run is left empty, not drawn as zero.</summary>
     private static void AppendChart(StringBuilder h, ReconciliationReport report, int historyDays)
     {
-        DateOnly last = ReconciliationReportStore.DayOf(report);
-        DateOnly first = last.AddDays(1 - Math.Max(1, historyDays));
+        var last = ReconciliationReportStore.DayOf(report);
+        var first = last.AddDays(1 - Math.Max(1, historyDays));
         var byDay = report.History.ToDictionary(d => d.Date);
-        int max = Math.Max(1, report.History.Count == 0 ? 0 : report.History.Max(d => d.Mismatches));
+        var max = Math.Max(1, report.History.Count == 0 ? 0 : report.History.Max(d => d.Mismatches));
         const int left = 28;
         const int bottom = 20;
-        int plotWidth = ChartWidth - left - 4;
-        int plotHeight = ChartHeight - bottom - 8;
-        double slot = plotWidth / (double)historyDays;
+        var plotWidth = ChartWidth - left - 4;
+        var plotHeight = ChartHeight - bottom - 8;
+        var slot = plotWidth / (double)historyDays;
         h.Append("<svg data-section=\"chart\" xmlns=\"http://www.w3.org/2000/svg\" width=\"").Append(ChartWidth).Append("\" height=\"").Append(ChartHeight)
             .Append("\" viewBox=\"0 0 ").Append(ChartWidth).Append(' ').Append(ChartHeight).Append("\" role=\"img\" aria-label=\"Mismatches per day\">");
         h.Append("<title>Mismatches per day, ").Append(E(Day(first))).Append(" to ").Append(E(Day(last))).Append("</title>");
-        int baseline = ChartHeight - bottom;
+        var baseline = ChartHeight - bottom;
         h.Append(CultureInfo.InvariantCulture, $"<line x1=\"{left}\" y1=\"{baseline}\" x2=\"{ChartWidth - 4}\" y2=\"{baseline}\" stroke=\"#9aa3af\"/>");
         h.Append(CultureInfo.InvariantCulture, $"<text x=\"{left - 4}\" y=\"{baseline - plotHeight + 4}\" font-size=\"10\" text-anchor=\"end\" fill=\"#5b6472\">{max}</text>");
         h.Append(CultureInfo.InvariantCulture, $"<text x=\"{left - 4}\" y=\"{baseline}\" font-size=\"10\" text-anchor=\"end\" fill=\"#5b6472\">0</text>");
-        for (int i = 0; i < historyDays; i++)
+        for (var i = 0; i < historyDays; i++)
         {
-            DateOnly day = first.AddDays(i);
-            double x = left + (i * slot) + 1;
-            double w = Math.Max(1, slot - 2);
-            if (byDay.TryGetValue(day, out ReconciliationDay? d))
+            var day = first.AddDays(i);
+            var x = left + (i * slot) + 1;
+            var w = Math.Max(1, slot - 2);
+            if (byDay.TryGetValue(day, out var d))
             {
-                double total = d.Mismatches * plotHeight / (double)max;
-                double repaired = Math.Min(d.Healed, d.Mismatches) * plotHeight / (double)max;
+                var total = d.Mismatches * plotHeight / (double)max;
+                var repaired = Math.Min(d.Healed, d.Mismatches) * plotHeight / (double)max;
                 h.Append(CultureInfo.InvariantCulture, $"<g data-day=\"{Day(day)}\" data-mismatches=\"{d.Mismatches}\"><title>{Day(day)}: {d.Mismatches} mismatches ({d.Healed} repaired), {d.ReturnsChecked} returns</title>");
                 h.Append(CultureInfo.InvariantCulture, $"<rect x=\"{x:0.#}\" y=\"{baseline - total:0.#}\" width=\"{w:0.#}\" height=\"{total - repaired:0.#}\" fill=\"#d9534f\"/>");
                 h.Append(CultureInfo.InvariantCulture, $"<rect x=\"{x:0.#}\" y=\"{baseline - repaired:0.#}\" width=\"{w:0.#}\" height=\"{repaired:0.#}\" fill=\"#f2b8b5\"/>");

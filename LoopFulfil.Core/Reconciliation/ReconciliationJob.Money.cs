@@ -29,7 +29,7 @@ public sealed partial class ReconciliationJob
         List<string> confirmed,
         CancellationToken cancellationToken)
     {
-        string id = r.Id!;
+        var id = r.Id!;
         void Add(ReconciliationMismatchKind kind, string? reference, string expected, string actual, string detail, string? exceptionId = null) =>
             mismatches.Add(new ReconciliationMismatch(kind, id, ReconciliationMismatchKinds.OwnerOf(kind, eo, o), reference, expected, actual, cur, detail) { ExceptionId = exceptionId });
 
@@ -38,16 +38,16 @@ public sealed partial class ReconciliationJob
             return;
         }
 
-        Dictionary<string, PostingRecord> planned = (await postings.ForReturnAsync(id, cancellationToken).ConfigureAwait(false)).ToDictionary(p => p.Kind, StringComparer.Ordinal);
-        ReturnMoney money = ReturnMoney.Of(r, await GiftCardEventAsync(id, cancellationToken).ConfigureAwait(false));
-        FulfilLoopDocument[] creditNotes = await CreditNotesAsync().ConfigureAwait(false);
-        FulfilLoopDocument[] Journals(string kind) => [.. docs.Where(d => d.Type == LoopDocumentType.JournalEntry && d.Reference == references.Of(id, kind))];
-        FulfilLoopDocument[] storeCredits = Journals(LoopReferences.StoreCredit);
-        FulfilLoopDocument[] bonuses = Journals(LoopReferences.GiftCardBonus);
-        FulfilLoopDocument[] refundPayments = Journals(LoopReferences.RefundPayment);
-        FulfilLoopDocument[] giftCards = [.. docs.Where(d => d.Type == LoopDocumentType.GiftCard && d.Reference == references.Of(id, LoopReferences.GiftCard))];
-        FulfilLoopDocument[] fees = Journals(LoopReferences.HandlingFee);
-        decimal refundTotal = refundPayments.Sum(d => d.Amount ?? 0m);
+        var planned = (await _postings.ForReturnAsync(id, cancellationToken).ConfigureAwait(false)).ToDictionary(p => p.Kind, StringComparer.Ordinal);
+        var money = ReturnMoney.Of(r, await GiftCardEventAsync(id, cancellationToken).ConfigureAwait(false));
+        var creditNotes = await CreditNotesAsync().ConfigureAwait(false);
+        FulfilLoopDocument[] Journals(string kind) => [.. docs.Where(d => d.Type == LoopDocumentType.JournalEntry && d.Reference == _references.Of(id, kind))];
+        var storeCredits = Journals(LoopReferences.StoreCredit);
+        var bonuses = Journals(LoopReferences.GiftCardBonus);
+        var refundPayments = Journals(LoopReferences.RefundPayment);
+        FulfilLoopDocument[] giftCards = [.. docs.Where(d => d.Type == LoopDocumentType.GiftCard && d.Reference == _references.Of(id, LoopReferences.GiftCard))];
+        var fees = Journals(LoopReferences.HandlingFee);
+        var refundTotal = refundPayments.Sum(d => d.Amount ?? 0m);
 
         // docs/accounting.md: the one credit note credits every returned unit less the fee; the refund payment is R.
         // An ERP credit note posted before LoopFulfil saw it credits V; its fee F is the LOOP-{id}-FEE journal.
@@ -63,9 +63,9 @@ public sealed partial class ReconciliationJob
 
         Check(ReconciliationMismatchKind.JournalMismatch, LoopReferences.RefundPayment, money.Refund, refundPayments, refundTotal, "refund payment journal", "cash refund");
         // Rows 4 and 5, in both modes: the store credit settles the receivable with G − B, the bonus B from its own account.
-        decimal journalTotal = storeCredits.Sum(d => d.Amount ?? 0m);
-        decimal bonusTotal = bonuses.Sum(d => d.Amount ?? 0m);
-        decimal storeCreditTotal = journalTotal + bonusTotal;
+        var journalTotal = storeCredits.Sum(d => d.Amount ?? 0m);
+        var bonusTotal = bonuses.Sum(d => d.Amount ?? 0m);
+        var storeCreditTotal = journalTotal + bonusTotal;
         Check(ReconciliationMismatchKind.JournalMismatch, LoopReferences.StoreCredit, money.StoreCredit - money.Bonus, storeCredits, journalTotal, "store-credit journal", "store credit less bonus");
         Check(ReconciliationMismatchKind.JournalMismatch, LoopReferences.GiftCardBonus, money.Bonus, bonuses, bonusTotal, "store-credit bonus journal", "gift-card bonus");
         if (GiftCardOwed())
@@ -75,11 +75,11 @@ public sealed partial class ReconciliationJob
             Check(ReconciliationMismatchKind.GiftCardMismatch, LoopReferences.GiftCard, money.StoreCredit, giftCards, storeCreditTotal, "store-credit gift card", "store credit");
         }
 
-        IReadOnlyDictionary<string, IReadOnlyList<LoopExchange>> exchanges = ExchangeGroups.Of(r);
-        decimal exchangeTotal = 0m;
-        foreach (string key in exchanges.Keys)
+        var exchanges = ExchangeGroups.Of(r);
+        var exchangeTotal = 0m;
+        foreach (var key in exchanges.Keys)
         {
-            string reference = references.Of(id, key);
+            var reference = _references.Of(id, key);
             FulfilLoopDocument[] orders = [.. docs.Where(d => d.Type == LoopDocumentType.ExchangeOrder && d.Reference == reference)];
             exchangeTotal += orders.Sum(d => d.Amount ?? 0m);
             if (orders.Length == 0)
@@ -100,7 +100,7 @@ public sealed partial class ReconciliationJob
                 return;
             }
 
-            (int n, decimal l, decimal f) = totals.GetValueOrDefault((type, cur));
+            (var n, var l, var f) = totals.GetValueOrDefault((type, cur));
             totals[(type, cur)] = (n + 1, l + loopAmount, f + fulfilAmount);
         }
 
@@ -110,7 +110,7 @@ public sealed partial class ReconciliationJob
         async Task<bool> HeldByGateAsync()
         {
             if (steps.Any(s => s.Step == ReturnSteps.LoopProcessed && s.Status == StepStatus.Done) || ProcessingGate.PayloadEvidence(r) is not null
-                || await exceptions.GetAsync(ProcessingGate.ClosedRecordId(id), cancellationToken).ConfigureAwait(false) is not { } record)
+                || await _exceptions.GetAsync(ProcessingGate.ClosedRecordId(id), cancellationToken).ConfigureAwait(false) is not { } record)
             {
                 return false;
             }
@@ -135,11 +135,11 @@ public sealed partial class ReconciliationJob
         // does not carry the reference).
         async Task<FulfilLoopDocument[]> CreditNotesAsync()
         {
-            string reference = references.Of(id, LoopReferences.CreditNote);
-            int? stored = planned.TryGetValue(LoopReferences.CreditNote, out PostingRecord? note) && int.TryParse(note.DocumentId, out int documentId) ? documentId : null;
+            var reference = _references.Of(id, LoopReferences.CreditNote);
+            int? stored = planned.TryGetValue(LoopReferences.CreditNote, out var note) && int.TryParse(note.DocumentId, out var documentId) ? documentId : null;
             List<FulfilLoopDocument> found = [.. docs.Where(d => d.Type == LoopDocumentType.CreditNote && (d.Reference == reference || d.Id == stored))];
             if (stored is int invoice && found.All(d => d.Id != invoice)
-                && await fulfil.GetCreditNoteAsync(invoice, id, cancellationToken).ConfigureAwait(false) is { IsLive: true } byId)
+                && await _fulfil.GetCreditNoteAsync(invoice, id, cancellationToken).ConfigureAwait(false) is { IsLive: true } byId)
             {
                 found.Add(byId);
             }
@@ -157,15 +157,15 @@ public sealed partial class ReconciliationJob
             }
 
             return money.StoreCredit > 0m && !planned.ContainsKey(LoopReferences.StoreCredit)
-                && refundsOptions.CurrentValue.StoreCreditDocument == StoreCreditDocument.GiftCard;
+                && _refundsOptions.CurrentValue.StoreCreditDocument == StoreCreditDocument.GiftCard;
         }
 
         void Check(ReconciliationMismatchKind kind, string postingKind, decimal expected, FulfilLoopDocument[] found, decimal actual, string what, string loopWhat)
         {
-            string reference = references.Of(id, postingKind);
-            PostingRecord? posting = planned.GetValueOrDefault(postingKind);
-            bool missing = found.Length == 0 && expected > 0m;
-            bool differs = found.Length > 0 && actual != expected;
+            var reference = _references.Of(id, postingKind);
+            var posting = planned.GetValueOrDefault(postingKind);
+            var missing = found.Length == 0 && expected > 0m;
+            var differs = found.Length > 0 && actual != expected;
             if (!missing && !differs)
             {
                 return;
@@ -196,7 +196,7 @@ public sealed partial class ReconciliationJob
     /// <summary>The return's latest recorded <c>giftcard.requested</c> (G and B, docs/accounting.md row 5), or null.</summary>
     private async Task<LoopGiftCardEvent?> GiftCardEventAsync(string returnId, CancellationToken cancellationToken)
     {
-        IReadOnlyList<RecordedReturnEvent> recorded = await ledger.GetEventsAsync(returnId, ReturnTriggers.GiftCardRequested, cancellationToken).ConfigureAwait(false);
+        var recorded = await _ledger.GetEventsAsync(returnId, ReturnTriggers.GiftCardRequested, cancellationToken).ConfigureAwait(false);
         return recorded.Count == 0 ? null : LoopJson.Deserialize<LoopGiftCardEvent>(recorded[^1].Body);
     }
 }

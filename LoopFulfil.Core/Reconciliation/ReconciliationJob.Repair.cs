@@ -20,43 +20,43 @@ public sealed partial class ReconciliationJob
     /// <summary>One <c>loop-returns</c> message per return to repair (its newest Loop snapshot), or a <c>loop-exchanges</c> message per missing exchange already handed off.</summary>
     private async Task<int> HealAsync(string runId, Dictionary<string, LoopReturn> returns, List<ReconciliationMismatch> mismatches, HashSet<string> blocked, CancellationToken cancellationToken)
     {
-        int sent = 0;
+        var sent = 0;
         var healedReturns = new HashSet<string>(StringComparer.Ordinal);
         var steps = new Dictionary<string, IReadOnlyList<StepRecord>>(StringComparer.Ordinal);
-        DateTimeOffset now = time.GetUtcNow();
-        for (int i = 0; i < mismatches.Count; i++)
+        var now = _time.GetUtcNow();
+        for (var i = 0; i < mismatches.Count; i++)
         {
-            ReconciliationMismatch m = mismatches[i];
-            if (!ReconciliationMismatchKinds.IsHealable(m) || blocked.Contains(m.ReturnId) || !returns.TryGetValue(m.ReturnId, out LoopReturn? r))
+            var m = mismatches[i];
+            if (!ReconciliationMismatchKinds.IsHealable(m) || blocked.Contains(m.ReturnId) || !returns.TryGetValue(m.ReturnId, out var r))
             {
                 continue;
             }
 
-            if (!steps.TryGetValue(m.ReturnId, out IReadOnlyList<StepRecord>? returnSteps))
+            if (!steps.TryGetValue(m.ReturnId, out var returnSteps))
             {
                 // Read now, not when the run started: a worker may have taken (or finished) a step since.
-                returnSteps = await ledger.GetStepsAsync(m.ReturnId, cancellationToken).ConfigureAwait(false);
+                returnSteps = await _ledger.GetStepsAsync(m.ReturnId, cancellationToken).ConfigureAwait(false);
                 steps[m.ReturnId] = returnSteps;
             }
 
             if (m.Kind == ReconciliationMismatchKind.MissingExchangeOrder && m.Reference is { } reference
-                && references.Parse(reference) is { Suffix: { } key } parsed && parsed.ReturnId == m.ReturnId)
+                && _references.Parse(reference) is { Suffix: { } key } parsed && parsed.ReturnId == m.ReturnId)
             {
                 if (Step(returnSteps, OutcomeSteps.ExchangeEnqueued(key)) is { Status: StepStatus.Done })
                 {
                     // The hand-off to loop-exchanges is recorded, so re-running the return would not resend it.
-                    StepRecord? order = Step(returnSteps, OutcomeSteps.ExchangeOrder(key));
+                    var order = Step(returnSteps, OutcomeSteps.ExchangeOrder(key));
                     if (order is not null && (order.Status == StepStatus.Done || order.IsLeasedAt(now)))
                     {
                         // The order step is done (its document exists) or a worker holds it: a resend would only race it.
-                        LogLeftToWorker(logger, m.ReturnId, reference, runId);
+                        LogLeftToWorker(_logger, m.ReturnId, reference, runId);
                         mismatches[i] = m with { Healed = true };
                         continue;
                     }
 
-                    byte[] body = JsonSerializer.SerializeToUtf8Bytes(new ExchangeMessage(m.ReturnId, key));
+                    var body = JsonSerializer.SerializeToUtf8Bytes(new ExchangeMessage(m.ReturnId, key));
                     var properties = new Dictionary<string, string>(StringComparer.Ordinal) { ["returnId"] = m.ReturnId, ["exchangeKey"] = key, ["reconciliationRun"] = runId };
-                    await sender.SendAsync(new OutboundMessage(QueueNames.LoopExchanges, body, $"reconcile-{runId}-exchange-{m.ReturnId}-{key}", null, properties), cancellationToken).ConfigureAwait(false);
+                    await _sender.SendAsync(new OutboundMessage(QueueNames.LoopExchanges, body, $"reconcile-{runId}-exchange-{m.ReturnId}-{key}", null, properties), cancellationToken).ConfigureAwait(false);
                     sent++;
                     mismatches[i] = m with { Healed = true };
                     continue;
@@ -66,16 +66,16 @@ public sealed partial class ReconciliationJob
             if (returnSteps.Any(s => s.IsLeasedAt(now)))
             {
                 // A worker is on this return now; it finishes the missing steps or fails into a retry or a record.
-                LogLeftToWorker(logger, m.ReturnId, m.Reference, runId);
+                LogLeftToWorker(_logger, m.ReturnId, m.Reference, runId);
                 mismatches[i] = m with { Healed = true };
                 continue;
             }
 
             if (healedReturns.Add(m.ReturnId))
             {
-                await sender.SendAsync(HealMessage(runId, r), cancellationToken).ConfigureAwait(false);
+                await _sender.SendAsync(HealMessage(runId, r), cancellationToken).ConfigureAwait(false);
                 sent++;
-                LogHealed(logger, m.ReturnId, runId);
+                LogHealed(_logger, m.ReturnId, runId);
             }
 
             mismatches[i] = m with { Healed = true };

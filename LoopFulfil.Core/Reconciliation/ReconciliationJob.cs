@@ -33,20 +33,20 @@ public sealed partial class ReconciliationJob
 {
     private const string Source = "reconciliation";
 
-    private readonly ILoopClient loop;
-    private readonly IFulfilReconciliationReader fulfil;
-    private readonly ReturnLedger ledger;
-    private readonly PostingStore postings;
-    private readonly ExceptionService exceptions;
-    private readonly IMessageSender sender;
-    private readonly ReconciliationReportStore reports;
-    private readonly IOptionsMonitor<ReconciliationOptions> options;
-    private readonly IOptionsMonitor<ExceptionOptions> exceptionOptions;
-    private readonly IOptionsMonitor<RefundsOptions> refundsOptions;
-    private readonly LoopReferences references;
-    private readonly TimeProvider time;
-    private readonly LoopFulfilMetrics metrics;
-    private readonly ILogger<ReconciliationJob> logger;
+    private readonly ILoopClient _loop;
+    private readonly IFulfilReconciliationReader _fulfil;
+    private readonly ReturnLedger _ledger;
+    private readonly PostingStore _postings;
+    private readonly ExceptionService _exceptions;
+    private readonly IMessageSender _sender;
+    private readonly ReconciliationReportStore _reports;
+    private readonly IOptionsMonitor<ReconciliationOptions> _options;
+    private readonly IOptionsMonitor<ExceptionOptions> _exceptionOptions;
+    private readonly IOptionsMonitor<RefundsOptions> _refundsOptions;
+    private readonly LoopReferences _references;
+    private readonly TimeProvider _time;
+    private readonly LoopFulfilMetrics _metrics;
+    private readonly ILogger<ReconciliationJob> _logger;
 
     public ReconciliationJob(
         ILoopClient loop,
@@ -64,26 +64,26 @@ public sealed partial class ReconciliationJob
         ILogger<ReconciliationJob> logger,
         LoopFulfilMetrics? metrics = null)
     {
-        this.loop = loop;
-        this.fulfil = fulfil;
-        this.ledger = ledger;
-        this.postings = postings;
-        this.exceptions = exceptions;
-        this.sender = sender;
-        this.reports = reports;
-        this.options = options;
-        this.exceptionOptions = exceptionOptions;
-        this.refundsOptions = refundsOptions;
-        this.references = references;
-        this.time = time;
-        this.logger = logger;
-        this.metrics = metrics ?? LoopFulfilMetrics.Shared;
+        _loop = loop;
+        _fulfil = fulfil;
+        _ledger = ledger;
+        _postings = postings;
+        _exceptions = exceptions;
+        _sender = sender;
+        _reports = reports;
+        _options = options;
+        _exceptionOptions = exceptionOptions;
+        _refundsOptions = refundsOptions;
+        _references = references;
+        _time = time;
+        _logger = logger;
+        _metrics = metrics ?? LoopFulfilMetrics.Shared;
     }
 
     /// <summary>The timer's entry point: a <see cref="ReconciliationMode.Daily"/> run over the previous UTC day.</summary>
     public Task<ReconciliationReport> RunScheduledAsync(CancellationToken cancellationToken)
     {
-        (DateTimeOffset from, DateTimeOffset to) = PreviousDay(time.GetUtcNow());
+        (var from, var to) = PreviousDay(_time.GetUtcNow());
         return RunAsync(from, to, ReconciliationMode.Daily, cancellationToken);
     }
 
@@ -106,12 +106,12 @@ public sealed partial class ReconciliationJob
             throw new ArgumentException($"The window must end after it starts ({from:o} .. {to:o}).", nameof(to));
         }
 
-        ReconciliationOptions o = options.CurrentValue;
-        ExceptionOptions eo = exceptionOptions.CurrentValue;
-        DateTimeOffset started = time.GetUtcNow();
-        string runId = $"{started.UtcDateTime:yyyyMMdd'T'HHmmss'Z'}-{mode}-{Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(3))}";
-        using IDisposable? scope = logger.BeginScope(new Dictionary<string, object> { ["ReconciliationRun"] = runId });
-        LogStarted(logger, runId, mode, from, to);
+        var o = _options.CurrentValue;
+        var eo = _exceptionOptions.CurrentValue;
+        var started = _time.GetUtcNow();
+        var runId = $"{started.UtcDateTime:yyyyMMdd'T'HHmmss'Z'}-{mode}-{Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(3))}";
+        using var scope = _logger.BeginScope(new Dictionary<string, object> { ["ReconciliationRun"] = runId });
+        LogStarted(_logger, runId, mode, from, to);
 
         var returns = new Dictionary<string, LoopReturn>(StringComparer.Ordinal);
         var query = new LoopReturnListQuery
@@ -121,7 +121,7 @@ public sealed partial class ReconciliationJob
             Filter = LoopReturnListFilter.UpdatedAt,
             States = [ReturnStates.Open, ReturnStates.Review, ReturnStates.Closed, ReturnStates.Cancelled, ReturnStates.Expired],
         };
-        await foreach (LoopReturn r in loop.ListReturnsAsync(query, cancellationToken).ConfigureAwait(false))
+        await foreach (var r in _loop.ListReturnsAsync(query, cancellationToken).ConfigureAwait(false))
         {
             // Loop's range is inclusive of both ends; ours excludes the end so consecutive days do not overlap.
             if (!string.IsNullOrEmpty(r.Id) && !(r.UpdatedAt >= to))
@@ -131,30 +131,30 @@ public sealed partial class ReconciliationJob
         }
 
         var openExceptions = new List<ExceptionRecord>();
-        await foreach (ExceptionRecord record in exceptions.ListAsync(ExceptionStatus.Open, null, cancellationToken).ConfigureAwait(false))
+        await foreach (var record in _exceptions.ListAsync(ExceptionStatus.Open, null, cancellationToken).ConfigureAwait(false))
         {
             openExceptions.Add(record);
         }
 
         HashSet<string> blocked = [.. openExceptions.Select(e => e.ReturnId).OfType<string>()];
 
-        IReadOnlyList<FulfilLoopDocument> documents = returns.Count == 0 ? [] : await fulfil.GetDocumentsOfReturnsAsync(returns.Keys, cancellationToken).ConfigureAwait(false);
-        ILookup<string, FulfilLoopDocument> byReturn = documents.ToLookup(d => d.ReturnId, StringComparer.Ordinal);
+        var documents = returns.Count == 0 ? [] : await _fulfil.GetDocumentsOfReturnsAsync(returns.Keys, cancellationToken).ConfigureAwait(false);
+        var byReturn = documents.ToLookup(d => d.ReturnId, StringComparer.Ordinal);
         var mismatches = new List<ReconciliationMismatch>();
         var latencies = new List<double>();
         var totals = new Dictionary<(RefundType Type, string Currency), (int Returns, decimal Loop, decimal Fulfil)>();
         var confirmed = new List<string>();
-        DateTimeOffset now = time.GetUtcNow();
-        foreach (LoopReturn r in returns.Values.OrderBy(r => r.Id, StringComparer.Ordinal))
+        var now = _time.GetUtcNow();
+        foreach (var r in returns.Values.OrderBy(r => r.Id, StringComparer.Ordinal))
         {
             FulfilLoopDocument[] docs = [.. byReturn[r.Id!].Where(d => d.IsLive)];
-            IReadOnlyList<StepRecord> steps = await ledger.GetStepsAsync(r.Id!, cancellationToken).ConfigureAwait(false);
+            var steps = await _ledger.GetStepsAsync(r.Id!, cancellationToken).ConfigureAwait(false);
             await CheckReturnAsync(r, docs, steps, now, o, eo, mismatches, latencies, totals, confirmed, cancellationToken).ConfigureAwait(false);
         }
 
         await FindOrphansAsync(from, to, returns, o, eo, mismatches, cancellationToken).ConfigureAwait(false);
 
-        int healMessages = 0;
+        var healMessages = 0;
         if (mode == ReconciliationMode.Daily)
         {
             healMessages = o.SelfHeal ? await HealAsync(runId, returns, mismatches, blocked, cancellationToken).ConfigureAwait(false) : 0;
@@ -168,19 +168,19 @@ public sealed partial class ReconciliationJob
         {
             // The report shows the exception records as the run leaves them (including what it just raised).
             openExceptions.Clear();
-            await foreach (ExceptionRecord record in exceptions.ListAsync(ExceptionStatus.Open, null, cancellationToken).ConfigureAwait(false))
+            await foreach (var record in _exceptions.ListAsync(ExceptionStatus.Open, null, cancellationToken).ConfigureAwait(false))
             {
                 openExceptions.Add(record);
             }
         }
 
-        foreach (ReconciliationMismatch m in mismatches)
+        foreach (var m in mismatches)
         {
-            metrics.ReconciliationMismatch(m.Kind.ToString(), m.Owner, mode.ToString());
-            LogMismatch(logger, m.Kind, m.ReturnId, m.Owner, m.Reference, m.Expected, m.Actual, m.Healed);
+            _metrics.ReconciliationMismatch(m.Kind.ToString(), m.Owner, mode.ToString());
+            LogMismatch(_logger, m.Kind, m.ReturnId, m.Owner, m.Reference, m.Expected, m.Actual, m.Healed);
         }
 
-        DateTimeOffset completed = time.GetUtcNow();
+        var completed = _time.GetUtcNow();
         var report = new ReconciliationReport
         {
             RunId = runId,
@@ -204,12 +204,12 @@ public sealed partial class ReconciliationJob
         };
 
         // History includes this run: save it first, then read the days back.
-        await reports.SaveAsync(report, cancellationToken).ConfigureAwait(false);
-        DateOnly last = ReconciliationReportStore.DayOf(report);
-        IReadOnlyList<ReconciliationDay> history = await reports.GetHistoryAsync(last.AddDays(1 - Math.Max(1, o.HistoryDays)), last, cancellationToken).ConfigureAwait(false);
+        await _reports.SaveAsync(report, cancellationToken).ConfigureAwait(false);
+        var last = ReconciliationReportStore.DayOf(report);
+        var history = await _reports.GetHistoryAsync(last.AddDays(1 - Math.Max(1, o.HistoryDays)), last, cancellationToken).ConfigureAwait(false);
         report = report with { History = history };
-        await reports.SaveAsync(report, cancellationToken).ConfigureAwait(false);
-        LogCompleted(logger, runId, returns.Count, mismatches.Count, mismatches.Count(m => m.Healed), healMessages);
+        await _reports.SaveAsync(report, cancellationToken).ConfigureAwait(false);
+        LogCompleted(_logger, runId, returns.Count, mismatches.Count, mismatches.Count(m => m.Healed), healMessages);
         return report;
     }
 
@@ -226,9 +226,9 @@ public sealed partial class ReconciliationJob
         List<string> confirmed,
         CancellationToken cancellationToken)
     {
-        string id = r.Id!;
-        string state = ReturnStates.Normalise(r.State);
-        string? currency = string.IsNullOrWhiteSpace(r.Currency) ? null : r.Currency.Trim().ToUpperInvariant();
+        var id = r.Id!;
+        var state = ReturnStates.Normalise(r.State);
+        var currency = string.IsNullOrWhiteSpace(r.Currency) ? null : r.Currency.Trim().ToUpperInvariant();
         ReconciliationMismatch Add(ReconciliationMismatchKind kind, string? reference, string expected, string actual, string? cur, string detail)
         {
             var m = new ReconciliationMismatch(kind, id, ReconciliationMismatchKinds.OwnerOf(kind, eo, o), reference, expected, actual, cur, detail);
@@ -237,9 +237,9 @@ public sealed partial class ReconciliationJob
         }
 
         // Duplicates: one reference (or one return's return order) more than once.
-        foreach (var group in docs.GroupBy(d => (d.Type, Ref: d.Type == LoopDocumentType.ReturnOrder ? references.ReturnOrder(id) : d.Reference)).Where(g => g.Count() > 1))
+        foreach (var group in docs.GroupBy(d => (d.Type, Ref: d.Type == LoopDocumentType.ReturnOrder ? _references.ReturnOrder(id) : d.Reference)).Where(g => g.Count() > 1))
         {
-            string ids = string.Join(", ", group.Select(d => d.Number ?? d.Id.ToString(CultureInfo.InvariantCulture)));
+            var ids = string.Join(", ", group.Select(d => d.Number ?? d.Id.ToString(CultureInfo.InvariantCulture)));
             Add(ReconciliationMismatchKind.DuplicateDocument, group.Key.Ref, "1", group.Count().ToString(CultureInfo.InvariantCulture), null,
                 $"{group.Key.Type} {group.Key.Ref} exists {group.Count()} times in Fulfil ({ids}); cancel all but one.");
         }
@@ -247,14 +247,14 @@ public sealed partial class ReconciliationJob
         FulfilLoopDocument[] returnOrders = [.. docs.Where(d => d.Type == LoopDocumentType.ReturnOrder)];
         if (returnOrders.Length == 0 && state is ReturnStates.Open or ReturnStates.Review or ReturnStates.Closed)
         {
-            Add(ReconciliationMismatchKind.MissingReturnOrder, references.ReturnOrder(id), "return order", ReconciliationValues.Missing, null,
+            Add(ReconciliationMismatchKind.MissingReturnOrder, _references.ReturnOrder(id), "return order", ReconciliationValues.Missing, null,
                 $"Loop return {id} is {state} but Fulfil has no return order with channel_identifier {id}.");
         }
 
         // Restock: goods received into quarantine must leave it within the SLA (ledger step times).
-        DateTimeOffset? received = steps.Where(s => s.Status == StepStatus.Done && s.Step.StartsWith("receipt:", StringComparison.Ordinal)).Min(s => s.CompletedAt);
-        DateTimeOffset? restocked = steps.Where(s => s.Status == StepStatus.Done && s.Step.StartsWith("restock:", StringComparison.Ordinal)).Max(s => s.CompletedAt);
-        bool restockedInFulfil = docs.Any(d => d.Type == LoopDocumentType.InternalShipment && d.State == "done");
+        var received = steps.Where(s => s.Status == StepStatus.Done && s.Step.StartsWith("receipt:", StringComparison.Ordinal)).Min(s => s.CompletedAt);
+        var restocked = steps.Where(s => s.Status == StepStatus.Done && s.Step.StartsWith("restock:", StringComparison.Ordinal)).Max(s => s.CompletedAt);
+        var restockedInFulfil = docs.Any(d => d.Type == LoopDocumentType.InternalShipment && d.State == "done");
         if (received is { } inAt)
         {
             if (restocked is { } outAt && outAt >= inAt)
@@ -263,8 +263,8 @@ public sealed partial class ReconciliationJob
             }
             else if (!restockedInFulfil && now - inAt > o.RestockSla)
             {
-                double hours = Math.Round((now - inAt).TotalHours, 1);
-                Add(ReconciliationMismatchKind.RestockDelayed, references.Of(id, LoopReferences.Restock), $"restocked within {o.RestockSla.TotalHours.ToString(CultureInfo.InvariantCulture)} h",
+                var hours = Math.Round((now - inAt).TotalHours, 1);
+                Add(ReconciliationMismatchKind.RestockDelayed, _references.Of(id, LoopReferences.Restock), $"restocked within {o.RestockSla.TotalHours.ToString(CultureInfo.InvariantCulture)} h",
                     $"in quarantine {hours.ToString(CultureInfo.InvariantCulture)} h", null,
                     $"Return {id}: goods received into quarantine at {inAt:u} have not left it ({hours.ToString(CultureInfo.InvariantCulture)} h, SLA {o.RestockSla.TotalHours.ToString(CultureInfo.InvariantCulture)} h).");
             }
@@ -285,22 +285,22 @@ public sealed partial class ReconciliationJob
     /// </summary>
     private async Task FindOrphansAsync(DateTimeOffset from, DateTimeOffset to, Dictionary<string, LoopReturn> known, ReconciliationOptions o, ExceptionOptions eo, List<ReconciliationMismatch> mismatches, CancellationToken cancellationToken)
     {
-        IReadOnlyList<FulfilLoopDocument> created = await fulfil.GetLoopDocumentsCreatedAsync(from, to, cancellationToken).ConfigureAwait(false);
+        var created = await _fulfil.GetLoopDocumentsCreatedAsync(from, to, cancellationToken).ConfigureAwait(false);
         foreach (var group in created.Where(d => d.IsLive && !known.ContainsKey(d.ReturnId)).GroupBy(d => d.ReturnId, StringComparer.Ordinal))
         {
             try
             {
-                await loop.GetReturnAsync(group.Key, cancellationToken).ConfigureAwait(false);
+                await _loop.GetReturnAsync(group.Key, cancellationToken).ConfigureAwait(false);
                 continue;
             }
             catch (LoopNotFoundException)
             {
             }
 
-            string owner = ReconciliationMismatchKinds.OwnerOf(ReconciliationMismatchKind.OrphanDocument, eo, o);
-            foreach (FulfilLoopDocument d in group.DistinctBy(d => (d.Type, d.Id)))
+            var owner = ReconciliationMismatchKinds.OwnerOf(ReconciliationMismatchKind.OrphanDocument, eo, o);
+            foreach (var d in group.DistinctBy(d => (d.Type, d.Id)))
             {
-                string shown = d.Reference ?? references.ReturnOrder(d.ReturnId);
+                var shown = d.Reference ?? _references.ReturnOrder(d.ReturnId);
                 mismatches.Add(new ReconciliationMismatch(ReconciliationMismatchKind.OrphanDocument, group.Key, owner, shown, "no document", $"{d.Type} {d.Number ?? d.Id.ToString(CultureInfo.InvariantCulture)}",
                     null,
                     $"Fulfil {d.Type} {shown} ({d.Number ?? d.Id.ToString(CultureInfo.InvariantCulture)}, {d.State}) names Loop return {group.Key}, which Loop does not know."));
@@ -310,15 +310,15 @@ public sealed partial class ReconciliationJob
 
     private async Task RaiseAsync(List<ReconciliationMismatch> mismatches, CancellationToken cancellationToken)
     {
-        for (int i = 0; i < mismatches.Count; i++)
+        for (var i = 0; i < mismatches.Count; i++)
         {
-            ReconciliationMismatch m = mismatches[i];
+            var m = mismatches[i];
             if (m.Healed || ReconciliationMismatchKinds.CategoryOf(m.Kind) is not { } category)
             {
                 continue;
             }
 
-            ExceptionRecord record = await exceptions.RaiseAsync(
+            var record = await _exceptions.RaiseAsync(
                 new ExceptionRaise(category, m.ReturnId, $"Reconciliation: {m.Detail}") { DetailKey = $"reconciliation:{m.Kind}:{m.Reference}", Source = Source },
                 cancellationToken).ConfigureAwait(false);
             mismatches[i] = m with { ExceptionId = record.Id };
@@ -334,8 +334,8 @@ public sealed partial class ReconciliationJob
         }
 
         double[] sorted = [.. hours.Order()];
-        double median = sorted.Length % 2 == 1 ? sorted[sorted.Length / 2] : (sorted[(sorted.Length / 2) - 1] + sorted[sorted.Length / 2]) / 2;
-        double p95 = sorted[Math.Max(0, (int)Math.Ceiling(0.95 * sorted.Length) - 1)];
+        var median = sorted.Length % 2 == 1 ? sorted[sorted.Length / 2] : (sorted[(sorted.Length / 2) - 1] + sorted[sorted.Length / 2]) / 2;
+        var p95 = sorted[Math.Max(0, (int)Math.Ceiling(0.95 * sorted.Length) - 1)];
         return new RestockLatency(sorted.Length, Math.Round(median, 1), Math.Round(p95, 1));
     }
 

@@ -103,7 +103,7 @@ public static class ReconciliationMismatchKinds
             return exceptions.OwnerOf(category);
         }
 
-        return options.Owners.TryGetValue(kind, out string? owner) && !string.IsNullOrWhiteSpace(owner) ? owner : exceptions.DefaultOwner;
+        return options.Owners.TryGetValue(kind, out var owner) && !string.IsNullOrWhiteSpace(owner) ? owner : exceptions.DefaultOwner;
     }
 
     /// <summary>Kinds a re-run of the returns pipeline (or of the exchange) can repair without a person.</summary>

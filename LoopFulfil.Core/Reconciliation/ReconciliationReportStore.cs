@@ -31,18 +31,18 @@ public sealed class ReconciliationReportStore
         Converters = { new JsonStringEnumConverter() },
     };
 
-    private readonly ITableStore store;
-    private int ready;
+    private readonly ITableStore _store;
+    private int _ready;
 
-    public ReconciliationReportStore(ITableStore store) => this.store = store;
+    public ReconciliationReportStore(ITableStore store) => _store = store;
 
     public async Task SaveAsync(ReconciliationReport report, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(report);
         await EnsureTableAsync(cancellationToken).ConfigureAwait(false);
-        ReconciliationReport stored = report.Mismatches.Count > MaxStoredMismatches ? report with { Mismatches = [.. report.Mismatches.Take(MaxStoredMismatches)] } : report;
-        byte[] body = Compress(JsonSerializer.SerializeToUtf8Bytes(stored, Json));
-        int chunks = (body.Length + ChunkBytes - 1) / ChunkBytes;
+        var stored = report.Mismatches.Count > MaxStoredMismatches ? report with { Mismatches = [.. report.Mismatches.Take(MaxStoredMismatches)] } : report;
+        var body = Compress(JsonSerializer.SerializeToUtf8Bytes(stored, Json));
+        var chunks = (body.Length + ChunkBytes - 1) / ChunkBytes;
         if (chunks > MaxChunks)
         {
             throw new Errors.PermanentIntegrationException($"Reconciliation report {report.RunId} is {body.Length} bytes compressed, more than a table entity holds.");
@@ -58,15 +58,15 @@ public sealed class ReconciliationReportStore
             ["Mismatches"] = report.Mismatches.Count,
             ["Chunks"] = chunks,
         };
-        for (int i = 0; i < chunks; i++)
+        for (var i = 0; i < chunks; i++)
         {
             entity[$"Body{i}"] = body.AsSpan(i * ChunkBytes, Math.Min(ChunkBytes, body.Length - (i * ChunkBytes))).ToArray();
         }
 
-        await store.UpsertAsync(Table, entity, UpsertMode.Replace, cancellationToken).ConfigureAwait(false);
+        await _store.UpsertAsync(Table, entity, UpsertMode.Replace, cancellationToken).ConfigureAwait(false);
         if (report.Mode == ReconciliationMode.Daily)
         {
-            await store.UpsertAsync(Table, new TableEntity(DayPartition, DayKey(DayOf(report)))
+            await _store.UpsertAsync(Table, new TableEntity(DayPartition, DayKey(DayOf(report)))
             {
                 ["RunId"] = report.RunId,
                 ["ReturnsChecked"] = report.ReturnsChecked,
@@ -76,9 +76,9 @@ public sealed class ReconciliationReportStore
         }
 
         // Pointers last: a reader never follows one to a run that is not stored yet.
-        foreach (string row in new[] { AnyMode, report.Mode.ToString() })
+        foreach (var row in new[] { AnyMode, report.Mode.ToString() })
         {
-            await store.UpsertAsync(Table, new TableEntity(LatestPartition, row) { ["RunId"] = report.RunId }, UpsertMode.Replace, cancellationToken).ConfigureAwait(false);
+            await _store.UpsertAsync(Table, new TableEntity(LatestPartition, row) { ["RunId"] = report.RunId }, UpsertMode.Replace, cancellationToken).ConfigureAwait(false);
         }
     }
 
@@ -86,15 +86,15 @@ public sealed class ReconciliationReportStore
     {
         ArgumentException.ThrowIfNullOrEmpty(runId);
         await EnsureTableAsync(cancellationToken).ConfigureAwait(false);
-        TableEntity? entity = await store.GetAsync(Table, RunPartition, runId, cancellationToken).ConfigureAwait(false);
+        var entity = await _store.GetAsync(Table, RunPartition, runId, cancellationToken).ConfigureAwait(false);
         if (entity is null)
         {
             return null;
         }
 
         using var buffer = new MemoryStream();
-        int chunks = entity.GetInt32("Chunks") ?? 0;
-        for (int i = 0; i < chunks; i++)
+        var chunks = entity.GetInt32("Chunks") ?? 0;
+        for (var i = 0; i < chunks; i++)
         {
             if (entity[$"Body{i}"] is byte[] chunk)
             {
@@ -109,7 +109,7 @@ public sealed class ReconciliationReportStore
     public async Task<string?> GetLatestRunIdAsync(ReconciliationMode? mode, CancellationToken cancellationToken)
     {
         await EnsureTableAsync(cancellationToken).ConfigureAwait(false);
-        TableEntity? pointer = await store.GetAsync(Table, LatestPartition, mode?.ToString() ?? AnyMode, cancellationToken).ConfigureAwait(false);
+        var pointer = await _store.GetAsync(Table, LatestPartition, mode?.ToString() ?? AnyMode, cancellationToken).ConfigureAwait(false);
         return pointer?.GetString("RunId");
     }
 
@@ -117,14 +117,14 @@ public sealed class ReconciliationReportStore
     public async Task<IReadOnlyList<ReconciliationDay>> GetHistoryAsync(DateOnly first, DateOnly last, CancellationToken cancellationToken)
     {
         await EnsureTableAsync(cancellationToken).ConfigureAwait(false);
-        string filter = TableFilter.And(
+        var filter = TableFilter.And(
             TableFilter.PartitionKeyEquals(DayPartition),
             TableFilter.GreaterThanOrEqual("RowKey", DayKey(first)),
             TableFilter.LessThanOrEqual("RowKey", DayKey(last)));
         var days = new List<ReconciliationDay>();
-        await foreach (TableEntity e in store.QueryAsync(Table, filter, cancellationToken).ConfigureAwait(false))
+        await foreach (var e in _store.QueryAsync(Table, filter, cancellationToken).ConfigureAwait(false))
         {
-            if (DateOnly.TryParseExact(e.RowKey, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out DateOnly date))
+            if (DateOnly.TryParseExact(e.RowKey, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var date))
             {
                 days.Add(new ReconciliationDay(date, e.GetString("RunId") ?? "", e.GetInt32("ReturnsChecked") ?? 0, e.GetInt32("Mismatches") ?? 0, e.GetInt32("Healed") ?? 0));
             }
@@ -164,12 +164,12 @@ public sealed class ReconciliationReportStore
 
     private async Task EnsureTableAsync(CancellationToken cancellationToken)
     {
-        if (Volatile.Read(ref ready) == 1)
+        if (Volatile.Read(ref _ready) == 1)
         {
             return;
         }
 
-        await store.CreateTableIfNotExistsAsync(Table, cancellationToken).ConfigureAwait(false);
-        Volatile.Write(ref ready, 1);
+        await _store.CreateTableIfNotExistsAsync(Table, cancellationToken).ConfigureAwait(false);
+        Volatile.Write(ref _ready, 1);
     }
 }

@@ -8,30 +8,30 @@ namespace LoopFulfil.Core.Reconciliation;
 /// </summary>
 public sealed class ReconciliationReports
 {
-    private readonly ReconciliationReportStore store;
-    private readonly IOptionsMonitor<ReconciliationOptions> options;
+    private readonly ReconciliationReportStore _store;
+    private readonly IOptionsMonitor<ReconciliationOptions> _options;
 
     public ReconciliationReports(ReconciliationReportStore store, IOptionsMonitor<ReconciliationOptions> options)
     {
-        this.store = store;
-        this.options = options;
+        _store = store;
+        _options = options;
     }
 
     /// <summary>The newest report (of <paramref name="mode"/>, or of any mode); null before the first run.</summary>
     public async Task<ReconciliationReport?> GetLatestAsync(ReconciliationMode? mode, CancellationToken cancellationToken)
     {
-        string? runId = await store.GetLatestRunIdAsync(mode, cancellationToken).ConfigureAwait(false);
-        return runId is null ? null : await store.GetAsync(runId, cancellationToken).ConfigureAwait(false);
+        var runId = await _store.GetLatestRunIdAsync(mode, cancellationToken).ConfigureAwait(false);
+        return runId is null ? null : await _store.GetAsync(runId, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>The newest report of any mode; null before the first run.</summary>
     public Task<ReconciliationReport?> GetLatestAsync(CancellationToken cancellationToken) => GetLatestAsync(null, cancellationToken);
 
     /// <summary>One run's report, or null when unknown.</summary>
-    public Task<ReconciliationReport?> GetAsync(string runId, CancellationToken cancellationToken) => store.GetAsync(runId, cancellationToken);
+    public Task<ReconciliationReport?> GetAsync(string runId, CancellationToken cancellationToken) => _store.GetAsync(runId, cancellationToken);
 
     /// <summary>Self-contained HTML page (inline CSS and SVG, no scripts); serve as <c>text/html; charset=utf-8</c>.</summary>
-    public string RenderHtml(ReconciliationReport report) => ReconciliationHtml.Render(report, Math.Max(1, options.CurrentValue.HistoryDays));
+    public string RenderHtml(ReconciliationReport report) => ReconciliationHtml.Render(report, Math.Max(1, _options.CurrentValue.HistoryDays));
 
     /// <summary>CSV, one row per mismatch; serve as <c>text/csv; charset=utf-8</c>.</summary>
     public static string RenderCsv(ReconciliationReport report) => ReconciliationCsv.Render(report);

@@ -21,9 +21,9 @@ public static class ReturnRepairMessage
         ArgumentNullException.ThrowIfNull(loopReturn);
         ArgumentException.ThrowIfNullOrEmpty(loopReturn.Id);
         ArgumentException.ThrowIfNullOrEmpty(messageId);
-        string id = loopReturn.Id;
-        string trigger = ReturnStates.Normalise(loopReturn.State) == ReturnStates.Closed ? ReturnTriggers.ReturnClosed : ReturnTriggers.ReturnUpdated;
-        byte[] body = JsonSerializer.SerializeToUtf8Bytes(loopReturn, LoopJson.Options);
+        var id = loopReturn.Id;
+        var trigger = ReturnStates.Normalise(loopReturn.State) == ReturnStates.Closed ? ReturnTriggers.ReturnClosed : ReturnTriggers.ReturnUpdated;
+        var body = JsonSerializer.SerializeToUtf8Bytes(loopReturn, LoopJson.Options);
         var properties = new Dictionary<string, string>(StringComparer.Ordinal)
         {
             [WebhookMessagePropertyNames.Topic] = "return",
@@ -36,7 +36,7 @@ public static class ReturnRepairMessage
             properties[WebhookMessagePropertyNames.State] = loopReturn.State;
         }
 
-        foreach ((string key, string value) in extra ?? new Dictionary<string, string>())
+        foreach ((var key, var value) in extra ?? new Dictionary<string, string>())
         {
             properties[key] = value;
         }

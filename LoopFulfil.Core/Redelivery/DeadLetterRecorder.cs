@@ -36,22 +36,22 @@ public sealed partial class DeadLetterRecorder
     /// <summary>Service Bus application property with the dead-letter error description.</summary>
     public const string DeadLetterErrorDescriptionProperty = "DeadLetterErrorDescription";
 
-    private readonly ExceptionService exceptions;
-    private readonly ClaimCheck claims;
-    private readonly ILogger<DeadLetterRecorder> logger;
+    private readonly ExceptionService _exceptions;
+    private readonly ClaimCheck _claims;
+    private readonly ILogger<DeadLetterRecorder> _logger;
 
     public DeadLetterRecorder(ExceptionService exceptions, ClaimCheck claims, ILogger<DeadLetterRecorder> logger)
     {
-        this.exceptions = exceptions;
-        this.claims = claims;
-        this.logger = logger;
+        _exceptions = exceptions;
+        _claims = claims;
+        _logger = logger;
     }
 
     /// <summary>The Functions dead-letter trigger's entry point: a message received from <c>{queue}/$DeadLetterQueue</c>.</summary>
     public Task<ExceptionRecord?> RecordFromDeadLetterQueueAsync(string queue, InboundMessage message, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(message);
-        string reason = message.Properties.GetValueOrDefault(DeadLetterReasonProperty) is { Length: > 0 } r ? r : "DeadLettered";
+        var reason = message.Properties.GetValueOrDefault(DeadLetterReasonProperty) is { Length: > 0 } r ? r : "DeadLettered";
         return RecordAsync(new DeadLetteredMessage(queue, message, reason, message.Properties.GetValueOrDefault(DeadLetterErrorDescriptionProperty)), cancellationToken);
     }
 
@@ -59,20 +59,20 @@ public sealed partial class DeadLetterRecorder
     public async Task<ExceptionRecord?> RecordAsync(DeadLetteredMessage deadLetter, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(deadLetter);
-        InboundMessage message = await ResolveBodyAsync(deadLetter.Message, cancellationToken).ConfigureAwait(false);
-        string queue = deadLetter.Queue;
+        var message = await ResolveBodyAsync(deadLetter.Message, cancellationToken).ConfigureAwait(false);
+        var queue = deadLetter.Queue;
         if (queue == QueueNames.Exceptions)
         {
-            LogAlertDeadLettered(logger, message.MessageId, deadLetter.Reason);
+            LogAlertDeadLettered(_logger, message.MessageId, deadLetter.Reason);
             return null;
         }
 
-        string? returnId = message.SessionId ?? message.Properties.GetValueOrDefault(WebhookMessagePropertyNames.ReturnId);
-        string original = message.Properties.GetValueOrDefault(MessageRedelivery.OriginalMessageIdProperty) is { Length: > 0 } first ? first : message.MessageId;
-        bool isLoopEvent = queue == QueueNames.LoopReturns;
-        string text = string.Create(CultureInfo.InvariantCulture, $"Message {message.MessageId} on {queue} was dead-lettered ({deadLetter.Reason}) after {message.DeliveryCount} deliveries")
+        var returnId = message.SessionId ?? message.Properties.GetValueOrDefault(WebhookMessagePropertyNames.ReturnId);
+        var original = message.Properties.GetValueOrDefault(MessageRedelivery.OriginalMessageIdProperty) is { Length: > 0 } first ? first : message.MessageId;
+        var isLoopEvent = queue == QueueNames.LoopReturns;
+        var text = string.Create(CultureInfo.InvariantCulture, $"Message {message.MessageId} on {queue} was dead-lettered ({deadLetter.Reason}) after {message.DeliveryCount} deliveries")
             + (string.IsNullOrEmpty(deadLetter.ErrorDescription) ? "." : $": {deadLetter.ErrorDescription}");
-        ExceptionRecord record = await exceptions.RaiseAsync(
+        var record = await _exceptions.RaiseAsync(
             new ExceptionRaise(ExceptionCategory.DeadLettered, returnId, text)
             {
                 // Loop events are level-triggered: one record per return, refreshed with the newest event. Other
@@ -83,7 +83,7 @@ public sealed partial class DeadLetterRecorder
                 Source = "dead-letter:" + queue,
             },
             cancellationToken).ConfigureAwait(false);
-        LogRecorded(logger, message.MessageId, queue, deadLetter.Reason, record.Id);
+        LogRecorded(_logger, message.MessageId, queue, deadLetter.Reason, record.Id);
         return record;
     }
 
@@ -91,7 +91,7 @@ public sealed partial class DeadLetterRecorder
     public static string Describe(Exception failure)
     {
         ArgumentNullException.ThrowIfNull(failure);
-        string text = $"{failure.GetType().FullName}: {failure.Message}";
+        var text = $"{failure.GetType().FullName}: {failure.Message}";
         return text.Length <= 1024 ? text : text[..1024];
     }
 
@@ -129,7 +129,7 @@ public sealed partial class DeadLetterRecorder
     {
         try
         {
-            return await claims.ResolveAsync(message, cancellationToken).ConfigureAwait(false);
+            return await _claims.ResolveAsync(message, cancellationToken).ConfigureAwait(false);
         }
         catch (PermanentIntegrationException)
         {

@@ -62,19 +62,19 @@ public sealed partial class MessageRedelivery
 
     private const int MaxMessageIdLength = 128;
 
-    private readonly IMessageSender sender;
-    private readonly DeadLetterRecorder deadLetters;
-    private readonly IOptionsMonitor<RedeliveryOptions> options;
-    private readonly TimeProvider time;
-    private readonly ILogger<MessageRedelivery> logger;
+    private readonly IMessageSender _sender;
+    private readonly DeadLetterRecorder _deadLetters;
+    private readonly IOptionsMonitor<RedeliveryOptions> _options;
+    private readonly TimeProvider _time;
+    private readonly ILogger<MessageRedelivery> _logger;
 
     public MessageRedelivery(IMessageSender sender, DeadLetterRecorder deadLetters, IOptionsMonitor<RedeliveryOptions> options, TimeProvider time, ILogger<MessageRedelivery> logger)
     {
-        this.sender = sender;
-        this.deadLetters = deadLetters;
-        this.options = options;
-        this.time = time;
-        this.logger = logger;
+        _sender = sender;
+        _deadLetters = deadLetters;
+        _options = options;
+        _time = time;
+        _logger = logger;
     }
 
     /// <summary>
@@ -95,7 +95,7 @@ public sealed partial class MessageRedelivery
         }
         catch (Exception ex) when (ShadowRuns.Planned(ex) is { } planned && !cancellationToken.IsCancellationRequested)
         {
-            LogDoneInShadow(logger, queue, message.MessageId, planned.Write.Model, planned.Write.Method);
+            LogDoneInShadow(_logger, queue, message.MessageId, planned.Write.Model, planned.Write.Method);
             return RedeliveryOutcome.CompletedInShadow;
         }
         catch (Exception ex) when (RedeliveryPolicy.IsTransient(ex) && !cancellationToken.IsCancellationRequested)
@@ -103,28 +103,28 @@ public sealed partial class MessageRedelivery
             failure = ex;
         }
 
-        int attempt = AttemptOf(message);
-        RedeliveryDecision decision = RedeliveryPolicy.Decide(attempt, failure, options.CurrentValue);
+        var attempt = AttemptOf(message);
+        var decision = RedeliveryPolicy.Decide(attempt, failure, _options.CurrentValue);
         try
         {
             if (decision.Park)
             {
-                await deadLetters.RecordAsync(
+                await _deadLetters.RecordAsync(
                     new DeadLetteredMessage(queue, message, AttemptsExhaustedReason, $"Failed {attempt} times, last: {DeadLetterRecorder.Describe(failure)}"),
                     cancellationToken).ConfigureAwait(false);
-                LogParked(logger, queue, message.MessageId, attempt);
+                LogParked(_logger, queue, message.MessageId, attempt);
                 return RedeliveryOutcome.Parked;
             }
 
-            OutboundMessage next = Rescheduled(queue, message, attempt, time.GetUtcNow() + decision.Delay);
-            await sender.SendAsync(next, cancellationToken).ConfigureAwait(false);
-            LogRescheduled(logger, queue, message.MessageId, attempt, next.MessageId, decision.Delay.TotalSeconds);
+            var next = Rescheduled(queue, message, attempt, _time.GetUtcNow() + decision.Delay);
+            await _sender.SendAsync(next, cancellationToken).ConfigureAwait(false);
+            LogRescheduled(_logger, queue, message.MessageId, attempt, next.MessageId, decision.Delay.TotalSeconds);
             return RedeliveryOutcome.Rescheduled;
         }
         catch (Exception settleError) when (!cancellationToken.IsCancellationRequested)
         {
             // The copy or the record is not safe: let the host redeliver the original as it would without backoff.
-            LogSettleFailed(logger, settleError, queue, message.MessageId);
+            LogSettleFailed(_logger, settleError, queue, message.MessageId);
             ExceptionDispatchInfo.Throw(failure);
             throw;
         }
@@ -141,8 +141,8 @@ public sealed partial class MessageRedelivery
     public static OutboundMessage Rescheduled(string queue, InboundMessage message, int attempt, DateTimeOffset notBefore)
     {
         ArgumentNullException.ThrowIfNull(message);
-        string original = message.Properties.GetValueOrDefault(OriginalMessageIdProperty) is { Length: > 0 } first ? first : message.MessageId;
-        int reschedule = Carried(message, RescheduleProperty) + 1;
+        var original = message.Properties.GetValueOrDefault(OriginalMessageIdProperty) is { Length: > 0 } first ? first : message.MessageId;
+        var reschedule = Carried(message, RescheduleProperty) + 1;
         var properties = new Dictionary<string, string>(message.Properties, StringComparer.Ordinal)
         {
             [AttemptsProperty] = attempt.ToString(CultureInfo.InvariantCulture),
@@ -162,18 +162,18 @@ public sealed partial class MessageRedelivery
     public static string RescheduledMessageId(string originalMessageId, int reschedule)
     {
         ArgumentException.ThrowIfNullOrEmpty(originalMessageId);
-        string suffix = string.Create(CultureInfo.InvariantCulture, $"~r{reschedule}");
+        var suffix = string.Create(CultureInfo.InvariantCulture, $"~r{reschedule}");
         if (originalMessageId.Length + suffix.Length <= MaxMessageIdLength)
         {
             return originalMessageId + suffix;
         }
 
-        string hash = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(originalMessageId)));
+        var hash = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(originalMessageId)));
         return "rescheduled-" + hash + suffix;
     }
 
     private static int Carried(InboundMessage message, string property) =>
-        message.Properties.TryGetValue(property, out string? text) && int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out int value) && value >= 0
+        message.Properties.TryGetValue(property, out var text) && int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var value) && value >= 0
             ? value
             : 0;
 

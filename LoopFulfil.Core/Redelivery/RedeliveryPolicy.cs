@@ -35,7 +35,7 @@ public static class RedeliveryPolicy
             return RedeliveryDecision.Parked;
         }
 
-        TimeSpan wanted = TransientOf(failure)?.RetryAfter is { } asked && asked > TimeSpan.Zero
+        var wanted = TransientOf(failure)?.RetryAfter is { } asked && asked > TimeSpan.Zero
             ? asked
             : Exponential(attempt, options.BaseDelay, options.MaxDelay);
         return RedeliveryDecision.RetryAfter(wanted < options.MaxDelay ? wanted : options.MaxDelay);
@@ -44,16 +44,16 @@ public static class RedeliveryPolicy
     private static TimeSpan Exponential(int attempt, TimeSpan baseDelay, TimeSpan max)
     {
         // 2^30 × any positive base is far past every allowed maximum; the clamp keeps the multiplication finite.
-        double factor = Math.Pow(2, Math.Clamp(attempt - 1, 0, 30));
-        double ticks = baseDelay.Ticks * factor;
+        var factor = Math.Pow(2, Math.Clamp(attempt - 1, 0, 30));
+        var ticks = baseDelay.Ticks * factor;
         return ticks >= max.Ticks ? max : TimeSpan.FromTicks((long)ticks);
     }
 
     private static TransientIntegrationException? TransientOf(Exception failure)
     {
         // Bounded walk: an exception chain is short, but a cycle must not hang a handler.
-        Exception? current = failure;
-        for (int depth = 0; current is not null && depth < 16; depth++)
+        var current = failure;
+        for (var depth = 0; current is not null && depth < 16; depth++)
         {
             if (current is TransientIntegrationException transient)
             {

@@ -39,12 +39,12 @@ public sealed record ReturnMoney(decimal Net, decimal Tax, decimal HandlingFee, 
     public static ReturnMoney Of(LoopReturn r, LoopGiftCardEvent? giftCard)
     {
         ArgumentNullException.ThrowIfNull(r);
-        decimal net = r.LineItems.Sum(l => l.Price - l.Discount);
-        decimal tax = r.LineItems.Sum(l => l.Tax);
-        decimal storeCredit = giftCard is { TotalCreditIssued: > 0 } ? giftCard.TotalCreditIssued : r.GiftCard;
-        decimal bonus = giftCard?.BonusCredit ?? 0m;
+        var net = r.LineItems.Sum(l => l.Price - l.Discount);
+        var tax = r.LineItems.Sum(l => l.Tax);
+        var storeCredit = giftCard is { TotalCreditIssued: > 0 } ? giftCard.TotalCreditIssued : r.GiftCard;
+        var bonus = giftCard?.BonusCredit ?? 0m;
         // exchange_total (tax included) is X; a payload without it names the exchange only in exchange_credit_total.
-        decimal exchange = r.ExchangeTotal > 0 ? r.ExchangeTotal : r.ExchangeCreditTotal;
+        var exchange = r.ExchangeTotal > 0 ? r.ExchangeTotal : r.ExchangeCreditTotal;
         return new ReturnMoney(net, tax, r.HandlingFee, r.Refund, storeCredit, bonus, exchange, r.Upsell, r.ExchangeCreditTotal);
     }
 }
@@ -62,10 +62,10 @@ public sealed record RefundPlan(IReadOnlyList<PlannedPosting> Postings, string? 
     public static RefundPlan For(LoopReturn r, decimal tolerance, string companyCurrency, StoreCreditDocument storeCredit = StoreCreditDocument.Journal, LoopGiftCardEvent? giftCard = null, LoopReferences? references = null)
     {
         ArgumentNullException.ThrowIfNull(r);
-        LoopReferences refs = references ?? LoopReferences.Default;
-        string id = r.Id ?? string.Empty;
-        string company = companyCurrency.Trim().ToUpperInvariant();
-        string? currency = string.IsNullOrWhiteSpace(r.Currency) ? null : r.Currency.Trim().ToUpperInvariant();
+        var refs = references ?? LoopReferences.Default;
+        var id = r.Id ?? string.Empty;
+        var company = companyCurrency.Trim().ToUpperInvariant();
+        var currency = string.IsNullOrWhiteSpace(r.Currency) ? null : r.Currency.Trim().ToUpperInvariant();
         if (currency is null)
         {
             return Fail($"Return {id} carries no currency; amounts cannot be posted.");
@@ -81,7 +81,7 @@ public sealed record RefundPlan(IReadOnlyList<PlannedPosting> Postings, string? 
             return Fail($"Return {id}: the gift card was issued in {cardCurrency.Trim().ToUpperInvariant()} but Fulfil books in {company}; LoopFulfil does not convert.");
         }
 
-        ReturnMoney m = ReturnMoney.Of(r, giftCard);
+        var m = ReturnMoney.Of(r, giftCard);
         (string Name, decimal Value)[] figures =
         [
             ("price − discount", m.Net), ("tax", m.Tax), ("refund", m.Refund), ("gift card", m.StoreCredit), ("gift card bonus", m.Bonus),

@@ -16,25 +16,25 @@ namespace LoopFulfil.Core.Refunds;
 /// </summary>
 public sealed class RefundPoster
 {
-    private readonly IFulfilClient fulfil;
-    private readonly IFulfilOutcomesClient outcomes;
-    private readonly ReturnLedger ledger;
-    private readonly PostingStore postings;
-    private readonly IOptionsMonitor<RefundsOptions> options;
-    private readonly IOptionsMonitor<FulfilOptions> fulfilOptions;
-    private readonly TimeProvider time;
-    private readonly LoopReferences references;
+    private readonly IFulfilClient _fulfil;
+    private readonly IFulfilOutcomesClient _outcomes;
+    private readonly ReturnLedger _ledger;
+    private readonly PostingStore _postings;
+    private readonly IOptionsMonitor<RefundsOptions> _options;
+    private readonly IOptionsMonitor<FulfilOptions> _fulfilOptions;
+    private readonly TimeProvider _time;
+    private readonly LoopReferences _references;
 
     public RefundPoster(IFulfilClient fulfil, IFulfilOutcomesClient outcomes, ReturnLedger ledger, PostingStore postings, IOptionsMonitor<RefundsOptions> options, IOptionsMonitor<FulfilOptions> fulfilOptions, TimeProvider time, LoopReferences references)
     {
-        this.fulfil = fulfil;
-        this.outcomes = outcomes;
-        this.ledger = ledger;
-        this.postings = postings;
-        this.options = options;
-        this.fulfilOptions = fulfilOptions;
-        this.time = time;
-        this.references = references;
+        _fulfil = fulfil;
+        _outcomes = outcomes;
+        _ledger = ledger;
+        _postings = postings;
+        _options = options;
+        _fulfilOptions = fulfilOptions;
+        _time = time;
+        _references = references;
     }
 
     /// <summary>
@@ -48,18 +48,18 @@ public sealed class RefundPoster
     public async Task<PostingOutcome> PostAsync(PostingRecord posting, bool announce, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(posting);
-        PostingLease? lease = await postings.ClaimAsync(posting.ReturnId, posting.Kind, time.GetUtcNow(), ledger.LeaseDuration, announce, cancellationToken).ConfigureAwait(false);
+        var lease = await _postings.ClaimAsync(posting.ReturnId, posting.Kind, _time.GetUtcNow(), _ledger.LeaseDuration, announce, cancellationToken).ConfigureAwait(false);
         if (lease is null)
         {
-            return new PostingOutcome(PostedNow: false, (await postings.GetAsync(posting.ReturnId, posting.Kind, cancellationToken).ConfigureAwait(false))?.DocumentNumber);
+            return new PostingOutcome(PostedNow: false, (await _postings.GetAsync(posting.ReturnId, posting.Kind, cancellationToken).ConfigureAwait(false))?.DocumentNumber);
         }
 
         // The stored figures, not the caller's copy: a posting re-planned since it was read posts what is stored now.
-        PostingRecord p = lease.Record;
+        var p = lease.Record;
         try
         {
-            DateOnly today = DateOnly.FromDateTime(time.GetUtcNow().UtcDateTime);
-            decimal separateFee = 0m;
+            var today = DateOnly.FromDateTime(_time.GetUtcNow().UtcDateTime);
+            var separateFee = 0m;
             string id;
             string? number;
             switch (p.Kind)
@@ -75,7 +75,7 @@ public sealed class RefundPoster
                     break;
             }
 
-            await postings.MarkPostedAsync(lease, id, number, time.GetUtcNow(), cancellationToken).ConfigureAwait(false);
+            await _postings.MarkPostedAsync(lease, id, number, _time.GetUtcNow(), cancellationToken).ConfigureAwait(false);
             if (separateFee > 0)
             {
                 await PostSeparateFeeAsync(p, separateFee, cancellationToken).ConfigureAwait(false);
@@ -85,7 +85,7 @@ public sealed class RefundPoster
         }
         catch
         {
-            await postings.ReleaseAsync(lease, time.GetUtcNow()).ConfigureAwait(false);
+            await _postings.ReleaseAsync(lease, _time.GetUtcNow()).ConfigureAwait(false);
             throw;
         }
     }
@@ -97,7 +97,7 @@ public sealed class RefundPoster
     /// </summary>
     private async Task PostSeparateFeeAsync(PostingRecord note, decimal fee, CancellationToken ct)
     {
-        PostingRecord record = await AddSeparateFeeAsync(note, fee, ct).ConfigureAwait(false);
+        var record = await AddSeparateFeeAsync(note, fee, ct).ConfigureAwait(false);
         if (record.Status == PostingStatus.Pending)
         {
             await PostAsync(record, ct).ConfigureAwait(false);
@@ -111,17 +111,17 @@ public sealed class RefundPoster
     /// </summary>
     private async Task<PostingRecord> AddSeparateFeeAsync(PostingRecord note, decimal fee, CancellationToken ct)
     {
-        (PostingRecord record, _) = await postings.AddAsync(new PostingRecord
+        (var record, _) = await _postings.AddAsync(new PostingRecord
         {
             ReturnId = note.ReturnId,
             Kind = LoopReferences.HandlingFee,
-            Reference = references.Of(note.ReturnId, LoopReferences.HandlingFee),
+            Reference = _references.Of(note.ReturnId, LoopReferences.HandlingFee),
             Currency = note.Currency,
             Amount = fee,
             Status = PostingStatus.Pending,
             PartyId = note.PartyId,
             ReturnOrderId = note.ReturnOrderId,
-            CreatedAt = time.GetUtcNow(),
+            CreatedAt = _time.GetUtcNow(),
         }, ct).ConfigureAwait(false);
         return record;
     }
@@ -136,15 +136,15 @@ public sealed class RefundPoster
     /// <returns>The credit note, and the fee left to its own journal (0 when the fee is a line of the credit note).</returns>
     private async Task<(string Id, string? Number, decimal SeparateFee)> CreditNoteAsync(PostingRecord p, DateOnly today, CancellationToken ct)
     {
-        int party = p.PartyId ?? throw new ReturnStageException(ExceptionCategory.OrderNotFound, $"Posting {p.Reference}: the customer (original sale party) is unknown.") { DetailKey = p.Kind };
-        StepResult step = await ledger.EnsureStepAsync(
+        var party = p.PartyId ?? throw new ReturnStageException(ExceptionCategory.OrderNotFound, $"Posting {p.Reference}: the customer (original sale party) is unknown.") { DetailKey = p.Kind };
+        var step = await _ledger.EnsureStepAsync(
             p.ReturnId,
             OutcomeSteps.Posting(p.Kind),
             async c => (await FindCreditNoteAsync(p, c).ConfigureAwait(false))?.ToString(CultureInfo.InvariantCulture),
             async c => (await CreateCreditNoteAsync(p, party, today, c).ConfigureAwait(false)).ToString(CultureInfo.InvariantCulture),
             ct).ConfigureAwait(false);
-        int id = int.Parse(step.DocumentId, CultureInfo.InvariantCulture);
-        FulfilCreditNote note = await fulfil.GetCreditNoteAsync(id, ct).ConfigureAwait(false);
+        var id = int.Parse(step.DocumentId, CultureInfo.InvariantCulture);
+        var note = await _fulfil.GetCreditNoteAsync(id, ct).ConfigureAwait(false);
         if (note.State == "paid" && !string.Equals(note.Reference, p.Reference, StringComparison.Ordinal))
         {
             // Adopted already paid: the existing process settled its receivable (refunded the customer), so a refund
@@ -152,19 +152,19 @@ public sealed class RefundPoster
             throw new ReturnStageException(ExceptionCategory.AmountMismatch, $"Credit note {note.Number ?? step.DocumentId} of return order {p.ReturnOrderId} was already paid by the existing process; LoopFulfil posted no refund payment or store credit for {p.Reference}. Check the customer was refunded once, then resolve this record.") { DetailKey = "already-paid" };
         }
 
-        decimal separateFee = 0m;
+        var separateFee = 0m;
         if (note.State is "draft" or "validated")
         {
             await AddFeeLineAsync(p, id, ct).ConfigureAwait(false);
             if (!string.Equals(note.Reference, p.Reference, StringComparison.Ordinal))
             {
-                await outcomes.SetInvoiceReferenceAsync(id, p.Reference, ct).ConfigureAwait(false);
+                await _outcomes.SetInvoiceReferenceAsync(id, p.Reference, ct).ConfigureAwait(false);
             }
 
             await AddRoundingLineAsync(p, id, ct).ConfigureAwait(false);
 
             // Checked while draft: a credit note that disagrees with Loop is never posted.
-            CheckCreditNote(p, await fulfil.GetCreditNoteAsync(id, ct).ConfigureAwait(false), step.DocumentId, 0m, await RoundingAllowanceAsync(id, ct).ConfigureAwait(false));
+            CheckCreditNote(p, await _fulfil.GetCreditNoteAsync(id, ct).ConfigureAwait(false), step.DocumentId, 0m, await RoundingAllowanceAsync(id, ct).ConfigureAwait(false));
         }
         else if (p.HandlingFee > 0 && !await HasFeeLineAsync(p, id, ct).ConfigureAwait(false))
         {
@@ -174,7 +174,7 @@ public sealed class RefundPoster
             await AddSeparateFeeAsync(p, separateFee, ct).ConfigureAwait(false);
         }
 
-        FulfilCreditNote posted = await fulfil.PostCreditNoteAsync(id, ct).ConfigureAwait(false);
+        var posted = await _fulfil.PostCreditNoteAsync(id, ct).ConfigureAwait(false);
         CheckCreditNote(p, posted, step.DocumentId, separateFee, await RoundingAllowanceAsync(id, ct).ConfigureAwait(false));
         return (step.DocumentId, posted.Number, separateFee);
     }
@@ -182,7 +182,7 @@ public sealed class RefundPoster
     /// <summary>Ours by reference, else the live credit note the ERP made for the return sale.</summary>
     private async Task<int?> FindCreditNoteAsync(PostingRecord p, CancellationToken ct)
     {
-        if (await fulfil.FindCreditNoteAsync(p.Reference, ct).ConfigureAwait(false) is { } ours)
+        if (await _fulfil.FindCreditNoteAsync(p.Reference, ct).ConfigureAwait(false) is { } ours)
         {
             return ours.Id;
         }
@@ -192,7 +192,7 @@ public sealed class RefundPoster
             return null;
         }
 
-        FulfilSaleInvoice[] credits = [.. (await outcomes.GetInvoicesOfSaleAsync(order, ct).ConfigureAwait(false)).Where(i => i.TotalAmount < 0)];
+        FulfilSaleInvoice[] credits = [.. (await _outcomes.GetInvoicesOfSaleAsync(order, ct).ConfigureAwait(false)).Where(i => i.TotalAmount < 0)];
         if (credits.Length > 1)
         {
             throw new ReturnStageException(ExceptionCategory.AmountMismatch, $"Return order {order} has {credits.Length} credit notes ({string.Join(", ", credits.Select(c => c.Number ?? FulfilOutcomesClient.Text(c.Id)))}); {p.Reference} is one credit note per return. Cancel the extra one.") { DetailKey = p.Kind };
@@ -204,10 +204,10 @@ public sealed class RefundPoster
     /// <summary>Runs only when no credit note exists: waits for the ERP's, or creates it when the ERP makes none.</summary>
     private async Task<int> CreateCreditNoteAsync(PostingRecord p, int party, DateOnly today, CancellationToken ct)
     {
-        int order = p.ReturnOrderId ?? throw new ReturnStageException(ExceptionCategory.OrderNotFound, $"Posting {p.Reference}: the return order is unknown.") { DetailKey = p.Kind };
+        var order = p.ReturnOrderId ?? throw new ReturnStageException(ExceptionCategory.OrderNotFound, $"Posting {p.Reference}: the return order is unknown.") { DetailKey = p.Kind };
         if (!await ErpInvoicesReturnAsync(order, ct).ConfigureAwait(false))
         {
-            return (await fulfil.CreateCreditNoteAsync(await CreditNoteRequestAsync(p, order, party, today, ct).ConfigureAwait(false), ct).ConfigureAwait(false)).Id;
+            return (await _fulfil.CreateCreditNoteAsync(await CreditNoteRequestAsync(p, order, party, today, ct).ConfigureAwait(false), ct).ConfigureAwait(false)).Id;
         }
 
         // Invoice method order or shipment: Fulfil credits the return sale on its own schedule (shipment: once received).
@@ -223,13 +223,13 @@ public sealed class RefundPoster
     /// </summary>
     private async Task<bool> ErpInvoicesReturnAsync(int order, CancellationToken ct)
     {
-        CreditNoteSource source = options.CurrentValue.CreditNoteSource;
+        var source = _options.CurrentValue.CreditNoteSource;
         if (source == CreditNoteSource.InvoiceFromReturnOrder)
         {
             return true;
         }
 
-        string? method = await outcomes.GetInvoiceMethodAsync(order, ct).ConfigureAwait(false);
+        var method = await _outcomes.GetInvoiceMethodAsync(order, ct).ConfigureAwait(false);
         if (source == CreditNoteSource.Create)
         {
             if (method is "order" or "shipment")
@@ -253,7 +253,7 @@ public sealed class RefundPoster
     private async Task<FulfilCreditNoteRequest> CreditNoteRequestAsync(PostingRecord p, int order, int party, DateOnly today, CancellationToken ct)
     {
         var lines = new List<FulfilCreditNoteLine>();
-        foreach (FulfilReturnSaleLine l in await outcomes.GetSaleLinesAsync(order, ct).ConfigureAwait(false))
+        foreach (var l in await _outcomes.GetSaleLinesAsync(order, ct).ConfigureAwait(false))
         {
             if (l.Quantity < 0)
             {
@@ -271,7 +271,7 @@ public sealed class RefundPoster
             lines.Add(new FulfilCreditNoteLine(null, FeeDescription(p), 1m, p.HandlingFee, await FeeAccountAsync(ct).ConfigureAwait(false)));
         }
 
-        int? receivable = await outcomes.GetPartyReceivableAsync(party, ct).ConfigureAwait(false);
+        var receivable = await _outcomes.GetPartyReceivableAsync(party, ct).ConfigureAwait(false);
         return new FulfilCreditNoteRequest(p.Reference, party, today, $"Loop return {p.ReturnId}", lines, ReceivableAccountId: receivable);
     }
 
@@ -280,7 +280,7 @@ public sealed class RefundPoster
     {
         if (p.HandlingFee > 0 && !await HasFeeLineAsync(p, invoiceId, ct).ConfigureAwait(false))
         {
-            await outcomes.AddInvoiceLineAsync(invoiceId, await FeeAccountAsync(ct).ConfigureAwait(false), 1m, p.HandlingFee, FeeDescription(p), ct).ConfigureAwait(false);
+            await _outcomes.AddInvoiceLineAsync(invoiceId, await FeeAccountAsync(ct).ConfigureAwait(false), 1m, p.HandlingFee, FeeDescription(p), ct).ConfigureAwait(false);
         }
     }
 
@@ -292,22 +292,22 @@ public sealed class RefundPoster
     /// </summary>
     private async Task AddRoundingLineAsync(PostingRecord p, int invoiceId, CancellationToken ct)
     {
-        string code = options.CurrentValue.RoundingAccountCode;
+        var code = _options.CurrentValue.RoundingAccountCode;
         if (string.IsNullOrWhiteSpace(code))
         {
             return;
         }
 
-        FulfilCreditNote note = await fulfil.GetCreditNoteAsync(invoiceId, ct).ConfigureAwait(false);
-        decimal difference = -p.Amount - note.TotalAmount;
-        decimal taxDifference = -p.Tax - note.TaxAmount;
+        var note = await _fulfil.GetCreditNoteAsync(invoiceId, ct).ConfigureAwait(false);
+        var difference = -p.Amount - note.TotalAmount;
+        var taxDifference = -p.Tax - note.TaxAmount;
         if (difference == 0 || difference != taxDifference || Math.Abs(difference) > await RoundingAllowanceAsync(invoiceId, ct).ConfigureAwait(false))
         {
             return;
         }
 
-        int account = await AccountAsync(code, "Refunds:RoundingAccountCode", ct).ConfigureAwait(false);
-        await outcomes.AddInvoiceLineAsync(invoiceId, account, 1m, difference, $"Loop return {p.ReturnId} tax rounding (per unit in Loop)", ct).ConfigureAwait(false);
+        var account = await AccountAsync(code, "Refunds:RoundingAccountCode", ct).ConfigureAwait(false);
+        await _outcomes.AddInvoiceLineAsync(invoiceId, account, 1m, difference, $"Loop return {p.ReturnId} tax rounding (per unit in Loop)", ct).ConfigureAwait(false);
     }
 
     /// <summary>
@@ -316,7 +316,7 @@ public sealed class RefundPoster
     /// </summary>
     private async Task<decimal> RoundingAllowanceAsync(int invoiceId, CancellationToken ct)
     {
-        RefundsOptions o = options.CurrentValue;
+        var o = _options.CurrentValue;
         if (o.TaxRoundingUnit <= 0)
         {
             return o.AmountTolerance;
@@ -324,7 +324,7 @@ public sealed class RefundPoster
 
         int? fee = string.IsNullOrWhiteSpace(o.HandlingFeeAccountCode) ? null : await FeeAccountAsync(ct).ConfigureAwait(false);
         int? rounding = string.IsNullOrWhiteSpace(o.RoundingAccountCode) ? null : await AccountAsync(o.RoundingAccountCode, "Refunds:RoundingAccountCode", ct).ConfigureAwait(false);
-        decimal units = (await outcomes.GetInvoiceLinesAsync(invoiceId, ct).ConfigureAwait(false))
+        var units = (await _outcomes.GetInvoiceLinesAsync(invoiceId, ct).ConfigureAwait(false))
             .Where(l => l.AccountId is not { } a || (a != fee && a != rounding))
             .Sum(l => Math.Abs(l.Quantity));
         return Math.Max(o.AmountTolerance, o.TaxRoundingUnit * Math.Floor(units / 2));
@@ -332,8 +332,8 @@ public sealed class RefundPoster
 
     private async Task<bool> HasFeeLineAsync(PostingRecord p, int invoiceId, CancellationToken ct)
     {
-        int account = await FeeAccountAsync(ct).ConfigureAwait(false);
-        IReadOnlyList<FulfilInvoiceLine> lines = await outcomes.GetInvoiceLinesAsync(invoiceId, ct).ConfigureAwait(false);
+        var account = await FeeAccountAsync(ct).ConfigureAwait(false);
+        var lines = await _outcomes.GetInvoiceLinesAsync(invoiceId, ct).ConfigureAwait(false);
         return lines.Any(l => l.AccountId == account && l.Quantity * l.UnitPrice == p.HandlingFee);
     }
 
@@ -343,8 +343,8 @@ public sealed class RefundPoster
     /// </summary>
     private void CheckCreditNote(PostingRecord p, FulfilCreditNote note, string documentId, decimal separateFee, decimal taxAllowance)
     {
-        decimal tolerance = options.CurrentValue.AmountTolerance;
-        string what = $"Credit note {note.Number ?? documentId} ({p.Reference})";
+        var tolerance = _options.CurrentValue.AmountTolerance;
+        var what = $"Credit note {note.Number ?? documentId} ({p.Reference})";
         if (Math.Abs(note.TaxAmount + p.Tax) > taxAllowance)
         {
             throw new ReturnStageException(ExceptionCategory.AmountMismatch, $"{what} reverses tax {Text(note.TaxAmount)} but Loop's tax on the returned lines is {Text(p.Tax)} {p.Currency}; nothing more is posted for it.") { DetailKey = p.Kind };
@@ -352,15 +352,15 @@ public sealed class RefundPoster
 
         if (Math.Abs(note.TotalAmount + p.Amount + separateFee) > tolerance)
         {
-            string fee = separateFee > 0 ? $"the returned value; its handling fee {Text(separateFee)} is a journal of its own" : $"returned value less handling fee {Text(p.HandlingFee)}";
-            string rounding = Math.Abs(note.TotalAmount + p.Amount + separateFee) <= taxAllowance && string.IsNullOrWhiteSpace(options.CurrentValue.RoundingAccountCode)
+            var fee = separateFee > 0 ? $"the returned value; its handling fee {Text(separateFee)} is a journal of its own" : $"returned value less handling fee {Text(p.HandlingFee)}";
+            var rounding = Math.Abs(note.TotalAmount + p.Amount + separateFee) <= taxAllowance && string.IsNullOrWhiteSpace(_options.CurrentValue.RoundingAccountCode)
                 ? " The difference is tax rounding (Loop per unit, Fulfil per line): set Refunds:RoundingAccountCode to book it."
                 : string.Empty;
             throw new ReturnStageException(ExceptionCategory.AmountMismatch, $"{what} totals {Text(note.TotalAmount)} but Loop credits {Text(-(p.Amount + separateFee))} {p.Currency} ({fee}); nothing more is posted for it.{rounding}") { DetailKey = p.Kind };
         }
     }
 
-    private Task<int> FeeAccountAsync(CancellationToken ct) => AccountAsync(options.CurrentValue.HandlingFeeAccountCode, "Refunds:HandlingFeeAccountCode", ct);
+    private Task<int> FeeAccountAsync(CancellationToken ct) => AccountAsync(_options.CurrentValue.HandlingFeeAccountCode, "Refunds:HandlingFeeAccountCode", ct);
 
     private static string FeeDescription(PostingRecord p) => $"Loop return {p.ReturnId} handling fee";
 
@@ -368,13 +368,13 @@ public sealed class RefundPoster
 
     private async Task<(string Id, string? Number)> GiftCardAsync(PostingRecord p, CancellationToken ct)
     {
-        StepResult step = await ledger.EnsureStepAsync(
+        var step = await _ledger.EnsureStepAsync(
             p.ReturnId,
             OutcomeSteps.Posting(p.Kind),
-            async c => (await outcomes.FindGiftCardAsync(p.Reference, c).ConfigureAwait(false))?.Id.ToString(CultureInfo.InvariantCulture),
-            async c => (await outcomes.CreateGiftCardAsync(p.Reference, p.Amount, p.Currency, $"Loop return {p.ReturnId}: store credit", c).ConfigureAwait(false)).Id.ToString(CultureInfo.InvariantCulture),
+            async c => (await _outcomes.FindGiftCardAsync(p.Reference, c).ConfigureAwait(false))?.Id.ToString(CultureInfo.InvariantCulture),
+            async c => (await _outcomes.CreateGiftCardAsync(p.Reference, p.Amount, p.Currency, $"Loop return {p.ReturnId}: store credit", c).ConfigureAwait(false)).Id.ToString(CultureInfo.InvariantCulture),
             ct).ConfigureAwait(false);
-        FulfilGiftCard card = await outcomes.ActivateGiftCardAsync(int.Parse(step.DocumentId, CultureInfo.InvariantCulture), ct).ConfigureAwait(false);
+        var card = await _outcomes.ActivateGiftCardAsync(int.Parse(step.DocumentId, CultureInfo.InvariantCulture), ct).ConfigureAwait(false);
         if (card.Amount != p.Amount)
         {
             // A card found by our reference with another amount was not issued by us for this figure.
@@ -390,9 +390,9 @@ public sealed class RefundPoster
     /// </summary>
     private async Task<(string Id, string? Number)> JournalAsync(PostingRecord p, DateOnly today, CancellationToken ct)
     {
-        FulfilOptions fo = fulfilOptions.CurrentValue;
-        RefundsOptions ro = options.CurrentValue;
-        (int debit, int credit, string what) = p.Kind switch
+        var fo = _fulfilOptions.CurrentValue;
+        var ro = _options.CurrentValue;
+        (var debit, var credit, var what) = p.Kind switch
         {
             LoopReferences.RefundPayment => (await ReceivableAsync(p, ct).ConfigureAwait(false), await AccountAsync(fo.ReturnsClearingAccountCode, "Fulfil:ReturnsClearingAccountCode", ct).ConfigureAwait(false), "refund to original payment"),
             LoopReferences.StoreCredit => (await ReceivableAsync(p, ct).ConfigureAwait(false), await AccountAsync(fo.GiftCardLiabilityAccountCode, "Fulfil:GiftCardLiabilityAccountCode", ct).ConfigureAwait(false), "store credit"),
@@ -401,20 +401,20 @@ public sealed class RefundPoster
             LoopReferences.HandlingFee => (await ReceivableAsync(p, ct).ConfigureAwait(false), await FeeAccountAsync(ct).ConfigureAwait(false), "handling fee"),
             _ => throw new ReturnStageException(ExceptionCategory.FulfilRejected, $"Unknown posting kind {p.Kind}.") { DetailKey = p.Kind },
         };
-        string description = $"Loop return {p.ReturnId} {what} {p.Amount.ToString(CultureInfo.InvariantCulture)} {p.Currency}";
+        var description = $"Loop return {p.ReturnId} {what} {p.Amount.ToString(CultureInfo.InvariantCulture)} {p.Currency}";
         // The party goes on every line; the client keeps it only where the account takes one (the receivable).
         var request = new FulfilJournalEntryRequest(p.Reference, today,
         [
             new FulfilJournalLine(debit, p.Amount, 0m, p.PartyId, description),
             new FulfilJournalLine(credit, 0m, p.Amount, p.PartyId, description),
         ]);
-        StepResult step = await ledger.EnsureStepAsync(
+        var step = await _ledger.EnsureStepAsync(
             p.ReturnId,
             OutcomeSteps.Posting(p.Kind),
-            async c => (await fulfil.FindJournalEntryAsync(p.Reference, c).ConfigureAwait(false))?.Id.ToString(CultureInfo.InvariantCulture),
-            async c => (await fulfil.CreateJournalEntryAsync(request, c).ConfigureAwait(false)).Id.ToString(CultureInfo.InvariantCulture),
+            async c => (await _fulfil.FindJournalEntryAsync(p.Reference, c).ConfigureAwait(false))?.Id.ToString(CultureInfo.InvariantCulture),
+            async c => (await _fulfil.CreateJournalEntryAsync(request, c).ConfigureAwait(false)).Id.ToString(CultureInfo.InvariantCulture),
             ct).ConfigureAwait(false);
-        FulfilJournalEntry posted = await fulfil.PostJournalEntryAsync(int.Parse(step.DocumentId, CultureInfo.InvariantCulture), ct).ConfigureAwait(false);
+        var posted = await _fulfil.PostJournalEntryAsync(int.Parse(step.DocumentId, CultureInfo.InvariantCulture), ct).ConfigureAwait(false);
         if (posted.Lines.Sum(l => l.Debit) != p.Amount || posted.Lines.Sum(l => l.Credit) != p.Amount)
         {
             throw new ReturnStageException(ExceptionCategory.AmountMismatch, $"Journal entry {posted.Number ?? step.DocumentId} ({p.Reference}) does not carry {p.Amount.ToString(CultureInfo.InvariantCulture)} {p.Currency} on each side.") { DetailKey = p.Kind };
@@ -429,21 +429,21 @@ public sealed class RefundPoster
     /// </summary>
     private async Task<int> ReceivableAsync(PostingRecord p, CancellationToken ct)
     {
-        PostingRecord? posted = await postings.GetAsync(p.ReturnId, LoopReferences.CreditNote, ct).ConfigureAwait(false);
-        string reference = posted?.Reference ?? "(not planned yet)";
+        var posted = await _postings.GetAsync(p.ReturnId, LoopReferences.CreditNote, ct).ConfigureAwait(false);
+        var reference = posted?.Reference ?? "(not planned yet)";
         if (posted is not { Status: PostingStatus.Posted, DocumentId: { } document })
         {
             throw new TransientIntegrationException($"{p.Reference} waits for the return's credit note {reference}: it settles that credit note's receivable.");
         }
 
-        FulfilCreditNote note = await fulfil.GetCreditNoteAsync(int.Parse(document, CultureInfo.InvariantCulture), ct).ConfigureAwait(false);
+        var note = await _fulfil.GetCreditNoteAsync(int.Parse(document, CultureInfo.InvariantCulture), ct).ConfigureAwait(false);
         if (note.AccountId is { } account)
         {
             return account;
         }
 
-        int party = p.PartyId ?? throw new ReturnStageException(ExceptionCategory.OrderNotFound, $"Posting {p.Reference}: the customer (original sale party) is unknown.") { DetailKey = p.Kind };
-        return await outcomes.GetPartyReceivableAsync(party, ct).ConfigureAwait(false)
+        var party = p.PartyId ?? throw new ReturnStageException(ExceptionCategory.OrderNotFound, $"Posting {p.Reference}: the customer (original sale party) is unknown.") { DetailKey = p.Kind };
+        return await _outcomes.GetPartyReceivableAsync(party, ct).ConfigureAwait(false)
             ?? throw new ReturnStageException(ExceptionCategory.FulfilRejected, $"Posting {p.Reference}: neither credit note {reference} nor the customer names a receivable account.") { DetailKey = p.Kind };
     }
 
@@ -454,7 +454,7 @@ public sealed class RefundPoster
             throw new ReturnStageException(ExceptionCategory.AmountMismatch, $"{setting} is not set; finance must name the account before this return can be posted.") { DetailKey = "account:" + setting };
         }
 
-        IReadOnlyList<FulfilAccount> found = await fulfil.GetAccountsByCodesAsync([code], ct).ConfigureAwait(false);
+        var found = await _fulfil.GetAccountsByCodesAsync([code], ct).ConfigureAwait(false);
         return found.FirstOrDefault(a => string.Equals(a.Code, code, StringComparison.Ordinal))?.Id
             ?? throw new ReturnStageException(ExceptionCategory.AmountMismatch, $"Fulfil has no account with code '{code}' ({setting}).") { DetailKey = "account:" + setting };
     }

@@ -20,23 +20,23 @@ namespace LoopFulfil.Core.Refunds;
 /// </summary>
 public sealed partial class RefundsStage : IReturnStage
 {
-    private readonly IFulfilClient fulfil;
-    private readonly PostingStore postings;
-    private readonly RefundPoster poster;
-    private readonly IOptionsMonitor<RefundsOptions> options;
-    private readonly ExceptionService exceptions;
-    private readonly TimeProvider time;
-    private readonly ILogger<RefundsStage> logger;
+    private readonly IFulfilClient _fulfil;
+    private readonly PostingStore _postings;
+    private readonly RefundPoster _poster;
+    private readonly IOptionsMonitor<RefundsOptions> _options;
+    private readonly ExceptionService _exceptions;
+    private readonly TimeProvider _time;
+    private readonly ILogger<RefundsStage> _logger;
 
     public RefundsStage(IFulfilClient fulfil, PostingStore postings, RefundPoster poster, IOptionsMonitor<RefundsOptions> options, ExceptionService exceptions, TimeProvider time, ILogger<RefundsStage> logger)
     {
-        this.exceptions = exceptions;
-        this.fulfil = fulfil;
-        this.postings = postings;
-        this.poster = poster;
-        this.options = options;
-        this.time = time;
-        this.logger = logger;
+        _exceptions = exceptions;
+        _fulfil = fulfil;
+        _postings = postings;
+        _poster = poster;
+        _options = options;
+        _time = time;
+        _logger = logger;
     }
 
     public int Order => ReturnStageOrder.Refunds;
@@ -52,14 +52,14 @@ public sealed partial class RefundsStage : IReturnStage
             return;
         }
 
-        RefundsOptions o = options.CurrentValue;
-        LoopGiftCardEvent? giftCard = await GiftCardEventAsync(context, cancellationToken).ConfigureAwait(false);
-        RefundPlan plan = RefundPlan.For(context.Return, o.AmountTolerance, o.CompanyCurrency, o.StoreCreditDocument, giftCard, context.References);
+        var o = _options.CurrentValue;
+        var giftCard = await GiftCardEventAsync(context, cancellationToken).ConfigureAwait(false);
+        var plan = RefundPlan.For(context.Return, o.AmountTolerance, o.CompanyCurrency, o.StoreCreditDocument, giftCard, context.References);
         if (plan.Mismatch is { } why)
         {
-            ExceptionRecord mismatch = await context.RaiseAsync(ExceptionCategory.AmountMismatch, why, Name, cancellationToken, detailKey: "amounts").ConfigureAwait(false);
+            var mismatch = await context.RaiseAsync(ExceptionCategory.AmountMismatch, why, Name, cancellationToken, detailKey: "amounts").ConfigureAwait(false);
             // Documents planned from earlier figures wait for finance too.
-            foreach (PostingRecord earlier in await postings.ForReturnAsync(context.ReturnId, cancellationToken).ConfigureAwait(false))
+            foreach (var earlier in await _postings.ForReturnAsync(context.ReturnId, cancellationToken).ConfigureAwait(false))
             {
                 await BlockAsync(earlier.ReturnId, earlier.Kind, mismatch, cancellationToken).ConfigureAwait(false);
             }
@@ -72,22 +72,22 @@ public sealed partial class RefundsStage : IReturnStage
             return;
         }
 
-        int? party = context.OriginalSale?.PartyId;
+        var party = context.OriginalSale?.PartyId;
         if (party is null && context.OriginalSaleId is int saleId)
         {
-            party = (await fulfil.GetSaleAsync(saleId, cancellationToken).ConfigureAwait(false)).PartyId;
+            party = (await _fulfil.GetSaleAsync(saleId, cancellationToken).ConfigureAwait(false)).PartyId;
         }
 
         var stored = new List<PostingRecord>(plan.Postings.Count);
-        bool heldForFinance = false;
-        foreach (PlannedPosting planned in plan.Postings)
+        var heldForFinance = false;
+        foreach (var planned in plan.Postings)
         {
             if (await PlannedAsJournalAsync(planned, cancellationToken).ConfigureAwait(false))
             {
                 continue;
             }
 
-            (PostingRecord record, bool added) = await postings.AddAsync(new PostingRecord
+            (var record, var added) = await _postings.AddAsync(new PostingRecord
             {
                 ReturnId = planned.ReturnId,
                 Kind = planned.Kind,
@@ -99,15 +99,15 @@ public sealed partial class RefundsStage : IReturnStage
                 Status = PostingStatus.Pending,
                 PartyId = party,
                 ReturnOrderId = context.ReturnOrderId,
-                CreatedAt = time.GetUtcNow(),
+                CreatedAt = _time.GetUtcNow(),
             }, cancellationToken).ConfigureAwait(false);
-            bool changed = record.Amount != planned.Amount || !string.Equals(record.Currency, planned.Currency, StringComparison.Ordinal);
+            var changed = record.Amount != planned.Amount || !string.Equals(record.Currency, planned.Currency, StringComparison.Ordinal);
             if (!added && record.Status == PostingStatus.Blocked)
             {
                 if (!await IsLiftedAsync(record, context, cancellationToken).ConfigureAwait(false))
                 {
                     // Still waiting for finance; the record keeps saying why (refreshed when Loop's figure moved again).
-                    LogStillBlocked(logger, context.ReturnId, record.Reference, record.BlockedBy);
+                    LogStillBlocked(_logger, context.ReturnId, record.Reference, record.BlockedBy);
                     if (changed)
                     {
                         await RaiseChangedAsync(context, record, planned, cancellationToken).ConfigureAwait(false);
@@ -117,8 +117,8 @@ public sealed partial class RefundsStage : IReturnStage
                 }
 
                 // Resolved or replayed: Loop's figures now are what finance let through.
-                record = await postings.UnblockAsync(record.ReturnId, record.Kind, planned.Amount, planned.Currency, cancellationToken, planned.Tax, planned.HandlingFee).ConfigureAwait(false) ?? record;
-                LogUnblocked(logger, context.ReturnId, record.Reference, planned.Amount, planned.Currency);
+                record = await _postings.UnblockAsync(record.ReturnId, record.Kind, planned.Amount, planned.Currency, cancellationToken, planned.Tax, planned.HandlingFee).ConfigureAwait(false) ?? record;
+                LogUnblocked(_logger, context.ReturnId, record.Reference, planned.Amount, planned.Currency);
             }
             else if (!added && changed && record.Status == PostingStatus.Posted)
             {
@@ -131,9 +131,9 @@ public sealed partial class RefundsStage : IReturnStage
             }
             else if (!added && changed)
             {
-                ExceptionRecord raised = await RaiseChangedAsync(context, record, planned, cancellationToken).ConfigureAwait(false);
+                var raised = await RaiseChangedAsync(context, record, planned, cancellationToken).ConfigureAwait(false);
                 // The return's documents settle one another (docs/accounting.md): none is posted from stale figures.
-                foreach (PostingRecord other in await postings.ForReturnAsync(context.ReturnId, cancellationToken).ConfigureAwait(false))
+                foreach (var other in await _postings.ForReturnAsync(context.ReturnId, cancellationToken).ConfigureAwait(false))
                 {
                     if (other.Status == PostingStatus.Pending || other.Kind == record.Kind)
                     {
@@ -145,7 +145,7 @@ public sealed partial class RefundsStage : IReturnStage
             }
 
             stored.Add(record);
-            LogPlanned(logger, context.ReturnId, planned.Reference, planned.Amount, planned.Currency, added);
+            LogPlanned(_logger, context.ReturnId, planned.Reference, planned.Amount, planned.Currency, added);
         }
 
         if (heldForFinance)
@@ -153,7 +153,7 @@ public sealed partial class RefundsStage : IReturnStage
             return;
         }
 
-        foreach (PostingRecord extra in await postings.ForReturnAsync(context.ReturnId, cancellationToken).ConfigureAwait(false))
+        foreach (var extra in await _postings.ForReturnAsync(context.ReturnId, cancellationToken).ConfigureAwait(false))
         {
             // A posting the poster added (the fee of a credit note the ERP posted without it) is posted like the plan's.
             if (extra.Status == PostingStatus.Pending && !stored.Any(r => r.Kind == extra.Kind))
@@ -167,20 +167,20 @@ public sealed partial class RefundsStage : IReturnStage
             return;
         }
 
-        foreach (PostingRecord record in stored.Where(r => r.Status == PostingStatus.Pending))
+        foreach (var record in stored.Where(r => r.Status == PostingStatus.Pending))
         {
             PostingOutcome outcome;
             try
             {
-                outcome = await poster.PostAsync(record, cancellationToken).ConfigureAwait(false);
+                outcome = await _poster.PostAsync(record, cancellationToken).ConfigureAwait(false);
             }
             catch (ReturnStageException ex) when (ex.Category == ExceptionCategory.AmountMismatch)
             {
                 // Fulfil's document disagrees with Loop: nothing more is posted for it until finance resolves the record.
-                ExceptionRecord raised = await context.RaiseAsync(ex.Category, ex.Message, Name, cancellationToken, detailKey: ex.DetailKey).ConfigureAwait(false);
+                var raised = await context.RaiseAsync(ex.Category, ex.Message, Name, cancellationToken, detailKey: ex.DetailKey).ConfigureAwait(false);
                 await BlockAsync(record.ReturnId, record.Kind, raised, cancellationToken).ConfigureAwait(false);
                 // Read again: the poster may have stored a posting in this pass (the FEE of an ERP-posted credit note).
-                foreach (PostingRecord waiting in (await postings.ForReturnAsync(context.ReturnId, cancellationToken).ConfigureAwait(false)).Where(r => r.Status == PostingStatus.Pending && r.Kind != record.Kind))
+                foreach (var waiting in (await _postings.ForReturnAsync(context.ReturnId, cancellationToken).ConfigureAwait(false)).Where(r => r.Status == PostingStatus.Pending && r.Kind != record.Kind))
                 {
                     // They settle the disputed document: held with it.
                     await BlockAsync(waiting.ReturnId, waiting.Kind, raised, cancellationToken).ConfigureAwait(false);
@@ -189,7 +189,7 @@ public sealed partial class RefundsStage : IReturnStage
                 return;
             }
 
-            LogPosted(logger, context.ReturnId, record.Reference, outcome.Number);
+            LogPosted(_logger, context.ReturnId, record.Reference, outcome.Number);
         }
     }
 
@@ -204,7 +204,7 @@ public sealed partial class RefundsStage : IReturnStage
             return context.Event.Read<LoopGiftCardEvent>();
         }
 
-        IReadOnlyList<RecordedReturnEvent> recorded = await context.Ledger.GetEventsAsync(context.ReturnId, ReturnTriggers.GiftCardRequested, cancellationToken).ConfigureAwait(false);
+        var recorded = await context.Ledger.GetEventsAsync(context.ReturnId, ReturnTriggers.GiftCardRequested, cancellationToken).ConfigureAwait(false);
         return recorded.Count == 0 ? null : LoopJson.Deserialize<LoopGiftCardEvent>(recorded[^1].Body);
     }
 
@@ -216,16 +216,16 @@ public sealed partial class RefundsStage : IReturnStage
     /// </summary>
     private async Task<bool> PostedFigureReleasedAsync(ReturnContext context, PostingRecord record, PlannedPosting planned, CancellationToken cancellationToken)
     {
-        string key = $"posted-changed:{planned.Kind}:{planned.Amount.ToString(CultureInfo.InvariantCulture)}";
-        string id = ExceptionService.IdFor(ExceptionCategory.AmountMismatch, context.ReturnId, key);
-        ExceptionRecord? earlier = await exceptions.GetAsync(id, cancellationToken).ConfigureAwait(false);
+        var key = $"posted-changed:{planned.Kind}:{planned.Amount.ToString(CultureInfo.InvariantCulture)}";
+        var id = ExceptionService.IdFor(ExceptionCategory.AmountMismatch, context.ReturnId, key);
+        var earlier = await _exceptions.GetAsync(id, cancellationToken).ConfigureAwait(false);
         if (string.Equals(context.Event.ReplayOf, id, StringComparison.Ordinal) || earlier is { Status: not ExceptionStatus.Open })
         {
-            LogPostedFigureAcknowledged(logger, context.ReturnId, record.Reference, planned.Amount);
+            LogPostedFigureAcknowledged(_logger, context.ReturnId, record.Reference, planned.Amount);
             return true;
         }
 
-        decimal difference = planned.Amount - record.Amount;
+        var difference = planned.Amount - record.Amount;
         await context.RaiseAsync(
             ExceptionCategory.AmountMismatch,
             $"Return {context.ReturnId}: {record.Reference} was posted as {record.DocumentNumber ?? record.DocumentId} for {record.Amount.ToString(CultureInfo.InvariantCulture)} {record.Currency}, but Loop now says {planned.Amount.ToString(CultureInfo.InvariantCulture)} {planned.Currency}. LoopFulfil does not change or re-post a posted document, so releasing this record will not post Loop's new figure: book the difference of {difference.ToString(CultureInfo.InvariantCulture)} {planned.Currency} in Fulfil by hand (or reverse {record.Reference}), then resolve this record; it is not raised again for this figure.",
@@ -245,9 +245,9 @@ public sealed partial class RefundsStage : IReturnStage
 
     private async Task BlockAsync(string returnId, string kind, ExceptionRecord by, CancellationToken cancellationToken)
     {
-        if (await postings.MarkBlockedAsync(returnId, kind, by.Id, by.Message, time.GetUtcNow(), cancellationToken).ConfigureAwait(false))
+        if (await _postings.MarkBlockedAsync(returnId, kind, by.Id, by.Message, _time.GetUtcNow(), cancellationToken).ConfigureAwait(false))
         {
-            LogBlocked(logger, returnId, kind, by.Id);
+            LogBlocked(_logger, returnId, kind, by.Id);
         }
     }
 
@@ -262,7 +262,7 @@ public sealed partial class RefundsStage : IReturnStage
             return true;
         }
 
-        ExceptionRecord? blocking = await exceptions.GetAsync(id, cancellationToken).ConfigureAwait(false);
+        var blocking = await _exceptions.GetAsync(id, cancellationToken).ConfigureAwait(false);
         return blocking is null || blocking.Status != ExceptionStatus.Open;
     }
 
@@ -272,8 +272,8 @@ public sealed partial class RefundsStage : IReturnStage
     /// </summary>
     private async Task<bool> PlannedAsJournalAsync(PlannedPosting planned, CancellationToken cancellationToken) =>
         planned.Kind == LoopReferences.GiftCard
-        && await postings.GetAsync(planned.ReturnId, LoopReferences.GiftCard, cancellationToken).ConfigureAwait(false) is null
-        && await postings.GetAsync(planned.ReturnId, LoopReferences.StoreCredit, cancellationToken).ConfigureAwait(false) is not null;
+        && await _postings.GetAsync(planned.ReturnId, LoopReferences.GiftCard, cancellationToken).ConfigureAwait(false) is null
+        && await _postings.GetAsync(planned.ReturnId, LoopReferences.StoreCredit, cancellationToken).ConfigureAwait(false) is not null;
 
     [LoggerMessage(EventId = 4631, Level = LogLevel.Information, Message = "Return {ReturnId}: {Reference} {Amount} {Currency} planned (new: {Added})")]
     private static partial void LogPlanned(ILogger logger, string returnId, string reference, decimal amount, string currency, bool added);

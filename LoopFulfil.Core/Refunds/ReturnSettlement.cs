@@ -39,33 +39,33 @@ public sealed record SettlementResult(SettlementState State, string? Reason = nu
 /// </summary>
 public sealed partial class ReturnSettlement
 {
-    private readonly IFulfilClient fulfil;
-    private readonly IFulfilReceivables receivables;
-    private readonly PostingStore postings;
-    private readonly IOptionsMonitor<FulfilOptions> fulfilOptions;
-    private readonly TimeProvider time;
-    private readonly ILogger<ReturnSettlement> logger;
-    private readonly LoopReferences references;
+    private readonly IFulfilClient _fulfil;
+    private readonly IFulfilReceivables _receivables;
+    private readonly PostingStore _postings;
+    private readonly IOptionsMonitor<FulfilOptions> _fulfilOptions;
+    private readonly TimeProvider _time;
+    private readonly ILogger<ReturnSettlement> _logger;
+    private readonly LoopReferences _references;
 
     public ReturnSettlement(IFulfilClient fulfil, IFulfilReceivables receivables, PostingStore postings, IOptionsMonitor<FulfilOptions> fulfilOptions, LoopReferences references, TimeProvider time, ILogger<ReturnSettlement> logger)
     {
-        this.references = references;
-        this.fulfil = fulfil;
-        this.receivables = receivables;
-        this.postings = postings;
-        this.fulfilOptions = fulfilOptions;
-        this.time = time;
-        this.logger = logger;
+        _references = references;
+        _fulfil = fulfil;
+        _receivables = receivables;
+        _postings = postings;
+        _fulfilOptions = fulfilOptions;
+        _time = time;
+        _logger = logger;
     }
 
     /// <summary>Name of the reconciliation that settles the return: <c>LOOP-{id}-SETTLE</c>.</summary>
-    public string Name(string returnId) => references.Of(returnId, LoopReferences.Settlement);
+    public string Name(string returnId) => _references.Of(returnId, LoopReferences.Settlement);
 
     /// <summary>Reference of the upsell payment journal: <c>LOOP-{id}-UPSELL</c>.</summary>
-    public string UpsellReference(string returnId) => references.Of(returnId, LoopReferences.Upsell);
+    public string UpsellReference(string returnId) => _references.Of(returnId, LoopReferences.Upsell);
 
     /// <summary>Reference LoopFulfil gives the return's credit note (an ERP credit note posted before it saw it may not carry it).</summary>
-    public string CreditNoteReference(string returnId) => references.Of(returnId, LoopReferences.CreditNote);
+    public string CreditNoteReference(string returnId) => _references.Of(returnId, LoopReferences.CreditNote);
 
     /// <summary>One attempt; safe to repeat and to run concurrently with the refunds stage and the exchange handler.</summary>
     /// <exception cref="ReturnStageException">AmountMismatch: the documents are all there but the receivable does not net to zero.</exception>
@@ -78,8 +78,8 @@ public sealed partial class ReturnSettlement
             return new SettlementResult(SettlementState.Settled);
         }
 
-        IReadOnlyList<PostingRecord> documents = await postings.ForReturnAsync(returnId, cancellationToken).ConfigureAwait(false);
-        PostingRecord? creditNote = documents.FirstOrDefault(p => p.Kind == LoopReferences.CreditNote);
+        var documents = await _postings.ForReturnAsync(returnId, cancellationToken).ConfigureAwait(false);
+        var creditNote = documents.FirstOrDefault(p => p.Kind == LoopReferences.CreditNote);
         if (creditNote is null)
         {
             return new SettlementResult(SettlementState.NothingToSettle);
@@ -92,36 +92,36 @@ public sealed partial class ReturnSettlement
         }
 
         var invoices = new List<FulfilInvoiceReceivable>();
-        IReadOnlyDictionary<string, IReadOnlyList<LoopExchange>> groups = ExchangeGroups.Of(r);
-        foreach (string key in groups.Keys)
+        var groups = ExchangeGroups.Of(r);
+        foreach (var key in groups.Keys)
         {
-            StepRecord? order = await ledger.GetStepAsync(returnId, OutcomeSteps.ExchangeOrder(key), cancellationToken).ConfigureAwait(false);
-            if (order is not { Status: StepStatus.Done } || !int.TryParse(order.DocumentId, NumberStyles.None, CultureInfo.InvariantCulture, out int saleId))
+            var order = await ledger.GetStepAsync(returnId, OutcomeSteps.ExchangeOrder(key), cancellationToken).ConfigureAwait(false);
+            if (order is not { Status: StepStatus.Done } || !int.TryParse(order.DocumentId, NumberStyles.None, CultureInfo.InvariantCulture, out var saleId))
             {
                 return Wait(returnId, $"exchange order {key} is not created yet");
             }
 
-            IReadOnlyList<FulfilInvoiceReceivable> ofSale = await receivables.GetSaleInvoicesAsync(saleId, cancellationToken).ConfigureAwait(false);
+            var ofSale = await _receivables.GetSaleInvoicesAsync(saleId, cancellationToken).ConfigureAwait(false);
             if (ofSale.Count == 0)
             {
                 // Fulfil invoices the sale on its own schedule (invoice method order: at processing; shipment: once shipped).
                 return Wait(returnId, $"Fulfil has not invoiced exchange order {key} yet");
             }
 
-            foreach (FulfilInvoiceReceivable invoice in ofSale)
+            foreach (var invoice in ofSale)
             {
                 // The exchange sale is ours; its invoice is posted so the credit can settle it.
-                invoices.Add(await receivables.PostInvoiceAsync(invoice.Id, cancellationToken).ConfigureAwait(false));
+                invoices.Add(await _receivables.PostInvoiceAsync(invoice.Id, cancellationToken).ConfigureAwait(false));
             }
         }
 
-        if (!int.TryParse(creditNote.DocumentId, NumberStyles.None, CultureInfo.InvariantCulture, out int noteId))
+        if (!int.TryParse(creditNote.DocumentId, NumberStyles.None, CultureInfo.InvariantCulture, out var noteId))
         {
             return Wait(returnId, $"credit note {creditNote.Reference} has no document yet");
         }
 
-        FulfilInvoiceReceivable credit = await receivables.GetInvoiceAsync(noteId, cancellationToken).ConfigureAwait(false);
-        FulfilInvoiceReceivable first = invoices.Count > 0 ? invoices[0] : credit;
+        var credit = await _receivables.GetInvoiceAsync(noteId, cancellationToken).ConfigureAwait(false);
+        var first = invoices.Count > 0 ? invoices[0] : credit;
         if (first.PartyId is not int party || first.AccountId is not int account)
         {
             throw Mismatch(returnId, $"{first.Number ?? Text(first.Id)} has no customer or receivable account.");
@@ -137,17 +137,17 @@ public sealed partial class ReturnSettlement
             await EnsureUpsellPaymentAsync(returnId, r, party, account, ledger, cancellationToken).ConfigureAwait(false);
         }
 
-        string name = Name(returnId);
+        var name = Name(returnId);
         int[] lines = [];
-        if (await receivables.FindReconciliationAsync(name, cancellationToken).ConfigureAwait(false) is null)
+        if (await _receivables.FindReconciliationAsync(name, cancellationToken).ConfigureAwait(false) is null)
         {
-            IReadOnlyList<FulfilMoveLine> ofInvoices = await receivables.GetMoveLinesAsync([.. invoices.Append(credit).SelectMany(d => d.ReceivableLineIds)], cancellationToken).ConfigureAwait(false);
-            IReadOnlyList<FulfilMoveLine> ofJournals = await receivables.GetJournalLinesAsync(references.DocumentsOf(returnId), cancellationToken).ConfigureAwait(false);
+            var ofInvoices = await _receivables.GetMoveLinesAsync([.. invoices.Append(credit).SelectMany(d => d.ReceivableLineIds)], cancellationToken).ConfigureAwait(false);
+            var ofJournals = await _receivables.GetJournalLinesAsync(_references.DocumentsOf(returnId), cancellationToken).ConfigureAwait(false);
             FulfilMoveLine[] open = [.. ofInvoices.Concat(ofJournals)
                 .Where(l => l.AccountId == account && l.PartyId == party && l.ReconciliationId is null)
                 .DistinctBy(l => l.Id)
                 .OrderBy(l => l.Id)];
-            decimal residue = open.Sum(l => l.Debit - l.Credit);
+            var residue = open.Sum(l => l.Debit - l.Credit);
             if (residue != 0)
             {
                 if (documents.Any(p => p.Kind == LoopReferences.GiftCard) && !documents.Any(p => p.Kind == LoopReferences.StoreCredit))
@@ -168,41 +168,41 @@ public sealed partial class ReturnSettlement
             lines = [.. open.Select(l => l.Id)];
         }
 
-        StepResult step = await ledger.EnsureStepAsync(
+        var step = await ledger.EnsureStepAsync(
             returnId,
             OutcomeSteps.ReturnSettlement,
-            async ct => (await receivables.FindReconciliationAsync(name, ct).ConfigureAwait(false))?.Id.ToString(CultureInfo.InvariantCulture),
-            async ct => (await receivables.ReconcileAsync(name, lines, DateOnly.FromDateTime(time.GetUtcNow().UtcDateTime), ct).ConfigureAwait(false)).Id.ToString(CultureInfo.InvariantCulture),
+            async ct => (await _receivables.FindReconciliationAsync(name, ct).ConfigureAwait(false))?.Id.ToString(CultureInfo.InvariantCulture),
+            async ct => (await _receivables.ReconcileAsync(name, lines, DateOnly.FromDateTime(_time.GetUtcNow().UtcDateTime), ct).ConfigureAwait(false)).Id.ToString(CultureInfo.InvariantCulture),
             cancellationToken).ConfigureAwait(false);
-        LogSettled(logger, returnId, name, step.Created);
+        LogSettled(_logger, returnId, name, step.Created);
         return new SettlementResult(SettlementState.Settled);
     }
 
     /// <summary>The upsell Loop collected, as a payment on the exchange invoice: Dr returns clearing U, Cr receivable U (the customer).</summary>
     private async Task EnsureUpsellPaymentAsync(string returnId, LoopReturn r, int party, int receivable, ReturnLedger ledger, CancellationToken ct)
     {
-        string reference = UpsellReference(returnId);
-        string code = fulfilOptions.CurrentValue.ReturnsClearingAccountCode;
+        var reference = UpsellReference(returnId);
+        var code = _fulfilOptions.CurrentValue.ReturnsClearingAccountCode;
         if (string.IsNullOrWhiteSpace(code))
         {
             throw Mismatch(returnId, "Fulfil:ReturnsClearingAccountCode is not set; the upsell cannot be booked.");
         }
 
-        int clearing = (await fulfil.GetAccountsByCodesAsync([code], ct).ConfigureAwait(false)).FirstOrDefault(a => string.Equals(a.Code, code, StringComparison.Ordinal))?.Id
+        var clearing = (await _fulfil.GetAccountsByCodesAsync([code], ct).ConfigureAwait(false)).FirstOrDefault(a => string.Equals(a.Code, code, StringComparison.Ordinal))?.Id
             ?? throw Mismatch(returnId, $"Fulfil has no account with code '{code}' (Fulfil:ReturnsClearingAccountCode).");
-        string description = $"Loop return {returnId} upsell paid {Text(r.Upsell)} {r.Currency}";
-        var request = new FulfilJournalEntryRequest(reference, DateOnly.FromDateTime(time.GetUtcNow().UtcDateTime),
+        var description = $"Loop return {returnId} upsell paid {Text(r.Upsell)} {r.Currency}";
+        var request = new FulfilJournalEntryRequest(reference, DateOnly.FromDateTime(_time.GetUtcNow().UtcDateTime),
         [
             new FulfilJournalLine(clearing, r.Upsell, 0m, null, description),
             new FulfilJournalLine(receivable, 0m, r.Upsell, party, description),
         ]);
-        StepResult step = await ledger.EnsureStepAsync(
+        var step = await ledger.EnsureStepAsync(
             returnId,
             OutcomeSteps.ExchangeUpsellPayment,
-            async c => (await fulfil.FindJournalEntryAsync(reference, c).ConfigureAwait(false))?.Id.ToString(CultureInfo.InvariantCulture),
-            async c => (await fulfil.CreateJournalEntryAsync(request, c).ConfigureAwait(false)).Id.ToString(CultureInfo.InvariantCulture),
+            async c => (await _fulfil.FindJournalEntryAsync(reference, c).ConfigureAwait(false))?.Id.ToString(CultureInfo.InvariantCulture),
+            async c => (await _fulfil.CreateJournalEntryAsync(request, c).ConfigureAwait(false)).Id.ToString(CultureInfo.InvariantCulture),
             ct).ConfigureAwait(false);
-        FulfilJournalEntry posted = await fulfil.PostJournalEntryAsync(int.Parse(step.DocumentId, CultureInfo.InvariantCulture), ct).ConfigureAwait(false);
+        var posted = await _fulfil.PostJournalEntryAsync(int.Parse(step.DocumentId, CultureInfo.InvariantCulture), ct).ConfigureAwait(false);
         if (!posted.Lines.Any(l => l.AccountId == receivable && l.PartyId == party && l.Credit == r.Upsell) || posted.Lines.Sum(l => l.Credit) != r.Upsell)
         {
             // E.g. an upsell journal booked before this settlement existed (clearing to clearing): finance reverses it by hand.
@@ -212,7 +212,7 @@ public sealed partial class ReturnSettlement
 
     private SettlementResult Wait(string returnId, string reason)
     {
-        LogWaiting(logger, returnId, reason);
+        LogWaiting(_logger, returnId, reason);
         return new SettlementResult(SettlementState.Waiting, reason);
     }
 

@@ -11,9 +11,9 @@ namespace LoopFulfil.Core.Refunds;
 /// </summary>
 public sealed class SettlementStage : IReturnStage
 {
-    private readonly ReturnSettlement settlement;
+    private readonly ReturnSettlement _settlement;
 
-    public SettlementStage(ReturnSettlement settlement) => this.settlement = settlement;
+    public SettlementStage(ReturnSettlement settlement) => _settlement = settlement;
 
     public int Order => ReturnStageOrder.Settlement;
 
@@ -27,6 +27,6 @@ public sealed class SettlementStage : IReturnStage
             return;
         }
 
-        await settlement.SettleAsync(context.ReturnId, context.Return, context.Ledger, cancellationToken).ConfigureAwait(false);
+        await _settlement.SettleAsync(context.ReturnId, context.Return, context.Ledger, cancellationToken).ConfigureAwait(false);
     }
 }

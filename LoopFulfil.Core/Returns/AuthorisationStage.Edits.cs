@@ -20,7 +20,7 @@ public sealed partial class AuthorisationStage
     /// <summary>Ledger step of one set of Loop line items (order-independent).</summary>
     internal static string LinesStep(IReadOnlyList<LoopReturnLineItem> units)
     {
-        string text = string.Join('\n', units.Select(u => (u.LineItemId ?? "") + "|" + (u.Sku ?? "").Trim()).Order(StringComparer.Ordinal));
+        var text = string.Join('\n', units.Select(u => (u.LineItemId ?? "") + "|" + (u.Sku ?? "").Trim()).Order(StringComparer.Ordinal));
         return LinesStepPrefix + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(text)))[..20];
     }
 
@@ -31,8 +31,8 @@ public sealed partial class AuthorisationStage
     /// </summary>
     private async Task<int> CurrentReturnOrderAsync(ReturnContext context, int first, CancellationToken cancellationToken)
     {
-        IReadOnlyList<LoopReturnLineItem> units = context.Return.LineItems;
-        string step = LinesStep(units);
+        var units = context.Return.LineItems;
+        var step = LinesStep(units);
         StepRecord[] recorded = [.. (await context.Ledger.GetStepsAsync(context.ReturnId, cancellationToken).ConfigureAwait(false))
             .Where(s => s.Step.StartsWith(LinesStepPrefix, StringComparison.Ordinal) && s.Status == StepStatus.Done && s.DocumentId is not null)
             .OrderBy(s => s.CompletedAt)];
@@ -41,13 +41,13 @@ public sealed partial class AuthorisationStage
             return int.Parse(same.DocumentId!, CultureInfo.InvariantCulture);
         }
 
-        int current = recorded.Length == 0 ? first : int.Parse(recorded[^1].DocumentId!, CultureInfo.InvariantCulture);
+        var current = recorded.Length == 0 ? first : int.Parse(recorded[^1].DocumentId!, CultureInfo.InvariantCulture);
         if (recorded.Length == 0 || units.Count == 0 || context.State is not (ReturnStates.Open or ReturnStates.Review))
         {
             // First sight of these lines (or an order made before lines were recorded), or no longer editable.
             if (recorded.Length == 0 && units.Count > 0)
             {
-                string id = current.ToString(CultureInfo.InvariantCulture);
+                var id = current.ToString(CultureInfo.InvariantCulture);
                 await context.Ledger.EnsureStepAsync(context.ReturnId, step, _ => Task.FromResult(id), cancellationToken).ConfigureAwait(false);
             }
 
@@ -59,7 +59,7 @@ public sealed partial class AuthorisationStage
 
     private async Task<int?> ReplaceAsync(ReturnContext context, int stale, string step, CancellationToken cancellationToken)
     {
-        IReadOnlyList<FulfilCustomerReturnShipment> shipments = await fulfil.GetCustomerReturnShipmentsAsync(stale, cancellationToken).ConfigureAwait(false);
+        var shipments = await _fulfil.GetCustomerReturnShipmentsAsync(stale, cancellationToken).ConfigureAwait(false);
         if (shipments.Any(s => s.State is not ("draft" or "cancelled")))
         {
             await context.RaiseAsync(
@@ -71,30 +71,30 @@ public sealed partial class AuthorisationStage
             return null;
         }
 
-        IReadOnlyList<LoopReturnLineItem> units = context.Return.LineItems;
-        IReadOnlyDictionary<string, FulfilProduct>? products = await ValidateSkusAsync(context, units, cancellationToken).ConfigureAwait(false);
-        FulfilSale? sale = products is null ? null : await FindSaleAsync(context, cancellationToken).ConfigureAwait(false);
-        IReadOnlyList<FulfilReturnLineRequest>? lines = sale is null ? null : await MapLinesAsync(context, units, products!, sale, cancellationToken).ConfigureAwait(false);
+        var units = context.Return.LineItems;
+        var products = await ValidateSkusAsync(context, units, cancellationToken).ConfigureAwait(false);
+        var sale = products is null ? null : await FindSaleAsync(context, cancellationToken).ConfigureAwait(false);
+        var lines = sale is null ? null : await MapLinesAsync(context, units, products!, sale, cancellationToken).ConfigureAwait(false);
         if (lines is null)
         {
             return null;
         }
 
         var request = new FulfilReturnOrderRequest(sale!.Id, context.ReturnId, context.References.ReturnOrder(context.ReturnId), lines);
-        StepResult result = await context.Ledger.EnsureStepAsync(
+        var result = await context.Ledger.EnsureStepAsync(
             context.ReturnId,
             step,
-            async ct => (await fulfil.FindReturnOrderAsync(context.ReturnId, ct).ConfigureAwait(false)) is { } found && found.Id != stale
+            async ct => (await _fulfil.FindReturnOrderAsync(context.ReturnId, ct).ConfigureAwait(false)) is { } found && found.Id != stale
                 ? found.Id.ToString(CultureInfo.InvariantCulture)
                 : null,
             async ct =>
             {
-                await fulfil.SupersedeReturnOrderAsync(stale, context.ReturnId + ReturnLineMatcher.SupersededMarker + stale.ToString(CultureInfo.InvariantCulture), ct).ConfigureAwait(false);
-                return (await fulfil.CreateReturnOrderAsync(request, ct).ConfigureAwait(false)).Id.ToString(CultureInfo.InvariantCulture);
+                await _fulfil.SupersedeReturnOrderAsync(stale, context.ReturnId + ReturnLineMatcher.SupersededMarker + stale.ToString(CultureInfo.InvariantCulture), ct).ConfigureAwait(false);
+                return (await _fulfil.CreateReturnOrderAsync(request, ct).ConfigureAwait(false)).Id.ToString(CultureInfo.InvariantCulture);
             },
             cancellationToken).ConfigureAwait(false);
-        int replacement = int.Parse(result.DocumentId, CultureInfo.InvariantCulture);
-        LogReplaced(logger, context.ReturnId, stale, replacement, lines.Count, result.Created);
+        var replacement = int.Parse(result.DocumentId, CultureInfo.InvariantCulture);
+        LogReplaced(_logger, context.ReturnId, stale, replacement, lines.Count, result.Created);
         return replacement;
     }
 

@@ -15,17 +15,17 @@ namespace LoopFulfil.Core.Returns;
 /// </summary>
 public sealed partial class AuthorisationStage : IReturnStage
 {
-    private readonly IFulfilClient fulfil;
-    private readonly FulfilSkuCatalog catalog;
-    private readonly LoopReferences references;
-    private readonly ILogger<AuthorisationStage> logger;
+    private readonly IFulfilClient _fulfil;
+    private readonly FulfilSkuCatalog _catalog;
+    private readonly LoopReferences _references;
+    private readonly ILogger<AuthorisationStage> _logger;
 
     public AuthorisationStage(IFulfilClient fulfil, FulfilSkuCatalog catalog, LoopReferences references, ILogger<AuthorisationStage> logger)
     {
-        this.fulfil = fulfil;
-        this.catalog = catalog;
-        this.references = references;
-        this.logger = logger;
+        _fulfil = fulfil;
+        _catalog = catalog;
+        _references = references;
+        _logger = logger;
     }
 
     public int Order => ReturnStageOrder.Authorisation;
@@ -35,13 +35,13 @@ public sealed partial class AuthorisationStage : IReturnStage
     public async Task ApplyAsync(ReturnContext context, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(context);
-        string returnId = context.ReturnId;
-        StepRecord? done = await context.Ledger.GetStepAsync(returnId, ReturnSteps.ReturnOrder, cancellationToken).ConfigureAwait(false);
-        if (done is { Status: StepStatus.Done } && int.TryParse(done.DocumentId, NumberStyles.None, CultureInfo.InvariantCulture, out int recordedId))
+        var returnId = context.ReturnId;
+        var done = await context.Ledger.GetStepAsync(returnId, ReturnSteps.ReturnOrder, cancellationToken).ConfigureAwait(false);
+        if (done is { Status: StepStatus.Done } && int.TryParse(done.DocumentId, NumberStyles.None, CultureInfo.InvariantCulture, out var recordedId))
         {
             context.ReturnOrderId = await CurrentReturnOrderAsync(context, recordedId, cancellationToken).ConfigureAwait(false);
-            StepRecord? saleStep = await context.Ledger.GetStepAsync(returnId, ReturnSteps.OriginalSale, cancellationToken).ConfigureAwait(false);
-            if (saleStep is { Status: StepStatus.Done } && int.TryParse(saleStep.DocumentId, NumberStyles.None, CultureInfo.InvariantCulture, out int saleId))
+            var saleStep = await context.Ledger.GetStepAsync(returnId, ReturnSteps.OriginalSale, cancellationToken).ConfigureAwait(false);
+            if (saleStep is { Status: StepStatus.Done } && int.TryParse(saleStep.DocumentId, NumberStyles.None, CultureInfo.InvariantCulture, out var saleId))
             {
                 context.OriginalSaleId = saleId;
             }
@@ -52,24 +52,24 @@ public sealed partial class AuthorisationStage : IReturnStage
         if (context.State is not (ReturnStates.Open or ReturnStates.Review or ReturnStates.Closed))
         {
             // Cancelled/expired before a return order existed: nothing is coming back, nothing to authorise.
-            LogSkipped(logger, returnId, context.State);
+            LogSkipped(_logger, returnId, context.State);
             return;
         }
 
-        IReadOnlyList<LoopReturnLineItem> units = context.Return.LineItems;
+        var units = context.Return.LineItems;
         if (units.Count == 0)
         {
             await context.RaiseAsync(ExceptionCategory.FulfilRejected, $"Return {returnId} has no line items; no return order was created.", Name, cancellationToken, detailKey: "no-lines").ConfigureAwait(false);
             return;
         }
 
-        IReadOnlyDictionary<string, FulfilProduct>? products = await ValidateSkusAsync(context, units, cancellationToken).ConfigureAwait(false);
+        var products = await ValidateSkusAsync(context, units, cancellationToken).ConfigureAwait(false);
         if (products is null)
         {
             return;
         }
 
-        FulfilSale? sale = await FindSaleAsync(context, cancellationToken).ConfigureAwait(false);
+        var sale = await FindSaleAsync(context, cancellationToken).ConfigureAwait(false);
         if (sale is null)
         {
             return;
@@ -80,7 +80,7 @@ public sealed partial class AuthorisationStage : IReturnStage
             return;
         }
 
-        IReadOnlyList<FulfilReturnLineRequest>? lines = await MapLinesAsync(context, units, products, sale, cancellationToken).ConfigureAwait(false);
+        var lines = await MapLinesAsync(context, units, products, sale, cancellationToken).ConfigureAwait(false);
         if (lines is null)
         {
             return;
@@ -88,22 +88,22 @@ public sealed partial class AuthorisationStage : IReturnStage
 
         var request = new FulfilReturnOrderRequest(sale.Id, returnId, context.References.ReturnOrder(returnId), lines);
         FulfilSale? created = null;
-        StepResult step = await context.Ledger.EnsureStepAsync(
+        var step = await context.Ledger.EnsureStepAsync(
             returnId,
             ReturnSteps.ReturnOrder,
-            async ct => (await fulfil.FindReturnOrderAsync(returnId, ct).ConfigureAwait(false))?.Id.ToString(CultureInfo.InvariantCulture),
+            async ct => (await _fulfil.FindReturnOrderAsync(returnId, ct).ConfigureAwait(false))?.Id.ToString(CultureInfo.InvariantCulture),
             async ct =>
             {
-                created = await fulfil.CreateReturnOrderAsync(request, ct).ConfigureAwait(false);
+                created = await _fulfil.CreateReturnOrderAsync(request, ct).ConfigureAwait(false);
                 return created.Id.ToString(CultureInfo.InvariantCulture);
             },
             cancellationToken).ConfigureAwait(false);
 
         context.ReturnOrderId = int.Parse(step.DocumentId, CultureInfo.InvariantCulture);
         context.ReturnOrder = created;
-        string orderId = step.DocumentId;
+        var orderId = step.DocumentId;
         await context.Ledger.EnsureStepAsync(returnId, LinesStep(units), _ => Task.FromResult(orderId), cancellationToken).ConfigureAwait(false);
-        LogReturnOrder(logger, returnId, context.ReturnOrderId.Value, sale.Id, step.Created, lines.Count);
+        LogReturnOrder(_logger, returnId, context.ReturnOrderId.Value, sale.Id, step.Created, lines.Count);
     }
 
     /// <summary>
@@ -115,17 +115,17 @@ public sealed partial class AuthorisationStage : IReturnStage
     /// </summary>
     private async Task<bool> AdoptExistingAsync(ReturnContext context, IReadOnlyList<LoopReturnLineItem> units, FulfilSale sale, CancellationToken cancellationToken)
     {
-        string returnId = context.ReturnId;
-        if (await fulfil.FindReturnOrderAsync(returnId, cancellationToken).ConfigureAwait(false) is not null)
+        var returnId = context.ReturnId;
+        if (await _fulfil.FindReturnOrderAsync(returnId, cancellationToken).ConfigureAwait(false) is not null)
         {
             return false;
         }
 
-        IReadOnlyList<FulfilSaleSnapshot> onOrder = await fulfil.GetReturnSalesAsync([sale.Id], cancellationToken).ConfigureAwait(false);
+        var onOrder = await _fulfil.GetReturnSalesAsync([sale.Id], cancellationToken).ConfigureAwait(false);
         // Two Loop returns of the same units on one order must not both adopt one sale (and then one credit note): the
         // sale id is claimed for one return (insert-if-absent); a sale another return holds is passed over.
         FulfilSaleSnapshot? existing = null;
-        foreach (FulfilSaleSnapshot candidate in ExistingProcessDocuments.AdoptableAll(units, onOrder, returnId, references))
+        foreach (var candidate in ExistingProcessDocuments.AdoptableAll(units, onOrder, returnId, _references))
         {
             if (await context.Ledger.ClaimAsync(AdoptedSaleClaim(candidate.Sale.Id), returnId, cancellationToken).ConfigureAwait(false))
             {
@@ -133,7 +133,7 @@ public sealed partial class AuthorisationStage : IReturnStage
                 break;
             }
 
-            LogAdoptionTaken(logger, returnId, candidate.Sale.Id);
+            LogAdoptionTaken(_logger, returnId, candidate.Sale.Id);
         }
 
         if (existing is null)
@@ -141,11 +141,11 @@ public sealed partial class AuthorisationStage : IReturnStage
             return false;
         }
 
-        string id = existing.Sale.Id.ToString(CultureInfo.InvariantCulture);
-        StepResult step = await context.Ledger.EnsureStepAsync(returnId, ReturnSteps.ReturnOrder, _ => Task.FromResult(id), cancellationToken).ConfigureAwait(false);
+        var id = existing.Sale.Id.ToString(CultureInfo.InvariantCulture);
+        var step = await context.Ledger.EnsureStepAsync(returnId, ReturnSteps.ReturnOrder, _ => Task.FromResult(id), cancellationToken).ConfigureAwait(false);
         context.ReturnOrderId = int.Parse(step.DocumentId, CultureInfo.InvariantCulture);
         await context.Ledger.EnsureStepAsync(returnId, LinesStep(units), _ => Task.FromResult(step.DocumentId), cancellationToken).ConfigureAwait(false);
-        LogAdopted(logger, returnId, context.ReturnOrderId.Value, sale.Id);
+        LogAdopted(_logger, returnId, context.ReturnOrderId.Value, sale.Id);
         return true;
     }
 
@@ -167,9 +167,9 @@ public sealed partial class AuthorisationStage : IReturnStage
         }
 
         string[] skus = [.. units.Select(u => u.Sku!.Trim()).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal)];
-        IReadOnlyDictionary<string, FulfilProduct> products = await catalog.GetProductsAsync(skus, cancellationToken).ConfigureAwait(false);
+        var products = await _catalog.GetProductsAsync(skus, cancellationToken).ConfigureAwait(false);
         string[] missing = [.. skus.Where(s => !products.ContainsKey(s))];
-        string[] archived = [.. skus.Where(s => products.TryGetValue(s, out FulfilProduct? p) && !p.Active)];
+        string[] archived = [.. skus.Where(s => products.TryGetValue(s, out var p) && !p.Active)];
         if (missing.Length > 0)
         {
             await context.RaiseAsync(
@@ -195,11 +195,11 @@ public sealed partial class AuthorisationStage : IReturnStage
 
     private async Task<FulfilSale?> FindSaleAsync(ReturnContext context, CancellationToken cancellationToken)
     {
-        LoopReturn r = context.Return;
-        string orderName = r.OrderName ?? string.Empty;
-        FulfilSale? sale = orderName.Length == 0 && string.IsNullOrEmpty(r.ProviderOrderId)
+        var r = context.Return;
+        var orderName = r.OrderName ?? string.Empty;
+        var sale = orderName.Length == 0 && string.IsNullOrEmpty(r.ProviderOrderId)
             ? null
-            : await fulfil.FindOriginalSaleAsync(orderName, r.ProviderOrderId, cancellationToken).ConfigureAwait(false);
+            : await _fulfil.FindOriginalSaleAsync(orderName, r.ProviderOrderId, cancellationToken).ConfigureAwait(false);
         if (sale is null)
         {
             await context.RaiseAsync(
@@ -212,7 +212,7 @@ public sealed partial class AuthorisationStage : IReturnStage
 
         context.OriginalSale = sale;
         context.OriginalSaleId = sale.Id;
-        string saleId = sale.Id.ToString(CultureInfo.InvariantCulture);
+        var saleId = sale.Id.ToString(CultureInfo.InvariantCulture);
         await context.Ledger.EnsureStepAsync(context.ReturnId, ReturnSteps.OriginalSale, _ => Task.FromResult(saleId), cancellationToken).ConfigureAwait(false);
         return sale;
     }
@@ -228,8 +228,8 @@ public sealed partial class AuthorisationStage : IReturnStage
         FulfilSale sale,
         CancellationToken cancellationToken)
     {
-        IReadOnlyList<FulfilSaleSnapshot> earlier = await fulfil.GetReturnSalesAsync([sale.Id], cancellationToken).ConfigureAwait(false);
-        ReturnLineMatcher.Result matched = ReturnLineMatcher.Match(units, products, sale, ReturnLineMatcher.ReturnedByLine(earlier, context.ReturnId));
+        var earlier = await _fulfil.GetReturnSalesAsync([sale.Id], cancellationToken).ConfigureAwait(false);
+        var matched = ReturnLineMatcher.Match(units, products, sale, ReturnLineMatcher.ReturnedByLine(earlier, context.ReturnId));
         if (matched.UnmatchedSkus.Count > 0)
         {
             await context.RaiseAsync(
@@ -243,7 +243,7 @@ public sealed partial class AuthorisationStage : IReturnStage
 
         if (matched.Shortfalls.Count > 0)
         {
-            string what = string.Join("; ", matched.Shortfalls.Select(f => $"{f.Wanted.ToString(CultureInfo.InvariantCulture)} unit(s) of {f.Sku} asked, {f.Returnable.ToString(CultureInfo.InvariantCulture)} still returnable"));
+            var what = string.Join("; ", matched.Shortfalls.Select(f => $"{f.Wanted.ToString(CultureInfo.InvariantCulture)} unit(s) of {f.Sku} asked, {f.Returnable.ToString(CultureInfo.InvariantCulture)} still returnable"));
             await context.RaiseAsync(
                 ExceptionCategory.ReturnStateConflict,
                 $"Return {context.ReturnId}: sale {sale.Reference ?? sale.Id.ToString(CultureInfo.InvariantCulture)} has already been returned in part by other returns: {what}. No return order was made; check the returns on this order.",

@@ -15,13 +15,13 @@ public sealed partial class CancellationStage : IReturnStage
     // Customer return shipment states in which goods have physically arrived.
     private static readonly string[] ReceivedStates = ["received", "done"];
 
-    private readonly IFulfilClient fulfil;
-    private readonly ILogger<CancellationStage> logger;
+    private readonly IFulfilClient _fulfil;
+    private readonly ILogger<CancellationStage> _logger;
 
     public CancellationStage(IFulfilClient fulfil, ILogger<CancellationStage> logger)
     {
-        this.fulfil = fulfil;
-        this.logger = logger;
+        _fulfil = fulfil;
+        _logger = logger;
     }
 
     public int Order => ReturnStageOrder.Cancellation;
@@ -36,29 +36,29 @@ public sealed partial class CancellationStage : IReturnStage
             return;
         }
 
-        string returnId = context.ReturnId;
+        var returnId = context.ReturnId;
         if (await context.Ledger.IsDoneAsync(returnId, ReturnSteps.ReturnOrderCancel, cancellationToken).ConfigureAwait(false))
         {
             context.Stop($"return {context.State}; return order already cancelled");
             return;
         }
 
-        int? returnOrderId = context.ReturnOrderId;
+        var returnOrderId = context.ReturnOrderId;
         if (returnOrderId is null)
         {
             // Not recorded does not mean absent: a crash may have come between the create and the record.
-            returnOrderId = (await fulfil.FindReturnOrderAsync(returnId, cancellationToken).ConfigureAwait(false))?.Id;
+            returnOrderId = (await _fulfil.FindReturnOrderAsync(returnId, cancellationToken).ConfigureAwait(false))?.Id;
         }
 
         if (returnOrderId is not int id)
         {
-            LogNothingToCancel(logger, returnId, context.State);
+            LogNothingToCancel(_logger, returnId, context.State);
             context.Stop($"return {context.State}; no return order exists");
             return;
         }
 
         context.ReturnOrderId = id;
-        IReadOnlyList<FulfilCustomerReturnShipment> shipments = await fulfil.GetCustomerReturnShipmentsAsync(id, cancellationToken).ConfigureAwait(false);
+        var shipments = await _fulfil.GetCustomerReturnShipmentsAsync(id, cancellationToken).ConfigureAwait(false);
         FulfilCustomerReturnShipment[] received = [.. shipments.Where(s => ReceivedStates.Contains(s.State, StringComparer.OrdinalIgnoreCase))];
         if (received.Length > 0)
         {
@@ -71,18 +71,18 @@ public sealed partial class CancellationStage : IReturnStage
             return;
         }
 
-        string documentId = id.ToString(CultureInfo.InvariantCulture);
-        StepResult step = await context.Ledger.EnsureStepAsync(
+        var documentId = id.ToString(CultureInfo.InvariantCulture);
+        var step = await context.Ledger.EnsureStepAsync(
             returnId,
             ReturnSteps.ReturnOrderCancel,
-            async ct => (await fulfil.GetSaleAsync(id, ct).ConfigureAwait(false)).State == "cancelled" ? documentId : null,
+            async ct => (await _fulfil.GetSaleAsync(id, ct).ConfigureAwait(false)).State == "cancelled" ? documentId : null,
             async ct =>
             {
-                context.ReturnOrder = await fulfil.CancelReturnOrderAsync(id, ct).ConfigureAwait(false);
+                context.ReturnOrder = await _fulfil.CancelReturnOrderAsync(id, ct).ConfigureAwait(false);
                 return documentId;
             },
             cancellationToken).ConfigureAwait(false);
-        LogCancelled(logger, returnId, id, context.State, step.Created);
+        LogCancelled(_logger, returnId, id, context.State, step.Created);
         // Nothing downstream (receipt, refunds, exchanges) applies to a return that will not come back.
         context.Stop($"return {context.State}; return order {id} cancelled");
     }

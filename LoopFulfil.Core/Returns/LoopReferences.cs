@@ -108,11 +108,11 @@ public sealed class LoopReferences
             return null;
         }
 
-        string rest = reference[Prefix.Length..];
-        for (int i = rest.IndexOf('-', StringComparison.Ordinal); i > 0; i = rest.IndexOf('-', i + 1))
+        var rest = reference[Prefix.Length..];
+        for (var i = rest.IndexOf('-', StringComparison.Ordinal); i > 0; i = rest.IndexOf('-', i + 1))
         {
-            string tail = rest[(i + 1)..];
-            foreach (string suffix in Suffixes)
+            var tail = rest[(i + 1)..];
+            foreach (var suffix in Suffixes)
             {
                 if (tail.StartsWith(suffix, StringComparison.Ordinal) && (tail.Length == suffix.Length || tail[suffix.Length] == '-'))
                 {

@@ -26,15 +26,15 @@ public sealed partial class ProcessingGate
     private const string ClosedKey = "closed";
     private const string FailedKey = "processing";
 
-    private readonly ILoopClient loop;
-    private readonly ExceptionService exceptions;
-    private readonly ILogger<ProcessingGate> logger;
+    private readonly ILoopClient _loop;
+    private readonly ExceptionService _exceptions;
+    private readonly ILogger<ProcessingGate> _logger;
 
     public ProcessingGate(ILoopClient loop, ExceptionService exceptions, ILogger<ProcessingGate> logger)
     {
-        this.loop = loop;
-        this.exceptions = exceptions;
-        this.logger = logger;
+        _loop = loop;
+        _exceptions = exceptions;
+        _logger = logger;
     }
 
     /// <summary>Settles <see cref="ReturnContext.IsProcessed"/>; raises the exception records that belong to it.</summary>
@@ -52,19 +52,19 @@ public sealed partial class ProcessingGate
             return;
         }
 
-        string? evidence = await EvidenceAsync(context, cancellationToken).ConfigureAwait(false);
+        var evidence = await EvidenceAsync(context, cancellationToken).ConfigureAwait(false);
         if (evidence is null && await IsConfirmedNothingToPostAsync(context.ReturnId, cancellationToken).ConfigureAwait(false))
         {
             // Finance confirmed it: the record stays resolved, nothing posts, and the question is not asked again.
             context.IsProcessed = false;
-            LogConfirmedNothingToPost(logger, context.ReturnId);
+            LogConfirmedNothingToPost(_logger, context.ReturnId);
             return;
         }
 
         if (evidence is null)
         {
             context.IsProcessed = false;
-            LogClosedWithoutProcessing(logger, context.ReturnId);
+            LogClosedWithoutProcessing(_logger, context.ReturnId);
             await context.ReportAsync(
                 ExceptionCategory.ClosedWithoutProcessing,
                 $"Return {context.ReturnId} is closed in Loop with no sign that its outcomes ran (no refunds, no exchange order, no gift card or restock event, and Loop's return details do not say processed): closed without processing — confirm. Nothing was posted and no exchange shipped. If the outcomes did run, resolve or replay this record and the money posts once; Loop's processed signal does the same.",
@@ -75,27 +75,27 @@ public sealed partial class ProcessingGate
         }
 
         context.IsProcessed = true;
-        StepResult step = await context.Ledger.EnsureStepAsync(context.ReturnId, ReturnSteps.LoopProcessed, _ => Task.FromResult(evidence), cancellationToken).ConfigureAwait(false);
+        var step = await context.Ledger.EnsureStepAsync(context.ReturnId, ReturnSteps.LoopProcessed, _ => Task.FromResult(evidence), cancellationToken).ConfigureAwait(false);
         if (step.Created)
         {
-            LogProcessed(logger, context.ReturnId, evidence);
+            LogProcessed(_logger, context.ReturnId, evidence);
             // The question each record asked is answered: the return was processed.
-            await exceptions.ResolveIfOpenAsync(ExceptionCategory.ClosedWithoutProcessing, context.ReturnId, ClosedKey, "Processed: " + evidence, cancellationToken).ConfigureAwait(false);
-            await exceptions.ResolveIfOpenAsync(ExceptionCategory.LoopProcessingFailed, context.ReturnId, FailedKey, "Processed: " + evidence, cancellationToken).ConfigureAwait(false);
+            await _exceptions.ResolveIfOpenAsync(ExceptionCategory.ClosedWithoutProcessing, context.ReturnId, ClosedKey, "Processed: " + evidence, cancellationToken).ConfigureAwait(false);
+            await _exceptions.ResolveIfOpenAsync(ExceptionCategory.LoopProcessingFailed, context.ReturnId, FailedKey, "Processed: " + evidence, cancellationToken).ConfigureAwait(false);
         }
     }
 
     /// <summary>The first sign that Loop executed the outcomes, or null when there is none.</summary>
     private async Task<string?> EvidenceAsync(ReturnContext context, CancellationToken cancellationToken)
     {
-        string returnId = context.ReturnId;
-        StepRecord? verdict = await context.Ledger.GetStepAsync(returnId, ReturnSteps.LoopProcessed, cancellationToken).ConfigureAwait(false);
+        var returnId = context.ReturnId;
+        var verdict = await context.Ledger.GetStepAsync(returnId, ReturnSteps.LoopProcessed, cancellationToken).ConfigureAwait(false);
         if (verdict is { Status: StepStatus.Done })
         {
             return verdict.DocumentId ?? "recorded";
         }
 
-        string recordId = ClosedRecordId(returnId);
+        var recordId = ClosedRecordId(returnId);
         if (string.Equals(context.Event.ReplayOf, recordId, StringComparison.Ordinal))
         {
             return "confirmed by finance (replay of " + recordId + ")";
@@ -112,7 +112,7 @@ public sealed partial class ProcessingGate
             return "closed after LoopFulfil's Process Return";
         }
 
-        foreach (string trigger in (string[])[ReturnTriggers.GiftCardRequested, ReturnTriggers.RestockRequested])
+        foreach (var trigger in (string[])[ReturnTriggers.GiftCardRequested, ReturnTriggers.RestockRequested])
         {
             if (context.Event.Trigger == trigger || (await context.Ledger.GetEventsAsync(returnId, trigger, cancellationToken).ConfigureAwait(false)).Count > 0)
             {
@@ -127,7 +127,7 @@ public sealed partial class ProcessingGate
             return "acted on earlier (" + earlier.Step + ")";
         }
 
-        ExceptionRecord? record = await exceptions.GetAsync(recordId, cancellationToken).ConfigureAwait(false);
+        var record = await _exceptions.GetAsync(recordId, cancellationToken).ConfigureAwait(false);
         if (record is { Status: not ExceptionStatus.Open } && !IsNothingToPost(record))
         {
             return $"confirmed by finance ({record.Status.ToString().ToLowerInvariant()} {recordId})";
@@ -144,7 +144,7 @@ public sealed partial class ProcessingGate
         record is { Status: ExceptionStatus.Resolved, Resolution: ExceptionResolution.NothingToPost };
 
     private async Task<bool> IsConfirmedNothingToPostAsync(string returnId, CancellationToken cancellationToken) =>
-        await exceptions.GetAsync(ClosedRecordId(returnId), cancellationToken).ConfigureAwait(false) is { } record && IsNothingToPost(record);
+        await _exceptions.GetAsync(ClosedRecordId(returnId), cancellationToken).ConfigureAwait(false) is { } record && IsNothingToPost(record);
 
     /// <summary>Get Return Details: the fetched return's own signs, and the configured fields. Null when Loop cannot tell.</summary>
     private async Task<string?> AskLoopAsync(ReturnContext context, CancellationToken cancellationToken)
@@ -152,12 +152,12 @@ public sealed partial class ProcessingGate
         LoopReturn details;
         try
         {
-            details = await loop.GetReturnAsync(context.ReturnId, cancellationToken).ConfigureAwait(false);
+            details = await _loop.GetReturnAsync(context.ReturnId, cancellationToken).ConfigureAwait(false);
         }
         catch (PermanentIntegrationException ex)
         {
             // Not found, or the key is refused: Loop cannot tell, so finance decides (transient errors still redeliver).
-            LogLoopCannotTell(logger, ex, context.ReturnId);
+            LogLoopCannotTell(_logger, ex, context.ReturnId);
             return null;
         }
 
@@ -166,9 +166,9 @@ public sealed partial class ProcessingGate
             return "Loop return details: " + fromDetails;
         }
 
-        foreach (string field in context.Options.ProcessedDetailFields)
+        foreach (var field in context.Options.ProcessedDetailFields)
         {
-            if (details.AdditionalFields is { } extra && extra.TryGetValue(field, out JsonElement value) && IsSet(value))
+            if (details.AdditionalFields is { } extra && extra.TryGetValue(field, out var value) && IsSet(value))
             {
                 return $"Loop return details: {field}";
             }
@@ -198,7 +198,7 @@ public sealed partial class ProcessingGate
     {
         JsonValueKind.True => true,
         JsonValueKind.String => value.GetString() is { Length: > 0 } s && s is not ("false" or "0"),
-        JsonValueKind.Number => value.TryGetDecimal(out decimal d) && d != 0m,
+        JsonValueKind.Number => value.TryGetDecimal(out var d) && d != 0m,
         _ => false,
     };
 
@@ -209,29 +209,29 @@ public sealed partial class ProcessingGate
     /// </summary>
     private async Task OnProcessingFailedAsync(ReturnContext context, CancellationToken cancellationToken)
     {
-        string returnId = context.ReturnId;
-        string recordId = ExceptionService.IdFor(ExceptionCategory.LoopProcessingFailed, returnId, FailedKey);
+        var returnId = context.ReturnId;
+        var recordId = ExceptionService.IdFor(ExceptionCategory.LoopProcessingFailed, returnId, FailedKey);
         if (string.Equals(context.Event.ReplayOf, recordId, StringComparison.Ordinal))
         {
             await context.Ledger.ReopenStepAsync(returnId, ReturnSteps.LoopProcessingFailed, cancellationToken).ConfigureAwait(false);
             await context.Ledger.ReopenStepAsync(returnId, OutcomeSteps.LoopProcess, cancellationToken).ConfigureAwait(false);
-            LogRetry(logger, returnId);
+            LogRetry(_logger, returnId);
             return;
         }
 
         if (context.State is ReturnStates.Closed or ReturnStates.Cancelled or ReturnStates.Expired)
         {
             // Loop moved on since (processed on a retry, or closed or cancelled by hand): the failure no longer stands.
-            LogFailureOutdated(logger, returnId, context.State);
+            LogFailureOutdated(_logger, returnId, context.State);
             return;
         }
 
-        LoopReturnProcessingFailed failure = context.Event.Read<LoopReturnProcessingFailed>();
-        string reason = string.IsNullOrWhiteSpace(failure.Message) ? "(Loop gave no reason)" : failure.Message.Trim();
-        string source = string.IsNullOrWhiteSpace(failure.Source) ? "unknown" : failure.Source.Trim();
+        var failure = context.Event.Read<LoopReturnProcessingFailed>();
+        var reason = string.IsNullOrWhiteSpace(failure.Message) ? "(Loop gave no reason)" : failure.Message.Trim();
+        var source = string.IsNullOrWhiteSpace(failure.Source) ? "unknown" : failure.Source.Trim();
         await context.Ledger.EnsureStepAsync(returnId, ReturnSteps.LoopProcessingFailed, async ct =>
         {
-            ExceptionRecord record = await context.ReportAsync(
+            var record = await context.ReportAsync(
                 ExceptionCategory.LoopProcessingFailed,
                 $"Loop could not process return {returnId} (requested by {source}; return {failure.ReturnState ?? context.State}): {reason}. The return stays open and no outcome ran. Fix it in Loop, then replay this record to ask Loop to process it again.",
                 Source,
@@ -242,7 +242,7 @@ public sealed partial class ProcessingGate
 
         // Loop was asked (by LoopFulfil or someone else): it is not asked again until the record is replayed.
         await context.Ledger.EnsureStepAsync(returnId, OutcomeSteps.LoopProcess, _ => Task.FromResult("failed:" + source), cancellationToken).ConfigureAwait(false);
-        LogProcessingFailed(logger, returnId, source);
+        LogProcessingFailed(_logger, returnId, source);
     }
 
     [LoggerMessage(EventId = 4431, Level = LogLevel.Information, Message = "Return {ReturnId}: processed in Loop ({Evidence})")]

@@ -11,9 +11,9 @@ namespace LoopFulfil.Core.Returns;
 /// </summary>
 public sealed class ReturnContext
 {
-    private readonly IReturnExceptionReporter reporter;
-    private readonly List<ExceptionRecord> raised = [];
-    private readonly HashSet<ReturnStageFamily> stopped = [];
+    private readonly IReturnExceptionReporter _reporter;
+    private readonly List<ExceptionRecord> _raised = [];
+    private readonly HashSet<ReturnStageFamily> _stopped = [];
 
     public ReturnContext(
         ReturnEvent trigger,
@@ -33,7 +33,7 @@ public sealed class ReturnContext
         FulfilOptions = fulfilOptions;
         Options = options;
         References = LoopReferences.From(options);
-        this.reporter = reporter;
+        _reporter = reporter;
         State = ReturnStates.Normalise(snapshot.State);
     }
 
@@ -81,7 +81,7 @@ public sealed class ReturnContext
     public string? StopReason { get; private set; }
 
     /// <summary>The families stopped during this pass.</summary>
-    public IReadOnlyCollection<ReturnStageFamily> StoppedFamilies => stopped;
+    public IReadOnlyCollection<ReturnStageFamily> StoppedFamilies => _stopped;
 
     /// <summary>The family of the stage running now (set by the handler); null outside a stage.</summary>
     public ReturnStageFamily? CurrentFamily { get; internal set; }
@@ -94,7 +94,7 @@ public sealed class ReturnContext
     public bool IsProcessed { get; internal set; }
 
     /// <summary>Exception records raised during this pass.</summary>
-    public IReadOnlyList<ExceptionRecord> RaisedExceptions => raised;
+    public IReadOnlyList<ExceptionRecord> RaisedExceptions => _raised;
 
     /// <summary>True for <c>cancelled</c> and <c>expired</c>: nothing more will arrive at the warehouse.</summary>
     public bool IsCancelledOrExpired => State is ReturnStates.Cancelled or ReturnStates.Expired;
@@ -106,12 +106,12 @@ public sealed class ReturnContext
     /// </summary>
     public void Stop(string reason)
     {
-        stopped.Add(CurrentFamily ?? ReturnStageFamily.Authorisation);
+        _stopped.Add(CurrentFamily ?? ReturnStageFamily.Authorisation);
         StopReason ??= reason;
     }
 
     /// <summary>True when a family stopped in this pass keeps <paramref name="family"/> from running.</summary>
-    public bool IsBlocked(ReturnStageFamily family) => stopped.Any(s => ReturnStageFamilies.Blocks(s, family));
+    public bool IsBlocked(ReturnStageFamily family) => _stopped.Any(s => ReturnStageFamilies.Blocks(s, family));
 
     /// <summary>
     /// Records a permanent problem (with the raw event, for replay) under its owner, optionally flags the return in
@@ -122,7 +122,7 @@ public sealed class ReturnContext
     /// <param name="detailKey">Separates several problems of one category on one return.</param>
     public async Task<ExceptionRecord> RaiseAsync(ExceptionCategory category, string message, string source, CancellationToken cancellationToken, IReadOnlyList<string>? skus = null, string? detailKey = null)
     {
-        ExceptionRecord record = await ReportAsync(category, message, source, cancellationToken, skus, detailKey).ConfigureAwait(false);
+        var record = await ReportAsync(category, message, source, cancellationToken, skus, detailKey).ConfigureAwait(false);
         Stop($"{category}: {record.Id}");
         return record;
     }
@@ -142,8 +142,8 @@ public sealed class ReturnContext
             Source = source,
             OwnerAs = category == ExceptionCategory.FulfilRejected && CurrentFamily is { } family ? ReturnStageFamilies.OwnerCategory(family) : null,
         };
-        ExceptionRecord record = await reporter.ReportAsync(raise, cancellationToken).ConfigureAwait(false);
-        raised.Add(record);
+        var record = await _reporter.ReportAsync(raise, cancellationToken).ConfigureAwait(false);
+        _raised.Add(record);
         return record;
     }
 }
@@ -160,7 +160,7 @@ public static class ReturnStates
     /// <summary>Lower-cases and maps the legacy <c>needs review</c> to <c>review</c>; empty when absent.</summary>
     public static string Normalise(string? state)
     {
-        string s = (state ?? string.Empty).Trim().ToLowerInvariant();
+        var s = (state ?? string.Empty).Trim().ToLowerInvariant();
         return s is "needs review" or "needs_review" ? Review : s;
     }
 }

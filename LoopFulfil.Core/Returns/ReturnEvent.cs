@@ -84,17 +84,17 @@ public sealed record ReturnEvent
     public static ReturnEvent? From(InboundMessage message)
     {
         ArgumentNullException.ThrowIfNull(message);
-        IReadOnlyDictionary<string, string> p = message.Properties;
-        string? trigger = Get(p, WebhookMessagePropertyNames.Trigger);
-        string? returnId = Get(p, WebhookMessagePropertyNames.ReturnId) ?? message.SessionId;
-        string? topic = Get(p, WebhookMessagePropertyNames.Topic);
-        string? time = Get(p, WebhookMessagePropertyNames.EventTime);
-        DateTimeOffset? eventTime = WebhookMessageProperties.ParseEventTime(time);
+        var p = message.Properties;
+        var trigger = Get(p, WebhookMessagePropertyNames.Trigger);
+        var returnId = Get(p, WebhookMessagePropertyNames.ReturnId) ?? message.SessionId;
+        var topic = Get(p, WebhookMessagePropertyNames.Topic);
+        var time = Get(p, WebhookMessagePropertyNames.EventTime);
+        var eventTime = WebhookMessageProperties.ParseEventTime(time);
         // No time property, or one a host rewrote past reading: the body says, by the same rule.
-        bool timeUnknown = time is null || (eventTime is null && time != WebhookMessagePropertyNames.NoEventTime);
+        var timeUnknown = time is null || (eventTime is null && time != WebhookMessagePropertyNames.NoEventTime);
         if (trigger is null || returnId is null || timeUnknown)
         {
-            WebhookEnvelope envelope = WebhookEnvelope.Parse(message.Body.Span);
+            var envelope = WebhookEnvelope.Parse(message.Body.Span);
             trigger ??= envelope.Trigger;
             returnId ??= envelope.ReturnId;
             topic ??= envelope.Topic;
@@ -120,6 +120,6 @@ public sealed record ReturnEvent
         };
 
         static string? Get(IReadOnlyDictionary<string, string> p, string name) =>
-            p.TryGetValue(name, out string? v) && !string.IsNullOrWhiteSpace(v) ? v : null;
+            p.TryGetValue(name, out var v) && !string.IsNullOrWhiteSpace(v) ? v : null;
     }
 }

@@ -12,7 +12,7 @@ public sealed partial class ReturnEventHandler
     /// </summary>
     private async Task<ReturnHandlingResult> ReportOutsideStagesAsync(ReturnEvent evt, ReturnContext? context, ExceptionDispatchInfo? waiting, ExceptionCategory category, string message, string? detailKey, CancellationToken cancellationToken)
     {
-        ExceptionRecord record = await reporter.ReportAsync(
+        var record = await _reporter.ReportAsync(
             new ExceptionRaise(category, evt.ReturnId, message) { RawEvent = evt.Body, DetailKey = detailKey, Source = Source },
             cancellationToken).ConfigureAwait(false);
         waiting?.Throw();

@@ -15,24 +15,24 @@ public sealed partial class ReturnExceptionReporter : IReturnExceptionReporter
     // Loop rejects notes longer than 254 characters.
     private const int MaxNoteChars = 254;
 
-    private readonly ExceptionService exceptions;
-    private readonly ILoopClient loop;
-    private readonly IOptionsMonitor<ExceptionOptions> options;
-    private readonly ILogger<ReturnExceptionReporter> logger;
+    private readonly ExceptionService _exceptions;
+    private readonly ILoopClient _loop;
+    private readonly IOptionsMonitor<ExceptionOptions> _options;
+    private readonly ILogger<ReturnExceptionReporter> _logger;
 
     public ReturnExceptionReporter(ExceptionService exceptions, ILoopClient loop, IOptionsMonitor<ExceptionOptions> options, ILogger<ReturnExceptionReporter> logger)
     {
-        this.exceptions = exceptions;
-        this.loop = loop;
-        this.options = options;
-        this.logger = logger;
+        _exceptions = exceptions;
+        _loop = loop;
+        _options = options;
+        _logger = logger;
     }
 
     public async Task<ExceptionRecord> ReportAsync(ExceptionRaise raise, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(raise);
-        ExceptionRecord record = await exceptions.RaiseAsync(raise, cancellationToken).ConfigureAwait(false);
-        if (!options.CurrentValue.FlagReturnInLoop || record.ReturnId is null || record.Attempts > 1)
+        var record = await _exceptions.RaiseAsync(raise, cancellationToken).ConfigureAwait(false);
+        if (!_options.CurrentValue.FlagReturnInLoop || record.ReturnId is null || record.Attempts > 1)
         {
             // Repeats of the same problem already flagged the return (and a second identical note helps nobody).
             return record;
@@ -40,21 +40,21 @@ public sealed partial class ReturnExceptionReporter : IReturnExceptionReporter
 
         try
         {
-            await loop.FlagReturnAsync(record.ReturnId, cancellationToken).ConfigureAwait(false);
+            await _loop.FlagReturnAsync(record.ReturnId, cancellationToken).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {
             // Loop refuses to flag some states (closed, already flagged); the record and its alert stand regardless.
-            LogFlagFailed(logger, ex, record.ReturnId, record.Id);
+            LogFlagFailed(_logger, ex, record.ReturnId, record.Id);
         }
 
         try
         {
-            await loop.AddReturnNoteAsync(record.ReturnId, NoteFor(record), cancellationToken).ConfigureAwait(false);
+            await _loop.AddReturnNoteAsync(record.ReturnId, NoteFor(record), cancellationToken).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {
-            LogNoteFailed(logger, ex, record.ReturnId, record.Id);
+            LogNoteFailed(_logger, ex, record.ReturnId, record.Id);
         }
 
         return record;
@@ -63,7 +63,7 @@ public sealed partial class ReturnExceptionReporter : IReturnExceptionReporter
     /// <summary>The note: category, owner and record id first so truncation only ever cuts the free text.</summary>
     internal static string NoteFor(ExceptionRecord record)
     {
-        string note = $"LoopFulfil: {record.Category} (owner {record.Owner}, exception {record.Id}). {record.Message}";
+        var note = $"LoopFulfil: {record.Category} (owner {record.Owner}, exception {record.Id}). {record.Message}";
         return note.Length <= MaxNoteChars ? note : note[..(MaxNoteChars - 1)] + "…";
     }
 

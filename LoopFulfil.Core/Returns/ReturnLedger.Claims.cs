@@ -27,7 +27,7 @@ public sealed partial class ReturnLedger
             return true;
         }
 
-        TableEntity? holder = await _store.GetAsync(Table, entity.PartitionKey, ClaimRow, cancellationToken);
+        var holder = await _store.GetAsync(Table, entity.PartitionKey, ClaimRow, cancellationToken);
         return string.Equals(holder?.GetString("ReturnId"), returnId, StringComparison.Ordinal);
     }
 }

@@ -31,17 +31,17 @@ public static class ReturnLineMatcher
     {
         ArgumentNullException.ThrowIfNull(returnOrders);
         var returned = new Dictionary<int, decimal>();
-        foreach (FulfilSaleSnapshot r in returnOrders)
+        foreach (var r in returnOrders)
         {
-            string ci = r.Sale.ChannelIdentifier ?? string.Empty;
+            var ci = r.Sale.ChannelIdentifier ?? string.Empty;
             if (!r.Stands || ci.Contains(SupersededMarker, StringComparison.Ordinal) || string.Equals(ci, ownLoopReturnId, StringComparison.Ordinal))
             {
                 continue;
             }
 
-            foreach (FulfilSaleLine line in r.Sale.Lines)
+            foreach (var line in r.Sale.Lines)
             {
-                if (r.OriginLineBySaleLine.TryGetValue(line.Id, out int origin))
+                if (r.OriginLineBySaleLine.TryGetValue(line.Id, out var origin))
                 {
                     returned[origin] = returned.GetValueOrDefault(origin) + Math.Abs(line.Quantity);
                 }
@@ -73,7 +73,7 @@ public static class ReturnLineMatcher
             .ThenBy(g => g.Key.Provider, StringComparer.Ordinal);
         foreach (var group in groups)
         {
-            if (!products.TryGetValue(group.Key.Sku, out FulfilProduct? product))
+            if (!products.TryGetValue(group.Key.Sku, out var product))
             {
                 unmatched.Add(group.Key.Sku);
                 continue;
@@ -89,9 +89,9 @@ public static class ReturnLineMatcher
             }
 
             // One unit at a time, in Loop's order, so each line knows which Loop line items it carries.
-            foreach (LoopReturnLineItem unit in group)
+            foreach (var unit in group)
             {
-                FulfilSaleLine? line = candidates.FirstOrDefault(l => remaining[l.Id] >= 1m);
+                var line = candidates.FirstOrDefault(l => remaining[l.Id] >= 1m);
                 if (line is null)
                 {
                     shortfalls.Add(new Shortfall(group.Key.Sku, group.Count(), candidates.Sum(l => remaining[l.Id])));

@@ -26,7 +26,7 @@ public static class SnapshotOrder
             return t.CompareTo(o);
         }
 
-        int byLifecycle = LifecycleRank(state).CompareTo(LifecycleRank(otherState));
+        var byLifecycle = LifecycleRank(state).CompareTo(LifecycleRank(otherState));
         if (byLifecycle != 0)
         {
             return byLifecycle;

@@ -62,7 +62,7 @@ public sealed class CronExpression
             return false;
         }
 
-        DateTime horizon = ProbeStart.AddYears(HorizonYears);
+        var horizon = ProbeStart.AddYears(HorizonYears);
         if (schedule.GetNextOccurrence(ProbeStart, horizon) >= horizon)
         {
             error = $"The cron expression '{expression}' can never occur: no day it selects exists in the months it selects.";
@@ -77,9 +77,9 @@ public sealed class CronExpression
     /// <summary>The first occurrence strictly after <paramref name="after"/>, in UTC (offset zero).</summary>
     public DateTimeOffset GetNextOccurrence(DateTimeOffset after)
     {
-        DateTime utc = after.UtcDateTime;
-        DateTime horizon = utc.AddYears(HorizonYears);
-        DateTime next = _schedule.GetNextOccurrence(utc, horizon);
+        var utc = after.UtcDateTime;
+        var horizon = utc.AddYears(HorizonYears);
+        var next = _schedule.GetNextOccurrence(utc, horizon);
         return next < horizon
             ? new DateTimeOffset(DateTime.SpecifyKind(next, DateTimeKind.Utc), TimeSpan.Zero)
             : throw new InvalidOperationException($"The cron expression '{Expression}' has no occurrence within {HorizonYears} years.");

@@ -32,7 +32,7 @@ public static class ExistingProcessDocuments
     public static IReadOnlyList<FulfilSaleSnapshot> AdoptableAll(IReadOnlyList<LoopReturnLineItem> units, IEnumerable<FulfilSaleSnapshot> returnSales, string loopReturnId, LoopReferences references)
     {
         ArgumentNullException.ThrowIfNull(units);
-        IReadOnlyDictionary<string, decimal> wanted = Units(units);
+        var wanted = Units(units);
         return [.. OtherProcess(returnSales, loopReturnId, references).OrderBy(r => r.Sale.Id).Where(r => SameUnits(wanted, Units(r.Sale)))];
     }
 
@@ -52,6 +52,6 @@ public static class ExistingProcessDocuments
     {
         ArgumentNullException.ThrowIfNull(a);
         ArgumentNullException.ThrowIfNull(b);
-        return a.Count == b.Count && a.All(kv => b.TryGetValue(kv.Key, out decimal q) && q == kv.Value);
+        return a.Count == b.Count && a.All(kv => b.TryGetValue(kv.Key, out var q) && q == kv.Value);
     }
 }

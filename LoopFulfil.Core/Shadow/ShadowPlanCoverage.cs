@@ -24,7 +24,7 @@ public static class ShadowPlanCoverage
         ArgumentNullException.ThrowIfNull(rows);
         ArgumentNullException.ThrowIfNull(writes);
         PlannedWrite? before = null;
-        foreach (ShadowReportRow row in rows)
+        foreach (var row in rows)
         {
             if (row.Write is not null || row.Document == "money" || row.Verdict == ShadowVerdict.OnlyInFulfil || (row.Reference is null && row.Document != "return sale"))
             {
@@ -45,7 +45,7 @@ public static class ShadowPlanCoverage
                 continue;
             }
 
-            PlannedWrite? stop = before ?? (writes.Count > 0 ? writes[0] : null);
+            var stop = before ?? (writes.Count > 0 ? writes[0] : null);
             yield return row with
             {
                 Write = stop is null

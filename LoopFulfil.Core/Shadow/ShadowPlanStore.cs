@@ -15,13 +15,13 @@ public sealed class ShadowPlanStore(ITableStore store)
 {
     public const string Table = "shadowplan";
     private const string NoReturn = "-";
-    private int ready;
+    private int _ready;
 
     public async Task RecordAsync(PlannedWrite write, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(write);
         await EnsureTableAsync(cancellationToken).ConfigureAwait(false);
-        string identity = string.Join('\u001f', write.Target, write.Model, write.Method, write.RecordId?.ToString(CultureInfo.InvariantCulture) ?? "", write.Body);
+        var identity = string.Join('\u001f', write.Target, write.Model, write.Method, write.RecordId?.ToString(CultureInfo.InvariantCulture) ?? "", write.Body);
         var entity = new TableEntity(TableKey.Escape(write.ReturnId ?? NoReturn), Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(identity)))[..32])
         {
             ["Target"] = write.Target,
@@ -46,9 +46,9 @@ public sealed class ShadowPlanStore(ITableStore store)
     public async IAsyncEnumerable<PlannedWrite> ListAsync([EnumeratorCancellation] CancellationToken cancellationToken)
     {
         await EnsureTableAsync(cancellationToken).ConfigureAwait(false);
-        await foreach (TableEntity e in store.QueryAsync(Table, null, cancellationToken).ConfigureAwait(false))
+        await foreach (var e in store.QueryAsync(Table, null, cancellationToken).ConfigureAwait(false))
         {
-            string returnId = TableKey.Unescape(e.PartitionKey);
+            var returnId = TableKey.Unescape(e.PartitionKey);
             yield return new PlannedWrite(
                 e.GetString("Target") ?? "?",
                 e.GetString("Model") ?? "?",
@@ -64,12 +64,12 @@ public sealed class ShadowPlanStore(ITableStore store)
 
     private async Task EnsureTableAsync(CancellationToken cancellationToken)
     {
-        if (Volatile.Read(ref ready) == 1)
+        if (Volatile.Read(ref _ready) == 1)
         {
             return;
         }
 
         await store.CreateTableIfNotExistsAsync(Table, cancellationToken).ConfigureAwait(false);
-        Volatile.Write(ref ready, 1);
+        Volatile.Write(ref _ready, 1);
     }
 }

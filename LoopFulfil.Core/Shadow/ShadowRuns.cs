@@ -38,7 +38,7 @@ public static partial class ShadowRuns
             }
             catch (Exception ex) when (Planned(ex) is { } planned)
             {
-                ILogger logger = services.GetService<ILoggerFactory>()?.CreateLogger(typeof(ShadowRuns).FullName!) ?? NullLogger.Instance;
+                var logger = services.GetService<ILoggerFactory>()?.CreateLogger(typeof(ShadowRuns).FullName!) ?? NullLogger.Instance;
                 LogRunStopped(logger, function, planned.Write.Model, planned.Write.Method);
             }
         };

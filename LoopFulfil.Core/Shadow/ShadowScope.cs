@@ -13,7 +13,7 @@ public static class ShadowScope
     /// <summary>Sets the return for the rest of this async flow; disposing restores the previous one.</summary>
     public static IDisposable ForReturn(string returnId)
     {
-        string? previous = Current.Value;
+        var previous = Current.Value;
         Current.Value = returnId;
         return new Restore(previous);
     }

@@ -30,8 +30,8 @@ public sealed partial class ShadowWriteHandler(string target, IOptionsMonitor<In
             return await base.SendAsync(request, cancellationToken).ConfigureAwait(false);
         }
 
-        string body = request.Content is null ? "" : await request.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false);
-        PlannedWrite write = Describe(target, request.Method, request.RequestUri?.AbsolutePath ?? "", body, ShadowScope.ReturnId, time.GetUtcNow());
+        var body = request.Content is null ? "" : await request.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false);
+        var write = Describe(target, request.Method, request.RequestUri?.AbsolutePath ?? "", body, ShadowScope.ReturnId, time.GetUtcNow());
         await store.RecordAsync(write, cancellationToken).ConfigureAwait(false);
         LogPlanned(logger, write.Target, write.Model, write.Method, write.ReturnId ?? "-");
         throw new ShadowWritePlannedException(write);
@@ -49,7 +49,7 @@ public sealed partial class ShadowWriteHandler(string target, IOptionsMonitor<In
             return true;
         }
 
-        string last = request.RequestUri?.AbsolutePath.TrimEnd('/').Split('/')[^1] ?? "";
+        var last = request.RequestUri?.AbsolutePath.TrimEnd('/').Split('/')[^1] ?? "";
         return !(request.Method == HttpMethod.Put && ReadMethods.Contains(last));
     }
 
@@ -59,14 +59,14 @@ public sealed partial class ShadowWriteHandler(string target, IOptionsMonitor<In
         ArgumentNullException.ThrowIfNull(method);
         string model, verb;
         int? recordId = null;
-        string[] parts = (path ?? "").Trim('/').Split('/');
-        int m = Array.IndexOf(parts, "model");
+        var parts = (path ?? "").Trim('/').Split('/');
+        var m = Array.IndexOf(parts, "model");
         if (target == FulfilTarget && m >= 0 && parts.Length > m + 1)
         {
             model = parts[m + 1];
-            string[] rest = parts[(m + 2)..];
+            var rest = parts[(m + 2)..];
             verb = rest.Length == 0 ? "create" : rest[^1];
-            if (rest.Length == 2 && int.TryParse(rest[0], NumberStyles.None, CultureInfo.InvariantCulture, out int id))
+            if (rest.Length == 2 && int.TryParse(rest[0], NumberStyles.None, CultureInfo.InvariantCulture, out var id))
             {
                 recordId = id;
             }
@@ -81,7 +81,7 @@ public sealed partial class ShadowWriteHandler(string target, IOptionsMonitor<In
         decimal? amount = null;
         try
         {
-            using JsonDocument doc = JsonDocument.Parse(body.Length == 0 ? "null" : body);
+            using var doc = JsonDocument.Parse(body.Length == 0 ? "null" : body);
             reference = FindReference(doc.RootElement, 0);
             amount = Amount(doc.RootElement, 0);
         }
@@ -90,7 +90,7 @@ public sealed partial class ShadowWriteHandler(string target, IOptionsMonitor<In
             // A body that is not JSON still gets recorded; only its reference and amount are unknown.
         }
 
-        string? returnId = scopeReturnId ?? (reference is not null && LoopReference().Match(reference) is { Success: true } match ? match.Groups[1].Value : null);
+        var returnId = scopeReturnId ?? (reference is not null && LoopReference().Match(reference) is { Success: true } match ? match.Groups[1].Value : null);
         return new PlannedWrite(target, model, verb, recordId, returnId, reference, amount, body.Length > MaxBody ? body[..MaxBody] : body, at);
     }
 
@@ -103,9 +103,9 @@ public sealed partial class ShadowWriteHandler(string target, IOptionsMonitor<In
 
         if (e.ValueKind == JsonValueKind.Object)
         {
-            foreach (string name in ReferenceFields)
+            foreach (var name in ReferenceFields)
             {
-                if (e.TryGetProperty(name, out JsonElement v) && v.ValueKind == JsonValueKind.String && v.GetString() is { Length: > 0 } s)
+                if (e.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.String && v.GetString() is { Length: > 0 } s)
                 {
                     return s;
                 }
@@ -139,7 +139,7 @@ public sealed partial class ShadowWriteHandler(string target, IOptionsMonitor<In
             }
 
             decimal? sum = null;
-            foreach (JsonProperty child in e.EnumerateObject())
+            foreach (var child in e.EnumerateObject())
             {
                 if (Amount(child.Value, depth + 1) is { } a)
                 {
@@ -156,7 +156,7 @@ public sealed partial class ShadowWriteHandler(string target, IOptionsMonitor<In
         }
 
         decimal? total = null;
-        foreach (JsonElement item in e.EnumerateArray())
+        foreach (var item in e.EnumerateArray())
         {
             if (Amount(item, depth + 1) is { } a)
             {
@@ -169,9 +169,9 @@ public sealed partial class ShadowWriteHandler(string target, IOptionsMonitor<In
 
     // Tryton encodes decimals as {"__class__": "Decimal", "decimal": "12.50"}.
     private static decimal? Number(JsonElement e, string name) =>
-        !e.TryGetProperty(name, out JsonElement v) ? null
+        !e.TryGetProperty(name, out var v) ? null
         : v.ValueKind == JsonValueKind.Number ? v.GetDecimal()
-        : v.ValueKind == JsonValueKind.Object && v.TryGetProperty("decimal", out JsonElement d) && decimal.TryParse(d.GetString(), NumberStyles.Number, CultureInfo.InvariantCulture, out decimal parsed) ? parsed
+        : v.ValueKind == JsonValueKind.Object && v.TryGetProperty("decimal", out var d) && decimal.TryParse(d.GetString(), NumberStyles.Number, CultureInfo.InvariantCulture, out var parsed) ? parsed
         : null;
 
     [GeneratedRegex(@"^LOOP-([^-]+)(?:-|$)", RegexOptions.CultureInvariant)]

@@ -12,24 +12,24 @@ namespace LoopFulfil.Core.Skus;
 /// </summary>
 public sealed class FulfilSkuCatalog : ISkuCatalog
 {
-    private readonly IFulfilClient fulfil;
-    private readonly FulfilProductCache cache;
-    private readonly IOptionsMonitor<ReturnsOptions> options;
+    private readonly IFulfilClient _fulfil;
+    private readonly FulfilProductCache _cache;
+    private readonly IOptionsMonitor<ReturnsOptions> _options;
 
     public FulfilSkuCatalog(IFulfilClient fulfil, FulfilProductCache cache, IOptionsMonitor<ReturnsOptions> options)
     {
-        this.fulfil = fulfil;
-        this.cache = cache;
-        this.options = options;
+        _fulfil = fulfil;
+        _cache = cache;
+        _options = options;
     }
 
     public async Task<IReadOnlyDictionary<string, SkuStatus>> LookupAsync(IReadOnlyCollection<string> skus, CancellationToken cancellationToken)
     {
-        IReadOnlyDictionary<string, FulfilProduct> products = await GetProductsAsync(skus, cancellationToken).ConfigureAwait(false);
+        var products = await GetProductsAsync(skus, cancellationToken).ConfigureAwait(false);
         var result = new Dictionary<string, SkuStatus>(StringComparer.Ordinal);
-        foreach (string sku in skus)
+        foreach (var sku in skus)
         {
-            result[sku] = products.TryGetValue(sku, out FulfilProduct? p) ? (p.Active ? SkuStatus.Active : SkuStatus.Archived) : SkuStatus.Missing;
+            result[sku] = products.TryGetValue(sku, out var p) ? (p.Active ? SkuStatus.Active : SkuStatus.Archived) : SkuStatus.Missing;
         }
 
         return result;
@@ -41,9 +41,9 @@ public sealed class FulfilSkuCatalog : ISkuCatalog
         ArgumentNullException.ThrowIfNull(skus);
         var found = new Dictionary<string, FulfilProduct>(StringComparer.Ordinal);
         var ask = new List<string>();
-        foreach (string sku in skus.Where(s => !string.IsNullOrEmpty(s)).Distinct(StringComparer.Ordinal))
+        foreach (var sku in skus.Where(s => !string.IsNullOrEmpty(s)).Distinct(StringComparer.Ordinal))
         {
-            if (cache.TryGet(sku, out FulfilProduct? cached))
+            if (_cache.TryGet(sku, out var cached))
             {
                 found[sku] = cached;
             }
@@ -58,22 +58,22 @@ public sealed class FulfilSkuCatalog : ISkuCatalog
             return found;
         }
 
-        IReadOnlyList<FulfilProduct> products = await fulfil.GetProductsBySkusAsync(ask, cancellationToken).ConfigureAwait(false);
-        TimeSpan ttl = TimeSpan.FromSeconds(Math.Max(0, options.CurrentValue.SkuCacheSeconds));
-        foreach (FulfilProduct product in products)
+        var products = await _fulfil.GetProductsBySkusAsync(ask, cancellationToken).ConfigureAwait(false);
+        var ttl = TimeSpan.FromSeconds(Math.Max(0, _options.CurrentValue.SkuCacheSeconds));
+        foreach (var product in products)
         {
             // Two products can share a code (one archived, one active): the active one is the one to use.
-            if (!found.TryGetValue(product.Sku, out FulfilProduct? existing) || (!existing.Active && product.Active))
+            if (!found.TryGetValue(product.Sku, out var existing) || (!existing.Active && product.Active))
             {
                 found[product.Sku] = product;
             }
         }
 
-        foreach (string sku in ask)
+        foreach (var sku in ask)
         {
-            if (found.TryGetValue(sku, out FulfilProduct? product) && product.Active)
+            if (found.TryGetValue(sku, out var product) && product.Active)
             {
-                cache.Set(sku, product, ttl);
+                _cache.Set(sku, product, ttl);
             }
         }
 
@@ -87,14 +87,14 @@ public sealed class FulfilProductCache
     // A bound keeps a long-running host from growing without limit on a catalogue of many SKUs.
     private const int MaxEntries = 20_000;
 
-    private readonly ConcurrentDictionary<string, (FulfilProduct Product, DateTimeOffset Expires)> entries = new(StringComparer.Ordinal);
-    private readonly TimeProvider time;
+    private readonly ConcurrentDictionary<string, (FulfilProduct Product, DateTimeOffset Expires)> _entries = new(StringComparer.Ordinal);
+    private readonly TimeProvider _time;
 
-    public FulfilProductCache(TimeProvider time) => this.time = time;
+    public FulfilProductCache(TimeProvider time) => _time = time;
 
     public bool TryGet(string sku, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out FulfilProduct? product)
     {
-        if (entries.TryGetValue(sku, out var entry) && entry.Expires > time.GetUtcNow())
+        if (_entries.TryGetValue(sku, out var entry) && entry.Expires > _time.GetUtcNow())
         {
             product = entry.Product;
             return true;
@@ -111,14 +111,14 @@ public sealed class FulfilProductCache
             return;
         }
 
-        if (entries.Count >= MaxEntries)
+        if (_entries.Count >= MaxEntries)
         {
-            entries.Clear();
+            _entries.Clear();
         }
 
-        entries[sku] = (product, time.GetUtcNow() + ttl);
+        _entries[sku] = (product, _time.GetUtcNow() + ttl);
     }
 
     /// <summary>Forgets everything (e.g. after a catalogue sync).</summary>
-    public void Clear() => entries.Clear();
+    public void Clear() => _entries.Clear();
 }

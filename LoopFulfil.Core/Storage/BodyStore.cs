@@ -44,7 +44,7 @@ public sealed class BodyStore
     {
         ArgumentNullException.ThrowIfNull(head);
         ArgumentException.ThrowIfNullOrEmpty(prefix);
-        string blob = "";
+        var blob = "";
         if (body.Length > InlineMaxBytes)
         {
             blob = NewBlobName(table, head);
@@ -69,7 +69,7 @@ public sealed class BodyStore
             return [];
         }
 
-        byte[]? body = BlobOf(head, prefix) is { } blob
+        var body = BlobOf(head, prefix) is { } blob
             ? await _blobs.DownloadAsync(Container, blob, cancellationToken).ConfigureAwait(false)
             : head[prefix] as byte[];
         var sha = head.GetString(prefix + "Sha256");

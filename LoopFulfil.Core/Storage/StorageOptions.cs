@@ -59,7 +59,7 @@ public sealed class StorageOptions
     {
         if (UsesTokenCredential)
         {
-            TokenCredential chosen = !string.IsNullOrWhiteSpace(ClientId)
+            var chosen = !string.IsNullOrWhiteSpace(ClientId)
                 ? new ManagedIdentityCredential(ManagedIdentityId.FromUserAssignedClientId(ClientId))
                 : credential ?? new DefaultAzureCredential();
             return StorageAccount.FromTokenCredential(chosen, OptionalUri(TableEndpoint), OptionalUri(QueueEndpoint), OptionalUri(EffectiveBlobEndpoint));

@@ -109,7 +109,7 @@ internal static class TableEntityConversion
                     $"property '{name}' has {bytes.Length} bytes; a binary property holds at most {MaxBinaryBytes} (64 KiB)", null, "PropertyValueTooLarge");
             }
 
-            long valueSize = value switch
+            var valueSize = value switch
             {
                 string s => 4 + (s.Length * 2L),
                 decimal m => 4 + (m.ToString(CultureInfo.InvariantCulture).Length * 2L),

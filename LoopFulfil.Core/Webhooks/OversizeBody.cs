@@ -13,16 +13,16 @@ internal sealed class OversizeBody
     /// <summary>Loop puts topic, trigger and id first; 64 KiB holds them with room to spare.</summary>
     public const int PrefixBytes = 64 * 1024;
 
-    private readonly byte[] primaryMac;
-    private readonly byte[]? secondaryMac;
+    private readonly byte[] _primaryMac;
+    private readonly byte[]? _secondaryMac;
 
     private OversizeBody(byte[] prefix, long length, string sha256Hex, byte[] primaryMac, byte[]? secondaryMac)
     {
         Prefix = prefix;
         Length = length;
         Sha256Hex = sha256Hex;
-        this.primaryMac = primaryMac;
-        this.secondaryMac = secondaryMac;
+        _primaryMac = primaryMac;
+        _secondaryMac = secondaryMac;
     }
 
     public byte[] Prefix { get; }
@@ -40,8 +40,8 @@ internal sealed class OversizeBody
         using var primary = IncrementalHash.CreateHMAC(HashAlgorithmName.SHA256, settings.PrimaryKey);
         using var secondary = settings.SecondaryKey is { } key ? IncrementalHash.CreateHMAC(HashAlgorithmName.SHA256, key) : null;
         using var sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-        byte[] prefix = new byte[PrefixBytes];
-        int prefixLength = 0;
+        var prefix = new byte[PrefixBytes];
+        var prefixLength = 0;
         long total = 0;
 
         void Append(ReadOnlySpan<byte> chunk)
@@ -49,19 +49,19 @@ internal sealed class OversizeBody
             primary.AppendData(chunk);
             secondary?.AppendData(chunk);
             sha.AppendData(chunk);
-            int take = Math.Min(chunk.Length, PrefixBytes - prefixLength);
+            var take = Math.Min(chunk.Length, PrefixBytes - prefixLength);
             chunk[..take].CopyTo(prefix.AsSpan(prefixLength));
             prefixLength += take;
             total += chunk.Length;
         }
 
         Append(alreadyRead.Span);
-        byte[] buffer = ArrayPool<byte>.Shared.Rent(64 * 1024);
+        var buffer = ArrayPool<byte>.Shared.Rent(64 * 1024);
         try
         {
             while (total <= maxBytes)
             {
-                int n = await stream.ReadAsync(buffer, cancellationToken).ConfigureAwait(false);
+                var n = await stream.ReadAsync(buffer, cancellationToken).ConfigureAwait(false);
                 if (n == 0)
                 {
                     return new OversizeBody(
@@ -85,6 +85,6 @@ internal sealed class OversizeBody
 
     /// <summary>Whether <paramref name="presented"/> (the decoded signature header) is the body's HMAC under either secret.</summary>
     public bool SignatureMatches(ReadOnlySpan<byte> presented) =>
-        CryptographicOperations.FixedTimeEquals(primaryMac, presented)
-        || (secondaryMac is not null && CryptographicOperations.FixedTimeEquals(secondaryMac, presented));
+        CryptographicOperations.FixedTimeEquals(_primaryMac, presented)
+        || (_secondaryMac is not null && CryptographicOperations.FixedTimeEquals(_secondaryMac, presented));
 }

@@ -103,7 +103,7 @@ public static class TriggerTable
     internal static string[] Names { get; } = [.. All.Select(r => r.Trigger)];
 
     /// <summary>The route of <paramref name="trigger"/>, or null when it is unknown.</summary>
-    public static TriggerRoute? Find(string? trigger) => trigger is not null && ByTrigger.TryGetValue(trigger, out TriggerRoute? route) ? route : null;
+    public static TriggerRoute? Find(string? trigger) => trigger is not null && ByTrigger.TryGetValue(trigger, out var route) ? route : null;
 
     /// <summary>True when <paramref name="trigger"/>'s body is a full return snapshot (<c>return.created/updated/closed</c>).</summary>
     public static bool CarriesSnapshot(string? trigger) => Find(trigger)?.CarriesSnapshot == true;

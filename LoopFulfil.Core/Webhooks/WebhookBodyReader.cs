@@ -13,20 +13,20 @@ internal static class WebhookBodyReader
     /// </summary>
     public static async ValueTask<(byte[] Buffer, int Length, bool Oversize)> ReadAsync(Stream stream, long? contentLength, int maxBytes, CancellationToken cancellationToken)
     {
-        byte[] probe = ArrayPool<byte>.Shared.Rent(1);
+        var probe = ArrayPool<byte>.Shared.Rent(1);
         try
         {
             if (contentLength is long declared and >= 0 and <= int.MaxValue && declared <= maxBytes)
             {
                 var exact = new byte[declared];
-                int read = await stream.ReadAtLeastAsync(exact, exact.Length, throwOnEndOfStream: false, cancellationToken).ConfigureAwait(false);
+                var read = await stream.ReadAtLeastAsync(exact, exact.Length, throwOnEndOfStream: false, cancellationToken).ConfigureAwait(false);
                 if (read < exact.Length)
                 {
                     // The sender stopped early: what arrived is the body (its signature will tell).
                     return (exact, read, false);
                 }
 
-                int extra = await stream.ReadAsync(probe.AsMemory(0, 1), cancellationToken).ConfigureAwait(false);
+                var extra = await stream.ReadAsync(probe.AsMemory(0, 1), cancellationToken).ConfigureAwait(false);
                 if (extra == 0)
                 {
                     return (exact, read, false);
@@ -46,13 +46,13 @@ internal static class WebhookBodyReader
 
     private static async ValueTask<(byte[] Buffer, int Length, bool Oversize)> ReadUnknownLengthAsync(Stream stream, byte[] prefix, byte? nextByte, int maxBytes, CancellationToken cancellationToken)
     {
-        int limit = maxBytes + 1;
-        int initial = Math.Max(prefix.Length + 1, Math.Min(limit, 16 * 1024));
-        byte[] rented = ArrayPool<byte>.Shared.Rent(initial);
+        var limit = maxBytes + 1;
+        var initial = Math.Max(prefix.Length + 1, Math.Min(limit, 16 * 1024));
+        var rented = ArrayPool<byte>.Shared.Rent(initial);
         try
         {
             prefix.CopyTo(rented, 0);
-            int total = prefix.Length;
+            var total = prefix.Length;
             if (nextByte is byte b)
             {
                 rented[total++] = b;
@@ -60,17 +60,17 @@ internal static class WebhookBodyReader
 
             while (total <= maxBytes)
             {
-                int capacity = Math.Min(rented.Length, limit);
+                var capacity = Math.Min(rented.Length, limit);
                 if (total == capacity)
                 {
-                    byte[] larger = ArrayPool<byte>.Shared.Rent(Math.Min(limit, rented.Length * 2));
+                    var larger = ArrayPool<byte>.Shared.Rent(Math.Min(limit, rented.Length * 2));
                     rented.AsSpan(0, total).CopyTo(larger);
                     ArrayPool<byte>.Shared.Return(rented);
                     rented = larger;
                     continue;
                 }
 
-                int n = await stream.ReadAsync(rented.AsMemory(total, capacity - total), cancellationToken).ConfigureAwait(false);
+                var n = await stream.ReadAsync(rented.AsMemory(total, capacity - total), cancellationToken).ConfigureAwait(false);
                 if (n == 0)
                 {
                     return (rented.AsSpan(0, total).ToArray(), total, false);

@@ -18,8 +18,8 @@ internal readonly partial struct WebhookEnvelope
     private static DateTimeOffset? ReadTime(ref Utf8JsonReader reader) => reader.TokenType switch
     {
         JsonTokenType.String when reader.ValueSpan.Length <= MaxTimestampBytes
-            => LoopTimestamps.TryParse(reader.GetString(), out DateTimeOffset t) ? t.ToUniversalTime() : null,
-        JsonTokenType.Number when reader.TryGetInt64(out long seconds) && seconds is >= MinUnixSeconds and <= MaxUnixSeconds
+            => LoopTimestamps.TryParse(reader.GetString(), out var t) ? t.ToUniversalTime() : null,
+        JsonTokenType.Number when reader.TryGetInt64(out var seconds) && seconds is >= MinUnixSeconds and <= MaxUnixSeconds
             => DateTimeOffset.FromUnixTimeSeconds(seconds),
         _ => null,
     };

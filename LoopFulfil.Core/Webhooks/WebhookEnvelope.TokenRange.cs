@@ -36,7 +36,7 @@ internal readonly partial struct WebhookEnvelope
 
         public static TokenRange FromScalar(ref Utf8JsonReader reader)
         {
-            int start = (int)reader.TokenStartIndex;
+            var start = (int)reader.TokenStartIndex;
             return reader.TokenType switch
             {
                 // TokenStartIndex points at the opening quote.
@@ -54,10 +54,10 @@ internal readonly partial struct WebhookEnvelope
                 return null;
             }
 
-            ReadOnlySpan<byte> value = body.Slice(ValueStart, Length);
-            foreach (byte b in value)
+            var value = body.Slice(ValueStart, Length);
+            foreach (var b in value)
             {
-                bool ok = Type == JsonTokenType.Number
+                var ok = Type == JsonTokenType.Number
                     ? b is >= (byte)'0' and <= (byte)'9'
                     : b is (>= (byte)'0' and <= (byte)'9') or (>= (byte)'a' and <= (byte)'z') or (>= (byte)'A' and <= (byte)'Z') or (byte)'-' or (byte)'_';
                 if (!ok)
@@ -74,8 +74,8 @@ internal readonly partial struct WebhookEnvelope
     private static class Hashers
     {
         [ThreadStatic]
-        private static IncrementalHash? sha256;
+        private static IncrementalHash? s_sha256;
 
-        public static IncrementalHash Sha256 => sha256 ??= IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        public static IncrementalHash Sha256 => s_sha256 ??= IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
     }
 }

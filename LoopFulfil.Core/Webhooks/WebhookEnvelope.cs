@@ -119,8 +119,8 @@ internal readonly partial struct WebhookEnvelope
     /// </summary>
     public static (string? Topic, string? Trigger, string? ReturnId) PeekPrefix(ReadOnlySpan<byte> prefix)
     {
-        WebhookEnvelope envelope = Read(prefix, isFinalBlock: false);
-        string? returnId = envelope.ReturnId
+        var envelope = Read(prefix, isFinalBlock: false);
+        var returnId = envelope.ReturnId
             ?? envelope.ReturnIdToken.TryGetIdentifier(prefix, MaxReturnIdChars)
             ?? envelope.IdToken.TryGetIdentifier(prefix, MaxReturnIdChars);
         return (envelope.Topic, envelope.Trigger, returnId);
@@ -131,9 +131,9 @@ internal readonly partial struct WebhookEnvelope
         string? topic = null, trigger = null, state = null, returnState = null;
         TokenRange id = default, returnId = default, editedAt = default, updatedAt = default, labelUpdatedAt = default;
         DateTimeOffset? latest = null;
-        bool inLabels = false;
+        var inLabels = false;
         var reader = new Utf8JsonReader(body, isFinalBlock, new JsonReaderState(ReaderOptions));
-        EnvelopeProblem problem = EnvelopeProblem.None;
+        var problem = EnvelopeProblem.None;
         try
         {
             if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
@@ -147,7 +147,7 @@ internal readonly partial struct WebhookEnvelope
             }
 
             // Every token is visited (nothing is skipped) so every escaped string is proven to decode.
-            Field field = Field.Other;
+            var field = Field.Other;
             while (reader.Read())
             {
                 if (reader.ValueIsEscaped)
@@ -168,7 +168,7 @@ internal readonly partial struct WebhookEnvelope
                     inLabels = false;
                 }
 
-                Field current = field;
+                var current = field;
                 field = Field.Other;
                 switch (current)
                 {
@@ -229,7 +229,7 @@ internal readonly partial struct WebhookEnvelope
         }
 
         state ??= returnState;
-        TokenRange timestamp = FirstString(editedAt, updatedAt, labelUpdatedAt);
+        var timestamp = FirstString(editedAt, updatedAt, labelUpdatedAt);
 
         if (trigger is null)
         {
@@ -247,8 +247,8 @@ internal readonly partial struct WebhookEnvelope
             return new WebhookEnvelope(EnvelopeProblem.ParkedTrigger, topic, trigger, null, state, timestamp, id, returnId, latest);
         }
 
-        TokenRange chosen = ChooseReturnIdToken(route.ReturnIdIn, id, returnId);
-        string? normalised = chosen.TryGetIdentifier(body, MaxReturnIdChars);
+        var chosen = ChooseReturnIdToken(route.ReturnIdIn, id, returnId);
+        var normalised = chosen.TryGetIdentifier(body, MaxReturnIdChars);
         return normalised is null
             ? new WebhookEnvelope(EnvelopeProblem.MissingReturnId, topic, trigger, null, state, timestamp, id, returnId, latest)
             : new WebhookEnvelope(EnvelopeProblem.None, topic, trigger, normalised, state, timestamp, id, returnId, latest);
@@ -264,7 +264,7 @@ internal readonly partial struct WebhookEnvelope
         Span<byte> bodyHash = stackalloc byte[SHA256.HashSizeInBytes];
         ComputeBodyFingerprint(body, bodyHash);
 
-        IncrementalHash h = Hashers.Sha256;
+        var h = Hashers.Sha256;
         h.AppendData("loopfulfil.webhook.v1"u8);
         AppendField(h, Trigger);
         AppendField(h, ReturnId);
@@ -299,24 +299,24 @@ internal readonly partial struct WebhookEnvelope
 
     internal void ComputeBodyFingerprint(ReadOnlySpan<byte> body, Span<byte> destination)
     {
-        bool idNeedsQuotes = IdToken.IsCanonicalisableNumber;
-        bool returnIdNeedsQuotes = ReturnIdToken.IsCanonicalisableNumber;
+        var idNeedsQuotes = IdToken.IsCanonicalisableNumber;
+        var returnIdNeedsQuotes = ReturnIdToken.IsCanonicalisableNumber;
         if (!idNeedsQuotes && !returnIdNeedsQuotes)
         {
             SHA256.HashData(body, destination);
             return;
         }
 
-        TokenRange first = idNeedsQuotes ? IdToken : ReturnIdToken;
-        TokenRange second = idNeedsQuotes && returnIdNeedsQuotes ? ReturnIdToken : default;
+        var first = idNeedsQuotes ? IdToken : ReturnIdToken;
+        var second = idNeedsQuotes && returnIdNeedsQuotes ? ReturnIdToken : default;
         if (second.IsPresent && second.ValueStart < first.ValueStart)
         {
             (first, second) = (second, first);
         }
 
-        IncrementalHash h = Hashers.Sha256;
-        int position = 0;
-        foreach (TokenRange token in (ReadOnlySpan<TokenRange>)[first, second])
+        var h = Hashers.Sha256;
+        var position = 0;
+        foreach (var token in (ReadOnlySpan<TokenRange>)[first, second])
         {
             if (!token.IsPresent)
             {
@@ -360,7 +360,7 @@ internal readonly partial struct WebhookEnvelope
 
         // Fields are short (validated ids, known names capped at 100 chars): encode on the stack.
         Span<byte> buffer = stackalloc byte[512];
-        int written = Encoding.UTF8.GetBytes(value.AsSpan(0, Math.Min(value.Length, 128)), buffer);
+        var written = Encoding.UTF8.GetBytes(value.AsSpan(0, Math.Min(value.Length, 128)), buffer);
         h.AppendData(buffer[..written]);
     }
 
@@ -373,8 +373,8 @@ internal readonly partial struct WebhookEnvelope
 
         if (!reader.ValueIsEscaped)
         {
-            ReadOnlySpan<byte> raw = reader.ValueSpan;
-            foreach (string candidate in known)
+            var raw = reader.ValueSpan;
+            foreach (var candidate in known)
             {
                 if (raw.Length == candidate.Length && Ascii.Equals(raw, candidate))
                 {
@@ -392,15 +392,15 @@ internal readonly partial struct WebhookEnvelope
     /// </summary>
     private static string Printable(string value, int maxChars)
     {
-        int length = Math.Min(value.Length, maxChars);
+        var length = Math.Min(value.Length, maxChars);
         if (length < value.Length && length > 0 && char.IsHighSurrogate(value[length - 1]))
         {
             length--;
         }
 
-        ReadOnlySpan<char> kept = value.AsSpan(0, length);
-        bool clean = true;
-        foreach (char c in kept)
+        var kept = value.AsSpan(0, length);
+        var clean = true;
+        foreach (var c in kept)
         {
             clean &= !char.IsControl(c);
         }
@@ -412,7 +412,7 @@ internal readonly partial struct WebhookEnvelope
 
         return string.Create(length, value, static (destination, source) =>
         {
-            for (int i = 0; i < destination.Length; i++)
+            for (var i = 0; i < destination.Length; i++)
             {
                 destination[i] = char.IsControl(source[i]) ? '\uFFFD' : source[i];
             }
@@ -423,7 +423,7 @@ internal readonly partial struct WebhookEnvelope
     private static void EnsureDecodes(ref Utf8JsonReader reader)
     {
         // Unescaping never makes more UTF-16 units than there are bytes; property names and values are rarely escaped.
-        char[] buffer = ArrayPool<char>.Shared.Rent(Math.Max(1, reader.ValueSpan.Length));
+        var buffer = ArrayPool<char>.Shared.Rent(Math.Max(1, reader.ValueSpan.Length));
         try
         {
             reader.CopyString(buffer);

@@ -30,22 +30,22 @@ public sealed partial class WebhookIngress : IDisposable
     /// </summary>
     internal const int MaxOversizeVerifiedBytes = 16 * 1024 * 1024;
 
-    private readonly ExceptionService exceptions;
-    private readonly ILogger<WebhookIngress> logger;
-    private readonly LoopFulfilMetrics metrics;
-    private readonly TimeProvider time;
-    private readonly IDisposable? optionsSubscription;
-    private volatile Settings settings;
+    private readonly ExceptionService _exceptions;
+    private readonly ILogger<WebhookIngress> _logger;
+    private readonly LoopFulfilMetrics _metrics;
+    private readonly TimeProvider _time;
+    private readonly IDisposable? _optionsSubscription;
+    private volatile Settings _settings;
 
     public WebhookIngress(IOptionsMonitor<WebhookOptions> options, ExceptionService exceptions, ILogger<WebhookIngress> logger, LoopFulfilMetrics? metrics = null, TimeProvider? time = null)
     {
         ArgumentNullException.ThrowIfNull(options);
-        this.exceptions = exceptions;
-        this.logger = logger;
-        this.metrics = metrics ?? LoopFulfilMetrics.Shared;
-        this.time = time ?? TimeProvider.System;
-        settings = new Settings(options.CurrentValue);
-        optionsSubscription = options.OnChange(o => settings = new Settings(o));
+        _exceptions = exceptions;
+        _logger = logger;
+        _metrics = metrics ?? LoopFulfilMetrics.Shared;
+        _time = time ?? TimeProvider.System;
+        _settings = new Settings(options.CurrentValue);
+        _optionsSubscription = options.OnChange(o => _settings = new Settings(o));
     }
 
     /// <summary>
@@ -57,23 +57,23 @@ public sealed partial class WebhookIngress : IDisposable
     /// </summary>
     public async ValueTask<WebhookIngressResult> HandleAsync(WebhookRequest request, CancellationToken cancellationToken)
     {
-        Settings current = settings;
+        var current = _settings;
         if (!current.IsConfigured)
         {
             // Answering 401 would make Loop give up on every event; 503 keeps them coming back until fixed.
-            LogNotConfigured(logger);
+            LogNotConfigured(_logger);
             return Rejected("not_configured", current.NotConfigured);
         }
 
         if (string.IsNullOrWhiteSpace(request.Signature))
         {
-            LogRejected(logger, 401, "missing_signature");
+            LogRejected(_logger, 401, "missing_signature");
             return Rejected("missing_signature", WebhookResponse.MissingSignature);
         }
 
         if (request.ContentLength > current.MaxBodyBytes)
         {
-            LogRejected(logger, 413, "declared_length");
+            LogRejected(_logger, 413, "declared_length");
             return await RefuseOversizeAsync(request, ReadOnlyMemory<byte>.Empty, "declared_length", current, cancellationToken).ConfigureAwait(false);
         }
 
@@ -92,35 +92,35 @@ public sealed partial class WebhookIngress : IDisposable
 
         if (oversize)
         {
-            LogRejected(logger, 413, "body_length");
+            LogRejected(_logger, 413, "body_length");
             return await RefuseOversizeAsync(request, buffer.AsMemory(0, length), "body_length", current, cancellationToken).ConfigureAwait(false);
         }
 
         ReadOnlyMemory<byte> body = buffer.AsMemory(0, length);
         if (!SignatureIsValid(body.Span, request.Signature, current))
         {
-            LogRejected(logger, 401, "invalid_signature");
+            LogRejected(_logger, 401, "invalid_signature");
             return Rejected("invalid_signature", WebhookResponse.InvalidSignature);
         }
 
-        WebhookEnvelope envelope = WebhookEnvelope.Parse(body.Span);
+        var envelope = WebhookEnvelope.Parse(body.Span);
         if (envelope.IsRoutable)
         {
-            OutboundMessage message = BuildMessage(envelope, body);
-            LogQueued(logger, envelope.Trigger, envelope.ReturnId, message.MessageId);
-            metrics.WebhookReceived("queued");
+            var message = BuildMessage(envelope, body);
+            LogQueued(_logger, envelope.Trigger, envelope.ReturnId, message.MessageId);
+            _metrics.WebhookReceived("queued");
             return new(WebhookResponse.Queued, message);
         }
 
-        WebhookResponse parked = await ParkAsync(envelope, body, current, cancellationToken).ConfigureAwait(false);
-        metrics.WebhookReceived(ReferenceEquals(parked, WebhookResponse.Parked) ? "parked" : "unavailable");
+        var parked = await ParkAsync(envelope, body, current, cancellationToken).ConfigureAwait(false);
+        _metrics.WebhookReceived(ReferenceEquals(parked, WebhookResponse.Parked) ? "parked" : "unavailable");
         return new(parked, null);
     }
 
     private WebhookIngressResult Rejected(string reason, WebhookResponse response)
     {
-        metrics.WebhookReceived("rejected");
-        metrics.WebhookRejected(reason);
+        _metrics.WebhookReceived("rejected");
+        _metrics.WebhookRejected(reason);
         return new(response, null);
     }
 
@@ -131,7 +131,7 @@ public sealed partial class WebhookIngress : IDisposable
     public async ValueTask<WebhookResponse> HandleAndSendAsync(WebhookRequest request, IMessageSender sender, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(sender);
-        WebhookIngressResult result = await HandleAsync(request, cancellationToken).ConfigureAwait(false);
+        var result = await HandleAsync(request, cancellationToken).ConfigureAwait(false);
         if (result.Message is null)
         {
             return result.Response;
@@ -139,13 +139,13 @@ public sealed partial class WebhookIngress : IDisposable
 
         try
         {
-            using Deadline deadline = StorageDeadline(cancellationToken);
+            using var deadline = StorageDeadline(cancellationToken);
             await sender.SendAsync(result.Message, deadline.Token).ConfigureAwait(false);
             return result.Response;
         }
         catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {
-            LogEnqueueFailed(logger, ex, result.Message.MessageId);
+            LogEnqueueFailed(_logger, ex, result.Message.MessageId);
             return EnqueueFailed();
         }
     }
@@ -154,32 +154,32 @@ public sealed partial class WebhookIngress : IDisposable
     /// The caller's token, cancelled as well once <see cref="WebhookOptions.StorageTimeoutSeconds"/> have passed: a
     /// storage call that does not answer ends in 503 + Retry-After instead of holding Loop's request.
     /// </summary>
-    private Deadline StorageDeadline(CancellationToken cancellationToken) => new(settings.StorageTimeout, time, cancellationToken);
+    private Deadline StorageDeadline(CancellationToken cancellationToken) => new(_settings.StorageTimeout, _time, cancellationToken);
 
     /// <summary>The answer when the host could not enqueue the message: 503 with Retry-After, so Loop retries.</summary>
-    public WebhookResponse EnqueueFailed() => settings.EnqueueFailed;
+    public WebhookResponse EnqueueFailed() => _settings.EnqueueFailed;
 
     /// <summary>Builds the <c>loop-returns</c> message for a stored raw event (used by replay), or null when it does not route.</summary>
     internal static OutboundMessage? TryBuildMessage(ReadOnlyMemory<byte> body, string? messageIdSuffix, string? replayOf)
     {
-        WebhookEnvelope envelope = WebhookEnvelope.Parse(body.Span);
+        var envelope = WebhookEnvelope.Parse(body.Span);
         return envelope.IsRoutable ? BuildMessage(envelope, body, messageIdSuffix, replayOf) : null;
     }
 
     /// <summary>Why a stored raw event does not route, for operators; null when it does.</summary>
     internal static string? DescribeRoutingProblem(ReadOnlySpan<byte> body)
     {
-        WebhookEnvelope envelope = WebhookEnvelope.Parse(body);
+        var envelope = WebhookEnvelope.Parse(body);
         return envelope.IsRoutable ? null : envelope.Describe();
     }
 
-    public void Dispose() => optionsSubscription?.Dispose();
+    public void Dispose() => _optionsSubscription?.Dispose();
 
     /// <summary>The 32 bytes a signature header carries, or null when it is not one.</summary>
     private static byte[]? DecodeSignature(string? header)
     {
         Span<byte> presented = stackalloc byte[48];
-        return header is not null && Convert.TryFromBase64String(header, presented, out int written) && written == HMACSHA256.HashSizeInBytes
+        return header is not null && Convert.TryFromBase64String(header, presented, out var written) && written == HMACSHA256.HashSizeInBytes
             ? presented[..written].ToArray()
             : null;
     }
@@ -193,7 +193,7 @@ public sealed partial class WebhookIngress : IDisposable
 
         // 32 bytes are 44 base64 characters; anything that does not decode to exactly 32 bytes is not a signature.
         Span<byte> presented = stackalloc byte[48];
-        if (!Convert.TryFromBase64String(header, presented, out int written) || written != HMACSHA256.HashSizeInBytes)
+        if (!Convert.TryFromBase64String(header, presented, out var written) || written != HMACSHA256.HashSizeInBytes)
         {
             return false;
         }
@@ -230,7 +230,7 @@ public sealed partial class WebhookIngress : IDisposable
 
         if (request.ContentLength > MaxOversizeVerifiedBytes)
         {
-            LogOversizeUnverified(logger, MaxOversizeVerifiedBytes);
+            LogOversizeUnverified(_logger, MaxOversizeVerifiedBytes);
             return Rejected(reason, WebhookResponse.TooLarge);
         }
 
@@ -241,24 +241,24 @@ public sealed partial class WebhookIngress : IDisposable
         }
         catch (IOException ex) when (!cancellationToken.IsCancellationRequested)
         {
-            LogBodyUnreadable(logger, ex);
+            LogBodyUnreadable(_logger, ex);
             return Rejected(reason, WebhookResponse.TooLarge);
         }
 
         if (body is null)
         {
-            LogOversizeUnverified(logger, MaxOversizeVerifiedBytes);
+            LogOversizeUnverified(_logger, MaxOversizeVerifiedBytes);
             return Rejected(reason, WebhookResponse.TooLarge);
         }
 
         if (!body.SignatureMatches(signature))
         {
-            LogRejected(logger, 401, "invalid_signature");
+            LogRejected(_logger, 401, "invalid_signature");
             return Rejected("invalid_signature", WebhookResponse.InvalidSignature);
         }
 
-        (string? topic, string? trigger, string? returnId) = WebhookEnvelope.PeekPrefix(body.Prefix);
-        string text = string.Create(
+        (var topic, var trigger, var returnId) = WebhookEnvelope.PeekPrefix(body.Prefix);
+        var text = string.Create(
             CultureInfo.InvariantCulture,
             $"Signed webhook '{trigger ?? "unreadable"}' (topic '{topic ?? "unreadable"}') of {body.Length:N0} bytes is larger than the {current.MaxBodyBytes:N0} bytes the integration can store; refused with 413 and not kept. Loop retries, then gives up: bring return {returnId ?? "(id unreadable)"} across by hand.");
         var raise = new ExceptionRaise(ExceptionCategory.EventTooLarge, returnId, text)
@@ -270,21 +270,21 @@ public sealed partial class WebhookIngress : IDisposable
 
         try
         {
-            using Deadline deadline = StorageDeadline(cancellationToken);
-            ExceptionRecord record = await exceptions.RaiseAsync(raise, deadline.Token).ConfigureAwait(false);
-            LogParked(logger, record.Id, record.Category, record.Owner, record.Attempts);
+            using var deadline = StorageDeadline(cancellationToken);
+            var record = await _exceptions.RaiseAsync(raise, deadline.Token).ConfigureAwait(false);
+            LogParked(_logger, record.Id, record.Category, record.Owner, record.Attempts);
             return Rejected(reason, WebhookResponse.TooLarge);
         }
         catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {
-            LogParkFailed(logger, ex, ExceptionCategory.EventTooLarge);
+            LogParkFailed(_logger, ex, ExceptionCategory.EventTooLarge);
             return Rejected("storage_unavailable", current.ParkFailed);
         }
     }
 
     private WebhookIngressResult Unreadable(IOException ex)
     {
-        LogBodyUnreadable(logger, ex);
+        LogBodyUnreadable(_logger, ex);
 
         // Kestrel says why (408 too slow, 413 over its own limit, 400 bad framing); any other stream failure is a 400.
         return ex is BadHttpRequestException bad && bad.StatusCode is >= 400 and < 500
@@ -294,23 +294,23 @@ public sealed partial class WebhookIngress : IDisposable
 
     private static OutboundMessage BuildMessage(in WebhookEnvelope envelope, ReadOnlyMemory<byte> body, string? messageIdSuffix = null, string? replayOf = null)
     {
-        string dedupeKey = envelope.ComputeMessageId(body.Span);
-        string messageId = messageIdSuffix is null ? dedupeKey : string.Concat(dedupeKey, messageIdSuffix);
-        string returnId = envelope.ReturnId!;
+        var dedupeKey = envelope.ComputeMessageId(body.Span);
+        var messageId = messageIdSuffix is null ? dedupeKey : string.Concat(dedupeKey, messageIdSuffix);
+        var returnId = envelope.ReturnId!;
         var properties = new WebhookMessageProperties(envelope.Topic, envelope.Trigger!, returnId, envelope.State, dedupeKey, envelope.EventTime, replayOf);
         return new OutboundMessage(QueueNames.LoopReturns, body, messageId, returnId, properties);
     }
 
     private async Task<WebhookResponse> ParkAsync(WebhookEnvelope envelope, ReadOnlyMemory<byte> body, Settings current, CancellationToken cancellationToken)
     {
-        ExceptionCategory category = envelope.Problem switch
+        var category = envelope.Problem switch
         {
             // A trigger the table parks names its own category (and so its owner).
             EnvelopeProblem.ParkedTrigger => envelope.Route?.ParkedAs ?? ExceptionCategory.UnknownTopic,
             EnvelopeProblem.UnknownTrigger or EnvelopeProblem.MissingTrigger => ExceptionCategory.UnknownTopic,
             _ => ExceptionCategory.UnparseableEvent,
         };
-        string bodyHash = Convert.ToHexStringLower(SHA256.HashData(body.Span));
+        var bodyHash = Convert.ToHexStringLower(SHA256.HashData(body.Span));
         var raise = new ExceptionRaise(category, envelope.ReturnId ?? BestEffortReturnId(envelope, body.Span), envelope.Describe())
         {
             // One record per distinct body: the same delivery retried bumps attempts, a different bad event is its own record.
@@ -321,14 +321,14 @@ public sealed partial class WebhookIngress : IDisposable
 
         try
         {
-            using Deadline deadline = StorageDeadline(cancellationToken);
-            ExceptionRecord record = await exceptions.RaiseAsync(raise, deadline.Token).ConfigureAwait(false);
-            LogParked(logger, record.Id, category, record.Owner, record.Attempts);
+            using var deadline = StorageDeadline(cancellationToken);
+            var record = await _exceptions.RaiseAsync(raise, deadline.Token).ConfigureAwait(false);
+            LogParked(_logger, record.Id, category, record.Owner, record.Attempts);
             return WebhookResponse.Parked;
         }
         catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {
-            LogParkFailed(logger, ex, category);
+            LogParkFailed(_logger, ex, category);
             return current.ParkFailed;
         }
     }
@@ -363,21 +363,21 @@ public sealed partial class WebhookIngress : IDisposable
     /// <summary>A caller's token that is also cancelled after a delay measured by a <see cref="TimeProvider"/>.</summary>
     private sealed class Deadline : IDisposable
     {
-        private readonly CancellationTokenSource timeout;
-        private readonly CancellationTokenSource linked;
+        private readonly CancellationTokenSource _timeout;
+        private readonly CancellationTokenSource _linked;
 
         public Deadline(TimeSpan after, TimeProvider time, CancellationToken caller)
         {
-            timeout = new CancellationTokenSource(after, time);
-            linked = CancellationTokenSource.CreateLinkedTokenSource(caller, timeout.Token);
+            _timeout = new CancellationTokenSource(after, time);
+            _linked = CancellationTokenSource.CreateLinkedTokenSource(caller, _timeout.Token);
         }
 
-        public CancellationToken Token => linked.Token;
+        public CancellationToken Token => _linked.Token;
 
         public void Dispose()
         {
-            linked.Dispose();
-            timeout.Dispose();
+            _linked.Dispose();
+            _timeout.Dispose();
         }
     }
 

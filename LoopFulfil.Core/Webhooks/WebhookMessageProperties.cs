@@ -38,13 +38,13 @@ public static class WebhookMessagePropertyNames
 /// </summary>
 internal sealed class WebhookMessageProperties : IReadOnlyDictionary<string, string>
 {
-    private readonly string? topic;
-    private readonly string trigger;
-    private readonly string returnId;
-    private readonly string? state;
-    private readonly string dedupeKey;
-    private readonly string? replayOf;
-    private readonly string eventTime;
+    private readonly string? _topic;
+    private readonly string _trigger;
+    private readonly string _returnId;
+    private readonly string? _state;
+    private readonly string _dedupeKey;
+    private readonly string? _replayOf;
+    private readonly string _eventTime;
 
     private static readonly string[] Names =
     [
@@ -55,21 +55,21 @@ internal sealed class WebhookMessageProperties : IReadOnlyDictionary<string, str
 
     public WebhookMessageProperties(string? topic, string trigger, string returnId, string? state, string dedupeKey, DateTimeOffset? eventTime, string? replayOf = null)
     {
-        this.eventTime = FormatEventTime(eventTime);
-        this.topic = topic;
-        this.trigger = trigger;
-        this.returnId = returnId;
-        this.state = state;
-        this.dedupeKey = dedupeKey;
-        this.replayOf = replayOf;
+        _eventTime = FormatEventTime(eventTime);
+        _topic = topic;
+        _trigger = trigger;
+        _returnId = returnId;
+        _state = state;
+        _dedupeKey = dedupeKey;
+        _replayOf = replayOf;
     }
 
     public int Count
     {
         get
         {
-            int n = 0;
-            for (int i = 0; i < Names.Length; i++)
+            var n = 0;
+            for (var i = 0; i < Names.Length; i++)
             {
                 if (ValueAt(i) is not null)
                 {
@@ -85,7 +85,7 @@ internal sealed class WebhookMessageProperties : IReadOnlyDictionary<string, str
     {
         get
         {
-            foreach (KeyValuePair<string, string> pair in this)
+            foreach (var pair in this)
             {
                 yield return pair.Key;
             }
@@ -96,27 +96,27 @@ internal sealed class WebhookMessageProperties : IReadOnlyDictionary<string, str
     {
         get
         {
-            foreach (KeyValuePair<string, string> pair in this)
+            foreach (var pair in this)
             {
                 yield return pair.Value;
             }
         }
     }
 
-    public string this[string key] => TryGetValue(key, out string? value) ? value : throw new KeyNotFoundException(key);
+    public string this[string key] => TryGetValue(key, out var value) ? value : throw new KeyNotFoundException(key);
 
     public bool ContainsKey(string key) => TryGetValue(key, out _);
 
     public bool TryGetValue(string key, [MaybeNullWhen(false)] out string value)
     {
-        int index = Array.IndexOf(Names, key);
+        var index = Array.IndexOf(Names, key);
         value = index >= 0 ? ValueAt(index) : null;
         return value is not null;
     }
 
     public IEnumerator<KeyValuePair<string, string>> GetEnumerator()
     {
-        for (int i = 0; i < Names.Length; i++)
+        for (var i = 0; i < Names.Length; i++)
         {
             if (ValueAt(i) is { } v)
             {
@@ -130,13 +130,13 @@ internal sealed class WebhookMessageProperties : IReadOnlyDictionary<string, str
     // Absent values (null) are left out rather than sent as empty strings.
     private string? ValueAt(int index) => index switch
     {
-        0 => topic,
-        1 => trigger,
-        2 => returnId,
-        3 => state,
-        4 => dedupeKey,
-        5 => replayOf,
-        _ => eventTime,
+        0 => _topic,
+        1 => _trigger,
+        2 => _returnId,
+        3 => _state,
+        4 => _dedupeKey,
+        5 => _replayOf,
+        _ => _eventTime,
     };
 
     /// <summary>The <see cref="WebhookMessagePropertyNames.EventTime"/> value for a time (or for none).</summary>
@@ -146,7 +146,7 @@ internal sealed class WebhookMessageProperties : IReadOnlyDictionary<string, str
     /// <summary>The time an <see cref="WebhookMessagePropertyNames.EventTime"/> value holds; null for none or unreadable.</summary>
     public static DateTimeOffset? ParseEventTime(string? value) =>
         value is not null && value != WebhookMessagePropertyNames.NoEventTime
-            && DateTimeOffset.TryParse(value, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out DateTimeOffset t)
+            && DateTimeOffset.TryParse(value, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out var t)
             ? t
             : null;
 }

@@ -13,32 +13,32 @@ namespace LoopFulfil.Core.WriteBack;
 /// </summary>
 public sealed class PostedCreditNoteRefunds : ICommerceReturnRefunds
 {
-    private readonly PostingStore postings;
-    private readonly IOptionsMonitor<WriteBackOptions> options;
+    private readonly PostingStore _postings;
+    private readonly IOptionsMonitor<WriteBackOptions> _options;
 
     public PostedCreditNoteRefunds(PostingStore postings, IOptionsMonitor<WriteBackOptions> options)
     {
-        this.postings = postings;
-        this.options = options;
+        _postings = postings;
+        _options = options;
     }
 
     public async Task<IReadOnlyDictionary<int, CommerceReturnRefund>> GetAsync(IReadOnlyList<FulfilSaleSnapshot> returnSales, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(returnSales);
         var found = new Dictionary<int, CommerceReturnRefund>();
-        if (!options.CurrentValue.OrderRefunds)
+        if (!_options.CurrentValue.OrderRefunds)
         {
             return found;
         }
 
-        foreach (FulfilSaleSnapshot r in returnSales)
+        foreach (var r in returnSales)
         {
             if (string.IsNullOrEmpty(r.Sale.ChannelIdentifier))
             {
                 continue;
             }
 
-            PostingRecord? note = await postings.GetAsync(r.Sale.ChannelIdentifier, LoopReferences.CreditNote, cancellationToken).ConfigureAwait(false);
+            var note = await _postings.GetAsync(r.Sale.ChannelIdentifier, LoopReferences.CreditNote, cancellationToken).ConfigureAwait(false);
             if (note is { Status: PostingStatus.Posted } && (note.ReturnOrderId is null || note.ReturnOrderId == r.Sale.Id))
             {
                 found[r.Sale.Id] = new CommerceReturnRefund(note.Reference, note.Amount, note.PostedAt ?? note.CreatedAt);

@@ -22,23 +22,23 @@ namespace LoopFulfil.Core.WriteBack;
 public sealed partial class WriteBackStage : IReturnStage
 {
     private const int MaxNoteChars = 254;
-    private readonly IFulfilClient fulfil;
-    private readonly ILoopClient loop;
-    private readonly PostingStore postings;
-    private readonly IOptionsMonitor<WriteBackOptions> options;
-    private readonly ILogger<WriteBackStage> logger;
+    private readonly IFulfilClient _fulfil;
+    private readonly ILoopClient _loop;
+    private readonly PostingStore _postings;
+    private readonly IOptionsMonitor<WriteBackOptions> _options;
+    private readonly ILogger<WriteBackStage> _logger;
 
-    private readonly ILoopOrderPusher? orders;
+    private readonly ILoopOrderPusher? _orders;
 
     /// <param name="orders">Commerce sync, when the host registers it (it pushes orders to Loop); order refunds need it.</param>
     public WriteBackStage(IFulfilClient fulfil, ILoopClient loop, PostingStore postings, IOptionsMonitor<WriteBackOptions> options, ILogger<WriteBackStage> logger, ILoopOrderPusher? orders = null)
     {
-        this.orders = orders;
-        this.fulfil = fulfil;
-        this.loop = loop;
-        this.postings = postings;
-        this.options = options;
-        this.logger = logger;
+        _orders = orders;
+        _fulfil = fulfil;
+        _loop = loop;
+        _postings = postings;
+        _options = options;
+        _logger = logger;
     }
 
     public int Order => ReturnStageOrder.WriteBack;
@@ -53,7 +53,7 @@ public sealed partial class WriteBackStage : IReturnStage
             return;
         }
 
-        WriteBackOptions o = options.CurrentValue;
+        var o = _options.CurrentValue;
         if (o.Note)
         {
             await NoteAsync(context, cancellationToken).ConfigureAwait(false);
@@ -75,49 +75,49 @@ public sealed partial class WriteBackStage : IReturnStage
             return;
         }
 
-        IReadOnlyList<PostingRecord> documents = await postings.ForReturnAsync(context.ReturnId, cancellationToken).ConfigureAwait(false);
+        var documents = await _postings.ForReturnAsync(context.ReturnId, cancellationToken).ConfigureAwait(false);
         if (documents.Any(d => d.Status != PostingStatus.Posted))
         {
-            LogWaiting(logger, context.ReturnId, "postings");
+            LogWaiting(_logger, context.ReturnId, "postings");
             return;
         }
 
         var parts = new List<string>();
         if (context.ReturnOrderId is int returnOrderId)
         {
-            FulfilSale order = context.ReturnOrder ?? await fulfil.GetSaleAsync(returnOrderId, cancellationToken).ConfigureAwait(false);
+            var order = context.ReturnOrder ?? await _fulfil.GetSaleAsync(returnOrderId, cancellationToken).ConfigureAwait(false);
             parts.Add($"return order {order.Number ?? order.Reference}");
         }
 
-        foreach (PostingRecord d in documents.OrderBy(d => d.Kind, StringComparer.Ordinal))
+        foreach (var d in documents.OrderBy(d => d.Kind, StringComparer.Ordinal))
         {
             parts.Add($"{d.Reference} {d.DocumentNumber ?? d.DocumentId} ({d.Amount.ToString("0.00##", CultureInfo.InvariantCulture)} {d.Currency})");
         }
 
-        foreach (string key in ExchangeGroups.Of(context.Return).Keys)
+        foreach (var key in ExchangeGroups.Of(context.Return).Keys)
         {
-            StepRecord? step = await context.Ledger.GetStepAsync(context.ReturnId, OutcomeSteps.ExchangeOrder(key), cancellationToken).ConfigureAwait(false);
-            if (step is not { Status: StepStatus.Done } || !int.TryParse(step.DocumentId, NumberStyles.None, CultureInfo.InvariantCulture, out int saleId))
+            var step = await context.Ledger.GetStepAsync(context.ReturnId, OutcomeSteps.ExchangeOrder(key), cancellationToken).ConfigureAwait(false);
+            if (step is not { Status: StepStatus.Done } || !int.TryParse(step.DocumentId, NumberStyles.None, CultureInfo.InvariantCulture, out var saleId))
             {
-                LogWaiting(logger, context.ReturnId, "exchange " + key);
+                LogWaiting(_logger, context.ReturnId, "exchange " + key);
                 return;
             }
 
-            FulfilSale sale = await fulfil.GetSaleAsync(saleId, cancellationToken).ConfigureAwait(false);
+            var sale = await _fulfil.GetSaleAsync(saleId, cancellationToken).ConfigureAwait(false);
             parts.Add($"exchange order {sale.Number ?? sale.Reference}");
         }
 
-        string note = "LoopFulfil: " + string.Join("; ", parts);
+        var note = "LoopFulfil: " + string.Join("; ", parts);
         note = note.Length <= MaxNoteChars ? note : note[..(MaxNoteChars - 1)] + "…";
         // The text names what exists when it is written, so a repeat after an unclear outcome (committed, then 503)
         // may word it differently: the note is looked up by its fixed start, one write-back note per return.
-        string noteKey = context.ReturnOrderId is int ? NoteKey : note;
+        var noteKey = context.ReturnOrderId is int ? NoteKey : note;
         await context.Ledger.EnsureStepAsync(context.ReturnId, OutcomeSteps.WriteBackNote, async ct =>
         {
-            await loop.AddReturnNoteOnceAsync(context.ReturnId, noteKey, note, ct).ConfigureAwait(false);
+            await _loop.AddReturnNoteOnceAsync(context.ReturnId, noteKey, note, ct).ConfigureAwait(false);
             return "noted";
         }, cancellationToken).ConfigureAwait(false);
-        LogNoted(logger, context.ReturnId, parts.Count);
+        LogNoted(_logger, context.ReturnId, parts.Count);
     }
 
     /// <summary>
@@ -129,24 +129,24 @@ public sealed partial class WriteBackStage : IReturnStage
     /// </summary>
     private async Task OrderRefundAsync(ReturnContext context, CancellationToken cancellationToken)
     {
-        if (orders is null || context.OriginalSaleId is not int saleId
+        if (_orders is null || context.OriginalSaleId is not int saleId
             || await context.Ledger.IsDoneAsync(context.ReturnId, OutcomeSteps.WriteBackOrderRefund, cancellationToken).ConfigureAwait(false))
         {
             return;
         }
 
-        PostingRecord? creditNote = await postings.GetAsync(context.ReturnId, LoopReferences.CreditNote, cancellationToken).ConfigureAwait(false);
+        var creditNote = await _postings.GetAsync(context.ReturnId, LoopReferences.CreditNote, cancellationToken).ConfigureAwait(false);
         if (creditNote is not { Status: PostingStatus.Posted })
         {
             // No cash refund, or not posted yet (scheduled postings enqueue the return again once posted).
             return;
         }
 
-        string sale = saleId.ToString(CultureInfo.InvariantCulture);
+        var sale = saleId.ToString(CultureInfo.InvariantCulture);
         await context.Ledger.EnsureStepAsync(context.ReturnId, OutcomeSteps.WriteBackOrderRefund, async ct =>
         {
-            CommerceOrderPush push = await orders.PushOrderAsync(saleId, ct).ConfigureAwait(false);
-            LogOrderRefund(logger, context.ReturnId, creditNote.Reference, sale, push.Outcome);
+            var push = await _orders.PushOrderAsync(saleId, ct).ConfigureAwait(false);
+            LogOrderRefund(_logger, context.ReturnId, creditNote.Reference, sale, push.Outcome);
             return push.Outcome switch
             {
                 CommerceOrderPushOutcome.Failed => throw new TransientIntegrationException($"Loop order {sale}: recording refund {creditNote.Reference} failed transiently: {push.Reason}"),

@@ -16,9 +16,9 @@ public sealed class DeadLetterFunctions
     /// <summary>Service Bus's path of a queue's dead-letter subqueue.</summary>
     public const string DeadLetterSuffix = "/$DeadLetterQueue";
 
-    private readonly DeadLetterRecorder recorder;
+    private readonly DeadLetterRecorder _recorder;
 
-    public DeadLetterFunctions(DeadLetterRecorder recorder) => this.recorder = recorder;
+    public DeadLetterFunctions(DeadLetterRecorder recorder) => _recorder = recorder;
 
     /// <summary><c>loop-returns/$DeadLetterQueue</c> (no sessions on a dead-letter subqueue).</summary>
     [Function("LoopReturnsDeadLetters")]
@@ -35,7 +35,7 @@ public sealed class DeadLetterFunctions
     private async Task RecordAsync(string queue, byte[] body, FunctionContext context)
     {
         ArgumentNullException.ThrowIfNull(context);
-        InboundMessage message = ServiceBusBindingData.ToInboundMessage(body, context.BindingContext.BindingData);
-        await recorder.RecordFromDeadLetterQueueAsync(queue, message, context.CancellationToken);
+        var message = ServiceBusBindingData.ToInboundMessage(body, context.BindingContext.BindingData);
+        await _recorder.RecordFromDeadLetterQueueAsync(queue, message, context.CancellationToken);
     }
 }

@@ -7,9 +7,9 @@ namespace LoopFulfil.Functions.Functions;
 
 public sealed class ExceptionsFunction
 {
-    private readonly QueueEntryRunner runner;
+    private readonly QueueEntryRunner _runner;
 
-    public ExceptionsFunction(QueueEntryRunner runner) => this.runner = runner;
+    public ExceptionsFunction(QueueEntryRunner runner) => _runner = runner;
 
     /// <summary>
     /// <c>exceptions</c> queue: <see cref="Core.Exceptions.ExceptionAlertHandler"/> through <see cref="QueueEntryRunner"/>
@@ -22,7 +22,7 @@ public sealed class ExceptionsFunction
         FunctionContext context)
     {
         ArgumentNullException.ThrowIfNull(context);
-        InboundMessage message = ServiceBusBindingData.ToInboundMessage(body, context.BindingContext.BindingData);
-        return runner.RunAsync(QueueNames.Exceptions, context.InstanceServices, message, context.CancellationToken);
+        var message = ServiceBusBindingData.ToInboundMessage(body, context.BindingContext.BindingData);
+        return _runner.RunAsync(QueueNames.Exceptions, context.InstanceServices, message, context.CancellationToken);
     }
 }

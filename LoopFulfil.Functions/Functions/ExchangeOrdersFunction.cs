@@ -7,9 +7,9 @@ namespace LoopFulfil.Functions.Functions;
 
 public sealed class ExchangeOrdersFunction
 {
-    private readonly QueueEntryRunner runner;
+    private readonly QueueEntryRunner _runner;
 
-    public ExchangeOrdersFunction(QueueEntryRunner runner) => this.runner = runner;
+    public ExchangeOrdersFunction(QueueEntryRunner runner) => _runner = runner;
 
     /// <summary>
     /// <c>loop-exchanges</c> (no sessions; duplicate detection on MessageId): <see cref="Core.Exchanges.ExchangeOrderHandler"/>
@@ -23,7 +23,7 @@ public sealed class ExchangeOrdersFunction
         FunctionContext context)
     {
         ArgumentNullException.ThrowIfNull(context);
-        InboundMessage message = ServiceBusBindingData.ToInboundMessage(body, context.BindingContext.BindingData);
-        return runner.RunAsync(QueueNames.LoopExchanges, context.InstanceServices, message, context.CancellationToken);
+        var message = ServiceBusBindingData.ToInboundMessage(body, context.BindingContext.BindingData);
+        return _runner.RunAsync(QueueNames.LoopExchanges, context.InstanceServices, message, context.CancellationToken);
     }
 }

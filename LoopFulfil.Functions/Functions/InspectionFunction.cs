@@ -9,9 +9,9 @@ namespace LoopFulfil.Functions.Functions;
 
 public sealed class InspectionFunction
 {
-    private readonly InspectionIngress inspections;
+    private readonly InspectionIngress _inspections;
 
-    public InspectionFunction(InspectionIngress inspections) => this.inspections = inspections;
+    public InspectionFunction(InspectionIngress inspections) => _inspections = inspections;
 
     /// <summary>
     /// <c>POST /api/returns/{id}/inspection</c> (function key): the warehouse's verdict per returned unit, through
@@ -24,6 +24,6 @@ public sealed class InspectionFunction
         string id)
     {
         ArgumentNullException.ThrowIfNull(request);
-        return new OpsActionResult(await OpsApi.SubmitInspectionAsync(inspections, id, request.Body, request.HttpContext.RequestAborted));
+        return new OpsActionResult(await OpsApi.SubmitInspectionAsync(_inspections, id, request.Body, request.HttpContext.RequestAborted));
     }
 }

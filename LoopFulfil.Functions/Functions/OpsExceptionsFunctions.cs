@@ -14,9 +14,9 @@ namespace LoopFulfil.Functions.Functions;
 /// </summary>
 public sealed class OpsExceptionsFunctions
 {
-    private readonly ExceptionService exceptions;
+    private readonly ExceptionService _exceptions;
 
-    public OpsExceptionsFunctions(ExceptionService exceptions) => this.exceptions = exceptions;
+    public OpsExceptionsFunctions(ExceptionService exceptions) => _exceptions = exceptions;
 
     /// <summary><c>GET /api/ops/exceptions?status=Open&amp;category=SkuNotFound</c> (both optional).</summary>
     [Function("OpsListExceptions")]
@@ -24,7 +24,7 @@ public sealed class OpsExceptionsFunctions
         [HttpTrigger(AuthorizationLevel.Admin, "get", Route = "ops/exceptions")] HttpRequest request)
     {
         ArgumentNullException.ThrowIfNull(request);
-        return new OpsActionResult(await OpsApi.ListExceptionsAsync(exceptions, request.Query["status"], request.Query["category"], request.HttpContext.RequestAborted));
+        return new OpsActionResult(await OpsApi.ListExceptionsAsync(_exceptions, request.Query["status"], request.Query["category"], request.HttpContext.RequestAborted));
     }
 
     /// <summary><c>GET /api/ops/exceptions/{id}</c>: one record, 404 when there is none.</summary>
@@ -34,7 +34,7 @@ public sealed class OpsExceptionsFunctions
         string id)
     {
         ArgumentNullException.ThrowIfNull(request);
-        return new OpsActionResult(await OpsApi.GetExceptionAsync(exceptions, id, request.HttpContext.RequestAborted));
+        return new OpsActionResult(await OpsApi.GetExceptionAsync(_exceptions, id, request.HttpContext.RequestAborted));
     }
 
     /// <summary><c>POST /api/ops/exceptions/{id}/replay</c>: 200 replayed, 404 no such record, 409 nothing replayable.</summary>
@@ -44,7 +44,7 @@ public sealed class OpsExceptionsFunctions
         string id)
     {
         ArgumentNullException.ThrowIfNull(request);
-        return new OpsActionResult(await OpsApi.ReplayAsync(exceptions, id, request.HttpContext.RequestAborted));
+        return new OpsActionResult(await OpsApi.ReplayAsync(_exceptions, id, request.HttpContext.RequestAborted));
     }
 
     /// <summary><c>POST /api/ops/exceptions/{id}/resolve?note=…&amp;nothingToPost=true</c>: resolved by hand, 404 when there is none.</summary>
@@ -54,8 +54,8 @@ public sealed class OpsExceptionsFunctions
         string id)
     {
         ArgumentNullException.ThrowIfNull(request);
-        bool? nothingToPost = bool.TryParse(request.Query["nothingToPost"], out bool parsed) ? parsed : null;
-        return new OpsActionResult(await OpsApi.ResolveAsync(exceptions, id, request.Query["note"], nothingToPost, request.HttpContext.RequestAborted));
+        bool? nothingToPost = bool.TryParse(request.Query["nothingToPost"], out var parsed) ? parsed : null;
+        return new OpsActionResult(await OpsApi.ResolveAsync(_exceptions, id, request.Query["note"], nothingToPost, request.HttpContext.RequestAborted));
     }
 
     /// <summary><c>POST /api/ops/exceptions/replay?category=SkuNotFound</c> (required): every open record of it.</summary>
@@ -64,6 +64,6 @@ public sealed class OpsExceptionsFunctions
         [HttpTrigger(AuthorizationLevel.Admin, "post", Route = "ops/exceptions/replay")] HttpRequest request)
     {
         ArgumentNullException.ThrowIfNull(request);
-        return new OpsActionResult(await OpsApi.ReplayCategoryAsync(exceptions, request.Query["category"], request.HttpContext.RequestAborted));
+        return new OpsActionResult(await OpsApi.ReplayCategoryAsync(_exceptions, request.Query["category"], request.HttpContext.RequestAborted));
     }
 }

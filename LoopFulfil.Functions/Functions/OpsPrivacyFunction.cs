@@ -9,9 +9,9 @@ namespace LoopFulfil.Functions.Functions;
 
 public sealed class OpsPrivacyFunction
 {
-    private readonly ErasureService erasure;
+    private readonly ErasureService _erasure;
 
-    public OpsPrivacyFunction(ErasureService erasure) => this.erasure = erasure;
+    public OpsPrivacyFunction(ErasureService erasure) => _erasure = erasure;
 
     /// <summary>
     /// <c>POST /api/ops/privacy/erase</c> with <c>{"email": "…"}</c>: <see cref="OpsApi.EraseAsync"/> erases the
@@ -22,6 +22,6 @@ public sealed class OpsPrivacyFunction
         [HttpTrigger(AuthorizationLevel.Admin, "post", Route = "ops/privacy/erase")] HttpRequest request)
     {
         ArgumentNullException.ThrowIfNull(request);
-        return new OpsActionResult(await OpsApi.EraseAsync(erasure, request.Body, request.HttpContext.RequestAborted));
+        return new OpsActionResult(await OpsApi.EraseAsync(_erasure, request.Body, request.HttpContext.RequestAborted));
     }
 }

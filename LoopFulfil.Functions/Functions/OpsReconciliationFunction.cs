@@ -9,9 +9,9 @@ namespace LoopFulfil.Functions.Functions;
 
 public sealed class OpsReconciliationFunction
 {
-    private readonly ReconciliationReports reports;
+    private readonly ReconciliationReports _reports;
 
-    public OpsReconciliationFunction(ReconciliationReports reports) => this.reports = reports;
+    public OpsReconciliationFunction(ReconciliationReports reports) => _reports = reports;
 
     /// <summary>
     /// <c>GET /api/ops/reconciliation/latest</c> (JSON), <c>latest.csv</c>, <c>latest.html</c>, or one run
@@ -24,6 +24,6 @@ public sealed class OpsReconciliationFunction
         string name)
     {
         ArgumentNullException.ThrowIfNull(request);
-        return new OpsActionResult(await OpsApi.ReconciliationReportAsync(reports, name, request.Query["mode"], request.HttpContext.RequestAborted));
+        return new OpsActionResult(await OpsApi.ReconciliationReportAsync(_reports, name, request.Query["mode"], request.HttpContext.RequestAborted));
     }
 }

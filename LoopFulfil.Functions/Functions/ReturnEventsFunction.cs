@@ -7,9 +7,9 @@ namespace LoopFulfil.Functions.Functions;
 
 public sealed class ReturnEventsFunction
 {
-    private readonly QueueEntryRunner runner;
+    private readonly QueueEntryRunner _runner;
 
-    public ReturnEventsFunction(QueueEntryRunner runner) => this.runner = runner;
+    public ReturnEventsFunction(QueueEntryRunner runner) => _runner = runner;
 
     /// <summary>
     /// <c>loop-returns</c> (session per Loop return id, so one return's events run one at a time, in order): the
@@ -24,7 +24,7 @@ public sealed class ReturnEventsFunction
         FunctionContext context)
     {
         ArgumentNullException.ThrowIfNull(context);
-        InboundMessage message = ServiceBusBindingData.ToInboundMessage(body, context.BindingContext.BindingData);
-        return runner.RunAsync(QueueNames.LoopReturns, context.InstanceServices, message, context.CancellationToken);
+        var message = ServiceBusBindingData.ToInboundMessage(body, context.BindingContext.BindingData);
+        return _runner.RunAsync(QueueNames.LoopReturns, context.InstanceServices, message, context.CancellationToken);
     }
 }

@@ -9,13 +9,13 @@ namespace LoopFulfil.Functions.Functions;
 
 public sealed class WebhookFunction
 {
-    private readonly WebhookIngress ingress;
-    private readonly IMessageSender sender;
+    private readonly WebhookIngress _ingress;
+    private readonly IMessageSender _sender;
 
     public WebhookFunction(WebhookIngress ingress, IMessageSender sender)
     {
-        this.ingress = ingress;
-        this.sender = sender;
+        _ingress = ingress;
+        _sender = sender;
     }
 
     /// <summary>
@@ -30,7 +30,7 @@ public sealed class WebhookFunction
         [HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = WebhookHttp.Route)] HttpRequest request)
     {
         ArgumentNullException.ThrowIfNull(request);
-        WebhookResponse response = await ingress.HandleAndSendAsync(WebhookHttp.ToWebhookRequest(request), sender, request.HttpContext.RequestAborted);
+        var response = await _ingress.HandleAndSendAsync(WebhookHttp.ToWebhookRequest(request), _sender, request.HttpContext.RequestAborted);
         return new WebhookActionResult(response);
     }
 }

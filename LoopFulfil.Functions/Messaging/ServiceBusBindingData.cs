@@ -30,11 +30,11 @@ public static class ServiceBusBindingData
         ArgumentNullException.ThrowIfNull(bindingData);
 
         // Service Bus always assigns one; its absence means the binding data changed shape, which must be loud.
-        string messageId = Text(bindingData, MessageIdKey)
+        var messageId = Text(bindingData, MessageIdKey)
             ?? throw new InvalidOperationException($"The Service Bus trigger's binding data has no {MessageIdKey}; cannot identify the message.");
-        string? sessionId = Text(bindingData, SessionIdKey);
-        int deliveryCount = Number(bindingData, DeliveryCountKey) ?? 1;
-        object? properties = bindingData.TryGetValue(ApplicationPropertiesKey, out object? p) && p is not null
+        var sessionId = Text(bindingData, SessionIdKey);
+        var deliveryCount = Number(bindingData, DeliveryCountKey) ?? 1;
+        var properties = bindingData.TryGetValue(ApplicationPropertiesKey, out var p) && p is not null
             ? p
             : bindingData.GetValueOrDefault(LegacyUserPropertiesKey);
         return new InboundMessage(body, messageId, sessionId, deliveryCount, Properties(properties));
@@ -48,14 +48,14 @@ public static class ServiceBusBindingData
             case null:
                 break;
             case string json when !string.IsNullOrWhiteSpace(json):
-                using (JsonDocument document = JsonDocument.Parse(json))
+                using (var document = JsonDocument.Parse(json))
                 {
                     AddJsonObject(document.RootElement, result);
                 }
 
                 break;
             case JsonElement { ValueKind: JsonValueKind.String } element:
-                using (JsonDocument document = JsonDocument.Parse(element.GetString()!))
+                using (var document = JsonDocument.Parse(element.GetString()!))
                 {
                     AddJsonObject(document.RootElement, result);
                 }
@@ -65,7 +65,7 @@ public static class ServiceBusBindingData
                 AddJsonObject(element, result);
                 break;
             case IEnumerable<KeyValuePair<string, object?>> pairs:
-                foreach ((string key, object? v) in pairs)
+                foreach ((var key, var v) in pairs)
                 {
                     Add(result, key, v);
                 }
@@ -92,7 +92,7 @@ public static class ServiceBusBindingData
             return;
         }
 
-        foreach (JsonProperty property in element.EnumerateObject())
+        foreach (var property in element.EnumerateObject())
         {
             Add(result, property.Name, property.Value);
         }
@@ -100,7 +100,7 @@ public static class ServiceBusBindingData
 
     private static void Add(Dictionary<string, string> result, string key, object? value)
     {
-        string? text = value switch
+        var text = value switch
         {
             null => null,
             string s => s,
@@ -118,7 +118,7 @@ public static class ServiceBusBindingData
     }
 
     private static string? Text(IReadOnlyDictionary<string, object?> data, string key) =>
-        data.TryGetValue(key, out object? value) ? value switch
+        data.TryGetValue(key, out var value) ? value switch
         {
             string s when s.Length > 0 => s,
             JsonElement { ValueKind: JsonValueKind.String } e => e.GetString() is { Length: > 0 } s ? s : null,
@@ -126,13 +126,13 @@ public static class ServiceBusBindingData
         } : null;
 
     private static int? Number(IReadOnlyDictionary<string, object?> data, string key) =>
-        data.TryGetValue(key, out object? value) ? value switch
+        data.TryGetValue(key, out var value) ? value switch
         {
             int i => i,
             long l => checked((int)l),
-            string s when int.TryParse(s, NumberStyles.Integer, CultureInfo.InvariantCulture, out int n) => n,
-            JsonElement { ValueKind: JsonValueKind.Number } e when e.TryGetInt32(out int n) => n,
-            JsonElement { ValueKind: JsonValueKind.String } e when int.TryParse(e.GetString(), NumberStyles.Integer, CultureInfo.InvariantCulture, out int n) => n,
+            string s when int.TryParse(s, NumberStyles.Integer, CultureInfo.InvariantCulture, out var n) => n,
+            JsonElement { ValueKind: JsonValueKind.Number } e when e.TryGetInt32(out var n) => n,
+            JsonElement { ValueKind: JsonValueKind.String } e when int.TryParse(e.GetString(), NumberStyles.Integer, CultureInfo.InvariantCulture, out var n) => n,
             _ => null,
         } : null;
 }

@@ -55,12 +55,12 @@ public sealed class ServiceBusConnectionSettings
     public static ServiceBusConnectionSettings FromConfiguration(IConfiguration configuration, string name = Connections.ServiceBus)
     {
         ArgumentNullException.ThrowIfNull(configuration);
-        IConfigurationSection section = configuration.GetSection(name);
-        string? fullyQualifiedNamespace = NullIfBlank(section["fullyQualifiedNamespace"]);
+        var section = configuration.GetSection(name);
+        var fullyQualifiedNamespace = NullIfBlank(section["fullyQualifiedNamespace"]);
         if (fullyQualifiedNamespace is not null)
         {
             // Identity wins over a leftover connection string, as in the extension: no key is ever needed in Azure.
-            bool managed = string.Equals(NullIfBlank(section["credential"]), "managedidentity", StringComparison.OrdinalIgnoreCase);
+            var managed = string.Equals(NullIfBlank(section["credential"]), "managedidentity", StringComparison.OrdinalIgnoreCase);
             return new ServiceBusConnectionSettings(null, fullyQualifiedNamespace, NullIfBlank(section["clientId"]), managed);
         }
 

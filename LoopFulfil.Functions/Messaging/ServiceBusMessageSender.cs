@@ -25,11 +25,11 @@ public sealed partial class ServiceBusMessageSender : IMessageSender, IAsyncDisp
     /// </summary>
     internal const int ClaimCheckThresholdBytes = 192 * 1024;
 
-    private readonly Func<string, IQueueSender> createSender;
-    private readonly ClaimCheck? claims;
-    private readonly ILogger<ServiceBusMessageSender> logger;
-    private readonly ConcurrentDictionary<string, Lazy<IQueueSender>> senders = new(StringComparer.Ordinal);
-    private int disposed;
+    private readonly Func<string, IQueueSender> _createSender;
+    private readonly ClaimCheck? _claims;
+    private readonly ILogger<ServiceBusMessageSender> _logger;
+    private readonly ConcurrentDictionary<string, Lazy<IQueueSender>> _senders = new(StringComparer.Ordinal);
+    private int _disposed;
 
     /// <summary>Sends through <paramref name="client"/> (owned by the caller, e.g. the DI container).</summary>
     public ServiceBusMessageSender(ServiceBusClient client, ClaimCheck claims, ILogger<ServiceBusMessageSender> logger)
@@ -40,21 +40,21 @@ public sealed partial class ServiceBusMessageSender : IMessageSender, IAsyncDisp
 
     internal ServiceBusMessageSender(Func<string, IQueueSender> createSender, ILogger<ServiceBusMessageSender> logger, ClaimCheck? claims = null)
     {
-        this.createSender = createSender;
-        this.logger = logger;
-        this.claims = claims;
+        _createSender = createSender;
+        _logger = logger;
+        _claims = claims;
     }
 
     /// <summary>Sends <paramref name="message"/> to its queue; throws <see cref="TransientIntegrationException"/> when that fails.</summary>
     public async Task SendAsync(OutboundMessage message, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(message);
-        ObjectDisposedException.ThrowIf(Volatile.Read(ref disposed) != 0, this);
+        ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
 
-        if (claims is not null && message.Body.Length > ClaimCheckThresholdBytes)
+        if (_claims is not null && message.Body.Length > ClaimCheckThresholdBytes)
         {
             // The same claim-check the local queue uses; the queue triggers resolve it before Core sees the message.
-            string reference = await claims.StoreAsync(Guid.NewGuid().ToString("N"), message.Body, cancellationToken).ConfigureAwait(false);
+            var reference = await _claims.StoreAsync(Guid.NewGuid().ToString("N"), message.Body, cancellationToken).ConfigureAwait(false);
             message = message with
             {
                 Body = ReadOnlyMemory<byte>.Empty,
@@ -63,11 +63,11 @@ public sealed partial class ServiceBusMessageSender : IMessageSender, IAsyncDisp
         }
 
         // Built before the try: a message Service Bus would refuse outright is a bug to see, not a failure to retry.
-        OutgoingServiceBusMessage outgoing = OutgoingServiceBusMessage.From(message);
+        var outgoing = OutgoingServiceBusMessage.From(message);
         try
         {
             // Lazy: two first sends to one queue race to the dictionary, but only one sender (one AMQP link) is made.
-            IQueueSender sender = senders.GetOrAdd(message.Queue, queue => new Lazy<IQueueSender>(() => createSender(queue))).Value;
+            var sender = _senders.GetOrAdd(message.Queue, queue => new Lazy<IQueueSender>(() => _createSender(queue))).Value;
             await sender.SendAsync(outgoing, cancellationToken).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
@@ -76,7 +76,7 @@ public sealed partial class ServiceBusMessageSender : IMessageSender, IAsyncDisp
         }
         catch (Exception ex)
         {
-            LogSendFailed(logger, ex, message.MessageId, message.Queue);
+            LogSendFailed(_logger, ex, message.MessageId, message.Queue);
             throw new TransientIntegrationException($"Sending message {message.MessageId} to Service Bus queue {message.Queue} failed.", ex);
         }
     }
@@ -84,17 +84,17 @@ public sealed partial class ServiceBusMessageSender : IMessageSender, IAsyncDisp
     /// <summary>Closes the per-queue senders (the client belongs to whoever created it).</summary>
     public async ValueTask DisposeAsync()
     {
-        if (Interlocked.Exchange(ref disposed, 1) != 0)
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
         {
             return;
         }
 
-        foreach (Lazy<IQueueSender> sender in senders.Values.Where(s => s.IsValueCreated))
+        foreach (var sender in _senders.Values.Where(s => s.IsValueCreated))
         {
             await sender.Value.DisposeAsync().ConfigureAwait(false);
         }
 
-        senders.Clear();
+        _senders.Clear();
     }
 
     [LoggerMessage(EventId = 4601, Level = LogLevel.Error, Message = "Sending message {MessageId} to Service Bus queue {Queue} failed")]
@@ -159,7 +159,7 @@ internal sealed record OutgoingServiceBusMessage(
             sbMessage.ScheduledEnqueueTime = at;
         }
 
-        foreach (KeyValuePair<string, string> property in ApplicationProperties)
+        foreach (var property in ApplicationProperties)
         {
             sbMessage.ApplicationProperties[property.Key] = property.Value;
         }

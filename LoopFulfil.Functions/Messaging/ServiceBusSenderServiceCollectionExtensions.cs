@@ -19,7 +19,7 @@ public static class ServiceBusSenderServiceCollectionExtensions
     public static IServiceCollection AddLoopFulfilServiceBusSender(this IServiceCollection services, IConfiguration configuration)
     {
         ArgumentNullException.ThrowIfNull(services);
-        ServiceBusConnectionSettings settings = ServiceBusConnectionSettings.FromConfiguration(configuration);
+        var settings = ServiceBusConnectionSettings.FromConfiguration(configuration);
         services.AddSingleton(settings);
 
         // The same identity for Service Bus and, unless the host registered its own, for storage (endpoint mode).

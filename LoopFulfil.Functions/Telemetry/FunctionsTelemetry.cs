@@ -33,17 +33,17 @@ public static class FunctionsTelemetry
         ArgumentNullException.ThrowIfNull(configuration);
         services.AddLoopFulfilDiagnostics();
 
-        IOpenTelemetryBuilder otel = services.AddOpenTelemetry()
+        var otel = services.AddOpenTelemetry()
             .WithMetrics(ConfigureMetrics)
             .WithTracing(ConfigureTracing)
             .WithLogging(configureBuilder: null, configureOptions: ConfigureLogs)
             .UseFunctionsWorkerDefaults();
         services.AddLogging(ConfigureLogFilters);
 
-        string? connectionString = configuration[ConnectionStringSetting];
+        var connectionString = configuration[ConnectionStringSetting];
         if (!string.IsNullOrWhiteSpace(connectionString))
         {
-            TokenCredential credential = CreateCredential(configuration[ClientIdSetting]);
+            var credential = CreateCredential(configuration[ClientIdSetting]);
             otel.UseAzureMonitorExporter(o => ConfigureExporter(o, connectionString, credential));
         }
 

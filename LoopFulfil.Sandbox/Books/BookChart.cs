@@ -22,7 +22,7 @@ public sealed class BookChart
     {
         ArgumentNullException.ThrowIfNull(settings);
         string? Setting(string key) => settings.FirstOrDefault(s => string.Equals(s.Key, key, StringComparison.OrdinalIgnoreCase)).Value is { Length: > 0 } v ? v : null;
-        string? handling = Setting("Refunds:HandlingFeeAccountCode");
+        var handling = Setting("Refunds:HandlingFeeAccountCode");
         return new BookChart(new Dictionary<BookAccount, string?>
         {
             [BookAccount.Receivable] = receivable,
@@ -46,7 +46,7 @@ public sealed class BookChart
         var byCode = new SortedDictionary<string, decimal>(StringComparer.Ordinal);
         foreach (var (account, amount) in balances)
         {
-            string code = CodeOf(account) ?? $"(no account: {account})";
+            var code = CodeOf(account) ?? $"(no account: {account})";
             byCode[code] = byCode.GetValueOrDefault(code) + amount;
         }
 

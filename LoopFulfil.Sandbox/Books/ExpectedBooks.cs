@@ -52,11 +52,11 @@ public sealed class LoopReturnPayloads(string returnId)
     {
         ArgumentNullException.ThrowIfNull(bodies);
         var byId = new Dictionary<string, LoopReturnPayloads>(StringComparer.Ordinal);
-        foreach (JsonObject body in bodies)
+        foreach (var body in bodies)
         {
-            string? topic = Text(body["topic"]);
-            string? trigger = Text(body["trigger"]);
-            string? id = topic switch
+            var topic = Text(body["topic"]);
+            var trigger = Text(body["trigger"]);
+            var id = topic switch
             {
                 "giftcard" => Text(body["return_id"]),
                 "return" or "restock" => Text(body["id"]),
@@ -67,7 +67,7 @@ public sealed class LoopReturnPayloads(string returnId)
                 continue;
             }
 
-            if (!byId.TryGetValue(id, out LoopReturnPayloads? payloads))
+            if (!byId.TryGetValue(id, out var payloads))
             {
                 payloads = byId[id] = new LoopReturnPayloads(id);
             }
@@ -133,9 +133,9 @@ public static class ExpectedBooks
     public static ExpectedReturnBooks For(LoopReturnPayloads payloads, decimal shippingFee = 0m)
     {
         ArgumentNullException.ThrowIfNull(payloads);
-        JsonObject r = payloads.Return ?? throw new ArgumentException($"Return {payloads.ReturnId} has no return payload.", nameof(payloads));
-        ReturnFigures f = Figures(r, payloads.GiftCards, shippingFee);
-        ReturnFate fate = FateOf(r, payloads);
+        var r = payloads.Return ?? throw new ArgumentException($"Return {payloads.ReturnId} has no return payload.", nameof(payloads));
+        var f = Figures(r, payloads.GiftCards, shippingFee);
+        var fate = FateOf(r, payloads);
         var balances = Accounts.ToDictionary(a => a, _ => 0m);
         if (fate != ReturnFate.Processed)
         {
@@ -175,7 +175,7 @@ public static class ExpectedBooks
     {
         ArgumentNullException.ThrowIfNull(returns);
         var total = Accounts.ToDictionary(a => a, _ => 0m);
-        foreach (ExpectedReturnBooks r in returns)
+        foreach (var r in returns)
         {
             foreach (var (account, amount) in r.Balances)
             {
@@ -199,8 +199,8 @@ public static class ExpectedBooks
             case "cancelled" or "expired":
                 return ReturnFate.Cancelled;
             case "closed":
-                bool refunded = returnPayload["refunds"] is JsonArray { Count: > 0 };
-                bool exchanged = returnPayload["exchanges"] is JsonArray exchanges
+                var refunded = returnPayload["refunds"] is JsonArray { Count: > 0 };
+                var exchanged = returnPayload["exchanges"] is JsonArray exchanges
                     && exchanges.OfType<JsonObject>().Any(e => !string.IsNullOrEmpty(LoopReturnPayloads.Text(e["exchange_order_id"])));
                 return refunded || exchanged || payloads.GiftCards.Count > 0 || payloads.RestockRequested ? ReturnFate.Processed : ReturnFate.ClosedWithoutProcessing;
             default:
@@ -211,16 +211,16 @@ public static class ExpectedBooks
     private static ReturnFigures Figures(JsonObject r, List<JsonObject> giftCards, decimal shippingFee)
     {
         decimal net = 0m, tax = 0m;
-        foreach (JsonObject line in (r["line_items"] as JsonArray ?? []).OfType<JsonObject>())
+        foreach (var line in (r["line_items"] as JsonArray ?? []).OfType<JsonObject>())
         {
             net += Money(line["price"]) - Money(line["discount"]);
             tax += Money(line["tax"]);
         }
 
         // The gift card webhook is the record of what was issued; the return's gift_card is the figure without it.
-        decimal giftCard = giftCards.Count > 0 ? giftCards.Sum(g => Money(g["total_credit_issued"])) : Money(r["gift_card"]);
-        decimal bonus = giftCards.Sum(g => Money(g["gift_card_bonus_credit"] ?? g["gift_card_bonus"]));
-        decimal exchangeTax = Money(r["exchange_tax_total"]);
+        var giftCard = giftCards.Count > 0 ? giftCards.Sum(g => Money(g["total_credit_issued"])) : Money(r["gift_card"]);
+        var bonus = giftCards.Sum(g => Money(g["gift_card_bonus_credit"] ?? g["gift_card_bonus"]));
+        var exchangeTax = Money(r["exchange_tax_total"]);
         return new ReturnFigures(net, tax, Money(r["handling_fee"]), shippingFee, Money(r["refund"]), giftCard, bonus,
             Exchange: Money(r["exchange_total"]),
             ExchangeNet: Money(r["exchange_product_total"]) - Money(r["exchange_discount_total"]),

@@ -10,7 +10,7 @@ public sealed partial class FulfilSandboxState
     {
         lock (_gate)
         {
-            int id = Insert("stock.location", new() { ["name"] = name, ["code"] = code, ["type"] = "lost_found", ["parent"] = warehouseId });
+            var id = Insert("stock.location", new() { ["name"] = name, ["code"] = code, ["type"] = "lost_found", ["parent"] = warehouseId });
             var warehouse = Table("stock.location")[warehouseId];
             warehouse["waste_locations"] = new List<int>((warehouse.GetValueOrDefault("waste_locations") as List<int>) ?? []) { id };
             return id;

@@ -101,7 +101,7 @@ public sealed partial class FulfilSandboxState
         var warehouse = Rec("stock.location", warehouseId);
         var input = (int)warehouse.GetValueOrDefault("input_location")!;
         var storage = (int)warehouse.GetValueOrDefault("storage_location")!;
-        bool allowed = incoming
+        var allowed = incoming
             ? (input == storage ? Subtree(input).Contains(to) : to == input)
             : Subtree(storage).Contains(to) || (warehouse.GetValueOrDefault("waste_locations") as List<int> ?? []).Contains(to);
         if (!allowed)

@@ -181,8 +181,8 @@ public sealed class FaultInjection
             if (ErrorRate > 0 && _random.NextDouble() < ErrorRate) { return Fire(SandboxFault.ServerError, method, path); }
             if (BeforeCommitRate + AfterCommitRate > 0)
             {
-                double roll = _random.NextDouble();
-                int pick = _random.Next(3);
+                var roll = _random.NextDouble();
+                var pick = _random.Next(3);
                 if (roll < BeforeCommitRate)
                 {
                     return Fire(pick switch { 0 => SandboxFault.RateLimited, 1 => SandboxFault.ServerError, _ => SandboxFault.ResetBeforeCommit }, method, path);

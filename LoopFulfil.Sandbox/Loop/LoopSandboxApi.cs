@@ -252,8 +252,8 @@ internal static partial class LoopSandboxApi
     {
         var q = request.Query;
         var now = sandbox.Time.GetUtcNow();
-        DateTimeOffset to = now;
-        DateTimeOffset from = now.AddDays(-1);
+        var to = now;
+        var from = now.AddDays(-1);
         if (q.ContainsKey("to") && !TryParseListTime(q["to"].ToString(), out to))
         {
             return Validation("to", "The to is not a valid date.");

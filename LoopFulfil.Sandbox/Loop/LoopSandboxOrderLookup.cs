@@ -17,13 +17,13 @@ public sealed partial class LoopSandbox
         ArgumentException.ThrowIfNullOrEmpty(emailOrPostalCode);
         lock (_gate)
         {
-            JsonObject? order = _commerce["orders"].Values.FirstOrDefault(o => string.Equals(Text(o["name"]), orderName, StringComparison.Ordinal));
+            var order = _commerce["orders"].Values.FirstOrDefault(o => string.Equals(Text(o["name"]), orderName, StringComparison.Ordinal));
             if (order is null)
             {
                 return "no order with that name";
             }
 
-            string status = Text(order["status"]) ?? "active";
+            var status = Text(order["status"]) ?? "active";
             if (status != "active")
             {
                 return "order is " + status;
@@ -34,11 +34,11 @@ public sealed partial class LoopSandbox
                 return "order has no fulfillments";
             }
 
-            string? customerId = Text(order["customer"]?["id"]);
-            JsonObject? customer = customerId is null ? null : FindCommerceByIdUnsafe("customers", customerId);
-            string wanted = emailOrPostalCode.Trim();
-            bool email = string.Equals(Text(customer?["email"])?.Trim(), wanted, StringComparison.OrdinalIgnoreCase);
-            bool postalCode = string.Equals(Text(order["shipping_address"]?["postal_code"])?.Replace(" ", "", StringComparison.Ordinal), wanted.Replace(" ", "", StringComparison.Ordinal), StringComparison.OrdinalIgnoreCase);
+            var customerId = Text(order["customer"]?["id"]);
+            var customer = customerId is null ? null : FindCommerceByIdUnsafe("customers", customerId);
+            var wanted = emailOrPostalCode.Trim();
+            var email = string.Equals(Text(customer?["email"])?.Trim(), wanted, StringComparison.OrdinalIgnoreCase);
+            var postalCode = string.Equals(Text(order["shipping_address"]?["postal_code"])?.Replace(" ", "", StringComparison.Ordinal), wanted.Replace(" ", "", StringComparison.Ordinal), StringComparison.OrdinalIgnoreCase);
             return email || postalCode ? null : "neither the customer's email nor the shipping postal code matches";
         }
     }

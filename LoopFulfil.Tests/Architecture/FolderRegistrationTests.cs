@@ -136,7 +136,7 @@ public sealed class FolderRegistrationTests
             ? d.KeyedImplementationType ?? d.KeyedImplementationInstance?.GetType()
             : d.ImplementationType ?? d.ImplementationInstance?.GetType();
         var judged = implementation ?? (d.ServiceType.IsClass ? d.ServiceType : null);
-        IEnumerable<Type> types = judged is null ? [] : Expand(judged);
+        var types = judged is null ? [] : Expand(judged);
         return d.ServiceType.IsGenericType ? types.Concat(d.ServiceType.GetGenericArguments().SelectMany(Expand)) : types;
     }
 

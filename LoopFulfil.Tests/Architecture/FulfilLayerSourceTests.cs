@@ -16,7 +16,7 @@ public partial class FulfilLayerSourceTests
     [Fact]
     public void No_tryton_model_name_or_search_domain_appears_in_core_outside_the_fulfil_layer()
     {
-        string core = CoreRoot();
+        var core = CoreRoot();
         var files = SourceFiles(core).Where(f => FolderOf(core, f) != FulfilLayer).ToList();
         // Guards against a vacuous pass: the scan covers the use-case folders that once held Tryton names.
         Assert.Contains(files, f => FolderOf(core, f) == "CommerceSync");
@@ -50,7 +50,7 @@ public partial class FulfilLayerSourceTests
     [Fact]
     public void The_fulfil_layer_itself_is_found_and_holds_the_model_names()
     {
-        string core = CoreRoot();
+        var core = CoreRoot();
 
         // The exclusion is the Fulfil folder and nothing else: it exists and it is where the names are.
         Assert.Contains(SourceFiles(core), f => FolderOf(core, f) == FulfilLayer && File.ReadLines(f).Any(l => TrytonModel().IsMatch(l)));
@@ -58,7 +58,7 @@ public partial class FulfilLayerSourceTests
 
     private static string CoreRoot()
     {
-        string root = AzuriteProcess.FindRepositoryRoot() ?? throw new InvalidOperationException("Repository root not found.");
+        var root = AzuriteProcess.FindRepositoryRoot() ?? throw new InvalidOperationException("Repository root not found.");
         return Path.Combine(root, "LoopFulfil.Core");
     }
 
@@ -69,7 +69,7 @@ public partial class FulfilLayerSourceTests
     /// <summary>The first folder under Core (<c>Reconciliation</c> for <c>Core/Reconciliation/X.cs</c>); "" for a file at the root.</summary>
     private static string FolderOf(string core, string file)
     {
-        string[] parts = Path.GetRelativePath(core, file).Split(Path.DirectorySeparatorChar);
+        var parts = Path.GetRelativePath(core, file).Split(Path.DirectorySeparatorChar);
         return parts.Length > 1 ? parts[0] : "";
     }
 

@@ -85,11 +85,11 @@ public sealed class BooksOnTrytonTests(TrytonFixture fixture)
     public async Task Books_reader_sees_a_posted_sale_invoice_and_its_shipment_from_the_watermark_on()
     {
         // The reader itself, on figures the test makes: two tees at 25.00 with 10% tax, invoiced (posted) and shipped.
-        await using TrytonHarness h = await TrytonHarness.StartAsync(fixture.Engine);
+        await using var h = await TrytonHarness.StartAsync(fixture.Engine);
         var books = new TrytonBooks(h.Http);
         string[] skus = [BooksScenarios.Tee, BooksScenarios.TeeL];
         var stockBefore = await books.StockAsync(skus, Locations);
-        int watermark = await books.WatermarkAsync();
+        var watermark = await books.WatermarkAsync();
 
         await h.CreateShippedSaleAsync(TrytonHarness.UniqueOrderName(), "Demo Customer A", (BooksScenarios.Tee, 1m, 25.00m), (BooksScenarios.TeeL, 1m, 25.00m));
 
@@ -107,19 +107,19 @@ public sealed class BooksOnTrytonTests(TrytonFixture fixture)
     /// <summary>Plays the scenario, then compares Tryton's books with the oracle's as two texts (the diff is the finding).</summary>
     private async Task AssertBooksAsync(BooksScenario scenario)
     {
-        await using TrytonHarness h = await TrytonHarness.StartAsync(fixture.Engine);
+        await using var h = await TrytonHarness.StartAsync(fixture.Engine);
         var books = new TrytonBooks(h.Http);
         var chart = BookChart.From(TrytonEngine.Codes.Receivable, TrytonEngine.Codes.Revenue, TrytonEngine.Codes.Tax, h.Settings);
-        string orderName = TrytonHarness.UniqueOrderName();
+        var orderName = TrytonHarness.UniqueOrderName();
         await h.CreateShippedSaleAsync(orderName, "Demo Customer A", scenario.Sale);
 
         var returns = scenario.Returns.Select(spec => new BooksReturn(orderName, spec)).ToList();
         var skus = scenario.Sale.Select(s => s.Sku).Concat(returns.SelectMany(r => Skus(r.Json("open", 0), "exchanges"))).Distinct(StringComparer.Ordinal).ToList();
         var stockBefore = await books.StockAsync(skus, Locations);
-        int watermark = await books.WatermarkAsync();
+        var watermark = await books.WatermarkAsync();
 
         var sent = new List<JsonObject>();
-        foreach (BooksReturn r in returns)
+        foreach (var r in returns)
         {
             await PlayAsync(h, r, sent);
         }
@@ -131,7 +131,7 @@ public sealed class BooksOnTrytonTests(TrytonFixture fixture)
         var actualText = new StringBuilder();
         Section("balances (debit − credit)");
         var expectedByCode = chart.ByCode(ExpectedBooks.Sum(expected));
-        foreach (string code in chart.Codes.Union(expectedByCode.Keys).Order(StringComparer.Ordinal))
+        foreach (var code in chart.Codes.Union(expectedByCode.Keys).Order(StringComparer.Ordinal))
         {
             Line($"  {code}", Money(expectedByCode.GetValueOrDefault(code)), Money(actualBalances.GetValueOrDefault(code)));
         }
@@ -140,22 +140,22 @@ public sealed class BooksOnTrytonTests(TrytonFixture fixture)
         var trial = await books.TrialBalanceAsync();
         Line("  trial balance of posted moves (debit − credit)", Money(0m), Money(trial.Debit - trial.Credit));
         Section("posted documents (credit notes, store credit, exchange invoices)");
-        foreach (ExpectedReturnBooks e in expected)
+        foreach (var e in expected)
         {
-            TrytonReturnDocuments d = await books.DocumentsAsync(e.ReturnId);
+            var d = await books.DocumentsAsync(e.ReturnId);
             Line($"  return {Order(returns, e.ReturnId)} ({e.Fate})", $"{e.CreditNotes} {e.StoreCreditEntries} {e.ExchangeInvoices}", $"{d.CreditNotes} {d.StoreCreditEntries} {d.ExchangeInvoices}");
         }
 
         Section("receivable settled (LOOP-{id}-SETTLE: every return with a credit note)");
-        foreach (ExpectedReturnBooks e in expected)
+        foreach (var e in expected)
         {
-            int settled = (await h.Rows("account.move.reconciliation", [new object[] { "name", "=", LoopReferences.Default.Of(e.ReturnId, LoopReferences.Settlement) }])).Count;
+            var settled = (await h.Rows("account.move.reconciliation", [new object[] { "name", "=", LoopReferences.Default.Of(e.ReturnId, LoopReferences.Settlement) }])).Count;
             Line($"  return {Order(returns, e.ReturnId)} ({e.Fate})", Qty(e.CreditNotes), Qty(settled));
         }
 
         Section("stock moved (QUAR STOR DMG)");
         var expectedStock = ExpectedStock(returns, skus);
-        foreach (string sku in skus)
+        foreach (var sku in skus)
         {
             Line($"  {sku}", string.Join(' ', Locations.Select(l => Qty(expectedStock[(sku, l)]))), string.Join(' ', Locations.Select(l => Qty(stockAfter[(sku, l)] - stockBefore[(sku, l)]))));
         }
@@ -201,7 +201,7 @@ public sealed class BooksOnTrytonTests(TrytonFixture fixture)
             await h.InspectAsync(r.ReturnId, [.. verdicts.Select((passed, i) => new LineInspection(r.Line(i + 1), passed, passed ? "back_to_stock" : "junk"))]);
         }
 
-        byte[] closed = r.ClosedWebhook(processed: true);
+        var closed = r.ClosedWebhook(processed: true);
         h.Loop.AddReturn(r.Json("closed", 120), sendCreatedWebhook: false);
         await SendAsync(h, closed, sent);
         if (r.Spec.GiftCard is { } card)
@@ -222,10 +222,10 @@ public sealed class BooksOnTrytonTests(TrytonFixture fixture)
     private static Dictionary<(string Sku, string Location), decimal> ExpectedStock(IEnumerable<BooksReturn> returns, IEnumerable<string> skus)
     {
         var moved = skus.SelectMany(s => Locations.Select(l => (s, l))).ToDictionary(k => k, _ => 0m);
-        foreach (BooksReturn r in returns.Where(r => r.Spec.Ending == BooksEnding.Processed && r.Spec.Passed is not null))
+        foreach (var r in returns.Where(r => r.Spec.Ending == BooksEnding.Processed && r.Spec.Passed is not null))
         {
             var units = Skus(r.Json("open", 0), "line_items");
-            for (int i = 0; i < units.Count; i++)
+            for (var i = 0; i < units.Count; i++)
             {
                 moved[(units[i], r.Spec.Passed![i] ? TrytonEngine.Codes.Sellable : TrytonEngine.Codes.Damaged)] += 1m;
             }
@@ -245,7 +245,7 @@ public sealed class BooksOnTrytonTests(TrytonFixture fixture)
         var e = expected.ToString().Split(Environment.NewLine);
         var a = actual.ToString().Split(Environment.NewLine);
         var text = new StringBuilder("expected (docs/accounting.md from the payloads) | Tryton").AppendLine();
-        for (int i = 0; i < Math.Min(e.Length, a.Length); i++)
+        for (var i = 0; i < Math.Min(e.Length, a.Length); i++)
         {
             text.AppendLine(e[i] == a[i] ? "  " + e[i] : $"≠ {e[i]} | Tryton {a[i][(a[i].LastIndexOf(": ", StringComparison.Ordinal) + 2)..]}");
         }

@@ -150,9 +150,9 @@ public sealed class ExpectedBooksTests
     public void Webhooks_are_grouped_by_return_and_the_latest_return_payload_decides()
     {
         var builder = Builder(b => b.WithLine(Tee, 25.00m, tax: 2.50m).WithRefundGateway("shopify_payments", 27.50m));
-        JsonObject created = builder.BuildJson();
-        JsonObject closed = builder.WithTrigger("return.closed").WithState("closed").BuildJson();
-        JsonObject other = LoopReturnBuilder.AReturn("4343").WithLine(Tee, 25.00m, tax: 2.50m).BuildJson();
+        var created = builder.BuildJson();
+        var closed = builder.WithTrigger("return.closed").WithState("closed").BuildJson();
+        var other = LoopReturnBuilder.AReturn("4343").WithLine(Tee, 25.00m, tax: 2.50m).BuildJson();
 
         var payloads = LoopReturnPayloads.FromWebhooks([created, other, closed]);
 

@@ -21,26 +21,26 @@ public sealed class CatchUpSweepTests : IAsyncLifetime
 {
     private static readonly DateTimeOffset T0 = new(2026, 3, 1, 0, 0, 0, TimeSpan.Zero);
 
-    private readonly FakeTimeProvider clock = new(T0);
-    private LoopTestHarness loop = null!;
-    private AzureTableStore tables = null!;
-    private ReturnLedger ledger = null!;
-    private CatchUpWatermarkStore watermarks = null!;
+    private readonly FakeTimeProvider _clock = new(T0);
+    private LoopTestHarness _loop = null!;
+    private AzureTableStore _tables = null!;
+    private ReturnLedger _ledger = null!;
+    private CatchUpWatermarkStore _watermarks = null!;
 
     public async Task InitializeAsync()
     {
-        loop = await LoopTestHarness.StartAsync();
-        tables = new AzureTableStore(StorageAccount.FromConnectionString(await AzuriteTestServer.GetConnectionStringAsync()), tablePrefix: AzuriteTestServer.UniqueTableName("cu"));
-        ledger = new ReturnLedger(tables, await AzuriteTestServer.CreateBlobStoreAsync(), clock);
-        watermarks = new CatchUpWatermarkStore(tables);
+        _loop = await LoopTestHarness.StartAsync();
+        _tables = new AzureTableStore(StorageAccount.FromConnectionString(await AzuriteTestServer.GetConnectionStringAsync()), tablePrefix: AzuriteTestServer.UniqueTableName("cu"));
+        _ledger = new ReturnLedger(_tables, await AzuriteTestServer.CreateBlobStoreAsync(), _clock);
+        _watermarks = new CatchUpWatermarkStore(_tables);
     }
 
-    public async Task DisposeAsync() => await loop.DisposeAsync();
+    public async Task DisposeAsync() => await _loop.DisposeAsync();
 
     [Fact]
     public async Task Sweep_after_a_two_day_outage_enqueues_exactly_the_returns_whose_snapshot_is_older_and_advances_the_watermark()
     {
-        CatchUpResult? first = await Sweep(new RecordingMessageSender()).RunAsync(CancellationToken.None);
+        var first = await Sweep(new RecordingMessageSender()).RunAsync(CancellationToken.None);
         InLoop("101", "open", T0.AddHours(3));                                   // never seen: enqueued
         InLoop("102", "open", T0.AddHours(20));
         await Stored("102", "open", T0.AddHours(2));                             // stored older: enqueued
@@ -51,17 +51,17 @@ public sealed class CatchUpSweepTests : IAsyncLifetime
         InLoop("105", "open", T0.AddDays(-3));                                   // before the watermark: not listed
         InLoop("106", "closed", T0.AddHours(40));
         await Stored("106", "open", T0.AddHours(40));                            // same second, later state: enqueued
-        clock.Advance(TimeSpan.FromDays(2));
+        _clock.Advance(TimeSpan.FromDays(2));
         var sent = new RecordingMessageSender();
 
-        CatchUpResult? result = await Sweep(sent).RunAsync(CancellationToken.None);
+        var result = await Sweep(sent).RunAsync(CancellationToken.None);
 
         Assert.Equal((0, T0), (first!.Enqueued, first.To));
         Assert.Equal(["101", "102", "106"], sent.Sent.Select(m => m.SessionId!).Order(StringComparer.Ordinal));
         Assert.All(sent.Sent, m => Assert.Equal(QueueNames.LoopReturns, m.Queue));
         Assert.Contains(sent.Sent, m => m.MessageId == CatchUpSweep.MessageIdFor("106", T0.AddHours(40), "closed") && m.Properties["trigger"] == "return.closed");
         Assert.Equal((T0.AddMinutes(-10), T0.AddDays(2), 5, 3), (result!.From, result.To, result.Listed, result.Enqueued));
-        Assert.Equal(T0.AddDays(2), (await watermarks.GetAsync(CancellationToken.None))!.CoveredUntil);
+        Assert.Equal(T0.AddDays(2), (await _watermarks.GetAsync(CancellationToken.None))!.CoveredUntil);
     }
 
     [Fact]
@@ -70,35 +70,35 @@ public sealed class CatchUpSweepTests : IAsyncLifetime
         await Sweep(new RecordingMessageSender()).RunAsync(CancellationToken.None);
         InLoop("201", "open", T0.AddHours(1));
         InLoop("202", "open", T0.AddHours(2));
-        clock.Advance(TimeSpan.FromDays(2));
+        _clock.Advance(TimeSpan.FromDays(2));
         var failing = new FailingAfterFirstSender();
 
         await Assert.ThrowsAsync<TransientIntegrationException>(() => Sweep(failing).RunAsync(CancellationToken.None));
-        CatchUpWatermark? afterFailure = await watermarks.GetAsync(CancellationToken.None);
+        var afterFailure = await _watermarks.GetAsync(CancellationToken.None);
         var retried = new RecordingMessageSender();
-        CatchUpResult? result = await Sweep(retried).RunAsync(CancellationToken.None);
+        var result = await Sweep(retried).RunAsync(CancellationToken.None);
 
         Assert.Equal(T0, afterFailure!.CoveredUntil);
         Assert.Equal(2, result!.Enqueued);
         Assert.Contains(retried.Sent, m => m.MessageId == Assert.Single(failing.Sent).MessageId);
-        Assert.Equal(T0.AddDays(2), (await watermarks.GetAsync(CancellationToken.None))!.CoveredUntil);
+        Assert.Equal(T0.AddDays(2), (await _watermarks.GetAsync(CancellationToken.None))!.CoveredUntil);
     }
 
     private CatchUpSweep Sweep(IMessageSender sender) => new(
-        loop.Client,
-        ledger,
+        _loop.Client,
+        _ledger,
         sender,
-        watermarks,
+        _watermarks,
         new FixedOptionsMonitor<CatchUpOptions>(new CatchUpOptions { Overlap = TimeSpan.FromMinutes(10), InitialLookback = TimeSpan.Zero }),
-        clock,
+        _clock,
         NullLogger<CatchUpSweep>.Instance);
 
-    private void InLoop(string id, string state, DateTimeOffset updatedAt) => loop.Sandbox.AddReturn(
+    private void InLoop(string id, string state, DateTimeOffset updatedAt) => _loop.Sandbox.AddReturn(
         $$"""{"id": {{id}}, "state": "{{state}}", "created_at": "{{Text(updatedAt.AddHours(-1))}}", "updated_at": "{{Text(updatedAt)}}"}""",
         sendCreatedWebhook: false);
 
     private async Task Stored(string id, string state, DateTimeOffset eventTime) =>
-        Assert.Equal(SnapshotDecision.Applied, await ledger.AdvanceSnapshotAsync(id, eventTime, state, System.Text.Encoding.UTF8.GetBytes($$"""{"id":"{{id}}","state":"{{state}}"}"""), CancellationToken.None));
+        Assert.Equal(SnapshotDecision.Applied, await _ledger.AdvanceSnapshotAsync(id, eventTime, state, System.Text.Encoding.UTF8.GetBytes($$"""{"id":"{{id}}","state":"{{state}}"}"""), CancellationToken.None));
 
     private static string Text(DateTimeOffset at) => at.ToString("yyyy-MM-dd'T'HH:mm:ss'+00:00'", CultureInfo.InvariantCulture);
 

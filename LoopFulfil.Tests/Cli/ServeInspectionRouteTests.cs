@@ -28,10 +28,10 @@ public sealed class ServeInspectionRouteTests
             ["LocalHost:Urls"] = "http://127.0.0.1:0",
             ["Logging:LogLevel:Default"] = "None",
         }).Build();
-        WebApplicationBuilder builder = ServeHost.CreateBuilder(configuration, TextWriter.Null);
+        var builder = ServeHost.CreateBuilder(configuration, TextWriter.Null);
         builder.Services.Configure<LocalHostOptions>(o => o.AdminKey = AdminKey);
         builder.Services.AddSingleton(ingress);
-        await using WebApplication app = builder.Build();
+        await using var app = builder.Build();
         ServeRoutes.MapInspection(app);
         await app.StartAsync();
         using var http = new HttpClient { BaseAddress = ServeHost.ListeningAddress(app) };

@@ -1,9 +1,9 @@
 using LoopFulfil.Core.CommerceSync;
 using LoopFulfil.Core.Exceptions;
-using LoopFulfil.Core.Http;
-using LoopFulfil.Core.Messaging;
 using LoopFulfil.Core.Fulfil;
+using LoopFulfil.Core.Http;
 using LoopFulfil.Core.Loop;
+using LoopFulfil.Core.Messaging;
 using LoopFulfil.Core.Storage;
 using LoopFulfil.Sandbox.Fulfil;
 using LoopFulfil.Sandbox.Loop;

@@ -15,8 +15,8 @@ public sealed class ReturnableOrderPushTests
     public async Task Done_order_pushed_with_the_customers_email_and_phone_is_found_by_loops_order_lookup()
     {
         await using var h = await CommerceSyncHarness.StartAsync();
-        int sale = SaleId(h.Fulfil, "#1001");
-        int party = h.Fulfil.State.Get("sale.sale", sale).Ref("party")!.Value;
+        var sale = SaleId(h.Fulfil, "#1001");
+        var party = h.Fulfil.State.Get("sale.sale", sale).Ref("party")!.Value;
         h.Fulfil.State.AddContact(party, "phone", "+1 555 0100");
         h.Fulfil.State.ShipSale(sale);
         Assert.Equal("done", h.Fulfil.State.Get("sale.sale", sale).State);
@@ -32,9 +32,9 @@ public sealed class ReturnableOrderPushTests
     public async Task Order_pushed_with_its_shipping_address_is_found_by_the_postal_code()
     {
         await using var h = await CommerceSyncHarness.StartAsync();
-        int party = h.Fulfil.State.AddParty("Postcode Customer");
-        int address = h.Fulfil.State.AddAddress(party, "Postcode Customer", "5 Harbour Lane\nFlat 2", "Portland", "04101", "US");
-        int sale = h.Fulfil.State.AddSale("#7001", "5550007001", party, "done", ("TEE-BLK-M", 1m, 25.00m));
+        var party = h.Fulfil.State.AddParty("Postcode Customer");
+        var address = h.Fulfil.State.AddAddress(party, "Postcode Customer", "5 Harbour Lane\nFlat 2", "Portland", "04101", "US");
+        var sale = h.Fulfil.State.AddSale("#7001", "5550007001", party, "done", ("TEE-BLK-M", 1m, 25.00m));
         h.Fulfil.State.SetSaleAddress(sale, address);
         h.Fulfil.State.ShipSale(sale);
 
@@ -52,14 +52,14 @@ public sealed class ReturnableOrderPushTests
         await using var h = await CommerceSyncHarness.StartAsync();
         const string sku = "TEE-BLK-L";
         await h.RunAsync(SyncMode.Backfill);
-        decimal onHand = h.Fulfil.State.StockOf(sku, FulfilSandboxDemo.SellableLocationCode);
+        var onHand = h.Fulfil.State.StockOf(sku, FulfilSandboxDemo.SellableLocationCode);
 
         h.Fulfil.State.ReserveStock(sku, FulfilSandboxDemo.SellableLocationCode, 4m);
         await h.RunAsync(SyncMode.Incremental);
 
-        int product = h.Fulfil.State.ProductId(sku);
-        string variant = h.Loop.GetCommerceRecord("variants", Id(product))!["id"]!.ToString();
-        string location = h.Loop.GetCommerceRecord("locations", Id(FulfilSandboxDemo.WarehouseId))!["id"]!.ToString();
+        var product = h.Fulfil.State.ProductId(sku);
+        var variant = h.Loop.GetCommerceRecord("variants", Id(product))!["id"]!.ToString();
+        var location = h.Loop.GetCommerceRecord("locations", Id(FulfilSandboxDemo.WarehouseId))!["id"]!.ToString();
         Assert.Equal((long)(onHand - 4m), h.Loop.InventoryCount(variant, location));
         Assert.Equal(onHand - 4m, h.Fulfil.State.AvailableOf(sku, FulfilSandboxDemo.SellableLocationCode));
     }

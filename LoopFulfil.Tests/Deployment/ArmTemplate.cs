@@ -11,12 +11,12 @@ namespace LoopFulfil.Tests.Deployment;
 /// </summary>
 internal sealed partial class ArmTemplate
 {
-    private readonly IReadOnlyDictionary<string, string> answers;
+    private readonly IReadOnlyDictionary<string, string> _answers;
 
     private ArmTemplate(JsonObject root, IReadOnlyDictionary<string, string> answers)
     {
         Root = root;
-        this.answers = answers;
+        _answers = answers;
     }
 
     public JsonObject Root { get; }
@@ -24,7 +24,7 @@ internal sealed partial class ArmTemplate
     /// <summary>Loads the compiled template; <paramref name="answers"/> are what the merchant types when azd asks.</summary>
     public static ArmTemplate Load(IReadOnlyDictionary<string, string> answers)
     {
-        string path = Path.Combine(RepoRoot(), "artifacts", "arm", "main.json");
+        var path = Path.Combine(RepoRoot(), "artifacts", "arm", "main.json");
         Assert.True(File.Exists(path), $"{path} is missing: build eng/Bicep/Bicep.csproj (LoopFulfil.Tests references it), which runs `bicep build`.");
         return new ArmTemplate(JsonNode.Parse(File.ReadAllText(path))!.AsObject(), answers);
     }
@@ -45,13 +45,13 @@ internal sealed partial class ArmTemplate
     /// <summary>One app setting value as deployed, or null when the deployment computes it (see <see cref="Computed"/>).</summary>
     public string? Evaluate(JsonObject module, JsonNode? value)
     {
-        string text = value!.GetValueKind() == System.Text.Json.JsonValueKind.String ? (string)value! : value.ToJsonString();
+        var text = value!.GetValueKind() == System.Text.Json.JsonValueKind.String ? (string)value! : value.ToJsonString();
         if (!text.StartsWith('['))
         {
             return text;
         }
 
-        Match parameter = ParameterExpression().Match(text);
+        var parameter = ParameterExpression().Match(text);
         if (!parameter.Success)
         {
             return null;
@@ -65,32 +65,32 @@ internal sealed partial class ArmTemplate
 
     private string? ModuleParameter(JsonObject module, string name)
     {
-        JsonNode? passed = module["properties"]!["parameters"]!.AsObject()[name]?["value"];
+        var passed = module["properties"]!["parameters"]!.AsObject()[name]?["value"];
         if (passed is null)
         {
-            JsonNode? own = Template(module)["parameters"]![name]!["defaultValue"];
+            var own = Template(module)["parameters"]![name]!["defaultValue"];
             return own is null ? null : Scalar(own);
         }
 
-        string text = passed.GetValueKind() == System.Text.Json.JsonValueKind.String ? (string)passed! : passed.ToJsonString();
+        var text = passed.GetValueKind() == System.Text.Json.JsonValueKind.String ? (string)passed! : passed.ToJsonString();
         if (!text.StartsWith('['))
         {
             return text;
         }
 
-        Match main = ParameterExpression().Match(text);
+        var main = ParameterExpression().Match(text);
         return main.Success ? MainParameter(main.Groups["name"].Value) : null;
     }
 
     private string MainParameter(string name)
     {
-        JsonNode declared = Root["parameters"]![name] ?? throw new InvalidOperationException($"main.bicep has no parameter {name}");
-        if (answers.TryGetValue(name, out string? answer))
+        var declared = Root["parameters"]![name] ?? throw new InvalidOperationException($"main.bicep has no parameter {name}");
+        if (_answers.TryGetValue(name, out var answer))
         {
             return answer;
         }
 
-        JsonNode defaultValue = declared["defaultValue"] ?? throw new Xunit.Sdk.XunitException($"main.bicep parameter {name} has no default; the test must answer it as azd would ask.");
+        var defaultValue = declared["defaultValue"] ?? throw new Xunit.Sdk.XunitException($"main.bicep parameter {name} has no default; the test must answer it as azd would ask.");
         return Scalar(defaultValue);
     }
 

@@ -64,7 +64,7 @@ public partial class ArmTemplateTests
     [Fact]
     public void Azd_asks_for_exactly_the_merchant_values_that_have_no_safe_default()
     {
-        string parametersFile = File.ReadAllText(Path.Combine(ArmTemplate.RepoRoot(), "infra", "main.parameters.json"));
+        var parametersFile = File.ReadAllText(Path.Combine(ArmTemplate.RepoRoot(), "infra", "main.parameters.json"));
         var mapped = JsonNode.Parse(parametersFile)!["parameters"]!.AsObject().Select(p => p.Key).ToHashSet();
 
         var asked = Arm.RequiredParameters().Where(p => !mapped.Contains(p)).Order(StringComparer.Ordinal);
@@ -76,7 +76,7 @@ public partial class ArmTemplateTests
     [Fact]
     public void App_settings_as_deployed_start_the_composed_app_with_every_option_valid()
     {
-        Dictionary<string, string> settings = DeployedAppSettings();
+        var settings = DeployedAppSettings();
 
         var configuration = new ConfigurationBuilder()
             .AddInMemoryCollection(settings.Select(p => new KeyValuePair<string, string?>(p.Key.Replace("__", ":", StringComparison.Ordinal), p.Value)))
@@ -85,12 +85,12 @@ public partial class ArmTemplateTests
         services.AddLoopFulfil(configuration);
         services.AddLoopFulfilServiceBusSender(configuration);
         services.AddSingleton<IMessageSender>(new RecordingMessageSender());
-        using ServiceProvider provider = services.BuildServiceProvider(new ServiceProviderOptions { ValidateOnBuild = true, ValidateScopes = true });
+        using var provider = services.BuildServiceProvider(new ServiceProviderOptions { ValidateOnBuild = true, ValidateScopes = true });
 
-        foreach (Type options in SettingsDriftTests.DiscoverOptionsTypes().Where(t => t != typeof(LoopFulfil.LocalHost.LocalHostOptions)))
+        foreach (var options in SettingsDriftTests.DiscoverOptionsTypes().Where(t => t != typeof(LoopFulfil.LocalHost.LocalHostOptions)))
         {
             // Reading Value runs the same validation as ValidateOnStart in the deployed worker.
-            object accessor = provider.GetRequiredService(typeof(IOptions<>).MakeGenericType(options));
+            var accessor = provider.GetRequiredService(typeof(IOptions<>).MakeGenericType(options));
             Assert.NotNull(accessor.GetType().GetProperty("Value")!.GetValue(accessor));
         }
 
@@ -112,16 +112,16 @@ public partial class ArmTemplateTests
     [Fact]
     public void Every_role_assignment_grants_the_intended_built_in_role_on_the_intended_resource()
     {
-        JsonObject module = Arm.Module("roleAssignments");
-        JsonObject template = ArmTemplate.Template(module);
-        JsonObject roles = template["variables"]!["roles"]!.AsObject();
+        var module = Arm.Module("roleAssignments");
+        var template = ArmTemplate.Template(module);
+        var roles = template["variables"]!["roles"]!.AsObject();
 
         var granted = ArmTemplate.Resources(template, "Microsoft.Authorization/roleAssignments").Select(r =>
         {
-            string scopeType = ScopeType().Match((string)r["scope"]!).Groups["type"].Value;
-            string roleName = RoleVariable().Match((string)r["properties"]!["roleDefinitionId"]!).Groups["role"].Value;
-            string principal = ((string)r["properties"]!["principalId"]!).Contains("deployerPrincipalId", StringComparison.Ordinal) ? "deployer" : "app";
-            string principalType = (string)r["properties"]!["principalType"]!;
+            var scopeType = ScopeType().Match((string)r["scope"]!).Groups["type"].Value;
+            var roleName = RoleVariable().Match((string)r["properties"]!["roleDefinitionId"]!).Groups["role"].Value;
+            var principal = ((string)r["properties"]!["principalId"]!).Contains("deployerPrincipalId", StringComparison.Ordinal) ? "deployer" : "app";
+            var principalType = (string)r["properties"]!["principalType"]!;
             Assert.Contains(roleName, (string)r["name"]!, StringComparison.Ordinal);
             return $"{principal} {scopeType} {(string)roles[roleName]!} {principalType}";
         }).Order(StringComparer.Ordinal);
@@ -143,8 +143,8 @@ public partial class ArmTemplateTests
     [Fact]
     public void The_app_runs_as_a_user_assigned_identity_whose_roles_exist_before_the_site()
     {
-        JsonObject functionApp = Arm.Module("functionApp");
-        JsonObject site = ArmTemplate.Resources(ArmTemplate.Template(functionApp), "Microsoft.Web/sites").Single();
+        var functionApp = Arm.Module("functionApp");
+        var site = ArmTemplate.Resources(ArmTemplate.Template(functionApp), "Microsoft.Web/sites").Single();
 
         Assert.Equal("UserAssigned", (string?)site["identity"]!["type"]);
         Assert.Contains(functionApp["dependsOn"]!.AsArray(), d => ((string?)d)!.EndsWith("'roleAssignments')]", StringComparison.Ordinal));
@@ -175,14 +175,14 @@ public partial class ArmTemplateTests
     [Fact]
     public void Each_timer_schedule_setting_is_deployed_and_parses_as_a_six_field_ncrontab()
     {
-        Dictionary<string, string> settings = DeployedAppSettings();
+        var settings = DeployedAppSettings();
         var timers = Triggers<TimerTriggerAttribute>().ToList();
 
         Assert.Equal(7, timers.Count);
-        foreach (TimerTriggerAttribute timer in timers)
+        foreach (var timer in timers)
         {
-            string name = timer.Schedule.Trim('%');
-            Assert.True(settings.TryGetValue(name, out string? schedule), $"infra does not set {name}");
+            var name = timer.Schedule.Trim('%');
+            Assert.True(settings.TryGetValue(name, out var schedule), $"infra does not set {name}");
             Assert.NotNull(CrontabSchedule.TryParse(schedule, new CrontabSchedule.ParseOptions { IncludingSeconds = true }));
         }
     }
@@ -192,13 +192,13 @@ public partial class ArmTemplateTests
         var (module, appSettings) = AppSettingsResource();
         return appSettings.ToDictionary(
             p => p.Key,
-            p => Arm.Evaluate(module, p.Value) ?? (DeploymentComputed.TryGetValue(p.Key, out string? v) ? v : throw new Xunit.Sdk.XunitException($"{p.Key} is computed by the deployment; add its shape to DeploymentComputed.")));
+            p => Arm.Evaluate(module, p.Value) ?? (DeploymentComputed.TryGetValue(p.Key, out var v) ? v : throw new Xunit.Sdk.XunitException($"{p.Key} is computed by the deployment; add its shape to DeploymentComputed.")));
     }
 
     private static (JsonObject Module, JsonObject Settings) AppSettingsResource()
     {
-        JsonObject module = Arm.Module("functionApp");
-        JsonObject config = ArmTemplate.Resources(ArmTemplate.Template(module), "Microsoft.Web/sites/config").Single(r => ((string)r["name"]!).Contains("'appsettings'", StringComparison.Ordinal));
+        var module = Arm.Module("functionApp");
+        var config = ArmTemplate.Resources(ArmTemplate.Template(module), "Microsoft.Web/sites/config").Single(r => ((string)r["name"]!).Contains("'appsettings'", StringComparison.Ordinal));
         return (module, config["properties"]!.AsObject());
     }
 

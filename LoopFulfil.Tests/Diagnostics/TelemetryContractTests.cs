@@ -30,38 +30,38 @@ public sealed partial class TelemetryContractTests
     [Fact]
     public async Task Every_alert_query_reads_only_metric_names_dimensions_and_values_the_worker_exports()
     {
-        List<string> queries = AlertQueries();
-        Exported exported = await RunScenarioAsync();
+        var queries = AlertQueries();
+        var exported = await RunScenarioAsync();
 
         Assert.Equal(4, queries.Count);
-        foreach (string query in queries)
+        foreach (var query in queries)
         {
             // Only the metrics table: traces are sampled by the host and may be dropped by the exporter.
             Assert.StartsWith("customMetrics", query.TrimStart(), StringComparison.Ordinal);
-            string metric = Assert.Single(MetricName().Matches(query)).Groups["name"].Value;
+            var metric = Assert.Single(MetricName().Matches(query)).Groups["name"].Value;
             Assert.True(exported.Metrics.ContainsKey(metric), $"No metric {metric} was exported; the query:\n{query}");
-            IReadOnlyList<IReadOnlyDictionary<string, string>> points = exported.Metrics[metric];
+            var points = exported.Metrics[metric];
 
             var aliases = Alias().Matches(query).ToDictionary(m => m.Groups["alias"].Value, m => m.Groups["dimension"].Value);
-            foreach (string dimension in Dimension().Matches(query).Select(m => m.Groups["dimension"].Value))
+            foreach (var dimension in Dimension().Matches(query).Select(m => m.Groups["dimension"].Value))
             {
                 Assert.True(points.Any(p => p.ContainsKey(dimension)), $"{metric} is exported without a {dimension} dimension; the query:\n{query}");
             }
 
             foreach (Match filter in Filter().Matches(query))
             {
-                string alias = filter.Groups["alias"].Value;
+                var alias = filter.Groups["alias"].Value;
                 if (alias == "name")
                 {
                     // The metric itself, checked above.
                     continue;
                 }
 
-                Assert.True(aliases.TryGetValue(alias, out string? dimension), $"The query filters on {alias}, which is neither name nor extended from customDimensions:\n{query}");
-                foreach (string value in QuotedValue().Matches(filter.Groups["values"].Value).Select(m => m.Groups["value"].Value))
+                Assert.True(aliases.TryGetValue(alias, out var dimension), $"The query filters on {alias}, which is neither name nor extended from customDimensions:\n{query}");
+                foreach (var value in QuotedValue().Matches(filter.Groups["values"].Value).Select(m => m.Groups["value"].Value))
                 {
                     Assert.True(
-                        points.Any(p => p.TryGetValue(dimension, out string? v) && v == value),
+                        points.Any(p => p.TryGetValue(dimension, out var v) && v == value),
                         $"{metric} never carried {dimension} = {value} in the scenario; the query:\n{query}");
                 }
             }
@@ -76,9 +76,9 @@ public sealed partial class TelemetryContractTests
     [Fact]
     public async Task Exception_records_are_exported_as_logs_with_their_category_as_a_dimension_and_framework_chatter_is_not()
     {
-        Exported exported = await RunScenarioAsync();
+        var exported = await RunScenarioAsync();
 
-        ExportedLog raised = Assert.Single(exported.Logs, l => l.EventId == 4101 && l.Attributes.GetValueOrDefault("ExceptionCategory") == nameof(ExceptionCategory.ExchangeOrderFailed));
+        var raised = Assert.Single(exported.Logs, l => l.EventId == 4101 && l.Attributes.GetValueOrDefault("ExceptionCategory") == nameof(ExceptionCategory.ExchangeOrderFailed));
         Assert.StartsWith(LoopFulfilTelemetry.LogCategoryPrefix, raised.Category, StringComparison.Ordinal);
         Assert.Contains(nameof(ExceptionCategory.ExchangeOrderFailed), raised.Message, StringComparison.Ordinal);
         Assert.Contains(exported.Logs, l => l.EventId == 4802 && l.Attributes.ContainsKey("ReconciliationMismatch"));
@@ -102,7 +102,7 @@ public sealed partial class TelemetryContractTests
     /// <summary>The scheduled-query alert rules' KQL, as the compiled template deploys it.</summary>
     private static List<string> AlertQueries()
     {
-        JsonObject root = ArmTemplate.Load(new Dictionary<string, string>()).Root;
+        var root = ArmTemplate.Load(new Dictionary<string, string>()).Root;
         var queries = new List<string>();
         Collect(root, queries);
         return queries;
@@ -127,7 +127,7 @@ public sealed partial class TelemetryContractTests
 
                     break;
                 case JsonArray a:
-                    foreach (JsonNode? item in a)
+                    foreach (var item in a)
                     {
                         Collect(item, found);
                     }
@@ -144,7 +144,7 @@ public sealed partial class TelemetryContractTests
     private static async Task<Exported> RunScenarioAsync()
     {
         var logs = new ConcurrentQueue<ExportedLog>();
-        using ILoggerFactory loggerFactory = LoggerFactory.Create(logging =>
+        using var loggerFactory = LoggerFactory.Create(logging =>
         {
             logging.SetMinimumLevel(LogLevel.Trace);
             logging.AddOpenTelemetry(o =>
@@ -156,15 +156,15 @@ public sealed partial class TelemetryContractTests
         });
         var metrics = new List<MetricSnapshot>();
         // The Functions app's meter selection under test, with an in-memory exporter in place of Azure Monitor.
-        MeterProviderBuilder meterBuilder = Sdk.CreateMeterProviderBuilder();
+        var meterBuilder = Sdk.CreateMeterProviderBuilder();
         FunctionsTelemetry.ConfigureMetrics(meterBuilder);
-        using MeterProvider meters = meterBuilder.AddInMemoryExporter(metrics).Build();
+        using var meters = meterBuilder.AddInMemoryExporter(metrics).Build();
 
-        await using (ReconciliationHarness h = await ReconciliationHarness.StartAsync(logs: new FactoryProvider(loggerFactory)))
+        await using (var h = await ReconciliationHarness.StartAsync(logs: new FactoryProvider(loggerFactory)))
         {
-            ReconReturn good = new ReconReturn("#1001", (b, x) => b.WithLine("TEE-BLK-M", 25.00m, lineItemId: x.Line(1))).InLoop(h.Loop);
-            byte[] body = good.CreatedWebhook();
-            WebhookIngress ingress = h.Services.GetRequiredService<WebhookIngress>();
+            var good = new ReconReturn("#1001", (b, x) => b.WithLine("TEE-BLK-M", 25.00m, lineItemId: x.Line(1))).InLoop(h.Loop);
+            var body = good.CreatedWebhook();
+            var ingress = h.Services.GetRequiredService<WebhookIngress>();
             Assert.Equal(401, (await ingress.HandleAndSendAsync(IngressHarness.Request(body, null), h.Bus, CancellationToken.None)).StatusCode);
             Assert.Equal(401, (await ingress.HandleAndSendAsync(IngressHarness.Request(body, "bm90LXRoZS1zaWduYXR1cmU="), h.Bus, CancellationToken.None)).StatusCode);
             await h.SendAsync(body);
@@ -188,13 +188,13 @@ public sealed partial class TelemetryContractTests
     private static Dictionary<string, IReadOnlyList<IReadOnlyDictionary<string, string>>> Points(IEnumerable<MetricSnapshot> snapshots)
     {
         var byName = new Dictionary<string, List<IReadOnlyDictionary<string, string>>>(StringComparer.Ordinal);
-        foreach (MetricSnapshot snapshot in snapshots)
+        foreach (var snapshot in snapshots)
         {
-            List<IReadOnlyDictionary<string, string>> points = byName.TryGetValue(snapshot.Name, out var existing) ? existing : byName[snapshot.Name] = [];
-            foreach (MetricPoint point in snapshot.MetricPoints)
+            var points = byName.TryGetValue(snapshot.Name, out var existing) ? existing : byName[snapshot.Name] = [];
+            foreach (var point in snapshot.MetricPoints)
             {
                 var tags = new Dictionary<string, string>(StringComparer.Ordinal);
-                foreach (KeyValuePair<string, object?> tag in point.Tags)
+                foreach (var tag in point.Tags)
                 {
                     tags[tag.Key] = Convert.ToString(tag.Value, System.Globalization.CultureInfo.InvariantCulture) ?? string.Empty;
                 }

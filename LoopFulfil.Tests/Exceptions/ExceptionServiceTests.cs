@@ -30,7 +30,7 @@ public class ExceptionServiceTests
     private static async Task<List<ExceptionRecord>> ListAsync(ExceptionService service, ExceptionStatus? status = null, ExceptionCategory? category = null)
     {
         var list = new List<ExceptionRecord>();
-        await foreach (ExceptionRecord r in service.ListAsync(status, category, Ct))
+        await foreach (var r in service.ListAsync(status, category, Ct))
         {
             list.Add(r);
         }
@@ -43,12 +43,12 @@ public class ExceptionServiceTests
     {
         var h = await ExceptionsHarness.CreateAsync();
 
-        ExceptionRecord first = await h.Service.RaiseAsync(SkuMissing("5001", "SKU-B", "SKU-A"), Ct);
+        var first = await h.Service.RaiseAsync(SkuMissing("5001", "SKU-B", "SKU-A"), Ct);
         h.Clock.Advance(TimeSpan.FromMinutes(7));
-        ExceptionRecord second = await h.Service.RaiseAsync(SkuMissing("5001", "SKU-A", "SKU-B"), Ct);
+        var second = await h.Service.RaiseAsync(SkuMissing("5001", "SKU-A", "SKU-B"), Ct);
 
         Assert.Equal(first.Id, second.Id);
-        ExceptionRecord stored = Assert.Single(await ListAsync(h.Service));
+        var stored = Assert.Single(await ListAsync(h.Service));
         Assert.Equal(2, stored.Attempts);
         Assert.Equal(h.Clock.GetUtcNow().AddMinutes(-7), stored.FirstSeen);
         Assert.Equal(h.Clock.GetUtcNow(), stored.LastSeen);
@@ -77,10 +77,10 @@ public class ExceptionServiceTests
         await h.Service.RaiseAsync(SkuMissing("5001", "SKU-A"), Ct);
         await h.Service.RaiseAsync(SkuMissing("5001", "SKU-A"), Ct);
 
-        IReadOnlyList<OutboundMessage> alerts = h.Sender.On(QueueNames.Exceptions);
+        var alerts = h.Sender.On(QueueNames.Exceptions);
         Assert.Equal(2, alerts.Count);
         Assert.NotEqual(alerts[0].MessageId, alerts[1].MessageId);
-        using JsonDocument json = JsonDocument.Parse(alerts[1].Body);
+        using var json = JsonDocument.Parse(alerts[1].Body);
         Assert.Equal("SkuNotFound", json.RootElement.GetProperty("category").GetString());
         Assert.Equal("merchandising", json.RootElement.GetProperty("owner").GetString());
         Assert.Equal(2, json.RootElement.GetProperty("attempts").GetInt32());
@@ -104,10 +104,10 @@ public class ExceptionServiceTests
         services.AddSingleton<IBlobStore>(await AzuriteTestServer.CreateBlobStoreAsync());
         services.AddSingleton<IMessageSender, Webhooks.RecordingMessageSender>();
         services.AddLoopFulfilExceptions(configuration);
-        await using ServiceProvider provider = services.BuildServiceProvider();
+        await using var provider = services.BuildServiceProvider();
 
-        ExceptionOptions options = provider.GetRequiredService<IOptions<ExceptionOptions>>().Value;
-        ExceptionRecord raised = await provider.GetRequiredService<ExceptionService>().RaiseAsync(SkuMissing("6001", "SKU-A"), Ct);
+        var options = provider.GetRequiredService<IOptions<ExceptionOptions>>().Value;
+        var raised = await provider.GetRequiredService<ExceptionService>().RaiseAsync(SkuMissing("6001", "SKU-A"), Ct);
 
         Assert.Equal("catalog-team", raised.Owner);
         Assert.Equal("finance", options.OwnerOf(ExceptionCategory.AmountMismatch));
@@ -121,14 +121,14 @@ public class ExceptionServiceTests
     public async Task Replay_reenqueues_the_raw_event_under_a_fresh_message_id_and_marks_it_replayed()
     {
         var h = await ExceptionsHarness.CreateAsync();
-        ExceptionRaise raise = SkuMissing("5001", "SKU-A");
-        ExceptionRecord record = await h.Service.RaiseAsync(raise, Ct);
-        string originalMessageId = WebhookIngress.TryBuildMessage(raise.RawEvent, null, null)!.MessageId;
+        var raise = SkuMissing("5001", "SKU-A");
+        var record = await h.Service.RaiseAsync(raise, Ct);
+        var originalMessageId = WebhookIngress.TryBuildMessage(raise.RawEvent, null, null)!.MessageId;
 
-        ReplayResult first = await h.Service.ReplayAsync(record.Id, Ct);
+        var first = await h.Service.ReplayAsync(record.Id, Ct);
 
         Assert.Equal(ReplayOutcome.Replayed, first.Outcome);
-        OutboundMessage replayed = Assert.Single(h.Sender.On(QueueNames.LoopReturns));
+        var replayed = Assert.Single(h.Sender.On(QueueNames.LoopReturns));
         Assert.True(raise.RawEvent.Span.SequenceEqual(replayed.Body.Span));
         Assert.Equal("5001", replayed.SessionId);
         Assert.NotEqual(originalMessageId, replayed.MessageId);
@@ -139,7 +139,7 @@ public class ExceptionServiceTests
         // It fails again: the record reopens, and the next replay is not a duplicate of the first.
         await h.Service.RaiseAsync(raise, Ct);
         Assert.Equal(ExceptionStatus.Open, (await h.Service.GetAsync(record.Id, Ct))!.Status);
-        ReplayResult second = await h.Service.ReplayAsync(record.Id, Ct);
+        var second = await h.Service.ReplayAsync(record.Id, Ct);
         Assert.NotEqual(first.MessageId, second.MessageId);
         Assert.Equal(2, second.Record!.ReplayCount);
     }
@@ -148,15 +148,15 @@ public class ExceptionServiceTests
     public async Task Replay_without_a_raw_event_or_of_an_unroutable_event_changes_nothing()
     {
         var h = await ExceptionsHarness.CreateAsync();
-        ExceptionRecord noBody = await h.Service.RaiseAsync(new ExceptionRaise(ExceptionCategory.AmountMismatch, "7001", "refund lines sum to 10.00, header says 12.00"), Ct);
-        ExceptionRecord unknown = await h.Service.RaiseAsync(new ExceptionRaise(ExceptionCategory.UnknownTopic, null, "unknown trigger")
+        var noBody = await h.Service.RaiseAsync(new ExceptionRaise(ExceptionCategory.AmountMismatch, "7001", "refund lines sum to 10.00, header says 12.00"), Ct);
+        var unknown = await h.Service.RaiseAsync(new ExceptionRaise(ExceptionCategory.UnknownTopic, null, "unknown trigger")
         {
             RawEvent = Utf8("""{"topic":"x","trigger":"x.happened","id":1}"""),
         }, Ct);
 
-        ReplayResult a = await h.Service.ReplayAsync(noBody.Id, Ct);
-        ReplayResult b = await h.Service.ReplayAsync(unknown.Id, Ct);
-        ReplayResult c = await h.Service.ReplayAsync("SkuNotFound-00000000000000000000000000000000", Ct);
+        var a = await h.Service.ReplayAsync(noBody.Id, Ct);
+        var b = await h.Service.ReplayAsync(unknown.Id, Ct);
+        var c = await h.Service.ReplayAsync("SkuNotFound-00000000000000000000000000000000", Ct);
 
         Assert.Equal(ReplayOutcome.NoRawEvent, a.Outcome);
         Assert.Equal(ReplayOutcome.NotRoutable, b.Outcome);
@@ -170,15 +170,15 @@ public class ExceptionServiceTests
     public async Task Resolve_closes_a_record_and_a_recurrence_reopens_it()
     {
         var h = await ExceptionsHarness.CreateAsync();
-        ExceptionRecord record = await h.Service.RaiseAsync(new ExceptionRaise(ExceptionCategory.FulfilRejected, "8001", "UserError: period closed"), Ct);
+        var record = await h.Service.RaiseAsync(new ExceptionRaise(ExceptionCategory.FulfilRejected, "8001", "UserError: period closed"), Ct);
 
-        ExceptionRecord? resolved = await h.Service.ResolveAsync(record.Id, "period reopened by finance", Ct);
+        var resolved = await h.Service.ResolveAsync(record.Id, "period reopened by finance", Ct);
         Assert.Equal(ExceptionStatus.Resolved, resolved!.Status);
         Assert.Equal("period reopened by finance", resolved.ResolutionNote);
         Assert.Empty(await ListAsync(h.Service, ExceptionStatus.Open));
 
         await h.Service.RaiseAsync(new ExceptionRaise(ExceptionCategory.FulfilRejected, "8001", "UserError: period closed"), Ct);
-        ExceptionRecord reopened = Assert.Single(await ListAsync(h.Service, ExceptionStatus.Open));
+        var reopened = Assert.Single(await ListAsync(h.Service, ExceptionStatus.Open));
         Assert.Equal(2, reopened.Attempts);
         Assert.Null(reopened.ResolvedAt);
     }
@@ -189,7 +189,7 @@ public class ExceptionServiceTests
         var h = await ExceptionsHarness.CreateAsync();
         await h.Service.RaiseAsync(SkuMissing("1", "A"), Ct);
         await h.Service.RaiseAsync(SkuMissing("2", "B"), Ct);
-        ExceptionRecord finance = await h.Service.RaiseAsync(new ExceptionRaise(ExceptionCategory.AmountMismatch, "3", "mismatch"), Ct);
+        var finance = await h.Service.RaiseAsync(new ExceptionRaise(ExceptionCategory.AmountMismatch, "3", "mismatch"), Ct);
         await h.Service.ResolveAsync(finance.Id, null, Ct);
 
         Assert.Equal(2, (await ListAsync(h.Service, ExceptionStatus.Open, ExceptionCategory.SkuNotFound)).Count);
@@ -209,7 +209,7 @@ public class ExceptionServiceTests
             RawEvent = Utf8("""{"topic":"return","trigger":"return.created","id":3,"state":"open"}"""),
         }, Ct);
 
-        IReadOnlyList<ReplayResult> results = await h.Service.ReplayAllOpenAsync(ExceptionCategory.SkuNotFound, Ct);
+        var results = await h.Service.ReplayAllOpenAsync(ExceptionCategory.SkuNotFound, Ct);
 
         Assert.Equal(2, results.Count);
         Assert.All(results, r => Assert.Equal(ReplayOutcome.Replayed, r.Outcome));
@@ -223,19 +223,19 @@ public class ExceptionServiceTests
     public async Task Large_raw_events_are_stored_in_chunks_and_read_back_exactly(int size)
     {
         var h = await ExceptionsHarness.CreateAsync();
-        byte[] body = new byte[size];
+        var body = new byte[size];
         new Random(size).NextBytes(body);
 
-        ExceptionRecord record = await h.Service.RaiseAsync(new ExceptionRaise(ExceptionCategory.UnparseableEvent, null, "binary junk") { RawEvent = body }, Ct);
-        ExceptionRecord read = (await h.Service.GetAsync(record.Id, Ct))!;
+        var record = await h.Service.RaiseAsync(new ExceptionRaise(ExceptionCategory.UnparseableEvent, null, "binary junk") { RawEvent = body }, Ct);
+        var read = (await h.Service.GetAsync(record.Id, Ct))!;
 
         Assert.Equal(size, read.RawEventLength);
         Assert.True(body.AsSpan().SequenceEqual(read.RawEvent.Span));
 
         // A smaller body on a repeat replaces the large one (and its overflow rows) cleanly.
-        byte[] smaller = Utf8("""{"still":"bad" """);
+        var smaller = Utf8("""{"still":"bad" """);
         await h.Service.RaiseAsync(new ExceptionRaise(ExceptionCategory.UnparseableEvent, null, "binary junk") { RawEvent = smaller }, Ct);
-        ExceptionRecord again = (await h.Service.GetAsync(record.Id, Ct))!;
+        var again = (await h.Service.GetAsync(record.Id, Ct))!;
         Assert.True(smaller.AsSpan().SequenceEqual(again.RawEvent.Span));
         Assert.Equal(2, again.Attempts);
     }
@@ -246,15 +246,15 @@ public class ExceptionServiceTests
         // The repeat rewrites a record already full of chunks: the update must fit the store's entity limit as the
         // first insert did.
         var h = await ExceptionsHarness.CreateAsync();
-        byte[] first = new byte[1_048_576];
-        byte[] second = new byte[1_048_576];
+        var first = new byte[1_048_576];
+        var second = new byte[1_048_576];
         new Random(1).NextBytes(first);
         new Random(2).NextBytes(second);
 
-        ExceptionRecord record = await h.Service.RaiseAsync(new ExceptionRaise(ExceptionCategory.UnparseableEvent, "77", "binary junk") { RawEvent = first }, Ct);
+        var record = await h.Service.RaiseAsync(new ExceptionRaise(ExceptionCategory.UnparseableEvent, "77", "binary junk") { RawEvent = first }, Ct);
         await h.Service.RaiseAsync(new ExceptionRaise(ExceptionCategory.UnparseableEvent, "77", "binary junk") { RawEvent = second }, Ct);
 
-        ExceptionRecord read = (await h.Service.GetAsync(record.Id, Ct))!;
+        var read = (await h.Service.GetAsync(record.Id, Ct))!;
         Assert.Equal(2, read.Attempts);
         Assert.True(second.AsSpan().SequenceEqual(read.RawEvent.Span));
     }
@@ -266,7 +266,7 @@ public class ExceptionServiceTests
 
         await Task.WhenAll(Enumerable.Range(0, 6).Select(_ => h.Service.RaiseAsync(SkuMissing("9001", "SKU-A"), Ct)));
 
-        ExceptionRecord record = Assert.Single(await ListAsync(h.Service));
+        var record = Assert.Single(await ListAsync(h.Service));
         Assert.Equal(6, record.Attempts);
     }
 }

@@ -1,9 +1,9 @@
-using Microsoft.Extensions.Time.Testing;
 using LoopFulfil.Core.Exceptions;
 using LoopFulfil.Core.Storage;
 using LoopFulfil.Tests.Infrastructure;
 using LoopFulfil.Tests.Webhooks;
 using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Time.Testing;
 
 namespace LoopFulfil.Tests.Exceptions;
 

@@ -39,14 +39,14 @@ public class SkuExceptionRecheckerTests
         var h = await ExceptionsHarness.CreateAsync();
         var catalog = new CatalogDouble();
         var rechecker = new SkuExceptionRechecker(h.Service, catalog, NullLogger<SkuExceptionRechecker>.Instance);
-        ExceptionRecord partly = await h.Service.RaiseAsync(Raise(ExceptionCategory.SkuNotFound, "101", "SKU-A", "SKU-B"), Ct);
-        ExceptionRecord fixedNow = await h.Service.RaiseAsync(Raise(ExceptionCategory.SkuNotFound, "102", "SKU-C"), Ct);
-        ExceptionRecord archived = await h.Service.RaiseAsync(Raise(ExceptionCategory.SkuArchived, "103", "SKU-D"), Ct);
+        var partly = await h.Service.RaiseAsync(Raise(ExceptionCategory.SkuNotFound, "101", "SKU-A", "SKU-B"), Ct);
+        var fixedNow = await h.Service.RaiseAsync(Raise(ExceptionCategory.SkuNotFound, "102", "SKU-C"), Ct);
+        var archived = await h.Service.RaiseAsync(Raise(ExceptionCategory.SkuArchived, "103", "SKU-D"), Ct);
         catalog.Known["SKU-A"] = SkuStatus.Active;          // SKU-B still missing (absent from the answer)
         catalog.Known["SKU-C"] = SkuStatus.Active;
         catalog.Known["SKU-D"] = SkuStatus.Archived;
 
-        SkuRecheckSummary first = await rechecker.RunAsync(Ct);
+        var first = await rechecker.RunAsync(Ct);
 
         Assert.Equal(new SkuRecheckSummary(3, 1, 2, 0), first);
         Assert.Equal(["102"], h.Sender.On(QueueNames.LoopReturns).Select(m => m.SessionId!).ToArray());
@@ -59,7 +59,7 @@ public class SkuExceptionRecheckerTests
         // Merchandising creates SKU-B and re-activates SKU-D: the next run replays both, and not 102 again.
         catalog.Known["SKU-B"] = SkuStatus.Active;
         catalog.Known["SKU-D"] = SkuStatus.Active;
-        SkuRecheckSummary second = await rechecker.RunAsync(Ct);
+        var second = await rechecker.RunAsync(Ct);
 
         Assert.Equal(new SkuRecheckSummary(2, 2, 0, 0), second);
         Assert.Equal(["101", "102", "103"], h.Sender.On(QueueNames.LoopReturns).Select(m => m.SessionId!).Order().ToArray());
@@ -71,7 +71,7 @@ public class SkuExceptionRecheckerTests
         var h = await ExceptionsHarness.CreateAsync();
         var catalog = new CatalogDouble();
 
-        SkuRecheckSummary summary = await new SkuExceptionRechecker(h.Service, catalog, NullLogger<SkuExceptionRechecker>.Instance).RunAsync(Ct);
+        var summary = await new SkuExceptionRechecker(h.Service, catalog, NullLogger<SkuExceptionRechecker>.Instance).RunAsync(Ct);
 
         Assert.Equal(new SkuRecheckSummary(0, 0, 0, 0), summary);
         Assert.Empty(catalog.Questions);

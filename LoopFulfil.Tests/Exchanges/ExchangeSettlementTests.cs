@@ -1,11 +1,11 @@
 using System.Globalization;
 using System.Text.Json.Nodes;
-using LoopFulfil.Core.Refunds;
 using LoopFulfil.Core.Exceptions;
 using LoopFulfil.Core.Exchanges;
 using LoopFulfil.Core.Fulfil;
 using LoopFulfil.Core.Inspection;
 using LoopFulfil.Core.Messaging;
+using LoopFulfil.Core.Refunds;
 using LoopFulfil.Core.Returns;
 using LoopFulfil.Sandbox.Fulfil;
 using LoopFulfil.Tests.Outcomes;
@@ -29,31 +29,31 @@ public sealed class ExchangeSettlementTests
     [Fact]
     public async Task Even_exchange_credit_note_settles_the_exchange_invoice_so_the_receivable_nets_to_zero_and_revenue_is_booked_once()
     {
-        await using OutcomesHarness h = await OutcomesHarness.StartAsync();
-        OutcomeReturn r = new OutcomeReturn("#1001", (b, x) => b.WithLine(TeeM, 25.00m, lineItemId: x.Line(1)).WithExchangeOnOriginalOrder(TeeL, 25.00m)).AddTo(h.Loop);
-        Figures f = Figures.Of(r);
-        int party = PartyOf(h, "#1001");
-        decimal receivableBefore = h.Fulfil.State.Balance(Receivable, party);
+        await using var h = await OutcomesHarness.StartAsync();
+        var r = new OutcomeReturn("#1001", (b, x) => b.WithLine(TeeM, 25.00m, lineItemId: x.Line(1)).WithExchangeOnOriginalOrder(TeeL, 25.00m)).AddTo(h.Loop);
+        var f = Figures.Of(r);
+        var party = PartyOf(h, "#1001");
+        var receivableBefore = h.Fulfil.State.Balance(Receivable, party);
 
         await CloseAndShipExchangeAsync(h, r);
 
-        Settled settled = AssertSettled(h, r, f, party, receivableBefore);
+        var settled = AssertSettled(h, r, f, party, receivableBefore);
         Assert.Equal(2, settled.Lines.Count);
     }
 
     [Fact]
     public async Task Exchange_with_upsell_books_the_upsell_as_a_payment_on_the_exchange_invoice_not_as_revenue_or_clearing_alone()
     {
-        await using OutcomesHarness h = await OutcomesHarness.StartAsync();
+        await using var h = await OutcomesHarness.StartAsync();
         const decimal returned = 25.00m, exchanged = 33.00m;
-        OutcomeReturn r = new OutcomeReturn("#1001", (b, x) => b.WithLine(TeeM, returned, lineItemId: x.Line(1)).WithExchangeOnOriginalOrder(TeeL, exchanged).WithUpsell(exchanged - returned)).AddTo(h.Loop);
-        Figures f = Figures.Of(r);
-        int party = PartyOf(h, "#1001");
-        decimal receivableBefore = h.Fulfil.State.Balance(Receivable, party);
+        var r = new OutcomeReturn("#1001", (b, x) => b.WithLine(TeeM, returned, lineItemId: x.Line(1)).WithExchangeOnOriginalOrder(TeeL, exchanged).WithUpsell(exchanged - returned)).AddTo(h.Loop);
+        var f = Figures.Of(r);
+        var party = PartyOf(h, "#1001");
+        var receivableBefore = h.Fulfil.State.Balance(Receivable, party);
 
         await CloseAndShipExchangeAsync(h, r);
 
-        Settled settled = AssertSettled(h, r, f, party, receivableBefore);
+        var settled = AssertSettled(h, r, f, party, receivableBefore);
         Assert.Equal(3, settled.Lines.Count);
         var upsell = Assert.Single(h.Journals(r.ReturnId, "UPSELL"));
         Assert.Equal("posted", upsell.State);
@@ -67,12 +67,12 @@ public sealed class ExchangeSettlementTests
     [Fact]
     public async Task Exchange_with_the_difference_refunded_nets_with_the_refund_payment_of_the_difference()
     {
-        await using OutcomesHarness h = await OutcomesHarness.StartAsync();
-        OutcomeReturn r = new OutcomeReturn("#1001", (b, x) => b.WithLine(TeeM, 25.00m, lineItemId: x.Line(1)).WithExchangeOnOriginalOrder(TeeL, 20.00m)).AddTo(h.Loop);
-        Figures f = Figures.Of(r);
+        await using var h = await OutcomesHarness.StartAsync();
+        var r = new OutcomeReturn("#1001", (b, x) => b.WithLine(TeeM, 25.00m, lineItemId: x.Line(1)).WithExchangeOnOriginalOrder(TeeL, 20.00m)).AddTo(h.Loop);
+        var f = Figures.Of(r);
         Assert.Equal(f.V - f.X, f.R);
-        int party = PartyOf(h, "#1001");
-        decimal receivableBefore = h.Fulfil.State.Balance(Receivable, party);
+        var party = PartyOf(h, "#1001");
+        var receivableBefore = h.Fulfil.State.Balance(Receivable, party);
 
         await CloseAndShipExchangeAsync(h, r);
         await h.SendAsync(r.Webhook("return.updated", "closed", 150));
@@ -80,7 +80,7 @@ public sealed class ExchangeSettlementTests
         // Credit note −V, exchange invoice +X and the refunds stage's payment LOOP-{id}-RF of R net to zero, once.
         var payment = Assert.Single(h.Journals(r.ReturnId, "RF"));
         Assert.Equal(f.R, h.JournalLines(payment.Id).Sum(l => l.Number("debit")));
-        Settled settled = AssertSettled(h, r, f, party, receivableBefore);
+        var settled = AssertSettled(h, r, f, party, receivableBefore);
         Assert.Equal(3, settled.Lines.Count);
         Assert.Empty(await h.ExceptionRecordsAsync());
     }
@@ -88,19 +88,19 @@ public sealed class ExchangeSettlementTests
     [Fact]
     public async Task Every_event_and_exchange_delivered_three_times_still_makes_one_credit_note_one_upsell_payment_and_one_reconciliation()
     {
-        await using OutcomesHarness h = await OutcomesHarness.StartAsync();
-        OutcomeReturn r = new OutcomeReturn("#1001", (b, x) => b.WithLine(TeeM, 25.00m, lineItemId: x.Line(1)).WithExchangeOnOriginalOrder(TeeL, 30.00m).WithUpsell(5.00m)).AddTo(h.Loop);
-        Figures f = Figures.Of(r);
-        int party = PartyOf(h, "#1001");
-        decimal receivableBefore = h.Fulfil.State.Balance(Receivable, party);
+        await using var h = await OutcomesHarness.StartAsync();
+        var r = new OutcomeReturn("#1001", (b, x) => b.WithLine(TeeM, 25.00m, lineItemId: x.Line(1)).WithExchangeOnOriginalOrder(TeeL, 30.00m).WithUpsell(5.00m)).AddTo(h.Loop);
+        var f = Figures.Of(r);
+        var party = PartyOf(h, "#1001");
+        var receivableBefore = h.Fulfil.State.Balance(Receivable, party);
 
-        for (int i = 0; i < 3; i++)
+        for (var i = 0; i < 3; i++)
         {
             await h.SendAsync(r.Created_());
         }
 
         await h.InspectAsync(r.ReturnId, new LineInspection(r.Line(1), true));
-        for (int i = 0; i < 3; i++)
+        for (var i = 0; i < 3; i++)
         {
             await h.SendAsync(r.Closed());
         }
@@ -116,15 +116,15 @@ public sealed class ExchangeSettlementTests
     [Fact]
     public async Task Exchange_whose_documents_do_not_net_raises_amount_mismatch_for_finance_and_reconciles_nothing()
     {
-        await using OutcomesHarness h = await OutcomesHarness.StartAsync();
+        await using var h = await OutcomesHarness.StartAsync();
         // Loop says the customer paid 5.00 more, but the exchange item costs 8.00 more than the returned one.
-        OutcomeReturn r = new OutcomeReturn("#1001", (b, x) => b.WithLine(TeeM, 25.00m, lineItemId: x.Line(1)).WithExchangeOnOriginalOrder(TeeL, 33.00m).WithUpsell(5.00m)).AddTo(h.Loop);
-        Figures f = Figures.Of(r);
+        var r = new OutcomeReturn("#1001", (b, x) => b.WithLine(TeeM, 25.00m, lineItemId: x.Line(1)).WithExchangeOnOriginalOrder(TeeL, 33.00m).WithUpsell(5.00m)).AddTo(h.Loop);
+        var f = Figures.Of(r);
 
         await CloseAndShipExchangeAsync(h, r);
 
         Assert.Empty(h.Fulfil.State.Reconciliations());
-        ExceptionRecord mismatch = Assert.Single(await h.ExceptionRecordsAsync(), e => e.Category == ExceptionCategory.AmountMismatch);
+        var mismatch = Assert.Single(await h.ExceptionRecordsAsync(), e => e.Category == ExceptionCategory.AmountMismatch);
         Assert.Contains(Money(f.X - f.V - f.U), mismatch.Message, StringComparison.Ordinal);
     }
 
@@ -133,7 +133,7 @@ public sealed class ExchangeSettlementTests
         await h.SendAsync(r.Created_());
         await h.InspectAsync(r.ReturnId, new LineInspection(r.Line(1), true));
         await h.SendAsync(r.Closed());
-        OutboundMessage message = Assert.Single(h.TakeExchangeMessages());
+        var message = Assert.Single(h.TakeExchangeMessages());
         Assert.Equal(ExchangeOutcome.Created, Assert.Single(await h.DeliverExchangeAsync(message)).Outcome);
     }
 
@@ -149,7 +149,7 @@ public sealed class ExchangeSettlementTests
         var order = Assert.Single(h.ExchangeOrders(r.ReturnId));
         var invoice = Assert.Single(h.Fulfil.State.Where("account.invoice", i => i.GetValueOrDefault("sales") is List<int> s && s.Contains(order.Id)));
         Assert.Equal((f.X, "paid"), (invoice.Number("total_amount"), invoice.State));
-        int revenue = h.Fulfil.State.AccountId(FulfilSandboxDemo.RevenueAccountCode);
+        var revenue = h.Fulfil.State.AccountId(FulfilSandboxDemo.RevenueAccountCode);
         Assert.Equal(f.X - f.ExchangeTax, h.Fulfil.State.Where("account.move.line", l => Equals(l.GetValueOrDefault("move"), invoice.Ref("move")) && Equals(l.GetValueOrDefault("account"), revenue)).Sum(l => l.Number("credit")));
 
         var reconciliation = Assert.Single(h.Fulfil.State.Reconciliations());
@@ -173,7 +173,7 @@ public sealed class ExchangeSettlementTests
     {
         public static Figures Of(OutcomeReturn r)
         {
-            JsonObject json = r.Json("closed", 120);
+            var json = r.Json("closed", 120);
             decimal D(string field) => decimal.Parse(json[field]!.GetValue<string>(), CultureInfo.InvariantCulture);
             return new(D("return_total"), D("exchange_total"), D("upsell"), D("refund"), D("exchange_tax_total"));
         }

@@ -36,18 +36,18 @@ public sealed class ExchangeShipToAndReplayTests
     [Fact]
     public async Task Exchange_ships_to_the_return_address_as_a_new_address_of_the_customer_and_invoices_the_original()
     {
-        await using OutcomesHarness h = await OutcomesHarness.StartAsync();
-        FulfilSandboxRecord original = OriginalSale(h, "#1001");
-        int party = original.Ref("party")!.Value;
-        int addressesBefore = h.Fulfil.State.AddressesOf(party).Count;
-        OutcomeReturn r = Exchange(h, "#1001", TeeL, ReturnAddress());
+        await using var h = await OutcomesHarness.StartAsync();
+        var original = OriginalSale(h, "#1001");
+        var party = original.Ref("party")!.Value;
+        var addressesBefore = h.Fulfil.State.AddressesOf(party).Count;
+        var r = Exchange(h, "#1001", TeeL, ReturnAddress());
 
-        ExchangeHandlingResult result = Assert.Single(await CloseAndDeliverAsync(h, r));
+        var result = Assert.Single(await CloseAndDeliverAsync(h, r));
 
         Assert.Equal(ExchangeOutcome.Created, result.Outcome);
         var addresses = h.Fulfil.State.AddressesOf(party);
         Assert.Equal(addressesBefore + 1, addresses.Count);
-        FulfilSandboxRecord created = addresses[^1];
+        var created = addresses[^1];
         Assert.Equal("Jane Doe, Example Co", created.Text("name"));
         Assert.Equal("1 Example Street", created.Text("street"));
         Assert.Null(created.Text("street_bis"));
@@ -55,7 +55,7 @@ public sealed class ExchangeShipToAndReplayTests
         Assert.Equal("10024", created.Text("zip"));
         Assert.Equal(h.Fulfil.State.CountryId("US"), created.Ref("country"));
         Assert.Equal(Assert.Single(h.Fulfil.State.Where("country.subdivision", s => Equals(s.GetValueOrDefault("code"), "US-NY"))).Id, created.Ref("subdivision"));
-        FulfilSandboxRecord order = Assert.Single(h.ExchangeOrders(r.ReturnId));
+        var order = Assert.Single(h.ExchangeOrders(r.ReturnId));
         Assert.Equal(created.Id, order.Ref("shipment_address"));
         Assert.NotEqual(original.Ref("shipment_address"), order.Ref("shipment_address"));
         Assert.Equal(original.Ref("invoice_address"), order.Ref("invoice_address"));
@@ -66,12 +66,12 @@ public sealed class ExchangeShipToAndReplayTests
     [Fact]
     public async Task Exchange_reuses_an_equal_address_the_customer_already_has_instead_of_adding_one()
     {
-        await using OutcomesHarness h = await OutcomesHarness.StartAsync();
-        int party = OriginalSale(h, "#1001").Ref("party")!.Value;
+        await using var h = await OutcomesHarness.StartAsync();
+        var party = OriginalSale(h, "#1001").Ref("party")!.Value;
         // Typed differently (case, spacing, punctuation, postcode spacing), the same place for the same recipient.
-        int existing = h.Fulfil.State.AddAddress(party, "jane doe,  EXAMPLE CO", "1 example street.", "NEW YORK", " 10024 ", "US");
-        int addressesBefore = h.Fulfil.State.AddressesOf(party).Count;
-        OutcomeReturn r = Exchange(h, "#1001", TeeL, ReturnAddress());
+        var existing = h.Fulfil.State.AddAddress(party, "jane doe,  EXAMPLE CO", "1 example street.", "NEW YORK", " 10024 ", "US");
+        var addressesBefore = h.Fulfil.State.AddressesOf(party).Count;
+        var r = Exchange(h, "#1001", TeeL, ReturnAddress());
 
         await CloseAndDeliverAsync(h, r);
 
@@ -82,18 +82,18 @@ public sealed class ExchangeShipToAndReplayTests
     [Fact]
     public async Task Exchange_delivered_five_times_creates_one_address_and_one_order()
     {
-        await using OutcomesHarness h = await OutcomesHarness.StartAsync();
-        int party = OriginalSale(h, "#1001").Ref("party")!.Value;
-        int addressesBefore = h.Fulfil.State.AddressesOf(party).Count;
-        OutcomeReturn r = Exchange(h, "#1001", TeeL, ReturnAddress());
+        await using var h = await OutcomesHarness.StartAsync();
+        var party = OriginalSale(h, "#1001").Ref("party")!.Value;
+        var addressesBefore = h.Fulfil.State.AddressesOf(party).Count;
+        var r = Exchange(h, "#1001", TeeL, ReturnAddress());
 
-        IReadOnlyList<ExchangeHandlingResult> results = await CloseAndDeliverAsync(h, r, times: 5);
+        var results = await CloseAndDeliverAsync(h, r, times: 5);
 
         Assert.Equal(5, results.Count);
         Assert.All(results, x => Assert.Equal(ExchangeOutcome.Created, x.Outcome));
         Assert.Single(results.Select(x => x.SaleId).Distinct());
         Assert.Equal(addressesBefore + 1, h.Fulfil.State.AddressesOf(party).Count);
-        FulfilSandboxRecord order = Assert.Single(h.ExchangeOrders(r.ReturnId));
+        var order = Assert.Single(h.ExchangeOrders(r.ReturnId));
         Assert.Equal(h.Fulfil.State.AddressesOf(party)[^1].Id, order.Ref("shipment_address"));
         Assert.Equal(1, h.Fulfil.RequestCount("POST", "model/party.address"));
     }
@@ -103,17 +103,17 @@ public sealed class ExchangeShipToAndReplayTests
     [InlineData(true)]
     public async Task Exchange_without_a_usable_return_address_ships_to_the_original_sale_address(bool addressWithoutStreet)
     {
-        await using OutcomesHarness h = await OutcomesHarness.StartAsync();
-        FulfilSandboxRecord original = OriginalSale(h, "#1002");
-        int party = original.Ref("party")!.Value;
-        int addressesBefore = h.Fulfil.State.AddressesOf(party).Count;
-        OutcomeReturn r = Exchange(h, "#1002", "JEANS-32/32", addressWithoutStreet ? ReturnAddress(address1Override: " ") : null, line: ("CAP/RED:OS", 19.50m), exchangePrice: 89.00m);
+        await using var h = await OutcomesHarness.StartAsync();
+        var original = OriginalSale(h, "#1002");
+        var party = original.Ref("party")!.Value;
+        var addressesBefore = h.Fulfil.State.AddressesOf(party).Count;
+        var r = Exchange(h, "#1002", "JEANS-32/32", addressWithoutStreet ? ReturnAddress(address1Override: " ") : null, line: ("CAP/RED:OS", 19.50m), exchangePrice: 89.00m);
 
-        ExchangeHandlingResult result = Assert.Single(await CloseAndDeliverAsync(h, r));
+        var result = Assert.Single(await CloseAndDeliverAsync(h, r));
 
         Assert.Equal(ExchangeOutcome.Created, result.Outcome);
         Assert.Equal(addressesBefore, h.Fulfil.State.AddressesOf(party).Count);
-        FulfilSandboxRecord order = Assert.Single(h.ExchangeOrders(r.ReturnId));
+        var order = Assert.Single(h.ExchangeOrders(r.ReturnId));
         Assert.NotNull(original.Ref("shipment_address"));
         Assert.Equal(original.Ref("shipment_address"), order.Ref("shipment_address"));
         Assert.Equal(original.Ref("invoice_address"), order.Ref("invoice_address"));
@@ -124,47 +124,47 @@ public sealed class ExchangeShipToAndReplayTests
     public async Task Unknown_exchange_sku_fails_then_replay_after_the_fix_creates_exactly_one_priority_order()
     {
         const string NewSku = "TEE-NEW-XS";
-        await using OutcomesHarness h = await OutcomesHarness.StartAsync();
-        OutcomeReturn r = Exchange(h, "#1001", NewSku, ReturnAddress());
+        await using var h = await OutcomesHarness.StartAsync();
+        var r = Exchange(h, "#1001", NewSku, ReturnAddress());
         await h.SendAsync(r.Created_());
         await h.InspectAsync(r.ReturnId, new LineInspection(r.Line(1), true));
         await h.SendAsync(r.Closed());
-        OutboundMessage original = Assert.Single(h.TakeExchangeMessages());
+        var original = Assert.Single(h.TakeExchangeMessages());
 
-        ExchangeHandlingResult failed = Assert.Single(await h.DeliverExchangeAsync(original));
+        var failed = Assert.Single(await h.DeliverExchangeAsync(original));
 
         Assert.Equal(ExchangeOutcome.Failed, failed.Outcome);
         Assert.Empty(h.ExchangeOrders(r.ReturnId));
-        ExceptionRecord record = Assert.Single(await h.ExceptionRecordsAsync(), x => x.Category == ExceptionCategory.ExchangeOrderFailed);
+        var record = Assert.Single(await h.ExceptionRecordsAsync(), x => x.Category == ExceptionCategory.ExchangeOrderFailed);
         Assert.Contains(NewSku, record.Message, StringComparison.Ordinal);
         Assert.Equal(QueueNames.LoopExchanges, record.ReplayQueue);
         Assert.Equal(original.Body.Length, record.RawEventLength);
 
         h.Fulfil.State.AddProduct(NewSku, "New tee XS", 25.00m);
-        ExceptionService exceptions = h.Services.GetRequiredService<ExceptionService>();
-        ReplayResult first = await exceptions.ReplayAsync(record.Id, CancellationToken.None);
+        var exceptions = h.Services.GetRequiredService<ExceptionService>();
+        var first = await exceptions.ReplayAsync(record.Id, CancellationToken.None);
 
         Assert.Equal(ReplayOutcome.Replayed, first.Outcome);
-        OutboundMessage replayed = Assert.Single(h.TakeExchangeMessages());
+        var replayed = Assert.Single(h.TakeExchangeMessages());
         Assert.Equal(QueueNames.LoopExchanges, replayed.Queue);
         Assert.Equal(first.MessageId, replayed.MessageId);
         Assert.NotEqual(original.MessageId, replayed.MessageId);
         Assert.Equal(original.Body.ToArray(), replayed.Body.ToArray());
-        ExchangeHandlingResult created = Assert.Single(await h.DeliverExchangeAsync(replayed));
+        var created = Assert.Single(await h.DeliverExchangeAsync(replayed));
         Assert.Equal(ExchangeOutcome.Created, created.Outcome);
-        FulfilSandboxRecord order = Assert.Single(h.ExchangeOrders(r.ReturnId));
+        var order = Assert.Single(h.ExchangeOrders(r.ReturnId));
         Assert.Equal("1", order.Text("priority"));
         Assert.Equal("confirmed", order.State);
         Assert.Equal(h.Fulfil.State.ProductId(NewSku), Assert.Single(h.Fulfil.State.Where("sale.line", l => Equals(l.GetValueOrDefault("sale"), order.Id))).Ref("product"));
 
-        ReplayResult second = await exceptions.ReplayAsync(record.Id, CancellationToken.None);
+        var second = await exceptions.ReplayAsync(record.Id, CancellationToken.None);
 
         Assert.Equal(ReplayOutcome.Replayed, second.Outcome);
-        OutboundMessage replayedAgain = Assert.Single(h.TakeExchangeMessages());
+        var replayedAgain = Assert.Single(h.TakeExchangeMessages());
         Assert.NotEqual(replayed.MessageId, replayedAgain.MessageId);
         Assert.Equal(ExchangeOutcome.Created, Assert.Single(await h.DeliverExchangeAsync(replayedAgain)).Outcome);
         Assert.Equal(order.Id, Assert.Single(h.ExchangeOrders(r.ReturnId)).Id);
-        ExceptionRecord after = (await exceptions.GetAsync(record.Id, CancellationToken.None))!;
+        var after = (await exceptions.GetAsync(record.Id, CancellationToken.None))!;
         Assert.Equal(ExceptionStatus.Replayed, after.Status);
         Assert.Equal(2, after.ReplayCount);
     }
@@ -174,7 +174,7 @@ public sealed class ExchangeShipToAndReplayTests
 
     private static OutcomeReturn Exchange(OutcomesHarness h, string orderName, string exchangeSku, JsonObject? address, (string Sku, decimal Price)? line = null, decimal exchangePrice = 25.00m)
     {
-        (string sku, decimal price) = line ?? (TeeM, 25.00m);
+        (var sku, var price) = line ?? (TeeM, 25.00m);
         return new OutcomeReturn(orderName, (b, x) =>
         {
             b.WithLine(sku, price, lineItemId: x.Line(1)).WithExchangeOnOriginalOrder(exchangeSku, exchangePrice);
@@ -190,7 +190,7 @@ public sealed class ExchangeShipToAndReplayTests
         await h.SendAsync(r.Created_());
         await h.InspectAsync(r.ReturnId, new LineInspection(r.Line(1), true));
         await h.SendAsync(r.Closed());
-        OutboundMessage message = Assert.Single(h.TakeExchangeMessages());
+        var message = Assert.Single(h.TakeExchangeMessages());
         return await h.DeliverExchangeAsync(message, times);
     }
 }

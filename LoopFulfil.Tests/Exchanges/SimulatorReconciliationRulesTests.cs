@@ -28,8 +28,8 @@ public sealed class SimulatorReconciliationRulesTests
     {
         await using var host = await FulfilTestHost.StartAsync();
         var (a, b) = Parties(host);
-        int owed = await ReceivableLineAsync(host, "LOOP-R1-A", a, debit: 10m, post: true);
-        int other = kind switch
+        var owed = await ReceivableLineAsync(host, "LOOP-R1-A", a, debit: 10m, post: true);
+        var other = kind switch
         {
             "unbalanced" => await ReceivableLineAsync(host, "LOOP-R1-B", a, debit: -7m, post: true),
             "other party" => await ReceivableLineAsync(host, "LOOP-R1-B", b, debit: -10m, post: true),
@@ -56,8 +56,8 @@ public sealed class SimulatorReconciliationRulesTests
     {
         await using var host = await FulfilTestHost.StartAsync();
         var (a, _) = Parties(host);
-        int owed = await ReceivableLineAsync(host, "LOOP-R2-A", a, debit: 12.5m, post: true);
-        int paid = await ReceivableLineAsync(host, "LOOP-R2-B", a, debit: -12.5m, post: true);
+        var owed = await ReceivableLineAsync(host, "LOOP-R2-A", a, debit: 12.5m, post: true);
+        var paid = await ReceivableLineAsync(host, "LOOP-R2-B", a, debit: -12.5m, post: true);
         using var http = Http(host);
         var receivables = new FulfilReceivablesClient(http, Microsoft.Extensions.Options.Options.Create(host.Options), TimeProvider.System);
 
@@ -81,9 +81,9 @@ public sealed class SimulatorReconciliationRulesTests
     /// <summary>A journal entry with one line on the customer's receivable (debit when positive, else credit) against clearing; returns that line.</summary>
     private static async Task<int> ReceivableLineAsync(FulfilTestHost host, string reference, int party, decimal debit, bool post)
     {
-        int receivable = host.Sandbox.State.AccountId(FulfilSandboxDemo.ReceivableAccountCode);
-        int clearing = host.Sandbox.State.AccountId(FulfilSandboxDemo.ReturnsClearingAccountCode);
-        decimal amount = Math.Abs(debit);
+        var receivable = host.Sandbox.State.AccountId(FulfilSandboxDemo.ReceivableAccountCode);
+        var clearing = host.Sandbox.State.AccountId(FulfilSandboxDemo.ReturnsClearingAccountCode);
+        var amount = Math.Abs(debit);
         var entry = await host.Client.CreateJournalEntryAsync(new FulfilJournalEntryRequest(reference, Day, debit > 0
             ? [new FulfilJournalLine(receivable, amount, 0m, party, reference), new FulfilJournalLine(clearing, 0m, amount, null, reference)]
             : [new FulfilJournalLine(clearing, amount, 0m, null, reference), new FulfilJournalLine(receivable, 0m, amount, party, reference)]));
@@ -97,8 +97,8 @@ public sealed class SimulatorReconciliationRulesTests
 
     private static int ClearingLineOf(FulfilTestHost host, string reference)
     {
-        int move = host.Sandbox.State.FindByReference("account.move", reference).Single().Id;
-        int clearing = host.Sandbox.State.AccountId(FulfilSandboxDemo.ReturnsClearingAccountCode);
+        var move = host.Sandbox.State.FindByReference("account.move", reference).Single().Id;
+        var clearing = host.Sandbox.State.AccountId(FulfilSandboxDemo.ReturnsClearingAccountCode);
         return host.Sandbox.State.Where("account.move.line", l => Equals(l.GetValueOrDefault("move"), move) && Equals(l.GetValueOrDefault("account"), clearing)).Single().Id;
     }
 }

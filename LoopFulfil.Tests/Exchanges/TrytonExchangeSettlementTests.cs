@@ -1,10 +1,10 @@
 using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using LoopFulfil.Core.Refunds;
 using LoopFulfil.Core.Exchanges;
 using LoopFulfil.Core.Fulfil;
 using LoopFulfil.Core.Inspection;
+using LoopFulfil.Core.Refunds;
 using LoopFulfil.Core.Returns;
 using LoopFulfil.Sandbox.Tryton;
 using LoopFulfil.Tests.Outcomes;
@@ -30,7 +30,7 @@ public sealed class TrytonExchangeSettlementTests(TrytonFixture fixture)
     {
         // Tryton rules: a reconciliation's lines share account and party and net to zero; reconciling every receivable
         // line of an invoice makes it paid.
-        await using TrytonHarness h = await TrytonHarness.StartAsync(fixture.Engine);
+        await using var h = await TrytonHarness.StartAsync(fixture.Engine);
         var r = await ReturnAsync(h, (b, x) => b.WithLine(Tee, 25.00m, tax: 2.50m, lineItemId: x.Line(1)).WithExchangeOnOriginalOrder(TeeL, 25.00m, 2.50m));
 
         await CloseAndShipAsync(h, r);
@@ -42,7 +42,7 @@ public sealed class TrytonExchangeSettlementTests(TrytonFixture fixture)
     public async Task Exchange_with_upsell_on_tryton_pays_the_exchange_invoice_with_the_upsell_from_returns_clearing()
     {
         // Tryton rule: a receivable line needs the party; the upsell payment's receivable line joins the reconciliation.
-        await using TrytonHarness h = await TrytonHarness.StartAsync(fixture.Engine);
+        await using var h = await TrytonHarness.StartAsync(fixture.Engine);
         var r = await ReturnAsync(h, (b, x) => b.WithLine(Tee, 25.00m, tax: 2.50m, lineItemId: x.Line(1)).WithExchangeOnOriginalOrder(TeeL, 30.00m, 3.00m).WithUpsell(5.50m));
 
         await CloseAndShipAsync(h, r);
@@ -51,7 +51,7 @@ public sealed class TrytonExchangeSettlementTests(TrytonFixture fixture)
         var upsell = Assert.Single(await h.Rows("account.move", [new object[] { "description", "=", LoopReferences.Default.Of(r.ReturnId, LoopReferences.Upsell) }], "state", "lines"));
         Assert.Equal("posted", upsell.GetProperty("state").GetString());
         var lines = await h.Rows("account.move.line", [new object[] { "move", "=", upsell.GetProperty("id").GetInt32() }], "account.code", "debit", "credit");
-        decimal u = Figure(r, "upsell");
+        var u = Figure(r, "upsell");
         Assert.Equal(u, Dec(lines.Single(l => l.GetProperty("account.code").GetString() == TrytonEngine.Codes.ReturnsClearing), "debit"));
         Assert.Equal(u, Dec(lines.Single(l => l.GetProperty("account.code").GetString() == TrytonEngine.Codes.Receivable), "credit"));
     }
@@ -60,9 +60,9 @@ public sealed class TrytonExchangeSettlementTests(TrytonFixture fixture)
     public async Task Exchange_with_the_difference_refunded_on_tryton_nets_with_the_refund_payment()
     {
         // Tryton rule: an unbalanced set of lines cannot be reconciled; the refunds stage's payment LOOP-{id}-RF makes them net.
-        await using TrytonHarness h = await TrytonHarness.StartAsync(fixture.Engine);
+        await using var h = await TrytonHarness.StartAsync(fixture.Engine);
         var r = await ReturnAsync(h, (b, x) => b.WithLine(Tee, 25.00m, tax: 2.50m, lineItemId: x.Line(1)).WithExchangeOnOriginalOrder(TeeL, 20.00m, 2.00m));
-        decimal refund = Figure(r, "refund");
+        var refund = Figure(r, "refund");
         Assert.Equal(Figure(r, "return_total") - Figure(r, "exchange_total"), refund);
 
         await CloseAndShipAsync(h, r);
@@ -77,7 +77,7 @@ public sealed class TrytonExchangeSettlementTests(TrytonFixture fixture)
 
     private static async Task<OutcomeReturn> ReturnAsync(TrytonHarness h, Action<Builders.LoopReturnBuilder, OutcomeReturn> configure)
     {
-        string orderName = TrytonHarness.UniqueOrderName();
+        var orderName = TrytonHarness.UniqueOrderName();
         await h.CreateShippedSaleAsync(orderName, "Demo Customer A", (Tee, 1m, 25.00m), (TeeL, 1m, 25.00m));
         return new OutcomeReturn(orderName, configure).AddTo(h.Loop);
     }
@@ -99,7 +99,7 @@ public sealed class TrytonExchangeSettlementTests(TrytonFixture fixture)
         decimal v = Figure(r, "return_total"), t = Figure(r, "return_tax_total"), x = Figure(r, "exchange_total"), tx = Figure(r, "exchange_tax_total"), u = Figure(r, "upsell"), refund = Figure(r, "refund");
         var note = Assert.Single(await h.Rows("account.invoice", [new object[] { "reference", "=", LoopReferences.Default.Of(r.ReturnId, LoopReferences.CreditNote) }], "state", "total_amount", "tax_amount"));
         Assert.Equal((-v, -t, "paid"), (Dec(note, "total_amount"), Dec(note, "tax_amount"), note.GetProperty("state").GetString()));
-        int order = await h.IdOf("sale.sale", "reference", LoopReferences.Default.Of(r.ReturnId, ExchangeGroups.OriginalOrderKey));
+        var order = await h.IdOf("sale.sale", "reference", LoopReferences.Default.Of(r.ReturnId, ExchangeGroups.OriginalOrderKey));
         var invoice = Assert.Single(await h.InvoicesOf(order));
         Assert.Equal((x, tx, "paid"), (Dec(invoice, "total_amount"), Dec(invoice, "tax_amount"), invoice.GetProperty("state").GetString()));
 
@@ -115,7 +115,7 @@ public sealed class TrytonExchangeSettlementTests(TrytonFixture fixture)
 
     private static decimal Figure(OutcomeReturn r, string field)
     {
-        JsonObject json = r.Json("closed", 120);
+        var json = r.Json("closed", 120);
         return decimal.Parse(json[field]!.GetValue<string>(), CultureInfo.InvariantCulture);
     }
 

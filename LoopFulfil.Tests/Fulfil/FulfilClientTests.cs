@@ -1,6 +1,6 @@
-using Microsoft.Extensions.Time.Testing;
 using LoopFulfil.Core.Fulfil;
 using LoopFulfil.Sandbox.Fulfil;
+using Microsoft.Extensions.Time.Testing;
 
 namespace LoopFulfil.Tests.Fulfil;
 

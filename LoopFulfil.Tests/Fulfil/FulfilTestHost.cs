@@ -39,7 +39,7 @@ internal sealed class FulfilTestHost : IAsyncDisposable
     public static async Task<FulfilTestHost> StartAsync(IDictionary<string, string?>? settings = null, FulfilSandboxOptions? sandboxOptions = null)
     {
         var sandbox = await FulfilSandbox.StartAsync(sandboxOptions);
-        Dictionary<string, string?> values = IntegrationHarness.FulfilSettings(sandbox, postingSettings: true);
+        var values = IntegrationHarness.FulfilSettings(sandbox, postingSettings: true);
         values["Fulfil:CompanyId"] = "1";
         values["HttpResilience:MaxRetryAttempts"] = "3";
         values["HttpResilience:BaseDelay"] = "00:00:00.050";

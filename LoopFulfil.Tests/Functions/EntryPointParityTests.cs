@@ -23,7 +23,7 @@ public sealed class EntryPointParityTests
     [Fact]
     public async Task The_functions_app_and_serve_expose_the_same_routes_queues_and_timers()
     {
-        Dictionary<string, JsonObject> metadata = FunctionsMetadata();
+        var metadata = FunctionsMetadata();
         var functionsRoutes = Triggers(metadata, "httpTrigger").Select(t => $"{((string)t["methods"]![0]!).ToUpperInvariant()} api/{(string)t["route"]!}").ToHashSet();
         var functionsQueues = Triggers(metadata, "serviceBusTrigger").Select(t => (string)t["queueName"]!).Where(q => !q.EndsWith("/$DeadLetterQueue", StringComparison.Ordinal)).ToHashSet();
         var functionsTimers = metadata.Where(f => Triggers(f.Value).Any(t => (string?)t["type"] == "timerTrigger"))
@@ -34,9 +34,9 @@ public sealed class EntryPointParityTests
         var configuration = new ConfigurationBuilder().AddInMemoryCollection(
             settings.Select(s => new KeyValuePair<string, string?>(s.ScheduleSetting, s.Schedule))
                 .Append(new("LocalHost:Urls", "http://127.0.0.1:0"))).Build();
-        WebApplicationBuilder builder = ServeHost.CreateBuilder(configuration, TextWriter.Null);
+        var builder = ServeHost.CreateBuilder(configuration, TextWriter.Null);
         builder.Services.AddLoopFulfilServe(configuration);
-        await using WebApplication app = builder.Build();
+        await using var app = builder.Build();
         ServeRoutes.Map(app);
 
         var serveRoutes = ((IEndpointRouteBuilder)app).DataSources.SelectMany(d => d.Endpoints).OfType<RouteEndpoint>()
@@ -73,7 +73,7 @@ public sealed class EntryPointParityTests
         }).Build();
 
         Assert.Empty(EntryPointServiceCollectionExtensions.TimerScheduleProblems(agreeing));
-        string problem = Assert.Single(EntryPointServiceCollectionExtensions.TimerScheduleProblems(disagreeing));
+        var problem = Assert.Single(EntryPointServiceCollectionExtensions.TimerScheduleProblems(disagreeing));
         Assert.Contains("Reconciliation__Schedule", problem, StringComparison.Ordinal);
         Assert.Contains("ReconciliationSchedule", problem, StringComparison.Ordinal);
         Assert.Equal("0 0 5 * * *", EntryPoints.Schedule(EntryPoints.Timer("Reconciliation"), disagreeing));
@@ -87,7 +87,7 @@ public sealed class EntryPointParityTests
 
     private static Dictionary<string, JsonObject> FunctionsMetadata()
     {
-        string path = Path.Combine(AppContext.BaseDirectory, "functions.metadata");
+        var path = Path.Combine(AppContext.BaseDirectory, "functions.metadata");
         Assert.True(File.Exists(path), $"{path} is missing: LoopFulfil.Functions is built with Microsoft.Azure.Functions.Worker.Sdk, which writes it.");
         return JsonNode.Parse(File.ReadAllText(path))!.AsArray().Select(f => f!.AsObject()).ToDictionary(f => (string)f["name"]!, StringComparer.Ordinal);
     }

@@ -63,7 +63,7 @@ public partial class FunctionCatalogTests
     public void Every_service_bus_trigger_names_a_declared_queue_and_the_configured_connection()
     {
         string[] queues = [.. typeof(QueueNames).GetFields(BindingFlags.Public | BindingFlags.Static).Select(f => (string)f.GetRawConstantValue()!)];
-        string serviceBusBicep = File.ReadAllText(Path.Combine(RepoRoot(), "infra", "modules", "serviceBus.bicep"));
+        var serviceBusBicep = File.ReadAllText(Path.Combine(RepoRoot(), "infra", "modules", "serviceBus.bicep"));
         var sample = SampleSettings();
         var bicepKeys = BicepKeys();
 
@@ -74,7 +74,7 @@ public partial class FunctionCatalogTests
         Assert.Equal(2, triggers.Count(t => t.QueueName!.EndsWith(DeadLetterFunctions.DeadLetterSuffix, StringComparison.Ordinal)));
         foreach (var trigger in triggers)
         {
-            string queue = trigger.QueueName!.Replace(DeadLetterFunctions.DeadLetterSuffix, string.Empty, StringComparison.Ordinal);
+            var queue = trigger.QueueName!.Replace(DeadLetterFunctions.DeadLetterSuffix, string.Empty, StringComparison.Ordinal);
             Assert.Contains(queue, queues);
             Assert.Contains($"name: '{queue}'", serviceBusBicep, StringComparison.Ordinal);
             Assert.Equal(Connections.ServiceBus, trigger.Connection);
@@ -94,9 +94,9 @@ public partial class FunctionCatalogTests
         Assert.NotEmpty(timers);
         foreach (var timer in timers)
         {
-            Match expression = AppSettingExpression().Match(timer.Schedule);
+            var expression = AppSettingExpression().Match(timer.Schedule);
             Assert.True(expression.Success, $"{timer.Schedule}: schedules come from app settings (%Name%), so each environment can set its own.");
-            string name = expression.Groups["name"].Value;
+            var name = expression.Groups["name"].Value;
 
             // ':' and '__' do not resolve for the scale controller / the host (see Schedules).
             Assert.DoesNotContain(":", name, StringComparison.Ordinal);
@@ -130,18 +130,18 @@ public partial class FunctionCatalogTests
 
         // The real sender would open an AMQP connection; everything else is what Program.cs registers.
         services.AddSingleton<IMessageSender>(new RecordingMessageSender());
-        using ServiceProvider provider = services.BuildServiceProvider(new ServiceProviderOptions { ValidateOnBuild = true, ValidateScopes = true });
-        using IServiceScope scope = provider.CreateScope();
+        using var provider = services.BuildServiceProvider(new ServiceProviderOptions { ValidateOnBuild = true, ValidateScopes = true });
+        using var scope = provider.CreateScope();
 
-        foreach (Type type in Functions().Select(f => f.Method.DeclaringType!).Distinct())
+        foreach (var type in Functions().Select(f => f.Method.DeclaringType!).Distinct())
         {
             Assert.NotNull(ActivatorUtilities.CreateInstance(scope.ServiceProvider, type));
         }
 
-        foreach (Type options in SettingsDriftTests.DiscoverOptionsTypes().Where(t => t != typeof(LoopFulfil.LocalHost.LocalHostOptions)))
+        foreach (var options in SettingsDriftTests.DiscoverOptionsTypes().Where(t => t != typeof(LoopFulfil.LocalHost.LocalHostOptions)))
         {
             // Reading Value runs the feature's validation: the sample must start a host.
-            object accessor = provider.GetRequiredService(typeof(IOptions<>).MakeGenericType(options));
+            var accessor = provider.GetRequiredService(typeof(IOptions<>).MakeGenericType(options));
             Assert.NotNull(accessor.GetType().GetProperty("Value")!.GetValue(accessor));
         }
 

@@ -43,7 +43,7 @@ internal static class FunctionTestKit
     /// <summary>Runs <paramref name="result"/> the way MVC would and returns what went on the wire.</summary>
     public static async Task<(int Status, IHeaderDictionary Headers, string? ContentType, string Body)> ExecuteAsync(IActionResult result, HttpRequest request)
     {
-        HttpContext http = request.HttpContext;
+        var http = request.HttpContext;
         await result.ExecuteResultAsync(new ActionContext(http, new RouteData(), new ActionDescriptor()));
         var body = (MemoryStream)http.Response.Body;
         return (http.Response.StatusCode, http.Response.Headers, http.Response.ContentType, System.Text.Encoding.UTF8.GetString(body.ToArray()));

@@ -61,10 +61,10 @@ public class FunctionsMetadataTests
     [MemberData(nameof(HttpFunctions))]
     public void Http_function_has_its_auth_level_method_route_and_an_http_return(string name, string authMethodRoute)
     {
-        string[] parts = authMethodRoute.Split('|');
-        JsonArray bindings = Bindings(name);
+        var parts = authMethodRoute.Split('|');
+        var bindings = Bindings(name);
 
-        JsonObject trigger = Trigger(bindings, "httpTrigger");
+        var trigger = Trigger(bindings, "httpTrigger");
         Assert.Equal(parts[0], (string?)trigger["authLevel"]);
         Assert.Equal([parts[1]], trigger["methods"]!.AsArray().Select(m => (string?)m));
         Assert.Equal(parts[2], (string?)trigger["route"]);
@@ -75,9 +75,9 @@ public class FunctionsMetadataTests
     [MemberData(nameof(QueueFunctions))]
     public void Queue_function_binds_its_queue_sessions_and_connection_as_one_binary_message(string name, string queue, bool sessions)
     {
-        JsonArray bindings = Bindings(name);
+        var bindings = Bindings(name);
 
-        JsonObject trigger = Trigger(bindings, "serviceBusTrigger");
+        var trigger = Trigger(bindings, "serviceBusTrigger");
         Assert.Equal(queue, (string?)trigger["queueName"]);
         Assert.Equal(Bus, (string?)trigger["connection"]);
         Assert.Equal("Binary", (string?)trigger["dataType"]);
@@ -92,7 +92,7 @@ public class FunctionsMetadataTests
     [MemberData(nameof(TimerFunctions))]
     public void Timer_function_reads_its_schedule_from_a_flat_app_setting(string name, string schedule)
     {
-        JsonArray bindings = Bindings(name);
+        var bindings = Bindings(name);
 
         Assert.Equal(schedule, (string?)Trigger(bindings, "timerTrigger")["schedule"]);
         Assert.Single(bindings);
@@ -108,9 +108,9 @@ public class FunctionsMetadataTests
 
     private static Dictionary<string, JsonObject> Metadata()
     {
-        string path = Path.Combine(AppContext.BaseDirectory, "functions.metadata");
+        var path = Path.Combine(AppContext.BaseDirectory, "functions.metadata");
         Assert.True(File.Exists(path), $"{path} is missing: LoopFulfil.Functions is built with Microsoft.Azure.Functions.Worker.Sdk, which writes it.");
-        JsonArray functions = JsonNode.Parse(File.ReadAllText(path), documentOptions: new JsonDocumentOptions { AllowTrailingCommas = true })!.AsArray();
+        var functions = JsonNode.Parse(File.ReadAllText(path), documentOptions: new JsonDocumentOptions { AllowTrailingCommas = true })!.AsArray();
         return functions.Select(f => f!.AsObject()).ToDictionary(f => (string)f["name"]!, StringComparer.Ordinal);
     }
 }

@@ -7,10 +7,10 @@ using LoopFulfil.Core.Messaging;
 using LoopFulfil.Core.Returns;
 using LoopFulfil.Core.Webhooks;
 using LoopFulfil.Functions.Functions;
+using LoopFulfil.Functions.Http;
 using LoopFulfil.Tests.Exceptions;
 using LoopFulfil.Tests.Infrastructure;
 using LoopFulfil.Tests.Webhooks;
-using LoopFulfil.Functions.Http;
 using Microsoft.Extensions.Logging.Abstractions;
 
 namespace LoopFulfil.Tests.Functions;
@@ -41,7 +41,7 @@ public class InspectionFunctionTests
         var (function, sent) = await CreateAsync();
         var request = FunctionTestKit.Post(Encoding.UTF8.GetBytes("""{"lines":[{"line_item_id":"501","passed":true,"disposition":"back_to_stock"},{"line_item_id":"502","passed":false,"disposition":"junk","note":"torn"}]}"""), signature: null);
 
-        OpsResponse result = Assert.IsType<OpsActionResult>(await function.Run(request, "7001")).Response;
+        var result = Assert.IsType<OpsActionResult>(await function.Run(request, "7001")).Response;
 
         Assert.Equal(202, result.Status);
         var receipt = JsonSerializer.Deserialize<InspectionReceipt>(result.Body, JsonSerializerOptions.Web)!;
@@ -60,7 +60,7 @@ public class InspectionFunctionTests
         var (function, sent) = await CreateAsync();
         var request = FunctionTestKit.Post(Encoding.UTF8.GetBytes(json), signature: null);
 
-        OpsResponse result = Assert.IsType<OpsActionResult>(await function.Run(request, "7002")).Response;
+        var result = Assert.IsType<OpsActionResult>(await function.Run(request, "7002")).Response;
 
         Assert.Equal(400, result.Status);
         Assert.StartsWith("application/problem+json", result.ContentType, StringComparison.Ordinal);
@@ -73,7 +73,7 @@ public class InspectionFunctionTests
         var function = await CreateAsync(new PendingClaimSender(), new WebhookOptions { RetryAfterSeconds = 7 });
         var request = FunctionTestKit.Post(Encoding.UTF8.GetBytes("""{"lines":[{"line_item_id":"501","passed":true,"disposition":"back_to_stock"}]}"""), signature: null);
 
-        OpsResponse result = Assert.IsType<OpsActionResult>(await function.Run(request, "7003")).Response;
+        var result = Assert.IsType<OpsActionResult>(await function.Run(request, "7003")).Response;
         await result.WriteAsync(request.HttpContext.Response, CancellationToken.None);
 
         Assert.Equal(503, request.HttpContext.Response.StatusCode);

@@ -24,7 +24,7 @@ public class OpsExceptionsFunctionsTests
 
     private static async Task<(OpsExceptionsFunctions Ops, ExceptionService Exceptions, RecordingMessageSender Sent)> CreateAsync()
     {
-        AzureTableStore store = await ExceptionsHarness.CreateIsolatedStoreAsync();
+        var store = await ExceptionsHarness.CreateIsolatedStoreAsync();
         var sent = new RecordingMessageSender();
         var exceptions = new ExceptionService(store, await AzuriteTestServer.CreateBlobStoreAsync(), sent, new FixedOptionsMonitor<ExceptionOptions>(new ExceptionOptions()), TimeProvider.System, NullLogger<ExceptionService>.Instance);
         return (new OpsExceptionsFunctions(exceptions), exceptions, sent);
@@ -41,14 +41,14 @@ public class OpsExceptionsFunctionsTests
     {
         var (ops, exceptions, _) = await CreateAsync();
         await exceptions.RaiseAsync(SkuMissing("90001", ReturnEvent("90001")), Ct);
-        ExceptionRecord resolved = await exceptions.RaiseAsync(SkuMissing("90002", ReturnEvent("90002")), Ct);
+        var resolved = await exceptions.RaiseAsync(SkuMissing("90002", ReturnEvent("90002")), Ct);
         await exceptions.ResolveAsync(resolved.Id, "fixed by hand", Ct);
         await exceptions.RaiseAsync(new ExceptionRaise(ExceptionCategory.AmountMismatch, "90003", "Totals differ."), Ct);
 
-        OpsResponse result = Answer(await ops.List(FunctionTestKit.Request("GET", "?status=open&category=SkuNotFound")));
+        var result = Answer(await ops.List(FunctionTestKit.Request("GET", "?status=open&category=SkuNotFound")));
 
         Assert.Equal(StatusCodes.Status200OK, result.Status);
-        ExceptionRecordView only = Assert.Single(Read<List<ExceptionRecordView>>(result));
+        var only = Assert.Single(Read<List<ExceptionRecordView>>(result));
         Assert.Equal("90001", only.ReturnId);
         Assert.Equal("SkuNotFound", only.Category);
         Assert.Equal("Open", only.Status);
@@ -67,7 +67,7 @@ public class OpsExceptionsFunctionsTests
     {
         var (ops, _, _) = await CreateAsync();
 
-        OpsResponse result = Answer(await ops.List(FunctionTestKit.Request("GET", query)));
+        var result = Answer(await ops.List(FunctionTestKit.Request("GET", query)));
 
         Assert.Equal(StatusCodes.Status400BadRequest, result.Status);
         Assert.Equal("application/problem+json; charset=utf-8", result.ContentType);
@@ -78,15 +78,15 @@ public class OpsExceptionsFunctionsTests
     public async Task Replay_reenqueues_the_raw_event_under_a_fresh_message_id_and_marks_the_record()
     {
         var (ops, exceptions, sent) = await CreateAsync();
-        ExceptionRecord record = await exceptions.RaiseAsync(SkuMissing("90011", ReturnEvent("90011")), Ct);
+        var record = await exceptions.RaiseAsync(SkuMissing("90011", ReturnEvent("90011")), Ct);
 
-        OpsResponse result = Answer(await ops.Replay(FunctionTestKit.Request("POST"), record.Id));
+        var result = Answer(await ops.Replay(FunctionTestKit.Request("POST"), record.Id));
 
         Assert.Equal(StatusCodes.Status200OK, result.Status);
         var view = Read<ReplayView>(result);
         Assert.Equal("Replayed", view.Outcome);
         Assert.Equal("Replayed", view.Record!.Status);
-        OutboundMessage replayed = Assert.Single(sent.On(QueueNames.LoopReturns));
+        var replayed = Assert.Single(sent.On(QueueNames.LoopReturns));
         Assert.Equal(view.MessageId, replayed.MessageId);
         Assert.EndsWith(":replay:1", replayed.MessageId, StringComparison.Ordinal);
         Assert.Equal("90011", replayed.SessionId);
@@ -97,10 +97,10 @@ public class OpsExceptionsFunctionsTests
     public async Task Replay_of_an_unknown_id_is_404_and_of_a_record_without_event_is_409()
     {
         var (ops, exceptions, sent) = await CreateAsync();
-        ExceptionRecord noEvent = await exceptions.RaiseAsync(new ExceptionRaise(ExceptionCategory.RestockDelayed, "90021", "Goods not received in 14 days."), Ct);
+        var noEvent = await exceptions.RaiseAsync(new ExceptionRaise(ExceptionCategory.RestockDelayed, "90021", "Goods not received in 14 days."), Ct);
 
-        OpsResponse missing = Answer(await ops.Replay(FunctionTestKit.Request("POST"), "SkuNotFound-0123456789abcdef0123456789abcdef"));
-        OpsResponse conflict = Answer(await ops.Replay(FunctionTestKit.Request("POST"), noEvent.Id));
+        var missing = Answer(await ops.Replay(FunctionTestKit.Request("POST"), "SkuNotFound-0123456789abcdef0123456789abcdef"));
+        var conflict = Answer(await ops.Replay(FunctionTestKit.Request("POST"), noEvent.Id));
 
         Assert.Equal(StatusCodes.Status404NotFound, missing.Status);
         Assert.Equal(StatusCodes.Status409Conflict, conflict.Status);
@@ -142,12 +142,12 @@ public class OpsExceptionsFunctionsTests
     public async Task Get_and_resolve_answer_one_record_and_404_for_an_unknown_id()
     {
         var (ops, exceptions, _) = await CreateAsync();
-        ExceptionRecord record = await exceptions.RaiseAsync(SkuMissing("90041", ReturnEvent("90041")), Ct);
+        var record = await exceptions.RaiseAsync(SkuMissing("90041", ReturnEvent("90041")), Ct);
 
-        ExceptionRecordView got = Read<ExceptionRecordView>(Answer(await ops.Get(FunctionTestKit.Request("GET"), record.Id)));
-        OpsResponse resolved = Answer(await ops.Resolve(FunctionTestKit.Request("POST", "?note=created%20the%20SKU"), record.Id));
-        OpsResponse unknown = Answer(await ops.Get(FunctionTestKit.Request("GET"), "SkuNotFound-0123456789abcdef0123456789abcdef"));
-        OpsResponse unknownResolve = Answer(await ops.Resolve(FunctionTestKit.Request("POST"), "SkuNotFound-0123456789abcdef0123456789abcdef"));
+        var got = Read<ExceptionRecordView>(Answer(await ops.Get(FunctionTestKit.Request("GET"), record.Id)));
+        var resolved = Answer(await ops.Resolve(FunctionTestKit.Request("POST", "?note=created%20the%20SKU"), record.Id));
+        var unknown = Answer(await ops.Get(FunctionTestKit.Request("GET"), "SkuNotFound-0123456789abcdef0123456789abcdef"));
+        var unknownResolve = Answer(await ops.Resolve(FunctionTestKit.Request("POST"), "SkuNotFound-0123456789abcdef0123456789abcdef"));
 
         Assert.Equal(("90041", "Open"), (got.ReturnId, got.Status));
         Assert.Equal(StatusCodes.Status200OK, resolved.Status);

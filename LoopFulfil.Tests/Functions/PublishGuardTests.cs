@@ -30,22 +30,22 @@ public class PublishGuardTests
 
     private static async Task<(int ExitCode, string Output)> RunGuardAsync(bool surface)
     {
-        string project = Path.Combine(Deployment.ArmTemplate.RepoRoot(), "LoopFulfil.Functions", "LoopFulfil.Functions.csproj");
+        var project = Path.Combine(Deployment.ArmTemplate.RepoRoot(), "LoopFulfil.Functions", "LoopFulfil.Functions.csproj");
         var start = new ProcessStartInfo("dotnet")
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
         };
-        foreach (string argument in new[] { "msbuild", project, "-t:LoopFulfilRefuseSurfacePublish", $"-p:FunctionsWorkerSurface={(surface ? "true" : "false")}", "-nologo", "-v:m", "-nodeReuse:false" })
+        foreach (var argument in new[] { "msbuild", project, "-t:LoopFulfilRefuseSurfacePublish", $"-p:FunctionsWorkerSurface={(surface ? "true" : "false")}", "-nologo", "-v:m", "-nodeReuse:false" })
         {
             start.ArgumentList.Add(argument);
         }
 
         start.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
-        using Process process = Process.Start(start)!;
-        Task<string> stdout = process.StandardOutput.ReadToEndAsync();
-        Task<string> stderr = process.StandardError.ReadToEndAsync();
+        using var process = Process.Start(start)!;
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
         await process.WaitForExitAsync();
         return (process.ExitCode, await stdout + await stderr);
     }

@@ -35,7 +35,7 @@ public class QueueTriggerFunctionTests
             "abc123", "88001", deliveryCount: 3,
             applicationProperties: """{"trigger":"return.created","returnId":"88001","attempt":2,"flag":true,"none":null}""").BindingContext.BindingData;
 
-        InboundMessage message = ServiceBusBindingData.ToInboundMessage(Body, data);
+        var message = ServiceBusBindingData.ToInboundMessage(Body, data);
 
         Assert.Equal("abc123", message.MessageId);
         Assert.Equal("88001", message.SessionId);
@@ -54,7 +54,7 @@ public class QueueTriggerFunctionTests
         var properties = new Dictionary<string, object?> { ["trigger"] = "return.created", ["attempt"] = 2L, ["ratio"] = 0.5m, ["flag"] = true };
         var data = TestFunctionContext.ForServiceBus("abc123", sessionId: null, deliveryCount: "4", applicationProperties: properties).BindingContext.BindingData;
 
-        InboundMessage message = ServiceBusBindingData.ToInboundMessage(Body, data);
+        var message = ServiceBusBindingData.ToInboundMessage(Body, data);
 
         Assert.Null(message.SessionId);
         Assert.Equal(4, message.DeliveryCount);
@@ -67,10 +67,10 @@ public class QueueTriggerFunctionTests
     [Fact]
     public void Binding_data_values_as_json_elements_are_read_too()
     {
-        using JsonDocument doc = JsonDocument.Parse("""{"MessageId":"m-1","SessionId":"77","DeliveryCount":2,"ApplicationProperties":"{\"trigger\":\"label.created\"}"}""");
+        using var doc = JsonDocument.Parse("""{"MessageId":"m-1","SessionId":"77","DeliveryCount":2,"ApplicationProperties":"{\"trigger\":\"label.created\"}"}""");
         var data = doc.RootElement.EnumerateObject().ToDictionary(p => p.Name, p => (object?)p.Value.Clone());
 
-        InboundMessage message = ServiceBusBindingData.ToInboundMessage(Body, data);
+        var message = ServiceBusBindingData.ToInboundMessage(Body, data);
 
         Assert.Equal("m-1", message.MessageId);
         Assert.Equal("77", message.SessionId);
@@ -91,18 +91,18 @@ public class QueueTriggerFunctionTests
     [Fact]
     public async Task Return_event_delivered_as_service_bus_would_runs_the_returns_handler_to_a_fulfil_return_order()
     {
-        await using ReturnsHarness h = await ReturnsHarness.StartAsync();
-        LoopReturnBuilder r = LoopReturnBuilder.ForDemoSale().WithUnits(Demo.TeeM, 1, 25.00m, "21001");
-        byte[] webhook = r.Webhook("return.created");
+        await using var h = await ReturnsHarness.StartAsync();
+        var r = LoopReturnBuilder.ForDemoSale().WithUnits(Demo.TeeM, 1, 25.00m, "21001");
+        var webhook = r.Webhook("return.created");
         var captured = new RecordingMessageSender();
-        WebhookResponse accepted = await h.Services.GetRequiredService<WebhookIngress>()
+        var accepted = await h.Services.GetRequiredService<WebhookIngress>()
             .HandleAndSendAsync(IngressHarness.Request(webhook, WebhookTestKit.Sign(webhook)), captured, CancellationToken.None);
         Assert.Equal(202, accepted.StatusCode);
-        OutboundMessage sent = Assert.Single(captured.Sent);
+        var sent = Assert.Single(captured.Sent);
 
         // What the trigger gets: the body bytes, and the message's metadata as binding data (properties as JSON text).
         var context = TestFunctionContext.ForServiceBus(sent.MessageId, sent.SessionId, 1, JsonSerializer.Serialize(sent.Properties));
-        await using AsyncServiceScope scope = h.Services.CreateAsyncScope();
+        await using var scope = h.Services.CreateAsyncScope();
         context.InstanceServices = scope.ServiceProvider;
         var function = new ReturnEventsFunction(Runner(scope.ServiceProvider));
 
@@ -115,15 +115,15 @@ public class QueueTriggerFunctionTests
     [Fact]
     public async Task Alert_raised_by_the_returns_handler_is_logged_but_not_flagged_a_second_time()
     {
-        await using ReturnsHarness h = await ReturnsHarness.StartAsync(flagReturnInLoop: true);
-        LoopReturnBuilder r = LoopReturnBuilder.ForDemoSale("#9996").WithoutProviderOrderId().WithUnits(Demo.TeeM, 1, 25.00m, "21002").AddTo(h.Loop);
+        await using var h = await ReturnsHarness.StartAsync(flagReturnInLoop: true);
+        var r = LoopReturnBuilder.ForDemoSale("#9996").WithoutProviderOrderId().WithUnits(Demo.TeeM, 1, 25.00m, "21002").AddTo(h.Loop);
         await h.SendAsync(r.Webhook("return.created"));
         Assert.Equal(1, h.Loop.FlagCount(r.ReturnId));
-        OutboundMessage alert = Assert.Single(h.Bus.OtherQueues, m => m.Queue == QueueNames.Exceptions);
+        var alert = Assert.Single(h.Bus.OtherQueues, m => m.Queue == QueueNames.Exceptions);
         var logger = new StructuredLogger<ExceptionAlertHandler>();
         var function = new ExceptionsFunction(Runner(h.Services));
-        TestFunctionContext context = AlertContext(alert, deliveryCount: 1);
-        await using ServiceProvider invocation = new ServiceCollection().AddSingleton(AlertHandler(h.Services, logger, flag: true)).BuildServiceProvider();
+        var context = AlertContext(alert, deliveryCount: 1);
+        await using var invocation = new ServiceCollection().AddSingleton(AlertHandler(h.Services, logger, flag: true)).BuildServiceProvider();
         context.InstanceServices = invocation;
 
         await function.Run(alert.Body.ToArray(), context);
@@ -137,25 +137,25 @@ public class QueueTriggerFunctionTests
     [Fact]
     public async Task Alert_for_a_parked_webhook_flags_the_return_once_with_a_note_even_when_redelivered()
     {
-        await using ReturnsHarness h = await ReturnsHarness.StartAsync(flagReturnInLoop: true);
-        LoopReturnBuilder r = LoopReturnBuilder.ForDemoSale("#9995").WithoutProviderOrderId().WithUnits(Demo.TeeM, 1, 25.00m, "21003").AddTo(h.Loop);
-        ExceptionRecord record = await h.Exceptions.RaiseAsync(
+        await using var h = await ReturnsHarness.StartAsync(flagReturnInLoop: true);
+        var r = LoopReturnBuilder.ForDemoSale("#9995").WithoutProviderOrderId().WithUnits(Demo.TeeM, 1, 25.00m, "21003").AddTo(h.Loop);
+        var record = await h.Exceptions.RaiseAsync(
             new ExceptionRaise(ExceptionCategory.UnknownTopic, r.ReturnId, "Signed webhook has a trigger this integration does not route: 'shipment.processed'.")
             {
                 Source = "webhook:shipment.processed",
             },
             CancellationToken.None);
-        OutboundMessage alert = Assert.Single(h.Bus.OtherQueues, m => m.Queue == QueueNames.Exceptions);
+        var alert = Assert.Single(h.Bus.OtherQueues, m => m.Queue == QueueNames.Exceptions);
         var logger = new StructuredLogger<ExceptionAlertHandler>();
-        ExceptionAlertHandler handler = AlertHandler(h.Services, logger, flag: true);
+        var handler = AlertHandler(h.Services, logger, flag: true);
 
-        ExceptionAlertOutcome first = await handler.HandleAsync(ServiceBusBindingData.ToInboundMessage(alert.Body, AlertContext(alert, 1).BindingContext.BindingData), CancellationToken.None);
-        ExceptionAlertOutcome again = await handler.HandleAsync(ServiceBusBindingData.ToInboundMessage(alert.Body, AlertContext(alert, 2).BindingContext.BindingData), CancellationToken.None);
+        var first = await handler.HandleAsync(ServiceBusBindingData.ToInboundMessage(alert.Body, AlertContext(alert, 1).BindingContext.BindingData), CancellationToken.None);
+        var again = await handler.HandleAsync(ServiceBusBindingData.ToInboundMessage(alert.Body, AlertContext(alert, 2).BindingContext.BindingData), CancellationToken.None);
 
         Assert.Equal(ExceptionAlertOutcome.Flagged, first);
         Assert.Equal(ExceptionAlertOutcome.AlreadyFlagged, again);
         Assert.Equal(1, h.Loop.FlagCount(r.ReturnId));
-        string note = Assert.Single(h.Loop.GetNotes(r.ReturnId));
+        var note = Assert.Single(h.Loop.GetNotes(r.ReturnId));
         Assert.Contains(record.Id, note, StringComparison.Ordinal);
         Assert.Contains(nameof(ExceptionCategory.UnknownTopic), note, StringComparison.Ordinal);
 
@@ -166,17 +166,17 @@ public class QueueTriggerFunctionTests
     [Fact]
     public async Task A_claim_checked_alert_on_the_exceptions_queue_is_resolved_before_its_handler_runs()
     {
-        await using ReturnsHarness h = await ReturnsHarness.StartAsync(flagReturnInLoop: false);
+        await using var h = await ReturnsHarness.StartAsync(flagReturnInLoop: false);
         await h.Exceptions.RaiseAsync(new ExceptionRaise(ExceptionCategory.UnknownTopic, "21005", "Unrouted trigger.") { Source = "webhook" }, CancellationToken.None);
-        OutboundMessage alert = Assert.Single(h.Bus.OtherQueues, m => m.Queue == QueueNames.Exceptions);
+        var alert = Assert.Single(h.Bus.OtherQueues, m => m.Queue == QueueNames.Exceptions);
 
         // What the Service Bus sender does with a large body on any queue: store it, send the reference only.
         var claims = new ClaimCheck(h.Services.GetRequiredService<IBlobStore>(), TimeProvider.System);
-        string reference = await claims.StoreAsync("alert-21005", alert.Body, CancellationToken.None);
+        var reference = await claims.StoreAsync("alert-21005", alert.Body, CancellationToken.None);
         var properties = new Dictionary<string, object?>(alert.Properties.Select(p => new KeyValuePair<string, object?>(p.Key, p.Value))) { [ClaimCheck.ReferenceProperty] = reference };
         var context = TestFunctionContext.ForServiceBus(alert.MessageId, null, 1, properties);
         var logger = new StructuredLogger<ExceptionAlertHandler>();
-        await using ServiceProvider invocation = new ServiceCollection().AddSingleton(AlertHandler(h.Services, logger, flag: false)).BuildServiceProvider();
+        await using var invocation = new ServiceCollection().AddSingleton(AlertHandler(h.Services, logger, flag: false)).BuildServiceProvider();
         context.InstanceServices = invocation;
 
         await new ExceptionsFunction(Runner(h.Services)).Run([], context);
@@ -188,13 +188,13 @@ public class QueueTriggerFunctionTests
     [Fact]
     public async Task With_flagging_off_the_alert_is_only_logged_and_loop_is_not_called()
     {
-        await using ReturnsHarness h = await ReturnsHarness.StartAsync(flagReturnInLoop: true);
-        LoopReturnBuilder r = LoopReturnBuilder.ForDemoSale("#9994").WithoutProviderOrderId().WithUnits(Demo.TeeM, 1, 25.00m, "21004").AddTo(h.Loop);
+        await using var h = await ReturnsHarness.StartAsync(flagReturnInLoop: true);
+        var r = LoopReturnBuilder.ForDemoSale("#9994").WithoutProviderOrderId().WithUnits(Demo.TeeM, 1, 25.00m, "21004").AddTo(h.Loop);
         await h.Exceptions.RaiseAsync(new ExceptionRaise(ExceptionCategory.UnknownTopic, r.ReturnId, "Unrouted trigger.") { Source = "webhook" }, CancellationToken.None);
-        OutboundMessage alert = Assert.Single(h.Bus.OtherQueues, m => m.Queue == QueueNames.Exceptions);
-        int loopCallsBefore = h.Loop.Requests.Count;
+        var alert = Assert.Single(h.Bus.OtherQueues, m => m.Queue == QueueNames.Exceptions);
+        var loopCallsBefore = h.Loop.Requests.Count;
 
-        ExceptionAlertOutcome outcome = await AlertHandler(h.Services, new StructuredLogger<ExceptionAlertHandler>(), flag: false)
+        var outcome = await AlertHandler(h.Services, new StructuredLogger<ExceptionAlertHandler>(), flag: false)
             .HandleAsync(ServiceBusBindingData.ToInboundMessage(alert.Body, AlertContext(alert, 1).BindingContext.BindingData), CancellationToken.None);
 
         Assert.Equal(ExceptionAlertOutcome.Logged, outcome);
@@ -207,7 +207,7 @@ public class QueueTriggerFunctionTests
     {
         var handler = new ExceptionAlertHandler(NotCalled<Core.Loop.ILoopClient>.Create(), new FixedOptionsMonitor<ExceptionOptions>(new ExceptionOptions { FlagReturnInLoop = true }), new StructuredLogger<ExceptionAlertHandler>());
 
-        ExceptionAlertOutcome outcome = await handler.HandleAsync(new InboundMessage("not json"u8.ToArray(), "m-1", null, 1, new Dictionary<string, string>()), CancellationToken.None);
+        var outcome = await handler.HandleAsync(new InboundMessage("not json"u8.ToArray(), "m-1", null, 1, new Dictionary<string, string>()), CancellationToken.None);
 
         Assert.Equal(ExceptionAlertOutcome.Unreadable, outcome);
     }

@@ -42,10 +42,10 @@ public class ServiceBusConnectionSettingsTests
     [Fact]
     public void Retries_are_bounded_so_a_degraded_namespace_answers_within_seconds_not_the_sdk_default_minutes()
     {
-        ServiceBusRetryOptions retry = ServiceBusConnectionSettings.ClientOptions().RetryOptions;
-        ServiceBusRetryOptions sdkDefault = new ServiceBusClientOptions().RetryOptions;
+        var retry = ServiceBusConnectionSettings.ClientOptions().RetryOptions;
+        var sdkDefault = new ServiceBusClientOptions().RetryOptions;
 
-        TimeSpan worstCase = (retry.TryTimeout * (retry.MaxRetries + 1)) + (retry.MaxDelay * retry.MaxRetries);
+        var worstCase = (retry.TryTimeout * (retry.MaxRetries + 1)) + (retry.MaxDelay * retry.MaxRetries);
 
         // Loop waits on the webhook while the message is sent; 10 s leaves it a prompt 503 + Retry-After.
         Assert.True(worstCase <= TimeSpan.FromSeconds(10), $"worst case {worstCase}");
@@ -60,7 +60,7 @@ public class ServiceBusConnectionSettingsTests
             "{\"id\":\"88001\"}"u8.ToArray(), "0123456789abcdef", "88001", "application/json",
             new Dictionary<string, string> { ["LoopTopic"] = "return", ["LoopReturnId"] = "88001" });
 
-        ServiceBusMessage message = outgoing.ToServiceBusMessage();
+        var message = outgoing.ToServiceBusMessage();
 
         Assert.Equal("0123456789abcdef", message.MessageId);
         Assert.Equal("88001", message.SessionId);

@@ -30,7 +30,7 @@ public class ServiceBusMessageSenderTests
     private static (ServiceBusMessageSender Sender, ConcurrentDictionary<string, ScriptedQueueSender> Links, Func<int> Created) Create(Func<string, ScriptedQueueSender>? make = null)
     {
         var links = new ConcurrentDictionary<string, ScriptedQueueSender>();
-        int created = 0;
+        var created = 0;
         var sender = new ServiceBusMessageSender(
             queue =>
             {
@@ -45,11 +45,11 @@ public class ServiceBusMessageSenderTests
     public async Task Message_carries_message_id_session_id_json_content_type_and_every_property()
     {
         var (sender, links, _) = Create();
-        OutboundMessage message = ReturnMessage();
+        var message = ReturnMessage();
 
         await sender.SendAsync(message, CancellationToken.None);
 
-        OutgoingServiceBusMessage sent = Assert.Single(links[QueueNames.LoopReturns].Sent);
+        var sent = Assert.Single(links[QueueNames.LoopReturns].Sent);
         Assert.Equal("0123456789abcdef", sent.MessageId);
         Assert.Equal("88001", sent.SessionId);
         Assert.Equal("application/json", sent.ContentType);
@@ -129,7 +129,7 @@ public class ServiceBusMessageSenderTests
         var (sender, _, _) = Create(_ => new ScriptedQueueSender { Gate = new TaskCompletionSource() });
         using var cts = new CancellationTokenSource();
 
-        Task send = sender.SendAsync(ReturnMessage(), cts.Token);
+        var send = sender.SendAsync(ReturnMessage(), cts.Token);
         await cts.CancelAsync();
 
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => send.Guarded());
@@ -162,7 +162,7 @@ public class ServiceBusMessageSenderTests
     [Fact]
     public void Connection_by_namespace_uses_the_managed_identity_as_app_settings_spell_it()
     {
-        string prefix = $"LFTEST{Guid.NewGuid():N}_";
+        var prefix = $"LFTEST{Guid.NewGuid():N}_";
         Environment.SetEnvironmentVariable(prefix + "ServiceBusConnection__fullyQualifiedNamespace", "sb-loopfulfil.servicebus.windows.net");
         Environment.SetEnvironmentVariable(prefix + "ServiceBusConnection__clientId", "00000000-0000-0000-0000-0000000000aa");
         try

@@ -24,9 +24,9 @@ public class WebhookFunctionTests
 
     private static async Task<(WebhookIngress Ingress, ExceptionService Exceptions)> CreateAsync(RecordingMessageSender alerts)
     {
-        AzureTableStore store = await ExceptionsHarness.CreateIsolatedStoreAsync();
-        AzureBlobStore blobs = await AzuriteTestServer.CreateBlobStoreAsync();
-        WebhookIngress ingress = IngressHarness.Create(store, alerts, blobs: blobs);
+        var store = await ExceptionsHarness.CreateIsolatedStoreAsync();
+        var blobs = await AzuriteTestServer.CreateBlobStoreAsync();
+        var ingress = IngressHarness.Create(store, alerts, blobs: blobs);
         var exceptions = new ExceptionService(store, blobs, alerts, new FixedOptionsMonitor<ExceptionOptions>(new ExceptionOptions()), TimeProvider.System, NullLogger<ExceptionService>.Instance);
         return (ingress, exceptions);
     }
@@ -34,7 +34,7 @@ public class WebhookFunctionTests
     private static async Task<List<ExceptionRecord>> AllRecordsAsync(ExceptionService exceptions)
     {
         var records = new List<ExceptionRecord>();
-        await foreach (ExceptionRecord r in exceptions.ListAsync(null, null, CancellationToken.None))
+        await foreach (var r in exceptions.ListAsync(null, null, CancellationToken.None))
         {
             records.Add(r);
         }
@@ -56,7 +56,7 @@ public class WebhookFunctionTests
         Assert.Equal("application/json", contentType);
         Assert.False(headers.ContainsKey("Retry-After"));
         Assert.Equal("queued", JsonDocument.Parse(body).RootElement.GetProperty("reason").GetString());
-        OutboundMessage sent = Assert.Single(sender.Sent);
+        var sent = Assert.Single(sender.Sent);
         Assert.Equal(QueueNames.LoopReturns, sent.Queue);
         Assert.Equal("88001", sent.SessionId);
         Assert.Matches("^[0-9a-f]{64}$", sent.MessageId);
@@ -118,7 +118,7 @@ public class WebhookFunctionTests
         var sender = new RecordingMessageSender();
         var alerts = new RecordingMessageSender();
         var (ingress, exceptions) = await CreateAsync(alerts);
-        byte[] unknown = Utf8("""{"topic":"happy.returns.shipment","trigger":"shipment.processed","return_id":4242}""");
+        var unknown = Utf8("""{"topic":"happy.returns.shipment","trigger":"shipment.processed","return_id":4242}""");
         var request = FunctionTestKit.Post(unknown, Sign(unknown), declareLength: false);
 
         var (status, _, _, body) = await FunctionTestKit.ExecuteAsync(await new WebhookFunction(ingress, sender).Run(request), request);
@@ -126,7 +126,7 @@ public class WebhookFunctionTests
         Assert.Equal(202, status);
         Assert.Equal("parked", JsonDocument.Parse(body).RootElement.GetProperty("reason").GetString());
         Assert.Empty(sender.Sent);
-        ExceptionRecord record = Assert.Single(await AllRecordsAsync(exceptions));
+        var record = Assert.Single(await AllRecordsAsync(exceptions));
         Assert.Equal(ExceptionCategory.UnknownTopic, record.Category);
         Assert.Equal("4242", record.ReturnId);
         Assert.Single(alerts.On(QueueNames.Exceptions));
@@ -149,7 +149,7 @@ public class WebhookFunctionTests
     {
         var (ingress, _) = await CreateAsync(new RecordingMessageSender());
         var request = FunctionTestKit.Post(ReturnCreated, Sign(ReturnCreated));
-        WebhookResponse response = await ingress.HandleAndSendAsync(WebhookHttp.ToWebhookRequest(request), new UnavailableMessageSender(), CancellationToken.None);
+        var response = await ingress.HandleAndSendAsync(WebhookHttp.ToWebhookRequest(request), new UnavailableMessageSender(), CancellationToken.None);
 
         var (status, headers, contentType, body) = await FunctionTestKit.ExecuteAsync(new WebhookActionResult(response), request);
 
@@ -164,13 +164,13 @@ public class WebhookFunctionTests
 /// <summary>A per-queue sending link whose outcome the test decides; records what reached it.</summary>
 internal sealed class ScriptedQueueSender : IQueueSender
 {
-    private int attempts;
+    private int _attempts;
 
     public Exception? Failure { get; set; }
 
     public TaskCompletionSource? Gate { get; set; }
 
-    public int Attempts => Volatile.Read(ref attempts);
+    public int Attempts => Volatile.Read(ref _attempts);
 
     public bool Disposed { get; private set; }
 
@@ -178,7 +178,7 @@ internal sealed class ScriptedQueueSender : IQueueSender
 
     public async Task SendAsync(OutgoingServiceBusMessage message, CancellationToken cancellationToken)
     {
-        Interlocked.Increment(ref attempts);
+        Interlocked.Increment(ref _attempts);
         if (Gate is { } gate)
         {
             await gate.Task.WaitAsync(cancellationToken);

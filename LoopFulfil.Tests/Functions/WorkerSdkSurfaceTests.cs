@@ -42,7 +42,7 @@ public class WorkerSdkSurfaceTests
     [Fact]
     public void Service_bus_trigger_comes_from_the_extension_package_or_is_the_surfaces_only_type()
     {
-        Assembly assembly = typeof(ServiceBusTriggerAttribute).Assembly;
+        var assembly = typeof(ServiceBusTriggerAttribute).Assembly;
 
         if (assembly.GetName().Name == SurfaceAssembly)
         {
@@ -61,7 +61,7 @@ public class WorkerSdkSurfaceTests
     [Fact]
     public void Service_bus_trigger_has_the_documented_kind_base_usage_interfaces_and_members()
     {
-        Type type = typeof(ServiceBusTriggerAttribute);
+        var type = typeof(ServiceBusTriggerAttribute);
 
         Assert.Equal(DocumentedServiceBusTrigger.Header, WorkerSdkShape.Header(type));
         Assert.All(DocumentedServiceBusTrigger.Interfaces!, i => Assert.Contains(WorkerSdkShape.Interfaces(type), actual => actual.StartsWith(i, StringComparison.Ordinal)));
@@ -90,9 +90,9 @@ public class WorkerSdkSurfaceTests
     [Fact]
     public void Is_batched_declares_its_default_for_the_metadata_generator()
     {
-        PropertyInfo isBatched = typeof(ServiceBusTriggerAttribute).GetProperty(nameof(ServiceBusTriggerAttribute.IsBatched))!;
+        var isBatched = typeof(ServiceBusTriggerAttribute).GetProperty(nameof(ServiceBusTriggerAttribute.IsBatched))!;
 
-        CustomAttributeData declared = Assert.Single(isBatched.GetCustomAttributesData(), a => a.AttributeType == typeof(DefaultValueAttribute));
+        var declared = Assert.Single(isBatched.GetCustomAttributesData(), a => a.AttributeType == typeof(DefaultValueAttribute));
         Assert.Equal(false, declared.ConstructorArguments.Single().Value);
     }
 }

@@ -50,7 +50,7 @@ public sealed class GoLiveAuditTests
         var settings = Settings(fulfil, loop);
         settings["Fulfil:GiftCardLiabilityAccountCode"] = "2999"; // no such account
         settings["Fulfil:QuarantineLocationCode"] = "INV"; // an inventory-adjustment (lost and found) location
-        string outDir = Path.Combine(Path.GetTempPath(), "lf-audit-" + Guid.NewGuid().ToString("N"));
+        var outDir = Path.Combine(Path.GetTempPath(), "lf-audit-" + Guid.NewGuid().ToString("N"));
 
         var (code, stdout, _) = await RunAtAsync(_time, settings, "audit", "--webhook-url", WebhookUrl, "--out", outDir);
 
@@ -63,7 +63,7 @@ public sealed class GoLiveAuditTests
         Assert.Contains(failed, l => l.Contains("[operations] Loop: subscription return.closed", StringComparison.Ordinal) && l.Contains("old-integration.example", StringComparison.Ordinal));
 
         // The same report as files finance can open.
-        string csv = await File.ReadAllTextAsync(Assert.Single(Directory.GetFiles(outDir, "*.csv")));
+        var csv = await File.ReadAllTextAsync(Assert.Single(Directory.GetFiles(outDir, "*.csv")));
         Assert.Equal(4, csv.Split('\n').Count(l => l.Contains(",Fail,", StringComparison.Ordinal)));
         Assert.Contains("<h1>Go-live audit: not ready</h1>", await File.ReadAllTextAsync(Assert.Single(Directory.GetFiles(outDir, "*.html"))), StringComparison.Ordinal);
         Directory.Delete(outDir, recursive: true);
@@ -111,9 +111,9 @@ public sealed class GoLiveAuditTests
         await SubscribeAsync(loop, WebhookUrl, "return.created", "return.updated", "return.closed");
         AddRecentReturn(loop, _time.GetUtcNow(), "#1003", "SOCK-3PK");
         // A return sale keyed in by hand (or imported by Fulfil's Shopify channel) on the same order.
-        int party = fulfil.State.AddParty("Walk-in");
-        int handMade = fulfil.State.AddSale("RMA-HAND-1", null, party, "processing", ("SOCK-3PK", -1m, 12.00m));
-        int original = Assert.Single(fulfil.State.FindByReference("sale.sale", "#1003")).Id;
+        var party = fulfil.State.AddParty("Walk-in");
+        var handMade = fulfil.State.AddSale("RMA-HAND-1", null, party, "processing", ("SOCK-3PK", -1m, 12.00m));
+        var original = Assert.Single(fulfil.State.FindByReference("sale.sale", "#1003")).Id;
         fulfil.State.LinkReturnSale(handMade, original);
 
         var (code, stdout, _) = await RunAtAsync(_time, Settings(fulfil, loop), "audit", "--webhook-url", WebhookUrl);
@@ -141,7 +141,7 @@ public sealed class GoLiveAuditTests
     {
         using var http = new HttpClient { BaseAddress = new Uri(loop.ApiBaseUrl, "v1/") };
         http.DefaultRequestHeaders.Add("X-Authorization", loop.ApiKey);
-        foreach (string trigger in triggers)
+        foreach (var trigger in triggers)
         {
             using var response = await http.PostAsJsonAsync("webhooks", new { topic = "return", trigger, url, status = "active" });
             response.EnsureSuccessStatusCode();
@@ -158,7 +158,7 @@ public sealed class GoLiveAuditTests
             builder.WithGiftCard(giftCard);
         }
 
-        JsonObject json = builder.BuildJson();
+        var json = builder.BuildJson();
         json["updated_at"] = created.AddHours(1).ToString("yyyy-MM-dd'T'HH:mm:ss'+00:00'", CultureInfo.InvariantCulture);
         loop.AddReturn(json, sendCreatedWebhook: false);
     }

@@ -1,4 +1,3 @@
-using Microsoft.Extensions.Time.Testing;
 using LoopFulfil.Core.DependencyInjection;
 using LoopFulfil.Core.Health;
 using LoopFulfil.Core.Storage;
@@ -7,6 +6,7 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
+using Microsoft.Extensions.Time.Testing;
 
 namespace LoopFulfil.Tests.Health;
 

@@ -97,7 +97,7 @@ public sealed class RetryClassificationTests
         using var client = Client(inner);
         using var request = new HttpRequestMessage(new HttpMethod(method), "model/account.invoice").MarkRepeatable(mark);
 
-        using HttpResponseMessage response = await client.SendAsync(request);
+        using var response = await client.SendAsync(request);
 
         Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
         Assert.Equal(expectedAttempts, inner.Calls);
@@ -110,7 +110,7 @@ public sealed class RetryClassificationTests
         using var client = Client(inner);
         using var request = new HttpRequestMessage(HttpMethod.Post, "model/account.invoice").MarkRepeatable(RequestRepeatability.NotRepeatable);
 
-        using HttpResponseMessage response = await client.SendAsync(request);
+        using var response = await client.SendAsync(request);
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         Assert.Equal(3, inner.Calls);

@@ -10,14 +10,14 @@ namespace LoopFulfil.Tests.Infrastructure;
 /// </summary>
 internal sealed class FailStepDoneOnceStore(ITableStore inner, string step) : ITableStore
 {
-    private int failed;
+    private int _failed;
 
-    public int Failures => Volatile.Read(ref failed);
+    public int Failures => Volatile.Read(ref _failed);
 
     public Task<UpdateOutcome> UpdateAsync(string table, TableEntity entity, UpsertMode mode, CancellationToken cancellationToken)
     {
         if (table == ReturnLedger.Table && entity.RowKey == "step:" + step && entity.GetString("Status") == StepStatus.Done
-            && Interlocked.CompareExchange(ref failed, 1, 0) == 0)
+            && Interlocked.CompareExchange(ref _failed, 1, 0) == 0)
         {
             throw new TransientIntegrationException("Injected crash: the process died before recording the step.");
         }

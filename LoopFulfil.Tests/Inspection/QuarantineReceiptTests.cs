@@ -26,10 +26,10 @@ public sealed class QuarantineReceiptTests
     [Fact]
     public async Task Delivered_label_receives_the_parcel_into_quarantine_before_any_inspection_through_the_warehouse_input()
     {
-        await using OutcomesHarness h = await OutcomesHarness.StartAsync();
-        OutcomeReturn r = TwoTees().AddTo(h.Loop);
-        decimal sellable = h.Stock(TeeM, Sellable);
-        decimal quarantine = h.Stock(TeeM, Quarantine);
+        await using var h = await OutcomesHarness.StartAsync();
+        var r = TwoTees().AddTo(h.Loop);
+        var sellable = h.Stock(TeeM, Sellable);
+        var quarantine = h.Stock(TeeM, Quarantine);
         await h.SendAsync(r.Created_());
 
         await h.SendAsync(Label(r, "in_transit"));
@@ -43,7 +43,7 @@ public sealed class QuarantineReceiptTests
         Assert.Equal(sellable, h.Stock(TeeM, Sellable));
         Assert.Empty(h.RestockShipments(r.ReturnId));
         // Tryton's flow: the incoming moves came customer → input; the inventory moves went input → quarantine.
-        int input = h.Fulfil.State.LocationId(FulfilSandboxDemo.InputLocationCode);
+        var input = h.Fulfil.State.LocationId(FulfilSandboxDemo.InputLocationCode);
         var moves = ShipmentMoves(h, r.ReturnId);
         Assert.All(moves.Where(m => Equals(m.Text("kind"), "incoming")), m => Assert.Equal(input, m.Ref("to_location")));
         Assert.All(moves.Where(m => Equals(m.Text("kind"), "inventory")), m => Assert.Equal((input, h.QuarantineId, "done"), (m.Ref("from_location"), m.Ref("to_location"), m.State)));
@@ -53,9 +53,9 @@ public sealed class QuarantineReceiptTests
     [Fact]
     public async Task Restock_requested_receives_into_quarantine_and_only_the_inspection_moves_units_to_sellable()
     {
-        await using OutcomesHarness h = await OutcomesHarness.StartAsync();
-        OutcomeReturn r = TwoTees().AddTo(h.Loop);
-        decimal sellable = h.Stock(TeeM, Sellable);
+        await using var h = await OutcomesHarness.StartAsync();
+        var r = TwoTees().AddTo(h.Loop);
+        var sellable = h.Stock(TeeM, Sellable);
         await h.SendAsync(r.Created_());
 
         await h.SendAsync(Restock(r, 2));
@@ -74,12 +74,12 @@ public sealed class QuarantineReceiptTests
     [Fact]
     public async Task Return_shipment_received_by_hand_in_fulfil_is_finished_into_quarantine_not_storage()
     {
-        await using OutcomesHarness h = await OutcomesHarness.StartAsync();
-        OutcomeReturn r = TwoTees().AddTo(h.Loop);
-        decimal sellable = h.Stock(TeeM, Sellable);
+        await using var h = await OutcomesHarness.StartAsync();
+        var r = TwoTees().AddTo(h.Loop);
+        var sellable = h.Stock(TeeM, Sellable);
         await h.SendAsync(r.Created_());
-        int shipment = Assert.Single(h.Fulfil.State.Where("stock.shipment.out.return", s => Equals(s.GetValueOrDefault("origin_sale"), h.ReturnOrder(r.ReturnId).Id))).Id;
-        FulfilHttp http = ((FulfilClient)h.Services.GetRequiredService<IFulfilClient>()).Http;
+        var shipment = Assert.Single(h.Fulfil.State.Where("stock.shipment.out.return", s => Equals(s.GetValueOrDefault("origin_sale"), h.ReturnOrder(r.ReturnId).Id))).Id;
+        var http = ((FulfilClient)h.Services.GetRequiredService<IFulfilClient>()).Http;
 
         // Warehouse staff press "receive" in Fulfil: Tryton's draft inventory moves point at storage.
         await http.CallAsync("stock.shipment.out.return", "receive", [new[] { shipment }]);
@@ -94,14 +94,14 @@ public sealed class QuarantineReceiptTests
     public async Task Quarantine_location_outside_the_warehouse_return_flow_raises_an_exception_and_receives_nothing()
     {
         // The inventory adjustment location is neither under the warehouse storage nor one of its waste locations.
-        await using OutcomesHarness h = await OutcomesHarness.StartAsync(new Dictionary<string, string?> { ["Fulfil:QuarantineLocationCode"] = FulfilSandboxDemo.InventoryLocationCode });
-        OutcomeReturn r = TwoTees().AddTo(h.Loop);
-        decimal sellable = h.Stock(TeeM, Sellable);
+        await using var h = await OutcomesHarness.StartAsync(new Dictionary<string, string?> { ["Fulfil:QuarantineLocationCode"] = FulfilSandboxDemo.InventoryLocationCode });
+        var r = TwoTees().AddTo(h.Loop);
+        var sellable = h.Stock(TeeM, Sellable);
         await h.SendAsync(r.Created_());
 
         await h.SendAsync(Label(r, "delivered"));
 
-        ExceptionRecord record = Assert.Single(await h.ExceptionRecordsAsync());
+        var record = Assert.Single(await h.ExceptionRecordsAsync());
         Assert.Equal(ExceptionCategory.FulfilRejected, record.Category);
         Assert.Contains("waste location", record.Message, StringComparison.Ordinal);
         Assert.Equal(sellable, h.Stock(TeeM, Sellable));
@@ -111,8 +111,8 @@ public sealed class QuarantineReceiptTests
     [Fact]
     public async Task Open_return_without_an_arrival_signal_receives_nothing()
     {
-        await using OutcomesHarness h = await OutcomesHarness.StartAsync();
-        OutcomeReturn r = TwoTees().AddTo(h.Loop);
+        await using var h = await OutcomesHarness.StartAsync();
+        var r = TwoTees().AddTo(h.Loop);
 
         await h.SendAsync(r.Created_());
         await h.SendAsync(r.Webhook("return.updated", "open", 10));
@@ -125,13 +125,13 @@ public sealed class QuarantineReceiptTests
     public async Task Simulator_refuses_inventory_moves_of_a_return_shipment_outside_storage_and_waste_locations_as_tryton_does()
     {
         await using var host = await FulfilTestHost.StartAsync();
-        int sale = host.Sandbox.State.Where("sale.sale", s => Equals(s.GetValueOrDefault("reference"), "#1001"))[0].Id;
-        int line = host.Sandbox.State.Where("sale.line", l => Equals(l.GetValueOrDefault("sale"), sale))[0].Id;
+        var sale = host.Sandbox.State.Where("sale.sale", s => Equals(s.GetValueOrDefault("reference"), "#1001"))[0].Id;
+        var line = host.Sandbox.State.Where("sale.line", l => Equals(l.GetValueOrDefault("sale"), sale))[0].Id;
         var order = await host.Client.CreateReturnOrderAsync(new FulfilReturnOrderRequest(sale, "RULE-1", "LOOP-RULE-1", [new FulfilReturnLineRequest(line, 1m, null, "1", null)]));
-        int shipment = order.ReturnShipmentIds[0];
+        var shipment = order.ReturnShipmentIds[0];
         await host.Http.CallAsync("stock.shipment.out.return", "receive", [new[] { shipment }]);
-        int move = host.Sandbox.State.Where("stock.move", m => Equals(m.GetValueOrDefault("shipment"), "stock.shipment.out.return," + shipment.ToString(CultureInfo.InvariantCulture)) && Equals(m.GetValueOrDefault("kind"), "inventory"))[0].Id;
-        int outside = host.Sandbox.State.LocationId(FulfilSandboxDemo.InventoryLocationCode);
+        var move = host.Sandbox.State.Where("stock.move", m => Equals(m.GetValueOrDefault("shipment"), "stock.shipment.out.return," + shipment.ToString(CultureInfo.InvariantCulture)) && Equals(m.GetValueOrDefault("kind"), "inventory"))[0].Id;
+        var outside = host.Sandbox.State.LocationId(FulfilSandboxDemo.InventoryLocationCode);
 
         var refused = await Assert.ThrowsAsync<FulfilUserErrorException>(() => host.Http.WriteAsync("stock.shipment.out.return", [shipment], Through("inventory_moves", move, outside)));
         await host.Http.WriteAsync("stock.shipment.out.return", [shipment], Through("inventory_moves", move, host.Sandbox.State.LocationId(FulfilSandboxDemo.QuarantineLocationCode)));

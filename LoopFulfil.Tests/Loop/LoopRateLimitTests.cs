@@ -1,8 +1,8 @@
-using Microsoft.Extensions.Time.Testing;
 using LoopFulfil.Core.Loop;
 using LoopFulfil.Tests.Infrastructure;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
+using Microsoft.Extensions.Time.Testing;
 
 namespace LoopFulfil.Tests.Loop;
 

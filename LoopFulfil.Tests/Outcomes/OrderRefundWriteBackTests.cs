@@ -20,18 +20,18 @@ public sealed class OrderRefundWriteBackTests
     [Fact]
     public async Task Cash_refund_is_recorded_once_on_the_loop_order_for_exactly_the_credit_note_amount()
     {
-        await using OutcomesHarness h = await OutcomesHarness.StartAsync(commerceSync: true);
+        await using var h = await OutcomesHarness.StartAsync(commerceSync: true);
         // One tee returned (25.00), 2.00 handling fee kept: the credit note, and so Loop's refund, is 23.00.
-        OutcomeReturn r = new OutcomeReturn("#1001", (b, x) => b.WithLine(TeeM, 25.00m, lineItemId: x.Line(1)).WithHandlingFee(2.00m)).AddTo(h.Loop);
+        var r = new OutcomeReturn("#1001", (b, x) => b.WithLine(TeeM, 25.00m, lineItemId: x.Line(1)).WithHandlingFee(2.00m)).AddTo(h.Loop);
 
         await h.SendAsync(r.Created_());
         await h.InspectAsync(r.ReturnId, new LineInspection(r.Line(1), true));
         await h.SendAsync(r.Closed());
 
-        FulfilSandboxRecord note = Assert.Single(h.CreditNotes(r.ReturnId));
+        var note = Assert.Single(h.CreditNotes(r.ReturnId));
         Assert.Equal(-23.00m, note.Number("total_amount"));
-        string orderId = OriginalSaleId(h);
-        JsonObject refund = Assert.Single(Refunds(h, orderId));
+        var orderId = OriginalSaleId(h);
+        var refund = Assert.Single(Refunds(h, orderId));
         Assert.Equal($"LOOP-{r.ReturnId}-CN", (string?)refund["external_id"]);
         Assert.Equal("line_item", (string?)refund["type"]);
         Assert.Equal(2300, (long)refund["amount"]!["amount"]!);
@@ -42,7 +42,7 @@ public sealed class OrderRefundWriteBackTests
         Assert.Equal(1, OrderWrites(h, orderId));
 
         // Redelivered, and the timed sync run over everything: the same single refund, no second write of the order.
-        for (int i = 0; i < 3; i++)
+        for (var i = 0; i < 3; i++)
         {
             await h.SendAsync(r.Closed());
         }
@@ -58,14 +58,14 @@ public sealed class OrderRefundWriteBackTests
     [Fact]
     public async Task Two_returned_lines_share_the_refund_and_sum_to_exactly_the_credit_note()
     {
-        await using OutcomesHarness h = await OutcomesHarness.StartAsync(commerceSync: true);
-        OutcomeReturn r = new OutcomeReturn("#1001", (b, x) => b.WithLine(TeeM, 25.00m, lineItemId: x.Line(1)).WithLine(TeeM, 25.00m, lineItemId: x.Line(2)).WithHandlingFee(0.01m)).AddTo(h.Loop);
+        await using var h = await OutcomesHarness.StartAsync(commerceSync: true);
+        var r = new OutcomeReturn("#1001", (b, x) => b.WithLine(TeeM, 25.00m, lineItemId: x.Line(1)).WithLine(TeeM, 25.00m, lineItemId: x.Line(2)).WithHandlingFee(0.01m)).AddTo(h.Loop);
 
         await h.SendAsync(r.Created_());
         await h.InspectAsync(r.ReturnId, new LineInspection(r.Line(1), true), new LineInspection(r.Line(2), true));
         await h.SendAsync(r.Closed());
 
-        IReadOnlyList<JsonObject> refunds = Refunds(h, OriginalSaleId(h));
+        var refunds = Refunds(h, OriginalSaleId(h));
         Assert.NotEmpty(refunds);
         Assert.All(refunds, x => Assert.StartsWith($"LOOP-{r.ReturnId}-CN", (string?)x["external_id"], StringComparison.Ordinal));
         Assert.Equal(4999, refunds.Sum(x => (long)x["amount"]!["amount"]!));
@@ -75,15 +75,15 @@ public sealed class OrderRefundWriteBackTests
     [Fact]
     public async Task With_order_refunds_off_nothing_is_recorded_on_the_loop_order()
     {
-        await using OutcomesHarness h = await OutcomesHarness.StartAsync(new Dictionary<string, string?> { ["WriteBack:OrderRefunds"] = "false" }, commerceSync: true);
-        OutcomeReturn r = new OutcomeReturn("#1001", (b, x) => b.WithLine(TeeM, 25.00m, lineItemId: x.Line(1))).AddTo(h.Loop);
+        await using var h = await OutcomesHarness.StartAsync(new Dictionary<string, string?> { ["WriteBack:OrderRefunds"] = "false" }, commerceSync: true);
+        var r = new OutcomeReturn("#1001", (b, x) => b.WithLine(TeeM, 25.00m, lineItemId: x.Line(1))).AddTo(h.Loop);
 
         await h.SendAsync(r.Created_());
         await h.InspectAsync(r.ReturnId, new LineInspection(r.Line(1), true));
         await h.SendAsync(r.Closed());
 
         Assert.Single(h.CreditNotes(r.ReturnId));
-        string orderId = OriginalSaleId(h);
+        var orderId = OriginalSaleId(h);
         Assert.Null(h.Loop.GetCommerceRecord("orders", orderId));
         Assert.Null(await h.Ledger.GetStepAsync(r.ReturnId, OutcomeSteps.WriteBackOrderRefund, CancellationToken.None));
 

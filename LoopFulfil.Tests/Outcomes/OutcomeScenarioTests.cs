@@ -26,9 +26,9 @@ public sealed class OutcomeScenarioTests
     [Fact]
     public async Task Cash_refund_posts_one_credit_note_and_one_refund_payment_from_the_receivable_to_returns_clearing()
     {
-        await using OutcomesHarness h = await OutcomesHarness.StartAsync();
-        OutcomeReturn r = new OutcomeReturn("#1001", (b, x) => b.WithLine(TeeM, 25.00m, lineItemId: x.Line(1), providerLineItemId: "p1").WithLine(TeeM, 25.00m, lineItemId: x.Line(2), providerLineItemId: "p1")).AddTo(h.Loop);
-        decimal sellableBefore = h.Stock(TeeM, Sellable);
+        await using var h = await OutcomesHarness.StartAsync();
+        var r = new OutcomeReturn("#1001", (b, x) => b.WithLine(TeeM, 25.00m, lineItemId: x.Line(1), providerLineItemId: "p1").WithLine(TeeM, 25.00m, lineItemId: x.Line(2), providerLineItemId: "p1")).AddTo(h.Loop);
+        var sellableBefore = h.Stock(TeeM, Sellable);
 
         await h.SendAsync(r.Created_());
         await h.InspectAsync(r.ReturnId, new LineInspection(r.Line(1), true, "back_to_stock"), new LineInspection(r.Line(2), true, "grade_a"));
@@ -53,8 +53,8 @@ public sealed class OutcomeScenarioTests
     [Fact]
     public async Task Store_credit_posts_the_credit_note_and_one_balanced_journal_from_its_receivable_to_the_liability()
     {
-        await using OutcomesHarness h = await OutcomesHarness.StartAsync();
-        OutcomeReturn r = new OutcomeReturn("#1001", (b, x) => b.WithLine(Hoodie, 79.99m, lineItemId: x.Line(1)).WithGiftCard(79.99m)).AddTo(h.Loop);
+        await using var h = await OutcomesHarness.StartAsync();
+        var r = new OutcomeReturn("#1001", (b, x) => b.WithLine(Hoodie, 79.99m, lineItemId: x.Line(1)).WithGiftCard(79.99m)).AddTo(h.Loop);
 
         await h.SendAsync(r.Created_());
         await h.InspectAsync(r.ReturnId, new LineInspection(r.Line(1), true));
@@ -75,8 +75,8 @@ public sealed class OutcomeScenarioTests
     [Fact]
     public async Task Exchange_becomes_one_priority_sales_order_after_loop_confirms_and_none_before()
     {
-        await using OutcomesHarness h = await OutcomesHarness.StartAsync();
-        OutcomeReturn r = new OutcomeReturn("#1001", (b, x) => b.WithLine(TeeM, 25.00m, lineItemId: x.Line(1)).WithExchangeOnOriginalOrder(TeeL, 25.00m)).AddTo(h.Loop);
+        await using var h = await OutcomesHarness.StartAsync();
+        var r = new OutcomeReturn("#1001", (b, x) => b.WithLine(TeeM, 25.00m, lineItemId: x.Line(1)).WithExchangeOnOriginalOrder(TeeL, 25.00m)).AddTo(h.Loop);
 
         await h.SendAsync(r.Created_());
         await h.SendAsync(r.Webhook("return.updated", "open", 30));
@@ -85,8 +85,8 @@ public sealed class OutcomeScenarioTests
 
         await h.InspectAsync(r.ReturnId, new LineInspection(r.Line(1), true));
         await h.SendAsync(r.Closed());
-        OutboundMessage message = Assert.Single(h.TakeExchangeMessages());
-        ExchangeHandlingResult result = Assert.Single(await h.DeliverExchangeAsync(message));
+        var message = Assert.Single(h.TakeExchangeMessages());
+        var result = Assert.Single(await h.DeliverExchangeAsync(message));
 
         Assert.Equal(ExchangeOutcome.Created, result.Outcome);
         var order = Assert.Single(h.ExchangeOrders(r.ReturnId));
@@ -112,9 +112,9 @@ public sealed class OutcomeScenarioTests
     [Fact]
     public async Task Mixed_return_gets_credit_note_journal_and_exchange_order_once_each_with_every_event_delivered_five_times()
     {
-        await using OutcomesHarness h = await OutcomesHarness.StartAsync();
+        await using var h = await OutcomesHarness.StartAsync();
         // 129.99 returned = 25.00 exchange credit + 50.00 store credit + 54.99 refund.
-        OutcomeReturn r = new OutcomeReturn("#1001", (b, x) => b
+        var r = new OutcomeReturn("#1001", (b, x) => b
             .WithLine(TeeM, 25.00m, lineItemId: x.Line(1), providerLineItemId: "p1")
             .WithLine(TeeM, 25.00m, lineItemId: x.Line(2), providerLineItemId: "p1")
             .WithLine(Hoodie, 79.99m, lineItemId: x.Line(3), providerLineItemId: "p2")
@@ -122,24 +122,24 @@ public sealed class OutcomeScenarioTests
             .WithGiftCard(50.00m)
             .WithOutcome("exchange+credit+refund")).AddTo(h.Loop);
         LineInspection[] verdicts = [new(r.Line(1), true, "back_to_stock"), new(r.Line(2), true, "back_to_stock"), new(r.Line(3), true, "recycle")];
-        decimal sellableBefore = h.Stock(TeeM, Sellable);
+        var sellableBefore = h.Stock(TeeM, Sellable);
 
-        for (int i = 0; i < 5; i++)
+        for (var i = 0; i < 5; i++)
         {
             await h.SendAsync(r.Created_());
         }
 
-        for (int i = 0; i < 5; i++)
+        for (var i = 0; i < 5; i++)
         {
             await h.InspectAsync(r.ReturnId, verdicts);
         }
 
-        for (int i = 0; i < 5; i++)
+        for (var i = 0; i < 5; i++)
         {
             await h.SendAsync(r.Closed());
         }
 
-        OutboundMessage exchange = Assert.Single(h.TakeExchangeMessages());
+        var exchange = Assert.Single(h.TakeExchangeMessages());
         await h.DeliverExchangeAsync(exchange, times: 5);
 
         // docs/accounting.md row 9: one credit note for all returned units; refund and store credit each settle part of it.
@@ -166,9 +166,9 @@ public sealed class OutcomeScenarioTests
     [Fact]
     public async Task Damaged_unit_goes_to_the_damaged_location_and_sellable_is_unchanged()
     {
-        await using OutcomesHarness h = await OutcomesHarness.StartAsync();
-        OutcomeReturn r = new OutcomeReturn("#1001", (b, x) => b.WithLine(Hoodie, 79.99m, lineItemId: x.Line(1))).AddTo(h.Loop);
-        decimal sellableBefore = h.Stock(Hoodie, Sellable);
+        await using var h = await OutcomesHarness.StartAsync();
+        var r = new OutcomeReturn("#1001", (b, x) => b.WithLine(Hoodie, 79.99m, lineItemId: x.Line(1))).AddTo(h.Loop);
+        var sellableBefore = h.Stock(Hoodie, Sellable);
 
         await h.SendAsync(r.Created_());
         await h.InspectAsync(r.ReturnId, new LineInspection(r.Line(1), true, "junk"));
@@ -183,13 +183,13 @@ public sealed class OutcomeScenarioTests
     [Fact]
     public async Task Back_to_stock_raises_sellable_by_exactly_the_units_including_a_repeated_line_item_id()
     {
-        await using OutcomesHarness h = await OutcomesHarness.StartAsync();
+        await using var h = await OutcomesHarness.StartAsync();
         // Two units under one line_item_id (Loop sometimes repeats it) and a third unit of the same SKU.
-        OutcomeReturn r = new OutcomeReturn("#1003", (b, x) => b
+        var r = new OutcomeReturn("#1003", (b, x) => b
             .WithLine("SOCK-3PK", 12.00m, lineItemId: x.Line(1), providerLineItemId: "s1")
             .WithLine("SOCK-3PK", 12.00m, lineItemId: x.Line(1), providerLineItemId: "s1")
             .WithLine("SOCK-3PK", 12.00m, lineItemId: x.Line(2), providerLineItemId: "s1")).AddTo(h.Loop);
-        decimal sellableBefore = h.Stock("SOCK-3PK", Sellable);
+        var sellableBefore = h.Stock("SOCK-3PK", Sellable);
 
         await h.SendAsync(r.Created_());
         await h.InspectAsync(r.ReturnId, new LineInspection(r.Line(1), true, "back_to_stock"), new LineInspection(r.Line(2), true, "back_to_stock"));
@@ -205,16 +205,16 @@ public sealed class OutcomeScenarioTests
     [Fact]
     public async Task Failed_inspection_flags_the_return_in_loop_with_a_note_and_keeps_the_unit_in_quarantine()
     {
-        await using OutcomesHarness h = await OutcomesHarness.StartAsync();
-        OutcomeReturn r = new OutcomeReturn("#1001", (b, x) => b.WithLine(TeeM, 25.00m, lineItemId: x.Line(1))).AddTo(h.Loop);
-        decimal sellableBefore = h.Stock(TeeM, Sellable);
+        await using var h = await OutcomesHarness.StartAsync();
+        var r = new OutcomeReturn("#1001", (b, x) => b.WithLine(TeeM, 25.00m, lineItemId: x.Line(1))).AddTo(h.Loop);
+        var sellableBefore = h.Stock(TeeM, Sellable);
 
         await h.SendAsync(r.Created_());
         await h.InspectAsync(r.ReturnId, new LineInspection(r.Line(1), false, Note: "stained"));
         await h.InspectAsync(r.ReturnId, new LineInspection(r.Line(1), false, Note: "stained"));
 
         Assert.Equal(1, h.Loop.FlagCount(r.ReturnId));
-        string note = Assert.Single(h.Loop.GetNotes(r.ReturnId));
+        var note = Assert.Single(h.Loop.GetNotes(r.ReturnId));
         Assert.Contains(r.Line(1), note, StringComparison.Ordinal);
         Assert.Contains("stained", note, StringComparison.Ordinal);
         Assert.Equal("review", h.Loop.GetState(r.ReturnId));
@@ -229,9 +229,9 @@ public sealed class OutcomeScenarioTests
     [Fact]
     public async Task Missing_unit_is_not_received_the_rest_is_received_at_once_and_leaves_quarantine_once_loop_closes_the_return()
     {
-        await using OutcomesHarness h = await OutcomesHarness.StartAsync();
-        OutcomeReturn r = new OutcomeReturn("#1001", (b, x) => b.WithLine(TeeM, 25.00m, lineItemId: x.Line(1), providerLineItemId: "p1").WithLine(TeeM, 25.00m, lineItemId: x.Line(2), providerLineItemId: "p1")).AddTo(h.Loop);
-        decimal sellableBefore = h.Stock(TeeM, Sellable);
+        await using var h = await OutcomesHarness.StartAsync();
+        var r = new OutcomeReturn("#1001", (b, x) => b.WithLine(TeeM, 25.00m, lineItemId: x.Line(1), providerLineItemId: "p1").WithLine(TeeM, 25.00m, lineItemId: x.Line(2), providerLineItemId: "p1")).AddTo(h.Loop);
+        var sellableBefore = h.Stock(TeeM, Sellable);
 
         await h.SendAsync(r.Created_());
         await h.InspectAsync(r.ReturnId, new LineInspection(r.Line(1), true, "back_to_stock"), new LineInspection(r.Line(2), false, "missing", "empty bag"));
@@ -244,22 +244,22 @@ public sealed class OutcomeScenarioTests
 
         Assert.Equal(sellableBefore + 1, h.Stock(TeeM, Sellable));
         h.AssertMovedOutEqualsReceived(r.ReturnId, 1m);
-        ExceptionRecord missing = Assert.Single(await h.ExceptionRecordsAsync(), e => e.Category == ExceptionCategory.RestockDelayed);
+        var missing = Assert.Single(await h.ExceptionRecordsAsync(), e => e.Category == ExceptionCategory.RestockDelayed);
         Assert.Equal("operations", missing.Owner);
     }
 
     [Fact]
     public async Task Amounts_that_do_not_add_up_raise_amount_mismatch_for_finance_and_post_nothing()
     {
-        await using OutcomesHarness h = await OutcomesHarness.StartAsync();
+        await using var h = await OutcomesHarness.StartAsync();
         // Lines refund 50.00 but Loop's header says 45.00 to the original payment and nothing else.
-        OutcomeReturn r = new OutcomeReturn("#1001", (b, x) => b.WithLine(TeeM, 25.00m, lineItemId: x.Line(1)).WithLine(TeeM, 25.00m, lineItemId: x.Line(2)).WithRefund(45.00m)).AddTo(h.Loop);
+        var r = new OutcomeReturn("#1001", (b, x) => b.WithLine(TeeM, 25.00m, lineItemId: x.Line(1)).WithLine(TeeM, 25.00m, lineItemId: x.Line(2)).WithRefund(45.00m)).AddTo(h.Loop);
 
         await h.SendAsync(r.Created_());
         await h.SendAsync(r.Closed());
         await h.SendAsync(r.Closed());
 
-        ExceptionRecord record = Assert.Single(await h.ExceptionRecordsAsync());
+        var record = Assert.Single(await h.ExceptionRecordsAsync());
         Assert.Equal(ExceptionCategory.AmountMismatch, record.Category);
         Assert.Equal("finance", record.Owner);
         Assert.Contains("50.00", record.Message, StringComparison.Ordinal);
@@ -272,11 +272,11 @@ public sealed class OutcomeScenarioTests
     [Fact]
     public async Task Scheduled_mode_posts_nothing_until_the_job_runs_then_one_batch_with_a_correct_summary()
     {
-        await using OutcomesHarness h = await OutcomesHarness.StartAsync(new Dictionary<string, string?> { ["Refunds:PostingMode"] = "Scheduled" });
-        OutcomeReturn cash = new OutcomeReturn("#1001", (b, x) => b.WithLine(TeeM, 25.00m, lineItemId: x.Line(1)).WithHandlingFee(5.00m)).AddTo(h.Loop);
-        OutcomeReturn credit = new OutcomeReturn("#1003", (b, x) => b.WithLine(TeeL, 25.00m, lineItemId: x.Line(1)).WithGiftCard(25.00m)).AddTo(h.Loop);
+        await using var h = await OutcomesHarness.StartAsync(new Dictionary<string, string?> { ["Refunds:PostingMode"] = "Scheduled" });
+        var cash = new OutcomeReturn("#1001", (b, x) => b.WithLine(TeeM, 25.00m, lineItemId: x.Line(1)).WithHandlingFee(5.00m)).AddTo(h.Loop);
+        var credit = new OutcomeReturn("#1003", (b, x) => b.WithLine(TeeL, 25.00m, lineItemId: x.Line(1)).WithGiftCard(25.00m)).AddTo(h.Loop);
 
-        foreach (OutcomeReturn r in (OutcomeReturn[])[cash, credit])
+        foreach (var r in (OutcomeReturn[])[cash, credit])
         {
             await h.SendAsync(r.Created_());
             await h.InspectAsync(r.ReturnId, new LineInspection(r.Line(1), true));

@@ -87,8 +87,8 @@ internal sealed class OutcomesHarness : IntegrationHarness
     /// <summary>What the hosts' <c>POST /api/returns/{id}/inspection</c> does, then the queue delivery.</summary>
     public async Task<InspectionReceipt> InspectAsync(string returnId, params LineInspection[] lines)
     {
-        await using AsyncServiceScope scope = Services.CreateAsyncScope();
-        InspectionReceipt receipt = await scope.ServiceProvider.GetRequiredService<InspectionService>().SubmitAsync(returnId, lines, CancellationToken.None);
+        await using var scope = Services.CreateAsyncScope();
+        var receipt = await scope.ServiceProvider.GetRequiredService<InspectionService>().SubmitAsync(returnId, lines, CancellationToken.None);
         await DrainAsync();
         return receipt;
     }
@@ -97,7 +97,7 @@ internal sealed class OutcomesHarness : IntegrationHarness
     public async Task<IReadOnlyList<ExchangeHandlingResult>> DeliverExchangeAsync(OutboundMessage message, int times = 1)
     {
         var results = new List<ExchangeHandlingResult>();
-        for (int i = 0; i < times; i++)
+        for (var i = 0; i < times; i++)
         {
             results.Add(await DeliverExchangeOnceAsync(message));
         }

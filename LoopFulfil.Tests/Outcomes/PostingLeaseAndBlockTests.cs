@@ -17,11 +17,11 @@ public sealed class PostingLeaseAndBlockTests
     [Fact]
     public async Task Posting_job_in_realtime_mode_posts_nothing_even_with_a_pending_posting()
     {
-        await using OutcomesHarness h = await OutcomesHarness.StartAsync();
-        string returnId = "job-" + Guid.NewGuid().ToString("N")[..12];
+        await using var h = await OutcomesHarness.StartAsync();
+        var returnId = "job-" + Guid.NewGuid().ToString("N")[..12];
         await h.Postings.AddAsync(Bonus(returnId, 5.00m), CancellationToken.None);
 
-        PostingBatchSummary summary = await RunJobAsync(h);
+        var summary = await RunJobAsync(h);
 
         Assert.Equal(0, summary.Posted);
         Assert.Empty(h.Journals(returnId, LoopReferences.GiftCardBonus));
@@ -31,12 +31,12 @@ public sealed class PostingLeaseAndBlockTests
     [Fact]
     public async Task Posting_job_in_scheduled_mode_posts_a_pending_posting_once_however_often_it_runs()
     {
-        await using OutcomesHarness h = await OutcomesHarness.StartAsync(new Dictionary<string, string?> { ["Refunds:PostingMode"] = "Scheduled" });
-        string returnId = "job-" + Guid.NewGuid().ToString("N")[..12];
+        await using var h = await OutcomesHarness.StartAsync(new Dictionary<string, string?> { ["Refunds:PostingMode"] = "Scheduled" });
+        var returnId = "job-" + Guid.NewGuid().ToString("N")[..12];
         await h.Postings.AddAsync(Bonus(returnId, 5.00m), CancellationToken.None);
 
-        PostingBatchSummary first = await RunJobAsync(h);
-        PostingBatchSummary second = await RunJobAsync(h);
+        var first = await RunJobAsync(h);
+        var second = await RunJobAsync(h);
 
         Assert.Equal(1, first.Posted);
         Assert.Equal(0, second.Posted);
@@ -48,9 +48,9 @@ public sealed class PostingLeaseAndBlockTests
     [Fact]
     public async Task A_posting_blocked_by_amount_mismatch_is_not_posted_by_the_timer_and_is_posted_once_after_resolution()
     {
-        await using OutcomesHarness h = await OutcomesHarness.StartAsync(new Dictionary<string, string?> { ["Refunds:PostingMode"] = "Scheduled" });
-        decimal fee = 0m;
-        OutcomeReturn r = new OutcomeReturn("#1001", (b, x) => b.WithLine(TeeM, 25.00m, lineItemId: x.Line(1)).WithHandlingFee(fee)).AddTo(h.Loop);
+        await using var h = await OutcomesHarness.StartAsync(new Dictionary<string, string?> { ["Refunds:PostingMode"] = "Scheduled" });
+        var fee = 0m;
+        var r = new OutcomeReturn("#1001", (b, x) => b.WithLine(TeeM, 25.00m, lineItemId: x.Line(1)).WithHandlingFee(fee)).AddTo(h.Loop);
         await h.SendAsync(r.Created_());
         await h.SendAsync(r.Closed());
         Assert.Equal(25.00m, (await h.Postings.GetAsync(r.ReturnId, LoopReferences.CreditNote, CancellationToken.None))!.Amount);
@@ -58,9 +58,9 @@ public sealed class PostingLeaseAndBlockTests
         // Loop changes its mind after the refund was worked out: 20.00 refunded, 5.00 kept as a fee.
         fee = 5.00m;
         await h.SendAsync(r.Webhook("return.closed", "closed", 180));
-        ExceptionRecord mismatch = Assert.Single(await h.ExceptionRecordsAsync(), e => e.Category == ExceptionCategory.AmountMismatch);
+        var mismatch = Assert.Single(await h.ExceptionRecordsAsync(), e => e.Category == ExceptionCategory.AmountMismatch);
 
-        PostingBatchSummary whileBlocked = await RunJobAsync(h);
+        var whileBlocked = await RunJobAsync(h);
         await h.DrainAsync();
 
         Assert.Equal(0, whileBlocked.Posted);
@@ -69,11 +69,11 @@ public sealed class PostingLeaseAndBlockTests
 
         // Finance resolves the record: the next run hands the return back to the refunds stage, which plans Loop's figures.
         await h.Services.GetRequiredService<ExceptionService>().ResolveAsync(mismatch.Id, "Loop's figures are right", CancellationToken.None);
-        PostingBatchSummary replan = await RunJobAsync(h);
+        var replan = await RunJobAsync(h);
         await h.DrainAsync();
-        PostingBatchSummary afterResolution = await RunJobAsync(h);
+        var afterResolution = await RunJobAsync(h);
         await h.DrainAsync();
-        PostingBatchSummary again = await RunJobAsync(h);
+        var again = await RunJobAsync(h);
 
         Assert.Equal(1, replan.Replanned);
         Assert.Equal(0, replan.Posted);
@@ -87,10 +87,10 @@ public sealed class PostingLeaseAndBlockTests
     [Fact]
     public async Task Figure_loop_changes_after_its_document_was_posted_is_refused_with_what_to_book_and_a_release_is_not_raised_again()
     {
-        await using OutcomesHarness h = await OutcomesHarness.StartAsync();
-        decimal fee = 0m;
+        await using var h = await OutcomesHarness.StartAsync();
+        var fee = 0m;
         const decimal price = 25.00m;
-        OutcomeReturn r = new OutcomeReturn("#1001", (b, x) => b.WithLine(TeeM, price, lineItemId: x.Line(1)).WithHandlingFee(fee)).AddTo(h.Loop);
+        var r = new OutcomeReturn("#1001", (b, x) => b.WithLine(TeeM, price, lineItemId: x.Line(1)).WithHandlingFee(fee)).AddTo(h.Loop);
         await h.SendAsync(r.Created_());
         await h.SendAsync(r.Closed());
         Assert.Equal(-price, Assert.Single(h.CreditNotes(r.ReturnId)).Number("total_amount"));
@@ -98,15 +98,15 @@ public sealed class PostingLeaseAndBlockTests
         // After the credit note and refund payment were posted, Loop says 5.00 was kept as a fee.
         fee = 5.00m;
         await h.SendAsync(r.Webhook("return.closed", "closed", 180));
-        IReadOnlyList<ExceptionRecord> refused = await h.ExceptionRecordsAsync();
+        var refused = await h.ExceptionRecordsAsync();
         Assert.Equal(2, refused.Count);
         Assert.All(refused, e => Assert.Equal((ExceptionCategory.AmountMismatch, "finance"), (e.Category, e.Owner)));
         Assert.All(refused, e => Assert.Contains("does not change or re-post a posted document", e.Message, StringComparison.Ordinal));
         Assert.Contains(refused, e => e.Message.Contains($"LOOP-{r.ReturnId}-CN", StringComparison.Ordinal) && e.Message.Contains((price - fee).ToString(CultureInfo.InvariantCulture), StringComparison.Ordinal));
 
         // Finance books the difference by hand and resolves both; later events neither reopen them nor post again.
-        ExceptionService exceptions = h.Services.GetRequiredService<ExceptionService>();
-        foreach (ExceptionRecord e in refused)
+        var exceptions = h.Services.GetRequiredService<ExceptionService>();
+        foreach (var e in refused)
         {
             await exceptions.ResolveAsync(e.Id, "booked by hand", CancellationToken.None);
         }
@@ -133,7 +133,7 @@ public sealed class PostingLeaseAndBlockTests
 
     private static async Task<PostingBatchSummary> RunJobAsync(OutcomesHarness h)
     {
-        using IServiceScope scope = h.Services.CreateScope();
+        using var scope = h.Services.CreateScope();
         return await scope.ServiceProvider.GetRequiredService<ScheduledPostingJob>().RunAsync(CancellationToken.None);
     }
 }

@@ -23,8 +23,8 @@ public sealed class ProcessingFailedTests
     [Fact]
     public async Task Processing_failure_is_a_cx_exception_with_loops_reason_the_return_stays_open_and_a_replay_processes_it_once()
     {
-        await using OutcomesHarness h = await OutcomesHarness.StartAsync();
-        OutcomeReturn r = new OutcomeReturn("#1001", (b, x) => b.WithLine(TeeM, 25.00m, lineItemId: x.Line(1))).AddTo(h.Loop);
+        await using var h = await OutcomesHarness.StartAsync();
+        var r = new OutcomeReturn("#1001", (b, x) => b.WithLine(TeeM, 25.00m, lineItemId: x.Line(1))).AddTo(h.Loop);
         CaptureLoopWebhooks(h.Loop);
         h.Loop.FailNextProcessing(r.ReturnId, "Gift card provider unavailable.");
 
@@ -32,7 +32,7 @@ public sealed class ProcessingFailedTests
         await h.InspectAsync(r.ReturnId, new LineInspection(r.Line(1), true, "back_to_stock"));
         await h.SendAsync(await NextWebhookAsync(h.Loop, "return.processing.failed", 1));
 
-        ExceptionRecord failed = Assert.Single(await h.ExceptionRecordsAsync());
+        var failed = Assert.Single(await h.ExceptionRecordsAsync());
         Assert.Equal((ExceptionCategory.LoopProcessingFailed, "cx", ExceptionStatus.Open), (failed.Category, failed.Owner, failed.Status));
         Assert.Contains("Gift card provider unavailable.", failed.Message, StringComparison.Ordinal);
         Assert.Equal("open", h.Loop.GetState(r.ReturnId));
@@ -51,7 +51,7 @@ public sealed class ProcessingFailedTests
 
         var note = Assert.Single(h.CreditNotes(r.ReturnId));
         Assert.Equal(("paid", -25.00m), (note.State, note.Number("total_amount")));
-        ExceptionRecord after = Assert.Single(await h.ExceptionRecordsAsync());
+        var after = Assert.Single(await h.ExceptionRecordsAsync());
         Assert.Equal(ExceptionStatus.Resolved, after.Status);
         Assert.False(await h.Ledger.IsDoneAsync(r.ReturnId, ReturnSteps.LoopProcessingFailed, CancellationToken.None));
     }
@@ -59,11 +59,11 @@ public sealed class ProcessingFailedTests
     [Fact]
     public async Task Processing_failure_without_a_reason_or_source_is_routed_not_parked_and_raised_once_per_failure()
     {
-        await using OutcomesHarness h = await OutcomesHarness.StartAsync();
-        OutcomeReturn r = new OutcomeReturn("#1001", (b, x) => b.WithLine(TeeM, 25.00m, lineItemId: x.Line(1))).AddTo(h.Loop);
+        await using var h = await OutcomesHarness.StartAsync();
+        var r = new OutcomeReturn("#1001", (b, x) => b.WithLine(TeeM, 25.00m, lineItemId: x.Line(1))).AddTo(h.Loop);
         await h.SendAsync(r.Created_());
         // Loop's documented shape: numeric return_id, state at failure, message and source both nullable.
-        byte[] body = Encoding.UTF8.GetBytes(new JsonObject
+        var body = Encoding.UTF8.GetBytes(new JsonObject
         {
             ["topic"] = "return.processing",
             ["trigger"] = "return.processing.failed",
@@ -76,7 +76,7 @@ public sealed class ProcessingFailedTests
         await h.SendAsync(body);
         await h.SendAsync(body);
 
-        ExceptionRecord failed = Assert.Single(await h.ExceptionRecordsAsync());
+        var failed = Assert.Single(await h.ExceptionRecordsAsync());
         Assert.Equal((ExceptionCategory.LoopProcessingFailed, 1), (failed.Category, failed.Attempts));
         Assert.Contains("(Loop gave no reason)", failed.Message, StringComparison.Ordinal);
         Assert.Contains("return review", failed.Message, StringComparison.Ordinal);

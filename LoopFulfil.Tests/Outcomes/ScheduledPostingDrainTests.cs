@@ -27,9 +27,9 @@ public sealed class ScheduledPostingDrainTests
     {
         const int parallelism = 3;
         var claims = new ClaimBarrierStore.Gate(parallelism);
-        await using DrainHarness h = await DrainHarness.StartAsync(parallelism, wrapStore: inner => new ClaimBarrierStore(inner, claims));
+        await using var h = await DrainHarness.StartAsync(parallelism, wrapStore: inner => new ClaimBarrierStore(inner, claims));
         string[] returns = [.. Enumerable.Range(1, parallelism + 1).Select(i => $"drain-{i}-{Guid.NewGuid().ToString("N")[..8]}")];
-        foreach (string returnId in returns)
+        foreach (var returnId in returns)
         {
             await h.Postings.AddAsync(Bonus(returnId, 5.00m), CancellationToken.None);
         }
@@ -56,13 +56,13 @@ public sealed class ScheduledPostingDrainTests
     [Fact]
     public async Task A_postings_posted_message_that_could_not_be_sent_is_sent_by_the_next_run_and_the_other_returns_are_announced_at_once()
     {
-        string failing = "owed-a-" + Guid.NewGuid().ToString("N")[..8];
-        string other = "owed-b-" + Guid.NewGuid().ToString("N")[..8];
-        await using DrainHarness h = await DrainHarness.StartAsync(parallelism: 1, failFirstAnnouncementOf: failing);
+        var failing = "owed-a-" + Guid.NewGuid().ToString("N")[..8];
+        var other = "owed-b-" + Guid.NewGuid().ToString("N")[..8];
+        await using var h = await DrainHarness.StartAsync(parallelism: 1, failFirstAnnouncementOf: failing);
         await h.Postings.AddAsync(Bonus(failing, 5.00m) with { CreatedAt = Start.AddMinutes(-2) }, CancellationToken.None);
         await h.Postings.AddAsync(Bonus(other, 7.00m) with { CreatedAt = Start.AddMinutes(-1) }, CancellationToken.None);
 
-        PostingBatchSummary first = await h.RunJobAsync();
+        var first = await h.RunJobAsync();
 
         // Both posted; the first return's message failed (as if the host died right after posting), the other's went.
         Assert.Equal(2, first.Posted);
@@ -70,9 +70,9 @@ public sealed class ScheduledPostingDrainTests
         Assert.Equal(PostingStatus.Posted, (await h.Postings.GetAsync(failing, LoopReferences.GiftCardBonus, CancellationToken.None))!.Status);
 
         h.Clock.Advance(TimeSpan.FromMinutes(1));
-        PostingBatchSummary second = await h.RunJobAsync();
+        var second = await h.RunJobAsync();
         h.Clock.Advance(TimeSpan.FromMinutes(1));
-        PostingBatchSummary third = await h.RunJobAsync();
+        var third = await h.RunJobAsync();
 
         // Nothing is posted again; the owed message is sent once, by the next run.
         Assert.Equal((0, 0), (second.Posted, third.Posted));
@@ -119,7 +119,7 @@ public sealed class ScheduledPostingDrainTests
             var settings = OutcomesHarness.OutcomeSettings;
             settings["Refunds:PostingMode"] = "Scheduled";
             settings["Refunds:PostingParallelism"] = parallelism.ToString(System.Globalization.CultureInfo.InvariantCulture);
-            IntegrationParts parts = await StartPartsAsync(new IntegrationHarnessOptions
+            var parts = await StartPartsAsync(new IntegrationHarnessOptions
             {
                 TablePrefix = "pd",
                 FulfilPostingSettings = true,
@@ -141,7 +141,7 @@ public sealed class ScheduledPostingDrainTests
 
         public async Task<PostingBatchSummary> RunJobAsync()
         {
-            using IServiceScope scope = Services.CreateScope();
+            using var scope = Services.CreateScope();
             return await scope.ServiceProvider.GetRequiredService<ScheduledPostingJob>().RunAsync(CancellationToken.None);
         }
     }
@@ -149,17 +149,17 @@ public sealed class ScheduledPostingDrainTests
     /// <summary>Hands messages to the bus and records <c>postings.posted</c>; the first one for one return fails as a dropped send.</summary>
     private sealed class AnnouncementSender(InProcessBus bus, string? failFirstOf) : IMessageSender
     {
-        private readonly Lock gate = new();
-        private readonly List<string> announced = [];
-        private bool failed;
+        private readonly Lock _gate = new();
+        private readonly List<string> _announced = [];
+        private bool _failed;
 
         public IReadOnlyList<string> Announced
         {
             get
             {
-                lock (gate)
+                lock (_gate)
                 {
-                    return [.. announced];
+                    return [.. _announced];
                 }
             }
         }
@@ -168,16 +168,16 @@ public sealed class ScheduledPostingDrainTests
         {
             if (message.Properties.GetValueOrDefault(WebhookMessagePropertyNames.Trigger) == ScheduledPostingJob.PostedTrigger)
             {
-                string returnId = message.Properties[WebhookMessagePropertyNames.ReturnId];
-                lock (gate)
+                var returnId = message.Properties[WebhookMessagePropertyNames.ReturnId];
+                lock (_gate)
                 {
-                    if (returnId == failFirstOf && !failed)
+                    if (returnId == failFirstOf && !_failed)
                     {
-                        failed = true;
+                        _failed = true;
                         throw new TransientIntegrationException("Injected: the message could not be sent.");
                     }
 
-                    announced.Add(returnId);
+                    _announced.Add(returnId);
                 }
             }
 
@@ -215,33 +215,33 @@ public sealed class ScheduledPostingDrainTests
         /// <summary>Opens once <c>size</c> callers wait together (or when told to); after that nobody waits.</summary>
         public sealed class Gate(int size)
         {
-            private readonly Lock sync = new();
-            private readonly TaskCompletionSource open = new(TaskCreationOptions.RunContinuationsAsynchronously);
-            private int waiting;
+            private readonly Lock _sync = new();
+            private readonly TaskCompletionSource _open = new(TaskCreationOptions.RunContinuationsAsynchronously);
+            private int _waiting;
 
             public int MostWaitingAtOnce { get; private set; }
 
             public Task WaitAsync()
             {
-                lock (sync)
+                lock (_sync)
                 {
-                    if (open.Task.IsCompleted)
+                    if (_open.Task.IsCompleted)
                     {
                         return Task.CompletedTask;
                     }
 
-                    waiting++;
-                    MostWaitingAtOnce = Math.Max(MostWaitingAtOnce, waiting);
-                    if (waiting >= size)
+                    _waiting++;
+                    MostWaitingAtOnce = Math.Max(MostWaitingAtOnce, _waiting);
+                    if (_waiting >= size)
                     {
-                        open.TrySetResult();
+                        _open.TrySetResult();
                     }
                 }
 
-                return open.Task;
+                return _open.Task;
             }
 
-            public void Open() => open.TrySetResult();
+            public void Open() => _open.TrySetResult();
         }
     }
 }

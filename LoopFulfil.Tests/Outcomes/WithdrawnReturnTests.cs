@@ -13,11 +13,11 @@ public sealed class WithdrawnReturnTests
     public async Task Unit_of_a_return_cancelled_after_authorisation_can_be_returned_again_on_the_same_order()
     {
         // #1001 sold one hoodie: the first return takes it, is cancelled, and the second return takes it again.
-        await using OutcomesHarness h = await OutcomesHarness.StartAsync();
-        OutcomeReturn first = new OutcomeReturn("#1001", (b, x) => b.WithLine(Hoodie, 79.99m, lineItemId: x.Line(1))).AddTo(h.Loop);
+        await using var h = await OutcomesHarness.StartAsync();
+        var first = new OutcomeReturn("#1001", (b, x) => b.WithLine(Hoodie, 79.99m, lineItemId: x.Line(1))).AddTo(h.Loop);
         await h.SendAsync(first.Created_());
         await h.SendAsync(first.Webhook("return.updated", "cancelled", 30));
-        OutcomeReturn second = new OutcomeReturn("#1001", (b, x) => b.WithLine(Hoodie, 79.99m, lineItemId: x.Line(1))).AddTo(h.Loop);
+        var second = new OutcomeReturn("#1001", (b, x) => b.WithLine(Hoodie, 79.99m, lineItemId: x.Line(1))).AddTo(h.Loop);
 
         await h.SendAsync(second.Created_());
 

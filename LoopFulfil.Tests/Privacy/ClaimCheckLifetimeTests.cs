@@ -44,11 +44,11 @@ public sealed class ClaimCheckLifetimeTests
     public async Task A_local_queue_message_expires_after_the_same_time_to_live_as_on_service_bus()
     {
         var queues = await AzuriteTestServer.CreateQueueStoreAsync();
-        string queue = AzuriteTestServer.UniqueQueueName("ttl");
+        var queue = AzuriteTestServer.UniqueQueueName("ttl");
         await queues.CreateQueueIfNotExistsAsync(queue, CancellationToken.None);
         await queues.SendAsync(queue, "{}"u8.ToArray(), null, CancellationToken.None);
 
-        PeekedMessage peeked = Assert.Single((await new QueueClient(await AzuriteTestServer.GetConnectionStringAsync(), queue).PeekMessagesAsync(1)).Value);
+        var peeked = Assert.Single((await new QueueClient(await AzuriteTestServer.GetConnectionStringAsync(), queue).PeekMessagesAsync(1)).Value);
 
         Assert.InRange(peeked.ExpiresOn!.Value - peeked.InsertedOn!.Value, MessageLifetimes.TimeToLive - TimeSpan.FromSeconds(1), MessageLifetimes.TimeToLive + TimeSpan.FromSeconds(1));
     }

@@ -21,7 +21,7 @@ public sealed class ErasureTests
     [Fact]
     public async Task Erasing_by_email_leaves_no_trace_in_any_table_or_blob_keeps_other_customers_and_reconciliation_and_a_second_run_changes_nothing()
     {
-        await using ReconciliationHarness h = await ReconciliationHarness.StartAsync(PrivacyHarness.QuietReconciliation);
+        await using var h = await ReconciliationHarness.StartAsync(PrivacyHarness.QuietReconciliation);
         ReconReturn[] zebs =
         [
             // Large enough that its snapshot is kept in a blob; a comment quoting the customer's name and phone.
@@ -38,16 +38,16 @@ public sealed class ErasureTests
         var claims = new ClaimCheck(h.Services.GetRequiredService<IBlobStore>(), TimeProvider.System);
         await claims.StoreAsync("zeb-message", zebs[1].ClosedWebhook(), CancellationToken.None);
         await claims.StoreAsync("ottilie-message", ottilie.ClosedWebhook(), CancellationToken.None);
-        ReconciliationReport before = await h.ReconcileAsync();
-        IReadOnlyList<(string Where, string Text)> populated = await PrivacyHarness.ScanAsync(h);
-        await using ServiceProvider privacy = PrivacyHarness.Services(h, TimeProvider.System);
-        ErasureService erasure = privacy.GetRequiredService<ErasureService>();
+        var before = await h.ReconcileAsync();
+        var populated = await PrivacyHarness.ScanAsync(h);
+        await using var privacy = PrivacyHarness.Services(h, TimeProvider.System);
+        var erasure = privacy.GetRequiredService<ErasureService>();
 
-        ErasureReceipt receipt = await erasure.EraseAsync(Zeb.Email.ToUpperInvariant(), CancellationToken.None);
-        IReadOnlyList<(string Where, string Text)> erased = await PrivacyHarness.ScanAsync(h);
-        ErasureReceipt again = await erasure.EraseAsync(Zeb.Email, CancellationToken.None);
-        IReadOnlyList<(string Where, string Text)> erasedTwice = await PrivacyHarness.ScanAsync(h);
-        ReconciliationReport after = await h.ReconcileAsync();
+        var receipt = await erasure.EraseAsync(Zeb.Email.ToUpperInvariant(), CancellationToken.None);
+        var erased = await PrivacyHarness.ScanAsync(h);
+        var again = await erasure.EraseAsync(Zeb.Email, CancellationToken.None);
+        var erasedTwice = await PrivacyHarness.ScanAsync(h);
+        var after = await h.ReconcileAsync();
 
         // The scan can fail: before erasure it finds the person in ledger rows, a payload blob and a claim-checked body.
         Assert.Contains(StorageScan.Hits(populated, [Zeb.Email]), hit => hit.Contains($"returns {zebs[2].ReturnId}", StringComparison.Ordinal));

@@ -21,21 +21,21 @@ public sealed class OpsPrivacyFunctionTests
     public async Task Erase_route_takes_the_email_from_the_json_body_returns_the_receipt_and_refuses_a_body_without_one()
     {
         var account = StorageAccount.FromConnectionString(await AzuriteTestServer.GetConnectionStringAsync());
-        string prefix = AzuriteTestServer.UniqueTableName("po");
+        var prefix = AzuriteTestServer.UniqueTableName("po");
         var tables = new AzureTableStore(account, prefix);
         var blobs = new AzureBlobStore(account, prefix);
         var ledger = new ReturnLedger(tables, blobs, TimeProvider.System);
         await ledger.AdvanceSnapshotAsync("920001", new DateTimeOffset(2025, 3, 1, 12, 0, 0, TimeSpan.Zero), "closed",
             PersonalValues.Zeb.On(LoopReturnBuilder.AReturn("920001").WithState("closed").WithLine("TEE-BLK-M", 25.00m)).BuildBytes(), CancellationToken.None);
-        await using ServiceProvider services = new ServiceCollection().AddLogging()
+        await using var services = new ServiceCollection().AddLogging()
             .AddSingleton<ITableStore>(tables).AddSingleton<IBlobStore>(blobs)
             .AddLoopFulfilMessaging()
             .AddLoopFulfilPrivacy(new ConfigurationBuilder().Build())
             .BuildServiceProvider();
         var function = new OpsPrivacyFunction(services.GetRequiredService<ErasureService>());
 
-        IActionResult missing = await function.Erase(Post("{\"mail\":\"x\"}"));
-        IActionResult erased = await function.Erase(Post($"{{\"email\":\"{PersonalValues.Zeb.Email}\"}}"));
+        var missing = await function.Erase(Post("{\"mail\":\"x\"}"));
+        var erased = await function.Erase(Post($"{{\"email\":\"{PersonalValues.Zeb.Email}\"}}"));
 
         Assert.Equal(StatusCodes.Status400BadRequest, Assert.IsType<OpsActionResult>(missing).Response.Status);
         var receipt = Assert.IsType<OpsActionResult>(erased).Response;

@@ -31,7 +31,7 @@ public sealed class PersonalDataScanTests
     public async Task A_scenario_set_with_personal_values_leaves_none_in_logs_metrics_exceptions_reports_or_loop_notes()
     {
         var logs = new CollectingLoggerProvider();
-        await using ReconciliationHarness h = await ReconciliationHarness.StartAsync(
+        await using var h = await ReconciliationHarness.StartAsync(
             new Dictionary<string, string?> { ["Exceptions:FlagReturnInLoop"] = "true", ["Reconciliation:SelfHeal"] = "false" },
             logs);
         using var metrics = new MetricTagCollector();
@@ -46,7 +46,7 @@ public sealed class PersonalDataScanTests
             new ReconReturn("#1002", (b, x) => Pii(b.WithLine("JEANS-32/32", 50.00m, lineItemId: x.Line(1)).WithRefund(61.00m))), // figures that do not add up
         };
 
-        foreach (ReconReturn r in returns)
+        foreach (var r in returns)
         {
             r.InLoop(h.Loop);
             await h.SendAsync(r.CreatedWebhook());
@@ -58,8 +58,8 @@ public sealed class PersonalDataScanTests
         await h.PostWebhookAsync(System.Text.Encoding.UTF8.GetBytes($"{{\"topic\":\"return\",\"trigger\":\"return.created\",\"customer\":\"{Email}\",\"id\":"));
         await h.DrainAsync();
 
-        ReconciliationReport report = await h.ReconcileAsync();
-        IReadOnlyList<ExceptionRecord> exceptions = await h.ExceptionRecordsAsync();
+        var report = await h.ReconcileAsync();
+        var exceptions = await h.ExceptionRecordsAsync();
 
         // The run must have exercised what it scans: logs, exception records and notes exist.
         Assert.NotEmpty(logs.Lines);
@@ -68,14 +68,14 @@ public sealed class PersonalDataScanTests
         Assert.Contains(returns, r => h.Loop.GetNotes(r.ReturnId).Count > 0);
 
         // The personal values did reach the integration: the unknown SKU's record keeps the event, customer included.
-        ExceptionService service = h.Services.GetRequiredService<ExceptionService>();
-        ExceptionRecord sku = (await service.GetAsync(exceptions.First(e => e.Category == ExceptionCategory.SkuNotFound).Id, CancellationToken.None))!;
+        var service = h.Services.GetRequiredService<ExceptionService>();
+        var sku = (await service.GetAsync(exceptions.First(e => e.Category == ExceptionCategory.SkuNotFound).Id, CancellationToken.None))!;
         Assert.Contains(Email, System.Text.Encoding.UTF8.GetString(sku.RawEvent.Span), StringComparison.Ordinal);
 
         var written = new List<(string Where, string Text)>();
         written.AddRange(logs.Lines.Select(l => ("log", l)));
         written.AddRange(metrics.Tags.Select(t => ("metric tag", t)));
-        foreach (ExceptionRecord e in exceptions)
+        foreach (var e in exceptions)
         {
             // The raw event is the customer's own payload, kept only for replay (retention and erasure: docs/privacy.md).
             written.Add(($"exception {e.Id}", string.Join(" | ", e.Message, e.Source, e.DetailKey, e.ReturnId, e.Owner, string.Join(",", e.Skus))));
@@ -83,7 +83,7 @@ public sealed class PersonalDataScanTests
 
         written.Add(("report html", h.Reports.RenderHtml(report)));
         written.Add(("report csv", ReconciliationReports.RenderCsv(report)));
-        foreach (ReconReturn r in returns)
+        foreach (var r in returns)
         {
             written.AddRange(h.Loop.GetNotes(r.ReturnId).Select(n => ($"loop note {r.ReturnId}", n)));
         }
@@ -99,8 +99,8 @@ public sealed class PersonalDataScanTests
 
     private static string Excerpt(string text, string value)
     {
-        int at = text.IndexOf(value, StringComparison.OrdinalIgnoreCase);
-        int start = Math.Max(0, at - 60);
+        var at = text.IndexOf(value, StringComparison.OrdinalIgnoreCase);
+        var start = Math.Max(0, at - 60);
         return text.Substring(start, Math.Min(text.Length - start, value.Length + 120)).ReplaceLineEndings(" ");
     }
 

@@ -16,7 +16,7 @@ public sealed class PersonalFieldsTests
     [Fact]
     public void Reduce_nulls_the_persons_values_and_keeps_ids_skus_amounts_states_product_names_and_the_country()
     {
-        JsonNode reduced = JsonNode.Parse(PersonalFields.Reduce(Encoding.UTF8.GetBytes(Payload), [], out int changed)!)!;
+        var reduced = JsonNode.Parse(PersonalFields.Reduce(Encoding.UTF8.GetBytes(Payload), [], out var changed)!)!;
 
         Assert.Equal(11, changed); // customer; address name, street, city, state, zip, phone; the comment; e-mail and both names
         Assert.Null(reduced["customer"]);
@@ -34,8 +34,8 @@ public sealed class PersonalFieldsTests
     [Fact]
     public void Reducing_a_reduced_payload_changes_nothing_and_identifiers_are_the_persons_not_the_products()
     {
-        byte[] once = PersonalFields.Reduce(Encoding.UTF8.GetBytes(Payload), [], out _)!;
-        byte[] twice = PersonalFields.Reduce(once, [], out int changed)!;
+        var once = PersonalFields.Reduce(Encoding.UTF8.GetBytes(Payload), [], out _)!;
+        var twice = PersonalFields.Reduce(once, [], out var changed)!;
 
         Assert.Equal(0, changed);
         Assert.Equal(once, twice);
@@ -47,9 +47,9 @@ public sealed class PersonalFieldsTests
     [Fact]
     public void Erasure_masks_a_name_as_a_whole_word_in_text_but_never_inside_an_id_a_sku_or_another_word()
     {
-        byte[] body = Encoding.UTF8.GetBytes("""{"id":"ANN-1","line_items":[{"sku":"TEE-ANN","title":"Annapolis Tee","staff_remark":"ask Ann first"}]}""");
+        var body = Encoding.UTF8.GetBytes("""{"id":"ANN-1","line_items":[{"sku":"TEE-ANN","title":"Annapolis Tee","staff_remark":"ask Ann first"}]}""");
 
-        JsonNode reduced = JsonNode.Parse(PersonalFields.Reduce(body, ["Ann"], out int changed)!)!;
+        var reduced = JsonNode.Parse(PersonalFields.Reduce(body, ["Ann"], out var changed)!)!;
 
         Assert.Equal(1, changed);
         Assert.Equal("ask [erased] first", (string?)reduced["line_items"]![0]!["staff_remark"]);

@@ -12,8 +12,8 @@ public sealed class PrivacyEraseCommandTests
     [Fact]
     public async Task Privacy_erase_masks_the_persons_ledger_snapshot_prints_a_receipt_of_keys_and_a_second_run_changes_nothing()
     {
-        string connection = await AzuriteTestServer.GetConnectionStringAsync();
-        string prefix = AzuriteTestServer.UniqueTableName("pe");
+        var connection = await AzuriteTestServer.GetConnectionStringAsync();
+        var prefix = AzuriteTestServer.UniqueTableName("pe");
         var account = StorageAccount.FromConnectionString(connection);
         var ledger = new ReturnLedger(new AzureTableStore(account, prefix), new AzureBlobStore(account, prefix), TimeProvider.System);
         DateTimeOffset at = new(2025, 3, 1, 12, 0, 0, TimeSpan.Zero);
@@ -23,8 +23,8 @@ public sealed class PrivacyEraseCommandTests
 
         var first = await RunAsync(settings, "privacy", "erase", "--email", PersonalValues.Zeb.Email);
         var second = await RunAsync(settings, "privacy", "erase", "--email", PersonalValues.Zeb.Email);
-        string zeb = System.Text.Encoding.UTF8.GetString((await ledger.GetSnapshotAsync("910001", CancellationToken.None))!.Body);
-        string ottilie = System.Text.Encoding.UTF8.GetString((await ledger.GetSnapshotAsync("910002", CancellationToken.None))!.Body);
+        var zeb = System.Text.Encoding.UTF8.GetString((await ledger.GetSnapshotAsync("910001", CancellationToken.None))!.Body);
+        var ottilie = System.Text.Encoding.UTF8.GetString((await ledger.GetSnapshotAsync("910002", CancellationToken.None))!.Body);
 
         Assert.Equal(0, first.Code);
         Assert.Contains("Loop returns of the person: 910001", first.Stdout, StringComparison.Ordinal);
@@ -50,7 +50,7 @@ public sealed class PrivacyEraseCommandTests
     {
         using var stdout = new StringWriter();
         using var stderr = new StringWriter();
-        int code = await CliApp.RunAsync(args, new CliContext(stdout, stderr) { ReadProcessConfiguration = false, Settings = settings });
+        var code = await CliApp.RunAsync(args, new CliContext(stdout, stderr) { ReadProcessConfiguration = false, Settings = settings });
         return (code, stdout.ToString(), stderr.ToString());
     }
 }

@@ -29,7 +29,7 @@ internal static class PrivacyHarness
     /// <summary>Sends the created and closed webhooks of each return (as Loop would) and handles them.</summary>
     public static async Task CreateAndCloseAsync(ReconciliationHarness h, params ReconReturn[] returns)
     {
-        foreach (ReconReturn r in returns)
+        foreach (var r in returns)
         {
             r.InLoop(h.Loop);
             await h.SendAsync(r.CreatedWebhook());

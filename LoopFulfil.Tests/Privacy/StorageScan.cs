@@ -18,17 +18,17 @@ internal static class StorageScan
     {
         var records = new List<(string Where, string Text)>();
         var tables = new TableServiceClient(connectionString);
-        await foreach (Azure.Data.Tables.Models.TableItem table in tables.QueryAsync())
+        await foreach (var table in tables.QueryAsync())
         {
             if (!table.Name.StartsWith(tablePrefix, StringComparison.OrdinalIgnoreCase))
             {
                 continue;
             }
 
-            await foreach (TableEntity entity in tables.GetTableClient(table.Name).QueryAsync<TableEntity>())
+            await foreach (var entity in tables.GetTableClient(table.Name).QueryAsync<TableEntity>())
             {
                 var text = new StringBuilder().AppendLine(entity.PartitionKey).AppendLine(entity.RowKey);
-                foreach ((string key, object value) in entity)
+                foreach ((var key, var value) in entity)
                 {
                     text.Append(key).Append('=').AppendLine(value switch
                     {
@@ -43,12 +43,12 @@ internal static class StorageScan
         }
 
         var blobs = new BlobServiceClient(connectionString);
-        await foreach (BlobContainerItem container in blobs.GetBlobContainersAsync(prefix: containerPrefix))
+        await foreach (var container in blobs.GetBlobContainersAsync(prefix: containerPrefix))
         {
-            BlobContainerClient client = blobs.GetBlobContainerClient(container.Name);
-            await foreach (BlobItem blob in client.GetBlobsAsync())
+            var client = blobs.GetBlobContainerClient(container.Name);
+            await foreach (var blob in client.GetBlobsAsync())
             {
-                byte[] content = (await client.GetBlobClient(blob.Name).DownloadContentAsync()).Value.Content.ToArray();
+                var content = (await client.GetBlobClient(blob.Name).DownloadContentAsync()).Value.Content.ToArray();
                 records.Add(($"blob {container.Name}/{blob.Name}", Decode(content)));
             }
         }
@@ -62,7 +62,7 @@ internal static class StorageScan
 
     private static string Decode(byte[] bytes)
     {
-        string raw = Encoding.UTF8.GetString(bytes);
+        var raw = Encoding.UTF8.GetString(bytes);
         try
         {
             return JsonNode.Parse(bytes) is { } node ? raw + "\n" + string.Join("\n", Strings(node)) : raw;

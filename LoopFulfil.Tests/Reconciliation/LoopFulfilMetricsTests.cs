@@ -19,20 +19,20 @@ public sealed class LoopFulfilMetricsTests
     [Fact]
     public async Task Counters_and_histograms_record_webhooks_messages_documents_exceptions_mismatches_and_fulfil_calls()
     {
-        await using ReconciliationHarness h = await ReconciliationHarness.StartAsync();
+        await using var h = await ReconciliationHarness.StartAsync();
         using var recorded = new Recorded(h.Services.GetRequiredService<IMeterFactory>());
 
         // Webhooks: one with a wrong signature, one accepted.
-        ReconReturn good = new ReconReturn("#1001", (b, x) => b.WithLine("TEE-BLK-M", 25.00m, lineItemId: x.Line(1))).InLoop(h.Loop);
-        byte[] body = good.CreatedWebhook();
-        WebhookResponse rejected = await h.Services.GetRequiredService<WebhookIngress>().HandleAndSendAsync(IngressHarness.Request(body, "bm90LXRoZS1zaWduYXR1cmU="), h.Bus, CancellationToken.None);
+        var good = new ReconReturn("#1001", (b, x) => b.WithLine("TEE-BLK-M", 25.00m, lineItemId: x.Line(1))).InLoop(h.Loop);
+        var body = good.CreatedWebhook();
+        var rejected = await h.Services.GetRequiredService<WebhookIngress>().HandleAndSendAsync(IngressHarness.Request(body, "bm90LXRoZS1zaWduYXR1cmU="), h.Bus, CancellationToken.None);
         Assert.Equal(401, rejected.StatusCode);
         // Fulfil answers the first call 429: retried by the resilient handler, counted as throttled.
         h.Fulfil.Faults.RateLimitNext(1);
         await h.SendAsync(body);
 
         // A return with an unknown SKU: a merchandising exception, message completed as ExceptionRaised.
-        ReconReturn unknownSku = new ReconReturn("#1001", (b, x) => b.WithLine("NO-SUCH-SKU", 10.00m, lineItemId: x.Line(1)));
+        var unknownSku = new ReconReturn("#1001", (b, x) => b.WithLine("NO-SUCH-SKU", 10.00m, lineItemId: x.Line(1)));
         await h.SendAsync(unknownSku.CreatedWebhook());
 
         // Reconciliation: a return Loop has and Fulfil lacks.
@@ -49,7 +49,7 @@ public sealed class LoopFulfilMetricsTests
         Assert.Equal(1, recorded.Sum(LoopFulfilMetrics.ReconciliationMismatchesName, ("ReconciliationMismatch", "MissingReturnOrder"), ("Owner", "operations"), ("mode", "Audit")));
         Assert.Equal(1, recorded.Sum(LoopFulfilMetrics.UpstreamThrottledName, ("client", "Fulfil")));
         Assert.Equal(1, recorded.Count(LoopFulfilMetrics.UpstreamDurationName, ("client", "Fulfil"), ("status_code", 429)));
-        int fulfilAnswers = h.Fulfil.Requests.Count;
+        var fulfilAnswers = h.Fulfil.Requests.Count;
         Assert.Equal(fulfilAnswers, recorded.Count(LoopFulfilMetrics.UpstreamDurationName, ("client", "Fulfil")));
         Assert.All(recorded.Values(LoopFulfilMetrics.UpstreamDurationName), ms => Assert.True(ms > 0));
     }
@@ -57,21 +57,21 @@ public sealed class LoopFulfilMetricsTests
     /// <summary>Everything the container's LoopFulfil meter records, with tags.</summary>
     private sealed class Recorded : IDisposable
     {
-        private readonly MeterListener listener = new();
-        private readonly ConcurrentQueue<(string Name, double Value, KeyValuePair<string, object?>[] Tags)> measurements = new();
+        private readonly MeterListener _listener = new();
+        private readonly ConcurrentQueue<(string Name, double Value, KeyValuePair<string, object?>[] Tags)> _measurements = new();
 
         public Recorded(IMeterFactory scope)
         {
-            listener.InstrumentPublished = (instrument, l) =>
+            _listener.InstrumentPublished = (instrument, l) =>
             {
                 if (instrument.Meter.Name == LoopFulfilMetrics.MeterName && ReferenceEquals(instrument.Meter.Scope, scope))
                 {
                     l.EnableMeasurementEvents(instrument);
                 }
             };
-            listener.SetMeasurementEventCallback<long>((instrument, value, tags, _) => measurements.Enqueue((instrument.Name, value, tags.ToArray())));
-            listener.SetMeasurementEventCallback<double>((instrument, value, tags, _) => measurements.Enqueue((instrument.Name, value, tags.ToArray())));
-            listener.Start();
+            _listener.SetMeasurementEventCallback<long>((instrument, value, tags, _) => _measurements.Enqueue((instrument.Name, value, tags.ToArray())));
+            _listener.SetMeasurementEventCallback<double>((instrument, value, tags, _) => _measurements.Enqueue((instrument.Name, value, tags.ToArray())));
+            _listener.Start();
         }
 
         public double Sum(string name, params (string Key, object Value)[] tags) => Matching(name, tags).Sum(m => m.Value);
@@ -80,9 +80,9 @@ public sealed class LoopFulfilMetricsTests
 
         public IEnumerable<double> Values(string name) => Matching(name, []).Select(m => m.Value);
 
-        public void Dispose() => listener.Dispose();
+        public void Dispose() => _listener.Dispose();
 
         private IEnumerable<(string Name, double Value, KeyValuePair<string, object?>[] Tags)> Matching(string name, (string Key, object Value)[] tags) =>
-            measurements.Where(m => m.Name == name && tags.All(t => m.Tags.Any(x => x.Key == t.Key && Equals(x.Value, t.Value))));
+            _measurements.Where(m => m.Name == name && tags.All(t => m.Tags.Any(x => x.Key == t.Key && Equals(x.Value, t.Value))));
     }
 }

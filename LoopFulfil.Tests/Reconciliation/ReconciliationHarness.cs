@@ -51,7 +51,7 @@ internal sealed class ReconciliationHarness : IntegrationHarness
     {
         var clock = new FakeTimeProvider(Start) { AutoAdvanceAmount = TimeSpan.FromMilliseconds(1) };
         RecordingSender? recorder = null;
-        IntegrationParts parts = await StartPartsAsync(new IntegrationHarnessOptions
+        var parts = await StartPartsAsync(new IntegrationHarnessOptions
         {
             TablePrefix = "rc",
             FulfilPostingSettings = true,
@@ -76,16 +76,16 @@ internal sealed class ReconciliationHarness : IntegrationHarness
     /// <summary>Delivers loop-returns and loop-exchanges until both are empty (an exchange enqueues a return message).</summary>
     public async Task DrainAsync()
     {
-        for (int round = 0; round < 10; round++)
+        for (var round = 0; round < 10; round++)
         {
             await DrainReturnsAsync();
-            IReadOnlyList<OutboundMessage> exchanges = TakeExchangeMessages();
+            var exchanges = TakeExchangeMessages();
             if (exchanges.Count == 0)
             {
                 return;
             }
 
-            foreach (OutboundMessage m in exchanges)
+            foreach (var m in exchanges)
             {
                 await DeliverExchangeAsync(m);
             }
@@ -100,7 +100,7 @@ internal sealed class ReconciliationHarness : IntegrationHarness
     /// </summary>
     public async Task<(ReconReturn Return, IReadOnlyList<OutboundMessage> ExchangeMessages)> CloseEvenExchangeAsync()
     {
-        ReconReturn r = new ReconReturn("#1001", (b, x) => b.WithLine("TEE-BLK-M", 25.00m, lineItemId: x.Line(1)).WithExchangeOnOriginalOrder("TEE-BLK-L", 25.00m));
+        var r = new ReconReturn("#1001", (b, x) => b.WithLine("TEE-BLK-M", 25.00m, lineItemId: x.Line(1)).WithExchangeOnOriginalOrder("TEE-BLK-L", 25.00m));
         r.InLoop(Loop);
         await SendAsync(r.CreatedWebhook());
         r.InLoop(Loop, "closed", 120);
@@ -112,7 +112,7 @@ internal sealed class ReconciliationHarness : IntegrationHarness
     /// <summary>A run over every test return (updated from <see cref="WindowStart"/>) and the documents created up to now.</summary>
     public async Task<ReconciliationReport> ReconcileAsync(ReconciliationMode mode = ReconciliationMode.Daily)
     {
-        await using AsyncServiceScope scope = Services.CreateAsyncScope();
+        await using var scope = Services.CreateAsyncScope();
         return await scope.ServiceProvider.GetRequiredService<ReconciliationJob>().RunAsync(WindowStart, Clock.GetUtcNow().AddHours(1), mode, CancellationToken.None);
     }
 }

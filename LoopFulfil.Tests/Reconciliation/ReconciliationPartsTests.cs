@@ -51,7 +51,7 @@ public sealed class ReconciliationPartsTests
     {
         double[] hours = [.. Enumerable.Range(1, 20).Select(i => (double)i)];
 
-        RestockLatency latency = ReconciliationJob.Latency(hours);
+        var latency = ReconciliationJob.Latency(hours);
 
         Assert.Equal((20, 10.5, 19.0), (latency.Samples, latency.MedianHours!.Value, latency.P95Hours!.Value));
         Assert.Equal(new RestockLatency(0, null, null), ReconciliationJob.Latency([]));
@@ -61,7 +61,7 @@ public sealed class ReconciliationPartsTests
     [Fact]
     public void Scheduled_run_covers_the_previous_utc_day()
     {
-        (DateTimeOffset from, DateTimeOffset to) = ReconciliationJob.PreviousDay(new DateTimeOffset(2026, 3, 10, 2, 0, 5, TimeSpan.FromHours(1)));
+        (var from, var to) = ReconciliationJob.PreviousDay(new DateTimeOffset(2026, 3, 10, 2, 0, 5, TimeSpan.FromHours(1)));
 
         Assert.Equal(new DateTimeOffset(2026, 3, 9, 0, 0, 0, TimeSpan.Zero), from);
         Assert.Equal(new DateTimeOffset(2026, 3, 10, 0, 0, 0, TimeSpan.Zero), to);

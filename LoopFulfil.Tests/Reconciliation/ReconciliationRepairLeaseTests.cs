@@ -12,21 +12,21 @@ public sealed class ReconciliationRepairLeaseTests
     [Fact]
     public async Task Repair_does_not_resend_an_exchange_whose_order_step_a_worker_holds_and_resends_it_once_the_worker_gave_up()
     {
-        await using ReconciliationHarness h = await ReconciliationHarness.StartAsync();
-        (ReconReturn r, IReadOnlyList<OutboundMessage> handedOff) = await h.CloseEvenExchangeAsync();
+        await using var h = await ReconciliationHarness.StartAsync();
+        (var r, var handedOff) = await h.CloseEvenExchangeAsync();
         Assert.Single(handedOff);
 
         // A worker is inside the exchange order's create (a slow Fulfil call) while the repair runs.
         var inCreate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var outcome = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
-        Task<StepResult> worker = h.Ledger.EnsureStepAsync(r.ReturnId, OutcomeSteps.ExchangeOrder("EXC"), _ => Task.FromResult<string?>(null), _ =>
+        var worker = h.Ledger.EnsureStepAsync(r.ReturnId, OutcomeSteps.ExchangeOrder("EXC"), _ => Task.FromResult<string?>(null), _ =>
         {
             inCreate.SetResult();
             return outcome.Task;
         }, CancellationToken.None);
         await inCreate.Task;
 
-        ReconciliationReport whileHeld = await h.ReconcileAsync();
+        var whileHeld = await h.ReconcileAsync();
 
         Assert.Equal(ReconciliationMismatchKind.MissingExchangeOrder, Assert.Single(whileHeld.Mismatches).Kind);
         Assert.Empty(h.TakeExchangeMessages());
@@ -35,7 +35,7 @@ public sealed class ReconciliationRepairLeaseTests
         outcome.SetException(new TransientIntegrationException("Fulfil answered 503"));
         await Assert.ThrowsAsync<TransientIntegrationException>(() => worker);
         await h.ReconcileAsync();
-        OutboundMessage resend = Assert.Single(h.TakeExchangeMessages());
+        var resend = Assert.Single(h.TakeExchangeMessages());
         Assert.Equal(QueueNames.LoopExchanges, resend.Queue);
         await h.DeliverExchangeAsync(resend);
         await h.DrainAsync();

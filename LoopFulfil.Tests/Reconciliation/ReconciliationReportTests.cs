@@ -8,7 +8,7 @@ public sealed partial class ReconciliationReportTests(ReportScenario scenario) :
     [Fact]
     public void Scenario_report_lists_what_needs_action_with_owners_and_history_of_three_days()
     {
-        ReconciliationReport r = scenario.Report;
+        var r = scenario.Report;
 
         Assert.Equal(3, r.ReturnsChecked);
         Assert.Equal(
@@ -17,9 +17,9 @@ public sealed partial class ReconciliationReportTests(ReportScenario scenario) :
         Assert.Equal(3, r.History.Count);
         Assert.All(r.History, d => Assert.Equal(3, d.Mismatches));
         // Only the credit note has an exception category (AmountMismatch); raised once, seen three times.
-        OpenExceptionSummary open = Assert.Single(r.OldestOpenExceptions);
+        var open = Assert.Single(r.OldestOpenExceptions);
         Assert.Equal(("AmountMismatch", "finance", scenario.ShortPaidReturnId, 3), (open.Category, open.Owner, open.ReturnId, open.Attempts));
-        RefundTotal cash = Assert.Single(r.Totals, t => t.Type == RefundType.CashRefund);
+        var cash = Assert.Single(r.Totals, t => t.Type == RefundType.CashRefund);
         // Cash refunded is the refund payments (54.99 + 50.00); the short credit note is its own mismatch.
         Assert.Equal((104.99m, 104.99m), (cash.LoopAmount, cash.FulfilAmount));
     }
@@ -27,17 +27,17 @@ public sealed partial class ReconciliationReportTests(ReportScenario scenario) :
     [Fact]
     public void Csv_has_one_row_per_mismatch_with_return_category_owner_expected_actual_currency()
     {
-        string[] lines = scenario.Csv.Split("\r\n");
+        var lines = scenario.Csv.Split("\r\n");
 
         Assert.Equal("return_id,category,owner,reference,expected,actual,currency,healed,exception_id,detail", lines[0]);
         Assert.Equal("", lines[^1]);
         string[][] rows = [.. lines[1..^1].Select(ParseCsvLine)];
         Assert.Equal(scenario.Report.Mismatches.Count, rows.Length);
         Assert.All(rows, row => Assert.Equal(10, row.Length));
-        string[] cn = Assert.Single(rows, row => row[1] == nameof(ReconciliationMismatchKind.CreditNoteMismatch));
+        var cn = Assert.Single(rows, row => row[1] == nameof(ReconciliationMismatchKind.CreditNoteMismatch));
         Assert.Equal([scenario.ShortPaidReturnId, "finance", $"LOOP-{scenario.ShortPaidReturnId}-CN", "50.00", "45.00", "USD", "no"], [cn[0], cn[2], cn[3], cn[4], cn[5], cn[6], cn[7]]);
         Assert.StartsWith("AmountMismatch-", cn[8], StringComparison.Ordinal);
-        string[] missing = Assert.Single(rows, row => row[1] == nameof(ReconciliationMismatchKind.MissingReturnOrder));
+        var missing = Assert.Single(rows, row => row[1] == nameof(ReconciliationMismatchKind.MissingReturnOrder));
         Assert.Equal((scenario.MissingOrderReturnId, "operations", "missing"), (missing[0], missing[2], missing[5]));
     }
 
@@ -54,8 +54,8 @@ public sealed partial class ReconciliationReportTests(ReportScenario scenario) :
     [Fact]
     public void Html_shows_the_key_numbers_and_loads_nothing_from_outside()
     {
-        string html = scenario.Html;
-        ReconciliationReport r = scenario.Report;
+        var html = scenario.Html;
+        var r = scenario.Report;
 
         Assert.Contains("data-metric=\"returns-checked\">3<", html, StringComparison.Ordinal);
         Assert.Contains("data-metric=\"needs-action\">3<", html, StringComparison.Ordinal);
@@ -72,12 +72,12 @@ public sealed partial class ReconciliationReportTests(ReportScenario scenario) :
     [Fact]
     public void Html_encodes_text_from_fulfil_and_loop()
     {
-        ReconciliationReport hostile = scenario.Report with
+        var hostile = scenario.Report with
         {
             Mismatches = [new ReconciliationMismatch(ReconciliationMismatchKind.OrphanDocument, "<img src=x>", "finance", "LOOP-<b>", "a", "b", null, "<script>alert(1)</script>")],
         };
 
-        string html = ReconciliationHtml.Render(hostile);
+        var html = ReconciliationHtml.Render(hostile);
 
         Assert.DoesNotContain("<img src=x>", html, StringComparison.Ordinal);
         Assert.DoesNotContain("<script>", html, StringComparison.Ordinal);
@@ -88,10 +88,10 @@ public sealed partial class ReconciliationReportTests(ReportScenario scenario) :
     {
         var cells = new List<string>();
         var cell = new System.Text.StringBuilder();
-        bool quoted = false;
-        for (int i = 0; i < line.Length; i++)
+        var quoted = false;
+        for (var i = 0; i < line.Length; i++)
         {
-            char c = line[i];
+            var c = line[i];
             if (quoted)
             {
                 if (c == '"' && i + 1 < line.Length && line[i + 1] == '"')

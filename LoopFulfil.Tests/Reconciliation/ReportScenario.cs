@@ -12,7 +12,7 @@ namespace LoopFulfil.Tests.Reconciliation;
 /// </summary>
 public sealed class ReportScenario : IAsyncLifetime
 {
-    private ReconciliationHarness? harness;
+    private ReconciliationHarness? _harness;
 
     public ReconciliationReport Report { get; private set; } = null!;
 
@@ -28,10 +28,10 @@ public sealed class ReportScenario : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        ReconciliationHarness h = harness = await ReconciliationHarness.StartAsync(new Dictionary<string, string?> { ["Reconciliation:SelfHeal"] = "false" });
-        DateOnly today = ReconciliationHarness.Today;
+        var h = _harness = await ReconciliationHarness.StartAsync(new Dictionary<string, string?> { ["Reconciliation:SelfHeal"] = "false" });
+        var today = ReconciliationHarness.Today;
 
-        ReconReturn mixed = new ReconReturn("#1001", (b, x) => b
+        var mixed = new ReconReturn("#1001", (b, x) => b
             .WithLine("TEE-BLK-M", 25.00m, lineItemId: x.Line(1), providerLineItemId: "p1")
             .WithLine("TEE-BLK-M", 25.00m, lineItemId: x.Line(2), providerLineItemId: "p1")
             .WithLine("HOOD/GRY:XL", 79.99m, lineItemId: x.Line(3), providerLineItemId: "p2")
@@ -43,7 +43,7 @@ public sealed class ReportScenario : IAsyncLifetime
         mixed.InLoop(h.Loop, "closed", 120);
         await h.SendAsync(mixed.ClosedWebhook());
 
-        ReconReturn shortPaid = new ReconReturn("#1002", (b, x) => b.WithLine("JEANS-32/32", 50.00m, lineItemId: x.Line(1)));
+        var shortPaid = new ReconReturn("#1002", (b, x) => b.WithLine("JEANS-32/32", 50.00m, lineItemId: x.Line(1)));
         ShortPaidReturnId = shortPaid.ReturnId;
         await h.SendAsync(shortPaid.CreatedWebhook());
         shortPaid.InLoop(h.Loop, "closed", 120);
@@ -51,7 +51,7 @@ public sealed class ReportScenario : IAsyncLifetime
         // The refund payment itself was right (docs/accounting.md row 1): only the credit note is short.
         h.Fulfil.State.AddJournalEntry($"LOOP-{shortPaid.ReturnId}-RF", today, "posted", (FulfilSandboxDemo.ReceivableAccountCode, 50.00m, 0m), (FulfilSandboxDemo.ReturnsClearingAccountCode, 0m, 50.00m));
 
-        ReconReturn lost = new ReconReturn("#1003", (b, x) => b.WithLine("SOCK-3PK", 12.00m, lineItemId: x.Line(1))).InLoop(h.Loop);
+        var lost = new ReconReturn("#1003", (b, x) => b.WithLine("SOCK-3PK", 12.00m, lineItemId: x.Line(1))).InLoop(h.Loop);
         MissingOrderReturnId = lost.ReturnId;
 
         OrphanReturnId = LoopReturnBuilder.NextId();
@@ -71,9 +71,9 @@ public sealed class ReportScenario : IAsyncLifetime
 
     public async Task DisposeAsync()
     {
-        if (harness is not null)
+        if (_harness is not null)
         {
-            await harness.DisposeAsync();
+            await _harness.DisposeAsync();
         }
     }
 }

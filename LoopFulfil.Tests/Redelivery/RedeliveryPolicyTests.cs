@@ -15,7 +15,7 @@ public sealed class RedeliveryPolicyTests
     {
         var failure = new InvalidOperationException("handler", new TransientIntegrationException("Fulfil answered 429", null, TimeSpan.FromSeconds(42)));
 
-        RedeliveryDecision decision = RedeliveryPolicy.Decide(attempt: 1, failure, Options);
+        var decision = RedeliveryPolicy.Decide(attempt: 1, failure, Options);
 
         Assert.Equal(RedeliveryDecision.RetryAfter(TimeSpan.FromSeconds(42)), decision);
     }
@@ -61,10 +61,10 @@ public sealed class RedeliveryPolicyTests
         var message = new InboundMessage(Encoding.UTF8.GetBytes("{\"id\":7}"), "evt-1", "7", 1, new Dictionary<string, string> { ["trigger"] = "return.closed" });
         var at = new DateTimeOffset(2026, 3, 2, 8, 0, 10, TimeSpan.Zero);
 
-        OutboundMessage first = MessageRedelivery.Rescheduled("loop-returns", message, MessageRedelivery.AttemptOf(message), at);
-        OutboundMessage again = MessageRedelivery.Rescheduled("loop-returns", message, MessageRedelivery.AttemptOf(message with { DeliveryCount = 2 }), at);
+        var first = MessageRedelivery.Rescheduled("loop-returns", message, MessageRedelivery.AttemptOf(message), at);
+        var again = MessageRedelivery.Rescheduled("loop-returns", message, MessageRedelivery.AttemptOf(message with { DeliveryCount = 2 }), at);
         var delivered = new InboundMessage(first.Body, first.MessageId, first.SessionId, 1, first.Properties);
-        OutboundMessage second = MessageRedelivery.Rescheduled("loop-returns", delivered, MessageRedelivery.AttemptOf(delivered), at);
+        var second = MessageRedelivery.Rescheduled("loop-returns", delivered, MessageRedelivery.AttemptOf(delivered), at);
 
         Assert.Equal("evt-1~r1", first.MessageId);
         Assert.Equal(first.MessageId, again.MessageId);
@@ -80,7 +80,7 @@ public sealed class RedeliveryPolicyTests
     {
         string longId = new('x', 127);
 
-        string id = MessageRedelivery.RescheduledMessageId(longId, 3);
+        var id = MessageRedelivery.RescheduledMessageId(longId, 3);
 
         Assert.True(id.Length <= 128, id);
         Assert.Equal(id, MessageRedelivery.RescheduledMessageId(longId, 3));

@@ -54,7 +54,7 @@ internal sealed class RedeliveryParts
     public async Task<List<ExceptionRecord>> RecordsAsync()
     {
         var records = new List<ExceptionRecord>();
-        await foreach (ExceptionRecord record in Exceptions.ListAsync(null, null, CancellationToken.None))
+        await foreach (var record in Exceptions.ListAsync(null, null, CancellationToken.None))
         {
             records.Add(record);
         }
@@ -96,7 +96,7 @@ internal sealed class DelayRecordingQueueStore(IQueueStore inner) : IQueueStore
 
     public async Task<bool> DeleteAsync(string queue, string messageId, string popReceipt, CancellationToken cancellationToken)
     {
-        bool deleted = await inner.DeleteAsync(queue, messageId, popReceipt, cancellationToken);
+        var deleted = await inner.DeleteAsync(queue, messageId, popReceipt, cancellationToken);
         Deletes.Enqueue((queue, messageId));
         return deleted;
     }

@@ -23,13 +23,13 @@ public sealed class ServiceBusRedeliveryTests
     {
         var links = new ConcurrentDictionary<string, ScriptedQueueSender>();
         var sender = new ServiceBusMessageSender(q => links.GetOrAdd(q, _ => new ScriptedQueueSender()), NullLogger<ServiceBusMessageSender>.Instance);
-        RedeliveryParts parts = await RedeliveryParts.CreateAsync(new RedeliveryOptions { BaseDelay = TimeSpan.FromSeconds(10) }, (_, _, _) => sender);
+        var parts = await RedeliveryParts.CreateAsync(new RedeliveryOptions { BaseDelay = TimeSpan.FromSeconds(10) }, (_, _, _) => sender);
         var message = new InboundMessage("{\"id\":\"7001\"}"u8.ToArray(), "evt-7001", "7001", 2, new Dictionary<string, string> { ["trigger"] = "return.updated" });
 
-        RedeliveryOutcome outcome = await parts.Redelivery.HandleAsync(
+        var outcome = await parts.Redelivery.HandleAsync(
             QueueNames.LoopReturns, message, (_, _) => throw new TransientIntegrationException("Fulfil circuit open", null, TimeSpan.FromSeconds(30)), CancellationToken.None);
 
-        OutgoingServiceBusMessage scheduled = Assert.Single(links[QueueNames.LoopReturns].Sent);
+        var scheduled = Assert.Single(links[QueueNames.LoopReturns].Sent);
         Assert.Equal(RedeliveryOutcome.Rescheduled, outcome);
         Assert.Equal(("evt-7001~r1", "7001"), (scheduled.MessageId, scheduled.SessionId));
         Assert.Equal(RedeliveryParts.Start.AddSeconds(30), scheduled.ScheduledEnqueueTime);
@@ -40,7 +40,7 @@ public sealed class ServiceBusRedeliveryTests
     public async Task Copy_that_cannot_be_scheduled_lets_the_original_failure_escape_for_service_bus_to_redeliver()
     {
         var sender = new ServiceBusMessageSender(_ => new ScriptedQueueSender { Failure = new InvalidOperationException("link detached") }, NullLogger<ServiceBusMessageSender>.Instance);
-        RedeliveryParts parts = await RedeliveryParts.CreateAsync(new RedeliveryOptions(), (_, _, _) => sender);
+        var parts = await RedeliveryParts.CreateAsync(new RedeliveryOptions(), (_, _, _) => sender);
         var message = new InboundMessage("{}"u8.ToArray(), "evt-1", null, 1, new Dictionary<string, string>());
         var failure = new TransientIntegrationException("Fulfil answered 503");
 
@@ -55,9 +55,9 @@ public sealed class ServiceBusRedeliveryTests
     public async Task Dead_lettered_repair_message_becomes_a_record_that_replays_as_a_routable_event_under_a_fresh_id()
     {
         var replays = new RecordingSender();
-        RedeliveryParts parts = await RedeliveryParts.CreateAsync(new RedeliveryOptions(), (_, _, _) => replays);
-        byte[] body = Encoding.UTF8.GetBytes("{\"id\":7002,\"state\":\"closed\",\"updated_at\":\"2026-03-01T10:00:00+00:00\"}");
-        string properties = JsonSerializer.Serialize(new Dictionary<string, string>
+        var parts = await RedeliveryParts.CreateAsync(new RedeliveryOptions(), (_, _, _) => replays);
+        var body = Encoding.UTF8.GetBytes("{\"id\":7002,\"state\":\"closed\",\"updated_at\":\"2026-03-01T10:00:00+00:00\"}");
+        var properties = JsonSerializer.Serialize(new Dictionary<string, string>
         {
             ["topic"] = "return",
             ["trigger"] = "return.closed",
@@ -69,16 +69,16 @@ public sealed class ServiceBusRedeliveryTests
 
         await function.LoopReturns(body, TestFunctionContext.ForServiceBus("reconcile-run-7002", "7002", 10, properties));
 
-        ExceptionRecord listed = Assert.Single(await parts.RecordsAsync());
-        ReplayResult replay = await parts.Exceptions.ReplayAsync(listed.Id, CancellationToken.None);
-        OutboundMessage sent = Assert.Single(replays.Sent);
+        var listed = Assert.Single(await parts.RecordsAsync());
+        var replay = await parts.Exceptions.ReplayAsync(listed.Id, CancellationToken.None);
+        var sent = Assert.Single(replays.Sent);
         Assert.Equal((ExceptionCategory.DeadLettered, "7002"), (listed.Category, listed.ReturnId));
         Assert.Contains("MaxDeliveryCountExceeded", listed.Message, StringComparison.Ordinal);
         Assert.Equal(ReplayOutcome.Replayed, replay.Outcome);
         Assert.Equal((QueueNames.LoopReturns, "7002", replay.MessageId), (sent.Queue, sent.SessionId, sent.MessageId));
         Assert.NotEqual("reconcile-run-7002", sent.MessageId);
         Assert.Equal("return.closed", sent.Properties["trigger"]);
-        using JsonDocument replayed = JsonDocument.Parse(sent.Body);
+        using var replayed = JsonDocument.Parse(sent.Body);
         Assert.Equal("closed", replayed.RootElement.GetProperty("state").GetString());
     }
 
@@ -86,15 +86,15 @@ public sealed class ServiceBusRedeliveryTests
     public async Task Dead_lettered_exchange_message_is_recorded_with_its_body_and_replays_onto_its_queue()
     {
         var replays = new RecordingSender();
-        RedeliveryParts parts = await RedeliveryParts.CreateAsync(new RedeliveryOptions(), (_, _, _) => replays);
-        byte[] body = Encoding.UTF8.GetBytes("{\"ReturnId\":\"7003\",\"ExchangeKey\":\"e1\"}");
-        string properties = JsonSerializer.Serialize(new Dictionary<string, string> { ["returnId"] = "7003", [DeadLetterRecorder.DeadLetterReasonProperty] = "TTLExpiredException" });
+        var parts = await RedeliveryParts.CreateAsync(new RedeliveryOptions(), (_, _, _) => replays);
+        var body = Encoding.UTF8.GetBytes("{\"ReturnId\":\"7003\",\"ExchangeKey\":\"e1\"}");
+        var properties = JsonSerializer.Serialize(new Dictionary<string, string> { ["returnId"] = "7003", [DeadLetterRecorder.DeadLetterReasonProperty] = "TTLExpiredException" });
 
         await new DeadLetterFunctions(parts.Recorder).LoopExchanges(body, TestFunctionContext.ForServiceBus("exchange-7003-e1", null, 1, properties));
 
-        ExceptionRecord listed = Assert.Single(await parts.RecordsAsync());
-        ReplayResult replay = await parts.Exceptions.ReplayAsync(listed.Id, CancellationToken.None);
-        OutboundMessage sent = Assert.Single(replays.Sent);
+        var listed = Assert.Single(await parts.RecordsAsync());
+        var replay = await parts.Exceptions.ReplayAsync(listed.Id, CancellationToken.None);
+        var sent = Assert.Single(replays.Sent);
         Assert.Equal(QueueNames.LoopExchanges, listed.ReplayQueue);
         Assert.Equal((QueueNames.LoopExchanges, replay.MessageId), (sent.Queue, sent.MessageId));
         Assert.NotEqual("exchange-7003-e1", sent.MessageId);

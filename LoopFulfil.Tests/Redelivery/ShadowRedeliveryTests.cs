@@ -16,11 +16,11 @@ public sealed class ShadowRedeliveryTests
     public async Task Message_whose_handler_planned_a_shadow_write_is_completed_in_shadow_without_retry_or_exception_record()
     {
         var sent = new RecordingMessageSender();
-        RedeliveryParts parts = await RedeliveryParts.CreateAsync(new RedeliveryOptions(), (_, _, _) => sent);
+        var parts = await RedeliveryParts.CreateAsync(new RedeliveryOptions(), (_, _, _) => sent);
         var message = new InboundMessage("{\"id\":\"7003\"}"u8.ToArray(), "evt-7003", "7003", 3, new Dictionary<string, string> { ["trigger"] = "return.closed" });
         var write = new PlannedWrite("Fulfil", "sale.sale", "create", null, "7003", "LOOP-7003-EXC", 40.00m, "[]", RedeliveryParts.Start);
 
-        RedeliveryOutcome outcome = await parts.Redelivery.HandleAsync(
+        var outcome = await parts.Redelivery.HandleAsync(
             QueueNames.LoopExchanges, message, (_, _) => throw new InvalidOperationException("exchange order failed", new ShadowWritePlannedException(write)), CancellationToken.None);
 
         Assert.Equal(RedeliveryOutcome.CompletedInShadow, outcome);

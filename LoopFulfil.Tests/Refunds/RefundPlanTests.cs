@@ -23,19 +23,19 @@ public sealed class RefundPlanTests
     [MemberData(nameof(OutcomeNames))]
     public void Both_payload_shapes_give_the_same_documents_valued_from_price_discount_and_tax(string outcome)
     {
-        LoopReturn valued = Build(outcome, lineRefund: null);
-        LoopReturn zeroed = Build(outcome, lineRefund: 0m);
+        var valued = Build(outcome, lineRefund: null);
+        var zeroed = Build(outcome, lineRefund: 0m);
         Assert.All(zeroed.LineItems, l => Assert.Equal(0m, l.Refund));
 
-        RefundPlan a = RefundPlan.For(valued, 0m, "USD");
-        RefundPlan b = RefundPlan.For(zeroed, 0m, "USD");
+        var a = RefundPlan.For(valued, 0m, "USD");
+        var b = RefundPlan.For(zeroed, 0m, "USD");
 
         Assert.Null(a.Mismatch);
         Assert.Null(b.Mismatch);
         Assert.Equal(a.Postings.Select(p => p with { ReturnId = "", Reference = p.Kind }), b.Postings.Select(p => p with { ReturnId = "", Reference = p.Kind }));
         // One credit note for every returned unit: Σ(price − discount + tax) less the fee, with Loop's tax as the check.
-        PlannedPosting note = Assert.Single(b.Postings, p => p.Kind == LoopReferences.CreditNote);
-        decimal value = zeroed.LineItems.Sum(l => l.Price - l.Discount + l.Tax);
+        var note = Assert.Single(b.Postings, p => p.Kind == LoopReferences.CreditNote);
+        var value = zeroed.LineItems.Sum(l => l.Price - l.Discount + l.Tax);
         Assert.Equal(value - zeroed.HandlingFee, note.Amount);
         Assert.Equal(zeroed.LineItems.Sum(l => l.Tax), note.Tax);
         Assert.Equal(zeroed.HandlingFee, note.HandlingFee);
@@ -47,12 +47,12 @@ public sealed class RefundPlanTests
     [Fact]
     public void Line_refunds_that_disagree_with_the_header_are_not_a_mismatch_but_header_figures_that_do_not_settle_the_lines_are()
     {
-        LoopReturn odd = LoopReturnBuilder.AReturn().WithLine(Tee, 25.00m, tax: 2.50m, refund: 999.00m).Build();
+        var odd = LoopReturnBuilder.AReturn().WithLine(Tee, 25.00m, tax: 2.50m, refund: 999.00m).Build();
         Assert.Null(RefundPlan.For(odd, 0m, "USD").Mismatch);
 
         // 27.50 returned but Loop says 30.00 was refunded: the figures do not reconcile, nothing is planned.
-        LoopReturn over = LoopReturnBuilder.AReturn().WithLine(Tee, 25.00m, tax: 2.50m).WithRefund(30.00m).Build();
-        RefundPlan plan = RefundPlan.For(over, 0m, "USD");
+        var over = LoopReturnBuilder.AReturn().WithLine(Tee, 25.00m, tax: 2.50m).WithRefund(30.00m).Build();
+        var plan = RefundPlan.For(over, 0m, "USD");
         Assert.Empty(plan.Postings);
         Assert.Contains("27.50", plan.Mismatch, StringComparison.Ordinal);
         Assert.Contains("30.00", plan.Mismatch, StringComparison.Ordinal);
@@ -63,10 +63,10 @@ public sealed class RefundPlanTests
     public void Gift_card_bonus_from_giftcard_requested_is_its_own_document_and_the_liability_carries_the_whole_credit_issued()
     {
         const decimal issued = 30.00m, bonus = 2.50m;
-        LoopReturn r = LoopReturnBuilder.AReturn().WithLine(Tee, 25.00m, tax: 2.50m, refund: 0m).WithGiftCard(issued - bonus).Build();
+        var r = LoopReturnBuilder.AReturn().WithLine(Tee, 25.00m, tax: 2.50m, refund: 0m).WithGiftCard(issued - bonus).Build();
         var card = new LoopGiftCardEvent { TotalCreditIssued = issued, GiftCardBonusCredit = bonus, Currency = "USD", ReturnId = r.Id };
 
-        RefundPlan plan = RefundPlan.For(r, 0m, "USD", StoreCreditDocument.Journal, card);
+        var plan = RefundPlan.For(r, 0m, "USD", StoreCreditDocument.Journal, card);
 
         Assert.Null(plan.Mismatch);
         Assert.Equal(issued - bonus, Assert.Single(plan.Postings, p => p.Kind == LoopReferences.StoreCredit).Amount);
@@ -82,10 +82,10 @@ public sealed class RefundPlanTests
     {
         // Row 5 in gift-card mode: V = 27.50, Loop issues G = 30.00 of which B = 2.50 is bonus.
         const decimal issued = 30.00m, bonus = 2.50m;
-        LoopReturn r = LoopReturnBuilder.AReturn().WithLine(Tee, 25.00m, tax: 2.50m, refund: 0m).WithGiftCard(issued).Build();
+        var r = LoopReturnBuilder.AReturn().WithLine(Tee, 25.00m, tax: 2.50m, refund: 0m).WithGiftCard(issued).Build();
         var card = new LoopGiftCardEvent { TotalCreditIssued = issued, GiftCardBonusCredit = bonus, Currency = "USD", ReturnId = r.Id };
 
-        RefundPlan plan = RefundPlan.For(r, 0m, "USD", StoreCreditDocument.GiftCard, card);
+        var plan = RefundPlan.For(r, 0m, "USD", StoreCreditDocument.GiftCard, card);
 
         Assert.Null(plan.Mismatch);
         Assert.Equal(
@@ -99,10 +99,10 @@ public sealed class RefundPlanTests
         // 25.00 returned for a 33.00 item, Loop says no upsell; exchange_credit_total (25.00) alone would "settle" it, but
         // the exchange invoice of 33.00 less an upsell of 0 can never net against the 25.00 credit note on the receivable.
         const decimal returned = 25.00m, exchanged = 33.00m;
-        LoopReturn r = LoopReturnBuilder.AReturn().WithLine(Tee, returned).WithExchangeOnOriginalOrder("TEE-BLK-L", exchanged).Build();
+        var r = LoopReturnBuilder.AReturn().WithLine(Tee, returned).WithExchangeOnOriginalOrder("TEE-BLK-L", exchanged).Build();
         Assert.Equal(returned, r.ExchangeCreditTotal);
 
-        RefundPlan plan = RefundPlan.For(r, 0m, "USD");
+        var plan = RefundPlan.For(r, 0m, "USD");
 
         Assert.Empty(plan.Postings);
         Assert.Contains("33.00", plan.Mismatch, StringComparison.Ordinal);
@@ -116,10 +116,10 @@ public sealed class RefundPlanTests
     [InlineData("USD", "CAD")]
     public void Money_in_another_currency_than_the_shop_books_posts_nothing_and_says_why(string returnCurrency, string? giftCardCurrency)
     {
-        LoopReturn r = LoopReturnBuilder.AReturn().WithCurrency(returnCurrency).WithLine(Tee, 25.00m).WithGiftCard(25.00m).Build();
-        LoopGiftCardEvent? card = giftCardCurrency is null ? null : new LoopGiftCardEvent { TotalCreditIssued = 25.00m, Currency = giftCardCurrency };
+        var r = LoopReturnBuilder.AReturn().WithCurrency(returnCurrency).WithLine(Tee, 25.00m).WithGiftCard(25.00m).Build();
+        var card = giftCardCurrency is null ? null : new LoopGiftCardEvent { TotalCreditIssued = 25.00m, Currency = giftCardCurrency };
 
-        RefundPlan plan = RefundPlan.For(r, 0m, "USD", StoreCreditDocument.Journal, card);
+        var plan = RefundPlan.For(r, 0m, "USD", StoreCreditDocument.Journal, card);
 
         Assert.Empty(plan.Postings);
         Assert.Contains(giftCardCurrency ?? returnCurrency, plan.Mismatch, StringComparison.Ordinal);
@@ -127,7 +127,7 @@ public sealed class RefundPlanTests
 
     private static LoopReturn Build(string outcome, decimal? lineRefund)
     {
-        LoopReturnBuilder b = LoopReturnBuilder.AReturn("plan-" + outcome.Replace(' ', '-'));
+        var b = LoopReturnBuilder.AReturn("plan-" + outcome.Replace(' ', '-'));
         return outcome switch
         {
             "store credit" => b.WithLine(Tee, 25.00m, tax: 2.50m, refund: lineRefund).WithGiftCard(27.50m).Build(),

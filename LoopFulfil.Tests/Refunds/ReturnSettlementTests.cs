@@ -24,18 +24,18 @@ public sealed class ReturnSettlementTests
     [Fact]
     public async Task Refund_to_original_payment_reconciles_the_credit_note_with_the_refund_payment_so_the_credit_note_is_paid()
     {
-        await using OutcomesHarness h = await OutcomesHarness.StartAsync();
-        OutcomeReturn r = new OutcomeReturn("#1001", (b, x) => b.WithLine(TeeM, 25.00m, lineItemId: x.Line(1)).WithLine(TeeM, 25.00m, lineItemId: x.Line(2))).AddTo(h.Loop);
-        Figures f = Figures.Of(r);
-        int party = PartyOf(h, "#1001");
-        decimal before = h.Fulfil.State.Balance(Receivable, party);
+        await using var h = await OutcomesHarness.StartAsync();
+        var r = new OutcomeReturn("#1001", (b, x) => b.WithLine(TeeM, 25.00m, lineItemId: x.Line(1)).WithLine(TeeM, 25.00m, lineItemId: x.Line(2))).AddTo(h.Loop);
+        var f = Figures.Of(r);
+        var party = PartyOf(h, "#1001");
+        var before = h.Fulfil.State.Balance(Receivable, party);
 
         await h.SendAsync(r.Created_());
         await h.InspectAsync(r.ReturnId, new LineInspection(r.Line(1), true), new LineInspection(r.Line(2), true));
         await h.SendAsync(r.Closed());
 
         Assert.Equal((-f.V, "paid"), (Assert.Single(h.CreditNotes(r.ReturnId)).Number("total_amount"), Assert.Single(h.CreditNotes(r.ReturnId)).State));
-        IReadOnlyList<FulfilSandboxRecord> lines = SettledLines(h, r, party);
+        var lines = SettledLines(h, r, party);
         Assert.Equal((f.R, f.V), (lines.Sum(l => l.Number("debit")), lines.Sum(l => l.Number("credit"))));
         Assert.Equal(before, h.Fulfil.State.Balance(Receivable, party));
         Assert.Empty(await h.ExceptionRecordsAsync());
@@ -44,16 +44,16 @@ public sealed class ReturnSettlementTests
     [Fact]
     public async Task Store_credit_return_reconciles_the_credit_note_with_the_store_credit_journal()
     {
-        await using OutcomesHarness h = await OutcomesHarness.StartAsync();
-        OutcomeReturn r = new OutcomeReturn("#1001", (b, x) => b.WithLine(TeeM, 25.00m, lineItemId: x.Line(1)).WithGiftCard(25.00m)).AddTo(h.Loop);
-        Figures f = Figures.Of(r);
-        int party = PartyOf(h, "#1001");
+        await using var h = await OutcomesHarness.StartAsync();
+        var r = new OutcomeReturn("#1001", (b, x) => b.WithLine(TeeM, 25.00m, lineItemId: x.Line(1)).WithGiftCard(25.00m)).AddTo(h.Loop);
+        var f = Figures.Of(r);
+        var party = PartyOf(h, "#1001");
 
         await h.SendAsync(r.Created_());
         await h.InspectAsync(r.ReturnId, new LineInspection(r.Line(1), true));
         await h.SendAsync(r.Closed());
 
-        IReadOnlyList<FulfilSandboxRecord> lines = SettledLines(h, r, party);
+        var lines = SettledLines(h, r, party);
         Assert.Equal((f.G, f.V), (lines.Sum(l => l.Number("debit")), lines.Sum(l => l.Number("credit"))));
         Assert.Empty(await h.ExceptionRecordsAsync());
     }
@@ -61,32 +61,32 @@ public sealed class ReturnSettlementTests
     [Fact]
     public async Task Credit_note_fulfil_posted_before_loopfulfil_saw_it_keeps_its_total_and_the_fee_is_its_own_journal_so_the_return_settles()
     {
-        await using OutcomesHarness h = await OutcomesHarness.StartAsync();
+        await using var h = await OutcomesHarness.StartAsync();
         h.Fulfil.State.ReturnInvoiceMethod = ReturnInvoicing.Order;
         const decimal fee = 2.00m;
-        OutcomeReturn r = new OutcomeReturn("#1001", (b, x) => b.WithLine(TeeM, 25.00m, lineItemId: x.Line(1)).WithLine(TeeM, 25.00m, lineItemId: x.Line(2)).WithHandlingFee(fee)).AddTo(h.Loop);
-        Figures f = Figures.Of(r);
+        var r = new OutcomeReturn("#1001", (b, x) => b.WithLine(TeeM, 25.00m, lineItemId: x.Line(1)).WithLine(TeeM, 25.00m, lineItemId: x.Line(2)).WithHandlingFee(fee)).AddTo(h.Loop);
+        var f = Figures.Of(r);
         Assert.Equal(f.V - f.F, f.R);
-        int party = PartyOf(h, "#1001");
-        decimal before = h.Fulfil.State.Balance(Receivable, party);
+        var party = PartyOf(h, "#1001");
+        var before = h.Fulfil.State.Balance(Receivable, party);
 
         await h.SendAsync(r.Created_());
         // Fulfil posts the credit note it made for the return sale before LoopFulfil gets to it: read-only from now on.
-        FulfilSandboxRecord erpNote = Assert.Single(h.Fulfil.State.All("account.invoice"));
+        var erpNote = Assert.Single(h.Fulfil.State.All("account.invoice"));
         h.Fulfil.State.PostInvoice(erpNote.Id);
         await h.InspectAsync(r.ReturnId, new LineInspection(r.Line(1), true), new LineInspection(r.Line(2), true));
         await h.SendAsync(r.Closed());
         await h.SendAsync(r.Closed());
 
         Assert.Empty(await h.ExceptionRecordsAsync());
-        FulfilSandboxRecord note = Assert.Single(h.Fulfil.State.All("account.invoice"));
+        var note = Assert.Single(h.Fulfil.State.All("account.invoice"));
         Assert.Equal((erpNote.Id, -f.V, "paid"), (note.Id, note.Number("total_amount"), note.State));
-        FulfilSandboxRecord feeJournal = Assert.Single(h.Journals(r.ReturnId, LoopReferences.HandlingFee));
-        IReadOnlyList<FulfilSandboxRecord> feeLines = h.JournalLines(feeJournal.Id);
+        var feeJournal = Assert.Single(h.Journals(r.ReturnId, LoopReferences.HandlingFee));
+        var feeLines = h.JournalLines(feeJournal.Id);
         Assert.Equal((f.F, party), (feeLines.Single(l => l.Ref("account") == h.Fulfil.State.AccountId(Receivable)).Number("debit"), feeLines.Single(l => l.Ref("account") == h.Fulfil.State.AccountId(Receivable)).Ref("party")));
         Assert.Equal(f.F, feeLines.Single(l => l.Ref("account") == h.Fulfil.State.AccountId(FulfilSandboxDemo.ReturnFeeAccountCode)).Number("credit"));
         Assert.Equal(f.R, h.JournalLines(Assert.Single(h.Journals(r.ReturnId, LoopReferences.RefundPayment)).Id).Sum(l => l.Number("debit")));
-        IReadOnlyList<FulfilSandboxRecord> lines = SettledLines(h, r, party);
+        var lines = SettledLines(h, r, party);
         Assert.Equal((f.F + f.R, f.V), (lines.Sum(l => l.Number("debit")), lines.Sum(l => l.Number("credit"))));
         Assert.Equal(before, h.Fulfil.State.Balance(Receivable, party));
     }
@@ -94,22 +94,22 @@ public sealed class ReturnSettlementTests
     [Fact]
     public async Task Scheduled_mode_settlement_waits_for_a_store_credit_journal_not_yet_posted_instead_of_raising_a_mismatch()
     {
-        await using OutcomesHarness h = await OutcomesHarness.StartAsync(new Dictionary<string, string?> { ["Refunds:PostingMode"] = "Scheduled" });
+        await using var h = await OutcomesHarness.StartAsync(new Dictionary<string, string?> { ["Refunds:PostingMode"] = "Scheduled" });
         // Exchange of 20.00 for a 25.00 unit, the 5.00 left as store credit: V = X + G.
-        OutcomeReturn r = new OutcomeReturn("#1001", (b, x) => b.WithLine(TeeM, 25.00m, lineItemId: x.Line(1)).WithExchangeOnOriginalOrder(TeeL, 20.00m).WithGiftCard(5.00m)).AddTo(h.Loop);
-        Figures f = Figures.Of(r);
+        var r = new OutcomeReturn("#1001", (b, x) => b.WithLine(TeeM, 25.00m, lineItemId: x.Line(1)).WithExchangeOnOriginalOrder(TeeL, 20.00m).WithGiftCard(5.00m)).AddTo(h.Loop);
+        var f = Figures.Of(r);
         Assert.Equal(f.V, f.X + f.G);
-        int party = PartyOf(h, "#1001");
-        decimal before = h.Fulfil.State.Balance(Receivable, party);
+        var party = PartyOf(h, "#1001");
+        var before = h.Fulfil.State.Balance(Receivable, party);
 
         await h.SendAsync(r.Created_());
         await h.InspectAsync(r.ReturnId, new LineInspection(r.Line(1), true));
         await h.SendAsync(r.Closed());
         await h.DeliverExchangeAsync(Assert.Single(h.TakeExchangeMessages()));
         // The batch posts the credit note; the store credit is still pending when the next event arrives.
-        using (IServiceScope scope = h.Services.CreateScope())
+        using (var scope = h.Services.CreateScope())
         {
-            PostingRecord note = (await h.Postings.GetAsync(r.ReturnId, LoopReferences.CreditNote, CancellationToken.None))!;
+            var note = (await h.Postings.GetAsync(r.ReturnId, LoopReferences.CreditNote, CancellationToken.None))!;
             await scope.ServiceProvider.GetRequiredService<RefundPoster>().PostAsync(note, CancellationToken.None);
         }
 
@@ -118,7 +118,7 @@ public sealed class ReturnSettlementTests
         Assert.Empty(await h.ExceptionRecordsAsync());
         Assert.Empty(h.Fulfil.State.Reconciliations());
 
-        using (IServiceScope scope = h.Services.CreateScope())
+        using (var scope = h.Services.CreateScope())
         {
             await scope.ServiceProvider.GetRequiredService<ScheduledPostingJob>().RunAsync(CancellationToken.None);
         }
@@ -126,7 +126,7 @@ public sealed class ReturnSettlementTests
         await h.DrainAsync();
         await h.SendAsync(r.Webhook("return.updated", "closed", 160));
 
-        IReadOnlyList<FulfilSandboxRecord> lines = SettledLines(h, r, party);
+        var lines = SettledLines(h, r, party);
         Assert.Equal((f.X + f.G, f.V), (lines.Sum(l => l.Number("debit")), lines.Sum(l => l.Number("credit"))));
         Assert.Equal(before, h.Fulfil.State.Balance(Receivable, party));
         Assert.Empty(await h.ExceptionRecordsAsync());
@@ -135,9 +135,9 @@ public sealed class ReturnSettlementTests
     /// <summary>The one reconciliation of the return, on the customer's receivable: its lines.</summary>
     private static IReadOnlyList<FulfilSandboxRecord> SettledLines(OutcomesHarness h, OutcomeReturn r, int party)
     {
-        FulfilSandboxRecord reconciliation = Assert.Single(h.Fulfil.State.Reconciliations());
+        var reconciliation = Assert.Single(h.Fulfil.State.Reconciliations());
         Assert.Equal($"LOOP-{r.ReturnId}-SETTLE", reconciliation.Text("name"));
-        IReadOnlyList<FulfilSandboxRecord> lines = h.Fulfil.State.Where("account.move.line", l => Equals(l.GetValueOrDefault("reconciliation"), reconciliation.Id));
+        var lines = h.Fulfil.State.Where("account.move.line", l => Equals(l.GetValueOrDefault("reconciliation"), reconciliation.Id));
         Assert.All(lines, l => Assert.Equal((h.Fulfil.State.AccountId(Receivable), party), (l.Ref("account"), l.Ref("party"))));
         return lines;
     }
@@ -150,7 +150,7 @@ public sealed class ReturnSettlementTests
     {
         public static Figures Of(OutcomeReturn r)
         {
-            JsonObject json = r.Json("closed", 120);
+            var json = r.Json("closed", 120);
             decimal D(string field) => decimal.Parse(json[field]!.GetValue<string>(), CultureInfo.InvariantCulture);
             return new(D("return_total"), D("handling_fee"), D("refund"), D("gift_card"), D("exchange_total"));
         }

@@ -20,11 +20,11 @@ public sealed class InFlightMessageTests
     [Fact]
     public async Task A_webhook_body_is_read_by_the_envelope_reader_once_between_http_and_fulfil()
     {
-        await using ReturnsHarness h = await ReturnsHarness.StartAsync();
-        LoopReturnBuilder r = LoopReturnBuilder.ForDemoSale().WithUnits(Demo.TeeM, 1, 25.00m, "11001");
-        EnvelopeReads.ReadCount reads = EnvelopeReads.Start();
+        await using var h = await ReturnsHarness.StartAsync();
+        var r = LoopReturnBuilder.ForDemoSale().WithUnits(Demo.TeeM, 1, 25.00m, "11001");
+        var reads = EnvelopeReads.Start();
 
-        IReadOnlyList<BusDelivery> deliveries = await h.SendAsync(r.Webhook("return.created"));
+        var deliveries = await h.SendAsync(r.Webhook("return.created"));
 
         Assert.Equal(ReturnHandlingOutcome.Reconciled, Assert.Single(deliveries).Result!.Outcome);
         Assert.Single(h.ReturnOrders(r.ReturnId));
@@ -34,37 +34,37 @@ public sealed class InFlightMessageTests
     [Fact]
     public async Task The_handler_orders_snapshots_by_the_event_time_in_the_message_not_by_reading_the_body_again()
     {
-        await using ReturnsHarness h = await ReturnsHarness.StartAsync();
-        LoopReturnBuilder r = LoopReturnBuilder.ForDemoSale().WithUnits(Demo.TeeM, 1, 25.00m, "11001").EditedAtMinutes(30);
-        OutboundMessage queued = await QueuedByIngressAsync(h, r.Webhook("return.created"));
+        await using var h = await ReturnsHarness.StartAsync();
+        var r = LoopReturnBuilder.ForDemoSale().WithUnits(Demo.TeeM, 1, 25.00m, "11001").EditedAtMinutes(30);
+        var queued = await QueuedByIngressAsync(h, r.Webhook("return.created"));
         // A time the body does not carry: only the property can put it in the ledger.
-        DateTimeOffset stamped = r.EditedAt.AddDays(1);
+        var stamped = r.EditedAt.AddDays(1);
         await h.Bus.SendAsync(queued with { Properties = With(queued.Properties, WebhookMessagePropertyNames.EventTime, WebhookMessageProperties.FormatEventTime(stamped)) }, Ct);
 
         await h.DrainAsync();
 
-        ReturnSnapshotRecord? stored = await h.Ledger.GetSnapshotAsync(r.ReturnId, Ct);
+        var stored = await h.Ledger.GetSnapshotAsync(r.ReturnId, Ct);
         Assert.Equal(stamped, stored!.EventTime);
     }
 
     [Fact]
     public async Task Messages_queued_before_the_ingress_wrote_the_event_time_are_ordered_by_the_time_their_body_carries()
     {
-        await using ReturnsHarness h = await ReturnsHarness.StartAsync();
-        LoopReturnBuilder created = LoopReturnBuilder.ForDemoSale().WithUnits(Demo.TeeM, 1, 25.00m, "11001");
-        LoopReturnBuilder closed = LoopReturnBuilder.ForDemoSale("#1001", created.ReturnId).WithUnits(Demo.TeeM, 1, 25.00m, "11001")
+        await using var h = await ReturnsHarness.StartAsync();
+        var created = LoopReturnBuilder.ForDemoSale().WithUnits(Demo.TeeM, 1, 25.00m, "11001");
+        var closed = LoopReturnBuilder.ForDemoSale("#1001", created.ReturnId).WithUnits(Demo.TeeM, 1, 25.00m, "11001")
             .WithState("closed").EditedAtMinutes(90);
         // Both were queued by the previous ingress (every property but the event time); the close arrives first.
-        foreach (byte[] body in (byte[][])[closed.Webhook("return.closed"), created.Webhook("return.created")])
+        foreach (var body in (byte[][])[closed.Webhook("return.closed"), created.Webhook("return.created")])
         {
-            OutboundMessage queued = await QueuedByIngressAsync(h, body);
+            var queued = await QueuedByIngressAsync(h, body);
             await h.Bus.SendAsync(queued with { Properties = Without(queued.Properties, WebhookMessagePropertyNames.EventTime) }, Ct);
         }
 
-        IReadOnlyList<BusDelivery> deliveries = await h.DrainAsync();
+        var deliveries = await h.DrainAsync();
 
         Assert.Equal([ReturnHandlingOutcome.Reconciled, ReturnHandlingOutcome.StaleReconciled], deliveries.Select(d => d.Result!.Outcome));
-        ReturnSnapshotRecord? stored = await h.Ledger.GetSnapshotAsync(created.ReturnId, Ct);
+        var stored = await h.Ledger.GetSnapshotAsync(created.ReturnId, Ct);
         Assert.Equal(("closed", closed.EditedAt), (stored!.State, stored.EventTime));
         Assert.Single(h.ReturnOrders(created.ReturnId));
     }
@@ -72,17 +72,17 @@ public sealed class InFlightMessageTests
     [Fact]
     public async Task A_message_that_lost_every_property_is_routed_by_its_body_with_the_ingress_rules()
     {
-        await using ReturnsHarness h = await ReturnsHarness.StartAsync();
-        LoopReturnBuilder r = LoopReturnBuilder.ForDemoSale().WithUnits(Demo.TeeM, 1, 25.00m, "11001").EditedAtMinutes(30);
-        OutboundMessage queued = await QueuedByIngressAsync(h, r.Webhook("return.created"));
+        await using var h = await ReturnsHarness.StartAsync();
+        var r = LoopReturnBuilder.ForDemoSale().WithUnits(Demo.TeeM, 1, 25.00m, "11001").EditedAtMinutes(30);
+        var queued = await QueuedByIngressAsync(h, r.Webhook("return.created"));
         await h.Bus.SendAsync(queued with { SessionId = null, Properties = new Dictionary<string, string>() }, Ct);
-        EnvelopeReads.ReadCount reads = EnvelopeReads.Start();
+        var reads = EnvelopeReads.Start();
 
-        IReadOnlyList<BusDelivery> deliveries = await h.DrainAsync();
+        var deliveries = await h.DrainAsync();
 
         Assert.Equal(ReturnHandlingOutcome.Reconciled, Assert.Single(deliveries).Result!.Outcome);
         Assert.Single(h.ReturnOrders(r.ReturnId));
-        ReturnSnapshotRecord? stored = await h.Ledger.GetSnapshotAsync(r.ReturnId, Ct);
+        var stored = await h.Ledger.GetSnapshotAsync(r.ReturnId, Ct);
         Assert.Equal(r.EditedAt, stored!.EventTime);
         // The fallback is the one extra read such a message costs.
         Assert.Equal(1, reads.Reads);
@@ -90,7 +90,7 @@ public sealed class InFlightMessageTests
 
     private static async Task<OutboundMessage> QueuedByIngressAsync(ReturnsHarness h, byte[] body)
     {
-        WebhookIngressResult result = await h.Services.GetRequiredService<WebhookIngress>().HandleAsync(IngressHarness.Request(body, WebhookTestKit.Sign(body)), Ct);
+        var result = await h.Services.GetRequiredService<WebhookIngress>().HandleAsync(IngressHarness.Request(body, WebhookTestKit.Sign(body)), Ct);
         Assert.Equal(202, result.Response.StatusCode);
         return result.Message!;
     }

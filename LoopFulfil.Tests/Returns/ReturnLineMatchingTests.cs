@@ -19,9 +19,9 @@ public sealed class ReturnLineMatchingTests
     [Fact]
     public async Task Unit_goes_to_the_sale_line_whose_id_the_commerce_push_sent_as_loops_provider_line_item_id()
     {
-        await using OutcomesHarness h = await OutcomesHarness.StartAsync();
+        await using var h = await OutcomesHarness.StartAsync();
         var (order, first, second) = TwoTeeLines(h);
-        OutcomeReturn r = new OutcomeReturn(order, (b, x) => b.WithLine(TeeM, 20.00m, lineItemId: x.Line(1), providerLineItemId: Text(second))).AddTo(h.Loop);
+        var r = new OutcomeReturn(order, (b, x) => b.WithLine(TeeM, 20.00m, lineItemId: x.Line(1), providerLineItemId: Text(second))).AddTo(h.Loop);
 
         await h.SendAsync(r.Created_());
 
@@ -33,10 +33,10 @@ public sealed class ReturnLineMatchingTests
     [Fact]
     public async Task Second_return_on_one_order_goes_to_the_line_the_first_did_not_take()
     {
-        await using OutcomesHarness h = await OutcomesHarness.StartAsync();
+        await using var h = await OutcomesHarness.StartAsync();
         var (order, first, second) = TwoTeeLines(h);
-        OutcomeReturn r1 = new OutcomeReturn(order, (b, x) => b.WithLine(TeeM, 25.00m, lineItemId: x.Line(1), providerLineItemId: "shop-1")).AddTo(h.Loop);
-        OutcomeReturn r2 = new OutcomeReturn(order, (b, x) => b.WithLine(TeeM, 25.00m, lineItemId: x.Line(1), providerLineItemId: "shop-2")).AddTo(h.Loop);
+        var r1 = new OutcomeReturn(order, (b, x) => b.WithLine(TeeM, 25.00m, lineItemId: x.Line(1), providerLineItemId: "shop-1")).AddTo(h.Loop);
+        var r2 = new OutcomeReturn(order, (b, x) => b.WithLine(TeeM, 25.00m, lineItemId: x.Line(1), providerLineItemId: "shop-2")).AddTo(h.Loop);
 
         await h.SendAsync(r1.Created_());
         await h.SendAsync(r2.Created_());
@@ -49,18 +49,18 @@ public sealed class ReturnLineMatchingTests
     [Fact]
     public async Task Second_return_asking_more_than_remains_returnable_makes_no_return_order_and_raises_a_conflict()
     {
-        await using OutcomesHarness h = await OutcomesHarness.StartAsync();
+        await using var h = await OutcomesHarness.StartAsync();
         var (order, _, _) = TwoTeeLines(h);
-        OutcomeReturn r1 = new OutcomeReturn(order, (b, x) => b.WithLine(TeeM, 25.00m, lineItemId: x.Line(1)).WithLine(TeeM, 25.00m, lineItemId: x.Line(2))).AddTo(h.Loop);
-        OutcomeReturn r2 = new OutcomeReturn(order, (b, x) => b.WithLine(TeeM, 25.00m, lineItemId: x.Line(1))).AddTo(h.Loop);
+        var r1 = new OutcomeReturn(order, (b, x) => b.WithLine(TeeM, 25.00m, lineItemId: x.Line(1)).WithLine(TeeM, 25.00m, lineItemId: x.Line(2))).AddTo(h.Loop);
+        var r2 = new OutcomeReturn(order, (b, x) => b.WithLine(TeeM, 25.00m, lineItemId: x.Line(1))).AddTo(h.Loop);
         await h.SendAsync(r1.Created_());
-        int calls = h.Fulfil.RequestCount("PUT", "/return_order");
+        var calls = h.Fulfil.RequestCount("PUT", "/return_order");
 
         await h.SendAsync(r2.Created_());
 
         Assert.Empty(h.ReturnOrders(r2.ReturnId));
         Assert.Equal(calls, h.Fulfil.RequestCount("PUT", "/return_order"));
-        ExceptionRecord record = Assert.Single(await h.ExceptionRecordsAsync());
+        var record = Assert.Single(await h.ExceptionRecordsAsync());
         Assert.Equal(ExceptionCategory.ReturnStateConflict, record.Category);
         Assert.Contains("0 still returnable", record.Message, StringComparison.Ordinal);
     }
@@ -68,9 +68,9 @@ public sealed class ReturnLineMatchingTests
     [Fact]
     public async Task Edited_return_replaces_its_return_order_with_the_current_lines_once_and_receives_only_those()
     {
-        await using OutcomesHarness h = await OutcomesHarness.StartAsync();
-        bool edited = false;
-        OutcomeReturn r = new OutcomeReturn("#1001", (b, x) =>
+        await using var h = await OutcomesHarness.StartAsync();
+        var edited = false;
+        var r = new OutcomeReturn("#1001", (b, x) =>
         {
             b.WithLine(TeeM, 25.00m, lineItemId: x.Line(1));
             if (!edited)
@@ -79,11 +79,11 @@ public sealed class ReturnLineMatchingTests
             }
         }).AddTo(h.Loop);
         await h.SendAsync(r.Created_());
-        int stale = Assert.Single(h.ReturnOrders(r.ReturnId)).Id;
-        decimal quarantine = h.Stock(TeeM, FulfilSandboxDemo.QuarantineLocationCode);
+        var stale = Assert.Single(h.ReturnOrders(r.ReturnId)).Id;
+        var quarantine = h.Stock(TeeM, FulfilSandboxDemo.QuarantineLocationCode);
 
         edited = true;
-        byte[] edit = r.Webhook("return.updated", "open", 10);
+        var edit = r.Webhook("return.updated", "open", 10);
         await h.SendAsync(edit);
         await h.SendAsync(edit);
 
@@ -103,9 +103,9 @@ public sealed class ReturnLineMatchingTests
     [Fact]
     public async Task Edit_after_the_parcel_was_received_keeps_the_return_order_and_raises_a_conflict()
     {
-        await using OutcomesHarness h = await OutcomesHarness.StartAsync();
-        bool edited = false;
-        OutcomeReturn r = new OutcomeReturn("#1001", (b, x) =>
+        await using var h = await OutcomesHarness.StartAsync();
+        var edited = false;
+        var r = new OutcomeReturn("#1001", (b, x) =>
         {
             b.WithLine(TeeM, 25.00m, lineItemId: x.Line(1));
             if (!edited)
@@ -115,7 +115,7 @@ public sealed class ReturnLineMatchingTests
         }).AddTo(h.Loop);
         await h.SendAsync(r.Created_());
         await h.SendAsync(QuarantineReceiptTests.Label(r, "delivered"));
-        int order = Assert.Single(h.ReturnOrders(r.ReturnId)).Id;
+        var order = Assert.Single(h.ReturnOrders(r.ReturnId)).Id;
 
         edited = true;
         await h.SendAsync(r.Webhook("return.updated", "open", 10));
@@ -128,9 +128,9 @@ public sealed class ReturnLineMatchingTests
     /// <summary>A shipped sale with two lines of the same tee (as two order lines in the shop).</summary>
     private static (string Order, int First, int Second) TwoTeeLines(OutcomesHarness h)
     {
-        string order = "#M" + Guid.NewGuid().ToString("N")[..8];
-        int party = h.Fulfil.State.AddParty("Two Lines Customer");
-        int sale = h.Fulfil.State.AddSale(order, "555000" + order.TrimStart('#'), party, "done", (TeeM, 1m, 25.00m), (TeeM, 1m, 25.00m));
+        var order = "#M" + Guid.NewGuid().ToString("N")[..8];
+        var party = h.Fulfil.State.AddParty("Two Lines Customer");
+        var sale = h.Fulfil.State.AddSale(order, "555000" + order.TrimStart('#'), party, "done", (TeeM, 1m, 25.00m), (TeeM, 1m, 25.00m));
         int[] lines = [.. h.Fulfil.State.Where("sale.line", l => Equals(l.GetValueOrDefault("sale"), sale)).Select(l => l.Id).Order()];
         return (order, lines[0], lines[1]);
     }

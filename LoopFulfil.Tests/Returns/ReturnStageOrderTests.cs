@@ -29,7 +29,7 @@ public sealed class ReturnStageOrderTests
             ("write-back", ReturnStageFamily.WriteBack),
         ];
 
-        IReturnStage[] stages = ComposedStages();
+        var stages = ComposedStages();
 
         Assert.Equal(design, stages.OrderBy(s => s.Order).Select(s => (s.Name, s.Family)));
         Assert.Equal(stages.Length, stages.Select(s => s.Order).Distinct().Count());
@@ -57,8 +57,8 @@ public sealed class ReturnStageOrderTests
         var services = new ServiceCollection().AddLogging();
         services.AddLoopFulfil(configuration);
         services.AddSingleton<IMessageSender>(new RecordingMessageSender());
-        using ServiceProvider provider = services.BuildServiceProvider();
-        using IServiceScope scope = provider.CreateScope();
+        using var provider = services.BuildServiceProvider();
+        using var scope = provider.CreateScope();
         return [.. scope.ServiceProvider.GetServices<IReturnStage>()];
     }
 }

@@ -15,32 +15,32 @@ public sealed class SnapshotOrderTests
     [Fact]
     public async Task A_retried_return_created_with_the_same_time_as_return_closed_keeps_the_return_closed()
     {
-        await using ReturnsHarness h = await ReturnsHarness.StartAsync();
-        LoopReturnBuilder open = LoopReturnBuilder.ForDemoSale().WithUnits(Demo.TeeM, 1, 25.00m, "11001");
-        LoopReturnBuilder closed = LoopReturnBuilder.ForDemoSale("#1001", open.ReturnId).WithUnits(Demo.TeeM, 1, 25.00m, "11001").WithState("closed");
+        await using var h = await ReturnsHarness.StartAsync();
+        var open = LoopReturnBuilder.ForDemoSale().WithUnits(Demo.TeeM, 1, 25.00m, "11001");
+        var closed = LoopReturnBuilder.ForDemoSale("#1001", open.ReturnId).WithUnits(Demo.TeeM, 1, 25.00m, "11001").WithState("closed");
 
         await h.SendAsync(open.Webhook("return.created"));
         await h.SendAsync(closed.Webhook("return.closed"));
         await h.SendAsync(open.Webhook("return.created"));
 
-        ReturnSnapshotRecord? stored = await h.Ledger.GetSnapshotAsync(open.ReturnId, CancellationToken.None);
+        var stored = await h.Ledger.GetSnapshotAsync(open.ReturnId, CancellationToken.None);
         Assert.Equal("closed", stored!.State);
     }
 
     [Fact]
     public async Task A_close_stamped_only_in_closed_at_is_newer_than_an_earlier_update()
     {
-        await using ReturnsHarness h = await ReturnsHarness.StartAsync();
-        LoopReturnBuilder updated = LoopReturnBuilder.ForDemoSale().WithUnits(Demo.TeeM, 1, 25.00m, "11001").EditedAtMinutes(30);
-        LoopReturnBuilder closed = LoopReturnBuilder.ForDemoSale("#1001", updated.ReturnId).WithUnits(Demo.TeeM, 1, 25.00m, "11001").WithState("closed");
+        await using var h = await ReturnsHarness.StartAsync();
+        var updated = LoopReturnBuilder.ForDemoSale().WithUnits(Demo.TeeM, 1, 25.00m, "11001").EditedAtMinutes(30);
+        var closed = LoopReturnBuilder.ForDemoSale("#1001", updated.ReturnId).WithUnits(Demo.TeeM, 1, 25.00m, "11001").WithState("closed");
         // The close carries its moment only in closed_at (an hour in); updated_at/edited_at stay at creation.
-        JsonObject closeBody = JsonNode.Parse(closed.Webhook("return.closed"))!.AsObject();
+        var closeBody = JsonNode.Parse(closed.Webhook("return.closed"))!.AsObject();
         closeBody["closed_at"] = LoopReturnBuilder.DemoSaleReturnCreated.AddHours(1).ToString("yyyy-MM-dd'T'HH:mm:ss'+00:00'", CultureInfo.InvariantCulture);
 
         await h.SendAsync(Encoding.UTF8.GetBytes(closeBody.ToJsonString()));
         await h.SendAsync(updated.Webhook("return.updated"));
 
-        ReturnSnapshotRecord? stored = await h.Ledger.GetSnapshotAsync(updated.ReturnId, CancellationToken.None);
+        var stored = await h.Ledger.GetSnapshotAsync(updated.ReturnId, CancellationToken.None);
         Assert.Equal("closed", stored!.State);
     }
 }

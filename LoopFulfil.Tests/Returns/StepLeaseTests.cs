@@ -20,14 +20,14 @@ public sealed class StepLeaseTests
     [Fact]
     public async Task Two_workers_on_one_step_create_one_document_and_the_second_backs_off_as_transient()
     {
-        (ReturnLedger ledger, _, _) = await LedgerAsync();
+        (var ledger, _, _) = await LedgerAsync();
         var remote = new Remote();
-        string returnId = NewReturnId();
+        var returnId = NewReturnId();
         var firstInCreate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var releaseFirst = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
 
         // Worker 1 looks up (nothing), starts creating and is paused inside the create call.
-        Task<StepResult> first = ledger.EnsureStepAsync(returnId, Step, remote.FindAsync, async ct =>
+        var first = ledger.EnsureStepAsync(returnId, Step, remote.FindAsync, async ct =>
         {
             firstInCreate.SetResult();
             await releaseFirst.Task;
@@ -36,14 +36,14 @@ public sealed class StepLeaseTests
         await firstInCreate.Task;
 
         // Worker 2 comes for the same step while worker 1's create is in flight.
-        Exception? second = await Record.ExceptionAsync(() => ledger.EnsureStepAsync(returnId, Step, remote.FindAsync, _ => Task.FromResult(remote.Create("second")), CancellationToken.None));
+        var second = await Record.ExceptionAsync(() => ledger.EnsureStepAsync(returnId, Step, remote.FindAsync, _ => Task.FromResult(remote.Create("second")), CancellationToken.None));
         releaseFirst.SetResult();
-        StepResult done = await first;
+        var done = await first;
 
         Assert.Equal(1, remote.Creates);
         Assert.IsAssignableFrom<TransientIntegrationException>(second);
         Assert.True(done.Created);
-        StepRecord? step = await ledger.GetStepAsync(returnId, Step, CancellationToken.None);
+        var step = await ledger.GetStepAsync(returnId, Step, CancellationToken.None);
         Assert.Equal(StepStatus.Done, step!.Status);
         Assert.Equal("first", step.DocumentId);
     }
@@ -51,12 +51,12 @@ public sealed class StepLeaseTests
     [Fact]
     public async Task A_live_lease_gives_the_next_worker_a_transient_error_carrying_the_time_left()
     {
-        (ReturnLedger ledger, FakeTimeProvider clock, _) = await LedgerAsync();
+        (var ledger, var clock, _) = await LedgerAsync();
         var remote = new Remote();
-        string returnId = NewReturnId();
+        var returnId = NewReturnId();
         var inCreate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var hang = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
-        Task<StepResult> holder = ledger.EnsureStepAsync(returnId, Step, remote.FindAsync, _ =>
+        var holder = ledger.EnsureStepAsync(returnId, Step, remote.FindAsync, _ =>
         {
             inCreate.SetResult();
             return hang.Task;
@@ -64,7 +64,7 @@ public sealed class StepLeaseTests
         await inCreate.Task;
 
         clock.Advance(TimeSpan.FromMinutes(1));
-        TransientIntegrationException backedOff = await Assert.ThrowsAnyAsync<TransientIntegrationException>(
+        var backedOff = await Assert.ThrowsAnyAsync<TransientIntegrationException>(
             () => ledger.EnsureStepAsync(returnId, Step, remote.FindAsync, _ => Task.FromResult(remote.Create("second")), CancellationToken.None));
 
         Assert.Equal(Lease - TimeSpan.FromMinutes(1), backedOff.RetryAfter);
@@ -76,14 +76,14 @@ public sealed class StepLeaseTests
     [Fact]
     public async Task An_expired_lease_is_taken_over_and_only_the_new_holder_records_the_step()
     {
-        (ReturnLedger ledger, FakeTimeProvider clock, _) = await LedgerAsync();
+        (var ledger, var clock, _) = await LedgerAsync();
         var remote = new Remote();
-        string returnId = NewReturnId();
+        var returnId = NewReturnId();
         var inCreate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var stalled = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
 
         // The first worker stalls inside its create (a hung process) for longer than its lease.
-        Task<StepResult> stale = ledger.EnsureStepAsync(returnId, Step, remote.FindAsync, _ =>
+        var stale = ledger.EnsureStepAsync(returnId, Step, remote.FindAsync, _ =>
         {
             inCreate.SetResult();
             return stalled.Task;
@@ -91,13 +91,13 @@ public sealed class StepLeaseTests
         await inCreate.Task;
         clock.Advance(Lease + TimeSpan.FromSeconds(1));
 
-        StepResult taken = await ledger.EnsureStepAsync(returnId, Step, remote.FindAsync, _ => Task.FromResult(remote.Create("taker")), CancellationToken.None);
+        var taken = await ledger.EnsureStepAsync(returnId, Step, remote.FindAsync, _ => Task.FromResult(remote.Create("taker")), CancellationToken.None);
 
         // The stalled call comes back afterwards: its lease is gone, so it records nothing.
         stalled.SetResult("stale-document");
         await Assert.ThrowsAnyAsync<TransientIntegrationException>(() => stale);
         Assert.True(taken.Created);
-        StepRecord? step = await ledger.GetStepAsync(returnId, Step, CancellationToken.None);
+        var step = await ledger.GetStepAsync(returnId, Step, CancellationToken.None);
         Assert.Equal(StepStatus.Done, step!.Status);
         Assert.Equal("taker", step.DocumentId);
         Assert.Equal(2, step.Attempts);
@@ -106,17 +106,17 @@ public sealed class StepLeaseTests
     [Fact]
     public async Task A_byte_identical_snapshot_writes_nothing()
     {
-        (ReturnLedger ledger, FakeTimeProvider clock, ITableStore store) = await LedgerAsync();
-        string returnId = NewReturnId();
-        byte[] body = LoopReturnBuilder.ForDemoSale().WithUnits(Demo.TeeM, 1, 25.00m, "11001").Webhook("return.created");
+        (var ledger, var clock, var store) = await LedgerAsync();
+        var returnId = NewReturnId();
+        var body = LoopReturnBuilder.ForDemoSale().WithUnits(Demo.TeeM, 1, 25.00m, "11001").Webhook("return.created");
         var time = new DateTimeOffset(2025, 3, 1, 10, 0, 0, TimeSpan.Zero);
         await ledger.AdvanceSnapshotAsync(returnId, time, "open", body, CancellationToken.None);
-        TableEntity? before = await store.GetAsync(ReturnLedger.Table, returnId, "record", CancellationToken.None);
+        var before = await store.GetAsync(ReturnLedger.Table, returnId, "record", CancellationToken.None);
 
         clock.Advance(TimeSpan.FromMinutes(3));
         await ledger.AdvanceSnapshotAsync(returnId, time, "open", body.ToArray(), CancellationToken.None);
 
-        TableEntity? after = await store.GetAsync(ReturnLedger.Table, returnId, "record", CancellationToken.None);
+        var after = await store.GetAsync(ReturnLedger.Table, returnId, "record", CancellationToken.None);
         Assert.Equal(before!.ETag, after!.ETag);
         Assert.Equal(before.GetDateTimeOffset("UpdatedAt"), after.GetDateTimeOffset("UpdatedAt"));
     }
@@ -133,18 +133,18 @@ public sealed class StepLeaseTests
     /// <summary>The remote side: documents by reference, and how many creates reached it.</summary>
     private sealed class Remote
     {
-        private readonly ConcurrentDictionary<string, string> documents = new(StringComparer.Ordinal);
-        private int creates;
+        private readonly ConcurrentDictionary<string, string> _documents = new(StringComparer.Ordinal);
+        private int _creates;
 
-        public int Creates => Volatile.Read(ref creates);
+        public int Creates => Volatile.Read(ref _creates);
 
         public Task<string?> FindAsync(CancellationToken cancellationToken) =>
-            Task.FromResult(documents.TryGetValue("LOOP-EXC", out string? id) ? id : null);
+            Task.FromResult(_documents.TryGetValue("LOOP-EXC", out var id) ? id : null);
 
         public string Create(string id)
         {
-            Interlocked.Increment(ref creates);
-            documents.TryAdd("LOOP-EXC", id);
+            Interlocked.Increment(ref _creates);
+            _documents.TryAdd("LOOP-EXC", id);
             return id;
         }
     }

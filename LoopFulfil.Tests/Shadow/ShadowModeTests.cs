@@ -24,12 +24,12 @@ public sealed class ShadowModeTests
     [Fact]
     public async Task Shadow_run_over_a_scenario_set_leaves_every_fulfil_record_unchanged_and_reports_the_planned_documents_with_amounts()
     {
-        await using OutcomesHarness h = await OutcomesHarness.StartAsync(Shadow);
-        OutcomeReturn refund = new OutcomeReturn("#1001", (b, x) => b.WithLine(Tee, 25.00m, lineItemId: x.Line(1)).WithLine(Tee, 25.00m, lineItemId: x.Line(2))).AddTo(h.Loop);
-        OutcomeReturn credit = new OutcomeReturn("#1001", (b, x) => b.WithLine(Hoodie, 79.99m, lineItemId: x.Line(1)).WithGiftCard(79.99m)).AddTo(h.Loop);
-        string before = ShadowTestKit.Dump(h.Fulfil.State);
+        await using var h = await OutcomesHarness.StartAsync(Shadow);
+        var refund = new OutcomeReturn("#1001", (b, x) => b.WithLine(Tee, 25.00m, lineItemId: x.Line(1)).WithLine(Tee, 25.00m, lineItemId: x.Line(2))).AddTo(h.Loop);
+        var credit = new OutcomeReturn("#1001", (b, x) => b.WithLine(Hoodie, 79.99m, lineItemId: x.Line(1)).WithGiftCard(79.99m)).AddTo(h.Loop);
+        var before = ShadowTestKit.Dump(h.Fulfil.State);
 
-        foreach (OutcomeReturn r in new[] { refund, credit })
+        foreach (var r in new[] { refund, credit })
         {
             await h.SendAsync(r.Created_());
             await h.SendAsync(r.Closed());
@@ -38,12 +38,12 @@ public sealed class ShadowModeTests
         Assert.Equal(before, ShadowTestKit.Dump(h.Fulfil.State));
         Assert.Empty(h.Loop.GetNotes(refund.ReturnId));
         Assert.Empty(await h.ExceptionRecordsAsync());
-        ShadowReport report = await h.Services.GetRequiredService<ShadowReportBuilder>().BuildAsync(CancellationToken.None);
+        var report = await h.Services.GetRequiredService<ShadowReportBuilder>().BuildAsync(CancellationToken.None);
         // The first write of each return is its return order: sale.sale/{#1001}/return_order, planned once however often the pipeline ran.
-        int sale = Assert.Single(h.Fulfil.State.FindByReference("sale.sale", "#1001")).Id;
-        foreach (OutcomeReturn r in new[] { refund, credit })
+        var sale = Assert.Single(h.Fulfil.State.FindByReference("sale.sale", "#1001")).Id;
+        foreach (var r in new[] { refund, credit })
         {
-            PlannedWrite write = Assert.Single(report.Writes, w => w.ReturnId == r.ReturnId);
+            var write = Assert.Single(report.Writes, w => w.ReturnId == r.ReturnId);
             Assert.Equal(("Fulfil", "sale.sale", "return_order", (int?)sale), (write.Target, write.Model, write.Method, write.RecordId));
         }
 
@@ -60,7 +60,7 @@ public sealed class ShadowModeTests
 
         // How far the plan got: the return sale's write is planned; the credit note and payment wait on it, and say so.
         Assert.Equal("planned: sale.sale.return_order", Row(report, refund.ReturnId, "return sale").Write);
-        foreach (string document in new[] { "credit note", LoopReferences.RefundPayment })
+        foreach (var document in new[] { "credit note", LoopReferences.RefundPayment })
         {
             Assert.StartsWith("not planned: it needs what sale.sale.return_order", Row(report, refund.ReturnId, document).Write, StringComparison.Ordinal);
         }
@@ -70,23 +70,23 @@ public sealed class ShadowModeTests
     public async Task Return_the_existing_process_posted_is_matched_in_shadow_and_going_live_posts_only_what_it_had_not()
     {
         var settings = new Dictionary<string, string?>(Shadow) { ["Refunds:CreditNoteSource"] = "InvoiceFromReturnOrder" };
-        await using OutcomesHarness h = await OutcomesHarness.StartAsync(settings);
-        OutcomeReturn r = new OutcomeReturn("#1001", (b, x) => b.WithLine(Tee, 25.00m, lineItemId: x.Line(1)).WithLine(Tee, 25.00m, lineItemId: x.Line(2))).AddTo(h.Loop);
+        await using var h = await OutcomesHarness.StartAsync(settings);
+        var r = new OutcomeReturn("#1001", (b, x) => b.WithLine(Tee, 25.00m, lineItemId: x.Line(1)).WithLine(Tee, 25.00m, lineItemId: x.Line(2))).AddTo(h.Loop);
         // The existing process (Fulfil's Shopify channel) already made the return sale and its credit note.
-        FulfilSandboxState fulfil = h.Fulfil.State;
-        int original = Assert.Single(fulfil.FindByReference("sale.sale", "#1001")).Id;
-        int party = fulfil.Get("sale.sale", original).Ref("party")!.Value;
-        int existing = fulfil.AddSale("SHOPIFY-RET-1", null, party, "processing", (Tee, -2m, 25.00m));
+        var fulfil = h.Fulfil.State;
+        var original = Assert.Single(fulfil.FindByReference("sale.sale", "#1001")).Id;
+        var party = fulfil.Get("sale.sale", original).Ref("party")!.Value;
+        var existing = fulfil.AddSale("SHOPIFY-RET-1", null, party, "processing", (Tee, -2m, 25.00m));
         fulfil.LinkReturnSale(existing, original);
-        int existingNote = fulfil.InvoiceReturnOrder(existing);
-        string before = ShadowTestKit.Dump(fulfil);
-        (int sales, int invoices) = (fulfil.Count("sale.sale"), fulfil.Count("account.invoice"));
+        var existingNote = fulfil.InvoiceReturnOrder(existing);
+        var before = ShadowTestKit.Dump(fulfil);
+        (var sales, var invoices) = (fulfil.Count("sale.sale"), fulfil.Count("account.invoice"));
 
         await h.SendAsync(r.Created_());
         await h.SendAsync(r.Closed());
 
         Assert.Equal(before, ShadowTestKit.Dump(fulfil));
-        ShadowReport report = await h.Services.GetRequiredService<ShadowReportBuilder>().BuildAsync(CancellationToken.None);
+        var report = await h.Services.GetRequiredService<ShadowReportBuilder>().BuildAsync(CancellationToken.None);
         Assert.Equal((ShadowVerdict.Matched, "SHOPIFY-RET-1"), (Row(report, r.ReturnId, "return sale").Verdict, Row(report, r.ReturnId, "return sale").Existing));
         Assert.Equal((ShadowVerdict.Matched, 50.00m, -50.00m), (Row(report, r.ReturnId, "credit note").Verdict, Row(report, r.ReturnId, "credit note").Planned, Row(report, r.ReturnId, "credit note").ExistingAmount));
 
@@ -106,15 +106,15 @@ public sealed class ShadowModeTests
     [Fact]
     public async Task Going_live_on_a_return_whose_credit_note_the_existing_process_already_paid_posts_no_refund_and_raises_one_finance_record()
     {
-        await using OutcomesHarness h = await OutcomesHarness.StartAsync(new Dictionary<string, string?> { ["Refunds:CreditNoteSource"] = "InvoiceFromReturnOrder" });
-        OutcomeReturn r = new OutcomeReturn("#1001", (b, x) => b.WithLine(Tee, 25.00m, lineItemId: x.Line(1)).WithLine(Tee, 25.00m, lineItemId: x.Line(2))).AddTo(h.Loop);
+        await using var h = await OutcomesHarness.StartAsync(new Dictionary<string, string?> { ["Refunds:CreditNoteSource"] = "InvoiceFromReturnOrder" });
+        var r = new OutcomeReturn("#1001", (b, x) => b.WithLine(Tee, 25.00m, lineItemId: x.Line(1)).WithLine(Tee, 25.00m, lineItemId: x.Line(2))).AddTo(h.Loop);
         // The existing process made the return sale and its credit note, and already refunded the customer (paid).
-        FulfilSandboxState fulfil = h.Fulfil.State;
-        int original = Assert.Single(fulfil.FindByReference("sale.sale", "#1001")).Id;
-        int party = fulfil.Get("sale.sale", original).Ref("party")!.Value;
-        int existing = fulfil.AddSale("SHOPIFY-RET-1", null, party, "processing", (Tee, -2m, 25.00m));
+        var fulfil = h.Fulfil.State;
+        var original = Assert.Single(fulfil.FindByReference("sale.sale", "#1001")).Id;
+        var party = fulfil.Get("sale.sale", original).Ref("party")!.Value;
+        var existing = fulfil.AddSale("SHOPIFY-RET-1", null, party, "processing", (Tee, -2m, 25.00m));
         fulfil.LinkReturnSale(existing, original);
-        int existingNote = fulfil.InvoiceReturnOrder(existing);
+        var existingNote = fulfil.InvoiceReturnOrder(existing);
         fulfil.MarkInvoicePaid(existingNote);
 
         await h.SendAsync(r.Created_());
@@ -123,7 +123,7 @@ public sealed class ShadowModeTests
         Assert.Empty(h.ReturnOrders(r.ReturnId));
         Assert.Empty(h.Journals(r.ReturnId, LoopReferences.RefundPayment));
         Assert.Equal("paid", fulfil.Get("account.invoice", existingNote).State);
-        ExceptionRecord record = Assert.Single(await h.ExceptionRecordsAsync());
+        var record = Assert.Single(await h.ExceptionRecordsAsync());
         Assert.Equal((ExceptionCategory.AmountMismatch, "finance"), (record.Category, record.Owner));
         Assert.Contains("already paid", record.Message, StringComparison.Ordinal);
     }
@@ -131,22 +131,22 @@ public sealed class ShadowModeTests
     [Fact]
     public async Task Two_returns_of_the_same_unit_on_one_order_adopt_the_one_existing_process_return_sale_only_once()
     {
-        await using OutcomesHarness h = await OutcomesHarness.StartAsync(new Dictionary<string, string?> { ["Refunds:CreditNoteSource"] = "InvoiceFromReturnOrder" });
-        OutcomeReturn first = new OutcomeReturn("#1001", (b, x) => b.WithLine(Tee, 25.00m, lineItemId: x.Line(1))).AddTo(h.Loop);
-        OutcomeReturn second = new OutcomeReturn("#1001", (b, x) => b.WithLine(Tee, 25.00m, lineItemId: x.Line(1))).AddTo(h.Loop);
+        await using var h = await OutcomesHarness.StartAsync(new Dictionary<string, string?> { ["Refunds:CreditNoteSource"] = "InvoiceFromReturnOrder" });
+        var first = new OutcomeReturn("#1001", (b, x) => b.WithLine(Tee, 25.00m, lineItemId: x.Line(1))).AddTo(h.Loop);
+        var second = new OutcomeReturn("#1001", (b, x) => b.WithLine(Tee, 25.00m, lineItemId: x.Line(1))).AddTo(h.Loop);
         // The existing process returned one tee on the order; Loop has two returns of one tee each.
-        FulfilSandboxState fulfil = h.Fulfil.State;
-        int original = Assert.Single(fulfil.FindByReference("sale.sale", "#1001")).Id;
-        int party = fulfil.Get("sale.sale", original).Ref("party")!.Value;
-        int existing = fulfil.AddSale("SHOPIFY-RET-1", null, party, "processing", (Tee, -1m, 25.00m));
+        var fulfil = h.Fulfil.State;
+        var original = Assert.Single(fulfil.FindByReference("sale.sale", "#1001")).Id;
+        var party = fulfil.Get("sale.sale", original).Ref("party")!.Value;
+        var existing = fulfil.AddSale("SHOPIFY-RET-1", null, party, "processing", (Tee, -1m, 25.00m));
         fulfil.LinkReturnSale(existing, original);
 
         await h.SendAsync(first.Created_());
         await h.SendAsync(second.Created_());
 
-        ReturnLedger ledger = h.Services.GetRequiredService<ReturnLedger>();
-        string? firstOrder = (await ledger.GetStepAsync(first.ReturnId, ReturnSteps.ReturnOrder, CancellationToken.None))?.DocumentId;
-        string? secondOrder = (await ledger.GetStepAsync(second.ReturnId, ReturnSteps.ReturnOrder, CancellationToken.None))?.DocumentId;
+        var ledger = h.Services.GetRequiredService<ReturnLedger>();
+        var firstOrder = (await ledger.GetStepAsync(first.ReturnId, ReturnSteps.ReturnOrder, CancellationToken.None))?.DocumentId;
+        var secondOrder = (await ledger.GetStepAsync(second.ReturnId, ReturnSteps.ReturnOrder, CancellationToken.None))?.DocumentId;
         Assert.Equal(existing.ToString(CultureInfo.InvariantCulture), firstOrder);
         Assert.Empty(h.ReturnOrders(first.ReturnId));
         // The second return made its own return order instead of adopting the sale the first one holds.
@@ -160,7 +160,7 @@ public sealed class ShadowModeTests
         const string Body = """[[1,2],{"reference":"LOOP-77-CN","lines":[{"quantity":-2.0,"unit_price":{"__class__":"Decimal","decimal":"25.00"}},{"quantity":1.0,"unit_price":{"__class__":"Decimal","decimal":"-2.00"}}]}]""";
         var at = new DateTimeOffset(2026, 11, 20, 9, 0, 0, TimeSpan.Zero);
 
-        PlannedWrite write = ShadowWriteHandler.Describe(ShadowWriteHandler.FulfilTarget, HttpMethod.Put, "/api/v2/model/account.invoice/9/write", Body, scopeReturnId: null, at);
+        var write = ShadowWriteHandler.Describe(ShadowWriteHandler.FulfilTarget, HttpMethod.Put, "/api/v2/model/account.invoice/9/write", Body, scopeReturnId: null, at);
 
         Assert.Equal(("account.invoice", "write", (int?)9, "LOOP-77-CN", "77", (decimal?)(-52.00m)), (write.Model, write.Method, write.RecordId, write.Reference, write.ReturnId, write.Amount));
     }

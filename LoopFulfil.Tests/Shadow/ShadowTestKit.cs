@@ -15,7 +15,7 @@ internal static class ShadowTestKit
     public static async Task<List<PlannedWrite>> PlanAsync(IServiceProvider services)
     {
         var plan = new List<PlannedWrite>();
-        await foreach (PlannedWrite w in services.GetRequiredService<ShadowPlanStore>().ListAsync(CancellationToken.None))
+        await foreach (var w in services.GetRequiredService<ShadowPlanStore>().ListAsync(CancellationToken.None))
         {
             plan.Add(w);
         }

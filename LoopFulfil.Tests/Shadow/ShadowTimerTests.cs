@@ -31,24 +31,24 @@ public sealed class ShadowTimerTests
     [Fact]
     public async Task Every_timer_of_both_hosts_runs_in_shadow_mode_without_failing_and_leaves_fulfil_and_loop_unchanged()
     {
-        await using OutcomesHarness h = await StartAsync();
-        string pendingReturn = await AddPendingBonusAsync(h, 5.00m);
-        string before = ShadowTestKit.Dump(h.Fulfil.State);
-        int loopWrites = h.Loop.CommerceWrites.Count;
+        await using var h = await StartAsync();
+        var pendingReturn = await AddPendingBonusAsync(h, 5.00m);
+        var before = ShadowTestKit.Dump(h.Fulfil.State);
+        var loopWrites = h.Loop.CommerceWrites.Count;
 
-        foreach (TimerEntryPoint timer in EntryPoints.Timers)
+        foreach (var timer in EntryPoints.Timers)
         {
-            await using AsyncServiceScope scope = h.Services.CreateAsyncScope();
+            await using var scope = h.Services.CreateAsyncScope();
             // The wrapper both hosts call; a planned write must not surface as a failed run.
-            Exception? failure = await Record.ExceptionAsync(() => timer.Run(scope.ServiceProvider, CancellationToken.None));
+            var failure = await Record.ExceptionAsync(() => timer.Run(scope.ServiceProvider, CancellationToken.None));
             Assert.True(failure is null, $"timer {timer.Function} failed in shadow mode: {failure}");
         }
 
         Assert.Equal(before, ShadowTestKit.Dump(h.Fulfil.State));
         Assert.Equal(loopWrites, h.Loop.CommerceWrites.Count);
-        List<PlannedWrite> plan = await ShadowTestKit.PlanAsync(h.Services);
+        var plan = await ShadowTestKit.PlanAsync(h.Services);
         // The posting timer planned the pending bonus journal (5.00 from the posting) and left it pending for live mode.
-        PlannedWrite posting = Assert.Single(plan, w => w.Reference == LoopReferences.Default.Of(pendingReturn, LoopReferences.GiftCardBonus));
+        var posting = Assert.Single(plan, w => w.Reference == LoopReferences.Default.Of(pendingReturn, LoopReferences.GiftCardBonus));
         Assert.Equal(("Fulfil", "account.move", "create", (decimal?)5.00m), (posting.Target, posting.Model, posting.Method, posting.Amount));
         Assert.Equal(PostingStatus.Pending, (await h.Postings.GetAsync(pendingReturn, LoopReferences.GiftCardBonus, CancellationToken.None))!.Status);
         // The commerce push planned its first Loop write.
@@ -58,41 +58,41 @@ public sealed class ShadowTimerTests
     [Fact]
     public async Task Posting_timer_in_shadow_mode_plans_the_pending_posting_and_stops_quietly_where_the_bare_job_fails()
     {
-        await using OutcomesHarness h = await StartAsync();
-        string pendingReturn = await AddPendingBonusAsync(h, 7.25m);
+        await using var h = await StartAsync();
+        var pendingReturn = await AddPendingBonusAsync(h, 7.25m);
 
-        await using (AsyncServiceScope scope = h.Services.CreateAsyncScope())
+        await using (var scope = h.Services.CreateAsyncScope())
         {
             // Without the wrapper the planned write ends the job's run as an exception (a failed timer run, retried).
-            Exception bare = await Assert.ThrowsAnyAsync<Exception>(() => scope.ServiceProvider.GetRequiredService<ScheduledPostingJob>().RunAsync(CancellationToken.None));
+            var bare = await Assert.ThrowsAnyAsync<Exception>(() => scope.ServiceProvider.GetRequiredService<ScheduledPostingJob>().RunAsync(CancellationToken.None));
             Assert.NotNull(ShadowRuns.Planned(bare));
         }
 
-        await using (AsyncServiceScope scope = h.Services.CreateAsyncScope())
+        await using (var scope = h.Services.CreateAsyncScope())
         {
             await EntryPoints.Timer("RefundsPosting").Run(scope.ServiceProvider, CancellationToken.None);
         }
 
         Assert.Empty(h.Journals(pendingReturn, LoopReferences.GiftCardBonus));
-        PlannedWrite write = Assert.Single(await ShadowTestKit.PlanAsync(h.Services), w => w.ReturnId == pendingReturn);
+        var write = Assert.Single(await ShadowTestKit.PlanAsync(h.Services), w => w.ReturnId == pendingReturn);
         Assert.Equal(7.25m, write.Amount);
     }
 
     [Fact]
     public async Task Commerce_push_timers_in_shadow_mode_plan_their_first_loop_write_and_stop_quietly_where_the_bare_job_fails()
     {
-        await using OutcomesHarness h = await StartAsync();
-        int loopWrites = h.Loop.CommerceWrites.Count;
+        await using var h = await StartAsync();
+        var loopWrites = h.Loop.CommerceWrites.Count;
 
-        await using (AsyncServiceScope scope = h.Services.CreateAsyncScope())
+        await using (var scope = h.Services.CreateAsyncScope())
         {
-            Exception bare = await Assert.ThrowsAnyAsync<Exception>(() => scope.ServiceProvider.GetRequiredService<CommerceSyncJob>().RunAsync(SyncMode.FullPass, progress: null, CancellationToken.None));
+            var bare = await Assert.ThrowsAnyAsync<Exception>(() => scope.ServiceProvider.GetRequiredService<CommerceSyncJob>().RunAsync(SyncMode.FullPass, progress: null, CancellationToken.None));
             Assert.NotNull(ShadowRuns.Planned(bare));
         }
 
-        foreach (string name in new[] { "CommerceSyncFullPass", "CommerceSyncIncremental" })
+        foreach (var name in new[] { "CommerceSyncFullPass", "CommerceSyncIncremental" })
         {
-            await using AsyncServiceScope scope = h.Services.CreateAsyncScope();
+            await using var scope = h.Services.CreateAsyncScope();
             await EntryPoints.Timer(name).Run(scope.ServiceProvider, CancellationToken.None);
         }
 
@@ -105,12 +105,12 @@ public sealed class ShadowTimerTests
     {
         // What a job that planned a write (wrapped, as the handlers wrap it) looks like to the timer wrapper.
         var planned = new ShadowWritePlannedException(new PlannedWrite("Fulfil", "account.move", "create", null, "r1", "LOOP-r1-RF", 1.00m, "[]", default));
-        foreach (TimerEntryPoint timer in EntryPoints.Timers)
+        foreach (var timer in EntryPoints.Timers)
         {
-            Func<IServiceProvider, CancellationToken, Task> run = ShadowRuns.StopQuietly(timer.Function, (_, _) => throw new InvalidOperationException("job failed", planned));
+            var run = ShadowRuns.StopQuietly(timer.Function, (_, _) => throw new InvalidOperationException("job failed", planned));
             Assert.True(run(new ServiceCollection().BuildServiceProvider(), CancellationToken.None).IsCompletedSuccessfully, timer.Function);
             // Other failures still fail the run (the host retries it): only a planned write is quiet.
-            Func<IServiceProvider, CancellationToken, Task> failing = ShadowRuns.StopQuietly(timer.Function, (_, _) => throw new InvalidOperationException("Fulfil down"));
+            var failing = ShadowRuns.StopQuietly(timer.Function, (_, _) => throw new InvalidOperationException("Fulfil down"));
             Assert.True(failing(new ServiceCollection().BuildServiceProvider(), CancellationToken.None).IsFaulted, timer.Function);
         }
     }
@@ -129,7 +129,7 @@ public sealed class ShadowTimerTests
     private static async Task<string> AddPendingBonusAsync(OutcomesHarness h, decimal amount)
     {
         // Digits and letters only, as Loop's ids: the plan reads the return from the LOOP-{id}-… reference (a timer has no return scope).
-        string returnId = "tmr" + Guid.NewGuid().ToString("N")[..12];
+        var returnId = "tmr" + Guid.NewGuid().ToString("N")[..12];
         await h.Postings.AddAsync(new PostingRecord
         {
             ReturnId = returnId,

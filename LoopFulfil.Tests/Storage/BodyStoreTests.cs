@@ -38,11 +38,11 @@ public sealed class BodyStoreTests
     [InlineData(4 * OneMebibyte)]
     public async Task Raw_event_of_one_and_four_mebibytes_is_stored_in_a_blob_and_read_back_byte_for_byte(int size)
     {
-        ExceptionsHarness h = await ExceptionsHarness.CreateAsync();
-        byte[] body = Bytes(size, size);
+        var h = await ExceptionsHarness.CreateAsync();
+        var body = Bytes(size, size);
 
-        ExceptionRecord raised = await h.Service.RaiseAsync(new ExceptionRaise(ExceptionCategory.ExchangeOrderFailed, "r-1", "large") { RawEvent = body }, Ct);
-        ExceptionRecord? read = await h.Service.GetAsync(raised.Id, Ct);
+        var raised = await h.Service.RaiseAsync(new ExceptionRaise(ExceptionCategory.ExchangeOrderFailed, "r-1", "large") { RawEvent = body }, Ct);
+        var read = await h.Service.GetAsync(raised.Id, Ct);
 
         Assert.Equal(size, raised.RawEventLength);
         Assert.Equal(body, read!.RawEvent.ToArray());
@@ -52,19 +52,19 @@ public sealed class BodyStoreTests
     [Fact]
     public async Task Second_one_mebibyte_raw_event_for_the_same_record_replaces_the_first_and_its_blob()
     {
-        ExceptionsHarness h = await ExceptionsHarness.CreateAsync();
-        byte[] first = Bytes(OneMebibyte, 1);
-        byte[] second = Bytes(OneMebibyte, 2);
+        var h = await ExceptionsHarness.CreateAsync();
+        var first = Bytes(OneMebibyte, 1);
+        var second = Bytes(OneMebibyte, 2);
 
-        ExceptionRecord raised = await h.Service.RaiseAsync(new ExceptionRaise(ExceptionCategory.ExchangeOrderFailed, "r-2", "first") { RawEvent = first }, Ct);
-        string firstBlob = Assert.Single(await BodiesAsync(h.Blobs)).Name;
-        ExceptionRecord again = await h.Service.RaiseAsync(new ExceptionRaise(ExceptionCategory.ExchangeOrderFailed, "r-2", "second") { RawEvent = second }, Ct);
-        ExceptionRecord? read = await h.Service.GetAsync(raised.Id, Ct);
+        var raised = await h.Service.RaiseAsync(new ExceptionRaise(ExceptionCategory.ExchangeOrderFailed, "r-2", "first") { RawEvent = first }, Ct);
+        var firstBlob = Assert.Single(await BodiesAsync(h.Blobs)).Name;
+        var again = await h.Service.RaiseAsync(new ExceptionRaise(ExceptionCategory.ExchangeOrderFailed, "r-2", "second") { RawEvent = second }, Ct);
+        var read = await h.Service.GetAsync(raised.Id, Ct);
 
         Assert.Equal(raised.Id, again.Id);
         Assert.Equal(2, again.Attempts);
         Assert.Equal(second, read!.RawEvent.ToArray());
-        StoredBlob kept = Assert.Single(await BodiesAsync(h.Blobs));
+        var kept = Assert.Single(await BodiesAsync(h.Blobs));
         Assert.NotEqual(firstBlob, kept.Name);
         Assert.Null(await h.Blobs.DownloadAsync(BodyStore.Container, firstBlob, Ct));
     }
@@ -72,10 +72,10 @@ public sealed class BodyStoreTests
     [Fact]
     public async Task Small_raw_event_stays_inline_on_the_record_and_writes_no_blob()
     {
-        ExceptionsHarness h = await ExceptionsHarness.CreateAsync();
-        byte[] body = Bytes(BodyStore.InlineMaxBytes, 3);
+        var h = await ExceptionsHarness.CreateAsync();
+        var body = Bytes(BodyStore.InlineMaxBytes, 3);
 
-        ExceptionRecord raised = await h.Service.RaiseAsync(new ExceptionRaise(ExceptionCategory.ExchangeOrderFailed, "r-3", "small") { RawEvent = body }, Ct);
+        var raised = await h.Service.RaiseAsync(new ExceptionRaise(ExceptionCategory.ExchangeOrderFailed, "r-3", "small") { RawEvent = body }, Ct);
 
         Assert.Equal(body, (await h.Service.GetAsync(raised.Id, Ct))!.RawEvent.ToArray());
         Assert.Empty(await BodiesAsync(h.Blobs));
@@ -84,19 +84,19 @@ public sealed class BodyStoreTests
     [Fact]
     public async Task Snapshot_merged_from_a_blob_to_an_inline_body_reads_the_new_body_and_drops_the_old_blob()
     {
-        AzureTableStore store = await ExceptionsHarness.CreateIsolatedStoreAsync();
-        AzureBlobStore blobs = await AzuriteTestServer.CreateBlobStoreAsync();
+        var store = await ExceptionsHarness.CreateIsolatedStoreAsync();
+        var blobs = await AzuriteTestServer.CreateBlobStoreAsync();
         var ledger = new ReturnLedger(store, blobs, TimeProvider.System);
         var at = new DateTimeOffset(2026, 11, 1, 10, 0, 0, TimeSpan.Zero);
-        byte[] large = Bytes(2 * OneMebibyte, 4);
-        byte[] small = Bytes(2_000, 5);
+        var large = Bytes(2 * OneMebibyte, 4);
+        var small = Bytes(2_000, 5);
 
         Assert.Equal(SnapshotDecision.Applied, await ledger.AdvanceSnapshotAsync("r-4", at, "open", large, Ct));
         Assert.Equal(large, (await ledger.GetSnapshotAsync("r-4", Ct))!.Body);
         Assert.Single(await BodiesAsync(blobs));
         Assert.Equal(SnapshotDecision.Applied, await ledger.AdvanceSnapshotAsync("r-4", at.AddMinutes(1), "closed", small, Ct));
 
-        ReturnSnapshotRecord? read = await ledger.GetSnapshotAsync("r-4", Ct);
+        var read = await ledger.GetSnapshotAsync("r-4", Ct);
         Assert.Equal("closed", read!.State);
         Assert.Equal(small, read.Body);
         Assert.Empty(await BodiesAsync(blobs));
@@ -105,21 +105,21 @@ public sealed class BodyStoreTests
     [Fact]
     public async Task Recorded_event_larger_than_a_table_entity_reads_back_whole()
     {
-        AzureTableStore store = await ExceptionsHarness.CreateIsolatedStoreAsync();
+        var store = await ExceptionsHarness.CreateIsolatedStoreAsync();
         var ledger = new ReturnLedger(store, await AzuriteTestServer.CreateBlobStoreAsync(), TimeProvider.System);
-        byte[] body = Bytes((3 * OneMebibyte) / 2, 6);
+        var body = Bytes((3 * OneMebibyte) / 2, 6);
 
         Assert.True(await ledger.RecordEventAsync("r-5", "label.created", "k1", null, body, Ct));
         Assert.False(await ledger.RecordEventAsync("r-5", "label.created", "k1", null, body, Ct));
 
-        RecordedReturnEvent recorded = Assert.Single(await ledger.GetEventsAsync("r-5", "label.created", Ct));
+        var recorded = Assert.Single(await ledger.GetEventsAsync("r-5", "label.created", Ct));
         Assert.Equal(body, recorded.Body);
     }
 
     [Fact]
     public async Task Body_whose_blob_is_gone_reads_as_null_not_as_a_wrong_body()
     {
-        AzureBlobStore blobs = await AzuriteTestServer.CreateBlobStoreAsync();
+        var blobs = await AzuriteTestServer.CreateBlobStoreAsync();
         var bodies = new BodyStore(blobs);
         var head = new TableEntity("p", "r");
         await bodies.WriteAsync("things", head, "Body", Bytes(100_000, 7), Ct);

@@ -17,12 +17,12 @@ public sealed class CommittedButRefusedWriteTests
         var tables = new AzureTableStore(StorageAccount.FromConnectionString(await AzuriteTestServer.GetConnectionStringAsync()), tablePrefix: AzuriteTestServer.UniqueTableName("cr"));
         var store = new CommitThenRefuseOnce(tables);
         var ledger = new ReturnLedger(store, await AzuriteTestServer.CreateBlobStoreAsync(), new FakeTimeProvider(new DateTimeOffset(2026, 12, 1, 8, 0, 0, TimeSpan.Zero)));
-        byte[] body = new byte[BodyStore.InlineMaxBytes * 3]; // large enough to live in a blob
+        var body = new byte[BodyStore.InlineMaxBytes * 3]; // large enough to live in a blob
         Random.Shared.NextBytes(body);
-        string returnId = "refused-" + Guid.NewGuid().ToString("N");
+        var returnId = "refused-" + Guid.NewGuid().ToString("N");
 
         await ledger.AdvanceSnapshotAsync(returnId, new DateTimeOffset(2026, 12, 1, 7, 0, 0, TimeSpan.Zero), "open", body, CancellationToken.None);
-        ReturnSnapshotRecord? stored = await ledger.GetSnapshotAsync(returnId, CancellationToken.None);
+        var stored = await ledger.GetSnapshotAsync(returnId, CancellationToken.None);
 
         Assert.Equal(1, store.Refused);
         Assert.NotNull(stored);
@@ -32,14 +32,14 @@ public sealed class CommittedButRefusedWriteTests
     /// <summary>The first insert commits and then answers AlreadyExists, as the SDK's retry of a lost answer does.</summary>
     private sealed class CommitThenRefuseOnce(ITableStore inner) : ITableStore
     {
-        private int refused;
+        private int _refused;
 
-        public int Refused => Volatile.Read(ref refused);
+        public int Refused => Volatile.Read(ref _refused);
 
         public async Task<InsertOutcome> InsertAsync(string table, TableEntity entity, CancellationToken cancellationToken)
         {
-            InsertOutcome outcome = await inner.InsertAsync(table, entity, cancellationToken);
-            return outcome == InsertOutcome.Inserted && Interlocked.CompareExchange(ref refused, 1, 0) == 0 ? InsertOutcome.AlreadyExists : outcome;
+            var outcome = await inner.InsertAsync(table, entity, cancellationToken);
+            return outcome == InsertOutcome.Inserted && Interlocked.CompareExchange(ref _refused, 1, 0) == 0 ? InsertOutcome.AlreadyExists : outcome;
         }
 
         public Task CreateTableIfNotExistsAsync(string table, CancellationToken cancellationToken) => inner.CreateTableIfNotExistsAsync(table, cancellationToken);

@@ -16,9 +16,9 @@ public sealed class SimulatorTrytonRulesTests
     public async Task Simulator_refuses_a_party_on_a_journal_line_whose_account_takes_none_as_tryton_does()
     {
         await using var host = await FulfilTestHost.StartAsync();
-        int clearing = host.Sandbox.State.AccountId(FulfilSandboxDemo.ReturnsClearingAccountCode);
-        int liability = host.Sandbox.State.AccountId(FulfilSandboxDemo.GiftCardLiabilityAccountCode);
-        int customer = host.Sandbox.State.Where("party.party", _ => true)[0].Id;
+        var clearing = host.Sandbox.State.AccountId(FulfilSandboxDemo.ReturnsClearingAccountCode);
+        var liability = host.Sandbox.State.AccountId(FulfilSandboxDemo.GiftCardLiabilityAccountCode);
+        var customer = host.Sandbox.State.Where("party.party", _ => true)[0].Id;
 
         var refused = await Assert.ThrowsAsync<FulfilUserErrorException>(() => host.Http.CreateAsync("account.move", [Move(clearing, liability, customer)]));
 
@@ -29,9 +29,9 @@ public sealed class SimulatorTrytonRulesTests
     public async Task Journal_entry_keeps_the_customer_only_on_lines_of_accounts_that_take_a_party()
     {
         await using var host = await FulfilTestHost.StartAsync();
-        int clearing = host.Sandbox.State.AccountId(FulfilSandboxDemo.ReturnsClearingAccountCode);
-        int liability = host.Sandbox.State.AccountId(FulfilSandboxDemo.GiftCardLiabilityAccountCode);
-        int customer = host.Sandbox.State.Where("party.party", _ => true)[0].Id;
+        var clearing = host.Sandbox.State.AccountId(FulfilSandboxDemo.ReturnsClearingAccountCode);
+        var liability = host.Sandbox.State.AccountId(FulfilSandboxDemo.GiftCardLiabilityAccountCode);
+        var customer = host.Sandbox.State.Where("party.party", _ => true)[0].Id;
 
         var entry = await host.Client.CreateJournalEntryAsync(new FulfilJournalEntryRequest("LOOP-PARTY-SC", Day,
             [new FulfilJournalLine(clearing, 10m, 0m, null, "store credit"), new FulfilJournalLine(liability, 0m, 10m, customer, "store credit")]));
@@ -44,7 +44,7 @@ public sealed class SimulatorTrytonRulesTests
     public async Task Simulator_refuses_a_sale_line_without_its_unit_as_tryton_does()
     {
         await using var host = await FulfilTestHost.StartAsync();
-        int party = host.Sandbox.State.Where("party.party", _ => true)[0].Id;
+        var party = host.Sandbox.State.Where("party.party", _ => true)[0].Id;
         var line = new Dictionary<string, object?> { ["type"] = "line", ["product"] = host.Sandbox.State.ProductId("TEE-BLK-M"), ["quantity"] = new TrytonFloat(1m), ["unit_price"] = 25.00m };
         var sale = new Dictionary<string, object?> { ["party"] = party, ["reference"] = "NO-UNIT", ["lines"] = new object[] { new object[] { "create", new[] { line } } } };
 

@@ -17,7 +17,7 @@ public sealed class TrytonChaosReaderTests(TrytonFixture fixture) : TrytonTestBa
     {
         // Tryton rule: a cancelled return's sale stays processing and its draft credit note is cancelled, so the
         // reader counts its return order and no credit note; a processed return's credit note carries Tryton's tax.
-        await using TrytonHarness h = await StartAsync();
+        await using var h = await StartAsync();
         var (refund, _) = await ReturnAsync(h, (b, x) => b.WithLine(Tee, Price, tax: Tax, lineItemId: x.Line(1)));
         var (cancelled, _) = await ReturnAsync(h, (b, x) => b.WithLine(Tee, Price, tax: Tax, lineItemId: x.Line(1)));
         await h.SendAsync(refund.Created_());
@@ -29,7 +29,7 @@ public sealed class TrytonChaosReaderTests(TrytonFixture fixture) : TrytonTestBa
 
         var documents = await reader.DocumentsAsync(new HashSet<string>(StringComparer.Ordinal) { refund.ReturnId, cancelled.ReturnId }, CancellationToken.None);
 
-        string id = refund.ReturnId;
+        var id = refund.ReturnId;
         Assert.Equal(
             new[] { (ChaosReturns.ReturnOrder, id), (ChaosReturns.ReturnOrder, cancelled.ReturnId), (ChaosReturns.CreditNote, $"LOOP-{id}-CN"), (ChaosReturns.Journal, $"LOOP-{id}-RF"), (ChaosReturns.Restock, $"LOOP-{id}-RESTOCK-{TrytonEngine.Codes.Sellable}") }.Order(),
             documents.Keys.Order());

@@ -18,8 +18,8 @@ public sealed class TrytonGoLiveAuditTests(TrytonFixture fixture)
     public async Task Audit_of_the_tryton_set_up_exits_zero_and_accepts_the_waste_location_quarantine()
     {
         var time = new FakeTimeProvider(new DateTimeOffset(2026, 11, 20, 9, 0, 0, TimeSpan.Zero));
-        await using TrytonHarness h = await TrytonHarness.StartAsync(fixture.Engine);
-        string orderName = TrytonHarness.UniqueOrderName();
+        await using var h = await TrytonHarness.StartAsync(fixture.Engine);
+        var orderName = TrytonHarness.UniqueOrderName();
         await h.CreateShippedSaleAsync(orderName, "Demo Customer A", (Tee, 1m, 25.00m));
         await GoLiveAuditTests.SubscribeAsync(h.Loop, GoLiveAuditTests.WebhookUrl, "return.created", "return.updated", "return.closed");
         GoLiveAuditTests.AddRecentReturn(h.Loop, time.GetUtcNow(), orderName, Tee);
@@ -27,7 +27,7 @@ public sealed class TrytonGoLiveAuditTests(TrytonFixture fixture)
         var (code, stdout, stderr) = await RunAtAsync(time, new Dictionary<string, string?>(h.Settings), "audit", "--webhook-url", GoLiveAuditTests.WebhookUrl);
 
         Assert.True(code == 0, $"audit exited {code}: {stderr}\n{stdout}");
-        string[] lines = stdout.Split('\n');
+        var lines = stdout.Split('\n');
         Assert.DoesNotContain(lines, l => l.TrimStart().StartsWith("FAIL", StringComparison.Ordinal));
         Assert.Contains(lines, l => l.TrimStart().StartsWith("PASS", StringComparison.Ordinal)
             && l.Contains($"quarantine location — {TrytonEngine.Codes.Quarantine} (lost_found, a waste location of the warehouse)", StringComparison.Ordinal));

@@ -75,8 +75,8 @@ internal sealed class TrytonHarness : IAsyncDisposable
     /// </param>
     public static async Task<TrytonHarness> StartAsync(TrytonEngine engine, IDictionary<string, string?>? overrides = null, FaultInjection? faults = null)
     {
-        FaultProxy? proxy = faults is null ? null : await FaultProxy.StartAsync(engine.BaseAddress, faults);
-        LoopSandbox loop = await LoopSandbox.StartAsync(new LoopSandboxOptions { SeedDemoData = false });
+        var proxy = faults is null ? null : await FaultProxy.StartAsync(engine.BaseAddress, faults);
+        var loop = await LoopSandbox.StartAsync(new LoopSandboxOptions { SeedDemoData = false });
         ITableStore store = new AzureTableStore(StorageAccount.FromConnectionString(await AzuriteTestServer.GetConnectionStringAsync()), tablePrefix: AzuriteTestServer.UniqueTableName("tr"));
         var settings = new Dictionary<string, string?>(engine.FulfilSettings, StringComparer.OrdinalIgnoreCase);
         foreach (var (key, value) in OutcomesHarness.OutcomeSettings)
@@ -118,7 +118,7 @@ internal sealed class TrytonHarness : IAsyncDisposable
         collection.AddLoopFulfilWebhooks(configuration);
         collection.AddLoopFulfilReturns(configuration).AddOutcomeStages(configuration);
         collection.AddLoopFulfilShadowMode(configuration);
-        ServiceProvider provider = collection.BuildServiceProvider(new ServiceProviderOptions { ValidateOnBuild = true, ValidateScopes = true });
+        var provider = collection.BuildServiceProvider(new ServiceProviderOptions { ValidateOnBuild = true, ValidateScopes = true });
         var options = provider.GetRequiredService<IOptions<FulfilOptions>>().Value;
         var http = new FulfilHttp(new HttpClient { BaseAddress = engine.BaseAddress, Timeout = TimeSpan.FromSeconds(60) }, options);
         return new TrytonHarness(engine, loop, provider, bus, http, settings, proxy);
@@ -130,21 +130,21 @@ internal sealed class TrytonHarness : IAsyncDisposable
     /// <summary>Signs and posts the webhook through the ingress, then delivers everything queued on loop-returns.</summary>
     public async Task SendAsync(byte[] body)
     {
-        WebhookResponse response = await _services.GetRequiredService<WebhookIngress>().HandleAndSendAsync(IngressHarness.Request(body, WebhookTestKit.Sign(body)), Bus, CancellationToken.None);
+        var response = await _services.GetRequiredService<WebhookIngress>().HandleAndSendAsync(IngressHarness.Request(body, WebhookTestKit.Sign(body)), Bus, CancellationToken.None);
         Assert.Equal(202, response.StatusCode);
         await DrainAsync();
     }
 
     public Task<IReadOnlyList<BusDelivery>> DrainAsync() => Bus.DrainAsync(async (message, ct) =>
     {
-        await using AsyncServiceScope scope = _services.CreateAsyncScope();
+        await using var scope = _services.CreateAsyncScope();
         return await scope.ServiceProvider.GetRequiredService<ReturnEventHandler>().HandleAsync(message, ct);
     });
 
     /// <summary>What the hosts' <c>POST /api/returns/{id}/inspection</c> does, then the queue delivery.</summary>
     public async Task InspectAsync(string returnId, params LineInspection[] lines)
     {
-        await using AsyncServiceScope scope = _services.CreateAsyncScope();
+        await using var scope = _services.CreateAsyncScope();
         await scope.ServiceProvider.GetRequiredService<InspectionService>().SubmitAsync(returnId, lines, CancellationToken.None);
         await DrainAsync();
     }
@@ -153,18 +153,18 @@ internal sealed class TrytonHarness : IAsyncDisposable
     public async Task<IReadOnlyList<ExchangeHandlingResult>> DeliverExchangesAsync()
     {
         var results = new List<ExchangeHandlingResult>();
-        while (Bus.OtherQueues.TryDequeue(out OutboundMessage? message))
+        while (Bus.OtherQueues.TryDequeue(out var message))
         {
             if (message.Queue != QueueNames.LoopExchanges)
             {
                 continue;
             }
 
-            for (int attempt = 1; ; attempt++)
+            for (var attempt = 1; ; attempt++)
             {
                 try
                 {
-                    await using AsyncServiceScope scope = _services.CreateAsyncScope();
+                    await using var scope = _services.CreateAsyncScope();
                     results.Add(await scope.ServiceProvider.GetRequiredService<ExchangeOrderHandler>()
                         .HandleAsync(new InboundMessage(message.Body, message.MessageId, message.SessionId, attempt, message.Properties), CancellationToken.None));
                     break;
@@ -182,7 +182,7 @@ internal sealed class TrytonHarness : IAsyncDisposable
     public async Task<IReadOnlyList<ExceptionRecord>> ExceptionRecordsAsync()
     {
         var records = new List<ExceptionRecord>();
-        await foreach (ExceptionRecord r in _services.GetRequiredService<ExceptionService>().ListAsync(null, null, CancellationToken.None))
+        await foreach (var r in _services.GetRequiredService<ExceptionService>().ListAsync(null, null, CancellationToken.None))
         {
             records.Add(r);
         }
@@ -207,7 +207,7 @@ internal sealed class TrytonHarness : IAsyncDisposable
     /// <summary>On-hand quantity of a SKU in a location and its children, as Tryton computes it.</summary>
     public async Task<decimal> Stock(string sku, string locationCode)
     {
-        int location = await IdOf("stock.location", "code", locationCode);
+        var location = await IdOf("stock.location", "code", locationCode);
         var context = new Dictionary<string, object?> { ["locations"] = new[] { location }, ["with_childs"] = true };
         var rows = await Http.SearchReadAsync<JsonElement>("product.product", [new object[] { "code", "=", sku }, new object[] { "active", "in", ActiveOrArchived }], 0, 1, ["id", "quantity"], context);
         return Assert.Single(rows).GetProperty("quantity").GetDecimal();

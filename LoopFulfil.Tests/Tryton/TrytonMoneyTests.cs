@@ -23,12 +23,12 @@ public sealed class TrytonMoneyTests(TrytonFixture fixture) : TrytonTestBase(fix
     [Fact]
     public async Task Discounted_refund_with_handling_fee_credits_revenue_and_tax_at_price_less_discount_and_nets_the_receivable_to_zero()
     {
-        await using TrytonHarness h = await StartAsync();
+        await using var h = await StartAsync();
         const decimal price = SalePrice, discount = 5.00m, fee = 2.00m;
-        decimal tax = (price - discount) * Rate;
-        decimal refund = price - discount + tax - fee;
+        var tax = (price - discount) * Rate;
+        var refund = price - discount + tax - fee;
         var (r, _) = await ReturnAsync(h, (b, x) => b.WithLine(Tee, price, tax: tax, discount: discount, refund: 0m, lineItemId: x.Line(1)).WithHandlingFee(fee).WithRefund(refund));
-        Dictionary<string, decimal> before = await BalancesAsync(h);
+        var before = await BalancesAsync(h);
 
         await h.SendAsync(r.Created_());
         await h.InspectAsync(r.ReturnId, new LineInspection(r.Line(1), true, "back_to_stock"));
@@ -38,7 +38,7 @@ public sealed class TrytonMoneyTests(TrytonFixture fixture) : TrytonTestBase(fix
         var order = Assert.Single(await h.ReturnOrders(r.ReturnId));
         var note = Assert.Single(await h.InvoicesOf(order.GetProperty("id").GetInt32()));
         Assert.Equal(("paid", $"LOOP-{r.ReturnId}-CN", -refund, -tax), (note.GetProperty("state").GetString(), note.GetProperty("reference").GetString(), Dec(note, "total_amount"), Dec(note, "tax_amount")));
-        Dictionary<string, decimal> moved = Delta(before, await BalancesAsync(h));
+        var moved = Delta(before, await BalancesAsync(h));
         Assert.Equal(price - discount, moved[TrytonEngine.Codes.Revenue]);
         Assert.Equal(tax, moved[TrytonEngine.Codes.Tax]);
         Assert.Equal(-fee, moved[TrytonEngine.Codes.HandlingFees]);
@@ -50,19 +50,19 @@ public sealed class TrytonMoneyTests(TrytonFixture fixture) : TrytonTestBase(fix
     [Fact]
     public async Task Store_credit_with_bonus_credits_the_liability_with_the_whole_credit_issued_and_nets_the_receivable_to_zero()
     {
-        await using TrytonHarness h = await StartAsync();
+        await using var h = await StartAsync();
         const decimal price = SalePrice, bonus = 2.50m;
-        decimal tax = price * Rate;
-        decimal issued = price + tax + bonus;
+        var tax = price * Rate;
+        var issued = price + tax + bonus;
         var (r, _) = await ReturnAsync(h, (b, x) => b.WithLine(Tee, price, tax: tax, refund: 0m, lineItemId: x.Line(1)).WithGiftCard(issued - bonus));
-        Dictionary<string, decimal> before = await BalancesAsync(h);
+        var before = await BalancesAsync(h);
 
         await h.SendAsync(r.Created_());
         await h.InspectAsync(r.ReturnId, new LineInspection(r.Line(1), true, "back_to_stock"));
         await h.SendAsync(r.Closed());
         await h.SendAsync(GiftCardRequested(r.ReturnId, issued, bonus));
 
-        Dictionary<string, decimal> moved = Delta(before, await BalancesAsync(h));
+        var moved = Delta(before, await BalancesAsync(h));
         Assert.Equal(price, moved[TrytonEngine.Codes.Revenue]);
         Assert.Equal(tax, moved[TrytonEngine.Codes.Tax]);
         Assert.Equal(-issued, moved[TrytonEngine.Codes.GiftCardLiability]);

@@ -18,13 +18,13 @@ public sealed class TrytonQuarantineTests(TrytonFixture fixture) : TrytonTestBas
     [Fact]
     public async Task Delivered_parcel_is_received_into_the_waste_location_quarantine_and_only_inspection_moves_it_to_storage()
     {
-        await using TrytonHarness h = await StartAsync();
-        string orderName = TrytonHarness.UniqueOrderName();
+        await using var h = await StartAsync();
+        var orderName = TrytonHarness.UniqueOrderName();
         await h.CreateShippedSaleAsync(orderName, "Demo Customer A", (Tee, 2m, Price));
-        OutcomeReturn r = new OutcomeReturn(orderName, (b, x) => b.WithLine(Tee, Price, tax: Tax, lineItemId: x.Line(1)).WithLine(Tee, Price, tax: Tax, lineItemId: x.Line(2))).AddTo(h.Loop);
-        decimal sellable = await h.Stock(Tee, TrytonEngine.Codes.Sellable);
-        decimal quarantine = await h.Stock(Tee, TrytonEngine.Codes.Quarantine);
-        decimal damaged = await h.Stock(Tee, TrytonEngine.Codes.Damaged);
+        var r = new OutcomeReturn(orderName, (b, x) => b.WithLine(Tee, Price, tax: Tax, lineItemId: x.Line(1)).WithLine(Tee, Price, tax: Tax, lineItemId: x.Line(2))).AddTo(h.Loop);
+        var sellable = await h.Stock(Tee, TrytonEngine.Codes.Sellable);
+        var quarantine = await h.Stock(Tee, TrytonEngine.Codes.Quarantine);
+        var damaged = await h.Stock(Tee, TrytonEngine.Codes.Damaged);
 
         await h.SendAsync(r.Created_());
         await h.SendAsync(QuarantineReceiptTests.Label(r, "delivered"));
@@ -53,11 +53,11 @@ public sealed class TrytonQuarantineTests(TrytonFixture fixture) : TrytonTestBas
     {
         // Tryton rules: a processing sale keeps its lines (sale.cancel applies to draft and quoted sales only), so the
         // stale return sale's draft return shipment and draft credit note are cancelled and a new return sale is made.
-        await using TrytonHarness h = await StartAsync();
-        string orderName = TrytonHarness.UniqueOrderName();
+        await using var h = await StartAsync();
+        var orderName = TrytonHarness.UniqueOrderName();
         await h.CreateShippedSaleAsync(orderName, "Demo Customer A", (Tee, 2m, Price));
-        bool edited = false;
-        OutcomeReturn r = new OutcomeReturn(orderName, (b, x) =>
+        var edited = false;
+        var r = new OutcomeReturn(orderName, (b, x) =>
         {
             b.WithLine(Tee, Price, tax: Tax, lineItemId: x.Line(1));
             if (!edited)
@@ -66,7 +66,7 @@ public sealed class TrytonQuarantineTests(TrytonFixture fixture) : TrytonTestBas
             }
         }).AddTo(h.Loop);
         await h.SendAsync(r.Created_());
-        int stale = Assert.Single(await h.ReturnOrders(r.ReturnId)).GetProperty("id").GetInt32();
+        var stale = Assert.Single(await h.ReturnOrders(r.ReturnId)).GetProperty("id").GetInt32();
 
         edited = true;
         await h.SendAsync(r.Webhook("return.updated", "open", 10));

@@ -22,7 +22,7 @@ public sealed class TrytonScenarioTests(TrytonFixture fixture) : TrytonTestBase(
     {
         // Tryton rule: processing a sale with negative quantities creates a draft stock.shipment.out.return
         // (customer → warehouse input) and, with invoice method "order", a draft credit note including the tax.
-        await using TrytonHarness h = await StartAsync();
+        await using var h = await StartAsync();
         var (r, _) = await ReturnOnAnOrderOfBothSizesAsync(h, (b, x) => b.WithLine(Tee, Price, tax: Tax, lineItemId: x.Line(1)));
 
         await h.SendAsync(r.Created_());
@@ -43,7 +43,7 @@ public sealed class TrytonScenarioTests(TrytonFixture fixture) : TrytonTestBase(
     {
         // Tryton rule: sale.cancel applies only to draft and quoted sales (a processing return sale stays processing);
         // what a processing return sale made is undone by cancelling each draft document with its own workflow.
-        await using TrytonHarness h = await StartAsync();
+        await using var h = await StartAsync();
         var (r, _) = await ReturnOnAnOrderOfBothSizesAsync(h, (b, x) => b.WithLine(Tee, Price, tax: Tax, lineItemId: x.Line(1)));
         await h.SendAsync(r.Created_());
 
@@ -61,10 +61,10 @@ public sealed class TrytonScenarioTests(TrytonFixture fixture) : TrytonTestBase(
     {
         // Tryton rules: the return sale's credit note is Tryton's (no second one may be made); posting it needs an
         // open period; a return shipment receives into quarantine only because it is a waste location of the warehouse.
-        await using TrytonHarness h = await StartAsync();
+        await using var h = await StartAsync();
         var (r, _) = await ReturnOnAnOrderOfBothSizesAsync(h, (b, x) => b.WithLine(Tee, Price, tax: Tax, lineItemId: x.Line(1)));
-        decimal sellable = await h.Stock(Tee, TrytonEngine.Codes.Sellable);
-        decimal quarantine = await h.Stock(Tee, TrytonEngine.Codes.Quarantine);
+        var sellable = await h.Stock(Tee, TrytonEngine.Codes.Sellable);
+        var quarantine = await h.Stock(Tee, TrytonEngine.Codes.Quarantine);
 
         await h.SendAsync(r.Created_());
         await h.InspectAsync(r.ReturnId, new LineInspection(r.Line(1), true, "back_to_stock"));
@@ -84,9 +84,9 @@ public sealed class TrytonScenarioTests(TrytonFixture fixture) : TrytonTestBase(
     public async Task Store_credit_posts_a_balanced_liability_entry_in_an_open_period_against_trytons_posted_credit_note()
     {
         // Tryton rules: an account.move must balance and its date must fall in an open period to be posted.
-        await using TrytonHarness h = await StartAsync();
+        await using var h = await StartAsync();
         var (r, _) = await ReturnOnAnOrderOfBothSizesAsync(h, (b, x) => b.WithLine(Tee, Price, tax: Tax, lineItemId: x.Line(1)).WithGiftCard(Price + Tax));
-        decimal liability = await h.Balance(TrytonEngine.Codes.GiftCardLiability);
+        var liability = await h.Balance(TrytonEngine.Codes.GiftCardLiability);
 
         await h.SendAsync(r.Created_());
         await h.InspectAsync(r.ReturnId, new LineInspection(r.Line(1), true, "back_to_stock"));
@@ -107,10 +107,10 @@ public sealed class TrytonScenarioTests(TrytonFixture fixture) : TrytonTestBase(
     {
         // Tryton rule: an internal shipment moves stock only between storage/lost_found/view locations, and only
         // what the source location holds (assign_try answers false otherwise).
-        await using TrytonHarness h = await StartAsync();
+        await using var h = await StartAsync();
         var (r, _) = await ReturnOnAnOrderOfBothSizesAsync(h, (b, x) => b.WithLine(Tee, Price, tax: Tax, lineItemId: x.Line(1)));
-        decimal sellable = await h.Stock(Tee, TrytonEngine.Codes.Sellable);
-        decimal damaged = await h.Stock(Tee, TrytonEngine.Codes.Damaged);
+        var sellable = await h.Stock(Tee, TrytonEngine.Codes.Sellable);
+        var damaged = await h.Stock(Tee, TrytonEngine.Codes.Damaged);
 
         await h.SendAsync(r.Created_());
         await h.InspectAsync(r.ReturnId, new LineInspection(r.Line(1), false, "junk"));
@@ -125,7 +125,7 @@ public sealed class TrytonScenarioTests(TrytonFixture fixture) : TrytonTestBase(
     public async Task Exchange_becomes_a_confirmed_tryton_sale_that_tryton_processes_into_a_shipment()
     {
         // Tryton rules: a sale line needs its unit; confirming queues process, which creates the outgoing shipment.
-        await using TrytonHarness h = await StartAsync();
+        await using var h = await StartAsync();
         var (r, _) = await ReturnOnAnOrderOfBothSizesAsync(h, (b, x) => b.WithLine(Tee, Price, tax: Tax, lineItemId: x.Line(1)).WithExchangeOnOriginalOrder(TeeL, Price, Tax));
 
         await h.SendAsync(r.Created_());

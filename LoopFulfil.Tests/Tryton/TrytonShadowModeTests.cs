@@ -50,21 +50,21 @@ public sealed class TrytonShadowModeTests(TrytonFixture fixture) : TrytonTestBas
     [Fact]
     public async Task Shadow_run_changes_no_tryton_record_and_reports_loop_amounts_then_live_posts_only_what_the_existing_process_had_not()
     {
-        await using TrytonHarness h = await StartAsync(new Dictionary<string, string?> { ["Integration:Mode"] = "Shadow" });
+        await using var h = await StartAsync(new Dictionary<string, string?> { ["Integration:Mode"] = "Shadow" });
         var books = new TrytonBooks(h.Http);
         var refund = await OrderAsync(h, BooksScenarios.Refund(lineCarriesValue: false));
         var credit = await OrderAsync(h, BooksScenarios.StoreCredit(lineCarriesValue: false));
         var exchange = await OrderAsync(h, BooksScenarios.EvenExchange(lineCarriesValue: false));
-        int watermark = await books.WatermarkAsync();
+        var watermark = await books.WatermarkAsync();
 
         // The existing process: the refund's return sale with its credit note posted, the store credit's return sale
         // (Tryton's draft credit note left as it is); nothing for the exchange.
-        int refundSale = await ExistingReturnSaleAsync(h, refund.SaleId, "SHOPIFY-RET-" + refund.Return.ReturnId);
-        int refundNote = Assert.Single(await h.InvoicesOf(refundSale)).GetProperty("id").GetInt32();
+        var refundSale = await ExistingReturnSaleAsync(h, refund.SaleId, "SHOPIFY-RET-" + refund.Return.ReturnId);
+        var refundNote = Assert.Single(await h.InvoicesOf(refundSale)).GetProperty("id").GetInt32();
         await h.Http.CallAsync("account.invoice", "post", [new[] { refundNote }]);
-        int creditSale = await ExistingReturnSaleAsync(h, credit.SaleId, "SHOPIFY-RET-" + credit.Return.ReturnId);
-        int creditNote = Assert.Single(await h.InvoicesOf(creditSale)).GetProperty("id").GetInt32();
-        SortedDictionary<string, string> before = await SnapshotAsync(h);
+        var creditSale = await ExistingReturnSaleAsync(h, credit.SaleId, "SHOPIFY-RET-" + credit.Return.ReturnId);
+        var creditNote = Assert.Single(await h.InvoicesOf(creditSale)).GetProperty("id").GetInt32();
+        var before = await SnapshotAsync(h);
         // The snapshot holds what the existing process made, with Tryton's write dates.
         Assert.Contains("\"write_date\"", before[$"account.invoice/{refundNote}"], StringComparison.Ordinal);
         Assert.Contains($"sale.sale/{creditSale}", before.Keys);
@@ -80,11 +80,11 @@ public sealed class TrytonShadowModeTests(TrytonFixture fixture) : TrytonTestBas
         Assert.Empty(await h.ExceptionRecordsAsync());
 
         // The report: every document of the accounting model with the amounts the Loop payloads give.
-        Dictionary<string, ReturnFigures> figures = LoopReturnPayloads.FromWebhooks(sent).ToDictionary(p => p.ReturnId, p => ExpectedBooks.For(p).Figures, StringComparer.Ordinal);
-        ShadowReport report = await h.Services.GetRequiredService<ShadowReportBuilder>().BuildAsync(CancellationToken.None);
+        var figures = LoopReturnPayloads.FromWebhooks(sent).ToDictionary(p => p.ReturnId, p => ExpectedBooks.For(p).Figures, StringComparer.Ordinal);
+        var report = await h.Services.GetRequiredService<ShadowReportBuilder>().BuildAsync(CancellationToken.None);
         foreach (var (r, _) in new[] { refund, credit, exchange })
         {
-            ReturnFigures f = figures[r.ReturnId];
+            var f = figures[r.ReturnId];
             Assert.Equal(f.Net, Row(report, r.ReturnId, "return sale").Planned);
             Assert.Equal(f.Value - f.HandlingFee, Row(report, r.ReturnId, "credit note").Planned);
         }
@@ -114,7 +114,7 @@ public sealed class TrytonShadowModeTests(TrytonFixture fixture) : TrytonTestBas
         // Exactly one return sale and one credit note per return: the existing process's where it made them.
         Assert.Equal(refundSale, await OneReturnSaleAsync(h, refund.SaleId));
         Assert.Equal(creditSale, await OneReturnSaleAsync(h, credit.SaleId));
-        int exchangeSale = await OneReturnSaleAsync(h, exchange.SaleId);
+        var exchangeSale = await OneReturnSaleAsync(h, exchange.SaleId);
         Assert.Equal(refundNote, await OneCreditNoteAsync(h, refundSale, refund.Return.ReturnId));
         Assert.Equal(creditNote, await OneCreditNoteAsync(h, creditSale, credit.Return.ReturnId));
         await OneCreditNoteAsync(h, exchangeSale, exchange.Return.ReturnId);
@@ -124,12 +124,12 @@ public sealed class TrytonShadowModeTests(TrytonFixture fixture) : TrytonTestBas
 
         // The books, from the Loop payloads alone (docs/accounting.md rows 1, 4 and 6), to the cent.
         var chart = BookChart.From(TrytonEngine.Codes.Receivable, TrytonEngine.Codes.Revenue, TrytonEngine.Codes.Tax, h.Settings);
-        IReadOnlyDictionary<string, decimal> expected = chart.ByCode(ExpectedBooks.Sum(LoopReturnPayloads.FromWebhooks(sent).Select(p => ExpectedBooks.For(p))));
-        IReadOnlyDictionary<string, decimal> actual = await books.BalancesAsync(watermark);
+        var expected = chart.ByCode(ExpectedBooks.Sum(LoopReturnPayloads.FromWebhooks(sent).Select(p => ExpectedBooks.For(p))));
+        var actual = await books.BalancesAsync(watermark);
         Assert.Equal(Text(expected, chart.Codes.Union(expected.Keys)), Text(actual, chart.Codes.Union(expected.Keys)));
         Assert.Empty(await h.ExceptionRecordsAsync());
         // The same comparison sees what live mode wrote: it could have failed in shadow mode.
-        List<string> written = Differences(before, await SnapshotAsync(h));
+        var written = Differences(before, await SnapshotAsync(h));
         Assert.Contains(written, d => d.StartsWith("created account.move/", StringComparison.Ordinal));
         Assert.Contains(written, d => d.StartsWith($"changed account.invoice/{creditNote}:", StringComparison.Ordinal));
     }
@@ -137,15 +137,15 @@ public sealed class TrytonShadowModeTests(TrytonFixture fixture) : TrytonTestBas
     /// <summary>A shipped Tryton sale of the scenario's items and the scenario's one Loop return on it.</summary>
     private static async Task<(BooksReturn Return, int SaleId)> OrderAsync(TrytonHarness h, BooksScenario scenario)
     {
-        string orderName = TrytonHarness.UniqueOrderName();
-        int sale = await h.CreateShippedSaleAsync(orderName, "Demo Customer A", scenario.Sale);
+        var orderName = TrytonHarness.UniqueOrderName();
+        var sale = await h.CreateShippedSaleAsync(orderName, "Demo Customer A", scenario.Sale);
         return (new BooksReturn(orderName, Assert.Single(scenario.Returns)), sale);
     }
 
     /// <summary>What the existing process does for a return of one tee: Fulfil's return_order with its own identifier; Tryton makes the rest.</summary>
     private static async Task<int> ExistingReturnSaleAsync(TrytonHarness h, int sale, string name)
     {
-        int line = Assert.Single(await h.Rows("sale.line", [new object[] { "sale", "=", sale }, new object[] { "description", "=", Tee }])).GetProperty("id").GetInt32();
+        var line = Assert.Single(await h.Rows("sale.line", [new object[] { "sale", "=", sale }, new object[] { "description", "=", Tee }])).GetProperty("id").GetInt32();
         var args = new Dictionary<string, object?>
         {
             ["channel_identifier"] = name, ["reference"] = name, ["warehouse"] = h.Engine.WarehouseId,
@@ -161,7 +161,7 @@ public sealed class TrytonShadowModeTests(TrytonFixture fixture) : TrytonTestBas
         h.Loop.AddReturn(r.Json("open", 0), sendCreatedWebhook: false);
         await SendAsync(h, r.CreatedWebhook(), sent);
         await h.InspectAsync(r.ReturnId, [.. r.Spec.Passed!.Select((passed, i) => new LineInspection(r.Line(i + 1), passed, passed ? "back_to_stock" : "junk"))]);
-        byte[] closed = r.ClosedWebhook(processed: true);
+        var closed = r.ClosedWebhook(processed: true);
         h.Loop.AddReturn(r.Json("closed", 120), sendCreatedWebhook: false);
         await SendAsync(h, closed, sent);
         if (r.Spec.GiftCard is { } card)
@@ -182,7 +182,7 @@ public sealed class TrytonShadowModeTests(TrytonFixture fixture) : TrytonTestBas
         var records = new SortedDictionary<string, string>(StringComparer.Ordinal);
         foreach (var (model, fields) in WrittenModels)
         {
-            foreach (JsonElement row in await h.Rows(model, [], ["create_date", "write_date", .. fields]))
+            foreach (var row in await h.Rows(model, [], ["create_date", "write_date", .. fields]))
             {
                 records[model + "/" + row.GetProperty("id").GetInt32().ToString(CultureInfo.InvariantCulture)] = row.GetRawText();
             }
@@ -195,7 +195,7 @@ public sealed class TrytonShadowModeTests(TrytonFixture fixture) : TrytonTestBas
     [
         .. after.Where(kv => !before.ContainsKey(kv.Key)).Select(kv => "created " + kv.Key + " " + kv.Value),
         .. before.Where(kv => !after.ContainsKey(kv.Key)).Select(kv => "deleted " + kv.Key),
-        .. before.Where(kv => after.TryGetValue(kv.Key, out string? now) && now != kv.Value).Select(kv => $"changed {kv.Key}: {kv.Value} → {after[kv.Key]}"),
+        .. before.Where(kv => after.TryGetValue(kv.Key, out var now) && now != kv.Value).Select(kv => $"changed {kv.Key}: {kv.Value} → {after[kv.Key]}"),
     ];
 
     private static async Task<int> OneReturnSaleAsync(TrytonHarness h, int originalSale) =>
@@ -204,9 +204,9 @@ public sealed class TrytonShadowModeTests(TrytonFixture fixture) : TrytonTestBas
     /// <summary>The one posted credit note of a return: its return sale's, and no other invoice carrying <c>LOOP-{id}-CN</c>.</summary>
     private static async Task<int> OneCreditNoteAsync(TrytonHarness h, int returnSale, string returnId)
     {
-        JsonElement note = Assert.Single(await h.InvoicesOf(returnSale), i => i.GetProperty("state").GetString() != "cancelled");
+        var note = Assert.Single(await h.InvoicesOf(returnSale), i => i.GetProperty("state").GetString() != "cancelled");
         Assert.Contains(note.GetProperty("state").GetString() ?? "", DoneStates);
-        int id = note.GetProperty("id").GetInt32();
+        var id = note.GetProperty("id").GetInt32();
         Assert.All(await h.Rows("account.invoice", [new object[] { "reference", "=", $"LOOP-{returnId}-CN" }]), i => Assert.Equal(id, i.GetProperty("id").GetInt32()));
         return id;
     }

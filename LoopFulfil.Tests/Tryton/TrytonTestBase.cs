@@ -28,8 +28,8 @@ public abstract class TrytonTestBase(TrytonFixture fixture)
     /// </summary>
     private protected static async Task<(OutcomeReturn Return, int SaleId)> ReturnAsync(TrytonHarness h, Action<Builders.LoopReturnBuilder, OutcomeReturn> configure, params (string Sku, decimal Quantity, decimal Price)[] sold)
     {
-        string orderName = TrytonHarness.UniqueOrderName();
-        int sale = await h.CreateShippedSaleAsync(orderName, "Demo Customer A", sold.Length == 0 ? [(Tee, 1m, Price)] : sold);
+        var orderName = TrytonHarness.UniqueOrderName();
+        var sale = await h.CreateShippedSaleAsync(orderName, "Demo Customer A", sold.Length == 0 ? [(Tee, 1m, Price)] : sold);
         return (new OutcomeReturn(orderName, configure).AddTo(h.Loop), sale);
     }
 
@@ -43,7 +43,7 @@ public abstract class TrytonTestBase(TrytonFixture fixture)
     private protected static async Task<Dictionary<string, decimal>> BalancesAsync(TrytonHarness h)
     {
         var balances = new Dictionary<string, decimal>(StringComparer.Ordinal);
-        foreach (string code in Accounts)
+        foreach (var code in Accounts)
         {
             balances[code] = await h.Balance(code);
         }

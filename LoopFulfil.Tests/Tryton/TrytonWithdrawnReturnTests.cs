@@ -14,13 +14,13 @@ public sealed class TrytonWithdrawnReturnTests(TrytonFixture fixture) : TrytonTe
     [Fact]
     public async Task Unit_of_a_return_cancelled_after_authorisation_can_be_returned_again_while_tryton_keeps_the_first_return_sale_processing()
     {
-        await using TrytonHarness h = await StartAsync();
-        string orderName = TrytonHarness.UniqueOrderName();
+        await using var h = await StartAsync();
+        var orderName = TrytonHarness.UniqueOrderName();
         await h.CreateShippedSaleAsync(orderName, "Demo Customer A", (Tee, 1m, Price));
-        OutcomeReturn first = new OutcomeReturn(orderName, (b, x) => b.WithLine(Tee, Price, tax: Tax, lineItemId: x.Line(1))).AddTo(h.Loop);
+        var first = new OutcomeReturn(orderName, (b, x) => b.WithLine(Tee, Price, tax: Tax, lineItemId: x.Line(1))).AddTo(h.Loop);
         await h.SendAsync(first.Created_());
         await h.SendAsync(first.Webhook("return.updated", "cancelled", 30));
-        OutcomeReturn second = new OutcomeReturn(orderName, (b, x) => b.WithLine(Tee, Price, tax: Tax, lineItemId: x.Line(1))).AddTo(h.Loop);
+        var second = new OutcomeReturn(orderName, (b, x) => b.WithLine(Tee, Price, tax: Tax, lineItemId: x.Line(1))).AddTo(h.Loop);
 
         await h.SendAsync(second.Created_());
 

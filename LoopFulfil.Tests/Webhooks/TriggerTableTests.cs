@@ -21,7 +21,7 @@ public sealed class TriggerTableTests
     {
         var triggers = new SortedSet<string>(StringComparer.Ordinal);
         var options = new JsonDocumentOptions { AllowTrailingCommas = true };
-        foreach (string file in Directory.EnumerateFiles(Path.Combine(AppContext.BaseDirectory, "Fixtures"), "*", SearchOption.AllDirectories))
+        foreach (var file in Directory.EnumerateFiles(Path.Combine(AppContext.BaseDirectory, "Fixtures"), "*", SearchOption.AllDirectories))
         {
             if (Path.GetExtension(file) is not (".json" or ".txt"))
             {
@@ -50,7 +50,7 @@ public sealed class TriggerTableTests
         {
             if (e.ValueKind == JsonValueKind.Object)
             {
-                foreach (JsonProperty p in e.EnumerateObject())
+                foreach (var p in e.EnumerateObject())
                 {
                     if (p.NameEquals("trigger") && p.Value.ValueKind == JsonValueKind.String)
                     {
@@ -62,7 +62,7 @@ public sealed class TriggerTableTests
             }
             else if (e.ValueKind == JsonValueKind.Array)
             {
-                foreach (JsonElement item in e.EnumerateArray())
+                foreach (var item in e.EnumerateArray())
                 {
                     Collect(item, into);
                 }
@@ -75,18 +75,18 @@ public sealed class TriggerTableTests
     [Fact]
     public void Every_trigger_loop_sends_in_the_fixtures_has_a_queue_with_a_handler_or_a_park_with_an_owner()
     {
-        SortedSet<string> triggers = FixtureTriggers();
+        var triggers = FixtureTriggers();
         var owners = new ExceptionOptions().Owners;
 
         // The fixtures hold Loop's documented triggers: the three return triggers at least, and one that is parked.
         Assert.Superset(new SortedSet<string>(StringComparer.Ordinal) { "return.created", "return.updated", "return.closed", "shipment.processed" }, triggers);
         Assert.All(triggers, trigger =>
         {
-            TriggerRoute? route = TriggerTable.Find(trigger);
+            var route = TriggerTable.Find(trigger);
             Assert.True(route is { Source: TriggerSource.Loop }, $"'{trigger}' is not in the trigger table as a Loop trigger");
             if (route.IsParked)
             {
-                Assert.True(route.ParkedAs is { } category && owners.TryGetValue(category, out string? owner) && owner.Length > 0, $"parked trigger '{trigger}' has no owner");
+                Assert.True(route.ParkedAs is { } category && owners.TryGetValue(category, out var owner) && owner.Length > 0, $"parked trigger '{trigger}' has no owner");
             }
             else
             {
@@ -99,17 +99,17 @@ public sealed class TriggerTableTests
     [MemberData(nameof(LoopTriggers))]
     public async Task The_ingress_queues_or_parks_each_loop_trigger_as_the_table_says(string trigger)
     {
-        TriggerRoute route = TriggerTable.Find(trigger)!;
+        var route = TriggerTable.Find(trigger)!;
         var (ingress, exceptions) = await ParkingIngressAsync();
-        byte[] body = Utf8($$"""{"topic":"{{route.Topic}}","trigger":"{{trigger}}","id":"4711","return_id":"4711","created_at":"2026-11-20T09:15:00+00:00"}""");
+        var body = Utf8($$"""{"topic":"{{route.Topic}}","trigger":"{{trigger}}","id":"4711","return_id":"4711","created_at":"2026-11-20T09:15:00+00:00"}""");
 
-        WebhookIngressResult result = await ingress.HandleAsync(IngressHarness.Request(body, Sign(body)), Ct);
+        var result = await ingress.HandleAsync(IngressHarness.Request(body, Sign(body)), Ct);
 
         Assert.Equal(202, result.Response.StatusCode);
         if (route.IsParked)
         {
             Assert.Null(result.Message);
-            ExceptionRecord record = Assert.Single(await RecordsAsync(exceptions));
+            var record = Assert.Single(await RecordsAsync(exceptions));
             Assert.Equal((route.ParkedAs, new ExceptionOptions().OwnerOf(route.ParkedAs!.Value)), (record.Category, record.Owner));
             Assert.Contains(trigger, record.Message, StringComparison.Ordinal);
         }
@@ -124,11 +124,11 @@ public sealed class TriggerTableTests
     [Fact]
     public async Task A_signed_webhook_with_one_of_the_integrations_own_triggers_is_parked_not_queued()
     {
-        TriggerRoute own = TriggerTable.All.First(r => r.Source == TriggerSource.Integration);
+        var own = TriggerTable.All.First(r => r.Source == TriggerSource.Integration);
         var (ingress, exceptions) = await ParkingIngressAsync();
-        byte[] body = Utf8($$"""{"topic":"{{own.Topic}}","trigger":"{{own.Trigger}}","return_id":"4712"}""");
+        var body = Utf8($$"""{"topic":"{{own.Topic}}","trigger":"{{own.Trigger}}","return_id":"4712"}""");
 
-        WebhookIngressResult result = await ingress.HandleAsync(IngressHarness.Request(body, Sign(body)), Ct);
+        var result = await ingress.HandleAsync(IngressHarness.Request(body, Sign(body)), Ct);
 
         Assert.Equal(202, result.Response.StatusCode);
         Assert.Null(result.Message);
@@ -147,7 +147,7 @@ public sealed class TriggerTableTests
     {
         var store = await ExceptionsHarness.CreateIsolatedStoreAsync();
         var blobs = await Infrastructure.AzuriteTestServer.CreateBlobStoreAsync();
-        WebhookIngress ingress = IngressHarness.Create(store, new RecordingMessageSender(), blobs: blobs);
+        var ingress = IngressHarness.Create(store, new RecordingMessageSender(), blobs: blobs);
         var exceptions = new ExceptionService(store, blobs, new RecordingMessageSender(), new FixedOptionsMonitor<ExceptionOptions>(new ExceptionOptions()), TimeProvider.System, Microsoft.Extensions.Logging.Abstractions.NullLogger<ExceptionService>.Instance);
         return (ingress, exceptions);
     }
@@ -155,7 +155,7 @@ public sealed class TriggerTableTests
     private static async Task<List<ExceptionRecord>> RecordsAsync(ExceptionService exceptions)
     {
         var records = new List<ExceptionRecord>();
-        await foreach (ExceptionRecord r in exceptions.ListAsync(null, null, Ct))
+        await foreach (var r in exceptions.ListAsync(null, null, Ct))
         {
             records.Add(r);
         }

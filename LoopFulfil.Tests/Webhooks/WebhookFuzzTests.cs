@@ -26,13 +26,13 @@ public sealed class WebhookFuzzTests(WebhookHttpHost host) : IClassFixture<Webho
 
         await Parallel.ForEachAsync(Enumerable.Range(0, Cases), new ParallelOptions { MaxDegreeOfParallelism = Concurrency }, async (i, ct) =>
         {
-            byte[] body = cases[i].Body;
+            var body = cases[i].Body;
             using var content = new ByteArrayContent(body);
             content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
             using var request = new HttpRequestMessage(HttpMethod.Post, host.WebhookUrl) { Content = content };
             request.Headers.Add(WebhookHttp.SignatureHeader, Sign(body));
-            using HttpResponseMessage response = await http.SendAsync(request, ct);
-            string text = await response.Content.ReadAsStringAsync(ct);
+            using var response = await http.SendAsync(request, ct);
+            var text = await response.Content.ReadAsStringAsync(ct);
             answers[i] = new Answer((int)response.StatusCode, ReasonOf(text));
         });
 
@@ -40,14 +40,14 @@ public sealed class WebhookFuzzTests(WebhookHttpHost host) : IClassFixture<Webho
         var wrong = Enumerable.Range(0, Cases).Where(i => answers[i].Status != 202 || answers[i].Reason is not ("queued" or "parked")).ToList();
         Assert.True(wrong.Count == 0, $"{wrong.Count} cases not answered 202 queued/parked, e.g. " + string.Join("; ", wrong.Take(5).Select(i => $"#{i} {cases[i].Kind}: {answers[i]}")));
 
-        HashSet<string> queued = await host.DrainQueuedBodyHashesAsync();
-        List<ExceptionRecord> records = await host.ExceptionRecordsAsync();
+        var queued = await host.DrainQueuedBodyHashesAsync();
+        var records = await host.ExceptionRecordsAsync();
         var parked = records.Where(r => r.Category is ExceptionCategory.UnparseableEvent or ExceptionCategory.UnknownTopic).ToDictionary(r => r.DetailKey!, StringComparer.Ordinal);
         var lost = new List<string>();
-        for (int i = 0; i < Cases; i++)
+        for (var i = 0; i < Cases; i++)
         {
-            string hash = Sha256Hex(cases[i].Body);
-            bool found = answers[i].Reason == "queued" ? queued.Contains(hash) : parked.TryGetValue(hash, out ExceptionRecord? record) && record.Owner.Length > 0;
+            var hash = Sha256Hex(cases[i].Body);
+            var found = answers[i].Reason == "queued" ? queued.Contains(hash) : parked.TryGetValue(hash, out var record) && record.Owner.Length > 0;
             if (!found)
             {
                 lost.Add($"#{i} {cases[i].Kind} answered {answers[i].Reason}");
@@ -57,7 +57,7 @@ public sealed class WebhookFuzzTests(WebhookHttpHost host) : IClassFixture<Webho
         Assert.True(lost.Count == 0, $"{lost.Count} accepted bodies neither queued nor parked, e.g. " + string.Join("; ", lost.Take(5)));
 
         // Every kind of damage reached both the queue and the parking lot or one of them; malformed text is parked.
-        foreach (string kind in (string[])["invalid-utf8", "lone-surrogate-escape", "bom", "empty", "truncate", "control-char"])
+        foreach (var kind in (string[])["invalid-utf8", "lone-surrogate-escape", "bom", "empty", "truncate", "control-char"])
         {
             Assert.Contains(Enumerable.Range(0, Cases), i => cases[i].Kind == kind && answers[i].Reason == "parked");
         }
@@ -71,7 +71,7 @@ public sealed class WebhookFuzzTests(WebhookHttpHost host) : IClassFixture<Webho
         try
         {
             using var document = JsonDocument.Parse(json);
-            return document.RootElement.TryGetProperty("reason", out JsonElement reason) ? reason.GetString() : null;
+            return document.RootElement.TryGetProperty("reason", out var reason) ? reason.GetString() : null;
         }
         catch (JsonException)
         {

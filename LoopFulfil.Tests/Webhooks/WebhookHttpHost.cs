@@ -18,19 +18,19 @@ namespace LoopFulfil.Tests.Webhooks;
 /// </summary>
 public sealed class WebhookHttpHost : IAsyncLifetime
 {
-    private AzuriteProcess? azurite;
-    private WebApplication? app;
+    private AzuriteProcess? _azurite;
+    private WebApplication? _app;
 
     public Uri WebhookUrl { get; private set; } = null!;
 
-    public IServiceProvider Services => app!.Services;
+    public IServiceProvider Services => _app!.Services;
 
     public async Task InitializeAsync()
     {
-        azurite = await AzuriteProcess.StartNewAsync(TimeSpan.FromSeconds(90));
+        _azurite = await AzuriteProcess.StartNewAsync(TimeSpan.FromSeconds(90));
         IConfiguration configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
         {
-            ["Storage:ConnectionString"] = azurite.ConnectionString,
+            ["Storage:ConnectionString"] = _azurite.ConnectionString,
             ["LocalHost:Urls"] = "http://127.0.0.1:0",
             ["Webhooks:Secret"] = WebhookTestKit.Secret,
 
@@ -39,12 +39,12 @@ public sealed class WebhookHttpHost : IAsyncLifetime
             ["LocalHost:DuplicateDetectionWindowHours"] = "0",
             ["Logging:LogLevel:Default"] = "Error",
         }).Build();
-        WebApplicationBuilder builder = ServeHost.CreateBuilder(configuration, TextWriter.Null);
+        var builder = ServeHost.CreateBuilder(configuration, TextWriter.Null);
         builder.Services.AddLoopFulfilStorage(configuration).AddLoopFulfilExceptions(configuration).AddLoopFulfilWebhooks(configuration).AddLoopFulfilLocalHost(configuration);
-        app = builder.Build();
-        ServeRoutes.MapWebhook(app);
-        await app.StartAsync();
-        WebhookUrl = new Uri(ServeHost.ListeningAddress(app), ServeRoutes.WebhookPath.TrimStart('/'));
+        _app = builder.Build();
+        ServeRoutes.MapWebhook(_app);
+        await _app.StartAsync();
+        WebhookUrl = new Uri(ServeHost.ListeningAddress(_app), ServeRoutes.WebhookPath.TrimStart('/'));
     }
 
     /// <summary>
@@ -53,22 +53,22 @@ public sealed class WebhookHttpHost : IAsyncLifetime
     /// </summary>
     public async Task<HashSet<string>> DrainQueuedBodyHashesAsync()
     {
-        IQueueStore queues = Services.GetRequiredService<IQueueStore>();
+        var queues = Services.GetRequiredService<IQueueStore>();
         var claims = new ClaimCheck(Services.GetRequiredService<IBlobStore>(), TimeProvider.System);
         var hashes = new HashSet<string>(StringComparer.Ordinal);
         while (true)
         {
-            IReadOnlyList<QueueStoreMessage> batch = await queues.ReceiveAsync(QueueNames.LoopReturns, 32, TimeSpan.FromHours(1), CancellationToken.None);
+            var batch = await queues.ReceiveAsync(QueueNames.LoopReturns, 32, TimeSpan.FromHours(1), CancellationToken.None);
             if (batch.Count == 0)
             {
                 return hashes;
             }
 
-            foreach (QueueStoreMessage stored in batch)
+            foreach (var stored in batch)
             {
-                Assert.True(LocalQueueEnvelope.TryDecode(stored.Body, out LocalQueueEnvelope? envelope, out string? error), error);
+                Assert.True(LocalQueueEnvelope.TryDecode(stored.Body, out var envelope, out var error), error);
                 var message = new InboundMessage(envelope!.Body, envelope.MessageId, envelope.SessionId, 1, envelope.Properties);
-                InboundMessage resolved = await claims.ResolveAsync(message, CancellationToken.None);
+                var resolved = await claims.ResolveAsync(message, CancellationToken.None);
                 hashes.Add(WebhookTestKit.Sha256Hex(resolved.Body.Span));
             }
         }
@@ -78,7 +78,7 @@ public sealed class WebhookHttpHost : IAsyncLifetime
     public async Task<List<ExceptionRecord>> ExceptionRecordsAsync()
     {
         var records = new List<ExceptionRecord>();
-        await foreach (ExceptionRecord record in Services.GetRequiredService<ExceptionService>().ListAsync(null, null, CancellationToken.None))
+        await foreach (var record in Services.GetRequiredService<ExceptionService>().ListAsync(null, null, CancellationToken.None))
         {
             records.Add(record);
         }
@@ -88,15 +88,15 @@ public sealed class WebhookHttpHost : IAsyncLifetime
 
     public async Task DisposeAsync()
     {
-        if (app is not null)
+        if (_app is not null)
         {
-            await app.StopAsync();
-            await app.DisposeAsync();
+            await _app.StopAsync();
+            await _app.DisposeAsync();
         }
 
-        if (azurite is not null)
+        if (_azurite is not null)
         {
-            await azurite.DisposeAsync();
+            await _azurite.DisposeAsync();
         }
     }
 }

@@ -20,12 +20,12 @@ public class WebhookIngressTests
     [Fact]
     public async Task Valid_signature_is_accepted_with_one_message_keyed_by_return_and_content()
     {
-        byte[] body = Fixture("return-created.json");
+        var body = Fixture("return-created.json");
 
-        WebhookIngressResult result = await Deliver(body, Sign(body));
+        var result = await Deliver(body, Sign(body));
 
         Assert.Equal(202, result.Response.StatusCode);
-        OutboundMessage message = Assert.IsType<OutboundMessage>(result.Message);
+        var message = Assert.IsType<OutboundMessage>(result.Message);
         Assert.Equal(QueueNames.LoopReturns, message.Queue);
         Assert.Equal("6042537", message.SessionId);
         Assert.True(body.AsSpan().SequenceEqual(message.Body.Span), "the message body must be the raw body as received");
@@ -37,7 +37,7 @@ public class WebhookIngressTests
         Assert.Equal(message.MessageId, message.Properties["dedupeKey"]);
 
         // The documented identity: SHA-256 over trigger, return id, state, edited/updated/label-updated at, SHA-256(body).
-        string key = "loopfulfil.webhook.v1|return.created|6042537|open|2020-10-29T16:07:33+00:00|";
+        var key = "loopfulfil.webhook.v1|return.created|6042537|open|2020-10-29T16:07:33+00:00|";
         byte[] expectedInput = [.. Encoding.UTF8.GetBytes(key), .. SHA256.HashData(body)];
         Assert.Equal(Sha256Hex(expectedInput), message.MessageId);
         Assert.True(message.MessageId.Length <= 128);
@@ -46,7 +46,7 @@ public class WebhookIngressTests
     [Fact]
     public async Task Missing_signature_is_401_and_nothing_is_enqueued()
     {
-        WebhookIngressResult result = await Deliver(Fixture("return-created.json"), null);
+        var result = await Deliver(Fixture("return-created.json"), null);
 
         Assert.Equal(401, result.Response.StatusCode);
         Assert.Null(result.Message);
@@ -55,9 +55,9 @@ public class WebhookIngressTests
     [Fact]
     public async Task Signature_made_with_a_secret_that_is_not_configured_is_401()
     {
-        byte[] body = Fixture("return-created.json");
+        var body = Fixture("return-created.json");
 
-        WebhookIngressResult result = await Deliver(body, Sign(body, "stale-secret-from-last-year"), secondary: SecondarySecret);
+        var result = await Deliver(body, Sign(body, "stale-secret-from-last-year"), secondary: SecondarySecret);
 
         Assert.Equal(401, result.Response.StatusCode);
         Assert.Null(result.Message);
@@ -70,7 +70,7 @@ public class WebhookIngressTests
     [InlineData("")]
     public async Task Malformed_or_short_signature_header_is_401(string header)
     {
-        WebhookIngressResult result = await Deliver(Fixture("return-created.json"), header);
+        var result = await Deliver(Fixture("return-created.json"), header);
 
         Assert.Equal(401, result.Response.StatusCode);
         Assert.Null(result.Message);
@@ -79,9 +79,9 @@ public class WebhookIngressTests
     [Fact]
     public async Task Secondary_secret_is_accepted_during_rotation()
     {
-        byte[] body = Fixture("return-created.json");
+        var body = Fixture("return-created.json");
 
-        WebhookIngressResult result = await Deliver(body, Sign(body, SecondarySecret), secondary: SecondarySecret);
+        var result = await Deliver(body, Sign(body, SecondarySecret), secondary: SecondarySecret);
 
         Assert.Equal(202, result.Response.StatusCode);
         Assert.NotNull(result.Message);
@@ -90,12 +90,12 @@ public class WebhookIngressTests
     [Fact]
     public async Task Body_changed_after_signing_is_401()
     {
-        byte[] body = Fixture("return-created.json");
-        string signature = Sign(body);
-        byte[] tampered = Encoding.UTF8.GetBytes(Encoding.UTF8.GetString(body).Replace("\"refund\": \"0.13\"", "\"refund\": \"99.13\"", StringComparison.Ordinal));
+        var body = Fixture("return-created.json");
+        var signature = Sign(body);
+        var tampered = Encoding.UTF8.GetBytes(Encoding.UTF8.GetString(body).Replace("\"refund\": \"0.13\"", "\"refund\": \"99.13\"", StringComparison.Ordinal));
         Assert.False(body.AsSpan().SequenceEqual(tampered));
 
-        WebhookIngressResult result = await Deliver(tampered, signature);
+        var result = await Deliver(tampered, signature);
 
         Assert.Equal(401, result.Response.StatusCode);
         Assert.Null(result.Message);
@@ -107,7 +107,7 @@ public class WebhookIngressTests
         using var ingress = IngressHarness.Create(new NoStorageAllowed(), maxBodyBytes: 4096);
         var stream = new CountingStream(10_000_000);
 
-        WebhookIngressResult result = await ingress.HandleAsync(new WebhookRequest(stream, "c2ln", 10_000_000), Ct);
+        var result = await ingress.HandleAsync(new WebhookRequest(stream, "c2ln", 10_000_000), Ct);
 
         Assert.Equal(413, result.Response.StatusCode);
         Assert.Null(result.Message);
@@ -120,7 +120,7 @@ public class WebhookIngressTests
         using var ingress = IngressHarness.Create(new NoStorageAllowed(), maxBodyBytes: 4096);
         var stream = new CountingStream(10_000_000);
 
-        WebhookIngressResult result = await ingress.HandleAsync(new WebhookRequest(stream, "c2ln", null), Ct);
+        var result = await ingress.HandleAsync(new WebhookRequest(stream, "c2ln", null), Ct);
 
         Assert.Equal(413, result.Response.StatusCode);
         Assert.Null(result.Message);
@@ -133,9 +133,9 @@ public class WebhookIngressTests
     public async Task Body_the_client_breaks_off_is_answered_with_a_4xx_and_a_reason(int? kestrelStatus, int expected)
     {
         using var ingress = IngressHarness.Create(new NoStorageAllowed());
-        IOException broken = kestrelStatus is int status ? new Microsoft.AspNetCore.Http.BadHttpRequestException("too slow", status) : new IOException("connection reset");
+        var broken = kestrelStatus is int status ? new Microsoft.AspNetCore.Http.BadHttpRequestException("too slow", status) : new IOException("connection reset");
 
-        WebhookIngressResult result = await ingress.HandleAsync(new WebhookRequest(new BreakingStream(broken), "c2ln", 1000), Ct);
+        var result = await ingress.HandleAsync(new WebhookRequest(new BreakingStream(broken), "c2ln", 1000), Ct);
 
         Assert.Equal(expected, result.Response.StatusCode);
         Assert.Equal("body_unreadable", result.Response.Reason);
@@ -145,11 +145,11 @@ public class WebhookIngressTests
     [Fact]
     public async Task Body_of_exactly_the_limit_is_read_and_verified()
     {
-        byte[] body = Fixture("restock-requested.json");
+        var body = Fixture("restock-requested.json");
         using var ingress = IngressHarness.Create(new NoStorageAllowed(), maxBodyBytes: body.Length);
 
-        WebhookIngressResult declared = await ingress.HandleAsync(IngressHarness.Request(body, Sign(body)), Ct);
-        WebhookIngressResult undeclared = await ingress.HandleAsync(IngressHarness.Request(body, Sign(body), declareLength: false), Ct);
+        var declared = await ingress.HandleAsync(IngressHarness.Request(body, Sign(body)), Ct);
+        var undeclared = await ingress.HandleAsync(IngressHarness.Request(body, Sign(body), declareLength: false), Ct);
 
         Assert.Equal(202, declared.Response.StatusCode);
         Assert.Equal(202, undeclared.Response.StatusCode);
@@ -159,11 +159,11 @@ public class WebhookIngressTests
     [Fact]
     public async Task Body_longer_than_its_declared_length_is_still_bounded_and_verified_in_full()
     {
-        byte[] body = Fixture("restock-requested.json");
+        var body = Fixture("restock-requested.json");
         using var ingress = IngressHarness.Create(new NoStorageAllowed());
 
         // A host that does not enforce framing passes a stream longer than Content-Length.
-        WebhookIngressResult result = await ingress.HandleAsync(new WebhookRequest(new MemoryStream(body), Sign(body), body.Length - 10), Ct);
+        var result = await ingress.HandleAsync(new WebhookRequest(new MemoryStream(body), Sign(body), body.Length - 10), Ct);
 
         Assert.Equal(202, result.Response.StatusCode);
         Assert.True(body.AsSpan().SequenceEqual(result.Message!.Body.Span));
@@ -172,11 +172,11 @@ public class WebhookIngressTests
     [Fact]
     public async Task Numeric_and_string_return_ids_give_the_same_message_id_and_session()
     {
-        byte[] asString = Utf8("""{"topic":"return","trigger":"return.updated","id":"6042537","state":"closed","edited_at":"2024-05-01T10:00:00+00:00","line_items":[{"line_item_id":"59160778","sku":"AU1022E00000"}]}""");
-        byte[] asNumber = Utf8("""{"topic":"return","trigger":"return.updated","id":6042537,"state":"closed","edited_at":"2024-05-01T10:00:00+00:00","line_items":[{"line_item_id":"59160778","sku":"AU1022E00000"}]}""");
+        var asString = Utf8("""{"topic":"return","trigger":"return.updated","id":"6042537","state":"closed","edited_at":"2024-05-01T10:00:00+00:00","line_items":[{"line_item_id":"59160778","sku":"AU1022E00000"}]}""");
+        var asNumber = Utf8("""{"topic":"return","trigger":"return.updated","id":6042537,"state":"closed","edited_at":"2024-05-01T10:00:00+00:00","line_items":[{"line_item_id":"59160778","sku":"AU1022E00000"}]}""");
 
-        OutboundMessage a = (await Deliver(asString, Sign(asString))).Message!;
-        OutboundMessage b = (await Deliver(asNumber, Sign(asNumber))).Message!;
+        var a = (await Deliver(asString, Sign(asString))).Message!;
+        var b = (await Deliver(asNumber, Sign(asNumber))).Message!;
 
         Assert.Equal("6042537", a.SessionId);
         Assert.Equal(a.SessionId, b.SessionId);
@@ -187,11 +187,11 @@ public class WebhookIngressTests
     [Fact]
     public async Task Gift_card_numeric_and_string_return_ids_give_the_same_message_id()
     {
-        byte[] asNumber = Utf8("""{"topic":"giftcard","trigger":"giftcard.requested","id":12345,"total_credit_issued":"23.50","return_id":23456}""");
-        byte[] asString = Utf8("""{"topic":"giftcard","trigger":"giftcard.requested","id":"12345","total_credit_issued":"23.50","return_id":"23456"}""");
+        var asNumber = Utf8("""{"topic":"giftcard","trigger":"giftcard.requested","id":12345,"total_credit_issued":"23.50","return_id":23456}""");
+        var asString = Utf8("""{"topic":"giftcard","trigger":"giftcard.requested","id":"12345","total_credit_issued":"23.50","return_id":"23456"}""");
 
-        OutboundMessage a = (await Deliver(asNumber, Sign(asNumber))).Message!;
-        OutboundMessage b = (await Deliver(asString, Sign(asString))).Message!;
+        var a = (await Deliver(asNumber, Sign(asNumber))).Message!;
+        var b = (await Deliver(asString, Sign(asString))).Message!;
 
         Assert.Equal("23456", a.SessionId);
         Assert.Equal(a.MessageId, b.MessageId);
@@ -200,12 +200,12 @@ public class WebhookIngressTests
     [Fact]
     public async Task Same_webhook_delivered_five_times_has_the_same_message_id_each_time()
     {
-        byte[] body = Fixture("return-created.json");
+        var body = Fixture("return-created.json");
         var ids = new HashSet<string>();
 
-        for (int i = 0; i < 5; i++)
+        for (var i = 0; i < 5; i++)
         {
-            WebhookIngressResult result = await Deliver(body, Sign(body));
+            var result = await Deliver(body, Sign(body));
             Assert.Equal(202, result.Response.StatusCode);
             ids.Add(result.Message!.MessageId);
         }
@@ -216,11 +216,11 @@ public class WebhookIngressTests
     [Fact]
     public async Task A_state_change_of_the_same_return_gets_a_different_message_id()
     {
-        byte[] open = Utf8("""{"topic":"return","trigger":"return.updated","id":77,"state":"open","edited_at":"2024-05-01T10:00:00+00:00"}""");
-        byte[] closed = Utf8("""{"topic":"return","trigger":"return.updated","id":77,"state":"closed","edited_at":"2024-05-01T10:05:00+00:00"}""");
+        var open = Utf8("""{"topic":"return","trigger":"return.updated","id":77,"state":"open","edited_at":"2024-05-01T10:00:00+00:00"}""");
+        var closed = Utf8("""{"topic":"return","trigger":"return.updated","id":77,"state":"closed","edited_at":"2024-05-01T10:05:00+00:00"}""");
 
-        OutboundMessage a = (await Deliver(open, Sign(open))).Message!;
-        OutboundMessage b = (await Deliver(closed, Sign(closed))).Message!;
+        var a = (await Deliver(open, Sign(open))).Message!;
+        var b = (await Deliver(closed, Sign(closed))).Message!;
 
         Assert.Equal(a.SessionId, b.SessionId);
         Assert.NotEqual(a.MessageId, b.MessageId);
@@ -230,9 +230,9 @@ public class WebhookIngressTests
     [Fact]
     public async Task Gift_card_with_trailing_comma_routes_by_return_id_not_gift_card_id()
     {
-        byte[] body = Fixture("giftcard-requested-trailing-comma.json");
+        var body = Fixture("giftcard-requested-trailing-comma.json");
 
-        WebhookIngressResult result = await Deliver(body, Sign(body));
+        var result = await Deliver(body, Sign(body));
 
         Assert.Equal(202, result.Response.StatusCode);
         Assert.Equal("23456", result.Message!.SessionId);
@@ -246,9 +246,9 @@ public class WebhookIngressTests
     [InlineData("return-processing-failed.json", "return.processing.failed", "1673")]
     public async Task Each_routed_trigger_goes_to_loop_returns_in_its_return_session(string fixture, string trigger, string returnId)
     {
-        byte[] body = Fixture(fixture);
+        var body = Fixture(fixture);
 
-        WebhookIngressResult result = await Deliver(body, Sign(body));
+        var result = await Deliver(body, Sign(body));
 
         Assert.Equal(202, result.Response.StatusCode);
         Assert.Equal(QueueNames.LoopReturns, result.Message!.Queue);
@@ -259,11 +259,11 @@ public class WebhookIngressTests
     [Fact]
     public async Task Failed_send_in_the_direct_host_turns_the_answer_into_503_with_retry_after()
     {
-        byte[] body = Fixture("return-created.json");
+        var body = Fixture("return-created.json");
         using var ingress = IngressHarness.Create(new NoStorageAllowed());
         var sender = new UnavailableMessageSender();
 
-        WebhookResponse response = await ingress.HandleAndSendAsync(IngressHarness.Request(body, Sign(body)), sender, Ct);
+        var response = await ingress.HandleAndSendAsync(IngressHarness.Request(body, Sign(body)), sender, Ct);
 
         Assert.Equal(1, sender.Calls);
         Assert.Equal(503, response.StatusCode);
@@ -274,15 +274,15 @@ public class WebhookIngressTests
     [Fact]
     public async Task Queue_that_never_answers_is_given_up_after_the_storage_timeout_with_503_and_retry_after()
     {
-        byte[] body = Fixture("return-created.json");
+        var body = Fixture("return-created.json");
         var time = new Microsoft.Extensions.Time.Testing.FakeTimeProvider(new DateTimeOffset(2026, 12, 6, 9, 0, 0, TimeSpan.Zero));
         using var ingress = IngressHarness.Create(new NoStorageAllowed(), time: time);
         var sender = new NeverAnsweringSender();
 
-        ValueTask<WebhookResponse> pending = ingress.HandleAndSendAsync(IngressHarness.Request(body, Sign(body)), sender, Ct);
-        bool answeredBeforeTimeout = pending.IsCompleted;
+        var pending = ingress.HandleAndSendAsync(IngressHarness.Request(body, Sign(body)), sender, Ct);
+        var answeredBeforeTimeout = pending.IsCompleted;
         time.Advance(TimeSpan.FromSeconds(new WebhookOptions().StorageTimeoutSeconds));
-        WebhookResponse response = await pending;
+        var response = await pending;
 
         Assert.False(answeredBeforeTimeout);
         Assert.Equal(1, sender.Calls);
@@ -294,24 +294,24 @@ public class WebhookIngressTests
     [Fact]
     public async Task Direct_host_sends_the_message_and_answers_202()
     {
-        byte[] body = Fixture("return-created.json");
+        var body = Fixture("return-created.json");
         using var ingress = IngressHarness.Create(new NoStorageAllowed());
         var sender = new RecordingMessageSender();
 
-        WebhookResponse response = await ingress.HandleAndSendAsync(IngressHarness.Request(body, Sign(body)), sender, Ct);
+        var response = await ingress.HandleAndSendAsync(IngressHarness.Request(body, Sign(body)), sender, Ct);
 
         Assert.Equal(202, response.StatusCode);
-        OutboundMessage sent = Assert.Single(sender.Sent);
+        var sent = Assert.Single(sender.Sent);
         Assert.Equal("6042537", sent.SessionId);
     }
 
     [Fact]
     public async Task Without_a_configured_secret_every_delivery_gets_503_so_loop_keeps_it()
     {
-        byte[] body = Fixture("return-created.json");
+        var body = Fixture("return-created.json");
         using var ingress = IngressHarness.Create(new NoStorageAllowed(), secret: "");
 
-        WebhookIngressResult result = await ingress.HandleAsync(IngressHarness.Request(body, Sign(body, "")), Ct);
+        var result = await ingress.HandleAsync(IngressHarness.Request(body, Sign(body, "")), Ct);
 
         Assert.Equal(503, result.Response.StatusCode);
         Assert.NotNull(result.Response.RetryAfter);

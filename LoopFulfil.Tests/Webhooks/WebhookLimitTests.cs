@@ -26,10 +26,10 @@ public class WebhookLimitTests
     /// <summary>The return.created fixture padded with a long note to exactly <paramref name="length"/> bytes.</summary>
     private static byte[] ReturnCreatedOfLength(int length)
     {
-        string fixture = Encoding.UTF8.GetString(Fixture("return-created.json")).TrimEnd();
-        string head = string.Concat(fixture.AsSpan(0, fixture.LastIndexOf('}')), ",\"note\":\"");
+        var fixture = Encoding.UTF8.GetString(Fixture("return-created.json")).TrimEnd();
+        var head = string.Concat(fixture.AsSpan(0, fixture.LastIndexOf('}')), ",\"note\":\"");
         const string tail = "\"}";
-        byte[] body = Encoding.UTF8.GetBytes(head + new string('n', length - Encoding.UTF8.GetByteCount(head) - tail.Length) + tail);
+        var body = Encoding.UTF8.GetBytes(head + new string('n', length - Encoding.UTF8.GetByteCount(head) - tail.Length) + tail);
         Assert.Equal(length, body.Length);
         return body;
     }
@@ -40,23 +40,23 @@ public class WebhookLimitTests
     [Fact]
     public async Task Body_of_exactly_the_webhook_limit_is_queued_and_the_ledger_and_exception_records_store_it_whole()
     {
-        int limit = new WebhookOptions().MaxBodyBytes;
-        byte[] body = ReturnCreatedOfLength(limit);
-        using WebhookIngress ingress = IngressHarness.Create(new NoStorageAllowed());
-        AzureTableStore store = await ExceptionsHarness.CreateIsolatedStoreAsync();
-        AzureBlobStore blobs = await LoopFulfil.Tests.Infrastructure.AzuriteTestServer.CreateBlobStoreAsync();
+        var limit = new WebhookOptions().MaxBodyBytes;
+        var body = ReturnCreatedOfLength(limit);
+        using var ingress = IngressHarness.Create(new NoStorageAllowed());
+        var store = await ExceptionsHarness.CreateIsolatedStoreAsync();
+        var blobs = await LoopFulfil.Tests.Infrastructure.AzuriteTestServer.CreateBlobStoreAsync();
         var ledger = new ReturnLedger(store, blobs, new FakeTimeProvider(Now));
-        ExceptionService exceptions = Exceptions(store, blobs);
+        var exceptions = Exceptions(store, blobs);
 
-        WebhookIngressResult accepted = await ingress.HandleAsync(IngressHarness.Request(body, Sign(body)), Ct);
-        OutboundMessage message = Assert.IsType<OutboundMessage>(accepted.Message);
-        SnapshotDecision decision = await ledger.AdvanceSnapshotAsync("6042537", Now, "open", message.Body, Ct);
-        ReturnSnapshotRecord? snapshot = await ledger.GetSnapshotAsync("6042537", Ct);
+        var accepted = await ingress.HandleAsync(IngressHarness.Request(body, Sign(body)), Ct);
+        var message = Assert.IsType<OutboundMessage>(accepted.Message);
+        var decision = await ledger.AdvanceSnapshotAsync("6042537", Now, "open", message.Body, Ct);
+        var snapshot = await ledger.GetSnapshotAsync("6042537", Ct);
         await ledger.RecordEventAsync("6042537", "label.updated", "k", Now, message.Body, Ct);
-        ExceptionRecord parked = await exceptions.RaiseAsync(new ExceptionRaise(ExceptionCategory.UnparseableEvent, "6042537", "stored whole") { RawEvent = message.Body }, Ct);
+        var parked = await exceptions.RaiseAsync(new ExceptionRaise(ExceptionCategory.UnparseableEvent, "6042537", "stored whole") { RawEvent = message.Body }, Ct);
 
-        RecordedReturnEvent recorded = Assert.Single(await ledger.GetEventsAsync("6042537", "label.updated", Ct));
-        ExceptionRecord stored = (await exceptions.GetAsync(parked.Id, Ct))!;
+        var recorded = Assert.Single(await ledger.GetEventsAsync("6042537", "label.updated", Ct));
+        var stored = (await exceptions.GetAsync(parked.Id, Ct))!;
 
         Assert.Equal(202, accepted.Response.StatusCode);
         Assert.Equal(SnapshotDecision.Applied, decision);
@@ -68,26 +68,26 @@ public class WebhookLimitTests
     [Fact]
     public async Task Signed_body_one_byte_over_the_limit_is_413_and_leaves_an_exception_record_without_the_body()
     {
-        int limit = new WebhookOptions().MaxBodyBytes;
-        byte[] body = ReturnCreatedOfLength(limit + 1);
-        AzureTableStore store = await ExceptionsHarness.CreateIsolatedStoreAsync();
-        using WebhookIngress ingress = IngressHarness.Create(store);
-        ExceptionService exceptions = Exceptions(store, new NoBlobsAllowed());
+        var limit = new WebhookOptions().MaxBodyBytes;
+        var body = ReturnCreatedOfLength(limit + 1);
+        var store = await ExceptionsHarness.CreateIsolatedStoreAsync();
+        using var ingress = IngressHarness.Create(store);
+        var exceptions = Exceptions(store, new NoBlobsAllowed());
 
-        WebhookIngressResult declared = await ingress.HandleAsync(IngressHarness.Request(body, Sign(body)), Ct);
-        WebhookIngressResult undeclared = await ingress.HandleAsync(IngressHarness.Request(body, Sign(body), declareLength: false), Ct);
+        var declared = await ingress.HandleAsync(IngressHarness.Request(body, Sign(body)), Ct);
+        var undeclared = await ingress.HandleAsync(IngressHarness.Request(body, Sign(body), declareLength: false), Ct);
 
         Assert.Equal((413, 413), (declared.Response.StatusCode, undeclared.Response.StatusCode));
         Assert.Equal("body_too_large", declared.Response.Reason);
         Assert.Null(declared.Message);
         var records = new List<ExceptionRecord>();
-        await foreach (ExceptionRecord r in exceptions.ListAsync(null, null, Ct))
+        await foreach (var r in exceptions.ListAsync(null, null, Ct))
         {
             records.Add(r);
         }
 
         // Loop's retry of the same body bumps the one record.
-        ExceptionRecord record = Assert.Single(records);
+        var record = Assert.Single(records);
         Assert.Equal(ExceptionCategory.EventTooLarge, record.Category);
         Assert.Equal("operations", record.Owner);
         Assert.Equal("6042537", record.ReturnId);
@@ -102,14 +102,14 @@ public class WebhookLimitTests
     [Fact]
     public async Task Oversize_body_with_a_wrong_signature_is_refused_and_leaves_no_record()
     {
-        byte[] body = ReturnCreatedOfLength(new WebhookOptions().MaxBodyBytes + 10);
-        AzureTableStore store = await ExceptionsHarness.CreateIsolatedStoreAsync();
-        using WebhookIngress ingress = IngressHarness.Create(store);
+        var body = ReturnCreatedOfLength(new WebhookOptions().MaxBodyBytes + 10);
+        var store = await ExceptionsHarness.CreateIsolatedStoreAsync();
+        using var ingress = IngressHarness.Create(store);
 
-        WebhookIngressResult result = await ingress.HandleAsync(IngressHarness.Request(body, Sign(body, "not-the-secret")), Ct);
+        var result = await ingress.HandleAsync(IngressHarness.Request(body, Sign(body, "not-the-secret")), Ct);
 
         Assert.Equal(401, result.Response.StatusCode);
-        await foreach (ExceptionRecord _ in Exceptions(store, new NoBlobsAllowed()).ListAsync(null, null, Ct))
+        await foreach (var _ in Exceptions(store, new NoBlobsAllowed()).ListAsync(null, null, Ct))
         {
             Assert.Fail("a forged oversize body must not leave an exception record");
         }
@@ -125,7 +125,7 @@ public class WebhookLimitTests
             ["Webhooks:MaxBodyBytes"] = (StorageLimits.MaxEventBodyBytes + 1).ToString(System.Globalization.CultureInfo.InvariantCulture),
         }).Build();
         services.AddLoopFulfilWebhooks(configuration);
-        using ServiceProvider provider = services.BuildServiceProvider();
+        using var provider = services.BuildServiceProvider();
 
         var error = Assert.Throws<OptionsValidationException>(() => provider.GetRequiredService<IOptions<WebhookOptions>>().Value);
 

@@ -39,36 +39,36 @@ internal sealed class WebhookMutator(int seed)
 
     private static readonly string[] TopLevelKeys = ["\"id\"", "\"return_id\"", "\"trigger\"", "\"topic\"", "\"state\"", "\"edited_at\"", "\"line_items\""];
 
-    private readonly Random random = new(seed);
-    private readonly string[] samples = [.. FixtureNames.Select(n => Encoding.UTF8.GetString(WebhookTestKit.Fixture(n)))];
-    private long nextId = 9_100_000_000;
+    private readonly Random _random = new(seed);
+    private readonly string[] _samples = [.. FixtureNames.Select(n => Encoding.UTF8.GetString(WebhookTestKit.Fixture(n)))];
+    private long _nextId = 9_100_000_000;
 
     /// <summary>Case <paramref name="index"/>: its kind and body.</summary>
     public (string Kind, byte[] Body) Next(int index)
     {
-        string kind = Kinds[index % Kinds.Length];
-        string sample = WithFreshIds(samples[random.Next(samples.Length)]);
+        var kind = Kinds[index % Kinds.Length];
+        var sample = WithFreshIds(_samples[_random.Next(_samples.Length)]);
         return (kind, Mutate(kind, sample));
     }
 
     private byte[] Mutate(string kind, string sample)
     {
-        byte[] bytes = Encoding.UTF8.GetBytes(sample);
+        var bytes = Encoding.UTF8.GetBytes(sample);
         return kind switch
         {
             "intact" => bytes,
             "byte-flip" => FlipBytes(bytes),
-            "truncate" => bytes[..random.Next(bytes.Length)],
-            "invalid-utf8" => InsertIntoString(bytes, InvalidUtf8[random.Next(InvalidUtf8.Length)]),
-            "lone-surrogate-escape" => Encoding.UTF8.GetBytes(ReplaceValue(sample, $"\"{Escapes[random.Next(Escapes.Length)]}\"")),
-            "huge-number" => Encoding.UTF8.GetBytes(ReplaceValue(sample, HugeNumbers[random.Next(HugeNumbers.Length)])),
-            "deep-nesting" => Encoding.UTF8.GetBytes(ReplaceValue(sample, Nest(random.Next(2) == 0 ? random.Next(60, 70) : random.Next(100, 3000)))),
-            "wrong-type" => Encoding.UTF8.GetBytes(ReplaceValue(sample, WrongValues[random.Next(WrongValues.Length)])),
+            "truncate" => bytes[.._random.Next(bytes.Length)],
+            "invalid-utf8" => InsertIntoString(bytes, InvalidUtf8[_random.Next(InvalidUtf8.Length)]),
+            "lone-surrogate-escape" => Encoding.UTF8.GetBytes(ReplaceValue(sample, $"\"{Escapes[_random.Next(Escapes.Length)]}\"")),
+            "huge-number" => Encoding.UTF8.GetBytes(ReplaceValue(sample, HugeNumbers[_random.Next(HugeNumbers.Length)])),
+            "deep-nesting" => Encoding.UTF8.GetBytes(ReplaceValue(sample, Nest(_random.Next(2) == 0 ? _random.Next(60, 70) : _random.Next(100, 3000)))),
+            "wrong-type" => Encoding.UTF8.GetBytes(ReplaceValue(sample, WrongValues[_random.Next(WrongValues.Length)])),
             "duplicate-key" => Encoding.UTF8.GetBytes(AddDuplicate(sample)),
             "bom" => Bom(bytes),
-            "empty" => random.Next(3) switch { 0 => [], 1 => " \r\n\t "u8.ToArray(), _ => "null"u8.ToArray() },
-            "control-char" => InsertIntoString(bytes, [(byte)random.Next(0, 0x20)]),
-            "trailing-garbage" => [.. bytes, .. Encoding.UTF8.GetBytes(random.Next(2) == 0 ? "}" : " {\"a\":1}")],
+            "empty" => _random.Next(3) switch { 0 => [], 1 => " \r\n\t "u8.ToArray(), _ => "null"u8.ToArray() },
+            "control-char" => InsertIntoString(bytes, [(byte)_random.Next(0, 0x20)]),
+            "trailing-garbage" => [.. bytes, .. Encoding.UTF8.GetBytes(_random.Next(2) == 0 ? "}" : " {\"a\":1}")],
             "unknown-trigger" => Encoding.UTF8.GetBytes(ReplaceValueOf(sample, "\"trigger\"", $"\"{UnknownTrigger()}\"")),
             "inflate" => Encoding.UTF8.GetBytes(Inflate(sample)),
             _ => throw new InvalidOperationException(kind),
@@ -78,8 +78,8 @@ internal sealed class WebhookMutator(int seed)
     /// <summary>Gives the sample's top-level ids a value no other case uses, so routed cases spread over returns.</summary>
     private string WithFreshIds(string sample)
     {
-        string id = (nextId++).ToString(CultureInfo.InvariantCulture);
-        foreach (string key in (string[])["\"id\"", "\"return_id\""])
+        var id = (_nextId++).ToString(CultureInfo.InvariantCulture);
+        foreach (var key in (string[])["\"id\"", "\"return_id\""])
         {
             sample = ReplaceValueOf(sample, key, $"\"{id}\"");
         }
@@ -90,9 +90,9 @@ internal sealed class WebhookMutator(int seed)
     private byte[] FlipBytes(byte[] bytes)
     {
         byte[] copy = [.. bytes];
-        for (int i = random.Next(1, 9); i > 0; i--)
+        for (var i = _random.Next(1, 9); i > 0; i--)
         {
-            copy[random.Next(copy.Length)] ^= (byte)(1 << random.Next(8));
+            copy[_random.Next(copy.Length)] ^= (byte)(1 << _random.Next(8));
         }
 
         return copy;
@@ -102,7 +102,7 @@ internal sealed class WebhookMutator(int seed)
     private byte[] InsertIntoString(byte[] bytes, byte[] junk)
     {
         int[] quotes = [.. Enumerable.Range(0, bytes.Length).Where(i => bytes[i] == (byte)'"')];
-        int at = quotes.Length == 0 ? 0 : quotes[random.Next(quotes.Length)] + 1;
+        var at = quotes.Length == 0 ? 0 : quotes[_random.Next(quotes.Length)] + 1;
         return [.. bytes[..at], .. junk, .. bytes[at..]];
     }
 
@@ -110,26 +110,26 @@ internal sealed class WebhookMutator(int seed)
     private string ReplaceValue(string sample, string value)
     {
         string[] present = [.. TopLevelKeys.Where(k => sample.Contains(k, StringComparison.Ordinal))];
-        return ReplaceValueOf(sample, present[random.Next(present.Length)], value);
+        return ReplaceValueOf(sample, present[_random.Next(present.Length)], value);
     }
 
     /// <summary>Replaces the first value of <paramref name="key"/> (a scalar, or a whole array/object) with <paramref name="value"/>.</summary>
     private static string ReplaceValueOf(string sample, string key, string value)
     {
-        int k = sample.IndexOf(key + ":", StringComparison.Ordinal);
-        int colon = k < 0 ? sample.IndexOf(key + " :", StringComparison.Ordinal) : k;
+        var k = sample.IndexOf(key + ":", StringComparison.Ordinal);
+        var colon = k < 0 ? sample.IndexOf(key + " :", StringComparison.Ordinal) : k;
         if (colon < 0)
         {
             return sample;
         }
 
-        int start = sample.IndexOf(':', colon) + 1;
+        var start = sample.IndexOf(':', colon) + 1;
         while (char.IsWhiteSpace(sample[start]))
         {
             start++;
         }
 
-        int end = EndOfValue(sample, start);
+        var end = EndOfValue(sample, start);
         return string.Concat(sample.AsSpan(0, start), value, sample.AsSpan(end));
     }
 
@@ -137,7 +137,7 @@ internal sealed class WebhookMutator(int seed)
     {
         if (s[start] == '"')
         {
-            int i = start + 1;
+            var i = start + 1;
             while (s[i] != '"')
             {
                 i += s[i] == '\\' ? 2 : 1;
@@ -148,11 +148,11 @@ internal sealed class WebhookMutator(int seed)
 
         if (s[start] is '[' or '{')
         {
-            int depth = 0;
-            bool inString = false;
-            for (int i = start; i < s.Length; i++)
+            var depth = 0;
+            var inString = false;
+            for (var i = start; i < s.Length; i++)
             {
-                char c = s[i];
+                var c = s[i];
                 if (inString)
                 {
                     if (c == '\\')
@@ -181,7 +181,7 @@ internal sealed class WebhookMutator(int seed)
             return s.Length;
         }
 
-        int end = start;
+        var end = start;
         while (end < s.Length && s[end] is not (',' or '}' or '\n' or '\r' or ' '))
         {
             end++;
@@ -192,15 +192,15 @@ internal sealed class WebhookMutator(int seed)
 
     private string Nest(int depth)
     {
-        bool arrays = random.Next(2) == 0;
+        var arrays = _random.Next(2) == 0;
         var sb = new StringBuilder(depth * 8);
-        for (int i = 0; i < depth; i++)
+        for (var i = 0; i < depth; i++)
         {
             sb.Append(arrays ? "[" : "{\"a\":");
         }
 
         sb.Append('1');
-        for (int i = 0; i < depth; i++)
+        for (var i = 0; i < depth; i++)
         {
             sb.Append(arrays ? ']' : '}');
         }
@@ -210,40 +210,40 @@ internal sealed class WebhookMutator(int seed)
 
     private string AddDuplicate(string sample)
     {
-        int close = sample.LastIndexOf('}');
-        string extra = random.Next(4) switch
+        var close = sample.LastIndexOf('}');
+        var extra = _random.Next(4) switch
         {
             0 => "\"trigger\":\"return.closed\"",
-            1 => "\"id\":\"" + (nextId++).ToString(CultureInfo.InvariantCulture) + "\"",
+            1 => "\"id\":\"" + (_nextId++).ToString(CultureInfo.InvariantCulture) + "\"",
             2 => "\"return_id\":null",
             _ => "\"state\":\"cancelled\"",
         };
 
         // Before the first key as well as after the last, so first-wins and last-wins readers disagree.
-        return random.Next(2) == 0
+        return _random.Next(2) == 0
             ? string.Concat(sample.AsSpan(0, close), ",", extra, sample.AsSpan(close))
             : string.Concat("{", extra, ",", sample.AsSpan(sample.IndexOf('{', StringComparison.Ordinal) + 1));
     }
 
-    private byte[] Bom(byte[] bytes) => random.Next(3) switch
+    private byte[] Bom(byte[] bytes) => _random.Next(3) switch
     {
         0 => [0xEF, 0xBB, 0xBF, .. bytes],
         1 => [0xFF, 0xFE, .. bytes],
         _ => [.. bytes[..(bytes.Length / 2)], 0xEF, 0xBB, 0xBF, .. bytes[(bytes.Length / 2)..]],
     };
 
-    private string UnknownTrigger() => random.Next(4) switch
+    private string UnknownTrigger() => _random.Next(4) switch
     {
         0 => "return.exploded",
         1 => "shipment.processed",
-        2 => new string('r', random.Next(200, 5000)),
+        2 => new string('r', _random.Next(200, 5000)),
         _ => "return.created\\u0001\\u00e9",
     };
 
     /// <summary>A long note (40–200 KB), so the body travels claim-checked past the local queue's 48 KiB envelope.</summary>
     private string Inflate(string sample)
     {
-        int close = sample.LastIndexOf('}');
-        return $"{sample[..close]},\"note\":\"{new string('n', random.Next(40_000, 200_000))}\"{sample[close..]}";
+        var close = sample.LastIndexOf('}');
+        return $"{sample[..close]},\"note\":\"{new string('n', _random.Next(40_000, 200_000))}\"{sample[close..]}";
     }
 }

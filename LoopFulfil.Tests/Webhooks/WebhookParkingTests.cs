@@ -15,10 +15,10 @@ public class WebhookParkingTests
 
     private static async Task<(WebhookIngress Ingress, ExceptionService Exceptions, RecordingMessageSender Alerts)> CreateAsync()
     {
-        AzureTableStore store = await ExceptionsHarness.CreateIsolatedStoreAsync();
+        var store = await ExceptionsHarness.CreateIsolatedStoreAsync();
         var alerts = new RecordingMessageSender();
-        AzureBlobStore blobs = await AzuriteTestServer.CreateBlobStoreAsync();
-        WebhookIngress ingress = IngressHarness.Create(store, alerts, blobs: blobs);
+        var blobs = await AzuriteTestServer.CreateBlobStoreAsync();
+        var ingress = IngressHarness.Create(store, alerts, blobs: blobs);
         var exceptions = new ExceptionService(store, blobs, alerts, new FixedOptionsMonitor<ExceptionOptions>(new ExceptionOptions()), TimeProvider.System, Microsoft.Extensions.Logging.Abstractions.NullLogger<ExceptionService>.Instance);
         return (ingress, exceptions, alerts);
     }
@@ -26,12 +26,12 @@ public class WebhookParkingTests
     private static async Task<ExceptionRecord> SingleRecordAsync(ExceptionService exceptions, ExceptionCategory category)
     {
         var records = new List<ExceptionRecord>();
-        await foreach (ExceptionRecord r in exceptions.ListAsync(null, category, Ct))
+        await foreach (var r in exceptions.ListAsync(null, category, Ct))
         {
             records.Add(r);
         }
 
-        ExceptionRecord listed = Assert.Single(records);
+        var listed = Assert.Single(records);
         return (await exceptions.GetAsync(listed.Id, Ct))!;
     }
 
@@ -39,19 +39,19 @@ public class WebhookParkingTests
     public async Task Signed_malformed_json_is_accepted_and_parked_with_raw_body_and_owner()
     {
         var (ingress, exceptions, alerts) = await CreateAsync();
-        byte[] body = Utf8("""{"topic":"return","trigger":"return.created","id":123,"state":"open","line_items":[{"sku":"A"}""");
+        var body = Utf8("""{"topic":"return","trigger":"return.created","id":123,"state":"open","line_items":[{"sku":"A"}""");
 
-        WebhookIngressResult result = await ingress.HandleAsync(IngressHarness.Request(body, Sign(body)), Ct);
+        var result = await ingress.HandleAsync(IngressHarness.Request(body, Sign(body)), Ct);
 
         Assert.Equal(202, result.Response.StatusCode);
         Assert.Equal("parked", result.Response.Reason);
         Assert.Null(result.Message);
-        ExceptionRecord record = await SingleRecordAsync(exceptions, ExceptionCategory.UnparseableEvent);
+        var record = await SingleRecordAsync(exceptions, ExceptionCategory.UnparseableEvent);
         Assert.Equal("operations", record.Owner);
         Assert.Equal(ExceptionStatus.Open, record.Status);
         Assert.True(body.AsSpan().SequenceEqual(record.RawEvent.Span));
         Assert.Contains("not well-formed JSON", record.Message, StringComparison.Ordinal);
-        OutboundMessage alert = Assert.Single(alerts.On(QueueNames.Exceptions));
+        var alert = Assert.Single(alerts.On(QueueNames.Exceptions));
         Assert.Equal("UnparseableEvent", alert.Properties["category"]);
     }
 
@@ -61,12 +61,12 @@ public class WebhookParkingTests
         var (ingress, exceptions, _) = await CreateAsync();
         byte[] body = [.. """{"topic":"return","trigger":"return.created","id":"123","state":"op"""u8, 0xC3, 0x28, .. """en"}"""u8];
 
-        WebhookIngressResult result = await ingress.HandleAsync(IngressHarness.Request(body, Sign(body)), Ct);
+        var result = await ingress.HandleAsync(IngressHarness.Request(body, Sign(body)), Ct);
 
         Assert.Equal(202, result.Response.StatusCode);
         Assert.Equal("parked", result.Response.Reason);
         Assert.Null(result.Message);
-        ExceptionRecord record = await SingleRecordAsync(exceptions, ExceptionCategory.UnparseableEvent);
+        var record = await SingleRecordAsync(exceptions, ExceptionCategory.UnparseableEvent);
         Assert.Equal("operations", record.Owner);
         Assert.Contains("not valid UTF-8", record.Message, StringComparison.Ordinal);
         Assert.True(body.AsSpan().SequenceEqual(record.RawEvent.Span));
@@ -79,13 +79,13 @@ public class WebhookParkingTests
     public async Task Signed_body_with_an_escaped_lone_surrogate_is_parked_not_answered_500(string json)
     {
         var (ingress, exceptions, _) = await CreateAsync();
-        byte[] body = Utf8(json);
+        var body = Utf8(json);
 
-        WebhookIngressResult result = await ingress.HandleAsync(IngressHarness.Request(body, Sign(body)), Ct);
+        var result = await ingress.HandleAsync(IngressHarness.Request(body, Sign(body)), Ct);
 
         Assert.Equal(202, result.Response.StatusCode);
         Assert.Equal("parked", result.Response.Reason);
-        ExceptionRecord record = await SingleRecordAsync(exceptions, ExceptionCategory.UnparseableEvent);
+        var record = await SingleRecordAsync(exceptions, ExceptionCategory.UnparseableEvent);
         Assert.Contains("not valid Unicode", record.Message, StringComparison.Ordinal);
         Assert.True(body.AsSpan().SequenceEqual(record.RawEvent.Span));
     }
@@ -94,12 +94,12 @@ public class WebhookParkingTests
     public async Task Signed_unknown_trigger_with_control_characters_is_parked_with_a_printable_trigger()
     {
         var (ingress, exceptions, _) = await CreateAsync();
-        byte[] body = Utf8("""{"topic":"return","trigger":"shipment.\u0000processed","return_id":"123"}""");
+        var body = Utf8("""{"topic":"return","trigger":"shipment.\u0000processed","return_id":"123"}""");
 
-        WebhookIngressResult result = await ingress.HandleAsync(IngressHarness.Request(body, Sign(body)), Ct);
+        var result = await ingress.HandleAsync(IngressHarness.Request(body, Sign(body)), Ct);
 
         Assert.Equal(202, result.Response.StatusCode);
-        ExceptionRecord record = await SingleRecordAsync(exceptions, ExceptionCategory.UnknownTopic);
+        var record = await SingleRecordAsync(exceptions, ExceptionCategory.UnknownTopic);
         Assert.Contains("shipment.\uFFFDprocessed", record.Message, StringComparison.Ordinal);
         Assert.True(body.AsSpan().SequenceEqual(record.RawEvent.Span));
     }
@@ -108,13 +108,13 @@ public class WebhookParkingTests
     public async Task Signed_unknown_trigger_is_parked_as_unknown_topic()
     {
         var (ingress, exceptions, _) = await CreateAsync();
-        byte[] body = Utf8("""{"topic":"happy.returns.shipment","trigger":"shipment.processed","shipment_id":"s-1","return_id":99}""");
+        var body = Utf8("""{"topic":"happy.returns.shipment","trigger":"shipment.processed","shipment_id":"s-1","return_id":99}""");
 
-        WebhookIngressResult result = await ingress.HandleAsync(IngressHarness.Request(body, Sign(body)), Ct);
+        var result = await ingress.HandleAsync(IngressHarness.Request(body, Sign(body)), Ct);
 
         Assert.Equal(202, result.Response.StatusCode);
         Assert.Null(result.Message);
-        ExceptionRecord record = await SingleRecordAsync(exceptions, ExceptionCategory.UnknownTopic);
+        var record = await SingleRecordAsync(exceptions, ExceptionCategory.UnknownTopic);
         Assert.Equal("99", record.ReturnId);
         Assert.Contains("shipment.processed", record.Message, StringComparison.Ordinal);
         Assert.True(body.AsSpan().SequenceEqual(record.RawEvent.Span));
@@ -126,10 +126,10 @@ public class WebhookParkingTests
         var (ingress, exceptions, _) = await CreateAsync();
         byte[] body = [];
 
-        WebhookIngressResult result = await ingress.HandleAsync(IngressHarness.Request(body, Sign(body)), Ct);
+        var result = await ingress.HandleAsync(IngressHarness.Request(body, Sign(body)), Ct);
 
         Assert.Equal(202, result.Response.StatusCode);
-        ExceptionRecord record = await SingleRecordAsync(exceptions, ExceptionCategory.UnparseableEvent);
+        var record = await SingleRecordAsync(exceptions, ExceptionCategory.UnparseableEvent);
         Assert.Contains("empty body", record.Message, StringComparison.Ordinal);
         Assert.Equal(0, record.RawEventLength);
     }
@@ -138,12 +138,12 @@ public class WebhookParkingTests
     public async Task Signed_event_without_a_return_id_is_parked()
     {
         var (ingress, exceptions, _) = await CreateAsync();
-        byte[] body = Utf8("""{"topic":"giftcard","trigger":"giftcard.requested","id":null,"total_credit_issued":"23.50"}""");
+        var body = Utf8("""{"topic":"giftcard","trigger":"giftcard.requested","id":null,"total_credit_issued":"23.50"}""");
 
-        WebhookIngressResult result = await ingress.HandleAsync(IngressHarness.Request(body, Sign(body)), Ct);
+        var result = await ingress.HandleAsync(IngressHarness.Request(body, Sign(body)), Ct);
 
         Assert.Equal(202, result.Response.StatusCode);
-        ExceptionRecord record = await SingleRecordAsync(exceptions, ExceptionCategory.UnparseableEvent);
+        var record = await SingleRecordAsync(exceptions, ExceptionCategory.UnparseableEvent);
         Assert.Contains("no usable Loop return id", record.Message, StringComparison.Ordinal);
     }
 
@@ -151,14 +151,14 @@ public class WebhookParkingTests
     public async Task Loop_retrying_the_same_bad_delivery_bumps_one_record()
     {
         var (ingress, exceptions, _) = await CreateAsync();
-        byte[] body = Utf8("""{"topic":"return","trigger":"return.created",""");
+        var body = Utf8("""{"topic":"return","trigger":"return.created",""");
 
-        for (int i = 0; i < 3; i++)
+        for (var i = 0; i < 3; i++)
         {
             Assert.Equal(202, (await ingress.HandleAsync(IngressHarness.Request(body, Sign(body)), Ct)).Response.StatusCode);
         }
 
-        ExceptionRecord record = await SingleRecordAsync(exceptions, ExceptionCategory.UnparseableEvent);
+        var record = await SingleRecordAsync(exceptions, ExceptionCategory.UnparseableEvent);
         Assert.Equal(3, record.Attempts);
     }
 
@@ -166,12 +166,12 @@ public class WebhookParkingTests
     public async Task Unsigned_garbage_is_401_and_never_parked()
     {
         var (ingress, exceptions, alerts) = await CreateAsync();
-        byte[] body = Utf8("{not json");
+        var body = Utf8("{not json");
 
-        WebhookIngressResult result = await ingress.HandleAsync(IngressHarness.Request(body, Sign(body, "wrong")), Ct);
+        var result = await ingress.HandleAsync(IngressHarness.Request(body, Sign(body, "wrong")), Ct);
 
         Assert.Equal(401, result.Response.StatusCode);
-        await foreach (ExceptionRecord _ in exceptions.ListAsync(null, null, Ct))
+        await foreach (var _ in exceptions.ListAsync(null, null, Ct))
         {
             Assert.Fail("an unsigned body must not create an exception record");
         }
@@ -187,10 +187,10 @@ public class WebhookParkingTests
             $"DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey={LoopFulfil.Sandbox.Azurite.AzuriteProcess.AccountKey};TableEndpoint=http://127.0.0.1:9/devstoreaccount1;");
         var clientOptions = new StorageClientOptions();
         clientOptions.Retry.MaxRetries = 0;
-        using WebhookIngress ingress = IngressHarness.Create(new AzureTableStore(unreachable, clientOptions: clientOptions));
-        byte[] body = Utf8("""{"topic":"return","trigger":"return.created",""");
+        using var ingress = IngressHarness.Create(new AzureTableStore(unreachable, clientOptions: clientOptions));
+        var body = Utf8("""{"topic":"return","trigger":"return.created",""");
 
-        WebhookIngressResult result = await ingress.HandleAsync(IngressHarness.Request(body, Sign(body)), Ct);
+        var result = await ingress.HandleAsync(IngressHarness.Request(body, Sign(body)), Ct);
 
         Assert.Equal(503, result.Response.StatusCode);
         Assert.Equal("120", result.Response.RetryAfterHeaderValue);

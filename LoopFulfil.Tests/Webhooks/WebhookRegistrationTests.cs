@@ -30,18 +30,18 @@ public class WebhookRegistrationTests
     [Fact]
     public async Task Configured_ingress_verifies_with_the_secrets_from_the_webhooks_section()
     {
-        await using ServiceProvider provider = Build(new()
+        await using var provider = Build(new()
         {
             ["Webhooks:Secret"] = "from-config",
             ["Webhooks:SecondarySecret"] = "from-config-next",
             ["Webhooks:MaxBodyBytes"] = "65536",
         });
         var ingress = provider.GetRequiredService<WebhookIngress>();
-        byte[] body = Fixture("restock-requested.json");
+        var body = Fixture("restock-requested.json");
 
-        WebhookIngressResult primary = await ingress.HandleAsync(IngressHarness.Request(body, Sign(body, "from-config")), CancellationToken.None);
-        WebhookIngressResult secondary = await ingress.HandleAsync(IngressHarness.Request(body, Sign(body, "from-config-next")), CancellationToken.None);
-        WebhookIngressResult defaultSecret = await ingress.HandleAsync(IngressHarness.Request(body, Sign(body)), CancellationToken.None);
+        var primary = await ingress.HandleAsync(IngressHarness.Request(body, Sign(body, "from-config")), CancellationToken.None);
+        var secondary = await ingress.HandleAsync(IngressHarness.Request(body, Sign(body, "from-config-next")), CancellationToken.None);
+        var defaultSecret = await ingress.HandleAsync(IngressHarness.Request(body, Sign(body)), CancellationToken.None);
 
         Assert.Equal(202, primary.Response.StatusCode);
         Assert.Equal(202, secondary.Response.StatusCode);
@@ -53,7 +53,7 @@ public class WebhookRegistrationTests
     [Fact]
     public void Missing_secret_fails_options_validation_at_start_up()
     {
-        using ServiceProvider provider = Build(new() { ["Webhooks:MaxBodyBytes"] = "65536" });
+        using var provider = Build(new() { ["Webhooks:MaxBodyBytes"] = "65536" });
 
         var error = Assert.Throws<OptionsValidationException>(() => provider.GetRequiredService<IOptions<WebhookOptions>>().Value);
         Assert.Contains("Webhooks:Secret", error.Message, StringComparison.Ordinal);

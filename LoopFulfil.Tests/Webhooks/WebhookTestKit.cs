@@ -94,7 +94,7 @@ internal sealed class CountingStream(long length) : Stream
 
     public override int Read(Span<byte> buffer)
     {
-        int n = (int)Math.Min(buffer.Length, length - BytesRead);
+        var n = (int)Math.Min(buffer.Length, length - BytesRead);
         buffer[..n].Fill((byte)' ');
         BytesRead += n;
         return n;
