@@ -252,14 +252,9 @@ public sealed partial class ExchangeOrderHandler
     {
         string dedupe = $"{CreatedTrigger}-{key}";
         byte[] body = Encoding.UTF8.GetBytes(JsonSerializer.Serialize(new Dictionary<string, string> { ["trigger"] = CreatedTrigger, ["return_id"] = returnId, ["key"] = key }));
-        var properties = new Dictionary<string, string>(StringComparer.Ordinal)
-        {
-            [WebhookMessagePropertyNames.Topic] = "exchange",
-            [WebhookMessagePropertyNames.Trigger] = CreatedTrigger,
-            [WebhookMessagePropertyNames.ReturnId] = returnId,
-            [WebhookMessagePropertyNames.DedupeKey] = dedupe,
-        };
-        return sender.SendAsync(new OutboundMessage(QueueNames.LoopReturns, body, $"{dedupe}-{returnId}", returnId, properties), cancellationToken);
+        var properties = new Dictionary<string, string>(StringComparer.Ordinal) { [WebhookMessagePropertyNames.DedupeKey] = dedupe };
+        // The body carries no time.
+        return sender.SendAsync(IntegrationMessages.ToLoopReturns(CreatedTrigger, returnId, body, $"{dedupe}-{returnId}", eventTime: null, properties), cancellationToken);
     }
 
     private async Task<ExchangeHandlingResult> FailAsync(InboundMessage inbound, string? returnId, string key, string message, CancellationToken cancellationToken)

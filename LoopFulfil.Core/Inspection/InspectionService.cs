@@ -79,15 +79,10 @@ public sealed partial class InspectionService
 
         bool isNew = await ledger.RecordEventAsync(returnId, Trigger, contentKey, submission.SubmittedAt, body, cancellationToken).ConfigureAwait(false);
         string messageId = $"inspection-{returnId}-{contentKey}";
-        var properties = new Dictionary<string, string>(StringComparer.Ordinal)
-        {
-            [WebhookMessagePropertyNames.Topic] = "inspection",
-            [WebhookMessagePropertyNames.Trigger] = Trigger,
-            [WebhookMessagePropertyNames.ReturnId] = returnId,
-            [WebhookMessagePropertyNames.DedupeKey] = contentKey,
-        };
+        var properties = new Dictionary<string, string>(StringComparer.Ordinal) { [WebhookMessagePropertyNames.DedupeKey] = contentKey };
         // Enqueued even when already stored: the first attempt may have stored it and then failed to enqueue.
-        await sender.SendAsync(new OutboundMessage(QueueNames.LoopReturns, body, messageId, returnId, properties), cancellationToken).ConfigureAwait(false);
+        // Its event time is the body's submitted_at, the time the envelope reader would find in it.
+        await sender.SendAsync(IntegrationMessages.ToLoopReturns(Trigger, returnId, body, messageId, submission.SubmittedAt, properties), cancellationToken).ConfigureAwait(false);
         LogSubmitted(logger, returnId, normalised.Length, normalised.Count(l => !l.Passed), isNew);
         return new InspectionReceipt(returnId, messageId, isNew, normalised.Length);
     }

@@ -250,7 +250,7 @@ public sealed partial class ScheduledPostingJob
             [WebhookMessagePropertyNames.ReturnId] = returnId,
             [WebhookMessagePropertyNames.DedupeKey] = key,
         };
-        return sender.SendAsync(new OutboundMessage(QueueNames.LoopReturns, body, $"{key}-{returnId}", returnId, properties), cancellationToken);
+        return sender.SendAsync(IntegrationMessages.ToLoopReturns(trigger, returnId, body, $"{key}-{returnId}", eventTime: null, properties), cancellationToken);
     }
 
     [LoggerMessage(EventId = 4642, Level = LogLevel.Information, Message = "Posting batch {BatchId}: Refunds:PostingMode is not Scheduled; the refunds stage posts, the job does nothing")]

@@ -172,12 +172,9 @@ public sealed partial class ReturnEventHandler
                 {
                     // Shadow mode recorded the write instead of sending it. What needed its answer (its family, and
                     // every family after an authorisation) stops; the other families go on planning, as they would
-                    // run after a transient wait. Exchanges stop too: their hand-off is recorded in the ledger as done,
-                    // and in shadow the order could only be planned, so going live would find it handed off already.
+                    // run after a transient wait. Exchanges never hand off in shadow (ExchangeStage plans the hand-off).
                     LogShadowStopped(logger, evt.ReturnId, stage.Name, ex.Write.Model, ex.Write.Method);
                     context.Stop($"{stage.Name} planned {ex.Write.Model}.{ex.Write.Method} in shadow mode");
-                    context.CurrentFamily = ReturnStageFamily.Exchanges;
-                    context.Stop("shadow mode: exchanges wait for live mode");
                 }
                 catch (Exception ex) when (family != ReturnStageFamily.Authorisation && IsTransient(ex, cancellationToken))
                 {

@@ -1,5 +1,6 @@
 using System.Globalization;
 using LoopFulfil.Core.Errors;
+using LoopFulfil.Core.Exchanges;
 using LoopFulfil.Core.Fulfil;
 using LoopFulfil.Core.Loop;
 using LoopFulfil.Core.Loop.Json;
@@ -26,6 +27,9 @@ public sealed class ShadowReportBuilder(
     TimeProvider time,
     LoopReferences? references = null)
 {
+    /// <summary>The report's document name for an exchange order.</summary>
+    public const string ExchangeOrderDocument = "exchange order";
+
     private readonly RefundsOptions _refunds = refundsOptions.Value;
     private readonly LoopReferences _references = references ?? LoopReferences.Default;
 
@@ -93,6 +97,12 @@ public sealed class ShadowReportBuilder(
         {
             rows.Add(Row("money", null, null, null, null, ShadowVerdict.Planned, $"return is {r.State}: credit note and payments are planned once Loop processes it"));
             return rows;
+        }
+
+        // Exchanges: live mode hands each order to loop-exchanges, which makes it; shadow mode only plans the hand-off.
+        foreach ((string key, IReadOnlyList<LoopExchange> items) in ExchangeGroups.Of(r))
+        {
+            rows.Add(Row(ExchangeOrderDocument, ExchangeStage.MessageId(returnId, key), items.Sum(e => e.Price - e.Discount), null, null, ShadowVerdict.Planned, "live mode hands it to loop-exchanges, which makes the exchange sales order"));
         }
 
         RefundPlan money = RefundPlan.For(r, _refunds.AmountTolerance, _refunds.CompanyCurrency, _refunds.StoreCreditDocument);
