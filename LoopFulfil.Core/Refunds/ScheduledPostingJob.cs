@@ -4,6 +4,7 @@ using LoopFulfil.Core.Errors;
 using LoopFulfil.Core.Exceptions;
 using LoopFulfil.Core.Messaging;
 using LoopFulfil.Core.Returns;
+using LoopFulfil.Core.Shadow;
 using LoopFulfil.Core.Webhooks;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -93,7 +94,7 @@ public sealed partial class ScheduledPostingJob
             {
                 await AnnounceAsync(returnId, batchId, cancellationToken).ConfigureAwait(false);
             }
-            catch (Exception ex) when (!IsShutdown(ex, cancellationToken))
+            catch (Exception ex) when (!EndsRun(ex, cancellationToken))
             {
                 sweepFailures.Add(Failed(returnId, PostedTrigger, ex, batchId));
             }
@@ -148,7 +149,7 @@ public sealed partial class ScheduledPostingJob
             // Whatever this run posted: a posting announced late (e.g. by an overlapping run) is owed all the same.
             await AnnounceAsync(returnId, batchId, cancellationToken).ConfigureAwait(false);
         }
-        catch (Exception ex) when (!IsShutdown(ex, cancellationToken))
+        catch (Exception ex) when (!EndsRun(ex, cancellationToken))
         {
             // E.g. the exception record or the message could not be written, or Fulfil answered something unreadable:
             // a posting marked with its announcement due is announced by a later run.
@@ -205,9 +206,12 @@ public sealed partial class ScheduledPostingJob
     private static bool IsTransient(Exception ex, CancellationToken cancellationToken) =>
         ex is TransientIntegrationException or HttpRequestException or TimeoutException || (ex is OperationCanceledException && !cancellationToken.IsCancellationRequested);
 
-    /// <summary>Only the host's shutdown stops the run; any other failure is one return's.</summary>
-    private static bool IsShutdown(Exception ex, CancellationToken cancellationToken) =>
-        ex is OperationCanceledException && cancellationToken.IsCancellationRequested;
+    /// <summary>
+    /// Only the host's shutdown and a write shadow mode planned instead of sending (the run stops there, quietly, see
+    /// <see cref="ShadowRuns"/>) end the run; any other failure is one return's.
+    /// </summary>
+    private static bool EndsRun(Exception ex, CancellationToken cancellationToken) =>
+        (ex is OperationCanceledException && cancellationToken.IsCancellationRequested) || ShadowRuns.Planned(ex) is not null;
 
     /// <summary>Logs a return's failure (transient: a warning; anything else: an error) and says what failed.</summary>
     private PostingFailure Failed(string returnId, string what, Exception ex, string batchId)
