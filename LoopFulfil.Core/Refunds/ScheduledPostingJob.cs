@@ -127,8 +127,9 @@ public sealed partial class ScheduledPostingJob
     /// <summary>
     /// Posts one return's pending postings in order, then sends its <c>postings.posted</c> message at once (not at the
     /// end of the batch), so its settlement and write-back need not wait for the other returns. Any failure but the
-    /// host's shutdown ends only this return's turn (a parallel loop would otherwise cancel every return in flight and
-    /// skip the rest of the run); what is posted stays posted, the rest is tried again on the next run.
+    /// host's shutdown (or a planned shadow write) ends only this return's turn (a parallel loop would otherwise cancel
+    /// every return in flight and skip the rest of the run); what is posted stays posted, the rest is tried again on the
+    /// next run.
     /// </summary>
     private async Task<ReturnBatch> PostReturnAsync(PostingRecord[] group, string batchId, CancellationToken cancellationToken)
     {
