@@ -80,6 +80,26 @@ public sealed class PostingLease
     internal TableEntity Held { get; }
 }
 
+/// <summary>A return's posted postings owed a <c>postings.posted</c> message, as read before it is sent (<see cref="PostingStore.OwedAnnouncementAsync"/>).</summary>
+public sealed class OwedAnnouncement
+{
+    internal OwedAnnouncement(string returnId, IReadOnlyList<TableEntity> rows)
+    {
+        ReturnId = returnId;
+        Rows = rows;
+    }
+
+    public string ReturnId { get; }
+
+    /// <summary>False when nothing of the return is owed a message.</summary>
+    public bool IsOwed => Rows.Count > 0;
+
+    /// <summary>Kinds of the postings owed, in row order.</summary>
+    public IEnumerable<string> Kinds => Rows.Select(r => r.RowKey);
+
+    internal IReadOnlyList<TableEntity> Rows { get; }
+}
+
 /// <summary>
 /// Table <c>postings</c>: partition = Loop return id, row = posting kind. One row per document per return
 /// (insert-if-absent), so a return closed five times plans each document once. Posting one is leased like a ledger
@@ -321,16 +341,34 @@ public sealed class PostingStore
         return [.. returns];
     }
 
-    /// <summary>Records that the return's <c>postings.posted</c> message was sent: its posted postings are no longer due.</summary>
-    public async Task MarkAnnouncedAsync(string returnId, CancellationToken cancellationToken)
+    /// <summary>
+    /// The return's posted postings still owed a <c>postings.posted</c> message, read (with their ETags) before it is
+    /// sent, so <see cref="MarkAnnouncedAsync"/> marks sent only what that message covers.
+    /// </summary>
+    public async Task<OwedAnnouncement> OwedAnnouncementAsync(string returnId, CancellationToken cancellationToken)
     {
-        foreach (PostingRecord p in await ForReturnAsync(returnId, cancellationToken).ConfigureAwait(false))
+        await EnsureTableAsync(cancellationToken).ConfigureAwait(false);
+        var rows = new List<TableEntity>();
+        string filter = TableFilter.And(TableFilter.PartitionKeyEquals(returnId), TableFilter.Equal("Status", PostingStatus.Posted), TableFilter.Equal(AnnounceProperty, AnnounceDue));
+        await foreach (TableEntity e in store.QueryAsync(Table, filter, cancellationToken).ConfigureAwait(false))
         {
-            if (p.Status == PostingStatus.Posted && p.AnnounceDue)
-            {
-                // Posted rows are never claimed again, so an unconditional merge races no lease.
-                await store.UpdateAsync(Table, new TableEntity(returnId, p.Kind) { [AnnounceProperty] = AnnounceSent, ETag = "*" }, UpsertMode.Merge, cancellationToken).ConfigureAwait(false);
-            }
+            rows.Add(e);
+        }
+
+        return new OwedAnnouncement(returnId, rows);
+    }
+
+    /// <summary>
+    /// Records the postings of <paramref name="owed"/> announced (their message was sent), each ETag-checked: a row
+    /// written since it was read stays due, and a later run announces it again (a repeated <c>postings.posted</c> only
+    /// reruns the return's idempotent stages; a lost one would hold back its settlement and write-back).
+    /// </summary>
+    public async Task MarkAnnouncedAsync(OwedAnnouncement owed, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(owed);
+        foreach (TableEntity row in owed.Rows)
+        {
+            await store.UpdateAsync(Table, new TableEntity(row.PartitionKey, row.RowKey) { [AnnounceProperty] = AnnounceSent, ETag = row.ETag }, UpsertMode.Merge, cancellationToken).ConfigureAwait(false);
         }
     }
 

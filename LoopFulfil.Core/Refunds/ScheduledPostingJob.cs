@@ -4,6 +4,7 @@ using LoopFulfil.Core.Errors;
 using LoopFulfil.Core.Exceptions;
 using LoopFulfil.Core.Messaging;
 using LoopFulfil.Core.Returns;
+using LoopFulfil.Core.Shadow;
 using LoopFulfil.Core.Webhooks;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -83,22 +84,19 @@ public sealed partial class ScheduledPostingJob
             pending.Add(p);
         }
 
-        // Announcements a dead worker (or a failed send) left owed: the later stages of those returns run now. A return
-        // with postings still pending is announced once they are posted, below.
-        var pendingReturns = pending.Select(p => p.ReturnId).ToHashSet(StringComparer.Ordinal);
+        // Announcements a dead worker (or a failed send) left owed: the later stages of those returns run now, also for
+        // a return with postings still pending, so one that keeps failing (a permanent failure stays pending) does not
+        // hold back the settlement and write-back of what is posted. A failure here leaves it owed for the next run.
+        var sweepFailures = new List<PostingFailure>();
         foreach (string returnId in await postings.AnnounceDueAsync(cancellationToken).ConfigureAwait(false))
         {
-            if (!pendingReturns.Contains(returnId))
+            try
             {
-                try
-                {
-                    await AnnounceAsync(returnId, batchId, cancellationToken).ConfigureAwait(false);
-                }
-                catch (Exception ex) when (IsTransient(ex, cancellationToken))
-                {
-                    // Still owed: the next run tries again.
-                    LogReturnFailed(logger, ex, batchId, returnId);
-                }
+                await AnnounceAsync(returnId, batchId, cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (!EndsRun(ex, cancellationToken))
+            {
+                sweepFailures.Add(Failed(returnId, PostedTrigger, ex, batchId));
             }
         }
 
@@ -112,7 +110,7 @@ public sealed partial class ScheduledPostingJob
         await Parallel.ForEachAsync(Enumerable.Range(0, returns.Length), parallel, async (i, ct) => outcomes[i] = await PostReturnAsync(returns[i], batchId, ct).ConfigureAwait(false)).ConfigureAwait(false);
 
         PostingRecord[] posted = [.. outcomes.SelectMany(o => o.Posted)];
-        PostingFailure[] failures = [.. outcomes.SelectMany(o => o.Failures)];
+        PostingFailure[] failures = [.. sweepFailures, .. outcomes.SelectMany(o => o.Failures)];
         int leased = outcomes.Sum(o => o.Leased);
         int replanned = await ReplanResolvedAsync(batchId, cancellationToken).ConfigureAwait(false);
         PostingTotal[] totals = [.. posted.GroupBy(p => (p.Kind, p.Currency))
@@ -128,8 +126,10 @@ public sealed partial class ScheduledPostingJob
 
     /// <summary>
     /// Posts one return's pending postings in order, then sends its <c>postings.posted</c> message at once (not at the
-    /// end of the batch), so its settlement and write-back need not wait for the other returns. A transient failure of
-    /// the bookkeeping around a posting ends only this return's turn; it is tried again on the next run.
+    /// end of the batch), so its settlement and write-back need not wait for the other returns. Any failure but the
+    /// host's shutdown (or a planned shadow write) ends only this return's turn (a parallel loop would otherwise cancel
+    /// every return in flight and skip the rest of the run); what is posted stays posted, the rest is tried again on the
+    /// next run.
     /// </summary>
     private async Task<ReturnBatch> PostReturnAsync(PostingRecord[] group, string batchId, CancellationToken cancellationToken)
     {
@@ -147,17 +147,14 @@ public sealed partial class ScheduledPostingJob
                 }
             }
 
-            if (posted.Count > 0)
-            {
-                await AnnounceAsync(returnId, batchId, cancellationToken).ConfigureAwait(false);
-            }
+            // Whatever this run posted: a posting announced late (e.g. by an overlapping run) is owed all the same.
+            await AnnounceAsync(returnId, batchId, cancellationToken).ConfigureAwait(false);
         }
-        catch (Exception ex) when (IsTransient(ex, cancellationToken))
+        catch (Exception ex) when (!EndsRun(ex, cancellationToken))
         {
-            // E.g. the exception record or the message could not be written: what is posted stays posted, and a
-            // posting marked with its announcement due is announced by a later run.
-            failures.Add(new PostingFailure(returnId, string.Join(", ", group.Select(p => p.Reference)), ex.Message, Permanent: false));
-            LogReturnFailed(logger, ex, batchId, returnId);
+            // E.g. the exception record or the message could not be written, or Fulfil answered something unreadable:
+            // a posting marked with its announcement due is announced by a later run.
+            failures.Add(Failed(returnId, string.Join(", ", group.Select(p => p.Reference)), ex, batchId));
         }
 
         return new ReturnBatch(posted, failures, leased);
@@ -210,11 +207,46 @@ public sealed partial class ScheduledPostingJob
     private static bool IsTransient(Exception ex, CancellationToken cancellationToken) =>
         ex is TransientIntegrationException or HttpRequestException or TimeoutException || (ex is OperationCanceledException && !cancellationToken.IsCancellationRequested);
 
-    /// <summary>Sends the return's <c>postings.posted</c> message (its settlement and write-back run), then records it sent.</summary>
+    /// <summary>
+    /// Only the host's shutdown and a write shadow mode planned instead of sending (the run stops there, quietly, see
+    /// <see cref="ShadowRuns"/>) end the run; any other failure is one return's.
+    /// </summary>
+    private static bool EndsRun(Exception ex, CancellationToken cancellationToken) =>
+        (ex is OperationCanceledException && cancellationToken.IsCancellationRequested) || ShadowRuns.Planned(ex) is not null;
+
+    /// <summary>Logs a return's failure (transient: a warning; anything else: an error) and says what failed.</summary>
+    private PostingFailure Failed(string returnId, string what, Exception ex, string batchId)
+    {
+        bool transient = IsTransient(ex, CancellationToken.None);
+        if (transient)
+        {
+            LogReturnFailed(logger, ex, batchId, returnId);
+        }
+        else
+        {
+            LogReturnError(logger, ex, batchId, returnId, ex.GetType().Name);
+        }
+
+        // Not a permanent failure of the posting (no record is raised): it stays pending, or owed, for the next run.
+        return new PostingFailure(returnId, what, ex.Message, Permanent: false);
+    }
+
+    /// <summary>
+    /// Sends the return's <c>postings.posted</c> message (its settlement and write-back run) when any posted posting of
+    /// it is owed one, then records those postings (read before the send) announced.
+    /// </summary>
     private async Task AnnounceAsync(string returnId, string batchId, CancellationToken cancellationToken)
     {
-        await SendAsync(PostedTrigger, returnId, batchId, cancellationToken).ConfigureAwait(false);
-        await postings.MarkAnnouncedAsync(returnId, cancellationToken).ConfigureAwait(false);
+        OwedAnnouncement owed = await postings.OwedAnnouncementAsync(returnId, cancellationToken).ConfigureAwait(false);
+        if (!owed.IsOwed)
+        {
+            return;
+        }
+
+        // The postings covered go into the id: a second message for the same return in one run (owed rows at the
+        // start, then rows posted in its turn) is not dropped as a duplicate of the first.
+        await SendAsync(PostedTrigger, returnId, batchId, cancellationToken, covers: string.Join('+', owed.Kinds)).ConfigureAwait(false);
+        await postings.MarkAnnouncedAsync(owed, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Blocked postings whose record is no longer open go back to the refunds stage, once per return per run.</summary>
@@ -239,9 +271,9 @@ public sealed partial class ScheduledPostingJob
         return returns.Count;
     }
 
-    private Task SendAsync(string trigger, string returnId, string batchId, CancellationToken cancellationToken)
+    private Task SendAsync(string trigger, string returnId, string batchId, CancellationToken cancellationToken, string? covers = null)
     {
-        string key = $"{trigger}-{batchId}";
+        string key = covers is null ? $"{trigger}-{batchId}" : $"{trigger}-{batchId}-{covers}";
         byte[] body = Encoding.UTF8.GetBytes($$"""{"trigger":"{{trigger}}","return_id":"{{returnId}}","batch":"{{batchId}}"}""");
         var properties = new Dictionary<string, string>(StringComparer.Ordinal)
         {
@@ -258,6 +290,9 @@ public sealed partial class ScheduledPostingJob
 
     [LoggerMessage(EventId = 4643, Level = LogLevel.Warning, Message = "Posting batch {BatchId}: return {ReturnId} stopped after a transient failure; the next run goes on")]
     private static partial void LogReturnFailed(ILogger logger, Exception exception, string batchId, string returnId);
+
+    [LoggerMessage(EventId = 4644, Level = LogLevel.Error, Message = "Posting batch {BatchId}: return {ReturnId} stopped after an unexpected {ErrorType}; the other returns go on and the next run tries it again")]
+    private static partial void LogReturnError(ILogger logger, Exception exception, string batchId, string returnId, string errorType);
 
     [LoggerMessage(EventId = 4641, Level = LogLevel.Information, Message = "Posting batch {BatchId}: {Pending} pending, {Posted} posted, {Failed} failed; totals {Totals}")]
     private static partial void LogSummary(ILogger logger, string batchId, int pending, int posted, int failed, string totals);
