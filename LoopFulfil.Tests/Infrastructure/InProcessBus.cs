@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using LoopFulfil.Core.Errors;
 using LoopFulfil.Core.Messaging;
 using LoopFulfil.Core.Returns;
+using Microsoft.Extensions.Time.Testing;
 
 namespace LoopFulfil.Tests.Infrastructure;
 
@@ -20,6 +21,23 @@ internal sealed class InProcessBus : IMessageSender
     private readonly Lock gate = new();
 
     public int MaxDeliveryCount { get; set; } = 10;
+
+    /// <summary>
+    /// The services' clock, when a test drives it: a delivery that failed asking to wait (<see
+    /// cref="TransientIntegrationException.RetryAfter"/>, e.g. a step lease kept after a create timed out) is
+    /// redelivered after that wait, as Service Bus's scheduled redelivery would be, by advancing this clock past it.
+    /// Without it the redelivery comes at once (and meets the held lease again).
+    /// </summary>
+    public FakeTimeProvider? Clock { get; set; }
+
+    /// <summary>Lets the wait <paramref name="error"/> asks for pass on <see cref="Clock"/> (when set) before a redelivery.</summary>
+    public void WaitOut(Exception error)
+    {
+        if (Clock is not null && error is TransientIntegrationException { RetryAfter: { } wait } && wait > TimeSpan.Zero)
+        {
+            Clock.Advance(wait + TimeSpan.FromSeconds(1));
+        }
+    }
 
     public ConcurrentQueue<OutboundMessage> OtherQueues { get; } = new();
 
@@ -91,6 +109,7 @@ internal sealed class InProcessBus : IMessageSender
                 }
                 else
                 {
+                    WaitOut(ex);
                     lock (gate)
                     {
                         pending.AddFirst((m, count));

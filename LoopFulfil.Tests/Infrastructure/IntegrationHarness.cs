@@ -151,16 +151,7 @@ internal abstract class IntegrationHarness : IAsyncDisposable
         });
         if (options.Clock is not null)
         {
-            collection.AddSingleton(options.Clock);
-            // Registered before the clients (which only TryAdd these): the waits inside one HTTP call run on real timers.
-            collection.AddSingleton(sp => new HttpResiliencePipelineProvider(
-                sp.GetRequiredService<IOptionsMonitor<HttpResilienceOptions>>(), TimeProvider.System, sp.GetRequiredService<ILoggerFactory>()));
-            collection.AddSingleton(sp =>
-            {
-                IOptions<LoopOptions> loopOptions = sp.GetRequiredService<IOptions<LoopOptions>>();
-                ITableStore? shared = loopOptions.Value.SharedRateLimit ? sp.GetRequiredService<ITableStore>() : null;
-                return new LoopRateLimiter(loopOptions, TimeProvider.System, shared, sp.GetService<ILogger<LoopRateLimiter>>());
-            });
+            UseClock(collection, options.Clock);
         }
 
         collection.AddSingleton(store);
@@ -175,6 +166,23 @@ internal abstract class IntegrationHarness : IAsyncDisposable
         options.AddFeatures(collection, configuration);
         ServiceProvider provider = collection.BuildServiceProvider(new ServiceProviderOptions { ValidateOnBuild = true, ValidateScopes = true });
         return new IntegrationParts(fulfil, loop, provider, bus);
+    }
+
+    /// <summary>
+    /// Registers <paramref name="clock"/> as the services' <see cref="TimeProvider"/>, before the clients (which only
+    /// TryAdd these): HTTP retries, timeouts and the Loop limiter keep real timers (nothing advances a test clock while a call waits).
+    /// </summary>
+    public static void UseClock(IServiceCollection collection, TimeProvider clock)
+    {
+        collection.AddSingleton(clock);
+        collection.AddSingleton(sp => new HttpResiliencePipelineProvider(
+            sp.GetRequiredService<IOptionsMonitor<HttpResilienceOptions>>(), TimeProvider.System, sp.GetRequiredService<ILoggerFactory>()));
+        collection.AddSingleton(sp =>
+        {
+            IOptions<LoopOptions> loopOptions = sp.GetRequiredService<IOptions<LoopOptions>>();
+            ITableStore? shared = loopOptions.Value.SharedRateLimit ? sp.GetRequiredService<ITableStore>() : null;
+            return new LoopRateLimiter(loopOptions, TimeProvider.System, shared, sp.GetService<ILogger<LoopRateLimiter>>());
+        });
     }
 
     /// <summary>Delivers a signed webhook through the ingress (which enqueues onto the bus); asserts Loop would get 202.</summary>
@@ -221,8 +229,9 @@ internal abstract class IntegrationHarness : IAsyncDisposable
                 return await scope.ServiceProvider.GetRequiredService<ExchangeOrderHandler>()
                     .HandleAsync(new InboundMessage(message.Body, message.MessageId, message.SessionId, attempt, message.Properties), CancellationToken.None);
             }
-            catch (TransientIntegrationException) when (attempt < 10)
+            catch (TransientIntegrationException ex) when (attempt < 10)
             {
+                Bus.WaitOut(ex);
             }
         }
     }

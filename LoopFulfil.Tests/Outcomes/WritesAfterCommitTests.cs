@@ -1,7 +1,9 @@
 using LoopFulfil.Core.Inspection;
 using LoopFulfil.Core.Messaging;
+using LoopFulfil.Core.Returns;
 using LoopFulfil.Sandbox.Fulfil;
 using LoopFulfil.Sandbox.Hosting;
+using Microsoft.Extensions.Time.Testing;
 
 namespace LoopFulfil.Tests.Outcomes;
 
@@ -74,7 +76,7 @@ public sealed class WritesAfterCommitTests
     [MemberData(nameof(Writes))]
     public async Task A_write_that_commits_and_then_fails_ends_as_exactly_one_document_after_redelivery(Flow flow, Api api, string method, string path, SandboxFault fault)
     {
-        await using OutcomesHarness h = await OutcomesHarness.StartAsync(flow == Flow.StoreCreditGiftCard ? new Dictionary<string, string?> { ["Refunds:StoreCreditDocument"] = "GiftCard" } : null);
+        await using OutcomesHarness h = await OutcomesHarness.StartAsync(flow == Flow.StoreCreditGiftCard ? new Dictionary<string, string?> { ["Refunds:StoreCreditDocument"] = "GiftCard" } : null, clock: Now());
         FaultInjection faults = api == Api.Fulfil ? h.Fulfil.Faults : h.Loop.Faults;
         faults.InjectNext(fault, 1, method, path);
 
@@ -89,7 +91,7 @@ public sealed class WritesAfterCommitTests
     [Fact]
     public async Task A_credit_note_whose_answer_stalls_past_the_client_timeout_is_created_once()
     {
-        await using OutcomesHarness h = await OutcomesHarness.StartAsync(new Dictionary<string, string?> { ["HttpResilience:AttemptTimeout"] = "00:00:01" });
+        await using OutcomesHarness h = await OutcomesHarness.StartAsync(new Dictionary<string, string?> { ["HttpResilience:AttemptTimeout"] = "00:00:01" }, clock: Now());
         h.Fulfil.Faults.TimeoutStall = TimeSpan.FromSeconds(30);
         h.Fulfil.Faults.InjectNext(SandboxFault.DelayAfterCommit, 1, "POST", "model/account.invoice");
 
@@ -97,12 +99,14 @@ public sealed class WritesAfterCommitTests
 
         Assert.Equal(1, h.Fulfil.Faults.Injected(SandboxFault.DelayAfterCommit));
         Assert.Equal(1, h.Fulfil.RequestCount("POST", "model/account.invoice"));
+        // The timed-out create kept its step's lease: a redelivery met it and the next came after it expired.
+        Assert.Contains(h.Bus.Deliveries, d => d.Error is StepLeaseHeldException);
     }
 
     [Fact]
     public async Task A_credit_note_create_reset_before_it_commits_is_not_resent_blindly_and_the_redelivery_creates_it_once()
     {
-        await using OutcomesHarness h = await OutcomesHarness.StartAsync();
+        await using OutcomesHarness h = await OutcomesHarness.StartAsync(clock: Now());
         h.Fulfil.Faults.InjectNext(SandboxFault.ResetBeforeCommit, 1, "POST", "model/account.invoice");
 
         await RunAndAssertAsync(h, Flow.CashRefund);
@@ -111,6 +115,12 @@ public sealed class WritesAfterCommitTests
         Assert.Equal(2, h.Fulfil.RequestCount("POST", "model/account.invoice"));
         Assert.Contains(h.Bus.Deliveries, d => d.Error is not null);
     }
+
+    /// <summary>
+    /// The services' clock, advanced by the bus past a lease a failed create kept (the server may still have been
+    /// running it), so the redelivery that looks it up comes after the lease, as it would in production.
+    /// </summary>
+    private static FakeTimeProvider Now() => new(TimeProvider.System.GetUtcNow());
 
     private static async Task RunAndAssertAsync(OutcomesHarness h, Flow flow)
     {

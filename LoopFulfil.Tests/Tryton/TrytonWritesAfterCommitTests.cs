@@ -2,6 +2,7 @@ using System.Text.Json;
 using LoopFulfil.Core.Inspection;
 using LoopFulfil.Sandbox.Hosting;
 using LoopFulfil.Sandbox.Tryton;
+using Microsoft.Extensions.Time.Testing;
 
 namespace LoopFulfil.Tests.Tryton;
 
@@ -27,7 +28,7 @@ public sealed class TrytonWritesAfterCommitTests(TrytonFixture fixture) : Tryton
         // Tryton rules: return_order makes one return sale and, by processing it, one draft credit note and one return
         // shipment; a posted invoice cannot be posted or written again; a done shipment cannot be received again.
         FaultInjection faults = EveryWriteOnce(fault);
-        await using TrytonHarness h = await StartAsync(faults: faults);
+        await using TrytonHarness h = await StartAsync(faults: faults, clock: new FakeTimeProvider(TimeProvider.System.GetUtcNow()));
         h.Bus.MaxDeliveryCount = 40;
         const decimal paid = Price + Tax;
         var (r, _) = await ReturnAsync(h, (b, x) => b.WithLine(Tee, Price, tax: Tax, refund: 0m, lineItemId: x.Line(1)).WithRefund(paid));
@@ -61,7 +62,7 @@ public sealed class TrytonWritesAfterCommitTests(TrytonFixture fixture) : Tryton
         // Tryton rules: an account.move must balance and, once posted, cannot be posted or changed again; the return
         // sale's credit note is Tryton's own, made once.
         FaultInjection faults = EveryWriteOnce(fault);
-        await using TrytonHarness h = await StartAsync(faults: faults);
+        await using TrytonHarness h = await StartAsync(faults: faults, clock: new FakeTimeProvider(TimeProvider.System.GetUtcNow()));
         h.Bus.MaxDeliveryCount = 40;
         const decimal credit = Price + Tax;
         var (r, _) = await ReturnAsync(h, (b, x) => b.WithLine(Tee, Price, tax: Tax, refund: 0m, lineItemId: x.Line(1)).WithGiftCard(credit));
@@ -90,7 +91,7 @@ public sealed class TrytonWritesAfterCommitTests(TrytonFixture fixture) : Tryton
         // Tryton rules: confirming a sale processes it once into one shipment and one invoice; a reconciliation refuses
         // lines already reconciled, so a second settlement could not be made — it must be found.
         FaultInjection faults = EveryWriteOnce(fault);
-        await using TrytonHarness h = await StartAsync(faults: faults);
+        await using TrytonHarness h = await StartAsync(faults: faults, clock: new FakeTimeProvider(TimeProvider.System.GetUtcNow()));
         h.Bus.MaxDeliveryCount = 40;
         var (r, _) = await ReturnAsync(h, (b, x) => b.WithLine(Tee, Price, tax: Tax, lineItemId: x.Line(1)).WithExchangeOnOriginalOrder(TeeL, Price, Tax), (Tee, 1m, Price), (TeeL, 1m, Price));
         Dictionary<string, decimal> before = await BalancesAsync(h);
