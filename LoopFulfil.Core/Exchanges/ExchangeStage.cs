@@ -4,7 +4,9 @@ using LoopFulfil.Core.Loop.Models;
 using LoopFulfil.Core.Messaging;
 using LoopFulfil.Core.Outcomes;
 using LoopFulfil.Core.Returns;
+using LoopFulfil.Core.Shadow;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 
 namespace LoopFulfil.Core.Exchanges;
 
@@ -40,17 +42,28 @@ public static class ExchangeGroups
 /// order is handed to <c>loop-exchanges</c>, where <see cref="ExchangeOrderHandler"/> creates it. Never earlier: an
 /// open return's exchange can still be edited or cancelled. The returned goods follow their own path (inspection).
 /// The exchange invoice is settled against the credit note by <see cref="Refunds.SettlementStage"/>, like every return's receivable.
+/// In shadow mode nothing is handed off and no step is recorded: the hand-off is planned (<see cref="ShadowPlanStore"/>),
+/// so going live hands the order off then, whatever else the shadow pass planned or found made by the existing process.
 /// </summary>
 public sealed partial class ExchangeStage : IReturnStage
 {
-    private readonly IMessageSender _sender;
-    private readonly ILogger<ExchangeStage> _logger;
+    private readonly IMessageSender sender;
+    private readonly ILogger<ExchangeStage> logger;
+    private readonly IOptionsMonitor<IntegrationOptions>? integration;
+    private readonly ShadowPlanStore? plan;
+    private readonly TimeProvider time;
 
-    public ExchangeStage(IMessageSender sender, ILogger<ExchangeStage> logger)
+    public ExchangeStage(IMessageSender sender, ILogger<ExchangeStage> logger, IOptionsMonitor<IntegrationOptions>? integration = null, ShadowPlanStore? plan = null, TimeProvider? time = null)
     {
-        _sender = sender;
-        _logger = logger;
+        this.sender = sender;
+        this.logger = logger;
+        this.integration = integration;
+        this.plan = plan;
+        this.time = time ?? TimeProvider.System;
     }
+
+    /// <summary>What the planned hand-off of exchange <paramref name="key"/> is recorded as: the <c>loop-exchanges</c> message id.</summary>
+    public static string MessageId(string returnId, string key) => $"exchange-{returnId}-{key}";
 
     public int Order => ReturnStageOrder.Exchanges;
 
@@ -64,20 +77,52 @@ public sealed partial class ExchangeStage : IReturnStage
             return;
         }
 
-        foreach (var key in ExchangeGroups.Of(context.Return).Keys)
+        if (integration?.CurrentValue.Mode == IntegrationMode.Shadow)
         {
-            var step = await context.Ledger.EnsureStepAsync(context.ReturnId, OutcomeSteps.ExchangeEnqueued(key), async ct =>
+            await PlanAsync(context, cancellationToken).ConfigureAwait(false);
+            return;
+        }
+
+        foreach (string key in ExchangeGroups.Of(context.Return).Keys)
+        {
+            StepResult step = await context.Ledger.EnsureStepAsync(context.ReturnId, OutcomeSteps.ExchangeEnqueued(key), async ct =>
             {
-                var body = JsonSerializer.SerializeToUtf8Bytes(new ExchangeMessage(context.ReturnId, key));
-                var messageId = $"exchange-{context.ReturnId}-{key}";
+                byte[] body = JsonSerializer.SerializeToUtf8Bytes(new ExchangeMessage(context.ReturnId, key));
+                string messageId = MessageId(context.ReturnId, key);
                 var properties = new Dictionary<string, string>(StringComparer.Ordinal) { ["returnId"] = context.ReturnId, ["exchangeKey"] = key };
                 // Duplicate detection on loop-exchanges drops a resend with this id; the handler's ledger step drops the rest.
-                await _sender.SendAsync(new OutboundMessage(QueueNames.LoopExchanges, body, messageId, null, properties), ct).ConfigureAwait(false);
+                await sender.SendAsync(new OutboundMessage(QueueNames.LoopExchanges, body, messageId, null, properties), ct).ConfigureAwait(false);
                 return messageId;
             }, cancellationToken).ConfigureAwait(false);
-            LogEnqueued(_logger, context.ReturnId, key, step.Created);
+            LogEnqueued(logger, context.ReturnId, key, step.Created);
         }
     }
+
+    // Shadow: the ExchangeEnqueued step is the hand-off's only record, so recording it (or sending) here would leave
+    // the order made "in shadow" and never made once live. Each hand-off is planned instead, then the family stops.
+    private async Task PlanAsync(ReturnContext context, CancellationToken cancellationToken)
+    {
+        PlannedWrite? first = null;
+        foreach ((string key, IReadOnlyList<LoopExchange> items) in ExchangeGroups.Of(context.Return))
+        {
+            string body = JsonSerializer.Serialize(new ExchangeMessage(context.ReturnId, key));
+            var write = new PlannedWrite(PlannedHandOff, QueueNames.LoopExchanges, "send", null, context.ReturnId, MessageId(context.ReturnId, key), items.Sum(e => e.Price - e.Discount), body, time.GetUtcNow());
+            if (plan is not null)
+            {
+                await plan.RecordAsync(write, cancellationToken).ConfigureAwait(false);
+            }
+
+            first ??= write;
+        }
+
+        if (first is not null)
+        {
+            throw new ShadowWritePlannedException(first);
+        }
+    }
+
+    /// <summary><see cref="PlannedWrite.Target"/> of a planned hand-off to one of the integration's own queues.</summary>
+    public const string PlannedHandOff = "Queue";
 
     [LoggerMessage(EventId = 4651, Level = LogLevel.Information, Message = "Return {ReturnId}: exchange {Key} handed to loop-exchanges (now: {Created})")]
     private static partial void LogEnqueued(ILogger logger, string returnId, string key, bool created);

@@ -80,6 +80,26 @@ public sealed class PostingLease
     internal TableEntity Held { get; }
 }
 
+/// <summary>A return's posted postings owed a <c>postings.posted</c> message, as read before it is sent (<see cref="PostingStore.OwedAnnouncementAsync"/>).</summary>
+public sealed class OwedAnnouncement
+{
+    internal OwedAnnouncement(string returnId, IReadOnlyList<TableEntity> rows)
+    {
+        ReturnId = returnId;
+        Rows = rows;
+    }
+
+    public string ReturnId { get; }
+
+    /// <summary>False when nothing of the return is owed a message.</summary>
+    public bool IsOwed => Rows.Count > 0;
+
+    /// <summary>Kinds of the postings owed, in row order.</summary>
+    public IEnumerable<string> Kinds => Rows.Select(r => r.RowKey);
+
+    internal IReadOnlyList<TableEntity> Rows { get; }
+}
+
 /// <summary>
 /// Table <c>postings</c>: partition = Loop return id, row = posting kind. One row per document per return
 /// (insert-if-absent), so a return closed five times plans each document once. Posting one is leased like a ledger
@@ -91,10 +111,10 @@ public sealed class PostingStore
     private const string AnnounceProperty = "Announce";
     private const string AnnounceDue = "due";
     private const string AnnounceSent = "sent";
-    private readonly ITableStore _store;
-    private int _ready;
+    private readonly ITableStore store;
+    private int ready;
 
-    public PostingStore(ITableStore store) => _store = store;
+    public PostingStore(ITableStore store) => this.store = store;
 
     /// <summary>Stores the posting unless one of its kind exists for the return; returns the stored one either way.</summary>
     public async Task<(PostingRecord Record, bool Added)> AddAsync(PostingRecord record, CancellationToken cancellationToken)
@@ -123,7 +143,7 @@ public sealed class PostingStore
             entity["ReturnOrderId"] = order;
         }
 
-        if (await _store.InsertAsync(Table, entity, cancellationToken).ConfigureAwait(false) == InsertOutcome.Inserted)
+        if (await store.InsertAsync(Table, entity, cancellationToken).ConfigureAwait(false) == InsertOutcome.Inserted)
         {
             return (record, true);
         }
@@ -134,7 +154,7 @@ public sealed class PostingStore
     public async Task<PostingRecord?> GetAsync(string returnId, string kind, CancellationToken cancellationToken)
     {
         await EnsureTableAsync(cancellationToken).ConfigureAwait(false);
-        var e = await _store.GetAsync(Table, returnId, kind, cancellationToken).ConfigureAwait(false);
+        TableEntity? e = await store.GetAsync(Table, returnId, kind, cancellationToken).ConfigureAwait(false);
         return e is null ? null : ToRecord(e);
     }
 
@@ -142,7 +162,7 @@ public sealed class PostingStore
     {
         await EnsureTableAsync(cancellationToken).ConfigureAwait(false);
         var list = new List<PostingRecord>();
-        await foreach (var e in _store.QueryAsync(Table, TableFilter.PartitionKeyEquals(returnId), cancellationToken).ConfigureAwait(false))
+        await foreach (TableEntity e in store.QueryAsync(Table, TableFilter.PartitionKeyEquals(returnId), cancellationToken).ConfigureAwait(false))
         {
             list.Add(ToRecord(e));
         }
@@ -154,7 +174,7 @@ public sealed class PostingStore
     public async IAsyncEnumerable<PostingRecord> PendingAsync([EnumeratorCancellation] CancellationToken cancellationToken)
     {
         await EnsureTableAsync(cancellationToken).ConfigureAwait(false);
-        await foreach (var e in _store.QueryAsync(Table, TableFilter.Equal("Status", PostingStatus.Pending), cancellationToken).ConfigureAwait(false))
+        await foreach (TableEntity e in store.QueryAsync(Table, TableFilter.Equal("Status", PostingStatus.Pending), cancellationToken).ConfigureAwait(false))
         {
             yield return ToRecord(e);
         }
@@ -177,17 +197,17 @@ public sealed class PostingStore
     public async Task<PostingLease?> ClaimAsync(string returnId, string kind, DateTimeOffset now, TimeSpan duration, bool announce, CancellationToken cancellationToken)
     {
         await EnsureTableAsync(cancellationToken).ConfigureAwait(false);
-        var owner = RowLease.NewOwner();
-        for (var attempt = 0; attempt < RowLease.MaxClaimAttempts; attempt++)
+        string owner = RowLease.NewOwner();
+        for (int attempt = 0; attempt < RowLease.MaxClaimAttempts; attempt++)
         {
-            var e = await _store.GetAsync(Table, returnId, kind, cancellationToken).ConfigureAwait(false);
+            TableEntity? e = await store.GetAsync(Table, returnId, kind, cancellationToken).ConfigureAwait(false);
             if (e is null || (e.GetString("Status") ?? PostingStatus.Pending) != PostingStatus.Pending)
             {
                 return null;
             }
 
             Action<TableEntity>? also = announce ? patch => patch[AnnounceProperty] = AnnounceDue : null;
-            var held = await RowLease.TryClaimAsync(_store, Table, e, owner, now, duration, $"Posting {e.GetString("Reference")}", also, cancellationToken).ConfigureAwait(false);
+            TableEntity? held = await RowLease.TryClaimAsync(store, Table, e, owner, now, duration, $"Posting {e.GetString("Reference")}", also, cancellationToken).ConfigureAwait(false);
             if (held is not null)
             {
                 return new PostingLease(ToRecord(e), held);
@@ -201,7 +221,7 @@ public sealed class PostingStore
     public async Task MarkPostedAsync(PostingLease lease, string documentId, string? number, DateTimeOffset at, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(lease);
-        var recorded = await RowLease.CompleteAsync(_store, Table, lease.Held, at, e =>
+        bool recorded = await RowLease.CompleteAsync(store, Table, lease.Held, at, e =>
         {
             e["Status"] = PostingStatus.Posted;
             e["DocumentId"] = documentId;
@@ -219,7 +239,7 @@ public sealed class PostingStore
     public Task ReleaseAsync(PostingLease lease, DateTimeOffset now)
     {
         ArgumentNullException.ThrowIfNull(lease);
-        return RowLease.ReleaseAsync(_store, Table, lease.Held, now);
+        return RowLease.ReleaseAsync(store, Table, lease.Held, now);
     }
 
     /// <summary>
@@ -230,9 +250,9 @@ public sealed class PostingStore
     public async Task<bool> MarkBlockedAsync(string returnId, string kind, string exceptionId, string reason, DateTimeOffset now, CancellationToken cancellationToken)
     {
         await EnsureTableAsync(cancellationToken).ConfigureAwait(false);
-        for (var attempt = 0; attempt < RowLease.MaxClaimAttempts; attempt++)
+        for (int attempt = 0; attempt < RowLease.MaxClaimAttempts; attempt++)
         {
-            var e = await _store.GetAsync(Table, returnId, kind, cancellationToken).ConfigureAwait(false);
+            TableEntity? e = await store.GetAsync(Table, returnId, kind, cancellationToken).ConfigureAwait(false);
             if (e is null || (e.GetString("Status") ?? PostingStatus.Pending) != PostingStatus.Pending)
             {
                 return false;
@@ -250,7 +270,7 @@ public sealed class PostingStore
                 ["LastError"] = reason.Length > 1000 ? reason[..1000] : reason,
                 ETag = e.ETag,
             };
-            if (await _store.UpdateAsync(Table, patch, UpsertMode.Merge, cancellationToken).ConfigureAwait(false) == UpdateOutcome.Updated)
+            if (await store.UpdateAsync(Table, patch, UpsertMode.Merge, cancellationToken).ConfigureAwait(false) == UpdateOutcome.Updated)
             {
                 return true;
             }
@@ -266,9 +286,9 @@ public sealed class PostingStore
     public async Task<PostingRecord?> UnblockAsync(string returnId, string kind, decimal amount, string currency, CancellationToken cancellationToken, decimal tax = 0m, decimal handlingFee = 0m)
     {
         await EnsureTableAsync(cancellationToken).ConfigureAwait(false);
-        for (var attempt = 0; attempt < RowLease.MaxClaimAttempts; attempt++)
+        for (int attempt = 0; attempt < RowLease.MaxClaimAttempts; attempt++)
         {
-            var e = await _store.GetAsync(Table, returnId, kind, cancellationToken).ConfigureAwait(false);
+            TableEntity? e = await store.GetAsync(Table, returnId, kind, cancellationToken).ConfigureAwait(false);
             if (e is null || e.GetString("Status") != PostingStatus.Blocked)
             {
                 return e is null ? null : ToRecord(e);
@@ -285,7 +305,7 @@ public sealed class PostingStore
                 ["LastError"] = string.Empty,
                 ETag = e.ETag,
             };
-            if (await _store.UpdateAsync(Table, patch, UpsertMode.Merge, cancellationToken).ConfigureAwait(false) == UpdateOutcome.Updated)
+            if (await store.UpdateAsync(Table, patch, UpsertMode.Merge, cancellationToken).ConfigureAwait(false) == UpdateOutcome.Updated)
             {
                 return await GetAsync(returnId, kind, cancellationToken).ConfigureAwait(false);
             }
@@ -298,7 +318,7 @@ public sealed class PostingStore
     public async IAsyncEnumerable<PostingRecord> BlockedAsync([EnumeratorCancellation] CancellationToken cancellationToken)
     {
         await EnsureTableAsync(cancellationToken).ConfigureAwait(false);
-        await foreach (var e in _store.QueryAsync(Table, TableFilter.Equal("Status", PostingStatus.Blocked), cancellationToken).ConfigureAwait(false))
+        await foreach (TableEntity e in store.QueryAsync(Table, TableFilter.Equal("Status", PostingStatus.Blocked), cancellationToken).ConfigureAwait(false))
         {
             yield return ToRecord(e);
         }
@@ -312,8 +332,8 @@ public sealed class PostingStore
     {
         await EnsureTableAsync(cancellationToken).ConfigureAwait(false);
         var returns = new SortedSet<string>(StringComparer.Ordinal);
-        var filter = TableFilter.And(TableFilter.Equal("Status", PostingStatus.Posted), TableFilter.Equal(AnnounceProperty, AnnounceDue));
-        await foreach (var e in _store.QueryAsync(Table, filter, cancellationToken).ConfigureAwait(false))
+        string filter = TableFilter.And(TableFilter.Equal("Status", PostingStatus.Posted), TableFilter.Equal(AnnounceProperty, AnnounceDue));
+        await foreach (TableEntity e in store.QueryAsync(Table, filter, cancellationToken).ConfigureAwait(false))
         {
             returns.Add(e.PartitionKey);
         }
@@ -321,16 +341,34 @@ public sealed class PostingStore
         return [.. returns];
     }
 
-    /// <summary>Records that the return's <c>postings.posted</c> message was sent: its posted postings are no longer due.</summary>
-    public async Task MarkAnnouncedAsync(string returnId, CancellationToken cancellationToken)
+    /// <summary>
+    /// The return's posted postings still owed a <c>postings.posted</c> message, read (with their ETags) before it is
+    /// sent, so <see cref="MarkAnnouncedAsync"/> marks sent only what that message covers.
+    /// </summary>
+    public async Task<OwedAnnouncement> OwedAnnouncementAsync(string returnId, CancellationToken cancellationToken)
     {
-        foreach (var p in await ForReturnAsync(returnId, cancellationToken).ConfigureAwait(false))
+        await EnsureTableAsync(cancellationToken).ConfigureAwait(false);
+        var rows = new List<TableEntity>();
+        string filter = TableFilter.And(TableFilter.PartitionKeyEquals(returnId), TableFilter.Equal("Status", PostingStatus.Posted), TableFilter.Equal(AnnounceProperty, AnnounceDue));
+        await foreach (TableEntity e in store.QueryAsync(Table, filter, cancellationToken).ConfigureAwait(false))
         {
-            if (p.Status == PostingStatus.Posted && p.AnnounceDue)
-            {
-                // Posted rows are never claimed again, so an unconditional merge races no lease.
-                await _store.UpdateAsync(Table, new TableEntity(returnId, p.Kind) { [AnnounceProperty] = AnnounceSent, ETag = "*" }, UpsertMode.Merge, cancellationToken).ConfigureAwait(false);
-            }
+            rows.Add(e);
+        }
+
+        return new OwedAnnouncement(returnId, rows);
+    }
+
+    /// <summary>
+    /// Records the postings of <paramref name="owed"/> announced (their message was sent), each ETag-checked: a row
+    /// written since it was read stays due, and a later run announces it again (a repeated <c>postings.posted</c> only
+    /// reruns the return's idempotent stages; a lost one would hold back its settlement and write-back).
+    /// </summary>
+    public async Task MarkAnnouncedAsync(OwedAnnouncement owed, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(owed);
+        foreach (TableEntity row in owed.Rows)
+        {
+            await store.UpdateAsync(Table, new TableEntity(row.PartitionKey, row.RowKey) { [AnnounceProperty] = AnnounceSent, ETag = row.ETag }, UpsertMode.Merge, cancellationToken).ConfigureAwait(false);
         }
     }
 
@@ -343,7 +381,7 @@ public sealed class PostingStore
             ["FailedAttempts"] = record.FailedAttempts + 1,
             ETag = "*",
         };
-        await _store.UpdateAsync(Table, entity, UpsertMode.Merge, cancellationToken).ConfigureAwait(false);
+        await store.UpdateAsync(Table, entity, UpsertMode.Merge, cancellationToken).ConfigureAwait(false);
     }
 
     private static PostingRecord ToRecord(TableEntity e) => new()
@@ -372,12 +410,12 @@ public sealed class PostingStore
 
     private async Task EnsureTableAsync(CancellationToken cancellationToken)
     {
-        if (Volatile.Read(ref _ready) == 1)
+        if (Volatile.Read(ref ready) == 1)
         {
             return;
         }
 
-        await _store.CreateTableIfNotExistsAsync(Table, cancellationToken).ConfigureAwait(false);
-        Volatile.Write(ref _ready, 1);
+        await store.CreateTableIfNotExistsAsync(Table, cancellationToken).ConfigureAwait(false);
+        Volatile.Write(ref ready, 1);
     }
 }

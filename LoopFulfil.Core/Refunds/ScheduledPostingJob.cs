@@ -4,6 +4,7 @@ using LoopFulfil.Core.Errors;
 using LoopFulfil.Core.Exceptions;
 using LoopFulfil.Core.Messaging;
 using LoopFulfil.Core.Returns;
+using LoopFulfil.Core.Shadow;
 using LoopFulfil.Core.Webhooks;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -49,56 +50,53 @@ public sealed partial class ScheduledPostingJob
     /// <summary>Trigger of the message that has the refunds stage plan a return's blocked postings again.</summary>
     public const string ReplanTrigger = "postings.replan";
 
-    private readonly PostingStore _postings;
-    private readonly RefundPoster _poster;
-    private readonly ExceptionService _exceptions;
-    private readonly IMessageSender _sender;
-    private readonly IOptionsMonitor<RefundsOptions> _options;
-    private readonly TimeProvider _time;
-    private readonly ILogger<ScheduledPostingJob> _logger;
+    private readonly PostingStore postings;
+    private readonly RefundPoster poster;
+    private readonly ExceptionService exceptions;
+    private readonly IMessageSender sender;
+    private readonly IOptionsMonitor<RefundsOptions> options;
+    private readonly TimeProvider time;
+    private readonly ILogger<ScheduledPostingJob> logger;
 
     public ScheduledPostingJob(PostingStore postings, RefundPoster poster, ExceptionService exceptions, IMessageSender sender, IOptionsMonitor<RefundsOptions> options, TimeProvider time, ILogger<ScheduledPostingJob> logger)
     {
-        _options = options;
-        _postings = postings;
-        _poster = poster;
-        _exceptions = exceptions;
-        _sender = sender;
-        _time = time;
-        _logger = logger;
+        this.options = options;
+        this.postings = postings;
+        this.poster = poster;
+        this.exceptions = exceptions;
+        this.sender = sender;
+        this.time = time;
+        this.logger = logger;
     }
 
     public async Task<PostingBatchSummary> RunAsync(CancellationToken cancellationToken)
     {
-        var batchId = _time.GetUtcNow().ToString("yyyyMMdd'T'HHmmss'Z'", CultureInfo.InvariantCulture);
-        if (_options.CurrentValue.PostingMode != PostingMode.Scheduled)
+        string batchId = time.GetUtcNow().ToString("yyyyMMdd'T'HHmmss'Z'", CultureInfo.InvariantCulture);
+        if (options.CurrentValue.PostingMode != PostingMode.Scheduled)
         {
-            LogNotScheduled(_logger, batchId);
+            LogNotScheduled(logger, batchId);
             return new PostingBatchSummary(batchId, 0, 0, [], []) { Ran = false };
         }
 
         var pending = new List<PostingRecord>();
-        await foreach (var p in _postings.PendingAsync(cancellationToken).ConfigureAwait(false))
+        await foreach (PostingRecord p in postings.PendingAsync(cancellationToken).ConfigureAwait(false))
         {
             pending.Add(p);
         }
 
-        // Announcements a dead worker (or a failed send) left owed: the later stages of those returns run now. A return
-        // with postings still pending is announced once they are posted, below.
-        var pendingReturns = pending.Select(p => p.ReturnId).ToHashSet(StringComparer.Ordinal);
-        foreach (var returnId in await _postings.AnnounceDueAsync(cancellationToken).ConfigureAwait(false))
+        // Announcements a dead worker (or a failed send) left owed: the later stages of those returns run now, also for
+        // a return with postings still pending, so one that keeps failing (a permanent failure stays pending) does not
+        // hold back the settlement and write-back of what is posted. A failure here leaves it owed for the next run.
+        var sweepFailures = new List<PostingFailure>();
+        foreach (string returnId in await postings.AnnounceDueAsync(cancellationToken).ConfigureAwait(false))
         {
-            if (!pendingReturns.Contains(returnId))
+            try
             {
-                try
-                {
-                    await AnnounceAsync(returnId, batchId, cancellationToken).ConfigureAwait(false);
-                }
-                catch (Exception ex) when (IsTransient(ex, cancellationToken))
-                {
-                    // Still owed: the next run tries again.
-                    LogReturnFailed(_logger, ex, batchId, returnId);
-                }
+                await AnnounceAsync(returnId, batchId, cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (!EndsRun(ex, cancellationToken))
+            {
+                sweepFailures.Add(Failed(returnId, PostedTrigger, ex, batchId));
             }
         }
 
@@ -108,18 +106,18 @@ public sealed partial class ScheduledPostingJob
             .Select(g => g.OrderBy(p => p.CreatedAt).ThenBy(p => p.Kind, StringComparer.Ordinal).ToArray())
             .OrderBy(g => g[0].CreatedAt).ThenBy(g => g[0].ReturnId, StringComparer.Ordinal)];
         var outcomes = new ReturnBatch[returns.Length];
-        var parallel = new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, _options.CurrentValue.PostingParallelism), CancellationToken = cancellationToken };
+        var parallel = new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, options.CurrentValue.PostingParallelism), CancellationToken = cancellationToken };
         await Parallel.ForEachAsync(Enumerable.Range(0, returns.Length), parallel, async (i, ct) => outcomes[i] = await PostReturnAsync(returns[i], batchId, ct).ConfigureAwait(false)).ConfigureAwait(false);
 
         PostingRecord[] posted = [.. outcomes.SelectMany(o => o.Posted)];
-        PostingFailure[] failures = [.. outcomes.SelectMany(o => o.Failures)];
-        var leased = outcomes.Sum(o => o.Leased);
-        var replanned = await ReplanResolvedAsync(batchId, cancellationToken).ConfigureAwait(false);
+        PostingFailure[] failures = [.. sweepFailures, .. outcomes.SelectMany(o => o.Failures)];
+        int leased = outcomes.Sum(o => o.Leased);
+        int replanned = await ReplanResolvedAsync(batchId, cancellationToken).ConfigureAwait(false);
         PostingTotal[] totals = [.. posted.GroupBy(p => (p.Kind, p.Currency))
             .OrderBy(g => g.Key.Kind, StringComparer.Ordinal).ThenBy(g => g.Key.Currency, StringComparer.Ordinal)
             .Select(g => new PostingTotal(g.Key.Kind, g.Key.Currency, g.Count(), g.Sum(p => p.Amount)))];
         var summary = new PostingBatchSummary(batchId, pending.Count, posted.Length, totals, failures) { Leased = leased, Replanned = replanned };
-        LogSummary(_logger, batchId, pending.Count, posted.Length, failures.Length, string.Join("; ", totals.Select(t => $"{t.Kind} {t.Currency}: {t.Count} = {t.Amount.ToString(CultureInfo.InvariantCulture)}")));
+        LogSummary(logger, batchId, pending.Count, posted.Length, failures.Length, string.Join("; ", totals.Select(t => $"{t.Kind} {t.Currency}: {t.Count} = {t.Amount.ToString(CultureInfo.InvariantCulture)}")));
         return summary;
     }
 
@@ -128,18 +126,20 @@ public sealed partial class ScheduledPostingJob
 
     /// <summary>
     /// Posts one return's pending postings in order, then sends its <c>postings.posted</c> message at once (not at the
-    /// end of the batch), so its settlement and write-back need not wait for the other returns. A transient failure of
-    /// the bookkeeping around a posting ends only this return's turn; it is tried again on the next run.
+    /// end of the batch), so its settlement and write-back need not wait for the other returns. Any failure but the
+    /// host's shutdown (or a planned shadow write) ends only this return's turn (a parallel loop would otherwise cancel
+    /// every return in flight and skip the rest of the run); what is posted stays posted, the rest is tried again on the
+    /// next run.
     /// </summary>
     private async Task<ReturnBatch> PostReturnAsync(PostingRecord[] group, string batchId, CancellationToken cancellationToken)
     {
         var posted = new List<PostingRecord>();
         var failures = new List<PostingFailure>();
-        var leased = 0;
-        var returnId = group[0].ReturnId;
+        int leased = 0;
+        string returnId = group[0].ReturnId;
         try
         {
-            foreach (var p in group)
+            foreach (PostingRecord p in group)
             {
                 if (!await PostOneAsync(p, group, posted, failures, cancellationToken).ConfigureAwait(false))
                 {
@@ -147,17 +147,14 @@ public sealed partial class ScheduledPostingJob
                 }
             }
 
-            if (posted.Count > 0)
-            {
-                await AnnounceAsync(returnId, batchId, cancellationToken).ConfigureAwait(false);
-            }
+            // Whatever this run posted: a posting announced late (e.g. by an overlapping run) is owed all the same.
+            await AnnounceAsync(returnId, batchId, cancellationToken).ConfigureAwait(false);
         }
-        catch (Exception ex) when (IsTransient(ex, cancellationToken))
+        catch (Exception ex) when (!EndsRun(ex, cancellationToken))
         {
-            // E.g. the exception record or the message could not be written: what is posted stays posted, and a
-            // posting marked with its announcement due is announced by a later run.
-            failures.Add(new PostingFailure(returnId, string.Join(", ", group.Select(p => p.Reference)), ex.Message, Permanent: false));
-            LogReturnFailed(_logger, ex, batchId, returnId);
+            // E.g. the exception record or the message could not be written, or Fulfil answered something unreadable:
+            // a posting marked with its announcement due is announced by a later run.
+            failures.Add(Failed(returnId, string.Join(", ", group.Select(p => p.Reference)), ex, batchId));
         }
 
         return new ReturnBatch(posted, failures, leased);
@@ -168,7 +165,7 @@ public sealed partial class ScheduledPostingJob
     {
         try
         {
-            var outcome = await _poster.PostAsync(p, announce: true, cancellationToken).ConfigureAwait(false);
+            PostingOutcome outcome = await poster.PostAsync(p, announce: true, cancellationToken).ConfigureAwait(false);
             if (outcome.PostedNow)
             {
                 posted.Add(p);
@@ -182,26 +179,26 @@ public sealed partial class ScheduledPostingJob
         catch (ReturnStageException ex) when (ex.Category == ExceptionCategory.AmountMismatch)
         {
             failures.Add(new PostingFailure(p.ReturnId, p.Reference, ex.Message, Permanent: true));
-            var record = await _exceptions.RaiseAsync(new ExceptionRaise(ex.Category, p.ReturnId, $"Scheduled posting {p.Reference}: {ex.Message}") { DetailKey = "posting:" + p.Kind, Source = "scheduled-posting" }, cancellationToken).ConfigureAwait(false);
-            await _postings.MarkBlockedAsync(p.ReturnId, p.Kind, record.Id, ex.Message, _time.GetUtcNow(), cancellationToken).ConfigureAwait(false);
-            foreach (var other in group.Where(o => o.Kind != p.Kind))
+            ExceptionRecord record = await exceptions.RaiseAsync(new ExceptionRaise(ex.Category, p.ReturnId, $"Scheduled posting {p.Reference}: {ex.Message}") { DetailKey = "posting:" + p.Kind, Source = "scheduled-posting" }, cancellationToken).ConfigureAwait(false);
+            await postings.MarkBlockedAsync(p.ReturnId, p.Kind, record.Id, ex.Message, time.GetUtcNow(), cancellationToken).ConfigureAwait(false);
+            foreach (PostingRecord other in group.Where(o => o.Kind != p.Kind))
             {
                 // The return's documents settle one another (as in the refunds stage): a refund payment or store
                 // credit is never posted against a disputed (e.g. already paid) credit note. Posted ones stay.
-                await _postings.MarkBlockedAsync(other.ReturnId, other.Kind, record.Id, ex.Message, _time.GetUtcNow(), cancellationToken).ConfigureAwait(false);
+                await postings.MarkBlockedAsync(other.ReturnId, other.Kind, record.Id, ex.Message, time.GetUtcNow(), cancellationToken).ConfigureAwait(false);
             }
         }
         catch (Exception ex) when (IsTransient(ex, cancellationToken))
         {
             failures.Add(new PostingFailure(p.ReturnId, p.Reference, ex.Message, Permanent: false));
-            await _postings.MarkFailedAsync(p, ex.Message, cancellationToken).ConfigureAwait(false);
+            await postings.MarkFailedAsync(p, ex.Message, cancellationToken).ConfigureAwait(false);
         }
         catch (PermanentIntegrationException ex)
         {
             failures.Add(new PostingFailure(p.ReturnId, p.Reference, ex.Message, Permanent: true));
-            await _postings.MarkFailedAsync(p, ex.Message, cancellationToken).ConfigureAwait(false);
-            var category = ex is ReturnStageException rse ? rse.Category : ExceptionCategory.FulfilRejected;
-            await _exceptions.RaiseAsync(new ExceptionRaise(category, p.ReturnId, $"Scheduled posting {p.Reference}: {ex.Message}") { DetailKey = "posting:" + p.Kind, Source = "scheduled-posting" }, cancellationToken).ConfigureAwait(false);
+            await postings.MarkFailedAsync(p, ex.Message, cancellationToken).ConfigureAwait(false);
+            ExceptionCategory category = ex is ReturnStageException rse ? rse.Category : ExceptionCategory.FulfilRejected;
+            await exceptions.RaiseAsync(new ExceptionRaise(category, p.ReturnId, $"Scheduled posting {p.Reference}: {ex.Message}") { DetailKey = "posting:" + p.Kind, Source = "scheduled-posting" }, cancellationToken).ConfigureAwait(false);
         }
 
         return true;
@@ -210,26 +207,61 @@ public sealed partial class ScheduledPostingJob
     private static bool IsTransient(Exception ex, CancellationToken cancellationToken) =>
         ex is TransientIntegrationException or HttpRequestException or TimeoutException || (ex is OperationCanceledException && !cancellationToken.IsCancellationRequested);
 
-    /// <summary>Sends the return's <c>postings.posted</c> message (its settlement and write-back run), then records it sent.</summary>
+    /// <summary>
+    /// Only the host's shutdown and a write shadow mode planned instead of sending (the run stops there, quietly, see
+    /// <see cref="ShadowRuns"/>) end the run; any other failure is one return's.
+    /// </summary>
+    private static bool EndsRun(Exception ex, CancellationToken cancellationToken) =>
+        (ex is OperationCanceledException && cancellationToken.IsCancellationRequested) || ShadowRuns.Planned(ex) is not null;
+
+    /// <summary>Logs a return's failure (transient: a warning; anything else: an error) and says what failed.</summary>
+    private PostingFailure Failed(string returnId, string what, Exception ex, string batchId)
+    {
+        bool transient = IsTransient(ex, CancellationToken.None);
+        if (transient)
+        {
+            LogReturnFailed(logger, ex, batchId, returnId);
+        }
+        else
+        {
+            LogReturnError(logger, ex, batchId, returnId, ex.GetType().Name);
+        }
+
+        // Not a permanent failure of the posting (no record is raised): it stays pending, or owed, for the next run.
+        return new PostingFailure(returnId, what, ex.Message, Permanent: false);
+    }
+
+    /// <summary>
+    /// Sends the return's <c>postings.posted</c> message (its settlement and write-back run) when any posted posting of
+    /// it is owed one, then records those postings (read before the send) announced.
+    /// </summary>
     private async Task AnnounceAsync(string returnId, string batchId, CancellationToken cancellationToken)
     {
-        await SendAsync(PostedTrigger, returnId, batchId, cancellationToken).ConfigureAwait(false);
-        await _postings.MarkAnnouncedAsync(returnId, cancellationToken).ConfigureAwait(false);
+        OwedAnnouncement owed = await postings.OwedAnnouncementAsync(returnId, cancellationToken).ConfigureAwait(false);
+        if (!owed.IsOwed)
+        {
+            return;
+        }
+
+        // The postings covered go into the id: a second message for the same return in one run (owed rows at the
+        // start, then rows posted in its turn) is not dropped as a duplicate of the first.
+        await SendAsync(PostedTrigger, returnId, batchId, cancellationToken, covers: string.Join('+', owed.Kinds)).ConfigureAwait(false);
+        await postings.MarkAnnouncedAsync(owed, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Blocked postings whose record is no longer open go back to the refunds stage, once per return per run.</summary>
     private async Task<int> ReplanResolvedAsync(string batchId, CancellationToken cancellationToken)
     {
         var blocked = new List<PostingRecord>();
-        await foreach (var p in _postings.BlockedAsync(cancellationToken).ConfigureAwait(false))
+        await foreach (PostingRecord p in postings.BlockedAsync(cancellationToken).ConfigureAwait(false))
         {
             blocked.Add(p);
         }
 
         var returns = new HashSet<string>(StringComparer.Ordinal);
-        foreach (var p in blocked.Where(p => p.BlockedBy is not null).OrderBy(p => p.ReturnId, StringComparer.Ordinal))
+        foreach (PostingRecord p in blocked.Where(p => p.BlockedBy is not null).OrderBy(p => p.ReturnId, StringComparer.Ordinal))
         {
-            var record = await _exceptions.GetAsync(p.BlockedBy!, cancellationToken).ConfigureAwait(false);
+            ExceptionRecord? record = await exceptions.GetAsync(p.BlockedBy!, cancellationToken).ConfigureAwait(false);
             if ((record is null || record.Status != ExceptionStatus.Open) && returns.Add(p.ReturnId))
             {
                 await SendAsync(ReplanTrigger, p.ReturnId, batchId, cancellationToken).ConfigureAwait(false);
@@ -239,10 +271,10 @@ public sealed partial class ScheduledPostingJob
         return returns.Count;
     }
 
-    private Task SendAsync(string trigger, string returnId, string batchId, CancellationToken cancellationToken)
+    private Task SendAsync(string trigger, string returnId, string batchId, CancellationToken cancellationToken, string? covers = null)
     {
-        var key = $"{trigger}-{batchId}";
-        var body = Encoding.UTF8.GetBytes($$"""{"trigger":"{{trigger}}","return_id":"{{returnId}}","batch":"{{batchId}}"}""");
+        string key = covers is null ? $"{trigger}-{batchId}" : $"{trigger}-{batchId}-{covers}";
+        byte[] body = Encoding.UTF8.GetBytes($$"""{"trigger":"{{trigger}}","return_id":"{{returnId}}","batch":"{{batchId}}"}""");
         var properties = new Dictionary<string, string>(StringComparer.Ordinal)
         {
             [WebhookMessagePropertyNames.Topic] = "postings",
@@ -250,7 +282,7 @@ public sealed partial class ScheduledPostingJob
             [WebhookMessagePropertyNames.ReturnId] = returnId,
             [WebhookMessagePropertyNames.DedupeKey] = key,
         };
-        return _sender.SendAsync(new OutboundMessage(QueueNames.LoopReturns, body, $"{key}-{returnId}", returnId, properties), cancellationToken);
+        return sender.SendAsync(IntegrationMessages.ToLoopReturns(trigger, returnId, body, $"{key}-{returnId}", eventTime: null, properties), cancellationToken);
     }
 
     [LoggerMessage(EventId = 4642, Level = LogLevel.Information, Message = "Posting batch {BatchId}: Refunds:PostingMode is not Scheduled; the refunds stage posts, the job does nothing")]
@@ -258,6 +290,9 @@ public sealed partial class ScheduledPostingJob
 
     [LoggerMessage(EventId = 4643, Level = LogLevel.Warning, Message = "Posting batch {BatchId}: return {ReturnId} stopped after a transient failure; the next run goes on")]
     private static partial void LogReturnFailed(ILogger logger, Exception exception, string batchId, string returnId);
+
+    [LoggerMessage(EventId = 4644, Level = LogLevel.Error, Message = "Posting batch {BatchId}: return {ReturnId} stopped after an unexpected {ErrorType}; the other returns go on and the next run tries it again")]
+    private static partial void LogReturnError(ILogger logger, Exception exception, string batchId, string returnId, string errorType);
 
     [LoggerMessage(EventId = 4641, Level = LogLevel.Information, Message = "Posting batch {BatchId}: {Pending} pending, {Posted} posted, {Failed} failed; totals {Totals}")]
     private static partial void LogSummary(ILogger logger, string batchId, int pending, int posted, int failed, string totals);

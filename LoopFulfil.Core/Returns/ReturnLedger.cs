@@ -65,7 +65,7 @@ public sealed partial class ReturnLedger
     public async Task<SnapshotDecision> AdvanceSnapshotAsync(string returnId, DateTimeOffset? eventTime, string state, ReadOnlyMemory<byte> snapshot, CancellationToken cancellationToken)
     {
         await EnsureTableAsync(cancellationToken);
-        var sha = BodyStore.Sha256Hex(snapshot.Span);
+        string sha = BodyStore.Sha256Hex(snapshot.Span);
         for (var attempt = 0; attempt < 5; attempt++)
         {
             var existing = await _store.GetAsync(Table, returnId, RecordRow, cancellationToken);
@@ -145,7 +145,7 @@ public sealed partial class ReturnLedger
         ArgumentNullException.ThrowIfNull(create);
         await EnsureTableAsync(cancellationToken);
         var row = StepPrefix + step;
-        var owner = RowLease.NewOwner();
+        string owner = RowLease.NewOwner();
         TableEntity? held = null;
         for (var attempt = 0; held is null; attempt++)
         {
@@ -177,13 +177,15 @@ public sealed partial class ReturnLedger
         }
 
         string documentId;
-        var created = false;
+        bool created = false;
+        bool creating = false;
         bool recorded;
         try
         {
-            var found = await findExisting(cancellationToken);
+            string? found = await findExisting(cancellationToken);
             if (found is null)
             {
+                creating = true;
                 found = await create(cancellationToken);
                 created = true;
             }
@@ -198,9 +200,16 @@ public sealed partial class ReturnLedger
                 p["FoundExisting"] = !created;
             }, cancellationToken);
         }
+        catch (Exception ex) when (creating && MayStillBeRunning(ex))
+        {
+            // The create may still be running on the server and commit later (seen on Tryton, whose SQLite writes
+            // queue for seconds: the client timed out, a retry looked up at once, found nothing and made a second
+            // return sale). The lease is kept, so the next look-up comes after it expires.
+            throw;
+        }
         catch
         {
-            // The retry need not wait for the expiry: this worker knows its call ended.
+            // The call is known to have ended (an answer, or never sent): the retry need not wait for the expiry.
             await RowLease.ReleaseAsync(_store, Table, held, _time.GetUtcNow());
             throw;
         }
@@ -220,6 +229,19 @@ public sealed partial class ReturnLedger
 
         return new StepResult(documentId, created);
     }
+
+    /// <summary>
+    /// True when a failed create may have reached the server and still be running there: the client's attempt timed out
+    /// or the connection was lost after sending (<see cref="Http.UpstreamUnavailableException.MayHaveBeenApplied"/>), or
+    /// this worker was cancelled mid-call (a host shutting down, a parallel job cancelling its siblings). An HTTP answer
+    /// (the server finished), a refused connection or an open circuit (never sent) prove it is not.
+    /// </summary>
+    private static bool MayStillBeRunning(Exception ex) => ex switch
+    {
+        Http.UpstreamUnavailableException u => u.MayHaveBeenApplied,
+        OperationCanceledException => true,
+        _ => false,
+    };
 
     /// <summary>Marks a step done without a remote document (e.g. a write-back that needs no id).</summary>
     public Task<StepResult> EnsureStepAsync(string returnId, string step, Func<CancellationToken, Task<string>> run, CancellationToken cancellationToken) =>

@@ -5,11 +5,12 @@ using LoopFulfil.Core.Returns;
 namespace LoopFulfil.Core.Shadow;
 
 /// <summary>
-/// Which of a return's documents shadow mode actually planned a write for. A return's chain stops at its first planned
-/// write (docs/go-live.md): the stages after it read what that write would have made — the return sale's id, and the
-/// credit note and return shipment Fulfil makes when it processes the return sale — so they cannot be planned with a
-/// placeholder without inventing Fulfil's answer. Each document row of the report says either which planned write makes
-/// it or which planned write it waits on.
+/// Which of a return's documents shadow mode actually planned a write for. A planned write stops its own family and the
+/// families that depend on it (docs/go-live.md; after the return order every family): the stages after it read what that
+/// write would have made — the return sale's id, and the credit note and return shipment Fulfil makes when it processes
+/// the return sale — so they cannot be planned with a placeholder without inventing Fulfil's answer. Other families go on
+/// planning; the exchange hand-off, when its stage runs, is planned, never sent. Each document row of the report says either which
+/// planned write makes it or which planned write it waits on.
 /// </summary>
 public static class ShadowPlanCoverage
 {

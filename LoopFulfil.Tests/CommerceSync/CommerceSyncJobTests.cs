@@ -221,6 +221,7 @@ public class CommerceSyncJobTests
         var run = h.Job.RunAsync(SyncMode.Backfill, null, cancel.Token);
         await Task.WhenAny(fifthOrder.Reached, run);
         await cancel.CancelAsync();
+        fifthOrder.Release();
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => run);
         var writtenBeforeResume = h.LoopWrites;
         Assert.True(h.Loop.CommerceWrites.Count(w => w.Resource == "orders") < 30, "the run finished before it could be cancelled");

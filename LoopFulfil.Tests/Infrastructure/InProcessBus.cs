@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using LoopFulfil.Core.Errors;
 using LoopFulfil.Core.Messaging;
 using LoopFulfil.Core.Returns;
+using Microsoft.Extensions.Time.Testing;
 
 namespace LoopFulfil.Tests.Infrastructure;
 
@@ -16,10 +17,27 @@ internal sealed record BusDelivery(string MessageId, string? SessionId, int Deli
 /// </summary>
 internal sealed class InProcessBus : IMessageSender
 {
-    private readonly LinkedList<(OutboundMessage Message, int DeliveryCount)> _pending = new();
-    private readonly Lock _gate = new();
+    private readonly LinkedList<(OutboundMessage Message, int DeliveryCount)> pending = new();
+    private readonly Lock gate = new();
 
     public int MaxDeliveryCount { get; set; } = 10;
+
+    /// <summary>
+    /// The services' clock, when a test drives it: a delivery that failed asking to wait (<see
+    /// cref="TransientIntegrationException.RetryAfter"/>, e.g. a step lease kept after a create timed out) is
+    /// redelivered after that wait, as Service Bus's scheduled redelivery would be, by advancing this clock past it.
+    /// Without it the redelivery comes at once (and meets the held lease again).
+    /// </summary>
+    public FakeTimeProvider? Clock { get; set; }
+
+    /// <summary>Lets the wait <paramref name="error"/> asks for pass on <see cref="Clock"/> (when set) before a redelivery.</summary>
+    public void WaitOut(Exception error)
+    {
+        if (Clock is not null && error is TransientIntegrationException { RetryAfter: { } wait } && wait > TimeSpan.Zero)
+        {
+            Clock.Advance(wait + TimeSpan.FromSeconds(1));
+        }
+    }
 
     public ConcurrentQueue<OutboundMessage> OtherQueues { get; } = new();
 
@@ -31,9 +49,9 @@ internal sealed class InProcessBus : IMessageSender
     {
         get
         {
-            lock (_gate)
+            lock (gate)
             {
-                return _pending.Count;
+                return pending.Count;
             }
         }
     }
@@ -42,9 +60,9 @@ internal sealed class InProcessBus : IMessageSender
     {
         if (message.Queue == QueueNames.LoopReturns)
         {
-            lock (_gate)
+            lock (gate)
             {
-                _pending.AddLast((message, 0));
+                pending.AddLast((message, 0));
             }
         }
         else
@@ -62,24 +80,24 @@ internal sealed class InProcessBus : IMessageSender
         while (true)
         {
             (OutboundMessage Message, int DeliveryCount) next;
-            lock (_gate)
+            lock (gate)
             {
-                if (_pending.First is null)
+                if (pending.First is null)
                 {
                     return made;
                 }
 
-                next = _pending.First.Value;
-                _pending.RemoveFirst();
+                next = pending.First.Value;
+                pending.RemoveFirst();
             }
 
-            var count = next.DeliveryCount + 1;
-            var m = next.Message;
+            int count = next.DeliveryCount + 1;
+            OutboundMessage m = next.Message;
             var inbound = new InboundMessage(m.Body, m.MessageId, m.SessionId, count, m.Properties);
             BusDelivery delivery;
             try
             {
-                var result = await handle(inbound, timeout.Token);
+                ReturnHandlingResult result = await handle(inbound, timeout.Token);
                 delivery = new BusDelivery(m.MessageId, m.SessionId, count, result, null);
             }
             catch (Exception ex) when (IsTransient(ex, timeout.Token))
@@ -91,9 +109,10 @@ internal sealed class InProcessBus : IMessageSender
                 }
                 else
                 {
-                    lock (_gate)
+                    WaitOut(ex);
+                    lock (gate)
                     {
-                        _pending.AddFirst((m, count));
+                        pending.AddFirst((m, count));
                     }
                 }
             }
@@ -111,13 +130,13 @@ internal sealed class InProcessBus : IMessageSender
 /// <summary>Records what the services send, then hands it to the bus.</summary>
 internal sealed class RecordingSender(InProcessBus bus) : IMessageSender
 {
-    private readonly ConcurrentQueue<OutboundMessage> _sent = new();
+    private readonly ConcurrentQueue<OutboundMessage> sent = new();
 
-    public IReadOnlyList<OutboundMessage> Messages => [.. _sent];
+    public IReadOnlyList<OutboundMessage> Messages => [.. sent];
 
     public Task SendAsync(OutboundMessage message, CancellationToken cancellationToken)
     {
-        _sent.Enqueue(message);
+        sent.Enqueue(message);
         return bus.SendAsync(message, cancellationToken);
     }
 }

@@ -15,6 +15,7 @@ using LoopFulfil.Sandbox.Loop;
 using LoopFulfil.Tests.Builders;
 using LoopFulfil.Tests.Infrastructure;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Time.Testing;
 
 namespace LoopFulfil.Tests.Outcomes;
 
@@ -35,7 +36,8 @@ internal sealed class OutcomesHarness : IntegrationHarness
 
     /// <param name="commerceSync">Also registers commerce sync (orders pushed to Loop, as a Loop Anywhere host does).</param>
     /// <param name="addServices">Extra registrations (e.g. a test stage), after the features.</param>
-    public static async Task<OutcomesHarness> StartAsync(IDictionary<string, string?>? overrides = null, bool commerceSync = false, Action<IServiceCollection>? addServices = null)
+    /// <param name="clock">The services' and sandboxes' clock, which the bus advances past a wait a failed delivery asks for (<see cref="InProcessBus.Clock"/>).</param>
+    public static async Task<OutcomesHarness> StartAsync(IDictionary<string, string?>? overrides = null, bool commerceSync = false, Action<IServiceCollection>? addServices = null, FakeTimeProvider? clock = null)
     {
         var settings = OutcomeSettings;
         if (commerceSync)
@@ -45,12 +47,13 @@ internal sealed class OutcomesHarness : IntegrationHarness
             settings["CommerceSync:WarehouseCity"] = "Springfield";
         }
 
-        return new(await StartPartsAsync(new IntegrationHarnessOptions
+        OutcomesHarness harness = new(await StartPartsAsync(new IntegrationHarnessOptions
         {
             TablePrefix = "o",
             FulfilPostingSettings = true,
             Settings = settings,
             Overrides = overrides,
+            Clock = clock,
             AddFeatures = (services, configuration) =>
             {
                 services.AddLoopFulfilReturns(configuration).AddOutcomeStages(configuration);
@@ -64,6 +67,8 @@ internal sealed class OutcomesHarness : IntegrationHarness
                 addServices?.Invoke(services);
             },
         }));
+        harness.Bus.Clock = clock;
+        return harness;
     }
 
     /// <summary>The outcome stages' settings, shared with the reconciliation harness: no Loop flagging or write-back.</summary>

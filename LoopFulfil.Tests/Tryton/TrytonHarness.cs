@@ -26,6 +26,7 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Microsoft.Extensions.Time.Testing;
 
 namespace LoopFulfil.Tests.Tryton;
 
@@ -73,7 +74,8 @@ internal sealed class TrytonHarness : IAsyncDisposable
     /// When set, the integration reaches Tryton through a <see cref="FaultProxy"/> that injects this plan; the harness's
     /// own reads (<see cref="Http"/>) go straight to the façade.
     /// </param>
-    public static async Task<TrytonHarness> StartAsync(TrytonEngine engine, IDictionary<string, string?>? overrides = null, FaultInjection? faults = null)
+    /// <param name="clock">The services' clock (not Tryton's), which the bus advances past a wait a failed delivery asks for (<see cref="InProcessBus.Clock"/>).</param>
+    public static async Task<TrytonHarness> StartAsync(TrytonEngine engine, IDictionary<string, string?>? overrides = null, FaultInjection? faults = null, FakeTimeProvider? clock = null)
     {
         var proxy = faults is null ? null : await FaultProxy.StartAsync(engine.BaseAddress, faults);
         var loop = await LoopSandbox.StartAsync(new LoopSandboxOptions { SeedDemoData = false });
@@ -104,9 +106,14 @@ internal sealed class TrytonHarness : IAsyncDisposable
         }
 
         IConfiguration configuration = new ConfigurationBuilder().AddInMemoryCollection(settings).Build();
-        var bus = new InProcessBus();
+        var bus = new InProcessBus { Clock = clock };
         var collection = new ServiceCollection();
         collection.AddLogging(b => b.SetMinimumLevel(LogLevel.Warning));
+        if (clock is not null)
+        {
+            IntegrationHarness.UseClock(collection, clock);
+        }
+
         collection.AddSingleton(store);
         collection.AddSingleton<IBlobStore>(await AzuriteTestServer.CreateBlobStoreAsync());
         collection.AddSingleton<IMessageSender>(bus);
@@ -169,8 +176,9 @@ internal sealed class TrytonHarness : IAsyncDisposable
                         .HandleAsync(new InboundMessage(message.Body, message.MessageId, message.SessionId, attempt, message.Properties), CancellationToken.None));
                     break;
                 }
-                catch (TransientIntegrationException) when (attempt < 10)
+                catch (TransientIntegrationException ex) when (attempt < 10)
                 {
+                    Bus.WaitOut(ex);
                 }
             }
         }

@@ -3,6 +3,7 @@ using LoopFulfil.Core.Fulfil;
 using LoopFulfil.Sandbox.Hosting;
 using LoopFulfil.Sandbox.Tryton;
 using LoopFulfil.Tests.Outcomes;
+using Microsoft.Extensions.Time.Testing;
 
 namespace LoopFulfil.Tests.Tryton;
 
@@ -19,8 +20,8 @@ public abstract class TrytonTestBase(TrytonFixture fixture)
     protected const decimal Price = 25.00m;
     protected const decimal Tax = 2.50m;
 
-    private protected Task<TrytonHarness> StartAsync(IDictionary<string, string?>? overrides = null, FaultInjection? faults = null) =>
-        TrytonHarness.StartAsync(fixture.Engine, overrides, faults);
+    private protected Task<TrytonHarness> StartAsync(IDictionary<string, string?>? overrides = null, FaultInjection? faults = null, FakeTimeProvider? clock = null) =>
+        TrytonHarness.StartAsync(fixture.Engine, overrides, faults, clock);
 
     /// <summary>
     /// A Loop return on a fresh Tryton sale of <paramref name="sold"/> (one <see cref="Tee"/> at <see cref="Price"/>
