@@ -49,31 +49,31 @@ public sealed partial class ExchangeOrderHandler
     /// <summary>Trigger of the reconciliation message sent once the exchange order exists.</summary>
     public const string CreatedTrigger = "exchange.created";
 
-    private readonly ReturnLedger ledger;
-    private readonly IFulfilClient fulfil;
-    private readonly FulfilSkuCatalog catalog;
-    private readonly ILoopClient loop;
-    private readonly IReturnExceptionReporter reporter;
-    private readonly IMessageSender sender;
-    private readonly IOptionsMonitor<WriteBackOptions> writeBack;
-    private readonly IOptionsMonitor<FulfilOptions> fulfilOptions;
-    private readonly TimeProvider time;
-    private readonly ILogger<ExchangeOrderHandler> logger;
-    private readonly LoopReferences references;
+    private readonly ReturnLedger _ledger;
+    private readonly IFulfilClient _fulfil;
+    private readonly FulfilSkuCatalog _catalog;
+    private readonly ILoopClient _loop;
+    private readonly IReturnExceptionReporter _reporter;
+    private readonly IMessageSender _sender;
+    private readonly IOptionsMonitor<WriteBackOptions> _writeBack;
+    private readonly IOptionsMonitor<FulfilOptions> _fulfilOptions;
+    private readonly TimeProvider _time;
+    private readonly ILogger<ExchangeOrderHandler> _logger;
+    private readonly LoopReferences _references;
 
     public ExchangeOrderHandler(ReturnLedger ledger, IFulfilClient fulfil, FulfilSkuCatalog catalog, ILoopClient loop, IReturnExceptionReporter reporter, IMessageSender sender, IOptionsMonitor<WriteBackOptions> writeBack, IOptionsMonitor<FulfilOptions> fulfilOptions, LoopReferences references, TimeProvider time, ILogger<ExchangeOrderHandler> logger)
     {
-        this.references = references;
-        this.fulfilOptions = fulfilOptions;
-        this.ledger = ledger;
-        this.fulfil = fulfil;
-        this.catalog = catalog;
-        this.loop = loop;
-        this.reporter = reporter;
-        this.sender = sender;
-        this.writeBack = writeBack;
-        this.time = time;
-        this.logger = logger;
+        _references = references;
+        _fulfilOptions = fulfilOptions;
+        _ledger = ledger;
+        _fulfil = fulfil;
+        _catalog = catalog;
+        _loop = loop;
+        _reporter = reporter;
+        _sender = sender;
+        _writeBack = writeBack;
+        _time = time;
+        _logger = logger;
     }
 
     public async Task<ExchangeHandlingResult> HandleAsync(InboundMessage message, CancellationToken cancellationToken)
@@ -100,41 +100,41 @@ public sealed partial class ExchangeOrderHandler
         }
         catch (PermanentIntegrationException ex)
         {
-            LogFailed(logger, ex, request.ReturnId, request.Key);
-            return await FailAsync(message, request.ReturnId, request.Key, $"Exchange {references.Of(request.ReturnId, request.Key)}: {ex.Message}", cancellationToken).ConfigureAwait(false);
+            LogFailed(_logger, ex, request.ReturnId, request.Key);
+            return await FailAsync(message, request.ReturnId, request.Key, $"Exchange {_references.Of(request.ReturnId, request.Key)}: {ex.Message}", cancellationToken).ConfigureAwait(false);
         }
     }
 
     private async Task<ExchangeHandlingResult> CreateAsync(ExchangeMessage request, CancellationToken cancellationToken)
     {
-        string returnId = request.ReturnId;
-        ReturnSnapshotRecord? stored = await ledger.GetSnapshotAsync(returnId, cancellationToken).ConfigureAwait(false);
+        var returnId = request.ReturnId;
+        var stored = await _ledger.GetSnapshotAsync(returnId, cancellationToken).ConfigureAwait(false);
         if (stored is null || stored.Body.Length == 0)
         {
             throw new PermanentIntegrationException($"No snapshot of return {returnId} is stored.");
         }
 
-        LoopReturn r = LoopJson.Deserialize<LoopReturn>(stored.Body);
+        var r = LoopJson.Deserialize<LoopReturn>(stored.Body);
         if (ReturnStates.Normalise(r.State) != ReturnStates.Closed)
         {
             throw new PermanentIntegrationException($"Return {returnId} is {r.State}, not closed: Loop has not confirmed the exchange.");
         }
 
-        if (!ExchangeGroups.Of(r).TryGetValue(request.Key, out IReadOnlyList<LoopExchange>? items))
+        if (!ExchangeGroups.Of(r).TryGetValue(request.Key, out var items))
         {
             throw new PermanentIntegrationException($"Return {returnId} has no exchange {request.Key} to ship.");
         }
 
-        FulfilSale original = await OriginalSaleAsync(returnId, r, cancellationToken).ConfigureAwait(false);
-        int party = original.PartyId ?? throw new PermanentIntegrationException($"Original sale {original.Reference ?? original.Id.ToString(CultureInfo.InvariantCulture)} has no customer.");
+        var original = await OriginalSaleAsync(returnId, r, cancellationToken).ConfigureAwait(false);
+        var party = original.PartyId ?? throw new PermanentIntegrationException($"Original sale {original.Reference ?? original.Id.ToString(CultureInfo.InvariantCulture)} has no customer.");
         string[] skus = [.. items.Select(i => (i.Sku ?? string.Empty).Trim()).Distinct(StringComparer.Ordinal)];
         if (skus.Any(string.IsNullOrEmpty))
         {
             throw new PermanentIntegrationException($"An exchange item of return {returnId} has no SKU.");
         }
 
-        IReadOnlyDictionary<string, FulfilProduct> products = await catalog.GetProductsAsync(skus, cancellationToken).ConfigureAwait(false);
-        string[] unusable = [.. skus.Where(s => !products.TryGetValue(s, out FulfilProduct? p) || !p.Active)];
+        var products = await _catalog.GetProductsAsync(skus, cancellationToken).ConfigureAwait(false);
+        string[] unusable = [.. skus.Where(s => !products.TryGetValue(s, out var p) || !p.Active)];
         if (unusable.Length > 0)
         {
             throw new PermanentIntegrationException($"Exchange SKU(s) {string.Join(", ", unusable)} are missing or archived in Fulfil.");
@@ -144,30 +144,30 @@ public sealed partial class ExchangeOrderHandler
             .GroupBy(i => (Sku: i.Sku!.Trim(), Price: i.Price - i.Discount))
             .OrderBy(g => g.Key.Sku, StringComparer.Ordinal)
             .Select(g => new FulfilSaleOrderLine(products[g.Key.Sku].Id, g.Count(), g.Key.Price, g.First().Title ?? g.Key.Sku))];
-        string reference = references.Of(returnId, request.Key);
-        int? shipTo = await ShipToAsync(returnId, request.Key, r, party, original, cancellationToken).ConfigureAwait(false);
+        var reference = _references.Of(returnId, request.Key);
+        var shipTo = await ShipToAsync(returnId, request.Key, r, party, original, cancellationToken).ConfigureAwait(false);
         var order = new FulfilSaleOrderRequest(
             reference,
             reference,
             party,
             shipTo,
             original.InvoiceAddressId,
-            DateOnly.FromDateTime(time.GetUtcNow().UtcDateTime),
+            DateOnly.FromDateTime(_time.GetUtcNow().UtcDateTime),
             $"Loop exchange for return {returnId} (order {r.OrderName})",
             lines);
-        StepResult step = await ledger.EnsureStepAsync(
+        var step = await _ledger.EnsureStepAsync(
             returnId,
             OutcomeSteps.ExchangeOrder(request.Key),
-            async ct => (await fulfil.FindSaleByChannelIdentifierAsync(reference, ct).ConfigureAwait(false))?.Id.ToString(CultureInfo.InvariantCulture),
-            async ct => (await fulfil.CreateSaleOrderAsync(order, ct).ConfigureAwait(false)).Id.ToString(CultureInfo.InvariantCulture),
+            async ct => (await _fulfil.FindSaleByChannelIdentifierAsync(reference, ct).ConfigureAwait(false))?.Id.ToString(CultureInfo.InvariantCulture),
+            async ct => (await _fulfil.CreateSaleOrderAsync(order, ct).ConfigureAwait(false)).Id.ToString(CultureInfo.InvariantCulture),
             cancellationToken).ConfigureAwait(false);
-        int saleId = int.Parse(step.DocumentId, CultureInfo.InvariantCulture);
+        var saleId = int.Parse(step.DocumentId, CultureInfo.InvariantCulture);
         // Confirmed so the warehouse ships it; a no-op when a redelivery finds it confirmed.
-        FulfilSale sale = await fulfil.ConfirmSaleOrderAsync(saleId, cancellationToken).ConfigureAwait(false);
-        LogCreated(logger, returnId, request.Key, saleId, sale.Number, step.Created);
+        var sale = await _fulfil.ConfirmSaleOrderAsync(saleId, cancellationToken).ConfigureAwait(false);
+        LogCreated(_logger, returnId, request.Key, saleId, sale.Number, step.Created);
 
         ExceptionRecord? loopProblem = null;
-        if (writeBack.CurrentValue.ExchangeOrders)
+        if (_writeBack.CurrentValue.ExchangeOrders)
         {
             loopProblem = await PushToLoopAsync(returnId, request.Key, r, sale, cancellationToken).ConfigureAwait(false);
         }
@@ -182,43 +182,43 @@ public sealed partial class ExchangeOrderHandler
     /// </summary>
     private async Task<int?> ShipToAsync(string returnId, string key, LoopReturn r, int party, FulfilSale original, CancellationToken cancellationToken)
     {
-        if (!fulfilOptions.CurrentValue.ExchangeShipToReturnAddress)
+        if (!_fulfilOptions.CurrentValue.ExchangeShipToReturnAddress)
         {
             return original.ShipmentAddressId;
         }
 
-        FulfilAddressRequest? address = ExchangeAddresses.ShipTo(r.Address, out string? unusable);
+        var address = ExchangeAddresses.ShipTo(r.Address, out var unusable);
         if (address is null)
         {
-            LogOriginalAddress(logger, returnId, key, unusable, original.Id);
+            LogOriginalAddress(_logger, returnId, key, unusable, original.Id);
             return original.ShipmentAddressId;
         }
 
-        FulfilPartyAddress ensured = await fulfil.EnsurePartyAddressAsync(party, address, cancellationToken).ConfigureAwait(false);
-        LogReturnAddress(logger, returnId, key, ensured.Id, party, ensured.Created);
+        var ensured = await _fulfil.EnsurePartyAddressAsync(party, address, cancellationToken).ConfigureAwait(false);
+        LogReturnAddress(_logger, returnId, key, ensured.Id, party, ensured.Created);
         return ensured.Id;
     }
 
     private async Task<FulfilSale> OriginalSaleAsync(string returnId, LoopReturn r, CancellationToken cancellationToken)
     {
-        StepRecord? known = await ledger.GetStepAsync(returnId, ReturnSteps.OriginalSale, cancellationToken).ConfigureAwait(false);
-        if (known is { Status: StepStatus.Done } && int.TryParse(known.DocumentId, NumberStyles.None, CultureInfo.InvariantCulture, out int saleId))
+        var known = await _ledger.GetStepAsync(returnId, ReturnSteps.OriginalSale, cancellationToken).ConfigureAwait(false);
+        if (known is { Status: StepStatus.Done } && int.TryParse(known.DocumentId, NumberStyles.None, CultureInfo.InvariantCulture, out var saleId))
         {
-            return await fulfil.GetSaleAsync(saleId, cancellationToken).ConfigureAwait(false);
+            return await _fulfil.GetSaleAsync(saleId, cancellationToken).ConfigureAwait(false);
         }
 
-        return await fulfil.FindOriginalSaleAsync(r.OrderName ?? string.Empty, r.ProviderOrderId, cancellationToken).ConfigureAwait(false)
+        return await _fulfil.FindOriginalSaleAsync(r.OrderName ?? string.Empty, r.ProviderOrderId, cancellationToken).ConfigureAwait(false)
             ?? throw new PermanentIntegrationException($"No Fulfil sale matches order {r.OrderName} of return {returnId}.");
     }
 
     /// <summary>Upserts the order in Loop (ids as CommerceSync maps them: Fulfil ids as external ids). A refusal is recorded, the order stands.</summary>
     private async Task<ExceptionRecord?> PushToLoopAsync(string returnId, string key, LoopReturn r, FulfilSale sale, CancellationToken cancellationToken)
     {
-        string currency = string.IsNullOrWhiteSpace(r.Currency) ? "USD" : r.Currency.Trim();
+        var currency = string.IsNullOrWhiteSpace(r.Currency) ? "USD" : r.Currency.Trim();
         var upsert = new LoopOrderUpsert
         {
             ExternalId = sale.Id.ToString(CultureInfo.InvariantCulture),
-            Name = sale.Number ?? sale.Reference ?? references.Of(returnId, key),
+            Name = sale.Number ?? sale.Reference ?? _references.Of(returnId, key),
             Status = LoopOrderStatus.Active,
             Customer = sale.PartyId is int party ? LoopIdReference.ByExternalId(party.ToString(CultureInfo.InvariantCulture)) : null,
             TotalPrice = LoopMoney.FromDecimal(sale.Lines.Sum(l => l.Quantity * l.UnitPrice), currency),
@@ -229,37 +229,37 @@ public sealed partial class ExchangeOrderHandler
                 Quantity = (int)decimal.Round(l.Quantity),
                 UnitPrice = LoopMoney.FromDecimal(l.UnitPrice, currency),
             })],
-            CreatedAt = time.GetUtcNow(),
+            CreatedAt = _time.GetUtcNow(),
         };
         try
         {
-            await ledger.EnsureStepAsync(returnId, OutcomeSteps.ExchangeLoopOrder(key), async ct =>
+            await _ledger.EnsureStepAsync(returnId, OutcomeSteps.ExchangeLoopOrder(key), async ct =>
             {
-                LoopOrder pushed = await loop.UpsertOrderAsync(upsert, ct).ConfigureAwait(false);
+                var pushed = await _loop.UpsertOrderAsync(upsert, ct).ConfigureAwait(false);
                 return pushed.Id ?? upsert.ExternalId;
             }, cancellationToken).ConfigureAwait(false);
             return null;
         }
         catch (PermanentIntegrationException ex)
         {
-            LogLoopRefused(logger, ex, returnId, key);
-            return await reporter.ReportAsync(new ExceptionRaise(ExceptionCategory.ExchangeOrderFailed, returnId, $"Exchange order {upsert.Name} exists in Fulfil but Loop refused it as an order: {ex.Message}")
+            LogLoopRefused(_logger, ex, returnId, key);
+            return await _reporter.ReportAsync(new ExceptionRaise(ExceptionCategory.ExchangeOrderFailed, returnId, $"Exchange order {upsert.Name} exists in Fulfil but Loop refused it as an order: {ex.Message}")
             { DetailKey = "loop:" + key, Source = "exchanges" }, cancellationToken).ConfigureAwait(false);
         }
     }
 
     private Task EnqueueReconcileAsync(string returnId, string key, CancellationToken cancellationToken)
     {
-        string dedupe = $"{CreatedTrigger}-{key}";
-        byte[] body = Encoding.UTF8.GetBytes(JsonSerializer.Serialize(new Dictionary<string, string> { ["trigger"] = CreatedTrigger, ["return_id"] = returnId, ["key"] = key }));
+        var dedupe = $"{CreatedTrigger}-{key}";
+        var body = Encoding.UTF8.GetBytes(JsonSerializer.Serialize(new Dictionary<string, string> { ["trigger"] = CreatedTrigger, ["return_id"] = returnId, ["key"] = key }));
         var properties = new Dictionary<string, string>(StringComparer.Ordinal) { [WebhookMessagePropertyNames.DedupeKey] = dedupe };
         // The body carries no time.
-        return sender.SendAsync(IntegrationMessages.ToLoopReturns(CreatedTrigger, returnId, body, $"{dedupe}-{returnId}", eventTime: null, properties), cancellationToken);
+        return _sender.SendAsync(IntegrationMessages.ToLoopReturns(CreatedTrigger, returnId, body, $"{dedupe}-{returnId}", eventTime: null, properties), cancellationToken);
     }
 
     private async Task<ExchangeHandlingResult> FailAsync(InboundMessage inbound, string? returnId, string key, string message, CancellationToken cancellationToken)
     {
-        ExceptionRecord record = await reporter.ReportAsync(new ExceptionRaise(ExceptionCategory.ExchangeOrderFailed, returnId, message)
+        var record = await _reporter.ReportAsync(new ExceptionRaise(ExceptionCategory.ExchangeOrderFailed, returnId, message)
         {
             // The exchange message itself is what a replay re-sends: the ledger step and the channel identifier
             // lookup keep a replay to one order however often it runs.

@@ -47,19 +47,19 @@ public static class ExchangeGroups
 /// </summary>
 public sealed partial class ExchangeStage : IReturnStage
 {
-    private readonly IMessageSender sender;
-    private readonly ILogger<ExchangeStage> logger;
-    private readonly IOptionsMonitor<IntegrationOptions>? integration;
-    private readonly ShadowPlanStore? plan;
-    private readonly TimeProvider time;
+    private readonly IMessageSender _sender;
+    private readonly ILogger<ExchangeStage> _logger;
+    private readonly IOptionsMonitor<IntegrationOptions>? _integration;
+    private readonly ShadowPlanStore? _plan;
+    private readonly TimeProvider _time;
 
     public ExchangeStage(IMessageSender sender, ILogger<ExchangeStage> logger, IOptionsMonitor<IntegrationOptions>? integration = null, ShadowPlanStore? plan = null, TimeProvider? time = null)
     {
-        this.sender = sender;
-        this.logger = logger;
-        this.integration = integration;
-        this.plan = plan;
-        this.time = time ?? TimeProvider.System;
+        _sender = sender;
+        _logger = logger;
+        _integration = integration;
+        _plan = plan;
+        _time = time ?? TimeProvider.System;
     }
 
     /// <summary>What the planned hand-off of exchange <paramref name="key"/> is recorded as: the <c>loop-exchanges</c> message id.</summary>
@@ -77,24 +77,24 @@ public sealed partial class ExchangeStage : IReturnStage
             return;
         }
 
-        if (integration?.CurrentValue.Mode == IntegrationMode.Shadow)
+        if (_integration?.CurrentValue.Mode == IntegrationMode.Shadow)
         {
             await PlanAsync(context, cancellationToken).ConfigureAwait(false);
             return;
         }
 
-        foreach (string key in ExchangeGroups.Of(context.Return).Keys)
+        foreach (var key in ExchangeGroups.Of(context.Return).Keys)
         {
-            StepResult step = await context.Ledger.EnsureStepAsync(context.ReturnId, OutcomeSteps.ExchangeEnqueued(key), async ct =>
+            var step = await context.Ledger.EnsureStepAsync(context.ReturnId, OutcomeSteps.ExchangeEnqueued(key), async ct =>
             {
-                byte[] body = JsonSerializer.SerializeToUtf8Bytes(new ExchangeMessage(context.ReturnId, key));
-                string messageId = MessageId(context.ReturnId, key);
+                var body = JsonSerializer.SerializeToUtf8Bytes(new ExchangeMessage(context.ReturnId, key));
+                var messageId = MessageId(context.ReturnId, key);
                 var properties = new Dictionary<string, string>(StringComparer.Ordinal) { ["returnId"] = context.ReturnId, ["exchangeKey"] = key };
                 // Duplicate detection on loop-exchanges drops a resend with this id; the handler's ledger step drops the rest.
-                await sender.SendAsync(new OutboundMessage(QueueNames.LoopExchanges, body, messageId, null, properties), ct).ConfigureAwait(false);
+                await _sender.SendAsync(new OutboundMessage(QueueNames.LoopExchanges, body, messageId, null, properties), ct).ConfigureAwait(false);
                 return messageId;
             }, cancellationToken).ConfigureAwait(false);
-            LogEnqueued(logger, context.ReturnId, key, step.Created);
+            LogEnqueued(_logger, context.ReturnId, key, step.Created);
         }
     }
 
@@ -103,13 +103,13 @@ public sealed partial class ExchangeStage : IReturnStage
     private async Task PlanAsync(ReturnContext context, CancellationToken cancellationToken)
     {
         PlannedWrite? first = null;
-        foreach ((string key, IReadOnlyList<LoopExchange> items) in ExchangeGroups.Of(context.Return))
+        foreach ((var key, var items) in ExchangeGroups.Of(context.Return))
         {
-            string body = JsonSerializer.Serialize(new ExchangeMessage(context.ReturnId, key));
-            var write = new PlannedWrite(PlannedHandOff, QueueNames.LoopExchanges, "send", null, context.ReturnId, MessageId(context.ReturnId, key), items.Sum(e => e.Price - e.Discount), body, time.GetUtcNow());
-            if (plan is not null)
+            var body = JsonSerializer.Serialize(new ExchangeMessage(context.ReturnId, key));
+            var write = new PlannedWrite(PlannedHandOff, QueueNames.LoopExchanges, "send", null, context.ReturnId, MessageId(context.ReturnId, key), items.Sum(e => e.Price - e.Discount), body, _time.GetUtcNow());
+            if (_plan is not null)
             {
-                await plan.RecordAsync(write, cancellationToken).ConfigureAwait(false);
+                await _plan.RecordAsync(write, cancellationToken).ConfigureAwait(false);
             }
 
             first ??= write;

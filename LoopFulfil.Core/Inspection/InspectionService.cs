@@ -30,17 +30,17 @@ public sealed partial class InspectionService
     public const string Trigger = "inspection.submitted";
 
     private const int MaxLines = 500;
-    private readonly ReturnLedger ledger;
-    private readonly IMessageSender sender;
-    private readonly TimeProvider time;
-    private readonly ILogger<InspectionService> logger;
+    private readonly ReturnLedger _ledger;
+    private readonly IMessageSender _sender;
+    private readonly TimeProvider _time;
+    private readonly ILogger<InspectionService> _logger;
 
     public InspectionService(ReturnLedger ledger, IMessageSender sender, TimeProvider time, ILogger<InspectionService> logger)
     {
-        this.ledger = ledger;
-        this.sender = sender;
-        this.time = time;
-        this.logger = logger;
+        _ledger = ledger;
+        _sender = sender;
+        _time = time;
+        _logger = logger;
     }
 
     /// <summary>
@@ -73,17 +73,17 @@ public sealed partial class InspectionService
 
         returnId = returnId.Trim();
         LineInspection[] normalised = [.. lines.Select(l => l with { LineItemId = l.LineItemId.Trim(), Disposition = string.IsNullOrWhiteSpace(l.Disposition) ? null : l.Disposition.Trim() })];
-        string contentKey = ContentKey(returnId, normalised);
-        var submission = new InspectionSubmission(Trigger, returnId, time.GetUtcNow(), normalised);
-        byte[] body = JsonSerializer.SerializeToUtf8Bytes(submission);
+        var contentKey = ContentKey(returnId, normalised);
+        var submission = new InspectionSubmission(Trigger, returnId, _time.GetUtcNow(), normalised);
+        var body = JsonSerializer.SerializeToUtf8Bytes(submission);
 
-        bool isNew = await ledger.RecordEventAsync(returnId, Trigger, contentKey, submission.SubmittedAt, body, cancellationToken).ConfigureAwait(false);
-        string messageId = $"inspection-{returnId}-{contentKey}";
+        var isNew = await _ledger.RecordEventAsync(returnId, Trigger, contentKey, submission.SubmittedAt, body, cancellationToken).ConfigureAwait(false);
+        var messageId = $"inspection-{returnId}-{contentKey}";
         var properties = new Dictionary<string, string>(StringComparer.Ordinal) { [WebhookMessagePropertyNames.DedupeKey] = contentKey };
         // Enqueued even when already stored: the first attempt may have stored it and then failed to enqueue.
         // Its event time is the body's submitted_at, the time the envelope reader would find in it.
-        await sender.SendAsync(IntegrationMessages.ToLoopReturns(Trigger, returnId, body, messageId, submission.SubmittedAt, properties), cancellationToken).ConfigureAwait(false);
-        LogSubmitted(logger, returnId, normalised.Length, normalised.Count(l => !l.Passed), isNew);
+        await _sender.SendAsync(IntegrationMessages.ToLoopReturns(Trigger, returnId, body, messageId, submission.SubmittedAt, properties), cancellationToken).ConfigureAwait(false);
+        LogSubmitted(_logger, returnId, normalised.Length, normalised.Count(l => !l.Passed), isNew);
         return new InspectionReceipt(returnId, messageId, isNew, normalised.Length);
     }
 
@@ -91,11 +91,11 @@ public sealed partial class InspectionService
     public static async Task<IReadOnlyList<InspectionSubmission>> ReadAsync(ReturnLedger ledger, string returnId, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(ledger);
-        IReadOnlyList<RecordedReturnEvent> events = await ledger.GetEventsAsync(returnId, Trigger, cancellationToken).ConfigureAwait(false);
+        var events = await ledger.GetEventsAsync(returnId, Trigger, cancellationToken).ConfigureAwait(false);
         var submissions = new List<InspectionSubmission>(events.Count);
-        foreach (RecordedReturnEvent e in events)
+        foreach (var e in events)
         {
-            InspectionSubmission? s = JsonSerializer.Deserialize<InspectionSubmission>(e.Body);
+            var s = JsonSerializer.Deserialize<InspectionSubmission>(e.Body);
             if (s is not null)
             {
                 submissions.Add(s);
@@ -109,7 +109,7 @@ public sealed partial class InspectionService
     private static string ContentKey(string returnId, IReadOnlyList<LineInspection> lines)
     {
         var text = new StringBuilder(returnId);
-        foreach (LineInspection l in lines)
+        foreach (var l in lines)
         {
             text.Append('\n').Append(l.LineItemId).Append('|').Append(l.Passed ? '1' : '0').Append('|').Append(l.Disposition).Append('|').Append(l.Note);
         }

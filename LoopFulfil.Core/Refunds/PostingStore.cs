@@ -111,10 +111,10 @@ public sealed class PostingStore
     private const string AnnounceProperty = "Announce";
     private const string AnnounceDue = "due";
     private const string AnnounceSent = "sent";
-    private readonly ITableStore store;
-    private int ready;
+    private readonly ITableStore _store;
+    private int _ready;
 
-    public PostingStore(ITableStore store) => this.store = store;
+    public PostingStore(ITableStore store) => _store = store;
 
     /// <summary>Stores the posting unless one of its kind exists for the return; returns the stored one either way.</summary>
     public async Task<(PostingRecord Record, bool Added)> AddAsync(PostingRecord record, CancellationToken cancellationToken)
@@ -143,7 +143,7 @@ public sealed class PostingStore
             entity["ReturnOrderId"] = order;
         }
 
-        if (await store.InsertAsync(Table, entity, cancellationToken).ConfigureAwait(false) == InsertOutcome.Inserted)
+        if (await _store.InsertAsync(Table, entity, cancellationToken).ConfigureAwait(false) == InsertOutcome.Inserted)
         {
             return (record, true);
         }
@@ -154,7 +154,7 @@ public sealed class PostingStore
     public async Task<PostingRecord?> GetAsync(string returnId, string kind, CancellationToken cancellationToken)
     {
         await EnsureTableAsync(cancellationToken).ConfigureAwait(false);
-        TableEntity? e = await store.GetAsync(Table, returnId, kind, cancellationToken).ConfigureAwait(false);
+        var e = await _store.GetAsync(Table, returnId, kind, cancellationToken).ConfigureAwait(false);
         return e is null ? null : ToRecord(e);
     }
 
@@ -162,7 +162,7 @@ public sealed class PostingStore
     {
         await EnsureTableAsync(cancellationToken).ConfigureAwait(false);
         var list = new List<PostingRecord>();
-        await foreach (TableEntity e in store.QueryAsync(Table, TableFilter.PartitionKeyEquals(returnId), cancellationToken).ConfigureAwait(false))
+        await foreach (var e in _store.QueryAsync(Table, TableFilter.PartitionKeyEquals(returnId), cancellationToken).ConfigureAwait(false))
         {
             list.Add(ToRecord(e));
         }
@@ -174,7 +174,7 @@ public sealed class PostingStore
     public async IAsyncEnumerable<PostingRecord> PendingAsync([EnumeratorCancellation] CancellationToken cancellationToken)
     {
         await EnsureTableAsync(cancellationToken).ConfigureAwait(false);
-        await foreach (TableEntity e in store.QueryAsync(Table, TableFilter.Equal("Status", PostingStatus.Pending), cancellationToken).ConfigureAwait(false))
+        await foreach (var e in _store.QueryAsync(Table, TableFilter.Equal("Status", PostingStatus.Pending), cancellationToken).ConfigureAwait(false))
         {
             yield return ToRecord(e);
         }
@@ -197,17 +197,17 @@ public sealed class PostingStore
     public async Task<PostingLease?> ClaimAsync(string returnId, string kind, DateTimeOffset now, TimeSpan duration, bool announce, CancellationToken cancellationToken)
     {
         await EnsureTableAsync(cancellationToken).ConfigureAwait(false);
-        string owner = RowLease.NewOwner();
-        for (int attempt = 0; attempt < RowLease.MaxClaimAttempts; attempt++)
+        var owner = RowLease.NewOwner();
+        for (var attempt = 0; attempt < RowLease.MaxClaimAttempts; attempt++)
         {
-            TableEntity? e = await store.GetAsync(Table, returnId, kind, cancellationToken).ConfigureAwait(false);
+            var e = await _store.GetAsync(Table, returnId, kind, cancellationToken).ConfigureAwait(false);
             if (e is null || (e.GetString("Status") ?? PostingStatus.Pending) != PostingStatus.Pending)
             {
                 return null;
             }
 
             Action<TableEntity>? also = announce ? patch => patch[AnnounceProperty] = AnnounceDue : null;
-            TableEntity? held = await RowLease.TryClaimAsync(store, Table, e, owner, now, duration, $"Posting {e.GetString("Reference")}", also, cancellationToken).ConfigureAwait(false);
+            var held = await RowLease.TryClaimAsync(_store, Table, e, owner, now, duration, $"Posting {e.GetString("Reference")}", also, cancellationToken).ConfigureAwait(false);
             if (held is not null)
             {
                 return new PostingLease(ToRecord(e), held);
@@ -221,7 +221,7 @@ public sealed class PostingStore
     public async Task MarkPostedAsync(PostingLease lease, string documentId, string? number, DateTimeOffset at, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(lease);
-        bool recorded = await RowLease.CompleteAsync(store, Table, lease.Held, at, e =>
+        var recorded = await RowLease.CompleteAsync(_store, Table, lease.Held, at, e =>
         {
             e["Status"] = PostingStatus.Posted;
             e["DocumentId"] = documentId;
@@ -239,7 +239,7 @@ public sealed class PostingStore
     public Task ReleaseAsync(PostingLease lease, DateTimeOffset now)
     {
         ArgumentNullException.ThrowIfNull(lease);
-        return RowLease.ReleaseAsync(store, Table, lease.Held, now);
+        return RowLease.ReleaseAsync(_store, Table, lease.Held, now);
     }
 
     /// <summary>
@@ -250,9 +250,9 @@ public sealed class PostingStore
     public async Task<bool> MarkBlockedAsync(string returnId, string kind, string exceptionId, string reason, DateTimeOffset now, CancellationToken cancellationToken)
     {
         await EnsureTableAsync(cancellationToken).ConfigureAwait(false);
-        for (int attempt = 0; attempt < RowLease.MaxClaimAttempts; attempt++)
+        for (var attempt = 0; attempt < RowLease.MaxClaimAttempts; attempt++)
         {
-            TableEntity? e = await store.GetAsync(Table, returnId, kind, cancellationToken).ConfigureAwait(false);
+            var e = await _store.GetAsync(Table, returnId, kind, cancellationToken).ConfigureAwait(false);
             if (e is null || (e.GetString("Status") ?? PostingStatus.Pending) != PostingStatus.Pending)
             {
                 return false;
@@ -270,7 +270,7 @@ public sealed class PostingStore
                 ["LastError"] = reason.Length > 1000 ? reason[..1000] : reason,
                 ETag = e.ETag,
             };
-            if (await store.UpdateAsync(Table, patch, UpsertMode.Merge, cancellationToken).ConfigureAwait(false) == UpdateOutcome.Updated)
+            if (await _store.UpdateAsync(Table, patch, UpsertMode.Merge, cancellationToken).ConfigureAwait(false) == UpdateOutcome.Updated)
             {
                 return true;
             }
@@ -286,9 +286,9 @@ public sealed class PostingStore
     public async Task<PostingRecord?> UnblockAsync(string returnId, string kind, decimal amount, string currency, CancellationToken cancellationToken, decimal tax = 0m, decimal handlingFee = 0m)
     {
         await EnsureTableAsync(cancellationToken).ConfigureAwait(false);
-        for (int attempt = 0; attempt < RowLease.MaxClaimAttempts; attempt++)
+        for (var attempt = 0; attempt < RowLease.MaxClaimAttempts; attempt++)
         {
-            TableEntity? e = await store.GetAsync(Table, returnId, kind, cancellationToken).ConfigureAwait(false);
+            var e = await _store.GetAsync(Table, returnId, kind, cancellationToken).ConfigureAwait(false);
             if (e is null || e.GetString("Status") != PostingStatus.Blocked)
             {
                 return e is null ? null : ToRecord(e);
@@ -305,7 +305,7 @@ public sealed class PostingStore
                 ["LastError"] = string.Empty,
                 ETag = e.ETag,
             };
-            if (await store.UpdateAsync(Table, patch, UpsertMode.Merge, cancellationToken).ConfigureAwait(false) == UpdateOutcome.Updated)
+            if (await _store.UpdateAsync(Table, patch, UpsertMode.Merge, cancellationToken).ConfigureAwait(false) == UpdateOutcome.Updated)
             {
                 return await GetAsync(returnId, kind, cancellationToken).ConfigureAwait(false);
             }
@@ -318,7 +318,7 @@ public sealed class PostingStore
     public async IAsyncEnumerable<PostingRecord> BlockedAsync([EnumeratorCancellation] CancellationToken cancellationToken)
     {
         await EnsureTableAsync(cancellationToken).ConfigureAwait(false);
-        await foreach (TableEntity e in store.QueryAsync(Table, TableFilter.Equal("Status", PostingStatus.Blocked), cancellationToken).ConfigureAwait(false))
+        await foreach (var e in _store.QueryAsync(Table, TableFilter.Equal("Status", PostingStatus.Blocked), cancellationToken).ConfigureAwait(false))
         {
             yield return ToRecord(e);
         }
@@ -332,8 +332,8 @@ public sealed class PostingStore
     {
         await EnsureTableAsync(cancellationToken).ConfigureAwait(false);
         var returns = new SortedSet<string>(StringComparer.Ordinal);
-        string filter = TableFilter.And(TableFilter.Equal("Status", PostingStatus.Posted), TableFilter.Equal(AnnounceProperty, AnnounceDue));
-        await foreach (TableEntity e in store.QueryAsync(Table, filter, cancellationToken).ConfigureAwait(false))
+        var filter = TableFilter.And(TableFilter.Equal("Status", PostingStatus.Posted), TableFilter.Equal(AnnounceProperty, AnnounceDue));
+        await foreach (var e in _store.QueryAsync(Table, filter, cancellationToken).ConfigureAwait(false))
         {
             returns.Add(e.PartitionKey);
         }
@@ -349,8 +349,8 @@ public sealed class PostingStore
     {
         await EnsureTableAsync(cancellationToken).ConfigureAwait(false);
         var rows = new List<TableEntity>();
-        string filter = TableFilter.And(TableFilter.PartitionKeyEquals(returnId), TableFilter.Equal("Status", PostingStatus.Posted), TableFilter.Equal(AnnounceProperty, AnnounceDue));
-        await foreach (TableEntity e in store.QueryAsync(Table, filter, cancellationToken).ConfigureAwait(false))
+        var filter = TableFilter.And(TableFilter.PartitionKeyEquals(returnId), TableFilter.Equal("Status", PostingStatus.Posted), TableFilter.Equal(AnnounceProperty, AnnounceDue));
+        await foreach (var e in _store.QueryAsync(Table, filter, cancellationToken).ConfigureAwait(false))
         {
             rows.Add(e);
         }
@@ -366,9 +366,9 @@ public sealed class PostingStore
     public async Task MarkAnnouncedAsync(OwedAnnouncement owed, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(owed);
-        foreach (TableEntity row in owed.Rows)
+        foreach (var row in owed.Rows)
         {
-            await store.UpdateAsync(Table, new TableEntity(row.PartitionKey, row.RowKey) { [AnnounceProperty] = AnnounceSent, ETag = row.ETag }, UpsertMode.Merge, cancellationToken).ConfigureAwait(false);
+            await _store.UpdateAsync(Table, new TableEntity(row.PartitionKey, row.RowKey) { [AnnounceProperty] = AnnounceSent, ETag = row.ETag }, UpsertMode.Merge, cancellationToken).ConfigureAwait(false);
         }
     }
 
@@ -381,7 +381,7 @@ public sealed class PostingStore
             ["FailedAttempts"] = record.FailedAttempts + 1,
             ETag = "*",
         };
-        await store.UpdateAsync(Table, entity, UpsertMode.Merge, cancellationToken).ConfigureAwait(false);
+        await _store.UpdateAsync(Table, entity, UpsertMode.Merge, cancellationToken).ConfigureAwait(false);
     }
 
     private static PostingRecord ToRecord(TableEntity e) => new()
@@ -410,12 +410,12 @@ public sealed class PostingStore
 
     private async Task EnsureTableAsync(CancellationToken cancellationToken)
     {
-        if (Volatile.Read(ref ready) == 1)
+        if (Volatile.Read(ref _ready) == 1)
         {
             return;
         }
 
-        await store.CreateTableIfNotExistsAsync(Table, cancellationToken).ConfigureAwait(false);
-        Volatile.Write(ref ready, 1);
+        await _store.CreateTableIfNotExistsAsync(Table, cancellationToken).ConfigureAwait(false);
+        Volatile.Write(ref _ready, 1);
     }
 }

@@ -50,36 +50,36 @@ public sealed partial class ScheduledPostingJob
     /// <summary>Trigger of the message that has the refunds stage plan a return's blocked postings again.</summary>
     public const string ReplanTrigger = "postings.replan";
 
-    private readonly PostingStore postings;
-    private readonly RefundPoster poster;
-    private readonly ExceptionService exceptions;
-    private readonly IMessageSender sender;
-    private readonly IOptionsMonitor<RefundsOptions> options;
-    private readonly TimeProvider time;
-    private readonly ILogger<ScheduledPostingJob> logger;
+    private readonly PostingStore _postings;
+    private readonly RefundPoster _poster;
+    private readonly ExceptionService _exceptions;
+    private readonly IMessageSender _sender;
+    private readonly IOptionsMonitor<RefundsOptions> _options;
+    private readonly TimeProvider _time;
+    private readonly ILogger<ScheduledPostingJob> _logger;
 
     public ScheduledPostingJob(PostingStore postings, RefundPoster poster, ExceptionService exceptions, IMessageSender sender, IOptionsMonitor<RefundsOptions> options, TimeProvider time, ILogger<ScheduledPostingJob> logger)
     {
-        this.options = options;
-        this.postings = postings;
-        this.poster = poster;
-        this.exceptions = exceptions;
-        this.sender = sender;
-        this.time = time;
-        this.logger = logger;
+        _options = options;
+        _postings = postings;
+        _poster = poster;
+        _exceptions = exceptions;
+        _sender = sender;
+        _time = time;
+        _logger = logger;
     }
 
     public async Task<PostingBatchSummary> RunAsync(CancellationToken cancellationToken)
     {
-        string batchId = time.GetUtcNow().ToString("yyyyMMdd'T'HHmmss'Z'", CultureInfo.InvariantCulture);
-        if (options.CurrentValue.PostingMode != PostingMode.Scheduled)
+        var batchId = _time.GetUtcNow().ToString("yyyyMMdd'T'HHmmss'Z'", CultureInfo.InvariantCulture);
+        if (_options.CurrentValue.PostingMode != PostingMode.Scheduled)
         {
-            LogNotScheduled(logger, batchId);
+            LogNotScheduled(_logger, batchId);
             return new PostingBatchSummary(batchId, 0, 0, [], []) { Ran = false };
         }
 
         var pending = new List<PostingRecord>();
-        await foreach (PostingRecord p in postings.PendingAsync(cancellationToken).ConfigureAwait(false))
+        await foreach (var p in _postings.PendingAsync(cancellationToken).ConfigureAwait(false))
         {
             pending.Add(p);
         }
@@ -88,7 +88,7 @@ public sealed partial class ScheduledPostingJob
         // a return with postings still pending, so one that keeps failing (a permanent failure stays pending) does not
         // hold back the settlement and write-back of what is posted. A failure here leaves it owed for the next run.
         var sweepFailures = new List<PostingFailure>();
-        foreach (string returnId in await postings.AnnounceDueAsync(cancellationToken).ConfigureAwait(false))
+        foreach (var returnId in await _postings.AnnounceDueAsync(cancellationToken).ConfigureAwait(false))
         {
             try
             {
@@ -106,18 +106,18 @@ public sealed partial class ScheduledPostingJob
             .Select(g => g.OrderBy(p => p.CreatedAt).ThenBy(p => p.Kind, StringComparer.Ordinal).ToArray())
             .OrderBy(g => g[0].CreatedAt).ThenBy(g => g[0].ReturnId, StringComparer.Ordinal)];
         var outcomes = new ReturnBatch[returns.Length];
-        var parallel = new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, options.CurrentValue.PostingParallelism), CancellationToken = cancellationToken };
+        var parallel = new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, _options.CurrentValue.PostingParallelism), CancellationToken = cancellationToken };
         await Parallel.ForEachAsync(Enumerable.Range(0, returns.Length), parallel, async (i, ct) => outcomes[i] = await PostReturnAsync(returns[i], batchId, ct).ConfigureAwait(false)).ConfigureAwait(false);
 
         PostingRecord[] posted = [.. outcomes.SelectMany(o => o.Posted)];
         PostingFailure[] failures = [.. sweepFailures, .. outcomes.SelectMany(o => o.Failures)];
-        int leased = outcomes.Sum(o => o.Leased);
-        int replanned = await ReplanResolvedAsync(batchId, cancellationToken).ConfigureAwait(false);
+        var leased = outcomes.Sum(o => o.Leased);
+        var replanned = await ReplanResolvedAsync(batchId, cancellationToken).ConfigureAwait(false);
         PostingTotal[] totals = [.. posted.GroupBy(p => (p.Kind, p.Currency))
             .OrderBy(g => g.Key.Kind, StringComparer.Ordinal).ThenBy(g => g.Key.Currency, StringComparer.Ordinal)
             .Select(g => new PostingTotal(g.Key.Kind, g.Key.Currency, g.Count(), g.Sum(p => p.Amount)))];
         var summary = new PostingBatchSummary(batchId, pending.Count, posted.Length, totals, failures) { Leased = leased, Replanned = replanned };
-        LogSummary(logger, batchId, pending.Count, posted.Length, failures.Length, string.Join("; ", totals.Select(t => $"{t.Kind} {t.Currency}: {t.Count} = {t.Amount.ToString(CultureInfo.InvariantCulture)}")));
+        LogSummary(_logger, batchId, pending.Count, posted.Length, failures.Length, string.Join("; ", totals.Select(t => $"{t.Kind} {t.Currency}: {t.Count} = {t.Amount.ToString(CultureInfo.InvariantCulture)}")));
         return summary;
     }
 
@@ -135,11 +135,11 @@ public sealed partial class ScheduledPostingJob
     {
         var posted = new List<PostingRecord>();
         var failures = new List<PostingFailure>();
-        int leased = 0;
-        string returnId = group[0].ReturnId;
+        var leased = 0;
+        var returnId = group[0].ReturnId;
         try
         {
-            foreach (PostingRecord p in group)
+            foreach (var p in group)
             {
                 if (!await PostOneAsync(p, group, posted, failures, cancellationToken).ConfigureAwait(false))
                 {
@@ -165,7 +165,7 @@ public sealed partial class ScheduledPostingJob
     {
         try
         {
-            PostingOutcome outcome = await poster.PostAsync(p, announce: true, cancellationToken).ConfigureAwait(false);
+            var outcome = await _poster.PostAsync(p, announce: true, cancellationToken).ConfigureAwait(false);
             if (outcome.PostedNow)
             {
                 posted.Add(p);
@@ -179,26 +179,26 @@ public sealed partial class ScheduledPostingJob
         catch (ReturnStageException ex) when (ex.Category == ExceptionCategory.AmountMismatch)
         {
             failures.Add(new PostingFailure(p.ReturnId, p.Reference, ex.Message, Permanent: true));
-            ExceptionRecord record = await exceptions.RaiseAsync(new ExceptionRaise(ex.Category, p.ReturnId, $"Scheduled posting {p.Reference}: {ex.Message}") { DetailKey = "posting:" + p.Kind, Source = "scheduled-posting" }, cancellationToken).ConfigureAwait(false);
-            await postings.MarkBlockedAsync(p.ReturnId, p.Kind, record.Id, ex.Message, time.GetUtcNow(), cancellationToken).ConfigureAwait(false);
-            foreach (PostingRecord other in group.Where(o => o.Kind != p.Kind))
+            var record = await _exceptions.RaiseAsync(new ExceptionRaise(ex.Category, p.ReturnId, $"Scheduled posting {p.Reference}: {ex.Message}") { DetailKey = "posting:" + p.Kind, Source = "scheduled-posting" }, cancellationToken).ConfigureAwait(false);
+            await _postings.MarkBlockedAsync(p.ReturnId, p.Kind, record.Id, ex.Message, _time.GetUtcNow(), cancellationToken).ConfigureAwait(false);
+            foreach (var other in group.Where(o => o.Kind != p.Kind))
             {
                 // The return's documents settle one another (as in the refunds stage): a refund payment or store
                 // credit is never posted against a disputed (e.g. already paid) credit note. Posted ones stay.
-                await postings.MarkBlockedAsync(other.ReturnId, other.Kind, record.Id, ex.Message, time.GetUtcNow(), cancellationToken).ConfigureAwait(false);
+                await _postings.MarkBlockedAsync(other.ReturnId, other.Kind, record.Id, ex.Message, _time.GetUtcNow(), cancellationToken).ConfigureAwait(false);
             }
         }
         catch (Exception ex) when (IsTransient(ex, cancellationToken))
         {
             failures.Add(new PostingFailure(p.ReturnId, p.Reference, ex.Message, Permanent: false));
-            await postings.MarkFailedAsync(p, ex.Message, cancellationToken).ConfigureAwait(false);
+            await _postings.MarkFailedAsync(p, ex.Message, cancellationToken).ConfigureAwait(false);
         }
         catch (PermanentIntegrationException ex)
         {
             failures.Add(new PostingFailure(p.ReturnId, p.Reference, ex.Message, Permanent: true));
-            await postings.MarkFailedAsync(p, ex.Message, cancellationToken).ConfigureAwait(false);
-            ExceptionCategory category = ex is ReturnStageException rse ? rse.Category : ExceptionCategory.FulfilRejected;
-            await exceptions.RaiseAsync(new ExceptionRaise(category, p.ReturnId, $"Scheduled posting {p.Reference}: {ex.Message}") { DetailKey = "posting:" + p.Kind, Source = "scheduled-posting" }, cancellationToken).ConfigureAwait(false);
+            await _postings.MarkFailedAsync(p, ex.Message, cancellationToken).ConfigureAwait(false);
+            var category = ex is ReturnStageException rse ? rse.Category : ExceptionCategory.FulfilRejected;
+            await _exceptions.RaiseAsync(new ExceptionRaise(category, p.ReturnId, $"Scheduled posting {p.Reference}: {ex.Message}") { DetailKey = "posting:" + p.Kind, Source = "scheduled-posting" }, cancellationToken).ConfigureAwait(false);
         }
 
         return true;
@@ -217,14 +217,14 @@ public sealed partial class ScheduledPostingJob
     /// <summary>Logs a return's failure (transient: a warning; anything else: an error) and says what failed.</summary>
     private PostingFailure Failed(string returnId, string what, Exception ex, string batchId)
     {
-        bool transient = IsTransient(ex, CancellationToken.None);
+        var transient = IsTransient(ex, CancellationToken.None);
         if (transient)
         {
-            LogReturnFailed(logger, ex, batchId, returnId);
+            LogReturnFailed(_logger, ex, batchId, returnId);
         }
         else
         {
-            LogReturnError(logger, ex, batchId, returnId, ex.GetType().Name);
+            LogReturnError(_logger, ex, batchId, returnId, ex.GetType().Name);
         }
 
         // Not a permanent failure of the posting (no record is raised): it stays pending, or owed, for the next run.
@@ -237,7 +237,7 @@ public sealed partial class ScheduledPostingJob
     /// </summary>
     private async Task AnnounceAsync(string returnId, string batchId, CancellationToken cancellationToken)
     {
-        OwedAnnouncement owed = await postings.OwedAnnouncementAsync(returnId, cancellationToken).ConfigureAwait(false);
+        var owed = await _postings.OwedAnnouncementAsync(returnId, cancellationToken).ConfigureAwait(false);
         if (!owed.IsOwed)
         {
             return;
@@ -246,22 +246,22 @@ public sealed partial class ScheduledPostingJob
         // The postings covered go into the id: a second message for the same return in one run (owed rows at the
         // start, then rows posted in its turn) is not dropped as a duplicate of the first.
         await SendAsync(PostedTrigger, returnId, batchId, cancellationToken, covers: string.Join('+', owed.Kinds)).ConfigureAwait(false);
-        await postings.MarkAnnouncedAsync(owed, cancellationToken).ConfigureAwait(false);
+        await _postings.MarkAnnouncedAsync(owed, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Blocked postings whose record is no longer open go back to the refunds stage, once per return per run.</summary>
     private async Task<int> ReplanResolvedAsync(string batchId, CancellationToken cancellationToken)
     {
         var blocked = new List<PostingRecord>();
-        await foreach (PostingRecord p in postings.BlockedAsync(cancellationToken).ConfigureAwait(false))
+        await foreach (var p in _postings.BlockedAsync(cancellationToken).ConfigureAwait(false))
         {
             blocked.Add(p);
         }
 
         var returns = new HashSet<string>(StringComparer.Ordinal);
-        foreach (PostingRecord p in blocked.Where(p => p.BlockedBy is not null).OrderBy(p => p.ReturnId, StringComparer.Ordinal))
+        foreach (var p in blocked.Where(p => p.BlockedBy is not null).OrderBy(p => p.ReturnId, StringComparer.Ordinal))
         {
-            ExceptionRecord? record = await exceptions.GetAsync(p.BlockedBy!, cancellationToken).ConfigureAwait(false);
+            var record = await _exceptions.GetAsync(p.BlockedBy!, cancellationToken).ConfigureAwait(false);
             if ((record is null || record.Status != ExceptionStatus.Open) && returns.Add(p.ReturnId))
             {
                 await SendAsync(ReplanTrigger, p.ReturnId, batchId, cancellationToken).ConfigureAwait(false);
@@ -273,8 +273,8 @@ public sealed partial class ScheduledPostingJob
 
     private Task SendAsync(string trigger, string returnId, string batchId, CancellationToken cancellationToken, string? covers = null)
     {
-        string key = covers is null ? $"{trigger}-{batchId}" : $"{trigger}-{batchId}-{covers}";
-        byte[] body = Encoding.UTF8.GetBytes($$"""{"trigger":"{{trigger}}","return_id":"{{returnId}}","batch":"{{batchId}}"}""");
+        var key = covers is null ? $"{trigger}-{batchId}" : $"{trigger}-{batchId}-{covers}";
+        var body = Encoding.UTF8.GetBytes($$"""{"trigger":"{{trigger}}","return_id":"{{returnId}}","batch":"{{batchId}}"}""");
         var properties = new Dictionary<string, string>(StringComparer.Ordinal)
         {
             [WebhookMessagePropertyNames.Topic] = "postings",
@@ -282,7 +282,7 @@ public sealed partial class ScheduledPostingJob
             [WebhookMessagePropertyNames.ReturnId] = returnId,
             [WebhookMessagePropertyNames.DedupeKey] = key,
         };
-        return sender.SendAsync(IntegrationMessages.ToLoopReturns(trigger, returnId, body, $"{key}-{returnId}", eventTime: null, properties), cancellationToken);
+        return _sender.SendAsync(IntegrationMessages.ToLoopReturns(trigger, returnId, body, $"{key}-{returnId}", eventTime: null, properties), cancellationToken);
     }
 
     [LoggerMessage(EventId = 4642, Level = LogLevel.Information, Message = "Posting batch {BatchId}: Refunds:PostingMode is not Scheduled; the refunds stage posts, the job does nothing")]

@@ -33,15 +33,15 @@ public sealed partial class ReturnEventHandler
     // The alert consumer recognises this prefix and leaves the Loop flag to this handler (ReturnExceptionReporter).
     private const string Source = ExceptionAlertHandler.InlineFlaggingSourcePrefix;
 
-    private readonly ReturnLedger ledger;
-    private readonly IReadOnlyList<IReturnStage> stages;
-    private readonly IReturnExceptionReporter reporter;
-    private readonly ProcessingGate processing;
-    private readonly ILoopClient loop;
-    private readonly IOptionsMonitor<ReturnsOptions> options;
-    private readonly IOptionsMonitor<FulfilOptions> fulfilOptions;
-    private readonly ILogger<ReturnEventHandler> logger;
-    private readonly LoopFulfilMetrics metrics;
+    private readonly ReturnLedger _ledger;
+    private readonly IReadOnlyList<IReturnStage> _stages;
+    private readonly IReturnExceptionReporter _reporter;
+    private readonly ProcessingGate _processing;
+    private readonly ILoopClient _loop;
+    private readonly IOptionsMonitor<ReturnsOptions> _options;
+    private readonly IOptionsMonitor<FulfilOptions> _fulfilOptions;
+    private readonly ILogger<ReturnEventHandler> _logger;
+    private readonly LoopFulfilMetrics _metrics;
 
     public ReturnEventHandler(
         ReturnLedger ledger,
@@ -54,20 +54,20 @@ public sealed partial class ReturnEventHandler
         ILogger<ReturnEventHandler> logger,
         LoopFulfilMetrics? metrics = null)
     {
-        this.metrics = metrics ?? LoopFulfilMetrics.Shared;
-        this.ledger = ledger;
+        _metrics = metrics ?? LoopFulfilMetrics.Shared;
+        _ledger = ledger;
         // Stable sort: stages with equal Order keep their registration order.
-        this.stages = [.. stages.OrderBy(s => s.Order)];
-        this.reporter = reporter;
-        this.processing = processing;
-        this.loop = loop;
-        this.options = options;
-        this.fulfilOptions = fulfilOptions;
-        this.logger = logger;
+        _stages = [.. stages.OrderBy(s => s.Order)];
+        _reporter = reporter;
+        _processing = processing;
+        _loop = loop;
+        _options = options;
+        _fulfilOptions = fulfilOptions;
+        _logger = logger;
     }
 
     /// <summary>The stages in the order they run (for diagnostics and <c>loopfulfil</c> tooling).</summary>
-    public IReadOnlyList<IReturnStage> Stages => stages;
+    public IReadOnlyList<IReturnStage> Stages => _stages;
 
     /// <summary>
     /// Brings Fulfil in line with the return the message is about. Returns normally when done or when a permanent
@@ -83,26 +83,26 @@ public sealed partial class ReturnEventHandler
         }
         catch (Exception ex) when (IsTransient(ex, cancellationToken))
         {
-            metrics.MessageProcessed(QueueNames.LoopReturns, "Abandoned");
-            LogAbandoned(logger, ex, message.SessionId, message.MessageId, message.DeliveryCount);
+            _metrics.MessageProcessed(QueueNames.LoopReturns, "Abandoned");
+            LogAbandoned(_logger, ex, message.SessionId, message.MessageId, message.DeliveryCount);
             throw;
         }
 
-        metrics.MessageProcessed(QueueNames.LoopReturns, result.Outcome.ToString());
-        string returnId = result.ReturnId ?? message.SessionId ?? "?";
+        _metrics.MessageProcessed(QueueNames.LoopReturns, result.Outcome.ToString());
+        var returnId = result.ReturnId ?? message.SessionId ?? "?";
         switch (result.Outcome)
         {
             case ReturnHandlingOutcome.Reconciled:
-                LogReconciled(logger, returnId, message.MessageId, result.State);
+                LogReconciled(_logger, returnId, message.MessageId, result.State);
                 break;
             case ReturnHandlingOutcome.StaleReconciled:
-                LogStaleReconciled(logger, returnId, message.MessageId, result.State);
+                LogStaleReconciled(_logger, returnId, message.MessageId, result.State);
                 break;
             case ReturnHandlingOutcome.RecordedOnly:
-                LogRecordedOnly(logger, returnId, message.MessageId);
+                LogRecordedOnly(_logger, returnId, message.MessageId);
                 break;
             default:
-                LogExceptionRaised(logger, returnId, message.MessageId, result.Exceptions.Count);
+                LogExceptionRaised(_logger, returnId, message.MessageId, result.Exceptions.Count);
                 break;
         }
 
@@ -116,12 +116,12 @@ public sealed partial class ReturnEventHandler
 
     private async Task<ReturnHandlingResult> HandleCoreAsync(InboundMessage message, CancellationToken cancellationToken)
     {
-        ReturnEvent? evt = ReturnEvent.From(message);
+        var evt = ReturnEvent.From(message);
         if (evt is null)
         {
             // Ingress never enqueues such a message; one arriving anyway is parked for a person, not retried.
-            LogUnroutable(logger, message.MessageId);
-            ExceptionRecord parked = await reporter.ReportAsync(
+            LogUnroutable(_logger, message.MessageId);
+            var parked = await _reporter.ReportAsync(
                 new ExceptionRaise(ExceptionCategory.UnparseableEvent, message.SessionId, $"Message {message.MessageId} on {QueueNames.LoopReturns} names no trigger or return id.")
                 {
                     RawEvent = message.Body,
@@ -132,8 +132,8 @@ public sealed partial class ReturnEventHandler
             return new ReturnHandlingResult(ReturnHandlingOutcome.ExceptionRaised, message.SessionId, null, [parked]);
         }
 
-        using IDisposable? scope = logger.BeginScope(new Dictionary<string, object> { ["ReturnId"] = evt.ReturnId, ["Trigger"] = evt.Trigger, ["MessageId"] = evt.MessageId });
-        using IDisposable shadowScope = ShadowScope.ForReturn(evt.ReturnId);
+        using var scope = _logger.BeginScope(new Dictionary<string, object> { ["ReturnId"] = evt.ReturnId, ["Trigger"] = evt.Trigger, ["MessageId"] = evt.MessageId });
+        using var shadowScope = ShadowScope.ForReturn(evt.ReturnId);
         ReturnContext? context = null;
         // A transient wait in one family (e.g. Fulfil's credit note not made yet) lets the other families run
         // first, then redelivers the message (docs/accounting.md, "Stages do not block each other").
@@ -146,14 +146,14 @@ public sealed partial class ReturnEventHandler
                 return new ReturnHandlingResult(ReturnHandlingOutcome.RecordedOnly, evt.ReturnId, null, []);
             }
 
-            await processing.ApplyAsync(context, cancellationToken).ConfigureAwait(false);
-            foreach (IReturnStage stage in stages)
+            await _processing.ApplyAsync(context, cancellationToken).ConfigureAwait(false);
+            foreach (var stage in _stages)
             {
-                ReturnStageFamily family = stage.Family;
+                var family = stage.Family;
                 if (context.IsBlocked(family))
                 {
                     // Its own family (or one it depends on) stopped earlier in this pass; the other families go on.
-                    LogStageSkipped(logger, evt.ReturnId, stage.Name, family, context.StopReason);
+                    LogStageSkipped(_logger, evt.ReturnId, stage.Name, family, context.StopReason);
                     continue;
                 }
 
@@ -173,13 +173,13 @@ public sealed partial class ReturnEventHandler
                     // Shadow mode recorded the write instead of sending it. What needed its answer (its family, and
                     // every family after an authorisation) stops; the other families go on planning, as they would
                     // run after a transient wait. Exchanges never hand off in shadow (ExchangeStage plans the hand-off).
-                    LogShadowStopped(logger, evt.ReturnId, stage.Name, ex.Write.Model, ex.Write.Method);
+                    LogShadowStopped(_logger, evt.ReturnId, stage.Name, ex.Write.Model, ex.Write.Method);
                     context.Stop($"{stage.Name} planned {ex.Write.Model}.{ex.Write.Method} in shadow mode");
                 }
                 catch (Exception ex) when (family != ReturnStageFamily.Authorisation && IsTransient(ex, cancellationToken))
                 {
                     // Its family (and what depends on it) waits for the redelivery; the others go on in this pass.
-                    LogStageWaiting(logger, evt.ReturnId, stage.Name, family, ex.Message);
+                    LogStageWaiting(_logger, evt.ReturnId, stage.Name, family, ex.Message);
                     context.Stop($"{stage.Name} waits: {ex.Message}");
                     waiting ??= ExceptionDispatchInfo.Capture(ex);
                 }
@@ -202,14 +202,14 @@ public sealed partial class ReturnEventHandler
         catch (PermanentIntegrationException ex)
         {
             // E.g. Loop refused the API key while fetching a missing snapshot: a person must act, retrying will not help.
-            LogPermanent(logger, ex, evt.ReturnId, "snapshot");
+            LogPermanent(_logger, ex, evt.ReturnId, "snapshot");
             return await ReportOutsideStagesAsync(evt, context, waiting, ExceptionCategory.FulfilRejected, ex.Message, "snapshot", cancellationToken).ConfigureAwait(false);
         }
 
-        ReturnHandlingOutcome outcome = context.RaisedExceptions.Count > 0
+        var outcome = context.RaisedExceptions.Count > 0
             ? ReturnHandlingOutcome.ExceptionRaised
             : context.Event.IsStale ? ReturnHandlingOutcome.StaleReconciled : ReturnHandlingOutcome.Reconciled;
-        LogHandled(logger, evt.ReturnId, evt.Trigger, context.State, outcome);
+        LogHandled(_logger, evt.ReturnId, evt.Trigger, context.State, outcome);
         return new ReturnHandlingResult(outcome, evt.ReturnId, context.State, context.RaisedExceptions);
     }
 
@@ -226,7 +226,7 @@ public sealed partial class ReturnEventHandler
         catch (PermanentIntegrationException ex)
         {
             // Fulfil said no (UserError, unknown record, bad credentials): retrying cannot help; its owner can.
-            LogPermanent(logger, ex, context.ReturnId, stage.Name);
+            LogPermanent(_logger, ex, context.ReturnId, stage.Name);
             await context.RaiseAsync(ExceptionCategory.FulfilRejected, $"Stage {stage.Name}: {ex.Message}", $"{Source}:{stage.Name}", cancellationToken, detailKey: stage.Name).ConfigureAwait(false);
         }
     }
@@ -241,11 +241,11 @@ public sealed partial class ReturnEventHandler
         DateTimeOffset snapshotTime = default;
         if (evt.CarriesSnapshot)
         {
-            LoopReturn payload = LoopJson.Deserialize<LoopReturn>(evt.Body.Span);
+            var payload = LoopJson.Deserialize<LoopReturn>(evt.Body.Span);
             // The envelope's time: every time the payload carries (closed_at-style fields the model does not know
             // included), as the ingress read it; none at all: the ledger orders it by Loop's lifecycle alone.
-            DateTimeOffset? eventTime = evt.EventTime;
-            SnapshotDecision decision = await ledger.AdvanceSnapshotAsync(evt.ReturnId, eventTime, ReturnStates.Normalise(payload.State), evt.Body, cancellationToken).ConfigureAwait(false);
+            var eventTime = evt.EventTime;
+            var decision = await _ledger.AdvanceSnapshotAsync(evt.ReturnId, eventTime, ReturnStates.Normalise(payload.State), evt.Body, cancellationToken).ConfigureAwait(false);
             if (decision is SnapshotDecision.Applied or SnapshotDecision.Unchanged)
             {
                 snapshot = payload;
@@ -253,19 +253,19 @@ public sealed partial class ReturnEventHandler
             }
             else
             {
-                LogStale(logger, evt.ReturnId, evt.Trigger, eventTime);
+                LogStale(_logger, evt.ReturnId, evt.Trigger, eventTime);
                 evt = evt with { IsStale = true };
             }
         }
         else
         {
-            bool isNew = await ledger.RecordEventAsync(evt.ReturnId, evt.Trigger, evt.DedupeKey, evt.EventTime, evt.Body, cancellationToken).ConfigureAwait(false);
-            LogEventRecorded(logger, evt.ReturnId, evt.Trigger, isNew);
+            var isNew = await _ledger.RecordEventAsync(evt.ReturnId, evt.Trigger, evt.DedupeKey, evt.EventTime, evt.Body, cancellationToken).ConfigureAwait(false);
+            LogEventRecorded(_logger, evt.ReturnId, evt.Trigger, isNew);
         }
 
         if (snapshot is null)
         {
-            ReturnSnapshotRecord? stored = await ledger.GetSnapshotAsync(evt.ReturnId, cancellationToken).ConfigureAwait(false);
+            var stored = await _ledger.GetSnapshotAsync(evt.ReturnId, cancellationToken).ConfigureAwait(false);
             if (stored is not null && stored.Body.Length > 0)
             {
                 snapshot = LoopJson.Deserialize<LoopReturn>(stored.Body);
@@ -281,45 +281,45 @@ public sealed partial class ReturnEventHandler
             }
         }
 
-        return new ReturnContext(evt, snapshot, snapshotTime, ledger, fulfilOptions.CurrentValue, options.CurrentValue, reporter);
+        return new ReturnContext(evt, snapshot, snapshotTime, _ledger, _fulfilOptions.CurrentValue, _options.CurrentValue, _reporter);
     }
 
     /// <summary>A label/restock/gift-card event arrived before any return.* event: ask Loop for the return itself.</summary>
     private async Task<(LoopReturn? Snapshot, DateTimeOffset Time)> FetchFromLoopAsync(ReturnEvent evt, CancellationToken cancellationToken)
     {
-        if (!options.CurrentValue.FetchMissingSnapshotFromLoop)
+        if (!_options.CurrentValue.FetchMissingSnapshotFromLoop)
         {
-            LogNoSnapshot(logger, evt.ReturnId, evt.Trigger);
+            LogNoSnapshot(_logger, evt.ReturnId, evt.Trigger);
             return (null, default);
         }
 
         LoopReturn fetched;
         try
         {
-            fetched = await loop.GetReturnAsync(evt.ReturnId, cancellationToken).ConfigureAwait(false);
+            fetched = await _loop.GetReturnAsync(evt.ReturnId, cancellationToken).ConfigureAwait(false);
         }
         catch (LoopNotFoundException)
         {
             // The event is recorded; a return.* event for this id will run the pipeline when (if) it comes.
-            LogNoSnapshot(logger, evt.ReturnId, evt.Trigger);
+            LogNoSnapshot(_logger, evt.ReturnId, evt.Trigger);
             return (null, default);
         }
 
         if (SnapshotTimeOf(fetched) is not { } time)
         {
-            LogNoSnapshot(logger, evt.ReturnId, evt.Trigger);
+            LogNoSnapshot(_logger, evt.ReturnId, evt.Trigger);
             return (null, default);
         }
 
-        byte[] body = JsonSerializer.SerializeToUtf8Bytes(fetched, LoopJson.Options);
-        SnapshotDecision decision = await ledger.AdvanceSnapshotAsync(evt.ReturnId, time, ReturnStates.Normalise(fetched.State), body, cancellationToken).ConfigureAwait(false);
+        var body = JsonSerializer.SerializeToUtf8Bytes(fetched, LoopJson.Options);
+        var decision = await _ledger.AdvanceSnapshotAsync(evt.ReturnId, time, ReturnStates.Normalise(fetched.State), body, cancellationToken).ConfigureAwait(false);
         if (decision is SnapshotDecision.Applied or SnapshotDecision.Unchanged)
         {
             return (fetched, time);
         }
 
         // A webhook stored a newer snapshot meanwhile: that one wins.
-        ReturnSnapshotRecord? stored = await ledger.GetSnapshotAsync(evt.ReturnId, cancellationToken).ConfigureAwait(false);
+        var stored = await _ledger.GetSnapshotAsync(evt.ReturnId, cancellationToken).ConfigureAwait(false);
         return stored is null ? (fetched, time) : (LoopJson.Deserialize<LoopReturn>(stored.Body), stored.EventTime);
     }
 
@@ -331,7 +331,7 @@ public sealed partial class ReturnEventHandler
     {
         ArgumentNullException.ThrowIfNull(snapshot);
         DateTimeOffset? latest = null;
-        foreach (DateTimeOffset? t in (ReadOnlySpan<DateTimeOffset?>)[snapshot.EditedAt, snapshot.UpdatedAt, snapshot.CreatedAt])
+        foreach (var t in (ReadOnlySpan<DateTimeOffset?>)[snapshot.EditedAt, snapshot.UpdatedAt, snapshot.CreatedAt])
         {
             if (t is { } v && (latest is null || v > latest))
             {

@@ -65,7 +65,7 @@ public sealed partial class ReturnLedger
     public async Task<SnapshotDecision> AdvanceSnapshotAsync(string returnId, DateTimeOffset? eventTime, string state, ReadOnlyMemory<byte> snapshot, CancellationToken cancellationToken)
     {
         await EnsureTableAsync(cancellationToken);
-        string sha = BodyStore.Sha256Hex(snapshot.Span);
+        var sha = BodyStore.Sha256Hex(snapshot.Span);
         for (var attempt = 0; attempt < 5; attempt++)
         {
             var existing = await _store.GetAsync(Table, returnId, RecordRow, cancellationToken);
@@ -145,7 +145,7 @@ public sealed partial class ReturnLedger
         ArgumentNullException.ThrowIfNull(create);
         await EnsureTableAsync(cancellationToken);
         var row = StepPrefix + step;
-        string owner = RowLease.NewOwner();
+        var owner = RowLease.NewOwner();
         TableEntity? held = null;
         for (var attempt = 0; held is null; attempt++)
         {
@@ -177,12 +177,12 @@ public sealed partial class ReturnLedger
         }
 
         string documentId;
-        bool created = false;
-        bool creating = false;
+        var created = false;
+        var creating = false;
         bool recorded;
         try
         {
-            string? found = await findExisting(cancellationToken);
+            var found = await findExisting(cancellationToken);
             if (found is null)
             {
                 creating = true;

@@ -36,13 +36,13 @@ public sealed class ShadowReportBuilder(
     public async Task<ShadowReport> BuildAsync(CancellationToken cancellationToken)
     {
         var writes = new List<PlannedWrite>();
-        await foreach (PlannedWrite w in plan.ListAsync(cancellationToken).ConfigureAwait(false))
+        await foreach (var w in plan.ListAsync(cancellationToken).ConfigureAwait(false))
         {
             writes.Add(w);
         }
 
         var rows = new List<ShadowReportRow>();
-        foreach (string returnId in writes.Select(w => w.ReturnId).OfType<string>().Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal))
+        foreach (var returnId in writes.Select(w => w.ReturnId).OfType<string>().Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal))
         {
             IReadOnlyList<PlannedWrite> own = [.. writes.Where(w => w.ReturnId == returnId).OrderBy(w => w.At)];
             rows.AddRange(ShadowPlanCoverage.Annotate(await ReturnRowsAsync(returnId, cancellationToken).ConfigureAwait(false), own));
@@ -53,24 +53,24 @@ public sealed class ShadowReportBuilder(
 
     private async Task<IReadOnlyList<ShadowReportRow>> ReturnRowsAsync(string returnId, CancellationToken ct)
     {
-        LoopReturn? r = await ReturnAsync(returnId, ct).ConfigureAwait(false);
+        var r = await ReturnAsync(returnId, ct).ConfigureAwait(false);
         if (r is null)
         {
             return [new ShadowReportRow(returnId, null, "return", null, null, null, null, ShadowVerdict.Planned, "Loop has no such return and no snapshot is stored")];
         }
 
-        FulfilSale? sale = r.OrderName is null && r.ProviderOrderId is null ? null
+        var sale = r.OrderName is null && r.ProviderOrderId is null ? null
             : await fulfil.FindOriginalSaleAsync(r.OrderName ?? "", r.ProviderOrderId, ct).ConfigureAwait(false);
-        IReadOnlyList<FulfilSaleSnapshot> others = sale is null ? []
+        var others = sale is null ? []
             : ExistingProcessDocuments.OtherProcess(await fulfil.GetReturnSalesAsync([sale.Id], ct).ConfigureAwait(false), returnId, _references);
         var rows = new List<ShadowReportRow>();
         ShadowReportRow Row(string document, string? reference, decimal? planned, string? existing, decimal? existingAmount, ShadowVerdict verdict, string note) =>
             new(returnId, r.OrderName, document, reference, planned, existing, existingAmount, verdict, note);
 
         // The return sale: units per SKU at price less discount (docs/accounting.md, rule "one credit document").
-        decimal net = r.LineItems.Sum(l => l.Price - l.Discount);
-        string units = Describe(ExistingProcessDocuments.Units(r.LineItems));
-        FulfilSaleSnapshot? match = ExistingProcessDocuments.Adoptable(r.LineItems, others, returnId, _references);
+        var net = r.LineItems.Sum(l => l.Price - l.Discount);
+        var units = Describe(ExistingProcessDocuments.Units(r.LineItems));
+        var match = ExistingProcessDocuments.Adoptable(r.LineItems, others, returnId, _references);
         if (sale is null)
         {
             rows.Add(Row("return sale", units, net, null, null, ShadowVerdict.MissingInFulfil, $"order {r.OrderName} not found in Fulfil: live mode raises OrderNotFound"));
@@ -81,14 +81,14 @@ public sealed class ShadowReportBuilder(
         }
         else
         {
-            FulfilSaleSnapshot? near = others.Count > 0 ? others[0] : null;
+            var near = others.Count > 0 ? others[0] : null;
             rows.Add(near is null
                 ? Row("return sale", units, net, null, null, ShadowVerdict.MissingInFulfil, "live mode makes it")
                 : Row("return sale", units, net, Name(near.Sale), near.Sale.TotalAmount, ShadowVerdict.Differs, $"the existing process's return sale has other units ({Describe(ExistingProcessDocuments.Units(near.Sale))}): live mode makes its own, check for a double return"));
         }
 
-        FulfilSaleSnapshot? shown = match ?? (others.Count > 0 ? others[0] : null);
-        foreach (FulfilSaleSnapshot other in others.Where(o => o.Sale.Id != shown?.Sale.Id))
+        var shown = match ?? (others.Count > 0 ? others[0] : null);
+        foreach (var other in others.Where(o => o.Sale.Id != shown?.Sale.Id))
         {
             rows.Add(Row("return sale", null, null, Name(other.Sale), other.Sale.TotalAmount, ShadowVerdict.OnlyInFulfil, "another return sale on the order that LoopFulfil did not plan"));
         }
@@ -100,12 +100,12 @@ public sealed class ShadowReportBuilder(
         }
 
         // Exchanges: live mode hands each order to loop-exchanges, which makes it; shadow mode only plans the hand-off.
-        foreach ((string key, IReadOnlyList<LoopExchange> items) in ExchangeGroups.Of(r))
+        foreach ((var key, var items) in ExchangeGroups.Of(r))
         {
             rows.Add(Row(ExchangeOrderDocument, ExchangeStage.MessageId(returnId, key), items.Sum(e => e.Price - e.Discount), null, null, ShadowVerdict.Planned, "live mode hands it to loop-exchanges, which makes the exchange sales order"));
         }
 
-        RefundPlan money = RefundPlan.For(r, _refunds.AmountTolerance, _refunds.CompanyCurrency, _refunds.StoreCreditDocument);
+        var money = RefundPlan.For(r, _refunds.AmountTolerance, _refunds.CompanyCurrency, _refunds.StoreCreditDocument);
         if (money.Mismatch is { } mismatch)
         {
             rows.Add(Row("money", null, null, null, null, ShadowVerdict.Planned, "nothing planned: " + mismatch));
@@ -113,7 +113,7 @@ public sealed class ShadowReportBuilder(
         }
 
         IReadOnlyList<FulfilSaleInvoice> notes = match is null ? [] : [.. (await outcomes.GetInvoicesOfSaleAsync(match.Sale.Id, ct).ConfigureAwait(false)).Where(i => i.State is not "cancelled" and not "cancel")];
-        foreach (PlannedPosting p in money.Postings)
+        foreach (var p in money.Postings)
         {
             if (p.Kind != LoopReferences.CreditNote)
             {
@@ -121,7 +121,7 @@ public sealed class ShadowReportBuilder(
                 continue;
             }
 
-            FulfilSaleInvoice? note = notes.Count > 0 ? notes[0] : null;
+            var note = notes.Count > 0 ? notes[0] : null;
             rows.Add(note is null
                 ? Row("credit note", p.Reference, p.Amount, null, null, ShadowVerdict.MissingInFulfil, "live mode posts it")
                 : Math.Abs(Math.Abs(note.TotalAmount) - p.Amount) <= _refunds.AmountTolerance
@@ -135,7 +135,7 @@ public sealed class ShadowReportBuilder(
 
     private async Task<LoopReturn?> ReturnAsync(string returnId, CancellationToken ct)
     {
-        ReturnSnapshotRecord? stored = await ledger.GetSnapshotAsync(returnId, ct).ConfigureAwait(false);
+        var stored = await ledger.GetSnapshotAsync(returnId, ct).ConfigureAwait(false);
         if (stored is { Body.Length: > 0 })
         {
             return LoopJson.Deserialize<LoopReturn>(stored.Body);

@@ -17,8 +17,8 @@ internal sealed record BusDelivery(string MessageId, string? SessionId, int Deli
 /// </summary>
 internal sealed class InProcessBus : IMessageSender
 {
-    private readonly LinkedList<(OutboundMessage Message, int DeliveryCount)> pending = new();
-    private readonly Lock gate = new();
+    private readonly LinkedList<(OutboundMessage Message, int DeliveryCount)> _pending = new();
+    private readonly Lock _gate = new();
 
     public int MaxDeliveryCount { get; set; } = 10;
 
@@ -49,9 +49,9 @@ internal sealed class InProcessBus : IMessageSender
     {
         get
         {
-            lock (gate)
+            lock (_gate)
             {
-                return pending.Count;
+                return _pending.Count;
             }
         }
     }
@@ -60,9 +60,9 @@ internal sealed class InProcessBus : IMessageSender
     {
         if (message.Queue == QueueNames.LoopReturns)
         {
-            lock (gate)
+            lock (_gate)
             {
-                pending.AddLast((message, 0));
+                _pending.AddLast((message, 0));
             }
         }
         else
@@ -80,24 +80,24 @@ internal sealed class InProcessBus : IMessageSender
         while (true)
         {
             (OutboundMessage Message, int DeliveryCount) next;
-            lock (gate)
+            lock (_gate)
             {
-                if (pending.First is null)
+                if (_pending.First is null)
                 {
                     return made;
                 }
 
-                next = pending.First.Value;
-                pending.RemoveFirst();
+                next = _pending.First.Value;
+                _pending.RemoveFirst();
             }
 
-            int count = next.DeliveryCount + 1;
-            OutboundMessage m = next.Message;
+            var count = next.DeliveryCount + 1;
+            var m = next.Message;
             var inbound = new InboundMessage(m.Body, m.MessageId, m.SessionId, count, m.Properties);
             BusDelivery delivery;
             try
             {
-                ReturnHandlingResult result = await handle(inbound, timeout.Token);
+                var result = await handle(inbound, timeout.Token);
                 delivery = new BusDelivery(m.MessageId, m.SessionId, count, result, null);
             }
             catch (Exception ex) when (IsTransient(ex, timeout.Token))
@@ -110,9 +110,9 @@ internal sealed class InProcessBus : IMessageSender
                 else
                 {
                     WaitOut(ex);
-                    lock (gate)
+                    lock (_gate)
                     {
-                        pending.AddFirst((m, count));
+                        _pending.AddFirst((m, count));
                     }
                 }
             }
@@ -130,13 +130,13 @@ internal sealed class InProcessBus : IMessageSender
 /// <summary>Records what the services send, then hands it to the bus.</summary>
 internal sealed class RecordingSender(InProcessBus bus) : IMessageSender
 {
-    private readonly ConcurrentQueue<OutboundMessage> sent = new();
+    private readonly ConcurrentQueue<OutboundMessage> _sent = new();
 
-    public IReadOnlyList<OutboundMessage> Messages => [.. sent];
+    public IReadOnlyList<OutboundMessage> Messages => [.. _sent];
 
     public Task SendAsync(OutboundMessage message, CancellationToken cancellationToken)
     {
-        sent.Enqueue(message);
+        _sent.Enqueue(message);
         return bus.SendAsync(message, cancellationToken);
     }
 }

@@ -62,13 +62,13 @@ internal sealed class IntegrationHarnessOptions
 /// </summary>
 internal abstract class IntegrationHarness : IAsyncDisposable
 {
-    private readonly ServiceProvider services;
+    private readonly ServiceProvider _services;
 
     protected IntegrationHarness(IntegrationParts parts)
     {
         Fulfil = parts.Fulfil;
         Loop = parts.Loop;
-        services = parts.Services;
+        _services = parts.Services;
         Bus = parts.Bus;
     }
 
@@ -78,9 +78,9 @@ internal abstract class IntegrationHarness : IAsyncDisposable
 
     public InProcessBus Bus { get; }
 
-    public IServiceProvider Services => services;
+    public IServiceProvider Services => _services;
 
-    public ReturnLedger Ledger => services.GetRequiredService<ReturnLedger>();
+    public ReturnLedger Ledger => _services.GetRequiredService<ReturnLedger>();
 
     /// <summary>
     /// The Fulfil settings for the sandbox's demo data. <paramref name="postingSettings"/> adds the posting accounts,
@@ -112,9 +112,9 @@ internal abstract class IntegrationHarness : IAsyncDisposable
     /// <summary>Starts both sandboxes and composes the services over Azurite; the caller owns the parts.</summary>
     protected static async Task<IntegrationParts> StartPartsAsync(IntegrationHarnessOptions options)
     {
-        TimeProvider sandboxClock = options.Clock ?? TimeProvider.System;
-        FulfilSandbox fulfil = await FulfilSandbox.StartAsync(new FulfilSandboxOptions { TimeProvider = sandboxClock });
-        LoopSandbox loop = await LoopSandbox.StartAsync(new LoopSandboxOptions { SeedDemoData = false, TimeProvider = sandboxClock });
+        var sandboxClock = options.Clock ?? TimeProvider.System;
+        var fulfil = await FulfilSandbox.StartAsync(new FulfilSandboxOptions { TimeProvider = sandboxClock });
+        var loop = await LoopSandbox.StartAsync(new LoopSandboxOptions { SeedDemoData = false, TimeProvider = sandboxClock });
         // A table prefix of its own: the ledger ("returns") and exception tables of this test are nobody else's.
         ITableStore store = new AzureTableStore(StorageAccount.FromConnectionString(await AzuriteTestServer.GetConnectionStringAsync()), tablePrefix: AzuriteTestServer.UniqueTableName(options.TablePrefix));
         if (options.WrapStore is not null)
@@ -122,7 +122,7 @@ internal abstract class IntegrationHarness : IAsyncDisposable
             store = options.WrapStore(store);
         }
 
-        Dictionary<string, string?> settings = FulfilSettings(fulfil, options.FulfilPostingSettings);
+        var settings = FulfilSettings(fulfil, options.FulfilPostingSettings);
         settings["Fulfil:SaleLookup"] = nameof(FulfilSaleLookup.OrderName);
         settings["Loop:BaseUrl"] = loop.ApiBaseUrl.ToString();
         settings["Loop:ApiKey"] = loop.ApiKey;
@@ -164,7 +164,7 @@ internal abstract class IntegrationHarness : IAsyncDisposable
         collection.AddLoopFulfilSkus();
         collection.AddLoopFulfilWebhooks(configuration);
         options.AddFeatures(collection, configuration);
-        ServiceProvider provider = collection.BuildServiceProvider(new ServiceProviderOptions { ValidateOnBuild = true, ValidateScopes = true });
+        var provider = collection.BuildServiceProvider(new ServiceProviderOptions { ValidateOnBuild = true, ValidateScopes = true });
         return new IntegrationParts(fulfil, loop, provider, bus);
     }
 
@@ -179,8 +179,8 @@ internal abstract class IntegrationHarness : IAsyncDisposable
             sp.GetRequiredService<IOptionsMonitor<HttpResilienceOptions>>(), TimeProvider.System, sp.GetRequiredService<ILoggerFactory>()));
         collection.AddSingleton(sp =>
         {
-            IOptions<LoopOptions> loopOptions = sp.GetRequiredService<IOptions<LoopOptions>>();
-            ITableStore? shared = loopOptions.Value.SharedRateLimit ? sp.GetRequiredService<ITableStore>() : null;
+            var loopOptions = sp.GetRequiredService<IOptions<LoopOptions>>();
+            var shared = loopOptions.Value.SharedRateLimit ? sp.GetRequiredService<ITableStore>() : null;
             return new LoopRateLimiter(loopOptions, TimeProvider.System, shared, sp.GetService<ILogger<LoopRateLimiter>>());
         });
     }
@@ -188,15 +188,15 @@ internal abstract class IntegrationHarness : IAsyncDisposable
     /// <summary>Delivers a signed webhook through the ingress (which enqueues onto the bus); asserts Loop would get 202.</summary>
     public async Task PostWebhookAsync(byte[] body)
     {
-        WebhookIngress ingress = services.GetRequiredService<WebhookIngress>();
-        WebhookResponse response = await ingress.HandleAndSendAsync(IngressHarness.Request(body, WebhookTestKit.Sign(body)), Bus, CancellationToken.None);
+        var ingress = _services.GetRequiredService<WebhookIngress>();
+        var response = await ingress.HandleAndSendAsync(IngressHarness.Request(body, WebhookTestKit.Sign(body)), Bus, CancellationToken.None);
         Assert.Equal(202, response.StatusCode);
     }
 
     /// <summary>Delivers every queued <c>loop-returns</c> message to a freshly resolved handler (one per delivery, like a function invocation).</summary>
     public Task<IReadOnlyList<BusDelivery>> DrainReturnsAsync() => Bus.DrainAsync(async (message, ct) =>
     {
-        await using AsyncServiceScope scope = services.CreateAsyncScope();
+        await using var scope = _services.CreateAsyncScope();
         return await scope.ServiceProvider.GetRequiredService<ReturnEventHandler>().HandleAsync(message, ct);
     });
 
@@ -205,12 +205,12 @@ internal abstract class IntegrationHarness : IAsyncDisposable
     {
         var taken = new List<OutboundMessage>();
         var others = new List<OutboundMessage>();
-        while (Bus.OtherQueues.TryDequeue(out OutboundMessage? m))
+        while (Bus.OtherQueues.TryDequeue(out var m))
         {
             (m.Queue == QueueNames.LoopExchanges ? taken : others).Add(m);
         }
 
-        foreach (OutboundMessage m in others)
+        foreach (var m in others)
         {
             Bus.OtherQueues.Enqueue(m);
         }
@@ -221,11 +221,11 @@ internal abstract class IntegrationHarness : IAsyncDisposable
     /// <summary>Delivers one loop-exchanges message to a freshly resolved handler, redelivering on transient errors.</summary>
     protected async Task<ExchangeHandlingResult> DeliverExchangeOnceAsync(OutboundMessage message)
     {
-        for (int attempt = 1; ; attempt++)
+        for (var attempt = 1; ; attempt++)
         {
             try
             {
-                await using AsyncServiceScope scope = services.CreateAsyncScope();
+                await using var scope = _services.CreateAsyncScope();
                 return await scope.ServiceProvider.GetRequiredService<ExchangeOrderHandler>()
                     .HandleAsync(new InboundMessage(message.Body, message.MessageId, message.SessionId, attempt, message.Properties), CancellationToken.None);
             }
@@ -247,7 +247,7 @@ internal abstract class IntegrationHarness : IAsyncDisposable
     public async Task<IReadOnlyList<ExceptionRecord>> ExceptionRecordsAsync()
     {
         var records = new List<ExceptionRecord>();
-        await foreach (ExceptionRecord r in services.GetRequiredService<ExceptionService>().ListAsync(null, null, CancellationToken.None))
+        await foreach (var r in _services.GetRequiredService<ExceptionService>().ListAsync(null, null, CancellationToken.None))
         {
             records.Add(r);
         }
@@ -257,7 +257,7 @@ internal abstract class IntegrationHarness : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        await services.DisposeAsync();
+        await _services.DisposeAsync();
         await Fulfil.DisposeAsync();
         await Loop.DisposeAsync();
     }

@@ -28,9 +28,9 @@ public sealed class ScheduledPostingDrainTests
         const int parallelism = 3;
         const int count = (2 * parallelism) + 1;
         var waves = new ClaimWaves(parallelism, count);
-        await using DrainHarness h = await DrainHarness.StartAsync(parallelism, wrapStore: inner => new UpdateHookStore(inner, waves.BeforeAsync, waves.After));
+        await using var h = await DrainHarness.StartAsync(parallelism, wrapStore: inner => new UpdateHookStore(inner, waves.BeforeAsync, waves.After));
         string[] returns = [.. Enumerable.Range(1, count).Select(i => $"drain-{i}-{Guid.NewGuid().ToString("N")[..8]}")];
-        foreach (string returnId in returns)
+        foreach (var returnId in returns)
         {
             await h.Postings.AddAsync(Bonus(returnId, 5.00m), CancellationToken.None);
         }
@@ -59,18 +59,18 @@ public sealed class ScheduledPostingDrainTests
     [Fact]
     public async Task An_owed_postings_posted_message_is_sent_while_another_posting_of_the_return_keeps_failing()
     {
-        string returnId = "owed-stuck-" + Guid.NewGuid().ToString("N")[..8];
-        await using DrainHarness h = await DrainHarness.StartAsync(parallelism: 2);
+        var returnId = "owed-stuck-" + Guid.NewGuid().ToString("N")[..8];
+        await using var h = await DrainHarness.StartAsync(parallelism: 2);
         // The bonus was posted under an announcing claim, and the run died before it sent the message.
-        PostingRecord bonus = Bonus(returnId, 5.00m);
+        var bonus = Bonus(returnId, 5.00m);
         await h.Postings.AddAsync(bonus, CancellationToken.None);
         Assert.True((await h.PostAnnouncingAsync(bonus)).PostedNow);
         // The return's credit note fails permanently on every run (its customer is unknown), so it stays pending.
         await h.Postings.AddAsync(Bonus(returnId, 20.00m) with { Kind = LoopReferences.CreditNote, Reference = LoopReferences.Default.Of(returnId, LoopReferences.CreditNote) }, CancellationToken.None);
 
-        PostingBatchSummary first = await h.RunJobAsync();
+        var first = await h.RunJobAsync();
         h.Clock.Advance(TimeSpan.FromMinutes(1));
-        PostingBatchSummary second = await h.RunJobAsync();
+        var second = await h.RunJobAsync();
 
         // The owed message goes out at once, and once; the failing credit note is reported by each run.
         Assert.Equal([returnId], h.Announced);
@@ -83,19 +83,19 @@ public sealed class ScheduledPostingDrainTests
     [Fact]
     public async Task A_posting_recorded_while_the_postings_posted_message_is_sent_stays_owed_and_gets_a_message_of_its_own()
     {
-        string returnId = "owed-race-" + Guid.NewGuid().ToString("N")[..8];
-        await using DrainHarness h = await DrainHarness.StartAsync(parallelism: 1);
-        PostingRecord bonus = Bonus(returnId, 5.00m);
+        var returnId = "owed-race-" + Guid.NewGuid().ToString("N")[..8];
+        await using var h = await DrainHarness.StartAsync(parallelism: 1);
+        var bonus = Bonus(returnId, 5.00m);
         await h.Postings.AddAsync(bonus, CancellationToken.None);
         Assert.True((await h.PostAnnouncingAsync(bonus)).PostedNow);
 
         // While the owed message is being sent, an overlapping run records the return's store credit posted (under an
         // announcing claim): the message just sent may already have been handled without it.
-        PostingRecord credit = Bonus(returnId, 3.00m) with { Kind = LoopReferences.StoreCredit, Reference = LoopReferences.Default.Of(returnId, LoopReferences.StoreCredit) };
+        var credit = Bonus(returnId, 3.00m) with { Kind = LoopReferences.StoreCredit, Reference = LoopReferences.Default.Of(returnId, LoopReferences.StoreCredit) };
         h.WhileFirstAnnouncing = async () =>
         {
             await h.Postings.AddAsync(credit, CancellationToken.None);
-            PostingLease lease = (await h.Postings.ClaimAsync(returnId, credit.Kind, h.Clock.GetUtcNow(), TimeSpan.FromMinutes(5), announce: true, CancellationToken.None))!;
+            var lease = (await h.Postings.ClaimAsync(returnId, credit.Kind, h.Clock.GetUtcNow(), TimeSpan.FromMinutes(5), announce: true, CancellationToken.None))!;
             await h.Postings.MarkPostedAsync(lease, "77", "SC-77", h.Clock.GetUtcNow(), CancellationToken.None);
         };
 
@@ -112,19 +112,19 @@ public sealed class ScheduledPostingDrainTests
     [Fact]
     public async Task An_unexpected_error_in_one_return_is_its_failure_and_the_run_posts_and_announces_the_others()
     {
-        string broken = "broken-" + Guid.NewGuid().ToString("N")[..8];
-        string healthy = "healthy-" + Guid.NewGuid().ToString("N")[..8];
-        int thrown = 0;
+        var broken = "broken-" + Guid.NewGuid().ToString("N")[..8];
+        var healthy = "healthy-" + Guid.NewGuid().ToString("N")[..8];
+        var thrown = 0;
         // The broken return's first claim fails as a malformed answer would: not a transient error.
         Task BreakFirstClaim(string table, TableEntity entity) =>
             table == PostingStore.Table && entity.PartitionKey == broken && entity.Properties.ContainsKey(RowLease.OwnerProperty) && Interlocked.Increment(ref thrown) == 1
                 ? Task.FromException(new System.Text.Json.JsonException("Injected: an unreadable answer."))
                 : Task.CompletedTask;
-        await using DrainHarness h = await DrainHarness.StartAsync(parallelism: 2, wrapStore: inner => new UpdateHookStore(inner, BreakFirstClaim, null));
+        await using var h = await DrainHarness.StartAsync(parallelism: 2, wrapStore: inner => new UpdateHookStore(inner, BreakFirstClaim, null));
         await h.Postings.AddAsync(Bonus(broken, 4.00m) with { CreatedAt = Start.AddMinutes(-2) }, CancellationToken.None);
         await h.Postings.AddAsync(Bonus(healthy, 6.00m), CancellationToken.None);
 
-        PostingBatchSummary first = await h.RunJobAsync();
+        var first = await h.RunJobAsync();
 
         Assert.Equal(broken, Assert.Single(first.Failures).ReturnId);
         Assert.Equal((2, 1), (first.Pending, first.Posted));
@@ -132,7 +132,7 @@ public sealed class ScheduledPostingDrainTests
         Assert.Equal(PostingStatus.Pending, (await h.Postings.GetAsync(broken, LoopReferences.GiftCardBonus, CancellationToken.None))!.Status);
 
         h.Clock.Advance(TimeSpan.FromMinutes(1));
-        PostingBatchSummary second = await h.RunJobAsync();
+        var second = await h.RunJobAsync();
 
         Assert.Equal((1, 1), (second.Pending, second.Posted));
         Assert.Empty(second.Failures);
@@ -144,13 +144,13 @@ public sealed class ScheduledPostingDrainTests
     [Fact]
     public async Task A_postings_posted_message_that_could_not_be_sent_is_sent_by_the_next_run_and_the_other_returns_are_announced_at_once()
     {
-        string failing = "owed-a-" + Guid.NewGuid().ToString("N")[..8];
-        string other = "owed-b-" + Guid.NewGuid().ToString("N")[..8];
-        await using DrainHarness h = await DrainHarness.StartAsync(parallelism: 1, failFirstAnnouncementOf: failing);
+        var failing = "owed-a-" + Guid.NewGuid().ToString("N")[..8];
+        var other = "owed-b-" + Guid.NewGuid().ToString("N")[..8];
+        await using var h = await DrainHarness.StartAsync(parallelism: 1, failFirstAnnouncementOf: failing);
         await h.Postings.AddAsync(Bonus(failing, 5.00m) with { CreatedAt = Start.AddMinutes(-2) }, CancellationToken.None);
         await h.Postings.AddAsync(Bonus(other, 7.00m) with { CreatedAt = Start.AddMinutes(-1) }, CancellationToken.None);
 
-        PostingBatchSummary first = await h.RunJobAsync();
+        var first = await h.RunJobAsync();
 
         // Both posted; the first return's message failed (as if the host died right after posting), the other's went.
         Assert.Equal(2, first.Posted);
@@ -158,9 +158,9 @@ public sealed class ScheduledPostingDrainTests
         Assert.Equal(PostingStatus.Posted, (await h.Postings.GetAsync(failing, LoopReferences.GiftCardBonus, CancellationToken.None))!.Status);
 
         h.Clock.Advance(TimeSpan.FromMinutes(1));
-        PostingBatchSummary second = await h.RunJobAsync();
+        var second = await h.RunJobAsync();
         h.Clock.Advance(TimeSpan.FromMinutes(1));
-        PostingBatchSummary third = await h.RunJobAsync();
+        var third = await h.RunJobAsync();
 
         // Nothing is posted again; the owed message is sent once, by the next run.
         Assert.Equal((0, 0), (second.Posted, third.Posted));
@@ -207,7 +207,7 @@ public sealed class ScheduledPostingDrainTests
             var settings = OutcomesHarness.OutcomeSettings;
             settings["Refunds:PostingMode"] = "Scheduled";
             settings["Refunds:PostingParallelism"] = parallelism.ToString(System.Globalization.CultureInfo.InvariantCulture);
-            IntegrationParts parts = await StartPartsAsync(new IntegrationHarnessOptions
+            var parts = await StartPartsAsync(new IntegrationHarnessOptions
             {
                 TablePrefix = "pd",
                 FulfilPostingSettings = true,
@@ -233,7 +233,7 @@ public sealed class ScheduledPostingDrainTests
         /// <summary>Posts as the job does (an announcing claim), outside any run.</summary>
         public async Task<PostingOutcome> PostAnnouncingAsync(PostingRecord posting)
         {
-            using IServiceScope scope = Services.CreateScope();
+            using var scope = Services.CreateScope();
             return await scope.ServiceProvider.GetRequiredService<RefundPoster>().PostAsync(posting, announce: true, CancellationToken.None);
         }
 
@@ -242,7 +242,7 @@ public sealed class ScheduledPostingDrainTests
 
         public async Task<PostingBatchSummary> RunJobAsync()
         {
-            using IServiceScope scope = Services.CreateScope();
+            using var scope = Services.CreateScope();
             return await scope.ServiceProvider.GetRequiredService<ScheduledPostingJob>().RunAsync(CancellationToken.None);
         }
     }
@@ -250,18 +250,18 @@ public sealed class ScheduledPostingDrainTests
     /// <summary>Hands messages to the bus and records <c>postings.posted</c>; the first one for one return fails as a dropped send.</summary>
     private sealed class AnnouncementSender(InProcessBus bus, string? failFirstOf) : IMessageSender
     {
-        private readonly Lock gate = new();
-        private readonly List<string> announced = [];
-        private bool failed;
-        private int hooked;
+        private readonly Lock _gate = new();
+        private readonly List<string> _announced = [];
+        private bool _failed;
+        private int _hooked;
 
         public IReadOnlyList<string> Announced
         {
             get
             {
-                lock (gate)
+                lock (_gate)
                 {
-                    return [.. announced];
+                    return [.. _announced];
                 }
             }
         }
@@ -272,21 +272,21 @@ public sealed class ScheduledPostingDrainTests
         {
             if (message.Properties.GetValueOrDefault(WebhookMessagePropertyNames.Trigger) == ScheduledPostingJob.PostedTrigger)
             {
-                if (Interlocked.Exchange(ref hooked, 1) == 0 && WhileFirst is { } hook)
+                if (Interlocked.Exchange(ref _hooked, 1) == 0 && WhileFirst is { } hook)
                 {
                     await hook();
                 }
 
-                string returnId = message.Properties[WebhookMessagePropertyNames.ReturnId];
-                lock (gate)
+                var returnId = message.Properties[WebhookMessagePropertyNames.ReturnId];
+                lock (_gate)
                 {
-                    if (returnId == failFirstOf && !failed)
+                    if (returnId == failFirstOf && !_failed)
                     {
-                        failed = true;
+                        _failed = true;
                         throw new TransientIntegrationException("Injected: the message could not be sent.");
                     }
 
-                    announced.Add(returnId);
+                    _announced.Add(returnId);
                 }
             }
 
@@ -300,7 +300,7 @@ public sealed class ScheduledPostingDrainTests
         public async Task<UpdateOutcome> UpdateAsync(string table, TableEntity entity, UpsertMode mode, CancellationToken cancellationToken)
         {
             await before(table, entity);
-            UpdateOutcome outcome = await inner.UpdateAsync(table, entity, mode, cancellationToken);
+            var outcome = await inner.UpdateAsync(table, entity, mode, cancellationToken);
             after?.Invoke(table, entity);
             return outcome;
         }
@@ -326,11 +326,11 @@ public sealed class ScheduledPostingDrainTests
     /// </summary>
     private sealed class ClaimWaves(int size, int total)
     {
-        private readonly Lock sync = new();
-        private TaskCompletionSource wave = new(TaskCreationOptions.RunContinuationsAsynchronously);
-        private int held;
-        private int inFlight;
-        private bool open;
+        private readonly Lock _sync = new();
+        private TaskCompletionSource _wave = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private int _held;
+        private int _inFlight;
+        private bool _open;
 
         public int Claims { get; private set; }
 
@@ -343,21 +343,21 @@ public sealed class ScheduledPostingDrainTests
                 return Task.CompletedTask;
             }
 
-            lock (sync)
+            lock (_sync)
             {
                 Claims++;
-                inFlight++;
-                MostInFlight = Math.Max(MostInFlight, inFlight);
-                if (open)
+                _inFlight++;
+                MostInFlight = Math.Max(MostInFlight, _inFlight);
+                if (_open)
                 {
                     return Task.CompletedTask;
                 }
 
-                TaskCompletionSource current = wave;
-                if (++held >= size || Claims >= total)
+                var current = _wave;
+                if (++_held >= size || Claims >= total)
                 {
-                    held = 0;
-                    wave = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+                    _held = 0;
+                    _wave = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
                     current.TrySetResult();
                 }
 
@@ -367,11 +367,11 @@ public sealed class ScheduledPostingDrainTests
 
         public void After(string table, TableEntity entity)
         {
-            if (table == PostingStore.Table && entity.Properties.TryGetValue("Status", out object? status) && Equals(status, PostingStatus.Posted))
+            if (table == PostingStore.Table && entity.Properties.TryGetValue("Status", out var status) && Equals(status, PostingStatus.Posted))
             {
-                lock (sync)
+                lock (_sync)
                 {
-                    inFlight--;
+                    _inFlight--;
                 }
             }
         }
@@ -379,10 +379,10 @@ public sealed class ScheduledPostingDrainTests
         /// <summary>Lets every claim through from now on (after the run, so a failed run leaves nothing waiting).</summary>
         public void Open()
         {
-            lock (sync)
+            lock (_sync)
             {
-                open = true;
-                wave.TrySetResult();
+                _open = true;
+                _wave.TrySetResult();
             }
         }
     }

@@ -61,9 +61,9 @@ public sealed class WritesAfterCommitTests
             (Flow.FailedInspection, Api.Loop, "POST", "/note"),
         ];
         var data = new TheoryData<Flow, Api, string, string, SandboxFault>();
-        foreach (SandboxFault fault in (SandboxFault[])[SandboxFault.ServerErrorAfterCommit, SandboxFault.DropAfterCommit])
+        foreach (var fault in (SandboxFault[])[SandboxFault.ServerErrorAfterCommit, SandboxFault.DropAfterCommit])
         {
-            foreach ((Flow flow, Api api, string method, string path) in calls)
+            foreach ((var flow, var api, var method, var path) in calls)
             {
                 data.Add(flow, api, method, path, fault);
             }
@@ -76,8 +76,8 @@ public sealed class WritesAfterCommitTests
     [MemberData(nameof(Writes))]
     public async Task A_write_that_commits_and_then_fails_ends_as_exactly_one_document_after_redelivery(Flow flow, Api api, string method, string path, SandboxFault fault)
     {
-        await using OutcomesHarness h = await OutcomesHarness.StartAsync(flow == Flow.StoreCreditGiftCard ? new Dictionary<string, string?> { ["Refunds:StoreCreditDocument"] = "GiftCard" } : null, clock: Now());
-        FaultInjection faults = api == Api.Fulfil ? h.Fulfil.Faults : h.Loop.Faults;
+        await using var h = await OutcomesHarness.StartAsync(flow == Flow.StoreCreditGiftCard ? new Dictionary<string, string?> { ["Refunds:StoreCreditDocument"] = "GiftCard" } : null, clock: Now());
+        var faults = api == Api.Fulfil ? h.Fulfil.Faults : h.Loop.Faults;
         faults.InjectNext(fault, 1, method, path);
 
         await RunAndAssertAsync(h, flow);
@@ -91,7 +91,7 @@ public sealed class WritesAfterCommitTests
     [Fact]
     public async Task A_credit_note_whose_answer_stalls_past_the_client_timeout_is_created_once()
     {
-        await using OutcomesHarness h = await OutcomesHarness.StartAsync(new Dictionary<string, string?> { ["HttpResilience:AttemptTimeout"] = "00:00:01" }, clock: Now());
+        await using var h = await OutcomesHarness.StartAsync(new Dictionary<string, string?> { ["HttpResilience:AttemptTimeout"] = "00:00:01" }, clock: Now());
         h.Fulfil.Faults.TimeoutStall = TimeSpan.FromSeconds(30);
         h.Fulfil.Faults.InjectNext(SandboxFault.DelayAfterCommit, 1, "POST", "model/account.invoice");
 
@@ -106,7 +106,7 @@ public sealed class WritesAfterCommitTests
     [Fact]
     public async Task A_credit_note_create_reset_before_it_commits_is_not_resent_blindly_and_the_redelivery_creates_it_once()
     {
-        await using OutcomesHarness h = await OutcomesHarness.StartAsync(clock: Now());
+        await using var h = await OutcomesHarness.StartAsync(clock: Now());
         h.Fulfil.Faults.InjectNext(SandboxFault.ResetBeforeCommit, 1, "POST", "model/account.invoice");
 
         await RunAndAssertAsync(h, Flow.CashRefund);
@@ -146,14 +146,14 @@ public sealed class WritesAfterCommitTests
 
     private static async Task CashRefundAsync(OutcomesHarness h)
     {
-        OutcomeReturn r = new OutcomeReturn("#1001", (b, x) => b.WithLine(TeeM, 25.00m, lineItemId: x.Line(1), providerLineItemId: "p1").WithLine(TeeM, 25.00m, lineItemId: x.Line(2), providerLineItemId: "p1")).AddTo(h.Loop);
+        var r = new OutcomeReturn("#1001", (b, x) => b.WithLine(TeeM, 25.00m, lineItemId: x.Line(1), providerLineItemId: "p1").WithLine(TeeM, 25.00m, lineItemId: x.Line(2), providerLineItemId: "p1")).AddTo(h.Loop);
 
         await h.SendAsync(r.Created_());
         await h.InspectAsync(r.ReturnId, new LineInspection(r.Line(1), true, "back_to_stock"), new LineInspection(r.Line(2), true, "back_to_stock"));
         await h.SendAsync(r.Closed());
 
         Assert.Equal(r.ReturnId, h.ReturnOrder(r.ReturnId).Text("channel_identifier"));
-        FulfilSandboxRecord note = Assert.Single(h.CreditNotes(r.ReturnId));
+        var note = Assert.Single(h.CreditNotes(r.ReturnId));
         Assert.Equal(("paid", -50.00m), (note.State, note.Number("total_amount")));
         Assert.Equal(1, h.Fulfil.State.Count("account.invoice"));
         Assert.Equal("done", Assert.Single(h.RestockShipments(r.ReturnId)).State);
@@ -165,13 +165,13 @@ public sealed class WritesAfterCommitTests
 
     private static async Task StoreCreditJournalAsync(OutcomesHarness h)
     {
-        OutcomeReturn r = new OutcomeReturn("#1001", (b, x) => b.WithLine(Hoodie, 79.99m, lineItemId: x.Line(1)).WithGiftCard(79.99m)).AddTo(h.Loop);
+        var r = new OutcomeReturn("#1001", (b, x) => b.WithLine(Hoodie, 79.99m, lineItemId: x.Line(1)).WithGiftCard(79.99m)).AddTo(h.Loop);
 
         await h.SendAsync(r.Created_());
         await h.InspectAsync(r.ReturnId, new LineInspection(r.Line(1), true));
         await h.SendAsync(r.Closed());
 
-        FulfilSandboxRecord journal = Assert.Single(h.Journals(r.ReturnId, "SC"));
+        var journal = Assert.Single(h.Journals(r.ReturnId, "SC"));
         Assert.Equal("posted", journal.State);
         Assert.Single(h.Fulfil.State.JournalEntries());
         Assert.Equal(79.99m, h.JournalLines(journal.Id).Sum(l => l.Number("credit")));
@@ -180,13 +180,13 @@ public sealed class WritesAfterCommitTests
 
     private static async Task StoreCreditGiftCardAsync(OutcomesHarness h)
     {
-        OutcomeReturn r = new OutcomeReturn("#1001", (b, x) => b.WithLine(Hoodie, 79.99m, lineItemId: x.Line(1)).WithGiftCard(79.99m)).AddTo(h.Loop);
+        var r = new OutcomeReturn("#1001", (b, x) => b.WithLine(Hoodie, 79.99m, lineItemId: x.Line(1)).WithGiftCard(79.99m)).AddTo(h.Loop);
 
         await h.SendAsync(r.Created_());
         await h.InspectAsync(r.ReturnId, new LineInspection(r.Line(1), true));
         await h.SendAsync(r.Closed());
 
-        FulfilSandboxRecord card = Assert.Single(h.Fulfil.State.All("gift_card.gift_card"));
+        var card = Assert.Single(h.Fulfil.State.All("gift_card.gift_card"));
         Assert.Equal(("active", 79.99m), (card.State, card.Number("amount")));
         // The store-credit journal books the card (docs/accounting.md row 4): once, whatever the fault.
         Assert.Equal(79.99m, h.JournalLines(Assert.Single(h.Journals(r.ReturnId, "SC")).Id).Sum(l => l.Number("debit")));
@@ -194,10 +194,10 @@ public sealed class WritesAfterCommitTests
 
     private static async Task ExchangeAsync(OutcomesHarness h)
     {
-        FulfilSandboxRecord original = Assert.Single(h.Fulfil.State.FindByReference("sale.sale", "#1001"), s => !Equals(s["is_return"], true));
-        int party = original.Ref("party")!.Value;
-        int addressesBefore = h.Fulfil.State.AddressesOf(party).Count;
-        OutcomeReturn r = new OutcomeReturn("#1001", (b, x) => b.WithLine(TeeM, 25.00m, lineItemId: x.Line(1)).WithExchangeOnOriginalOrder(TeeL, 25.00m)
+        var original = Assert.Single(h.Fulfil.State.FindByReference("sale.sale", "#1001"), s => !Equals(s["is_return"], true));
+        var party = original.Ref("party")!.Value;
+        var addressesBefore = h.Fulfil.State.AddressesOf(party).Count;
+        var r = new OutcomeReturn("#1001", (b, x) => b.WithLine(TeeM, 25.00m, lineItemId: x.Line(1)).WithExchangeOnOriginalOrder(TeeL, 25.00m)
             .Set("address", new System.Text.Json.Nodes.JsonObject
             {
                 ["name"] = "Jane Doe",
@@ -210,10 +210,10 @@ public sealed class WritesAfterCommitTests
         await h.SendAsync(r.Created_());
         await h.InspectAsync(r.ReturnId, new LineInspection(r.Line(1), true));
         await h.SendAsync(r.Closed());
-        OutboundMessage message = Assert.Single(h.TakeExchangeMessages());
+        var message = Assert.Single(h.TakeExchangeMessages());
         await h.DeliverExchangeAsync(message);
 
-        FulfilSandboxRecord order = Assert.Single(h.ExchangeOrders(r.ReturnId));
+        var order = Assert.Single(h.ExchangeOrders(r.ReturnId));
         Assert.Equal("confirmed", order.State);
         Assert.Single(h.Fulfil.State.Where("sale.line", l => Equals(l.GetValueOrDefault("sale"), order.Id)));
         Assert.Equal(addressesBefore + 1, h.Fulfil.State.AddressesOf(party).Count);
@@ -222,7 +222,7 @@ public sealed class WritesAfterCommitTests
 
     private static async Task FailedInspectionAsync(OutcomesHarness h)
     {
-        OutcomeReturn r = new OutcomeReturn("#1001", (b, x) => b.WithLine(TeeM, 25.00m, lineItemId: x.Line(1))).AddTo(h.Loop);
+        var r = new OutcomeReturn("#1001", (b, x) => b.WithLine(TeeM, 25.00m, lineItemId: x.Line(1))).AddTo(h.Loop);
 
         await h.SendAsync(r.Created_());
         await h.InspectAsync(r.ReturnId, new LineInspection(r.Line(1), false, Note: "stained"));

@@ -19,19 +19,19 @@ public sealed class InternalMessageTests
     [Fact]
     public async Task An_inspection_message_reaches_the_handler_with_its_trigger_return_id_and_time_and_no_body_read()
     {
-        await using OutcomesHarness h = await OutcomesHarness.StartAsync();
-        OutcomeReturn r = new OutcomeReturn("#1001", (b, x) => b.WithLine(Tee, 25.00m, lineItemId: x.Line(1))).AddTo(h.Loop);
+        await using var h = await OutcomesHarness.StartAsync();
+        var r = new OutcomeReturn("#1001", (b, x) => b.WithLine(Tee, 25.00m, lineItemId: x.Line(1))).AddTo(h.Loop);
         await h.SendAsync(r.Created_());
         InspectionReceipt receipt;
-        await using (AsyncServiceScope scope = h.Services.CreateAsyncScope())
+        await using (var scope = h.Services.CreateAsyncScope())
         {
             receipt = await scope.ServiceProvider.GetRequiredService<InspectionService>().SubmitAsync(r.ReturnId, [new LineInspection(r.Line(1), true)], CancellationToken.None);
         }
 
-        EnvelopeReads.ReadCount reads = EnvelopeReads.Start();
-        IReadOnlyList<BusDelivery> deliveries = await h.DrainAsync();
+        var reads = EnvelopeReads.Start();
+        var deliveries = await h.DrainAsync();
 
-        BusDelivery delivery = Assert.Single(deliveries);
+        var delivery = Assert.Single(deliveries);
         Assert.Equal(receipt.MessageId, delivery.MessageId);
         Assert.Null(delivery.Error);
         Assert.Equal(r.ReturnId, delivery.Result!.ReturnId);

@@ -88,9 +88,9 @@ public sealed class StepLeaseTests
     [MemberData(nameof(CreateFailures))]
     public async Task A_create_that_may_still_be_running_on_the_server_keeps_its_lease_and_one_that_ended_releases_it(string failure, bool keeps)
     {
-        (ReturnLedger ledger, _, _) = await LedgerAsync();
+        (var ledger, _, _) = await LedgerAsync();
         var remote = new Remote();
-        string returnId = NewReturnId();
+        var returnId = NewReturnId();
         const string Path = "/model/sale.sale/1/return_order";
         Exception error = failure switch
         {
@@ -103,7 +103,7 @@ public sealed class StepLeaseTests
         await Assert.ThrowsAnyAsync<Exception>(() => ledger.EnsureStepAsync(returnId, Step, remote.FindAsync, _ => Task.FromException<string>(error), CancellationToken.None));
 
         // A retry right away: with the lease kept it backs off, so the server can still commit the first create.
-        Exception? retry = await Record.ExceptionAsync(() => ledger.EnsureStepAsync(returnId, Step, remote.FindAsync, _ => Task.FromResult(remote.Create("retry")), CancellationToken.None));
+        var retry = await Record.ExceptionAsync(() => ledger.EnsureStepAsync(returnId, Step, remote.FindAsync, _ => Task.FromResult(remote.Create("retry")), CancellationToken.None));
 
         Assert.Equal(keeps, retry is StepLeaseHeldException);
         Assert.Equal(keeps ? 0 : 1, remote.Creates);
@@ -112,18 +112,18 @@ public sealed class StepLeaseTests
     [Fact]
     public async Task A_create_that_timed_out_and_committed_later_is_found_after_the_lease_expires_not_created_again()
     {
-        (ReturnLedger ledger, FakeTimeProvider clock, _) = await LedgerAsync();
+        (var ledger, var clock, _) = await LedgerAsync();
         var remote = new Remote();
-        string returnId = NewReturnId();
+        var returnId = NewReturnId();
         // The client gives up after its attempt timeout while the server is still working on the create.
         await Assert.ThrowsAsync<UpstreamUnavailableException>(() => ledger.EnsureStepAsync(returnId, Step, remote.FindAsync, _ =>
             Task.FromException<string>(new UpstreamUnavailableException("Fulfil", UpstreamFailure.Timeout, "/model/sale.sale/1/return_order", null, null) { MayHaveBeenApplied = true }),
             CancellationToken.None));
 
-        Exception? retry = await Record.ExceptionAsync(() => ledger.EnsureStepAsync(returnId, Step, remote.FindAsync, _ => Task.FromResult(remote.Create("second")), CancellationToken.None));
+        var retry = await Record.ExceptionAsync(() => ledger.EnsureStepAsync(returnId, Step, remote.FindAsync, _ => Task.FromResult(remote.Create("second")), CancellationToken.None));
         remote.Create("first"); // the server commits the timed-out create
         clock.Advance(Lease + TimeSpan.FromSeconds(1));
-        StepResult after = await ledger.EnsureStepAsync(returnId, Step, remote.FindAsync, _ => Task.FromResult(remote.Create("third")), CancellationToken.None);
+        var after = await ledger.EnsureStepAsync(returnId, Step, remote.FindAsync, _ => Task.FromResult(remote.Create("third")), CancellationToken.None);
 
         Assert.IsType<StepLeaseHeldException>(retry);
         Assert.Equal(1, remote.Creates);

@@ -162,14 +162,14 @@ public sealed class ShadowModeTests
     public async Task Even_exchange_whose_earlier_documents_the_existing_process_made_hands_off_nothing_in_shadow_and_one_exchange_order_once_live()
     {
         var settings = new Dictionary<string, string?>(Shadow) { ["Refunds:CreditNoteSource"] = "InvoiceFromReturnOrder" };
-        await using OutcomesHarness h = await OutcomesHarness.StartAsync(settings);
+        await using var h = await OutcomesHarness.StartAsync(settings);
         // One 25.00 tee back, one 25.00 tee of another size out: an even exchange, no refund payment.
-        OutcomeReturn r = new OutcomeReturn("#1001", (b, x) => b.WithLine(Tee, 25.00m, lineItemId: x.Line(1)).WithExchangeOnOriginalOrder(TeeL, 25.00m)).AddTo(h.Loop);
+        var r = new OutcomeReturn("#1001", (b, x) => b.WithLine(Tee, 25.00m, lineItemId: x.Line(1)).WithExchangeOnOriginalOrder(TeeL, 25.00m)).AddTo(h.Loop);
         // The existing process made the return sale and posted its credit note: nothing to plan before the exchange.
-        FulfilSandboxState fulfil = h.Fulfil.State;
-        int original = Assert.Single(fulfil.FindByReference("sale.sale", "#1001")).Id;
-        int party = fulfil.Get("sale.sale", original).Ref("party")!.Value;
-        int existing = fulfil.AddSale("SHOPIFY-RET-1", null, party, "processing", (Tee, -1m, 25.00m));
+        var fulfil = h.Fulfil.State;
+        var original = Assert.Single(fulfil.FindByReference("sale.sale", "#1001")).Id;
+        var party = fulfil.Get("sale.sale", original).Ref("party")!.Value;
+        var existing = fulfil.AddSale("SHOPIFY-RET-1", null, party, "processing", (Tee, -1m, 25.00m));
         fulfil.LinkReturnSale(existing, original);
         fulfil.PostInvoice(fulfil.InvoiceReturnOrder(existing));
 
@@ -178,20 +178,20 @@ public sealed class ShadowModeTests
 
         Assert.Empty(h.TakeExchangeMessages());
         Assert.Empty(h.ExchangeOrders(r.ReturnId));
-        ReturnLedger ledger = h.Services.GetRequiredService<ReturnLedger>();
+        var ledger = h.Services.GetRequiredService<ReturnLedger>();
         Assert.Null(await ledger.GetStepAsync(r.ReturnId, OutcomeSteps.ExchangeEnqueued(ExchangeGroups.OriginalOrderKey), CancellationToken.None));
         // The report shows the exchange order live mode would make, with the exchange's 25.00.
-        ShadowReport report = await h.Services.GetRequiredService<ShadowReportBuilder>().BuildAsync(CancellationToken.None);
-        PlannedWrite handOff = Assert.Single(report.Writes, w => w.Model == QueueNames.LoopExchanges);
+        var report = await h.Services.GetRequiredService<ShadowReportBuilder>().BuildAsync(CancellationToken.None);
+        var handOff = Assert.Single(report.Writes, w => w.Model == QueueNames.LoopExchanges);
         Assert.Equal((r.ReturnId, (decimal?)25.00m), (handOff.ReturnId, handOff.Amount));
-        ShadowReportRow exchangeRow = Row(report, r.ReturnId, ShadowReportBuilder.ExchangeOrderDocument);
+        var exchangeRow = Row(report, r.ReturnId, ShadowReportBuilder.ExchangeOrderDocument);
         Assert.Equal((25.00m, $"planned: {QueueNames.LoopExchanges}.send"), (exchangeRow.Planned, exchangeRow.Write));
 
         h.Services.GetRequiredService<IOptionsMonitor<IntegrationOptions>>().CurrentValue.Mode = IntegrationMode.Live;
         await h.SendAsync(r.Webhook("return.updated", "closed", 180));
         await h.DeliverExchangeAsync(Assert.Single(h.TakeExchangeMessages()));
 
-        int order = Assert.Single(h.ExchangeOrders(r.ReturnId)).Id;
+        var order = Assert.Single(h.ExchangeOrders(r.ReturnId)).Id;
         Assert.Equal(fulfil.ProductId(TeeL), Assert.Single(fulfil.Where("sale.line", l => Equals(l.GetValueOrDefault("sale"), order))).Ref("product"));
     }
 

@@ -27,14 +27,14 @@ public sealed class TrytonWritesAfterCommitTests(TrytonFixture fixture) : Tryton
     {
         // Tryton rules: return_order makes one return sale and, by processing it, one draft credit note and one return
         // shipment; a posted invoice cannot be posted or written again; a done shipment cannot be received again.
-        FaultInjection faults = EveryWriteOnce(fault);
-        await using TrytonHarness h = await StartAsync(faults: faults, clock: new FakeTimeProvider(TimeProvider.System.GetUtcNow()));
+        var faults = EveryWriteOnce(fault);
+        await using var h = await StartAsync(faults: faults, clock: new FakeTimeProvider(TimeProvider.System.GetUtcNow()));
         h.Bus.MaxDeliveryCount = 40;
         const decimal paid = Price + Tax;
         var (r, _) = await ReturnAsync(h, (b, x) => b.WithLine(Tee, Price, tax: Tax, refund: 0m, lineItemId: x.Line(1)).WithRefund(paid));
-        decimal sellable = await h.Stock(Tee, TrytonEngine.Codes.Sellable);
-        decimal quarantine = await h.Stock(Tee, TrytonEngine.Codes.Quarantine);
-        Dictionary<string, decimal> before = await BalancesAsync(h);
+        var sellable = await h.Stock(Tee, TrytonEngine.Codes.Sellable);
+        var quarantine = await h.Stock(Tee, TrytonEngine.Codes.Quarantine);
+        var before = await BalancesAsync(h);
 
         await h.SendAsync(r.Created_());
         await h.InspectAsync(r.ReturnId, new LineInspection(r.Line(1), true, "back_to_stock"));
@@ -49,7 +49,7 @@ public sealed class TrytonWritesAfterCommitTests(TrytonFixture fixture) : Tryton
         Assert.Equal("done", State(Assert.Single(await Restocks(h, r.ReturnId))));
         Assert.Equal("posted", State(Assert.Single(await Moves(h, $"LOOP-{r.ReturnId}-RF"))));
         Assert.Equal((sellable + 1, quarantine), (await h.Stock(Tee, TrytonEngine.Codes.Sellable), await h.Stock(Tee, TrytonEngine.Codes.Quarantine)));
-        Dictionary<string, decimal> moved = Delta(before, await BalancesAsync(h));
+        var moved = Delta(before, await BalancesAsync(h));
         Assert.Equal((Price, Tax, -paid, 0m), (moved[TrytonEngine.Codes.Revenue], moved[TrytonEngine.Codes.Tax], moved[TrytonEngine.Codes.ReturnsClearing], moved[TrytonEngine.Codes.Receivable]));
         Assert.Empty(await h.ExceptionRecordsAsync());
     }
@@ -61,12 +61,12 @@ public sealed class TrytonWritesAfterCommitTests(TrytonFixture fixture) : Tryton
     {
         // Tryton rules: an account.move must balance and, once posted, cannot be posted or changed again; the return
         // sale's credit note is Tryton's own, made once.
-        FaultInjection faults = EveryWriteOnce(fault);
-        await using TrytonHarness h = await StartAsync(faults: faults, clock: new FakeTimeProvider(TimeProvider.System.GetUtcNow()));
+        var faults = EveryWriteOnce(fault);
+        await using var h = await StartAsync(faults: faults, clock: new FakeTimeProvider(TimeProvider.System.GetUtcNow()));
         h.Bus.MaxDeliveryCount = 40;
         const decimal credit = Price + Tax;
         var (r, _) = await ReturnAsync(h, (b, x) => b.WithLine(Tee, Price, tax: Tax, refund: 0m, lineItemId: x.Line(1)).WithGiftCard(credit));
-        Dictionary<string, decimal> before = await BalancesAsync(h);
+        var before = await BalancesAsync(h);
 
         await h.SendAsync(r.Created_());
         await h.InspectAsync(r.ReturnId, new LineInspection(r.Line(1), true, "back_to_stock"));
@@ -78,7 +78,7 @@ public sealed class TrytonWritesAfterCommitTests(TrytonFixture fixture) : Tryton
         Assert.Equal(("paid", -credit), (State(note), Dec(note, "total_amount")));
         Assert.Equal("posted", State(Assert.Single(await Moves(h, $"LOOP-{r.ReturnId}-SC"))));
         Assert.Single(await Restocks(h, r.ReturnId));
-        Dictionary<string, decimal> moved = Delta(before, await BalancesAsync(h));
+        var moved = Delta(before, await BalancesAsync(h));
         Assert.Equal((Price, Tax, -credit, 0m, 0m), (moved[TrytonEngine.Codes.Revenue], moved[TrytonEngine.Codes.Tax], moved[TrytonEngine.Codes.GiftCardLiability], moved[TrytonEngine.Codes.Receivable], moved[TrytonEngine.Codes.ReturnsClearing]));
         Assert.Empty(await h.ExceptionRecordsAsync());
     }
@@ -90,11 +90,11 @@ public sealed class TrytonWritesAfterCommitTests(TrytonFixture fixture) : Tryton
     {
         // Tryton rules: confirming a sale processes it once into one shipment and one invoice; a reconciliation refuses
         // lines already reconciled, so a second settlement could not be made — it must be found.
-        FaultInjection faults = EveryWriteOnce(fault);
-        await using TrytonHarness h = await StartAsync(faults: faults, clock: new FakeTimeProvider(TimeProvider.System.GetUtcNow()));
+        var faults = EveryWriteOnce(fault);
+        await using var h = await StartAsync(faults: faults, clock: new FakeTimeProvider(TimeProvider.System.GetUtcNow()));
         h.Bus.MaxDeliveryCount = 40;
         var (r, _) = await ReturnAsync(h, (b, x) => b.WithLine(Tee, Price, tax: Tax, lineItemId: x.Line(1)).WithExchangeOnOriginalOrder(TeeL, Price, Tax), (Tee, 1m, Price), (TeeL, 1m, Price));
-        Dictionary<string, decimal> before = await BalancesAsync(h);
+        var before = await BalancesAsync(h);
 
         await h.SendAsync(r.Created_());
         await h.InspectAsync(r.ReturnId, new LineInspection(r.Line(1), true, "back_to_stock"));
@@ -111,7 +111,7 @@ public sealed class TrytonWritesAfterCommitTests(TrytonFixture fixture) : Tryton
         var invoice = Assert.Single(await h.InvoicesOf(exchange.GetProperty("id").GetInt32()));
         Assert.Equal(("paid", Price + Tax), (State(invoice), Dec(invoice, "total_amount")));
         Assert.Single(await h.Rows("account.move.reconciliation", [new object[] { "name", "=", $"LOOP-{r.ReturnId}-SETTLE" }]));
-        Dictionary<string, decimal> moved = Delta(before, await BalancesAsync(h));
+        var moved = Delta(before, await BalancesAsync(h));
         Assert.All(moved, kv => Assert.Equal(0m, kv.Value));
         Assert.Empty(await h.ExceptionRecordsAsync());
     }
@@ -127,7 +127,7 @@ public sealed class TrytonWritesAfterCommitTests(TrytonFixture fixture) : Tryton
     /// <summary>The fault fired on each named call (by path ending), and no other kind was injected.</summary>
     private static void AssertEachFaulted(FaultInjection faults, SandboxFault fault, params string[] pathEndings)
     {
-        IReadOnlyList<string> faulted = faults.FaultedCalls;
+        var faulted = faults.FaultedCalls;
         Assert.All(pathEndings, ending => Assert.Contains(faulted, call => call.EndsWith(ending, StringComparison.Ordinal)));
         Assert.Equal(faulted.Count, faults.Injected(fault));
     }

@@ -21,7 +21,7 @@ public sealed class TriggerTableTests
     {
         var triggers = new SortedSet<string>(StringComparer.Ordinal);
         var options = new JsonDocumentOptions { AllowTrailingCommas = true };
-        foreach (string file in Directory.EnumerateFiles(Path.Combine(AppContext.BaseDirectory, "Fixtures"), "*", SearchOption.AllDirectories))
+        foreach (var file in Directory.EnumerateFiles(Path.Combine(AppContext.BaseDirectory, "Fixtures"), "*", SearchOption.AllDirectories))
         {
             if (Path.GetExtension(file) is not (".json" or ".txt"))
             {
@@ -50,7 +50,7 @@ public sealed class TriggerTableTests
         {
             if (e.ValueKind == JsonValueKind.Object)
             {
-                foreach (JsonProperty p in e.EnumerateObject())
+                foreach (var p in e.EnumerateObject())
                 {
                     if (p.NameEquals("trigger") && p.Value.ValueKind == JsonValueKind.String)
                     {
@@ -62,7 +62,7 @@ public sealed class TriggerTableTests
             }
             else if (e.ValueKind == JsonValueKind.Array)
             {
-                foreach (JsonElement item in e.EnumerateArray())
+                foreach (var item in e.EnumerateArray())
                 {
                     Collect(item, into);
                 }
@@ -93,7 +93,7 @@ public sealed class TriggerTableTests
     public static TheoryData<string, string, string?, string?> LoopTriggers()
     {
         var data = new TheoryData<string, string, string?, string?>();
-        foreach ((string topic, string trigger, string? queue, string? owner) in Expected)
+        foreach ((var topic, var trigger, var queue, var owner) in Expected)
         {
             data.Add(topic, trigger, queue, owner);
         }
@@ -104,7 +104,7 @@ public sealed class TriggerTableTests
     [Fact]
     public void Every_trigger_loop_sends_in_the_fixtures_has_an_expected_route_and_the_table_routes_exactly_those()
     {
-        SortedSet<string> triggers = FixtureTriggers();
+        var triggers = FixtureTriggers();
 
         // The fixtures hold Loop's documented triggers, each with a route written out above; the table knows no other.
         Assert.Equal(new SortedSet<string>(Expected.Select(e => e.Trigger), StringComparer.Ordinal), triggers);
@@ -119,15 +119,15 @@ public sealed class TriggerTableTests
     public async Task The_ingress_queues_or_parks_each_loop_trigger_where_loop_s_topics_say(string topic, string trigger, string? queue, string? parkedOwner)
     {
         var (ingress, exceptions) = await ParkingIngressAsync();
-        byte[] body = Utf8($$"""{"topic":"{{topic}}","trigger":"{{trigger}}","id":"4711","return_id":"4711","created_at":"2026-11-20T09:15:00+00:00"}""");
+        var body = Utf8($$"""{"topic":"{{topic}}","trigger":"{{trigger}}","id":"4711","return_id":"4711","created_at":"2026-11-20T09:15:00+00:00"}""");
 
-        WebhookIngressResult result = await ingress.HandleAsync(IngressHarness.Request(body, Sign(body)), Ct);
+        var result = await ingress.HandleAsync(IngressHarness.Request(body, Sign(body)), Ct);
 
         Assert.Equal(202, result.Response.StatusCode);
         if (queue is null)
         {
             Assert.Null(result.Message);
-            ExceptionRecord record = Assert.Single(await RecordsAsync(exceptions));
+            var record = Assert.Single(await RecordsAsync(exceptions));
             Assert.Equal(parkedOwner, record.Owner);
             Assert.Contains(trigger, record.Message, StringComparison.Ordinal);
         }
@@ -142,11 +142,11 @@ public sealed class TriggerTableTests
     [Fact]
     public async Task A_signed_webhook_with_one_of_the_integrations_own_triggers_is_parked_not_queued()
     {
-        TriggerRoute own = TriggerTable.All.First(r => r.Source == TriggerSource.Integration);
+        var own = TriggerTable.All.First(r => r.Source == TriggerSource.Integration);
         var (ingress, exceptions) = await ParkingIngressAsync();
-        byte[] body = Utf8($$"""{"topic":"{{own.Topic}}","trigger":"{{own.Trigger}}","return_id":"4712"}""");
+        var body = Utf8($$"""{"topic":"{{own.Topic}}","trigger":"{{own.Trigger}}","return_id":"4712"}""");
 
-        WebhookIngressResult result = await ingress.HandleAsync(IngressHarness.Request(body, Sign(body)), Ct);
+        var result = await ingress.HandleAsync(IngressHarness.Request(body, Sign(body)), Ct);
 
         Assert.Equal(202, result.Response.StatusCode);
         Assert.Null(result.Message);
@@ -165,7 +165,7 @@ public sealed class TriggerTableTests
     {
         var store = await ExceptionsHarness.CreateIsolatedStoreAsync();
         var blobs = await Infrastructure.AzuriteTestServer.CreateBlobStoreAsync();
-        WebhookIngress ingress = IngressHarness.Create(store, new RecordingMessageSender(), blobs: blobs);
+        var ingress = IngressHarness.Create(store, new RecordingMessageSender(), blobs: blobs);
         var exceptions = new ExceptionService(store, blobs, new RecordingMessageSender(), new FixedOptionsMonitor<ExceptionOptions>(new ExceptionOptions()), TimeProvider.System, Microsoft.Extensions.Logging.Abstractions.NullLogger<ExceptionService>.Instance);
         return (ingress, exceptions);
     }
@@ -173,7 +173,7 @@ public sealed class TriggerTableTests
     private static async Task<List<ExceptionRecord>> RecordsAsync(ExceptionService exceptions)
     {
         var records = new List<ExceptionRecord>();
-        await foreach (ExceptionRecord r in exceptions.ListAsync(null, null, Ct))
+        await foreach (var r in exceptions.ListAsync(null, null, Ct))
         {
             records.Add(r);
         }
