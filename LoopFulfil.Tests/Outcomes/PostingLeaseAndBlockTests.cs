@@ -119,17 +119,7 @@ public sealed class PostingLeaseAndBlockTests
         Assert.Equal(price, h.JournalLines(Assert.Single(h.Journals(r.ReturnId, LoopReferences.RefundPayment)).Id).Sum(l => l.Number("credit")));
     }
 
-    /// <summary>A posting that needs no other document first (the bonus journal: bonus account to gift-card liability).</summary>
-    private static PostingRecord Bonus(string returnId, decimal amount) => new()
-    {
-        ReturnId = returnId,
-        Kind = LoopReferences.GiftCardBonus,
-        Reference = LoopReferences.Default.Of(returnId, LoopReferences.GiftCardBonus),
-        Currency = "USD",
-        Amount = amount,
-        Status = PostingStatus.Pending,
-        CreatedAt = new DateTimeOffset(2026, 12, 1, 8, 0, 0, TimeSpan.Zero),
-    };
+    private static PostingRecord Bonus(string returnId, decimal amount) => PendingPostings.Bonus(returnId, amount, new DateTimeOffset(2026, 12, 1, 8, 0, 0, TimeSpan.Zero));
 
     private static async Task<PostingBatchSummary> RunJobAsync(OutcomesHarness h)
     {

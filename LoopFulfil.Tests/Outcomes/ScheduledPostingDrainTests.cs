@@ -169,17 +169,7 @@ public sealed class ScheduledPostingDrainTests
         Assert.Single(h.Journals(other, LoopReferences.GiftCardBonus));
     }
 
-    /// <summary>A posting that needs no other document first (the bonus journal: bonus account to gift-card liability).</summary>
-    private static PostingRecord Bonus(string returnId, decimal amount) => new()
-    {
-        ReturnId = returnId,
-        Kind = LoopReferences.GiftCardBonus,
-        Reference = LoopReferences.Default.Of(returnId, LoopReferences.GiftCardBonus),
-        Currency = "USD",
-        Amount = amount,
-        Status = PostingStatus.Pending,
-        CreatedAt = Start.AddMinutes(-1),
-    };
+    private static PostingRecord Bonus(string returnId, decimal amount) => PendingPostings.Bonus(returnId, amount, Start.AddMinutes(-1));
 
     /// <summary>The outcome stages in Scheduled mode on a fake clock, recording the <c>postings.posted</c> messages sent.</summary>
     private sealed class DrainHarness : IntegrationHarness

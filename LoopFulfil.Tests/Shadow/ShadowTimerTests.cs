@@ -130,16 +130,7 @@ public sealed class ShadowTimerTests
     {
         // Digits and letters only, as Loop's ids: the plan reads the return from the LOOP-{id}-… reference (a timer has no return scope).
         var returnId = "tmr" + Guid.NewGuid().ToString("N")[..12];
-        await h.Postings.AddAsync(new PostingRecord
-        {
-            ReturnId = returnId,
-            Kind = LoopReferences.GiftCardBonus,
-            Reference = LoopReferences.Default.Of(returnId, LoopReferences.GiftCardBonus),
-            Currency = "USD",
-            Amount = amount,
-            Status = PostingStatus.Pending,
-            CreatedAt = new DateTimeOffset(2026, 12, 1, 8, 0, 0, TimeSpan.Zero),
-        }, CancellationToken.None);
+        await h.Postings.AddAsync(PendingPostings.Bonus(returnId, amount, new DateTimeOffset(2026, 12, 1, 8, 0, 0, TimeSpan.Zero)), CancellationToken.None);
         return returnId;
     }
 }
