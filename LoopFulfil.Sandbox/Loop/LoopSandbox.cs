@@ -37,6 +37,9 @@ public sealed partial class LoopSandbox : IAsyncDisposable
     private readonly List<LoopSandboxRequest> _requests = [];
     private readonly List<LoopSandboxWebhookDelivery> _deliveries = [];
     private readonly List<Task> _background = [];
+
+    // Disposal ends a processing delay still waiting: on a fake clock nobody advances it would otherwise hold disposal.
+    private readonly CancellationTokenSource _disposing = new();
     private readonly Lock _rateGate = new();
     private readonly Queue<TimeSpan> _arrivals = new();
     private long _nextId = 900_001;
@@ -399,6 +402,7 @@ public sealed partial class LoopSandbox : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        await _disposing.CancelAsync();
         try
         {
             await BackgroundWorkDone().WaitAsync(TimeSpan.FromSeconds(10));
@@ -414,6 +418,7 @@ public sealed partial class LoopSandbox : IAsyncDisposable
         }
 
         _webhookHttp.Dispose();
+        _disposing.Dispose();
     }
 
     internal TimeSpan Elapsed => _clock.Elapsed;
@@ -524,7 +529,14 @@ public sealed partial class LoopSandbox : IAsyncDisposable
         {
             if (ProcessingDelay > TimeSpan.Zero)
             {
-                await Task.Delay(ProcessingDelay, Time);
+                try
+                {
+                    await Task.Delay(ProcessingDelay, Time, _disposing.Token);
+                }
+                catch (OperationCanceledException)
+                {
+                    return;
+                }
             }
 
             string? failure = null;
