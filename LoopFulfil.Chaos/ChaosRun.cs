@@ -210,7 +210,9 @@ public static class ChaosRun
         // Outlasts a step's look-up and create with all their retries (2 × TotalTimeout), on either ERP.
         settings["Returns:StepLeaseDuration"] = (attemptTimeout * 15).ToString("c", CultureInfo.InvariantCulture);
         settings["Redelivery:BaseDelay"] = "00:00:01";
-        settings["Redelivery:MaxDelay"] = "00:00:04";
+        // Scaled with the attempt timeout as the lease is (4 s here, 20 s on Tryton): a lease a timed-out create kept
+        // costs about 8 of the 40 redeliveries on either ERP, not all of them (on Tryton 150 s / 4 s would be 38).
+        settings["Redelivery:MaxDelay"] = (attemptTimeout * 2).ToString("c", CultureInfo.InvariantCulture);
         settings["Redelivery:MaxAttempts"] = "40";
         // The commerce sync (catalogue, orders and refunds pushed to Loop) is not part of this run.
         settings["CommerceSync:Enabled"] = "false";
