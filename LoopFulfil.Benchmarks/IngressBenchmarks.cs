@@ -1,12 +1,12 @@
+using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
 using BenchmarkDotNet.Attributes;
-using LoopFulfil.Core.Exceptions;
-using LoopFulfil.Core.Messaging;
-using LoopFulfil.Core.Storage;
+using LoopFulfil.Core.Loop.Json;
+using LoopFulfil.Core.Loop.Models;
 using LoopFulfil.Core.Webhooks;
-using Microsoft.Extensions.Logging.Abstractions;
-using Microsoft.Extensions.Options;
+using LoopFulfil.Tests.Builders;
+using LoopFulfil.Tests.Webhooks;
 
 namespace LoopFulfil.Benchmarks;
 
@@ -18,7 +18,6 @@ namespace LoopFulfil.Benchmarks;
 [MemoryDiagnoser]
 public class IngressBenchmarks : IDisposable
 {
-    private const string Secret = "benchmark-webhook-secret";
     private byte[] _key = [];
     private byte[] _body = [];
     private string _signature = "";
@@ -32,12 +31,13 @@ public class IngressBenchmarks : IDisposable
     [GlobalSetup]
     public void Setup()
     {
-        _key = Encoding.UTF8.GetBytes(Secret);
+        _key = Encoding.UTF8.GetBytes(WebhookTestKit.Secret);
         _body = ReturnPayload(BodyBytes);
-        _signature = Convert.ToBase64String(HMACSHA256.HashData(_key, _body));
+        Console.WriteLine($"// Payload: {_body.Length} bytes, {LoopJson.Deserialize<LoopReturn>(_body).LineItems.Count} lines");
+        _signature = WebhookTestKit.Sign(_body);
         _stream = new MemoryStream(_body, writable: false);
-        var exceptions = new ExceptionService(new NoTableStore(), new NoBlobStore(), new NoSender(), new Monitor<ExceptionOptions>(new()), TimeProvider.System, NullLogger<ExceptionService>.Instance);
-        _ingress = new WebhookIngress(new Monitor<WebhookOptions>(new() { Secret = Secret }), exceptions, NullLogger<WebhookIngress>.Instance);
+        // The tests' ingress wiring over stores that throw if touched: a routed webhook does no storage I/O.
+        _ingress = IngressHarness.Create(new NoStorageAllowed(), blobs: new NoBlobsAllowed());
         if (Ingress() is not { Length: 64 })
         {
             throw new InvalidOperationException("The benchmark body must be accepted and routed.");
@@ -85,73 +85,12 @@ public class IngressBenchmarks : IDisposable
         return _digest[0];
     }
 
-    /// <summary>A return.updated payload shaped like Loop's, grown with line items to about <paramref name="size"/> bytes.</summary>
-    private static byte[] ReturnPayload(int size)
-    {
-        var sb = new StringBuilder();
-        sb.Append("""{"topic":"return","trigger":"return.updated","shop_id":9876,"id":6042537,"state":"open","created_at":"2026-10-29T16:07:31+00:00","edited_at":"2026-10-29T17:01:02+00:00","total":"120.13","order_id":26442641,"order_name":"#90507","provider_order_id":"2773679177825","currency":"USD","return_product_total":"120.00","return_discount_total":"0.00","return_tax_total":"0.13","return_total":"120.13","refund":"120.13","refunds":[{"gateway":"manual","amount":"120.13"}],"exchanges":[],"line_items":[""");
-        var i = 0;
-        const string tail = """],"carrier":"USPS","tracking_number":"9461","label_status":"new","label_updated_at":"2026-10-29T16:07:35+00:00"}""";
-        while (sb.Length + tail.Length < size - 420)
-        {
-            if (i > 0)
-            {
-                sb.Append(',');
-            }
-
-            sb.Append(System.Globalization.CultureInfo.InvariantCulture, $$"""{"line_item_id":"{{59160778 + i}}","provider_line_item_id":"5896375795809","product_id":"4769333706849","variant_id":"32725922578529","sku":"AU1022E{{i:00000}}","barcode":"","title":"Gold Bamboo Huggie Earrings - 14K \/ Yellow","price":"120.00","discount":"0.00","tax":"0.13","refund":"120.13","returned_at":"2026-10-29 16:07:31","return_reason":"Item was too big","outcome":"default"}""");
-            i++;
-        }
-
-        sb.Append(tail);
-        return Encoding.UTF8.GetBytes(sb.ToString());
-    }
-
-    private sealed class Monitor<T>(T value) : IOptionsMonitor<T>
-    {
-        public T CurrentValue => value;
-
-        public T Get(string? name) => value;
-
-        public IDisposable? OnChange(Action<T, string?> listener) => null;
-    }
-
-    private sealed class NoSender : IMessageSender
-    {
-        public Task SendAsync(OutboundMessage message, CancellationToken cancellationToken) => throw new InvalidOperationException("not on the routed path");
-    }
-
-    private sealed class NoBlobStore : IBlobStore
-    {
-        private static InvalidOperationException Used() => new("A routed webhook must not touch storage.");
-
-        public Task UploadAsync(string container, string name, ReadOnlyMemory<byte> content, IReadOnlyDictionary<string, string>? metadata, CancellationToken cancellationToken) => throw Used();
-
-        public Task<byte[]?> DownloadAsync(string container, string name, CancellationToken cancellationToken) => throw Used();
-
-        public Task<bool> DeleteAsync(string container, string name, CancellationToken cancellationToken) => throw Used();
-
-        public IAsyncEnumerable<StoredBlob> ListAsync(string container, string? prefix, CancellationToken cancellationToken) => throw Used();
-    }
-
-    private sealed class NoTableStore : ITableStore
-    {
-        private static InvalidOperationException Used() => new("A routed webhook must not touch storage.");
-
-        public Task CreateTableIfNotExistsAsync(string table, CancellationToken cancellationToken) => throw Used();
-
-        public Task<TableEntity?> GetAsync(string table, string partitionKey, string rowKey, CancellationToken cancellationToken) => throw Used();
-
-        public Task<InsertOutcome> InsertAsync(string table, TableEntity entity, CancellationToken cancellationToken) => throw Used();
-
-        public Task UpsertAsync(string table, TableEntity entity, UpsertMode mode, CancellationToken cancellationToken) => throw Used();
-
-        public Task<UpdateOutcome> UpdateAsync(string table, TableEntity entity, UpsertMode mode, CancellationToken cancellationToken) => throw Used();
-
-        public Task<bool> DeleteAsync(string table, string partitionKey, string rowKey, CancellationToken cancellationToken) => throw Used();
-
-        public IAsyncEnumerable<TableEntity> QueryAsync(string table, string? filter, CancellationToken cancellationToken) => throw Used();
-
-        public Task SubmitBatchAsync(string table, IReadOnlyList<TableBatchOperation> operations, CancellationToken cancellationToken) => throw Used();
-    }
+    /// <summary>
+    /// A <c>return.updated</c> body from the tests' builder (some ids as numbers, as Loop sends them), grown with line
+    /// items to at least <paramref name="size"/> bytes.
+    /// </summary>
+    private static byte[] ReturnPayload(int size) => LoopReturnBuilder.AReturn("6042537")
+        .WithTrigger("return.updated").ForOrder("#90507").EditedAtMinutes(54).WithNumericIds("id", "shop_id", "order_id")
+        .GrownTo(size, (b, i) => b.WithLine(string.Create(CultureInfo.InvariantCulture, $"AU1022E{i:00000}"), 120.00m, tax: 0.13m, reason: "Item was too big"))
+        .Webhook("return.updated");
 }

@@ -7,6 +7,7 @@ using LoopFulfil.Core.Refunds;
 using LoopFulfil.Core.Returns;
 using LoopFulfil.Sandbox.Books;
 using LoopFulfil.Sandbox.Tryton;
+using LoopFulfil.Tests.Builders;
 using LoopFulfil.Tests.Tryton;
 
 namespace LoopFulfil.Tests.Books;
@@ -206,7 +207,7 @@ public sealed class BooksOnTrytonTests(TrytonFixture fixture)
         await SendAsync(h, closed, sent);
         if (r.Spec.GiftCard is { } card)
         {
-            await SendAsync(h, Encoding.UTF8.GetBytes(BooksPayloads.GiftCardRequested(r.ReturnId, card.Total, card.Bonus, card.Tax).ToJsonString()), sent);
+            await SendAsync(h, Encoding.UTF8.GetBytes(LoopPayloads.GiftCardRequested(r.ReturnId, card.Total, card.Bonus, card.Tax).ToJsonString()), sent);
         }
 
         await h.DeliverExchangesAsync();

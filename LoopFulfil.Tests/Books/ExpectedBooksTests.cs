@@ -189,7 +189,7 @@ public sealed class ExpectedBooksTests
 
     private static JsonObject Closed(Action<LoopReturnBuilder> configure) => Builder(configure).WithTrigger("return.closed").WithState("closed").BuildJson();
 
-    private static JsonObject GiftCardRequested(decimal total, decimal bonus) => BooksPayloads.GiftCardRequested("4242", total, bonus, tax: 2.50m);
+    private static JsonObject GiftCardRequested(decimal total, decimal bonus) => LoopPayloads.GiftCardRequested("4242", total, bonus, tax: 2.50m);
 
     private static LoopReturnPayloads Payloads(JsonObject returnPayload, params JsonObject[] giftCards) =>
         Assert.Single(LoopReturnPayloads.FromWebhooks([returnPayload, .. giftCards]));

@@ -26,6 +26,7 @@ public sealed class LoopReturnBuilder
     private readonly List<JsonObject> _lines = [];
     private readonly List<JsonObject> _exchanges = [];
     private readonly List<JsonObject> _refunds = [];
+    private readonly HashSet<string> _numericIdFields = new(StringComparer.Ordinal);
     private string _id;
     private bool _numericIds;
     private bool _zonelessTimestamps;
@@ -78,10 +79,11 @@ public sealed class LoopReturnBuilder
         return this;
     }
 
-    /// <summary>Writes every id as a JSON number, as some Loop payloads do.</summary>
-    public LoopReturnBuilder WithNumericIds()
+    /// <summary>Writes every id as a JSON number, as some Loop payloads do; or only the named id fields (a mixed payload).</summary>
+    public LoopReturnBuilder WithNumericIds(params string[] fields)
     {
-        _numericIds = true;
+        _numericIds |= fields.Length == 0;
+        _numericIdFields.UnionWith(fields);
         return this;
     }
 
@@ -262,6 +264,17 @@ public sealed class LoopReturnBuilder
         return this;
     }
 
+    /// <summary>Adds lines (<paramref name="addLine"/> gets the line's index) until the payload is at least <paramref name="bytes"/> long.</summary>
+    public LoopReturnBuilder GrownTo(int bytes, Action<LoopReturnBuilder, int> addLine)
+    {
+        for (var i = 0; BuildBytes().Length < bytes; i++)
+        {
+            addLine(this, i);
+        }
+
+        return this;
+    }
+
     /// <summary>Sets any top-level field (wins over computed values).</summary>
     public LoopReturnBuilder Set(string field, JsonNode? value)
     {
@@ -290,16 +303,16 @@ public sealed class LoopReturnBuilder
             json["trigger"] = _trigger;
         }
 
-        json["id"] = Id(_id);
-        json["shop_id"] = Id("9876");
+        json["id"] = Id("id", _id);
+        json["shop_id"] = Id("shop_id", "9876");
         json["state"] = _state;
         json["outcome"] = outcome;
         json["created_at"] = Stamp(_createdAt);
         json["updated_at"] = Stamp(_createdAt);
         json["total"] = Money(returnTotal);
-        json["order_id"] = Id(_loopOrderId);
+        json["order_id"] = Id("order_id", _loopOrderId);
         json["order_name"] = _orderName;
-        json["provider_order_id"] = Id(_providerOrderId);
+        json["provider_order_id"] = Id("provider_order_id", _providerOrderId);
         json["order_number"] = _orderName.TrimStart('#');
         json["customer"] = "customer@example.com";
         json["currency"] = _currency;
@@ -380,20 +393,19 @@ public sealed class LoopReturnBuilder
         ["label_updated_at"] = Stamp(EditedAt.AddHours(1)),
     }.ToJsonString());
 
-    /// <summary>A <c>restock.requested</c> webhook of this return (one unit of variant 7100 at location 1).</summary>
-    public byte[] RestockRequested() => Encoding.UTF8.GetBytes(new JsonObject
+    /// <summary>A <c>restock.requested</c> webhook of this return (<paramref name="units"/> of variant 7100 at location 1).</summary>
+    public byte[] RestockRequested(int units = 1) => Encoding.UTF8.GetBytes(new JsonObject
     {
         ["topic"] = "restock",
         ["trigger"] = "restock.requested",
         ["id"] = _id,
         ["order_id"] = "4" + _id,
         ["provider_order_id"] = ProviderOrderIdNode(),
-        ["restock_items"] = new JsonArray(new JsonObject { ["location_id"] = "1", ["variant_id"] = "7100", ["available_adjustment"] = 1 }),
+        ["restock_items"] = new JsonArray(new JsonObject { ["location_id"] = "1", ["variant_id"] = "7100", ["available_adjustment"] = units }),
     }.ToJsonString());
 
-
     private JsonNode? ProviderOrderIdNode()
-        => _overrides.TryGetPropertyValue("provider_order_id", out var set) ? set?.DeepClone() : Id(_providerOrderId);
+        => _overrides.TryGetPropertyValue("provider_order_id", out var set) ? set?.DeepClone() : Id("provider_order_id", _providerOrderId);
 
     private T WithTriggerOnce<T>(string? trigger, Func<T> build)
     {
@@ -449,15 +461,15 @@ public sealed class LoopReturnBuilder
         {
             if (target[key] is JsonValue v && v.TryGetValue<string>(out var text))
             {
-                target[key] = Id(text);
+                target[key] = Id(key, text);
             }
         }
 
         return target;
     }
 
-    private JsonValue Id(string id)
-        => _numericIds && long.TryParse(id, NumberStyles.None, CultureInfo.InvariantCulture, out var n) ? JsonValue.Create(n) : JsonValue.Create(id);
+    private JsonValue Id(string field, string id)
+        => (_numericIds || _numericIdFields.Contains(field)) && long.TryParse(id, NumberStyles.None, CultureInfo.InvariantCulture, out var n) ? JsonValue.Create(n) : JsonValue.Create(id);
 
     private string Stamp(DateTimeOffset at)
         => _zonelessTimestamps

@@ -35,8 +35,11 @@ internal sealed class FulfilTestHost : IAsyncDisposable
 
     public FulfilOptions Options => _provider.GetRequiredService<IOptions<FulfilOptions>>().Value;
 
-    /// <summary>Starts a sandbox and a client. Retries are fast by default; <paramref name="settings"/> overrides any key.</summary>
-    public static async Task<FulfilTestHost> StartAsync(IDictionary<string, string?>? settings = null, FulfilSandboxOptions? sandboxOptions = null)
+    /// <summary>
+    /// Starts a sandbox and a client. Retries are fast by default; <paramref name="settings"/> overrides any key.
+    /// <paramref name="time"/> (a fake clock) drives the client's retry delays and timeouts; the system clock otherwise.
+    /// </summary>
+    public static async Task<FulfilTestHost> StartAsync(IDictionary<string, string?>? settings = null, FulfilSandboxOptions? sandboxOptions = null, TimeProvider? time = null)
     {
         var sandbox = await FulfilSandbox.StartAsync(sandboxOptions);
         var values = IntegrationHarness.FulfilSettings(sandbox, postingSettings: true);
@@ -54,6 +57,11 @@ internal sealed class FulfilTestHost : IAsyncDisposable
         var logs = new CapturingLoggerProvider();
         var services = new ServiceCollection();
         services.AddLogging(b => b.AddProvider(logs).SetMinimumLevel(LogLevel.Debug));
+        if (time is not null)
+        {
+            services.AddSingleton(time);
+        }
+
         services.AddLoopFulfilHttpResilience(configuration);
         services.AddLoopFulfilFulfil(configuration);
         return new FulfilTestHost(sandbox, services.BuildServiceProvider(), logs);

@@ -34,6 +34,17 @@ internal sealed class ObservedFakeTimeProvider(DateTimeOffset start) : FakeTimeP
     /// <summary>Waits until at least <paramref name="count"/> timers are armed (polls bounded by <see cref="HangGuard"/>).</summary>
     public Task WaitForArmedTimersAsync(int count) => HangGuard.UntilAsync(() => ArmedTimers >= count, $"{count} armed timer(s)");
 
+    /// <summary>Waits until a timer armed for exactly <paramref name="dueTime"/> is waiting: the delay or timeout the code asked for.</summary>
+    public Task WaitForTimerDueInAsync(TimeSpan dueTime) => HangGuard.UntilAsync(() => IsArmed(dueTime), $"a timer armed for {dueTime}");
+
+    private bool IsArmed(TimeSpan dueTime)
+    {
+        lock (_gate)
+        {
+            return _armed.Any(t => t.DueTime == dueTime);
+        }
+    }
+
     private void Track(ObservedTimer timer, bool armed)
     {
         lock (_gate)
@@ -55,6 +66,8 @@ internal sealed class ObservedFakeTimeProvider(DateTimeOffset start) : FakeTimeP
 
         public ITimer Inner { get; set; } = null!;
 
+        public TimeSpan DueTime { get; private set; }
+
         public TimerCallback Fire(TimerCallback callback) => state =>
         {
             if (!_periodic)
@@ -68,6 +81,7 @@ internal sealed class ObservedFakeTimeProvider(DateTimeOffset start) : FakeTimeP
         public bool Change(TimeSpan dueTime, TimeSpan period)
         {
             _periodic = period != Timeout.InfiniteTimeSpan && period != TimeSpan.Zero;
+            DueTime = dueTime;
             owner.Track(this, armed: dueTime != Timeout.InfiniteTimeSpan);
             return Inner.Change(dueTime, period);
         }

@@ -1,6 +1,4 @@
 using System.Globalization;
-using System.Text;
-using System.Text.Json.Nodes;
 using LoopFulfil.Core.Exceptions;
 using LoopFulfil.Core.Fulfil;
 using LoopFulfil.Core.Inspection;
@@ -32,11 +30,11 @@ public sealed class QuarantineReceiptTests
         var quarantine = h.Stock(TeeM, Quarantine);
         await h.SendAsync(r.Created_());
 
-        await h.SendAsync(Label(r, "in_transit"));
+        await h.SendAsync(r.LabelUpdated("in_transit"));
         Assert.Equal(0m, h.UnitsReceived(r.ReturnId));
 
-        await h.SendAsync(Label(r, "delivered"));
-        await h.SendAsync(Label(r, "delivered"));
+        await h.SendAsync(r.LabelUpdated("delivered"));
+        await h.SendAsync(r.LabelUpdated("delivered"));
 
         Assert.Equal(2m, h.UnitsReceived(r.ReturnId));
         Assert.Equal(quarantine + 2, h.Stock(TeeM, Quarantine));
@@ -58,7 +56,7 @@ public sealed class QuarantineReceiptTests
         var sellable = h.Stock(TeeM, Sellable);
         await h.SendAsync(r.Created_());
 
-        await h.SendAsync(Restock(r, 2));
+        await h.SendAsync(r.RestockRequested(2));
 
         Assert.Equal(2m, h.UnitsReceived(r.ReturnId));
         Assert.Equal(sellable, h.Stock(TeeM, Sellable));
@@ -83,7 +81,7 @@ public sealed class QuarantineReceiptTests
 
         // Warehouse staff press "receive" in Fulfil: Tryton's draft inventory moves point at storage.
         await http.CallAsync("stock.shipment.out.return", "receive", [new[] { shipment }]);
-        await h.SendAsync(Label(r, "delivered"));
+        await h.SendAsync(r.LabelUpdated("delivered"));
 
         Assert.Equal("done", h.Fulfil.State.Get("stock.shipment.out.return", shipment).State);
         Assert.Equal(2m, h.UnitsReceived(r.ReturnId));
@@ -99,7 +97,7 @@ public sealed class QuarantineReceiptTests
         var sellable = h.Stock(TeeM, Sellable);
         await h.SendAsync(r.Created_());
 
-        await h.SendAsync(Label(r, "delivered"));
+        await h.SendAsync(r.LabelUpdated("delivered"));
 
         var record = Assert.Single(await h.ExceptionRecordsAsync());
         Assert.Equal(ExceptionCategory.FulfilRejected, record.Category);
@@ -152,27 +150,4 @@ public sealed class QuarantineReceiptTests
             .Select(s => "stock.shipment.out.return," + s.Id.ToString(CultureInfo.InvariantCulture)).ToHashSet(StringComparer.Ordinal);
         return [.. h.Fulfil.State.Where("stock.move", m => refs.Contains(m.GetValueOrDefault("shipment") as string ?? ""))];
     }
-
-    /// <summary>A label.updated webhook as Loop publishes it (return id in <c>return_id</c>).</summary>
-    internal static byte[] Label(OutcomeReturn r, string status) => Encoding.UTF8.GetBytes(new JsonObject
-    {
-        ["topic"] = "label",
-        ["trigger"] = "label.updated",
-        ["return_id"] = r.ReturnId,
-        ["order_id"] = "4" + r.ReturnId,
-        ["carrier"] = "USPS",
-        ["tracking_number"] = "9400" + r.ReturnId,
-        ["label_status"] = status,
-        ["label_updated_at"] = "2025-03-01T12:00:00+00:00",
-    }.ToJsonString());
-
-    /// <summary>A restock.requested webhook (Loop's documented shape) restocking <paramref name="units"/> units.</summary>
-    internal static byte[] Restock(OutcomeReturn r, int units) => Encoding.UTF8.GetBytes(new JsonObject
-    {
-        ["topic"] = "restock",
-        ["trigger"] = "restock.requested",
-        ["id"] = long.Parse(r.ReturnId, CultureInfo.InvariantCulture),
-        ["order_id"] = 1234567890,
-        ["restock_items"] = new JsonArray(new JsonObject { ["location_id"] = 1, ["variant_id"] = 459875465, ["available_adjustment"] = units, ["inventory_management"] = "shopify" }),
-    }.ToJsonString());
 }

@@ -1,9 +1,9 @@
 using System.Text;
-using System.Text.Json.Nodes;
 using LoopFulfil.Core.Exceptions;
 using LoopFulfil.Core.Messaging;
 using LoopFulfil.Core.Refunds;
 using LoopFulfil.Core.Returns;
+using LoopFulfil.Tests.Builders;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace LoopFulfil.Tests.Outcomes;
@@ -69,18 +69,7 @@ public sealed class ClosedWithoutProcessingTests
         Assert.Empty(h.Journals(r.ReturnId, "SC"));
 
         // Loop's third-party gift-card webhook fires when a store-credit return is processed.
-        var giftCard = Encoding.UTF8.GetBytes(new JsonObject
-        {
-            ["topic"] = "giftcard",
-            ["trigger"] = "giftcard.requested",
-            ["id"] = 4401,
-            ["total_credit_issued"] = "25.00",
-            ["gift_card_subtotal"] = "25.00",
-            ["gift_card_tax"] = "0.00",
-            ["gift_card_bonus_credit"] = "0.00",
-            ["currency"] = "USD",
-            ["return_id"] = r.ReturnId,
-        }.ToJsonString());
+        var giftCard = LoopPayloads.GiftCardRequestedWebhook(r.ReturnId, 25.00m);
         await h.SendAsync(giftCard);
         await h.SendAsync(r.Closed());
 

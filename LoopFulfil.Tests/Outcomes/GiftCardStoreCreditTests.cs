@@ -4,6 +4,7 @@ using LoopFulfil.Core.Inspection;
 using LoopFulfil.Core.Refunds;
 using LoopFulfil.Core.Returns;
 using LoopFulfil.Sandbox.Fulfil;
+using LoopFulfil.Tests.Builders;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 
@@ -120,7 +121,7 @@ public sealed class GiftCardStoreCreditTests
         var r = new OutcomeReturn("#1001", (b, x) => b.WithLine(TeeM, price, lineItemId: x.Line(1)).WithGiftCard(issued)).AddTo(h.Loop);
         await h.SendAsync(r.Created_());
         await h.InspectAsync(r.ReturnId, new LineInspection(r.Line(1), true));
-        await h.SendAsync(System.Text.Encoding.UTF8.GetBytes(Books.BooksPayloads.GiftCardRequested(r.ReturnId, issued, bonus, 0m).ToJsonString()));
+        await h.SendAsync(LoopPayloads.GiftCardRequestedWebhook(r.ReturnId, issued, bonus));
         await h.SendAsync(r.Closed());
         await h.SendAsync(r.Closed());
 

@@ -176,6 +176,12 @@ internal sealed class OutcomeReturn(string orderName, Action<LoopReturnBuilder, 
 
     public byte[] Closed() => Webhook("return.closed", "closed", 120);
 
+    /// <summary>A <c>label.updated</c> webhook of the return (<see cref="LoopReturnBuilder.LabelUpdated"/>).</summary>
+    public byte[] LabelUpdated(string status) => Body("open", 0).LabelUpdated(status);
+
+    /// <summary>A <c>restock.requested</c> webhook of the return (<see cref="LoopReturnBuilder.RestockRequested"/>).</summary>
+    public byte[] RestockRequested(int units) => Body("open", 0).RestockRequested(units);
+
     /// <summary>Adds the open return to the Loop sandbox so process/flag/note calls find it.</summary>
     public OutcomeReturn AddTo(LoopSandbox loop)
     {

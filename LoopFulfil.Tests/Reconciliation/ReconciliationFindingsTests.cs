@@ -3,7 +3,7 @@ using LoopFulfil.Core.Reconciliation;
 using LoopFulfil.Core.Refunds;
 using LoopFulfil.Core.Returns;
 using LoopFulfil.Sandbox.Fulfil;
-using LoopFulfil.Tests.Books;
+using LoopFulfil.Tests.Builders;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace LoopFulfil.Tests.Reconciliation;
@@ -24,7 +24,7 @@ public sealed class ReconciliationFindingsTests
         const decimal price = 25.00m, issued = 27.50m, bonus = 2.50m;
         var r = new ReconReturn("#1001", (b, x) => b.WithLine(TeeM, price, lineItemId: x.Line(1)).WithGiftCard(issued));
         await h.SendAsync(r.CreatedWebhook());
-        await h.SendAsync(GiftCardRequested(r.ReturnId, issued, bonus));
+        await h.SendAsync(LoopPayloads.GiftCardRequestedWebhook(r.ReturnId, issued, bonus));
         r.InLoop(h.Loop, "closed", 120);
         await h.SendAsync(r.ClosedWebhook());
 
@@ -181,7 +181,4 @@ public sealed class ReconciliationFindingsTests
         Assert.Empty(report.Mismatches);
         Assert.Equal((25.00m, 25.00m), (Assert.Single(report.Totals, t => t.Type == RefundType.CashRefund).LoopAmount, Assert.Single(report.Totals, t => t.Type == RefundType.CashRefund).FulfilAmount));
     }
-
-    private static byte[] GiftCardRequested(string returnId, decimal issued, decimal bonus) =>
-        System.Text.Encoding.UTF8.GetBytes(BooksPayloads.GiftCardRequested(returnId, issued, bonus, 0m).ToJsonString());
 }

@@ -1,10 +1,9 @@
-using System.Globalization;
-using System.Text;
 using LoopFulfil.Core.Exceptions;
 using LoopFulfil.Core.Inspection;
 using LoopFulfil.Core.Refunds;
 using LoopFulfil.Core.Returns;
 using LoopFulfil.Sandbox.Fulfil;
+using LoopFulfil.Tests.Builders;
 using LoopFulfil.Tests.Outcomes;
 
 namespace LoopFulfil.Tests.Refunds;
@@ -192,8 +191,8 @@ public sealed class CreditDocumentTests
         await h.SendAsync(r.Created_());
         await h.InspectAsync(r.ReturnId, new LineInspection(r.Line(1), true));
         await h.SendAsync(r.Closed());
-        await h.SendAsync(GiftCardRequested(r.ReturnId, issued, bonus));
-        await h.SendAsync(GiftCardRequested(r.ReturnId, issued, bonus));
+        await h.SendAsync(LoopPayloads.GiftCardRequestedWebhook(r.ReturnId, issued, bonus));
+        await h.SendAsync(LoopPayloads.GiftCardRequestedWebhook(r.ReturnId, issued, bonus));
 
         var liability = h.Fulfil.State.AccountId(FulfilSandboxDemo.GiftCardLiabilityAccountCode);
         var receivable = h.Fulfil.State.AccountId(FulfilSandboxDemo.ReceivableAccountCode);
@@ -237,8 +236,4 @@ public sealed class CreditDocumentTests
     private static int OriginalSale(OutcomesHarness h, string reference) =>
         Assert.Single(h.Fulfil.State.FindByReference("sale.sale", reference), s => !Equals(s["is_return"], true)).Id;
 
-    private static byte[] GiftCardRequested(string returnId, decimal issued, decimal bonus) => Encoding.UTF8.GetBytes(
-        $$"""{"topic":"giftcard","trigger":"giftcard.requested","id":"gc-{{returnId}}","total_credit_issued":"{{M(issued)}}","gift_card_subtotal":"{{M(issued - bonus)}}","gift_card_tax":"0.00","gift_card_bonus_credit":"{{M(bonus)}}","currency":"USD","return_id":"{{returnId}}"}""");
-
-    private static string M(decimal value) => value.ToString("0.00", CultureInfo.InvariantCulture);
 }

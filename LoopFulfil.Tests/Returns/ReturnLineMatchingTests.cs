@@ -1,7 +1,6 @@
 using System.Globalization;
 using LoopFulfil.Core.Exceptions;
 using LoopFulfil.Sandbox.Fulfil;
-using LoopFulfil.Tests.Inspection;
 using LoopFulfil.Tests.Outcomes;
 
 namespace LoopFulfil.Tests.Returns;
@@ -93,7 +92,7 @@ public sealed class ReturnLineMatchingTests
         Assert.Equal("processing", h.Fulfil.State.Get("sale.sale", stale).State);
         Assert.All(h.Fulfil.State.Where("stock.shipment.out.return", s => Equals(s.GetValueOrDefault("origin_sale"), stale)), s => Assert.Equal("cancelled", s.State));
 
-        await h.SendAsync(QuarantineReceiptTests.Label(r, "delivered"));
+        await h.SendAsync(r.LabelUpdated("delivered"));
 
         Assert.Equal(1m, h.UnitsReceived(r.ReturnId));
         Assert.Equal(quarantine + 1, h.Stock(TeeM, FulfilSandboxDemo.QuarantineLocationCode));
@@ -114,7 +113,7 @@ public sealed class ReturnLineMatchingTests
             }
         }).AddTo(h.Loop);
         await h.SendAsync(r.Created_());
-        await h.SendAsync(QuarantineReceiptTests.Label(r, "delivered"));
+        await h.SendAsync(r.LabelUpdated("delivered"));
         var order = Assert.Single(h.ReturnOrders(r.ReturnId)).Id;
 
         edited = true;

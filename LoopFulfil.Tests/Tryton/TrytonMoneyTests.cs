@@ -1,9 +1,8 @@
-using System.Globalization;
-using System.Text;
 using System.Text.Json;
 using LoopFulfil.Core.Fulfil;
 using LoopFulfil.Core.Inspection;
 using LoopFulfil.Sandbox.Tryton;
+using LoopFulfil.Tests.Builders;
 using LoopFulfil.Tests.Outcomes;
 
 namespace LoopFulfil.Tests.Tryton;
@@ -60,7 +59,7 @@ public sealed class TrytonMoneyTests(TrytonFixture fixture) : TrytonTestBase(fix
         await h.SendAsync(r.Created_());
         await h.InspectAsync(r.ReturnId, new LineInspection(r.Line(1), true, "back_to_stock"));
         await h.SendAsync(r.Closed());
-        await h.SendAsync(GiftCardRequested(r.ReturnId, issued, bonus));
+        await h.SendAsync(LoopPayloads.GiftCardRequestedWebhook(r.ReturnId, issued, bonus));
 
         var moved = Delta(before, await BalancesAsync(h));
         Assert.Equal(price, moved[TrytonEngine.Codes.Revenue]);
@@ -72,8 +71,4 @@ public sealed class TrytonMoneyTests(TrytonFixture fixture) : TrytonTestBase(fix
         Assert.Empty(await h.ExceptionRecordsAsync());
     }
 
-    private static byte[] GiftCardRequested(string returnId, decimal issued, decimal bonus) => Encoding.UTF8.GetBytes(
-        $$"""{"topic":"giftcard","trigger":"giftcard.requested","id":"gc-{{returnId}}","total_credit_issued":"{{M(issued)}}","gift_card_subtotal":"{{M(issued - bonus)}}","gift_card_tax":"0.00","gift_card_bonus_credit":"{{M(bonus)}}","currency":"USD","return_id":"{{returnId}}"}""");
-
-    private static string M(decimal value) => value.ToString("0.00", CultureInfo.InvariantCulture);
 }

@@ -1,7 +1,6 @@
 using System.Text.Json;
 using LoopFulfil.Core.Inspection;
 using LoopFulfil.Sandbox.Tryton;
-using LoopFulfil.Tests.Inspection;
 using LoopFulfil.Tests.Outcomes;
 
 namespace LoopFulfil.Tests.Tryton;
@@ -27,13 +26,13 @@ public sealed class TrytonQuarantineTests(TrytonFixture fixture) : TrytonTestBas
         var damaged = await h.Stock(Tee, TrytonEngine.Codes.Damaged);
 
         await h.SendAsync(r.Created_());
-        await h.SendAsync(QuarantineReceiptTests.Label(r, "delivered"));
+        await h.SendAsync(r.LabelUpdated("delivered"));
 
         Assert.Equal(quarantine + 2, await h.Stock(Tee, TrytonEngine.Codes.Quarantine));
         Assert.Equal(sellable, await h.Stock(Tee, TrytonEngine.Codes.Sellable));
 
         // Loop's restock request is not a verdict: nothing leaves quarantine.
-        await h.SendAsync(QuarantineReceiptTests.Restock(r, 2));
+        await h.SendAsync(r.RestockRequested(2));
         Assert.Equal(quarantine + 2, await h.Stock(Tee, TrytonEngine.Codes.Quarantine));
         Assert.Equal(sellable, await h.Stock(Tee, TrytonEngine.Codes.Sellable));
 

@@ -11,6 +11,7 @@ using LoopFulfil.Core.Shadow;
 using LoopFulfil.Sandbox.Books;
 using LoopFulfil.Sandbox.Tryton;
 using LoopFulfil.Tests.Books;
+using LoopFulfil.Tests.Builders;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 
@@ -166,7 +167,7 @@ public sealed class TrytonShadowModeTests(TrytonFixture fixture) : TrytonTestBas
         await SendAsync(h, closed, sent);
         if (r.Spec.GiftCard is { } card)
         {
-            await SendAsync(h, Encoding.UTF8.GetBytes(BooksPayloads.GiftCardRequested(r.ReturnId, card.Total, card.Bonus, card.Tax).ToJsonString()), sent);
+            await SendAsync(h, Encoding.UTF8.GetBytes(LoopPayloads.GiftCardRequested(r.ReturnId, card.Total, card.Bonus, card.Tax).ToJsonString()), sent);
         }
     }
 

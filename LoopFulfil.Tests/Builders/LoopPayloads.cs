@@ -1,10 +1,11 @@
 using System.Globalization;
+using System.Text;
 using System.Text.Json.Nodes;
 
-namespace LoopFulfil.Tests.Books;
+namespace LoopFulfil.Tests.Builders;
 
 /// <summary>Loop payloads the return builder does not make (shapes of Loop's webhook reference).</summary>
-internal static class BooksPayloads
+internal static class LoopPayloads
 {
     /// <summary>
     /// <c>giftcard.requested</c>: <paramref name="total"/> is the credit issued, bonus and tax included; the subtotal is
@@ -28,6 +29,10 @@ internal static class BooksPayloads
         ["external_order_name"] = "#1001",
         ["external_order_number"] = "1001",
     };
+
+    /// <summary><see cref="GiftCardRequested"/> as the webhook body's bytes.</summary>
+    public static byte[] GiftCardRequestedWebhook(string returnId, decimal total, decimal bonus = 0m, decimal tax = 0m)
+        => Encoding.UTF8.GetBytes(GiftCardRequested(returnId, total, bonus, tax).ToJsonString());
 
     private static string Money(decimal amount) => amount.ToString("0.00", CultureInfo.InvariantCulture);
 }
