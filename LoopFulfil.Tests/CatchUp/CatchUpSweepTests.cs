@@ -5,6 +5,7 @@ using LoopFulfil.Core.Errors;
 using LoopFulfil.Core.Messaging;
 using LoopFulfil.Core.Returns;
 using LoopFulfil.Core.Storage;
+using LoopFulfil.Core.Webhooks;
 using LoopFulfil.Tests.Infrastructure;
 using LoopFulfil.Tests.Loop;
 using LoopFulfil.Tests.Webhooks;
@@ -84,6 +85,27 @@ public sealed class CatchUpSweepTests : IAsyncLifetime
         Assert.Equal(T0.AddDays(2), (await _watermarks.GetAsync(CancellationToken.None))!.CoveredUntil);
     }
 
+    [Fact]
+    public async Task Catch_up_message_carries_the_topic_trigger_return_id_and_event_time_the_ingress_stamps_for_that_return_and_the_consumer_reads_no_body()
+    {
+        await Sweep(new RecordingMessageSender()).RunAsync(CancellationToken.None);
+        InLoop("301", "closed", T0.AddHours(5));                                 // updated_at, an hour after created_at
+        _clock.Advance(TimeSpan.FromDays(1));
+        var sent = new RecordingMessageSender();
+
+        await Sweep(sent).RunAsync(CancellationToken.None);
+
+        var message = Assert.Single(sent.Sent);
+        var stamp = EnvelopeStamp.Of(message);
+        Assert.Equal(EnvelopeStamp.ByIngress(System.Text.Encoding.UTF8.GetBytes(Json("301", "closed", T0.AddHours(5), "return.closed"))), stamp);
+        Assert.Equal(("return", "return.closed", "301"), (stamp.Topic, stamp.Trigger, stamp.ReturnId));
+        Assert.Equal(T0.AddHours(5), EnvelopeStamp.EventTime(message));
+        var reads = EnvelopeReads.Start();
+        var evt = ReturnEvent.From(EnvelopeStamp.Delivered(message))!;
+        Assert.Equal(("return.closed", "301", T0.AddHours(5)), (evt.Trigger, evt.ReturnId, evt.EventTime));
+        Assert.Equal(0, reads.Reads);
+    }
+
     private CatchUpSweep Sweep(IMessageSender sender) => new(
         _loop.Client,
         _ledger,
@@ -93,9 +115,14 @@ public sealed class CatchUpSweepTests : IAsyncLifetime
         _clock,
         NullLogger<CatchUpSweep>.Instance);
 
-    private void InLoop(string id, string state, DateTimeOffset updatedAt) => _loop.Sandbox.AddReturn(
-        $$"""{"id": {{id}}, "state": "{{state}}", "created_at": "{{Text(updatedAt.AddHours(-1))}}", "updated_at": "{{Text(updatedAt)}}"}""",
-        sendCreatedWebhook: false);
+    private void InLoop(string id, string state, DateTimeOffset updatedAt) => _loop.Sandbox.AddReturn(Json(id, state, updatedAt), sendCreatedWebhook: false);
+
+    /// <summary>The return as Loop lists it, or (with a trigger) as its webhook.</summary>
+    private static string Json(string id, string state, DateTimeOffset updatedAt, string? trigger = null) =>
+        (trigger is null ? "{" : $$"""{"topic": "return", "trigger": "{{trigger}}", """)
+        + $$"""
+            "id": {{id}}, "state": "{{state}}", "created_at": "{{Text(updatedAt.AddHours(-1))}}", "updated_at": "{{Text(updatedAt)}}"}
+            """;
 
     private async Task Stored(string id, string state, DateTimeOffset eventTime) =>
         Assert.Equal(SnapshotDecision.Applied, await _ledger.AdvanceSnapshotAsync(id, eventTime, state, System.Text.Encoding.UTF8.GetBytes($$"""{"id":"{{id}}","state":"{{state}}"}"""), CancellationToken.None));
