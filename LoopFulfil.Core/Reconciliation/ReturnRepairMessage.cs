@@ -38,9 +38,10 @@ public static class ReturnRepairMessage
             properties[key] = value;
         }
 
-        // The time the envelope reader finds in this body (the latest it carries), read by the reader itself so the
-        // consumer gets the same value it would read, without reading the body again.
-        var eventTime = WebhookEnvelope.Parse(body).EventTime;
+        // The return's time by the envelope reader's own rule (the latest time it carries, fractions kept), as a
+        // webhook of it would carry: the consumer need not read the body, and the catch-up sweep's skip test and
+        // message id use the same time.
+        var eventTime = WebhookEnvelope.SnapshotTimeOf(loopReturn);
         return IntegrationMessages.ToLoopReturns(trigger, loopReturn.Id, body, messageId, eventTime, properties);
     }
 }
