@@ -7,6 +7,14 @@ namespace LoopFulfil.Core.Webhooks;
 /// <summary>The event time rule: every time the body carries, parsed as Loop's models parse them; the latest wins.</summary>
 internal readonly partial struct WebhookEnvelope
 {
+    // Unix seconds DateTimeOffset can hold (0001-01-01 to 9999-12-31).
+    private const long MinUnixSeconds = -62_135_596_800;
+    private const long MaxUnixSeconds = 253_402_300_799;
+
+    // LoopJson.Options writes whole seconds (Loop's API form); Loop sends fractions (edited_at "…:27.123Z"), and a
+    // webhook's time keeps them, so the snapshot time is read from the return written with exact times.
+    private static readonly JsonSerializerOptions ExactTimes = CreateExactTimes();
+
     /// <summary>
     /// The time of a Loop return snapshot that did not come in a webhook (fetched from Loop, listed by the catch-up
     /// sweep, sent in a repair message): <see cref="EventTime"/> of the return written as JSON (<see cref="LoopJson.Options"/>
@@ -35,14 +43,6 @@ internal readonly partial struct WebhookEnvelope
         options.MakeReadOnly(populateMissingResolver: true);
         return options;
     }
-
-    // Unix seconds DateTimeOffset can hold (0001-01-01 to 9999-12-31).
-    private const long MinUnixSeconds = -62_135_596_800;
-    private const long MaxUnixSeconds = 253_402_300_799;
-
-    // LoopJson.Options writes whole seconds (Loop's API form); Loop sends fractions (edited_at "…:27.123Z"), and a
-    // webhook's time keeps them, so the snapshot time is read from the return written with exact times.
-    private static readonly JsonSerializerOptions ExactTimes = CreateExactTimes();
 
     /// <summary>
     /// The time a scalar holds, or null: never throws for a value that is not a time (a mutated or odd body is
