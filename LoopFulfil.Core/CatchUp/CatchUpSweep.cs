@@ -6,6 +6,7 @@ using LoopFulfil.Core.Loop.Models;
 using LoopFulfil.Core.Messaging;
 using LoopFulfil.Core.Reconciliation;
 using LoopFulfil.Core.Returns;
+using LoopFulfil.Core.Webhooks;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
@@ -77,7 +78,7 @@ public sealed partial class CatchUpSweep
         await foreach (var r in _loop.ListReturnsAsync(query, cancellationToken).ConfigureAwait(false))
         {
             listed++;
-            if (string.IsNullOrEmpty(r.Id) || ReturnEventHandler.SnapshotTimeOf(r) is not { } loopTime)
+            if (string.IsNullOrEmpty(r.Id) || WebhookEnvelope.SnapshotTimeOf(r) is not { } loopTime)
             {
                 continue;
             }

@@ -11,26 +11,23 @@ namespace LoopFulfil.Core.Reconciliation;
 /// The <c>loop-returns</c> message that makes the pipeline settle a return on its current Loop snapshot: the
 /// reconciliation's heal and the catch-up sweep send it. The return as Loop lists it, as a
 /// <c>return.updated</c>/<c>return.closed</c> event; the handler applies it (or a newer stored snapshot) and runs
-/// only the missing steps, so sending it twice creates nothing twice.
+/// only the missing steps, so sending it twice creates nothing twice. Stamped through
+/// <see cref="IntegrationMessages.ToLoopReturns"/> like every other message of the integration's own.
 /// </summary>
 public static class ReturnRepairMessage
 {
-    /// <summary>Builds it under <paramref name="messageId"/> (also its dedupe key), with <paramref name="extra"/> properties.</summary>
+    /// <summary>
+    /// Builds it under <paramref name="messageId"/> (also its dedupe key), with <paramref name="extra"/> properties
+    /// (topic, trigger, return id and event time win over same-named ones).
+    /// </summary>
     public static OutboundMessage Build(LoopReturn loopReturn, string messageId, IReadOnlyDictionary<string, string>? extra = null)
     {
         ArgumentNullException.ThrowIfNull(loopReturn);
         ArgumentException.ThrowIfNullOrEmpty(loopReturn.Id);
         ArgumentException.ThrowIfNullOrEmpty(messageId);
-        var id = loopReturn.Id;
         var trigger = ReturnStates.Normalise(loopReturn.State) == ReturnStates.Closed ? ReturnTriggers.ReturnClosed : ReturnTriggers.ReturnUpdated;
         var body = JsonSerializer.SerializeToUtf8Bytes(loopReturn, LoopJson.Options);
-        var properties = new Dictionary<string, string>(StringComparer.Ordinal)
-        {
-            [WebhookMessagePropertyNames.Topic] = "return",
-            [WebhookMessagePropertyNames.Trigger] = trigger,
-            [WebhookMessagePropertyNames.ReturnId] = id,
-            [WebhookMessagePropertyNames.DedupeKey] = messageId,
-        };
+        var properties = new Dictionary<string, string>(StringComparer.Ordinal) { [WebhookMessagePropertyNames.DedupeKey] = messageId };
         if (!string.IsNullOrEmpty(loopReturn.State))
         {
             properties[WebhookMessagePropertyNames.State] = loopReturn.State;
@@ -41,6 +38,10 @@ public static class ReturnRepairMessage
             properties[key] = value;
         }
 
-        return new OutboundMessage(QueueNames.LoopReturns, body, messageId, id, properties);
+        // The return's time by the envelope reader's own rule (the latest time it carries, fractions kept), as a
+        // webhook of it would carry: the consumer need not read the body, and the catch-up sweep's skip test and
+        // message id use the same time.
+        var eventTime = WebhookEnvelope.SnapshotTimeOf(loopReturn);
+        return IntegrationMessages.ToLoopReturns(trigger, loopReturn.Id, body, messageId, eventTime, properties);
     }
 }

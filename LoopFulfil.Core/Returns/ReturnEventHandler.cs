@@ -305,7 +305,7 @@ public sealed partial class ReturnEventHandler
             return (null, default);
         }
 
-        if (SnapshotTimeOf(fetched) is not { } time)
+        if (WebhookEnvelope.SnapshotTimeOf(fetched) is not { } time)
         {
             LogNoSnapshot(_logger, evt.ReturnId, evt.Trigger);
             return (null, default);
@@ -321,25 +321,6 @@ public sealed partial class ReturnEventHandler
         // A webhook stored a newer snapshot meanwhile: that one wins.
         var stored = await _ledger.GetSnapshotAsync(evt.ReturnId, cancellationToken).ConfigureAwait(false);
         return stored is null ? (fetched, time) : (LoopJson.Deserialize<LoopReturn>(stored.Body), stored.EventTime);
-    }
-
-    /// <summary>
-    /// The latest of edited_at, updated_at and created_at. The latest, not the first present: a close can move
-    /// updated_at while edited_at stays at the last customer edit, and that close is still the newer state.
-    /// </summary>
-    public static DateTimeOffset? SnapshotTimeOf(LoopReturn snapshot)
-    {
-        ArgumentNullException.ThrowIfNull(snapshot);
-        DateTimeOffset? latest = null;
-        foreach (var t in (ReadOnlySpan<DateTimeOffset?>)[snapshot.EditedAt, snapshot.UpdatedAt, snapshot.CreatedAt])
-        {
-            if (t is { } v && (latest is null || v > latest))
-            {
-                latest = v;
-            }
-        }
-
-        return latest;
     }
 
     [LoggerMessage(EventId = 4401, Level = LogLevel.Information, Message = "Return {ReturnId}: {Trigger} is older ({EventTime:o}) than the snapshot applied; reconciling from the stored snapshot")]

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using LoopFulfil.Core.Loop.Json;
+using LoopFulfil.Core.Loop.Models;
 
 namespace LoopFulfil.Core.Webhooks;
 
@@ -9,6 +10,39 @@ internal readonly partial struct WebhookEnvelope
     // Unix seconds DateTimeOffset can hold (0001-01-01 to 9999-12-31).
     private const long MinUnixSeconds = -62_135_596_800;
     private const long MaxUnixSeconds = 253_402_300_799;
+
+    // LoopJson.Options writes whole seconds (Loop's API form); Loop sends fractions (edited_at "…:27.123Z"), and a
+    // webhook's time keeps them, so the snapshot time is read from the return written with exact times.
+    private static readonly JsonSerializerOptions ExactTimes = CreateExactTimes();
+
+    /// <summary>
+    /// The time of a Loop return snapshot that did not come in a webhook (fetched from Loop, listed by the catch-up
+    /// sweep, sent in a repair message): <see cref="EventTime"/> of the return written as JSON (<see cref="LoopJson.Options"/>
+    /// with exact times), so it is compared with stored webhook snapshots by the very rule that timed them: the same
+    /// return gives the same time whichever way it came. Null when it carries no time. Not counted in
+    /// <see cref="EnvelopeReads"/>: no message body is read.
+    /// </summary>
+    public static DateTimeOffset? SnapshotTimeOf(LoopReturn snapshot)
+    {
+        ArgumentNullException.ThrowIfNull(snapshot);
+        return Read(JsonSerializer.SerializeToUtf8Bytes(snapshot, ExactTimes), isFinalBlock: true).EventTime;
+    }
+
+    private static JsonSerializerOptions CreateExactTimes()
+    {
+        // Without Loop's timestamp converters System.Text.Json writes ISO 8601 with the fraction, which ReadTime parses.
+        var options = new JsonSerializerOptions(LoopJson.Options);
+        for (var i = options.Converters.Count - 1; i >= 0; i--)
+        {
+            if (options.Converters[i] is LoopTimestampConverter or LoopNullableTimestampConverter)
+            {
+                options.Converters.RemoveAt(i);
+            }
+        }
+
+        options.MakeReadOnly(populateMissingResolver: true);
+        return options;
+    }
 
     /// <summary>
     /// The time a scalar holds, or null: never throws for a value that is not a time (a mutated or odd body is

@@ -5,6 +5,7 @@ using LoopFulfil.Core.Errors;
 using LoopFulfil.Core.Messaging;
 using LoopFulfil.Core.Returns;
 using LoopFulfil.Core.Storage;
+using LoopFulfil.Core.Webhooks;
 using LoopFulfil.Tests.Infrastructure;
 using LoopFulfil.Tests.Loop;
 using LoopFulfil.Tests.Webhooks;
@@ -84,6 +85,52 @@ public sealed class CatchUpSweepTests : IAsyncLifetime
         Assert.Equal(T0.AddDays(2), (await _watermarks.GetAsync(CancellationToken.None))!.CoveredUntil);
     }
 
+    [Fact]
+    public async Task Catch_up_message_carries_the_topic_trigger_return_id_and_event_time_the_ingress_stamps_for_that_return_and_the_consumer_reads_no_body()
+    {
+        await Sweep(new RecordingMessageSender()).RunAsync(CancellationToken.None);
+        InLoop("301", "closed", T0.AddHours(5));                                 // updated_at, an hour after created_at
+        _clock.Advance(TimeSpan.FromDays(1));
+        var sent = new RecordingMessageSender();
+
+        await Sweep(sent).RunAsync(CancellationToken.None);
+
+        var message = Assert.Single(sent.Sent);
+        var stamp = EnvelopeStamp.Of(message);
+        Assert.Equal(EnvelopeStamp.ByIngress(System.Text.Encoding.UTF8.GetBytes(Json("301", "closed", T0.AddHours(5), "return.closed"))), stamp);
+        Assert.Equal(("return", "return.closed", "301"), (stamp.Topic, stamp.Trigger, stamp.ReturnId));
+        Assert.Equal(T0.AddHours(5), EnvelopeStamp.EventTime(message));
+        var reads = EnvelopeReads.Start();
+        var evt = ReturnEvent.From(EnvelopeStamp.Delivered(message))!;
+        Assert.Equal(("return.closed", "301", T0.AddHours(5)), (evt.Trigger, evt.ReturnId, evt.EventTime));
+        Assert.Equal(0, reads.Reads);
+    }
+
+    [Fact]
+    public async Task Close_listed_with_an_updated_at_before_the_label_time_of_the_stored_webhook_is_enqueued_not_skipped()
+    {
+        // Loop's return.updated webhook (open, updated_at 10:00) carried a label the carrier stamped 10:05 (its clock
+        // runs ahead of Loop's), so the snapshot was stored at that webhook's time, 10:05. Loop closed the return at
+        // 10:02 and that webhook was lost; Loop lists it closed with the same label. 402 is listed as it was stored.
+        await Sweep(new RecordingMessageSender()).RunAsync(CancellationToken.None);
+        var updatedAt = T0.AddHours(10);
+        var labelAt = updatedAt.AddMinutes(5);
+        var webhook = System.Text.Encoding.UTF8.GetBytes(Json("401", "open", updatedAt, "return.updated", Label(labelAt)));
+        Assert.Equal(labelAt, EnvelopeStamp.EventTime(WebhookIngress.TryBuildMessage(webhook, null, null)!));
+        await Stored("401", "open", labelAt);
+        _loop.Sandbox.AddReturn(Json("401", "closed", updatedAt.AddMinutes(2), extra: Label(labelAt)), sendCreatedWebhook: false);
+        await Stored("402", "open", labelAt);
+        _loop.Sandbox.AddReturn(Json("402", "open", updatedAt, extra: Label(labelAt)), sendCreatedWebhook: false);
+        _clock.Advance(TimeSpan.FromDays(1));
+        var sent = new RecordingMessageSender();
+
+        var result = await Sweep(sent).RunAsync(CancellationToken.None);
+
+        var message = Assert.Single(sent.Sent);
+        Assert.Equal((CatchUpSweep.MessageIdFor("401", labelAt, "closed"), labelAt), (message.MessageId, EnvelopeStamp.EventTime(message)));
+        Assert.Equal((2, 1), (result!.Listed, result.Enqueued));
+    }
+
     private CatchUpSweep Sweep(IMessageSender sender) => new(
         _loop.Client,
         _ledger,
@@ -93,9 +140,17 @@ public sealed class CatchUpSweepTests : IAsyncLifetime
         _clock,
         NullLogger<CatchUpSweep>.Instance);
 
-    private void InLoop(string id, string state, DateTimeOffset updatedAt) => _loop.Sandbox.AddReturn(
-        $$"""{"id": {{id}}, "state": "{{state}}", "created_at": "{{Text(updatedAt.AddHours(-1))}}", "updated_at": "{{Text(updatedAt)}}"}""",
-        sendCreatedWebhook: false);
+    private void InLoop(string id, string state, DateTimeOffset updatedAt) => _loop.Sandbox.AddReturn(Json(id, state, updatedAt), sendCreatedWebhook: false);
+
+    /// <summary>The return as Loop lists it, or (with a trigger) as its webhook.</summary>
+    private static string Json(string id, string state, DateTimeOffset updatedAt, string? trigger = null, string extra = "") =>
+        (trigger is null ? "{" : $$"""{"topic": "return", "trigger": "{{trigger}}", """)
+        + $$"""
+            "id": {{id}}, "state": "{{state}}", "created_at": "{{Text(updatedAt.AddHours(-1))}}", "updated_at": "{{Text(updatedAt)}}"{{extra}}}
+            """;
+
+    /// <summary>A labels array (for <see cref="Json"/>) with one label Loop last updated at <paramref name="updatedAt"/>.</summary>
+    private static string Label(DateTimeOffset updatedAt) => $$""", "labels": [{"status": "in_transit", "updated_at": "{{Text(updatedAt)}}"}]""";
 
     private async Task Stored(string id, string state, DateTimeOffset eventTime) =>
         Assert.Equal(SnapshotDecision.Applied, await _ledger.AdvanceSnapshotAsync(id, eventTime, state, System.Text.Encoding.UTF8.GetBytes($$"""{"id":"{{id}}","state":"{{state}}"}"""), CancellationToken.None));

@@ -2,8 +2,11 @@ using LoopFulfil.Core.Exceptions;
 using LoopFulfil.Core.Messaging;
 using LoopFulfil.Core.Outcomes;
 using LoopFulfil.Core.Reconciliation;
+using LoopFulfil.Core.Returns;
+using LoopFulfil.Core.Webhooks;
 using LoopFulfil.Sandbox.Fulfil;
 using LoopFulfil.Tests.Builders;
+using LoopFulfil.Tests.Webhooks;
 
 namespace LoopFulfil.Tests.Reconciliation;
 
@@ -48,6 +51,30 @@ public sealed class ReconciliationJobTests
         Assert.Empty(second.Mismatches);
         Assert.Equal(0, second.HealMessagesSent);
         Assert.Equal(0, h.Bus.Pending);
+    }
+
+    [Fact]
+    public async Task Heal_message_carries_the_topic_trigger_return_id_and_event_time_the_ingress_stamps_for_that_return_and_is_handled_without_a_body_read()
+    {
+        await using var h = await ReconciliationHarness.StartAsync();
+        // Loop has the return as edited 30 minutes after creation (updated_at/edited_at its latest time); no webhook arrived.
+        var r = new ReconReturn("#1001", (b, x) => b.WithLine(TeeM, 25.00m, lineItemId: x.Line(1))).InLoop(h.Loop, "open", 30);
+
+        await h.ReconcileAsync();
+
+        var heal = Assert.Single(h.Sent.Messages, m => m.Queue == QueueNames.LoopReturns);
+        var stamp = EnvelopeStamp.Of(heal);
+        Assert.Equal(EnvelopeStamp.ByIngress(r.Webhook("return.updated", "open", 30)), stamp);
+        Assert.Equal(("return", "return.updated", r.ReturnId), (stamp.Topic, stamp.Trigger, stamp.ReturnId));
+        Assert.Equal(LoopReturnBuilder.DemoSaleReturnCreated.AddMinutes(30), EnvelopeStamp.EventTime(heal));
+
+        var reads = EnvelopeReads.Start();
+        var evt = ReturnEvent.From(EnvelopeStamp.Delivered(heal))!;
+        await h.DrainAsync();
+
+        Assert.Equal((r.ReturnId, LoopReturnBuilder.DemoSaleReturnCreated.AddMinutes(30)), (evt.ReturnId, evt.EventTime));
+        Assert.Single(h.ReturnOrders(r.ReturnId));
+        Assert.Equal(0, reads.Reads);
     }
 
     [Fact]

@@ -270,6 +270,23 @@ public sealed class ReturnEventHandlerTests
     }
 
     [Fact]
+    public async Task Snapshot_fetched_from_loop_is_stored_at_its_webhook_time_so_a_delayed_older_webhook_does_not_reopen_it()
+    {
+        await using var h = await ReturnsHarness.StartAsync();
+        // Loop closed the return at its created_at; its label_updated_at is two seconds later, as on a webhook of it.
+        var closed = LoopReturnBuilder.ForDemoSale().WithUnits(Demo.TeeM, 1, 25.00m, "11001").WithState("closed").AddTo(h.Loop);
+        var open = LoopReturnBuilder.ForDemoSale(returnId: closed.ReturnId).WithUnits(Demo.TeeM, 1, 25.00m, "11001");
+        var labelAt = DateTimeOffset.Parse(closed.ReturnJson()["label_updated_at"]!.GetValue<string>(), System.Globalization.CultureInfo.InvariantCulture);
+
+        await h.SendAsync(closed.LabelUpdated("in_transit"));             // no snapshot yet: fetched from Loop
+        var late = await h.SendAsync(open.Webhook("return.created"));     // Loop's created webhook, delayed past the close
+
+        AssertOutcome(ReturnHandlingOutcome.StaleReconciled, Assert.Single(late));
+        var snapshot = await h.Ledger.GetSnapshotAsync(closed.ReturnId, CancellationToken.None);
+        Assert.Equal(("closed", labelAt), (snapshot!.State, snapshot.EventTime));
+    }
+
+    [Fact]
     public async Task Restock_event_is_recorded_once_and_reconciles_the_stored_snapshot()
     {
         await using var h = await ReturnsHarness.StartAsync();

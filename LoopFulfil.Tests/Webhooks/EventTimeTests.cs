@@ -1,3 +1,6 @@
+using System.Globalization;
+using LoopFulfil.Core.Loop.Json;
+using LoopFulfil.Core.Loop.Models;
 using LoopFulfil.Core.Messaging;
 using LoopFulfil.Core.Returns;
 using LoopFulfil.Core.Webhooks;
@@ -43,6 +46,19 @@ public sealed class EventTimeTests
         var message = await QueuedAsync(body);
 
         Assert.Equal(new DateTimeOffset(2026, 11, 20, 11, 30, 0, TimeSpan.Zero), PropertyTime(message));
+    }
+
+    [Theory]
+    [InlineData("""{"id":"503","state":"closed","created_at":"2026-11-20T09:00:00+00:00","updated_at":"2026-11-20T10:00:00+00:00","closed_at":"2026-11-20T10:00:00+00:00","labels":[{"updated_at":"2026-11-20T11:30:00+00:00"}]}""", "2026-11-20T11:30:00Z")]
+    [InlineData("""{"id":"504","state":"open","created_at":"2026-11-20T09:00:00Z","edited_at":"2026-11-20T09:45:27.125Z","label_updated_at":"2026-11-20T09:45:27+00:00"}""", "2026-11-20T09:45:27.125Z")]
+    [InlineData("""{"id":"505","state":"open","updated_at":"2026-11-20 09:00:00","closed_at":"2026-11-20T12:00:00+00:00"}""", "2026-11-20T12:00:00Z")]
+    public async Task A_return_from_loops_api_gets_the_time_a_webhook_of_it_is_stamped_with(string returnJson, string latestTime)
+    {
+        var snapshot = LoopJson.Deserialize<LoopReturn>(returnJson);
+        var webhook = await QueuedAsync(Utf8("""{"topic":"return","trigger":"return.updated",""" + returnJson[1..]));
+
+        var expected = DateTimeOffset.Parse(latestTime, CultureInfo.InvariantCulture);
+        Assert.Equal((expected, expected), (WebhookEnvelope.SnapshotTimeOf(snapshot), PropertyTime(webhook)));
     }
 
     [Fact]
