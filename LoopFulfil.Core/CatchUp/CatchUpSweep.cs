@@ -85,12 +85,13 @@ public sealed partial class CatchUpSweep
 
             var state = ReturnStates.Normalise(r.State);
             var stored = await _ledger.GetSnapshotAsync(r.Id, cancellationToken).ConfigureAwait(false);
-            if (stored is not null && (stored.EventTime > loopTime || (stored.EventTime == loopTime && stored.State == state)))
+            // The ledger's own order (whole seconds, then lifecycle): what it would not apply as newer is not sent.
+            if (stored is not null && SnapshotOrder.Compare(stored.EventTime, stored.State, loopTime, state) >= 0)
             {
                 continue;
             }
 
-            await _sender.SendAsync(ReturnRepairMessage.Build(r, MessageIdFor(r.Id, loopTime, state), new Dictionary<string, string>(StringComparer.Ordinal) { ["catchUp"] = "true" }), cancellationToken).ConfigureAwait(false);
+            await _sender.SendAsync(ReturnRepairMessage.BuildAt(r, loopTime, MessageIdFor(r.Id, loopTime, state), new Dictionary<string, string>(StringComparer.Ordinal) { ["catchUp"] = "true" }), cancellationToken).ConfigureAwait(false);
             enqueued++;
             LogEnqueued(_logger, r.Id, loopTime, stored?.EventTime);
         }

@@ -23,6 +23,16 @@ public static class ReturnRepairMessage
     public static OutboundMessage Build(LoopReturn loopReturn, string messageId, IReadOnlyDictionary<string, string>? extra = null)
     {
         ArgumentNullException.ThrowIfNull(loopReturn);
+        return BuildAt(loopReturn, WebhookEnvelope.SnapshotTimeOf(loopReturn), messageId, extra);
+    }
+
+    /// <summary>
+    /// <see cref="Build"/> for a caller that already has the return's time (<see cref="WebhookEnvelope.SnapshotTimeOf"/>),
+    /// so the return is not written out a second time to find it.
+    /// </summary>
+    public static OutboundMessage BuildAt(LoopReturn loopReturn, DateTimeOffset? eventTime, string messageId, IReadOnlyDictionary<string, string>? extra = null)
+    {
+        ArgumentNullException.ThrowIfNull(loopReturn);
         ArgumentException.ThrowIfNullOrEmpty(loopReturn.Id);
         ArgumentException.ThrowIfNullOrEmpty(messageId);
         var trigger = ReturnStates.Normalise(loopReturn.State) == ReturnStates.Closed ? ReturnTriggers.ReturnClosed : ReturnTriggers.ReturnUpdated;
@@ -38,10 +48,8 @@ public static class ReturnRepairMessage
             properties[key] = value;
         }
 
-        // The return's time by the envelope reader's own rule (the latest time it carries, fractions kept), as a
-        // webhook of it would carry: the consumer need not read the body, and the catch-up sweep's skip test and
-        // message id use the same time.
-        var eventTime = WebhookEnvelope.SnapshotTimeOf(loopReturn);
+        // The return's time by the envelope reader's own rule, as a webhook of it would carry: the consumer need not
+        // read the body, and the catch-up sweep's skip test and message id use the same time.
         return IntegrationMessages.ToLoopReturns(trigger, loopReturn.Id, body, messageId, eventTime, properties);
     }
 }

@@ -11,8 +11,9 @@ internal readonly partial struct WebhookEnvelope
     private const long MinUnixSeconds = -62_135_596_800;
     private const long MaxUnixSeconds = 253_402_300_799;
 
-    // LoopJson.Options writes whole seconds (Loop's API form); Loop sends fractions (edited_at "…:27.123Z"), and a
-    // webhook's time keeps them, so the snapshot time is read from the return written with exact times.
+    // LoopJson.Options writes whole seconds (Loop's API form). A webhook's time keeps any fraction its text has, so the
+    // snapshot time is read from the return written with exact times: the same return gives the ingress's stamp.
+    // Ordering compares whole seconds (SnapshotOrder), so a fraction never decides which snapshot is newer.
     private static readonly JsonSerializerOptions ExactTimes = CreateExactTimes();
 
     /// <summary>

@@ -131,6 +131,26 @@ public sealed class CatchUpSweepTests : IAsyncLifetime
         Assert.Equal((2, 1), (result!.Listed, result.Enqueued));
     }
 
+    [Fact]
+    public async Task Open_listed_with_a_fraction_within_the_second_a_close_was_stored_at_is_skipped_not_reopened()
+    {
+        // The close was stored from a whole-second webhook at 11:00:00; a lagging list still shows the return open at
+        // 11:00:00.400. Within one second the lifecycle decides (closed is later), so the sweep sends nothing.
+        await Sweep(new RecordingMessageSender()).RunAsync(CancellationToken.None);
+        var closedAt = T0.AddHours(11);
+        await Stored("403", "closed", closedAt);
+        _loop.Sandbox.AddReturn(
+            $$"""{"id": 403, "state": "open", "created_at": "{{Text(closedAt.AddHours(-1))}}", "updated_at": "{{closedAt:yyyy-MM-dd'T'HH:mm:ss}}.400Z"}""",
+            sendCreatedWebhook: false);
+        _clock.Advance(TimeSpan.FromDays(1));
+        var sent = new RecordingMessageSender();
+
+        var result = await Sweep(sent).RunAsync(CancellationToken.None);
+
+        Assert.Empty(sent.Sent);
+        Assert.Equal((1, 0), (result!.Listed, result.Enqueued));
+    }
+
     private CatchUpSweep Sweep(IMessageSender sender) => new(
         _loop.Client,
         _ledger,

@@ -43,4 +43,22 @@ public sealed class SnapshotOrderTests
         var stored = await h.Ledger.GetSnapshotAsync(updated.ReturnId, CancellationToken.None);
         Assert.Equal("closed", stored!.State);
     }
+
+    [Fact]
+    public async Task An_open_snapshot_timed_with_a_fraction_inside_the_second_of_a_stored_close_does_not_reopen_it()
+    {
+        await using var h = await ReturnsHarness.StartAsync();
+        var closed = LoopReturnBuilder.ForDemoSale().WithUnits(Demo.TeeM, 1, 25.00m, "11001").WithState("closed").EditedAtMinutes(30);
+        var open = LoopReturnBuilder.ForDemoSale("#1001", closed.ReturnId).WithUnits(Demo.TeeM, 1, 25.00m, "11001").EditedAtMinutes(30);
+        // The same second as the close, with a fraction: a time with more digits, not a later moment in Loop's terms.
+        var openBody = JsonNode.Parse(open.Webhook("return.updated"))!.AsObject();
+        var editedAt = LoopReturnBuilder.DemoSaleReturnCreated.AddMinutes(30);
+        openBody["edited_at"] = editedAt.ToString("yyyy-MM-dd'T'HH:mm:ss'.400Z'", CultureInfo.InvariantCulture);
+
+        await h.SendAsync(closed.Webhook("return.closed"));
+        await h.SendAsync(Encoding.UTF8.GetBytes(openBody.ToJsonString()));
+
+        var stored = await h.Ledger.GetSnapshotAsync(closed.ReturnId, CancellationToken.None);
+        Assert.Equal("closed", stored!.State);
+    }
 }
