@@ -40,6 +40,7 @@ public sealed partial class LoopSandbox : IAsyncDisposable
 
     // Disposal ends a processing delay still waiting: on a fake clock nobody advances it would otherwise hold disposal.
     private readonly CancellationTokenSource _disposing = new();
+    private int _disposed;
     private readonly Lock _rateGate = new();
     private readonly Queue<TimeSpan> _arrivals = new();
     private long _nextId = 900_001;
@@ -402,6 +403,11 @@ public sealed partial class LoopSandbox : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        if (Interlocked.Exchange(ref _disposed, 1) == 1)
+        {
+            return;
+        }
+
         await _disposing.CancelAsync();
         try
         {

@@ -20,10 +20,12 @@ public class FulfilResilienceTests
         var call = host.Client.GetLocationsByCodesAsync(["QUAR"]);
         await time.WaitForTimerDueInAsync(TimeSpan.FromSeconds(2));
         time.Advance(TimeSpan.FromSeconds(2) - TimeSpan.FromMilliseconds(1));
+        var stillWaiting = time.IsArmed(TimeSpan.FromSeconds(2));
         var sentBeforeTheWaitEnded = host.Sandbox.Faults.RequestCount;
         time.Advance(TimeSpan.FromMilliseconds(1));
         var locations = await call.Guarded();
 
+        Assert.True(stillWaiting, "the Retry-After wait ended before 2 s of the clock had passed");
         Assert.Equal(1, sentBeforeTheWaitEnded);
         Assert.Single(locations);
         Assert.Equal(2, host.Sandbox.Faults.RequestCount);

@@ -37,7 +37,8 @@ internal sealed class ObservedFakeTimeProvider(DateTimeOffset start) : FakeTimeP
     /// <summary>Waits until a timer armed for exactly <paramref name="dueTime"/> is waiting: the delay or timeout the code asked for.</summary>
     public Task WaitForTimerDueInAsync(TimeSpan dueTime) => HangGuard.UntilAsync(() => IsArmed(dueTime), $"a timer armed for {dueTime}");
 
-    private bool IsArmed(TimeSpan dueTime)
+    /// <summary>Whether a timer armed for <paramref name="dueTime"/> is still waiting.</summary>
+    public bool IsArmed(TimeSpan dueTime)
     {
         lock (_gate)
         {
