@@ -91,18 +91,31 @@ public sealed class FulfilSandbox : IAsyncDisposable
     {
         app.Use(async (context, next) =>
         {
-            // Outermost, so faulted and refused requests are logged as well.
+            // Outermost, so faulted and refused requests are logged as well. Logged when the answer starts, before the
+            // client can have it: a caller that counts requests right after its call returned sees that call.
             var started = System.Diagnostics.Stopwatch.GetTimestamp();
+            var logged = 0;
+            void Log()
+            {
+                if (context.Request.Path.StartsWithSegments("/api", StringComparison.Ordinal) && Interlocked.Exchange(ref logged, 1) == 0)
+                {
+                    requests.Enqueue(new FulfilSandboxRequest(context.Request.Method, context.Request.Path.Value ?? "", context.Response.StatusCode, System.Diagnostics.Stopwatch.GetElapsedTime(started)));
+                }
+            }
+
+            context.Response.OnStarting(() =>
+            {
+                Log();
+                return Task.CompletedTask;
+            });
             try
             {
                 await next(context);
             }
             finally
             {
-                if (context.Request.Path.StartsWithSegments("/api", StringComparison.Ordinal))
-                {
-                    requests.Enqueue(new FulfilSandboxRequest(context.Request.Method, context.Request.Path.Value ?? "", context.Response.StatusCode, System.Diagnostics.Stopwatch.GetElapsedTime(started)));
-                }
+                // An answer that never started (connection dropped) is logged here.
+                Log();
             }
         });
         app.UseFaultInjection(faults);

@@ -27,6 +27,22 @@ internal static partial class LoopSandboxApi
         {
             var isApi = !context.Request.Path.StartsWithSegments("/_sandbox", StringComparison.Ordinal);
             var (at, limited) = isApi ? sandbox.Arrive() : (sandbox.Elapsed, false);
+            // Recorded when the answer starts, before the client can have it: a caller that reads Requests right
+            // after its call returned sees that call (recording after the answer raced the caller under load).
+            var recorded = 0;
+            void Record(int status)
+            {
+                if (isApi && Interlocked.Exchange(ref recorded, 1) == 0)
+                {
+                    sandbox.RecordRequest(new LoopSandboxRequest(at, context.Request.Method, context.Request.Path.Value ?? "", context.Request.QueryString.Value ?? "", status));
+                }
+            }
+
+            context.Response.OnStarting(() =>
+            {
+                Record(context.RequestAborted.IsCancellationRequested ? 0 : context.Response.StatusCode);
+                return Task.CompletedTask;
+            });
             try
             {
                 if (limited)
@@ -42,11 +58,8 @@ internal static partial class LoopSandboxApi
             }
             finally
             {
-                if (!context.Request.Path.StartsWithSegments("/_sandbox", StringComparison.Ordinal))
-                {
-                    var status = context.RequestAborted.IsCancellationRequested ? 0 : context.Response.StatusCode;
-                    sandbox.RecordRequest(new LoopSandboxRequest(at, context.Request.Method, context.Request.Path.Value ?? "", context.Request.QueryString.Value ?? "", status));
-                }
+                // An answer that never started (connection dropped or aborted) is recorded here.
+                Record(context.RequestAborted.IsCancellationRequested ? 0 : context.Response.StatusCode);
             }
         });
         app.UseFaultInjection(sandbox.Faults);
