@@ -4,8 +4,8 @@ namespace LoopFulfil.Core.Returns;
 /// Which of two snapshots of a return is the newer, so the ledger never goes backwards. Loop's times have whole
 /// seconds and many payloads carry only <c>created_at</c>, so times alone tie often: on an equal or missing time the
 /// state later in Loop's lifecycle wins (open &lt; review &lt; closed / cancelled / expired). Times are compared at
-/// whole seconds: a time kept with a fraction (a snapshot timed from the API's <c>.000Z</c> form or a webhook with
-/// one) must not beat a whole-second time of the same second and so skip the lifecycle rule.
+/// whole seconds: a time kept with a fraction (a webhook or a listing that carries one) must not beat a whole-second
+/// time of the same second and so skip the lifecycle rule.
 /// </summary>
 public static class SnapshotOrder
 {
