@@ -91,32 +91,18 @@ public sealed class FulfilSandbox : IAsyncDisposable
     {
         app.Use(async (context, next) =>
         {
-            // Outermost, so faulted and refused requests are logged as well. Logged when the answer starts, before the
-            // client can have it: a caller that counts requests right after its call returned sees that call.
-            var started = System.Diagnostics.Stopwatch.GetTimestamp();
-            var logged = 0;
-            void Log()
-            {
-                if (context.Request.Path.StartsWithSegments("/api", StringComparison.Ordinal) && Interlocked.Exchange(ref logged, 1) == 0)
-                {
-                    requests.Enqueue(new FulfilSandboxRequest(context.Request.Method, context.Request.Path.Value ?? "", context.Response.StatusCode, System.Diagnostics.Stopwatch.GetElapsedTime(started)));
-                }
-            }
-
-            context.Response.OnStarting(() =>
-            {
-                Log();
-                return Task.CompletedTask;
-            });
-            try
+            // Outermost, so faulted and refused requests are logged as well.
+            if (!context.Request.Path.StartsWithSegments("/api", StringComparison.Ordinal))
             {
                 await next(context);
+                return;
             }
-            finally
-            {
-                // An answer that never started (connection dropped) is logged here.
-                Log();
-            }
+
+            var started = System.Diagnostics.Stopwatch.GetTimestamp();
+            await AnswerRecording.RunAsync(
+                context,
+                () => next(context),
+                () => requests.Enqueue(new FulfilSandboxRequest(context.Request.Method, context.Request.Path.Value ?? "", context.Response.StatusCode, System.Diagnostics.Stopwatch.GetElapsedTime(started))));
         });
         app.UseFaultInjection(faults);
         app.Use(async (context, next) =>

@@ -25,42 +25,30 @@ internal static partial class LoopSandboxApi
         // Recorded first, so faulted and unauthorised requests count like they do against Loop's limit.
         app.Use(async (context, next) =>
         {
-            var isApi = !context.Request.Path.StartsWithSegments("/_sandbox", StringComparison.Ordinal);
-            var (at, limited) = isApi ? sandbox.Arrive() : (sandbox.Elapsed, false);
-            // Recorded when the answer starts, before the client can have it: a caller that reads Requests right
-            // after its call returned sees that call (recording after the answer raced the caller under load).
-            var recorded = 0;
-            void Record(int status)
+            if (context.Request.Path.StartsWithSegments("/_sandbox", StringComparison.Ordinal))
             {
-                if (isApi && Interlocked.Exchange(ref recorded, 1) == 0)
-                {
-                    sandbox.RecordRequest(new LoopSandboxRequest(at, context.Request.Method, context.Request.Path.Value ?? "", context.Request.QueryString.Value ?? "", status));
-                }
-            }
-
-            context.Response.OnStarting(() =>
-            {
-                Record(context.RequestAborted.IsCancellationRequested ? 0 : context.Response.StatusCode);
-                return Task.CompletedTask;
-            });
-            try
-            {
-                if (limited)
-                {
-                    context.Response.StatusCode = StatusCodes.Status429TooManyRequests;
-                    context.Response.Headers.RetryAfter = "1";
-                    context.Response.ContentType = "application/json";
-                    await context.Response.WriteAsync("""{"error":{"code":"429","http_code":"GEN-TOO-MANY-REQUESTS","message":"Too many requests."}}""");
-                    return;
-                }
-
                 await next(context);
+                return;
             }
-            finally
-            {
-                // An answer that never started (connection dropped or aborted) is recorded here.
-                Record(context.RequestAborted.IsCancellationRequested ? 0 : context.Response.StatusCode);
-            }
+
+            var (at, limited) = sandbox.Arrive();
+            await AnswerRecording.RunAsync(
+                context,
+                async () =>
+                {
+                    if (limited)
+                    {
+                        context.Response.StatusCode = StatusCodes.Status429TooManyRequests;
+                        context.Response.Headers.RetryAfter = "1";
+                        context.Response.ContentType = "application/json";
+                        await context.Response.WriteAsync("""{"error":{"code":"429","http_code":"GEN-TOO-MANY-REQUESTS","message":"Too many requests."}}""");
+                        return;
+                    }
+
+                    await next(context);
+                },
+                () => sandbox.RecordRequest(new LoopSandboxRequest(at, context.Request.Method, context.Request.Path.Value ?? "", context.Request.QueryString.Value ?? "",
+                    context.RequestAborted.IsCancellationRequested ? 0 : context.Response.StatusCode)));
         });
         app.UseFaultInjection(sandbox.Faults);
         app.Use(async (context, next) =>
